@@ -1,0 +1,101 @@
+"""POST /graphql: body limits, authentication, the cached document, execution, error shape.
+
+Resolvers are synchronous (they wait on the database), so execution runs in the thread pool and
+never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from graphql import ExecutionResult, GraphQLError, GraphQLSchema, execute
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from infra.document_cache import DocumentCache
+from infra.query_limits import Limits
+from network.auth import AuthError, Authenticator
+from network.config import Settings
+from network.db.engine import Database
+from network.gql.context import PermissionDenied, RequestContext
+from network.ledger.errors import LedgerError
+
+log = logging.getLogger("pointsnet.graphql")
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]},
+                        status_code=status)
+
+
+def _format(error: GraphQLError) -> dict[str, Any]:
+    original = error.original_error
+    formatted = error.formatted
+    if isinstance(original, LedgerError):
+        formatted["message"] = original.message
+        formatted["extensions"] = {"code": original.code, "field": original.field}
+    elif isinstance(original, PermissionDenied):
+        formatted["extensions"] = {"code": PermissionDenied.code}
+    elif original is not None:
+        log.error("resolver failed", exc_info=original)
+        formatted["message"] = "internal error"
+        formatted["extensions"] = {"code": "INTERNAL_ERROR"}
+    return formatted
+
+
+class GraphQLEndpoint:
+    def __init__(self, schema: GraphQLSchema, db: Database, settings: Settings,
+                 authenticators: Sequence[Authenticator], documents: DocumentCache,
+                 limits: Limits) -> None:
+        self.schema = schema
+        self.db = db
+        self.settings = settings
+        self.authenticators = list(authenticators)
+        self.documents = documents
+        self.limits = limits
+
+    async def __call__(self, request: Request) -> JSONResponse:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limits.max_body_bytes:
+            return _error(413, "BODY_TOO_LARGE",
+                          f"request body is over {self.limits.max_body_bytes} bytes")
+        body = await request.body()
+        if len(body) > self.limits.max_body_bytes:
+            return _error(413, "BODY_TOO_LARGE",
+                          f"request body is over {self.limits.max_body_bytes} bytes")
+        try:
+            principal = None
+            for authenticate in self.authenticators:
+                principal = await authenticate(request, body)
+                if principal is not None:
+                    break
+        except AuthError as exc:
+            return JSONResponse(exc.as_dict(), status_code=exc.status)
+        try:
+            payload = json.loads(body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "BAD_REQUEST", "the body is not JSON")
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return _error(400, "BAD_REQUEST", 'the body must be {"query": "...", "variables": {}}')
+        variables = payload.get("variables") or {}
+        operation_name = payload.get("operationName")
+        if not isinstance(variables, dict) or not (operation_name is None
+                                                   or isinstance(operation_name, str)):
+            return _error(400, "BAD_REQUEST", "variables must be an object, operationName a string")
+        document, errors = self.documents.get(payload["query"])
+        if document is None:
+            return JSONResponse({"errors": [e.formatted for e in errors]}, status_code=400)
+        context = RequestContext(db=self.db, settings=self.settings, principal=principal,
+                                 request=request,
+                                 headers={k.lower(): v for k, v in request.headers.items()})
+        result: ExecutionResult = await run_in_threadpool(
+            execute, self.schema, document, None, context, variables, operation_name)
+        response: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            response["errors"] = [_format(e) for e in result.errors]
+        status = 200 if result.data is not None else 400
+        return JSONResponse(response, status_code=status)

@@ -1,0 +1,62 @@
+"""Configuration from environment variables, all prefixed POINTSNET_.
+
+The defaults run the hub on a SQLite file in the working directory, so `pointsnet serve --demo`
+works on a fresh clone with nothing else set.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+PREFIX = "POINTSNET_"
+
+# A development-only secret: fine for the embedded demo, refused in production (see validate()).
+DEV_SECRET = "pointsnet-development-secret-not-for-production"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(PREFIX + name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///pointsnet.db"
+    env: str = "development"  # development | test | production
+    secret_key: str = DEV_SECRET  # derives the PII encryption and lookup keys
+    currency: str = "EUR"  # the network's one settlement currency (ISO 4217)
+    timezone: str = "UTC"  # settlement periods are calendar months in this zone
+    member_transfers: bool = False  # may members give points to each other?
+    base_url: str = "http://127.0.0.1:8000"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        settings = cls(
+            database_url=_env("DATABASE_URL", cls.database_url),
+            env=_env("ENV", cls.env),
+            secret_key=_env("SECRET_KEY", cls.secret_key),
+            currency=_env("CURRENCY", cls.currency).upper(),
+            timezone=_env("TIMEZONE", cls.timezone),
+            member_transfers=_env("MEMBER_TRANSFERS", "0").lower() in {"1", "true", "yes"},
+            base_url=_env("BASE_URL", cls.base_url),
+            extra={k[len(PREFIX):]: v for k, v in os.environ.items() if k.startswith(PREFIX)},
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.production and self.secret_key == DEV_SECRET:
+            raise ValueError("POINTSNET_SECRET_KEY must be set in production")
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise ValueError(f"POINTSNET_CURRENCY must be an ISO 4217 code, got {self.currency!r}")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

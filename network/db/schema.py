@@ -1,0 +1,239 @@
+"""The ledger's tables: the one `metadata` every package adds its tables to.
+
+Member-keyed tables carry `member_id` in their primary key or leading an index, so they could
+later be sharded by member; parties (partners, charities, the network) and contracts are small
+reference tables every shard would copy.
+
+Accounts are not rows: an account is (kind, owner), where the owner is a member for
+`member_wallet`/`member_hold` and a party for every other kind (see network/ledger/accounts.py).
+Only member wallets keep a locked running balance (`member_balances`); party balances are summed
+from postings on read, so an earn never queues behind its partner's row.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+Timestamp = DateTime(timezone=True)
+# Prices per point in minor units, e.g. 0.5 cent: exact decimals, never floats.
+Price = Numeric(18, 6)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+parties = Table(
+    "parties",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # partner | charity | network
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("name_fa", String(200)),
+    Column("stripe_account_id", String(64)),  # acct_… for transfers to this party
+    Column("stripe_customer_id", String(64)),  # cus_… for invoices to this party
+    Column("created_at", Timestamp, nullable=False),
+    CheckConstraint("kind IN ('partner', 'charity', 'network')", name="kind"),
+)
+
+# A partner's terms, versioned: the row in force at time t is the latest effective_from <= t.
+contracts = Table(
+    "contracts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("party_id", BigId, ForeignKey("parties.id"), nullable=False),
+    Column("effective_from", Timestamp, nullable=False),
+    # Earning: points per one major currency unit spent, pending days, lot validity.
+    Column("earn_points_per_unit", Price, nullable=False),
+    Column("allow_explicit_points", Boolean, nullable=False, default=False),
+    Column("pending_days", Integer, nullable=False, default=0),
+    Column("validity_months", Integer, nullable=False, default=24),
+    # Settlement economics (minor units per point unless named otherwise).
+    Column("clearing_price_per_point", Price, nullable=False),
+    Column("network_fee_bps", Integer, nullable=False, default=0),
+    Column("donation_value_per_point", Price, nullable=False),
+    Column("breakage_price_per_point", Price, nullable=False, default=0),
+    Column("own_redemption_fee_per_point", Price, nullable=False, default=0),
+    Column("created_at", Timestamp, nullable=False),
+    UniqueConstraint("party_id", "effective_from"),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("card_number", String(32), nullable=False, unique=True),
+    # Contact details are encrypted; the *_lookup columns hold a keyed hash for exact search.
+    Column("phone_cipher", LargeBinary),
+    Column("phone_lookup", String(64), unique=True),
+    Column("email_cipher", LargeBinary),
+    Column("email_lookup", String(64), unique=True),
+    Column("display_name", String(200)),
+    Column("locale", String(8), nullable=False, default="en"),
+    Column("enrolled_by_party_id", BigId, ForeignKey("parties.id")),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+# The one locked running balance: balance = sum of the member's lots' remaining points (debt lots
+# are negative), held = points reserved by open holds, debt = points still owed after a clawback.
+member_balances = Table(
+    "member_balances",
+    metadata,
+    Column("member_id", BigId, ForeignKey("members.id"), primary_key=True),
+    Column("balance", BigInteger, nullable=False, default=0),
+    Column("held", BigInteger, nullable=False, default=0),
+    Column("debt", BigInteger, nullable=False, default=0),
+    Column("updated_at", Timestamp, nullable=False),
+    CheckConstraint("held >= 0", name="held_nonnegative"),
+    CheckConstraint("debt >= 0", name="debt_nonnegative"),
+)
+
+journal_entries = Table(
+    "journal_entries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id"), nullable=False),
+    # earn | bonus | redeem | hold | capture | void | hold_expiry | reverse_earn
+    # | reverse_redemption | donate | transfer_out | transfer_in | expire
+    Column("kind", String(24), nullable=False),
+    Column("party_id", BigId, ForeignKey("parties.id")),  # the partner or charity on the other side
+    Column("points", BigInteger, nullable=False),  # the headline amount, always > 0
+    Column("reference", String(200)),  # the partner's own reference (order number, till receipt)
+    Column("reverses_entry_id", BigId, ForeignKey("journal_entries.id")),
+    Column("hold_id", BigId),
+    Column("details", JSON),  # purchase amount, reason, related member…
+    Column("booked_at", Timestamp, nullable=False),
+    CheckConstraint("points > 0", name="points_positive"),
+)
+Index("ix_journal_entries_member_booked", journal_entries.c.member_id, journal_entries.c.booked_at)
+Index("ix_journal_entries_party_booked", journal_entries.c.party_id, journal_entries.c.booked_at)
+Index("ix_journal_entries_reverses", journal_entries.c.reverses_entry_id)
+Index("ix_journal_entries_booked", journal_entries.c.booked_at)
+
+postings = Table(
+    "postings",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("entry_id", BigId, ForeignKey("journal_entries.id"), nullable=False),
+    Column("account_kind", String(24), nullable=False),
+    Column("member_id", BigId),  # owner of member_wallet / member_hold accounts
+    Column("party_id", BigId),  # owner of every other account kind
+    Column("points", BigInteger, nullable=False),  # signed; an entry's postings sum to zero
+    CheckConstraint("points <> 0", name="points_nonzero"),
+    CheckConstraint("(member_id IS NULL) <> (party_id IS NULL)", name="one_owner"),
+)
+Index("ix_postings_entry", postings.c.entry_id)
+Index("ix_postings_member", postings.c.member_id, postings.c.account_kind)
+Index("ix_postings_party", postings.c.party_id, postings.c.account_kind)
+
+# Provenance: each credit to a member is a lot. A debt lot (points < 0) records what a clawback
+# could not take back; later credits repay it first.
+lots = Table(
+    "lots",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id"), nullable=False),
+    Column("entry_id", BigId, ForeignKey("journal_entries.id"), nullable=False),
+    Column("issuer_party_id", BigId, ForeignKey("parties.id"), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("vests_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp),  # NULL: never expires (debt lots)
+    Column("source_lot_id", BigId),  # a lot received by transfer remembers where it came from
+    Column("created_at", Timestamp, nullable=False),
+    CheckConstraint(
+        "(points > 0 AND remaining >= 0 AND remaining <= points)"
+        " OR (points < 0 AND remaining <= 0 AND remaining >= points)",
+        name="remaining_in_range",
+    ),
+)
+Index("ix_lots_member_open", lots.c.member_id, lots.c.expires_at, lots.c.id)
+Index("ix_lots_entry", lots.c.entry_id)
+
+# What settlement clears: one row per lot touched by a debit. Reversals are negative rows.
+consumptions = Table(
+    "consumptions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("entry_id", BigId, ForeignKey("journal_entries.id"), nullable=False),
+    Column("member_id", BigId, nullable=False),
+    Column("lot_id", BigId, ForeignKey("lots.id"), nullable=False),
+    Column("issuer_party_id", BigId, nullable=False),
+    # redemption | donation | expiry | clawback | reversal | transfer
+    Column("kind", String(16), nullable=False),
+    Column("sink_party_id", BigId),  # redeeming partner, charity, network (expiry); NULL: transfer
+    Column("points", BigInteger, nullable=False),
+    Column("reversal_of_id", BigId),  # set on the negative row that undoes a consumption
+    Column("debt_lot_id", BigId),  # set when these points repaid a debt lot
+    Column("booked_at", Timestamp, nullable=False),
+    CheckConstraint("points <> 0", name="points_nonzero"),
+)
+Index("ix_consumptions_booked", consumptions.c.booked_at)
+Index("ix_consumptions_member", consumptions.c.member_id, consumptions.c.entry_id)
+Index("ix_consumptions_entry", consumptions.c.entry_id)
+Index("ix_consumptions_lot", consumptions.c.lot_id)
+
+holds = Table(
+    "holds",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id"), nullable=False),
+    Column("party_id", BigId, ForeignKey("parties.id"), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("captured", BigInteger, nullable=False, default=0),
+    Column("status", String(16), nullable=False),  # authorized | captured | voided | expired
+    Column("expires_at", Timestamp, nullable=False),
+    Column("reference", String(200)),
+    Column("created_at", Timestamp, nullable=False),
+    Column("closed_at", Timestamp),
+)
+Index("ix_holds_member", holds.c.member_id, holds.c.status)
+Index("ix_holds_open_expiry", holds.c.status, holds.c.expires_at)
+
+# Which lots an open hold reserves; capture turns them into consumptions, void gives them back.
+hold_allocations = Table(
+    "hold_allocations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("hold_id", BigId, ForeignKey("holds.id"), nullable=False),
+    Column("member_id", BigId, nullable=False),
+    Column("lot_id", BigId, ForeignKey("lots.id"), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    CheckConstraint("points >= 0", name="points_nonnegative"),
+)
+Index("ix_hold_allocations_hold", hold_allocations.c.hold_id)
+Index("ix_hold_allocations_member", hold_allocations.c.member_id)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(40), primary_key=True),  # partner:<id> | member:<id> | staff:<id> | system
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+)

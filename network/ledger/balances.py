@@ -1,0 +1,118 @@
+"""The member's running balance row: the one lock that serializes everything a member does.
+
+Every operation that touches a member locks that member's `member_balances` row first
+(SELECT … FOR UPDATE; several members in ascending id order), and only then reads or changes
+lots. On SQLite, BEGIN IMMEDIATE already serializes writers and FOR UPDATE is left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, func, select, update
+
+from network.clock import as_utc
+from network.db.schema import hold_allocations, lots, member_balances
+from network.ledger.errors import MemberNotFound
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    member_id: int
+    balance: int
+    held: int
+    debt: int
+
+
+def lock(conn: Connection, member_id: int, field: str = "memberId") -> BalanceRow:
+    row = conn.execute(
+        select(member_balances.c.member_id, member_balances.c.balance, member_balances.c.held,
+               member_balances.c.debt)
+        .where(member_balances.c.member_id == member_id).with_for_update()
+    ).first()
+    if row is None:
+        raise MemberNotFound(f"no member with id {member_id}", field=field)
+    return BalanceRow(*row)
+
+
+def lock_many(conn: Connection, member_ids: list[int]) -> dict[int, BalanceRow]:
+    """Fixed order (ascending id) so two transfers in opposite directions cannot deadlock."""
+    return {member_id: lock(conn, member_id) for member_id in sorted(set(member_ids))}
+
+
+def move(conn: Connection, member_id: int, now: datetime, *, balance: int = 0, held: int = 0,
+         debt: int = 0) -> BalanceRow:
+    """Apply deltas to the member's row and return it; raises MemberNotFound if there is none."""
+    row = conn.execute(
+        update(member_balances).where(member_balances.c.member_id == member_id)
+        .values(balance=member_balances.c.balance + balance,
+                held=member_balances.c.held + held,
+                debt=member_balances.c.debt + debt, updated_at=now)
+        .returning(member_balances.c.member_id, member_balances.c.balance,
+                   member_balances.c.held, member_balances.c.debt)
+    ).first()
+    if row is None:
+        raise MemberNotFound(f"no member with id {member_id}", field="memberId")
+    return BalanceRow(*row)
+
+
+@dataclass(frozen=True)
+class Dated:
+    points: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class WalletBalance:
+    """What a member (or a partner at the till) sees: the balance split by what it can do now."""
+
+    total: int  # spendable + pending - debt; what the member owns outside holds
+    spendable: int
+    pending: int
+    held: int
+    debt: int
+    pending_lots: list[Dated] = field(default_factory=list)  # when each pending part vests
+    expiring: list[Dated] = field(default_factory=list)  # spendable points expiring soon
+
+
+def summary(conn: Connection, member_id: int, now: datetime,
+            expiring_within: timedelta = timedelta(days=90)) -> WalletBalance:
+    row = conn.execute(
+        select(member_balances.c.balance, member_balances.c.held, member_balances.c.debt)
+        .where(member_balances.c.member_id == member_id)
+    ).first()
+    if row is None:
+        raise MemberNotFound(f"no member with id {member_id}", field="memberId")
+    open_lots = conn.execute(
+        select(lots.c.remaining, lots.c.vests_at, lots.c.expires_at)
+        .where(lots.c.member_id == member_id, lots.c.remaining > 0)
+        .order_by(lots.c.expires_at.asc().nulls_last(), lots.c.id)
+    ).all()
+    spendable = pending = 0
+    pending_lots: list[Dated] = []
+    expiring: dict[datetime, int] = {}
+    horizon = now + expiring_within
+    for remaining, vests_at, expires_at in open_lots:
+        vests_at = as_utc(vests_at)
+        expires_at = as_utc(expires_at) if expires_at is not None else None
+        if expires_at is not None and expires_at <= now:
+            continue  # already expired, waiting for the expiry run: not the member's to spend
+        if vests_at > now:
+            pending += remaining
+            pending_lots.append(Dated(remaining, vests_at))
+            continue
+        spendable += remaining
+        if expires_at is not None and expires_at <= horizon:
+            expiring[expires_at] = expiring.get(expires_at, 0) + remaining
+    pending_lots.sort(key=lambda d: d.at)
+    return WalletBalance(
+        total=spendable + pending - row.debt, spendable=spendable, pending=pending,
+        held=row.held, debt=row.debt, pending_lots=pending_lots,
+        expiring=[Dated(points, at) for at, points in sorted(expiring.items())],
+    )
+
+
+def held_by_hold(conn: Connection, hold_id: int) -> int:
+    return conn.execute(select(func.coalesce(func.sum(hold_allocations.c.points), 0))
+                        .where(hold_allocations.c.hold_id == hold_id)).scalar_one()

@@ -1,0 +1,48 @@
+"""Writing journal entries: one entry, its postings (summing to zero), nothing ever updated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert
+
+from network.db.schema import journal_entries, postings
+from network.ledger.accounts import Posting
+
+
+class UnbalancedEntry(AssertionError):
+    """A programming error: the code tried to book postings that do not sum to zero."""
+
+
+def book(
+    conn: Connection,
+    *,
+    kind: str,
+    member_id: int,
+    points: int,
+    lines: Sequence[Posting],
+    booked_at: datetime,
+    party_id: int | None = None,
+    reference: str | None = None,
+    reverses_entry_id: int | None = None,
+    hold_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> int:
+    lines = [line for line in lines if line.points != 0]
+    if sum(line.points for line in lines) != 0 or not lines:
+        raise UnbalancedEntry(f"{kind} entry postings do not sum to zero: {lines}")
+    entry_id = conn.execute(
+        insert(journal_entries).values(
+            kind=kind, member_id=member_id, party_id=party_id, points=points,
+            reference=reference, reverses_entry_id=reverses_entry_id, hold_id=hold_id,
+            details=details, booked_at=booked_at,
+        ).returning(journal_entries.c.id)
+    ).scalar_one()
+    conn.execute(insert(postings), [
+        {"entry_id": entry_id, "account_kind": line.kind.value, "member_id": line.member_id,
+         "party_id": line.party_id, "points": line.points}
+        for line in lines
+    ])
+    return entry_id

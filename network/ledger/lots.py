@@ -1,0 +1,178 @@
+"""Lots and consumptions: where every point came from and where it went.
+
+Spending takes spendable lots (vested, not expired, with points left) earliest expiry first, ties
+by age, and writes one consumption row per lot touched. That row (issuer, sink, points) is all
+settlement needs. A hold moves points out of lots into hold allocations; capture turns them into
+consumptions, void puts them back.
+
+A debt lot (negative points) records what a clawback could not take back. Every later credit to
+the member repays debts first, written as a `clawback` consumption from the new lot to the party
+the member owes, so provenance stays exact and the member's balance climbs back to zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+
+from network.db.schema import consumptions, lots, member_balances
+
+
+@dataclass
+class Lot:
+    id: int
+    issuer_party_id: int
+    remaining: int
+    vests_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Take:
+    """Points taken from one lot by one debit."""
+
+    lot: Lot
+    points: int
+
+
+def spendable(conn: Connection, member_id: int, now: datetime) -> list[Lot]:
+    rows = conn.execute(
+        select(lots.c.id, lots.c.issuer_party_id, lots.c.remaining, lots.c.vests_at,
+               lots.c.expires_at)
+        .where(lots.c.member_id == member_id, lots.c.remaining > 0, lots.c.vests_at <= now,
+               or_(lots.c.expires_at.is_(None), lots.c.expires_at > now))
+        .order_by(lots.c.expires_at.asc().nulls_last(), lots.c.id)
+    )
+    return [Lot(*row) for row in rows]
+
+
+def fifo(available: Sequence[Lot], points: int) -> list[Take]:
+    """Earliest expiry first; the caller has already checked the lots cover `points`."""
+    takes: list[Take] = []
+    left = points
+    for lot in available:
+        if left == 0:
+            break
+        taken = min(lot.remaining, left)
+        takes.append(Take(lot, taken))
+        left -= taken
+    if left:
+        raise AssertionError(f"lots short by {left} points")
+    return takes
+
+
+def take(conn: Connection, takes: Iterable[Take]) -> None:
+    """Subtract taken points from their lots (the guard keeps a lot from going below zero)."""
+    params = [{"lot_id": t.lot.id, "n": t.points} for t in takes]
+    if params:
+        conn.execute(
+            update(lots).where(lots.c.id == bindparam("lot_id"), lots.c.remaining >= bindparam("n"))
+            .values(remaining=lots.c.remaining - bindparam("n")),
+            params,
+        )
+
+
+def give_back(conn: Connection, returns: Iterable[tuple[int, int]]) -> None:
+    """Put (lot_id, points) back into lots: a void, an expired hold, a reversed redemption."""
+    params = [{"lot_id": lot_id, "n": points} for lot_id, points in returns if points]
+    if params:
+        conn.execute(
+            update(lots).where(lots.c.id == bindparam("lot_id"))
+            .values(remaining=lots.c.remaining + bindparam("n")),
+            params,
+        )
+
+
+def consume(
+    conn: Connection,
+    *,
+    entry_id: int,
+    member_id: int,
+    takes: Iterable[Take],
+    kind: str,
+    sink_party_id: int | None,
+    booked_at: datetime,
+    debt_lot_id: int | None = None,
+) -> None:
+    rows = [
+        {"entry_id": entry_id, "member_id": member_id, "lot_id": t.lot.id,
+         "issuer_party_id": t.lot.issuer_party_id, "kind": kind, "sink_party_id": sink_party_id,
+         "points": t.points, "reversal_of_id": None, "debt_lot_id": debt_lot_id,
+         "booked_at": booked_at}
+        for t in takes
+    ]
+    if rows:
+        conn.execute(insert(consumptions), rows)
+
+
+def create(
+    conn: Connection,
+    *,
+    member_id: int,
+    entry_id: int,
+    issuer_party_id: int,
+    points: int,
+    vests_at: datetime,
+    expires_at: datetime | None,
+    now: datetime,
+    source_lot_id: int | None = None,
+) -> Lot:
+    lot_id = conn.execute(
+        insert(lots).values(
+            member_id=member_id, entry_id=entry_id, issuer_party_id=issuer_party_id,
+            points=points, remaining=points, vests_at=vests_at, expires_at=expires_at,
+            source_lot_id=source_lot_id, created_at=now,
+        ).returning(lots.c.id)
+    ).scalar_one()
+    return Lot(lot_id, issuer_party_id, points, vests_at, expires_at)
+
+
+def repay_debts(
+    conn: Connection, *, member_id: int, entry_id: int, credits: Sequence[Lot], now: datetime
+) -> int:
+    """Let freshly credited lots pay the member's open debt lots, oldest debt first.
+
+    Called only when member_balances.debt > 0. Returns the points repaid; the caller has already
+    moved the balance (the points stay inside the member's lots, only their owner changes).
+    """
+    debts = conn.execute(
+        select(lots.c.id, lots.c.issuer_party_id, lots.c.remaining)
+        .where(lots.c.member_id == member_id, lots.c.remaining < 0)
+        .order_by(lots.c.id)
+    ).all()
+    repaid = 0
+    pool = [lot for lot in credits if lot.remaining > 0]
+    for debt_id, creditor, remaining in debts:
+        owed = -remaining
+        for lot in pool:
+            if owed == 0:
+                break
+            if lot.remaining == 0:
+                continue
+            n = min(owed, lot.remaining)
+            consume(conn, entry_id=entry_id, member_id=member_id, takes=[Take(lot, n)],
+                    kind="clawback", sink_party_id=creditor, booked_at=now, debt_lot_id=debt_id)
+            take(conn, [Take(lot, n)])
+            lot.remaining -= n
+            owed -= n
+            conn.execute(update(lots).where(lots.c.id == debt_id)
+                         .values(remaining=lots.c.remaining + n))
+            repaid += n
+    if repaid:
+        conn.execute(update(member_balances).where(member_balances.c.member_id == member_id)
+                     .values(debt=member_balances.c.debt - repaid))
+    return repaid
+
+
+def expired(conn: Connection, member_id: int, now: datetime) -> list[Lot]:
+    rows = conn.execute(
+        select(lots.c.id, lots.c.issuer_party_id, lots.c.remaining, lots.c.vests_at,
+               lots.c.expires_at)
+        .where(lots.c.member_id == member_id, lots.c.remaining > 0,
+               and_(lots.c.expires_at.is_not(None), lots.c.expires_at <= now))
+        .order_by(lots.c.expires_at, lots.c.id)
+    )
+    return [Lot(*row) for row in rows]

@@ -1,0 +1,77 @@
+"""What an operation answers, and the one wrapper that makes every operation idempotent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from network import idempotency
+from network.clock import utcnow
+from network.db.engine import Database
+from network.ledger.errors import AmountTooLarge, InvalidAmount
+
+# One operation moves at most a billion points: large enough for any real purchase, small enough
+# that a typo of six extra zeros is caught, and far inside 64-bit sums.
+MAX_POINTS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Receipt:
+    entry_id: int
+    kind: str
+    member_id: int
+    points: int
+    booked_at: str  # ISO 8601 UTC; a string so a replay returns exactly the first answer
+    balance: int
+    held: int
+    hold_id: int | None = None
+    lot_id: int | None = None
+    debt: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Receipt:
+        return cls(**data)
+
+
+def check_points(points: object, field: str = "points") -> int:
+    if isinstance(points, bool) or not isinstance(points, int):
+        raise InvalidAmount(f"{field} must be a whole number of points, got {points!r}",
+                            field=field)
+    if points <= 0:
+        raise InvalidAmount(f"{field} must be greater than zero, got {points}", field=field)
+    if points > MAX_POINTS:
+        raise AmountTooLarge(f"{field} may be at most {MAX_POINTS:,}, got {points:,}", field=field)
+    return points
+
+
+def run(
+    db: Database,
+    *,
+    scope: str,
+    key: str,
+    operation: str,
+    params: Mapping[str, Any],
+    body: Callable[[Connection, datetime], Receipt],
+    now: datetime | None = None,
+) -> Receipt:
+    """Run `body` once per (scope, key): a replay returns the stored receipt and writes nothing."""
+    idempotency.validate_key(key)
+    digest = idempotency.request_hash(operation, params)
+
+    def transaction(conn: Connection) -> Receipt:
+        stored = idempotency.claim(conn, scope, key, digest)
+        if stored is not None:
+            return Receipt.from_dict(stored)
+        at = now or utcnow()
+        receipt = body(conn, at)
+        idempotency.remember(conn, scope, key, digest, receipt.as_dict(), at)
+        return receipt
+
+    return db.write(transaction)

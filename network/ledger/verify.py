@@ -1,0 +1,147 @@
+"""`pointsnet ledger verify`: every invariant of the ledger, checked over the whole database.
+
+Each check is one set-based query that returns the offending rows, so the whole run costs a few
+table scans and can follow every concurrency test. The invariants:
+
+1. every journal entry has postings and they sum to zero;
+2. each member's running balance and held points equal the sums of their postings;
+3. each member's lots (debt lots negative) equal the balance, and open hold allocations equal held;
+4. every lot is conserved: points = remaining + consumed + held by allocations (positive lots), and
+   remaining = points + repaid (debt lots);
+5. the consumptions of each entry equal the points it spent (kind by kind);
+6. the debt column equals the member's open debt lots, and a balance is negative only by that debt;
+7. an authorised hold's allocations equal its points, a closed hold has none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from network.db.engine import Database
+
+LIMIT = 20  # offending rows reported per check; the count says how many there are in all
+
+# Points an entry of each kind takes out of positive lots (sum of its non-debt consumption rows).
+_SPENT_BY_KIND = """
+    CASE e.kind
+      WHEN 'redeem' THEN e.points WHEN 'donate' THEN e.points WHEN 'expire' THEN e.points
+      WHEN 'capture' THEN e.points WHEN 'transfer_out' THEN e.points
+      WHEN 'reverse_redemption' THEN -e.points
+      WHEN 'reverse_earn' THEN e.points + COALESCE(
+          (SELECT SUM(d.points) FROM lots d WHERE d.entry_id = e.id AND d.points < 0), 0)
+      ELSE 0 END
+"""
+
+CHECKS: dict[str, str] = {
+    "entry postings sum to zero": """
+        SELECT e.id, COALESCE(SUM(p.points), 0) AS total, COUNT(p.id) AS n
+        FROM journal_entries e LEFT JOIN postings p ON p.entry_id = e.id
+        GROUP BY e.id HAVING COALESCE(SUM(p.points), 0) <> 0 OR COUNT(p.id) = 0
+    """,
+    "member balance equals wallet postings": """
+        SELECT b.member_id, b.balance, COALESCE(s.total, 0) AS postings
+        FROM member_balances b LEFT JOIN (
+            SELECT member_id, SUM(points) AS total FROM postings
+            WHERE account_kind = 'member_wallet' GROUP BY member_id) s
+          ON s.member_id = b.member_id
+        WHERE b.balance <> COALESCE(s.total, 0)
+    """,
+    "member held equals hold postings": """
+        SELECT b.member_id, b.held, COALESCE(s.total, 0) AS postings
+        FROM member_balances b LEFT JOIN (
+            SELECT member_id, SUM(points) AS total FROM postings
+            WHERE account_kind = 'member_hold' GROUP BY member_id) s
+          ON s.member_id = b.member_id
+        WHERE b.held <> COALESCE(s.total, 0)
+    """,
+    "member lots equal balance": """
+        SELECT b.member_id, b.balance, COALESCE(s.total, 0) AS lots
+        FROM member_balances b LEFT JOIN (
+            SELECT member_id, SUM(remaining) AS total FROM lots GROUP BY member_id) s
+          ON s.member_id = b.member_id
+        WHERE b.balance <> COALESCE(s.total, 0)
+    """,
+    "hold allocations equal held": """
+        SELECT b.member_id, b.held, COALESCE(s.total, 0) AS allocated
+        FROM member_balances b LEFT JOIN (
+            SELECT member_id, SUM(points) AS total FROM hold_allocations GROUP BY member_id) s
+          ON s.member_id = b.member_id
+        WHERE b.held <> COALESCE(s.total, 0)
+    """,
+    "positive lot conserved": """
+        SELECT l.id, l.points, l.remaining, COALESCE(c.total, 0) AS consumed,
+               COALESCE(a.total, 0) AS allocated
+        FROM lots l
+        LEFT JOIN (SELECT lot_id, SUM(points) AS total FROM consumptions GROUP BY lot_id) c
+          ON c.lot_id = l.id
+        LEFT JOIN (SELECT lot_id, SUM(points) AS total FROM hold_allocations GROUP BY lot_id) a
+          ON a.lot_id = l.id
+        WHERE l.points > 0
+          AND l.points <> l.remaining + COALESCE(c.total, 0) + COALESCE(a.total, 0)
+    """,
+    "debt lot conserved": """
+        SELECT l.id, l.points, l.remaining, COALESCE(c.total, 0) AS repaid
+        FROM lots l LEFT JOIN (
+            SELECT debt_lot_id, SUM(points) AS total FROM consumptions
+            WHERE debt_lot_id IS NOT NULL GROUP BY debt_lot_id) c ON c.debt_lot_id = l.id
+        WHERE l.points < 0 AND l.remaining <> l.points + COALESCE(c.total, 0)
+    """,
+    "entry consumptions equal points spent": f"""
+        SELECT e.id, e.kind, COALESCE(c.total, 0) AS consumed, {_SPENT_BY_KIND} AS expected
+        FROM journal_entries e LEFT JOIN (
+            SELECT entry_id, SUM(points) AS total FROM consumptions
+            WHERE debt_lot_id IS NULL GROUP BY entry_id) c ON c.entry_id = e.id
+        WHERE COALESCE(c.total, 0) <> {_SPENT_BY_KIND}
+    """,
+    "debt equals open debt lots": """
+        SELECT b.member_id, b.debt, COALESCE(-s.total, 0) AS debt_lots
+        FROM member_balances b LEFT JOIN (
+            SELECT member_id, SUM(remaining) AS total FROM lots WHERE points < 0
+            GROUP BY member_id) s ON s.member_id = b.member_id
+        WHERE b.debt <> COALESCE(-s.total, 0)
+    """,
+    "negative balance only by debt": """
+        SELECT member_id, balance, held, debt FROM member_balances
+        WHERE held < 0 OR debt < 0 OR balance < -debt
+    """,
+    "lot remaining within its points": """
+        SELECT id, points, remaining FROM lots
+        WHERE (points > 0 AND (remaining < 0 OR remaining > points))
+           OR (points < 0 AND (remaining > 0 OR remaining < points)) OR points = 0
+    """,
+    "hold allocations match hold": """
+        SELECT h.id, h.status, h.points, COALESCE(a.total, 0) AS allocated
+        FROM holds h LEFT JOIN (
+            SELECT hold_id, SUM(points) AS total FROM hold_allocations GROUP BY hold_id) a
+          ON a.hold_id = h.id
+        WHERE (h.status = 'authorized' AND COALESCE(a.total, 0) <> h.points)
+           OR (h.status <> 'authorized' AND COALESCE(a.total, 0) <> 0)
+    """,
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    check: str
+    count: int
+    examples: list[dict[str, object]]
+
+    def __str__(self) -> str:
+        shown = "; ".join(", ".join(f"{k}={v}" for k, v in row.items()) for row in self.examples)
+        return f"{self.check}: {self.count} violation(s): {shown}"
+
+
+def _run_checks(conn: Connection) -> list[Violation]:
+    found: list[Violation] = []
+    for name, sql in CHECKS.items():
+        rows = conn.execute(text(sql)).mappings().all()
+        if rows:
+            found.append(Violation(name, len(rows), [dict(r) for r in rows[:LIMIT]]))
+    return found
+
+
+def verify(db: Database) -> list[Violation]:
+    """All violations; an empty list means the ledger is sound."""
+    return db.read(_run_checks)

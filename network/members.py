@@ -1,0 +1,174 @@
+"""Members of the network: one member, whichever partner enrolled them, one wallet.
+
+Phone and email are optional, stored encrypted (network/pii.py) and unique across the network,
+so a second partner enrolling the same phone finds the existing member instead of a twin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from network import cards, idempotency, parties, pii
+from network.clock import as_utc, utcnow
+from network.db.engine import Database
+from network.db.schema import member_balances, members
+from network.ledger.errors import InvalidInput, LedgerError, MemberNotFound
+
+LOCALES = ("en", "fa")
+
+
+class MemberExists(LedgerError):
+    code = "MEMBER_EXISTS"
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    card_number: str
+    phone: str | None
+    email: str | None
+    display_name: str | None
+    locale: str
+    enrolled_by_party_id: int | None
+    created_at: datetime
+
+
+def _from_row(row: Any, secret: str) -> Member:
+    return Member(
+        id=row.id, card_number=row.card_number,
+        phone=pii.decrypt(secret, row.phone_cipher) if row.phone_cipher else None,
+        email=pii.decrypt(secret, row.email_cipher) if row.email_cipher else None,
+        display_name=row.display_name, locale=row.locale,
+        enrolled_by_party_id=row.enrolled_by_party_id, created_at=as_utc(row.created_at),
+    )
+
+
+def _contact_columns(secret: str, phone: str | None, email: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if phone is not None:
+        p = pii.normalize_phone(phone)
+        values |= {"phone_cipher": pii.encrypt(secret, p), "phone_lookup": pii.lookup_hash(secret, p)}
+    if email is not None:
+        e = pii.normalize_email(email)
+        values |= {"email_cipher": pii.encrypt(secret, e), "email_lookup": pii.lookup_hash(secret, e)}
+    return values
+
+
+def _check_unique(conn: Connection, values: dict[str, Any], except_id: int | None = None) -> None:
+    for column, field in (("phone_lookup", "phone"), ("email_lookup", "email")):
+        if column in values:
+            found = conn.execute(select(members.c.id).where(members.c[column] == values[column])
+                                 ).scalar()
+            if found is not None and found != except_id:
+                raise MemberExists(f"a member with this {field} already exists (id {found})",
+                                   field=field)
+
+
+def enrol(
+    db: Database,
+    *,
+    secret: str,
+    scope: str,
+    idempotency_key: str,
+    enrolled_by: int | None,
+    card_number: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    display_name: str | None = None,
+    locale: str = "en",
+    now: datetime | None = None,
+) -> Member:
+    """Create a member and their (empty) wallet; idempotent by (scope, key)."""
+    if card_number is not None:
+        card_number = cards.normalize(card_number)
+        if not cards.is_valid(card_number):
+            raise InvalidInput("the card number is not 16 digits with a valid check digit",
+                               field="cardNumber", code="INVALID_CARD_NUMBER")
+    if locale not in LOCALES:
+        raise InvalidInput(f"locale must be one of {', '.join(LOCALES)}", field="locale")
+    if display_name is not None and len(display_name) > 200:
+        raise InvalidInput("the name is at most 200 characters", field="displayName")
+    contact = _contact_columns(secret, phone, email)
+    idempotency.validate_key(idempotency_key)
+    digest = idempotency.request_hash("enrol", {
+        "card": card_number, "phone": contact.get("phone_lookup"),
+        "email": contact.get("email_lookup"), "name": display_name, "locale": locale,
+        "by": enrolled_by})
+
+    def transaction(conn: Connection) -> int:
+        stored = idempotency.claim(conn, scope, idempotency_key, digest)
+        if stored is not None:
+            return int(stored["member_id"])
+        at = now or utcnow()
+        if enrolled_by is not None:
+            parties.require(conn, enrolled_by, "partner", field="enrolledBy")
+        _check_unique(conn, contact)
+        number = card_number or cards.generate()
+        if conn.execute(select(members.c.id).where(members.c.card_number == number)).first():
+            raise MemberExists("a member with this card number already exists",
+                               field="cardNumber")
+        member_id = conn.execute(insert(members).values(
+            card_number=number, display_name=display_name, locale=locale,
+            enrolled_by_party_id=enrolled_by, created_at=at, **contact,
+        ).returning(members.c.id)).scalar_one()
+        conn.execute(insert(member_balances).values(member_id=member_id, balance=0, held=0,
+                                                    debt=0, updated_at=at))
+        idempotency.remember(conn, scope, idempotency_key, digest, {"member_id": member_id}, at)
+        return member_id
+
+    member_id = db.write(transaction)
+    found = db.read(get, member_id, secret)
+    assert found is not None
+    return found
+
+
+def get(conn: Connection, member_id: int, secret: str) -> Member | None:
+    row = conn.execute(select(members).where(members.c.id == member_id)).first()
+    return _from_row(row, secret) if row else None
+
+
+def find(conn: Connection, secret: str, *, card_number: str | None = None,
+         phone: str | None = None, email: str | None = None) -> Member | None:
+    """Exactly one of card number, phone or email."""
+    given = [v for v in (card_number, phone, email) if v is not None]
+    if len(given) != 1:
+        raise InvalidInput("look a member up by exactly one of card number, phone or email")
+    if card_number is not None:
+        condition = members.c.card_number == cards.normalize(card_number)
+    elif phone is not None:
+        condition = members.c.phone_lookup == pii.lookup_hash(secret, pii.normalize_phone(phone))
+    else:
+        condition = members.c.email_lookup == pii.lookup_hash(secret,
+                                                              pii.normalize_email(email or ""))
+    row = conn.execute(select(members).where(condition)).first()
+    return _from_row(row, secret) if row else None
+
+
+def update_contact(db: Database, *, secret: str, member_id: int, phone: str | None = None,
+                   email: str | None = None, display_name: str | None = None,
+                   locale: str | None = None) -> Member:
+    values = _contact_columns(secret, phone, email)
+    if display_name is not None:
+        if len(display_name) > 200:
+            raise InvalidInput("the name is at most 200 characters", field="displayName")
+        values["display_name"] = display_name
+    if locale is not None:
+        if locale not in LOCALES:
+            raise InvalidInput(f"locale must be one of {', '.join(LOCALES)}", field="locale")
+        values["locale"] = locale
+
+    def transaction(conn: Connection) -> None:
+        if conn.execute(select(members.c.id).where(members.c.id == member_id)).first() is None:
+            raise MemberNotFound(f"no member with id {member_id}", field="memberId")
+        _check_unique(conn, values, except_id=member_id)
+        if values:
+            conn.execute(update(members).where(members.c.id == member_id).values(**values))
+
+    db.write(transaction)
+    found = db.read(get, member_id, secret)
+    assert found is not None
+    return found

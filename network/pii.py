@@ -1,0 +1,64 @@
+"""Contact details at rest: encrypted with AES-GCM, found by an HMAC of the normalized value.
+
+Both keys are derived from POINTSNET_SECRET_KEY with HKDF under different labels, so the lookup
+hash reveals nothing that the encryption key would, and rotating one label rotates one use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from functools import lru_cache
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from network.cards import normalize as _ascii_digits
+from network.ledger.errors import InvalidInput
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+def _derive(secret: str, label: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"pointsnet-pii", info=label).derive(
+        secret.encode())
+
+
+@lru_cache(maxsize=8)
+def _keys(secret: str) -> tuple[bytes, bytes]:
+    return _derive(secret, b"encrypt"), _derive(secret, b"lookup")
+
+
+def normalize_phone(phone: str) -> str:
+    """E.164-ish: digits only with a leading +; Persian digits accepted."""
+    raw = _ascii_digits(phone.strip()).replace("(", "").replace(")", "").replace(".", "")
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    digits = raw[1:] if raw.startswith("+") else raw
+    if not digits.isdigit() or not 7 <= len(digits) <= 15:
+        raise InvalidInput("a phone number is 7 to 15 digits, optionally with a leading +",
+                           field="phone", code="INVALID_PHONE")
+    return "+" + digits if raw.startswith("+") else digits
+
+
+def normalize_email(email: str) -> str:
+    value = email.strip().lower()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise InvalidInput("that is not an email address", field="email", code="INVALID_EMAIL")
+    return value
+
+
+def lookup_hash(secret: str, value: str) -> str:
+    return hmac.new(_keys(secret)[1], value.encode(), hashlib.sha256).hexdigest()
+
+
+def encrypt(secret: str, value: str) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + AESGCM(_keys(secret)[0]).encrypt(nonce, value.encode(), None)
+
+
+def decrypt(secret: str, blob: bytes) -> str:
+    return AESGCM(_keys(secret)[0]).decrypt(blob[:12], blob[12:], None).decode()
