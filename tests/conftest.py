@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,6 +96,25 @@ def sqlite_db(_sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
 def db(request: pytest.FixtureRequest) -> Database:
     """The same test on both databases."""
     return request.getfixturevalue("sqlite_db" if request.param == "sqlite" else "pg_db")
+
+
+@pytest.fixture
+def fresh_db(db: Database, request: pytest.FixtureRequest) -> Callable[[], Database]:
+    """Empties `db` again on each call: for property tests that need a clean ledger per example."""
+    if db.dialect == "postgresql":
+        return lambda: (_reset_postgres(db), db)[1]
+    template = request.getfixturevalue("_sqlite_template")
+    path = Path(db.url.removeprefix("sqlite:///"))
+
+    def reset() -> Database:
+        db.dispose()
+        shutil.copy(template, path)
+        for suffix in ("-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        parties.forget_cache()
+        return db
+
+    return reset
 
 
 @pytest.fixture

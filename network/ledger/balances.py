@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, select, update
 
 from network.clock import as_utc
-from network.db.schema import hold_allocations, lots, member_balances
+from network.db.schema import lots, member_balances
 from network.ledger.errors import MemberNotFound
 
 
@@ -112,7 +112,3 @@ def summary(conn: Connection, member_id: int, now: datetime,
         expiring=[Dated(points, at) for at, points in sorted(expiring.items())],
     )
 
-
-def held_by_hold(conn: Connection, hold_id: int) -> int:
-    return conn.execute(select(func.coalesce(func.sum(hold_allocations.c.points), 0))
-                        .where(hold_allocations.c.hold_id == hold_id)).scalar_one()

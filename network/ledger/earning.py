@@ -89,10 +89,11 @@ def award_bonus(db: Database, *, scope: str, idempotency_key: str, member_id: in
 
 
 def reversed_so_far(conn: Connection, entry_id: int, kind: str) -> int:
-    return conn.execute(
+    # int(): PostgreSQL's SUM over bigint is numeric, and points are never Decimals.
+    return int(conn.execute(
         select(func.coalesce(func.sum(journal_entries.c.points), 0))
         .where(journal_entries.c.reverses_entry_id == entry_id, journal_entries.c.kind == kind)
-    ).scalar_one()
+    ).scalar_one())
 
 
 def load_original(conn: Connection, entry_id: int, partner_id: int, kinds: tuple[str, ...],

@@ -140,7 +140,7 @@ def reverse_redemption(
         for consumption_id, lot_id, issuer, open_points in consumed:
             if need == 0:
                 break
-            n = min(need, open_points)
+            n = min(need, int(open_points))
             if n <= 0:
                 continue
             need -= n

@@ -1,0 +1,142 @@
+"""A small, believable network for the Quick start: four partners, two charities, three members
+and a few months of history, built once into an empty database (re-running changes nothing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import click
+from sqlalchemy import select
+
+from network import ledger, members, parties
+from network.clock import utcnow
+from network.config import Settings
+from network.db.engine import Database
+from network.db.schema import parties as parties_table
+from network.ledger.balances import summary
+from partners.contracts import Terms
+from partners.registry import create_partner
+
+PARTNERS = [
+    # code, name, Persian name, points per currency unit, clearing price per point (cents)
+    ("cafe-roshan", "Café Roshan", "کافه روشن", "10", "0.5"),
+    ("hamrah-telecom", "Hamrah Telecom", "همراه تلکام", "2", "0.6"),
+    ("shafa-pharmacy", "Shafa Pharmacy", "داروخانه شفا", "5", "0.5"),
+    ("bazaar-online", "Bazaar Online", "بازار آنلاین", "1", "0.7"),
+]
+CHARITIES = [("mahak", "Mahak Children's Charity", "موسسه خیریه محک"),
+             ("red-crescent", "Red Crescent", "جمعیت هلال احمر")]
+MEMBERS = [("Sara Ahmadi", "سارا احمدی", "+989121234567", "sara@example.com", "fa"),
+           ("John Miller", None, "+447700900123", "john@example.com", "en"),
+           ("Maryam Karimi", "مریم کریمی", "+989351112233", None, "fa")]
+
+
+@dataclass
+class DemoSummary:
+    partners: dict[str, int] = field(default_factory=dict)
+    charities: dict[str, int] = field(default_factory=dict)
+    members: list[members.Member] = field(default_factory=list)
+    created: bool = False
+
+
+def _key(*parts: object) -> str:
+    return "demo-" + "-".join(str(p) for p in parts)
+
+
+def build_demo(db: Database, settings: Settings, now: datetime | None = None) -> DemoSummary:
+    now = now or utcnow()
+    result = DemoSummary()
+    existing = db.read(lambda c: c.execute(select(parties_table.c.code, parties_table.c.id)
+                                           .where(parties_table.c.kind != "network")).all())
+    if not existing:
+        result.created = True
+        start = now - timedelta(days=75)
+
+        def create(conn):  # type: ignore[no-untyped-def]
+            for code, name, name_fa, rate, price in PARTNERS:
+                terms = Terms(earn_points_per_unit=Decimal(rate), allow_explicit_points=True,
+                              pending_days=0 if code != "bazaar-online" else 14,
+                              validity_months=12, clearing_price_per_point=Decimal(price),
+                              network_fee_bps=150, donation_value_per_point=Decimal("0.5"),
+                              breakage_price_per_point=Decimal("0.2"),
+                              own_redemption_fee_per_point=Decimal("0.05"))
+                create_partner(conn, code=code, name=name, name_fa=name_fa, terms=terms,
+                               now=start - timedelta(days=30))
+            for code, name, name_fa in CHARITIES:
+                parties.create(conn, kind="charity", code=code, name=name, name_fa=name_fa,
+                               now=start - timedelta(days=30))
+
+        db.write(create)
+        existing = db.read(lambda c: c.execute(select(parties_table.c.code, parties_table.c.id)
+                                               .where(parties_table.c.kind != "network")).all())
+    codes = dict(existing)
+    result.partners = {code: codes[code] for code, *_ in PARTNERS if code in codes}
+    result.charities = {code: codes[code] for code, *_ in CHARITIES if code in codes}
+    cafe, telecom, pharmacy, shop = (result.partners[p[0]] for p in PARTNERS)
+    for i, (name, name_fa, phone, email, locale) in enumerate(MEMBERS):
+        found = db.read(members.find, settings.secret_key, phone=phone)
+        if found is None:
+            found = members.enrol(db, secret=settings.secret_key, scope="system",
+                                  idempotency_key=_key("member", i), enrolled_by=cafe,
+                                  phone=phone, email=email, display_name=name_fa or name,
+                                  locale=locale, now=now - timedelta(days=80))
+        result.members.append(found)
+    if result.created:
+        _history(db, result, now, cafe, telecom, pharmacy, shop)
+    return result
+
+
+def _history(db: Database, demo: DemoSummary, now: datetime, cafe: int, telecom: int,
+             pharmacy: int, shop: int) -> None:
+    sara, john, maryam = (m.id for m in demo.members)
+    year = timedelta(days=365)
+
+    def earn(n: int, partner: int, member: int, points: int, days_ago: int,
+             ref: str, pending_days: int = 0) -> ledger.Receipt:
+        at = now - timedelta(days=days_ago)
+        return ledger.earn(db, scope=f"partner:{partner}", idempotency_key=_key("earn", n),
+                           issuer_id=partner, member_id=member, points=points,
+                           vests_at=at + timedelta(days=pending_days), expires_at=at + year,
+                           reference=ref, now=at)
+
+    earn(1, cafe, sara, 320, 70, "till-1042")
+    earn(2, telecom, sara, 1200, 60, "invoice-2026-09")
+    earn(3, pharmacy, sara, 150, 40, "rx-88123")
+    earn(4, shop, sara, 400, 5, "order-5531", pending_days=14)
+    earn(5, cafe, john, 90, 30, "till-1107")
+    earn(6, shop, john, 2500, 50, "order-5120")
+    earn(7, telecom, maryam, 800, 20, "invoice-2026-10")
+    ledger.redeem(db, scope=f"partner:{shop}", idempotency_key=_key("redeem", 1),
+                  partner_id=shop, member_id=sara, points=600, reference="order-5402",
+                  now=now - timedelta(days=25))
+    ledger.donate(db, scope=f"member:{sara}", idempotency_key=_key("donate", 1),
+                  member_id=sara, charity_id=demo.charities["mahak"], points=200,
+                  now=now - timedelta(days=10))
+    hold = ledger.authorize_hold(db, scope=f"partner:{cafe}", idempotency_key=_key("hold", 1),
+                                 partner_id=cafe, member_id=john, points=500,
+                                 reference="table-7", now=now - timedelta(days=3))
+    ledger.capture_hold(db, scope=f"partner:{cafe}", idempotency_key=_key("capture", 1),
+                        partner_id=cafe, hold_id=hold.hold_id or 0, points=420,
+                        now=now - timedelta(days=3) + timedelta(minutes=40))
+    refund = ledger.redeem(db, scope=f"partner:{pharmacy}", idempotency_key=_key("redeem", 2),
+                           partner_id=pharmacy, member_id=maryam, points=300,
+                           reference="rx-90001", now=now - timedelta(days=8))
+    ledger.reverse_redemption(db, scope=f"partner:{pharmacy}",
+                              idempotency_key=_key("reverse", 1), partner_id=pharmacy,
+                              entry_id=refund.entry_id, points=100, reference="rx-90001-return",
+                              now=now - timedelta(days=7))
+
+
+def print_demo(db: Database, demo: DemoSummary, base_url: str | None = None) -> None:
+    now = utcnow()
+    click.echo("Demo network" + (" created" if demo.created else " (already there)") + ":")
+    click.echo("  partners:  " + ", ".join(demo.partners))
+    click.echo("  charities: " + ", ".join(demo.charities))
+    click.echo(f"  {'member':<16} {'card':<20} {'spendable':>9} {'pending':>8} {'held':>5}")
+    for member in demo.members:
+        balance = db.read(summary, member.id, now)
+        name = member.display_name or "?"
+        click.echo(f"  {name:<16} {member.card_number:<20} {balance.spendable:>9} "
+                   f"{balance.pending:>8} {balance.held:>5}")

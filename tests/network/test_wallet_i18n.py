@@ -1,0 +1,86 @@
+"""Language choice, Persian digits, Jalali dates and the two catalogs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from network.wallet import i18n
+from network.wallet.messages_en import MESSAGES as EN
+from network.wallet.messages_fa import MESSAGES as FA
+from network.wallet.pages.rendering import environment, error_text
+from network.gql.me_types import WalletEntryKind
+from network.wallet.errors import WalletError
+from network.wallet.sessions import KINDS
+from network.wallet.tiers import TIERS
+
+
+@pytest.mark.parametrize(("header", "cookie", "expected"), [
+    (None, None, "en"),
+    ("fa-IR,fa;q=0.9,en-US;q=0.8", None, "fa"),
+    ("de-DE,de;q=0.9,fa;q=0.7,en;q=0.5", None, "fa"),
+    ("de-DE,en;q=0.5,fa;q=0.7", None, "fa"),
+    ("fa;q=0, en", None, "en"),
+    ("fa;q=banana", None, "en"),
+    ("en-GB", "fa", "fa"),
+    ("fa", "en", "en"),
+    ("fa", "xx", "fa"),
+    ("*", None, "en"),
+])
+def test_language_negotiation(header, cookie, expected):
+    assert i18n.negotiate(header, cookie) == expected
+
+
+def test_catalogs_have_the_same_keys_and_placeholders():
+    assert set(EN) == set(FA)
+    for key in EN:
+        assert set(re.findall(r"{(\w+)}", EN[key])) == set(re.findall(r"{(\w+)}", FA[key])), key
+
+
+def test_every_template_key_exists_in_the_catalogs():
+    used: set[str] = set()
+    for name in environment.list_templates():
+        source = environment.loader.get_source(environment, name)[0]  # type: ignore[union-attr]
+        used |= set(re.findall(r't\(\s*"(\w+)"', source))
+    families = {key for key in used if key.endswith("_")}  # t("kind_" ~ e.kind) and the like
+    assert families == {"kind_", "tier_", "session_kind_"}
+    assert used - families <= set(EN)
+    kinds = {f"kind_{k.value}" for k in WalletEntryKind}
+    tiers = {f"tier_{name}" for name, _ in TIERS}
+    assert kinds | tiers | {f"session_kind_{k}" for k in KINDS} <= set(EN)
+
+
+def test_numbers():
+    en, fa = i18n.locale_for("en"), i18n.locale_for("fa")
+    assert en.number(1234567) == "1,234,567" and en.number(-5) == "−5"
+    assert fa.number(1234567) == "۱٬۲۳۴٬۵۶۷" and fa.signed(250) == "+۲۵۰"
+    assert fa.t("tier_next", points=1200, tier="طلایی").startswith("۱٬۲۰۰ امتیاز")
+    assert i18n.ascii_digits("۱۲٣") == "123"
+
+
+def test_dates_are_jalali_in_persian_and_use_tehran_time():
+    late_evening = dt.datetime(2026, 3, 20, 21, 0, tzinfo=dt.UTC)  # 00:30 in Tehran, Nowruz
+    assert i18n.locale_for("en").date(late_evening) == "Mar 20, 2026"
+    assert i18n.locale_for("fa").date(late_evening) == "۱ فروردین ۱۴۰۵"
+    assert i18n.locale_for("fa").datetime(late_evening) == "۱ فروردین ۱۴۰۵، ۰۰:۳۰"
+    assert i18n.locale_for("en").datetime(late_evening) == "Mar 20, 2026, 21:00 UTC"
+    assert i18n.locale_for("fa").iso_date(late_evening) == "2026-03-21"
+    with pytest.raises(ValueError):
+        i18n.locale_for("fa").date(dt.datetime(2026, 1, 1))
+
+
+def test_direction_and_fallback():
+    assert i18n.locale_for("fa").direction == "rtl" and i18n.locale_for("en").direction == "ltr"
+    assert i18n.locale_for("xx").language == "en"
+
+
+def test_error_texts_are_translated_with_their_numbers():
+    fa = i18n.locale_for("fa")
+    wrong = WalletError("CODE_INVALID", "That code is not right.", params={"left": 2})
+    assert error_text(fa, wrong) == "این کد درست نیست. ۲ بار دیگر می‌توانید امتحان کنید."
+    limited = WalletError("RATE_LIMITED", "Too many", params={"minutes": 3})
+    assert "3 minutes" in error_text(i18n.locale_for("en"), limited)
+    unknown = WalletError("SOMETHING_NEW", "Plain English fallback.")
+    assert error_text(fa, unknown) == "Plain English fallback."
