@@ -49,19 +49,27 @@ def _advisory_key(scope: str, key: str) -> int:
 
 def claim(conn: Connection, scope: str, key: str, digest: str) -> dict[str, Any] | None:
     """Return the stored response for a replay, None for a new request; raise on misuse."""
+    stored = select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
+        idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
     if conn.dialect.name == "postgresql":
-        got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
-                           {"k": _advisory_key(scope, key)}).scalar_one()
-        if not got:
+        # One round trip: the lock, then the lookup. If the first request commits between this
+        # statement's snapshot and its lock, our final insert hits the primary key and
+        # Database.write runs the whole transaction again, which then finds the stored answer.
+        lookup = stored.subquery()
+        row = conn.execute(select(
+            text("pg_try_advisory_xact_lock(:k) AS locked").bindparams(k=_advisory_key(scope, key)),
+            lookup.c.request_hash, lookup.c.response,
+        ).select_from(text("(SELECT 1) AS one")).outerjoin(lookup, text("true"))).one()
+        if not row.locked:
             raise IdempotencyInProgress(
                 "a request with this idempotency key is still being processed; retry shortly",
                 field="idempotencyKey")
-    row = conn.execute(
-        select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
-            idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
-    ).first()
-    if row is None:
-        return None
+        if row.request_hash is None:
+            return None
+    else:
+        row = conn.execute(stored).first()
+        if row is None:
+            return None
     if row.request_hash != digest:
         raise IdempotencyKeyReused(
             "this idempotency key was already used for a different request", field="idempotencyKey")

@@ -171,7 +171,10 @@ lots = Table(
         name="remaining_in_range",
     ),
 )
-Index("ix_lots_member_open", lots.c.member_id, lots.c.expires_at, lots.c.id)
+# Only lots with points left: spent lots pile up forever and must not slow the FIFO walk.
+Index("ix_lots_member_open", lots.c.member_id, lots.c.expires_at, lots.c.id,
+      postgresql_where=lots.c.remaining > 0, sqlite_where=lots.c.remaining > 0)
+Index("ix_lots_member", lots.c.member_id)
 Index("ix_lots_entry", lots.c.entry_id)
 
 # What settlement clears: one row per lot touched by a debit. Reversals are negative rows.

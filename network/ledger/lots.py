@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from network.db.schema import consumptions, lots, member_balances
 
@@ -38,14 +38,28 @@ class Take:
     points: int
 
 
-def spendable(conn: Connection, member_id: int, now: datetime) -> list[Lot]:
-    rows = conn.execute(
+def spendable(conn: Connection, member_id: int, now: datetime, up_to: int | None = None
+              ) -> list[Lot]:
+    """Spendable lots in FIFO order; with `up_to`, only as many as it takes to cover it.
+
+    A running sum stops the list at the lot that covers `up_to`, so a member with hundreds of
+    open lots costs one indexed scan and a short result. When the lots cannot cover it, all of
+    them come back and their sum says how many points there are.
+    """
+    order = (lots.c.expires_at.asc().nulls_last(), lots.c.id)
+    candidates = (
         select(lots.c.id, lots.c.issuer_party_id, lots.c.remaining, lots.c.vests_at,
-               lots.c.expires_at)
+               lots.c.expires_at,
+               func.sum(lots.c.remaining).over(order_by=order).label("running"))
         .where(lots.c.member_id == member_id, lots.c.remaining > 0, lots.c.vests_at <= now,
                or_(lots.c.expires_at.is_(None), lots.c.expires_at > now))
-        .order_by(lots.c.expires_at.asc().nulls_last(), lots.c.id)
+        .subquery()
     )
+    query = select(candidates.c.id, candidates.c.issuer_party_id, candidates.c.remaining,
+                   candidates.c.vests_at, candidates.c.expires_at)
+    if up_to is not None:
+        query = query.where(candidates.c.running - candidates.c.remaining < up_to)
+    rows = conn.execute(query.order_by(candidates.c.running, candidates.c.id))
     return [Lot(*row) for row in rows]
 
 

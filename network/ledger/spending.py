@@ -25,7 +25,7 @@ from network.ledger.receipts import Receipt, check_points, run
 def take_spendable(conn: Connection, member_id: int, points: int, at: datetime) -> list[lots.Take]:
     """Lock the member, then pick lots earliest-expiry-first, or refuse without writing."""
     balances.lock(conn, member_id)
-    available = lots.spendable(conn, member_id, at)
+    available = lots.spendable(conn, member_id, at, up_to=points)
     spendable = sum(lot.remaining for lot in available)
     if spendable < points:
         raise InsufficientPoints(

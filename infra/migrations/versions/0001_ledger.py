@@ -145,7 +145,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('lots', schema=None) as batch_op:
         batch_op.create_index('ix_lots_entry', ['entry_id'], unique=False)
-        batch_op.create_index('ix_lots_member_open', ['member_id', 'expires_at', 'id'], unique=False)
+        batch_op.create_index('ix_lots_member_open', ['member_id', 'expires_at', 'id'], unique=False, postgresql_where=sa.text('remaining > 0'), sqlite_where=sa.text('remaining > 0'))
+        batch_op.create_index('ix_lots_member', ['member_id'], unique=False)
 
     op.create_table('postings',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -229,6 +230,7 @@ def downgrade() -> None:
     op.drop_table('postings')
     with op.batch_alter_table('lots', schema=None) as batch_op:
         batch_op.drop_index('ix_lots_member_open')
+        batch_op.drop_index('ix_lots_member')
         batch_op.drop_index('ix_lots_entry')
 
     op.drop_table('lots')

@@ -1,0 +1,187 @@
+"""Ledger throughput on PostgreSQL, with pgbench TPC-B on the same server as the yardstick.
+
+    .venv/bin/python -m infra.bench.ledger [--seconds 20] [--workers 8]
+
+Prints: earns/s from N worker processes calling `network.ledger.earn`; redemptions/s against
+members holding 200 open lots each; pgbench TPC-B tps with the same client count; the ratios.
+Uses throwaway databases on POINTSNET_BENCH_PG_URL (default postgres@127.0.0.1:5432).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import re
+import subprocess
+import time
+import uuid
+from datetime import timedelta
+
+import psycopg
+
+ADMIN_URL = os.environ.get("POINTSNET_BENCH_PG_URL",
+                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def create_database(name: str) -> str:
+    with psycopg.connect(libpq(ADMIN_URL), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(libpq(ADMIN_URL), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pgbench_tps(clients: int, seconds: int) -> float:
+    name = f"pointsnet_bench_pgbench_{uuid.uuid4().hex[:6]}"
+    url = libpq(create_database(name))
+    try:
+        subprocess.run(["pgbench", "-q", "-i", "-s", "10", url], check=True,
+                       capture_output=True)
+        out = subprocess.run(["pgbench", "-c", str(clients), "-j", str(min(clients, 2)),
+                              "-T", str(seconds), "-M", "prepared", url], check=True,
+                             capture_output=True, text=True).stdout
+        match = re.search(r"tps = ([\d.]+) \((?:without|excluding)", out)
+        if match is None:
+            raise RuntimeError(f"cannot read pgbench output:\n{out}")
+        return float(match.group(1))
+    finally:
+        drop_database(name)
+
+
+def _earn_worker(url: str, member_ids: list[int], partner_id: int, seconds: float,
+                 seed: int, out: mp.Queue) -> None:
+    from network import ledger
+    from network.clock import utcnow
+    from network.db.engine import Database
+
+    db = Database(url, pool_size=1, max_overflow=0)
+    rng = random.Random(seed)
+    expires = utcnow() + timedelta(days=365)
+    done = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        ledger.earn(db, scope=f"partner:{partner_id}", idempotency_key=f"b{seed}-{done}",
+                    issuer_id=partner_id, member_id=rng.choice(member_ids),
+                    points=rng.randint(1, 500), expires_at=expires)
+        done += 1
+    out.put(done)
+
+
+def _lots_worker(url: str, member_ids: list[int], partner_id: int, lots: int, seed: int,
+                 out: mp.Queue) -> None:
+    from network import ledger
+    from network.clock import utcnow
+    from network.db.engine import Database
+
+    db = Database(url, pool_size=1, max_overflow=0)
+    now = utcnow()
+    for member_id in member_ids:
+        for i in range(lots):  # distinct expiries so the FIFO walk has an order to respect
+            ledger.earn(db, scope=f"partner:{partner_id}", idempotency_key=f"l{member_id}-{i}",
+                        issuer_id=partner_id, member_id=member_id, points=1000,
+                        expires_at=now + timedelta(days=30 + i))
+    out.put(len(member_ids) * lots)
+
+
+def _redeem_worker(url: str, member_ids: list[int], partner_id: int, seconds: float,
+                   seed: int, out: mp.Queue) -> None:
+    from network import ledger
+    from network.db.engine import Database
+
+    db = Database(url, pool_size=1, max_overflow=0)
+    rng = random.Random(seed)
+    done = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        ledger.redeem(db, scope=f"partner:{partner_id}", idempotency_key=f"r{seed}-{done}",
+                      partner_id=partner_id, member_id=rng.choice(member_ids),
+                      points=rng.randint(1, 1500))
+        done += 1
+    out.put(done)
+
+
+def run_workers(target, workers: int, args_for) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+    queue: mp.Queue = mp.Queue()
+    procs = [mp.Process(target=target, args=(*args_for(i), queue)) for i in range(workers)]
+    start = time.perf_counter()
+    for p in procs:
+        p.start()
+    total = sum(queue.get() for _ in procs)
+    for p in procs:
+        p.join()
+    return total, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--lot-members", type=int, default=80)
+    args = parser.parse_args()
+
+    from infra.migrate import upgrade
+    from network import members, parties
+    from network.db.engine import Database
+    from network.ledger.verify import verify
+
+    name = f"pointsnet_bench_{uuid.uuid4().hex[:6]}"
+    url = create_database(name)
+    try:
+        upgrade(url)
+        db = Database(url)
+        partner_id = db.write(lambda c: parties.create(c, kind="partner", code="bench",
+                                                       name="Bench"))
+        print(f"enrolling {args.members} members…", flush=True)
+        member_ids = [members.enrol(db, secret="bench", scope="system",
+                                    idempotency_key=f"m{i}", enrolled_by=partner_id).id
+                      for i in range(args.members)]
+
+        print(f"earn: {args.workers} worker processes for {args.seconds}s…", flush=True)
+        earns, elapsed = run_workers(_earn_worker, args.workers, lambda i: (
+            url, member_ids, partner_id, args.seconds, i))
+        earn_rate = earns / elapsed
+
+        lot_members = member_ids[: args.lot_members]
+        per = max(1, len(lot_members) // args.workers)
+        print(f"giving {len(lot_members)} members 200 open lots each…", flush=True)
+        # Fresh members only, so every one of them has exactly 200 open lots.
+        lot_members = [members.enrol(db, secret="bench", scope="system",
+                                     idempotency_key=f"lm{i}", enrolled_by=partner_id).id
+                       for i in range(args.lot_members)]
+        chunks = [lot_members[i * per:(i + 1) * per] for i in range(args.workers)]
+        run_workers(_lots_worker, args.workers, lambda i: (url, chunks[i], partner_id, 200, i))
+
+        print(f"redeem: {args.workers} worker processes for {args.seconds}s…", flush=True)
+        redeems, elapsed = run_workers(_redeem_worker, args.workers, lambda i: (
+            url, lot_members, partner_id, args.seconds, i))
+        redeem_rate = redeems / elapsed
+
+        violations = verify(db)
+        db.dispose()
+    finally:
+        drop_database(name)
+
+    print(f"pgbench TPC-B: {args.workers} clients for {args.seconds}s…", flush=True)
+    tps = pgbench_tps(args.workers, args.seconds)
+    print()
+    print(f"ledger earns/s (8 procs):             {earn_rate:10.1f}")
+    print(f"ledger redemptions/s (200-lot members): {redeem_rate:8.1f}")
+    print(f"pgbench TPC-B tps (same server):      {tps:10.1f}")
+    print(f"earn / TPC-B ratio:                   {earn_rate / tps:10.2f}   (target >= 0.5)")
+    print(f"redeem / TPC-B ratio:                 {redeem_rate / tps:10.2f}")
+    print(f"ledger verify after the run:          {'ok' if not violations else violations}")
+
+
+if __name__ == "__main__":
+    main()
