@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -59,5 +59,5 @@ class StaffPrincipal:
         return f"staff:{self.staff_id}"
 
 
-Principal = Union[PartnerPrincipal, MemberPrincipal, StaffPrincipal]
+Principal = PartnerPrincipal | MemberPrincipal | StaffPrincipal
 Authenticator = Callable[["Request", bytes], Awaitable[Principal | None]]

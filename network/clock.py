@@ -1,4 +1,4 @@
-"""One place that says what time it is, so tests can pass `now` explicitly and the code stays UTC."""
+"""One place that says what time it is: tests pass `now` explicitly, and the code stays UTC."""
 
 from datetime import UTC, datetime
 

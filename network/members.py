@@ -51,10 +51,12 @@ def _contact_columns(secret: str, phone: str | None, email: str | None) -> dict[
     values: dict[str, Any] = {}
     if phone is not None:
         p = pii.normalize_phone(phone)
-        values |= {"phone_cipher": pii.encrypt(secret, p), "phone_lookup": pii.lookup_hash(secret, p)}
+        values |= {"phone_cipher": pii.encrypt(secret, p),
+                   "phone_lookup": pii.lookup_hash(secret, p)}
     if email is not None:
         e = pii.normalize_email(email)
-        values |= {"email_cipher": pii.encrypt(secret, e), "email_lookup": pii.lookup_hash(secret, e)}
+        values |= {"email_cipher": pii.encrypt(secret, e),
+                   "email_lookup": pii.lookup_hash(secret, e)}
     return values
 
 

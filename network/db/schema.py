@@ -234,7 +234,8 @@ Index("ix_hold_allocations_member", hold_allocations.c.member_id)
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
-    Column("scope", String(40), primary_key=True),  # partner:<id> | member:<id> | staff:<id> | system
+    # partner:<id> | member:<id> | staff:<id> | system
+    Column("scope", String(40), primary_key=True),
     Column("key", String(200), primary_key=True),
     Column("request_hash", String(64), nullable=False),
     Column("response", JSON, nullable=False),

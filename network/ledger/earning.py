@@ -10,7 +10,8 @@ from sqlalchemy import Connection, func, select
 from network import parties
 from network.clock import as_utc
 from network.db.engine import Database
-from network.db.schema import journal_entries, lots as lots_table
+from network.db.schema import journal_entries
+from network.db.schema import lots as lots_table
 from network.ledger import accounts, balances, journal, lots
 from network.ledger.accounts import AccountKind
 from network.ledger.errors import (

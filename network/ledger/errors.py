@@ -1,4 +1,4 @@
-"""Ledger errors: a stable machine code, the input field at fault, and a message a person can act on.
+"""Ledger errors: a stable code, the input field at fault, and a message a person can act on.
 
 Every one of these is raised before the transaction commits, so a rejected operation writes nothing.
 """

@@ -14,7 +14,8 @@ from sqlalchemy import Connection, select, union
 from network import parties
 from network.clock import utcnow
 from network.db.engine import Database
-from network.db.schema import holds, lots as lots_table
+from network.db.schema import holds
+from network.db.schema import lots as lots_table
 from network.ledger import accounts, balances, journal, lots
 from network.ledger.accounts import AccountKind
 from network.ledger.holds import release

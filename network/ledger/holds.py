@@ -15,7 +15,8 @@ from sqlalchemy import Connection, insert, select, update
 from network import parties
 from network.clock import as_utc
 from network.db.engine import Database
-from network.db.schema import hold_allocations, holds, lots as lots_table
+from network.db.schema import hold_allocations, holds
+from network.db.schema import lots as lots_table
 from network.ledger import accounts, balances, journal, lots
 from network.ledger.accounts import AccountKind
 from network.ledger.earning import _iso
@@ -132,8 +133,9 @@ def _close(conn: Connection, hold: Any, *, captured: int, entry_id: int, at: dat
 def _after_release(conn: Connection, member_id: int, entry_id: int, returned: list[lots.Lot],
                    row: balances.BalanceRow, at: datetime) -> int:
     if row.debt and returned:
+        ids = [lot.id for lot in returned]
         issuers = dict(conn.execute(select(lots_table.c.id, lots_table.c.issuer_party_id)
-                                    .where(lots_table.c.id.in_([lot.id for lot in returned]))).all())
+                                    .where(lots_table.c.id.in_(ids))).all())
         for lot in returned:
             lot.issuer_party_id = issuers[lot.id]
         return row.debt - lots.repay_debts(conn, member_id=member_id, entry_id=entry_id,
