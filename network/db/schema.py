@@ -140,11 +140,15 @@ postings = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("entry_id", BigId, ForeignKey("journal_entries.id"), nullable=False),
     Column("account_kind", String(24), nullable=False),
-    Column("member_id", BigId),  # owner of member_wallet / member_hold accounts
-    Column("party_id", BigId),  # owner of every other account kind
+    # The entry's member, on every posting (the shard key). An entry only ever touches its own
+    # member's wallet and hold, so for those kinds this is also the account's owner.
+    Column("member_id", BigId, nullable=False),
+    Column("party_id", BigId),  # owner of every non-member account kind; NULL for member kinds
     Column("points", BigInteger, nullable=False),  # signed; an entry's postings sum to zero
     CheckConstraint("points <> 0", name="points_nonzero"),
-    CheckConstraint("(member_id IS NULL) <> (party_id IS NULL)", name="one_owner"),
+    CheckConstraint(
+        "(account_kind IN ('member_wallet', 'member_hold')) = (party_id IS NULL)",
+        name="one_owner"),
 )
 Index("ix_postings_entry", postings.c.entry_id)
 Index("ix_postings_member", postings.c.member_id, postings.c.account_kind)

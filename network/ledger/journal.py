@@ -33,6 +33,8 @@ def book(
     lines = [line for line in lines if line.points != 0]
     if sum(line.points for line in lines) != 0 or not lines:
         raise UnbalancedEntry(f"{kind} entry postings do not sum to zero: {lines}")
+    if any(line.member_id not in (None, member_id) for line in lines):
+        raise UnbalancedEntry(f"{kind} entry touches another member's account: {lines}")
     entry_id = conn.execute(
         insert(journal_entries).values(
             kind=kind, member_id=member_id, party_id=party_id, points=points,
@@ -41,7 +43,7 @@ def book(
         ).returning(journal_entries.c.id)
     ).scalar_one()
     conn.execute(insert(postings), [
-        {"entry_id": entry_id, "account_kind": line.kind.value, "member_id": line.member_id,
+        {"entry_id": entry_id, "account_kind": line.kind.value, "member_id": member_id,
          "party_id": line.party_id, "points": line.points}
         for line in lines
     ])

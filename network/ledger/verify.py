@@ -3,7 +3,7 @@
 Each check is one set-based query that returns the offending rows, so the whole run costs a few
 table scans and can follow every concurrency test. The invariants:
 
-1. every journal entry has postings and they sum to zero;
+1. every journal entry has postings, they sum to zero, and each carries the entry's member;
 2. each member's running balance and held points equal the sums of their postings;
 3. each member's lots (debt lots negative) equal the balance, and open hold allocations equal held;
 4. every lot is conserved: points = remaining + consumed + held by allocations (positive lots), and
@@ -39,6 +39,11 @@ CHECKS: dict[str, str] = {
         SELECT e.id, COALESCE(SUM(p.points), 0) AS total, COUNT(p.id) AS n
         FROM journal_entries e LEFT JOIN postings p ON p.entry_id = e.id
         GROUP BY e.id HAVING COALESCE(SUM(p.points), 0) <> 0 OR COUNT(p.id) = 0
+    """,
+    "posting belongs to its entry's member": """
+        SELECT p.id, p.entry_id, p.member_id, e.member_id AS entry_member
+        FROM postings p JOIN journal_entries e ON e.id = p.entry_id
+        WHERE p.member_id <> e.member_id
     """,
     "member balance equals wallet postings": """
         SELECT b.member_id, b.balance, COALESCE(s.total, 0) AS postings

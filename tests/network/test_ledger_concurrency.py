@@ -132,7 +132,7 @@ def test_bank_style_random_operations_conserve_points(pg_db):
                                          ).scalar_one())
     assert net == 0
     outside = pg_db.read(lambda c: c.execute(
-        select(func.sum(postings.c.points)).where(postings.c.member_id.is_(None))).scalar_one())
+        select(func.sum(postings.c.points)).where(postings.c.party_id.is_not(None))).scalar_one())
     held_by_members = pg_db.read(lambda c: c.execute(
         select(func.sum(member_balances.c.balance + member_balances.c.held))).scalar_one())
     assert held_by_members == -outside

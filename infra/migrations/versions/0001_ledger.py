@@ -152,10 +152,10 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('account_kind', sa.String(length=24), nullable=False),
-    sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('party_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('points', sa.BigInteger(), nullable=False),
-    sa.CheckConstraint('(member_id IS NULL) <> (party_id IS NULL)', name=op.f('ck_postings_one_owner')),
+    sa.CheckConstraint("(account_kind IN ('member_wallet', 'member_hold')) = (party_id IS NULL)", name=op.f('ck_postings_one_owner')),
     sa.CheckConstraint('points <> 0', name=op.f('ck_postings_points_nonzero')),
     sa.ForeignKeyConstraint(['entry_id'], ['journal_entries.id'], name=op.f('fk_postings_entry_id_journal_entries')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_postings'))
