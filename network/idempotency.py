@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, bindparam, func, insert, literal, select, true
 
 from network.db.schema import idempotency_keys
 from network.ledger.errors import IdempotencyInProgress, IdempotencyKeyReused, InvalidInput
@@ -47,19 +47,26 @@ def _advisory_key(scope: str, key: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+# Built once (see network/ledger/balances.py for why).
+_STORED = select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
+    idempotency_keys.c.scope == bindparam("scope"), idempotency_keys.c.key == bindparam("key"))
+# PostgreSQL: the advisory lock and the lookup in one round trip. If the first request commits
+# between this statement's snapshot and its lock, our final insert hits the primary key and
+# Database.write runs the whole transaction again, which then finds the stored answer.
+_LOOKUP = _STORED.subquery()
+_LOCK_AND_STORED = select(
+    func.pg_try_advisory_xact_lock(bindparam("lock_key")).label("locked"),
+    _LOOKUP.c.request_hash, _LOOKUP.c.response,
+).select_from(select(literal(1).label("one")).subquery().outerjoin(_LOOKUP, true()))
+_REMEMBER = insert(idempotency_keys)
+
+
 def claim(conn: Connection, scope: str, key: str, digest: str) -> dict[str, Any] | None:
     """Return the stored response for a replay, None for a new request; raise on misuse."""
-    stored = select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
-        idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
+    params = {"scope": scope, "key": key}
     if conn.dialect.name == "postgresql":
-        # One round trip: the lock, then the lookup. If the first request commits between this
-        # statement's snapshot and its lock, our final insert hits the primary key and
-        # Database.write runs the whole transaction again, which then finds the stored answer.
-        lookup = stored.subquery()
-        row = conn.execute(select(
-            text("pg_try_advisory_xact_lock(:k) AS locked").bindparams(k=_advisory_key(scope, key)),
-            lookup.c.request_hash, lookup.c.response,
-        ).select_from(text("(SELECT 1) AS one")).outerjoin(lookup, text("true"))).one()
+        row = conn.execute(_LOCK_AND_STORED,
+                           {**params, "lock_key": _advisory_key(scope, key)}).one()
         if not row.locked:
             raise IdempotencyInProgress(
                 "a request with this idempotency key is still being processed; retry shortly",
@@ -67,7 +74,7 @@ def claim(conn: Connection, scope: str, key: str, digest: str) -> dict[str, Any]
         if row.request_hash is None:
             return None
     else:
-        row = conn.execute(stored).first()
+        row = conn.execute(_STORED, params).first()
         if row is None:
             return None
     if row.request_hash != digest:
@@ -78,5 +85,5 @@ def claim(conn: Connection, scope: str, key: str, digest: str) -> dict[str, Any]
 
 def remember(conn: Connection, scope: str, key: str, digest: str, response: Mapping[str, Any],
              now: datetime) -> None:
-    conn.execute(insert(idempotency_keys).values(
-        scope=scope, key=key, request_hash=digest, response=dict(response), created_at=now))
+    conn.execute(_REMEMBER, {"scope": scope, "key": key, "request_hash": digest,
+                             "response": dict(response), "created_at": now})

@@ -59,7 +59,7 @@ def pgbench_tps(clients: int, seconds: int) -> float:
 
 
 def _earn_worker(url: str, member_ids: list[int], partner_id: int, seconds: float,
-                 seed: int, out: mp.Queue) -> None:
+                 seed: int, gate: Gate) -> None:
     from network import ledger
     from network.clock import utcnow
     from network.db.engine import Database
@@ -68,55 +68,73 @@ def _earn_worker(url: str, member_ids: list[int], partner_id: int, seconds: floa
     rng = random.Random(seed)
     expires = utcnow() + timedelta(days=365)
     done = 0
+    gate.ready_and_wait()
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         ledger.earn(db, scope=f"partner:{partner_id}", idempotency_key=f"b{seed}-{done}",
                     issuer_id=partner_id, member_id=rng.choice(member_ids),
                     points=rng.randint(1, 500), expires_at=expires)
         done += 1
-    out.put(done)
+    gate.out.put(done)
 
 
 def _lots_worker(url: str, member_ids: list[int], partner_id: int, lots: int, seed: int,
-                 out: mp.Queue) -> None:
+                 gate: Gate) -> None:
     from network import ledger
     from network.clock import utcnow
     from network.db.engine import Database
 
     db = Database(url, pool_size=1, max_overflow=0)
     now = utcnow()
+    gate.ready_and_wait()
     for member_id in member_ids:
         for i in range(lots):  # distinct expiries so the FIFO walk has an order to respect
             ledger.earn(db, scope=f"partner:{partner_id}", idempotency_key=f"l{member_id}-{i}",
                         issuer_id=partner_id, member_id=member_id, points=1000,
                         expires_at=now + timedelta(days=30 + i))
-    out.put(len(member_ids) * lots)
+    gate.out.put(len(member_ids) * lots)
 
 
 def _redeem_worker(url: str, member_ids: list[int], partner_id: int, seconds: float,
-                   seed: int, out: mp.Queue) -> None:
+                   seed: int, gate: Gate) -> None:
     from network import ledger
     from network.db.engine import Database
 
     db = Database(url, pool_size=1, max_overflow=0)
     rng = random.Random(seed)
     done = 0
+    gate.ready_and_wait()
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         ledger.redeem(db, scope=f"partner:{partner_id}", idempotency_key=f"r{seed}-{done}",
                       partner_id=partner_id, member_id=rng.choice(member_ids),
                       points=rng.randint(1, 1500))
         done += 1
-    out.put(done)
+    gate.out.put(done)
+
+
+class Gate:
+    """Workers import, connect and then wait here, so start-up is never part of the timing."""
+
+    def __init__(self, workers: int) -> None:
+        self.ready = mp.Barrier(workers + 1)
+        self.go = mp.Event()
+        self.out: mp.Queue = mp.Queue()
+
+    def ready_and_wait(self) -> None:
+        self.ready.wait()
+        self.go.wait()
 
 
 def run_workers(target, workers: int, args_for) -> tuple[int, float]:  # type: ignore[no-untyped-def]
-    queue: mp.Queue = mp.Queue()
-    procs = [mp.Process(target=target, args=(*args_for(i), queue)) for i in range(workers)]
-    start = time.perf_counter()
+    gate = Gate(workers)
+    procs = [mp.Process(target=target, args=(*args_for(i), gate)) for i in range(workers)]
     for p in procs:
         p.start()
-    total = sum(queue.get() for _ in procs)
+    gate.ready.wait()
+    start = time.perf_counter()
+    gate.go.set()
+    total = sum(gate.out.get() for _ in procs)
     for p in procs:
         p.join()
     return total, time.perf_counter() - start
@@ -126,7 +144,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=8)
-    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--members", type=int, default=2_000)
     parser.add_argument("--lot-members", type=int, default=80)
     args = parser.parse_args()
 

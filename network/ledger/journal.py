@@ -11,6 +11,10 @@ from sqlalchemy import Connection, insert
 from network.db.schema import journal_entries, postings
 from network.ledger.accounts import Posting
 
+# Built once (see network/ledger/balances.py for why).
+_ENTRY = insert(journal_entries).returning(journal_entries.c.id)
+_POSTINGS = insert(postings)
+
 
 class UnbalancedEntry(AssertionError):
     """A programming error: the code tried to book postings that do not sum to zero."""
@@ -35,14 +39,12 @@ def book(
         raise UnbalancedEntry(f"{kind} entry postings do not sum to zero: {lines}")
     if any(line.member_id not in (None, member_id) for line in lines):
         raise UnbalancedEntry(f"{kind} entry touches another member's account: {lines}")
-    entry_id = conn.execute(
-        insert(journal_entries).values(
-            kind=kind, member_id=member_id, party_id=party_id, points=points,
-            reference=reference, reverses_entry_id=reverses_entry_id, hold_id=hold_id,
-            details=details, booked_at=booked_at,
-        ).returning(journal_entries.c.id)
-    ).scalar_one()
-    conn.execute(insert(postings), [
+    entry_id = conn.execute(_ENTRY, {
+        "kind": kind, "member_id": member_id, "party_id": party_id, "points": points,
+        "reference": reference, "reverses_entry_id": reverses_entry_id, "hold_id": hold_id,
+        "details": details, "booked_at": booked_at,
+    }).scalar_one()
+    conn.execute(_POSTINGS, [
         {"entry_id": entry_id, "account_kind": line.kind.value, "member_id": member_id,
          "party_id": line.party_id, "points": line.points}
         for line in lines

@@ -38,28 +38,41 @@ class Take:
     points: int
 
 
+# The hot statements are built once (see network/ledger/balances.py for why).
+_FIFO = (lots.c.expires_at.asc().nulls_last(), lots.c.id)
+_SPENDABLE = (
+    select(lots.c.id, lots.c.issuer_party_id, lots.c.remaining, lots.c.vests_at,
+           lots.c.expires_at, func.sum(lots.c.remaining).over(order_by=_FIFO).label("running"))
+    .where(lots.c.member_id == bindparam("m"), lots.c.remaining > 0,
+           lots.c.vests_at <= bindparam("now"),
+           or_(lots.c.expires_at.is_(None), lots.c.expires_at > bindparam("now")))
+    .subquery()
+)
+_SPENDABLE_UP_TO = (
+    select(_SPENDABLE.c.id, _SPENDABLE.c.issuer_party_id, _SPENDABLE.c.remaining,
+           _SPENDABLE.c.vests_at, _SPENDABLE.c.expires_at)
+    # A running sum stops the walk at the lot that covers the amount.
+    .where(_SPENDABLE.c.running - _SPENDABLE.c.remaining < bindparam("up_to"))
+    .order_by(_SPENDABLE.c.running)
+)
+_CREATE = insert(lots).returning(lots.c.id)
+_TAKE = (update(lots).where(lots.c.id == bindparam("lot_id"), lots.c.remaining >= bindparam("n"))
+         .values(remaining=lots.c.remaining - bindparam("n")))
+_CONSUME = insert(consumptions)
+
+# No lot holds more than this, so "up to" it means "all of them".
+_ALL = 2**62
+
+
 def spendable(conn: Connection, member_id: int, now: datetime, up_to: int | None = None
               ) -> list[Lot]:
     """Spendable lots in FIFO order; with `up_to`, only as many as it takes to cover it.
 
-    A running sum stops the list at the lot that covers `up_to`, so a member with hundreds of
-    open lots costs one indexed scan and a short result. When the lots cannot cover it, all of
-    them come back and their sum says how many points there are.
+    A member with hundreds of open lots costs one indexed scan and a short result. When the
+    lots cannot cover `up_to`, all of them come back and their sum says how many points there are.
     """
-    order = (lots.c.expires_at.asc().nulls_last(), lots.c.id)
-    candidates = (
-        select(lots.c.id, lots.c.issuer_party_id, lots.c.remaining, lots.c.vests_at,
-               lots.c.expires_at,
-               func.sum(lots.c.remaining).over(order_by=order).label("running"))
-        .where(lots.c.member_id == member_id, lots.c.remaining > 0, lots.c.vests_at <= now,
-               or_(lots.c.expires_at.is_(None), lots.c.expires_at > now))
-        .subquery()
-    )
-    query = select(candidates.c.id, candidates.c.issuer_party_id, candidates.c.remaining,
-                   candidates.c.vests_at, candidates.c.expires_at)
-    if up_to is not None:
-        query = query.where(candidates.c.running - candidates.c.remaining < up_to)
-    rows = conn.execute(query.order_by(candidates.c.running, candidates.c.id))
+    rows = conn.execute(_SPENDABLE_UP_TO, {"m": member_id, "now": now,
+                                           "up_to": _ALL if up_to is None else up_to})
     return [Lot(*row) for row in rows]
 
 
@@ -82,11 +95,7 @@ def take(conn: Connection, takes: Iterable[Take]) -> None:
     """Subtract taken points from their lots (the guard keeps a lot from going below zero)."""
     params = [{"lot_id": t.lot.id, "n": t.points} for t in takes]
     if params:
-        conn.execute(
-            update(lots).where(lots.c.id == bindparam("lot_id"), lots.c.remaining >= bindparam("n"))
-            .values(remaining=lots.c.remaining - bindparam("n")),
-            params,
-        )
+        conn.execute(_TAKE, params)
 
 
 def give_back(conn: Connection, returns: Iterable[tuple[int, int]]) -> None:
@@ -119,7 +128,7 @@ def consume(
         for t in takes
     ]
     if rows:
-        conn.execute(insert(consumptions), rows)
+        conn.execute(_CONSUME, rows)
 
 
 def create(
@@ -134,13 +143,11 @@ def create(
     now: datetime,
     source_lot_id: int | None = None,
 ) -> Lot:
-    lot_id = conn.execute(
-        insert(lots).values(
-            member_id=member_id, entry_id=entry_id, issuer_party_id=issuer_party_id,
-            points=points, remaining=points, vests_at=vests_at, expires_at=expires_at,
-            source_lot_id=source_lot_id, created_at=now,
-        ).returning(lots.c.id)
-    ).scalar_one()
+    lot_id = conn.execute(_CREATE, {
+        "member_id": member_id, "entry_id": entry_id, "issuer_party_id": issuer_party_id,
+        "points": points, "remaining": points, "vests_at": vests_at, "expires_at": expires_at,
+        "source_lot_id": source_lot_id, "created_at": now,
+    }).scalar_one()
     return Lot(lot_id, issuer_party_id, points, vests_at, expires_at)
 
 

@@ -1,0 +1,218 @@
+"""`pointsnet settle …` for finance staff and `pointsnet staff …` for their tokens.
+
+Registered by infra/cli.py. Every command prints the run summary as a table; errors are
+`error CODE: message` on stderr with exit status 2, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from network.config import Settings, get_settings
+from network.db.engine import Database
+from network.money import Money
+from settlement import run as runs
+from settlement import staff as staff_tokens
+from settlement import store
+from settlement.errors import SettlementError
+from settlement.payouts import records
+from settlement.statements import signing
+from settlement.statements.build import build_statement
+
+PERIOD = click.option("--period", required=True, metavar="YYYY-MM",
+                      help="Calendar month in the network's time zone, e.g. 2026-10.")
+
+
+def _env() -> tuple[Settings, Database]:
+    settings = get_settings()
+    return settings, Database(settings.database_url)
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SettlementError as exc:
+            click.echo(f"error {exc.code}: {exc.message}", err=True)
+            sys.exit(2)
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    return wrapper
+
+
+def _steps(label: str, count: int) -> Any:
+    return click.progressbar(length=count, label=label, file=sys.stderr,
+                             item_show_func=lambda step: step)
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    fmt = lambda r: "  ".join(str(c).rjust(w) if i >= 2 else str(c).ljust(w)  # noqa: E731
+                              for i, (c, w) in enumerate(zip(r, widths)))
+    return "\n".join([fmt(header), "  ".join("-" * w for w in widths), *map(fmt, rows)])
+
+
+def print_summary(db: Database, run: store.StoredRun) -> None:
+    s = run.summary
+    n, c = s["netting"], s["controls"]
+    money = lambda m: Money(int(m), run.currency).format()  # noqa: E731
+    click.echo(f"settlement {run.period}  run #{run.id}  status {run.status}  "
+               f"({run.time_zone}, {run.currency})")
+    click.echo(f"content hash   {run.content_hash}")
+    click.echo(f"consumptions   {c['consumption_rows']:,} rows; points by kind "
+               + ", ".join(f"{k} {v:,}" for k, v in c["points_by_kind"].items()))
+    click.echo(f"gross          {money(n['gross_obligations_minor'])}; payments bilateral "
+               f"{n['bilateral_payments']} -> netted {n['netted_payments']}; netting ratio "
+               f"{n['netting_ratio']}")
+    for issue in c["discrepancies"]:
+        click.echo(f"DISCREPANCY    {issue}")
+    payments = {p.party_id: p for p in db.read(records.for_run, run.id)}
+    rows = []
+    for party_id in [p.party_id for p in db.read(store.load_positions, run.id)]:
+        st = db.read(build_statement, run, party_id, run.computed_at)
+        pay = payments.get(party_id)
+        status = st.payment_status + (f" ({pay.method})" if pay else "")
+        if pay and pay.error_message:
+            status += f": {pay.error_message[:60]}"
+        rows.append([st.party.code, st.party.kind, money(st.receivable_minor),
+                     money(-st.payable_minor), money(st.net_minor), status])
+    click.echo(_table(rows, ["party", "kind", "receivable", "payable", "net", "payment"]))
+
+
+@click.group("settle")
+def settle() -> None:
+    """Monthly settlement: preview, close, pay, statements."""
+
+
+def _run_with_progress(action: Callable[..., runs.Outcome], period: str) -> runs.Outcome:
+    settings, db = _env()
+    labels = ["aggregating consumptions", "clearing and netting", "reconciling with the ledger",
+              "saving"]
+    with _steps(f"{action.__name__} {period}", len(labels)) as bar:
+        outcome = action(db, settings, period, progress=lambda step: bar.update(1, step))
+        bar.update(len(labels))
+    print_summary(db, outcome.run)
+    return outcome
+
+
+@settle.command("preview")
+@PERIOD
+@_guard
+def preview_cmd(period: str) -> None:
+    """Compute the period as a draft (recomputable); on a closed period, verify its hash."""
+    outcome = _run_with_progress(runs.preview, period)
+    if outcome.verified is not None:
+        click.echo("closed run verified: the ledger still gives the same hash" if outcome.verified
+                   else "WARNING: recomputation differs from the closed run's hash")
+        if not outcome.verified:
+            sys.exit(1)
+
+
+@settle.command("close")
+@PERIOD
+@_guard
+def close_cmd(period: str) -> None:
+    """Freeze the period. Closing a closed period does nothing."""
+    outcome = _run_with_progress(runs.close, period)
+    click.echo("closed now" if outcome.changed else "already closed; nothing changed")
+
+
+@settle.command("pay")
+@PERIOD
+@click.option("--dry-run", is_flag=True, help="Show who would be paid; call nothing.")
+@_guard
+def pay_cmd(period: str, dry_run: bool) -> None:
+    """Pay out and collect the net positions through Stripe (re-runnable)."""
+    from settlement.payouts.gateway import StripeConfig, StripeGateway
+    from settlement.payouts.pay import pay
+
+    settings, db = _env()
+    config = StripeConfig.from_extra(settings.extra)
+    gateway = StripeGateway(config) if config.api_key and not dry_run else None
+    if dry_run:
+        report = pay(db, None, period, dry_run=True)
+        rows = [[p.code, p.kind, p.direction, Money(p.amount_minor, report.run.currency).format(),
+                 p.stripe_account_id or p.stripe_customer_id or "-"] for p in report.planned]
+        click.echo(_table(rows, ["party", "kind", "direction", "amount", "stripe"]))
+        return
+    planned = runs.require_run(db, period)
+    with click.progressbar(length=max(1, len(db.read(store.load_positions, planned.id))),
+                           label=f"paying {period}", file=sys.stderr) as bar:
+        report = pay(db, gateway, period, progress=lambda _item: bar.update(1))
+    for party_id, note in report.notes.items():
+        click.echo(f"party {party_id}: {note}", err=True)
+    print_summary(db, report.run)
+
+
+@settle.command("statements")
+@PERIOD
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("statements"),
+              show_default=True)
+@_guard
+def statements_cmd(period: str, out_dir: Path) -> None:
+    """Write signed CSV and HTML statements for every party of the run."""
+    from settlement.statements.export import write_statements
+
+    settings, db = _env()
+    run = runs.require_run(db, period)
+    count = len(db.read(store.load_positions, run.id))
+    with click.progressbar(length=max(1, count), label="statements", file=sys.stderr) as bar:
+        written = write_statements(db, settings, run, out_dir, progress=lambda _c: bar.update(1))
+    click.echo(f"wrote {len(written)} statements to {out_dir / run.period} "
+               "(signatures: *.sig, public key: hub-statement-key.pem, see VERIFY.txt)")
+
+
+@settle.command("verify-statement")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--signature", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Detached signature (default: FILE.sig).")
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Hub statement public key PEM (default: this hub's own key).")
+def verify_statement_cmd(file: Path, signature: Path | None, public_key: Path | None) -> None:
+    """Check a statement's detached Ed25519 signature; exit 1 if it does not match."""
+    sig = (signature or Path(f"{file}.sig")).read_bytes()
+    pem = public_key.read_bytes() if public_key else signing.public_pem(
+        signing.statement_key(get_settings()))
+    if signing.verify(pem, file.read_bytes(), sig):
+        click.echo(f"OK: {file} is signed by the hub's statement key")
+    else:
+        click.echo(f"BAD SIGNATURE: {file} was changed or not signed by this key", err=True)
+        sys.exit(1)
+
+
+@settle.command("public-key")
+def public_key_cmd() -> None:
+    """Print the hub's statement public key (PEM) for parties to verify statements with."""
+    click.echo(signing.public_pem(signing.statement_key(get_settings())).decode(), nl=False)
+
+
+@click.group("staff")
+def staff() -> None:
+    """Finance staff bearer tokens for the settlement API."""
+
+
+@staff.command("create")
+@click.option("--name", required=True, help="Who the token is for.")
+@click.option("--role", "roles", multiple=True, default=["finance"], show_default=True,
+              type=click.Choice(sorted(staff_tokens.ROLES)))
+@_guard
+def staff_create(name: str, roles: tuple[str, ...]) -> None:
+    """Create a token; it is printed once and only its hash is kept."""
+    _, db = _env()
+    token_id, token = staff_tokens.create(db, name, set(roles))
+    click.echo(f"staff token #{token_id} for {name} ({', '.join(sorted(roles))}):\n{token}")
+
+
+@staff.command("revoke")
+@click.argument("token_id", type=int)
+def staff_revoke(token_id: int) -> None:
+    """Revoke a staff token at once."""
+    _, db = _env()
+    if not staff_tokens.revoke(db, token_id):
+        click.echo(f"error NO_TOKEN: no active staff token #{token_id}", err=True)
+        sys.exit(2)
+    click.echo(f"staff token #{token_id} revoked")

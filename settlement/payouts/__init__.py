@@ -1,0 +1,1 @@
+"""Paying a closed settlement run through Stripe: transfers out, invoices or payment intents in."""

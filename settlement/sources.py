@@ -1,0 +1,82 @@
+"""Reading a period's inputs from the ledger: aggregated in SQL, never row by row.
+
+One GROUP BY over the consumptions booked in [start, end) gives a few thousand totals from
+millions of rows (PostgreSQL uses the booked_at index and a parallel hash aggregate). The
+segment of a row (which contract versions apply) is a CASE on booked_at, so a contract change
+inside the month costs nothing extra. Reversal rows are the negative redemption rows the
+ledger writes with `reversal_of_id` set.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection, and_, case, func, literal, select
+
+from network.clock import as_utc
+from network.db.schema import contracts, consumptions, journal_entries, parties, postings
+from settlement.clearing import CONSUMPTION_KINDS, ConsumptionTotal
+from settlement.controls import consumption_bucket
+from settlement.terms import ContractTerms, Segment
+
+
+def consumption_totals(conn: Connection, segments: list[Segment]) -> list[ConsumptionTotal]:
+    c = consumptions.c
+    start, end = segments[0].start, segments[-1].end
+    if len(segments) == 1:
+        segment = literal(0)
+    else:
+        segment = case(*[(c.booked_at >= s.start, s.index) for s in reversed(segments[1:])],
+                       else_=0)
+    reversal = c.reversal_of_id.is_not(None)
+    seg = segment.label("segment")
+    rev = reversal.label("reversal")
+    query = (
+        select(c.issuer_party_id, c.sink_party_id, c.kind, rev, seg,
+               func.sum(c.points).label("points"), func.count().label("rows"))
+        .where(c.booked_at >= start, c.booked_at < end, c.kind.in_(CONSUMPTION_KINDS))
+        .group_by(c.issuer_party_id, c.sink_party_id, c.kind, reversal, segment)
+    )
+    return [
+        ConsumptionTotal(r.issuer_party_id, r.sink_party_id, r.kind, bool(r.reversal),
+                         int(r.segment), int(r.points), int(r.rows))
+        for r in conn.execute(query)
+    ]
+
+
+def contract_terms(conn: Connection, until: datetime) -> list[ContractTerms]:
+    """Every contract version that took effect before `until` (older ones are still needed
+    when they are the version in force at the period's start)."""
+    k = contracts.c
+    rows = conn.execute(select(k.party_id, k.effective_from, k.clearing_price_per_point,
+                               k.network_fee_bps, k.donation_value_per_point,
+                               k.breakage_price_per_point, k.own_redemption_fee_per_point)
+                        .where(k.effective_from < until))
+    return [ContractTerms(r.party_id, as_utc(r.effective_from), Decimal(r.clearing_price_per_point),
+                          int(r.network_fee_bps), Decimal(r.donation_value_per_point),
+                          Decimal(r.breakage_price_per_point or 0),
+                          Decimal(r.own_redemption_fee_per_point or 0)) for r in rows]
+
+
+def party_kinds(conn: Connection) -> dict[int, str]:
+    return {r.id: r.kind for r in conn.execute(select(parties.c.id, parties.c.kind))}
+
+
+def ledger_points(conn: Connection, start: datetime, end: datetime) -> dict[str, int]:
+    """The ledger's own view: points credited to redemption, donation and expiry accounts by
+    entries booked in the period (negative redemption postings are reversals)."""
+    p, j = postings.c, journal_entries.c
+    negative = p.points < 0
+    query = (
+        select(p.account_kind, negative.label("negative"), func.sum(p.points))
+        .select_from(postings.join(journal_entries, j.id == p.entry_id))
+        .where(and_(j.booked_at >= start, j.booked_at < end),
+               p.account_kind.in_(CONSUMPTION_KINDS))
+        .group_by(p.account_kind, negative)
+    )
+    out: dict[str, int] = {}
+    for kind, is_negative, points in conn.execute(query):
+        bucket = consumption_bucket(kind, bool(is_negative))
+        out[bucket] = out.get(bucket, 0) + int(points)
+    return out

@@ -1,0 +1,86 @@
+"""Finance staff authentication: bearer tokens `pnst_…` created by `pointsnet staff create`.
+
+Why tokens and not partner keys: staff are people at the hub, not partner systems, and the
+settlement slice must not be reachable with a partner's signing key. A token is 32 random bytes;
+only its sha256 is stored, so a database leak does not leak usable tokens, and the one
+indexed equality lookup costs nothing. Revoked tokens stop working at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select, update
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from network.auth import AuthError, StaffPrincipal
+from network.clock import utcnow
+from network.db.engine import Database
+from settlement.errors import SettlementError
+from settlement.schema import staff_tokens
+
+TOKEN_PREFIX = "pnst_"
+ROLES = frozenset({"finance", "viewer"})
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create(db: Database, name: str, roles: set[str], now: datetime | None = None
+           ) -> tuple[int, str]:
+    """Store a new staff token and return (id, token); the token is shown only this once."""
+    name = name.strip()
+    if not name:
+        raise SettlementError("BAD_NAME", "a staff token needs the person's name", field="name")
+    unknown = set(roles) - ROLES
+    if not roles or unknown:
+        raise SettlementError("BAD_ROLE", f"roles must be among {sorted(ROLES)}, got "
+                              f"{sorted(roles)}", field="roles")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+    def write(conn: Connection) -> int:
+        return conn.execute(insert(staff_tokens).values(
+            name=name, roles=",".join(sorted(roles)), token_hash=_hash(token),
+            created_at=now or utcnow()).returning(staff_tokens.c.id)).scalar_one()
+
+    return db.write(write), token
+
+
+def revoke(db: Database, token_id: int, now: datetime | None = None) -> bool:
+    def write(conn: Connection) -> bool:
+        result = conn.execute(update(staff_tokens).where(
+            staff_tokens.c.id == token_id, staff_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now or utcnow()))
+        return result.rowcount == 1
+
+    return db.write(write)
+
+
+def principal_for(conn: Connection, token: str) -> StaffPrincipal | None:
+    row = conn.execute(select(staff_tokens).where(
+        staff_tokens.c.token_hash == _hash(token), staff_tokens.c.revoked_at.is_(None))).first()
+    if row is None:
+        return None
+    return StaffPrincipal(staff_id=row.id, name=row.name, roles=frozenset(row.roles.split(",")))
+
+
+def staff_authenticator(db: Database):  # type: ignore[no-untyped-def]
+    """`Authorization: Bearer pnst_…` -> StaffPrincipal; other credentials are not ours."""
+
+    async def authenticate(request: Request, body: bytes) -> StaffPrincipal | None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token.startswith(TOKEN_PREFIX):
+            return None
+        principal = await run_in_threadpool(db.read, principal_for, token)
+        if principal is None:
+            raise AuthError(401, "STAFF_TOKEN_INVALID",
+                            "the staff token is unknown or revoked; ask for a new one "
+                            "(pointsnet staff create)")
+        return principal
+
+    return authenticate

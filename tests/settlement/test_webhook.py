@@ -1,0 +1,133 @@
+"""`POST /stripe/webhook` over real HTTP through a Starlette app (httpx TestClient).
+
+Events are signed the way Stripe signs them (t=..,v1=HMAC-SHA256) and verified by the stripe
+library's own `Webhook.construct_event`. Payments come from paying the October run against our
+Stripe server (stripe_connect_server.py) + localstripe, as in test_payouts.py.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import stripe
+from starlette.applications import Starlette
+from starlette.routing import Route
+import anyio
+import httpx
+
+from network.db.engine import Database
+from settlement import store
+from settlement.payouts import records
+from settlement.payouts.gateway import StripeGateway
+from settlement.payouts.pay import pay
+from settlement.payouts.webhook import stripe_webhook_endpoint
+from tests.settlement import scenario as S
+from tests.settlement.test_payouts import closed  # noqa: F401  (fixture)
+from tests.settlement.world import World
+from tests.support.stripe_connect_server import StripeConnectServer
+
+SECRET = "whsec_test_settlement"
+
+
+class Http:
+    """Real HTTP requests through the ASGI app (httpx's ASGI transport)."""
+
+    def __init__(self, db: Database) -> None:
+        self.app = Starlette(routes=[Route("/stripe/webhook", stripe_webhook_endpoint(db, SECRET),
+                                           methods=["POST"])])
+
+    def post(self, path: str, **kw: object) -> httpx.Response:
+        async def go() -> httpx.Response:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app),
+                                         base_url="http://hub") as c:
+                return await c.post(path, **kw)
+        return anyio.run(go)
+
+
+def client(db: Database) -> Http:
+    return Http(db)
+
+
+def deliver(http: Http, event: dict, secret: str = SECRET, at: int | None = None):
+    payload = json.dumps(event)
+    t = at or int(time.time())
+    sig = stripe.WebhookSignature._compute_signature(f"{t}.{payload}", secret)
+    return http.post("/stripe/webhook", content=payload,
+                     headers={"Stripe-Signature": f"t={t},v1={sig}",
+                              "Content-Type": "application/json"})
+
+
+def test_invoice_paid_event_completes_the_run_once(
+        closed: World, gateway: StripeGateway,  # noqa: F811
+        stripe_server: StripeConnectServer) -> None:
+    pay(closed.db, gateway, "2026-10")
+    (invoice,) = stripe_server.objects("invoice")
+    gateway.client.v1.invoices.pay(invoice["id"])  # the cafe pays its invoice
+    paid_event = next(e for e in stripe_server.state.events if e["type"] == "invoice.paid")
+    http = client(closed.db)
+    first = deliver(http, paid_event)
+    assert first.status_code == 200 and first.json()["result"] == "applied"
+    payment = closed.db.read(records.by_stripe_object, invoice["id"])
+    assert payment.status == "succeeded" and payment.party_id == closed.party(S.A)
+    assert closed.db.read(store.find_run, "2026-10").status == "paid"
+    again = deliver(http, paid_event)
+    assert again.status_code == 200 and again.json()["result"] == "duplicate"
+
+
+def test_transfer_reversed_marks_the_payment_failed(
+        closed: World, gateway: StripeGateway,  # noqa: F811
+        stripe_server: StripeConnectServer) -> None:
+    pay(closed.db, gateway, "2026-10")
+    transfer = stripe_server.objects("transfer")[0]
+    event = {"id": "evt_rev_1", "object": "event", "type": "transfer.reversed",
+             "data": {"object": {**transfer, "reversed": True}}}
+    assert deliver(client(closed.db), event).json()["result"] == "applied"
+    payment = closed.db.read(records.by_stripe_object, transfer["id"])
+    assert payment.status == "failed" and payment.error_code == "transfer_reversed"
+
+
+@pytest.mark.parametrize("tamper", ["wrong_secret", "stale", "no_header", "body_changed"])
+def test_bad_signatures_are_refused(closed: World, tamper: str) -> None:  # noqa: F811
+    http = client(closed.db)
+    event = {"id": "evt_x", "object": "event", "type": "invoice.paid", "data": {"object": {}}}
+    if tamper == "wrong_secret":
+        response = deliver(http, event, secret="whsec_other")
+    elif tamper == "stale":
+        response = deliver(http, event, at=int(time.time()) - 3600)
+    elif tamper == "no_header":
+        response = http.post("/stripe/webhook", content=json.dumps(event))
+    else:
+        payload = json.dumps(event)
+        t = int(time.time())
+        sig = stripe.WebhookSignature._compute_signature(f"{t}.{payload}", SECRET)
+        response = http.post("/stripe/webhook", content=payload.replace("evt_x", "evt_y"),
+                             headers={"Stripe-Signature": f"t={t},v1={sig}"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "SIGNATURE_INVALID"
+
+
+def test_the_hub_app_mounts_the_webhook(closed: World) -> None:  # noqa: F811
+    """The route as infra/app.py mounts it: refused until a secret is configured."""
+    import warnings
+
+    from network.config import Settings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+    from infra.app import create_app
+
+    bare = TestClient(create_app(Settings(database_url=closed.db.url, env="test"), closed.db))
+    assert bare.post("/stripe/webhook", content="{}").status_code == 503
+    settings = Settings(database_url=closed.db.url, env="test",
+                        extra={"STRIPE_WEBHOOK_SECRET": SECRET})
+    http = TestClient(create_app(settings, closed.db))
+    event = {"id": "evt_app_1", "object": "event", "type": "customer.created",
+             "data": {"object": {"id": "cus_x"}}}
+    payload = json.dumps(event)
+    t = int(time.time())
+    sig = stripe.WebhookSignature._compute_signature(f"{t}.{payload}", SECRET)
+    response = http.post("/stripe/webhook", content=payload,
+                         headers={"Stripe-Signature": f"t={t},v1={sig}"})
+    assert response.status_code == 200 and response.json()["result"] == "ignored"

@@ -1,0 +1,343 @@
+"""A small stateful Stripe-compatible HTTP server of our own, for tests (NOT localstripe).
+
+Why it exists: `localstripe` (PyPI) speaks customers, payment methods and payment intents well
+enough for the official `stripe` library, but it has no Connect accounts, no Transfers, no
+Idempotency-Key replay, and its invoices predate `collection_method` and `finalize`. This server
+implements exactly what the payouts module calls, the way api.stripe.com answers it:
+- /v1/accounts, /v1/transfers (with transfer_group and list filtering), /v1/invoices (draft ->
+  finalize -> send -> pay), /v1/invoiceitems attached to an invoice;
+- form-encoded bodies with bracketed nesting (`metadata[run]=7`), Bearer secret keys;
+- Idempotency-Key: a POST replays the first response for the same key and parameters (with
+  `Idempotent-Replayed: true`), 400 `idempotency_error` for other parameters, and nothing is
+  stored when the request failed before executing (5xx), as Stripe documents;
+- Stripe's error JSON `{"error": {"type", "code", "message", "param"}}`;
+- injectable failures (`fail_next`): fail before executing (e.g. 500 api_error, 429), or
+  execute and then drop the connection so the client never sees the answer ("lose_response");
+- anything else (customers, payment_methods, payment_intents) is forwarded to an upstream
+  localstripe when `upstream` is given, still under this server's idempotency handling.
+Events it would send are kept in `events` so tests can deliver them, signed, to our webhook.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+
+class StripeHTTPError(Exception):
+    def __init__(self, status: int, type_: str, message: str, code: str | None = None,
+                 param: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.body = status, {"error": {
+            "type": type_, "message": message, **({"code": code} if code else {}),
+            **({"param": param} if param else {})}}
+
+
+@dataclass
+class Failure:
+    method: str
+    path_prefix: str
+    mode: str  # "before" (error, nothing executed) | "lose_response" (executed, no answer)
+    status: int = 500
+    type: str = "api_error"
+    message: str = "An unknown error occurred"
+    code: str | None = None
+    remaining: int = 1
+
+
+@dataclass
+class State:
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    idempotency: dict[str, tuple[str, int, bytes]] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[tuple[str, str, str | None]] = field(default_factory=list)
+    available_balance: dict[str, int] = field(default_factory=dict)
+
+
+def unflatten(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """'metadata[run]=7&expand[0]=x' -> {'metadata': {'run': '7'}, 'expand': {'0': 'x'}}."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        parts = re.findall(r"[^\[\]]+", key)
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
+
+
+def _int(data: dict[str, Any], name: str) -> int:
+    try:
+        value = int(data[name])
+    except KeyError:
+        raise StripeHTTPError(400, "invalid_request_error", f"Missing required param: {name}.",
+                              "parameter_missing", name) from None
+    except ValueError:
+        raise StripeHTTPError(400, "invalid_request_error", f"Invalid integer: {data[name]}",
+                              "parameter_invalid_integer", name) from None
+    return value
+
+
+class StripeConnectServer:
+    """Start with `with StripeConnectServer() as s:`; point StripeClient at `s.url`."""
+
+    def __init__(self, upstream: str | None = None, balance: int = 10**12,
+                 currency: str = "eur") -> None:
+        self.upstream = upstream
+        self.state = State(available_balance={currency: balance})
+        self.lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> StripeConnectServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    # -- test controls ----------------------------------------------------------------------
+    def fail_next(self, method: str, path_prefix: str, mode: str = "before", **kw: Any) -> None:
+        with self.lock:
+            self.state.failures.append(Failure(method, path_prefix, mode, **kw))
+
+    def create_account(self, **metadata: str) -> str:
+        with self.lock:
+            return self._create("acct", "account", {"type": "express", "metadata": metadata})["id"]
+
+    def objects(self, kind: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [o for o in self.state.objects.values() if o["object"] == kind]
+
+    def posts(self, path_prefix: str) -> int:
+        """How many POSTs reached `path_prefix` (replays included)."""
+        return sum(1 for method, path, _ in self.state.requests
+                   if method == "POST" and path.startswith(path_prefix))
+
+    # -- resources --------------------------------------------------------------------------
+    def _create(self, prefix: str, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+        obj = {"id": f"{prefix}_{secrets.token_hex(8)}", "object": kind,
+               "created": int(time.time()), "livemode": False, "metadata": {}, **fields}
+        self.state.objects[obj["id"]] = obj
+        return obj
+
+    def _get(self, object_id: str, kind: str) -> dict[str, Any]:
+        obj = self.state.objects.get(object_id)
+        if obj is None or obj["object"] != kind:
+            raise StripeHTTPError(404, "invalid_request_error", f"No such {kind}: '{object_id}'",
+                                  "resource_missing", "id")
+        return obj
+
+    def _event(self, type_: str, obj: dict[str, Any]) -> None:
+        self.state.events.append({"id": f"evt_{secrets.token_hex(8)}", "object": "event",
+                                  "type": type_, "created": int(time.time()),
+                                  "data": {"object": json.loads(json.dumps(obj))}})
+
+    def _route(self, method: str, path: str, data: dict[str, Any]) -> dict[str, Any] | None:
+        m = re.fullmatch(r"/v1/(accounts|transfers|invoices|invoiceitems)(?:/([^/]+))?(?:/(\w+))?",
+                         path)
+        if not m:
+            return None
+        resource, object_id, action = m.groups()
+        kind = {"accounts": "account", "transfers": "transfer", "invoices": "invoice",
+                "invoiceitems": "invoiceitem"}[resource]
+        if method == "GET" and object_id:
+            return self._get(object_id, kind)
+        if method == "GET":
+            items = [o for o in self.state.objects.values() if o["object"] == kind and all(
+                str(o.get(k)) == v for k, v in data.items() if k not in ("limit", "expand"))]
+            return {"object": "list", "url": path, "has_more": False, "data": items}
+        if resource == "accounts" and not object_id:
+            return self._create("acct", "account", {"type": data.get("type", "express"),
+                                                    "metadata": data.get("metadata", {})})
+        if resource == "transfers" and not object_id:
+            return self._transfer(data)
+        if resource == "invoices" and not object_id:
+            return self._invoice(data)
+        if resource == "invoiceitems" and not object_id:
+            return self._invoice_item(data)
+        if resource == "invoices" and action in ("finalize", "send", "pay", "void"):
+            return self._invoice_action(self._get(object_id, "invoice"), action)
+        raise StripeHTTPError(404, "invalid_request_error", f"Unrecognized request URL ({path})")
+
+    def _transfer(self, data: dict[str, Any]) -> dict[str, Any]:
+        amount, currency = _int(data, "amount"), str(data.get("currency", "")).lower()
+        if amount <= 0:
+            raise StripeHTTPError(400, "invalid_request_error",
+                                  "This value must be greater than or equal to 1.",
+                                  "parameter_invalid_integer", "amount")
+        destination = data.get("destination", "")
+        if self.state.objects.get(destination, {}).get("object") != "account":
+            raise StripeHTTPError(400, "invalid_request_error",
+                                  f"No such destination: '{destination}'", "resource_missing",
+                                  "destination")
+        if self.state.available_balance.get(currency, 0) < amount:
+            raise StripeHTTPError(400, "invalid_request_error",
+                                  "You have insufficient available funds in your Stripe account.",
+                                  "balance_insufficient")
+        self.state.available_balance[currency] -= amount
+        obj = self._create("tr", "transfer", {
+            "amount": amount, "currency": currency, "destination": destination,
+            "transfer_group": data.get("transfer_group"), "description": data.get("description"),
+            "metadata": data.get("metadata", {}), "reversed": False, "amount_reversed": 0})
+        self._event("transfer.created", obj)
+        return obj
+
+    def _invoice(self, data: dict[str, Any]) -> dict[str, Any]:
+        customer = str(data.get("customer", ""))
+        if not customer.startswith("cus_"):
+            raise StripeHTTPError(400, "invalid_request_error", f"No such customer: '{customer}'",
+                                  "resource_missing", "customer")
+        return self._create("in", "invoice", {
+            "customer": customer, "status": "draft", "currency": data.get("currency", "eur"),
+            "collection_method": data.get("collection_method", "charge_automatically"),
+            "days_until_due": data.get("days_until_due"), "description": data.get("description"),
+            "metadata": data.get("metadata", {}), "amount_due": 0, "amount_paid": 0,
+            "lines": {"object": "list", "data": [], "has_more": False}})
+
+    def _invoice_item(self, data: dict[str, Any]) -> dict[str, Any]:
+        invoice = self._get(str(data.get("invoice", "")), "invoice")
+        if invoice["status"] != "draft":
+            raise StripeHTTPError(400, "invalid_request_error",
+                                  "You can only add invoice items to draft invoices.",
+                                  "invoice_not_editable", "invoice")
+        item = self._create("ii", "invoiceitem", {
+            "amount": _int(data, "amount"), "currency": data.get("currency"),
+            "customer": data.get("customer"), "invoice": invoice["id"],
+            "description": data.get("description"), "metadata": data.get("metadata", {})})
+        invoice["lines"]["data"].append(item)
+        invoice["amount_due"] += item["amount"]
+        return item
+
+    def _invoice_action(self, invoice: dict[str, Any], action: str) -> dict[str, Any]:
+        allowed = {"finalize": "draft", "send": "open", "pay": "open", "void": "open"}[action]
+        if invoice["status"] != allowed:
+            raise StripeHTTPError(400, "invalid_request_error",
+                                  f"This invoice is {invoice['status']}; cannot {action} it.",
+                                  "invoice_unexpected_state")
+        if action == "finalize":
+            invoice["status"] = "open"
+            self._event("invoice.finalized", invoice)
+        elif action == "pay":
+            invoice.update(status="paid", amount_paid=invoice["amount_due"])
+            self._event("invoice.paid", invoice)
+        elif action == "void":
+            invoice["status"] = "void"
+            self._event("invoice.voided", invoice)
+        else:
+            self._event("invoice.sent", invoice)
+        return invoice
+
+    # -- HTTP plumbing ----------------------------------------------------------------------
+    def _forward(self, method: str, path: str, query: str, body: bytes,
+                 headers: dict[str, str]) -> tuple[int, bytes]:
+        if not self.upstream:
+            raise StripeHTTPError(404, "invalid_request_error",
+                                  f"Unrecognized request URL ({path})")
+        up = urlsplit(self.upstream)
+        conn = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
+        try:
+            conn.request(method, path + (f"?{query}" if query else ""), body=body or None,
+                         headers={k: v for k, v in headers.items()
+                                  if k.lower() in ("authorization", "content-type")})
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+    def handle(self, method: str, raw_path: str, body: bytes, headers: dict[str, str]
+               ) -> tuple[int, bytes, dict[str, str]] | None:
+        """Return (status, body, extra headers), or None to drop the connection unanswered."""
+        path, _, query = raw_path.partition("?")
+        key = headers.get("idempotency-key") if method == "POST" else None
+        auth = headers.get("authorization", "")
+        with self.lock:
+            self.state.requests.append((method, path, key))
+            if not auth.startswith("Bearer sk_"):
+                err = StripeHTTPError(401, "invalid_request_error",
+                                      "You did not provide an API key.")
+                return err.status, json.dumps(err.body).encode(), {}
+            fingerprint = f"{method} {path} {body.decode()}"
+            if key and f"{auth}|{key}" in self.state.idempotency:
+                first_fp, status, payload = self.state.idempotency[f"{auth}|{key}"]
+                if first_fp != fingerprint:
+                    err = StripeHTTPError(
+                        400, "idempotency_error",
+                        "Keys for idempotent requests can only be used with the same parameters "
+                        f"they were first used with. Try using a key other than '{key}' if you "
+                        "meant to execute a different request.")
+                    return err.status, json.dumps(err.body).encode(), {}
+                return status, payload, {"Idempotent-Replayed": "true"}
+            failure = self._take_failure(method, path)
+            if failure and failure.mode == "before":
+                err = StripeHTTPError(failure.status, failure.type, failure.message, failure.code)
+                return err.status, json.dumps(err.body).encode(), {}
+            data = unflatten(parse_qsl(body.decode() if method == "POST" else query,
+                                       keep_blank_values=True))
+            status: int | None = None
+            payload = b""
+            try:
+                result = self._route(method, path, data)
+                if result is not None:
+                    status, payload = 200, json.dumps(result).encode()
+            except StripeHTTPError as err:
+                status, payload = err.status, json.dumps(err.body).encode()
+        if status is None:
+            status, payload = self._forward(method, path, query, body, headers)
+        if key and status < 500:
+            with self.lock:
+                self.state.idempotency[f"{auth}|{key}"] = (fingerprint, status, payload)
+        if failure and failure.mode == "lose_response":
+            return None
+        return status, payload, {}
+
+    def _take_failure(self, method: str, path: str) -> Failure | None:
+        for failure in self.state.failures:
+            if failure.method == method and path.startswith(failure.path_prefix):
+                failure.remaining -= 1
+                if failure.remaining <= 0:
+                    self.state.failures.remove(failure)
+                return failure
+        return None
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _serve(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                answer = server.handle(self.command, self.path, body, headers)
+                if answer is None:
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                status, payload, extra = answer
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.send_header("Request-Id", f"req_{secrets.token_hex(6)}")
+                for k, v in extra.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_DELETE = _serve
+
+        return Handler
