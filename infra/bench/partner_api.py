@@ -1,0 +1,278 @@
+"""Partner API benchmark: signed single earns and batch earns through uvicorn on 127.0.0.1 against
+PostgreSQL, with pgbench TPC-B measured in the same run as the yardstick.
+
+    .venv/bin/python infra/bench/partner_api.py [--seconds 15] [--concurrency 16] [--workers 2]
+
+Prints figures; asserts nothing (benchmarks are not tests). Uses throwaway databases on the
+PostgreSQL at POINTSNET_BENCH_PG (default postgresql://postgres@127.0.0.1:5432) and drops them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from infra.migrate import upgrade  # noqa: E402
+from network import cards  # noqa: E402
+from network.clock import utcnow  # noqa: E402
+from network.db.engine import Database  # noqa: E402
+from network.db.schema import member_balances, members  # noqa: E402
+from partners.client import sign_graphql  # noqa: E402
+from partners.contracts import Terms  # noqa: E402
+from partners.keys import create_key  # noqa: E402
+from partners.registry import create_partner  # noqa: E402
+from partners.signatures import load_private_key  # noqa: E402
+
+PG = os.environ.get("POINTSNET_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+AWARD = (ROOT / "graphql/operations/partner/AwardPoints.graphql").read_text()
+BATCH = (ROOT / "graphql/operations/partner/AwardPointsBatch.graphql").read_text()
+
+
+def admin(sql: str) -> None:
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@dataclass
+class World:
+    url: str
+    key_id: str
+    pem: str
+    cards: list[str]
+
+
+def build_world(name: str, member_count: int) -> World:
+    admin(f'CREATE DATABASE "{name}"')
+    url = f"{PG.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    upgrade(url)
+    db = Database(url)
+    now = utcnow()
+
+    def setup(conn: object) -> tuple[str, str, list[str]]:
+        from sqlalchemy import insert
+
+        partner = create_partner(conn, code="bench", name="Bench",
+                                 terms=Terms(earn_points_per_unit=Decimal("1")), now=now)
+        key, pem = create_key(conn, party_id=partner.id, now=now)
+        numbers = [cards.generate() for _ in range(member_count)]
+        ids = conn.execute(insert(members).returning(members.c.id), [  # type: ignore[attr-defined]
+            {"card_number": n, "locale": "en", "created_at": now} for n in numbers]).scalars().all()
+        conn.execute(insert(member_balances), [  # type: ignore[attr-defined]
+            {"member_id": i, "balance": 0, "held": 0, "debt": 0, "updated_at": now} for i in ids])
+        return key.key_id, pem, numbers
+
+    key_id, pem, numbers = db.write(setup)
+    db.dispose()
+    return World(url, key_id, pem, numbers)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(world: World, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "POINTSNET_DATABASE_URL": world.url, "POINTSNET_ENV": "production",
+           "POINTSNET_SECRET_KEY": "bench-secret"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "infra.asgi:app", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--loop", "uvloop", "--http",
+         "httptools", "--log-level", "warning", "--no-access-log"],
+        cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError("uvicorn did not start")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class RawConnection:
+    """A minimal keep-alive HTTP/1.1 client: the load generator shares two cores with the server
+    and PostgreSQL, and httpx spends about 5 ms of CPU per request, more than it measures."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def post(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        head = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
+                f"Content-Length: {len(body)}"]
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        status_line = await self.reader.readline()
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        return int(status_line.split()[1]), await self.reader.readexactly(length)
+
+
+async def single_earns(base: str, world: World, *, seconds: float, concurrency: int,
+                       rate: float | None = None) -> tuple[float, list[float], int]:
+    """Closed loop (each connection sends as fast as answers come) or, with `rate`, paced."""
+    key = load_private_key(world.pem)
+    url = f"{base}/graphql"
+    host, port = base.removeprefix("http://").split(":")
+    latencies: list[float] = []
+    failures = 0
+    deadline = time.perf_counter() + seconds
+    interval = concurrency / rate if rate else 0.0
+
+    async def worker(offset: float) -> None:
+        nonlocal failures
+        connection = RawConnection(host, int(port))
+        await connection.open()
+        next_at = time.perf_counter() + offset
+        while time.perf_counter() < deadline:
+            if interval:
+                delay = next_at - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                next_at += interval
+            body = json.dumps({"query": AWARD, "variables": {"input": {
+                "cardNumber": random.choice(world.cards), "amount": random.randint(100, 9999),
+                "currency": "EUR"}}}, separators=(",", ":")).encode()
+            signed = sign_graphql(url, body, key=key, key_id=world.key_id,
+                                  idempotency_key=str(uuid.uuid4()))
+            started = time.perf_counter()
+            status, answer = await connection.post("/graphql", signed.headers, body)
+            latencies.append(time.perf_counter() - started)
+            if status != 200 or b'"userErrors":[]' not in answer:
+                failures += 1
+        connection.writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(i * interval / concurrency) for i in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return len(latencies) / elapsed, latencies, failures
+
+
+def batch_earns(base: str, world: World, *, batches: int, lines: int,
+                streams: int) -> tuple[float, int]:
+    """`streams` clients each send `batches` batches back to back; lines/s over all of them.
+
+    Each stream draws from its own slice of the members, as tills of different partners mostly
+    serve different people in a large network (overlapping batches queue on member locks).
+    """
+    key = load_private_key(world.pem)
+    url = f"{base}/graphql"
+
+    def stream(number: int) -> int:
+        cards = world.cards[number::streams]
+        accepted = 0
+        with httpx.Client(timeout=120) as client:
+            for _ in range(batches):
+                body = json.dumps({"query": BATCH, "variables": {"input": {"lines": [
+                    {"cardNumber": random.choice(cards),
+                     "amount": random.randint(100, 9999), "currency": "EUR"}
+                    for _ in range(lines)]}}}, separators=(",", ":")).encode()
+                signed = sign_graphql(url, body, key=key, key_id=world.key_id,
+                                      idempotency_key=str(uuid.uuid4()))
+                response = client.post(url, content=body, headers=signed.headers)
+                accepted += response.json()["data"]["awardPointsBatch"]["accepted"]
+        return accepted
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(streams) as pool:
+        accepted = sum(pool.map(stream, range(streams)))
+    return streams * batches * lines / (time.perf_counter() - started), accepted
+
+
+def pgbench_tps(seconds: int, clients: int) -> float:
+    name = f"pointsnet_pgbench_{uuid.uuid4().hex[:8]}"
+    admin(f'CREATE DATABASE "{name}"')
+    try:
+        base = ["pgbench", "-h", "127.0.0.1", "-U", "postgres"]
+        subprocess.run([*base, "-i", "-q", "-s", "10", name], check=True, capture_output=True)
+        out = subprocess.run([*base, "-c", str(clients), "-j", "2", "-T", str(seconds), name],
+                             check=True, capture_output=True, text=True).stdout
+        match = re.search(r"tps = ([\d.]+)", out)
+        assert match, out
+        return float(match.group(1))
+    finally:
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--members", type=int, default=5000)
+    parser.add_argument("--batches", type=int, default=10)
+    parser.add_argument("--batch-lines", type=int, default=1000)
+    parser.add_argument("--batch-streams", type=int, default=2)
+    args = parser.parse_args()
+
+    tps = pgbench_tps(int(args.seconds), clients=16)
+    print(f"pgbench TPC-B (scale 10, 16 clients, {int(args.seconds)} s): {tps:,.0f} tps")
+
+    name = f"pointsnet_bench_{uuid.uuid4().hex[:8]}"
+    world = build_world(name, args.members)
+    process, base = start_server(world, args.workers)
+    try:
+        asyncio.run(single_earns(base, world, seconds=2, concurrency=args.concurrency))  # warm-up
+        rps, latencies, failures = asyncio.run(single_earns(
+            base, world, seconds=args.seconds, concurrency=args.concurrency))
+        print(f"signed single earns, closed loop, {args.concurrency} concurrent, "
+              f"{args.workers} uvicorn workers: {rps:,.0f} req/s, "
+              f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
+              f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms, failures {failures}")
+        print(f"  = {rps / tps:.2f} x pgbench TPC-B tps (target >= 0.30)")
+        half = rps / 2
+        paced, latencies, failures = asyncio.run(single_earns(
+            base, world, seconds=args.seconds, concurrency=args.concurrency, rate=half))
+        print(f"signed single earns paced at {half:,.0f} req/s (half the maximum): "
+              f"achieved {paced:,.0f} req/s, p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
+              f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms (target p99 < 50 ms), "
+              f"failures {failures}")
+        lines_per_second, accepted = batch_earns(base, world, batches=args.batches,
+                                                 lines=args.batch_lines,
+                                                 streams=args.batch_streams)
+        print(f"batch earns, {args.batch_streams} streams x {args.batches} x "
+              f"{args.batch_lines} lines: "
+              f"{lines_per_second:,.0f} lines/s ({accepted} accepted; target > 20,000)")
+        print(f"(mean paced single-earn latency {statistics.mean(latencies) * 1000:.1f} ms; "
+              f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""The hub's partner authenticator: RFC 9421 signature + key status + digest + scope + replay.
+
+Each refusal is an AuthError naming the one check that failed, so a partner's developer reads
+"SIGNATURE_EXPIRED: created=… is 412 s old" instead of "unauthorized". Checks that need no
+database run first; then one transaction reads the key and claims the nonce, and any refusal
+after that rolls the claim back, so a refused request writes nothing at all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from network.auth import AuthError, PartnerPrincipal
+from network.db.engine import Database
+from partners import nonces
+from partners.root_fields import root_fields
+from partners.scopes import PARTNER_ROOT_FIELDS, required_scope
+from partners.signatures import (
+    DigestError,
+    HttpRequest,
+    ParsedSignature,
+    SignatureError,
+    check_time,
+    parse_signatures,
+    verify_content_digest,
+    verify_parsed,
+)
+
+MAX_SKEW_SECONDS = 300
+REQUIRED_COMPONENTS = ('"@method"', '"@authority"', '"@path"', '"content-type"',
+                       '"content-digest"')
+REQUIRED_PARAMS = ("created", "keyid", "nonce")
+
+
+def _unauthorized(code: str, message: str) -> AuthError:
+    return AuthError(401, code, message)
+
+
+def http_request_from(request: Request, body: bytes) -> HttpRequest:
+    """The request as the partner signed it: Host header for @authority, raw path and query."""
+    scope = request.scope
+    host = request.headers.get("host") or "localhost"
+    path = scope.get("raw_path") or scope["path"].encode()
+    target = f"{request.url.scheme}://{host}{path.decode('latin-1')}"
+    if scope.get("query_string"):
+        target += "?" + scope["query_string"].decode("latin-1")
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+    return HttpRequest(request.method, target, headers, body)
+
+
+def required_components(message: HttpRequest) -> list[str]:
+    required = list(REQUIRED_COMPONENTS)
+    if message.query:
+        required.append('"@query"')
+    if message.header("idempotency-key") is not None:
+        required.append('"idempotency-key"')
+    return required
+
+
+def _choose(message: HttpRequest) -> ParsedSignature:
+    try:
+        signatures = parse_signatures(message)
+    except SignatureError as exc:
+        raise _unauthorized(exc.code, exc.message) from exc
+    for parsed in signatures:
+        if parsed.key_id is not None:
+            return parsed
+    raise _unauthorized("UNKNOWN_KEY", "no signature names a keyid")
+
+
+def _check_shape(parsed: ParsedSignature, message: HttpRequest, now: int) -> None:
+    missing_params = [name for name in REQUIRED_PARAMS if name not in parsed.params]
+    if missing_params:
+        raise _unauthorized(
+            "SIGNATURE_PARAMS_MISSING",
+            f"signature {parsed.label!r} lacks parameter(s) {', '.join(missing_params)}",
+        )
+    alg = parsed.params.get("alg")
+    if alg is not None and alg != "ed25519":
+        raise _unauthorized("ALGORITHM_UNSUPPORTED", f'alg={alg!r}; the hub accepts "ed25519"')
+    nonce = parsed.nonce or ""
+    if not 8 <= len(nonce) <= nonces.MAX_NONCE_LENGTH:
+        raise _unauthorized("SIGNATURE_MALFORMED", "the nonce must be 8 to 128 characters")
+    try:
+        check_time(parsed, now, MAX_SKEW_SECONDS)
+    except SignatureError as exc:
+        raise _unauthorized(exc.code, exc.message) from exc
+    covered = set(parsed.covered_identifiers)
+    missing = [c for c in required_components(message) if c not in covered]
+    if missing:
+        raise _unauthorized(
+            "COMPONENTS_MISSING",
+            f"the signature must cover {', '.join(missing)}; it covers "
+            f"{' '.join(parsed.covered_identifiers) or 'nothing'}",
+        )
+
+
+class PartnerAuthenticator:
+    """`async (request, body) -> PartnerPrincipal | None`, as network.auth describes."""
+
+    def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def __call__(self, request: Request, body: bytes) -> PartnerPrincipal | None:
+        fields = root_fields(body)
+        signed = "signature-input" in request.headers or "signature" in request.headers
+        if not signed:
+            if fields & PARTNER_ROOT_FIELDS:
+                raise _unauthorized(
+                    "SIGNATURE_MISSING",
+                    "partner operations need an RFC 9421 signature (Signature-Input, Signature)",
+                )
+            return None
+        message = http_request_from(request, body)
+        now = int(self.clock())
+        parsed = _choose(message)
+        _check_shape(parsed, message, now)
+        scopes_needed = {required_scope(name) for name in fields & PARTNER_ROOT_FIELDS}
+        return await run_in_threadpool(
+            self.db.write, self._verify, message, parsed, scopes_needed, now
+        )
+
+    def _verify(self, conn: Connection, message: HttpRequest, parsed: ParsedSignature,
+                scopes_needed: set[str], now: int) -> PartnerPrincipal:
+        at = datetime.fromtimestamp(now, UTC)
+        expires = nonces.window_end(parsed.created or now, MAX_SKEW_SECONDS)
+        key, fresh_nonce = nonces.key_and_nonce(conn, parsed.key_id or "", parsed.nonce or "",
+                                                expires)
+        if key is None:
+            raise _unauthorized("UNKNOWN_KEY", f"no API key {parsed.key_id!r}")
+        status = key.status(at)
+        if status == "revoked":
+            raise _unauthorized("KEY_REVOKED", f"key {key.key_id} was revoked")
+        if status == "expired":
+            raise _unauthorized("KEY_EXPIRED", f"key {key.key_id} expired at {key.expires_at}")
+        try:
+            verify_parsed(message, parsed, key.verifying_key())
+        except SignatureError as exc:
+            raise _unauthorized("SIGNATURE_INVALID", exc.message) from exc
+        try:
+            verify_content_digest(message.header("content-digest"), message.body)
+        except DigestError as exc:
+            raise _unauthorized(
+                "DIGEST_MISMATCH" if exc.code == "DIGEST_MISMATCH" else exc.code, exc.message
+            ) from exc
+        lacking = sorted(scopes_needed - key.scopes)
+        if lacking:
+            raise AuthError(403, "SCOPE_MISSING",
+                            f"key {key.key_id} lacks the scope(s) {', '.join(lacking)}")
+        if not fresh_nonce:
+            raise _unauthorized("NONCE_REPLAYED", "this nonce was already used; sign afresh")
+        nonces.maybe_prune(conn, at)
+        return PartnerPrincipal(party_id=key.party_id, key_id=key.key_id, scopes=key.scopes)

@@ -1,0 +1,199 @@
+"""`pointsnet partners …` (onboarding, keys) and `pointsnet signature …` (see signature_cli).
+
+Private keys are printed once (or written to a 0600 file) and never stored by the hub.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+
+from network.clock import utcnow
+from network.config import Settings
+from network.db.engine import Database
+from network.ledger.errors import LedgerError
+from partners import keys as api_keys
+from partners.contracts import Terms
+from partners.registry import Partner, create_partner, find_partner
+from partners.signature_cli import signature_group
+
+__all__ = ["partners_group", "signature_group"]
+
+
+def _db() -> Database:
+    # Read the environment afresh (not the cached settings) so one process can target several
+    # databases, as tests and scripts do.
+    return Database(Settings.from_env().database_url)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def _partner(db: Database, code_or_id: str) -> Partner:
+    found = db.read(find_partner, code_or_id)
+    if found is None:
+        _fail(f"no partner {code_or_id!r}")
+    assert found is not None
+    return found
+
+
+def _decimal(value: str, name: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        _fail(f"{name} must be a decimal number, got {value!r}")
+        raise
+
+
+def _show_private_key(key_id: str, pem: str, out: Path | None) -> None:
+    if out is not None:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(pem)
+        click.echo(f"private key written to {out} (mode 600); the hub keeps only the public key")
+    else:
+        click.echo("private key (shown once; the hub keeps only the public key):")
+        click.echo(pem.rstrip())
+    click.echo(f"key id: {key_id}")
+
+
+@click.group("partners")
+def partners_group() -> None:
+    """Partner onboarding and API keys."""
+
+
+@partners_group.command("create")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--earn-rate", default="1", show_default=True, help="Points per major unit.")
+@click.option("--pending-days", default=0, show_default=True, type=int)
+@click.option("--validity-months", default=24, show_default=True, type=int)
+@click.option("--allow-explicit-points", is_flag=True)
+@click.option("--clearing-price", default="0.5", show_default=True,
+              help="Minor units per point when another partner redeems these points.")
+@click.option("--donation-value", default="0.5", show_default=True)
+@click.option("--network-fee-bps", default=0, show_default=True, type=int)
+def create_command(code: str, name: str, earn_rate: str, pending_days: int,
+                   validity_months: int, allow_explicit_points: bool, clearing_price: str,
+                   donation_value: str, network_fee_bps: int) -> None:
+    """Register partner CODE with its first contract."""
+    terms = Terms(
+        earn_points_per_unit=_decimal(earn_rate, "--earn-rate"),
+        allow_explicit_points=allow_explicit_points, pending_days=pending_days,
+        validity_months=validity_months,
+        clearing_price_per_point=_decimal(clearing_price, "--clearing-price"),
+        donation_value_per_point=_decimal(donation_value, "--donation-value"),
+        network_fee_bps=network_fee_bps,
+    )
+    try:
+        partner = _db().write(lambda conn: create_partner(conn, code=code, name=name,
+                                                           terms=terms, now=utcnow()))
+    except LedgerError as exc:
+        _fail(f"{exc.code}: {exc.message}")
+        return
+    click.echo(f"partner {partner.code} created with id {partner.id}")
+
+
+@partners_group.group("keys")
+def keys_group() -> None:
+    """A partner's Ed25519 API keys."""
+
+
+def _expiry(days: int | None) -> datetime | None:
+    return utcnow() + timedelta(days=days) if days else None
+
+
+@keys_group.command("create")
+@click.argument("partner")
+@click.option("--scopes", default="read enrol earn redeem", show_default=True)
+@click.option("--expires-in-days", type=int)
+@click.option("--label")
+@click.option("--out", type=click.Path(path_type=Path), help="Write the private key here.")
+def keys_create(partner: str, scopes: str, expires_in_days: int | None, label: str | None,
+                out: Path | None) -> None:
+    """Generate a key pair for PARTNER; show the private key once."""
+    db = _db()
+    party = _partner(db, partner)
+    try:
+        key, pem = db.write(lambda conn: api_keys.create_key(
+            conn, party_id=party.id, now=utcnow(), scopes=scopes,
+            expires_at=_expiry(expires_in_days), label=label))
+    except LedgerError as exc:
+        _fail(f"{exc.code}: {exc.message}")
+        return
+    click.echo(f"scopes: {' '.join(sorted(key.scopes))}")
+    _show_private_key(key.key_id, pem, out)
+
+
+@keys_group.command("register")
+@click.argument("partner")
+@click.option("--public-key", "public_key", required=True, type=click.Path(exists=True),
+              help="PEM file with the partner's own Ed25519 public key.")
+@click.option("--scopes", default="read enrol earn redeem", show_default=True)
+@click.option("--expires-in-days", type=int)
+@click.option("--label")
+def keys_register(partner: str, public_key: str, scopes: str, expires_in_days: int | None,
+                  label: str | None) -> None:
+    """Register a public key the partner generated itself."""
+    db = _db()
+    party = _partner(db, partner)
+    try:
+        key = db.write(lambda conn: api_keys.register_key(
+            conn, party_id=party.id, public_key_pem_text=Path(public_key).read_text(),
+            now=utcnow(), scopes=scopes, expires_at=_expiry(expires_in_days), label=label))
+    except LedgerError as exc:
+        _fail(f"{exc.code}: {exc.message}")
+        return
+    click.echo(f"key id: {key.key_id} (scopes: {' '.join(sorted(key.scopes))})")
+
+
+@keys_group.command("list")
+@click.argument("partner")
+def keys_list(partner: str) -> None:
+    """Every key of PARTNER with its status."""
+    db = _db()
+    party = _partner(db, partner)
+    now = utcnow()
+    for key in db.read(api_keys.list_keys, party.id):
+        expires = key.expires_at.isoformat(timespec="seconds") if key.expires_at else "never"
+        click.echo(f"{key.key_id}  {key.status(now):8}  scopes={','.join(sorted(key.scopes))}"
+                   f"  expires={expires}  label={key.label or '-'}")
+
+
+@keys_group.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke KEY_ID now; the next request signed with it is refused (KEY_REVOKED)."""
+    try:
+        key = _db().write(api_keys.revoke_key, key_id, utcnow())
+    except LedgerError as exc:
+        _fail(f"{exc.code}: {exc.message}")
+        return
+    click.echo(f"key {key.key_id} revoked at {key.revoked_at}")
+
+
+@partners_group.command("rotate")
+@click.argument("key_id")
+@click.option("--overlap-days", default=7, show_default=True, type=int,
+              help="How long the old key keeps working next to the new one.")
+@click.option("--out", type=click.Path(path_type=Path), help="Write the new private key here.")
+def rotate_command(key_id: str, overlap_days: int, out: Path | None) -> None:
+    """Issue a successor to KEY_ID; both work during the overlap, then the old one expires."""
+    try:
+        new, pem, old = _db().write(lambda conn: api_keys.rotate_key(
+            conn, key_id=key_id, now=utcnow(), overlap=timedelta(days=overlap_days)))
+    except LedgerError as exc:
+        _fail(f"{exc.code}: {exc.message}")
+        return
+    click.echo(f"old key {old.key_id} now expires at {old.expires_at}")
+    _show_private_key(new.key_id, pem, out)
+
+
+keys_group.add_command(rotate_command, "rotate")

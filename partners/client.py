@@ -1,0 +1,181 @@
+"""The partner SDK: sign GraphQL requests per RFC 9421 and send them, retrying safely.
+
+    client = PartnerClient("https://hub.example", key_id="pk_...", private_key_pem=open(...).read())
+    result = client.execute(AWARD_POINTS, {"input": {...}})
+
+Every attempt is signed afresh (new `created` and `nonce`, because the hub rejects a nonce it has
+seen) but carries the SAME body and Idempotency-Key, so a retry after a lost response or a 409
+"still running" can never award points twice.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from graphql.error import GraphQLSyntaxError
+
+from graphql import OperationType, parse
+from partners.signatures import HttpRequest, content_digest, load_private_key, sign_request
+
+SIGNED_COMPONENTS = (
+    "@method",
+    "@authority",
+    "@path",
+    "@query",
+    "content-type",
+    "content-digest",
+)
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+RETRY_STATUSES = {409, 502, 503, 504}
+
+
+class PartnerAPIError(Exception):
+    """The hub refused the request at the HTTP level (401/403/409/413/...)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"HTTP {status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    url: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def sign_graphql(
+    url: str,
+    body: bytes,
+    *,
+    key: Any,
+    key_id: str,
+    idempotency_key: str | None,
+    created: int | None = None,
+    nonce: str | None = None,
+) -> SignedRequest:
+    """Headers for one POST of `body` to `url`; usable without the client (e.g. benchmarks)."""
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Digest", content_digest(body, "sha-256")),
+    ]
+    covered = list(SIGNED_COMPONENTS)
+    if idempotency_key is not None:
+        headers.append((IDEMPOTENCY_HEADER, idempotency_key))
+        covered.append("idempotency-key")
+    signed = sign_request(
+        HttpRequest("POST", url, headers, body),
+        key=key,
+        key_id=key_id,
+        covered=covered,
+        created=created,
+        nonce=nonce,
+        alg="ed25519",
+    )
+    return SignedRequest(url, dict(signed.headers), body)
+
+
+def is_mutation(query: str, operation_name: str | None = None) -> bool:
+    """Mutations need an idempotency key; decide from the document, not from a guess."""
+    try:
+        document = parse(query)
+    except GraphQLSyntaxError:
+        return False  # let the hub report the syntax error
+    for definition in document.definitions:
+        operation = getattr(definition, "operation", None)
+        name = getattr(getattr(definition, "name", None), "value", None)
+        if operation is not None and (operation_name is None or name == operation_name):
+            return operation == OperationType.MUTATION
+    return False
+
+
+def _error_from(response: httpx.Response) -> PartnerAPIError:
+    """The hub answers refusals as `{"errors": [{"message", "extensions": {"code"}}]}`."""
+    try:
+        error = response.json()["errors"][0]
+        return PartnerAPIError(response.status_code, str(error["extensions"]["code"]),
+                               str(error["message"]))
+    except (ValueError, KeyError, IndexError, TypeError):
+        return PartnerAPIError(response.status_code, "HTTP_ERROR", response.text[:200])
+
+
+class PartnerClient:
+    def __init__(
+        self,
+        base_url: str,
+        key_id: str,
+        private_key_pem: str | bytes,
+        *,
+        path: str = "/graphql",
+        timeout: float = 10.0,
+        max_attempts: int = 4,
+        backoff: float = 0.2,
+        transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        self.url = base_url.rstrip("/") + path
+        self.key_id = key_id
+        self.key = load_private_key(private_key_pem)
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        # `http_client` lets tests pass Starlette's TestClient (an httpx.Client over the app).
+        self.http = http_client or httpx.Client(timeout=timeout, transport=transport)
+        self._owns_http = http_client is None
+
+    def __enter__(self) -> PartnerClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owns_http:
+            self.http.close()
+
+    def execute(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        operation_name: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Run one GraphQL operation; returns the `{data, errors}` document.
+
+        Mutations get a fresh UUID idempotency key unless one is given; pass your own (for
+        example your till's receipt id) to make retries across process restarts safe too.
+        """
+        payload: dict[str, Any] = {"query": query, "variables": dict(variables or {})}
+        if operation_name:
+            payload["operationName"] = operation_name
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        if idempotency_key is None and is_mutation(query, operation_name):
+            idempotency_key = str(uuid.uuid4())
+        response = self._send_with_retries(body, idempotency_key)
+        if response.status_code != 200:
+            raise _error_from(response)
+        return response.json()
+
+    def _send_with_retries(self, body: bytes, idempotency_key: str | None) -> httpx.Response:
+        for attempt in range(1, self.max_attempts + 1):
+            signed = sign_graphql(
+                self.url, body, key=self.key, key_id=self.key_id, idempotency_key=idempotency_key
+            )
+            try:
+                response = self.http.post(signed.url, content=signed.body, headers=signed.headers)
+            except httpx.TransportError:
+                if attempt == self.max_attempts:
+                    raise
+            else:
+                if response.status_code not in RETRY_STATUSES or attempt == self.max_attempts:
+                    return response
+            time.sleep(self.backoff * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")  # pragma: no cover

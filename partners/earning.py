@@ -1,0 +1,157 @@
+"""Awarding points for a purchase, one line or a batch: the contract decides the points, the
+ledger books them.
+
+A batch is not all-or-nothing: a till uploading 1,000 receipts wants the 997 good ones booked and
+the 3 bad ones named. Each line gets the idempotency key `<key>#<index>`, so retrying the whole
+batch books nothing twice and re-tries only the lines that failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from network import ledger
+from network.db.engine import Database
+from network.db.schema import idempotency_keys, journal_entries
+from network.ledger.errors import (
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    InvalidInput,
+    LedgerError,
+)
+from network.ledger.receipts import Receipt, check_points
+from partners.bulk_earn import NEEDS_LEDGER, BulkLine, book_earns
+from partners.contracts import Terms, in_force, plan_earn
+
+MAX_BATCH_LINES = 1000
+
+
+@dataclass(frozen=True)
+class AwardLine:
+    member_id: int
+    amount_minor: int
+    currency: str
+    points: int | None = None
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class LineResult:
+    index: int
+    receipt: Receipt | None = None
+    error: LedgerError | None = None
+
+
+def award_points(db: Database, *, partner_id: int, line: AwardLine, network_currency: str,
+                 scope: str, idempotency_key: str, now: datetime,
+                 terms: Terms | None = None) -> Receipt:
+    terms = terms or db.read(in_force, partner_id, now)
+    plan = plan_earn(terms, amount_minor=line.amount_minor, currency=line.currency,
+                     network_currency=network_currency, explicit_points=line.points, at=now)
+    try:
+        return ledger.earn(
+            db, scope=scope, idempotency_key=idempotency_key, issuer_id=partner_id,
+            member_id=line.member_id, points=plan.points, vests_at=plan.vests_at,
+            expires_at=plan.expires_at, reference=line.reference, details=_details(line),
+            now=now,
+        )
+    except IdempotencyKeyReused:
+        replay = db.read(_same_request_replay, scope, idempotency_key, line)
+        if replay is None:
+            raise
+        return replay
+
+
+def _details(line: AwardLine) -> dict[str, object]:
+    return {"amount_minor": line.amount_minor, "currency": line.currency,
+            "points_given": line.points}
+
+
+def _same_request_replay(conn: Connection, scope: str, key: str,
+                         line: AwardLine) -> Receipt | None:
+    """The ledger hashes the computed vesting and expiry dates, which move with the clock; a
+    retry of the same purchase must still get the first answer, so compare what the partner
+    sent (member, amount, currency, explicit points, reference) with the booked entry."""
+    stored = conn.execute(select(idempotency_keys.c.response).where(
+        idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)).scalar()
+    if not stored or "entry_id" not in stored:
+        return None
+    entry = conn.execute(select(journal_entries.c.member_id, journal_entries.c.reference,
+                                journal_entries.c.details, journal_entries.c.kind)
+                         .where(journal_entries.c.id == stored["entry_id"])).first()
+    if entry is None or entry.kind != "earn":
+        return None
+    same = (entry.member_id == line.member_id and entry.reference == line.reference
+            and (entry.details or {}) == _details(line))
+    return Receipt.from_dict(stored) if same else None
+
+
+def line_key(idempotency_key: str, index: int) -> str:
+    return f"{idempotency_key}#{index}"
+
+
+def check_batch_size(count: int) -> None:
+    if count == 0:
+        raise InvalidInput("a batch needs at least one line", field="lines", code="BATCH_EMPTY")
+    if count > MAX_BATCH_LINES:
+        raise InvalidInput(f"a batch has at most {MAX_BATCH_LINES} lines, got {count}",
+                           field="lines", code="BATCH_TOO_LARGE")
+
+
+def award_batch(db: Database, *, partner_id: int, lines: list[AwardLine | LedgerError],
+                network_currency: str, scope: str, idempotency_key: str,
+                now: datetime) -> list[LineResult]:
+    """Lines that failed to parse arrive as the LedgerError to report for them.
+
+    Valid lines are booked together in one transaction (partners/bulk_earn.py); the few whose
+    member carries a debt go through `ledger.earn` one by one, which repays debts first.
+    """
+    check_batch_size(len(lines))
+    terms = db.read(in_force, partner_id, now)
+    results: dict[int, Receipt | LedgerError] = {}
+    bulk: list[BulkLine] = []
+    for index, line in enumerate(lines):
+        if isinstance(line, LedgerError):
+            results[index] = line
+            continue
+        try:
+            plan = plan_earn(terms, amount_minor=line.amount_minor, currency=line.currency,
+                             network_currency=network_currency, explicit_points=line.points,
+                             at=now)
+            check_points(plan.points)
+            if line.reference is not None and len(line.reference) > 200:
+                raise InvalidInput("reference is at most 200 characters", field="reference")
+        except LedgerError as exc:
+            results[index] = exc
+            continue
+        bulk.append(BulkLine(index, line_key(idempotency_key, index), line.member_id,
+                             plan.points, plan.vests_at, plan.expires_at, line.reference,
+                             _details(line)))
+    if bulk:
+        booked = db.write(lambda conn: book_earns(conn, issuer_id=partner_id, scope=scope,
+                                                  batch_key=idempotency_key, lines=bulk, at=now))
+        for item in bulk:
+            outcome = booked[item.index]
+            if outcome == NEEDS_LEDGER:
+                outcome = _through_ledger(db, partner_id, lines[item.index], network_currency,
+                                          scope, item.key, now, terms)
+            results[item.index] = outcome  # type: ignore[assignment]
+    return [LineResult(i, receipt=r) if isinstance(r, Receipt) else LineResult(i, error=r)
+            for i, r in sorted(results.items())]
+
+
+def _through_ledger(db: Database, partner_id: int, line: AwardLine | LedgerError,
+                    network_currency: str, scope: str, key: str, now: datetime,
+                    terms: Terms) -> Receipt | LedgerError:
+    assert isinstance(line, AwardLine)
+    try:
+        return award_points(db, partner_id=partner_id, line=line,
+                            network_currency=network_currency, scope=scope,
+                            idempotency_key=key, now=now, terms=terms)
+    except IdempotencyInProgress:
+        raise
+    except LedgerError as exc:
+        return exc

@@ -1,0 +1,158 @@
+"""awardPoints and awardPointsBatch: points for purchases, computed from the contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphene
+
+from network.cards import normalize
+from network.gql.errors import UserError
+from network.ledger.errors import LedgerError
+from partners.earning import AwardLine, award_batch, award_points, check_batch_size
+from partners.gql.app_caches import AppCaches, app_caches
+from partners.gql.mutation_support import Call, guarded, user_errors_field
+from partners.gql.payloads import TransactionPayload, transaction_from_receipt
+from partners.gql.refs import decode_id, member_id_for, member_ids_for
+from partners.gql.types import PartnerTransaction
+from partners.scopes import EARN
+
+
+class AwardPointsInput(graphene.InputObjectType):
+    member_id = graphene.ID(description="The member's PartnerMember id (or give cardNumber).")
+    card_number = graphene.String()
+    amount = graphene.Int(required=True, description="Purchase amount in minor units (cents).")
+    currency = graphene.String(required=True, description="ISO 4217; the network's currency.")
+    points = graphene.Int(description="Explicit points, only where your contract allows it.")
+    reference = graphene.String(description="Your receipt or order number (max 200).")
+
+
+def _award_line(data: dict[str, Any], member_id: int) -> AwardLine:
+    return AwardLine(member_id=member_id, amount_minor=data["amount"],
+                     currency=data["currency"], points=data.get("points"),
+                     reference=data.get("reference"))
+
+
+def _cached_member(data: dict[str, Any], caches: AppCaches) -> int | None:
+    """A member id known without a query: a cached card, or a Relay id (the ledger itself
+    answers MEMBER_NOT_FOUND for an id that names nobody)."""
+    member_id, card_number = data.get("member_id"), data.get("card_number")
+    if member_id is not None and card_number is None:
+        return decode_id(member_id, "PartnerMember", "memberId")
+    if card_number is not None and member_id is None:
+        return caches.cards.get(normalize(card_number))
+    return None
+
+
+def _member(conn: Any, data: dict[str, Any], caches: AppCaches) -> int:
+    found = member_id_for(conn, member_id=data.get("member_id"),
+                          card_number=data.get("card_number"))
+    if data.get("card_number") is not None:
+        caches.cards.put(normalize(data["card_number"]), found)
+    return found
+
+
+def _transaction(receipt: Any, line: AwardLine) -> PartnerTransaction:
+    return transaction_from_receipt(receipt, reference=line.reference, amount=line.amount_minor,
+                                    currency=line.currency)
+
+
+class AwardPoints(graphene.Mutation):
+    class Arguments:
+        input = AwardPointsInput(required=True)
+
+    Output = TransactionPayload
+
+    def mutate(root, info: graphene.ResolveInfo, input: dict[str, Any]) -> TransactionPayload:
+        def work(call: Call) -> TransactionPayload:
+            caches = app_caches(call.ctx)
+            party_id, now = call.partner.party_id, call.ctx.now
+            member_id = _cached_member(input, caches)
+            terms = caches.terms.fresh(party_id, now)
+            if member_id is None or terms is None:
+                member_id, terms = call.ctx.db.read(lambda conn: (
+                    member_id if member_id is not None else _member(conn, input, caches),
+                    terms or caches.terms.in_force(conn, party_id, now)))
+            line = _award_line(input, member_id)
+            receipt = award_points(
+                call.ctx.db, partner_id=party_id, line=line,
+                network_currency=call.ctx.settings.currency, scope=call.scope,
+                idempotency_key=call.idempotency_key, now=now, terms=terms,
+            )
+            return TransactionPayload.of(receipt, _transaction(receipt, line))
+
+        return guarded(TransactionPayload, info, EARN, work)
+
+
+class AwardPointsBatchInput(graphene.InputObjectType):
+    lines = graphene.List(graphene.NonNull(AwardPointsInput), required=True,
+                          description="Up to 1,000 purchases; each gets its own result.")
+
+
+class AwardLineResult(graphene.ObjectType):
+    index = graphene.Int(required=True, description="Position of the line in the input.")
+    transaction = graphene.Field(PartnerTransaction)
+    balance_after = graphene.Int()
+    user_errors = user_errors_field()
+
+
+class AwardPointsBatchPayload(graphene.ObjectType):
+    results = graphene.List(graphene.NonNull(AwardLineResult), required=True)
+    accepted = graphene.Int(required=True)
+    rejected = graphene.Int(required=True)
+    user_errors = user_errors_field()
+
+
+def _line_errors(index: int, error: LedgerError) -> list[UserError]:
+    prefix = f"lines.{index}."
+    field = error.field or ""
+    field = field if field.startswith(prefix) else prefix + field if field else prefix.rstrip(".")
+    return [UserError(field=field, code=error.code, message=error.message)]
+
+
+def _resolve_lines(conn: Any, lines: list[dict[str, Any]]) -> list[AwardLine | LedgerError]:
+    prefixes = [f"lines.{index}." for index in range(len(lines))]
+    members = member_ids_for(conn, [(d.get("member_id"), d.get("card_number")) for d in lines],
+                             prefixes)
+    return [
+        found if isinstance(found, LedgerError) else AwardLine(
+            member_id=found, amount_minor=data["amount"], currency=data["currency"],
+            points=data.get("points"), reference=data.get("reference"))
+        for data, found in zip(lines, members, strict=True)
+    ]
+
+
+class AwardPointsBatch(graphene.Mutation):
+    class Arguments:
+        input = AwardPointsBatchInput(required=True)
+
+    Output = AwardPointsBatchPayload
+
+    def mutate(root, info: graphene.ResolveInfo,
+               input: dict[str, Any]) -> AwardPointsBatchPayload:
+        def work(call: Call) -> AwardPointsBatchPayload:
+            raw_lines = input["lines"]
+            check_batch_size(len(raw_lines))
+            lines = call.ctx.db.read(_resolve_lines, raw_lines)
+            outcome = award_batch(
+                call.ctx.db, partner_id=call.partner.party_id, lines=lines,
+                network_currency=call.ctx.settings.currency, scope=call.scope,
+                idempotency_key=call.idempotency_key, now=call.ctx.now,
+            )
+            results = []
+            for item in outcome:
+                line = lines[item.index]
+                if item.receipt is not None and isinstance(line, AwardLine):
+                    results.append(AwardLineResult(
+                        index=item.index, transaction=_transaction(item.receipt, line),
+                        balance_after=item.receipt.balance, user_errors=[]))
+                else:
+                    assert item.error is not None
+                    results.append(AwardLineResult(
+                        index=item.index, user_errors=_line_errors(item.index, item.error)))
+            accepted = sum(1 for r in results if r.transaction is not None)
+            return AwardPointsBatchPayload(results=results, accepted=accepted,
+                                           rejected=len(results) - accepted, user_errors=[])
+
+        return guarded(AwardPointsBatchPayload, info, EARN, work, results=[], accepted=0,
+                       rejected=0)

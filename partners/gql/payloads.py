@@ -1,0 +1,60 @@
+"""Payload pieces shared by the partner mutations: a transaction built from the ledger's receipt
+(no extra read), and a member resolved only when the caller selects it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import graphene
+from graphene import relay
+
+from network.gql.context import RequestContext
+from network.ledger.receipts import Receipt
+from partners.gql.mutation_support import user_errors_field
+from partners.gql.types import PartnerHold, PartnerMember, PartnerTransaction
+
+
+def transaction_from_receipt(receipt: Receipt, *, reference: str | None = None,
+                             reverses: int | None = None, amount: int | None = None,
+                             currency: str | None = None) -> PartnerTransaction:
+    return PartnerTransaction(
+        id=receipt.entry_id, kind=receipt.kind, points=receipt.points, reference=reference,
+        booked_at=datetime.fromisoformat(receipt.booked_at),
+        member_id=relay.Node.to_global_id("PartnerMember", receipt.member_id),
+        reverses=relay.Node.to_global_id("PartnerTransaction", reverses) if reverses else None,
+        hold_id=relay.Node.to_global_id("PartnerHold", receipt.hold_id) if receipt.hold_id
+        else None,
+        purchase_amount=amount, purchase_currency=currency,
+    )
+
+
+class TransactionPayload(graphene.ObjectType):
+    """What a points-moving mutation answers."""
+
+    transaction = graphene.Field(PartnerTransaction)
+    balance_after = graphene.Int(description="The member's points after this transaction "
+                                             "(spendable + pending - debt, outside holds).")
+    member = graphene.Field(PartnerMember)
+    hold = graphene.Field(PartnerHold)
+    user_errors = user_errors_field()
+
+    def resolve_member(self, info: graphene.ResolveInfo) -> PartnerMember | None:
+        member_id = getattr(self, "_member_id", None)
+        if member_id is None:
+            return None
+        ctx: RequestContext = info.context
+        return ctx.db.read(lambda conn: PartnerMember.load(conn, ctx, member_id))
+
+    def resolve_hold(self, info: graphene.ResolveInfo) -> PartnerHold | None:
+        hold_id = getattr(self, "_hold_id", None)
+        if hold_id is None:
+            return None
+        ctx: RequestContext = info.context
+        return ctx.db.read(PartnerHold.load, ctx.partner().party_id, hold_id)
+
+    @classmethod
+    def of(cls, receipt: Receipt, transaction: PartnerTransaction) -> TransactionPayload:
+        payload = cls(transaction=transaction, balance_after=receipt.balance, user_errors=[])
+        payload._member_id = receipt.member_id  # type: ignore[attr-defined]
+        payload._hold_id = receipt.hold_id  # type: ignore[attr-defined]
+        return payload

@@ -1,0 +1,199 @@
+"""What a partner sees: itself, a member (balance and tier, never contact details or another
+partner's history), its own transactions and holds.
+
+Every loader filters by the calling partner, so `node(id:)` on another partner's transaction
+returns null exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import graphene
+from graphene import relay
+from sqlalchemy import Connection, select
+
+from network import members
+from network.clock import as_utc
+from network.db.schema import holds, journal_entries
+from network.gql.context import RequestContext
+from network.ledger import balances
+from network.wallet import tiers
+from partners.scopes import READ
+
+
+class TransactionKind(graphene.Enum):
+    EARN = "earn"
+    REDEEM = "redeem"
+    HOLD = "hold"
+    CAPTURE = "capture"
+    VOID = "void"
+    HOLD_EXPIRY = "hold_expiry"
+    REVERSE_EARN = "reverse_earn"
+    REVERSE_REDEMPTION = "reverse_redemption"
+
+
+PARTNER_KINDS = ("earn", "redeem", "hold", "capture", "void", "hold_expiry", "reverse_earn",
+                 "reverse_redemption")
+
+
+def _ctx(info: graphene.ResolveInfo) -> RequestContext:
+    return info.context
+
+
+class PartnerMember(graphene.ObjectType):
+    """A network member as a partner's till sees them."""
+
+    class Meta:
+        interfaces = (relay.Node,)
+
+    card_number = graphene.String(required=True)
+    display_name = graphene.String()
+    balance = graphene.Int(required=True, description="Points the member owns: spendable + "
+                                                      "pending - debt (outside holds).")
+    spendable = graphene.Int(required=True, description="Points that can be redeemed now.")
+    pending = graphene.Int(required=True, description="Points earned but not yet vested.")
+    held = graphene.Int(required=True, description="Points reserved by open holds.")
+    tier = graphene.String(description="Network tier (blue, silver, gold, platinum).")
+    enrolled_here = graphene.Boolean(required=True,
+                                     description="Whether your business enrolled this member.")
+
+    @classmethod
+    def load(cls, conn: Connection, ctx: RequestContext, member_id: int) -> PartnerMember | None:
+        member = members.get(conn, member_id, ctx.settings.secret_key)
+        if member is None:
+            return None
+        return cls.from_member(conn, ctx, member)
+
+    @classmethod
+    def from_member(cls, conn: Connection, ctx: RequestContext, member: Any) -> PartnerMember:
+        wallet = balances.summary(conn, member.id, ctx.now)
+        tier = tiers.status(conn, member.id, ctx.now)
+        partner = ctx.partner()
+        return cls(
+            id=member.id, card_number=member.card_number, display_name=member.display_name,
+            balance=wallet.total, spendable=wallet.spendable, pending=wallet.pending,
+            held=wallet.held, tier=tier.name if tier else None,
+            enrolled_here=member.enrolled_by_party_id == partner.party_id,
+        )
+
+    @classmethod
+    def get_node(cls, info: graphene.ResolveInfo, id: str) -> PartnerMember | None:
+        ctx = _ctx(info)
+        ctx.partner(READ)
+        if not id.isdigit():
+            return None
+        return ctx.db.read(lambda conn: cls.load(conn, ctx, int(id)))
+
+
+class PartnerTransaction(graphene.ObjectType):
+    """One ledger entry between this partner and a member."""
+
+    class Meta:
+        interfaces = (relay.Node,)
+
+    kind = graphene.Field(TransactionKind, required=True)
+    points = graphene.Int(required=True, description="Always positive; the kind gives the sign.")
+    reference = graphene.String(description="Your own reference (receipt, order number).")
+    booked_at = graphene.DateTime(required=True)
+    member_id = graphene.ID(required=True, description="The member's PartnerMember id.")
+    reverses = graphene.ID(description="For reversals: the transaction reversed.")
+    hold_id = graphene.ID(description="For hold, capture and void: the PartnerHold id.")
+    purchase_amount = graphene.Int(description="For earns: the purchase in minor units.")
+    purchase_currency = graphene.String()
+
+    @classmethod
+    def from_row(cls, row: Any) -> PartnerTransaction:
+        details = row.details or {}
+        return cls(
+            id=row.id, kind=row.kind, points=row.points, reference=row.reference,
+            booked_at=as_utc(row.booked_at),
+            member_id=relay.Node.to_global_id("PartnerMember", row.member_id),
+            reverses=(relay.Node.to_global_id("PartnerTransaction", row.reverses_entry_id)
+                      if row.reverses_entry_id else None),
+            hold_id=relay.Node.to_global_id("PartnerHold", row.hold_id) if row.hold_id else None,
+            purchase_amount=details.get("amount_minor"),
+            purchase_currency=details.get("currency"),
+        )
+
+    @classmethod
+    def load(cls, conn: Connection, partner_id: int, entry_id: int) -> PartnerTransaction | None:
+        row = conn.execute(
+            select(journal_entries).where(
+                journal_entries.c.id == entry_id,
+                journal_entries.c.party_id == partner_id,
+                journal_entries.c.kind.in_(PARTNER_KINDS),
+            )
+        ).first()
+        return cls.from_row(row) if row else None
+
+    @classmethod
+    def get_node(cls, info: graphene.ResolveInfo, id: str) -> PartnerTransaction | None:
+        ctx = _ctx(info)
+        partner = ctx.partner(READ)
+        if not id.isdigit():
+            return None
+        return ctx.db.read(cls.load, partner.party_id, int(id))
+
+
+class HoldStatus(graphene.Enum):
+    AUTHORIZED = "authorized"
+    CAPTURED = "captured"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+
+
+class PartnerHold(graphene.ObjectType):
+    """Points reserved like a card authorisation, until captured, voided or expired."""
+
+    class Meta:
+        interfaces = (relay.Node,)
+
+    status = graphene.Field(HoldStatus, required=True)
+    points = graphene.Int(required=True)
+    captured = graphene.Int(required=True)
+    expires_at = graphene.DateTime(required=True)
+    reference = graphene.String()
+    member_id = graphene.ID(required=True)
+
+    @classmethod
+    def load(cls, conn: Connection, partner_id: int, hold_id: int) -> PartnerHold | None:
+        row = conn.execute(
+            select(holds).where(holds.c.id == hold_id, holds.c.party_id == partner_id)
+        ).first()
+        if row is None:
+            return None
+        return cls(
+            id=row.id, status=row.status, points=row.points, captured=row.captured,
+            expires_at=as_utc(row.expires_at), reference=row.reference,
+            member_id=relay.Node.to_global_id("PartnerMember", row.member_id),
+        )
+
+    @classmethod
+    def get_node(cls, info: graphene.ResolveInfo, id: str) -> PartnerHold | None:
+        ctx = _ctx(info)
+        partner = ctx.partner(READ)
+        if not id.isdigit():
+            return None
+        return ctx.db.read(cls.load, partner.party_id, int(id))
+
+
+class PartnerTransactionConnection(relay.Connection):
+    class Meta:
+        node = PartnerTransaction
+
+
+class PartnerContract(graphene.ObjectType):
+    """The terms in force now, as they affect the API."""
+
+    earn_points_per_unit = graphene.Decimal(required=True,
+                                            description="Points per major currency unit spent.")
+    allow_explicit_points = graphene.Boolean(required=True)
+    pending_days = graphene.Int(required=True)
+    validity_months = graphene.Int(required=True)
+    currency = graphene.String(required=True)
+
+
+def as_datetime(value: datetime | None) -> datetime | None:
+    return as_utc(value) if value is not None else None

@@ -1,0 +1,157 @@
+"""`partner { … }`: the calling partner as the root of everything it may read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import graphene
+from graphene import relay
+from sqlalchemy import Connection, select
+
+from network import members
+from network.db.schema import journal_entries
+from network.gql.context import RequestContext
+from network.gql.pagination import decode_cursor, encode_cursor, page_size, split_page
+from network.ledger.errors import InvalidInput
+from partners.contracts import in_force
+from partners.gql.refs import decode_id
+from partners.gql.types import (
+    PARTNER_KINDS,
+    PartnerContract,
+    PartnerHold,
+    PartnerMember,
+    PartnerTransaction,
+    PartnerTransactionConnection,
+    TransactionKind,
+)
+from partners.registry import get_partner
+from partners.scopes import READ
+
+
+def _transactions(conn: Connection, partner_id: int, *, size: int, after: int | None,
+                  kinds: list[str], booked_from: datetime | None,
+                  booked_before: datetime | None, member_id: int | None) -> list[Any]:
+    query = select(journal_entries).where(
+        journal_entries.c.party_id == partner_id,
+        journal_entries.c.kind.in_(kinds or PARTNER_KINDS),
+    )
+    if after is not None:
+        query = query.where(journal_entries.c.id < after)
+    if booked_from is not None:
+        query = query.where(journal_entries.c.booked_at >= booked_from)
+    if booked_before is not None:
+        query = query.where(journal_entries.c.booked_at < booked_before)
+    if member_id is not None:
+        query = query.where(journal_entries.c.member_id == member_id)
+    return list(conn.execute(query.order_by(journal_entries.c.id.desc()).limit(size + 1)))
+
+
+class PartnerViewer(graphene.ObjectType):
+    """The partner whose key signed the request."""
+
+    class Meta:
+        interfaces = (relay.Node,)
+
+    code = graphene.String(required=True)
+    name = graphene.String(required=True)
+    contract = graphene.Field(PartnerContract, required=True)
+    member = graphene.Field(
+        PartnerMember,
+        id=graphene.ID(), card_number=graphene.String(), phone=graphene.String(),
+        email=graphene.String(),
+        description="Look a member up by exactly one of id, card number, phone or email.",
+    )
+    hold = graphene.Field(PartnerHold, id=graphene.ID(required=True))
+    transactions = relay.ConnectionField(
+        PartnerTransactionConnection,
+        kinds=graphene.List(graphene.NonNull(TransactionKind)),
+        booked_from=graphene.DateTime(description="Inclusive."),
+        booked_before=graphene.DateTime(description="Exclusive."),
+        member_id=graphene.ID(),
+        description="Your transactions, newest first; at most 100 per page.",
+    )
+
+    @classmethod
+    def get_node(cls, info: graphene.ResolveInfo, id: str) -> PartnerViewer | None:
+        partner = info.context.partner(READ)
+        return _viewer(info.context) if id == str(partner.party_id) else None
+
+    def resolve_contract(self, info: graphene.ResolveInfo) -> PartnerContract:
+        ctx: RequestContext = info.context
+        terms = ctx.db.read(in_force, self.id, ctx.now)
+        return PartnerContract(
+            # Numeric(18, 6) comes back as 10.000000; show the rate as it was agreed: 10.
+            earn_points_per_unit=Decimal(format(terms.earn_points_per_unit.normalize(), "f")),
+            allow_explicit_points=terms.allow_explicit_points,
+            pending_days=terms.pending_days, validity_months=terms.validity_months,
+            currency=ctx.settings.currency,
+        )
+
+    def resolve_member(self, info: graphene.ResolveInfo, id: str | None = None,
+                       card_number: str | None = None, phone: str | None = None,
+                       email: str | None = None) -> PartnerMember | None:
+        ctx: RequestContext = info.context
+        given = [v for v in (id, card_number, phone, email) if v is not None]
+        if len(given) != 1:
+            raise InvalidInput("look a member up by exactly one of id, cardNumber, phone, email",
+                               field="member", code="MEMBER_REFERENCE")
+        secret = ctx.settings.secret_key
+
+        def load(conn: Connection) -> PartnerMember | None:
+            if id is not None:
+                return PartnerMember.load(conn, ctx, decode_id(id, "PartnerMember", "id"))
+            found = members.find(conn, secret, card_number=card_number, phone=phone, email=email)
+            return PartnerMember.from_member(conn, ctx, found) if found else None
+
+        return ctx.db.read(load)
+
+    def resolve_hold(self, info: graphene.ResolveInfo, id: str) -> PartnerHold | None:
+        return info.context.db.read(PartnerHold.load, self.id, decode_id(id, "PartnerHold", "id"))
+
+    def resolve_transactions(self, info: graphene.ResolveInfo, first: int | None = None,
+                             after: str | None = None, kinds: list[Any] | None = None,
+                             booked_from: datetime | None = None,
+                             booked_before: datetime | None = None,
+                             member_id: str | None = None, **_: Any) -> Any:
+        ctx: RequestContext = info.context
+        size = page_size(first)
+        cursor = decode_cursor(after, "tx")
+        wanted = [getattr(k, "value", k) for k in kinds or []]
+        member = decode_id(member_id, "PartnerMember", "memberId") if member_id else None
+        rows = ctx.db.read(_transactions, self.id, size=size, after=cursor, kinds=wanted,
+                           booked_from=booked_from, booked_before=booked_before,
+                           member_id=member)
+        page, has_next = split_page(rows, size)
+        edges = [
+            PartnerTransactionConnection.Edge(node=PartnerTransaction.from_row(row),
+                                              cursor=encode_cursor("tx", row.id))
+            for row in page
+        ]
+        return PartnerTransactionConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=has_next, has_previous_page=cursor is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+
+def _viewer(ctx: RequestContext) -> PartnerViewer:
+    partner = ctx.partner(READ)
+    found = ctx.db.read(get_partner, partner.party_id)
+    if found is None:
+        raise InvalidInput("the partner behind this key no longer exists", code="NO_PARTNER")
+    return PartnerViewer(id=found.id, code=found.code, name=found.name)
+
+
+class PartnerQuery(graphene.ObjectType):
+    partner = graphene.Field(
+        PartnerViewer, required=True,
+        description="The calling partner (needs a signed request and the 'read' scope).",
+    )
+
+    def resolve_partner(root, info: graphene.ResolveInfo) -> PartnerViewer:
+        return _viewer(info.context)

@@ -1,0 +1,192 @@
+"""Partner API keys: create (hub generates the pair), register (partner brings its public key),
+list, rotate (old and new both work for an overlap) and revoke (effective on the next request:
+every request reads the key row, nothing is cached)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import Connection, insert, select, update
+
+from network import parties
+from network.clock import as_utc
+from network.ledger.errors import InvalidInput, LedgerError
+from partners.keys_schema import partner_api_keys
+from partners.scopes import ALL_SCOPES, parse_scopes
+from partners.signatures.algorithms import load_public_key, private_key_pem, public_key_pem
+
+DEFAULT_ROTATION_OVERLAP = timedelta(days=7)
+
+
+class KeyNotFound(LedgerError):
+    code = "KEY_NOT_FOUND"
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    party_id: int
+    public_key: bytes
+    scopes: frozenset[str]
+    label: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    def status(self, now: datetime) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
+
+    def verifying_key(self) -> Ed25519PublicKey:
+        return Ed25519PublicKey.from_public_bytes(self.public_key)
+
+    @property
+    def public_key_pem(self) -> str:
+        return public_key_pem(self.verifying_key())
+
+
+def key_from_row(row: object) -> ApiKey:
+    return ApiKey(
+        key_id=row.key_id,  # type: ignore[attr-defined]
+        party_id=row.party_id,  # type: ignore[attr-defined]
+        public_key=bytes(row.public_key),  # type: ignore[attr-defined]
+        scopes=frozenset(row.scopes.split()),  # type: ignore[attr-defined]
+        label=row.label,  # type: ignore[attr-defined]
+        created_at=as_utc(row.created_at),  # type: ignore[attr-defined]
+        expires_at=as_utc(row.expires_at) if row.expires_at else None,  # type: ignore[attr-defined]
+        revoked_at=as_utc(row.revoked_at) if row.revoked_at else None,  # type: ignore[attr-defined]
+    )
+
+
+def new_key_id() -> str:
+    return "pk_" + secrets.token_urlsafe(12)
+
+
+def register_key(
+    conn: Connection,
+    *,
+    party_id: int,
+    public_key_pem_text: str,
+    now: datetime,
+    scopes: str | list[str] | None = None,
+    expires_at: datetime | None = None,
+    label: str | None = None,
+) -> ApiKey:
+    """Store a partner-supplied Ed25519 public key (the private key never reaches the hub)."""
+    parties.require(conn, party_id, "partner", field="partner")
+    try:
+        public = load_public_key(public_key_pem_text)
+    except ValueError as exc:
+        raise InvalidInput(f"not an Ed25519 public key: {exc}", field="publicKey") from exc
+    if "PRIVATE KEY" in public_key_pem_text:
+        raise InvalidInput("send the public key only; keep the private key", field="publicKey")
+    if expires_at is not None and as_utc(expires_at) <= now:
+        raise InvalidInput("a key's expiry must be in the future", field="expiresAt")
+    if label is not None and len(label) > 100:
+        raise InvalidInput("a key label is at most 100 characters", field="label")
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    key_id = new_key_id()
+    values: dict[str, Any] = {
+        "key_id": key_id,
+        "party_id": party_id,
+        "public_key": raw,
+        "scopes": " ".join(sorted(parse_scopes(scopes) if scopes else ALL_SCOPES)),
+        "label": label,
+        "created_at": now,
+        "expires_at": expires_at,
+        "revoked_at": None,
+    }
+    conn.execute(insert(partner_api_keys).values(**values))
+    stored = find_key(conn, key_id)
+    assert stored is not None
+    return stored
+
+
+def create_key(
+    conn: Connection,
+    *,
+    party_id: int,
+    now: datetime,
+    scopes: str | list[str] | None = None,
+    expires_at: datetime | None = None,
+    label: str | None = None,
+) -> tuple[ApiKey, str]:
+    """Generate a pair; return the stored key and the private key PEM, shown exactly once."""
+    private = Ed25519PrivateKey.generate()
+    key = register_key(
+        conn, party_id=party_id, public_key_pem_text=public_key_pem(private.public_key()),
+        now=now, scopes=scopes, expires_at=expires_at, label=label,
+    )
+    return key, private_key_pem(private)
+
+
+def find_key(conn: Connection, key_id: str) -> ApiKey | None:
+    row = conn.execute(select(partner_api_keys).where(partner_api_keys.c.key_id == key_id)).first()
+    return key_from_row(row) if row else None
+
+
+def list_keys(conn: Connection, party_id: int) -> list[ApiKey]:
+    rows = conn.execute(
+        select(partner_api_keys)
+        .where(partner_api_keys.c.party_id == party_id)
+        .order_by(partner_api_keys.c.id)
+    )
+    return [key_from_row(row) for row in rows]
+
+
+def revoke_key(conn: Connection, key_id: str, now: datetime) -> ApiKey:
+    key = find_key(conn, key_id)
+    if key is None:
+        raise KeyNotFound(f"no API key {key_id!r}", field="keyId")
+    if key.revoked_at is None:
+        conn.execute(
+            update(partner_api_keys)
+            .where(partner_api_keys.c.key_id == key_id)
+            .values(revoked_at=now)
+        )
+    found = find_key(conn, key_id)
+    assert found is not None
+    return found
+
+
+def rotate_key(
+    conn: Connection,
+    *,
+    key_id: str,
+    now: datetime,
+    overlap: timedelta = DEFAULT_ROTATION_OVERLAP,
+) -> tuple[ApiKey, str, ApiKey]:
+    """New key with the old one's scopes; the old key keeps working for `overlap`, then expires.
+
+    Both are active during the overlap, so a partner can roll the new key out to every till
+    before the old one stops working.
+    """
+    old = find_key(conn, key_id)
+    if old is None:
+        raise KeyNotFound(f"no API key {key_id!r}", field="keyId")
+    if old.status(now) != "active":
+        raise InvalidInput(f"key {key_id} is {old.status(now)}; create a new key instead",
+                           field="keyId", code="KEY_NOT_ACTIVE")
+    new, private = create_key(
+        conn, party_id=old.party_id, now=now, scopes=sorted(old.scopes),
+        expires_at=old.expires_at if old.expires_at and old.expires_at > now + overlap else None,
+        label=old.label,
+    )
+    old_until = now + overlap
+    if old.expires_at is None or old.expires_at > old_until:
+        conn.execute(
+            update(partner_api_keys)
+            .where(partner_api_keys.c.key_id == key_id)
+            .values(expires_at=old_until)
+        )
+    updated = find_key(conn, key_id)
+    assert updated is not None
+    return new, private, updated

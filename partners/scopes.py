@@ -1,0 +1,46 @@
+"""What a key may do. Scopes are checked per root field of the GraphQL operation before
+anything executes, so a key without `redeem` is refused with 403 SCOPE_MISSING and no write."""
+
+from __future__ import annotations
+
+from network.ledger.errors import InvalidInput
+
+READ = "read"
+ENROL = "enrol"
+EARN = "earn"
+REDEEM = "redeem"
+ALL_SCOPES = frozenset({READ, ENROL, EARN, REDEEM})
+
+# Partner root fields and the scope each needs; a root field not listed needs `read`.
+FIELD_SCOPES: dict[str, str] = {
+    "enrolMember": ENROL,
+    "awardPoints": EARN,
+    "awardPointsBatch": EARN,
+    "reverseEarn": EARN,
+    "redeemPoints": REDEEM,
+    "authorizeHold": REDEEM,
+    "captureHold": REDEEM,
+    "voidHold": REDEEM,
+    "reverseRedemption": REDEEM,
+}
+
+
+# Root fields only a partner may call; an unsigned request selecting one gets 401.
+PARTNER_ROOT_FIELDS = frozenset({"partner", *FIELD_SCOPES})
+
+
+def parse_scopes(value: str | list[str] | tuple[str, ...]) -> frozenset[str]:
+    items = value.replace(",", " ").split() if isinstance(value, str) else list(value)
+    unknown = sorted(set(items) - ALL_SCOPES)
+    if unknown:
+        raise InvalidInput(
+            f"unknown scope(s) {', '.join(unknown)}; use {', '.join(sorted(ALL_SCOPES))}",
+            field="scopes", code="UNKNOWN_SCOPE",
+        )
+    if not items:
+        raise InvalidInput("a key needs at least one scope", field="scopes")
+    return frozenset(items)
+
+
+def required_scope(field_name: str) -> str:
+    return FIELD_SCOPES.get(field_name, READ)

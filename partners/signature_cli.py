@@ -1,0 +1,152 @@
+"""`pointsnet signature sign|verify`: the signing scheme from a shell, no database involved.
+
+`verify` is the tool a partner runs when the hub says SIGNATURE_INVALID: it prints the signature
+base line by line, so they can diff it against what their own code signed.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import click
+
+from partners.client import sign_graphql
+from partners.signatures import (
+    DigestError,
+    MessageError,
+    SignatureError,
+    check_time,
+    load_private_key,
+    load_public_key,
+    parse_raw_request,
+    parse_signatures,
+    verify_content_digest,
+    verify_parsed,
+)
+from partners.signatures.message import HttpRequest
+from partners.signatures.raw_http import render_raw_request
+from partners.signatures.structured_fields import serialize_bare_item
+
+MAX_SKEW_SECONDS = 300
+
+
+@click.group("signature")
+def signature_group() -> None:
+    """Sign and verify RFC 9421 HTTP message signatures (Ed25519)."""
+
+
+def _read_body(data: str | None) -> bytes:
+    if data is None:
+        return b""
+    if data.startswith("@"):
+        return Path(data[1:]).read_bytes()
+    return data.encode()
+
+
+@signature_group.command("sign")
+@click.option("--private-key", "key_file", required=True, type=click.Path(exists=True),
+              help="PEM file with the partner's Ed25519 private key.")
+@click.option("--key-id", required=True, help="The key id the hub gave when the key was created.")
+@click.option("--url", default="http://127.0.0.1:8000/graphql", show_default=True)
+@click.option("--data", help="JSON body, or @FILE to read it from a file.")
+@click.option("--idempotency-key", help="For mutations; a fresh UUID when --mutation is given.")
+@click.option("--mutation", is_flag=True, help="Add an Idempotency-Key (generated if not given).")
+@click.option("--format", "fmt", type=click.Choice(["curl", "raw", "headers"]), default="curl",
+              show_default=True)
+def sign_command(key_file: str, key_id: str, url: str, data: str | None,
+                 idempotency_key: str | None, mutation: bool, fmt: str) -> None:
+    """Sign a POST of a GraphQL body and print it as a curl command, raw HTTP or headers."""
+    body = _read_body(data)
+    if mutation and idempotency_key is None:
+        idempotency_key = str(uuid.uuid4())
+    key = load_private_key(Path(key_file).read_bytes())
+    signed = sign_graphql(url, body, key=key, key_id=key_id, idempotency_key=idempotency_key)
+    if fmt == "headers":
+        for name, value in signed.headers.items():
+            click.echo(f"{name}: {value}")
+    elif fmt == "raw":
+        request = HttpRequest("POST", url, list(signed.headers.items()), body)
+        sys.stdout.buffer.write(render_raw_request(request))
+        sys.stdout.flush()
+    else:
+        parts = ["curl", "-sS", "-X", "POST", url]
+        for name, value in signed.headers.items():
+            parts += ["-H", f"{name}: {value}"]
+        parts += ["--data-binary", body.decode()]
+        click.echo(" ".join(shlex.quote(part) for part in parts))
+
+
+def _describe(request: HttpRequest, key: object, now: int, max_skew: int) -> bool:
+    try:
+        signatures = parse_signatures(request)
+    except SignatureError as exc:
+        click.echo(f"verdict: INVALID {exc.code}: {exc.message}")
+        return False
+    all_valid = True
+    for parsed in signatures:
+        click.echo(f"signature {parsed.label!r}")
+        for name in ("keyid", "alg", "created", "expires", "nonce", "tag"):
+            if name in parsed.params:
+                click.echo(f"  {name}: {serialize_bare_item(parsed.params[name])}")
+        if parsed.created is not None:
+            click.echo(f"  age: {now - parsed.created} s (now={now})")
+        click.echo("  covered components:")
+        for identifier in parsed.covered_identifiers:
+            click.echo(f"    {identifier}")
+        try:
+            check_time(parsed, now, max_skew)
+            verified = verify_parsed(request, parsed, key)
+        except SignatureError as exc:
+            click.echo(f"  verdict: INVALID {exc.code}: {exc.message}")
+            all_valid = False
+            continue
+        click.echo("  signature base:")
+        for line in verified.base.text.split("\n"):
+            click.echo(f"    {line}")
+        click.echo("  verdict: VALID")
+    return all_valid
+
+
+def _check_digest(request: HttpRequest) -> bool:
+    field = request.header("content-digest")
+    if field is None:
+        click.echo("content-digest: absent (the body is not protected)")
+        return True
+    try:
+        checked = verify_content_digest(field, request.body)
+    except DigestError as exc:
+        click.echo(f"content-digest: INVALID {exc.code}: {exc.message}")
+        return False
+    click.echo(f"content-digest: matches the body ({', '.join(checked)})")
+    return True
+
+
+@signature_group.command("verify")
+@click.option("--public-key", "key_file", required=True, type=click.Path(exists=True),
+              help="PEM file with the Ed25519 public key (a private key PEM also works).")
+@click.option("--request", "request_file", required=True, type=click.Path(exists=True),
+              help="File holding the raw HTTP/1.1 request, headers and body.")
+@click.option("--now", type=int, help="Unix time to check 'created' against (default: now).")
+@click.option("--scheme", default="https", show_default=True,
+              help="Scheme for origin-form request targets (affects @target-uri, @scheme).")
+@click.option("--max-skew", default=MAX_SKEW_SECONDS, show_default=True,
+              help="Seconds 'created' may differ from now, as the hub enforces.")
+def verify_command(key_file: str, request_file: str, now: int | None, scheme: str,
+                   max_skew: int) -> None:
+    """Verify every signature on a raw request; exit 0 only if all of them are valid."""
+    try:
+        key = load_public_key(Path(key_file).read_bytes())
+        request = parse_raw_request(Path(request_file).read_bytes(), scheme=scheme)
+    except (ValueError, MessageError) as exc:
+        click.echo(f"verdict: INVALID INPUT_UNREADABLE: {exc}")
+        sys.exit(1)
+    current = int(time.time()) if now is None else now
+    valid = _describe(request, key, current, max_skew)
+    digest_ok = _check_digest(request)
+    ok = valid and digest_ok
+    click.echo(f"result: {'VALID' if ok else 'INVALID'}")
+    sys.exit(0 if ok else 1)

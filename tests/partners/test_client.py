@@ -1,0 +1,133 @@
+"""The partner SDK: what it signs, and that retries reuse the idempotency key."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from partners.client import PartnerAPIError, PartnerClient, is_mutation
+from partners.signatures import (
+    HttpRequest,
+    load_public_key,
+    parse_signatures,
+    verify_content_digest,
+    verify_request,
+)
+from tests.partners import rfc9421_vectors as v
+
+PUBLIC = load_public_key(v.TEST_KEY_ED25519_PUBLIC)
+
+
+def _as_signature_request(request: httpx.Request) -> HttpRequest:
+    return HttpRequest(
+        request.method, str(request.url), list(request.headers.multi_items()), request.content
+    )
+
+
+def _client(handler) -> PartnerClient:  # type: ignore[no-untyped-def]
+    return PartnerClient(
+        "https://hub.test",
+        "pk_test",
+        v.TEST_KEY_ED25519_PRIVATE,
+        transport=httpx.MockTransport(handler),
+        backoff=0,
+    )
+
+
+def test_requests_are_signed_over_the_required_components() -> None:
+    seen: list[HttpRequest] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(_as_signature_request(request))
+        return httpx.Response(200, json={"data": {"ok": True}})
+
+    with _client(handler) as client:
+        assert client.execute("mutation { x }") == {"data": {"ok": True}}
+    [request] = seen
+    [verified] = verify_request(request, lambda parsed: PUBLIC)
+    parsed = verified.parsed
+    assert parsed.covered_identifiers == [
+        '"@method"',
+        '"@authority"',
+        '"@path"',
+        '"@query"',
+        '"content-type"',
+        '"content-digest"',
+        '"idempotency-key"',
+    ]
+    assert parsed.params["alg"] == "ed25519" and parsed.key_id == "pk_test"
+    assert parsed.nonce and parsed.created
+    assert verify_content_digest(request.header("content-digest"), request.body)
+    assert json.loads(request.body)["query"] == "mutation { x }"
+
+
+def test_queries_carry_no_idempotency_key() -> None:
+    seen: list[HttpRequest] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(_as_signature_request(request))
+        return httpx.Response(200, json={"data": {}})
+
+    with _client(handler) as client:
+        client.execute("query Q { x }")
+    assert seen[0].header("idempotency-key") is None
+    assert '"idempotency-key"' not in parse_signatures(seen[0])[0].covered_identifiers
+
+
+def test_retries_reuse_the_idempotency_key_with_fresh_nonces() -> None:
+    attempts: list[HttpRequest] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        attempts.append(_as_signature_request(request))
+        if len(attempts) == 1:
+            raise httpx.ConnectError("boom", request=request)
+        if len(attempts) == 2:
+            return httpx.Response(
+                409,
+                json={
+                    "errors": [
+                        {"message": "busy", "extensions": {"code": "IDEMPOTENCY_IN_PROGRESS"}}
+                    ]
+                },
+            )
+        return httpx.Response(200, json={"data": {"done": 1}})
+
+    with _client(handler) as client:
+        assert client.execute("mutation M { x }", idempotency_key="till-42")["data"] == {"done": 1}
+    assert [a.header("idempotency-key") for a in attempts] == ["till-42"] * 3
+    assert len({parse_signatures(a)[0].nonce for a in attempts}) == 3
+    assert len({a.body for a in attempts}) == 1
+
+
+def test_http_errors_surface_the_hub_code() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            401,
+            json={"errors": [{"message": "no such key", "extensions": {"code": "UNKNOWN_KEY"}}]},
+        )
+
+    with _client(handler) as client, pytest.raises(PartnerAPIError) as info:
+        client.execute("{ x }")
+    assert (info.value.status, info.value.code) == (401, "UNKNOWN_KEY")
+
+
+def test_gives_up_after_max_attempts() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with _client(handler) as client, pytest.raises(httpx.ReadTimeout):
+        client.execute("mutation { x }")
+    assert calls == 4
+
+
+def test_is_mutation() -> None:
+    assert is_mutation("mutation A { x }")
+    assert not is_mutation("{ x }")
+    assert is_mutation("query Q { x } mutation M { y }", "M")
+    assert not is_mutation("not graphql")
