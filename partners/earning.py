@@ -23,7 +23,7 @@ from network.ledger.errors import (
     LedgerError,
 )
 from network.ledger.receipts import Receipt, check_points
-from partners.bulk_earn import NEEDS_LEDGER, BulkLine, book_earns
+from network.ledger.bulk_earn import NEEDS_LEDGER, BulkLine, book_earns
 from partners.contracts import Terms, in_force, plan_earn
 
 MAX_BATCH_LINES = 1000

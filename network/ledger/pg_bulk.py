@@ -19,7 +19,7 @@ from sqlalchemy import Connection, text
 from network.ledger.accounts import AccountKind
 
 if TYPE_CHECKING:
-    from partners.bulk_earn import BulkLine
+    from network.ledger.bulk_earn import BulkLine
 
 _ENTRIES = text("""
     INSERT INTO journal_entries (kind, member_id, party_id, points, reference, details, booked_at)

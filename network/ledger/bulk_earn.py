@@ -29,6 +29,7 @@ from network.db.schema import (
     member_balances,
     postings,
 )
+from network.ledger import pg_bulk
 from network.ledger.accounts import AccountKind
 from network.ledger.errors import (
     IdempotencyInProgress,
@@ -37,7 +38,6 @@ from network.ledger.errors import (
     MemberNotFound,
 )
 from network.ledger.receipts import Receipt
-from partners import pg_bulk
 
 NEEDS_LEDGER = "needs-ledger"  # result marker: book this line with ledger.earn instead
 
