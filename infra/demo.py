@@ -3,9 +3,11 @@ and a few months of history, built once into an empty database (re-running chang
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -26,6 +28,7 @@ PARTNERS = [
     ("shafa-pharmacy", "Shafa Pharmacy", "داروخانه شفا", "5", "0.5"),
     ("bazaar-online", "Bazaar Online", "بازار آنلاین", "1", "0.7"),
 ]
+KEY_DIR = Path(".pointsnet") / "keys"  # demo private keys, never committed (see .gitignore)
 CHARITIES = [("mahak", "Mahak Children's Charity", "موسسه خیریه محک"),
              ("red-crescent", "Red Crescent", "جمعیت هلال احمر")]
 MEMBERS = [("Sara Ahmadi", "سارا احمدی", "+989121234567", "sara@example.com", "fa"),
@@ -130,6 +133,7 @@ def _history(db: Database, demo: DemoSummary, now: datetime, cafe: int, telecom:
 
 
 def print_demo(db: Database, demo: DemoSummary, base_url: str | None = None) -> None:
+    """Balances for everyone; with a base URL, also a signed request ready to paste."""
     now = utcnow()
     click.echo("Demo network" + (" created" if demo.created else " (already there)") + ":")
     click.echo("  partners:  " + ", ".join(demo.partners))
@@ -140,3 +144,14 @@ def print_demo(db: Database, demo: DemoSummary, base_url: str | None = None) -> 
         name = member.display_name or "?"
         click.echo(f"  {name:<16} {member.card_number:<20} {balance.spendable:>9} "
                    f"{balance.pending:>8} {balance.held:>5}")
+    if base_url:
+        from partners.quickstart import signed_example
+
+        example = signed_example(db, demo.partners["cafe-roshan"], base_url, KEY_DIR)
+        program = Path(sys.argv[0])
+        if program.name == "pointsnet" and program.exists():
+            example = str(program.resolve()) + example.removeprefix("pointsnet")
+        click.echo(f"\nWallet pages: {base_url}/wallet (sign in with a demo member's phone, "
+                   f"e.g. {MEMBERS[0][2]}; the one-time code is printed in this console)")
+        click.echo("A signed partner request (Café Roshan's demo key in "
+                   f"{KEY_DIR}/), ready to run in another terminal:\n  {example}")
