@@ -11,19 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
-
 from network import ledger
 from network.db.engine import Database
-from network.db.schema import idempotency_keys, journal_entries
+from network.ledger.bulk_earn import NEEDS_LEDGER, BulkLine, book_earns
 from network.ledger.errors import (
     IdempotencyInProgress,
-    IdempotencyKeyReused,
     InvalidInput,
     LedgerError,
 )
 from network.ledger.receipts import Receipt, check_points
-from network.ledger.bulk_earn import NEEDS_LEDGER, BulkLine, book_earns
 from partners.contracts import Terms, in_force, plan_earn
 
 MAX_BATCH_LINES = 1000
@@ -51,18 +47,12 @@ def award_points(db: Database, *, partner_id: int, line: AwardLine, network_curr
     terms = terms or db.read(in_force, partner_id, now)
     plan = plan_earn(terms, amount_minor=line.amount_minor, currency=line.currency,
                      network_currency=network_currency, explicit_points=line.points, at=now)
-    try:
-        return ledger.earn(
-            db, scope=scope, idempotency_key=idempotency_key, issuer_id=partner_id,
-            member_id=line.member_id, points=plan.points, vests_at=plan.vests_at,
-            expires_at=plan.expires_at, reference=line.reference, details=_details(line),
-            now=now,
-        )
-    except IdempotencyKeyReused:
-        replay = db.read(_same_request_replay, scope, idempotency_key, line)
-        if replay is None:
-            raise
-        return replay
+    return ledger.earn(
+        db, scope=scope, idempotency_key=idempotency_key, issuer_id=partner_id,
+        member_id=line.member_id, points=plan.points, vests_at=plan.vests_at,
+        expires_at=plan.expires_at, reference=line.reference, details=_details(line),
+        now=now, request=_request(line),
+    )
 
 
 def _details(line: AwardLine) -> dict[str, object]:
@@ -70,23 +60,10 @@ def _details(line: AwardLine) -> dict[str, object]:
             "points_given": line.points}
 
 
-def _same_request_replay(conn: Connection, scope: str, key: str,
-                         line: AwardLine) -> Receipt | None:
-    """The ledger hashes the computed vesting and expiry dates, which move with the clock; a
-    retry of the same purchase must still get the first answer, so compare what the partner
-    sent (member, amount, currency, explicit points, reference) with the booked entry."""
-    stored = conn.execute(select(idempotency_keys.c.response).where(
-        idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)).scalar()
-    if not stored or "entry_id" not in stored:
-        return None
-    entry = conn.execute(select(journal_entries.c.member_id, journal_entries.c.reference,
-                                journal_entries.c.details, journal_entries.c.kind)
-                         .where(journal_entries.c.id == stored["entry_id"])).first()
-    if entry is None or entry.kind != "earn":
-        return None
-    same = (entry.member_id == line.member_id and entry.reference == line.reference
-            and (entry.details or {}) == _details(line))
-    return Receipt.from_dict(stored) if same else None
+def _request(line: AwardLine) -> dict[str, object]:
+    """What the partner sent: a retry of the same purchase is the same request, even though the
+    contract's vesting and expiry dates computed from it move with the clock."""
+    return {"member": line.member_id, "reference": line.reference, **_details(line)}
 
 
 def line_key(idempotency_key: str, index: int) -> str:
@@ -129,7 +106,7 @@ def award_batch(db: Database, *, partner_id: int, lines: list[AwardLine | Ledger
             continue
         bulk.append(BulkLine(index, line_key(idempotency_key, index), line.member_id,
                              plan.points, plan.vests_at, plan.expires_at, line.reference,
-                             _details(line)))
+                             _details(line), _request(line)))
     if bulk:
         booked = db.write(lambda conn: book_earns(conn, issuer_id=partner_id, scope=scope,
                                                   batch_key=idempotency_key, lines=bulk, at=now))

@@ -31,6 +31,7 @@ from network.db.schema import (
 )
 from network.ledger import pg_bulk
 from network.ledger.accounts import AccountKind
+from network.ledger.earning import request_params
 from network.ledger.errors import (
     IdempotencyInProgress,
     IdempotencyKeyReused,
@@ -52,12 +53,14 @@ class BulkLine:
     expires_at: datetime
     reference: str | None
     details: dict[str, Any]
+    request: dict[str, Any] | None = None  # as `ledger.earn`'s `request`
 
     def params(self, issuer_id: int) -> dict[str, Any]:
         """Exactly the parameters `ledger.earn` hashes, so both paths agree on a key's request."""
-        return {"issuer": issuer_id, "member": self.member_id, "points": self.points,
-                "kind": "earn", "vests_at": self.vests_at, "expires_at": self.expires_at,
-                "reference": self.reference, "details": self.details}
+        return request_params(issuer_id=issuer_id, member_id=self.member_id, kind="earn",
+                              points=self.points, vests_at=self.vests_at,
+                              expires_at=self.expires_at, reference=self.reference,
+                              details=self.details, request=self.request)
 
 
 Result = Receipt | LedgerError | str
@@ -86,12 +89,6 @@ def _stored(conn: Connection, scope: str, keys: list[str]) -> dict[str, Any]:
 
 def _replayed(conn: Connection, line: BulkLine, row: Any, issuer_id: int) -> Result:
     if row.request_hash == idempotency.request_hash("earn", line.params(issuer_id)):
-        return Receipt.from_dict(row.response)
-    entry = conn.execute(select(journal_entries.c.member_id, journal_entries.c.reference,
-                                journal_entries.c.details)
-                         .where(journal_entries.c.id == row.response.get("entry_id"))).first()
-    if entry is not None and (entry.member_id, entry.reference, entry.details or {}) == (
-            line.member_id, line.reference, line.details):
         return Receipt.from_dict(row.response)
     return IdempotencyKeyReused("this idempotency key was already used for a different request",
                                 field="idempotencyKey")

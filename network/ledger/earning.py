@@ -41,14 +41,20 @@ def earn(
     details: dict[str, Any] | None = None,
     now: datetime | None = None,
     kind: str = "earn",
+    request: dict[str, Any] | None = None,
 ) -> Receipt:
-    """Credit `points` issued by `issuer_id` as a new lot (the caller computed the points)."""
+    """Credit `points` issued by `issuer_id` as a new lot (the caller computed the points).
+
+    `request` is what identifies the request for idempotency when the caller derived some of
+    these arguments from the clock (vesting and expiry from a contract's periods): a retry must
+    be the same request, not the same moment. By default every argument counts.
+    """
     check_points(points)
     if reference is not None and len(reference) > 200:
         raise InvalidInput("reference is at most 200 characters", field="reference")
-    params = {"issuer": issuer_id, "member": member_id, "points": points, "kind": kind,
-              "vests_at": vests_at, "expires_at": expires_at, "reference": reference,
-              "details": details}
+    params = request_params(issuer_id=issuer_id, member_id=member_id, kind=kind, points=points,
+                            vests_at=vests_at, expires_at=expires_at, reference=reference,
+                            details=details, request=request)
 
     def body(conn: Connection, at: datetime) -> Receipt:
         vests = as_utc(vests_at) if vests_at is not None else at
@@ -75,6 +81,18 @@ def earn(
 
     return run(db, scope=scope, key=idempotency_key, operation=kind, params=params, body=body,
                now=now)
+
+
+def request_params(*, issuer_id: int, member_id: int, kind: str, points: int,
+                   vests_at: datetime | None, expires_at: datetime | None,
+                   reference: str | None, details: dict[str, Any] | None,
+                   request: dict[str, Any] | None) -> dict[str, Any]:
+    """What an earn's idempotency hash covers (the bulk path hashes the very same)."""
+    if request is not None:
+        return {"issuer": issuer_id, "member": member_id, "kind": kind, "request": request}
+    return {"issuer": issuer_id, "member": member_id, "points": points, "kind": kind,
+            "vests_at": vests_at, "expires_at": expires_at, "reference": reference,
+            "details": details}
 
 
 def award_bonus(db: Database, *, scope: str, idempotency_key: str, member_id: int, points: int,
