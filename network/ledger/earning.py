@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import JSON, Connection, bindparam, func, select, text
 
 from network import parties
 from network.clock import as_utc
@@ -18,6 +18,7 @@ from network.ledger.errors import (
     AlreadyReversed,
     EntryNotFound,
     InvalidInput,
+    MemberNotFound,
     ReversalExceedsOriginal,
 )
 from network.ledger.receipts import Receipt, check_points, run
@@ -62,15 +63,9 @@ def earn(
             raise InvalidInput("expiresAt must be later than now and than vestsAt",
                                field="expiresAt")
         parties.require(conn, issuer_id, "partner", "network", field="issuerId")
-        row = balances.move(conn, member_id, at, balance=points)
-        entry_id = journal.book(
-            conn, kind=kind, member_id=member_id, party_id=issuer_id, points=points,
-            reference=reference, details=details, booked_at=at,
-            lines=[accounts.party(AccountKind.ISSUANCE, issuer_id, -points),
-                   accounts.wallet(member_id, points)],
-        )
-        lot = lots.create(conn, member_id=member_id, entry_id=entry_id, issuer_party_id=issuer_id,
-                          points=points, vests_at=vests, expires_at=expires_at, now=at)
+        row, entry_id, lot = _credit(conn, kind=kind, member_id=member_id, issuer_id=issuer_id,
+                                     points=points, reference=reference, details=details,
+                                     vests_at=vests, expires_at=expires_at, at=at)
         debt = row.debt
         if debt:
             debt -= lots.repay_debts(conn, member_id=member_id, entry_id=entry_id,
@@ -81,6 +76,63 @@ def earn(
 
     return run(db, scope=scope, key=idempotency_key, operation=kind, params=params, body=body,
                now=now)
+
+
+# An earn is the hub's hottest write. On PostgreSQL its balance move, entry, postings and lot
+# are one statement (data-modifying CTEs): two round trips and about a third of the client CPU
+# fewer than four statements (measured with infra/bench/ledger.py). If the member does not exist,
+# `moved` is empty, nothing is inserted and no row comes back.
+_CREDIT_PG = text("""
+    WITH moved AS (
+        UPDATE member_balances SET balance = balance + CAST(:points AS bigint), updated_at = :at
+        WHERE member_id = :member RETURNING balance, held, debt
+    ), entry AS (
+        INSERT INTO journal_entries (kind, member_id, party_id, points, reference, details,
+                                     booked_at)
+        SELECT :kind, :member, :issuer, :points, :reference, CAST(:details AS json), :at
+        FROM moved RETURNING id
+    ), posted AS (
+        INSERT INTO postings (entry_id, account_kind, member_id, party_id, points)
+        SELECT id, 'issuance', :member, CAST(:issuer AS bigint), -CAST(:points AS bigint)
+        FROM entry
+        UNION ALL
+        SELECT id, 'member_wallet', :member, CAST(NULL AS bigint), CAST(:points AS bigint)
+        FROM entry
+    ), lot AS (
+        INSERT INTO lots (member_id, entry_id, issuer_party_id, points, remaining, vests_at,
+                          expires_at, created_at)
+        SELECT :member, id, :issuer, :points, :points, :vests, CAST(:expires AS timestamptz), :at
+        FROM entry RETURNING id
+    )
+    SELECT entry.id AS entry_id, lot.id AS lot_id, moved.balance, moved.held, moved.debt
+    FROM moved, entry, lot
+""").bindparams(bindparam("details", type_=JSON))
+
+
+def _credit(conn: Connection, *, kind: str, member_id: int, issuer_id: int, points: int,
+            reference: str | None, details: dict[str, Any] | None, vests_at: datetime,
+            expires_at: datetime | None, at: datetime) -> tuple[balances.BalanceRow, int, lots.Lot]:
+    """Move the balance, book the entry with its two postings, and create the lot."""
+    if conn.dialect.name == "postgresql":
+        found = conn.execute(_CREDIT_PG, {
+            "kind": kind, "member": member_id, "issuer": issuer_id, "points": points,
+            "reference": reference, "details": details, "vests": vests_at,
+            "expires": expires_at, "at": at}).first()
+        if found is None:
+            raise MemberNotFound(f"no member with id {member_id}", field="memberId")
+        row = balances.BalanceRow(member_id, found.balance, found.held, found.debt)
+        return row, found.entry_id, lots.Lot(found.lot_id, issuer_id, points, vests_at,
+                                              expires_at)
+    row = balances.move(conn, member_id, at, balance=points)
+    entry_id = journal.book(
+        conn, kind=kind, member_id=member_id, party_id=issuer_id, points=points,
+        reference=reference, details=details, booked_at=at,
+        lines=[accounts.party(AccountKind.ISSUANCE, issuer_id, -points),
+               accounts.wallet(member_id, points)],
+    )
+    lot = lots.create(conn, member_id=member_id, entry_id=entry_id, issuer_party_id=issuer_id,
+                      points=points, vests_at=vests_at, expires_at=expires_at, now=at)
+    return row, entry_id, lot
 
 
 def request_params(*, issuer_id: int, member_id: int, kind: str, points: int,
