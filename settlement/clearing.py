@@ -11,7 +11,14 @@ Every line reads "payer owes payee amount", payer is always the issuer of the po
   partners net of their reversals) per segment;
 - adjustment: a reversal booked in this period (negative points), priced like its source kind
   with the terms in force when the reversal was booked. Closed periods never change, so a
-  late reversal is settled here, as a negative line.
+  late reversal is settled here, as a negative line;
+- clawback (an adjustment too): a partner reversed an earn whose points were already spent, and
+  took the shortfall from the member's points of another issuer (or from a later credit): that
+  issuer pays the reversing partner as if the points were redeemed there, with no fee. Points
+  going back to their own issuer owe nothing.
+Points issued by the network itself (bonuses) are the network's to pay for: redeemed at a
+partner, the network pays that partner's clearing price; donated, it pays the donation value of
+the network's own contract; expired, nothing (it would pay itself). The network pays no fee.
 Each line is rounded once, half-even; totals elsewhere are sums of these integers.
 """
 
@@ -20,13 +27,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from network.money import round_half_even
 from settlement.errors import SettlementError
-from settlement.terms import PartyId, Segment, TermsBook
+from settlement.terms import ContractTerms, PartyId, Segment, TermsBook
 
-CONSUMPTION_KINDS = ("redemption", "donation", "expiry")
+CONSUMPTION_KINDS = ("redemption", "donation", "expiry", "clawback")
 LINE_KINDS = ("redemption", "donation", "expiry", "fee", "adjustment")
 
 
@@ -82,12 +90,21 @@ def clear(
     for t in sorted(totals, key=_total_key):
         _check_total(t, party_kinds, len(segments))
         at = segments[t.segment].start
-        issuer = terms.at(t.issuer_party_id, at, role="issuer")
+        by_network = t.issuer_party_id == network_party_id
         kind = "adjustment" if t.reversal else t.kind
-        if t.kind == "redemption" and t.sink_party_id == t.issuer_party_id:
+        if t.kind == "clawback":
+            if t.sink_party_id == t.issuer_party_id:
+                continue
+            price = terms.at(t.sink_party_id, at, role="clawing-back partner"
+                             ).clearing_price_per_point
+            lines.append(_line(t.issuer_party_id, t.sink_party_id, "adjustment", "clawback",
+                               t.segment, t.points, price, t.points, t.points * price))
+        elif t.kind == "expiry" and by_network:
+            continue  # the network's own expired bonus points: it would owe itself
+        elif t.kind == "redemption" and t.sink_party_id == t.issuer_party_id:
             lines.append(_line(t.issuer_party_id, t.issuer_party_id, kind, "own_redemption",
                                t.segment, t.points, Decimal(0), t.points, Decimal(0)))
-            price = issuer.own_redemption_fee_per_point
+            price = _issuer_terms(terms, t, at).own_redemption_fee_per_point
             lines.append(_line(t.issuer_party_id, network_party_id, "fee", "own_redemption",
                                t.segment, t.points, price, t.points, t.points * price))
         elif t.kind == "redemption":
@@ -95,15 +112,16 @@ def clear(
             line = _line(t.issuer_party_id, t.sink_party_id, kind, "redemption", t.segment,
                          t.points, price, t.points, t.points * price)
             lines.append(line)
-            acc = cleared[(t.issuer_party_id, t.segment)]
-            acc[0] += line.amount_minor
-            acc[1] += line.points
+            if not by_network:
+                acc = cleared[(t.issuer_party_id, t.segment)]
+                acc[0] += line.amount_minor
+                acc[1] += line.points
         elif t.kind == "donation":
-            price = issuer.donation_value_per_point
+            price = _issuer_terms(terms, t, at).donation_value_per_point
             lines.append(_line(t.issuer_party_id, t.sink_party_id, kind, "donation", t.segment,
                                t.points, price, t.points, t.points * price))
         else:
-            price = issuer.breakage_price_per_point
+            price = _issuer_terms(terms, t, at).breakage_price_per_point
             payee = t.sink_party_id if t.sink_party_id is not None else network_party_id
             lines.append(_line(t.issuer_party_id, payee, kind, "expiry", t.segment,
                                t.points, price, t.points, t.points * price))
@@ -116,12 +134,19 @@ def clear(
     return sorted(lines, key=line_key)
 
 
+def _issuer_terms(terms: TermsBook, t: ConsumptionTotal, at: datetime) -> ContractTerms:
+    """Looked up only where a price needs it: the network has no contract unless it donates."""
+    return terms.at(t.issuer_party_id, at, role="issuer")
+
+
 def _check_total(t: ConsumptionTotal, party_kinds: Mapping[PartyId, str], n_segments: int) -> None:
     if t.kind not in CONSUMPTION_KINDS:
         raise SettlementError("BAD_CONSUMPTION_KIND", f"unknown consumption kind {t.kind!r}")
-    if party_kinds.get(t.issuer_party_id) != "partner":
-        raise SettlementError("BAD_ISSUER", f"issuer {t.issuer_party_id} is not a partner")
-    expected_sink = {"redemption": "partner", "donation": "charity", "expiry": "network"}[t.kind]
+    if party_kinds.get(t.issuer_party_id) not in ("partner", "network"):
+        raise SettlementError("BAD_ISSUER",
+                              f"issuer {t.issuer_party_id} is neither a partner nor the network")
+    expected_sink = {"redemption": "partner", "donation": "charity", "expiry": "network",
+                     "clawback": "partner"}[t.kind]
     if t.sink_party_id is None and t.kind != "expiry" or (
         t.sink_party_id is not None and party_kinds.get(t.sink_party_id) != expected_sink
     ):

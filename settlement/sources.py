@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, and_, case, func, literal, select
 
 from network.clock import as_utc
-from network.db.schema import contracts, consumptions, journal_entries, parties, postings
+from network.db.schema import consumptions, contracts, journal_entries, parties, postings
 from settlement.clearing import CONSUMPTION_KINDS, ConsumptionTotal
 from settlement.controls import consumption_bucket
 from settlement.terms import ContractTerms, Segment
@@ -72,7 +72,7 @@ def ledger_points(conn: Connection, start: datetime, end: datetime) -> dict[str,
         select(p.account_kind, negative.label("negative"), func.sum(p.points))
         .select_from(postings.join(journal_entries, j.id == p.entry_id))
         .where(and_(j.booked_at >= start, j.booked_at < end),
-               p.account_kind.in_(CONSUMPTION_KINDS))
+               p.account_kind.in_(("redemption", "donation", "expiry")))
         .group_by(p.account_kind, negative)
     )
     out: dict[str, int] = {}

@@ -6,7 +6,7 @@ Figures and their arithmetic are in tests/settlement/scenario.py.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -17,8 +17,19 @@ from settlement.errors import SettlementError
 from settlement.period import Period
 from settlement.terms import segments_for
 from tests.settlement.scenario import (
-    A, B, C, K, N, NOVEMBER, NOVEMBER_NETS, OCTOBER, OCTOBER_GROSS, OCTOBER_NETS, PARTY_KINDS,
-    TERMS, terms,
+    NOVEMBER,
+    NOVEMBER_NETS,
+    OCTOBER,
+    OCTOBER_GROSS,
+    OCTOBER_NETS,
+    PARTY_KINDS,
+    TERMS,
+    A,
+    B,
+    C,
+    K,
+    N,
+    terms,
 )
 
 
@@ -90,7 +101,7 @@ def test_same_inputs_in_any_order_give_the_same_hash() -> None:
 
 
 def test_contract_change_mid_month_prices_each_segment_with_its_version() -> None:
-    change = datetime(2026, 10, 16, tzinfo=timezone.utc)
+    change = datetime(2026, 10, 16, tzinfo=UTC)
     new_b = terms(B, "2.00", 200, "1.00", "0", "0.05", since=change)
     rows = ((A, B, "redemption", 100), (A, B, "redemption", 200))
     result = run("2026-10", rows, TERMS + (new_b,), segment_of=lambda r: 0 if r[3] == 100 else 1)
@@ -125,7 +136,25 @@ def test_bad_period_format(text: str) -> None:
 
 def test_period_bounds_follow_the_network_time_zone() -> None:
     start, end = Period.parse("2026-10").bounds("Europe/Berlin")
-    assert start == datetime(2026, 9, 30, 22, tzinfo=timezone.utc)
-    assert end == datetime(2026, 10, 31, 23, tzinfo=timezone.utc)  # DST ends on 25 October
+    assert start == datetime(2026, 9, 30, 22, tzinfo=UTC)
+    assert end == datetime(2026, 10, 31, 23, tzinfo=UTC)  # DST ends on 25 October
     assert Period.parse("2026-12").next() == Period(2027, 1)
     assert Period.parse("2027-01").previous() == Period(2026, 12)
+
+
+def test_a_clawback_is_paid_by_the_issuer_whose_points_were_taken() -> None:
+    # A reversed an earn whose points were spent and took 1,000 of B's points instead:
+    # B pays A as if they were redeemed at A (A's clearing price 1.00), with no fee.
+    # Points clawed back from A's own later credit owe nothing.
+    result = run("2026-10", ((B, A, "clawback", 1_000), (A, A, "clawback", 300)))
+    assert nets(result) == {A: 1000, B: -1000}
+    (line,) = result.lines
+    assert (line.kind, line.source_kind, line.amount_minor) == ("adjustment", "clawback", 1000)
+
+
+def test_network_bonus_points_are_paid_for_by_the_network() -> None:
+    # Bonus points (issued by the network) redeemed at B: the network pays B's clearing price
+    # and no fee; the network's own expired bonus points owe nothing.
+    result = run("2026-10", ((N, B, "redemption", 2_000), (N, N, "expiry", 500)))
+    assert nets(result) == {B: 1900, N: -1900}
+    assert [ln.kind for ln in result.lines] == ["redemption"]

@@ -4,6 +4,7 @@ reconciliation with the ledger, identical hashes, a frozen closed period, and ba
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -97,8 +98,11 @@ def test_a_period_cannot_close_before_it_is_over(world: World, settings: Setting
 
 def test_missing_contract_is_named_and_writes_nothing(db: Database, settings: Settings) -> None:
     from network import ledger
+    from partners.contracts import Terms, add_contract
     from tests.support.ledger_world import key, member, partner
-    a, b = partner(db, "no-contract-a"), partner(db, "no-contract-b")
+    a, b = partner(db, "no-contract-a"), partner(db, "with-contract-b")
+    db.write(lambda c: add_contract(c, b, Terms(earn_points_per_unit=Decimal(1)),
+                                    effective_from=S.SINCE, now=S.SINCE))
     m = member(db, now=at(1))
     ledger.earn(db, scope="system", idempotency_key=key(), issuer_id=a, member_id=m, points=5,
                 now=at(1))
