@@ -17,12 +17,21 @@ from infra.schema import schema as root_schema
 from network.auth import Authenticator
 from network.config import Settings, get_settings
 from network.db.engine import Database
+from network.wallet.pages import routes as wallet_routes
+from network.wallet.pages.site import Site as WalletSite
+from settlement.payouts.webhook import routes as settlement_routes
 
 
 def default_authenticators(db: Database, settings: Settings) -> list[Authenticator]:
     """Each package contributes how its callers prove who they are; order matters only in that
     the first authenticator recognising a credential decides."""
-    return []
+    from network.wallet.bearer import bearer_authenticator
+    from network.wallet.signin import SignIn
+    from partners.authenticator import PartnerAuthenticator
+    from settlement.staff import staff_authenticator
+
+    return [PartnerAuthenticator(db), staff_authenticator(db),
+            bearer_authenticator(SignIn(db, settings))]
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None,
@@ -56,9 +65,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         return await explorer(request)
 
     routes = [
-        Route("/graphql", endpoint, methods=["POST"]),
+        Route("/graphql", endpoint.__call__, methods=["POST"]),
         Route("/graphql", graphql_get, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        *wallet_routes(WalletSite(db, settings)),  # member pages: /signin, /wallet, ...
+        *settlement_routes(db, settings),  # POST /stripe/webhook
     ]
     app = Starlette(routes=routes)
     app.state.db = db

@@ -40,6 +40,9 @@ def _format(error: GraphQLError) -> dict[str, Any]:
         formatted["extensions"] = {"code": original.code, "field": original.field}
     elif isinstance(original, PermissionDenied):
         formatted["extensions"] = {"code": PermissionDenied.code}
+    elif isinstance(original, GraphQLError):
+        # Variable coercion ("Int cannot represent …") wraps the caller's mistake: not a bug.
+        formatted["extensions"] = {"code": "BAD_USER_INPUT"}
     elif original is not None:
         log.error("resolver failed", exc_info=original)
         formatted["message"] = "internal error"
@@ -98,4 +101,7 @@ class GraphQLEndpoint:
         if result.errors:
             response["errors"] = [_format(e) for e in result.errors]
         status = 200 if result.data is not None else 400
+        if any((e.get("extensions") or {}).get("code") == "IDEMPOTENCY_IN_PROGRESS"
+               for e in response.get("errors", [])):
+            status = 409  # the first request with this key is still running: retry it later
         return JSONResponse(response, status_code=status)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ def plain(value: Any) -> Any:
         text = format(value.normalize(), "f")
         return "0" if text in ("-0", "0") else text
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()
     if value is None or isinstance(value, (bool, int, str)):
         return value
     raise TypeError(f"cannot hash {type(value).__name__}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from settlement.errors import SettlementError
@@ -50,6 +50,6 @@ class Period:
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise SettlementError("BAD_TIME_ZONE", f"unknown time zone {time_zone!r}") from exc
         nxt = self.next()
-        start = datetime(self.year, self.month, 1, tzinfo=tz).astimezone(timezone.utc)
-        end = datetime(nxt.year, nxt.month, 1, tzinfo=tz).astimezone(timezone.utc)
+        start = datetime(self.year, self.month, 1, tzinfo=tz).astimezone(UTC)
+        end = datetime(nxt.year, nxt.month, 1, tzinfo=tz).astimezone(UTC)
         return start, end

@@ -26,7 +26,6 @@ from settlement.payouts.gateway import PermanentStripeError, StripeGateway, Tran
 from settlement.period import Period
 from settlement.sections import sections, statement_lines
 
-
 _LOCK_CLASS = 4_004  # advisory lock namespace of settlement payouts
 
 

@@ -1,16 +1,20 @@
-"""The member's GraphQL slice over real HTTP through the app: sign-in, every `me` field, every
+"""The member's GraphQL slice over HTTP through the ASGI app: sign-in, every `me` field, every
 member mutation, and refusals -- wrong, expired and over-tried codes, another member's data."""
 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from typing import Any
 
 import pytest
 from graphene import relay
 from graphql_relay import from_global_id
 from sqlalchemy import select, update
-from starlette.testclient import TestClient
+
+with warnings.catch_warnings():  # Starlette 1.x nudges towards httpx2; httpx is what we ship
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 from infra.app import create_app
 from network import ledger
@@ -88,7 +92,8 @@ SIGN_OUT = """mutation($input: SignOutInput!) { signOut(input: $input) { revoked
 REVOKE = """mutation($input: RevokeSessionInput!) { revokeSession(input: $input) { revoked
   userErrors { field code message } } }"""
 NODE = """query($id: ID!) { node(id: $id) { id __typename
-  ... on WalletEntry { kind points } ... on Member { cardNumber } ... on MemberSession { sessionKind: kind } } }"""
+  ... on WalletEntry { kind points } ... on Member { cardNumber }
+  ... on MemberSession { sessionKind: kind } } }"""
 
 
 @pytest.fixture
@@ -370,3 +375,20 @@ def test_member_mutations_need_a_member(api, world, mutation):
               CONTACT: {"email": "x@example.com"}, SIGN_OUT: {}, REVOKE: {"sessionId": "x"}}
     result = api.call(mutation, {"input": inputs[mutation]})
     assert result["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_preloaded_and_separately_read_pages_agree(api, world):
+    """`me` preloads one history page; aliases and fragments read their own, same answers."""
+    token = api.sign_in("sara@example.com")
+    two = api.call("""{ me { a: history(first: 1) { edges { node { id } } }
+                             b: history(first: 2) { edges { node { id } } }
+                             ...more } }
+                      fragment more on Member { history(first: 3) { edges { node { id } } }
+                                               wallet { spendable } }""", token=token)["data"]
+    one = api.call("{ me { history(first: 3) { edges { node { id } } } } }",
+                   token=token)["data"]["me"]["history"]["edges"]
+    ids = [e["node"]["id"] for e in one]
+    assert [e["node"]["id"] for e in two["me"]["a"]["edges"]] == ids[:1]
+    assert [e["node"]["id"] for e in two["me"]["b"]["edges"]] == ids[:2]
+    assert [e["node"]["id"] for e in two["me"]["history"]["edges"]] == ids
+    assert two["me"]["wallet"]["spendable"] == 1050

@@ -10,6 +10,7 @@ import socketserver
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -20,8 +21,14 @@ from network.notifications import outbox
 from network.notifications.config import NotificationSettings
 from network.notifications.drain import drain
 from network.notifications.schema import notification_outbox as box
-from network.notifications.senders import (ConsoleSender, Message, SendError, SmtpSender,
-                                           WebhookSmsSender, sender_from_settings)
+from network.notifications.senders import (
+    ConsoleSender,
+    Message,
+    SendError,
+    SmtpSender,
+    WebhookSmsSender,
+    sender_from_settings,
+)
 from tests.network import wallet_world as ww
 
 
@@ -63,8 +70,8 @@ def test_enqueue_is_part_of_the_callers_transaction(db):
 
 def test_enqueue_refuses_unknown_channels(db):
     with pytest.raises(ValueError):
-        db.write(lambda c: outbox.enqueue(c, channel="fax", recipient="x", subject="s",  # type: ignore[arg-type]
-                                          body="b", now=ww.T0))
+        db.write(lambda c: outbox.enqueue(c, channel="fax",  # type: ignore[arg-type]
+                                          recipient="x", subject="s", body="b", now=ww.T0))
 
 
 def test_drain_sends_once_and_wipes_secrets(db):
@@ -138,7 +145,8 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
             if data:
                 if line == b".\r\n":
                     data = False
-                    self.server.received.append(b"".join(lines).decode())  # type: ignore[attr-defined]
+                    server: Any = self.server
+                    server.received.append(b"".join(lines).decode())
                     self.wfile.write(b"250 queued\r\n")
                 else:
                     lines.append(line)

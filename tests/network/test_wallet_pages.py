@@ -1,18 +1,22 @@
 """The member pages over HTTP (ASGI): sign-in, the wallet, donate, contact, sessions, language,
-CSRF on every form, and cookies/headers. The browser test (tests/e2e) covers the same in Chromium."""
+CSRF on every form, cookies and headers. tests/e2e/test_wallet_browser.py does it in Chromium."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 
 import pytest
 from sqlalchemy import select
 from starlette.applications import Starlette
-from starlette.testclient import TestClient
+
+with warnings.catch_warnings():  # Starlette 1.x nudges towards httpx2; httpx is what we ship
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 from infra.app import create_app
-from network import ledger
+from network import ledger, parties
 from network.db.engine import Database
 from network.db.schema import journal_entries
 from network.ledger.balances import summary
@@ -82,8 +86,8 @@ def browser(db: Database, clock: ww.Clock) -> Browser:
 @pytest.fixture
 def world(db: Database) -> dict[str, int]:
     cafe, shop = w.partner(db, "cafe"), w.partner(db, "shop")
-    mahak = db.write(lambda c: __import__("network.parties", fromlist=["create"]).create(
-        c, kind="charity", code="mahak", name="Mahak", name_fa="محک"))
+    mahak = db.write(lambda c: parties.create(c, kind="charity", code="mahak", name="Mahak",
+                                              name_fa="محک"))
     sara = ww.enrol(db, email="sara@example.com", phone="+989121234567", name="Sara")
     ali = ww.enrol(db, email="ali@example.com", name="Ali")
     c1 = ww.earn(db, cafe, sara, 1000, at=NOW - 200 * DAY, expires_in=230 * DAY, reference="C-1")
@@ -120,6 +124,14 @@ def test_sign_in_sets_a_hardened_session_cookie(browser, world):
     assert all(flag in cookie for flag in ("HttpOnly", "Secure", "SameSite=lax", "Path=/"))
     assert browser.get("/wallet").status_code == 200
     assert browser.get("/signin", follow_redirects=False).headers["location"] == "/wallet"
+
+
+def test_a_missing_or_forged_code_cookie_goes_back_to_the_first_step(browser, world):
+    assert browser.get("/signin/code", follow_redirects=False).headers["location"] == "/signin"
+    for forged in ("%%%", "bm90IGFuIGFkZHJlc3M="):  # junk, and base64 of "not an address"
+        browser.client.cookies.set("__Host-pn_signin", forged)
+        response = browser.get("/signin/code", follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/signin"
 
 
 def test_development_cookies_work_over_plain_http(db, clock, world):
@@ -235,6 +247,19 @@ def test_language_switch_sets_a_cookie_and_returns_to_the_page(browser, world):
         assert browser.post("/lang", {"lang": "en", "next": target}).headers["location"] == \
             "/wallet"
     assert 'dir="ltr"' in browser.get("/wallet").text
+
+
+def test_a_signed_in_member_keeps_the_language_for_messages(browser, db, world):
+    from network import members
+
+    browser.sign_in("sara@example.com")
+    browser.get("/wallet")
+    browser.post("/lang", {"lang": "fa", "next": "/wallet"})
+    assert db.read(members.get, world["sara"], ww.SECRET).locale == "fa"
+    anonymous = make_browser(db, ww.Clock(NOW))
+    anonymous.get("/signin")
+    anonymous.post("/signin", {"address": "sara@example.com"})
+    assert "کد ورود" in anonymous.inbox().messages[-1].body
 
 
 def test_pages_need_a_session(browser, world):

@@ -141,14 +141,26 @@ def test_unknown_address_is_answered_alike_but_sends_nothing(db, signin, clock, 
     assert refused.value.code == "CODE_INVALID"
 
 
-def test_another_members_code_does_not_open_this_account(db, signin, clock, sara):
+def test_another_members_code_does_not_open_this_account(db, signin, clock, sara,
+                                                         monkeypatch):
     ww.enrol(db, email="ali@example.com")
+    codes = iter([111111, 222222])
+    monkeypatch.setattr("network.wallet.codes.secrets.randbelow", lambda _: next(codes))
     signin.request_code("ali@example.com", client_ip=IP)
-    ali_code = code_for(db, clock, "ali@example.com")
     signin.request_code("sara@example.com", client_ip=IP)
-    with pytest.raises(WalletError):
-        sign_in(signin, "sara@example.com", ali_code if ali_code != code_for(
-            db, clock, "sara@example.com") else "999999")
+    with pytest.raises(WalletError) as refused:
+        sign_in(signin, "sara@example.com", "111111")
+    assert refused.value.code == "CODE_INVALID"
+    assert sign_in(signin, "sara@example.com", "222222")[1].member_id == sara
+
+
+def test_equal_codes_of_two_members_hash_differently(db, signin, sara, monkeypatch):
+    ww.enrol(db, email="ali@example.com")
+    monkeypatch.setattr("network.wallet.codes.secrets.randbelow", lambda _: 333333)
+    signin.request_code("ali@example.com", client_ip=IP)
+    signin.request_code("sara@example.com", client_ip=IP)
+    hashes = db.read(lambda c: c.execute(select(signin_codes.c.code_hash)).scalars().all())
+    assert len(set(hashes)) == 2
 
 
 @pytest.mark.parametrize(("address", "code"), [

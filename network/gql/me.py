@@ -1,0 +1,46 @@
+"""The member's slice of the GraphQL schema: `me` and the member's mutations.
+
+`MeQuery` and `MeMutation` are mixins for infra/schema.py, like every package's slice.
+"""
+
+from __future__ import annotations
+
+import graphene
+
+from network.gql import me_preload
+from network.gql.me_actions import Donate, RevokeSession, SignOut, UpdateContact
+from network.gql.me_signin import RequestSignInCode, VerifySignInCode
+from network.gql.me_types import Member, MemberSession, WalletEntry, ctx_of
+from network.wallet import reads
+
+# Referenced so the schema knows the node types even before a field returns them.
+NODE_TYPES = (Member, WalletEntry, MemberSession)
+
+
+class MeQuery(graphene.ObjectType):
+    me = graphene.Field(Member, required=True,
+                        description="The signed-in member (bearer token from verifySignInCode).")
+
+    def resolve_me(root, info: graphene.ResolveInfo) -> Member:
+        ctx = ctx_of(info)
+        member_id = ctx.member().member_id
+        # The member, their wallet and first history page in one snapshot (see me_preload).
+        found = reads.snapshot(ctx.db, me_preload.load, member_id, ctx.settings.secret_key,
+                               ctx.now, me_preload.plan(info))
+        if found.member is None:  # a session outliving its member cannot happen: fail loudly
+            raise LookupError(f"member {member_id} of a live session is missing")
+        me = Member.of(found.member)
+        me.preloaded_wallet = found.wallet
+        me.preloaded_history = found.history
+        return me
+
+
+class MeMutation(graphene.ObjectType):
+    request_sign_in_code = RequestSignInCode.Field(
+        description="Send a member a one-time sign-in code by SMS or email.")
+    verify_sign_in_code = VerifySignInCode.Field(
+        description="Trade a code for a bearer token (a new session).")
+    donate = Donate.Field(description="Donate spendable points to a charity.")
+    update_contact = UpdateContact.Field(description="Change the member's contact details.")
+    sign_out = SignOut.Field(description="End this session (or every session).")
+    revoke_session = RevokeSession.Field(description="End one of the member's sessions.")

@@ -1,0 +1,106 @@
+"""requestSignInCode and verifySignInCode: how an API client gets a member's bearer token.
+
+Both work without a principal (that is the point); their limits and outcomes are the same as
+the web page's, because both call network.wallet.signin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphene
+from graphene import relay
+
+from network.gql.errors import UserError, user_errors
+from network.gql.me_types import MemberSession, ctx_of
+from network.notifications.inline import kick
+from network.wallet import i18n
+from network.wallet.addresses import mask
+from network.wallet.errors import WalletError
+from network.wallet.signin import SignIn
+
+
+def user_errors_field() -> Any:
+    return graphene.List(graphene.NonNull(UserError), required=True)
+
+
+def signin_for(info: graphene.ResolveInfo) -> SignIn:
+    """One SignIn per request context (cheap: it only derives keys)."""
+    ctx = ctx_of(info)
+    if "signin" not in ctx.cache:
+        ctx.cache["signin"] = SignIn(ctx.db, ctx.settings, clock=lambda: ctx.now)
+    return ctx.cache["signin"]
+
+
+def client_ip(info: graphene.ResolveInfo) -> str:
+    request = ctx_of(info).request
+    return request.client.host if request is not None and request.client else "unknown"
+
+
+class RequestSignInCodeInput(graphene.InputObjectType):
+    address = graphene.String(required=True, description="A phone number (with country code) "
+                                                         "or an email address.")
+    language = graphene.String(description="en or fa, for the message; default: the member's.")
+
+
+class RequestSignInCodePayload(graphene.ObjectType):
+    channel = graphene.String(description="email or sms.")
+    masked_address = graphene.String()
+    expires_in_seconds = graphene.Int()
+    user_errors = user_errors_field()
+
+
+class RequestSignInCode(graphene.Mutation):
+    """Send a one-time code. Answers alike for members and strangers, so it reveals nobody."""
+
+    class Arguments:
+        input = RequestSignInCodeInput(required=True)
+
+    Output = RequestSignInCodePayload
+
+    def mutate(root, info: graphene.ResolveInfo, input: dict[str, Any]) -> Any:
+        signin = signin_for(info)
+        language = input.get("language")
+        try:
+            if language is not None and language not in i18n.SUPPORTED:
+                raise WalletError("INVALID_LOCALE", "language is 'en' or 'fa'.", field="language")
+            address = signin.request_code(input.get("address"), client_ip=client_ip(info),
+                                          language=language)
+        except WalletError as exc:
+            return RequestSignInCodePayload(user_errors=user_errors(exc))
+        kick(ctx_of(info).db)
+        return RequestSignInCodePayload(
+            channel=address.channel, masked_address=mask(address),
+            expires_in_seconds=int(signin.policy.ttl.total_seconds()), user_errors=[])
+
+
+class VerifySignInCodeInput(graphene.InputObjectType):
+    address = graphene.String(required=True)
+    code = graphene.String(required=True, description="The 6 digits that were sent.")
+
+
+class VerifySignInCodePayload(graphene.ObjectType):
+    token = graphene.String(description="Send as `Authorization: Bearer <token>`. Shown once.")
+    session = graphene.Field(MemberSession)
+    member_id = graphene.ID(description="The Member id of `me`.")
+    user_errors = user_errors_field()
+
+
+class VerifySignInCode(graphene.Mutation):
+    class Arguments:
+        input = VerifySignInCodeInput(required=True)
+
+    Output = VerifySignInCodePayload
+
+    def mutate(root, info: graphene.ResolveInfo, input: dict[str, Any]) -> Any:
+        request = ctx_of(info).request
+        agent = request.headers.get("user-agent", "") if request is not None else ""
+        try:
+            token, session = signin_for(info).verify(
+                input.get("address"), input.get("code"), client_ip=client_ip(info),
+                kind="bearer", user_agent=agent)
+        except WalletError as exc:
+            return VerifySignInCodePayload(user_errors=user_errors(exc))
+        return VerifySignInCodePayload(
+            token=token, session=MemberSession.of(session),
+            member_id=relay.Node.to_global_id("Member", session.member_id), user_errors=[])

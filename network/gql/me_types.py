@@ -1,0 +1,316 @@
+"""What a signed-in member sees of themselves: the Member node, its wallet, history, sessions.
+
+Every resolver that reads member data checks that the object belongs to the calling member
+(`own`), so no path through the graph -- `me`, `node(id:)`, a reversal link -- shows one member
+another member's data; a foreign id looks exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import graphene
+from graphene import relay
+from sqlalchemy.engine import Connection
+
+from network import members
+from network.gql.context import PermissionDenied, RequestContext
+from network.ledger import balances
+from network.ledger.balances import WalletBalance
+from network.wallet import history, reads, tiers, totals
+from network.wallet import sessions as session_store
+from network.wallet.errors import WalletError
+from network.wallet.history import HistoryEntry
+from network.wallet.parties_view import PartyName
+from network.wallet.qr import card_svg
+from network.wallet.sessions import Session
+
+
+def ctx_of(info: graphene.ResolveInfo) -> RequestContext:
+    return info.context
+
+
+def own(info: graphene.ResolveInfo, member_id: int) -> RequestContext:
+    """The context, after checking the caller is the member who owns `member_id`'s data."""
+    ctx = ctx_of(info)
+    if ctx.member().member_id != member_id:
+        raise PermissionDenied("a member can only see their own wallet")
+    return ctx
+
+
+class DatedPoints(graphene.ObjectType):
+    points = graphene.Int(required=True)
+    at = graphene.DateTime(required=True)
+
+
+class Tier(graphene.ObjectType):
+    name = graphene.String(required=True, description="blue, silver, gold or platinum.")
+    earned = graphene.Int(required=True, description="Points earned in the last 12 months.")
+    next_name = graphene.String(description="The next tier up; null at the top.")
+    next_threshold = graphene.Int(description="Points in 12 months the next tier needs.")
+    remaining = graphene.Int(required=True, description="Points still to earn for the next tier.")
+
+
+class WalletParty(graphene.ObjectType):
+    """A partner, charity or the network itself, as named in a member's wallet."""
+
+    id = graphene.ID(required=True, description="For charities, the Charity id donate takes.")
+    kind = graphene.String(required=True, description="partner, charity or network.")
+    code = graphene.String(required=True)
+    name = graphene.String(required=True)
+    name_fa = graphene.String()
+
+    @classmethod
+    def of(cls, party: PartyName) -> WalletParty:
+        type_name = "Charity" if party.kind == "charity" else "WalletParty"
+        return cls(id=relay.Node.to_global_id(type_name, party.id), kind=party.kind,
+                   code=party.code, name=party.name, name_fa=party.name_fa)
+
+
+class PartyTotal(graphene.ObjectType):
+    party = graphene.Field(WalletParty, required=True)
+    earned = graphene.Int(required=True, description="Earned net of reversals.")
+    spent = graphene.Int(required=True, description="Spent or donated net of refunds.")
+
+
+class WalletEntryKind(graphene.Enum):
+    EARN = "earn"
+    BONUS = "bonus"
+    REDEEM = "redeem"
+    HOLD = "hold"
+    CAPTURE = "capture"
+    VOID = "void"
+    HOLD_EXPIRY = "hold_expiry"
+    REVERSE_EARN = "reverse_earn"
+    REVERSE_REDEMPTION = "reverse_redemption"
+    DONATE = "donate"
+    TRANSFER_OUT = "transfer_out"
+    TRANSFER_IN = "transfer_in"
+    EXPIRE = "expire"
+
+
+class WalletEntry(graphene.ObjectType):
+    """One line of the member's history."""
+
+    class Meta:
+        interfaces = (relay.Node,)
+
+    kind = graphene.Field(WalletEntryKind, required=True)
+    points = graphene.Int(required=True, description="The amount of the entry, always positive.")
+    wallet_points = graphene.Int(required=True,
+                                 description="Signed change to the member's wallet (a hold moves "
+                                             "points out of it; its capture moves none).")
+    party = graphene.Field(WalletParty, description="The partner or charity on the other side.")
+    reference = graphene.String(description="The partner's reference (receipt, order number).")
+    booked_at = graphene.DateTime(required=True)
+    reverses = graphene.Field(lambda: WalletEntry, description="The entry this one reverses.")
+    reversed_by = graphene.List(graphene.NonNull(lambda: WalletEntry), required=True,
+                                description="Entries that reverse this one.")
+
+    @classmethod
+    def of(cls, member_id: int, entry: HistoryEntry) -> WalletEntry:
+        node = cls(id=entry.id, kind=entry.kind, points=entry.points,
+                   wallet_points=entry.wallet_points,
+                   party=WalletParty.of(entry.party) if entry.party else None,
+                   reference=entry.reference, booked_at=entry.booked_at)
+        node.member_id = member_id
+        node.entry = entry
+        return node
+
+    @classmethod
+    def get_node(cls, info: graphene.ResolveInfo, id: str) -> WalletEntry | None:
+        ctx = ctx_of(info)
+        member_id = ctx.member().member_id
+        if not id.isdigit():
+            return None
+        found = ctx.db.read(history.entry, member_id, int(id))
+        return cls.of(member_id, found) if found else None
+
+    def resolve_reverses(self, info: graphene.ResolveInfo) -> WalletEntry | None:
+        ctx = own(info, self.member_id)
+        original = self.entry.reverses_entry_id
+        found = ctx.db.read(history.entry, self.member_id, original) if original else None
+        return WalletEntry.of(self.member_id, found) if found else None
+
+    def resolve_reversed_by(self, info: graphene.ResolveInfo) -> list[WalletEntry]:
+        ctx = own(info, self.member_id)
+        found = [ctx.db.read(history.entry, self.member_id, i) for i in self.entry.reversed_by]
+        return [WalletEntry.of(self.member_id, e) for e in found if e is not None]
+
+
+class WalletEntryConnection(relay.Connection):
+    class Meta:
+        node = WalletEntry
+
+
+@dataclass
+class WalletData:
+    """Balance and activity read in one transaction; tier and partners are derived from it."""
+
+    member_id: int
+    balance: WalletBalance
+    activity: totals.Activity
+
+    @classmethod
+    def read(cls, conn: Connection, member_id: int, now: dt.datetime) -> WalletData:
+        return cls(member_id, balances.summary(conn, member_id, now),
+                   totals.activity(conn, member_id, now))
+
+    @classmethod
+    def load(cls, ctx: RequestContext, member_id: int) -> WalletData:
+        return reads.snapshot(ctx.db, cls.read, member_id, ctx.now)
+
+
+class Wallet(graphene.ObjectType):
+    total = graphene.Int(required=True, description="spendable + pending - debt.")
+    spendable = graphene.Int(required=True)
+    pending = graphene.Int(required=True, description="Earned, not yet vested.")
+    held = graphene.Int(required=True, description="Reserved by open holds.")
+    debt = graphene.Int(required=True, description="Owed after a clawback; repaid first.")
+    pending_lots = graphene.List(graphene.NonNull(DatedPoints), required=True,
+                                 description="Pending points by the time they vest.")
+    expiring = graphene.List(graphene.NonNull(DatedPoints), required=True,
+                             within_days=graphene.Int(default_value=90),
+                             description="Spendable points expiring within the next days.")
+    tier = graphene.Field(Tier)
+    partners = graphene.List(graphene.NonNull(PartyTotal), required=True,
+                             description="Earned and spent per partner (and per charity).")
+
+    def resolve_total(self: WalletData, info: graphene.ResolveInfo) -> int:
+        return self.balance.total
+
+    def resolve_spendable(self: WalletData, info: graphene.ResolveInfo) -> int:
+        return self.balance.spendable
+
+    def resolve_pending(self: WalletData, info: graphene.ResolveInfo) -> int:
+        return self.balance.pending
+
+    def resolve_held(self: WalletData, info: graphene.ResolveInfo) -> int:
+        return self.balance.held
+
+    def resolve_debt(self: WalletData, info: graphene.ResolveInfo) -> int:
+        return self.balance.debt
+
+    def resolve_pending_lots(self: WalletData, info: graphene.ResolveInfo) -> list[DatedPoints]:
+        return [DatedPoints(points=d.points, at=d.at) for d in self.balance.pending_lots]
+
+    def resolve_expiring(self: WalletData, info: graphene.ResolveInfo,
+                         within_days: int = 90) -> list[DatedPoints]:
+        ctx = own(info, self.member_id)
+        if not 1 <= within_days <= 3660:
+            raise WalletError("INVALID_WINDOW", "withinDays is between 1 and 3660.",
+                              field="withinDays")
+        summary = self.balance if within_days == 90 else ctx.db.read(
+            balances.summary, self.member_id, ctx.now, dt.timedelta(days=within_days))
+        return [DatedPoints(points=d.points, at=d.at) for d in summary.expiring]
+
+    def resolve_tier(self: WalletData, info: graphene.ResolveInfo) -> Tier | None:
+        own(info, self.member_id)
+        status = tiers.tier_for(self.activity.tier_points)
+        if status is None:
+            return None
+        return Tier(name=status.name, earned=status.earned, next_name=status.next_name,
+                    next_threshold=status.next_threshold, remaining=status.remaining)
+
+    def resolve_partners(self: WalletData, info: graphene.ResolveInfo) -> list[PartyTotal]:
+        own(info, self.member_id)
+        return [PartyTotal(party=WalletParty.of(r.party), earned=r.earned, spent=r.spent)
+                for r in self.activity.partners]
+
+
+class MemberSession(graphene.ObjectType):
+    """A signed-in browser or API client."""
+
+    class Meta:
+        interfaces = (relay.Node,)
+
+    kind = graphene.String(required=True, description="cookie (web page) or bearer (API).")
+    created_at = graphene.DateTime(required=True)
+    last_seen_at = graphene.DateTime(required=True)
+    expires_at = graphene.DateTime(required=True)
+    user_agent = graphene.String(required=True)
+    ip = graphene.String(required=True)
+    current = graphene.Boolean(required=True, description="The session making this request.")
+
+    @classmethod
+    def get_node(cls, info: graphene.ResolveInfo, id: str) -> MemberSession | None:
+        ctx = ctx_of(info)
+        member_id = ctx.member().member_id
+        live = ctx.db.read(session_store.list_live, member_id, ctx.now)
+        return next((cls.of(s) for s in live if str(s.id) == id), None)
+
+    @classmethod
+    def of(cls, session: Session) -> MemberSession:
+        return cls(id=session.id, kind=session.kind, created_at=session.created_at,
+                   last_seen_at=session.last_seen_at, expires_at=session.expires_at,
+                   user_agent=session.user_agent, ip=session.ip)
+
+    def resolve_current(self, info: graphene.ResolveInfo) -> bool:
+        principal = ctx_of(info).principal
+        return getattr(principal, "session_id", None) == int(self.id)
+
+
+class Member(graphene.ObjectType):
+    """The signed-in member: one wallet across every partner of the network."""
+
+    class Meta:
+        interfaces = (relay.Node,)
+
+    card_number = graphene.String(required=True)
+    card_qr_svg = graphene.String(required=True, description="The card number as a QR code "
+                                                             "(inline SVG) to show at the till.")
+    display_name = graphene.String()
+    email = graphene.String()
+    phone = graphene.String()
+    locale = graphene.String(required=True)
+    wallet = graphene.Field(Wallet, required=True)
+    history = graphene.Field(WalletEntryConnection, required=True,
+                             first=graphene.Int(default_value=20), after=graphene.String(),
+                             description="Newest first; first is at most 100.")
+    sessions = graphene.List(graphene.NonNull(MemberSession), required=True)
+
+    @classmethod
+    def of(cls, member: members.Member) -> Member:
+        return cls(id=member.id, card_number=member.card_number, display_name=member.display_name,
+                   email=member.email, phone=member.phone, locale=member.locale)
+
+    @classmethod
+    def get_node(cls, info: graphene.ResolveInfo, id: str) -> Member | None:
+        ctx = ctx_of(info)
+        member_id = ctx.member().member_id
+        if id != str(member_id):
+            return None
+        found = ctx.db.read(members.get, member_id, ctx.settings.secret_key)
+        return cls.of(found) if found else None
+
+    def resolve_card_qr_svg(self, info: graphene.ResolveInfo) -> str:
+        own(info, int(self.id))
+        return card_svg(self.card_number, "Member card")
+
+    def resolve_wallet(self, info: graphene.ResolveInfo) -> WalletData:
+        ctx = own(info, int(self.id))
+        preloaded = getattr(self, "preloaded_wallet", None)
+        return preloaded if preloaded is not None else WalletData.load(ctx, int(self.id))
+
+    def resolve_history(self, info: graphene.ResolveInfo, first: int = 20,
+                        after: str | None = None) -> Any:
+        ctx = own(info, int(self.id))
+        page = getattr(self, "preloaded_history", {}).get((first, after))
+        if page is None:
+            size = history.check_page_size(first)
+            cursor = history.decode_cursor(after) if after else None
+            page = ctx.db.read(history.page, int(self.id), first=size, after=cursor)
+        edges = [WalletEntryConnection.Edge(node=WalletEntry.of(int(self.id), e),
+                                            cursor=history.encode_cursor(e.booked_at, e.id))
+                 for e in page.entries]
+        return WalletEntryConnection(edges=edges, page_info=relay.PageInfo(
+            has_next_page=page.next_cursor is not None, has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None))
+
+    def resolve_sessions(self, info: graphene.ResolveInfo) -> list[MemberSession]:
+        ctx = own(info, int(self.id))
+        live = ctx.db.read(session_store.list_live, int(self.id), ctx.now)
+        return [MemberSession.of(s) for s in live]

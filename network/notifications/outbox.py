@@ -1,0 +1,45 @@
+"""Writing a message into the outbox, inside the caller's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection
+
+from network.notifications.schema import notification_outbox
+
+Channel = Literal["email", "sms"]
+CHANNELS: tuple[str, ...] = ("email", "sms")
+
+
+def enqueue(
+    conn: Connection,
+    *,
+    channel: Channel,
+    recipient: str,
+    subject: str,
+    body: str,
+    now: dt.datetime,
+    member_id: int | None = None,
+) -> int:
+    """Queue one message; it goes out only if the caller's transaction commits."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown notification channel {channel!r}")
+    result = conn.execute(
+        insert(notification_outbox)
+        .values(
+            member_id=member_id,
+            channel=channel,
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            status="pending",
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        .returning(notification_outbox.c.id)
+    )
+    return int(result.scalar_one())

@@ -1,0 +1,143 @@
+"""Language choice and locale formatting for the member pages.
+
+The page speaks English and Persian. Persian is not English with other words: it reads right to
+left, writes numbers with Extended Arabic-Indic digits and a Persian thousands separator, and
+people read dates in the Solar Hijri (Jalali) calendar, so each of those is a formatting decision
+made here, once, instead of in every template.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import jdatetime
+
+from network.wallet.messages_en import MESSAGES as EN
+from network.wallet.messages_fa import MESSAGES as FA
+
+SUPPORTED: tuple[str, ...] = ("en", "fa")
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_COOKIE = "pn_lang"
+
+_CATALOGS: dict[str, dict[str, str]] = {"en": EN, "fa": FA}
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+_PERSIAN_MONTHS = (
+    "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
+    "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
+)
+# Dates are shown in the zone the reader most likely lives in: the Jalali calendar is Iran's civil
+# calendar, so a Persian page shows Tehran dates; English falls back to UTC (labelled as such).
+_ZONES: dict[str, ZoneInfo] = {"en": ZoneInfo("UTC"), "fa": ZoneInfo("Asia/Tehran")}
+
+
+def negotiate(accept_language: str | None, cookie: str | None = None) -> str:
+    """Pick the page language: an explicit choice (cookie) beats the browser's preference list."""
+    return preferred(accept_language, cookie) or DEFAULT_LANGUAGE
+
+
+def preferred(accept_language: str | None, cookie: str | None = None) -> str | None:
+    """The language the browser asked for, or None when it expressed no usable preference
+    (then a signed-in member's stored language is the better guess for their messages)."""
+    if cookie in SUPPORTED:
+        return cookie
+    best: str | None = None
+    best_q = -1.0
+    for index, item in enumerate((accept_language or "").split(",")):
+        parts = [p.strip() for p in item.split(";")]
+        tag = parts[0].lower()
+        if not tag:
+            continue
+        q = 1.0
+        for param in parts[1:]:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        primary = tag.split("-")[0]
+        # Earlier entries win ties, as RFC 9110 lists preference in order.
+        score = q - index * 1e-6
+        if primary in SUPPORTED and q > 0 and score > best_q:
+            best, best_q = primary, score
+    return best
+
+
+_ASCII_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
+def ascii_digits(text: str) -> str:
+    """Read Persian and Arabic-Indic digits as ASCII; nothing else changes."""
+    return text.translate(_ASCII_DIGITS)
+
+
+def persian_digits(text: str) -> str:
+    """Replace ASCII digits with Persian ones (leaves everything else alone)."""
+    return text.translate(_PERSIAN_DIGITS)
+
+
+@dataclass(frozen=True)
+class Locale:
+    """Everything a template needs to speak one language: words, numbers, dates, direction."""
+
+    language: str
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.language == "fa" else "ltr"
+
+    @property
+    def other(self) -> str:
+        return "en" if self.language == "fa" else "fa"
+
+    def t(self, key: str, **values: object) -> str:
+        """Translate `key`; placeholder values are formatted as numbers when they are ints.
+
+        A missing key is a programming error, so it raises instead of showing the key to members.
+        """
+        template = _CATALOGS[self.language][key]
+        formatted = {k: self.number(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                     for k, v in values.items()}
+        return template.format(**formatted)
+
+    def number(self, value: int) -> str:
+        """Group thousands and localise digits; the sign uses a real minus sign."""
+        text = f"{abs(value):,}"
+        if self.language == "fa":
+            text = persian_digits(text.replace(",", "٬"))
+        return ("−" if value < 0 else "") + text
+
+    def signed(self, value: int) -> str:
+        """A points movement: always show the sign so credits and debits read at a glance."""
+        return ("+" if value > 0 else "") + self.number(value)
+
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime given to the wallet page; timestamps are UTC-aware")
+        return moment.astimezone(_ZONES[self.language])
+
+    def date(self, moment: dt.datetime | dt.date) -> str:
+        """A calendar date: Gregorian 'Nov 23, 2026' in English, Jalali '۲ آذر ۱۴۰۵' in Persian."""
+        day = self.local(moment).date() if isinstance(moment, dt.datetime) else moment
+        if self.language == "fa":
+            j = jdatetime.date.fromgregorian(date=day)
+            return persian_digits(f"{j.day} {_PERSIAN_MONTHS[j.month - 1]} {j.year}")
+        return f"{day:%b} {day.day}, {day.year}"
+
+    def datetime(self, moment: dt.datetime) -> str:
+        """Date and time of day, in the reader's zone (UTC for English)."""
+        local = self.local(moment)
+        clock = f"{local:%H:%M}"
+        if self.language == "fa":
+            return f"{self.date(local)}، {persian_digits(clock)}"
+        return f"{self.date(local)}, {clock} UTC"
+
+    def iso_date(self, moment: dt.datetime | dt.date) -> str:
+        """Machine-readable date for <time datetime=...>, always Gregorian ASCII."""
+        day = self.local(moment).date() if isinstance(moment, dt.datetime) else moment
+        return day.isoformat()
+
+
+def locale_for(language: str) -> Locale:
+    return Locale(language if language in SUPPORTED else DEFAULT_LANGUAGE)

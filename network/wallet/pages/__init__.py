@@ -1,0 +1,63 @@
+"""The member's web pages: server-rendered, no JavaScript, English and Persian.
+
+`routes(site)` is what the composition root mounts (infra/app.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from network.wallet.pages import account_pages, donate_pages, signin_pages, wallet_pages
+from network.wallet.pages.site import Site
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+Handler = Callable[[Site, Request], Awaitable[Response]]
+
+
+def _bind(site: Site, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await handler(site, request)
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+async def _stylesheet(request: Request) -> Response:
+    return FileResponse(STATIC / "wallet.css", media_type="text/css",
+                        headers={"Cache-Control": "public, max-age=3600",
+                                 "X-Content-Type-Options": "nosniff"})
+
+
+async def _home(request: Request) -> Response:
+    return RedirectResponse("/wallet", status_code=303)
+
+
+def routes(site: Site) -> list[BaseRoute]:
+    table: list[tuple[str, Handler, str]] = [
+        ("/signin", signin_pages.signin_form, "GET"),
+        ("/signin", signin_pages.signin_submit, "POST"),
+        ("/signin/code", signin_pages.code_form, "GET"),
+        ("/signin/code", signin_pages.code_submit, "POST"),
+        ("/signout", signin_pages.signout, "POST"),
+        ("/lang", signin_pages.switch_language, "POST"),
+        ("/wallet", wallet_pages.wallet, "GET"),
+        ("/wallet/entries/{entry_id:int}", wallet_pages.entry, "GET"),
+        ("/wallet/donate", donate_pages.donate_form, "GET"),
+        ("/wallet/donate", donate_pages.donate_review, "POST"),
+        ("/wallet/donate/confirm", donate_pages.donate_confirm, "POST"),
+        ("/wallet/contact", account_pages.contact_form, "GET"),
+        ("/wallet/contact", account_pages.contact_submit, "POST"),
+        ("/wallet/sessions", account_pages.sessions_list, "GET"),
+        ("/wallet/sessions/{session_id:int}/revoke", account_pages.session_revoke, "POST"),
+    ]
+    bound: list[BaseRoute] = [Route(path, _bind(site, handler), methods=[method])
+                              for path, handler, method in table]
+    bound += [Route("/wallet/static/wallet.css", _stylesheet, methods=["GET"]),
+              Route("/", _home, methods=["GET"])]
+    return bound

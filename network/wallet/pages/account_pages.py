@@ -1,0 +1,76 @@
+"""/wallet/contact and /wallet/sessions: the member's own account settings."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from network import members
+from network.wallet.contact import ContactChange, update_contact
+from network.wallet.errors import WalletError
+from network.wallet.pages import cookies
+from network.wallet.pages.site import Site, csrf_failure, text
+from network.wallet.pages.wallet_pages import not_found
+
+
+async def contact_form(site: Site, request: Request) -> Response:
+    session = site.session(request)
+    page = site.page(request, session)
+    if session is None:
+        return page.redirect("/signin")
+    member = site.db.read(members.get, session.member_id, site.settings.secret_key)
+    if member is None:
+        return not_found(page)
+    form = {"displayName": member.display_name, "email": member.email, "phone": member.phone}
+    return page.render("contact.html", form=form)
+
+
+async def contact_submit(site: Site, request: Request) -> Response:
+    session = site.session(request)
+    page = site.page(request, session)
+    if session is None:
+        return page.redirect("/signin")
+    try:
+        posted = await site.form(request, page)
+    except WalletError:
+        return csrf_failure(page)
+    form = {name: text(posted, name) for name in ("displayName", "email", "phone")}
+    change = ContactChange(email=form["email"], phone=form["phone"],
+                           display_name=form["displayName"])
+    try:
+        update_contact(site.db, site.settings.secret_key, session.member_id, change, site.clock())
+    except WalletError as error:
+        return page.render("contact.html", status=400, form=form, error=error)
+    response = page.redirect("/wallet?done=contact")
+    site.send_queued()
+    return response
+
+
+async def sessions_list(site: Site, request: Request) -> Response:
+    session = site.session(request)
+    page = site.page(request, session)
+    if session is None:
+        return page.redirect("/signin")
+    notice = page.locale.t("notice_session_revoked") \
+        if request.query_params.get("done") == "revoked" else None
+    return page.render("sessions.html", sessions=site.signin.sessions(session.member_id),
+                       current_id=session.id, notice=notice)
+
+
+async def session_revoke(site: Site, request: Request) -> Response:
+    session = site.session(request)
+    page = site.page(request, session)
+    if session is None:
+        return page.redirect("/signin")
+    try:
+        await site.form(request, page)
+    except WalletError:
+        return csrf_failure(page)
+    target = request.path_params["session_id"]
+    if not site.signin.revoke(session.member_id, target):
+        return not_found(page)  # another member's session, or one already ended: same answer
+    if target == session.id:
+        response = page.redirect("/signin?done=signed_out")
+        cookies.drop(response, site.settings, cookies.SESSION)
+        return response
+    return page.redirect("/wallet/sessions?done=revoked")

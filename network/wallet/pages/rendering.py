@@ -1,0 +1,113 @@
+"""Turning a template and a request into a response: language, CSRF token, headers.
+
+Every page is private to the member who asked for it, so every response says no-store, forbids
+framing, and allows only our own stylesheet (no script at all: the pages work without JS).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from network.config import Settings
+from network.ledger.errors import LedgerError
+from network.wallet import i18n
+from network.wallet.hashing import Keys
+from network.wallet.i18n import Locale
+from network.wallet.pages import cookies, csrf
+from network.wallet.parties_view import PartyName
+from network.wallet.sessions import Session
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self' data:; "
+                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def error_text(locale: Locale, error: LedgerError) -> str:
+    """The member's language for a refusal; codes without words fall back to the message."""
+    params = dict(getattr(error, "params", {}) or {})
+    key = f"error_{error.code}"
+    if error.code == "CODE_INVALID" and "left" in params:
+        key = "error_CODE_INVALID_LEFT"
+    try:
+        return locale.t(key, **params)
+    except KeyError:
+        return error.message
+
+
+def party_name(locale: Locale, item: object) -> str:
+    """A partner's or charity's name in the page's language (takes a name or a totals row)."""
+    party = getattr(item, "party", item)
+    return party.display(locale.language) if isinstance(party, PartyName) else str(party)
+
+
+@dataclass
+class Page:
+    """One request's view of the member pages."""
+
+    request: Request
+    settings: Settings
+    keys: Keys
+    locale: Locale
+    csrf_secret: str
+    csrf_is_new: bool
+    session: Session | None = None
+
+    @classmethod
+    def of(cls, request: Request, settings: Settings, keys: Keys,
+           session: Session | None = None) -> Page:
+        language = i18n.negotiate(request.headers.get("accept-language"),
+                                  cookies.get(request, settings, cookies.LANGUAGE))
+        secret, new = csrf.browser_secret(request, settings)
+        return cls(request, settings, keys, i18n.locale_for(language), secret, new, session)
+
+    def finish(self, response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        response.headers["Content-Language"] = self.locale.language
+        response.headers["Vary"] = "Accept-Language, Cookie"
+        if self.csrf_is_new:
+            cookies.put(response, self.settings, cookies.CSRF, self.csrf_secret, max_age=None,
+                        samesite="strict")
+        return response
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        locale = self.locale
+        url = self.request.url
+        here = url.path + (f"?{url.query}" if url.query else "")
+        values: dict[str, Any] = {
+            "L": locale, "t": locale.t, "csrf": csrf.token(self.keys, self.csrf_secret),
+            "signed_in": self.session is not None, "here": here, "notice": None, "error": None,
+            "err": lambda e: error_text(locale, e),
+            "pname": lambda p: party_name(locale, p),
+        }
+        values.update(context)
+        html = environment.get_template(template).render(**values)
+        response = HTMLResponse(html, status_code=status)
+        retry_after = getattr(context.get("error"), "retry_after", None)
+        if retry_after:
+            response.headers["Retry-After"] = str(retry_after)
+        return self.finish(response)
+
+    def redirect(self, url: str) -> Response:
+        return self.finish(RedirectResponse(url, status_code=303))

@@ -1,0 +1,142 @@
+"""/signin: ask for a code, then enter it. Also /signout and the language switch."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from network.wallet import i18n
+from network.wallet.addresses import mask, parse_address
+from network.wallet.contact import ContactChange, update_contact
+from network.wallet.errors import WalletError
+from network.wallet.pages import cookies
+from network.wallet.pages.rendering import Page
+from network.wallet.pages.site import Site, csrf_failure, text
+from network.wallet.sessions import SESSION_LIFETIME
+
+CODE_FORM_SECONDS = 600
+LANGUAGE_SECONDS = 365 * 24 * 3600
+
+
+def _pack(address: str) -> str:
+    return base64.urlsafe_b64encode(address.encode()).decode()
+
+
+def _unpack(value: str | None) -> str | None:
+    """The address the code went to; None if the cookie is missing or was tampered with."""
+    try:
+        address = base64.urlsafe_b64decode((value or "").encode()).decode()
+        return parse_address(address).value
+    except (binascii.Error, UnicodeDecodeError, ValueError, WalletError):
+        return None
+
+
+def _status(error: WalletError) -> int:
+    return 429 if error.code == "RATE_LIMITED" else 400
+
+
+async def signin_form(site: Site, request: Request) -> Response:
+    session = site.session(request)
+    page = site.page(request, session)
+    if session is not None:
+        return page.redirect("/wallet")
+    signed_out = request.query_params.get("done") == "signed_out"
+    notice = page.locale.t("notice_signed_out") if signed_out else None
+    return page.render("signin.html", address="", notice=notice)
+
+
+async def signin_submit(site: Site, request: Request) -> Response:
+    page = site.page(request)
+    try:
+        form = await site.form(request, page)
+    except WalletError:
+        return csrf_failure(page)
+    raw = text(form, "address")
+    try:
+        asked = i18n.preferred(request.headers.get("accept-language"),
+                               cookies.get(request, site.settings, cookies.LANGUAGE))
+        address = site.signin.request_code(raw, client_ip=site.client_ip(request),
+                                           language=asked)
+    except WalletError as error:
+        return page.render("signin.html", status=_status(error), address=raw, error=error)
+    response = page.redirect("/signin/code")
+    cookies.put(response, site.settings, cookies.SIGNIN, _pack(address.value),
+                max_age=CODE_FORM_SECONDS)
+    site.send_queued()
+    return response
+
+
+async def code_form(site: Site, request: Request) -> Response:
+    page = site.page(request)
+    address = _unpack(cookies.get(request, site.settings, cookies.SIGNIN))
+    if address is None:
+        return page.redirect("/signin")
+    return _code_page(site, page, address)
+
+
+def _code_page(site: Site, page: Page, address: str, error: WalletError | None = None) -> Response:
+    parsed = parse_address(address)
+    minutes = int(site.signin.policy.ttl.total_seconds() // 60)
+    status = 200 if error is None else _status(error)
+    return page.render("signin_code.html", status=status, address=address, masked=mask(parsed),
+                       minutes=minutes, error=error)
+
+
+async def code_submit(site: Site, request: Request) -> Response:
+    page = site.page(request)
+    try:
+        form = await site.form(request, page)
+    except WalletError:
+        return csrf_failure(page)
+    address = _unpack(cookies.get(request, site.settings, cookies.SIGNIN))
+    if address is None:
+        return page.redirect("/signin")
+    try:
+        token, _ = site.signin.verify(address, text(form, "code"),
+                                      client_ip=site.client_ip(request), kind="cookie",
+                                      user_agent=request.headers.get("user-agent", ""))
+    except WalletError as error:
+        return _code_page(site, page, address, error)
+    response = page.redirect("/wallet")
+    cookies.put(response, site.settings, cookies.SESSION, token,
+                max_age=int(SESSION_LIFETIME.total_seconds()))
+    cookies.drop(response, site.settings, cookies.SIGNIN)
+    return response
+
+
+async def signout(site: Site, request: Request) -> Response:
+    session = site.session(request)
+    page = site.page(request, session)
+    try:
+        await site.form(request, page)
+    except WalletError:
+        return csrf_failure(page)
+    if session is not None:
+        site.signin.revoke(session.member_id, session.id)
+    response = page.redirect("/signin?done=signed_out")
+    cookies.drop(response, site.settings, cookies.SESSION)
+    return response
+
+
+async def switch_language(site: Site, request: Request) -> Response:
+    session = site.session(request)
+    page = site.page(request, session)
+    try:
+        form = await site.form(request, page)
+    except WalletError:
+        return csrf_failure(page)
+    language = text(form, "lang")
+    target = text(form, "next")
+    # Only a path on this site: an absolute or scheme-relative URL would be an open redirect.
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = "/wallet"
+    response = page.redirect(target)
+    if language in i18n.SUPPORTED:
+        cookies.put(response, site.settings, cookies.LANGUAGE, language, max_age=LANGUAGE_SECONDS)
+        if session is not None:  # codes and notices then come in this language too
+            update_contact(site.db, site.settings.secret_key, session.member_id,
+                           ContactChange(locale=language), site.clock())
+    return response

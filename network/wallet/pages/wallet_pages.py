@@ -1,0 +1,69 @@
+"""/wallet (the page a member comes for) and /wallet/entries/{id} (where reversal links lead)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from network import cards
+from network.wallet import history, reads, view
+from network.wallet.errors import WalletError
+from network.wallet.pages.rendering import Page
+from network.wallet.pages.site import Site
+from network.wallet.qr import card_svg
+
+NOTICES = {"contact": "notice_contact_saved", "revoked": "notice_session_revoked"}
+
+
+def not_found(page: Page) -> Response:
+    words = page.locale
+    return page.render("error.html", status=404, title=words.t("not_found_title"),
+                       message=words.t("not_found_message"))
+
+
+def _notice(site: Site, page: Page, member_id: int, request: Request) -> str | None:
+    done = request.query_params.get("done")
+    if done in NOTICES:
+        return page.locale.t(NOTICES[done])
+    donated = request.query_params.get("donated", "")
+    if donated.isdigit() and donated.isascii():
+        # Worded from the member's own ledger entry, not from the URL, so a link cannot fake it.
+        entry = site.db.read(history.entry, member_id, int(donated))
+        if entry is not None and entry.kind == "donate" and entry.party is not None:
+            return page.locale.t("notice_donated", points=entry.points,
+                                 charity=entry.party.display(page.locale.language))
+    return None
+
+
+async def wallet(site: Site, request: Request) -> Response:
+    session = site.session(request)
+    page = site.page(request, session)
+    if session is None:
+        return page.redirect("/signin")
+    cursor = request.query_params.get("after")
+    try:
+        after = history.decode_cursor(cursor) if cursor else None
+    except WalletError:
+        return page.redirect("/wallet")
+    loaded = reads.snapshot(site.db, view.load, session.member_id, site.settings.secret_key,
+                           site.clock(), first=20, after=after)
+    if loaded is None:
+        return not_found(page)
+    card = loaded.member.card_number
+    return page.render(
+        "wallet.html", view=loaded, cursor=cursor,
+        qr_svg=card_svg(card, page.locale.t("card_title")),
+        card_number_display=cards.grouped(card),
+        notice=_notice(site, page, session.member_id, request),
+    )
+
+
+async def entry(site: Site, request: Request) -> Response:
+    session = site.session(request)
+    page = site.page(request, session)
+    if session is None:
+        return page.redirect("/signin")
+    found = site.db.read(history.entry, session.member_id, request.path_params["entry_id"])
+    if found is None:
+        return not_found(page)
+    return page.render("entry.html", e=found)

@@ -1,0 +1,235 @@
+"""The member pages in a real browser: Debian's headless Chromium driven by Playwright against
+a real uvicorn on 127.0.0.1 and PostgreSQL. Sign in with the code the console sender printed,
+check the page against the ledger, donate, see the balance drop, then the same page in Persian.
+
+Screenshots go to tests/artifacts/ (gitignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import select
+
+from network import ledger, parties
+from network.clock import utcnow
+from network.db.engine import Database
+from network.db.schema import journal_entries
+from network.ledger.balances import summary
+from tests.network import wallet_world as ww
+from tests.support import ledger_world as w
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+DAY_DELTA = dt.timedelta(days=1)
+
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Hub:
+    """A uvicorn process whose console sender output we read, like a developer would."""
+
+    def __init__(self, db: Database) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "POINTSNET_DATABASE_URL": db.url, "POINTSNET_ENV": "development",
+               "POINTSNET_SECRET_KEY": ww.SECRET, "POINTSNET_NOTIFY_EMAIL_SENDER": "console",
+               "POINTSNET_NOTIFY_SMS_SENDER": "console", "POINTSNET_NOTIFY_INLINE_DRAIN": "1",
+               "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "infra.asgi:app", "--host", "127.0.0.1", "--port",
+             str(self.port), "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def wait_ready(self) -> None:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("uvicorn did not start:\n" + "".join(self.lines))
+
+    def code_for(self, recipient: str, after: int) -> str:
+        """The code in the console sender's newest line for `recipient`."""
+        pattern = re.compile(rf"NOTIFY \w+ to={re.escape(recipient)} .*?\b(\d{{6}})\b")
+        for _ in range(200):
+            for line in reversed(self.lines[after:]):
+                found = pattern.search(line)
+                if found:
+                    return found.group(1)
+            time.sleep(0.05)
+        raise AssertionError("no code printed:\n" + "".join(self.lines))
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def world(pg_db: Database) -> dict[str, int]:
+    now = utcnow()
+    cafe = pg_db.write(lambda c: parties.create(c, kind="partner", code="cafe",
+                                                name="Café Roma", name_fa="کافه رما"))
+    telco = pg_db.write(lambda c: parties.create(c, kind="partner", code="telco",
+                                                 name="Telco", name_fa="همراه"))
+    mahak = pg_db.write(lambda c: parties.create(c, kind="charity", code="mahak",
+                                                 name="Mahak", name_fa="محک"))
+    sara = ww.enrol(pg_db, email="sara@example.com", phone="+989121234567", name="Sara",
+                    by=cafe)
+    ww.earn(pg_db, cafe, sara, 1800, at=now - 300 * DAY_DELTA, expires_in=360 * DAY_DELTA,
+            reference="RCPT-1001")
+    ww.earn(pg_db, telco, sara, 2500, at=now - 20 * DAY_DELTA, reference="INV-77")
+    ledger.redeem(pg_db, scope=f"partner:{telco}", idempotency_key=w.key(), partner_id=telco,
+                  member_id=sara, points=400, reference="INV-80", now=now - 3 * DAY_DELTA)
+    ww.earn(pg_db, cafe, sara, 300, at=now - DAY_DELTA, pending=14 * DAY_DELTA,
+            reference="RCPT-1002")
+    return {"cafe": cafe, "telco": telco, "mahak": mahak, "sara": sara}
+
+
+@pytest.fixture
+def hub(pg_db: Database, world: dict[str, int]) -> Iterator[Hub]:
+    server = Hub(pg_db)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (apt-get install -y chromium)"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        assert chromium.version.split(".")[0] == _debian_chromium_major()
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _debian_chromium_major() -> str:
+    """The browser under test is Debian's package, not a downloaded Playwright build."""
+    out = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, check=True)
+    return re.search(r"(\d+)\.", out.stdout).group(1)  # type: ignore[union-attr]
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def digits(text: str) -> int:
+    return int(re.sub(r"[^\d]", "", text.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789"))))
+
+
+def sign_in(page: Page, hub: Hub, address: str, prefix: str) -> None:
+    page.goto(f"{hub.base}/signin")
+    shot(page, f"{prefix}_signin")
+    page.fill("#address", address)
+    mark = len(hub.lines)
+    page.click("form[action='/signin'] button[type=submit]")
+    expect(page).to_have_url(f"{hub.base}/signin/code")
+    page.fill("#code", hub.code_for(address, mark))
+    shot(page, f"{prefix}_code")
+    page.click("form[action='/signin/code'] button[type=submit]")
+    expect(page).to_have_url(f"{hub.base}/wallet")
+
+
+@pytest.mark.browser
+def test_member_signs_in_checks_the_wallet_donates_and_reads_it_in_persian(
+        hub: Hub, browser: Browser, pg_db: Database, world: dict[str, int]) -> None:
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="en-US",
+                                  extra_http_headers={"Accept-Language": "en-US,en;q=0.9"})
+    page = context.new_page()
+    sign_in(page, hub, "sara@example.com", "phone_en")
+
+    truth = pg_db.read(summary, world["sara"], utcnow())
+    assert digits(page.get_by_test_id("balance-spendable").inner_text()) == truth.spendable == 3900
+    assert digits(page.get_by_test_id("balance-pending").inner_text()) == truth.pending == 300
+    assert digits(page.get_by_test_id("balance-total").inner_text()) == truth.total == 4200
+    shown = page.locator("[data-entry-id]").evaluate_all(
+        "els => els.map(e => [Number(e.dataset.entryId), e.dataset.kind])")
+    booked = pg_db.read(lambda c: c.execute(
+        select(journal_entries.c.id, journal_entries.c.kind)
+        .where(journal_entries.c.member_id == world["sara"])
+        .order_by(journal_entries.c.booked_at.desc(), journal_entries.c.id.desc())).all())
+    assert [tuple(e) for e in shown] == [tuple(r) for r in booked]
+    expect(page.locator("[data-entry-id] >> text=INV-80")).to_be_visible()
+    expect(page.locator("svg.qr")).to_be_visible()
+    shot(page, "phone_en_wallet")
+
+    page.get_by_test_id("donate-link").click()
+    page.check("input[name=charity]")
+    page.fill("#points", "1200")
+    shot(page, "phone_en_donate_form")
+    page.click("form[action='/wallet/donate'] button[type=submit]")
+    expect(page.get_by_test_id("confirm-points")).to_have_text("1,200")
+    shot(page, "phone_en_donate_confirm")
+    page.get_by_test_id("confirm-donation").click()
+    expect(page.locator(".notice")).to_contain_text("You donated 1,200 points to Mahak.")
+    assert digits(page.get_by_test_id("balance-spendable").inner_text()) == 2700
+    assert pg_db.read(summary, world["sara"], utcnow()).spendable == 2700
+    expect(page.locator("[data-entry-id]").first).to_have_attribute("data-kind", "donate")
+    shot(page, "phone_en_after_donation")
+
+    page.get_by_test_id("lang-switch").click()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("html")).to_have_attribute("lang", "fa")
+    assert page.get_by_test_id("balance-spendable").inner_text() == "۲٬۷۰۰"
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    expect(page.locator("h2#history-h")).to_have_text("تاریخچه")
+    expect(page.locator("text=کافه رما").first).to_be_visible()
+    # right-to-left for real: the brand sits at the right edge, the balance box's first cell too
+    brand = page.locator(".top .brand").bounding_box()
+    assert brand is not None and brand["x"] > PHONE["width"] / 2
+    shot(page, "phone_fa_wallet")
+    context.close()
+
+    desktop = browser.new_context(viewport=DESKTOP, locale="fa-IR",
+                                  extra_http_headers={"Accept-Language": "fa-IR,fa;q=0.9"})
+    page = desktop.new_page()
+    sign_in(page, hub, "+989121234567", "desktop_fa")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    assert re.fullmatch(r"[۰-۹٬]+", page.get_by_test_id("balance-total").inner_text())
+    shot(page, "desktop_fa_wallet")
+    page.get_by_test_id("lang-switch").click()
+    expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    shot(page, "desktop_en_wallet")
+    page.goto(f"{hub.base}/wallet/sessions")
+    expect(page.locator("[data-testid=sessions] .session")).to_have_count(2)  # phone + desktop
+    shot(page, "desktop_en_sessions")
+    page.get_by_test_id("sign-out").click()
+    expect(page).to_have_url(re.compile(r"/signin\?done=signed_out$"))
+    desktop.close()
