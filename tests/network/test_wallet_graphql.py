@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -392,3 +393,27 @@ def test_preloaded_and_separately_read_pages_agree(api, world):
     assert [e["node"]["id"] for e in two["me"]["b"]["edges"]] == ids[:2]
     assert [e["node"]["id"] for e in two["me"]["history"]["edges"]] == ids
     assert two["me"]["wallet"]["spendable"] == 1050
+
+
+OPERATIONS = Path(__file__).resolve().parents[2] / "graphql" / "operations" / "member"
+
+
+def test_the_documented_member_operations_work_as_written(api, db, world):
+    """graphql/operations/member/*.graphql, exactly as a member app would send them."""
+    ops = {p.stem: p.read_text() for p in OPERATIONS.glob("*.graphql")}
+    asked = api.call(ops["RequestSignInCode"], {"input": {"address": "sara@example.com"}},
+                     status=200)["data"]["requestSignInCode"]
+    assert asked["userErrors"] == [] and asked["channel"] == "email"
+    code = api.code("sara@example.com")
+    token = api.call(ops["VerifySignInCode"], {"input": {"address": "sara@example.com",
+                                                        "code": code}},
+                     status=200)["data"]["verifySignInCode"]["token"]
+    me = api.call(ops["Wallet"], {"first": 2}, token=token, status=200)["data"]["me"]
+    balance = db.read(summary, world["sara"], utcnow())
+    assert me["wallet"]["spendable"] == balance.spendable
+    assert len(me["history"]["edges"]) == 2 and me["history"]["pageInfo"]["hasNextPage"]
+    donated = api.call(ops["Donate"], {"input": {"charityId": gid("Charity", world["mahak"]),
+                                                 "points": 25, "idempotencyKey": "tap-1"}},
+                       token=token, status=200)["data"]["donate"]
+    assert donated["userErrors"] == []
+    assert donated["wallet"]["spendable"] == balance.spendable - 25
