@@ -79,9 +79,9 @@ def earn(
 
 
 # An earn is the hub's hottest write. On PostgreSQL its balance move, entry, postings and lot
-# are one statement (data-modifying CTEs): two round trips and about a third of the client CPU
-# fewer than four statements (measured with infra/bench/ledger.py). If the member does not exist,
-# `moved` is empty, nothing is inserted and no row comes back.
+# are one statement (data-modifying CTEs), three round trips fewer than the four statements
+# SQLite needs; client CPU is what limits earns here (infra/bench/earn_cost.py prints it per
+# earn). If the member does not exist, `moved` is empty, nothing is inserted and no row returns.
 _CREDIT_PG = text("""
     WITH moved AS (
         UPDATE member_balances SET balance = balance + CAST(:points AS bigint), updated_at = :at
