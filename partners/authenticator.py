@@ -20,7 +20,7 @@ from network.auth import AuthError, PartnerPrincipal
 from network.db.engine import Database
 from partners import nonces
 from partners.root_fields import root_fields
-from partners.scopes import PARTNER_ROOT_FIELDS, required_scope
+from partners.scopes import partner_fields, required_scope
 from partners.signatures import (
     DigestError,
     HttpRequest,
@@ -112,7 +112,7 @@ class PartnerAuthenticator:
         fields = root_fields(body)
         signed = "signature-input" in request.headers or "signature" in request.headers
         if not signed:
-            if fields & PARTNER_ROOT_FIELDS:
+            if partner_fields(fields):
                 raise _unauthorized(
                     "SIGNATURE_MISSING",
                     "partner operations need an RFC 9421 signature (Signature-Input, Signature)",
@@ -122,7 +122,7 @@ class PartnerAuthenticator:
         now = int(self.clock())
         parsed = _choose(message)
         _check_shape(parsed, message, now)
-        scopes_needed = {required_scope(name) for name in fields & PARTNER_ROOT_FIELDS}
+        scopes_needed = {required_scope(name) for name in partner_fields(fields)}
         return await run_in_threadpool(
             self.db.write, self._verify, message, parsed, scopes_needed, now
         )

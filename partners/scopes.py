@@ -3,6 +3,8 @@ anything executes, so a key without `redeem` is refused with 403 SCOPE_MISSING a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from network.ledger.errors import InvalidInput
 
 READ = "read"
@@ -25,8 +27,13 @@ FIELD_SCOPES: dict[str, str] = {
 }
 
 
-# Root fields only a partner may call; an unsigned request selecting one gets 401.
-PARTNER_ROOT_FIELDS = frozenset({"partner", *FIELD_SCOPES})
+def partner_fields(root_fields: Iterable[str]) -> set[str]:
+    """The root fields only a partner may call; an unsigned request selecting one gets 401.
+
+    Partner mutations are listed above; every partner query's name starts with `partner`
+    (`partner`, and settlement's `partnerSettlementStatement`, which this package cannot import).
+    """
+    return {name for name in root_fields if name in FIELD_SCOPES or name.startswith("partner")}
 
 
 def parse_scopes(value: str | list[str] | tuple[str, ...]) -> frozenset[str]:

@@ -62,6 +62,15 @@ def test_unsigned_partner_request(hub: Hub) -> None:
     _assert_refused(hub, response, 401, "SIGNATURE_MISSING", before)
 
 
+def test_unsigned_request_for_a_partner_statement(hub: Hub) -> None:
+    """Settlement's partner query is a partner field too: unsigned, it is a 401, not a 403."""
+    before = hub.ledger_counts()
+    body = b'{"query": "{ partnerSettlementStatement(period: \\"2026-10\\") { net } }"}'
+    response = hub.http.post("/graphql", content=body,
+                             headers={"Content-Type": "application/json"})
+    _assert_refused(hub, response, 401, "SIGNATURE_MISSING", before)
+
+
 def test_signature_input_without_signature(hub: Hub) -> None:
     body = _award_body(hub)
     before = hub.ledger_counts()
