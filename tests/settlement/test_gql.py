@@ -119,5 +119,7 @@ def test_a_partner_reads_only_its_own_closed_statement(hub) -> None:
     assert st["party"]["code"] == "telecom" and st["net"]["amountMinor"] == 689
     assert st["paymentStatus"] == "not paid yet"
     _, token = staff.create(world.db, "Fiona", {"finance"})
-    staff_try = post(http, query, token, p="2026-10").json()
-    assert staff_try["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # A partner's statement needs that partner's signature, whoever else asks.
+    staff_try = post(http, query, token, p="2026-10")
+    assert staff_try.status_code == 401
+    assert staff_try.json()["errors"][0]["extensions"]["code"] == "SIGNATURE_MISSING"
