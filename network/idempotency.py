@@ -42,7 +42,7 @@ def request_hash(operation: str, params: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _advisory_key(scope: str, key: str) -> int:
+def advisory_key(scope: str, key: str) -> int:
     digest = hashlib.sha256(f"{scope}\x00{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
@@ -66,7 +66,7 @@ def claim(conn: Connection, scope: str, key: str, digest: str) -> dict[str, Any]
     params = {"scope": scope, "key": key}
     if conn.dialect.name == "postgresql":
         row = conn.execute(_LOCK_AND_STORED,
-                           {**params, "lock_key": _advisory_key(scope, key)}).one()
+                           {**params, "lock_key": advisory_key(scope, key)}).one()
         if not row.locked:
             raise IdempotencyInProgress(
                 "a request with this idempotency key is still being processed; retry shortly",
@@ -77,10 +77,15 @@ def claim(conn: Connection, scope: str, key: str, digest: str) -> dict[str, Any]
         row = conn.execute(_STORED, params).first()
         if row is None:
             return None
-    if row.request_hash != digest:
+    return check_replay(row.request_hash, digest, row.response)
+
+
+def check_replay(stored_hash: str, digest: str, response: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored answer, if the retry is the same request as the first."""
+    if stored_hash != digest:
         raise IdempotencyKeyReused(
             "this idempotency key was already used for a different request", field="idempotencyKey")
-    return dict(row.response)
+    return dict(response)
 
 
 def remember(conn: Connection, scope: str, key: str, digest: str, response: Mapping[str, Any],

@@ -5,20 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Connection, bindparam, func, select, text
+from sqlalchemy import Connection, func, select
 
-from network import parties
-from network.clock import as_utc
+from network import idempotency, parties
+from network.clock import as_utc, utcnow
 from network.db.engine import Database
 from network.db.schema import journal_entries
 from network.db.schema import lots as lots_table
-from network.ledger import accounts, balances, journal, lots
+from network.ledger import accounts, balances, journal, lots, pg_earn
 from network.ledger.accounts import AccountKind
 from network.ledger.errors import (
     AlreadyReversed,
     EntryNotFound,
     InvalidInput,
-    MemberNotFound,
     ReversalExceedsOriginal,
 )
 from network.ledger.receipts import Receipt, check_points, run
@@ -57,11 +56,27 @@ def earn(
                             vests_at=vests_at, expires_at=expires_at, reference=reference,
                             details=details, request=request)
 
-    def body(conn: Connection, at: datetime) -> Receipt:
+    def vesting(at: datetime) -> datetime:
         vests = as_utc(vests_at) if vests_at is not None else at
         if expires_at is not None and as_utc(expires_at) <= max(vests, at):
             raise InvalidInput("expiresAt must be later than now and than vestsAt",
                                field="expiresAt")
+        return vests
+
+    if db.dialect == "postgresql":
+        idempotency.validate_key(idempotency_key)
+        at = now or utcnow()
+        digest = idempotency.request_hash(kind, params)
+        receipt = pg_earn.try_earn(
+            db, scope=scope, key=idempotency_key, digest=digest, kind=kind,
+            issuer_id=issuer_id, member_id=member_id, points=points, reference=reference,
+            details=details, vests_at=vesting(at), expires_at=expires_at, at=at,
+            booked_at=_iso(at))
+        if receipt is not None:
+            return receipt
+
+    def body(conn: Connection, at: datetime) -> Receipt:
+        vests = vesting(at)
         parties.require(conn, issuer_id, "partner", "network", field="issuerId")
         row, entry_id, lot = _credit(conn, kind=kind, member_id=member_id, issuer_id=issuer_id,
                                      points=points, reference=reference, details=details,
@@ -78,51 +93,10 @@ def earn(
                now=now)
 
 
-# An earn is the hub's hottest write. On PostgreSQL its balance move, entry, postings and lot
-# are one statement (data-modifying CTEs), three round trips fewer than the four statements
-# SQLite needs; client CPU is what limits earns here (infra/bench/earn_cost.py prints it per
-# earn). If the member does not exist, `moved` is empty, nothing is inserted and no row returns.
-_CREDIT_PG = text("""
-    WITH moved AS (
-        UPDATE member_balances SET balance = balance + CAST(:points AS bigint), updated_at = :at
-        WHERE member_id = :member RETURNING balance, held, debt
-    ), entry AS (
-        INSERT INTO journal_entries (kind, member_id, party_id, points, reference, details,
-                                     booked_at)
-        SELECT :kind, :member, :issuer, :points, :reference, CAST(:details AS json), :at
-        FROM moved RETURNING id
-    ), posted AS (
-        INSERT INTO postings (entry_id, account_kind, member_id, party_id, points)
-        SELECT id, 'issuance', :member, CAST(:issuer AS bigint), -CAST(:points AS bigint)
-        FROM entry
-        UNION ALL
-        SELECT id, 'member_wallet', :member, CAST(NULL AS bigint), CAST(:points AS bigint)
-        FROM entry
-    ), lot AS (
-        INSERT INTO lots (member_id, entry_id, issuer_party_id, points, remaining, vests_at,
-                          expires_at, created_at)
-        SELECT :member, id, :issuer, :points, :points, :vests, CAST(:expires AS timestamptz), :at
-        FROM entry RETURNING id
-    )
-    SELECT entry.id AS entry_id, lot.id AS lot_id, moved.balance, moved.held, moved.debt
-    FROM moved, entry, lot
-""").bindparams(bindparam("details", type_=JSON))
-
-
 def _credit(conn: Connection, *, kind: str, member_id: int, issuer_id: int, points: int,
             reference: str | None, details: dict[str, Any] | None, vests_at: datetime,
             expires_at: datetime | None, at: datetime) -> tuple[balances.BalanceRow, int, lots.Lot]:
     """Move the balance, book the entry with its two postings, and create the lot."""
-    if conn.dialect.name == "postgresql":
-        found = conn.execute(_CREDIT_PG, {
-            "kind": kind, "member": member_id, "issuer": issuer_id, "points": points,
-            "reference": reference, "details": details, "vests": vests_at,
-            "expires": expires_at, "at": at}).first()
-        if found is None:
-            raise MemberNotFound(f"no member with id {member_id}", field="memberId")
-        row = balances.BalanceRow(member_id, found.balance, found.held, found.debt)
-        return row, found.entry_id, lots.Lot(found.lot_id, issuer_id, points, vests_at,
-                                              expires_at)
     row = balances.move(conn, member_id, at, balance=points)
     entry_id = journal.book(
         conn, kind=kind, member_id=member_id, party_id=issuer_id, points=points,
