@@ -1,13 +1,14 @@
 """Who is calling: the principals the hub knows, and the error an authenticator raises.
 
-An authenticator is `async (request, body) -> Principal | None`: None means "not my kind of
-credential, ask the next one"; AuthError means "my kind, and it failed", with a stable code that
-names the check (SIGNATURE_EXPIRED, not "unauthorized").
+An authenticator is `(request, body) -> Principal | None`: None means "not my kind of credential,
+ask the next one"; AuthError means "my kind, and it failed", with a stable code that names the
+check (SIGNATURE_EXPIRED, not "unauthorized"). It may block on the database: the GraphQL endpoint
+calls it in a worker thread, in the same trip to the thread pool as the execution.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -60,4 +61,4 @@ class StaffPrincipal:
 
 
 Principal = PartnerPrincipal | MemberPrincipal | StaffPrincipal
-Authenticator = Callable[["Request", bytes], Awaitable[Principal | None]]
+Authenticator = Callable[["Request", bytes], Principal | None]

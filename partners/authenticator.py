@@ -2,8 +2,8 @@
 
 Each refusal is an AuthError naming the one check that failed, so a partner's developer reads
 "SIGNATURE_EXPIRED: created=… is 412 s old" instead of "unauthorized". Checks that need no
-database run first; then one transaction reads the key and claims the nonce, and any refusal
-after that rolls the claim back, so a refused request writes nothing at all.
+database run first; then one statement reads the key, and the nonce is claimed (one more
+statement) only when every other check has passed, so a refused request writes nothing at all.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from network.auth import AuthError, PartnerPrincipal
 from network.db.engine import Database
 from partners import nonces
+from partners.keys import find_key
 from partners.root_fields import root_fields
 from partners.scopes import partner_fields, required_scope
 from partners.signatures import (
@@ -102,13 +101,13 @@ def _check_shape(parsed: ParsedSignature, message: HttpRequest, now: int) -> Non
 
 
 class PartnerAuthenticator:
-    """`async (request, body) -> PartnerPrincipal | None`, as network.auth describes."""
+    """`(request, body) -> PartnerPrincipal | None`, as network.auth describes."""
 
     def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
         self.db = db
         self.clock = clock
 
-    async def __call__(self, request: Request, body: bytes) -> PartnerPrincipal | None:
+    def __call__(self, request: Request, body: bytes) -> PartnerPrincipal | None:
         fields = root_fields(body)
         signed = "signature-input" in request.headers or "signature" in request.headers
         if not signed:
@@ -123,16 +122,12 @@ class PartnerAuthenticator:
         parsed = _choose(message)
         _check_shape(parsed, message, now)
         scopes_needed = {required_scope(name) for name in partner_fields(fields)}
-        return await run_in_threadpool(
-            self.db.write, self._verify, message, parsed, scopes_needed, now
-        )
+        return self._verify(message, parsed, scopes_needed, now)
 
-    def _verify(self, conn: Connection, message: HttpRequest, parsed: ParsedSignature,
-                scopes_needed: set[str], now: int) -> PartnerPrincipal:
+    def _verify(self, message: HttpRequest, parsed: ParsedSignature, scopes_needed: set[str],
+                now: int) -> PartnerPrincipal:
         at = datetime.fromtimestamp(now, UTC)
-        expires = nonces.window_end(parsed.created or now, MAX_SKEW_SECONDS)
-        key, fresh_nonce = nonces.key_and_nonce(conn, parsed.key_id or "", parsed.nonce or "",
-                                                expires)
+        key = self.db.read(find_key, parsed.key_id or "")
         if key is None:
             raise _unauthorized("UNKNOWN_KEY", f"no API key {parsed.key_id!r}")
         status = key.status(at)
@@ -154,7 +149,9 @@ class PartnerAuthenticator:
         if lacking:
             raise AuthError(403, "SCOPE_MISSING",
                             f"key {key.key_id} lacks the scope(s) {', '.join(lacking)}")
-        if not fresh_nonce:
+        expires = nonces.window_end(parsed.created or now, MAX_SKEW_SECONDS)
+        if not self.db.write_statement(nonces.claim, key.key_id, parsed.nonce or "", expires):
             raise _unauthorized("NONCE_REPLAYED", "this nonce was already used; sign afresh")
-        nonces.maybe_prune(conn, at)
+        if nonces.due_for_pruning():
+            self.db.write(nonces.prune, at)
         return PartnerPrincipal(party_id=key.party_id, key_id=key.key_id, scopes=key.scopes)

@@ -13,7 +13,6 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from network.auth import AuthError, StaffPrincipal
@@ -71,12 +70,12 @@ def principal_for(conn: Connection, token: str) -> StaffPrincipal | None:
 def staff_authenticator(db: Database):  # type: ignore[no-untyped-def]
     """`Authorization: Bearer pnst_…` -> StaffPrincipal; other credentials are not ours."""
 
-    async def authenticate(request: Request, body: bytes) -> StaffPrincipal | None:
+    def authenticate(request: Request, body: bytes) -> StaffPrincipal | None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token.startswith(TOKEN_PREFIX):
             return None
-        principal = await run_in_threadpool(db.read, principal_for, token)
+        principal = db.read(principal_for, token)
         if principal is None:
             raise AuthError(401, "STAFF_TOKEN_INVALID",
                             "the staff token is unknown or revoked; ask for a new one "

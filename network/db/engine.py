@@ -79,11 +79,26 @@ class Database:
         self.dialect = self.engine.dialect.name  # 'postgresql' | 'sqlite'
 
     def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return self._write(fn, args, kwargs, one_statement=False)
+
+    def write_statement(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A write that is ONE statement (`fn` must issue exactly one).
+
+        On PostgreSQL it runs in autocommit mode: a single statement is a transaction of its
+        own, atomic without BEGIN and COMMIT, which are two round trips fewer.
+        """
+        return self._write(fn, args, kwargs, one_statement=True)
+
+    def _write(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], *,
+               one_statement: bool) -> T:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with self.engine.connect() as conn:
                     if self.dialect == "sqlite":
                         conn.execution_options(sqlite_begin="IMMEDIATE")
+                    elif one_statement:
+                        return fn(conn.execution_options(isolation_level="AUTOCOMMIT"), *args,
+                                  **kwargs)
                     with conn.begin():
                         return fn(conn, *args, **kwargs)
             except Exception as exc:
@@ -94,7 +109,13 @@ class Database:
         raise AssertionError("unreachable")
 
     def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Reads. On PostgreSQL without BEGIN and COMMIT: at READ COMMITTED every statement takes
+        its own snapshot even inside a transaction, so one would only cost two round trips.
+        Reads that must agree with each other use `network.wallet.reads.snapshot` (REPEATABLE
+        READ). On SQLite a read transaction, which is one snapshot."""
         with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                return fn(conn.execution_options(isolation_level="AUTOCOMMIT"), *args, **kwargs)
             with conn.begin():
                 return fn(conn, *args, **kwargs)
 

@@ -6,7 +6,6 @@ member's browser call GraphQL mutations with the member's cookie (no CSRF on the
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from network.auth import Authenticator, AuthError, MemberPrincipal, Principal
@@ -15,12 +14,12 @@ from network.wallet.signin import SignIn
 
 
 def bearer_authenticator(signin: SignIn) -> Authenticator:
-    async def authenticate(request: Request, body: bytes) -> Principal | None:
+    def authenticate(request: Request, body: bytes) -> Principal | None:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip().startswith(TOKEN_PREFIX):
             return None  # not a member token: another authenticator may know it
-        session = await run_in_threadpool(signin.authenticate, token.strip(), "bearer")
+        session = signin.authenticate(token.strip(), "bearer")
         if session is None:
             raise AuthError(401, "SESSION_INVALID",
                             "the bearer token is unknown, expired or signed out; sign in again")

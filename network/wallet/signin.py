@@ -18,7 +18,7 @@ from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import Database
 from network.db.schema import members
-from network.wallet import codes, reads, sessions
+from network.wallet import codes, sessions
 from network.wallet.addresses import Address, parse_address
 from network.wallet.codes import Policy
 from network.wallet.hashing import Keys
@@ -82,7 +82,7 @@ class SignIn:
         if not token:
             return None
         now = self.clock()
-        session = reads.single(self.db, sessions.authenticate, self.keys, token, now, kind)
+        session = self.db.read(sessions.authenticate, self.keys, token, now, kind)
         if session is not None and sessions.needs_touch(session, now):
             self.db.write(sessions.touch, session.id, now)
         return session

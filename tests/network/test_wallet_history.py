@@ -146,7 +146,9 @@ def test_an_entry_reversed_twice_links_both_reversals(db, booked):
     assert all(entries[i].reverses_entry_id == booked["redeem"] for i in links)
 
 
-def test_wallet_reads_leave_pooled_connections_as_they_found_them(db):
+def test_reads_leave_pooled_connections_as_they_found_them(db):
+    """Database.read and write_statement run in autocommit on PostgreSQL and snapshot in
+    REPEATABLE READ; the next transaction on the pooled connection must not inherit either."""
     from sqlalchemy import text
 
     from network.wallet import reads
@@ -157,7 +159,10 @@ def test_wallet_reads_leave_pooled_connections_as_they_found_them(db):
             return raw.autocommit, conn.execute(text("SHOW transaction_isolation")).scalar()
         return raw.isolation_level, conn.execute(text("PRAGMA read_uncommitted")).scalar()
 
-    before = db.read(settings_of)
-    assert reads.single(db, lambda c: c.execute(text("SELECT 2")).scalar()) == 2
+    before = db.write(settings_of)
+    assert db.read(lambda c: c.execute(text("SELECT 2")).scalar()) == 2
+    assert db.write_statement(lambda c: c.execute(text("SELECT 4")).scalar()) == 4
     assert reads.snapshot(db, lambda c: c.execute(text("SELECT 3")).scalar()) == 3
-    assert db.read(settings_of) == before
+    assert db.write(settings_of) == before
+    if db.dialect == "postgresql":
+        assert before == (False, "read committed")
