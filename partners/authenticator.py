@@ -17,7 +17,7 @@ from starlette.requests import Request
 from network.auth import AuthError, PartnerPrincipal
 from network.db.engine import Database
 from partners import nonces
-from partners.keys import find_key
+from partners.keys import lookup_key
 from partners.root_fields import root_fields
 from partners.scopes import partner_fields, required_scope
 from partners.signatures import (
@@ -127,7 +127,7 @@ class PartnerAuthenticator:
     def _verify(self, message: HttpRequest, parsed: ParsedSignature, scopes_needed: set[str],
                 now: int) -> PartnerPrincipal:
         at = datetime.fromtimestamp(now, UTC)
-        key = self.db.read(find_key, parsed.key_id or "")
+        key = lookup_key(self.db, parsed.key_id or "")
         if key is None:
             raise _unauthorized("UNKNOWN_KEY", f"no API key {parsed.key_id!r}")
         status = key.status(at)
@@ -150,7 +150,7 @@ class PartnerAuthenticator:
             raise AuthError(403, "SCOPE_MISSING",
                             f"key {key.key_id} lacks the scope(s) {', '.join(lacking)}")
         expires = nonces.window_end(parsed.created or now, MAX_SKEW_SECONDS)
-        if not self.db.write_statement(nonces.claim, key.key_id, parsed.nonce or "", expires):
+        if not nonces.claim(self.db, key.key_id, parsed.nonce or "", expires):
             raise _unauthorized("NONCE_REPLAYED", "this nonce was already used; sign afresh")
         if nonces.due_for_pruning():
             self.db.write(nonces.prune, at)

@@ -3,16 +3,20 @@
 Writes go through `Database.write`, which retries a bounded number of times when PostgreSQL
 reports a serialization failure or a deadlock (the whole function runs again, so it must only
 touch the database). On SQLite every write transaction starts with BEGIN IMMEDIATE, so writers
-queue on the file lock instead of failing halfway.
+queue on the file lock instead of failing halfway. Reads on PostgreSQL run without BEGIN and
+COMMIT (see `read`), and the partner hot path's few statements bypass SQLAlchemy
+(`pg_statement`).
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+import psycopg
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -79,26 +83,11 @@ class Database:
         self.dialect = self.engine.dialect.name  # 'postgresql' | 'sqlite'
 
     def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return self._write(fn, args, kwargs, one_statement=False)
-
-    def write_statement(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """A write that is ONE statement (`fn` must issue exactly one).
-
-        On PostgreSQL it runs in autocommit mode: a single statement is a transaction of its
-        own, atomic without BEGIN and COMMIT, which are two round trips fewer.
-        """
-        return self._write(fn, args, kwargs, one_statement=True)
-
-    def _write(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], *,
-               one_statement: bool) -> T:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with self.engine.connect() as conn:
                     if self.dialect == "sqlite":
                         conn.execution_options(sqlite_begin="IMMEDIATE")
-                    elif one_statement:
-                        return fn(conn.execution_options(isolation_level="AUTOCOMMIT"), *args,
-                                  **kwargs)
                     with conn.begin():
                         return fn(conn, *args, **kwargs)
             except Exception as exc:
@@ -107,6 +96,30 @@ class Database:
                 # Jittered backoff so two colliding writers do not collide again in lockstep.
                 time.sleep(random.uniform(0, 0.002 * 2**attempt))
         raise AssertionError("unreachable")
+
+    def pg_statement(self, sql: str, params: Mapping[str, Any]) -> Any:
+        """PostgreSQL only: ONE statement, its first row (attributes by column name) or None.
+
+        For the few statements every partner request runs (key, nonce, earn). It goes straight
+        through the pooled psycopg connection in autocommit mode, where a single statement is
+        a transaction of its own, prepared on the server: SQLAlchemy's per-statement work and
+        BEGIN/COMMIT cost about three times the CPU of the statement itself
+        (infra/bench/earn_cost.py). Errors are psycopg's own, not wrapped, not retried.
+        """
+        pooled = self.engine.raw_connection()
+        try:
+            conn = pooled.driver_connection
+            conn.autocommit = True
+            try:
+                cursor = conn.cursor(row_factory=namedtuple_row)
+                return cursor.execute(sql, params, prepare=True).fetchone()
+            finally:
+                conn.autocommit = False
+        except psycopg.OperationalError:
+            pooled.invalidate()  # a broken connection must not go back to the pool
+            raise
+        finally:
+            pooled.close()
 
     def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Reads. On PostgreSQL without BEGIN and COMMIT: at READ COMMITTED every statement takes

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, text, update
 
 from network import idempotency, parties
+from network.db.clauses import one_of
 from network.db.schema import (
     idempotency_keys,
     journal_entries,
@@ -82,7 +83,7 @@ def _stored(conn: Connection, scope: str, keys: list[str]) -> dict[str, Any]:
     rows = conn.execute(
         select(idempotency_keys.c.key, idempotency_keys.c.request_hash,
                idempotency_keys.c.response)
-        .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key.in_(keys))
+        .where(idempotency_keys.c.scope == scope, one_of(conn, idempotency_keys.c.key, keys))
     )
     return {row.key: row for row in rows}
 
@@ -97,7 +98,7 @@ def _replayed(conn: Connection, line: BulkLine, row: Any, issuer_id: int) -> Res
 def _lock_balances(conn: Connection, member_ids: set[int]) -> dict[int, Any]:
     query = (select(member_balances.c.member_id, member_balances.c.balance,
                     member_balances.c.held, member_balances.c.debt)
-             .where(member_balances.c.member_id.in_(sorted(member_ids)))
+             .where(one_of(conn, member_balances.c.member_id, sorted(member_ids)))
              .order_by(member_balances.c.member_id))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()

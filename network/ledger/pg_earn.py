@@ -2,9 +2,8 @@
 
 An earn is idempotency claim + balance move + entry + two postings + lot + remembered receipt.
 Run as separate statements inside BEGIN … COMMIT through SQLAlchemy, that is seven round trips
-and most of a millisecond of client CPU per earn; here it is one statement executed in autocommit
-mode on the pooled psycopg connection (a single statement is its own transaction, so it is
-atomic), prepared on the server. `infra/bench/ledger.py` measures the difference.
+and most of a millisecond of client CPU per earn; here it is one statement (`Database.pg_statement`:
+autocommit, so the statement is its own atomic transaction, prepared on the server).
 
 The statement only does the common case. It writes nothing and answers "not handled" when the
 member owes a debt (later credits repay it first: `lots.repay_debts`), when the member or the
@@ -93,23 +92,14 @@ def try_earn(db: Database, *, scope: str, key: str, digest: str, kind: str, issu
               "member": Int8(member_id), "points": Int8(points), "reference": reference,
               "details": json.dumps(details), "vests": vests_at, "expires": expires_at,
               "at": at, "booked_at": booked_at}
-    pooled = db.engine.raw_connection()
     try:
-        conn = pooled.driver_connection
-        conn.autocommit = True
-        try:
-            row = conn.execute(_EARN, params, prepare=True).fetchone()
-        except _HAND_OVER:
-            return None
-        finally:
-            conn.autocommit = False
-    finally:
-        pooled.close()
-    locked, stored_hash, stored, new = row
-    if not locked:
+        row = db.pg_statement(_EARN, params)
+    except _HAND_OVER:
+        return None
+    if not row.locked:
         raise IdempotencyInProgress(
             "a request with this idempotency key is still being processed; retry shortly",
             field="idempotencyKey")
-    if stored_hash is not None:
-        return Receipt.from_dict(idempotency.check_replay(stored_hash, digest, stored))
-    return Receipt.from_dict(new) if new is not None else None
+    if row.request_hash is not None:
+        return Receipt.from_dict(idempotency.check_replay(row.request_hash, digest, row.stored))
+    return Receipt.from_dict(row.new) if row.new is not None else None

@@ -7,6 +7,7 @@ from graphql_relay import from_global_id
 from sqlalchemy import Connection, select
 
 from network import cards
+from network.db.clauses import one_of
 from network.db.schema import members
 from network.ledger.errors import InvalidInput, LedgerError, MemberNotFound
 
@@ -56,10 +57,11 @@ def member_ids_for(conn: Connection, refs: list[MemberRef],
     known_ids: set[int] = set()
     by_card: dict[str, int] = {}
     if ids:
-        known_ids = set(conn.execute(select(members.c.id).where(members.c.id.in_(ids))).scalars())
+        known_ids = set(conn.execute(
+            select(members.c.id).where(one_of(conn, members.c.id, ids))).scalars())
     if numbers:
         rows = conn.execute(select(members.c.card_number, members.c.id)
-                            .where(members.c.card_number.in_(numbers)))
+                            .where(one_of(conn, members.c.card_number, numbers)))
         by_card = {row.card_number: row.id for row in rows}
     out: list[int | LedgerError] = []
     for item, prefix in zip(parsed, prefixes, strict=True):

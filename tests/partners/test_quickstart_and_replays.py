@@ -73,12 +73,12 @@ def test_retry_while_the_first_request_runs_gets_409_then_succeeds(hub: Hub) -> 
 
 def test_expired_nonces_are_pruned(hub: Hub) -> None:
     now = utcnow()
-    hub.db.write_statement(nonces.claim, "pk_x", "old-nonce-1", now - timedelta(1))
-    hub.db.write_statement(nonces.claim, "pk_x", "new-nonce-1", now + timedelta(1))
+    nonces.claim(hub.db, "pk_x", "old-nonce-1", now - timedelta(1))
+    nonces.claim(hub.db, "pk_x", "new-nonce-1", now + timedelta(1))
     assert hub.db.write(nonces.prune, now) == 1
     left = hub.db.read(lambda c: c.execute(select(partner_nonces.c.nonce)).scalars().all())
     assert left == ["new-nonce-1"]
-    assert not hub.db.write_statement(nonces.claim, "pk_x", "new-nonce-1", now)
+    assert not nonces.claim(hub.db, "pk_x", "new-nonce-1", now)
     assert (
         hub.db.read(
             lambda c: c.execute(select(func.count()).select_from(partner_nonces)).scalar_one()
