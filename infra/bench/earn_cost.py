@@ -2,9 +2,10 @@
 
     .venv/bin/python -m infra.bench.earn_cost [--earns 2000]
 
-Why the ledger builds its hot statements once (network/ledger/balances.py) and books an earn in
-one statement on PostgreSQL (network/ledger/earning.py): it prints process CPU per operation, which
-moves far less with machine load than wall time does.
+Why the ledger builds its hot statements once (network/ledger/balances.py), why reads skip
+BEGIN/COMMIT and the partner hot path bypasses SQLAlchemy on PostgreSQL (network/db/engine.py), and
+what one earn costs (network/ledger/pg_earn.py): it prints process CPU per operation, which moves
+far less with machine load than wall time does (it includes the kernel's socket work).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 
 from infra.bench.ledger import create_database, drop_database
 from infra.migrate import upgrade
@@ -58,6 +59,19 @@ def main() -> None:
             reused = cpu_per_call(lambda: conn.execute(
                 prebuilt, {"m": member_ids[0], "d": 1}).scalar_one(), args.earns)
             conn.rollback()
+        lookup = select(member_balances.c.balance).where(
+            member_balances.c.member_id == bindparam("m"))
+
+        def in_transaction() -> int:
+            with db.engine.connect() as conn, conn.begin():
+                return conn.execute(lookup, {"m": member_ids[0]}).scalar_one()
+
+        transaction = cpu_per_call(in_transaction, args.earns)
+        autocommit = cpu_per_call(lambda: db.read(
+            lambda c: c.execute(lookup, {"m": member_ids[0]}).scalar_one()), args.earns)
+        direct = cpu_per_call(lambda: db.pg_statement(
+            "SELECT balance FROM member_balances WHERE member_id = %(m)s",
+            {"m": member_ids[0]}).balance, args.earns)
         counter = iter(range(10**9))
         expires = now + timedelta(days=365)
         earn = cpu_per_call(lambda: ledger.earn(
@@ -69,7 +83,11 @@ def main() -> None:
     print(f"statement built on each call:  {built:8.0f} us client CPU")
     print(f"statement built once, reused:  {reused:8.0f} us client CPU "
           f"({built / reused:.1f}x less)")
-    print(f"one ledger.earn (whole txn):   {earn:8.0f} us client CPU")
+    print(f"one SELECT, SQLAlchemy, BEGIN…COMMIT: {transaction:6.0f} us client CPU")
+    print(f"one SELECT, Database.read (autocommit): {autocommit:4.0f} us client CPU")
+    print(f"one SELECT, Database.pg_statement:  {direct:8.0f} us client CPU "
+          f"({transaction / direct:.1f}x less than in a transaction)")
+    print(f"one ledger.earn (one statement):    {earn:8.0f} us client CPU")
 
 
 if __name__ == "__main__":

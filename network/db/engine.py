@@ -102,8 +102,8 @@ class Database:
 
         For the few statements every partner request runs (key, nonce, earn). It goes straight
         through the pooled psycopg connection in autocommit mode, where a single statement is
-        a transaction of its own, prepared on the server: SQLAlchemy's per-statement work and
-        BEGIN/COMMIT cost about three times the CPU of the statement itself
+        a transaction of its own, prepared on the server. A one-row SELECT costs 82 µs of client
+        CPU this way against 197 µs through SQLAlchemy inside BEGIN…COMMIT
         (infra/bench/earn_cost.py). Errors are psycopg's own, not wrapped, not retried.
         """
         pooled = self.engine.raw_connection()
