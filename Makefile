@@ -16,10 +16,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/pointsnet serve --demo
 
-test: $(STAMP)
+test: lint
 	infra/scripts/ensure-postgres.sh
 	infra/scripts/ensure-chromium.sh
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 
 schema: $(STAMP)
 	$(VENV)/bin/pointsnet schema export

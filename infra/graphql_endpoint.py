@@ -13,11 +13,11 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from graphql import ExecutionResult, GraphQLError, GraphQLSchema, execute
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from graphql import ExecutionResult, GraphQLError, GraphQLSchema, execute
 from infra.document_cache import DocumentCache
 from infra.query_limits import Limits
 from network.auth import Authenticator, AuthError

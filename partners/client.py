@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from graphql import OperationType, parse
 from graphql.error import GraphQLSyntaxError
 
-from graphql import OperationType, parse
 from partners.signatures import HttpRequest, content_digest, load_private_key, sign_request
 
 SIGNED_COMPONENTS = (

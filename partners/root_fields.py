@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from graphql.error import GraphQLError
-
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -20,6 +18,7 @@ from graphql import (
     SelectionSetNode,
     parse,
 )
+from graphql.error import GraphQLError
 
 
 def _collect(selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode],

@@ -52,7 +52,7 @@ def _steps(label: str, count: int) -> Any:
 def _table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     fmt = lambda r: "  ".join(str(c).rjust(w) if i >= 2 else str(c).ljust(w)  # noqa: E731
-                              for i, (c, w) in enumerate(zip(r, widths)))
+                              for i, (c, w) in enumerate(zip(r, widths, strict=True)))
     return "\n".join([fmt(header), "  ".join("-" * w for w in widths), *map(fmt, rows)])
 
 

@@ -24,7 +24,6 @@ import time
 from datetime import timedelta
 
 import psycopg
-
 from graphql import parse
 
 ADMIN_URL = os.environ.get("POINTSNET_BENCH_PG_URL",

@@ -13,10 +13,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import graphene
+from graphql import FieldNode
 from graphql.utilities import value_from_ast_untyped
 from sqlalchemy.engine import Connection
 
-from graphql import FieldNode
 from network import members
 from network.gql.me_types import WalletData
 from network.wallet import history

@@ -8,9 +8,9 @@ from typing import Any
 
 import graphene
 from graphene import relay
+from graphql import GraphQLError
 from sqlalchemy import select
 
-from graphql import GraphQLError
 from network.db.schema import parties
 from network.gql.context import RequestContext
 from network.money import Money

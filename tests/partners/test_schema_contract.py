@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from graphql import parse, validate
+
 from infra.schema import schema, sdl
 from tests.partners.conftest import OPERATIONS
 

@@ -7,14 +7,14 @@ test_clearing_scenario.py for the arithmetic line by line.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from settlement.terms import ContractTerms
 
 N, A, B, C, K = 1, 2, 3, 4, 5
 PARTY_KINDS = {N: "network", A: "partner", B: "partner", C: "partner", K: "charity"}
-SINCE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def terms(party: int, clearing: str, fee_bps: int, donation: str, breakage: str, own: str,

@@ -4,10 +4,11 @@ party's net equals what the obligation lines say it is owed minus what it owes."
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from settlement.clearing import ConsumptionTotal
 from settlement.computation import RunInputs, compute
@@ -18,7 +19,7 @@ N = 1
 PARTNERS = [2, 3, 4, 5, 6]
 CHARITIES = [7, 8]
 KINDS = {N: "network", **{p: "partner" for p in PARTNERS}, **{c: "charity" for c in CHARITIES}}
-START, END = datetime(2026, 10, 1, tzinfo=timezone.utc), datetime(2026, 11, 1, tzinfo=timezone.utc)
+START, END = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
 
 price = st.decimals(min_value=0, max_value=5, places=4)
 contract = st.builds(
@@ -45,7 +46,7 @@ def totals(draw: st.DrawFn) -> list[ConsumptionTotal]:
 @settings(max_examples=200, deadline=None)
 @given(totals(), st.lists(contract, min_size=len(PARTNERS), max_size=len(PARTNERS)))
 def test_netting_sums_to_zero_and_matches_obligations(rows, contracts) -> None:
-    terms = tuple(ContractTerms(p, *vars_(c)[1:]) for p, c in zip(PARTNERS, contracts))
+    terms = tuple(ContractTerms(p, *vars_(c)[1:]) for p, c in zip(PARTNERS, contracts, strict=True))
     result = compute(RunInputs(Period(2026, 10), "EUR", "UTC", (Segment(0, START, END),),
                                tuple(rows), terms, KINDS, N))
     positions = result.netting.positions

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import time
 
+import anyio
+import httpx
 import pytest
 import stripe
 from starlette.applications import Starlette
 from starlette.routing import Route
-import anyio
-import httpx
 
 from network.db.engine import Database
 from settlement import store
