@@ -20,6 +20,7 @@ import uuid
 from datetime import timedelta
 
 import psycopg
+from sqlalchemy import text
 
 ADMIN_URL = os.environ.get("POINTSNET_BENCH_PG_URL",
                            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -202,6 +203,10 @@ def main() -> None:
             url, lot_members, partner_id, args.seconds, i))
         redeem_rate = redeems / elapsed
 
+        open_lots = db.read(lambda c: c.execute(text(
+            "SELECT min(n), max(n) FROM (SELECT count(*) AS n FROM lots"
+            " WHERE remaining > 0 AND member_id = ANY(:m) GROUP BY member_id) AS per_member"),
+            {"m": lot_members}).one())
         violations = verify(db)
         db.dispose()
     finally:
@@ -211,7 +216,8 @@ def main() -> None:
     tps = pgbench_tps(args.workers, args.seconds)
     print()
     print(f"ledger earns/s (8 procs):             {earn_rate:10.1f}")
-    print(f"ledger redemptions/s (200-lot members): {redeem_rate:8.1f}")
+    print(f"ledger redemptions/s (200-lot members): {redeem_rate:8.1f}"
+          f"   (open lots per member after the run: {open_lots[0]}-{open_lots[1]})")
     print(f"pgbench TPC-B tps (same server):      {tps:10.1f}")
     print(f"earn / TPC-B ratio:                   {earn_rate / tps:10.2f}   (target >= 0.5)")
     print(f"redeem / TPC-B ratio:                 {redeem_rate / tps:10.2f}")
