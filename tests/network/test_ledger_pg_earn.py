@@ -116,3 +116,21 @@ def test_unknown_member_or_issuer_is_named_by_the_general_path_and_nothing_is_wr
         with pytest.raises(errors.PartyNotFound):  # a charity issues no points
             earn(pg_db, charity, m, 5, "k")
     assert w.row_counts(pg_db) == before
+
+
+def test_a_connection_the_server_dropped_fails_one_call_and_leaves_the_pool(pg_url):
+    """pg_statement bypasses SQLAlchemy's error handling, so it must discard a dead connection
+    itself: otherwise every later request would be handed the same broken connection."""
+    import psycopg
+
+    db = Database(pg_url, pool_size=1, max_overflow=0)
+    try:
+        pid = db.pg_statement("SELECT pg_backend_pid() AS pid", {}).pid
+        with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://"),
+                             autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(psycopg.OperationalError):
+            db.pg_statement("SELECT 1 AS one", {})
+        assert db.pg_statement("SELECT pg_backend_pid() AS pid", {}).pid != pid
+    finally:
+        db.dispose()
