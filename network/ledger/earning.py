@@ -56,27 +56,26 @@ def earn(
                             vests_at=vests_at, expires_at=expires_at, reference=reference,
                             details=details, request=request)
 
-    def vesting(at: datetime) -> datetime:
-        vests = as_utc(vests_at) if vests_at is not None else at
-        if expires_at is not None and as_utc(expires_at) <= max(vests, at):
-            raise InvalidInput("expiresAt must be later than now and than vestsAt",
-                               field="expiresAt")
-        return vests
-
     if db.dialect == "postgresql":
         idempotency.validate_key(idempotency_key)
         at = now or utcnow()
-        digest = idempotency.request_hash(kind, params)
-        receipt = pg_earn.try_earn(
-            db, scope=scope, key=idempotency_key, digest=digest, kind=kind,
-            issuer_id=issuer_id, member_id=member_id, points=points, reference=reference,
-            details=details, vests_at=vesting(at), expires_at=expires_at, at=at,
-            booked_at=_iso(at))
-        if receipt is not None:
-            return receipt
+        vests = _vesting(vests_at, expires_at, at)
+        # An expiry already past may still be a replay of the first request, which the general
+        # path answers before it refuses anything new.
+        if vests is not None:
+            receipt = pg_earn.try_earn(
+                db, scope=scope, key=idempotency_key,
+                digest=idempotency.request_hash(kind, params), kind=kind, issuer_id=issuer_id,
+                member_id=member_id, points=points, reference=reference, details=details,
+                vests_at=vests, expires_at=expires_at, at=at, booked_at=_iso(at))
+            if receipt is not None:
+                return receipt
 
     def body(conn: Connection, at: datetime) -> Receipt:
-        vests = vesting(at)
+        vests = _vesting(vests_at, expires_at, at)
+        if vests is None:
+            raise InvalidInput("expiresAt must be later than now and than vestsAt",
+                               field="expiresAt")
         parties.require(conn, issuer_id, "partner", "network", field="issuerId")
         row, entry_id, lot = _credit(conn, kind=kind, member_id=member_id, issuer_id=issuer_id,
                                      points=points, reference=reference, details=details,
@@ -91,6 +90,15 @@ def earn(
 
     return run(db, scope=scope, key=idempotency_key, operation=kind, params=params, body=body,
                now=now)
+
+
+def _vesting(vests_at: datetime | None, expires_at: datetime | None,
+             at: datetime) -> datetime | None:
+    """When the new lot vests (now by default); None if it would expire before it could."""
+    vests = as_utc(vests_at) if vests_at is not None else at
+    if expires_at is not None and as_utc(expires_at) <= max(vests, at):
+        return None
+    return vests
 
 
 def _credit(conn: Connection, *, kind: str, member_id: int, issuer_id: int, points: int,

@@ -7,6 +7,7 @@ from typing import Any
 import graphene
 
 from network.cards import normalize
+from network.db.engine import Database
 from network.gql.errors import UserError
 from network.ledger.errors import LedgerError
 from partners.earning import AwardLine, award_batch, award_points, check_batch_size
@@ -110,7 +111,7 @@ def _line_errors(index: int, error: LedgerError) -> list[UserError]:
     return [UserError(field=field, code=error.code, message=error.message)]
 
 
-def _resolve_lines(db: Any, lines: list[dict[str, Any]],
+def _resolve_lines(db: Database, lines: list[dict[str, Any]],
                    caches: AppCaches) -> list[AwardLine | LedgerError]:
     """Member ids from the card cache where it knows them; one query for the rest."""
     prefixes = [f"lines.{index}." for index in range(len(lines))]

@@ -224,6 +224,21 @@ def test_network_bonus_is_issued_by_the_network(db, world):
     assert issuer == network and r.kind == "bonus"
 
 
+def test_a_late_retry_replays_even_when_its_expiry_has_passed(db, world):
+    """The first answer wins over re-checking the request against a later clock."""
+    cafe, m = world["cafe"], world["member"]
+    first = ledger.earn(db, scope=f"partner:{cafe}", idempotency_key="late", issuer_id=cafe,
+                        member_id=m, points=10, expires_at=T0 + DAY, now=T0)
+    counts = w.row_counts(db)
+    again = ledger.earn(db, scope=f"partner:{cafe}", idempotency_key="late", issuer_id=cafe,
+                        member_id=m, points=10, expires_at=T0 + DAY, now=T0 + 2 * DAY)
+    assert again == first and w.row_counts(db) == counts
+    with pytest.raises(errors.InvalidInput):  # the same expiry under a new key is refused
+        ledger.earn(db, scope=f"partner:{cafe}", idempotency_key="late-2", issuer_id=cafe,
+                    member_id=m, points=10, expires_at=T0 + DAY, now=T0 + 2 * DAY)
+    assert w.row_counts(db) == counts
+
+
 def test_same_key_same_request_replays_and_different_request_fails(db, world):
     cafe, m = world["cafe"], world["member"]
     first = ledger.earn(db, scope=f"partner:{cafe}", idempotency_key="k", issuer_id=cafe,
