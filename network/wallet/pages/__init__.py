@@ -13,7 +13,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from network.wallet.pages import account_pages, donate_pages, signin_pages, wallet_pages
-from network.wallet.pages.site import Site
+from network.wallet.pages.site import PageExit, Site
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -22,7 +22,10 @@ Handler = Callable[[Site, Request], Awaitable[Response]]
 
 def _bind(site: Site, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        return await handler(site, request)
+        try:
+            return await handler(site, request)
+        except PageExit as exit_:
+            return exit_.response
 
     endpoint.__name__ = handler.__name__
     return endpoint

@@ -9,15 +9,12 @@ from network import members
 from network.wallet.contact import ContactChange, update_contact
 from network.wallet.errors import WalletError
 from network.wallet.pages import cookies
-from network.wallet.pages.site import Site, csrf_failure, text
+from network.wallet.pages.site import Site, text
 from network.wallet.pages.wallet_pages import not_found
 
 
 async def contact_form(site: Site, request: Request) -> Response:
-    session = site.session(request)
-    page = site.page(request, session)
-    if session is None:
-        return page.redirect("/signin")
+    session, page = site.member(request)
     member = site.db.read(members.get, session.member_id, site.settings.secret_key)
     if member is None:
         return not_found(page)
@@ -26,14 +23,8 @@ async def contact_form(site: Site, request: Request) -> Response:
 
 
 async def contact_submit(site: Site, request: Request) -> Response:
-    session = site.session(request)
-    page = site.page(request, session)
-    if session is None:
-        return page.redirect("/signin")
-    try:
-        posted = await site.form(request, page)
-    except WalletError:
-        return csrf_failure(page)
+    session, page = site.member(request)
+    posted = await site.form(request, page)
     form = {name: text(posted, name) for name in ("displayName", "email", "phone")}
     change = ContactChange(email=form["email"], phone=form["phone"],
                            display_name=form["displayName"])
@@ -47,10 +38,7 @@ async def contact_submit(site: Site, request: Request) -> Response:
 
 
 async def sessions_list(site: Site, request: Request) -> Response:
-    session = site.session(request)
-    page = site.page(request, session)
-    if session is None:
-        return page.redirect("/signin")
+    session, page = site.member(request)
     notice = page.locale.t("notice_session_revoked") \
         if request.query_params.get("done") == "revoked" else None
     return page.render("sessions.html", sessions=site.signin.sessions(session.member_id),
@@ -58,14 +46,8 @@ async def sessions_list(site: Site, request: Request) -> Response:
 
 
 async def session_revoke(site: Site, request: Request) -> Response:
-    session = site.session(request)
-    page = site.page(request, session)
-    if session is None:
-        return page.redirect("/signin")
-    try:
-        await site.form(request, page)
-    except WalletError:
-        return csrf_failure(page)
+    session, page = site.member(request)
+    await site.form(request, page)
     target = request.path_params["session_id"]
     if not site.signin.revoke(session.member_id, target):
         return not_found(page)  # another member's session, or one already ended: same answer

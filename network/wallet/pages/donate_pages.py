@@ -17,7 +17,7 @@ from network.ledger.errors import LedgerError
 from network.wallet import donations, parties_view
 from network.wallet.errors import WalletError
 from network.wallet.pages.rendering import Page
-from network.wallet.pages.site import Site, csrf_failure, text
+from network.wallet.pages.site import Site, text
 from network.wallet.parties_view import PartyName
 from network.wallet.sessions import Session
 
@@ -44,23 +44,14 @@ def _form(site: Site, page: Page, session: Session, *, charity: str, points: str
 
 
 async def donate_form(site: Site, request: Request) -> Response:
-    session = site.session(request)
-    page = site.page(request, session)
-    if session is None:
-        return page.redirect("/signin")
+    session, page = site.member(request)
     return _form(site, page, session, charity=request.query_params.get("charity", ""),
                  points=request.query_params.get("points", ""), key=f"web-{uuid.uuid4().hex}")
 
 
 async def donate_review(site: Site, request: Request) -> Response:
-    session = site.session(request)
-    page = site.page(request, session)
-    if session is None:
-        return page.redirect("/signin")
-    try:
-        form = await site.form(request, page)
-    except WalletError:
-        return csrf_failure(page)
+    session, page = site.member(request)
+    form = await site.form(request, page)
     charity_raw, points_raw = text(form, "charity"), text(form, "points")
     key = text(form, "idempotency_key") or f"web-{uuid.uuid4().hex}"
     try:
@@ -77,14 +68,8 @@ async def donate_review(site: Site, request: Request) -> Response:
 
 
 async def donate_confirm(site: Site, request: Request) -> Response:
-    session = site.session(request)
-    page = site.page(request, session)
-    if session is None:
-        return page.redirect("/signin")
-    try:
-        form = await site.form(request, page)
-    except WalletError:
-        return csrf_failure(page)
+    session, page = site.member(request)
+    form = await site.form(request, page)
     charity_raw, points_raw = text(form, "charity"), text(form, "points")
     key = text(form, "idempotency_key")
     try:

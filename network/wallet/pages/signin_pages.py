@@ -14,7 +14,7 @@ from network.wallet.contact import ContactChange, update_contact
 from network.wallet.errors import WalletError
 from network.wallet.pages import cookies
 from network.wallet.pages.rendering import Page
-from network.wallet.pages.site import Site, csrf_failure, text
+from network.wallet.pages.site import Site, text
 from network.wallet.sessions import SESSION_LIFETIME
 
 CODE_FORM_SECONDS = 600
@@ -50,10 +50,7 @@ async def signin_form(site: Site, request: Request) -> Response:
 
 async def signin_submit(site: Site, request: Request) -> Response:
     page = site.page(request)
-    try:
-        form = await site.form(request, page)
-    except WalletError:
-        return csrf_failure(page)
+    form = await site.form(request, page)
     raw = text(form, "address")
     try:
         asked = i18n.preferred(request.headers.get("accept-language"),
@@ -87,10 +84,7 @@ def _code_page(site: Site, page: Page, address: str, error: WalletError | None =
 
 async def code_submit(site: Site, request: Request) -> Response:
     page = site.page(request)
-    try:
-        form = await site.form(request, page)
-    except WalletError:
-        return csrf_failure(page)
+    form = await site.form(request, page)
     address = _unpack(cookies.get(request, site.settings, cookies.SIGNIN))
     if address is None:
         return page.redirect("/signin")
@@ -110,10 +104,7 @@ async def code_submit(site: Site, request: Request) -> Response:
 async def signout(site: Site, request: Request) -> Response:
     session = site.session(request)
     page = site.page(request, session)
-    try:
-        await site.form(request, page)
-    except WalletError:
-        return csrf_failure(page)
+    await site.form(request, page)
     if session is not None:
         site.signin.revoke(session.member_id, session.id)
     response = page.redirect("/signin?done=signed_out")
@@ -124,10 +115,7 @@ async def signout(site: Site, request: Request) -> Response:
 async def switch_language(site: Site, request: Request) -> Response:
     session = site.session(request)
     page = site.page(request, session)
-    try:
-        form = await site.form(request, page)
-    except WalletError:
-        return csrf_failure(page)
+    form = await site.form(request, page)
     language = text(form, "lang")
     target = text(form, "next")
     # Only a path on this site: an absolute or scheme-relative URL would be an open redirect.

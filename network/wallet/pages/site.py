@@ -12,11 +12,13 @@ from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
+from starlette.responses import Response
 
 from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import Database
 from network.notifications.inline import InlineDrainer, drainer_for
+from network.wallet.errors import WalletError
 from network.wallet.pages import cookies, csrf
 from network.wallet.pages.rendering import Page
 from network.wallet.sessions import Session
@@ -26,6 +28,15 @@ MAX_FORM_FIELDS = 20
 
 
 _FROM_ENV = object()
+
+
+class PageExit(Exception):
+    """Ends a page handler early with its answer ready (the sign-in redirect, the CSRF refusal).
+    The route binder (`pages._bind`) sends `response`, so handlers need no guard clauses."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 class Site:
@@ -51,10 +62,22 @@ class Site:
     def page(self, request: Request, session: Session | None = None) -> Page:
         return Page.of(request, self.settings, self.signin.keys, session)
 
+    def member(self, request: Request) -> tuple[Session, Page]:
+        """The signed-in member's session and page; a visitor is sent to /signin instead."""
+        session = self.session(request)
+        page = self.page(request, session)
+        if session is None:
+            raise PageExit(page.redirect("/signin"))
+        return session, page
+
     async def form(self, request: Request, page: Page) -> FormData:
-        """The posted form, after the CSRF check every form goes through."""
+        """The posted form, after the CSRF check every form goes through; a stale or forged
+        form is answered with `csrf_failure` instead."""
         form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
-        csrf.check(request, self.settings, self.signin.keys, form.get(csrf.FIELD))
+        try:
+            csrf.check(request, self.settings, self.signin.keys, form.get(csrf.FIELD))
+        except WalletError as exc:
+            raise PageExit(csrf_failure(page)) from exc
         return form
 
     def send_queued(self) -> None:

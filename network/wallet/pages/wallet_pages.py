@@ -36,10 +36,7 @@ def _notice(site: Site, page: Page, member_id: int, request: Request) -> str | N
 
 
 async def wallet(site: Site, request: Request) -> Response:
-    session = site.session(request)
-    page = site.page(request, session)
-    if session is None:
-        return page.redirect("/signin")
+    session, page = site.member(request)
     cursor = request.query_params.get("after")
     try:
         after = history.decode_cursor(cursor) if cursor else None
@@ -59,10 +56,7 @@ async def wallet(site: Site, request: Request) -> Response:
 
 
 async def entry(site: Site, request: Request) -> Response:
-    session = site.session(request)
-    page = site.page(request, session)
-    if session is None:
-        return page.redirect("/signin")
+    session, page = site.member(request)
     found = site.db.read(history.entry, session.member_id, request.path_params["entry_id"])
     if found is None:
         return not_found(page)
