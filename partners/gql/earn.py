@@ -14,7 +14,7 @@ from partners.earning import AwardLine, award_batch, award_points, check_batch_s
 from partners.gql.app_caches import AppCaches, app_caches
 from partners.gql.mutation_support import Call, guarded, user_errors_field
 from partners.gql.payloads import TransactionPayload, transaction_from_receipt
-from partners.gql.refs import decode_id, member_id_for, member_ids_for
+from partners.gql.refs import cached_member_id, find_member_id, member_ids_for
 from partners.gql.types import PartnerTransaction
 from partners.scopes import EARN
 
@@ -34,25 +34,6 @@ def _award_line(data: dict[str, Any], member_id: int) -> AwardLine:
                      reference=data.get("reference"))
 
 
-def _cached_member(data: dict[str, Any], caches: AppCaches) -> int | None:
-    """A member id known without a query: a cached card, or a Relay id (the ledger itself
-    answers MEMBER_NOT_FOUND for an id that names nobody)."""
-    member_id, card_number = data.get("member_id"), data.get("card_number")
-    if member_id is not None and card_number is None:
-        return decode_id(member_id, "PartnerMember", "memberId")
-    if card_number is not None and member_id is None:
-        return caches.cards.get(normalize(card_number))
-    return None
-
-
-def _member(conn: Any, data: dict[str, Any], caches: AppCaches) -> int:
-    found = member_id_for(conn, member_id=data.get("member_id"),
-                          card_number=data.get("card_number"))
-    if data.get("card_number") is not None:
-        caches.cards.put(normalize(data["card_number"]), found)
-    return found
-
-
 def _transaction(receipt: Any, line: AwardLine) -> PartnerTransaction:
     return transaction_from_receipt(receipt, reference=line.reference, amount=line.amount_minor,
                                     currency=line.currency)
@@ -68,11 +49,11 @@ class AwardPoints(graphene.Mutation):
         def work(call: Call) -> TransactionPayload:
             caches = app_caches(call.ctx)
             party_id, now = call.partner.party_id, call.ctx.now
-            member_id = _cached_member(input, caches)
+            member_id = cached_member_id(input, caches)
             terms = caches.terms.fresh(party_id, now)
             if member_id is None or terms is None:
                 member_id, terms = call.ctx.db.read(lambda conn: (
-                    member_id if member_id is not None else _member(conn, input, caches),
+                    member_id if member_id is not None else find_member_id(conn, input, caches),
                     terms or caches.terms.in_force(conn, party_id, now)))
             line = _award_line(input, member_id)
             receipt = award_points(
@@ -118,7 +99,7 @@ def _resolve_lines(db: Database, lines: list[dict[str, Any]],
     members: list[int | LedgerError | None] = []
     for data in lines:
         try:
-            members.append(_cached_member(data, caches))
+            members.append(cached_member_id(data, caches))
         except LedgerError:
             members.append(None)  # member_ids_for names the error with the line's prefix
     missing = [index for index, found in enumerate(members) if found is None]

@@ -3,6 +3,9 @@ errors a till developer can act on."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from graphql_relay import from_global_id
 from sqlalchemy import Connection, select
 
@@ -10,6 +13,7 @@ from network import cards
 from network.db.clauses import one_of
 from network.db.schema import members
 from network.ledger.errors import InvalidInput, LedgerError, MemberNotFound
+from partners.gql.app_caches import AppCaches
 
 
 def decode_id(value: str | None, type_name: str, field: str) -> int:
@@ -84,3 +88,24 @@ def member_id_for(conn: Connection, *, member_id: str | None,
     if isinstance(result, LedgerError):
         raise result
     return result
+
+
+def cached_member_id(data: Mapping[str, Any], caches: AppCaches) -> int | None:
+    """The member an input names (`member_id` or `card_number`), if known without a query: a
+    cached card, or a Relay id (the ledger itself answers MEMBER_NOT_FOUND for an id that names
+    nobody). None means `find_member_id` must look."""
+    member_id, card_number = data.get("member_id"), data.get("card_number")
+    if member_id is not None and card_number is None:
+        return decode_id(member_id, "PartnerMember", "memberId")
+    if card_number is not None and member_id is None:
+        return caches.cards.get(cards.normalize(card_number))
+    return None
+
+
+def find_member_id(conn: Connection, data: Mapping[str, Any], caches: AppCaches) -> int:
+    """The member an input names, looked up (and its card remembered), or a specific error."""
+    found = member_id_for(conn, member_id=data.get("member_id"),
+                          card_number=data.get("card_number"))
+    if data.get("card_number") is not None:
+        caches.cards.put(cards.normalize(data["card_number"]), found)
+    return found
