@@ -2,8 +2,11 @@
 
 Each refusal is an AuthError naming the one check that failed, so a partner's developer reads
 "SIGNATURE_EXPIRED: created=… is 412 s old" instead of "unauthorized". Checks that need no
-database run first; then one statement reads the key, and the nonce is claimed (one more
-statement) only when every other check has passed, so a refused request writes nothing at all.
+database run first. The key's public part comes from `KeyIdentities` (a statement the first
+time a key id is seen). The nonce is claimed only when every other check has passed, so a
+refused request writes nothing at all; that same statement re-reads the key's status, which is
+therefore checked last: only a request the key's holder really signed learns that the key is
+revoked or expired.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from starlette.requests import Request
 from network.auth import AuthError, PartnerPrincipal
 from network.db.engine import Database
 from partners import nonces
-from partners.keys import lookup_key
+from partners.keys import KeyIdentities, lookup_key
 from partners.root_fields import root_fields
 from partners.scopes import partner_fields, required_scope
 from partners.signatures import (
@@ -106,6 +109,7 @@ class PartnerAuthenticator:
     def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
         self.db = db
         self.clock = clock
+        self.keys = KeyIdentities(db)
 
     def __call__(self, request: Request, body: bytes) -> PartnerPrincipal | None:
         fields = root_fields(body)
@@ -126,17 +130,11 @@ class PartnerAuthenticator:
 
     def _verify(self, message: HttpRequest, parsed: ParsedSignature, scopes_needed: set[str],
                 now: int) -> PartnerPrincipal:
-        at = datetime.fromtimestamp(now, UTC)
-        key = lookup_key(self.db, parsed.key_id or "")
+        key = self.keys.get(parsed.key_id or "")
         if key is None:
             raise _unauthorized("UNKNOWN_KEY", f"no API key {parsed.key_id!r}")
-        status = key.status(at)
-        if status == "revoked":
-            raise _unauthorized("KEY_REVOKED", f"key {key.key_id} was revoked")
-        if status == "expired":
-            raise _unauthorized("KEY_EXPIRED", f"key {key.key_id} expired at {key.expires_at}")
         try:
-            verify_parsed(message, parsed, key.verifying_key())
+            verify_parsed(message, parsed, key.verifying_key)
         except SignatureError as exc:
             raise _unauthorized("SIGNATURE_INVALID", exc.message) from exc
         try:
@@ -149,9 +147,21 @@ class PartnerAuthenticator:
         if lacking:
             raise AuthError(403, "SCOPE_MISSING",
                             f"key {key.key_id} lacks the scope(s) {', '.join(lacking)}")
+        at = datetime.fromtimestamp(now, UTC)
         expires = nonces.window_end(parsed.created or now, MAX_SKEW_SECONDS)
-        if not nonces.claim(self.db, key.key_id, parsed.nonce or "", expires):
-            raise _unauthorized("NONCE_REPLAYED", "this nonce was already used; sign afresh")
+        if not nonces.claim(self.db, key.key_id, parsed.nonce or "", expires, at):
+            raise self._unclaimed(key.key_id, at)
         if nonces.due_for_pruning():
             self.db.write(nonces.prune, at)
         return PartnerPrincipal(party_id=key.party_id, key_id=key.key_id, scopes=key.scopes)
+
+    def _unclaimed(self, key_id: str, at: datetime) -> AuthError:
+        """Why the nonce claim wrote nothing: the key's status now, or else a replay."""
+        key = lookup_key(self.db, key_id)
+        assert key is not None, "a key row is never deleted"
+        status = key.status(at)
+        if status == "revoked":
+            return _unauthorized("KEY_REVOKED", f"key {key_id} was revoked")
+        if status == "expired":
+            return _unauthorized("KEY_EXPIRED", f"key {key_id} expired at {key.expires_at}")
+        return _unauthorized("NONCE_REPLAYED", "this nonce was already used; sign afresh")

@@ -1,6 +1,7 @@
 """Partner API keys: create (hub generates the pair), register (partner brings its public key),
 list, rotate (old and new both work for an overlap) and revoke (effective on the next request:
-every request reads the key row, nothing is cached)."""
+a key's status is read from the database on every request; only what never changes about a key
+is kept in memory, see `KeyIdentities`)."""
 
 from __future__ import annotations
 
@@ -144,6 +145,45 @@ def lookup_key(db: Database, key_id: str) -> ApiKey | None:
         row = db.pg_statement(_FIND_PG, {"key_id": key_id})
         return key_from_row(row) if row else None
     return db.read(find_key, key_id)
+
+
+@dataclass(frozen=True)
+class KeyIdentity:
+    """What never changes about a stored key: whose it is, its public key and its scopes (no
+    statement updates them; rotation makes a new key). Its status, revoked or expired, can
+    change at any moment, so it is not here."""
+
+    key_id: str
+    party_id: int
+    scopes: frozenset[str]
+    verifying_key: Ed25519PublicKey
+
+
+class KeyIdentities:
+    """key id -> KeyIdentity, read from the database the first time a key id is seen.
+
+    Saves the authenticator a statement and a key parse on every request. Unknown key ids are
+    not remembered: the key may be registered a moment later. Bounded: when full it starts
+    again empty, and refilling costs one read per key.
+    """
+
+    MAX_KEYS = 10_000
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._known: dict[str, KeyIdentity] = {}
+
+    def get(self, key_id: str) -> KeyIdentity | None:
+        found = self._known.get(key_id)
+        if found is None:
+            key = lookup_key(self.db, key_id)
+            if key is None:
+                return None
+            found = KeyIdentity(key.key_id, key.party_id, key.scopes, key.verifying_key())
+            if len(self._known) >= self.MAX_KEYS:
+                self._known.clear()
+            self._known[key_id] = found
+        return found
 
 
 def list_keys(conn: Connection, party_id: int) -> list[ApiKey]:

@@ -1,7 +1,9 @@
 """The replay guard: a (keyid, nonce) pair is accepted once while its signature could be valid.
 
-One INSERT … ON CONFLICT DO NOTHING decides atomically, so two server processes receiving the
-same replayed request at the same instant cannot both accept it.
+One INSERT … SELECT … ON CONFLICT DO NOTHING decides atomically, so two server processes
+receiving the same replayed request at the same instant cannot both accept it. The same
+statement re-reads the key's status, so a key revoked a moment ago claims nothing: that is the
+one database read the authenticator makes for a key it has seen before.
 """
 
 from __future__ import annotations
@@ -9,11 +11,11 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, bindparam, delete, or_, select
 from sqlalchemy.dialects import sqlite
 
 from network.db.engine import Database
-from partners.keys_schema import partner_nonces
+from partners.keys_schema import partner_api_keys, partner_nonces
 
 MAX_NONCE_LENGTH = 128
 PRUNE_EVERY = 256  # on average, one request in this many also deletes expired nonces
@@ -26,16 +28,28 @@ PRUNE_EVERY = 256  # on average, one request in this many also deletes expired n
 _CLAIM_PG = """
     WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true))
     INSERT INTO partner_nonces (key_id, nonce, expires_at)
-    SELECT %(key_id)s, %(nonce)s, %(expires_at)s FROM relaxed
+    SELECT k.key_id, %(nonce)s, %(expires_at)s FROM relaxed, partner_api_keys k
+    WHERE k.key_id = %(key_id)s AND k.revoked_at IS NULL
+      AND (k.expires_at IS NULL OR k.expires_at > %(now)s)
     ON CONFLICT DO NOTHING RETURNING 1 AS claimed
 """
-_CLAIM_SQLITE = (sqlite.insert(partner_nonces).on_conflict_do_nothing()
-                 .returning(partner_nonces.c.nonce))
+_keys = partner_api_keys.c
+_CLAIM_SQLITE = (
+    sqlite.insert(partner_nonces)
+    .from_select(["key_id", "nonce", "expires_at"], select(
+        _keys.key_id, bindparam("nonce", type_=partner_nonces.c.nonce.type),
+        bindparam("expires_at", type_=partner_nonces.c.expires_at.type),
+    ).where(_keys.key_id == bindparam("key_id"), _keys.revoked_at.is_(None),
+            or_(_keys.expires_at.is_(None), _keys.expires_at > bindparam("now"))))
+    .on_conflict_do_nothing()
+    .returning(partner_nonces.c.nonce)
+)
 
 
-def claim(db: Database, key_id: str, nonce: str, expires_at: datetime) -> bool:
-    """True the first time the pair is seen (and it is now remembered); False for a replay."""
-    params = {"key_id": key_id, "nonce": nonce, "expires_at": expires_at}
+def claim(db: Database, key_id: str, nonce: str, expires_at: datetime, now: datetime) -> bool:
+    """True the first time the pair is seen while the key is active (and the pair is now
+    remembered); False for a replay or a key revoked or expired by `now`, writing nothing."""
+    params = {"key_id": key_id, "nonce": nonce, "expires_at": expires_at, "now": now}
     if db.dialect == "postgresql":
         return db.pg_statement(_CLAIM_PG, params) is not None
     return db.write(lambda conn: conn.execute(_CLAIM_SQLITE, params).first()) is not None

@@ -72,13 +72,13 @@ def test_retry_while_the_first_request_runs_gets_409_then_succeeds(hub: Hub) -> 
 
 
 def test_expired_nonces_are_pruned(hub: Hub) -> None:
-    now = utcnow()
-    nonces.claim(hub.db, "pk_x", "old-nonce-1", now - timedelta(1))
-    nonces.claim(hub.db, "pk_x", "new-nonce-1", now + timedelta(1))
+    now, key_id = utcnow(), hub.partners["cafe"].key_id
+    assert nonces.claim(hub.db, key_id, "old-nonce-1", now - timedelta(1), now)
+    assert nonces.claim(hub.db, key_id, "new-nonce-1", now + timedelta(1), now)
     assert hub.db.write(nonces.prune, now) == 1
     left = hub.db.read(lambda c: c.execute(select(partner_nonces.c.nonce)).scalars().all())
     assert left == ["new-nonce-1"]
-    assert not nonces.claim(hub.db, "pk_x", "new-nonce-1", now)
+    assert not nonces.claim(hub.db, key_id, "new-nonce-1", now + timedelta(1), now)
     assert (
         hub.db.read(
             lambda c: c.execute(select(func.count()).select_from(partner_nonces)).scalar_one()

@@ -241,3 +241,29 @@ def test_scope_missing_is_403(hub: Hub) -> None:
     _assert_refused(hub, response, 403, "SCOPE_MISSING", before)
     assert "earn" in response.json()["errors"][0]["message"]
     assert post_signed(hub, INFO, key_pem=pem, key_id=key.key_id).status_code == 200
+
+
+def test_a_key_expired_after_its_first_use_is_refused(hub: Hub) -> None:
+    assert post_signed(hub, INFO).status_code == 200  # the hub now remembers the key
+    hub.db.write(
+        lambda c: c.execute(
+            update(partner_api_keys)
+            .where(partner_api_keys.c.key_id == hub.partners["cafe"].key_id)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    )
+    body = _award_body(hub)
+    before, nonces_before = hub.ledger_counts(), _nonces(hub)
+    response = post_signed(hub, body, idempotency_key="k")
+    assert response.status_code == 401 and error_code(response) == "KEY_EXPIRED"
+    assert hub.ledger_counts() == before and _nonces(hub) == nonces_before
+
+
+def test_a_revoked_key_tells_its_status_only_to_a_valid_signature(hub: Hub) -> None:
+    """The status is checked last, so someone without the private key cannot probe it."""
+    body = _award_body(hub)
+    hub.db.write(revoke_key, hub.partners["cafe"].key_id, utcnow())
+    forged = post_signed(hub, body, idempotency_key="k", key_pem=v.TEST_KEY_ED25519_PRIVATE)
+    assert forged.status_code == 401 and error_code(forged) == "SIGNATURE_INVALID"
+    genuine = post_signed(hub, body, idempotency_key="k")
+    assert genuine.status_code == 401 and error_code(genuine) == "KEY_REVOKED"
