@@ -14,7 +14,7 @@ from partners.earning import AwardLine, award_batch, award_points, check_batch_s
 from partners.gql.app_caches import AppCaches, app_caches
 from partners.gql.mutation_support import Call, guarded, user_errors_field
 from partners.gql.payloads import TransactionPayload, transaction_from_receipt
-from partners.gql.refs import cached_member_id, find_member_id, member_ids_for
+from partners.gql.refs import cached_member_id, member_ids_for, resolve_member
 from partners.gql.types import PartnerTransaction
 from partners.scopes import EARN
 
@@ -47,17 +47,13 @@ class AwardPoints(graphene.Mutation):
 
     def mutate(root, info: graphene.ResolveInfo, input: dict[str, Any]) -> TransactionPayload:
         def work(call: Call) -> TransactionPayload:
-            caches = app_caches(call.ctx)
+            caches, db = app_caches(call.ctx), call.ctx.db
             party_id, now = call.partner.party_id, call.ctx.now
-            member_id = cached_member_id(input, caches)
-            terms = caches.terms.fresh(party_id, now)
-            if member_id is None or terms is None:
-                member_id, terms = call.ctx.db.read(lambda conn: (
-                    member_id if member_id is not None else find_member_id(conn, input, caches),
-                    terms or caches.terms.in_force(conn, party_id, now)))
-            line = _award_line(input, member_id)
+            line = _award_line(input, resolve_member(db, input, caches))
+            terms = (caches.terms.fresh(party_id, now)
+                     or db.read(caches.terms.in_force, party_id, now))
             receipt = award_points(
-                call.ctx.db, partner_id=party_id, line=line,
+                db, partner_id=party_id, line=line,
                 network_currency=call.ctx.settings.currency, scope=call.scope,
                 idempotency_key=call.idempotency_key, now=now, terms=terms,
             )

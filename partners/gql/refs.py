@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 
 from network import cards
 from network.db.clauses import one_of
+from network.db.engine import Database
 from network.db.schema import members
 from network.ledger.errors import InvalidInput, LedgerError, MemberNotFound
 from partners.gql.app_caches import AppCaches
@@ -81,19 +82,10 @@ def member_ids_for(conn: Connection, refs: list[MemberRef],
     return out
 
 
-def member_id_for(conn: Connection, *, member_id: str | None,
-                  card_number: str | None, field_prefix: str = "") -> int:
-    """Exactly one of a PartnerMember id or a card number identifies the member."""
-    [result] = member_ids_for(conn, [(member_id, card_number)], [field_prefix])
-    if isinstance(result, LedgerError):
-        raise result
-    return result
-
-
 def cached_member_id(data: Mapping[str, Any], caches: AppCaches) -> int | None:
     """The member an input names (`member_id` or `card_number`), if known without a query: a
     cached card, or a Relay id (the ledger itself answers MEMBER_NOT_FOUND for an id that names
-    nobody). None means `find_member_id` must look."""
+    nobody). None means `resolve_member` must look."""
     member_id, card_number = data.get("member_id"), data.get("card_number")
     if member_id is not None and card_number is None:
         return decode_id(member_id, "PartnerMember", "memberId")
@@ -102,10 +94,27 @@ def cached_member_id(data: Mapping[str, Any], caches: AppCaches) -> int | None:
     return None
 
 
-def find_member_id(conn: Connection, data: Mapping[str, Any], caches: AppCaches) -> int:
-    """The member an input names, looked up (and its card remembered), or a specific error."""
-    found = member_id_for(conn, member_id=data.get("member_id"),
-                          card_number=data.get("card_number"))
-    if data.get("card_number") is not None:
-        caches.cards.put(cards.normalize(data["card_number"]), found)
+_ID_BY_CARD_PG = "SELECT id FROM members WHERE card_number = %(card_number)s"
+
+
+def _id_by_card(db: Database, card_number: str) -> int | None:
+    if db.dialect == "postgresql":  # one prepared statement: a till sends one card at a time
+        row = db.pg_statement(_ID_BY_CARD_PG, {"card_number": card_number})
+        return row.id if row else None
+    return db.read(lambda conn: conn.execute(
+        select(members.c.id).where(members.c.card_number == card_number)).scalar())
+
+
+def resolve_member(db: Database, data: Mapping[str, Any], caches: AppCaches) -> int:
+    """The member an input names: `cached_member_id` when it knows, else the card is looked up
+    (and remembered); a specific error for a malformed reference or an unknown card."""
+    found = cached_member_id(data, caches)
+    if found is not None:
+        return found
+    kind, value = _parse_ref((data.get("member_id"), data.get("card_number")), "")
+    assert kind == "card" and isinstance(value, str)  # cached_member_id answers every Relay id
+    found = _id_by_card(db, value)
+    if found is None:
+        raise MemberNotFound("no member with this card number", field="cardNumber")
+    caches.cards.put(value, found)
     return found

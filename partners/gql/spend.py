@@ -11,15 +11,12 @@ from network import ledger
 from partners.gql.app_caches import app_caches
 from partners.gql.mutation_support import Call, guarded
 from partners.gql.payloads import TransactionPayload, transaction_from_receipt
-from partners.gql.refs import cached_member_id, decode_id, find_member_id
+from partners.gql.refs import decode_id, resolve_member
 from partners.scopes import REDEEM
 
 
 def _member(call: Call, data: dict[str, Any]) -> int:
-    """The member the input names: from the card cache when it knows them, else one query."""
-    caches = app_caches(call.ctx)
-    found = cached_member_id(data, caches)
-    return found if found is not None else call.ctx.db.read(find_member_id, data, caches)
+    return resolve_member(call.ctx.db, data, app_caches(call.ctx))
 
 
 class RedeemPointsInput(graphene.InputObjectType):

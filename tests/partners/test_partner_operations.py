@@ -107,7 +107,13 @@ def test_award_errors_write_nothing(any_hub: Hub) -> None:
             operation("AwardPoints"),
             {"input": {"cardNumber": cards.generate(), "amount": 1000, "currency": "EUR"}},
         )
-        assert unknown["data"]["awardPoints"]["userErrors"][0]["code"] == "MEMBER_NOT_FOUND"
+        [error] = unknown["data"]["awardPoints"]["userErrors"]
+        assert (error["code"], error["field"]) == ("MEMBER_NOT_FOUND", "cardNumber")
+        mistyped = member.card_number[:-1] + str((int(member.card_number[-1]) + 1) % 10)
+        typo = cafe.execute(operation("AwardPoints"), {"input": {
+            "cardNumber": mistyped, "amount": 1000, "currency": "EUR"}})
+        [error] = typo["data"]["awardPoints"]["userErrors"]
+        assert (error["code"], error["field"]) == ("INVALID_CARD_NUMBER", "cardNumber")
         ghost = cafe.execute(operation("AwardPoints"), {"input": {
             "memberId": relay.Node.to_global_id("PartnerMember", "999999"), "amount": 1000,
             "currency": "EUR"}})
@@ -129,6 +135,19 @@ def test_award_errors_write_nothing(any_hub: Hub) -> None:
         )
         assert both["data"]["awardPoints"]["userErrors"][0]["code"] == "MEMBER_REFERENCE"
     assert any_hub.ledger_counts() == before
+
+
+def test_a_card_typed_in_persian_digits_and_grouped_finds_the_member(any_hub: Hub) -> None:
+    """The first award looks the card up, the second finds it in the hub's card cache."""
+    member = any_hub.enrol()
+    persian = cards.grouped(member.card_number).translate(str.maketrans("0123456789",
+                                                                         "۰۱۲۳۴۵۶۷۸۹"))
+    with any_hub.client() as cafe:
+        for _ in range(2):
+            result = _award(cafe, persian)
+            assert result["userErrors"] == [] and result["transaction"]["points"] == 100
+        balance = cafe.execute(operation("LookUpMember"), {"cardNumber": member.card_number})
+    assert balance["data"]["partner"]["member"]["balance"] == 200
 
 
 def test_idempotent_retry_returns_the_first_answer(any_hub: Hub) -> None:
