@@ -48,6 +48,7 @@ _TOKEN = re.compile(r"[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _BASE64 = re.compile(r"[A-Za-z0-9+/=]*")
 _PRINTABLE = re.compile(r"[\x20-\x7e]*")
+_STRING_RUN = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")  # printable, but not '"' or '\'
 
 
 class _Parser:
@@ -121,22 +122,27 @@ class _Parser:
     def string(self) -> str:
         self.pos += 1
         out: list[str] = []
-        while not self.at_end():
-            char = self.text[self.pos]
+        while True:
+            # Characters that stand for themselves go in one regex match, not one by one: a
+            # Signature-Input is mostly strings, and this loop ran per character.
+            run = _STRING_RUN.match(self.text, self.pos)
+            assert run is not None  # the pattern matches the empty string too
+            out.append(run.group())
+            self.pos = run.end()
+            char = self.peek()
             self.pos += 1
+            if char == '"':
+                return "".join(out)
             if char == "\\":
                 nxt = self.peek()
                 if nxt not in ('"', "\\"):
                     raise self.fail("bad escape in string")
                 out.append(nxt)
                 self.pos += 1
-            elif char == '"':
-                return "".join(out)
-            elif ord(char) < 0x20 or ord(char) > 0x7E:
+            elif char:
                 raise self.fail("control character in string")
             else:
-                out.append(char)
-        raise self.fail("unterminated string")
+                raise self.fail("unterminated string")
 
     def byte_sequence(self) -> bytes:
         end = self.text.find(":", self.pos + 1)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from partners.signatures import (
     DigestError,
@@ -27,7 +29,9 @@ from partners.signatures.structured_fields import (
     StructuredFieldError,
     Token,
     parse_dictionary,
+    parse_item,
     parse_list,
+    serialize_bare_item,
     serialize_dictionary,
 )
 from tests.partners import rfc9421_vectors as v
@@ -62,6 +66,9 @@ def test_dictionary_round_trip_keeps_types() -> None:
         "a=1 b=2",
         "a=1234567890123456",
         'a="\\x"',
+        'a="tab\there"',
+        'a="del\x7f"',
+        'a="ends with a backslash\\"',
         "a=?2",
         "a=é",
     ],
@@ -69,6 +76,16 @@ def test_dictionary_round_trip_keeps_types() -> None:
 def test_malformed_dictionaries_are_rejected(text: str) -> None:
     with pytest.raises(StructuredFieldError):
         parse_dictionary(text)
+
+
+@given(st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E)))
+def test_every_printable_string_survives_serialize_then_parse(value: str) -> None:
+    assert parse_item(serialize_bare_item(value)) == Item(value)
+
+
+def test_string_escapes_and_empty_strings() -> None:
+    assert parse_dictionary('a="", b="back\\\\slash", c="\\"q\\""') == {
+        "a": Item(""), "b": Item("back\\slash"), "c": Item('"q"')}
 
 
 def test_list_parsing() -> None:
