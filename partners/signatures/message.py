@@ -6,7 +6,8 @@ httpx client and the `pointsnet signature verify` command reading a raw request 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 
@@ -17,18 +18,23 @@ class MessageError(ValueError):
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-@dataclass
+@dataclass(frozen=True)
 class HttpRequest:
     method: str
     target_uri: str
-    headers: list[tuple[str, str]] = field(default_factory=list)
+    headers: Sequence[tuple[str, str]] = ()
     body: bytes = b""
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.target_uri)
         if not parts.scheme or not parts.netloc:
             raise MessageError(f"target URI must be absolute: {self.target_uri!r}")
-        self._parts = parts
+        # Field lines by lowercased name, built once: a verification looks up a dozen fields.
+        by_name: dict[str, list[str]] = {}
+        for key, value in self.headers:
+            by_name.setdefault(key.lower(), []).append(value)
+        object.__setattr__(self, "_parts", parts)
+        object.__setattr__(self, "_by_name", by_name)
 
     @property
     def scheme(self) -> str:
@@ -59,8 +65,7 @@ class HttpRequest:
 
     def header_lines(self, name: str) -> list[str]:
         """Every field line with this name, in order (names compare case-insensitively)."""
-        wanted = name.lower()
-        return [value for key, value in self.headers if key.lower() == wanted]
+        return list(self._by_name.get(name.lower(), ()))
 
     def header(self, name: str) -> str | None:
         """The combined field value (lines joined by ', '), or None if the field is absent."""
@@ -70,4 +75,4 @@ class HttpRequest:
         return ", ".join(line.strip() for line in lines)
 
     def with_headers(self, extra: list[tuple[str, str]]) -> HttpRequest:
-        return HttpRequest(self.method, self.target_uri, [*self.headers, *extra], self.body)
+        return HttpRequest(self.method, self.target_uri, (*self.headers, *extra), self.body)
