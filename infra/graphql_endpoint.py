@@ -2,16 +2,16 @@
 
 Authenticators and resolvers are synchronous (they wait on the database), so everything after
 reading the body runs on a worker thread and never blocks the event loop. It is ONE trip to a
-thread per request, and to this module's own small pool (`THREADS`), not Starlette's: under
-16 concurrent signed earns on two cores, AnyIO's pool of up to 40 threads gave 550 to 700
-requests/s, a pool of 4 threads 750 to 860 (a throwaway script reading the processes' CPU
-times; see infra/bench/partner_api.py for the committed figures). Fewer threads contend less
-for the GIL, and four still keep the database busy while one of them waits on it.
+thread per request, on a small pool of the endpoint's own (`Settings.graphql_threads`, 4 by
+default) rather than Starlette's AnyIO pool of up to 40 threads: fewer threads contend less for
+the GIL, and four per process still keep the database busy while some of them wait on it.
+`infra/bench/partner_api.py --graphql-threads N` measures other sizes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Sequence
@@ -32,8 +32,11 @@ from network.ledger.errors import LedgerError
 
 log = logging.getLogger("pointsnet.graphql")
 
-THREADS = 4  # per process; uvicorn's --workers scales past one core
-_threads = ThreadPoolExecutor(THREADS, thread_name_prefix="graphql")
+
+@functools.cache
+def _thread_pool(threads: int) -> ThreadPoolExecutor:
+    """One pool per size and process, shared by every app in it (tests build hundreds)."""
+    return ThreadPoolExecutor(threads, thread_name_prefix="graphql")
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -86,7 +89,7 @@ class GraphQLEndpoint:
             return _error(413, "BODY_TOO_LARGE",
                           f"request body is over {self.limits.max_body_bytes} bytes")
         return await asyncio.get_running_loop().run_in_executor(
-            _threads, self._respond, request, body)
+            _thread_pool(self.settings.graphql_threads), self._respond, request, body)
 
     def _respond(self, request: Request, body: bytes) -> JSONResponse:
         try:

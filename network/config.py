@@ -20,6 +20,14 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(PREFIX + name, default)
 
 
+def _int_env(name: str, default: int) -> int:
+    value = _env(name, str(default))
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{PREFIX}{name} must be a whole number, got {value!r}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///pointsnet.db"
@@ -29,6 +37,7 @@ class Settings:
     timezone: str = "UTC"  # settlement periods are calendar months in this zone
     member_transfers: bool = False  # may members give points to each other?
     base_url: str = "http://127.0.0.1:8000"
+    graphql_threads: int = 4  # per server process; see infra/graphql_endpoint.py
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -45,6 +54,7 @@ class Settings:
             timezone=_env("TIMEZONE", cls.timezone),
             member_transfers=_env("MEMBER_TRANSFERS", "0").lower() in {"1", "true", "yes"},
             base_url=_env("BASE_URL", cls.base_url),
+            graphql_threads=_int_env("GRAPHQL_THREADS", cls.graphql_threads),
             extra={k[len(PREFIX):]: v for k, v in os.environ.items() if k.startswith(PREFIX)},
         )
         settings.validate()
@@ -55,6 +65,9 @@ class Settings:
             raise ValueError("POINTSNET_SECRET_KEY must be set in production")
         if len(self.currency) != 3 or not self.currency.isalpha():
             raise ValueError(f"POINTSNET_CURRENCY must be an ISO 4217 code, got {self.currency!r}")
+        if not 1 <= self.graphql_threads <= 64:
+            raise ValueError("POINTSNET_GRAPHQL_THREADS must be 1 to 64, got "
+                             f"{self.graphql_threads}")
 
 
 @lru_cache(maxsize=1)
