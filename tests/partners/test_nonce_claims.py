@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, literal, select, update
 
 from network.clock import utcnow
 from network.db.engine import Database
@@ -58,7 +58,15 @@ def test_key_identities_read_a_key_once_and_never_remember_an_unknown_one(db: Da
     now = utcnow()
     key_id = _key(db, now, scopes="read earn")
     identities = KeyIdentities(db)
-    assert identities.get("pk_nobody") is None
+    assert identities.get("pk_later") is None
+    # A key registered after a miss is found: the miss was not remembered.
+    db.write(lambda c: c.execute(insert(partner_api_keys).from_select(
+        [col for col in partner_api_keys.c.keys() if col != "id"],
+        select(*[literal("pk_later") if col.name == "key_id" else col
+                 for col in partner_api_keys.c if col.name != "id"])
+        .where(partner_api_keys.c.key_id == key_id))))
+    later = identities.get("pk_later")
+    assert later is not None and later.key_id == "pk_later"
     first = identities.get(key_id)
     assert first is not None and first.scopes == frozenset({"read", "earn"})
     # A revocation leaves the remembered identity as it is (the same object comes back); the
