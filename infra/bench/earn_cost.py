@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import bindparam, select, update
 
-from infra.bench.ledger import create_database, drop_database
+from infra.bench.databases import create_database, drop_database
 from infra.migrate import upgrade
 from network import ledger, members, parties
 from network.clock import utcnow

@@ -11,52 +11,14 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import os
 import random
-import re
-import subprocess
 import time
 import uuid
 from datetime import timedelta
 
-import psycopg
 from sqlalchemy import text
 
-ADMIN_URL = os.environ.get("POINTSNET_BENCH_PG_URL",
-                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
-
-def libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
-
-
-def create_database(name: str) -> str:
-    with psycopg.connect(libpq(ADMIN_URL), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(libpq(ADMIN_URL), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def pgbench_tps(clients: int, seconds: int) -> float:
-    name = f"pointsnet_bench_pgbench_{uuid.uuid4().hex[:6]}"
-    url = libpq(create_database(name))
-    try:
-        subprocess.run(["pgbench", "-q", "-i", "-s", "10", url], check=True,
-                       capture_output=True)
-        out = subprocess.run(["pgbench", "-c", str(clients), "-j", str(min(clients, 2)),
-                              "-T", str(seconds), "-M", "prepared", url], check=True,
-                             capture_output=True, text=True).stdout
-        match = re.search(r"tps = ([\d.]+) \((?:without|excluding)", out)
-        if match is None:
-            raise RuntimeError(f"cannot read pgbench output:\n{out}")
-        return float(match.group(1))
-    finally:
-        drop_database(name)
+from infra.bench.databases import PgBench, create_database, drop_database
 
 
 def _earn_worker(url: str, member_ids: list[int], partner_id: int, seconds: float,
@@ -213,7 +175,8 @@ def main() -> None:
         drop_database(name)
 
     print(f"pgbench TPC-B: {args.workers} clients for {args.seconds}s…", flush=True)
-    tps = pgbench_tps(args.workers, args.seconds)
+    with PgBench(clients=args.workers, prepared=True) as pgbench:
+        tps = pgbench.tps(args.seconds)
     print()
     print(f"ledger earns/s (8 procs):             {earn_rate:10.1f}")
     print(f"ledger redemptions/s (200-lot members): {redeem_rate:8.1f}"

@@ -6,7 +6,7 @@ PostgreSQL, with pgbench TPC-B measured in the same run as the yardstick.
 
 Single earns are signed before each timed run (see `presign`); batches are signed as they go.
 Prints figures; asserts nothing (benchmarks are not tests). Uses throwaway databases on the
-PostgreSQL at POINTSNET_BENCH_PG (default postgresql://postgres@127.0.0.1:5432) and drops them.
+PostgreSQL at POINTSNET_BENCH_PG_URL (see infra/bench/databases.py) and drops them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import random
-import re
 import socket
 import statistics
 import subprocess
@@ -29,11 +28,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-import psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from infra.bench.databases import PgBench, create_database, drop_database  # noqa: E402
 from infra.migrate import upgrade  # noqa: E402
 from network import cards  # noqa: E402
 from network.clock import utcnow  # noqa: E402
@@ -45,14 +44,8 @@ from partners.keys import create_key  # noqa: E402
 from partners.registry import create_partner  # noqa: E402
 from partners.signatures import load_private_key  # noqa: E402
 
-PG = os.environ.get("POINTSNET_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 AWARD = (ROOT / "graphql/operations/partner/AwardPoints.graphql").read_text()
 BATCH = (ROOT / "graphql/operations/partner/AwardPointsBatch.graphql").read_text()
-
-
-def admin(sql: str) -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
 
 
 @dataclass
@@ -64,8 +57,7 @@ class World:
 
 
 def build_world(name: str, member_count: int) -> World:
-    admin(f'CREATE DATABASE "{name}"')
-    url = f"{PG.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    url = create_database(name)
     upgrade(url)
     db = Database(url)
     now = utcnow()
@@ -233,33 +225,6 @@ def batch_earns(base: str, world: World, *, batches: int, lines: int,
     return streams * batches * lines / (time.perf_counter() - started), accepted
 
 
-class PgBench:
-    """pgbench TPC-B (scale 10, pgbench's default simple query protocol) on a throwaway
-    database, initialised once and run as often as asked: the yardstick for each round."""
-
-    def __init__(self, clients: int) -> None:
-        self.clients = clients
-        self.name = f"pointsnet_pgbench_{uuid.uuid4().hex[:8]}"
-        self.base = ["pgbench", "-h", "127.0.0.1", "-U", "postgres"]
-
-    def __enter__(self) -> PgBench:
-        admin(f'CREATE DATABASE "{self.name}"')
-        subprocess.run([*self.base, "-i", "-q", "-s", "10", self.name], check=True,
-                       capture_output=True)
-        return self
-
-    def tps(self, seconds: int) -> float:
-        out = subprocess.run([*self.base, "-c", str(self.clients), "-j", "2", "-T",
-                              str(seconds), self.name],
-                             check=True, capture_output=True, text=True).stdout
-        match = re.search(r"tps = ([\d.]+)", out)
-        assert match, out
-        return float(match.group(1))
-
-    def __exit__(self, *exc: object) -> None:
-        admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
@@ -277,7 +242,7 @@ def main() -> None:
     world = build_world(name, args.members)
     process, base = start_server(world, args.workers, args.graphql_threads)
     try:
-        with PgBench(clients=16) as pgbench:
+        with PgBench(clients=16, prepared=False) as pgbench:
             url = f"{base}/graphql"
             asyncio.run(single_earns(base, presign(world, url, 2_000), seconds=2,
                                      concurrency=args.concurrency))  # warm-up
@@ -321,7 +286,7 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(timeout=20)
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(name)
 
 
 if __name__ == "__main__":

@@ -25,25 +25,22 @@ from decimal import Decimal
 import psycopg
 from sqlalchemy import insert, text
 
+from infra.bench.databases import create_database, database_url, drop_database, libpq
 from infra.migrate import upgrade
 from network.config import Settings
 from network.db.engine import Database
 from network.db.schema import contracts, parties
 from settlement import run
 
-ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 NAME = "pointsnet_bench_settlement"
-URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{NAME}"
+URL = database_url(NAME)
 START = datetime(2026, 10, 1, tzinfo=UTC)
 INDEXES = ("ix_consumptions_booked", "ix_consumptions_member", "ix_consumptions_entry",
            "ix_consumptions_lot")
 
 
 def fresh_database() -> Database:
-    with psycopg.connect(ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{NAME}"')
-    upgrade(URL)
+    upgrade(create_database(NAME))
     return Database(URL)
 
 
@@ -132,7 +129,7 @@ def load(db: Database, rows: int) -> float:
                           "(member_id, entry_id)"))
         conn.execute(text("CREATE INDEX ix_consumptions_entry ON consumptions (entry_id)"))
         conn.execute(text("CREATE INDEX ix_consumptions_lot ON consumptions (lot_id)"))
-    with psycopg.connect(URL.replace("+psycopg", ""), autocommit=True) as raw:
+    with psycopg.connect(libpq(URL), autocommit=True) as raw:
         raw.execute("VACUUM ANALYZE consumptions")
     return time.perf_counter() - started
 
@@ -162,8 +159,7 @@ def main() -> None:
               f"hash {outcome.run.content_hash[:16]}…")
     db.dispose()
     if not args.keep:
-        with psycopg.connect(ADMIN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
+        drop_database(NAME)
 
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@ from datetime import timedelta
 import psycopg
 from graphql import parse
 
-ADMIN_URL = os.environ.get("POINTSNET_BENCH_PG_URL",
-                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from infra.bench import databases
+from infra.bench.databases import create_database, drop_database, libpq
+
 NAME = "pointsnet_bench_wallet"
 SECRET = "bench-secret"
 ME_QUERY = """{ me { cardNumber displayName
@@ -39,12 +40,8 @@ ME_QUERY = """{ me { cardNumber displayName
                    reverses { id } } } } } }"""
 
 
-def libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
-
-
 def database_url() -> str:
-    return ADMIN_URL.rsplit("/", 1)[0] + "/" + NAME
+    return databases.database_url(NAME)
 
 
 def step(label: str, conn: psycopg.Connection, sql: str, params: dict | None = None) -> None:
@@ -59,10 +56,7 @@ def build(members: int, per_member: float, seed: float) -> None:
     from infra.migrate import upgrade
     from network import pii
 
-    with psycopg.connect(libpq(ADMIN_URL), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{NAME}"')
-    upgrade(database_url())
+    upgrade(create_database(NAME))
     cipher = pii.encrypt(SECRET, "member@example.com")
     print(f"building {members:,} members x ~{per_member} entries in {NAME}", flush=True)
     with psycopg.connect(libpq(database_url())) as conn:
@@ -346,8 +340,7 @@ def main() -> None:
     if args.explain:
         explain(args.explain)
     if not args.keep and not args.reuse:
-        with psycopg.connect(libpq(ADMIN_URL), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
+        drop_database(NAME)
         print(f"dropped {NAME} (pass --keep to reuse it with --reuse)")
     print("\ncommand: .venv/bin/python -m infra.bench.wallet_query " + " ".join(
         f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
