@@ -76,7 +76,7 @@ SELECT 1, 1 + g % 100000, 1, p.first_partner + (g * 7) % 50, k.kind,
             ELSE 1 + g % 997 END,
        CASE WHEN k.kind = 'redemption' AND g % 100 = 0 THEN g - 1 END,
        TIMESTAMPTZ '2026-10-01 00:00:00+00' + (g % 2678400) * INTERVAL '1 second'
-FROM generate_series(:lo, :hi) AS g
+FROM generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) AS g
 CROSS JOIN LATERAL (SELECT CASE WHEN g % 100 < 80 THEN 'redemption'
                                 WHEN g % 100 < 93 THEN 'donation'
                                 ELSE 'expiry' END AS kind) AS k
@@ -98,7 +98,7 @@ INSERT INTO postings (entry_id, account_kind, member_id, party_id, points)
 SELECT e.id, 'member_wallet', 1, NULL, CASE WHEN e.kind LIKE '%_reversal' THEN e.points
                                             ELSE -e.points END FROM entries e
 UNION ALL
-SELECT e.id, split_part(e.kind, '_', 1), NULL, 1,
+SELECT e.id, split_part(e.kind, '_', 1), 1, 1,  -- every posting carries its entry's member
        CASE WHEN e.kind LIKE '%_reversal' THEN -e.points ELSE e.points END FROM entries e
 """
 

@@ -114,7 +114,8 @@ def build(members: int, per_member: float, seed: float) -> None:
             UNION ALL
             SELECT id, CASE kind WHEN 'earn' THEN 'issuance' WHEN 'reverse_earn' THEN 'issuance'
                                  WHEN 'redeem' THEN 'redemption' ELSE 'donation' END,
-                   NULL, party_id, CASE WHEN kind = 'earn' THEN -points ELSE points END
+                   member_id, party_id,  -- every posting carries its entry's member
+                   CASE WHEN kind = 'earn' THEN -points ELSE points END
             FROM journal_entries""")
         step("lots (one per earn)", conn, """
             INSERT INTO lots (member_id, entry_id, issuer_party_id, points, remaining, vests_at,
