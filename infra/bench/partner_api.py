@@ -2,9 +2,9 @@
 PostgreSQL, with pgbench TPC-B measured in the same run as the yardstick.
 
     .venv/bin/python infra/bench/partner_api.py [--seconds 10] [--rounds 3] [--concurrency 16]
-        [--workers 2] [--graphql-threads 4] [--batch-streams 2]
+        [--workers 2] [--graphql-threads 4] [--batch-streams 2] [--batch-only]
 
-Single earns are signed before each timed run (see `presign`); batches are signed as they go.
+Requests are signed before each timed run (see `presign`). `--batch-only` measures only batches.
 Prints figures; asserts nothing (benchmarks are not tests). Uses throwaway databases on the
 PostgreSQL at POINTSNET_BENCH_PG_URL (see infra/bench/databases.py) and drops them.
 """
@@ -200,29 +200,80 @@ def batch_earns(base: str, world: World, *, batches: int, lines: int,
 
     Each stream draws from its own slice of the members, as tills of different partners mostly
     serve different people in a large network (overlapping batches queue on member locks).
+    Batches are built and signed before the clock starts, as single earns are (see `presign`).
     """
     key = load_private_key(world.pem)
     url = f"{base}/graphql"
 
-    def stream(number: int) -> int:
-        cards = world.cards[number::streams]
-        accepted = 0
-        with httpx.Client(timeout=120) as client:
-            for _ in range(batches):
-                body = json.dumps({"query": BATCH, "variables": {"input": {"lines": [
-                    {"cardNumber": random.choice(cards),
-                     "amount": random.randint(100, 9999), "currency": "EUR"}
-                    for _ in range(lines)]}}}, separators=(",", ":")).encode()
-                signed = sign_graphql(url, body, key=key, key_id=world.key_id,
-                                      idempotency_key=str(uuid.uuid4()))
-                response = client.post(url, content=body, headers=signed.headers)
-                accepted += response.json()["data"]["awardPointsBatch"]["accepted"]
-        return accepted
+    def signed_batch(cards: list[str]) -> tuple[bytes, dict[str, str]]:
+        body = json.dumps({"query": BATCH, "variables": {"input": {"lines": [
+            {"cardNumber": random.choice(cards), "amount": random.randint(100, 9999),
+             "currency": "EUR"}
+            for _ in range(lines)]}}}, separators=(",", ":")).encode()
+        return body, sign_graphql(url, body, key=key, key_id=world.key_id,
+                                  idempotency_key=str(uuid.uuid4())).headers
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(streams) as pool:
-        accepted = sum(pool.map(stream, range(streams)))
-    return streams * batches * lines / (time.perf_counter() - started), accepted
+    # One more batch per stream than timed: the first warms the card caches and connections.
+    prepared = [[signed_batch(world.cards[number::streams]) for _ in range(batches + 1)]
+                for number in range(streams)]
+
+    clients = [httpx.Client(timeout=120) for _ in range(streams)]
+
+    def send(client: httpx.Client, request: tuple[bytes, dict[str, str]]) -> int:
+        response = client.post(url, content=request[0], headers=request[1])
+        return int(response.json()["data"]["awardPointsBatch"]["accepted"])
+
+    def stream(number: int) -> int:
+        return sum(send(clients[number], request) for request in prepared[number][1:])
+
+    try:
+        with ThreadPoolExecutor(streams) as pool:
+            list(pool.map(lambda number: send(clients[number], prepared[number][0]),
+                          range(streams)))
+            started = time.perf_counter()
+            accepted = sum(pool.map(stream, range(streams)))
+            elapsed = time.perf_counter() - started
+    finally:
+        for client in clients:
+            client.close()
+    return streams * batches * lines / elapsed, accepted
+
+
+def measure_single_earns(args: argparse.Namespace, world: World, base: str) -> None:
+    url = f"{base}/graphql"
+    with PgBench(clients=16, prepared=False) as pgbench:
+        asyncio.run(single_earns(base, presign(world, url, 2_000), seconds=2,
+                                 concurrency=args.concurrency))  # warm-up
+        # The machine's speed drifts (a shared virtual machine: the same loop of Python
+        # takes 360 to 580 ms from one minute to the next), so each round measures pgbench
+        # and then the hub, back to back, and the ratio is the median of the rounds'.
+        ratios, rates = [], []
+        for round_number in range(1, args.rounds + 1):
+            tps = pgbench.tps(int(args.seconds))
+            # Enough for 3,000 requests/s; signed just before the run (the window is 300 s).
+            rps, latencies, failures = asyncio.run(single_earns(
+                base, presign(world, url, int(args.seconds * 3_000)), seconds=args.seconds,
+                concurrency=args.concurrency))
+            ratios.append(rps / tps)
+            rates.append(rps)
+            print(f"round {round_number}: pgbench TPC-B (scale 10, 16 clients) {tps:,.0f} tps; "
+                  f"signed single earns, closed loop, {args.concurrency} concurrent, "
+                  f"{args.workers} uvicorn workers x {args.graphql_threads} GraphQL "
+                  f"threads: {rps:,.0f} req/s, "
+                  f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
+                  f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms, failures {failures}; "
+                  f"ratio {rps / tps:.2f}", flush=True)
+    print(f"signed single earns: median ratio {statistics.median(ratios):.2f} x pgbench "
+          f"TPC-B tps over {args.rounds} rounds (target >= 0.30)")
+    half = statistics.median(rates) / 2
+    paced, latencies, failures = asyncio.run(single_earns(
+        base, presign(world, url, int(args.seconds * half * 1.2) + 100),
+        seconds=args.seconds, concurrency=args.concurrency, rate=half))
+    print(f"signed single earns paced at {half:,.0f} req/s (half the median maximum): "
+          f"achieved {paced:,.0f} req/s, p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
+          f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms (target p99 < 50 ms), "
+          f"failures {failures}")
+    print(f"(mean paced single-earn latency {statistics.mean(latencies) * 1000:.1f} ms)")
 
 
 def main() -> None:
@@ -236,46 +287,16 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=10)
     parser.add_argument("--batch-lines", type=int, default=1000)
     parser.add_argument("--batch-streams", type=int, default=2)
+    parser.add_argument("--batch-only", action="store_true",
+                        help="skip pgbench and the single earns")
     args = parser.parse_args()
 
     name = f"pointsnet_bench_{uuid.uuid4().hex[:8]}"
     world = build_world(name, args.members)
     process, base = start_server(world, args.workers, args.graphql_threads)
     try:
-        with PgBench(clients=16, prepared=False) as pgbench:
-            url = f"{base}/graphql"
-            asyncio.run(single_earns(base, presign(world, url, 2_000), seconds=2,
-                                     concurrency=args.concurrency))  # warm-up
-            # The machine's speed drifts (a shared virtual machine: the same loop of Python
-            # takes 360 to 580 ms from one minute to the next), so each round measures pgbench
-            # and then the hub, back to back, and the ratio is the median of the rounds'.
-            ratios, rates = [], []
-            for round_number in range(1, args.rounds + 1):
-                tps = pgbench.tps(int(args.seconds))
-                # Enough for 3,000 requests/s; signed just before the run (the window is 300 s).
-                rps, latencies, failures = asyncio.run(single_earns(
-                    base, presign(world, url, int(args.seconds * 3_000)), seconds=args.seconds,
-                    concurrency=args.concurrency))
-                ratios.append(rps / tps)
-                rates.append(rps)
-                print(f"round {round_number}: pgbench TPC-B (scale 10, 16 clients) {tps:,.0f} tps; "
-                      f"signed single earns, closed loop, {args.concurrency} concurrent, "
-                      f"{args.workers} uvicorn workers x {args.graphql_threads} GraphQL "
-                      f"threads: {rps:,.0f} req/s, "
-                      f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
-                      f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms, failures {failures}; "
-                      f"ratio {rps / tps:.2f}", flush=True)
-        print(f"signed single earns: median ratio {statistics.median(ratios):.2f} x pgbench "
-              f"TPC-B tps over {args.rounds} rounds (target >= 0.30)")
-        half = statistics.median(rates) / 2
-        paced, latencies, failures = asyncio.run(single_earns(
-            base, presign(world, url, int(args.seconds * half * 1.2) + 100),
-            seconds=args.seconds, concurrency=args.concurrency, rate=half))
-        print(f"signed single earns paced at {half:,.0f} req/s (half the median maximum): "
-              f"achieved {paced:,.0f} req/s, p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
-              f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms (target p99 < 50 ms), "
-              f"failures {failures}")
-        print(f"(mean paced single-earn latency {statistics.mean(latencies) * 1000:.1f} ms)")
+        if not args.batch_only:
+            measure_single_earns(args, world, base)
         lines_per_second, accepted = batch_earns(base, world, batches=args.batches,
                                                  lines=args.batch_lines,
                                                  streams=args.batch_streams)
@@ -287,7 +308,6 @@ def main() -> None:
         process.terminate()
         process.wait(timeout=20)
         drop_database(name)
-
 
 if __name__ == "__main__":
     main()

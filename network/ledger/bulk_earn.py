@@ -1,12 +1,12 @@
 """Booking a batch of earns in one transaction, with set-based statements.
 
 One `ledger.earn` per line costs a transaction and about eight round trips, which caps a 1,000-line
-batch at a few hundred lines per second. Here every statement covers the whole batch: one lock
-query for the members' balance rows (ascending id, like `balances.lock_many`), then bulk inserts
-of entries, postings, lots and idempotency records, and one balance update per member. Each line
-is booked exactly as `ledger.earn` books it (same entry, postings, lot and receipt, same
-idempotency record), so `pointsnet ledger verify` holds and a later replay of a single line
-through the ledger sees the same stored answer.
+batch at a few hundred lines per second. Here every statement covers the whole batch: one lookup of
+keys already used, one lock query for the members' balance rows (ascending id, like
+`balances.lock_many`), then the writes, which on PostgreSQL are a single statement
+(`pg_bulk.book`). Each line is booked exactly as `ledger.earn` books it (same entry, postings, lot
+and receipt, same idempotency record), so `pointsnet ledger verify` holds and a later replay of a
+single line through the ledger sees the same stored answer.
 
 Members with an open debt are not booked here: their credit must first repay the debt lots, which
 `ledger.earn` does, so the caller sends those lines through it after this transaction.
@@ -64,6 +64,16 @@ class BulkLine:
                               details=self.details, request=self.request)
 
 
+@dataclass(frozen=True)
+class Booking:
+    """A line the batch books, with what its receipt and idempotency record add to it."""
+
+    line: BulkLine
+    digest: str  # the idempotency request hash, as `ledger.earn` computes it
+    balance: int  # the member's balance after this line (a member's lines book in input order)
+    held: int
+
+
 Result = Receipt | LedgerError | str
 
 
@@ -110,25 +120,21 @@ def _insert_returning_ids(conn: Connection, table: Any, rows: list[dict[str, Any
     return list(conn.execute(statement, rows).scalars())
 
 
-def _write(conn: Connection, issuer_id: int, booked: list[BulkLine],
-           at: datetime) -> tuple[list[int], list[int]]:
-    """Entries, postings and lots for the booked lines; returns (entry ids, lot ids) in order."""
-    if conn.dialect.name == "postgresql":
-        entry_ids = pg_bulk.insert_entries(conn, issuer_id, booked, at)
-        pg_bulk.insert_postings(conn, issuer_id, booked, entry_ids)
-        return entry_ids, pg_bulk.insert_lots(conn, issuer_id, booked, entry_ids, at)
+def _book_portably(conn: Connection, *, issuer_id: int, scope: str, bookings: list[Booking],
+                   at: datetime, booked_at: str) -> list[tuple[int, int]]:
+    """SQLite (tests and the demo): the same rows as `pg_bulk.book`, a statement per table."""
+    lines = [b.line for b in bookings]
     entry_ids = _insert_returning_ids(conn, journal_entries, [
         {"kind": "earn", "member_id": line.member_id, "party_id": issuer_id,
          "points": line.points, "reference": line.reference, "reverses_entry_id": None,
          "hold_id": None, "details": line.details, "booked_at": at}
-        for line in booked])
+        for line in lines])
     conn.execute(insert(postings), [
         posting
-        for line, entry_id in zip(booked, entry_ids, strict=True)
+        for line, entry_id in zip(lines, entry_ids, strict=True)
         for posting in (
             {"entry_id": entry_id, "account_kind": AccountKind.ISSUANCE.value,
-             "member_id": line.member_id,
-             "party_id": issuer_id, "points": -line.points},
+             "member_id": line.member_id, "party_id": issuer_id, "points": -line.points},
             {"entry_id": entry_id, "account_kind": AccountKind.MEMBER_WALLET.value,
              "member_id": line.member_id, "party_id": None, "points": line.points},
         )])
@@ -136,8 +142,26 @@ def _write(conn: Connection, issuer_id: int, booked: list[BulkLine],
         {"member_id": line.member_id, "entry_id": entry_id, "issuer_party_id": issuer_id,
          "points": line.points, "remaining": line.points, "vests_at": line.vests_at,
          "expires_at": line.expires_at, "source_lot_id": None, "created_at": at}
-        for line, entry_id in zip(booked, entry_ids, strict=True)])
-    return entry_ids, lot_ids
+        for line, entry_id in zip(lines, entry_ids, strict=True)])
+    deltas: dict[int, int] = {}
+    for line in lines:
+        deltas[line.member_id] = deltas.get(line.member_id, 0) + line.points
+    conn.execute(
+        update(member_balances).where(member_balances.c.member_id == bindparam("m"))
+        .values(balance=member_balances.c.balance + bindparam("delta"), updated_at=at),
+        [{"m": m, "delta": delta} for m, delta in sorted(deltas.items())])
+    ids = list(zip(entry_ids, lot_ids, strict=True))
+    conn.execute(insert(idempotency_keys), [
+        {"scope": scope, "key": b.line.key, "request_hash": b.digest,
+         "response": _receipt(b, entry_id, lot_id, booked_at).as_dict(), "created_at": at}
+        for b, (entry_id, lot_id) in zip(bookings, ids, strict=True)])
+    return ids
+
+
+def _receipt(booking: Booking, entry_id: int, lot_id: int, booked_at: str) -> Receipt:
+    return Receipt(entry_id=entry_id, kind="earn", member_id=booking.line.member_id,
+                   points=booking.line.points, booked_at=booked_at, balance=booking.balance,
+                   held=booking.held, lot_id=lot_id, debt=0)
 
 
 def book_earns(conn: Connection, *, issuer_id: int, scope: str, batch_key: str,
@@ -155,7 +179,7 @@ def book_earns(conn: Connection, *, issuer_id: int, scope: str, batch_key: str,
             fresh.append(line)
     balances = _lock_balances(conn, {line.member_id for line in fresh})
     running = {member_id: row.balance for member_id, row in balances.items()}
-    booked = []
+    booked: list[Booking] = []
     for line in fresh:
         row = balances.get(line.member_id)
         if row is None:
@@ -164,29 +188,15 @@ def book_earns(conn: Connection, *, issuer_id: int, scope: str, batch_key: str,
         elif row.debt:
             results[line.index] = NEEDS_LEDGER
         else:
-            booked.append(line)
+            running[line.member_id] += line.points
+            booked.append(Booking(line, idempotency.request_hash("earn", line.params(issuer_id)),
+                                  balance=running[line.member_id], held=row.held))
     if not booked:
         return results
-    entry_ids, lot_ids = _write(conn, issuer_id, booked, at)
-    remembered = []
-    for line, entry_id, lot_id in zip(booked, entry_ids, lot_ids, strict=True):
-        running[line.member_id] += line.points
-        receipt = Receipt(entry_id=entry_id, kind="earn", member_id=line.member_id,
-                          points=line.points, booked_at=at.isoformat(),
-                          balance=running[line.member_id], held=balances[line.member_id].held,
-                          lot_id=lot_id, debt=0)
-        results[line.index] = receipt
-        remembered.append({"scope": scope, "key": line.key,
-                           "request_hash": idempotency.request_hash("earn", line.params(issuer_id)),
-                           "response": dict(vars(receipt)), "created_at": at})
-    deltas = {m: running[m] - balances[m].balance for m in {line.member_id for line in booked}}
-    if conn.dialect.name == "postgresql":
-        pg_bulk.update_balances(conn, deltas, at)
-        pg_bulk.insert_idempotency(conn, remembered, at)
-    else:
-        conn.execute(
-            update(member_balances).where(member_balances.c.member_id == bindparam("m"))
-            .values(balance=member_balances.c.balance + bindparam("delta"), updated_at=at),
-            [{"m": m, "delta": delta} for m, delta in sorted(deltas.items())])
-        conn.execute(insert(idempotency_keys), remembered)
+    booked_at = at.isoformat()
+    book = pg_bulk.book if conn.dialect.name == "postgresql" else _book_portably
+    ids = book(conn, issuer_id=issuer_id, scope=scope, bookings=booked, at=at,
+               booked_at=booked_at)
+    for booking, (entry_id, lot_id) in zip(booked, ids, strict=True):
+        results[booking.line.index] = _receipt(booking, entry_id, lot_id, booked_at)
     return results

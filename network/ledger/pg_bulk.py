@@ -1,105 +1,78 @@
-"""PostgreSQL statements for the batch earn: one `INSERT … SELECT FROM json_to_recordset(…)` per
-table.
+"""The batch earn's writes on PostgreSQL: one statement for the whole batch.
 
-All rows travel as ONE JSON document per statement: a single string parameter is cheap to send,
-where psycopg escapes every element of a text array in Python and SQLAlchemy's multi-row VALUES
-form costs more to build and parse than the insert itself. Ids come from the table's sequence in
-insertion order, and rows are inserted in input order (ORDER BY ordinality), so sorting the
-returned ids gives them back in input order.
+Entries, postings, lots, the balance moves and the remembered receipts are one `INSERT … WITH`
+statement fed by ONE JSON document (a single string parameter is cheap to send, where psycopg
+escapes every element of an array in Python and SQLAlchemy's multi-row VALUES form costs more to
+build and parse than the insert itself). Each line draws its entry and lot ids from the tables'
+sequences up front, so the postings and the lot name their entry directly and the caller gets the
+ids back in input order; the receipt each key remembers is built in SQL with exactly Receipt's
+fields, as in `pg_earn`.
+
+The caller (bulk_earn.book_earns) has already locked the members' balance rows, dropped replays,
+members in debt and unknown members, and computed each line's balance after it.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
-from network.ledger.accounts import AccountKind
-
 if TYPE_CHECKING:
-    from network.ledger.bulk_earn import BulkLine
+    from network.ledger.bulk_earn import Booking
 
-_ENTRIES = text("""
-    INSERT INTO journal_entries (kind, member_id, party_id, points, reference, details, booked_at)
-    SELECT 'earn', r.m, :party, r.p, r.r, r.d, :at
-    FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS (m bigint, p bigint, r text, d json))
-         WITH ORDINALITY AS r(m, p, r, d, n)
-    ORDER BY r.n
-    RETURNING id
+
+_BOOK = text("""
+    WITH line AS MATERIALIZED (
+        SELECT r.*, nextval('journal_entries_id_seq') AS entry_id,
+               nextval('lots_id_seq') AS lot_id
+        FROM ROWS FROM (json_to_recordset(CAST(:lines AS json)) AS (
+                 m bigint, p bigint, r text, d json, v timestamptz, x timestamptz,
+                 k text, h text, b bigint, hd bigint))
+             WITH ORDINALITY AS r(m, p, r, d, v, x, k, h, b, hd, n)
+        ORDER BY r.n
+    ), entry AS (
+        INSERT INTO journal_entries (id, kind, member_id, party_id, points, reference, details,
+                                     booked_at)
+        SELECT entry_id, 'earn', m, :party, p, r, d, :at FROM line
+    ), posted AS (
+        INSERT INTO postings (entry_id, account_kind, member_id, party_id, points)
+        SELECT line.entry_id, side.kind, line.m, side.party, side.points
+        FROM line CROSS JOIN LATERAL (VALUES ('issuance', CAST(:party AS bigint), -line.p),
+                                             ('member_wallet', NULL, line.p))
+             AS side(kind, party, points)
+    ), lot AS (
+        INSERT INTO lots (id, member_id, entry_id, issuer_party_id, points, remaining, vests_at,
+                          expires_at, created_at)
+        SELECT lot_id, m, entry_id, :party, p, p, v, x, :at FROM line
+    ), moved AS (
+        UPDATE member_balances AS b SET balance = b.balance + t.delta, updated_at = :at
+        FROM (SELECT m, sum(p) AS delta FROM line GROUP BY m) AS t
+        WHERE b.member_id = t.m
+    ), remembered AS (
+        INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at)
+        SELECT :scope, k, h, json_build_object(
+                   'entry_id', entry_id, 'kind', 'earn', 'member_id', m, 'points', p,
+                   'booked_at', CAST(:booked_at AS text), 'balance', b, 'held', hd,
+                   'hold_id', NULL, 'lot_id', lot_id, 'debt', 0),
+               :at
+        FROM line
+    )
+    SELECT entry_id, lot_id FROM line ORDER BY n
 """)
 
-_POSTINGS = text("""
-    INSERT INTO postings (entry_id, account_kind, member_id, party_id, points)
-    SELECT r.e, r.k, r.m, r.pa, r.p
-    FROM json_to_recordset(CAST(:rows AS json)) AS r(e bigint, k text, m bigint, pa bigint,
-                                                     p bigint)
-""")
 
-_LOTS = text("""
-    INSERT INTO lots (member_id, entry_id, issuer_party_id, points, remaining, vests_at,
-                      expires_at, created_at)
-    SELECT r.m, r.e, :party, r.p, r.p, r.v, r.x, :at
-    FROM ROWS FROM (json_to_recordset(CAST(:rows AS json))
-                    AS (m bigint, e bigint, p bigint, v timestamptz, x timestamptz))
-         WITH ORDINALITY AS r(m, e, p, v, x, n)
-    ORDER BY r.n
-    RETURNING id
-""")
-
-_BALANCES = text("""
-    UPDATE member_balances SET balance = member_balances.balance + r.d, updated_at = :at
-    FROM json_to_recordset(CAST(:rows AS json)) AS r(m bigint, d bigint)
-    WHERE member_balances.member_id = r.m
-""")
-
-_IDEMPOTENCY = text("""
-    INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at)
-    SELECT r.s, r.k, r.h, r.r, :at
-    FROM json_to_recordset(CAST(:rows AS json)) AS r(s text, k text, h text, r json)
-""")
-
-
-def _rows(rows: list[dict[str, Any]]) -> str:
-    return json.dumps(rows, separators=(",", ":"), default=str)
-
-
-def insert_entries(conn: Connection, party_id: int, lines: list[BulkLine],
-                   at: datetime) -> list[int]:
-    rows = [{"m": line.member_id, "p": line.points, "r": line.reference, "d": line.details}
-            for line in lines]
-    ids = conn.execute(_ENTRIES, {"party": party_id, "at": at, "rows": _rows(rows)})
-    return sorted(ids.scalars().all())
-
-
-def insert_postings(conn: Connection, party_id: int, lines: list[BulkLine],
-                    entry_ids: list[int]) -> None:
-    rows = []
-    for line, entry_id in zip(lines, entry_ids, strict=True):
-        # Every posting carries its entry's member (the ledger's shard key), party ones too.
-        rows.append({"e": entry_id, "k": AccountKind.ISSUANCE.value, "m": line.member_id,
-                     "pa": party_id, "p": -line.points})
-        rows.append({"e": entry_id, "k": AccountKind.MEMBER_WALLET.value, "m": line.member_id,
-                     "pa": None, "p": line.points})
-    conn.execute(_POSTINGS, {"rows": _rows(rows)})
-
-
-def insert_lots(conn: Connection, party_id: int, lines: list[BulkLine], entry_ids: list[int],
-                at: datetime) -> list[int]:
-    rows = [{"m": line.member_id, "e": entry_id, "p": line.points,
-             "v": line.vests_at.isoformat(), "x": line.expires_at.isoformat()}
-            for line, entry_id in zip(lines, entry_ids, strict=True)]
-    ids = conn.execute(_LOTS, {"party": party_id, "at": at, "rows": _rows(rows)})
-    return sorted(ids.scalars().all())
-
-
-def update_balances(conn: Connection, deltas: dict[int, int], at: datetime) -> None:
-    rows = [{"m": member_id, "d": deltas[member_id]} for member_id in sorted(deltas)]
-    conn.execute(_BALANCES, {"at": at, "rows": _rows(rows)})
-
-
-def insert_idempotency(conn: Connection, rows: list[dict[str, Any]], at: datetime) -> None:
-    payload = [{"s": r["scope"], "k": r["key"], "h": r["request_hash"], "r": r["response"]}
-               for r in rows]
-    conn.execute(_IDEMPOTENCY, {"at": at, "rows": _rows(payload)})
+def book(conn: Connection, *, issuer_id: int, scope: str, bookings: list[Booking], at: datetime,
+         booked_at: str) -> list[tuple[int, int]]:
+    """Write every booking; returns (entry id, lot id) per booking, in order."""
+    rows = [{"m": b.line.member_id, "p": b.line.points, "r": b.line.reference,
+             "d": b.line.details, "v": b.line.vests_at.isoformat(),
+             "x": b.line.expires_at.isoformat(), "k": b.line.key, "h": b.digest,
+             "b": b.balance, "hd": b.held}
+            for b in bookings]
+    result = conn.execute(_BOOK, {"lines": json.dumps(rows, separators=(",", ":")),
+                                  "party": issuer_id, "scope": scope, "at": at,
+                                  "booked_at": booked_at})
+    return [(row.entry_id, row.lot_id) for row in result]
