@@ -118,9 +118,9 @@ def test_unknown_member_or_issuer_is_named_by_the_general_path_and_nothing_is_wr
     assert w.row_counts(pg_db) == before
 
 
-def test_a_connection_the_server_dropped_fails_one_call_and_leaves_the_pool(pg_url):
-    """pg_statement bypasses SQLAlchemy's error handling, so it must discard a dead connection
-    itself: otherwise every later request would be handed the same broken connection."""
+def test_a_connection_the_server_dropped_fails_one_call_and_is_replaced(pg_url):
+    """pg_statement bypasses SQLAlchemy's pool, so it must discard a dead connection itself:
+    otherwise every later request on that thread would be handed the same broken connection."""
     import psycopg
 
     db = Database(pg_url, pool_size=1, max_overflow=0)
@@ -132,5 +132,40 @@ def test_a_connection_the_server_dropped_fails_one_call_and_leaves_the_pool(pg_u
         with pytest.raises(psycopg.OperationalError):
             db.pg_statement("SELECT 1 AS one", {})
         assert db.pg_statement("SELECT pg_backend_pid() AS pid", {}).pid != pid
+    finally:
+        db.dispose()
+
+
+def test_each_thread_runs_its_statements_on_its_own_connection_until_dispose(pg_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psycopg
+
+    db = Database(pg_url)
+    pid = "SELECT pg_backend_pid() AS pid"
+    try:
+        mine = db.pg_statement(pid, {}).pid
+        assert db.pg_statement(pid, {}).pid == mine  # kept, not reconnected
+        with ThreadPoolExecutor(2) as pool:
+            other = pool.submit(lambda: [db.pg_statement(pid, {}).pid for _ in range(2)]).result()
+        assert other[0] == other[1] != mine
+        db.dispose()
+        with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://")) as admin:
+            alive = {row[0] for row in admin.execute("SELECT pid FROM pg_stat_activity")}
+        assert not alive & {mine, other[0]}  # dispose closed every thread's connection
+        assert db.pg_statement(pid, {}).pid not in (mine, other[0])  # and a new one is opened
+    finally:
+        db.dispose()
+
+
+def test_a_statement_connection_is_recycled_like_the_pool(pg_url, monkeypatch):
+    from network.db import engine
+
+    db = Database(pg_url)
+    pid = "SELECT pg_backend_pid() AS pid"
+    try:
+        first = db.pg_statement(pid, {}).pid
+        monkeypatch.setattr(engine, "RECYCLE_SECONDS", -1)
+        assert db.pg_statement(pid, {}).pid != first
     finally:
         db.dispose()
