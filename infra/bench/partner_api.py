@@ -2,7 +2,7 @@
 PostgreSQL, with pgbench TPC-B measured in the same run as the yardstick.
 
     .venv/bin/python infra/bench/partner_api.py [--seconds 10] [--rounds 3] [--concurrency 16]
-        [--workers 2] [--graphql-threads 4] [--batch-streams 2] [--batch-only]
+        [--workers 2] [--graphql-threads 4] [--batch-streams 4] [--batch-only]
 
 Requests are signed before each timed run (see `presign`). `--batch-only` measures only batches.
 Prints figures; asserts nothing (benchmarks are not tests). Uses throwaway databases on the
@@ -286,7 +286,8 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=5000)
     parser.add_argument("--batches", type=int, default=10)
     parser.add_argument("--batch-lines", type=int, default=1000)
-    parser.add_argument("--batch-streams", type=int, default=2)
+    # Four: with two, both connections often land on the same uvicorn worker, one core idle.
+    parser.add_argument("--batch-streams", type=int, default=4)
     parser.add_argument("--batch-only", action="store_true",
                         help="skip pgbench and the single earns")
     args = parser.parse_args()

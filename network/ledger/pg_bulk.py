@@ -38,6 +38,7 @@ _BOOK = text("""
                                      booked_at)
         SELECT entry_id, 'earn', m, :party, p, r, d, :at FROM line
     ), posted AS (
+        -- Both postings carry the entry's member (the ledger's shard key), the party's too.
         INSERT INTO postings (entry_id, account_kind, member_id, party_id, points)
         SELECT line.entry_id, side.kind, line.m, side.party, side.points
         FROM line CROSS JOIN LATERAL (VALUES ('issuance', CAST(:party AS bigint), -line.p),
