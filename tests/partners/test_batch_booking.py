@@ -7,10 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from network.clock import utcnow
+from network.clock import as_utc, utcnow
 from network.db.schema import idempotency_keys, journal_entries, lots, postings
 from network.ledger.errors import InvalidAmount
 from network.ledger.verify import verify
+from partners.contracts import add_months
 from partners.earning import AwardLine, award_batch, award_points, line_key
 from tests.partners.conftest import Hub
 
@@ -47,10 +48,12 @@ def test_a_batch_books_each_line_as_a_single_earn_would(any_hub: Hub) -> None:
         (ann.id, 15, 15, 0, 0), (bob.id, 30, 30, 0, 0), (ann.id, 9, 24, 0, 0)]
     assert [r.entry_id for r in receipts] == sorted(r.entry_id for r in receipts)
 
-    for receipt, reference in zip(receipts, ["r-0", None, "r-3"], strict=True):
+    for receipt, (amount, reference) in zip(receipts, [(1000, "r-0"), (2000, None), (600, "r-3")],
+                                            strict=True):
         [entry] = _rows(any_hub, journal_entries, journal_entries.c.id == receipt.entry_id)
         assert (entry.kind, entry.member_id, entry.party_id, entry.points, entry.reference) == (
             "earn", receipt.member_id, shop.party_id, receipt.points, reference)
+        assert entry.details == {"amount_minor": amount, "currency": "EUR", "points_given": None}
         sides = {(p.account_kind, p.party_id, p.member_id, p.points)
                  for p in _rows(any_hub, postings, postings.c.entry_id == receipt.entry_id)}
         assert sides == {("issuance", shop.party_id, receipt.member_id, -receipt.points),
@@ -58,9 +61,9 @@ def test_a_batch_books_each_line_as_a_single_earn_would(any_hub: Hub) -> None:
         [lot] = _rows(any_hub, lots, lots.c.id == receipt.lot_id)
         assert (lot.entry_id, lot.member_id, lot.issuer_party_id, lot.points, lot.remaining) == (
             receipt.entry_id, receipt.member_id, shop.party_id, receipt.points, receipt.points)
-        vests = lot.vests_at.replace(tzinfo=now.tzinfo)
-        assert abs(vests - (now + timedelta(days=14))) < timedelta(seconds=1)
-        assert lot.expires_at.year == now.year + 1
+        vests = now + timedelta(days=14)
+        assert abs(as_utc(lot.vests_at) - vests) < timedelta(seconds=1)
+        assert abs(as_utc(lot.expires_at) - add_months(vests, 12)) < timedelta(seconds=1)
 
     stored = {row.key: row.response for row in _rows(any_hub, idempotency_keys)}
     assert {key: stored[key] for key in stored if key.startswith("till-7#")} == {
