@@ -28,6 +28,9 @@ MAX_ATTEMPTS = 8
 # SQLSTATEs worth a retry: serialization_failure, deadlock_detected, and unique_violation, which
 # a retry turns into a clean idempotent replay when two requests race on one idempotency key.
 RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
+# Connections older than this are replaced (pool and `StatementConnections`): idle server
+# timeouts and failovers would otherwise surface as errors on a partner's request.
+RECYCLE_SECONDS = 1800
 
 
 class RetryableConflict(Exception):
@@ -56,9 +59,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # No pre-ping: it costs a round trip per transaction; recycling covers idle server timeouts.
     kwargs.setdefault("pool_recycle", RECYCLE_SECONDS)
     return create_engine(url, **kwargs)
-
-
-RECYCLE_SECONDS = 1800
 
 
 class _Held(NamedTuple):

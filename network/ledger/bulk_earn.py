@@ -14,7 +14,6 @@ Members with an open debt are not booked here: their credit must first repay the
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -81,9 +80,8 @@ def _claim_batch(conn: Connection, scope: str, batch_key: str) -> None:
     """Like the ledger's per-key advisory lock: a concurrent retry of the batch gets a 409."""
     if conn.dialect.name != "postgresql":
         return
-    digest = hashlib.sha256(f"{scope}\x00batch\x00{batch_key}".encode()).digest()
-    got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
-                       {"k": int.from_bytes(digest[:8], "big", signed=True)}).scalar_one()
+    lock_key = idempotency.advisory_key(scope, f"batch\x00{batch_key}")
+    got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": lock_key}).scalar_one()
     if not got:
         raise IdempotencyInProgress("this batch is still being processed; retry shortly",
                                     field="idempotencyKey")
