@@ -2,8 +2,9 @@
 ledger books them.
 
 A batch is not all-or-nothing: a till uploading 1,000 receipts wants the 997 good ones booked and
-the 3 bad ones named. Each line gets the idempotency key `<key>#<index>`, so retrying the whole
-batch books nothing twice and re-tries only the lines that failed.
+the 3 bad ones named. Each line gets the idempotency key `<key>#<index>` (in a scope of its own,
+`bulk_earn.lines_scope`), so retrying the whole batch books nothing twice and re-tries only the
+lines that failed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 
 from network import ledger
 from network.db.engine import Database
-from network.ledger.bulk_earn import NEEDS_LEDGER, BulkLine, book_earns
+from network.ledger.bulk_earn import NEEDS_LEDGER, BulkLine, book_earns, lines_scope
 from network.ledger.errors import (
     IdempotencyInProgress,
     InvalidInput,
@@ -114,7 +115,7 @@ def award_batch(db: Database, *, partner_id: int, lines: list[AwardLine | Ledger
             outcome = booked[item.index]
             if outcome == NEEDS_LEDGER:
                 outcome = _through_ledger(db, partner_id, lines[item.index], network_currency,
-                                          scope, item.key, now, terms)
+                                          lines_scope(scope), item.key, now, terms)
             results[item.index] = outcome  # type: ignore[assignment]
     return [LineResult(i, receipt=r) if isinstance(r, Receipt) else LineResult(i, error=r)
             for i, r in sorted(results.items())]

@@ -10,6 +10,12 @@ single line through the ledger sees the same stored answer.
 
 Members with an open debt are not booked here: their credit must first repay the debt lots, which
 `ledger.earn` does, so the caller sends those lines through it after this transaction.
+
+Keys: the batch's own key is remembered in the caller's scope, so that a single operation reusing
+it is IDEMPOTENCY_KEY_REUSED (and a batch reusing a single operation's key is refused whole).
+Each line's key (`<key>#<index>`) lives in a scope of its own (`lines_scope`): the caller's own
+keys may contain `#`, and a partner's single earn under `Z#0` must not replay, or block, line 0
+of batch `Z`.
 """
 
 from __future__ import annotations
@@ -41,6 +47,14 @@ from network.ledger.errors import (
 from network.ledger.receipts import Receipt
 
 NEEDS_LEDGER = "needs-ledger"  # result marker: book this line with ledger.earn instead
+# What the batch's own key remembers. Every batch under one key is the same request at this level
+# (a retry re-tries the lines that failed: each line's own key decides), any other operation is not.
+BATCH_REQUEST = idempotency.request_hash("earn_batch", {})
+
+
+def lines_scope(scope: str) -> str:
+    """The scope of a batch's line keys (see the module's docstring)."""
+    return f"{scope}:lines"
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,23 @@ def _claim_batch(conn: Connection, scope: str, batch_key: str) -> None:
     if not got:
         raise IdempotencyInProgress("this batch is still being processed; retry shortly",
                                     field="idempotencyKey")
+
+
+def _batch_key_known(conn: Connection, scope: str, batch_key: str) -> bool:
+    """Whether an earlier batch used this key; refuses a key another operation used."""
+    stored = _stored(conn, scope, [batch_key]).get(batch_key)
+    if stored is None:
+        return False
+    if stored.request_hash != BATCH_REQUEST:
+        raise IdempotencyKeyReused("this idempotency key was already used for a different "
+                                   "request", field="idempotencyKey")
+    return True
+
+
+def _remember_batch(conn: Connection, scope: str, batch_key: str, at: datetime) -> None:
+    conn.execute(insert(idempotency_keys).values(
+        scope=scope, key=batch_key, request_hash=BATCH_REQUEST,
+        response={"kind": "earn_batch"}, created_at=at))
 
 
 def _stored(conn: Connection, scope: str, keys: list[str]) -> dict[str, Any]:
@@ -164,11 +195,15 @@ def _receipt(booking: Booking, entry_id: int, lot_id: int, booked_at: str) -> Re
 
 def book_earns(conn: Connection, *, issuer_id: int, scope: str, batch_key: str,
                lines: list[BulkLine], at: datetime) -> dict[int, Result]:
-    """Book every line it can; returns index -> Receipt, LedgerError or NEEDS_LEDGER."""
+    """Book every line it can; returns index -> Receipt, LedgerError or NEEDS_LEDGER.
+
+    `scope` is the caller's; line keys are read and written in `lines_scope(scope)`."""
     _claim_batch(conn, scope, batch_key)
     parties.require(conn, issuer_id, "partner", "network", field="issuerId")
+    known = _batch_key_known(conn, scope, batch_key)
+    line_scope = lines_scope(scope)
     results: dict[int, Result] = {}
-    stored = _stored(conn, scope, [line.key for line in lines])
+    stored = _stored(conn, line_scope, [line.key for line in lines])
     fresh = []
     for line in lines:
         if line.key in stored:
@@ -189,11 +224,13 @@ def book_earns(conn: Connection, *, issuer_id: int, scope: str, batch_key: str,
             running[line.member_id] += line.points
             booked.append(Booking(line, idempotency.request_hash("earn", line.params(issuer_id)),
                                   balance=running[line.member_id], held=row.held))
+    if not known and (booked or NEEDS_LEDGER in results.values()):
+        _remember_batch(conn, scope, batch_key, at)  # a batch that books nothing is not remembered
     if not booked:
         return results
     booked_at = at.isoformat()
     book = pg_bulk.book if conn.dialect.name == "postgresql" else _book_portably
-    ids = book(conn, issuer_id=issuer_id, scope=scope, bookings=booked, at=at,
+    ids = book(conn, issuer_id=issuer_id, scope=line_scope, bookings=booked, at=at,
                booked_at=booked_at)
     for booking, (entry_id, lot_id) in zip(booked, ids, strict=True):
         results[booking.line.index] = _receipt(booking, entry_id, lot_id, booked_at)

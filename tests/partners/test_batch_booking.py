@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from network.clock import as_utc, utcnow
 from network.db.schema import idempotency_keys, journal_entries, lots, postings
+from network.ledger.bulk_earn import lines_scope
 from network.ledger.errors import InvalidAmount
 from network.ledger.verify import verify
 from partners.contracts import add_months
@@ -65,15 +66,19 @@ def test_a_batch_books_each_line_as_a_single_earn_would(any_hub: Hub) -> None:
         assert abs(as_utc(lot.vests_at) - vests) < timedelta(seconds=1)
         assert abs(as_utc(lot.expires_at) - add_months(vests, 12)) < timedelta(seconds=1)
 
-    stored = {row.key: row.response for row in _rows(any_hub, idempotency_keys)}
-    assert {key: stored[key] for key in stored if key.startswith("till-7#")} == {
-        line_key("till-7", i): results[i].receipt.as_dict() for i in (0, 1, 3)}  # type: ignore[union-attr]
+    scope = f"partner:{shop.party_id}"
+    stored = {(row.scope, row.key): row.response for row in _rows(any_hub, idempotency_keys)
+              if row.scope != "system"}  # the enrolments
+    assert stored == {  # the batch's own key in the partner's scope, its lines' in their own
+        (scope, "till-7"): {"kind": "earn_batch"},
+        **{(lines_scope(scope), line_key("till-7", i)): results[i].receipt.as_dict()  # type: ignore[union-attr]
+           for i in (0, 1, 3)}}
 
     counts = [_count(any_hub, t) for t in (journal_entries, postings, lots, idempotency_keys)]
     # A line replayed on its own through the ledger, and the whole batch again: the first
     # answers, nothing written.
     single = award_points(any_hub.db, partner_id=shop.party_id, line=lines[3],  # type: ignore[arg-type]
-                          network_currency="EUR", scope=f"partner:{shop.party_id}",
+                          network_currency="EUR", scope=lines_scope(f"partner:{shop.party_id}"),
                           idempotency_key=line_key("till-7", 3), now=now + timedelta(seconds=5))
     assert single == receipts[2]
     assert batch() == results

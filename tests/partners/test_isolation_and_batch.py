@@ -5,6 +5,7 @@ from __future__ import annotations
 from graphene import relay
 
 from network import cards
+from network.ledger.verify import verify
 from tests.partners.conftest import Hub, operation
 
 
@@ -99,6 +100,40 @@ def test_batch_with_mixed_lines(any_hub: Hub) -> None:
         assert any_hub.ledger_counts() == counts
         view = cafe.execute(operation("LookUpMember"), {"cardNumber": good.card_number})
         assert view["data"]["partner"]["member"]["balance"] == 300
+
+
+def test_batch_keys_and_single_keys_do_not_mix(any_hub: Hub) -> None:
+    """A batch's key is a key like any other: a single award reusing it is refused, a batch
+    reusing a single award's key is refused whole, and a partner's own key `Z#0` is not line 0
+    of batch `Z`. Refusals write nothing."""
+    member = any_hub.enrol()
+    line = {"cardNumber": member.card_number, "amount": 1000, "currency": "EUR"}
+    award, batch = operation("AwardPoints"), operation("AwardPointsBatch")
+    with any_hub.client() as cafe:
+        booked = cafe.execute(batch, {"input": {"lines": [line]}}, idempotency_key="K")
+        assert booked["data"]["awardPointsBatch"]["accepted"] == 1
+        counts = any_hub.ledger_counts()
+        single = cafe.execute(award, {"input": line}, idempotency_key="K")["data"]["awardPoints"]
+        assert [e["code"] for e in single["userErrors"]] == ["IDEMPOTENCY_KEY_REUSED"]
+        assert any_hub.ledger_counts() == counts
+
+        first = cafe.execute(award, {"input": line}, idempotency_key="S")["data"]["awardPoints"]
+        assert first["userErrors"] == []
+        counts = any_hub.ledger_counts()
+        refused = cafe.execute(batch, {"input": {"lines": [line]}},
+                               idempotency_key="S")["data"]["awardPointsBatch"]
+        assert [e["code"] for e in refused["userErrors"]] == ["IDEMPOTENCY_KEY_REUSED"]
+        assert (refused["accepted"], refused["results"]) == (0, [])
+        assert any_hub.ledger_counts() == counts
+
+        own = cafe.execute(award, {"input": line}, idempotency_key="Z#0")["data"]["awardPoints"]
+        lines = cafe.execute(batch, {"input": {"lines": [dict(line, amount=2000)]}},
+                             idempotency_key="Z")["data"]["awardPointsBatch"]
+        [result] = lines["results"]
+        assert result["userErrors"] == []  # booked afresh: neither a replay nor a reuse of Z#0
+        assert result["transaction"]["id"] != own["transaction"]["id"]
+        assert result["transaction"]["points"] == 200
+    assert verify(any_hub.db) == []
 
 
 def test_batch_limits(hub: Hub) -> None:
