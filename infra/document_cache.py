@@ -1,5 +1,11 @@
 """Parse + validate costs ~2.5 ms and executing ~0.14 ms, so validated documents are cached:
-a bounded LRU keyed by the query text alone (variables stay out, so one entry serves all calls)."""
+a bounded LRU keyed by the query text alone (variables stay out, so one entry serves all calls).
+
+The cache fills before any signature is checked (anonymous callers may read public fields), so
+it is bounded by size as well as by count: a parsed document takes up to ~100 times its text,
+and 512 unique 2 MiB texts once grew the server by hundreds of MB. Query texts over
+MAX_DOCUMENT_CHARS are parsed and validated on every request and never kept; the texts kept
+add up to at most MAX_TOTAL_CHARS. Every documented operation is well under 1 KiB."""
 
 from __future__ import annotations
 
@@ -17,19 +23,30 @@ from graphql import (
     validate,
 )
 
+MAX_DOCUMENT_CHARS = 16 * 1024
+MAX_TOTAL_CHARS = 512 * 1024
+
+Checked = tuple[DocumentNode | None, list[GraphQLError]]
+
 
 class DocumentCache:
     def __init__(self, schema: GraphQLSchema, extra_rules: Sequence[type[ASTValidationRule]],
-                 max_entries: int = 512) -> None:
+                 max_entries: int = 512, max_document_chars: int = MAX_DOCUMENT_CHARS,
+                 max_total_chars: int = MAX_TOTAL_CHARS) -> None:
         self.schema = schema
         self.rules = [*specified_rules, *extra_rules]
         self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[DocumentNode | None, list[GraphQLError]]] = (
-            OrderedDict())
+        self.max_document_chars = max_document_chars
+        self.max_total_chars = max_total_chars
+        self._entries: OrderedDict[str, Checked] = OrderedDict()
+        self.total_chars = 0  # of the query texts held, the keys of _entries
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get(self, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, query: str) -> Checked:
         with self._lock:
             found = self._entries.get(query)
             if found is not None:
@@ -37,19 +54,27 @@ class DocumentCache:
                 self.hits += 1
                 return found
         self.misses += 1
+        result = self._check(query)
+        if len(query) > self.max_document_chars:
+            return result
+        with self._lock:
+            if query not in self._entries:  # another thread may have checked it meanwhile
+                self.total_chars += len(query)
+            self._entries[query] = result
+            while (len(self._entries) > self.max_entries
+                   or self.total_chars > self.max_total_chars):
+                evicted, _ = self._entries.popitem(last=False)
+                self.total_chars -= len(evicted)
+        return result
+
+    def _check(self, query: str) -> Checked:
         try:
             document = parse(query)
         except GraphQLError as error:
             error.extensions = {"code": "GRAPHQL_PARSE_FAILED"}
-            result: tuple[DocumentNode | None, list[GraphQLError]] = (None, [error])
-        else:
-            errors = validate(self.schema, document, self.rules)
-            for error in errors:
-                if not error.extensions:
-                    error.extensions = {"code": "GRAPHQL_VALIDATION_FAILED"}
-            result = (None if errors else document, list(errors))
-        with self._lock:
-            self._entries[query] = result
-            if len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-        return result
+            return None, [error]
+        errors = validate(self.schema, document, self.rules)
+        for error in errors:
+            if not error.extensions:
+                error.extensions = {"code": "GRAPHQL_VALIDATION_FAILED"}
+        return (None if errors else document), list(errors)

@@ -14,6 +14,7 @@ import asyncio
 import functools
 import json
 import logging
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -44,9 +45,23 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
                         status_code=status)
 
 
+# graphql-core ends many messages with " Did you mean 'contract'?": schema names, which
+# production hides from callers (introspection is off there too).
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def _without_suggestions(formatted: dict[str, Any]) -> dict[str, Any]:
+    formatted["message"] = _SUGGESTION.sub("", formatted["message"])
+    return formatted
+
+
 def _format(error: GraphQLError) -> dict[str, Any]:
     original = error.original_error
     formatted = error.formatted
+    if error.path is None and original is None and not error.extensions:
+        # The request as a whole, before any field ran: a missing or unknown operation name
+        # (no location), or a variable not provided (located at its definition).
+        formatted["extensions"] = {"code": "BAD_USER_INPUT" if error.nodes else "BAD_REQUEST"}
     if isinstance(original, LedgerError):
         formatted["message"] = original.message
         formatted["extensions"] = {"code": original.code, "field": original.field}
@@ -113,7 +128,8 @@ class GraphQLEndpoint:
             return _error(400, "BAD_REQUEST", "variables must be an object, operationName a string")
         document, errors = self.documents.get(payload["query"])
         if document is None:
-            return JSONResponse({"errors": [e.formatted for e in errors]}, status_code=400)
+            return JSONResponse({"errors": self._public([e.formatted for e in errors])},
+                                status_code=400)
         context = RequestContext(db=self.db, settings=self.settings, principal=principal,
                                  request=request,
                                  headers={k.lower(): v for k, v in request.headers.items()})
@@ -122,9 +138,14 @@ class GraphQLEndpoint:
         assert isinstance(result, ExecutionResult)
         response: dict[str, Any] = {"data": result.data}
         if result.errors:
-            response["errors"] = [_format(e) for e in result.errors]
+            response["errors"] = self._public([_format(e) for e in result.errors])
         status = 200 if result.data is not None else 400
         if any((e.get("extensions") or {}).get("code") == "IDEMPOTENCY_IN_PROGRESS"
                for e in response.get("errors", [])):
             status = 409  # the first request with this key is still running: retry it later
         return JSONResponse(response, status_code=status)
+
+    def _public(self, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not self.settings.production:
+            return errors  # suggestions help developers
+        return [_without_suggestions(e) for e in errors]

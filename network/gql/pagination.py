@@ -5,12 +5,35 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from graphene import relay
 
 from network.ledger.errors import InvalidInput
 
 MAX_PAGE = 100
+# Ids are BIGINT on PostgreSQL: a larger number from a caller would overflow in the database
+# (an INTERNAL_ERROR) instead of failing as the caller's mistake.
+MAX_KEY = 2**63 - 1
 T = TypeVar("T")
+
+
+class ForwardConnectionField(relay.ConnectionField):
+    """A connection paged only forwards (`first`, `after`): keyset pages newest first. Relay's
+    `last` and `before` are left out of the schema rather than accepted and ignored."""
+
+    def __init__(self, type_: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(type_, *args, **kwargs)
+        del self.args["last"], self.args["before"]
+
+
+def parse_key(text: str) -> int | None:
+    """A database id written in decimal (1 to MAX_KEY), or None: ASCII digits only, since int()
+    would also take '-1', ' 7', '1_0' and other scripts' digits."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    key = int(text)
+    return key if 0 < key <= MAX_KEY else None
 
 
 def page_size(first: int | None, default: int = 20) -> int:
@@ -30,13 +53,14 @@ def decode_cursor(cursor: str | None, kind: str) -> int | None:
     if cursor is None:
         return None
     try:
-        prefix, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if prefix != kind:
-            raise ValueError(prefix)
-        return int(key)
-    except (ValueError, UnicodeDecodeError) as exc:
+        prefix, _, text = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        prefix, text = "", ""
+    key = parse_key(text) if prefix == kind else None
+    if key is None:
         raise InvalidInput("after is not a cursor from this connection", field="after",
-                           code="INVALID_CURSOR") from exc
+                           code="INVALID_CURSOR")
+    return key
 
 
 def split_page(rows: Sequence[T], size: int) -> tuple[list[T], bool]:

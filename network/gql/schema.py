@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import graphene
 from graphene import relay
+from graphql_relay import from_global_id
 from sqlalchemy import select
 
 from network.db.schema import parties
 from network.gql.context import RequestContext
+from network.gql.pagination import parse_key
+from network.ledger.errors import InvalidInput
 
 
 class Charity(graphene.ObjectType):
@@ -30,8 +33,24 @@ class Charity(graphene.ObjectType):
         return cls(id=row.id, code=row.code, name=row.name, name_fa=row.name_fa)  # type: ignore[attr-defined]
 
 
+def _check_node_id(info: graphene.ResolveInfo, global_id: str) -> None:
+    """Refuses an id this API never issues, as decode_id does (INVALID_ID), before graphene
+    would raise on it (an INTERNAL_ERROR). A well-formed id of nothing the caller may see is
+    still null, per Relay."""
+    try:
+        type_name, raw = from_global_id(global_id)
+    except Exception:  # noqa: BLE001 - graphql_relay raises several types on junk
+        type_name, raw = "", ""
+    found = info.schema.get_type(type_name) if type_name else None
+    graphene_type = getattr(found, "graphene_type", None)
+    is_node = relay.Node in getattr(getattr(graphene_type, "_meta", None), "interfaces", ())
+    if not is_node or parse_key(raw) is None:
+        raise InvalidInput("id is not an id from this API", field="id", code="INVALID_ID")
+
+
 class Query(graphene.ObjectType):
-    node = relay.Node.Field()
+    node = graphene.Field(relay.Node, id=graphene.ID(required=True,
+                                                     description="The ID of the object"))
     charities = graphene.List(graphene.NonNull(Charity), required=True,
                               description="Charities members can donate points to.")
 
@@ -40,6 +59,10 @@ class Query(graphene.ObjectType):
         rows = ctx.db.read(lambda c: c.execute(
             select(parties).where(parties.c.kind == "charity").order_by(parties.c.name)).all())
         return [Charity.from_row(row) for row in rows]
+
+    def resolve_node(root, info: graphene.ResolveInfo, id: str) -> relay.Node | None:
+        _check_node_id(info, id)
+        return relay.Node.get_node_from_global_id(info, id)
 
 
 class Mutation(graphene.ObjectType):

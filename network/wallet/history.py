@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from network.clock import as_utc
 from network.db.schema import Timestamp, parties, postings
 from network.db.schema import journal_entries as je
+from network.gql.pagination import parse_key
 from network.wallet.errors import WalletError
 from network.wallet.parties_view import PartyName
 
@@ -55,11 +56,12 @@ def encode_cursor(booked_at: dt.datetime, entry_id: int) -> str:
 def decode_cursor(cursor: str, field: str = "after") -> tuple[dt.datetime, int]:
     try:
         prefix, micros, entry_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-        if prefix != _CURSOR_PREFIX:
+        key = parse_key(entry_id)  # in range for the database, or the caller's mistake
+        if prefix != _CURSOR_PREFIX or key is None:
             raise ValueError(prefix)
         at = _EPOCH + dt.timedelta(microseconds=int(micros))
-        return at, int(entry_id)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return at, key
+    except (ValueError, OverflowError, UnicodeDecodeError) as exc:
         raise WalletError("INVALID_CURSOR", "This is not a cursor from the history.",
                           field=field) from exc
 

@@ -55,6 +55,8 @@ def guarded(payload: type[P], info: graphene.ResolveInfo, scope: str,
     except IdempotencyInProgress:
         raise
     except LedgerError as exc:
+        if exc.field == "idempotencyKey":  # the ledger's parameter; partners send the header
+            exc.field = "Idempotency-Key"
         return payload(user_errors=user_errors(exc), **empty)  # type: ignore[call-arg]
 
 

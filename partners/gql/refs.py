@@ -13,6 +13,7 @@ from network import cards
 from network.db.clauses import one_of
 from network.db.engine import Database
 from network.db.schema import members
+from network.gql.pagination import parse_key
 from network.ledger.errors import InvalidInput, LedgerError, MemberNotFound
 from partners.gql.app_caches import AppCaches
 
@@ -24,9 +25,10 @@ def decode_id(value: str | None, type_name: str, field: str) -> int:
         kind, raw = from_global_id(value)
     except Exception as exc:  # noqa: BLE001 - graphql_relay raises several types on junk
         raise InvalidInput(f"{field} is not a valid id", field=field, code="INVALID_ID") from exc
-    if kind != type_name or not raw.isdigit():
+    key = parse_key(raw) if kind == type_name else None
+    if key is None:
         raise InvalidInput(f"{field} is not a {type_name} id", field=field, code="INVALID_ID")
-    return int(raw)
+    return key
 
 
 MemberRef = tuple[str | None, str | None]  # (PartnerMember id, card number)

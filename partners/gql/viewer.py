@@ -13,7 +13,13 @@ from sqlalchemy import Connection, select
 from network import members
 from network.db.schema import journal_entries
 from network.gql.context import RequestContext
-from network.gql.pagination import decode_cursor, encode_cursor, page_size, split_page
+from network.gql.pagination import (
+    ForwardConnectionField,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+    split_page,
+)
 from network.ledger.errors import InvalidInput
 from partners.contracts import in_force
 from partners.gql.refs import decode_id
@@ -25,6 +31,7 @@ from partners.gql.types import (
     PartnerTransaction,
     PartnerTransactionConnection,
     TransactionKind,
+    as_datetime,
 )
 from partners.registry import get_partner
 from partners.scopes import READ
@@ -64,7 +71,7 @@ class PartnerViewer(graphene.ObjectType):
         description="Look a member up by exactly one of id, card number, phone or email.",
     )
     hold = graphene.Field(PartnerHold, id=graphene.ID(required=True))
-    transactions = relay.ConnectionField(
+    transactions = ForwardConnectionField(
         PartnerTransactionConnection,
         kinds=graphene.List(graphene.NonNull(TransactionKind)),
         booked_from=graphene.DateTime(description="Inclusive."),
@@ -120,9 +127,11 @@ class PartnerViewer(graphene.ObjectType):
         cursor = decode_cursor(after, "tx")
         wanted = [getattr(k, "value", k) for k in kinds or []]
         member = decode_id(member_id, "PartnerMember", "memberId") if member_id else None
+        # In UTC, as stored: SQLite compares the text of the timestamps and so would read
+        # 12:46+03:30 as 12:46 UTC.
         rows = ctx.db.read(_transactions, self.id, size=size, after=cursor, kinds=wanted,
-                           booked_from=booked_from, booked_before=booked_before,
-                           member_id=member)
+                           booked_from=as_datetime(booked_from),
+                           booked_before=as_datetime(booked_before), member_id=member)
         page, has_next = split_page(rows, size)
         edges = [
             PartnerTransactionConnection.Edge(node=PartnerTransaction.from_row(row),

@@ -9,7 +9,13 @@ import graphene
 from graphene import relay
 from sqlalchemy import select
 
-from network.gql.pagination import decode_cursor, encode_cursor, page_size, split_page
+from network.gql.pagination import (
+    ForwardConnectionField,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+    split_page,
+)
 from partners.scopes import READ
 from settlement import store
 from settlement.errors import SettlementError
@@ -33,7 +39,7 @@ def _period(text: str) -> str:
 
 
 class SettlementQuery(graphene.ObjectType):
-    settlement_runs = relay.ConnectionField(
+    settlement_runs = ForwardConnectionField(
         SettlementRunConnection, description="Settlement runs, newest first (staff only).")
     settlement_run = graphene.Field(SettlementRun, period=graphene.String(required=True),
                                     description="The run of one period, YYYY-MM (staff only).")

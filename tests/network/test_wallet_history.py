@@ -3,6 +3,7 @@ its postings, reversal links both ways, keyset paging, per-partner totals and th
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 import pytest
@@ -94,7 +95,16 @@ def test_pages_are_newest_first_and_cover_everything_once(db, booked):
     assert seen == list(ledger_order)
 
 
-@pytest.mark.parametrize("cursor", ["", "!!", "aDE6eDox", "eDoxOjI=", "aDE6MTox"[:-1]])
+def _cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize("cursor", [
+    "", "!!", "aDE6eDox", "eDoxOjI=", "aDE6MTox"[:-1],
+    # Well formed but out of range: an id past BIGINT, a time past year 9999, a negative id.
+    _cursor("h1:1:99999999999999999999999"), _cursor("h1:99999999999999999999:1"),
+    _cursor("h1:1:-5"),
+])
 def test_bad_cursors_are_named(cursor):
     with pytest.raises(WalletError) as refused:
         history.decode_cursor(cursor)
