@@ -73,7 +73,9 @@ def _choose(message: HttpRequest) -> ParsedSignature:
     for parsed in signatures:
         if parsed.key_id is not None:
             return parsed
-    raise _unauthorized("UNKNOWN_KEY", "no signature names a keyid")
+    # None names a key: the first one goes on to `_check_shape`, which reports the missing
+    # keyid (and any other missing parameter) as SIGNATURE_PARAMS_MISSING.
+    return signatures[0]
 
 
 def _check_shape(parsed: ParsedSignature, message: HttpRequest, now: int) -> None:
@@ -122,14 +124,16 @@ class PartnerAuthenticator:
                 )
             return None
         message = http_request_from(request, body)
-        now = int(self.clock())
+        clock = self.clock()
         parsed = _choose(message)
-        _check_shape(parsed, message, now)
+        # `created` is in whole seconds, so the signature's time window is checked in seconds;
+        # a key's expiry is an instant, checked against the precise time in `_verify`.
+        _check_shape(parsed, message, int(clock))
         scopes_needed = {required_scope(name) for name in partner_fields(fields)}
-        return self._verify(message, parsed, scopes_needed, now)
+        return self._verify(message, parsed, scopes_needed, clock)
 
     def _verify(self, message: HttpRequest, parsed: ParsedSignature, scopes_needed: set[str],
-                now: int) -> PartnerPrincipal:
+                clock: float) -> PartnerPrincipal:
         key = self.keys.get(parsed.key_id or "")
         if key is None:
             raise _unauthorized("UNKNOWN_KEY", f"no API key {parsed.key_id!r}")
@@ -147,8 +151,10 @@ class PartnerAuthenticator:
         if lacking:
             raise AuthError(403, "SCOPE_MISSING",
                             f"key {key.key_id} lacks the scope(s) {', '.join(lacking)}")
-        at = datetime.fromtimestamp(now, UTC)
-        expires = nonces.window_end(parsed.created or now, MAX_SKEW_SECONDS)
+        # Not truncated to the second: a key that expired at 12:00:00.3 must refuse a request
+        # at 12:00:00.7. The nonce claim and `_unclaimed` compare the key's expiry with `at`.
+        at = datetime.fromtimestamp(clock, UTC)
+        expires = nonces.window_end(parsed.created or int(clock), MAX_SKEW_SECONDS)
         if not nonces.claim(self.db, key.key_id, parsed.nonce or "", expires, at):
             raise self._unclaimed(key.key_id, at)
         if nonces.due_for_pruning():

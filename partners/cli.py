@@ -107,24 +107,33 @@ def keys_group() -> None:
 
 
 def _expiry(days: int | None) -> datetime | None:
-    return utcnow() + timedelta(days=days) if days else None
+    """None when --expires-in-days is omitted: the key never expires. 0 is refused rather than
+    read as "omitted", which silently created a key that lives for ever."""
+    if days is None:
+        return None
+    if days < 1:
+        _fail(f"--expires-in-days must be a positive number of days, got {days}")
+    return utcnow() + timedelta(days=days)
 
 
 @keys_group.command("create")
 @click.argument("partner")
-@click.option("--scopes", default="read enrol earn redeem", show_default=True)
-@click.option("--expires-in-days", type=int)
+@click.option("--scopes", default="read enrol earn redeem", show_default=True,
+              help="Space- or comma-separated; at least one of read, enrol, earn, redeem.")
+@click.option("--expires-in-days", type=int,
+              help="Days until the key expires (1 or more); omit it for a key that never expires.")
 @click.option("--label")
 @click.option("--out", type=click.Path(path_type=Path), help="Write the private key here.")
 def keys_create(partner: str, scopes: str, expires_in_days: int | None, label: str | None,
                 out: Path | None) -> None:
     """Generate a key pair for PARTNER; show the private key once."""
+    expires_at = _expiry(expires_in_days)
     db = _db()
     party = _partner(db, partner)
     try:
         key, pem = db.write(lambda conn: api_keys.create_key(
             conn, party_id=party.id, now=utcnow(), scopes=scopes,
-            expires_at=_expiry(expires_in_days), label=label))
+            expires_at=expires_at, label=label))
     except LedgerError as exc:
         _fail(f"{exc.code}: {exc.message}")
         return
@@ -136,18 +145,24 @@ def keys_create(partner: str, scopes: str, expires_in_days: int | None, label: s
 @click.argument("partner")
 @click.option("--public-key", "public_key", required=True, type=click.Path(exists=True),
               help="PEM file with the partner's own Ed25519 public key.")
-@click.option("--scopes", default="read enrol earn redeem", show_default=True)
-@click.option("--expires-in-days", type=int)
+@click.option("--scopes", default="read enrol earn redeem", show_default=True,
+              help="Space- or comma-separated; at least one of read, enrol, earn, redeem.")
+@click.option("--expires-in-days", type=int,
+              help="Days until the key expires (1 or more); omit it for a key that never expires.")
 @click.option("--label")
 def keys_register(partner: str, public_key: str, scopes: str, expires_in_days: int | None,
                   label: str | None) -> None:
     """Register a public key the partner generated itself."""
+    expires_at = _expiry(expires_in_days)
+    # A binary file (a DER key, say) decodes to text that register_key refuses as "not an
+    # Ed25519 public key", instead of a UnicodeDecodeError traceback.
+    pem_text = Path(public_key).read_text(errors="replace")
     db = _db()
     party = _partner(db, partner)
     try:
         key = db.write(lambda conn: api_keys.register_key(
-            conn, party_id=party.id, public_key_pem_text=Path(public_key).read_text(),
-            now=utcnow(), scopes=scopes, expires_at=_expiry(expires_in_days), label=label))
+            conn, party_id=party.id, public_key_pem_text=pem_text,
+            now=utcnow(), scopes=scopes, expires_at=expires_at, label=label))
     except LedgerError as exc:
         _fail(f"{exc.code}: {exc.message}")
         return
@@ -182,10 +197,16 @@ def keys_revoke(key_id: str) -> None:
 @partners_group.command("rotate")
 @click.argument("key_id")
 @click.option("--overlap-days", default=7, show_default=True, type=int,
-              help="How long the old key keeps working next to the new one.")
+              help="How long the old key keeps working next to the new one (0: it stops now).")
 @click.option("--out", type=click.Path(path_type=Path), help="Write the new private key here.")
 def rotate_command(key_id: str, overlap_days: int, out: Path | None) -> None:
-    """Issue a successor to KEY_ID; both work during the overlap, then the old one expires."""
+    """Issue a successor to KEY_ID; both work during the overlap, then the old one expires.
+
+    The successor has KEY_ID's scopes and the lifetime KEY_ID was issued with, counted from now
+    (a key that never expires is succeeded by one that never expires).
+    """
+    if overlap_days < 0:
+        _fail(f"--overlap-days must be 0 or more, got {overlap_days}")
     try:
         new, pem, old = _db().write(lambda conn: api_keys.rotate_key(
             conn, key_id=key_id, now=utcnow(), overlap=timedelta(days=overlap_days)))
@@ -193,6 +214,7 @@ def rotate_command(key_id: str, overlap_days: int, out: Path | None) -> None:
         _fail(f"{exc.code}: {exc.message}")
         return
     click.echo(f"old key {old.key_id} now expires at {old.expires_at}")
+    click.echo(f"new key expires at {new.expires_at or 'never'}")
     _show_private_key(new.key_id, pem, out)
 
 

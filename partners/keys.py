@@ -82,14 +82,21 @@ def register_key(
     expires_at: datetime | None = None,
     label: str | None = None,
 ) -> ApiKey:
-    """Store a partner-supplied Ed25519 public key (the private key never reaches the hub)."""
+    """Store a partner-supplied Ed25519 public key (the private key never reaches the hub).
+
+    `scopes=None` grants every scope; an empty list or string is refused (INVALID_INPUT).
+    """
     parties.require(conn, party_id, "partner", field="partner")
+    # Before parsing: a private key, even a passphrase-protected one, is refused for what it is.
+    if "PRIVATE KEY" in public_key_pem_text:
+        raise InvalidInput("send the public key only; keep the private key", field="publicKey")
     try:
         public = load_public_key(public_key_pem_text)
     except ValueError as exc:
         raise InvalidInput(f"not an Ed25519 public key: {exc}", field="publicKey") from exc
-    if "PRIVATE KEY" in public_key_pem_text:
-        raise InvalidInput("send the public key only; keep the private key", field="publicKey")
+    # None means "not said": every scope. An explicit empty list is refused by parse_scopes
+    # rather than read as "not said", which would grant everything.
+    granted = ALL_SCOPES if scopes is None else parse_scopes(scopes)
     if expires_at is not None and as_utc(expires_at) <= now:
         raise InvalidInput("a key's expiry must be in the future", field="expiresAt")
     if label is not None and len(label) > 100:
@@ -100,7 +107,7 @@ def register_key(
         "key_id": key_id,
         "party_id": party_id,
         "public_key": raw,
-        "scopes": " ".join(sorted(parse_scopes(scopes) if scopes else ALL_SCOPES)),
+        "scopes": " ".join(sorted(granted)),
         "label": label,
         "created_at": now,
         "expires_at": expires_at,
@@ -220,18 +227,25 @@ def rotate_key(
     """New key with the old one's scopes; the old key keeps working for `overlap`, then expires.
 
     Both are active during the overlap, so a partner can roll the new key out to every till
-    before the old one stops working.
+    before the old one stops working. The new key gets the lifetime the old one was issued with,
+    counted from now: a key created for 90 days is succeeded by one for 90 days, and a key that
+    never expires by one that never expires. (Taking the old key's expiry instead would make
+    rotating a key that is about to expire pointless, and dropping it would turn an expiring key
+    into one that lives for ever.) `overlap` may be zero (the old key stops now), not negative.
     """
+    if overlap < timedelta(0):
+        raise InvalidInput("the rotation overlap cannot be negative; use 0 to stop the old key "
+                           "now", field="overlap")
     old = find_key(conn, key_id)
     if old is None:
         raise KeyNotFound(f"no API key {key_id!r}", field="keyId")
     if old.status(now) != "active":
         raise InvalidInput(f"key {key_id} is {old.status(now)}; create a new key instead",
                            field="keyId", code="KEY_NOT_ACTIVE")
+    lifetime = old.expires_at - old.created_at if old.expires_at is not None else None
     new, private = create_key(
         conn, party_id=old.party_id, now=now, scopes=sorted(old.scopes),
-        expires_at=old.expires_at if old.expires_at and old.expires_at > now + overlap else None,
-        label=old.label,
+        expires_at=now + lifetime if lifetime is not None else None, label=old.label,
     )
     old_until = now + overlap
     if old.expires_at is None or old.expires_at > old_until:

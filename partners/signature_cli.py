@@ -1,7 +1,7 @@
 """`pointsnet signature sign|verify`: the signing scheme from a shell, no database involved.
 
 `verify` is the tool a partner runs when the hub says SIGNATURE_INVALID: it prints the signature
-base line by line, so they can diff it against what their own code signed.
+base line by line, valid or not, so they can diff it against what their own code signed.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from partners.client import sign_graphql
 from partners.signatures import (
     DigestError,
     MessageError,
+    ParsedSignature,
     SignatureError,
     check_time,
     load_private_key,
@@ -27,8 +28,10 @@ from partners.signatures import (
     verify_content_digest,
     verify_parsed,
 )
+from partners.signatures.components import ComponentError
 from partners.signatures.message import HttpRequest
 from partners.signatures.raw_http import render_raw_request
+from partners.signatures.signature_base import build_signature_base
 from partners.signatures.structured_fields import serialize_bare_item
 
 MAX_SKEW_SECONDS = 300
@@ -63,7 +66,11 @@ def sign_command(key_file: str, key_id: str, url: str, data: str | None,
     body = _read_body(data)
     if mutation and idempotency_key is None:
         idempotency_key = str(uuid.uuid4())
-    key = load_private_key(Path(key_file).read_bytes())
+    try:
+        key = load_private_key(Path(key_file).read_bytes())
+    except ValueError as exc:
+        click.echo(f"error: {key_file}: {exc}", err=True)
+        sys.exit(1)
     signed = sign_graphql(url, body, key=key, key_id=key_id, idempotency_key=idempotency_key)
     if fmt == "headers":
         for name, value in signed.headers.items():
@@ -78,6 +85,19 @@ def sign_command(key_file: str, key_id: str, url: str, data: str | None,
             parts += ["-H", f"{name}: {value}"]
         parts += ["--data-binary", body.decode()]
         click.echo(" ".join(shlex.quote(part) for part in parts))
+
+
+def _print_base(request: HttpRequest, parsed: ParsedSignature) -> None:
+    """The base rebuilt from the request as received, printed whether or not the signature
+    verifies: a partner whose signature is refused diffs it against what their code signed."""
+    try:
+        base = build_signature_base(request, parsed.covered, parsed.params)
+    except ComponentError as exc:
+        click.echo(f"  signature base: cannot be built: {exc}")
+        return
+    click.echo("  signature base:")
+    for line in base.text.split("\n"):
+        click.echo(f"    {line}")
 
 
 def _describe(request: HttpRequest, key: object, now: int, max_skew: int) -> bool:
@@ -97,17 +117,26 @@ def _describe(request: HttpRequest, key: object, now: int, max_skew: int) -> boo
         click.echo("  covered components:")
         for identifier in parsed.covered_identifiers:
             click.echo(f"    {identifier}")
+        _print_base(request, parsed)
+        # Both checks run even when the first fails, so a signature refused for its time alone
+        # is seen to be otherwise correct (and the clock, not the code, is what to fix).
+        failures = []
         try:
             check_time(parsed, now, max_skew)
-            verified = verify_parsed(request, parsed, key)
         except SignatureError as exc:
-            click.echo(f"  verdict: INVALID {exc.code}: {exc.message}")
+            failures.append(exc)
+        try:
+            verify_parsed(request, parsed, key)
+        except SignatureError as exc:
+            failures.append(exc)
+            click.echo(f"  cryptographic check: FAILED {exc.code}: {exc.message}")
+        else:
+            click.echo("  cryptographic check: the signature matches the base above")
+        if failures:
+            click.echo(f"  verdict: INVALID {failures[0].code}: {failures[0].message}")
             all_valid = False
-            continue
-        click.echo("  signature base:")
-        for line in verified.base.text.split("\n"):
-            click.echo(f"    {line}")
-        click.echo("  verdict: VALID")
+        else:
+            click.echo("  verdict: VALID")
     return all_valid
 
 

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from typing import Protocol
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -67,19 +67,35 @@ def algorithm_for_key(key: object) -> Algorithm:
 
 
 def load_private_key(pem: str | bytes) -> Ed25519PrivateKey:
+    """An unencrypted Ed25519 private key PEM. Every unusable input raises ValueError with a
+    one-line reason, so the CLI and the SDK can show it instead of a traceback."""
     data = pem.encode() if isinstance(pem, str) else pem
-    key = serialization.load_pem_private_key(data, password=None)
+    if b"PRIVATE KEY" not in data and b"PUBLIC KEY" in data:
+        raise ValueError("this is a public key; signing needs the private key")
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except TypeError as exc:  # what cryptography raises for an encrypted key without password
+        raise ValueError(
+            "the private key is protected by a passphrase; export it without one, e.g. "
+            "`openssl pkey -in key.pem -out plain.pem`"
+        ) from exc
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise ValueError("not a readable PEM private key") from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError("the private key is not an Ed25519 key")
     return key
 
 
 def load_public_key(pem: str | bytes) -> Ed25519PublicKey:
-    """Accept a public key PEM, or a private key PEM (its public half) for convenience."""
+    """Accept a public key PEM, or a private key PEM (its public half) for convenience.
+    Unusable input raises ValueError with a one-line reason, as `load_private_key` does."""
     data = pem.encode() if isinstance(pem, str) else pem
     if b"PRIVATE KEY" in data:
         return load_private_key(data).public_key()
-    key = serialization.load_pem_public_key(data)
+    try:
+        key = serialization.load_pem_public_key(data)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise ValueError("not a readable PEM public key") from exc
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError("the public key is not an Ed25519 key")
     return key

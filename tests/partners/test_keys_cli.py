@@ -123,3 +123,127 @@ def test_rotating_a_revoked_key_is_refused(db: Database) -> None:
     with pytest.raises(InvalidInput) as info:
         db.write(lambda c: rotate_key(c, key_id=key.key_id, now=now))
     assert info.value.code == "KEY_NOT_ACTIVE"
+
+
+def test_an_empty_scope_list_is_refused_and_writes_nothing(run, db: Database,  # type: ignore[no-untyped-def]
+                                                          tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    run("partners", "create", "cafe", "--name", "Cafe")
+    out = tmp_path / "e.pem"
+    empty = run.runner.invoke(
+        main, ["partners", "keys", "create", "cafe", "--scopes", "", "--out", str(out)]
+    )
+    assert empty.exit_code == 1 and "at least one scope" in empty.output
+    assert not out.exists()
+    public = tmp_path / "pub.pem"
+    public.write_text(public_key_pem(Ed25519PrivateKey.generate().public_key()))
+    registered = run.runner.invoke(
+        main, ["partners", "keys", "register", "cafe", "--public-key", str(public),
+               "--scopes", " , "],
+    )
+    assert registered.exit_code == 1 and "at least one scope" in registered.output
+    assert run("partners", "keys", "list", "cafe") == ""
+    # Omitting --scopes still gives the documented default, every scope.
+    assert "scopes: earn enrol read redeem" in run("partners", "keys", "create", "cafe")
+
+
+def test_expires_in_days_must_be_positive(run, db: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("partners", "create", "cafe", "--name", "Cafe")
+    for days in ("0", "-2"):
+        out = tmp_path / f"k{days}.pem"
+        refused = run.runner.invoke(main, ["partners", "keys", "create", "cafe",
+                                           "--expires-in-days", days, "--out", str(out)])
+        assert refused.exit_code == 1, refused.output
+        assert f"--expires-in-days must be a positive number of days, got {days}" in refused.output
+        assert not out.exists()
+    assert run("partners", "keys", "list", "cafe") == ""
+    run("partners", "keys", "create", "cafe", "--expires-in-days", "1")
+    key = db.read(find_key, _only_key_id(run, "cafe"))
+    assert key is not None and key.expires_at is not None
+    assert timedelta(hours=23) < key.expires_at - utcnow() <= timedelta(days=1)
+
+
+def _only_key_id(run, partner: str) -> str:  # type: ignore[no-untyped-def]
+    (line,) = run("partners", "keys", "list", partner).splitlines()
+    return line.split()[0]
+
+
+def _partner_and_key(db: Database, now, **kwargs):  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    from partners.contracts import Terms
+    from partners.keys import create_key
+    from partners.registry import create_partner
+
+    return db.write(
+        lambda c: create_key(
+            c,
+            party_id=create_partner(c, code="p", name="P", terms=Terms(Decimal(1)), now=now).id,
+            now=now,
+            **kwargs,
+        )
+    )[0]
+
+
+def test_rotating_an_expiring_key_gives_a_key_with_the_same_lifetime(db: Database) -> None:
+    created = utcnow()
+    key = _partner_and_key(db, created, expires_at=created + timedelta(days=3))
+    later = created + timedelta(days=1)
+    # The old key expires within the overlap: its successor used to be issued without expiry.
+    new, _, old = db.write(
+        lambda c: rotate_key(c, key_id=key.key_id, now=later, overlap=timedelta(days=7))
+    )
+    assert new.expires_at == later + timedelta(days=3)
+    assert old.expires_at == created + timedelta(days=3)  # already sooner than the overlap
+
+
+def test_rotating_a_key_that_never_expires_keeps_it_so(db: Database) -> None:
+    now = utcnow()
+    key = _partner_and_key(db, now)
+    new, _, old = db.write(lambda c: rotate_key(c, key_id=key.key_id, now=now))
+    assert new.expires_at is None
+    assert old.expires_at == now + timedelta(days=7)
+
+
+def test_a_negative_overlap_is_refused_and_zero_stops_the_old_key_now(
+    run, db: Database, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    from network.ledger.errors import InvalidInput
+
+    now = utcnow()
+    key = _partner_and_key(db, now)
+    out = tmp_path / "new.pem"
+    refused = run.runner.invoke(
+        main, ["partners", "rotate", key.key_id, "--overlap-days", "-3", "--out", str(out)]
+    )
+    assert refused.exit_code == 1 and "--overlap-days must be 0 or more" in refused.output
+    assert not out.exists()
+    with pytest.raises(InvalidInput, match="cannot be negative"):
+        db.write(lambda c: rotate_key(c, key_id=key.key_id, now=now, overlap=timedelta(-1)))
+    assert db.read(list_keys, key.party_id) == [key]  # nothing written
+    run("partners", "rotate", key.key_id, "--overlap-days", "0", "--out", str(out))
+    old = db.read(find_key, key.key_id)
+    assert old is not None and old.status(utcnow()) == "expired"
+
+
+def test_registering_an_unreadable_or_protected_key_file(run, db: Database,  # type: ignore[no-untyped-def]
+                                                        tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    run("partners", "create", "cafe", "--name", "Cafe")
+    encrypted = tmp_path / "enc.pem"
+    encrypted.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"secret"),
+    ))
+    binary = tmp_path / "key.der"
+    binary.write_bytes(bytes(range(256)))
+    for path, message in ((encrypted, "public key only"), (binary, "not a readable PEM")):
+        result = run.runner.invoke(
+            main, ["partners", "keys", "register", "cafe", "--public-key", str(path)]
+        )
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+        assert message in result.output
+    assert run("partners", "keys", "list", "cafe") == ""

@@ -117,3 +117,69 @@ def test_sign_prints_a_curl_command(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert result.output.startswith("curl -sS -X POST http://127.0.0.1:8000/graphql")
     assert "Signature-Input: sig1=" in result.output
+
+
+def test_verify_prints_the_base_of_a_refused_signature(tmp_path: Path) -> None:
+    key, request = _files(tmp_path, SIGNED_B26.replace(b"/foo?", b"/bar?"))
+    result = CliRunner().invoke(
+        signature_group,
+        ["verify", "--public-key", key, "--request", request, "--now", "1618884473"],
+    )
+    assert result.exit_code == 1
+    # The base as the verifier rebuilt it, to diff against what the signer signed.
+    assert '"@path": /bar' in result.output and '"@signature-params": ' in result.output
+    assert "cryptographic check: FAILED SIGNATURE_INVALID" in result.output
+
+
+def test_verify_says_an_expired_signature_is_otherwise_correct(tmp_path: Path) -> None:
+    key, request = _files(tmp_path, SIGNED_B26)
+    result = CliRunner().invoke(
+        signature_group,
+        ["verify", "--public-key", key, "--request", request, "--now", "1700000000"],
+    )
+    assert result.exit_code == 1
+    assert '"@authority": example.com' in result.output
+    assert "cryptographic check: the signature matches the base above" in result.output
+    assert "verdict: INVALID SIGNATURE_EXPIRED" in result.output
+
+
+def _encrypted_private_key(tmp_path: Path) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    from partners.signatures import load_private_key
+
+    path = tmp_path / "enc.pem"
+    path.write_bytes(load_private_key(v.TEST_KEY_ED25519_PRIVATE).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"secret"),
+    ))
+    return str(path)
+
+
+def test_sign_with_an_unusable_key_file_says_why(tmp_path: Path) -> None:
+    public = tmp_path / "pub.pem"
+    public.write_text(v.TEST_KEY_ED25519_PUBLIC)
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a key")
+    cases = [
+        (_encrypted_private_key(tmp_path), "protected by a passphrase"),
+        (str(public), "this is a public key; signing needs the private key"),
+        (str(garbage), "not a readable PEM private key"),
+    ]
+    for path, reason in cases:
+        result = CliRunner().invoke(
+            signature_group, ["sign", "--private-key", path, "--key-id", "pk_1", "--data", "{}"]
+        )
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        (line,) = result.output.splitlines()
+        assert line.startswith(f"error: {path}: ") and reason in line
+
+
+def test_verify_with_a_passphrase_protected_key_says_why(tmp_path: Path) -> None:
+    _, request = _files(tmp_path, SIGNED_B26)
+    result = CliRunner().invoke(
+        signature_group,
+        ["verify", "--public-key", _encrypted_private_key(tmp_path), "--request", request],
+    )
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "INPUT_UNREADABLE: the private key is protected by a passphrase" in result.output

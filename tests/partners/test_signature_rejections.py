@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -267,3 +268,50 @@ def test_a_revoked_key_tells_its_status_only_to_a_valid_signature(hub: Hub) -> N
     assert forged.status_code == 401 and error_code(forged) == "SIGNATURE_INVALID"
     genuine = post_signed(hub, body, idempotency_key="k")
     assert genuine.status_code == 401 and error_code(genuine) == "KEY_REVOKED"
+
+
+def test_a_signature_without_keyid_lacks_a_parameter(hub: Hub) -> None:
+    body = _award_body(hub)
+    before = hub.ledger_counts()
+    headers = signed_headers(hub, body, idempotency_key="k")
+    headers["Signature-Input"] = re.sub(r';keyid="[^"]*"', "", headers["Signature-Input"])
+    assert "keyid" not in headers["Signature-Input"]
+    response = hub.http.post("/graphql", content=body, headers=headers)
+    _assert_refused(hub, response, 401, "SIGNATURE_PARAMS_MISSING", before)
+    assert "keyid" in response.json()["errors"][0]["message"]
+
+
+def test_a_short_nonce_is_malformed(hub: Hub) -> None:
+    """As the README table says: a nonce of fewer than 8 characters is SIGNATURE_MALFORMED."""
+    body = _award_body(hub)
+    before = hub.ledger_counts()
+    response = post_signed(hub, body, idempotency_key="k", nonce="1234567")
+    _assert_refused(hub, response, 401, "SIGNATURE_MALFORMED", before)
+    assert "nonce" in response.json()["errors"][0]["message"]
+
+
+def test_a_key_expires_at_its_instant_not_at_the_next_whole_second(hub: Hub) -> None:
+    from infra.app import create_app
+    from partners.authenticator import PartnerAuthenticator
+    from tests.partners.conftest import BASE_URL, TestClient
+
+    second = int(time.time())
+    hub.db.write(
+        lambda c: c.execute(
+            update(partner_api_keys)
+            .where(partner_api_keys.c.key_id == hub.partners["cafe"].key_id)
+            .values(expires_at=datetime.fromtimestamp(second + 0.3, UTC))
+        )
+    )
+    now = [second + 0.2]
+    app = create_app(hub.settings, hub.db,
+                     authenticators=[PartnerAuthenticator(hub.db, clock=lambda: now[0])])
+    with TestClient(app, base_url=BASE_URL) as http:
+        before_expiry = http.post("/graphql", content=INFO,
+                                  headers=signed_headers(hub, INFO, created=second))
+        assert before_expiry.status_code == 200, before_expiry.text
+        now[0] = second + 0.7  # the same whole second, but after the key's expiry
+        after_expiry = http.post("/graphql", content=INFO,
+                                 headers=signed_headers(hub, INFO, created=second))
+    assert after_expiry.status_code == 401 and error_code(after_expiry) == "KEY_EXPIRED"
+    assert _nonces(hub) == 1  # the refused request claimed no nonce
