@@ -73,12 +73,15 @@ def _choose(message: HttpRequest) -> ParsedSignature:
     for parsed in signatures:
         if parsed.key_id is not None:
             return parsed
-    # None names a key: the first one goes on to `_check_shape`, which reports the missing
+    # None names a key: the first one goes on to `check_shape`, which reports the missing
     # keyid (and any other missing parameter) as SIGNATURE_PARAMS_MISSING.
     return signatures[0]
 
 
-def _check_shape(parsed: ParsedSignature, message: HttpRequest, now: int) -> None:
+def check_shape(parsed: ParsedSignature, message: HttpRequest, now: int) -> None:
+    """The hub's checks that need no database: parameters, alg, nonce length, time window and
+    covered components. Raises the 401 AuthError the hub answers with; public so that
+    `pointsnet signature verify --as-hub` applies this very function rather than a copy."""
     missing_params = [name for name in REQUIRED_PARAMS if name not in parsed.params]
     if missing_params:
         raise _unauthorized(
@@ -128,7 +131,7 @@ class PartnerAuthenticator:
         parsed = _choose(message)
         # `created` is in whole seconds, so the signature's time window is checked in seconds;
         # a key's expiry is an instant, checked against the precise time in `_verify`.
-        _check_shape(parsed, message, int(clock))
+        check_shape(parsed, message, int(clock))
         scopes_needed = {required_scope(name) for name in partner_fields(fields)}
         return self._verify(message, parsed, scopes_needed, clock)
 

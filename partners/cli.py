@@ -106,13 +106,21 @@ def keys_group() -> None:
     """A partner's Ed25519 API keys."""
 
 
+# Bounded so that a typo like 10**9 is a usage error rather than an OverflowError traceback
+# from datetime arithmetic; 100 years of expiry and 10 years of overlap are beyond any real use.
+# The lower bounds refuse 0 days of expiry rather than read it as "omitted", which silently
+# created a key that lives for ever, and a negative overlap, which rotate_key refuses anyway.
+MAX_EXPIRY_DAYS = 36500
+MAX_OVERLAP_DAYS = 3650
+EXPIRES_IN_DAYS = click.IntRange(1, MAX_EXPIRY_DAYS)
+EXPIRES_IN_DAYS_HELP = ("Days until the key expires, 1 to 36500 (100 years); omit it for a key "
+                        "that never expires.")
+
+
 def _expiry(days: int | None) -> datetime | None:
-    """None when --expires-in-days is omitted: the key never expires. 0 is refused rather than
-    read as "omitted", which silently created a key that lives for ever."""
+    """None when --expires-in-days is omitted: the key never expires."""
     if days is None:
         return None
-    if days < 1:
-        _fail(f"--expires-in-days must be a positive number of days, got {days}")
     return utcnow() + timedelta(days=days)
 
 
@@ -120,8 +128,7 @@ def _expiry(days: int | None) -> datetime | None:
 @click.argument("partner")
 @click.option("--scopes", default="read enrol earn redeem", show_default=True,
               help="Space- or comma-separated; at least one of read, enrol, earn, redeem.")
-@click.option("--expires-in-days", type=int,
-              help="Days until the key expires (1 or more); omit it for a key that never expires.")
+@click.option("--expires-in-days", type=EXPIRES_IN_DAYS, help=EXPIRES_IN_DAYS_HELP)
 @click.option("--label")
 @click.option("--out", type=click.Path(path_type=Path), help="Write the private key here.")
 def keys_create(partner: str, scopes: str, expires_in_days: int | None, label: str | None,
@@ -147,8 +154,7 @@ def keys_create(partner: str, scopes: str, expires_in_days: int | None, label: s
               help="PEM file with the partner's own Ed25519 public key.")
 @click.option("--scopes", default="read enrol earn redeem", show_default=True,
               help="Space- or comma-separated; at least one of read, enrol, earn, redeem.")
-@click.option("--expires-in-days", type=int,
-              help="Days until the key expires (1 or more); omit it for a key that never expires.")
+@click.option("--expires-in-days", type=EXPIRES_IN_DAYS, help=EXPIRES_IN_DAYS_HELP)
 @click.option("--label")
 def keys_register(partner: str, public_key: str, scopes: str, expires_in_days: int | None,
                   label: str | None) -> None:
@@ -196,8 +202,10 @@ def keys_revoke(key_id: str) -> None:
 
 @partners_group.command("rotate")
 @click.argument("key_id")
-@click.option("--overlap-days", default=7, show_default=True, type=int,
-              help="How long the old key keeps working next to the new one (0: it stops now).")
+@click.option("--overlap-days", default=7, show_default=True,
+              type=click.IntRange(0, MAX_OVERLAP_DAYS),
+              help="Days the old key keeps working next to the new one, 0 to 3650 "
+                   "(0: it stops now).")
 @click.option("--out", type=click.Path(path_type=Path), help="Write the new private key here.")
 def rotate_command(key_id: str, overlap_days: int, out: Path | None) -> None:
     """Issue a successor to KEY_ID; both work during the overlap, then the old one expires.
@@ -205,8 +213,6 @@ def rotate_command(key_id: str, overlap_days: int, out: Path | None) -> None:
     The successor has KEY_ID's scopes and the lifetime KEY_ID was issued with, counted from now
     (a key that never expires is succeeded by one that never expires).
     """
-    if overlap_days < 0:
-        _fail(f"--overlap-days must be 0 or more, got {overlap_days}")
     try:
         new, pem, old = _db().write(lambda conn: api_keys.rotate_key(
             conn, key_id=key_id, now=utcnow(), overlap=timedelta(days=overlap_days)))

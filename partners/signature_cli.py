@@ -2,6 +2,8 @@
 
 `verify` is the tool a partner runs when the hub says SIGNATURE_INVALID: it prints the signature
 base line by line, valid or not, so they can diff it against what their own code signed.
+It is a general RFC 9421 verifier; `--as-hub` adds the hub's own requirements on top, by calling
+the authenticator's `check_shape` so that the CLI and the hub cannot drift apart.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import click
 
+from network.auth import AuthError
+from partners.authenticator import check_shape
 from partners.client import sign_graphql
 from partners.signatures import (
     DigestError,
@@ -100,7 +104,17 @@ def _print_base(request: HttpRequest, parsed: ParsedSignature) -> None:
         click.echo(f"    {line}")
 
 
-def _describe(request: HttpRequest, key: object, now: int, max_skew: int) -> bool:
+def _check_hub(request: HttpRequest, parsed: ParsedSignature, now: int) -> bool:
+    try:
+        check_shape(parsed, request, now)
+    except AuthError as exc:
+        click.echo(f"  hub requirements: FAILED {exc.code}: {exc.message}")
+        return False
+    click.echo("  hub requirements: OK")
+    return True
+
+
+def _describe(request: HttpRequest, key: object, now: int, max_skew: int, as_hub: bool) -> bool:
     try:
         signatures = parse_signatures(request)
     except SignatureError as exc:
@@ -137,6 +151,10 @@ def _describe(request: HttpRequest, key: object, now: int, max_skew: int) -> boo
             all_valid = False
         else:
             click.echo("  verdict: VALID")
+        # Separate from the verdict: a signature can be valid RFC 9421 (the B.2.6 vector is)
+        # and still be refused by the hub for what it does not cover.
+        if as_hub and not _check_hub(request, parsed, now):
+            all_valid = False
     return all_valid
 
 
@@ -164,9 +182,14 @@ def _check_digest(request: HttpRequest) -> bool:
               help="Scheme for origin-form request targets (affects @target-uri, @scheme).")
 @click.option("--max-skew", default=MAX_SKEW_SECONDS, show_default=True,
               help="Seconds 'created' may differ from now, as the hub enforces.")
+@click.option("--as-hub", is_flag=True,
+              help="Also apply the hub's checks that need no database: covered components, "
+                   "created/keyid/nonce, nonce length, alg and the 300 s window. Key status, "
+                   "scopes and nonce replay need the hub's database and are not checked.")
 def verify_command(key_file: str, request_file: str, now: int | None, scheme: str,
-                   max_skew: int) -> None:
-    """Verify every signature on a raw request; exit 0 only if all of them are valid."""
+                   max_skew: int, as_hub: bool) -> None:
+    """Verify every signature on a raw request; exit 0 only if all of them are valid
+    (and, with --as-hub, meet the hub's requirements)."""
     try:
         key = load_public_key(Path(key_file).read_bytes())
         request = parse_raw_request(Path(request_file).read_bytes(), scheme=scheme)
@@ -174,8 +197,11 @@ def verify_command(key_file: str, request_file: str, now: int | None, scheme: st
         click.echo(f"verdict: INVALID INPUT_UNREADABLE: {exc}")
         sys.exit(1)
     current = int(time.time()) if now is None else now
-    valid = _describe(request, key, current, max_skew)
+    valid = _describe(request, key, current, max_skew, as_hub)
     digest_ok = _check_digest(request)
+    if as_hub:
+        click.echo("hub requirements not checked here (they need the hub's database): "
+                   "key status (UNKNOWN_KEY, KEY_REVOKED, KEY_EXPIRED), scopes, nonce replay")
     ok = valid and digest_ok
     click.echo(f"result: {'VALID' if ok else 'INVALID'}")
     sys.exit(0 if ok else 1)

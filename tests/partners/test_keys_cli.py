@@ -154,8 +154,10 @@ def test_expires_in_days_must_be_positive(run, db: Database, tmp_path: Path) -> 
         out = tmp_path / f"k{days}.pem"
         refused = run.runner.invoke(main, ["partners", "keys", "create", "cafe",
                                            "--expires-in-days", days, "--out", str(out)])
-        assert refused.exit_code == 1, refused.output
-        assert f"--expires-in-days must be a positive number of days, got {days}" in refused.output
+        # A click usage error (exit 2), the same one-line error as for a huge number of days.
+        assert refused.exit_code == 2, refused.output
+        assert (f"Invalid value for '--expires-in-days': {days} is not in the range "
+                "1<=x<=36500") in refused.output
         assert not out.exists()
     assert run("partners", "keys", "list", "cafe") == ""
     run("partners", "keys", "create", "cafe", "--expires-in-days", "1")
@@ -217,7 +219,8 @@ def test_a_negative_overlap_is_refused_and_zero_stops_the_old_key_now(
     refused = run.runner.invoke(
         main, ["partners", "rotate", key.key_id, "--overlap-days", "-3", "--out", str(out)]
     )
-    assert refused.exit_code == 1 and "--overlap-days must be 0 or more" in refused.output
+    assert refused.exit_code == 2, refused.output
+    assert "'--overlap-days': -3 is not in the range 0<=x<=3650" in refused.output
     assert not out.exists()
     with pytest.raises(InvalidInput, match="cannot be negative"):
         db.write(lambda c: rotate_key(c, key_id=key.key_id, now=now, overlap=timedelta(-1)))
@@ -247,3 +250,28 @@ def test_registering_an_unreadable_or_protected_key_file(run, db: Database,  # t
         assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
         assert message in result.output
     assert run("partners", "keys", "list", "cafe") == ""
+
+
+def test_huge_day_counts_are_usage_errors_not_tracebacks(run, db: Database,  # type: ignore[no-untyped-def]
+                                                         tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    run("partners", "create", "cafe", "--name", "Cafe")
+    public = tmp_path / "pub.pem"
+    public.write_text(public_key_pem(Ed25519PrivateKey.generate().public_key()))
+    huge = str(10**9)
+    for args in (["keys", "create", "cafe"], ["keys", "register", "cafe", "--public-key",
+                                              str(public)]):
+        result = run.runner.invoke(main, ["partners", *args, "--expires-in-days", huge])
+        # Was an OverflowError from utcnow() + timedelta(days=10**9).
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+        assert f"'--expires-in-days': {huge} is not in the range 1<=x<=36500" in result.output
+    assert run("partners", "keys", "list", "cafe") == ""
+    # The largest allowed value still works: a key expiring in 100 years.
+    run("partners", "keys", "create", "cafe", "--expires-in-days", "36500")
+    key_id = _only_key_id(run, "cafe")
+    rotated = run.runner.invoke(main, ["partners", "rotate", key_id, "--overlap-days", huge])
+    assert rotated.exit_code == 2 and isinstance(rotated.exception, SystemExit), rotated.output
+    assert f"'--overlap-days': {huge} is not in the range 0<=x<=3650" in rotated.output
+    party_id = db.read(find_key, key_id).party_id  # type: ignore[union-attr]
+    assert [k.key_id for k in db.read(list_keys, party_id)] == [key_id]  # nothing rotated

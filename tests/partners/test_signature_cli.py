@@ -7,6 +7,10 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from partners.signature_cli import signature_group
+from partners.signatures import content_digest, load_private_key
+from partners.signatures.message import HttpRequest
+from partners.signatures.raw_http import render_raw_request
+from partners.signatures.signer import sign_request
 from tests.partners import rfc9421_vectors as v
 
 SIGNED_B26 = v.TEST_REQUEST.replace(
@@ -183,3 +187,73 @@ def test_verify_with_a_passphrase_protected_key_says_why(tmp_path: Path) -> None
     )
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert "INPUT_UNREADABLE: the private key is protected by a passphrase" in result.output
+
+
+def _signed_raw(covered: list[str], headers: list[tuple[str, str]]) -> bytes:
+    """A request to the hub signed by the RFC test key over `covered`, with a nonce and keyid."""
+    body = b'{"query":"{ x }"}'
+    request = HttpRequest(
+        "POST", "http://127.0.0.1:8000/graphql",
+        [("Content-Type", "application/json"), ("Content-Digest", content_digest(body)), *headers],
+        body,
+    )
+    signed = sign_request(request, key=load_private_key(v.TEST_KEY_ED25519_PRIVATE),
+                          key_id="pk_1", covered=covered)
+    return render_raw_request(signed)
+
+
+def _verify(tmp_path: Path, raw: bytes, *extra: str):  # type: ignore[no-untyped-def]
+    key, request = _files(tmp_path, raw)
+    return CliRunner().invoke(
+        signature_group, ["verify", "--public-key", key, "--request", request, *extra]
+    )
+
+
+def test_as_hub_refuses_what_the_hub_refuses_though_rfc_9421_accepts_it(tmp_path: Path) -> None:
+    too_few = _signed_raw(["@method", "@authority"], [])
+    plain = _verify(tmp_path, too_few, "--scheme", "http")
+    assert plain.exit_code == 0, plain.output
+    assert "hub requirements" not in plain.output
+    as_hub = _verify(tmp_path, too_few, "--scheme", "http", "--as-hub")
+    assert as_hub.exit_code == 1, as_hub.output
+    assert "  verdict: VALID" in as_hub.output  # the signature itself is still correct
+    assert 'hub requirements: FAILED COMPONENTS_MISSING: the signature must cover "@path"' \
+        in as_hub.output
+    assert "key status (UNKNOWN_KEY, KEY_REVOKED, KEY_EXPIRED), scopes, nonce replay" \
+        in as_hub.output
+    assert as_hub.output.rstrip().endswith("result: INVALID")
+
+
+def test_as_hub_requires_an_idempotency_key_to_be_covered_when_sent(tmp_path: Path) -> None:
+    uncovered = _signed_raw(["@method", "@authority", "@path", "content-type", "content-digest"],
+                            [("Idempotency-Key", "k-1")])
+    result = _verify(tmp_path, uncovered, "--scheme", "http", "--as-hub")
+    assert result.exit_code == 1, result.output
+    assert 'FAILED COMPONENTS_MISSING: the signature must cover "idempotency-key"' in result.output
+
+
+def test_as_hub_on_the_rfc_vector_names_the_missing_nonce(tmp_path: Path) -> None:
+    result = _verify(tmp_path, SIGNED_B26, "--now", "1618884500", "--as-hub")
+    assert result.exit_code == 1, result.output
+    assert "hub requirements: FAILED SIGNATURE_PARAMS_MISSING: signature 'sig-b26' lacks " \
+        "parameter(s) nonce" in result.output
+
+
+def test_as_hub_accepts_what_pointsnet_signature_sign_produces(tmp_path: Path) -> None:
+    private = tmp_path / "key.pem"
+    private.write_text(v.TEST_KEY_ED25519_PRIVATE)
+    signed = CliRunner().invoke(
+        signature_group,
+        ["sign", "--private-key", str(private), "--key-id", "pk_1", "--url",
+         "http://127.0.0.1:8000/graphql", "--data", '{"query":"{ x }"}', "--mutation",
+         "--format", "raw"],
+    )
+    assert signed.exit_code == 0, signed.output
+    result = _verify(tmp_path, signed.stdout_bytes, "--scheme", "http", "--as-hub")
+    assert result.exit_code == 0, result.output
+    assert "  hub requirements: OK" in result.output
+    assert result.output.rstrip().endswith("result: VALID")
+    # The same request an hour later is outside the hub's 300 s window.
+    later = str(int(signed.stdout_bytes.split(b"created=")[1].split(b";")[0]) + 3600)
+    stale = _verify(tmp_path, signed.stdout_bytes, "--scheme", "http", "--as-hub", "--now", later)
+    assert stale.exit_code == 1 and "hub requirements: FAILED SIGNATURE_EXPIRED" in stale.output
