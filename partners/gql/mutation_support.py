@@ -3,7 +3,7 @@ turning a refusal into `userErrors` (with nothing written)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -46,17 +46,24 @@ def begin(info: graphene.ResolveInfo, scope: str) -> Call:
     return Call(ctx, partner, key)
 
 
+# The ledger names its own parameters; userErrors name what the partner sent.
+_SENT_AS = {"idempotencyKey": "Idempotency-Key"}
+
+
 def guarded(payload: type[P], info: graphene.ResolveInfo, scope: str,
-            work: Callable[[Call], P], **empty: Any) -> P:
-    """Run `work`; a LedgerError becomes userErrors. A request still in flight is not a user
-    error: it propagates so the endpoint answers 409 and the client retries with the same key."""
+            work: Callable[[Call], P], *, sent_as: Mapping[str, str] | None = None,
+            **empty: Any) -> P:
+    """Run `work`; a LedgerError becomes userErrors, its field renamed to the one the partner
+    sent (`sent_as` adds the mutation's own names to the header's). A request still in flight
+    is not a user error: it propagates so the endpoint answers 409 and the client retries with
+    the same key."""
     try:
         return work(begin(info, scope))
     except IdempotencyInProgress:
         raise
     except LedgerError as exc:
-        if exc.field == "idempotencyKey":  # the ledger's parameter; partners send the header
-            exc.field = "Idempotency-Key"
+        names = {**_SENT_AS, **(sent_as or {})}
+        exc.field = names.get(exc.field or "", exc.field)
         return payload(user_errors=user_errors(exc), **empty)  # type: ignore[call-arg]
 
 

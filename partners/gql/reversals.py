@@ -8,7 +8,6 @@ from typing import Any
 import graphene
 
 from network import ledger
-from network.ledger.errors import LedgerError
 from partners.gql.mutation_support import Call, guarded
 from partners.gql.payloads import TransactionPayload, transaction_from_receipt
 from partners.gql.refs import decode_id
@@ -25,20 +24,14 @@ def _reverse(operation: Any, scope: str, info: graphene.ResolveInfo,
              input: dict[str, Any]) -> TransactionPayload:
     def work(call: Call) -> TransactionPayload:
         entry_id = decode_id(input["transaction_id"], "PartnerTransaction", "transactionId")
-        try:
-            receipt = operation(
-                call.ctx.db, scope=call.scope, idempotency_key=call.idempotency_key,
-                partner_id=call.partner.party_id, entry_id=entry_id, points=input.get("points"),
-                reference=input.get("reference"), now=call.ctx.now)
-        except LedgerError as exc:
-            # The ledger names its own parameter; userErrors name the input field sent.
-            if exc.field == "entryId":
-                exc.field = "transactionId"
-            raise
+        receipt = operation(
+            call.ctx.db, scope=call.scope, idempotency_key=call.idempotency_key,
+            partner_id=call.partner.party_id, entry_id=entry_id, points=input.get("points"),
+            reference=input.get("reference"), now=call.ctx.now)
         return TransactionPayload.of(receipt, transaction_from_receipt(
             receipt, reference=input.get("reference"), reverses=entry_id))
 
-    return guarded(TransactionPayload, info, scope, work)
+    return guarded(TransactionPayload, info, scope, work, sent_as={"entryId": "transactionId"})
 
 
 class ReverseEarnInput(ReverseInput):
