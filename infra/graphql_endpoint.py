@@ -95,6 +95,13 @@ class GraphQLEndpoint:
         self.limits = limits
 
     async def __call__(self, request: Request) -> JSONResponse:
+        # GraphQL over HTTP: a POST body is JSON. Anything else is refused before it is read,
+        # as a mistake (a form post, text/plain) rather than parsed on a guess.
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != "application/json":
+            return _error(415, "UNSUPPORTED_MEDIA_TYPE",
+                          "POST /graphql takes Content-Type: application/json, not "
+                          f"{media_type or 'none'}")
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.limits.max_body_bytes:
             return _error(413, "BODY_TOO_LARGE",

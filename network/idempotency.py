@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, literal, select, true
 
+from network.db.clauses import one_of
 from network.db.schema import idempotency_keys
 from network.ledger.errors import IdempotencyInProgress, IdempotencyKeyReused, InvalidInput
 
@@ -78,6 +79,17 @@ def claim(conn: Connection, scope: str, key: str, digest: str) -> dict[str, Any]
         if row is None:
             return None
     return check_replay(row.request_hash, digest, row.response)
+
+
+def stored(conn: Connection, scope: str, keys: list[str]) -> dict[str, Any]:
+    """key -> stored row (`request_hash`, `response`) for the keys of `keys` already used; a plain
+    read, no lock (for batches, and for answering a retry its caller would now refuse)."""
+    rows = conn.execute(
+        select(idempotency_keys.c.key, idempotency_keys.c.request_hash,
+               idempotency_keys.c.response)
+        .where(idempotency_keys.c.scope == scope, one_of(conn, idempotency_keys.c.key, keys))
+    )
+    return {row.key: row for row in rows}
 
 
 def check_replay(stored_hash: str, digest: str, response: Mapping[str, Any]) -> dict[str, Any]:

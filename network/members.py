@@ -66,7 +66,7 @@ def _check_unique(conn: Connection, values: dict[str, Any], except_id: int | Non
             found = conn.execute(select(members.c.id).where(members.c[column] == values[column])
                                  ).scalar()
             if found is not None and found != except_id:
-                raise MemberExists(f"a member with this {field} already exists (id {found})",
+                raise MemberExists(f"a member with this {field} already exists",
                                    field=field)
 
 
@@ -140,6 +140,10 @@ def find(conn: Connection, secret: str, *, card_number: str | None = None,
     if len(given) != 1:
         raise InvalidInput("look a member up by exactly one of card number, phone or email")
     if card_number is not None:
+        # A typo is not "no such member": the till should say "check the card", not "enrol".
+        if not cards.is_valid(card_number):
+            raise InvalidInput("the card number is not 16 digits with a valid check digit",
+                               field="cardNumber", code="INVALID_CARD_NUMBER")
         condition = members.c.card_number == cards.normalize(card_number)
     elif phone is not None:
         condition = members.c.phone_lookup == pii.lookup_hash(secret, pii.normalize_phone(phone))
@@ -165,7 +169,7 @@ def update_contact(db: Database, *, secret: str, member_id: int, phone: str | No
 
     def transaction(conn: Connection) -> None:
         if conn.execute(select(members.c.id).where(members.c.id == member_id)).first() is None:
-            raise MemberNotFound(f"no member with id {member_id}", field="memberId")
+            raise MemberNotFound("no member with this id", field="memberId")
         _check_unique(conn, values, except_id=member_id)
         if values:
             conn.execute(update(members).where(members.c.id == member_id).values(**values))

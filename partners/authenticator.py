@@ -143,7 +143,16 @@ class PartnerAuthenticator:
         try:
             verify_parsed(message, parsed, key.verifying_key)
         except SignatureError as exc:
-            raise _unauthorized("SIGNATURE_INVALID", exc.message) from exc
+            # The usual culprits are a host, port or path other than the one the client signed
+            # (behind a proxy, or `localhost` signed for 127.0.0.1): say what the hub saw.
+            seen = [f"@authority {message.authority!r}", f"@path {message.path!r}"]
+            if message.query:
+                seen.append(f"@query {message.query!r}")
+            seen.append(f"content-type {message.header('content-type')!r}")
+            raise _unauthorized(
+                "SIGNATURE_INVALID",
+                f"{exc.message}; the hub saw {', '.join(seen)} (`pointsnet signature verify` "
+                "prints the whole base)") from exc
         try:
             verify_content_digest(message.header("content-digest"), message.body)
         except DigestError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -86,6 +87,10 @@ def in_force(conn: Connection, party_id: int, at: datetime) -> Terms:
     if row is None:
         raise NoContract("this partner has no contract in force; ask the network to set one up")
     return _terms(row)
+
+
+# How a caller reads the terms in force: `in_force`, or a TermsCache's.
+TermsLoader = Callable[[Connection, int, datetime], Terms]
 
 
 class TermsCache:
@@ -172,15 +177,15 @@ def plan_earn(
     if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
         raise InvalidAmount("the purchase amount must be a positive number of minor units",
                             field="amount")
+    try:  # a code that is no currency at all ("EURO") is a typo, not the wrong currency
+        exponent = currency_exponent(currency)
+    except MoneyError as exc:
+        raise InvalidInput(str(exc), field="currency", code="INVALID_CURRENCY") from exc
     if currency != network_currency:
         raise InvalidInput(
             f"purchases are in {network_currency}, the network's currency, not {currency}",
             field="currency", code="CURRENCY_MISMATCH",
         )
-    try:
-        exponent = currency_exponent(currency)
-    except MoneyError as exc:
-        raise InvalidInput(str(exc), field="currency") from exc
     if explicit_points is not None:
         if not terms.allow_explicit_points:
             raise ExplicitPointsNotAllowed(

@@ -15,13 +15,14 @@ from datetime import datetime
 from network import ledger
 from network.db.engine import Database
 from network.ledger.bulk_earn import NEEDS_LEDGER, BulkLine, book_earns, lines_scope
+from network.ledger.earning import first_answers
 from network.ledger.errors import (
     IdempotencyInProgress,
     InvalidInput,
     LedgerError,
 )
 from network.ledger.receipts import Receipt, check_points
-from partners.contracts import Terms, in_force, plan_earn
+from partners.contracts import NoContract, Terms, TermsLoader, in_force, plan_earn
 
 MAX_BATCH_LINES = 1000
 
@@ -43,11 +44,21 @@ class LineResult:
 
 
 def award_points(db: Database, *, partner_id: int, line: AwardLine, network_currency: str,
-                 scope: str, idempotency_key: str, now: datetime,
-                 terms: Terms | None = None) -> Receipt:
-    terms = terms or db.read(in_force, partner_id, now)
-    plan = plan_earn(terms, amount_minor=line.amount_minor, currency=line.currency,
-                     network_currency=network_currency, explicit_points=line.points, at=now)
+                 scope: str, idempotency_key: str, now: datetime, terms: Terms | None = None,
+                 load_terms: TermsLoader = in_force) -> Receipt:
+    """`terms` when the caller has them at hand, else `load_terms` reads them."""
+    try:
+        terms = terms or db.read(load_terms, partner_id, now)
+        plan = plan_earn(terms, amount_minor=line.amount_minor, currency=line.currency,
+                         network_currency=network_currency, explicit_points=line.points, at=now)
+    except LedgerError as refusal:
+        first = _first_answers(db, partner_id, scope, {idempotency_key: line})
+        if idempotency_key not in first:
+            raise
+        answer = first[idempotency_key]
+        if isinstance(answer, LedgerError):
+            raise answer from refusal
+        return answer
     return ledger.earn(
         db, scope=scope, idempotency_key=idempotency_key, issuer_id=partner_id,
         member_id=line.member_id, points=plan.points, vests_at=plan.vests_at,
@@ -65,6 +76,16 @@ def _request(line: AwardLine) -> dict[str, object]:
     """What the partner sent: a retry of the same purchase is the same request, even though the
     contract's vesting and expiry dates computed from it move with the clock."""
     return {"member": line.member_id, "reference": line.reference, **_details(line)}
+
+
+def _first_answers(db: Database, partner_id: int, scope: str,
+                   lines: dict[str, AwardLine]) -> dict[str, Receipt | LedgerError]:
+    """What keys already booked answered (`ledger.first_answers`): asked only once the contract
+    refuses a line, since a retry of a booked award must get its first answer whatever the
+    contract says now."""
+    return db.read(lambda conn: first_answers(
+        conn, scope=scope, issuer_id=partner_id,
+        requests={key: (line.member_id, _request(line)) for key, line in lines.items()}))
 
 
 def line_key(idempotency_key: str, index: int) -> str:
@@ -88,14 +109,20 @@ def award_batch(db: Database, *, partner_id: int, lines: list[AwardLine | Ledger
     member carries a debt go through `ledger.earn` one by one, which repays debts first.
     """
     check_batch_size(len(lines))
-    terms = db.read(in_force, partner_id, now)
+    try:
+        terms: Terms | None = db.read(in_force, partner_id, now)
+    except NoContract as exc:
+        terms, no_contract = None, exc
     results: dict[int, Receipt | LedgerError] = {}
+    refused: dict[int, AwardLine] = {}  # the lines the contract refuses now
     bulk: list[BulkLine] = []
     for index, line in enumerate(lines):
         if isinstance(line, LedgerError):
             results[index] = line
             continue
         try:
+            if terms is None:
+                raise no_contract
             plan = plan_earn(terms, amount_minor=line.amount_minor, currency=line.currency,
                              network_currency=network_currency, explicit_points=line.points,
                              at=now)
@@ -104,10 +131,18 @@ def award_batch(db: Database, *, partner_id: int, lines: list[AwardLine | Ledger
                 raise InvalidInput("reference is at most 200 characters", field="reference")
         except LedgerError as exc:
             results[index] = exc
+            refused[index] = line
             continue
         bulk.append(BulkLine(index, line_key(idempotency_key, index), line.member_id,
                              plan.points, plan.vests_at, plan.expires_at, line.reference,
                              _details(line), _request(line)))
+    if refused:  # a retried batch: lines booked under earlier terms answer as they did then
+        first = _first_answers(db, partner_id, lines_scope(scope), {
+            line_key(idempotency_key, index): line for index, line in refused.items()})
+        for index in refused:
+            results[index] = first.get(line_key(idempotency_key, index), results[index])
+    if terms is None and not any(isinstance(r, Receipt) for r in results.values()):
+        raise no_contract  # nothing to replay: one error for the batch, not one per line
     if bulk:
         booked = db.write(lambda conn: book_earns(conn, issuer_id=partner_id, scope=scope,
                                                   batch_key=idempotency_key, lines=bulk, at=now))

@@ -44,7 +44,7 @@ _MOVE = (
 def lock(conn: Connection, member_id: int, field: str = "memberId") -> BalanceRow:
     row = conn.execute(_LOCK, {"m": member_id}).first()
     if row is None:
-        raise MemberNotFound(f"no member with id {member_id}", field=field)
+        raise MemberNotFound("no member with this id", field=field)
     return BalanceRow(*row)
 
 
@@ -59,7 +59,7 @@ def move(conn: Connection, member_id: int, now: datetime, *, balance: int = 0, h
     row = conn.execute(_MOVE, {"m": member_id, "d_balance": balance, "d_held": held,
                                "d_debt": debt, "at": now}).first()
     if row is None:
-        raise MemberNotFound(f"no member with id {member_id}", field="memberId")
+        raise MemberNotFound("no member with this id", field="memberId")
     return BalanceRow(*row)
 
 
@@ -89,7 +89,7 @@ def summary(conn: Connection, member_id: int, now: datetime,
         .where(member_balances.c.member_id == member_id)
     ).first()
     if row is None:
-        raise MemberNotFound(f"no member with id {member_id}", field="memberId")
+        raise MemberNotFound("no member with this id", field="memberId")
     open_lots = conn.execute(
         select(lots.c.remaining, lots.c.vests_at, lots.c.expires_at)
         .where(lots.c.member_id == member_id, lots.c.remaining > 0)

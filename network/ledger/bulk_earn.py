@@ -103,7 +103,7 @@ def _claim_batch(conn: Connection, scope: str, batch_key: str) -> None:
 
 def _batch_key_known(conn: Connection, scope: str, batch_key: str) -> bool:
     """Whether an earlier batch used this key; refuses a key another operation used."""
-    stored = _stored(conn, scope, [batch_key]).get(batch_key)
+    stored = idempotency.stored(conn, scope, [batch_key]).get(batch_key)
     if stored is None:
         return False
     if stored.request_hash != BATCH_REQUEST:
@@ -116,15 +116,6 @@ def _remember_batch(conn: Connection, scope: str, batch_key: str, at: datetime) 
     conn.execute(insert(idempotency_keys).values(
         scope=scope, key=batch_key, request_hash=BATCH_REQUEST,
         response={"kind": "earn_batch"}, created_at=at))
-
-
-def _stored(conn: Connection, scope: str, keys: list[str]) -> dict[str, Any]:
-    rows = conn.execute(
-        select(idempotency_keys.c.key, idempotency_keys.c.request_hash,
-               idempotency_keys.c.response)
-        .where(idempotency_keys.c.scope == scope, one_of(conn, idempotency_keys.c.key, keys))
-    )
-    return {row.key: row for row in rows}
 
 
 def _replayed(conn: Connection, line: BulkLine, row: Any, issuer_id: int) -> Result:
@@ -203,7 +194,7 @@ def book_earns(conn: Connection, *, issuer_id: int, scope: str, batch_key: str,
     known = _batch_key_known(conn, scope, batch_key)
     line_scope = lines_scope(scope)
     results: dict[int, Result] = {}
-    stored = _stored(conn, line_scope, [line.key for line in lines])
+    stored = idempotency.stored(conn, line_scope, [line.key for line in lines])
     fresh = []
     for line in lines:
         if line.key in stored:
@@ -216,7 +207,7 @@ def book_earns(conn: Connection, *, issuer_id: int, scope: str, batch_key: str,
     for line in fresh:
         row = balances.get(line.member_id)
         if row is None:
-            results[line.index] = MemberNotFound(f"no member with id {line.member_id}",
+            results[line.index] = MemberNotFound("no member with this id",
                                                  field="memberId")
         elif row.debt:
             results[line.index] = NEEDS_LEDGER

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,9 @@ from network.ledger.accounts import AccountKind
 from network.ledger.errors import (
     AlreadyReversed,
     EntryNotFound,
+    IdempotencyKeyReused,
     InvalidInput,
+    LedgerError,
     ReversalExceedsOriginal,
 )
 from network.ledger.receipts import Receipt, check_points, run
@@ -117,16 +120,43 @@ def _credit(conn: Connection, *, kind: str, member_id: int, issuer_id: int, poin
     return row, entry_id, lot
 
 
-def request_params(*, issuer_id: int, member_id: int, kind: str, points: int,
-                   vests_at: datetime | None, expires_at: datetime | None,
-                   reference: str | None, details: dict[str, Any] | None,
-                   request: dict[str, Any] | None) -> dict[str, Any]:
+def request_params(*, issuer_id: int, member_id: int, kind: str,
+                   request: dict[str, Any] | None = None, points: int | None = None,
+                   vests_at: datetime | None = None, expires_at: datetime | None = None,
+                   reference: str | None = None,
+                   details: dict[str, Any] | None = None) -> dict[str, Any]:
     """What an earn's idempotency hash covers (the bulk path hashes the very same)."""
     if request is not None:
         return {"issuer": issuer_id, "member": member_id, "kind": kind, "request": request}
     return {"issuer": issuer_id, "member": member_id, "points": points, "kind": kind,
             "vests_at": vests_at, "expires_at": expires_at, "reference": reference,
             "details": details}
+
+
+def first_answers(
+    conn: Connection, *, scope: str, issuer_id: int,
+    requests: Mapping[str, tuple[int, dict[str, Any]]],
+) -> dict[str, Receipt | LedgerError]:
+    """The stored answers of earns booked under these keys, for retries their caller now refuses.
+
+    `requests` maps a key to the (member id, `request`) the caller gives `earn`. A partner's
+    contract turns a purchase into points, and it may have changed since the first request was
+    booked (explicit points no longer allowed, a rate at which the amount earns nothing, no
+    contract in force): the retry of a booked request must still get its first answer, or a till
+    that lost it would award the purchase again under a new key. A key used for a different
+    request is IdempotencyKeyReused, as `earn` would say; keys never used are left out.
+    """
+    found: dict[str, Receipt | LedgerError] = {}
+    for key, row in idempotency.stored(conn, scope, list(requests)).items():
+        member_id, request = requests[key]
+        digest = idempotency.request_hash("earn", request_params(
+            issuer_id=issuer_id, member_id=member_id, kind="earn", request=request))
+        try:
+            found[key] = Receipt.from_dict(
+                idempotency.check_replay(row.request_hash, digest, row.response))
+        except IdempotencyKeyReused as exc:
+            found[key] = exc
+    return found
 
 
 def award_bonus(db: Database, *, scope: str, idempotency_key: str, member_id: int, points: int,
@@ -154,7 +184,7 @@ def load_original(conn: Connection, entry_id: int, partner_id: int, kinds: tuple
     """The entry to reverse, only if it is the caller's: another partner's looks like no entry."""
     original = conn.execute(select(journal_entries).where(journal_entries.c.id == entry_id)).first()
     if original is None or original.party_id != partner_id or original.kind not in kinds:
-        raise EntryNotFound(f"no {noun} with id {entry_id} for this partner", field="entryId")
+        raise EntryNotFound(f"no {noun} with this id for this partner", field="entryId")
     return original
 
 
@@ -186,11 +216,11 @@ def reverse_earn(
         balances.lock(conn, member_id)
         left = original.points - reversed_so_far(conn, entry_id, "reverse_earn")
         if left == 0:
-            raise AlreadyReversed(f"earn {entry_id} is already fully reversed", field="entryId")
+            raise AlreadyReversed("this earn is already fully reversed", field="entryId")
         amount = left if points is None else points
         if amount > left:
             raise ReversalExceedsOriginal(
-                f"only {left} points of earn {entry_id} are left to reverse, not {amount}",
+                f"only {left} points of this earn are left to reverse, not {amount}",
                 field="points")
         new_id = journal.book(
             conn, kind="reverse_earn", member_id=member_id, party_id=partner_id, points=amount,

@@ -83,13 +83,13 @@ def _open_hold(conn: Connection, hold_id: int, partner_id: int, at: datetime) ->
     found = conn.execute(select(holds.c.member_id, holds.c.party_id)
                          .where(holds.c.id == hold_id)).first()
     if found is None or found.party_id != partner_id:
-        raise HoldNotFound(f"no hold with id {hold_id} for this partner", field="holdId")
+        raise HoldNotFound("no hold with this id for this partner", field="holdId")
     balances.lock(conn, found.member_id)
     hold = conn.execute(select(holds).where(holds.c.id == hold_id)).one()
     if hold.status != "authorized":
-        raise HoldNotActive(f"hold {hold_id} is already {hold.status}", field="holdId")
+        raise HoldNotActive(f"this hold is already {hold.status}", field="holdId")
     if as_utc(hold.expires_at) <= at:
-        raise HoldExpired(f"hold {hold_id} expired at {as_utc(hold.expires_at).isoformat()}",
+        raise HoldExpired(f"this hold expired at {as_utc(hold.expires_at).isoformat()}",
                           field="holdId")
     return hold
 
@@ -155,7 +155,7 @@ def capture_hold(db: Database, *, scope: str, idempotency_key: str, partner_id: 
         amount = hold.points if points is None else points
         if amount > hold.points:
             raise CaptureExceedsHold(
-                f"hold {hold_id} reserves {hold.points} points; cannot capture {amount}",
+                f"the hold reserves {hold.points} points; cannot capture {amount}",
                 field="points")
         member_id = hold.member_id
         released = hold.points - amount

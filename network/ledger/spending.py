@@ -107,12 +107,12 @@ def reverse_redemption(
         row = balances.lock(conn, member_id)
         left = original.points - reversed_so_far(conn, entry_id, "reverse_redemption")
         if left == 0:
-            raise AlreadyReversed(f"redemption {entry_id} is already fully reversed",
+            raise AlreadyReversed("this redemption is already fully reversed",
                                   field="entryId")
         amount = left if points is None else points
         if amount > left:
             raise ReversalExceedsOriginal(
-                f"only {left} points of redemption {entry_id} are left to give back, not {amount}",
+                f"only {left} points of this redemption are left to give back, not {amount}",
                 field="points")
         new_id = journal.book(
             conn, kind="reverse_redemption", member_id=member_id, party_id=partner_id,

@@ -8,11 +8,17 @@ import graphene
 
 from network.cards import normalize
 from network.db.engine import Database
-from network.gql.errors import UserError
+from network.gql.errors import UserError, user_errors
 from network.ledger.errors import LedgerError
 from partners.earning import AwardLine, award_batch, award_points, check_batch_size
 from partners.gql.app_caches import AppCaches, app_caches
-from partners.gql.mutation_support import Call, guarded, user_errors_field
+from partners.gql.mutation_support import (
+    IDEMPOTENCY_FIELD,
+    Call,
+    as_sent,
+    guarded,
+    user_errors_field,
+)
 from partners.gql.payloads import TransactionPayload, transaction_from_receipt
 from partners.gql.refs import cached_member_id, member_ids_for, resolve_member
 from partners.gql.types import PartnerTransaction
@@ -50,12 +56,11 @@ class AwardPoints(graphene.Mutation):
             caches, db = app_caches(call.ctx), call.ctx.db
             party_id, now = call.partner.party_id, call.ctx.now
             line = _award_line(input, resolve_member(db, input, caches))
-            terms = (caches.terms.fresh(party_id, now)
-                     or db.read(caches.terms.in_force, party_id, now))
             receipt = award_points(
                 db, partner_id=party_id, line=line,
                 network_currency=call.ctx.settings.currency, scope=call.scope,
-                idempotency_key=call.idempotency_key, now=now, terms=terms,
+                idempotency_key=call.idempotency_key, now=now,
+                terms=caches.terms.fresh(party_id, now), load_terms=caches.terms.in_force,
             )
             return TransactionPayload.of(receipt, _transaction(receipt, line))
 
@@ -82,6 +87,10 @@ class AwardPointsBatchPayload(graphene.ObjectType):
 
 
 def _line_errors(index: int, error: LedgerError) -> list[UserError]:
+    """A line's input fields are named within it (`lines.3.amount`); the one header all lines
+    share is named as sent."""
+    if as_sent(error).field == IDEMPOTENCY_FIELD:
+        return user_errors(error)
     prefix = f"lines.{index}."
     field = error.field or ""
     field = field if field.startswith(prefix) else prefix + field if field else prefix.rstrip(".")

@@ -9,7 +9,7 @@ import graphene
 from network import members
 from network.gql.errors import user_errors
 from network.ledger.errors import IdempotencyInProgress, LedgerError
-from partners.gql.mutation_support import Call, begin, user_errors_field
+from partners.gql.mutation_support import Call, as_sent, begin, user_errors_field
 from partners.gql.types import PartnerMember
 from partners.scopes import ENROL
 
@@ -65,6 +65,6 @@ class EnrolMember(graphene.Mutation):
             existing = _existing(call, input) if exc.field in ("phone", "email") else None
             return EnrolMemberPayload(member=existing, user_errors=user_errors(exc))
         except LedgerError as exc:
-            return EnrolMemberPayload(member=None, user_errors=user_errors(exc))
+            return EnrolMemberPayload(member=None, user_errors=user_errors(as_sent(exc)))
         view = call.ctx.db.read(lambda conn: PartnerMember.from_member(conn, call.ctx, member))
         return EnrolMemberPayload(member=view, user_errors=[])

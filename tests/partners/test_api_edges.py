@@ -179,3 +179,53 @@ def test_padded_anonymous_queries_are_answered_but_not_cached(hub: Hub) -> None:
         response = _anonymous(hub.http, padded)
         assert response.status_code == 200 and response.json() == {"data": {"charities": []}}
     assert (len(documents), documents.total_chars) == before
+
+
+def test_a_mistyped_card_is_not_an_unknown_member(hub: Hub) -> None:
+    member = hub.enrol()
+    typo = member.card_number[:-1] + str((int(member.card_number[-1]) + 1) % 10)
+    with hub.client() as cafe:
+        found = cafe.execute(operation("LookUpMember"), {"cardNumber": member.card_number})
+        assert found["data"]["partner"]["member"]["cardNumber"] == member.card_number
+        refused = cafe.execute(operation("LookUpMember"), {"cardNumber": typo})
+        assert refused["data"]["partner"]["member"] is None
+        [error] = refused["errors"]
+        assert error["extensions"] == {"code": "INVALID_CARD_NUMBER", "field": "cardNumber"}
+        unknown = cafe.execute(operation("LookUpMember"), {"cardNumber": "7012345678901232"})
+        assert unknown["data"]["partner"]["member"] is None and "errors" not in unknown
+
+
+def test_refusals_quote_no_internal_row_ids(hub: Hub) -> None:
+    """Partners only ever see opaque ids; a message naming row 4 means nothing to them."""
+    member = hub.enrol()
+    earn = _award(hub, member.card_number)
+    with hub.client() as cafe:
+        hold = cafe.execute(operation("AuthorizeHold"), {"input": {
+            "cardNumber": member.card_number, "points": 10}})["data"]["authorizeHold"]
+        hold_id = hold["hold"]["id"]
+        over = cafe.execute(operation("CaptureHold"), {"input": {"holdId": hold_id,
+                                                                 "points": 11}})
+        reverse = operation("ReverseEarn")
+        cafe.execute(reverse, {"input": {"transactionId": earn["id"]}})
+        again = cafe.execute(reverse, {"input": {"transactionId": earn["id"]}})
+    with hub.client("shop") as shop:
+        foreign = shop.execute(operation("VoidHold"), {"input": {"holdId": hold_id}})
+    messages = [over["data"]["captureHold"]["userErrors"][0]["message"],
+                again["data"]["reverseEarn"]["userErrors"][0]["message"],
+                foreign["data"]["voidHold"]["userErrors"][0]["message"]]
+    assert messages == ["the hold reserves 10 points; cannot capture 11",
+                        "this earn is already fully reversed",
+                        "no hold with this id for this partner"]
+
+
+def test_a_body_that_is_not_json_is_refused_with_415(hub: Hub) -> None:
+    body = gql_body(operation("PartnerInfo"))
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+        headers = {"content-type": content_type} if content_type else {}
+        response = hub.http.post("/graphql", content=body, headers=headers)
+        assert response.status_code == 415, content_type
+        assert error_code(response) == "UNSUPPORTED_MEDIA_TYPE"
+        assert f"not {content_type or 'none'}" in response.json()["errors"][0]["message"]
+    with_charset = hub.http.post("/graphql", content=gql_body("{ __typename }"),
+                                 headers={"content-type": "Application/JSON; charset=utf-8"})
+    assert with_charset.json() == {"data": {"__typename": "Query"}}

@@ -85,6 +85,7 @@ def test_award_errors_write_nothing(any_hub: Hub) -> None:
             ({"amount": 0}, "INVALID_AMOUNT", "amount"),
             ({"amount": -5}, "INVALID_AMOUNT", "amount"),
             ({"currency": "USD"}, "CURRENCY_MISMATCH", "currency"),
+            ({"currency": "EURO"}, "INVALID_CURRENCY", "currency"),
             ({"points": 5}, "EXPLICIT_POINTS_NOT_ALLOWED", "points"),
             ({"amount": 4}, "AMOUNT_EARNS_NOTHING", "amount"),
             ({"reference": "x" * 201}, "INVALID_INPUT", "reference"),

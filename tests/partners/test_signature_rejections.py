@@ -315,3 +315,14 @@ def test_a_key_expires_at_its_instant_not_at_the_next_whole_second(hub: Hub) -> 
                                  headers=signed_headers(hub, INFO, created=second))
     assert after_expiry.status_code == 401 and error_code(after_expiry) == "KEY_EXPIRED"
     assert _nonces(hub) == 1  # the refused request claimed no nonce
+
+
+def test_a_signature_for_another_authority_says_what_the_hub_saw(hub: Hub) -> None:
+    """The commonest integration mistake: signing for one host or port and sending to another."""
+    before = hub.ledger_counts()
+    headers = signed_headers(hub, INFO)  # signed for http://hub.test/graphql
+    response = hub.http.post("http://127.0.0.1:8000/graphql?x=1", content=INFO, headers=headers)
+    _assert_refused(hub, response, 401, "SIGNATURE_INVALID", before)
+    message = response.json()["errors"][0]["message"]
+    assert ("the hub saw @authority '127.0.0.1:8000', @path '/graphql', @query 'x=1', "
+            "content-type 'application/json'") in message
