@@ -5,6 +5,7 @@ from __future__ import annotations
 from graphql import NoSchemaIntrospectionCustomRule
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -19,7 +20,22 @@ from network.config import Settings, get_settings
 from network.db.engine import Database
 from network.wallet.pages import routes as wallet_routes
 from network.wallet.pages.site import Site as WalletSite
+from network.wallet.pages.wallet_pages import not_found as wallet_not_found
 from settlement.payouts.webhook import routes as settlement_routes
+
+GRAPHQL_PATH = "/graphql"
+
+
+def api_error(message: str, code: str, status: int,
+              headers: dict[str, str] | None = None) -> JSONResponse:
+    """An error in the shape GraphQL clients already parse, for requests that never reach it."""
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]},
+                        status_code=status, headers=headers)
+
+
+def wants_html(request: Request) -> bool:
+    """A browser navigating asks for text/html; SDKs and curl ask for JSON or */*."""
+    return "text/html" in request.headers.get("accept", "")
 
 
 def default_authenticators(db: Database, settings: Settings) -> list[Authenticator]:
@@ -64,14 +80,40 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
                                 status_code=405)
         return await explorer(request)
 
+    async def graphql_slash(request: Request) -> Response:
+        # Starlette would answer a 307 to /graphql with an empty body; a partner's request is
+        # signed over its @path, so following that redirect fails verification anyway. Say where
+        # the endpoint is instead (the member pages keep their /wallet/ -> /wallet redirect).
+        return api_error(f"The GraphQL endpoint is {GRAPHQL_PATH}, without a trailing slash.",
+                         "NOT_FOUND", 404)
+
+    wallet_site = WalletSite(db, settings)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        """404 and 405 for the whole app: a browser gets the wallet's not-found page in its
+        language, any other caller a GraphQL-shaped JSON error naming what to do instead."""
+        assert isinstance(exc, HTTPException)
+        headers = dict(exc.headers or {})  # a 405 carries Allow
+        if wants_html(request):
+            response = wallet_not_found(wallet_site.page(request), exc.status_code)
+            response.headers.update(headers)
+            return response
+        if exc.status_code == 405:
+            allowed = headers.get("Allow", "")
+            return api_error(f"{request.url.path} does not take {request.method}; "
+                             f"it takes {allowed}.", "METHOD_NOT_ALLOWED", 405, headers)
+        return api_error(f"Nothing is served at {request.url.path}; the GraphQL API is "
+                         f"POST {GRAPHQL_PATH}.", "NOT_FOUND", 404, headers)
+
     routes = [
-        Route("/graphql", endpoint.__call__, methods=["POST"]),
-        Route("/graphql", graphql_get, methods=["GET"]),
+        Route(GRAPHQL_PATH, endpoint.__call__, methods=["POST"]),
+        Route(GRAPHQL_PATH, graphql_get, methods=["GET"]),
+        Route(f"{GRAPHQL_PATH}/", graphql_slash, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
-        *wallet_routes(WalletSite(db, settings)),  # member pages: /signin, /wallet, ...
+        *wallet_routes(wallet_site),  # member pages: /signin, /wallet, ...
         *settlement_routes(db, settings),  # POST /stripe/webhook
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={404: http_error, 405: http_error})
     app.state.db = db
     app.state.settings = settings
     app.state.documents = endpoint.documents

@@ -41,6 +41,13 @@ class HistoryEntry:
     reverses_entry_id: int | None
     reversed_by: tuple[int, ...]
 
+    @property
+    def reserved(self) -> int:
+        """For a capture: the points its hold had reserved. The hold entry already took them out
+        of the wallet, so a capture's own effect is the part given back (`wallet_points`), and
+        `points` is the part used; a member needs all three to read the row right."""
+        return self.points + self.wallet_points
+
 
 @dataclass(frozen=True)
 class HistoryPage:

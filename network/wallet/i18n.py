@@ -94,12 +94,20 @@ class Locale:
     def t(self, key: str, **values: object) -> str:
         """Translate `key`; placeholder values are formatted as numbers when they are ints.
 
+        An int can also pick an English noun: `{points:point|points}` gives "point" for 1 and
+        "points" otherwise (Persian keeps the noun singular after a number, so it never needs it).
         A missing key is a programming error, so it raises instead of showing the key to members.
         """
         template = _CATALOGS[self.language][key]
-        formatted = {k: self.number(v) if isinstance(v, int) and not isinstance(v, bool) else v
+        formatted = {k: _Count(self.number(v), v)
+                     if isinstance(v, int) and not isinstance(v, bool) else v
                      for k, v in values.items()}
         return template.format(**formatted)
+
+    def digits(self, text: str) -> str:
+        """Digits as this language writes them, for strings that are not quantities (a code,
+        a masked phone number): no grouping, leading zeros kept."""
+        return persian_digits(text) if self.language == "fa" else text
 
     def number(self, value: int) -> str:
         """Group thousands and localise digits; the sign uses a real minus sign."""
@@ -137,6 +145,23 @@ class Locale:
         """Machine-readable date for <time datetime=...>, always Gregorian ASCII."""
         day = self.local(moment).date() if isinstance(moment, dt.datetime) else moment
         return day.isoformat()
+
+
+class _Count(str):
+    """A number as the page writes it, which also knows its value for `{n:singular|plural}`."""
+
+    value: int
+
+    def __new__(cls, text: str, value: int) -> _Count:
+        self = super().__new__(cls, text)
+        self.value = value
+        return self
+
+    def __format__(self, spec: str) -> str:
+        if "|" in spec:
+            one, other = spec.split("|")
+            return one if self.value == 1 else other
+        return super().__format__(spec)
 
 
 def locale_for(language: str) -> Locale:

@@ -1,4 +1,9 @@
-"""English words of the member pages and messages. Keys are shared with messages_fa.py."""
+"""English words of the member pages and messages. Keys are shared with messages_fa.py.
+
+A noun after a number names both forms, `{points} {points:point|points}` (see Locale.t), so
+no member reads "1 points". The example phone number is joined by no-break spaces (U+00A0), so
+a narrow screen does not break it in the middle.
+"""
 
 MESSAGES: dict[str, str] = {
     "app_name": "Points Network",
@@ -9,11 +14,12 @@ MESSAGES: dict[str, str] = {
                     "We will send you a one-time code. No password needed.",
     "address_label": "Phone number or email",
     "address_placeholder": "name@example.com",
-    "address_hint": "Phone numbers with the country code, e.g. +98 912 123 4567.",
+    "address_hint": "Phone numbers with the country code, "
+                    "e.g. +98\u00a0912\u00a0123\u00a04567.",
     "send_code": "Send me a code",
     "code_title": "Enter your code",
     "code_intro": "If {address} belongs to a member, a 6-digit code is on its way. "
-                  "It works for {minutes} minutes.",
+                  "It works for {minutes} {minutes:minute|minutes}.",
     "code_label": "One-time code",
     "sign_in": "Sign in",
     "resend_code": "Send a new code",
@@ -25,7 +31,8 @@ MESSAGES: dict[str, str] = {
     "spendable": "spendable",
     "pending": "pending",
     "held": "held",
-    "debt_note": "You owe {points} points from a returned purchase; new points repay it first.",
+    "debt_note": "You owe {points} {points:point|points} from a returned purchase; "
+                 "new points repay it first.",
     "actions": "Actions",
     "donate": "Donate points",
     "contact_details": "Contact details",
@@ -42,13 +49,13 @@ MESSAGES: dict[str, str] = {
     "tier_gold": "Gold",
     "tier_platinum": "Platinum",
     "tier_progress": "Progress to the next tier",
-    "tier_next": "Earn {points} more points to reach {tier}.",
+    "tier_next": "Earn {points} more {points:point|points} to reach {tier}.",
     "tier_top": "You are in the top tier.",
-    "tier_basis": "{points} points earned in the last 12 months.",
+    "tier_basis": "{points} {points:point|points} earned in the last 12 months.",
     "card_title": "My card",
     "card_hint": "Show this code at the till to earn or pay with points.",
     "partners_title": "By partner",
-    "partner": "Partner",
+    "partner_or_charity": "Partner or charity",
     "earned": "Earned",
     "spent": "Spent",
     "no_partners": "Nothing earned or spent yet.",
@@ -60,7 +67,7 @@ MESSAGES: dict[str, str] = {
     "kind_bonus": "Bonus",
     "kind_redeem": "Paid with points",
     "kind_hold": "Points reserved",
-    "kind_capture": "Reserved points used",
+    "kind_capture": "Paid with reserved points",
     "kind_void": "Reservation released",
     "kind_hold_expiry": "Reservation expired",
     "kind_reverse_earn": "Earned points reversed",
@@ -69,12 +76,16 @@ MESSAGES: dict[str, str] = {
     "kind_transfer_out": "Sent to a member",
     "kind_transfer_in": "Received from a member",
     "kind_expire": "Expired",
+    "capture_partly": "{used} of {reserved} reserved points used; "
+                      "{returned} {returned:point|points} returned to your wallet.",
+    "capture_fully": "{used} reserved {used:point|points} used.",
     "reference": "Ref",
     "reverses_link": "original",
     "reversed_by_link": "reversed",
     "entry_title": "Transaction",
     "donate_title": "Donate points",
-    "donate_intro": "You have {points} spendable points. Pick a charity and an amount.",
+    "donate_intro": "You have {points} spendable {points:point|points}. "
+                    "Pick a charity and an amount.",
     "charity": "Charity",
     "donate_points": "Points to donate",
     "continue": "Continue",
@@ -99,26 +110,30 @@ MESSAGES: dict[str, str] = {
     "unknown_device": "Unknown device",
     "signed_in_at": "Signed in",
     "last_seen": "last seen",
-    "revoke": "Sign out",
-    "notice_donated": "Thank you! You donated {points} points to {charity}.",
+    "revoke": "Sign out this device",
+    "notice_donated": "Thank you! You donated {points} {points:point|points} to {charity}.",
     "notice_contact_saved": "Your contact details are saved.",
     "notice_session_revoked": "That device is signed out.",
     "notice_signed_out": "You are signed out.",
+    "notice_code_resent": "A new code is on its way. Earlier codes no longer work.",
     "not_found_title": "Not found",
     "not_found_message": "There is nothing here, or it is not yours to see.",
     "code_subject": "Your Points Network sign-in code",
-    "code_body": "Your Points Network code is {code}. It works for {minutes} minutes. "
+    "code_body": "Your Points Network code is {code}. "
+                 "It works for {minutes} {minutes:minute|minutes}. "
                  "If you did not ask for it, ignore this message.",
     "contact_changed_subject": "Your Points Network contact details changed",
     "contact_changed_body": "The contact details of your Points Network wallet were changed. "
                             "If this was not you, contact support right away.",
     "error_ADDRESS_REQUIRED": "Enter your phone number or email address.",
     "error_INVALID_EMAIL": "Enter an email address like name@example.com.",
-    "error_INVALID_PHONE": "Enter the phone number with its country code, e.g. +98 912 123 4567.",
-    "error_RATE_LIMITED": "Too many tries. Please wait {minutes} minutes and try again.",
+    "error_INVALID_PHONE": "Enter the phone number with its country code, "
+                           "e.g. +98\u00a0912\u00a0123\u00a04567.",
+    "error_RATE_LIMITED": "Too many tries. "
+                          "Please wait {minutes} {minutes:minute|minutes} and try again.",
     "error_INVALID_CODE_FORMAT": "The code is the 6 digits we sent you.",
     "error_CODE_INVALID": "That code is not right.",
-    "error_CODE_INVALID_LEFT": "That code is not right. {left} attempts left.",
+    "error_CODE_INVALID_LEFT": "That code is not right. {left} {left:attempt|attempts} left.",
     "error_CODE_EXPIRED": "This code has expired. Ask for a new code.",
     "error_TOO_MANY_ATTEMPTS": "Too many wrong codes. Ask for a new code.",
     "error_CSRF_FAILED": "This form was out of date. Please try again.",

@@ -1,7 +1,9 @@
 """Persian words of the member pages and messages. Keys are shared with messages_en.py.
 
 Latin runs such as phone numbers sit between LEFT-TO-RIGHT ISOLATE and POP DIRECTIONAL ISOLATE
-(U+2066 ... U+2069), so the '+' of a number stays in front inside a right-to-left sentence.
+(U+2066 ... U+2069), so the '+' of a number stays in front inside a right-to-left sentence; the
+example phone number is joined by no-break spaces (U+00A0) so it never wraps in the middle.
+Persian keeps a noun singular after a number, so these messages need no plural forms.
 """
 
 MESSAGES: dict[str, str] = {
@@ -13,10 +15,11 @@ MESSAGES: dict[str, str] = {
                     "یک کد یک‌بارمصرف برایتان می‌فرستیم. نیازی به گذرواژه نیست.",
     "address_label": "شماره تلفن یا ایمیل",
     "address_placeholder": "name@example.com",
-    "address_hint": "شماره تلفن را با کد کشور بنویسید، مثلاً \u2066+98 912 123 4567\u2069.",
+    "address_hint": "شماره تلفن را با کد کشور بنویسید، "
+                    "مثلاً \u2066+98\u00a0912\u00a0123\u00a04567\u2069.",
     "send_code": "کد را بفرست",
     "code_title": "کد را وارد کنید",
-    "code_intro": "اگر {address} متعلق به یکی از اعضا باشد، یک کد ۶ رقمی در راه است. "
+    "code_intro": "اگر \u2066{address}\u2069 متعلق به یکی از اعضا باشد، یک کد ۶ رقمی در راه است. "
                   "این کد {minutes} دقیقه اعتبار دارد.",
     "code_label": "کد یک‌بارمصرف",
     "sign_in": "ورود",
@@ -53,7 +56,7 @@ MESSAGES: dict[str, str] = {
     "card_title": "کارت من",
     "card_hint": "این کد را هنگام پرداخت نشان دهید تا امتیاز بگیرید یا با امتیاز بپردازید.",
     "partners_title": "به تفکیک همکار",
-    "partner": "همکار",
+    "partner_or_charity": "همکار یا خیریه",
     "earned": "کسب‌شده",
     "spent": "خرج‌شده",
     "no_partners": "هنوز امتیازی کسب یا خرج نشده است.",
@@ -65,7 +68,7 @@ MESSAGES: dict[str, str] = {
     "kind_bonus": "امتیاز هدیه",
     "kind_redeem": "پرداخت با امتیاز",
     "kind_hold": "رزرو امتیاز",
-    "kind_capture": "برداشت امتیاز رزروشده",
+    "kind_capture": "پرداخت با امتیاز رزروشده",
     "kind_void": "آزادسازی رزرو",
     "kind_hold_expiry": "پایان مهلت رزرو",
     "kind_reverse_earn": "برگشت امتیاز کسب‌شده",
@@ -74,6 +77,9 @@ MESSAGES: dict[str, str] = {
     "kind_transfer_out": "ارسال به عضو دیگر",
     "kind_transfer_in": "دریافت از عضو دیگر",
     "kind_expire": "انقضا",
+    "capture_partly": "{used} امتیاز از {reserved} امتیاز رزروشده خرج شد؛ "
+                      "{returned} امتیاز به کیف شما برگشت.",
+    "capture_fully": "{used} امتیاز رزروشده خرج شد.",
     "reference": "شناسه",
     "reverses_link": "تراکنش اصلی",
     "reversed_by_link": "برگشت‌خورده",
@@ -104,11 +110,12 @@ MESSAGES: dict[str, str] = {
     "unknown_device": "دستگاه ناشناس",
     "signed_in_at": "ورود",
     "last_seen": "آخرین فعالیت",
-    "revoke": "خروج",
+    "revoke": "خروج این دستگاه",
     "notice_donated": "سپاس! شما {points} امتیاز به {charity} اهدا کردید.",
     "notice_contact_saved": "اطلاعات تماس شما ذخیره شد.",
     "notice_session_revoked": "آن دستگاه خارج شد.",
     "notice_signed_out": "خارج شدید.",
+    "notice_code_resent": "کد تازه‌ای در راه است. کدهای قبلی دیگر کار نمی‌کنند.",
     "not_found_title": "پیدا نشد",
     "not_found_message": "چیزی اینجا نیست، یا دیدنش برای شما مجاز نیست.",
     "code_subject": "کد ورود شبکهٔ امتیاز",
@@ -119,7 +126,8 @@ MESSAGES: dict[str, str] = {
                             "اگر این کار شما نبوده، فوراً با پشتیبانی تماس بگیرید.",
     "error_ADDRESS_REQUIRED": "شماره تلفن یا نشانی ایمیل خود را وارد کنید.",
     "error_INVALID_EMAIL": "یک نشانی ایمیل مانند name@example.com وارد کنید.",
-    "error_INVALID_PHONE": "شماره را با کد کشور وارد کنید، مثلاً \u2066+98 912 123 4567\u2069.",
+    "error_INVALID_PHONE": "شماره را با کد کشور وارد کنید، "
+                           "مثلاً \u2066+98\u00a0912\u00a0123\u00a04567\u2069.",
     "error_RATE_LIMITED": "تلاش‌ها بیش از حد بود. {minutes} دقیقه صبر کنید و دوباره امتحان کنید.",
     "error_INVALID_CODE_FORMAT": "کد همان ۶ رقمی است که برایتان فرستادیم.",
     "error_CODE_INVALID": "این کد درست نیست.",

@@ -233,3 +233,88 @@ def test_member_signs_in_checks_the_wallet_donates_and_reads_it_in_persian(
     page.get_by_test_id("sign-out").click()
     expect(page).to_have_url(re.compile(r"/signin\?done=signed_out$"))
     desktop.close()
+
+
+# Where characters of a text land on screen: the first '+' of an element's text and the last
+# character of the masked run (two after the last bullet), or of the example phone number.
+_CHAR_BOXES = """([selector, first, last]) => {
+  const el = document.querySelector(selector);
+  const node = [...el.childNodes].find(n => n.nodeType === Node.TEXT_NODE
+                                            && n.data.includes(first));
+  const box = i => { const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+                     const b = r.getBoundingClientRect(); return {x: b.x, y: b.y}; };
+  const start = node.data.indexOf(first);
+  const end = last === "••" ? node.data.lastIndexOf("•") + 2 : node.data.indexOf(last, start);
+  return {first: box(start), last: box(end)};
+}"""
+NARROW_PHONE = {"width": 320, "height": 640}
+
+
+def _rgb(css: str) -> tuple[int, int, int]:
+    r, g, b = (int(x) for x in re.findall(r"\d+", css)[:3])
+    return r, g, b
+
+
+def _contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    def luminance(rgb: tuple[int, int, int]) -> float:
+        lin = [c / 255 / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4
+               for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.browser
+def test_persian_sign_in_keeps_phone_numbers_left_to_right_and_whole(
+        hub: Hub, browser: Browser) -> None:
+    context = browser.new_context(viewport=NARROW_PHONE, locale="fa-IR",
+                                  extra_http_headers={"Accept-Language": "fa-IR,fa;q=0.9"})
+    page = context.new_page()
+    page.goto(f"{hub.base}/signin")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    # The example number stays on one line on a narrow phone (no-break spaces).
+    example = page.evaluate(_CHAR_BOXES, [".hint", "+98", "4567"])
+    assert example["first"]["y"] == example["last"]["y"], example
+    page.fill("#address", "+989121234567")
+    page.click("form[action='/signin'] button[type=submit]")
+    expect(page).to_have_url(f"{hub.base}/signin/code")
+    intro = page.get_by_test_id("code-intro")
+    expect(intro).to_contain_text("+۹۸••••••••۶۷")
+    # Read left to right inside the right-to-left sentence: '+' first, the last digits last.
+    masked = page.evaluate(_CHAR_BOXES, ["[data-testid=code-intro]", "+", "••"])
+    assert masked["first"]["y"] == masked["last"]["y"]
+    assert masked["first"]["x"] < masked["last"]["x"], masked
+    shot(page, "phone_fa_code_mask")
+    context.close()
+
+
+@pytest.mark.browser
+def test_wallet_loads_without_console_errors_and_its_focus_ring_stands_out(
+        hub: Hub, browser: Browser) -> None:
+    context = browser.new_context(viewport=DESKTOP, locale="en-US",
+                                  extra_http_headers={"Accept-Language": "en-US,en;q=0.9"})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+            if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 else None)
+    sign_in(page, hub, "sara@example.com", "desktop_en_console")
+    page.wait_for_load_state("networkidle")
+    page.reload()  # the icon is asked for on a first load; a reload must not ask again either
+    page.wait_for_load_state("networkidle")
+    assert problems == []
+
+    page.keyboard.press("Tab")  # the first stop is a header button, on the green bar
+    focused = page.evaluate("""() => {
+      const e = document.activeElement, card = document.querySelector('.card');
+      return {ring: getComputedStyle(e).outlineColor, style: getComputedStyle(e).outlineStyle,
+              header: getComputedStyle(e.closest('header')).backgroundColor,
+              card: getComputedStyle(card).backgroundColor};
+    }""")
+    assert focused["style"] == "solid"
+    ring = _rgb(focused["ring"])
+    assert _contrast(ring, _rgb(focused["header"])) >= 3, focused
+    assert _contrast(ring, _rgb(focused["card"])) >= 3, focused
+    context.close()

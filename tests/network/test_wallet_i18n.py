@@ -84,3 +84,32 @@ def test_error_texts_are_translated_with_their_numbers():
     assert "3 minutes" in error_text(i18n.locale_for("en"), limited)
     unknown = WalletError("SOMETHING_NEW", "Plain English fallback.")
     assert error_text(fa, unknown) == "Plain English fallback."
+
+
+# Placeholders that take a count; `reserved` is always more than `used` (a part was returned).
+_COUNTS = {"points": 1, "minutes": 1, "left": 1, "used": 1, "returned": 1, "reserved": 2}
+
+
+@pytest.mark.parametrize("key", sorted(k for k in EN if set(re.findall(r"{(\w+)}", EN[k]))
+                                       & set(_COUNTS)))
+def test_english_nouns_agree_with_their_numbers(key):
+    en = i18n.locale_for("en")
+    names = set(re.findall(r"{(\w+)}", EN[key]))
+    one = en.t(key, **{n: _COUNTS.get(n, "X") for n in names})
+    assert not re.search(r"\b1 (\w+ )?(points|minutes|attempts)\b", one), one
+    many = en.t(key, **{n: 5 if n in _COUNTS else "X" for n in names})
+    assert not re.search(r"\b5 (\w+ )?(point|minute|attempt)\b", many), many
+
+
+def test_plural_forms_in_messages():
+    en, fa = i18n.locale_for("en"), i18n.locale_for("fa")
+    assert en.t("error_CODE_INVALID_LEFT", left=1) == "That code is not right. 1 attempt left."
+    assert en.t("tier_next", points=1000, tier="Gold") == "Earn 1,000 more points to reach Gold."
+    assert en.t("error_RATE_LIMITED", minutes=1).endswith("wait 1 minute and try again.")
+    assert fa.t("tier_next", points=1, tier="طلایی").startswith("۱ امتیاز")
+    assert not any("|" in message for message in FA.values())  # Persian needs no plural forms
+
+
+def test_digits_keep_a_code_as_written():
+    assert i18n.locale_for("fa").digits("012345") == "۰۱۲۳۴۵"
+    assert i18n.locale_for("en").digits("012345") == "012345"

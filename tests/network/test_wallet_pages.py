@@ -387,3 +387,135 @@ def test_the_app_mounts_the_pages_and_the_stylesheet(db, world, monkeypatch):
     browser.sign_in("sara@example.com")
     assert text_of(browser.get("/wallet").text, "balance-spendable")
     assert ww.count(db, notification_outbox) == 1
+
+
+FA = {"Accept-Language": "fa-IR,fa;q=0.9"}
+
+
+def test_persian_code_page_isolates_the_masked_phone_and_writes_its_digits_in_persian(browser,
+                                                                                       world):
+    browser.get("/signin", headers=FA)
+    browser.post("/signin", {"address": "+989121234567"}, headers=FA)
+    html = browser.get("/signin/code", headers=FA).text
+    # Left-to-right isolate around it, like the example number, so '+' stays in front in RTL.
+    assert "اگر \u2066+۹۸••••••••۶۷\u2069 متعلق" in html
+    assert "+98" not in text_of(html, "code-intro")
+    english = browser.get("/signin/code").text
+    assert "If +98••••••••67 belongs" in english  # English needs neither
+    browser.post("/signin", {"address": "sara@example.com"}, headers=FA)
+    assert "\u2066s•••@example.com\u2069" in browser.get("/signin/code", headers=FA).text
+
+
+def test_persian_sign_in_message_writes_its_numbers_in_persian_and_the_code_works(browser, db,
+                                                                                 world):
+    browser.get("/signin", headers=FA)
+    browser.post("/signin", {"address": "+989121234567"}, headers=FA)
+    body = browser.inbox().messages[-1].body
+    assert "۱۰ دقیقه" in body and not re.search(r"[0-9]", body)
+    code = re.search(r"[۰-۹]{6}", body).group(0)
+    browser.get("/signin/code", headers=FA)
+    signed_in = browser.post("/signin/code", {"code": code}, headers=FA)
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/wallet"
+
+
+def _capture(db: Database, world: dict[str, int], *, reserved: int, used: int) -> None:
+    cafe, sara = world["cafe"], world["sara"]
+    hold = ledger.authorize_hold(db, scope=f"partner:{cafe}", idempotency_key=w.key(),
+                                 partner_id=cafe, member_id=sara, points=reserved,
+                                 reference="H-1", now=NOW - dt.timedelta(hours=2))
+    ledger.capture_hold(db, scope=f"partner:{cafe}", idempotency_key=w.key(), partner_id=cafe,
+                        hold_id=hold.hold_id, points=used, now=NOW - dt.timedelta(hours=1))
+
+
+def test_a_partial_capture_reads_as_points_used_and_the_rest_returned(browser, db, world):
+    _capture(db, world, reserved=500, used=420)
+    browser.sign_in("sara@example.com")
+    html = browser.get("/wallet").text
+    capture = re.search(r'data-kind="capture">(.*?)</article>', html, re.S).group(1)
+    assert "Paid with reserved points · Cafe" in capture
+    assert text_of(capture, "entry-points") == "+80"  # what came back; the hold took 500
+    assert text_of(capture, "capture-detail") == \
+        "420 of 500 reserved points used; 80 points returned to your wallet."
+    hold = re.search(r'data-kind="hold">(.*?)</article>', html, re.S).group(1)
+    assert text_of(hold, "entry-points") == "−500"
+    # The rows still add up to the balance: -500 + 80 is the 420 spent.
+    effects = [int(x.replace("−", "-").replace(",", "").replace("+", ""))
+               for x in re.findall(r'data-testid="entry-points"><bdi>([^<]+)<', html)]
+    assert sum(effects) == db.read(summary, world["sara"], NOW).total == 2600 - 420
+    fa = browser.get("/wallet", headers=FA).text
+    assert "۴۲۰ امتیاز از ۵۰۰ امتیاز رزروشده خرج شد؛ ۸۰ امتیاز به کیف شما برگشت." in fa
+    assert "پرداخت با امتیاز رزروشده" in fa
+
+
+def test_a_full_capture_says_all_reserved_points_were_used(browser, db, world):
+    _capture(db, world, reserved=1, used=1)
+    browser.sign_in("sara@example.com")
+    html = browser.get("/wallet").text
+    assert text_of(html, "capture-detail") == "1 reserved point used."
+
+
+def test_too_many_wrong_codes_leave_only_a_new_code_to_ask_for(browser, world):
+    browser.get("/signin")
+    browser.post("/signin", {"address": "sara@example.com"})
+    code = browser.inbox().code_for("sara@example.com")
+    wrong = "000000" if code != "000000" else "111111"
+    browser.get("/signin/code")
+    for _ in range(4):
+        assert 'id="code"' in browser.post("/signin/code", {"code": wrong}).text
+    locked = browser.post("/signin/code", {"code": wrong})
+    assert locked.status_code == 400 and 'data-code="TOO_MANY_ATTEMPTS"' in locked.text
+    assert "Too many wrong codes. Ask for a new code." in locked.text
+    assert 'id="code"' not in locked.text and "on its way" not in locked.text
+    assert 'data-testid="resend-code"' in locked.text
+    resent = browser.post("/signin", {"address": "sara@example.com", "resend": "1"})
+    assert resent.headers["location"] == "/signin/code?resent=1"
+    fresh = browser.get(resent.headers["location"]).text
+    assert "A new code is on its way. Earlier codes no longer work." in fresh
+    assert 'id="code"' in fresh
+    assert 'role="status"' not in browser.get("/signin/code").text  # only right after asking
+
+
+def test_an_expired_code_offers_only_a_new_code(browser, world, clock):
+    browser.get("/signin")
+    browser.post("/signin", {"address": "sara@example.com"})
+    code = browser.inbox().code_for("sara@example.com")
+    browser.get("/signin/code")
+    clock.advance(dt.timedelta(minutes=11))
+    expired = browser.post("/signin/code", {"code": code})
+    assert 'data-code="CODE_EXPIRED"' in expired.text and 'id="code"' not in expired.text
+
+
+def test_the_example_phone_number_does_not_break_across_lines(browser, world):
+    for headers in ({}, FA):
+        html = browser.get("/signin", headers=headers).text
+        assert "+98\u00a0912\u00a0123\u00a04567" in html
+        invalid = browser.post("/signin", {"address": "12"}, headers=headers).text
+        assert "+98\u00a0912\u00a0123\u00a04567" in invalid
+
+
+def test_the_per_device_button_is_not_the_header_sign_out(browser, world):
+    browser.sign_in("sara@example.com")
+    listing = browser.get("/wallet/sessions").text
+    assert ">Sign out this device</button>" in listing
+    assert ">خروج این دستگاه</button>" in browser.get("/wallet/sessions", headers=FA).text
+
+
+def test_charities_are_not_listed_under_a_partner_heading(browser, world):
+    browser.sign_in("sara@example.com")
+    browser.get("/wallet/donate")
+    browser.post("/wallet/donate/confirm", {"charity": str(world["mahak"]), "points": "10",
+                                            "idempotency_key": "web-k"})
+    html = browser.get("/wallet").text
+    table = re.search(r'data-testid="partner-totals">(.*?)</table>', html, re.S).group(1)
+    assert "Mahak" in table and "<th>Partner or charity</th>" in table
+    fa = browser.get("/wallet", headers=FA).text
+    assert "<th>همکار یا خیریه</th>" in fa
+
+
+def test_the_pages_have_an_icon_so_browsers_do_not_ask_for_favicon_ico(browser, world):
+    html = browser.get("/signin").text
+    icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', html).group(1)
+    served = browser.get(icon)
+    assert served.status_code == 200 and served.headers["content-type"] == "image/svg+xml"
+    assert served.text.startswith("<svg")
+    assert browser.get("/wallet/static/hub.db").status_code == 404

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -31,8 +32,16 @@ def _bind(site: Site, handler: Handler) -> Callable[[Request], Awaitable[Respons
     return endpoint
 
 
-async def _stylesheet(request: Request) -> Response:
-    return FileResponse(STATIC / "wallet.css", media_type="text/css",
+# The only files served from STATIC, with their types: a fixed list, so no path ever reaches
+# the file system from the URL.
+STATIC_FILES = {"wallet.css": "text/css", "favicon.svg": "image/svg+xml"}
+
+
+async def _static(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in STATIC_FILES:
+        raise HTTPException(404)
+    return FileResponse(STATIC / name, media_type=STATIC_FILES[name],
                         headers={"Cache-Control": "public, max-age=3600",
                                  "X-Content-Type-Options": "nosniff"})
 
@@ -61,6 +70,6 @@ def routes(site: Site) -> list[BaseRoute]:
     ]
     bound: list[BaseRoute] = [Route(path, _bind(site, handler), methods=[method])
                               for path, handler, method in table]
-    bound += [Route("/wallet/static/wallet.css", _stylesheet, methods=["GET"]),
+    bound += [Route("/wallet/static/{name}", _static, methods=["GET"]),
               Route("/", _home, methods=["GET"])]
     return bound

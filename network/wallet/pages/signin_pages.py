@@ -59,7 +59,8 @@ async def signin_submit(site: Site, request: Request) -> Response:
                                            language=asked)
     except WalletError as error:
         return page.render("signin.html", status=_status(error), address=raw, error=error)
-    response = page.redirect("/signin/code")
+    # "Send a new code" posts here too; the code page then confirms that it did something.
+    response = page.redirect("/signin/code?resent=1" if text(form, "resend") else "/signin/code")
     cookies.put(response, site.settings, cookies.SIGNIN, _pack(address.value),
                 max_age=CODE_FORM_SECONDS)
     site.send_queued()
@@ -71,15 +72,26 @@ async def code_form(site: Site, request: Request) -> Response:
     address = _unpack(cookies.get(request, site.settings, cookies.SIGNIN))
     if address is None:
         return page.redirect("/signin")
-    return _code_page(site, page, address)
+    resent = request.query_params.get("resent") == "1"
+    return _code_page(site, page, address,
+                      notice=page.locale.t("notice_code_resent") if resent else None)
 
 
-def _code_page(site: Site, page: Page, address: str, error: WalletError | None = None) -> Response:
+# Refusals after which no code typed into this form can work: only a new code helps.
+_CODE_IS_SPENT = ("TOO_MANY_ATTEMPTS", "CODE_EXPIRED")
+
+
+def _code_page(site: Site, page: Page, address: str, error: WalletError | None = None,
+               notice: str | None = None) -> Response:
     parsed = parse_address(address)
+    # A phone number is digits, so it takes the page's digits like the other numbers around
+    # it; an email address is left exactly as typed (other digits would be another address).
+    masked = page.locale.digits(mask(parsed)) if parsed.kind == "phone" else mask(parsed)
     minutes = int(site.signin.policy.ttl.total_seconds() // 60)
     status = 200 if error is None else _status(error)
-    return page.render("signin_code.html", status=status, address=address, masked=mask(parsed),
-                       minutes=minutes, error=error)
+    spent = error is not None and error.code in _CODE_IS_SPENT
+    return page.render("signin_code.html", status=status, address=address, masked=masked,
+                       minutes=minutes, error=error, spent=spent, notice=notice)
 
 
 async def code_submit(site: Site, request: Request) -> Response:

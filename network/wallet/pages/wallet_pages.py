@@ -15,9 +15,11 @@ from network.wallet.qr import card_svg
 NOTICES = {"contact": "notice_contact_saved", "revoked": "notice_session_revoked"}
 
 
-def not_found(page: Page) -> Response:
+def not_found(page: Page, status: int = 404) -> Response:
+    """Nothing here for this member. Also the app's answer to a browser asking for a URL nobody
+    serves (404) or with a method it does not take (405): a member cannot act on the difference."""
     words = page.locale
-    return page.render("error.html", status=404, title=words.t("not_found_title"),
+    return page.render("error.html", status=status, title=words.t("not_found_title"),
                        message=words.t("not_found_message"))
 
 
