@@ -74,11 +74,13 @@ def demo() -> None:
 
 
 @main.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 for every interface.")
+@click.option("--port", default=8000, show_default=True, type=int, help="TCP port to listen on.")
 @click.option("--demo/--no-demo", "with_demo", default=False,
               help="Migrate and fill an empty database with the demo network first.")
-@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="Server processes; in production, one per CPU core.")
 def serve(host: str, port: int, with_demo: bool, workers: int) -> None:
     """Run the hub with uvicorn."""
     import uvicorn

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import NoReturn, TypeVar
 
 import click
+from sqlalchemy import Connection
 
 from network.clock import utcnow
 from network.config import Settings
@@ -24,6 +27,8 @@ from partners.signature_cli import signature_group
 
 __all__ = ["partners_group", "signature_group"]
 
+T = TypeVar("T")
+
 
 def _db() -> Database:
     # Read the environment afresh (not the cached settings) so one process can target several
@@ -31,7 +36,7 @@ def _db() -> Database:
     return Database(Settings.from_env().database_url)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(1)
 
@@ -52,11 +57,35 @@ def _decimal(value: str, name: str) -> Decimal:
         raise
 
 
-def _show_private_key(key_id: str, pem: str, out: Path | None) -> None:
+def _saved(pem: str, out: Path | None) -> str:
+    """Write the private key to OUT (mode 600), if given; return it.
+
+    Called inside the transaction that creates the key, so a file that cannot be written rolls
+    the key back: simpler than checking the file first and racing whoever creates it meanwhile.
+    O_EXCL: an existing file may hold the only copy of an active private key, never replace it.
+    """
     if out is not None:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(pem)
+    return pem
+
+
+def _write_key(db: Database, create: Callable[[Connection], T]) -> T:
+    """`db.write(create)` for a function that creates a key and `_saved` its private half."""
+    try:
+        return db.write(create)
+    except LedgerError as exc:
+        _fail(f"{exc.code}: {exc.message}")
+    except FileExistsError as exc:
+        _fail(f"{exc.filename} already exists and may hold a private key; choose another file "
+              "(no key was created)")
+    except OSError as exc:
+        _fail(f"cannot write {exc.filename}: {exc.strerror} (no key was created)")
+
+
+def _show_private_key(key_id: str, pem: str, out: Path | None) -> None:
+    if out is not None:
         click.echo(f"private key written to {out} (mode 600); the hub keeps only the public key")
     else:
         click.echo("private key (shown once; the hub keeps only the public key):")
@@ -73,13 +102,19 @@ def partners_group() -> None:
 @click.argument("code")
 @click.option("--name", required=True)
 @click.option("--earn-rate", default="1", show_default=True, help="Points per major unit.")
-@click.option("--pending-days", default=0, show_default=True, type=int)
-@click.option("--validity-months", default=24, show_default=True, type=int)
+@click.option("--pending-days", default=0, show_default=True, type=int,
+              help="Days earned points stay pending (visible, not spendable), 0 to 365; "
+                   "e.g. a return window.")
+@click.option("--validity-months", default=24, show_default=True, type=int,
+              help="Months points stay valid once spendable, 1 to 120; then they expire.")
 @click.option("--allow-explicit-points", is_flag=True)
 @click.option("--clearing-price", default="0.5", show_default=True,
               help="Minor units per point when another partner redeems these points.")
-@click.option("--donation-value", default="0.5", show_default=True)
-@click.option("--network-fee-bps", default=0, show_default=True, type=int)
+@click.option("--donation-value", default="0.5", show_default=True,
+              help="Minor units per point this partner pays a charity its points are donated to.")
+@click.option("--network-fee-bps", default=0, show_default=True, type=int,
+              help="The network's fee in basis points (1/100 %), 0 to 10000, of what this "
+                   "partner pays others for redeeming its points.")
 def create_command(code: str, name: str, earn_rate: str, pending_days: int,
                    validity_months: int, allow_explicit_points: bool, clearing_price: str,
                    donation_value: str, network_fee_bps: int) -> None:
@@ -137,13 +172,13 @@ def keys_create(partner: str, scopes: str, expires_in_days: int | None, label: s
     expires_at = _expiry(expires_in_days)
     db = _db()
     party = _partner(db, partner)
-    try:
-        key, pem = db.write(lambda conn: api_keys.create_key(
-            conn, party_id=party.id, now=utcnow(), scopes=scopes,
-            expires_at=expires_at, label=label))
-    except LedgerError as exc:
-        _fail(f"{exc.code}: {exc.message}")
-        return
+
+    def create(conn: Connection) -> tuple[api_keys.ApiKey, str]:
+        key, pem = api_keys.create_key(conn, party_id=party.id, now=utcnow(), scopes=scopes,
+                                       expires_at=expires_at, label=label)
+        return key, _saved(pem, out)
+
+    key, pem = _write_key(db, create)
     click.echo(f"scopes: {' '.join(sorted(key.scopes))}")
     _show_private_key(key.key_id, pem, out)
 
@@ -178,14 +213,20 @@ def keys_register(partner: str, public_key: str, scopes: str, expires_in_days: i
 @keys_group.command("list")
 @click.argument("partner")
 def keys_list(partner: str) -> None:
-    """Every key of PARTNER with its status."""
+    """Every key of PARTNER with its status and, once rotated, its successor."""
     db = _db()
     party = _partner(db, partner)
     now = utcnow()
-    for key in db.read(api_keys.list_keys, party.id):
-        expires = key.expires_at.isoformat(timespec="seconds") if key.expires_at else "never"
-        click.echo(f"{key.key_id}  {key.status(now):8}  scopes={','.join(sorted(key.scopes))}"
-                   f"  expires={expires}  label={key.label or '-'}")
+    rows = [
+        (key.key_id, key.status(now), f"scopes={','.join(sorted(key.scopes))}",
+         f"expires={key.expires_at.isoformat(timespec='seconds') if key.expires_at else 'never'}",
+         f"successor={key.rotated_to or '-'}", f"label={key.label or '-'}")
+        for key in db.read(api_keys.list_keys, party.id)
+    ]
+    # Each column padded to its widest cell, so they line up whatever the scopes and labels.
+    widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 @keys_group.command("revoke")
@@ -200,28 +241,34 @@ def keys_revoke(key_id: str) -> None:
     click.echo(f"key {key.key_id} revoked at {key.revoked_at}")
 
 
-@partners_group.command("rotate")
+@keys_group.command("rotate")
 @click.argument("key_id")
 @click.option("--overlap-days", default=7, show_default=True,
               type=click.IntRange(0, MAX_OVERLAP_DAYS),
               help="Days the old key keeps working next to the new one, 0 to 3650 "
                    "(0: it stops now).")
 @click.option("--out", type=click.Path(path_type=Path), help="Write the new private key here.")
-def rotate_command(key_id: str, overlap_days: int, out: Path | None) -> None:
+def keys_rotate(key_id: str, overlap_days: int, out: Path | None) -> None:
     """Issue a successor to KEY_ID; both work during the overlap, then the old one expires.
 
     The successor has KEY_ID's scopes and the lifetime KEY_ID was issued with, counted from now
-    (a key that never expires is succeeded by one that never expires).
+    (a key that never expires is succeeded by one that never expires). A key is rotated once;
+    to rotate again, rotate its successor.
     """
-    try:
-        new, pem, old = _db().write(lambda conn: api_keys.rotate_key(
-            conn, key_id=key_id, now=utcnow(), overlap=timedelta(days=overlap_days)))
-    except LedgerError as exc:
-        _fail(f"{exc.code}: {exc.message}")
-        return
+
+    def rotate(conn: Connection) -> tuple[api_keys.ApiKey, str, api_keys.ApiKey]:
+        new, pem, old = api_keys.rotate_key(conn, key_id=key_id, now=utcnow(),
+                                            overlap=timedelta(days=overlap_days))
+        return new, _saved(pem, out), old
+
+    new, pem, old = _write_key(_db(), rotate)
     click.echo(f"old key {old.key_id} now expires at {old.expires_at}")
     click.echo(f"new key expires at {new.expires_at or 'never'}")
     _show_private_key(new.key_id, pem, out)
 
 
-keys_group.add_command(rotate_command, "rotate")
+# The first spelling, in partners' scripts and older READMEs; kept as an alias, not a twin.
+partners_group.add_command(click.Command(
+    "rotate", callback=keys_rotate.callback, params=keys_rotate.params,
+    help="Alias of `pointsnet partners keys rotate`.",
+))

@@ -16,11 +16,13 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from graphql import OperationType, parse
 from graphql.error import GraphQLSyntaxError
 
+from partners import idempotency_key as key_rule
 from partners.signatures import HttpRequest, content_digest, load_private_key, sign_request
 
 SIGNED_COMPONENTS = (
@@ -31,7 +33,7 @@ SIGNED_COMPONENTS = (
     "content-type",
     "content-digest",
 )
-IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_HEADER = key_rule.HEADER
 RETRY_STATUSES = {409, 502, 503, 504}
 
 
@@ -43,6 +45,15 @@ class PartnerAPIError(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+def check_idempotency_key(key: str) -> str:
+    """The hub's rule for the header (partners/idempotency_key.py), applied before signing: a
+    key like "reçu-1" would otherwise fail deep inside the signer."""
+    wrong = key_rule.problem(key.strip())
+    if wrong:
+        raise ValueError(f"{wrong}; got {key!r}")
+    return key
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ def sign_graphql(
     ]
     covered = list(SIGNED_COMPONENTS)
     if idempotency_key is not None:
-        headers.append((IDEMPOTENCY_HEADER, idempotency_key))
+        headers.append((IDEMPOTENCY_HEADER, check_idempotency_key(idempotency_key)))
         covered.append("idempotency-key")
     signed = sign_request(
         HttpRequest("POST", url, headers, body),
@@ -107,6 +118,18 @@ def _error_from(response: httpx.Response) -> PartnerAPIError:
         return PartnerAPIError(response.status_code, "HTTP_ERROR", response.text[:200])
 
 
+def _origin(base_url: str, path: str) -> str:
+    """`base_url` without its trailing slash, refused unless it is an origin: given
+    "https://hub.example/graphql" the client would post to /graphql/graphql, which the hub
+    answers with a bare 404 that names no mistake."""
+    parts = urlsplit(base_url)
+    bare = parts.path in ("", "/") and not parts.query and not parts.fragment
+    if parts.scheme not in ("http", "https") or not parts.netloc or not bare:
+        raise ValueError(f"base_url is the hub's origin, like https://hub.example, without a "
+                         f"path; the client adds {path} itself (got {base_url!r})")
+    return base_url.rstrip("/")
+
+
 class PartnerClient:
     def __init__(
         self,
@@ -121,7 +144,7 @@ class PartnerClient:
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
-        self.url = base_url.rstrip("/") + path
+        self.url = _origin(base_url, path) + path
         self.key_id = key_id
         self.key = load_private_key(private_key_pem)
         self.max_attempts = max_attempts

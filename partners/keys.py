@@ -1,7 +1,7 @@
 """Partner API keys: create (hub generates the pair), register (partner brings its public key),
-list, rotate (old and new both work for an overlap) and revoke (effective on the next request:
-a key's status is read from the database on every request; only what never changes about a key
-is kept in memory, see `KeyIdentities`)."""
+list, rotate (old and new both work for an overlap; a key is rotated once) and revoke
+(effective on the next request: a key's status is read from the database on every request;
+only what never changes about a key is kept in memory, see `KeyIdentities`)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ class ApiKey:
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    rotated_to: str | None  # the successor's key id, once rotated
 
     def status(self, now: datetime) -> str:
         if self.revoked_at is not None:
@@ -65,6 +66,7 @@ def key_from_row(row: object) -> ApiKey:
         created_at=as_utc(row.created_at),  # type: ignore[attr-defined]
         expires_at=as_utc(row.expires_at) if row.expires_at else None,  # type: ignore[attr-defined]
         revoked_at=as_utc(row.revoked_at) if row.revoked_at else None,  # type: ignore[attr-defined]
+        rotated_to=row.rotated_to,  # type: ignore[attr-defined]
     )
 
 
@@ -232,6 +234,10 @@ def rotate_key(
     never expires by one that never expires. (Taking the old key's expiry instead would make
     rotating a key that is about to expire pointless, and dropping it would turn an expiring key
     into one that lives for ever.) `overlap` may be zero (the old key stops now), not negative.
+
+    A key is rotated once: its successor is recorded in `rotated_to`, and rotating it again is
+    refused (KEY_ALREADY_ROTATED), since the lifetime would be taken from the expiry the first
+    rotation shortened, and the key would end up with two successors.
     """
     if overlap < timedelta(0):
         raise InvalidInput("the rotation overlap cannot be negative; use 0 to stop the old key "
@@ -239,6 +245,8 @@ def rotate_key(
     old = find_key(conn, key_id)
     if old is None:
         raise KeyNotFound(f"no API key {key_id!r}", field="keyId")
+    if old.rotated_to is not None:
+        raise _already_rotated(old)
     if old.status(now) != "active":
         raise InvalidInput(f"key {key_id} is {old.status(now)}; create a new key instead",
                            field="keyId", code="KEY_NOT_ACTIVE")
@@ -247,13 +255,25 @@ def rotate_key(
         conn, party_id=old.party_id, now=now, scopes=sorted(old.scopes),
         expires_at=now + lifetime if lifetime is not None else None, label=old.label,
     )
+    values: dict[str, Any] = {"rotated_to": new.key_id}
     old_until = now + overlap
     if old.expires_at is None or old.expires_at > old_until:
-        conn.execute(
-            update(partner_api_keys)
-            .where(partner_api_keys.c.key_id == key_id)
-            .values(expires_at=old_until)
-        )
+        values["expires_at"] = old_until
+    # Guarded by `rotated_to IS NULL`: of two rotations running at once, the second finds the
+    # row already claimed (PostgreSQL re-checks the condition after waiting for the first) and
+    # its raise rolls back the successor it created.
+    claimed = conn.execute(
+        update(partner_api_keys)
+        .where(partner_api_keys.c.key_id == key_id, partner_api_keys.c.rotated_to.is_(None))
+        .values(**values)
+    ).rowcount
     updated = find_key(conn, key_id)
     assert updated is not None
+    if claimed != 1:
+        raise _already_rotated(updated)
     return new, private, updated
+
+
+def _already_rotated(key: ApiKey) -> InvalidInput:
+    return InvalidInput(f"key {key.key_id} was already rotated to {key.rotated_to}; rotate "
+                        f"{key.rotated_to} instead", field="keyId", code="KEY_ALREADY_ROTATED")

@@ -22,6 +22,8 @@ partner_api_keys = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("expires_at", Timestamp),  # NULL: does not expire
     Column("revoked_at", Timestamp),  # set once; a revoked key never works again
+    # The key this one was rotated to; set once, so a key has at most one successor.
+    Column("rotated_to", String(64), ForeignKey("partner_api_keys.key_id")),
 )
 Index("ix_partner_api_keys_party", partner_api_keys.c.party_id)
 

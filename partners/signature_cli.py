@@ -8,17 +8,21 @@ the authenticator's `check_shape` so that the CLI and the hub cannot drift apart
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 import time
 import uuid
 from pathlib import Path
+from typing import NoReturn
 
 import click
+from click.core import ParameterSource
 
 from network.auth import AuthError
-from partners.authenticator import check_shape
-from partners.client import sign_graphql
+from partners.authenticator import MAX_SKEW_SECONDS, check_shape
+from partners.client import check_idempotency_key, is_mutation, sign_graphql
+from partners.idempotency_key import MAX_LENGTH as MAX_KEY_LENGTH
 from partners.signatures import (
     DigestError,
     MessageError,
@@ -38,20 +42,56 @@ from partners.signatures.raw_http import render_raw_request
 from partners.signatures.signature_base import build_signature_base
 from partners.signatures.structured_fields import serialize_bare_item
 
-MAX_SKEW_SECONDS = 300
-
 
 @click.group("signature")
 def signature_group() -> None:
     """Sign and verify RFC 9421 HTTP message signatures (Ed25519)."""
 
 
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
 def _read_body(data: str | None) -> bytes:
     if data is None:
         return b""
     if data.startswith("@"):
-        return Path(data[1:]).read_bytes()
+        try:
+            return Path(data[1:]).read_bytes()
+        except OSError as exc:
+            _fail(f"{data[1:]}: {exc.strerror}")
     return data.encode()
+
+
+def _is_mutation_body(body: bytes) -> bool:
+    """Whether the GraphQL body holds a mutation, decided as the SDK decides (`is_mutation`)."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return False  # not JSON: the hub reports it
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return False
+    name = payload.get("operationName")
+    return is_mutation(payload["query"], name if isinstance(name, str) else None)
+
+
+def _idempotency_key(ctx: click.Context, param: click.Parameter, key: str | None) -> str | None:
+    try:
+        return None if key is None else check_idempotency_key(key)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _curl(url: str, headers: dict[str, str], body: bytes, data: str | None) -> str:
+    parts = ["curl", "-sS", "-X", "POST", url]
+    for name, value in headers.items():
+        parts += ["-H", f"{name}: {value}"]
+    # A body from @FILE stays in the file: inline, a large one (a 1,000-line batch is ~155 KB)
+    # overflows the shell's argument limit ("Argument list too long").
+    from_file = data is not None and data.startswith("@")
+    parts += ["--data-binary", data if from_file else body.decode()]
+    return " ".join(shlex.quote(part) for part in parts)
 
 
 @signature_group.command("sign")
@@ -59,22 +99,29 @@ def _read_body(data: str | None) -> bytes:
               help="PEM file with the partner's Ed25519 private key.")
 @click.option("--key-id", required=True, help="The key id the hub gave when the key was created.")
 @click.option("--url", default="http://127.0.0.1:8000/graphql", show_default=True)
-@click.option("--data", help="JSON body, or @FILE to read it from a file.")
-@click.option("--idempotency-key", help="For mutations; a fresh UUID when --mutation is given.")
-@click.option("--mutation", is_flag=True, help="Add an Idempotency-Key (generated if not given).")
+@click.option("--data", help="JSON body, or @FILE to read it from a file (the curl command "
+                             "then reads the same file).")
+@click.option("--idempotency-key", callback=_idempotency_key,
+              help=f"Printable ASCII, at most {MAX_KEY_LENGTH} characters; a fresh UUID "
+                   "by default when the body is a mutation.")
+@click.option("--mutation", is_flag=True,
+              help="Send an Idempotency-Key even if the body is not a mutation (mutations are "
+                   "detected from the body; this flag is not needed for them).")
 @click.option("--format", "fmt", type=click.Choice(["curl", "raw", "headers"]), default="curl",
               show_default=True)
 def sign_command(key_file: str, key_id: str, url: str, data: str | None,
                  idempotency_key: str | None, mutation: bool, fmt: str) -> None:
-    """Sign a POST of a GraphQL body and print it as a curl command, raw HTTP or headers."""
+    """Sign a POST of a GraphQL body and print it as a curl command, raw HTTP or headers.
+
+    A mutation gets an Idempotency-Key, as the hub requires (a fresh UUID unless given).
+    """
     body = _read_body(data)
-    if mutation and idempotency_key is None:
+    if idempotency_key is None and (mutation or _is_mutation_body(body)):
         idempotency_key = str(uuid.uuid4())
     try:
         key = load_private_key(Path(key_file).read_bytes())
     except ValueError as exc:
-        click.echo(f"error: {key_file}: {exc}", err=True)
-        sys.exit(1)
+        _fail(f"{key_file}: {exc}")
     signed = sign_graphql(url, body, key=key, key_id=key_id, idempotency_key=idempotency_key)
     if fmt == "headers":
         for name, value in signed.headers.items():
@@ -84,11 +131,7 @@ def sign_command(key_file: str, key_id: str, url: str, data: str | None,
         sys.stdout.buffer.write(render_raw_request(request))
         sys.stdout.flush()
     else:
-        parts = ["curl", "-sS", "-X", "POST", url]
-        for name, value in signed.headers.items():
-            parts += ["-H", f"{name}: {value}"]
-        parts += ["--data-binary", body.decode()]
-        click.echo(" ".join(shlex.quote(part) for part in parts))
+        click.echo(_curl(url, signed.headers, body, data))
 
 
 def _print_base(request: HttpRequest, parsed: ParsedSignature) -> None:
@@ -181,15 +224,22 @@ def _check_digest(request: HttpRequest) -> bool:
 @click.option("--scheme", default="https", show_default=True,
               help="Scheme for origin-form request targets (affects @target-uri, @scheme).")
 @click.option("--max-skew", default=MAX_SKEW_SECONDS, show_default=True,
-              help="Seconds 'created' may differ from now, as the hub enforces.")
+              help="Seconds 'created' may differ from now, as the hub enforces. Not with "
+                   "--as-hub, which applies the hub's own window.")
 @click.option("--as-hub", is_flag=True,
-              help="Also apply the hub's checks that need no database: covered components, "
-                   "created/keyid/nonce, nonce length, alg and the 300 s window. Key status, "
-                   "scopes and nonce replay need the hub's database and are not checked.")
-def verify_command(key_file: str, request_file: str, now: int | None, scheme: str,
-                   max_skew: int, as_hub: bool) -> None:
+              help=f"Also apply the hub's checks that need no database: covered components, "
+                   f"created/keyid/nonce, nonce length, alg and the {MAX_SKEW_SECONDS} s window. "
+                   "Key status, scopes and nonce replay need the hub's database and are not "
+                   "checked.")
+@click.pass_context
+def verify_command(ctx: click.Context, key_file: str, request_file: str, now: int | None,
+                   scheme: str, max_skew: int, as_hub: bool) -> None:
     """Verify every signature on a raw request; exit 0 only if all of them are valid
     (and, with --as-hub, meet the hub's requirements)."""
+    # The hub's window is not a choice: a --max-skew beside --as-hub would be silently ignored.
+    if as_hub and ctx.get_parameter_source("max_skew") is not ParameterSource.DEFAULT:
+        raise click.UsageError(f"--max-skew cannot be combined with --as-hub, which applies "
+                               f"the hub's own {MAX_SKEW_SECONDS} s window")
     try:
         key = load_public_key(Path(key_file).read_bytes())
         request = parse_raw_request(Path(request_file).read_bytes(), scheme=scheme)

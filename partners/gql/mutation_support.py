@@ -18,14 +18,11 @@ from graphql.execution.collect_fields import collect_fields
 from network.auth import PartnerPrincipal
 from network.gql.context import RequestContext
 from network.gql.errors import UserError, user_errors
-from network.idempotency import MAX_KEY_LENGTH
 from network.ledger.errors import IdempotencyInProgress, InvalidInput, LedgerError
-
-IDEMPOTENCY_HEADER = "idempotency-key"
-# Batch lines append "#<index>" to the key, and the ledger caps keys at MAX_KEY_LENGTH.
-MAX_HEADER_KEY_LENGTH = MAX_KEY_LENGTH - 8
+from partners import idempotency_key
 
 P = TypeVar("P")
+IDEMPOTENCY_FIELD = idempotency_key.HEADER  # how userErrors name the header
 
 
 @dataclass(frozen=True)
@@ -55,18 +52,17 @@ def begin(info: graphene.ResolveInfo, scope: str) -> Call:
             f"one Idempotency-Key names one mutation, and this request selects {len(fields)} "
             f"({', '.join(fields)}); send each in its own request with its own key, or award "
             "many purchases with awardPointsBatch", code="MULTIPLE_MUTATIONS")
-    key = ctx.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    key = ctx.headers.get(idempotency_key.HEADER.lower(), "").strip()
     if not key:
         raise InvalidInput("mutations need an Idempotency-Key header (covered by the signature)",
                            field=IDEMPOTENCY_FIELD, code="IDEMPOTENCY_KEY_MISSING")
-    if len(key) > MAX_HEADER_KEY_LENGTH or not key.isprintable():
-        raise InvalidInput(f"an Idempotency-Key is 1 to {MAX_HEADER_KEY_LENGTH} printable "
-                           "characters", field=IDEMPOTENCY_FIELD, code="IDEMPOTENCY_KEY_INVALID")
+    wrong = idempotency_key.problem(key)
+    if wrong:
+        raise InvalidInput(wrong, field=IDEMPOTENCY_FIELD, code="IDEMPOTENCY_KEY_INVALID")
     return Call(ctx, partner, key)
 
 
 # The ledger names its own parameters; userErrors name what the partner sent.
-IDEMPOTENCY_FIELD = "Idempotency-Key"
 _SENT_AS = {"idempotencyKey": IDEMPOTENCY_FIELD}
 
 

@@ -31,6 +31,9 @@ _PARAM_TYPES: dict[str, type | tuple[type, ...]] = {
     "keyid": str,
     "tag": str,
 }
+# A `created` beyond this (the year 5138 as seconds) is Unix time in milliseconds: the signer's
+# mistake is its unit, not its clock.
+MAX_CREATED_SECONDS = 10**11
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,12 @@ def check_time(parsed: ParsedSignature, now: int, max_skew: int | None) -> None:
         raise SignatureError(
             SignatureError.SIGNATURE_EXPIRED,
             f"created={created} is {now - created} s old; at most {max_skew} s is accepted",
+            label=parsed.label,
+        )
+    if created > now + max_skew and created > MAX_CREATED_SECONDS:
+        raise SignatureError(
+            SignatureError.SIGNATURE_EXPIRED,
+            f"created must be Unix time in seconds; {created} looks like milliseconds",
             label=parsed.label,
         )
     if created > now + max_skew:

@@ -131,3 +131,50 @@ def test_is_mutation() -> None:
     assert not is_mutation("{ x }")
     assert is_mutation("query Q { x } mutation M { y }", "M")
     assert not is_mutation("not graphql")
+
+
+def test_base_url_must_be_the_hubs_origin() -> None:
+    for url in ("http://127.0.0.1:8000/graphql", "https://hub.test/graphql/", "hub.test",
+                "https://hub.test?x=1"):
+        # Was: accepted, then every request got "HTTP 404 HTTP_ERROR: Not Found".
+        with pytest.raises(ValueError, match="base_url is the hub's origin, like "
+                                             "https://hub.example, without a path; the client "
+                                             "adds /graphql itself"):
+            PartnerClient(url, "pk_test", v.TEST_KEY_ED25519_PRIVATE)
+    for url in ("https://hub.test", "https://hub.test/", "http://127.0.0.1:8000"):
+        with PartnerClient(url, "pk_test", v.TEST_KEY_ED25519_PRIVATE) as client:
+            assert client.url == url.rstrip("/") + "/graphql"
+
+
+def test_an_idempotency_key_must_be_printable_ascii() -> None:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"data": {}})
+
+    with _client(handler) as client:
+        for key in ("reçu-1", "tab\tkey", "   ", "k" * 193):
+            # Was: an internal ComponentError from the signer for "reçu-1".
+            with pytest.raises(ValueError, match="an Idempotency-Key is 1 to 192 printable "
+                                                 "ASCII characters"):
+                client.execute("mutation { x }", idempotency_key=key)
+        assert sent == []  # refused before anything was signed or sent
+        client.execute("mutation { x }", idempotency_key="k" * 192)
+    assert sent[0].headers["idempotency-key"] == "k" * 192
+
+
+def test_the_header_rule_leaves_room_for_batch_line_suffixes() -> None:
+    """A batch line's key is the header's plus "#<index>" (up to "#999"), which the ledger must
+    still accept; and the SDK learns the rule without importing the hub's GraphQL layer."""
+    import subprocess
+    import sys
+
+    from network.idempotency import MAX_KEY_LENGTH
+    from partners import idempotency_key
+
+    assert idempotency_key.MAX_LENGTH + len("#999") <= MAX_KEY_LENGTH
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, partners.client; print('graphene' in sys.modules)"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "False"

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -275,3 +276,97 @@ def test_huge_day_counts_are_usage_errors_not_tracebacks(run, db: Database,  # t
     assert f"'--overlap-days': {huge} is not in the range 0<=x<=3650" in rotated.output
     party_id = db.read(find_key, key_id).party_id  # type: ignore[union-attr]
     assert [k.key_id for k in db.read(list_keys, party_id)] == [key_id]  # nothing rotated
+
+
+def test_out_never_overwrites_a_file_and_a_refusal_creates_no_key(run, db: Database,  # type: ignore[no-untyped-def]
+                                                                  tmp_path: Path) -> None:
+    run("partners", "create", "cafe", "--name", "Cafe")
+    precious = tmp_path / "cafe-key.pem"
+    precious.write_text("the only copy of an active private key\n")
+    refused = run.runner.invoke(main, ["partners", "keys", "create", "cafe", "--out",
+                                       str(precious)])
+    # Was: the file silently replaced by a new key.
+    assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit), refused.output
+    (line,) = refused.output.splitlines()
+    assert line.startswith(f"error: {precious} already exists") and "no key was created" in line
+    assert precious.read_text() == "the only copy of an active private key\n"
+    assert run("partners", "keys", "list", "cafe") == ""
+    missing_dir = tmp_path / "no-such-dir" / "k.pem"
+    unwritable = run.runner.invoke(main, ["partners", "keys", "create", "cafe", "--out",
+                                          str(missing_dir)])
+    assert unwritable.exit_code == 1 and "no key was created" in unwritable.output
+    assert run("partners", "keys", "list", "cafe") == ""
+
+    run("partners", "keys", "create", "cafe", "--out", str(tmp_path / "first.pem"))
+    key_id = _only_key_id(run, "cafe")
+    for command in (["partners", "rotate"], ["partners", "keys", "rotate"]):
+        rotated = run.runner.invoke(main, [*command, key_id, "--out", str(precious)])
+        assert rotated.exit_code == 1 and "already exists" in rotated.output, rotated.output
+    assert precious.read_text() == "the only copy of an active private key\n"
+    old = db.read(find_key, key_id)
+    assert old is not None and old.expires_at is None and old.rotated_to is None  # untouched
+    assert _only_key_id(run, "cafe") == key_id
+
+
+def test_a_key_is_rotated_once_and_its_successor_is_listed(run, db: Database) -> None:  # type: ignore[no-untyped-def]
+    from network.ledger.errors import InvalidInput
+
+    now = utcnow()
+    key = _partner_and_key(db, now)
+    first, _, old = db.write(lambda c: rotate_key(c, key_id=key.key_id, now=now))
+    assert first.expires_at is None and old.rotated_to == first.key_id
+    later = now + timedelta(days=1)
+    # Was: a second successor, given the lifetime of the already-shortened old key (7 days).
+    with pytest.raises(InvalidInput) as info:
+        db.write(lambda c: rotate_key(c, key_id=key.key_id, now=later))
+    assert info.value.code == "KEY_ALREADY_ROTATED"
+    assert f"rotate {first.key_id} instead" in info.value.message
+    assert [k.key_id for k in db.read(list_keys, key.party_id)] == [key.key_id, first.key_id]
+    refused = run.runner.invoke(main, ["partners", "keys", "rotate", key.key_id])
+    assert refused.exit_code == 1 and "KEY_ALREADY_ROTATED" in refused.output
+
+    second, _, _ = db.write(lambda c: rotate_key(c, key_id=first.key_id, now=later))
+    assert second.expires_at is None  # the chain goes on; each link never expires
+    lines = run("partners", "keys", "list", "p").splitlines()
+    assert [line.split()[0] for line in lines] == [key.key_id, first.key_id, second.key_id]
+    assert f"successor={first.key_id}" in lines[0] and f"successor={second.key_id}" in lines[1]
+    assert "successor=-" in lines[2]
+
+
+def _help(*command: str) -> str:
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_partners_rotate_is_a_documented_alias_of_keys_rotate() -> None:
+    alias = _help("partners", "rotate")
+    assert "Alias of `pointsnet partners keys rotate`" in alias
+    canonical = _help("partners", "keys", "rotate")
+    assert "Issue a successor to KEY_ID" in canonical
+    assert alias[alias.index("Options:"):] == canonical[canonical.index("Options:"):]
+
+
+def test_keys_list_columns_line_up(run, db: Database) -> None:  # type: ignore[no-untyped-def]
+    run("partners", "create", "cafe", "--name", "Cafe")
+    run("partners", "keys", "create", "cafe", "--scopes", "read", "--label", "till 1")
+    run("partners", "keys", "create", "cafe", "--expires-in-days", "30")
+    lines = run("partners", "keys", "list", "cafe").splitlines()
+    assert len(lines) == 2
+    for column in ("scopes=", "expires=", "successor=", "label="):
+        # Was: every column after a short scope list or "never" started further left.
+        assert lines[0].index(column) == lines[1].index(column), lines
+    assert all(line == line.rstrip() for line in lines)
+
+
+def test_every_onboarding_and_serve_option_has_help() -> None:
+    from infra.cli import serve
+    from partners.cli import create_command
+
+    # --name and --allow-explicit-points say what they are by their names alone.
+    for command in (create_command, serve):
+        undocumented = [param.name for param in command.params
+                        if isinstance(param, click.Option) and not param.help
+                        and param.name not in ("name", "allow_explicit_points")]
+        assert undocumented == [], (command.name, undocumented)
+    assert "Minor units per point this partner pays a charity" in _help("partners", "create")

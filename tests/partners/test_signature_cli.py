@@ -257,3 +257,118 @@ def test_as_hub_accepts_what_pointsnet_signature_sign_produces(tmp_path: Path) -
     later = str(int(signed.stdout_bytes.split(b"created=")[1].split(b";")[0]) + 3600)
     stale = _verify(tmp_path, signed.stdout_bytes, "--scheme", "http", "--as-hub", "--now", later)
     assert stale.exit_code == 1 and "hub requirements: FAILED SIGNATURE_EXPIRED" in stale.output
+
+
+def _sign(tmp_path: Path, *args: str):  # type: ignore[no-untyped-def]
+    private = tmp_path / "key.pem"
+    private.write_text(v.TEST_KEY_ED25519_PRIVATE)
+    return CliRunner().invoke(
+        signature_group, ["sign", "--private-key", str(private), "--key-id", "pk_1", *args]
+    )
+
+
+def _batch_body(lines: int) -> bytes:
+    import json
+
+    from tests.partners.conftest import operation
+
+    items = [{"cardNumber": "7012345678901232", "amount": 1250, "currency": "EUR",
+              "reference": f"online-shop-eu/orders/2026-10-31/{i:06d}/line-001"}
+             for i in range(lines)]
+    return json.dumps({"query": operation("AwardPointsBatch"),
+                       "variables": {"input": {"lines": items}}}).encode()
+
+
+def test_sign_with_data_from_a_file_lets_curl_read_the_file(tmp_path: Path) -> None:
+    import shlex
+
+    body = _batch_body(1000)
+    assert len(body) > 128 * 1024  # more than one argument may hold on Linux
+    path = tmp_path / "big batch.json"
+    path.write_bytes(body)
+    result = _sign(tmp_path, "--data", f"@{path}")
+    assert result.exit_code == 0, result.output
+    # Was: the body inline, and curl failed with "Argument list too long".
+    words = shlex.split(result.output)
+    assert words[words.index("--data-binary") + 1] == f"@{path}"
+    assert len(result.output) < 4096
+    headers = dict(words[i + 1].split(": ", 1) for i, word in enumerate(words) if word == "-H")
+    assert headers["Content-Digest"] == content_digest(body)  # signed over the file's bytes
+    assert "Idempotency-Key" in headers  # a mutation, detected from the body
+    inline = _sign(tmp_path, "--data", '{"query":"{ x }"}')
+    words = shlex.split(inline.output)
+    assert words[words.index("--data-binary") + 1] == '{"query":"{ x }"}'
+
+
+def test_sign_with_a_missing_data_file_says_so_in_one_line(tmp_path: Path) -> None:
+    result = _sign(tmp_path, "--data", "@missing.json")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    (line,) = result.output.splitlines()
+    assert line == "error: missing.json: No such file or directory"
+
+
+def test_sign_refuses_a_non_ascii_idempotency_key_as_a_usage_error(tmp_path: Path) -> None:
+    for key in ("reçu 1", " ", "k" * 193):
+        result = _sign(tmp_path, "--data", '{"query":"mutation { x }"}', "--idempotency-key", key)
+        # Was: a ComponentError traceback from the signer.
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+        assert "Invalid value for '--idempotency-key': an Idempotency-Key is 1 to 192 printable " \
+               "ASCII characters" in result.output
+    assert _sign(tmp_path, "--data", "{}", "--idempotency-key", "k" * 192).exit_code == 0
+
+
+def _idempotency_header(tmp_path: Path, body: str, *args: str) -> str | None:
+    result = _sign(tmp_path, "--data", body, "--format", "headers", *args)
+    assert result.exit_code == 0, result.output
+    headers = dict(line.split(": ", 1) for line in result.output.splitlines())
+    return headers.get("Idempotency-Key")
+
+
+def test_sign_detects_a_mutation_from_the_body(tmp_path: Path) -> None:
+    import json
+
+    # Was: no Idempotency-Key without --mutation, and the hub answered IDEMPOTENCY_KEY_MISSING.
+    assert _idempotency_header(tmp_path, '{"query":"mutation M { x }"}')
+    two = "query Q { x } mutation M { y }"
+    assert _idempotency_header(tmp_path, json.dumps({"query": two, "operationName": "M"}))
+    assert _idempotency_header(tmp_path, json.dumps({"query": two, "operationName": "Q"})) is None
+    assert _idempotency_header(tmp_path, '{"query":"{ x }"}') is None
+    assert _idempotency_header(tmp_path, "not json") is None
+    # --mutation still sends one whatever the body; a given key is used as is.
+    assert _idempotency_header(tmp_path, '{"query":"{ x }"}', "--mutation")
+    assert _idempotency_header(tmp_path, '{"query":"mutation { x }"}',
+                               "--idempotency-key", "till-3/receipt-981") == "till-3/receipt-981"
+
+
+def _signed_at(created: int) -> bytes:
+    body = b'{"query":"{ x }"}'
+    request = HttpRequest(
+        "POST", "http://127.0.0.1:8000/graphql",
+        [("Content-Type", "application/json"), ("Content-Digest", content_digest(body))], body,
+    )
+    return render_raw_request(sign_request(
+        request, key=load_private_key(v.TEST_KEY_ED25519_PRIVATE), key_id="pk_1",
+        covered=["@method", "@authority", "@path"], created=created, nonce="n" * 16,
+    ))
+
+
+def test_verify_says_a_created_in_milliseconds_is_in_the_wrong_unit(tmp_path: Path) -> None:
+    now = 1795433261
+    for extra in ((), ("--as-hub",)):
+        result = _verify(tmp_path, _signed_at(now * 1000 + 976), "--scheme", "http",
+                         "--now", str(now), *extra)
+        assert result.exit_code == 1, result.output
+        # Was: "created=1795433261976 is 1793637828715 s in the future; check the signer's clock".
+        assert ("SIGNATURE_EXPIRED: created must be Unix time in seconds; 1795433261976 looks "
+                "like milliseconds") in result.output
+    # Seconds merely ahead of the clock still blame the clock.
+    ahead = _verify(tmp_path, _signed_at(now + 3600), "--scheme", "http", "--now", str(now))
+    assert "SIGNATURE_EXPIRED: created=1795436861 is 3600 s in the future; check the signer's " \
+           "clock" in ahead.output
+
+
+def test_max_skew_and_as_hub_together_are_a_usage_error(tmp_path: Path) -> None:
+    result = _verify(tmp_path, SIGNED_B26, "--as-hub", "--max-skew", "3600")
+    assert result.exit_code == 2, result.output
+    assert "--max-skew cannot be combined with --as-hub, which applies the hub's own 300 s " \
+           "window" in result.output
