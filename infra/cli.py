@@ -79,7 +79,7 @@ def demo() -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="TCP port to listen on.")
 @click.option("--demo/--no-demo", "with_demo", default=False,
               help="Migrate and fill an empty database with the demo network first.")
-@click.option("--workers", default=1, show_default=True, type=int,
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
               help="Server processes; in production, one per CPU core.")
 def serve(host: str, port: int, with_demo: bool, workers: int) -> None:
     """Run the hub with uvicorn."""

@@ -370,3 +370,5 @@ def test_every_onboarding_and_serve_option_has_help() -> None:
                         and param.name not in ("name", "allow_explicit_points")]
         assert undocumented == [], (command.name, undocumented)
     assert "Minor units per point this partner pays a charity" in _help("partners", "create")
+    no_workers = CliRunner().invoke(main, ["serve", "--workers", "0"])
+    assert no_workers.exit_code == 2 and "0 is not in the range x>=1" in no_workers.output
