@@ -2,7 +2,12 @@
 
 A code is six random digits, kept only as a keyed hash, valid for ten minutes and for five tries;
 asking for a new code retires the previous one. The message carrying the code is written to the
-notification outbox in the same transaction, so a code exists if and only if its message does.
+notification outbox in the same transaction.
+
+Codes belong to an address (a keyed hash of it), not to a member, and every address that asks gets
+one, a member's or not: a stranger's code is never sent and can never sign in, but it counts wrong
+guesses, expires and is retired exactly like a member's, so checking codes tells nobody who is a
+member. Only the message in the outbox, and a session for the right code, differ.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 from network.clock import as_utc
 from network.notifications import outbox
@@ -45,8 +50,14 @@ Compose = Callable[[str, int, str], tuple[str, str]]
 FindMember = Callable[[Connection, Address], tuple[int, str] | None]
 
 
-def _hash(keys: Keys, member_id: int, code: str) -> str:
-    return keyed_hash(keys.code, f"{member_id}:{code}")
+def address_key(keys: Keys, address: Address) -> str:
+    """What a code is filed under: keyed, so the table does not list the addresses people typed."""
+    return keyed_hash(keys.code, f"address:{address.channel}:{address.value}")
+
+
+def _hash(keys: Keys, address_hash: str, code: str) -> str:
+    # Bound to the address, so equal codes for two addresses hash differently.
+    return keyed_hash(keys.code, f"{address_hash}:{code}")
 
 
 def clean_code(raw: str) -> str:
@@ -60,23 +71,26 @@ def clean_code(raw: str) -> str:
 
 def issue(conn: Connection, keys: Keys, policy: Policy, *, address: Address, client_ip: str,
           now: dt.datetime, find_member: FindMember, compose: Compose) -> int | None:
-    """Send a fresh code if the address belongs to a member; return the member id or None.
+    """Make a fresh code for the address, sent only if it is a member's; return the member id.
 
-    Callers answer the same way either way, so the form does not reveal who is a member.
+    Callers answer the same way either way, so the form does not reveal who is a member; a
+    stranger's code exists only so that checking it answers like a member's (see `check`).
     """
     ratelimit.hit(conn, policy.per_ip, keyed_hash(keys.rate, client_ip), now)
     ratelimit.hit(conn, policy.per_address, keyed_hash(keys.rate, address.value), now)
-    found = find_member(conn, address)
-    if found is None:
-        return None
-    member_id, language = found
-    conn.execute(update(codes).where(codes.c.member_id == member_id, codes.c.closed_at.is_(None))
+    key = address_key(keys, address)
+    conn.execute(update(codes).where(codes.c.address_hash == key, codes.c.closed_at.is_(None))
                  .values(closed_at=now))
+    found = find_member(conn, address)
+    member_id = found[0] if found is not None else None
     code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
     conn.execute(insert(codes).values(
-        member_id=member_id, channel=address.channel, code_hash=_hash(keys, member_id, code),
-        created_at=now, expires_at=now + policy.ttl, attempts=0, closed_at=None))
-    subject, body = compose(code, int(policy.ttl.total_seconds() // 60), language)
+        address_hash=key, member_id=member_id, channel=address.channel,
+        code_hash=_hash(keys, key, code), created_at=now, expires_at=now + policy.ttl,
+        attempts=0, closed_at=None))
+    if found is None:
+        return None  # nobody to send it to: the code stays unknown to everyone
+    subject, body = compose(code, int(policy.ttl.total_seconds() // 60), found[1])
     outbox.enqueue(conn, channel=address.channel, recipient=address.value, subject=subject,
                    body=body, now=now, member_id=member_id)
     return member_id
@@ -101,15 +115,29 @@ def _too_many() -> WalletError:
                        field="code")
 
 
+def _opens_session(conn: Connection, row: Row, address: Address,
+                   find_member: FindMember) -> bool:
+    """Whether a right code may sign in: only one that was sent to the member who owns the address.
+
+    A row without a member is a stranger's: its code was never sent, so even a lucky guess must
+    not sign in, not even for a member enrolled with this address since the code was asked for.
+    A member's row stops working once the address is no longer theirs (changed, or now another
+    member's): the code went to whoever holds the old address, not to the account's owner now.
+    """
+    if row.member_id is None:
+        return False
+    found = find_member(conn, address)
+    return found is not None and found[0] == row.member_id
+
+
 def check(conn: Connection, keys: Keys, policy: Policy, *, address: Address, code: str,
           client_ip: str, now: dt.datetime, find_member: FindMember) -> Check:
+    """Check a code typed for an address; the answers depend on the code row alone, never on
+    whether the address is a member's, except that only a member's right code signs in."""
     ratelimit.hit(conn, policy.verify_per_ip, keyed_hash(keys.rate, client_ip), now)
-    found = find_member(conn, address)
-    if found is None:
-        return Check(None, _invalid())
-    member_id = found[0]
+    key = address_key(keys, address)
     row = conn.execute(
-        select(codes).where(codes.c.member_id == member_id)
+        select(codes).where(codes.c.address_hash == key)
         .order_by(codes.c.id.desc()).limit(1).with_for_update()
     ).first()
     if row is None:
@@ -122,7 +150,9 @@ def check(conn: Connection, keys: Keys, policy: Policy, *, address: Address, cod
         conn.execute(update(codes).where(codes.c.id == row.id).values(closed_at=now))
         return Check(None, WalletError("CODE_EXPIRED", "This code has expired. Ask for a new code.",
                                        field="code"))
-    if not hmac.compare_digest(row.code_hash, _hash(keys, member_id, code)):
+    right = hmac.compare_digest(row.code_hash, _hash(keys, key, code))
+    if not (right and _opens_session(conn, row, address, find_member)):
+        # A code that may not sign in counts as a wrong guess, so it answers like one.
         attempts = row.attempts + 1
         closed = now if attempts >= policy.max_attempts else None
         conn.execute(update(codes).where(codes.c.id == row.id)
@@ -131,4 +161,4 @@ def check(conn: Connection, keys: Keys, policy: Policy, *, address: Address, cod
             return Check(None, _too_many())
         return Check(None, _invalid(policy.max_attempts - attempts))
     conn.execute(update(codes).where(codes.c.id == row.id).values(closed_at=now))
-    return Check(member_id, None)
+    return Check(row.member_id, None)

@@ -1,7 +1,7 @@
 """Tables for member sign-in: one-time codes, sessions and rate-limit counters.
 
-Secrets are never stored: codes and session tokens are kept as keyed hashes, addresses as the
-members table's keyed lookup hash, so a copy of these tables does not let anyone sign in.
+Secrets are never stored: codes, session tokens and the addresses codes were asked for are kept
+as keyed hashes, so a copy of these tables does not let anyone sign in or list who tried to.
 """
 
 from __future__ import annotations
@@ -10,20 +10,28 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, PrimaryKeyConstraint,
 
 from network.db.schema import BigId, Timestamp, metadata
 
+# One row per code asked for, keyed by the address it was asked for. Strangers' addresses get
+# rows too (member_id NULL, the code never sent), so that checking a code answers the same for
+# members and strangers; see network/wallet/codes.py.
 signin_codes = Table(
     "signin_codes",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("member_id", BigId, ForeignKey("members.id"), nullable=False),
+    # Keyed hash of channel and normalized address: codes are looked up and retired by it.
+    Column("address_hash", String(64), nullable=False),
+    # The member the address belonged to when the code was asked for; NULL: nobody's.
+    Column("member_id", BigId, ForeignKey("members.id"), nullable=True),
     Column("channel", String(8), nullable=False),
     Column("code_hash", String(64), nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("expires_at", Timestamp, nullable=False),
     Column("attempts", Integer, nullable=False),
-    # Set when the code is used, or superseded by a newer code for the same member.
+    # Set when the code is used, runs out of tries or expires, or a newer code for the same
+    # address supersedes it.
     Column("closed_at", Timestamp, nullable=True),
 )
-Index("ix_signin_codes_member", signin_codes.c.member_id, signin_codes.c.created_at)
+# Both lookups are "the latest code of this address" (check) and "its open codes" (issue).
+Index("ix_signin_codes_address", signin_codes.c.address_hash, signin_codes.c.id)
 
 member_sessions = Table(
     "member_sessions",

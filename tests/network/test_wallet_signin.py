@@ -11,6 +11,7 @@ from network.db.engine import Database
 from network.notifications.schema import notification_outbox
 from network.wallet import sessions
 from network.wallet.codes import Policy
+from network.wallet.contact import ContactChange, update_contact
 from network.wallet.errors import WalletError
 from network.wallet.ratelimit import Limit
 from network.wallet.schema import member_sessions, rate_limit_counters, signin_codes
@@ -135,10 +136,68 @@ def test_a_new_code_replaces_the_previous_one(db, signin, clock, sara):
 def test_unknown_address_is_answered_alike_but_sends_nothing(db, signin, clock, sara):
     address = signin.request_code("nobody@example.com", client_ip=IP)
     assert address.value == "nobody@example.com"
-    assert ww.count(db, notification_outbox) == 0 and ww.count(db, signin_codes) == 0
+    assert ww.count(db, notification_outbox) == 0
+    # a code row like a member's, so that wrong guesses count down alike; but nobody's
+    stored = db.read(lambda c: c.execute(select(signin_codes)).one())
+    assert stored.member_id is None and "nobody" not in stored.address_hash
     with pytest.raises(WalletError) as refused:
         sign_in(signin, "nobody@example.com", "123456")
+    assert (refused.value.code, refused.value.params) == ("CODE_INVALID", {"left": 4})
+
+
+def strangers_and_members_code(monkeypatch, code: str = "424242") -> str:
+    monkeypatch.setattr("network.wallet.codes.secrets.randbelow", lambda _: int(code))
+    return code
+
+
+def test_a_strangers_code_never_signs_in_even_when_guessed(db, signin, clock, sara, monkeypatch):
+    code = strangers_and_members_code(monkeypatch)
+    signin.request_code("nobody@example.com", client_ip=IP)
+    for left in (4, 3):  # the right digits count as a wrong guess: nobody was sent them
+        with pytest.raises(WalletError) as refused:
+            sign_in(signin, "nobody@example.com", code)
+        assert (refused.value.code, refused.value.params) == ("CODE_INVALID", {"left": left})
+    assert ww.count(db, member_sessions) == 0 and ww.count(db, notification_outbox) == 0
+
+
+def test_a_code_asked_before_enrolment_does_not_open_the_new_member(db, signin, clock, sara,
+                                                                     monkeypatch):
+    code = strangers_and_members_code(monkeypatch)
+    signin.request_code("nima@example.com", client_ip=IP)
+    nima = ww.enrol(db, email="nima@example.com")
+    with pytest.raises(WalletError) as refused:
+        sign_in(signin, "nima@example.com", code)
+    assert (refused.value.code, refused.value.params) == ("CODE_INVALID", {"left": 4})
+    signin.request_code("nima@example.com", client_ip=IP)  # now a member: sent, and it works
+    assert code_for(db, clock, "nima@example.com") == code
+    assert sign_in(signin, "nima@example.com", code)[1].member_id == nima
+
+
+def test_a_code_works_only_at_the_address_it_was_sent_to(db, signin, clock, sara):
+    signin.request_code("sara@example.com", client_ip=IP)
+    code = code_for(db, clock, "sara@example.com")
+    with pytest.raises(WalletError) as refused:  # Sara's phone: no code was asked for there
+        sign_in(signin, "+989121234567", code)
+    assert (refused.value.code, refused.value.params) == ("CODE_INVALID", {})
+    assert sign_in(signin, "sara@example.com", code)[1].member_id == sara
+
+
+def test_a_code_sent_before_an_address_change_opens_nothing(db, signin, clock, sara):
+    signin.request_code("sara@example.com", client_ip=IP)
+    code = code_for(db, clock, "sara@example.com")
+    update_contact(db, ww.SECRET, sara, ContactChange(email="sara@new.example"), clock.now)
+    with pytest.raises(WalletError) as refused:  # not via the new address
+        sign_in(signin, "sara@new.example", code)
     assert refused.value.code == "CODE_INVALID"
+    # nor via the old one, now nobody's and then another member's
+    with pytest.raises(WalletError) as refused:
+        sign_in(signin, "sara@example.com", code)
+    assert (refused.value.code, refused.value.params) == ("CODE_INVALID", {"left": 4})
+    ww.enrol(db, email="sara@example.com", name="Another Sara")
+    with pytest.raises(WalletError) as refused:
+        sign_in(signin, "sara@example.com", code)
+    assert (refused.value.code, refused.value.params) == ("CODE_INVALID", {"left": 3})
+    assert ww.count(db, member_sessions) == 0
 
 
 def test_another_members_code_does_not_open_this_account(db, signin, clock, sara,
