@@ -1,7 +1,7 @@
 """One-time sign-in codes: issue, check, and count attempts, each inside one transaction.
 
 A code is six random digits, kept only as a keyed hash, valid for ten minutes and for five tries;
-asking for a new code retires the previous one. The message carrying the code is written to the
+asking for a new code deletes the previous one. The message carrying the code is written to the
 notification outbox in the same transaction.
 
 Codes belong to an address (a keyed hash of it), not to a member, and every address that asks gets
@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from network.clock import as_utc
@@ -79,8 +79,9 @@ def issue(conn: Connection, keys: Keys, policy: Policy, *, address: Address, cli
     ratelimit.hit(conn, policy.per_ip, keyed_hash(keys.rate, client_ip), now)
     ratelimit.hit(conn, policy.per_address, keyed_hash(keys.rate, address.value), now)
     key = address_key(keys, address)
-    conn.execute(update(codes).where(codes.c.address_hash == key, codes.c.closed_at.is_(None))
-                 .values(closed_at=now))
+    # The new code retires the old ones, which nothing reads again: deleting them keeps one row
+    # per address that ever asked, although strangers' addresses get codes too.
+    conn.execute(delete(codes).where(codes.c.address_hash == key))
     found = find_member(conn, address)
     member_id = found[0] if found is not None else None
     code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"

@@ -145,6 +145,14 @@ def test_unknown_address_is_answered_alike_but_sends_nothing(db, signin, clock, 
     assert (refused.value.code, refused.value.params) == ("CODE_INVALID", {"left": 4})
 
 
+def test_a_new_code_replaces_the_address_old_one_so_the_table_stays_small(db, signin, clock,
+                                                                          sara):
+    for _ in range(3):
+        signin.request_code("nobody@example.com", client_ip=IP)
+        signin.request_code("sara@example.com", client_ip=IP)
+    assert ww.count(db, signin_codes) == 2  # one per address that asked
+
+
 def strangers_and_members_code(monkeypatch, code: str = "424242") -> str:
     monkeypatch.setattr("network.wallet.codes.secrets.randbelow", lambda _: int(code))
     return code
