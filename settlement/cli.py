@@ -71,16 +71,21 @@ def print_summary(db: Database, run: store.StoredRun) -> None:
     for issue in c["discrepancies"]:
         click.echo(f"DISCREPANCY    {issue}")
     payments = {p.party_id: p for p in db.read(records.for_run, run.id)}
-    rows = []
+    rows, attention = [], []
     for party_id in [p.party_id for p in db.read(store.load_positions, run.id)]:
         st = db.read(build_statement, run, party_id, run.computed_at)
         pay = payments.get(party_id)
         status = st.payment_status + (f" ({pay.method})" if pay else "")
         if pay and pay.error_message:
             status += f": {pay.error_message[:60]}"
+        if pay and pay.error_code in records.NEEDS_STAFF:  # money moved, not as planned
+            attention.append(f"ATTENTION      {st.party.code} {pay.error_code}: "
+                             f"{pay.error_message} ({records.NEEDS_STAFF[pay.error_code]})")
         rows.append([st.party.code, st.party.kind, money(st.receivable_minor),
                      money(-st.payable_minor), money(st.net_minor), status])
     click.echo(_table(rows, ["party", "kind", "receivable", "payable", "net", "payment"]))
+    for line in attention:
+        click.echo(line)
 
 
 @click.group("settle")
@@ -154,11 +159,15 @@ def pay_cmd(period: str, dry_run: bool) -> None:
               show_default=True)
 @_guard
 def statements_cmd(period: str, out_dir: Path) -> None:
-    """Write signed CSV and HTML statements for every party of the run."""
+    """Write signed CSV and HTML statements for every party of a closed run."""
     from settlement.statements.export import write_statements
 
     settings, db = _env()
     run = runs.require_run(db, period)
+    if run.is_open:  # a signed statement is the hub's word; a draft's figures may still change
+        raise SettlementError("PERIOD_NOT_CLOSED", f"{run.period} is still a draft; statements "
+                              f"are signed for closed periods: pointsnet settle close --period "
+                              f"{run.period}", field="period")
     count = len(db.read(store.load_positions, run.id))
     with click.progressbar(length=max(1, count), label="statements", file=sys.stderr) as bar:
         written = write_statements(db, settings, run, out_dir, progress=lambda _c: bar.update(1))

@@ -14,7 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from settlement.errors import SettlementError
 
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+# ASCII digits only: `\d` would also accept full-width or Arabic-Indic digits (２０２６-１０).
+_PERIOD = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+# The first year of the network and the last whose following month Python's datetime can still
+# represent (the period's end is the first instant of the next month).
+_YEARS = range(2000, 9999)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -24,15 +28,23 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        """Parse 'YYYY-MM' strictly; anything else is a BAD_PERIOD error naming the input."""
+        """Parse 'YYYY-MM' strictly: anything else is BAD_PERIOD, a year the network cannot
+        settle (its datetimes would overflow) PERIOD_OUT_OF_RANGE; both name the input."""
         match = _PERIOD.match(text.strip()) if isinstance(text, str) else None
-        if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+        if not match or not 1 <= int(match.group(2)) <= 12:
             raise SettlementError(
                 "BAD_PERIOD",
                 f"period must be a calendar month written YYYY-MM (e.g. 2026-10), got {text!r}",
                 field="period",
             )
-        return cls(int(match.group(1)), int(match.group(2)))
+        year = int(match.group(1))
+        if year not in _YEARS:
+            raise SettlementError(
+                "PERIOD_OUT_OF_RANGE",
+                f"period must lie between {_YEARS[0]}-01 and {_YEARS[-1]}-12, got {text!r}",
+                field="period",
+            )
+        return cls(year, int(match.group(2)))
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"

@@ -96,15 +96,23 @@ class StripeGateway:
         return self.call(self.client.v1.transfers.create, key=key, params=params)
 
     def find_transfer(self, transfer_group: str, payment_id: int) -> Any | None:
-        """A transfer an earlier attempt may have made (for resumes after Stripe's 24-hour
-        idempotency window, when a replayed key would no longer protect us)."""
+        """A transfer any attempt of this payment made (keys are forgotten after 24 hours and
+        differ between attempts, so only Stripe's own list can tell)."""
         page = self.call(self.client.v1.transfers.list,
                          params={"transfer_group": transfer_group, "limit": 100})
-        for transfer in page.auto_paging_iter():
-            metadata = transfer["metadata"].to_dict() if transfer["metadata"] else {}
-            if metadata.get("payment_id") == str(payment_id):
-                return transfer
-        return None
+        return next(iter(_ours(page, payment_id)), None)
+
+    def find_collections(self, customer_ids: set[str], payment_id: int) -> list[Any]:
+        """Every PaymentIntent and Invoice any attempt of this payment created, by the
+        `payment_id` metadata we put on them. Stripe lists both per customer (documented
+        `customer` filter); lists are strongly consistent, unlike the Search API, whose results
+        may lag writes by a minute and so cannot prove that nothing was charged."""
+        found: list[Any] = []
+        for customer in sorted(customer_ids):
+            params = {"customer": customer, "limit": 100}
+            for resource in (self.client.v1.payment_intents, self.client.v1.invoices):
+                found += _ours(self.call(resource.list, params=params), payment_id)
+        return found
 
     def create_payment_intent(self, key: str, **params: Any) -> Any:
         return self.call(self.client.v1.payment_intents.create, key=key, params=params)
@@ -121,5 +129,25 @@ class StripeGateway:
     def send_invoice(self, key: str, invoice_id: str) -> Any:
         return self.call(self.client.v1.invoices.send_invoice, invoice_id, key=key, params={})
 
-    def retrieve_invoice(self, invoice_id: str) -> Any:
-        return self.call(self.client.v1.invoices.retrieve, invoice_id)
+    def invoiced_sections(self, invoice_id: str) -> set[str]:
+        """The `section` metadata of an invoice's lines, all pages (an Invoice object embeds
+        only its first 10 lines; a statement can have more sections)."""
+        page = self.call(self.client.v1.invoices.line_items.list, invoice_id,
+                         params={"limit": 100})
+        return {line["metadata"]["section"] for line in page.auto_paging_iter()
+                if line["metadata"] and "section" in line["metadata"]}
+
+    def void_invoice(self, key: str, invoice_id: str) -> Any:
+        return self.call(self.client.v1.invoices.void_invoice, invoice_id, key=key, params={})
+
+    def retrieve(self, object_id: str) -> Any:
+        """A PaymentIntent or Invoice by id (what `pay` stored for a collection)."""
+        resource = self.client.v1.payment_intents if object_id.startswith("pi_") \
+            else self.client.v1.invoices
+        return self.call(resource.retrieve, object_id)
+
+
+def _ours(page: Any, payment_id: int) -> list[Any]:
+    """The objects of a list that carry our `payment_id` metadata, across all its pages."""
+    return [obj for obj in page.auto_paging_iter()
+            if obj["metadata"] and obj["metadata"].to_dict().get("payment_id") == str(payment_id)]

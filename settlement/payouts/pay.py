@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select, text
 
@@ -73,10 +74,6 @@ def plan(conn: Connection, run: store.StoredRun) -> list[Planned]:
     return out
 
 
-def _hub(conn: Connection) -> int:
-    return conn.execute(select(parties.c.id).where(parties.c.kind == "network")).scalar_one()
-
-
 def pay(db: Database, gateway: StripeGateway | None, period_text: str, *, dry_run: bool = False,
         now: Callable[[], datetime] = utcnow,
         progress: Callable[[Planned], None] = lambda _: None) -> PayReport:
@@ -88,7 +85,8 @@ def pay(db: Database, gateway: StripeGateway | None, period_text: str, *, dry_ru
             f"{period} is {'not previewed' if run is None else 'still open (draft)'}; "
             f"close it first: pointsnet settle close --period {period}", field="period")
     planned = db.read(plan, run)
-    if dry_run or run.status == "paid":
+    # A `paid` run whose payments no longer all succeeded (see records.follow_payments) is paid on.
+    if dry_run or (run.status == "paid" and db.read(records.all_succeeded, run.id)):
         return PayReport(run, planned, db.read(records.for_run, run.id), dry_run=dry_run)
     if gateway is None:
         raise SettlementError("NO_STRIPE", "Stripe is not configured (POINTSNET_STRIPE_API_KEY)")
@@ -129,13 +127,7 @@ def _pay_run(db: Database, gateway: StripeGateway, run: store.StoredRun, planned
         note = _pay_one(db, gateway, run, item, group, now)
         if note:
             notes[item.party_id] = note
-    hub = db.read(_hub)
-
-    def finish(conn: Connection) -> None:
-        if records.all_succeeded(conn, run.id, hub):
-            store.set_status(conn, run.id, "paid", now())
-
-    db.write(finish)
+    db.write(records.follow_payments, run.id, now())
     return PayReport(db.read(store.get_run, run.id), planned, db.read(records.for_run, run.id),
                      notes=notes)
 
@@ -154,16 +146,15 @@ def _pay_one(db: Database, gateway: StripeGateway, run: store.StoredRun, item: P
             "transfer" if item.direction == "pay_out" else _collect_method(gateway, item))
         payment = db.write(records.begin, run_id=run.id, party_id=item.party_id, method=method,
                            amount_minor=item.amount_minor, currency=run.currency, now=now())
+        # The attempt tells a webhook whether an object is this attempt's or a superseded one's.
         metadata = {"run_id": str(run.id), "period": run.period, "party_id": str(item.party_id),
-                    "payment_id": str(payment.id)}
+                    "payment_id": str(payment.id), "attempt": str(payment.attempt)}
         description = f"Points network settlement {run.period} ({item.code})"
         if method == "transfer":
-            resumed = existing is not None and existing.status == "pending"
-            _transfer(db, gateway, payment, item, group, description, metadata, resumed, now)
-        elif method == "payment_intent":
-            _charge(db, gateway, payment, item, description, metadata, now)
+            _transfer(db, gateway, payment, item, group, description, metadata,
+                      existing is not None, now)
         else:
-            _invoice(db, gateway, run, payment, item, description, metadata, now)
+            _collect(db, gateway, run, payment, item, existing, description, metadata, now)
     except PermanentStripeError as exc:
         payment = db.read(records.find, run.id, item.party_id)
         if payment is None:  # refused while choosing the method: record it, never skip silently
@@ -183,10 +174,11 @@ def _pay_one(db: Database, gateway: StripeGateway, run: store.StoredRun, item: P
 
 
 def _transfer(db: Database, gateway: StripeGateway, payment: records.Payment, item: Planned,
-              group: str, description: str, metadata: dict[str, str], resumed: bool,
+              group: str, description: str, metadata: dict[str, str], earlier: bool,
               now: Callable[[], datetime]) -> None:
-    """On a resume, look for the transfer first: the key alone protects only for 24 hours."""
-    transfer = gateway.find_transfer(group, payment.id) if resumed else None
+    """After any earlier attempt, look for its transfer first: a key protects only its own
+    attempt, and only for 24 hours."""
+    transfer = gateway.find_transfer(group, payment.id) if earlier else None
     if transfer is None:
         transfer = gateway.create_transfer(
             payment.idempotency_key, amount=item.amount_minor,
@@ -202,6 +194,62 @@ def _collect_method(gateway: StripeGateway, item: Planned) -> str:
     return "payment_intent" if has_pm else "invoice"
 
 
+def _status(obj: Any) -> str:
+    """Our payment status for a PaymentIntent or Invoice as Stripe reports it now."""
+    if obj.status in ("succeeded", "paid"):
+        return "succeeded"
+    if obj.status in ("requires_payment_method", "canceled", "void", "uncollectible"):
+        return "failed"
+    return "submitted"  # processing, requires_action, open: it may still be paid
+
+
+def _attempt(obj: Any) -> int:
+    # Objects made before attempts were tagged came from the first attempt or a replay of it.
+    return int(obj.metadata.to_dict().get("attempt", "1"))
+
+
+def _collect(db: Database, gateway: StripeGateway, run: store.StoredRun,
+             payment: records.Payment, item: Planned, earlier: records.Payment | None,
+             description: str, metadata: dict[str, str], now: Callable[[], datetime]) -> None:
+    """Collect from a party that owes, never twice. Idempotency keys differ between attempts
+    and Stripe forgets them after 24 hours, so first ask Stripe for everything any attempt of
+    this payment created (under the party's customer and the previous object's, in case the
+    customer changed): one that was paid, or a PaymentIntent still in flight, *is* this
+    payment; other attempts' open invoices are voided so only one invoice can ever be paid;
+    this attempt's own unfinished invoice (a crash) is completed instead of a new one."""
+    assert item.stripe_customer_id
+    customers = {item.stripe_customer_id}
+    if earlier and earlier.stripe_object_id:
+        customers.add(gateway.retrieve(earlier.stripe_object_id).customer)
+    found = gateway.find_collections(customers, payment.id) if earlier else []
+    paid = [o for o in found if _status(o) == "succeeded"]
+    in_flight = [o for o in found if o.object == "payment_intent" and _status(o) == "submitted"]
+    if paid or in_flight:
+        obj = (paid or in_flight)[0]
+        db.write(records.record, payment.id, now(), status=_status(obj),
+                 method="invoice" if obj.object == "invoice" else "payment_intent",
+                 stripe_object_id=obj.id, stripe_status=obj.status,
+                 error_code=None, error_message=None)
+        if len(paid) > 1:
+            db.write(records.flag, payment.id, now(), "paid_twice",
+                     "paid twice: " + ", ".join(o.id for o in paid) + "; refund one")
+        return
+    unfinished = None
+    for obj in found:
+        if obj.object != "invoice":
+            continue
+        if obj.status in ("draft", "open") and payment.method == "invoice" \
+                and _attempt(obj) == payment.attempt:
+            unfinished = obj
+        elif obj.status in ("open", "uncollectible"):  # both can still be paid; void cannot
+            gateway.void_invoice(f"{payment.idempotency_key}-void-{obj.id}", obj.id)
+        # An earlier attempt's draft was never finalized, so it cannot be paid: left alone.
+    if payment.method == "payment_intent":
+        _charge(db, gateway, payment, item, description, metadata, now)
+    else:
+        _invoice(db, gateway, run, payment, item, description, metadata, unfinished, now)
+
+
 def _charge(db: Database, gateway: StripeGateway, payment: records.Payment, item: Planned,
             description: str, metadata: dict[str, str], now: Callable[[], datetime]) -> None:
     assert item.stripe_customer_id
@@ -213,48 +261,55 @@ def _charge(db: Database, gateway: StripeGateway, payment: records.Payment, item
         payment.idempotency_key, amount=item.amount_minor, currency=payment.currency.lower(),
         customer=item.stripe_customer_id, payment_method=pm, confirm=True, off_session=True,
         metadata={**metadata, "description": description})
-    status = {"succeeded": "succeeded", "processing": "submitted"}.get(intent.status)
-    if status is None:
-        raise PermanentStripeError(intent.status, f"payment intent is {intent.status}")
+    status = _status(intent)
+    error = {"error_code": intent.status, "error_message": f"payment intent is {intent.status}"}
     db.write(records.record, payment.id, now(), status=status, stripe_object_id=intent.id,
-             stripe_status=intent.status)
+             stripe_status=intent.status, **(error if status == "failed" else {}))
 
 
 def _invoice(db: Database, gateway: StripeGateway, run: store.StoredRun,
              payment: records.Payment, item: Planned, description: str,
-             metadata: dict[str, str], now: Callable[[], datetime]) -> None:
+             metadata: dict[str, str], invoice: Any | None, now: Callable[[], datetime]) -> None:
+    """Send an invoice with one item per statement section; `invoice` is this attempt's own
+    unfinished one found at Stripe, completed where it stopped (items carry their section)."""
     key = payment.idempotency_key
-    invoice = gateway.create_invoice(
-        f"{key}-invoice", customer=item.stripe_customer_id, collection_method="send_invoice",
-        days_until_due=14, auto_advance=False, currency=payment.currency.lower(),
-        description=description, metadata=metadata)
+    if invoice is None:
+        invoice = gateway.create_invoice(
+            f"{key}-invoice", customer=item.stripe_customer_id, collection_method="send_invoice",
+            days_until_due=14, auto_advance=False, currency=payment.currency.lower(),
+            description=description, metadata=metadata)
     db.write(records.record, payment.id, now(), stripe_object_id=invoice.id,
              stripe_status=invoice.status)
     if invoice.status == "draft":
+        done = gateway.invoiced_sections(invoice.id)
         lines = db.read(store.load_lines, run.id)
         for i, section in enumerate(sections(statement_lines(lines, item.party_id))):
-            if section.amount_minor == 0:
+            if section.amount_minor == 0 or str(i) in done:
                 continue
             gateway.create_invoice_item(
                 f"{key}-item{i}", customer=item.stripe_customer_id, invoice=invoice.id,
                 amount=-section.amount_minor, currency=payment.currency.lower(),
                 description=section.title if section.kind == "fee"
-                else f"{section.title} ({section.points:,} points)", metadata=metadata)
+                else f"{section.title} ({section.points:,} points)",
+                metadata={**metadata, "section": str(i)})
         invoice = gateway.finalize_invoice(f"{key}-finalize", invoice.id)
+    if invoice.status == "open":
         gateway.send_invoice(f"{key}-send", invoice.id)
-    status = "succeeded" if invoice.status == "paid" else "submitted"
-    db.write(records.record, payment.id, now(), status=status, stripe_status=invoice.status)
+    # Never downgrades: an `invoice.paid` webhook may already have arrived (records.record).
+    db.write(records.record, payment.id, now(), status=_status(invoice),
+             stripe_status=invoice.status)
 
 
 def _refresh(db: Database, gateway: StripeGateway, payment: records.Payment,
              now: Callable[[], datetime]) -> None:
-    """A submitted invoice may have been paid while a webhook was missed: ask Stripe."""
-    if payment.method != "invoice" or not payment.stripe_object_id:
+    """A submitted collection may have ended while a webhook was missed: ask Stripe."""
+    if payment.method == "transfer" or not payment.stripe_object_id:
         return
-    invoice = gateway.retrieve_invoice(payment.stripe_object_id)
-    if invoice.status == "paid":
-        db.write(records.record, payment.id, now(), status="succeeded", stripe_status="paid")
-    elif invoice.status in ("void", "uncollectible"):
-        db.write(records.record, payment.id, now(), status="failed", stripe_status=invoice.status,
-                 error_code=f"invoice_{invoice.status}",
-                 error_message=f"invoice {invoice.id} is {invoice.status}")
+    obj = gateway.retrieve(payment.stripe_object_id)
+    status = _status(obj)
+    if status == "succeeded":
+        db.write(records.record, payment.id, now(), status=status, stripe_status=obj.status)
+    elif status == "failed":
+        db.write(records.record, payment.id, now(), status=status, stripe_status=obj.status,
+                 error_code=f"{obj.object}_{obj.status}",
+                 error_message=f"{obj.object.replace('_', ' ')} {obj.id} is {obj.status}")

@@ -4,7 +4,13 @@ Phase 1 (own transaction): the payment row exists as `pending` with its idempote
 Stripe hears of it. Phase 2: the Stripe call, outside any transaction. Phase 3 (own
 transaction): Stripe's answer is recorded. A crash after phase 1 or 2 leaves `pending`, and the
 next `pay` repeats the call with the *same* key, so Stripe replays instead of paying again.
-Only a permanent refusal (`failed`) lets the next attempt use a new key: the money did not move.
+Only a permanent refusal (`failed`) lets the next attempt use a new key, and even then `pay`
+first looks at Stripe for what earlier attempts left (keys alone do not prevent paying twice).
+
+`succeeded` is final: nothing `pay` or a webhook records afterwards changes it (a late or
+out-of-order answer is stale by definition); only a note for staff can be added (`flag`).
+`failed` can still become `succeeded` (the money moved after all) but is never set back to
+`pending`/`submitted` except by `begin`, which starts a new attempt.
 """
 
 from __future__ import annotations
@@ -16,9 +22,18 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from network.clock import as_utc
+from network.parties import network_party_id
+from settlement import store
 from settlement.schema import settlement_payments, settlement_positions
 
 P = settlement_payments.c
+
+# Error codes on a *succeeded* payment that need a person: money moved, but not as planned.
+NEEDS_STAFF = {
+    "transfer_reversed": "the platform reversed (part of) the transfer; nothing is re-sent",
+    "earlier_attempt_paid": "an earlier attempt's Stripe object was paid; void the later one",
+    "paid_twice": "two attempts were paid; refund one",
+}
 
 
 @dataclass(frozen=True)
@@ -91,19 +106,44 @@ def begin(conn: Connection, *, run_id: int, party_id: int, method: str, amount_m
     return find(conn, run_id, party_id)  # type: ignore[return-value]
 
 
-def record(conn: Connection, payment_id: int, now: datetime, **values: Any) -> None:
-    """Phase 3 (and intermediate steps): store what Stripe said."""
+def record(conn: Connection, payment_id: int, now: datetime, **values: Any) -> bool:
+    """Phase 3 (and intermediate steps): store what Stripe said, unless the row already holds a
+    final answer this would contradict (see the module docstring). The guard is in the UPDATE's
+    WHERE, so a webhook committing `succeeded` concurrently still wins. Returns whether written."""
+    writable = P.status != "succeeded"
+    if values.get("status") in ("pending", "submitted"):
+        writable = P.status.in_(("pending", "submitted"))
+    result = conn.execute(update(settlement_payments).where(P.id == payment_id, writable)
+                          .values(updated_at=now, **values))
+    return result.rowcount == 1
+
+
+def flag(conn: Connection, payment_id: int, now: datetime, code: str, message: str,
+         **stripe_state: str) -> None:
+    """A note for staff on a payment whatever its status (see NEEDS_STAFF), with what Stripe
+    says of the object (`stripe_status`); the status itself is left alone."""
     conn.execute(update(settlement_payments).where(P.id == payment_id)
-                 .values(updated_at=now, **values))
+                 .values(updated_at=now, error_code=code, error_message=message, **stripe_state))
 
 
-def expected_payments(conn: Connection, run_id: int, hub_party_id: int) -> int:
+def expected_payments(conn: Connection, run_id: int) -> int:
     c = settlement_positions.c
     return conn.execute(select(func.count()).where(
-        c.run_id == run_id, c.net_minor != 0, c.party_id != hub_party_id)).scalar_one()
+        c.run_id == run_id, c.net_minor != 0, c.party_id != network_party_id(conn))).scalar_one()
 
 
-def all_succeeded(conn: Connection, run_id: int, hub_party_id: int) -> bool:
+def all_succeeded(conn: Connection, run_id: int) -> bool:
     done = conn.execute(select(func.count()).where(
         P.run_id == run_id, P.status == "succeeded")).scalar_one()
-    return done == expected_payments(conn, run_id, hub_party_id)
+    return done == expected_payments(conn, run_id)
+
+
+def follow_payments(conn: Connection, run_id: int, now: datetime) -> None:
+    """A paying run is `paid` exactly while every payment succeeded, and back to `paying` as
+    soon as one is not (so the next `pay` retries it instead of returning early)."""
+    run = store.get_run(conn, run_id)
+    if run is None or run.status not in ("paying", "paid"):
+        return
+    status = "paid" if all_succeeded(conn, run_id) else "paying"
+    if status != run.status:
+        store.set_status(conn, run_id, status, now)

@@ -3,7 +3,15 @@
 The signature is checked with the library's own `stripe.Webhook.construct_event` (HMAC over
 the raw body and timestamp, with a replay tolerance). Stripe delivers at least once, so each
 event id is recorded and a duplicate is acknowledged without being applied a second time.
-Events arrive out of order too: a final status is never downgraded to `submitted`.
+Events arrive out of order too: a final status is never downgraded (records.record).
+
+An event changes a payment only when its object is the payment's *current* attempt's: the
+stored object id, or (before `pay` could store it, after a crash) an object whose metadata
+names this payment and its current attempt. An event about a superseded attempt's object never
+changes the status, except that money it reports as moved is not lost: the payment counts as
+paid (nothing is charged again) and is flagged for staff, who void or refund the other one.
+A transfer can only be reversed by the platform itself, so `transfer.reversed` is a staff
+decision: the amount reversed is recorded and flagged, and nothing is paid again by itself.
 """
 
 from __future__ import annotations
@@ -22,15 +30,13 @@ from starlette.routing import Route
 from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import Database
-from network.db.schema import parties
-from settlement import store
+from network.money import Money
 from settlement.payouts import records
 from settlement.schema import stripe_webhook_events
 
 # event type -> (new status, error code) ; None status = note only
 OUTCOMES: dict[str, tuple[str | None, str | None]] = {
     "transfer.created": ("succeeded", None),
-    "transfer.reversed": ("failed", "transfer_reversed"),
     "invoice.paid": ("succeeded", None),
     "invoice.payment_succeeded": ("succeeded", None),
     "invoice.payment_failed": (None, "invoice_payment_failed"),
@@ -47,34 +53,83 @@ def _error_message(obj: dict[str, Any], event_type: str) -> str:
     return last.get("message") or f"Stripe reported {event_type} for {obj.get('id')}"
 
 
+def _payment_of(conn: Connection, obj: dict[str, Any]) -> tuple[records.Payment | None, bool]:
+    """The payment an event's object belongs to, and whether it is its current attempt's."""
+    object_id = obj.get("id") or ""
+    payment = records.by_stripe_object(conn, object_id) if object_id else None
+    if payment is not None:
+        return payment, True
+    metadata = obj.get("metadata") or {}
+    if not str(metadata.get("payment_id", "")).isdigit():
+        return None, False
+    payment = records.by_id(conn, int(metadata["payment_id"]))
+    if payment is None:
+        return None, False
+    # Untagged objects predate attempt tags and came from a first attempt.
+    current = payment.stripe_object_id is None and \
+        str(metadata.get("attempt", "1")) == str(payment.attempt)
+    return payment, current
+
+
 def apply_event(conn: Connection, event: dict[str, Any], now: datetime) -> str:
     """Apply one verified event inside a transaction; returns what happened (for the reply)."""
     if conn.execute(select(stripe_webhook_events.c.event_id).where(
             stripe_webhook_events.c.event_id == event["id"])).first():
         return "duplicate"
     obj = event.get("data", {}).get("object", {}) or {}
-    payment = records.by_stripe_object(conn, obj.get("id", "")) if obj.get("id") else None
-    if payment is None and (obj.get("metadata") or {}).get("payment_id", "").isdigit():
-        payment = records.by_id(conn, int(obj["metadata"]["payment_id"]))
+    event_type = event.get("type", "")
+    payment, current = _payment_of(conn, obj)
     conn.execute(insert(stripe_webhook_events).values(
-        event_id=event["id"], type=event.get("type", ""), object_id=obj.get("id"),
+        event_id=event["id"], type=event_type, object_id=obj.get("id"),
         payment_id=payment.id if payment else None, received_at=now))
-    outcome = OUTCOMES.get(event.get("type", ""))
-    if payment is None or outcome is None:
+    if payment is None or (event_type not in OUTCOMES and event_type != "transfer.reversed"):
         return "ignored"
-    status, code = outcome
-    values: dict[str, Any] = {"stripe_status": obj.get("status") or event["type"]}
-    if code:
-        values.update(error_code=code, error_message=_error_message(obj, event["type"]))
-    if status and not (status == "submitted" and payment.status in ("succeeded", "failed")):
-        values["status"] = status
-        if payment.stripe_object_id is None:
-            values["stripe_object_id"] = obj.get("id")
-    records.record(conn, payment.id, now, **values)
-    hub = conn.execute(select(parties.c.id).where(parties.c.kind == "network")).scalar_one()
-    run = store.get_run(conn, payment.run_id)
-    if run and run.status != "paid" and records.all_succeeded(conn, payment.run_id, hub):
-        store.set_status(conn, payment.run_id, "paid", now)
+    if not current:
+        result = _superseded(conn, payment, obj, event_type, now)
+    elif event_type == "transfer.reversed":
+        result = _reversed(conn, payment, obj, now)
+    else:
+        status, code = OUTCOMES[event_type]
+        values: dict[str, Any] = {"stripe_object_id": obj.get("id"),
+                                  "stripe_status": obj.get("status") or event_type}
+        if status:
+            values["status"] = status
+        if code:
+            values.update(error_code=code, error_message=_error_message(obj, event_type))
+        result = "applied" if records.record(conn, payment.id, now, **values) else "stale"
+    records.follow_payments(conn, payment.run_id, now)
+    return result
+
+
+def _superseded(conn: Connection, payment: records.Payment, obj: dict[str, Any],
+                event_type: str, now: datetime) -> str:
+    """An event about an object of an attempt that is no longer the payment's current one."""
+    if OUTCOMES.get(event_type, (None, None))[0] != "succeeded":
+        return "superseded"  # e.g. a late failure of attempt 1: attempt 2 decides the status
+    if payment.status == "succeeded":
+        records.flag(conn, payment.id, now, "paid_twice",
+                     f"{obj.get('id')} (an earlier attempt) was paid too ({event_type}) after "
+                     f"{payment.stripe_object_id}: refund one")
+    else:
+        # Its id replaces the current one, so a later payment of that one shows as paid_twice.
+        records.record(conn, payment.id, now, status="succeeded", stripe_object_id=obj.get("id"),
+                       stripe_status=obj.get("status") or event_type,
+                       error_code="earlier_attempt_paid",
+                       error_message=f"{obj.get('id')} from an earlier attempt was paid "
+                       f"({event_type}); void {payment.stripe_object_id or 'any newer attempt'} "
+                       "so it is not paid too")
+    return "applied"
+
+
+def _reversed(conn: Connection, payment: records.Payment, obj: dict[str, Any],
+              now: datetime) -> str:
+    """A reversal (the platform's own act): recorded and flagged, never paid again by itself."""
+    reversed_minor = int(obj.get("amount_reversed") or 0)
+    amount = Money(reversed_minor, payment.currency).format()
+    of = Money(payment.amount_minor, payment.currency).format()
+    records.flag(conn, payment.id, now, "transfer_reversed",
+                 f"reversed {amount} of {of}; not re-sent, staff decide",
+                 stripe_status="reversed" if obj.get("reversed") else "partially_reversed")
     return "applied"
 
 

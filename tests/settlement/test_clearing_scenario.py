@@ -134,6 +134,25 @@ def test_bad_period_format(text: str) -> None:
     assert err.value.code == "BAD_PERIOD" and "YYYY-MM" in err.value.message
 
 
+@pytest.mark.parametrize("text", ["２０２６-１０", "٢٠٢٦-١٠", "2026-１0"])
+def test_only_ascii_digits_make_a_period(text: str) -> None:
+    with pytest.raises(SettlementError) as err:
+        Period.parse(text)
+    assert err.value.code == "BAD_PERIOD"
+
+
+@pytest.mark.parametrize("text", ["9999-12", "9999-01", "1999-12", "0000-01"])
+def test_a_period_outside_the_settleable_years_is_named(text: str) -> None:
+    with pytest.raises(SettlementError) as err:
+        Period.parse(text)
+    assert err.value.code == "PERIOD_OUT_OF_RANGE" and text in err.value.message
+
+
+def test_the_last_settleable_period_has_bounds() -> None:
+    start, end = Period.parse("9998-12").bounds("Pacific/Kiritimati")
+    assert start < end
+
+
 def test_period_bounds_follow_the_network_time_zone() -> None:
     start, end = Period.parse("2026-10").bounds("Europe/Berlin")
     assert start == datetime(2026, 9, 30, 22, tzinfo=UTC)

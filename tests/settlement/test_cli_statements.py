@@ -95,6 +95,11 @@ def test_errors_are_specific(cli: CliRunner, world: World) -> None:
     assert open_pay.exit_code == 2 and "error PERIOD_NOT_CLOSED" in open_pay.output
     missing = cli.invoke(main, ["settle", "statements", "--period", "2026-08"])
     assert missing.exit_code == 2 and "error NO_RUN" in missing.output
+    draft = cli.invoke(main, ["settle", "statements", "--period", "2026-10"])
+    assert draft.exit_code == 2 and "error PERIOD_NOT_CLOSED" in draft.output
+    for far, code in (("9999-12", "PERIOD_OUT_OF_RANGE"), ("２０２６-１０", "BAD_PERIOD")):
+        out = cli.invoke(main, ["settle", "preview", "--period", far])
+        assert out.exit_code == 2 and f"error {code}" in out.output, out.output
 
 
 def test_pay_dry_run_lists_the_plan(cli: CliRunner, world: World, pg_db: Database) -> None:

@@ -21,8 +21,10 @@ from network.parties import network_party_id
 from settlement import run, store
 from settlement.errors import SettlementError
 from settlement.payouts import records
-from settlement.payouts.gateway import StripeGateway
+from settlement.payouts.gateway import PermanentStripeError, StripeGateway
 from settlement.payouts.pay import pay
+from settlement.payouts.webhook import apply_event
+from settlement.schema import settlement_payments
 from tests.settlement import scenario as S
 from tests.settlement.world import World, build
 from tests.support.ledger_world import row_counts
@@ -278,4 +280,122 @@ def test_resume_after_stripes_key_window_finds_the_transfer_instead_of_paying_ag
         pay(closed.db, CrashingGateway(gateway, "after"), "2026-10")
     stripe_server.state.idempotency.clear()  # a day later: Stripe no longer knows the key
     pay(closed.db, gateway, "2026-10")
+    assert transfers_by_party(stripe_server) == expected_transfers(closed)
+
+
+def succeeded_intents(gateway: StripeGateway, customer_id: str) -> list[int]:
+    page = gateway.client.v1.payment_intents.list(params={"customer": customer_id, "limit": 100})
+    return [pi.amount for pi in page.auto_paging_iter() if pi.status == "succeeded"]
+
+
+def test_a_crash_after_a_charge_never_collects_again_even_if_the_card_is_gone(
+        closed: World, gateway: StripeGateway, stripe_server: StripeConnectServer) -> None:
+    """The charge went through but the hub died before recording it; a day later (keys
+    forgotten) the card is removed. The re-run finds the PaymentIntent by its payment_id
+    metadata instead of failing the payment and invoicing the party a second time."""
+    cafe = closed.party(S.A)
+    cus = customer(gateway, "4242424242424242")
+    set_stripe_ids(closed.db, cafe, stripe_customer_id=cus)
+
+    class DiesAfterCharging(StripeGateway):
+        def __init__(self, inner: StripeGateway) -> None:
+            self.__dict__.update(inner.__dict__)
+
+        def create_payment_intent(self, key: str, **params: object) -> object:
+            super().create_payment_intent(key, **params)
+            raise Crash("died after Stripe charged, before recording it")
+
+    with pytest.raises(Crash):
+        pay(closed.db, DiesAfterCharging(gateway), "2026-10")
+    stripe_server.state.idempotency.clear()
+    gateway.client.v1.customers.update(cus, params={
+        "invoice_settings": {"default_payment_method": ""}})
+    for _ in range(2):
+        report = pay(closed.db, gateway, "2026-10")
+    payment = {p.party_id: p for p in report.payments}[cafe]
+    assert (payment.method, payment.status, payment.attempt) == ("payment_intent", "succeeded", 1)
+    assert succeeded_intents(gateway, cus) == [8794]
+    assert stripe_server.objects("invoice") == []
+    assert report.run.status == "paid"
+
+
+def test_resume_after_stripes_key_window_completes_the_same_invoice(
+        closed: World, gateway: StripeGateway, stripe_server: StripeConnectServer) -> None:
+    class DiesAfterSecondItem(StripeGateway):
+        def __init__(self, inner: StripeGateway) -> None:
+            self.__dict__.update(inner.__dict__)
+            self.items = 0
+
+        def create_invoice_item(self, key: str, **params: object) -> object:
+            result = super().create_invoice_item(key, **params)
+            self.items += 1
+            if self.items == 2:
+                raise Crash("died between invoice items")
+            return result
+
+    with pytest.raises(Crash):
+        pay(closed.db, DiesAfterSecondItem(gateway), "2026-10")
+    stripe_server.state.idempotency.clear()
+    pay(closed.db, gateway, "2026-10")
+    (invoice,) = stripe_server.objects("invoice")
+    assert invoice["status"] == "open" and invoice["amount_due"] == 8794
+    sections = [line["metadata"]["section"] for line in invoice["lines"]["data"]]
+    assert len(sections) == len(set(sections)) >= 4
+
+
+def test_a_refused_send_voids_that_invoice_before_the_next_attempt_sends_another(
+        closed: World, gateway: StripeGateway, stripe_server: StripeConnectServer) -> None:
+    class SendRefused(StripeGateway):
+        def __init__(self, inner: StripeGateway) -> None:
+            self.__dict__.update(inner.__dict__)
+
+        def send_invoice(self, key: str, invoice_id: str) -> object:
+            raise PermanentStripeError("invalid_request_error", "Customer has no email")
+
+    first = pay(closed.db, SendRefused(gateway), "2026-10")
+    assert {p.party_id: p.status for p in first.payments}[closed.party(S.A)] == "failed"
+    again = pay(closed.db, gateway, "2026-10")
+    invoices = stripe_server.objects("invoice")
+    assert sorted(i["status"] for i in invoices) == ["open", "void"]
+    payment = {p.party_id: p for p in again.payments}[closed.party(S.A)]
+    (open_invoice,) = [i for i in invoices if i["status"] == "open"]
+    assert (payment.status, payment.attempt, payment.stripe_object_id) == (
+        "submitted", 2, open_invoice["id"])
+
+
+def test_an_invoice_paid_while_pay_sends_it_stays_paid(
+        closed: World, gateway: StripeGateway, stripe_server: StripeConnectServer) -> None:
+    """The `invoice.paid` webhook lands between Stripe's answer to send and pay's record."""
+    class PaidAtOnce(StripeGateway):
+        def __init__(self, inner: StripeGateway) -> None:
+            self.__dict__.update(inner.__dict__)
+
+        def send_invoice(self, key: str, invoice_id: str) -> object:
+            sent = super().send_invoice(key, invoice_id)
+            paid = self.client.v1.invoices.pay(invoice_id)
+            event = {"id": "evt_paid_fast", "type": "invoice.paid",
+                     "data": {"object": paid.to_dict()}}
+            assert closed.db.write(apply_event, event, LATER) == "applied"
+            return sent
+
+    report = pay(closed.db, PaidAtOnce(gateway), "2026-10")
+    payment = {p.party_id: p for p in report.payments}[closed.party(S.A)]
+    assert (payment.status, payment.stripe_status) == ("succeeded", "paid")
+    assert report.run.status == "paid"
+
+
+def test_a_paid_run_with_a_payment_no_longer_succeeded_is_paid_on(
+        closed: World, gateway: StripeGateway, stripe_server: StripeConnectServer) -> None:
+    """Versions before the run followed its payments left `paid` runs with a failed payment,
+    on which `pay` did nothing. Now the run goes back to `paying` and that payment is retried
+    (the transfer Stripe already made is found, not sent twice)."""
+    set_stripe_ids(closed.db, closed.party(S.A),
+                   stripe_customer_id=customer(gateway, "4242424242424242"))
+    assert pay(closed.db, gateway, "2026-10").run.status == "paid"
+    charity = closed.party(S.K)
+    closed.db.write(lambda c: c.execute(update(settlement_payments).where(
+        settlement_payments.c.party_id == charity).values(status="failed")))
+    report = pay(closed.db, gateway, "2026-10")
+    assert {p.party_id: p.status for p in report.payments}[charity] == "succeeded"
+    assert report.run.status == "paid"
     assert transfers_by_party(stripe_server) == expected_transfers(closed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import anyio
 import httpx
@@ -19,12 +20,17 @@ from starlette.routing import Route
 
 from network.db.engine import Database
 from settlement import store
+from settlement.cli import print_summary
 from settlement.payouts import records
 from settlement.payouts.gateway import StripeGateway
 from settlement.payouts.pay import pay
 from settlement.payouts.webhook import stripe_webhook_endpoint
 from tests.settlement import scenario as S
-from tests.settlement.test_payouts import closed  # noqa: F401  (fixture)
+from tests.settlement.test_payouts import (
+    closed,  # noqa: F401  (fixture)
+    customer,
+    set_stripe_ids,
+)
 from tests.settlement.world import World
 from tests.support.stripe_connect_server import StripeConnectServer
 
@@ -76,16 +82,92 @@ def test_invoice_paid_event_completes_the_run_once(
     assert again.status_code == 200 and again.json()["result"] == "duplicate"
 
 
-def test_transfer_reversed_marks_the_payment_failed(
+def test_a_partial_transfer_reversal_is_flagged_for_staff_and_never_repaid(
+        closed: World, gateway: StripeGateway,  # noqa: F811
+        stripe_server: StripeConnectServer, capsys: pytest.CaptureFixture[str]) -> None:
+    """Only the platform can reverse a transfer: staff decided, so `pay` sends nothing again
+    (it used to fail the payment and re-send the full 59.56 for a 1.00 reversal)."""
+    pay(closed.db, gateway, "2026-10")  # the cafe's invoice is open: the run is still paying
+    charity = closed.party(S.K)
+    (transfer,) = [t for t in stripe_server.objects("transfer")
+                   if t["metadata"]["party_id"] == str(charity)]
+    event = {"id": "evt_rev_1", "object": "event", "type": "transfer.reversed",
+             "data": {"object": {**transfer, "reversed": False, "amount_reversed": 100}}}
+    assert deliver(client(closed.db), event).json()["result"] == "applied"
+    payment = closed.db.read(records.by_stripe_object, transfer["id"])
+    assert (payment.status, payment.error_code, payment.stripe_status) == (
+        "succeeded", "transfer_reversed", "partially_reversed")
+    assert "reversed 1.00 EUR of 59.56 EUR" in (payment.error_message or "")
+    pay(closed.db, gateway, "2026-10")
+    assert [t["amount"] for t in stripe_server.objects("transfer")
+            if t["metadata"]["party_id"] == str(charity)] == [5956]
+    print_summary(closed.db, closed.db.read(store.find_run, "2026-10"))
+    assert "ATTENTION      kids-charity transfer_reversed: reversed 1.00 EUR" in \
+        capsys.readouterr().out
+
+
+def declined_then_invoiced(world: World, gateway: StripeGateway) -> tuple[Any, records.Payment]:
+    """Attempt 1 charges a card that is declined; attempt 2 (no card on file) is an invoice."""
+    cafe = world.party(S.A)
+    declining = customer(gateway, "4000000000000341")
+    set_stripe_ids(world.db, cafe, stripe_customer_id=declining)
+    pay(world.db, gateway, "2026-10")
+    (declined,) = gateway.client.v1.payment_intents.list(params={"customer": declining}).data
+    set_stripe_ids(world.db, cafe, stripe_customer_id=customer(gateway))
+    report = pay(world.db, gateway, "2026-10")
+    return declined, {p.party_id: p for p in report.payments}[cafe]
+
+
+def test_a_late_event_of_a_superseded_attempt_changes_nothing(
+        closed: World, gateway: StripeGateway,  # noqa: F811
+        stripe_server: StripeConnectServer) -> None:
+    declined, current = declined_then_invoiced(closed, gateway)
+    assert (current.attempt, current.method, current.status) == (2, "invoice", "submitted")
+    late = {"id": "evt_late_1", "object": "event", "type": "payment_intent.payment_failed",
+            "data": {"object": declined.to_dict()}}
+    assert deliver(client(closed.db), late).json()["result"] == "superseded"
+    assert closed.db.read(records.by_id, current.id) == current
+    pay(closed.db, gateway, "2026-10")
+    assert closed.db.read(records.by_id, current.id).attempt == 2
+    assert len(stripe_server.objects("invoice")) == 1
+
+
+def test_money_moved_by_a_superseded_attempt_counts_as_paid_and_is_flagged(
+        closed: World, gateway: StripeGateway,  # noqa: F811
+        stripe_server: StripeConnectServer) -> None:
+    declined, current = declined_then_invoiced(closed, gateway)
+    http = client(closed.db)
+    old_paid = {"id": "evt_old_paid", "object": "event", "type": "payment_intent.succeeded",
+                "data": {"object": {**declined.to_dict(), "status": "succeeded"}}}
+    assert deliver(http, old_paid).json()["result"] == "applied"
+    payment = closed.db.read(records.by_id, current.id)
+    assert (payment.status, payment.stripe_object_id, payment.error_code) == (
+        "succeeded", declined.id, "earlier_attempt_paid")
+    assert current.stripe_object_id in (payment.error_message or "")  # void that invoice
+    assert closed.db.read(store.find_run, "2026-10").status == "paid"
+    # the party pays the invoice anyway: shown as paid twice, never silently absorbed
+    invoice = gateway.client.v1.invoices.pay(current.stripe_object_id)
+    paid_too = {"id": "evt_inv_paid", "object": "event", "type": "invoice.paid",
+                "data": {"object": invoice.to_dict()}}
+    assert deliver(http, paid_too).json()["result"] == "applied"
+    payment = closed.db.read(records.by_id, current.id)
+    assert (payment.status, payment.error_code) == ("succeeded", "paid_twice")
+
+
+def test_a_late_payment_failure_leaves_a_succeeded_payment_alone(
         closed: World, gateway: StripeGateway,  # noqa: F811
         stripe_server: StripeConnectServer) -> None:
     pay(closed.db, gateway, "2026-10")
-    transfer = stripe_server.objects("transfer")[0]
-    event = {"id": "evt_rev_1", "object": "event", "type": "transfer.reversed",
-             "data": {"object": {**transfer, "reversed": True}}}
-    assert deliver(client(closed.db), event).json()["result"] == "applied"
-    payment = closed.db.read(records.by_stripe_object, transfer["id"])
-    assert payment.status == "failed" and payment.error_code == "transfer_reversed"
+    (invoice,) = stripe_server.objects("invoice")
+    paid = gateway.client.v1.invoices.pay(invoice["id"]).to_dict()
+    http = client(closed.db)
+    deliver(http, {"id": "evt_p", "type": "invoice.paid", "data": {"object": paid}})
+    late = deliver(http, {"id": "evt_f", "type": "invoice.payment_failed",
+                          "data": {"object": {**paid, "status": "open"}}})
+    assert late.json()["result"] == "stale"
+    payment = closed.db.read(records.by_stripe_object, invoice["id"])
+    assert (payment.status, payment.stripe_status, payment.error_code) == (
+        "succeeded", "paid", None)
 
 
 @pytest.mark.parametrize("tamper", ["wrong_secret", "stale", "no_header", "body_changed"])

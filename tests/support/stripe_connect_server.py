@@ -5,7 +5,8 @@ enough for the official `stripe` library, but it has no Connect accounts, no Tra
 Idempotency-Key replay, and its invoices predate `collection_method` and `finalize`. This server
 implements exactly what the payouts module calls, the way api.stripe.com answers it:
 - /v1/accounts, /v1/transfers (with transfer_group and list filtering), /v1/invoices (draft ->
-  finalize -> send -> pay), /v1/invoiceitems attached to an invoice;
+  finalize -> send -> pay or void; list by customer; /lines), /v1/invoiceitems attached to an
+  invoice; the `customer` filter of GET /v1/payment_intents, which localstripe lacks;
 - form-encoded bodies with bracketed nesting (`metadata[run]=7`), Bearer secret keys;
 - Idempotency-Key: a POST replays the first response for the same key and parameters (with
   `Idempotent-Replayed: true`), 400 `idempotency_error` for other parameters, and nothing is
@@ -29,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 
 class StripeHTTPError(Exception):
@@ -152,6 +153,9 @@ class StripeConnectServer:
         resource, object_id, action = m.groups()
         kind = {"accounts": "account", "transfers": "transfer", "invoices": "invoice",
                 "invoiceitems": "invoiceitem"}[resource]
+        if method == "GET" and kind == "invoice" and action == "lines":
+            # GET /v1/invoices/:id/lines lists every line (the Invoice embeds the first 10).
+            return {**self._get(object_id, kind)["lines"], "url": path}
         if method == "GET" and object_id:
             return self._get(object_id, kind)
         if method == "GET":
@@ -221,8 +225,11 @@ class StripeConnectServer:
         return item
 
     def _invoice_action(self, invoice: dict[str, Any], action: str) -> dict[str, Any]:
-        allowed = {"finalize": "draft", "send": "open", "pay": "open", "void": "open"}[action]
-        if invoice["status"] != allowed:
+        # Stripe voids finalized invoices that are open or uncollectible (both can still be
+        # paid); https://docs.stripe.com/api/invoices/void
+        allowed = {"finalize": ("draft",), "send": ("open",), "pay": ("open", "uncollectible"),
+                   "void": ("open", "uncollectible")}[action]
+        if invoice["status"] not in allowed:
             raise StripeHTTPError(400, "invalid_request_error",
                                   f"This invoice is {invoice['status']}; cannot {action} it.",
                                   "invoice_unexpected_state")
@@ -255,6 +262,32 @@ class StripeConnectServer:
             return resp.status, resp.read()
         finally:
             conn.close()
+
+    def _payment_intents_of(self, data: dict[str, Any], headers: dict[str, str]
+                            ) -> tuple[int, bytes]:
+        """GET /v1/payment_intents?customer=…: Stripe documents the `customer` filter
+        (https://docs.stripe.com/api/payment_intents/list) but localstripe refuses it, so read
+        all of localstripe's pages, keep the customer's, and page them as Stripe does
+        (`limit`, `starting_after`, `has_more`)."""
+        intents: list[dict[str, Any]] = []
+        after: str | None = None
+        while True:
+            query = urlencode({"limit": 100, **({"starting_after": after} if after else {})})
+            status, body = self._forward("GET", "/v1/payment_intents", query, b"", headers)
+            if status != 200:
+                return status, body
+            page = json.loads(body)
+            intents += page["data"]
+            if not page["has_more"] or not page["data"]:
+                break
+            after = page["data"][-1]["id"]
+        mine = [pi for pi in intents if pi.get("customer") == data["customer"]]
+        ids = [pi["id"] for pi in mine]
+        if data.get("starting_after") in ids:
+            mine = mine[ids.index(data["starting_after"]) + 1:]
+        limit = int(data.get("limit", 10))
+        return 200, json.dumps({"object": "list", "url": "/v1/payment_intents",
+                                "has_more": len(mine) > limit, "data": mine[:limit]}).encode()
 
     def handle(self, method: str, raw_path: str, body: bytes, headers: dict[str, str]
                ) -> tuple[int, bytes, dict[str, str]] | None:
@@ -293,7 +326,10 @@ class StripeConnectServer:
                     status, payload = 200, json.dumps(result).encode()
             except StripeHTTPError as err:
                 status, payload = err.status, json.dumps(err.body).encode()
-        if status is None:
+        if status is None and method == "GET" and path == "/v1/payment_intents" \
+                and "customer" in data:
+            status, payload = self._payment_intents_of(data, headers)
+        elif status is None:
             status, payload = self._forward(method, path, query, body, headers)
         if key and status < 500:
             with self.lock:
