@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from network.config import get_settings
+from network.config import ConfigError, get_settings
 from network.db.engine import Database
 
 
@@ -15,7 +15,15 @@ def _db() -> Database:
     return Database(get_settings().database_url)
 
 
-@click.group()
+class _Hub(click.Group):
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:  # its message names the variable; a traceback adds nothing
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Hub)
 def main() -> None:
     """The points network hub."""
 
@@ -85,7 +93,10 @@ def serve(host: str, port: int, with_demo: bool, workers: int) -> None:
     """Run the hub with uvicorn."""
     import uvicorn
 
+    from network.notifications.config import NotificationSettings
+
     settings = get_settings()
+    NotificationSettings.from_env()  # refused here, in one line, not at a member's first sign-in
     if with_demo:
         from infra.demo import build_demo, print_demo
 

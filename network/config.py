@@ -16,6 +16,11 @@ PREFIX = "POINTSNET_"
 DEV_SECRET = "pointsnet-development-secret-not-for-production"
 
 
+class ConfigError(ValueError):
+    """A POINTSNET_* variable holds a value the hub cannot use; the message names the variable,
+    and the command line prints it in one line instead of a traceback."""
+
+
 def _env(name: str, default: str) -> str:
     return os.environ.get(PREFIX + name, default)
 
@@ -25,7 +30,7 @@ def _int_env(name: str, default: int) -> int:
     try:
         return int(value)
     except ValueError:
-        raise ValueError(f"{PREFIX}{name} must be a whole number, got {value!r}") from None
+        raise ConfigError(f"{PREFIX}{name} must be a whole number, got {value!r}") from None
 
 
 @dataclass(frozen=True)
@@ -62,11 +67,11 @@ class Settings:
 
     def validate(self) -> None:
         if self.production and self.secret_key == DEV_SECRET:
-            raise ValueError("POINTSNET_SECRET_KEY must be set in production")
+            raise ConfigError("POINTSNET_SECRET_KEY must be set in production")
         if len(self.currency) != 3 or not self.currency.isalpha():
-            raise ValueError(f"POINTSNET_CURRENCY must be an ISO 4217 code, got {self.currency!r}")
+            raise ConfigError(f"POINTSNET_CURRENCY must be an ISO 4217 code, got {self.currency!r}")
         if not 1 <= self.graphql_threads <= 64:
-            raise ValueError("POINTSNET_GRAPHQL_THREADS must be 1 to 64, got "
+            raise ConfigError("POINTSNET_GRAPHQL_THREADS must be 1 to 64, got "
                              f"{self.graphql_threads}")
 
 

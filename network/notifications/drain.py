@@ -2,12 +2,16 @@
 
 Claiming sets a lease (`next_attempt_at` pushed forward) so two drainers never send the same row
 at once, and a drainer that dies mid-send leaves a row that is retried when the lease runs out.
-Delivery is therefore at least once; the row id travels with each message for deduplication.
+A batch is sent one message after another, so each message is taken again (its lease renewed,
+only if it is still ours) right before it is sent: a slow relay must not let the lease of the
+batch's tail run out and another drainer send it as well. Delivery is therefore at least once;
+the row id travels with each message for deduplication.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,7 +21,10 @@ from sqlalchemy.engine import Connection
 from network.notifications.schema import notification_outbox as box
 from network.notifications.senders import Message, Sender, SendError
 
+# Longer than one send can take (SMTP: a few round trips, each bounded by SMTP_TIMEOUT).
 LEASE = dt.timedelta(minutes=2)
+
+log = logging.getLogger("pointsnet.notifications")
 
 
 @dataclass
@@ -27,10 +34,21 @@ class DrainReport:
     failed: int = 0
 
 
-def _claim(conn: Connection, now: dt.datetime, limit: int) -> list[Message]:
+def _claim(conn: Connection, now: dt.datetime, limit: int,
+           max_attempts: int = 8) -> list[Message]:
+    # A row whose attempts are used up but still pending was claimed by a drainer that died
+    # mid-send (killed, out of memory) every time: give it up rather than retry it forever.
+    conn.execute(
+        update(box)
+        .where(box.c.status == "pending", box.c.next_attempt_at <= now,
+               box.c.attempts >= max_attempts)
+        .values(status="failed", recipient=None, body=None,
+                last_error="gave up: the drainer stopped during the last attempt")
+    )
     rows = conn.execute(
         select(box.c.id, box.c.channel, box.c.recipient, box.c.subject, box.c.body)
-        .where(box.c.status == "pending", box.c.next_attempt_at <= now)
+        .where(box.c.status == "pending", box.c.next_attempt_at <= now,
+               box.c.attempts < max_attempts)
         .order_by(box.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -42,6 +60,18 @@ def _claim(conn: Connection, now: dt.datetime, limit: int) -> list[Message]:
             .values(attempts=box.c.attempts + 1, next_attempt_at=now + LEASE)
         )
     return [Message(r.id, r.channel, r.recipient or "", r.subject, r.body or "") for r in rows]
+
+
+def _take(conn: Connection, message_id: int, held_until: dt.datetime, now: dt.datetime) -> bool:
+    """Renew the lease on one claimed row, only if nobody has claimed it since (the lease we
+    set is the token: a new claim always moves it later)."""
+    result = conn.execute(
+        update(box)
+        .where(box.c.id == message_id, box.c.status == "pending",
+               box.c.next_attempt_at == held_until)
+        .values(next_attempt_at=now + LEASE)
+    )
+    return result.rowcount == 1
 
 
 def _mark_sent(conn: Connection, message_id: int, now: dt.datetime) -> None:
@@ -58,7 +88,7 @@ def _mark_failed(conn: Connection, message_id: int, now: dt.datetime, error: str
     attempts = conn.execute(select(box.c.attempts).where(box.c.id == message_id)).scalar_one()
     if attempts >= max_attempts:
         conn.execute(update(box).where(box.c.id == message_id)
-                     .values(status="failed", body=None, last_error=error[:500]))
+                     .values(status="failed", recipient=None, body=None, last_error=error[:500]))
         return True
     delay = dt.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
     conn.execute(update(box).where(box.c.id == message_id)
@@ -71,19 +101,31 @@ def drain(db, sender: Sender, now: Callable[[], dt.datetime], *, batch: int = 50
     """Send every message due now, batch by batch, until none is left."""
     report = DrainReport()
     while True:
-        messages = db.write(_claim, now(), batch)
+        claimed_at = now()
+        messages = db.write(_claim, claimed_at, batch, max_attempts)
         if not messages:
             return report
         for message in messages:
+            # One more short write per message, cheap next to an SMTP or HTTP round trip.
+            taken_at = now()
+            if not db.write(_take, message.id, claimed_at + LEASE, taken_at):
+                continue  # our lease ran out and another drainer has claimed it since
             try:
                 sender.send(message)
             except SendError as exc:
-                if db.write(_mark_failed, message.id, now(), str(exc), max_attempts):
-                    report.failed += 1
-                else:
-                    report.retried += 1
+                error = str(exc)
+            except Exception as exc:  # noqa: BLE001 - one bad message must not stop the queue
+                log.exception("sending notification %s failed unexpectedly", message.id)
+                error = f"{type(exc).__name__}: {exc}"
+            else:
+                db.write(_mark_sent, message.id, now())
+                report.sent += 1
                 continue
-            db.write(_mark_sent, message.id, now())
-            report.sent += 1
+            if message.recipient:  # relays quote the address; the row must not keep it
+                error = error.replace(message.recipient, "<recipient>")
+            if db.write(_mark_failed, message.id, now(), error, max_attempts):
+                report.failed += 1
+            else:
+                report.retried += 1
         if len(messages) < batch:
             return report

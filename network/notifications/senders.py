@@ -62,6 +62,9 @@ class SmtpSender:
         mail["From"] = self._s.smtp_from
         mail["To"] = message.recipient
         mail["Subject"] = message.subject
+        # The same id on an at-least-once repeat, so mail clients show one message.
+        domain = self._s.smtp_from.rpartition("@")[2] or "pointsnet.local"
+        mail["Message-ID"] = f"<pointsnet-notification-{message.id}@{domain}>"
         mail.set_content(message.body)
         try:
             s = self._s
@@ -95,7 +98,7 @@ class WebhookSmsSender:
                 response = self._client.post(self._s.sms_webhook_url, json=payload, headers=headers)
             else:
                 response = httpx.post(self._s.sms_webhook_url, json=payload, headers=headers,
-                                      timeout=10.0)
+                                      timeout=self._s.sms_webhook_timeout)
         except httpx.HTTPError as exc:
             raise SendError(f"sms webhook: {exc}") from exc
         if not 200 <= response.status_code < 300:

@@ -8,6 +8,7 @@ import io
 import json
 import socketserver
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
@@ -186,6 +187,7 @@ def test_smtp_sender_delivers_through_a_relay(smtp_server):
     (mail,) = smtp_server.received
     assert "To: sara@example.com" in mail and "From: hub@pointsnet.test" in mail
     assert "Your code is 123456" in mail
+    assert "Message-ID: <pointsnet-notification-1@pointsnet.test>" in mail
 
 
 def test_smtp_refusal_and_unreachable_relay_are_retryable(smtp_server):
@@ -204,6 +206,8 @@ def sms_provider() -> Iterator[HTTPServer]:
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             self.server.calls.append((dict(self.headers), body))  # type: ignore[attr-defined]
+            if body["to"].endswith("9999"):
+                time.sleep(2)  # a provider slower than the configured timeout
             status = 503 if body["to"].endswith("0000") else 202
             self.send_response(status)
             self.end_headers()
@@ -231,6 +235,17 @@ def test_webhook_sender_posts_json_with_token_and_idempotency_key(sms_provider):
     assert headers["Idempotency-Key"] == "pointsnet-notification-42"
     with pytest.raises(SendError, match="HTTP 503"):
         WebhookSmsSender(settings).send(Message(43, "sms", "+989120000000", "s", "b"))
+
+
+def test_webhook_sender_gives_up_after_its_timeout(sms_provider):
+    url = f"http://127.0.0.1:{sms_provider.server_address[1]}/sms"
+    settings = NotificationSettings.from_env({
+        "POINTSNET_NOTIFY_SMS_SENDER": "webhook", "POINTSNET_NOTIFY_SMS_WEBHOOK_URL": url,
+        "POINTSNET_NOTIFY_SMS_WEBHOOK_TIMEOUT": "0.2"})
+    started = time.monotonic()
+    with pytest.raises(SendError, match="sms webhook"):
+        WebhookSmsSender(settings).send(Message(44, "sms", "+989129999999", "s", "b"))
+    assert time.monotonic() - started < 1.5  # gave up before the provider answered
 
 
 def test_settings_from_env_route_channels_and_name_bad_values():
