@@ -80,9 +80,11 @@ def earn(
             raise InvalidInput("expiresAt must be later than now and than vestsAt",
                                field="expiresAt")
         parties.require(conn, issuer_id, "partner", "network", field="issuerId")
+        # In UTC, like `vests`: SQLite would store another offset's wall clock as if it were UTC.
+        expiry = as_utc(expires_at) if expires_at is not None else None
         row, entry_id, lot = _credit(conn, kind=kind, member_id=member_id, issuer_id=issuer_id,
                                      points=points, reference=reference, details=details,
-                                     vests_at=vests, expires_at=expires_at, at=at)
+                                     vests_at=vests, expires_at=expiry, at=at)
         debt = row.debt
         if debt:
             debt -= lots.repay_debts(conn, member_id=member_id, entry_id=entry_id,

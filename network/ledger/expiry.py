@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select, union
 
 from network import parties
-from network.clock import utcnow
+from network.clock import as_utc, utcnow
 from network.db.engine import Database
 from network.db.schema import holds
 from network.db.schema import lots as lots_table
@@ -70,7 +70,7 @@ def expire_member(conn: Connection, member_id: int, now: datetime) -> ExpiryRepo
 
 
 def expire_due(db: Database, *, now: datetime | None = None, batch: int = 500) -> ExpiryReport:
-    at = now or utcnow()
+    at = as_utc(now) if now is not None else utcnow()  # SQLite compares wall clocks: UTC only
     report = ExpiryReport()
     while True:
         member_ids = db.read(due_members, at, batch)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from network import idempotency
-from network.clock import utcnow
+from network.clock import as_utc, utcnow
 from network.db.engine import Database
 from network.ledger.errors import AmountTooLarge, InvalidAmount
 
@@ -69,7 +69,8 @@ def run(
         stored = idempotency.claim(conn, scope, key, digest)
         if stored is not None:
             return Receipt.from_dict(stored)
-        at = now or utcnow()
+        # SQLite stores a datetime's wall clock and drops its offset: only UTC compares right.
+        at = as_utc(now) if now is not None else utcnow()
         receipt = body(conn, at)
         idempotency.remember(conn, scope, key, digest, receipt.as_dict(), at)
         return receipt

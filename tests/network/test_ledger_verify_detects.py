@@ -1,0 +1,121 @@
+"""Each invariant `ledger verify` checks catches a corruption made by hand in the database.
+
+Every corruption is made inside a transaction that is rolled back, with the checks run on that
+same connection, so one healthy ledger serves every case. Where a CHECK constraint already
+forbids the corruption, the constraint is set aside for that transaction: verify is the second
+line of defence and must still name the fault.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from network import ledger
+from network.db.engine import Database
+from network.ledger.verify import CHECKS, _run_checks, verify
+from tests.support import ledger_world as w
+
+T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+
+# check name -> (statements that corrupt one row, whether a CHECK constraint forbids it)
+CORRUPTIONS: dict[str, tuple[list[str], bool]] = {
+    "entry postings sum to zero": (
+        ["UPDATE postings SET points = points - 1 WHERE entry_id = :earn "
+         "AND account_kind = 'issuance'"], False),
+    "posting belongs to its entry's member": (
+        ["UPDATE postings SET member_id = :other WHERE entry_id = :earn "
+         "AND account_kind = 'issuance'"], False),
+    "member balance equals wallet postings": (
+        ["UPDATE member_balances SET balance = balance + 1 WHERE member_id = :m"], False),
+    "member held equals hold postings": (
+        ["UPDATE member_balances SET held = held + 1 WHERE member_id = :m"], False),
+    "member lots equal balance": (
+        ["UPDATE lots SET remaining = remaining - 1 WHERE id = :lot"], False),
+    "hold allocations equal held": (
+        ["UPDATE hold_allocations SET points = points - 1 WHERE hold_id = :hold"], False),
+    "positive lot conserved": (
+        ["UPDATE lots SET points = points + 1 WHERE id = :lot"], False),
+    "debt lot conserved": (
+        ["UPDATE lots SET points = points - 1 WHERE id = :debt_lot"], False),
+    "entry consumptions equal points spent": (
+        ["UPDATE journal_entries SET points = points + 1 WHERE id = :redeem"], False),
+    "debt equals open debt lots": (
+        ["UPDATE member_balances SET debt = debt + 1 WHERE member_id = :other"], False),
+    "negative balance only by debt": (
+        ["UPDATE member_balances SET debt = 0 WHERE member_id = :other"], False),
+    "lot remaining within its points": (
+        ["UPDATE lots SET remaining = points + 1 WHERE id = :lot"], True),
+    "hold allocations match hold": (
+        ["UPDATE holds SET points = points + 1 WHERE id = :hold"], False),
+}
+
+
+@pytest.fixture
+def ledger_world(db: Database) -> dict[str, int]:
+    """A ledger with an open hold, a spent lot, a partly repaid debt and an expiry: all sound."""
+    cafe, shop = w.partner(db, "cafe"), w.partner(db, "shop")
+    m, other = w.member(db), w.member(db)
+
+    def earn(member: int, issuer: int, points: int, at: datetime = T0,
+             days: int = 30) -> ledger.Receipt:
+        return ledger.earn(db, scope="p", idempotency_key=w.key(), issuer_id=issuer,
+                           member_id=member, points=points,
+                           expires_at=T0 + timedelta(days=days), now=at)
+
+    first = earn(m, cafe, 100)
+    later = earn(m, shop, 50, T0 + timedelta(seconds=1))
+    redeem = ledger.redeem(db, scope="p", idempotency_key=w.key(), partner_id=shop, member_id=m,
+                           points=60, now=T0)
+    hold = ledger.authorize_hold(db, scope="p", idempotency_key=w.key(), partner_id=cafe,
+                                 member_id=m, points=30, now=T0)
+    owed = earn(other, cafe, 20)
+    ledger.redeem(db, scope="p", idempotency_key=w.key(), partner_id=shop, member_id=other,
+                  points=20, now=T0)
+    clawback = ledger.reverse_earn(db, scope="p", idempotency_key=w.key(), partner_id=cafe,
+                                   entry_id=owed.entry_id, now=T0)
+    earn(other, shop, 5)
+    earn(m, cafe, 7, days=1)
+    assert ledger.expire_due(db, now=T0 + timedelta(days=2)).points == 7
+    debt_lot = db.read(lambda c: c.execute(text(
+        "SELECT id FROM lots WHERE entry_id = :e AND points < 0"), {"e": clawback.entry_id}
+    ).scalar_one())
+    assert verify(db) == []
+    return {"m": m, "other": other, "earn": first.entry_id, "lot": later.lot_id,
+            "redeem": redeem.entry_id, "hold": hold.hold_id, "debt_lot": debt_lot}
+
+
+def _set_constraints_aside(conn) -> None:  # type: ignore[no-untyped-def]
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("PRAGMA ignore_check_constraints = ON"))
+        return
+    for (name,) in conn.execute(text(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'lots'::regclass "
+            "AND contype = 'c'")).all():
+        conn.execute(text(f'ALTER TABLE lots DROP CONSTRAINT "{name}"'))
+
+
+def test_every_check_has_a_corruption_here():
+    assert set(CORRUPTIONS) == set(CHECKS)
+
+
+@pytest.mark.parametrize("check", list(CORRUPTIONS))
+def test_verify_names_each_corruption(db, ledger_world, check):
+    statements, constrained = CORRUPTIONS[check]
+    with db.engine.connect() as conn:
+        try:
+            if constrained:
+                _set_constraints_aside(conn)
+            for sql in statements:
+                params = {k: v for k, v in ledger_world.items() if f":{k}" in sql}
+                assert conn.execute(text(sql), params).rowcount >= 1
+            found = {v.check: v for v in _run_checks(conn)}
+        finally:
+            conn.rollback()
+            if constrained and conn.dialect.name == "sqlite":
+                conn.execute(text("PRAGMA ignore_check_constraints = OFF"))
+    assert check in found, sorted(found)
+    assert found[check].count >= 1 and found[check].examples
+    assert verify(db) == []  # rolled back: the ledger itself was never harmed
