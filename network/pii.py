@@ -19,7 +19,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from network.cards import normalize as _ascii_digits
 from network.ledger.errors import InvalidInput
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# No whitespace and no control characters (C0, DEL, C1): PostgreSQL's text refuses NUL, and no
+# mail system delivers to them.
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f-\x9f]{1,64}@[^@\s\x00-\x1f\x7f-\x9f]+"
+                    r"\.[^@\s\x00-\x1f\x7f-\x9f]{2,}$")
 
 
 def _derive(secret: str, label: bytes) -> bytes:
@@ -38,7 +41,9 @@ def normalize_phone(phone: str) -> str:
     if raw.startswith("00"):
         raw = "+" + raw[2:]
     digits = raw[1:] if raw.startswith("+") else raw
-    if not digits.isdigit() or not 7 <= len(digits) <= 15:
+    # ASCII after mapping: other scripts' digits ('२', '²', fullwidth) reach no SMS gateway, and
+    # would give one number a second spelling that dodges its lookup hash.
+    if not (digits.isascii() and digits.isdigit()) or not 7 <= len(digits) <= 15:
         raise InvalidInput("a phone number is 7 to 15 digits, optionally with a leading +",
                            field="phone", code="INVALID_PHONE")
     return "+" + digits if raw.startswith("+") else digits

@@ -12,6 +12,7 @@ from graphql_relay import from_global_id
 from network.gql.errors import user_errors
 from network.gql.me_signin import signin_for, user_errors_field
 from network.gql.me_types import Member, Wallet, WalletData, WalletEntry, ctx_of
+from network.gql.pagination import parse_key
 from network.ledger.errors import IdempotencyInProgress, LedgerError
 from network.notifications.inline import kick
 from network.wallet import donations, history
@@ -24,9 +25,12 @@ def decode(value: str | None, type_name: str, field: str) -> int:
         kind, raw = from_global_id(value or "")
     except Exception as exc:  # noqa: BLE001 - graphql_relay raises several types on junk
         raise WalletError("INVALID_ID", f"{field} is not a valid id.", field=field) from exc
-    if kind != type_name or not raw.isdigit():
+    # parse_key, not str.isdigit: that also takes '²' (int() then fails: INTERNAL_ERROR), '١'
+    # (read as another id) and numbers past BIGINT (an overflow in PostgreSQL).
+    key = parse_key(raw) if kind == type_name else None
+    if key is None:
         raise WalletError("INVALID_ID", f"{field} is not a {type_name} id.", field=field)
-    return int(raw)
+    return key
 
 
 class DonateInput(graphene.InputObjectType):

@@ -36,8 +36,9 @@ def parse_email(raw: str, field: str = "email") -> Address:
 
 
 def parse_phone(raw: str, field: str = "phone") -> Address:
+    # Any spacing a phone or a copied contact puts in (no-break spaces too) means nothing.
     try:
-        return Address("sms", pii.normalize_phone(raw.replace("-", "").replace(" ", "")))
+        return Address("sms", pii.normalize_phone("".join(raw.split()).replace("-", "")))
     except InvalidInput as exc:
         raise WalletError("INVALID_PHONE",
                           "Enter the phone number with its country code, e.g. +98 912 123 4567.",

@@ -8,6 +8,7 @@ a stolen session cannot quietly move an account to someone else's phone.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -48,6 +49,10 @@ def _clean(change: ContactChange) -> dict[str, object]:
         name = str(change.display_name or "").strip()
         if len(name) > 200:
             raise WalletError("NAME_TOO_LONG", "A name is at most 200 characters.",
+                              field="displayName")
+        # PostgreSQL's text refuses NUL (an INTERNAL_ERROR), and no name holds an escape.
+        if any(unicodedata.category(ch) == "Cc" for ch in name):
+            raise WalletError("INVALID_NAME", "A name cannot contain control characters.",
                               field="displayName")
         values["display_name"] = name or None
     if change.locale is not KEEP:

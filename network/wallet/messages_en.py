@@ -146,6 +146,7 @@ MESSAGES: dict[str, str] = {
     "error_PHONE_TAKEN": "Another member already uses this phone number.",
     "error_CONTACT_REQUIRED": "Keep at least a phone number or an email address to sign in with.",
     "error_NAME_TOO_LONG": "A name is at most 200 characters.",
+    "error_INVALID_NAME": "A name cannot contain control characters.",
     "error_IDEMPOTENCY_KEY_REUSED": "This form was already used for a different donation. "
                                     "Start again.",
     "error_IDEMPOTENCY_IN_PROGRESS": "Your donation is still being processed. Refresh in a moment.",

@@ -144,6 +144,7 @@ MESSAGES: dict[str, str] = {
     "error_PHONE_TAKEN": "این شماره را عضو دیگری استفاده می‌کند.",
     "error_CONTACT_REQUIRED": "دست‌کم یک شماره تلفن یا ایمیل برای ورود نگه دارید.",
     "error_NAME_TOO_LONG": "نام حداکثر ۲۰۰ نویسه است.",
+    "error_INVALID_NAME": "نام نمی‌تواند نویسه‌های کنترلی داشته باشد.",
     "error_IDEMPOTENCY_KEY_REUSED": "این فرم قبلاً برای اهدای دیگری استفاده شده است. "
                                     "از نو شروع کنید.",
     "error_IDEMPOTENCY_IN_PROGRESS": "اهدای شما در حال پردازش است. کمی بعد صفحه را تازه کنید.",

@@ -89,10 +89,12 @@ def list_live(conn: Connection, member_id: int, now: dt.datetime) -> list[Sessio
 
 
 def revoke(conn: Connection, *, member_id: int, session_id: int, now: dt.datetime) -> bool:
-    """Revoke one of the member's own sessions; another member's id matches nothing."""
+    """Revoke one of the member's own live sessions; another member's id, or an expired
+    session (which list_live no longer shows), matches nothing."""
     result = conn.execute(
         update(ms)
-        .where(and_(ms.c.id == session_id, ms.c.member_id == member_id, ms.c.revoked_at.is_(None)))
+        .where(and_(ms.c.id == session_id, ms.c.member_id == member_id, ms.c.revoked_at.is_(None),
+                    ms.c.expires_at > now))
         .values(revoked_at=now)
     )
     return result.rowcount == 1

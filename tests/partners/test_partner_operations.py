@@ -59,6 +59,26 @@ def test_enrol_errors(any_hub: Hub) -> None:
         assert payload["member"]["enrolledHere"] is False  # the one network member, found
 
 
+def test_enrol_refuses_addresses_no_message_reaches(any_hub: Hub) -> None:
+    """Digits of other scripts (Devanagari, superscripts) would be a second spelling of one
+    number that dodges MEMBER_EXISTS; control characters are in no deliverable address."""
+    devanagari = "+\u096f\u096e\u096f\u0967\u0968\u0967\u0968"
+    with any_hub.client() as client:
+        for field, value, code in (("phone", devanagari, "INVALID_PHONE"),
+                                   ("phone", "+98912123456\u00b2", "INVALID_PHONE"),
+                                   ("email", "sara\x00@example.com", "INVALID_EMAIL"),
+                                   ("email", "sara@exam\x1bple.com", "INVALID_EMAIL")):
+            payload = client.execute(operation("EnrolMember"),
+                                     {"input": {field: value}})["data"]["enrolMember"]
+            assert payload["member"] is None, value
+            assert [e["code"] for e in payload["userErrors"]] == [code], value
+        # Persian digits are still one spelling of the ASCII number.
+        persian = client.execute(operation("EnrolMember"), {"input": {"phone": "+۹۸۹۱۲۰۰۰۰۰۰۱"}})
+        assert persian["data"]["enrolMember"]["userErrors"] == []
+        found = client.execute(operation("LookUpMember"), {"phone": "+989120000001"})
+        assert found["data"]["partner"]["member"] is not None
+
+
 def test_award_uses_the_contract(any_hub: Hub) -> None:
     member = any_hub.enrol()
     with any_hub.client() as cafe:
