@@ -181,9 +181,14 @@ def statements_cmd(period: str, out_dir: Path) -> None:
               help="Detached signature (default: FILE.sig).")
 @click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Hub statement public key PEM (default: this hub's own key).")
+@_guard
 def verify_statement_cmd(file: Path, signature: Path | None, public_key: Path | None) -> None:
     """Check a statement's detached Ed25519 signature; exit 1 if it does not match."""
-    sig = (signature or Path(f"{file}.sig")).read_bytes()
+    sig_path = signature or Path(f"{file}.sig")
+    if not sig_path.is_file():
+        raise SettlementError("NO_SIGNATURE", f"no signature file {sig_path}; pass "
+                              "--signature FILE.sig", field="signature")
+    sig = sig_path.read_bytes()
     pem = public_key.read_bytes() if public_key else signing.public_pem(
         signing.statement_key(get_settings()))
     if signing.verify(pem, file.read_bytes(), sig):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
@@ -23,6 +24,7 @@ from settlement.schema import staff_tokens
 
 TOKEN_PREFIX = "pnst_"
 ROLES = frozenset({"finance", "viewer"})
+NAME_MAX = 200  # staff_tokens.name is VARCHAR(200)
 
 
 def _hash(token: str) -> str:
@@ -33,8 +35,10 @@ def create(db: Database, name: str, roles: set[str], now: datetime | None = None
            ) -> tuple[int, str]:
     """Store a new staff token and return (id, token); the token is shown only this once."""
     name = name.strip()
-    if not name:
-        raise SettlementError("BAD_NAME", "a staff token needs the person's name", field="name")
+    # Control characters, not isprintable(): Persian names carry the zero-width non-joiner.
+    if not name or len(name) > NAME_MAX or any(unicodedata.category(c) == "Cc" for c in name):
+        raise SettlementError("BAD_NAME", f"a staff token needs the person's name (1-{NAME_MAX} "
+                              "characters, no control characters)", field="name")
     unknown = set(roles) - ROLES
     if not roles or unknown:
         raise SettlementError("BAD_ROLE", f"roles must be among {sorted(ROLES)}, got "

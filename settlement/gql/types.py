@@ -8,11 +8,11 @@ from typing import Any
 
 import graphene
 from graphene import relay
-from graphql import GraphQLError
 from sqlalchemy import select
 
 from network.db.schema import parties
 from network.gql.context import RequestContext
+from network.ledger.errors import InvalidInput
 from network.money import Money
 from settlement import store
 from settlement.errors import SettlementError
@@ -26,8 +26,10 @@ def ctx(info: graphene.ResolveInfo) -> RequestContext:
     return info.context  # type: ignore[no-any-return]
 
 
-def graphql_error(exc: SettlementError) -> GraphQLError:
-    return GraphQLError(exc.message, extensions={"code": exc.code, "field": exc.field})
+def graphql_error(exc: SettlementError) -> InvalidInput:
+    """A field error keeping its stable code and field. Not a GraphQLError: graphql-core wraps
+    one raised in a resolver and the endpoint then reports it as BAD_USER_INPUT."""
+    return InvalidInput(exc.message, field=exc.field, code=exc.code)
 
 
 class SettlementMoney(graphene.ObjectType):
@@ -244,6 +246,10 @@ class SettlementRun(graphene.ObjectType):
         if party_id is None:
             raise graphql_error(SettlementError("NO_PARTY", f"no party with code {party_code!r}",
                                                 field="partyCode"))
+        if self._run.is_open:  # as on the CLI: a signed statement is the hub's word
+            raise graphql_error(SettlementError(
+                "PERIOD_NOT_CLOSED", f"{self._run.period} is still a draft; statements are "
+                "signed for closed periods (closeSettlement)", field="partyCode"))
         st = ctx(info).db.read(build_statement, self._run, party_id, ctx(info).now)
         return SettlementStatement.of(info, st)
 

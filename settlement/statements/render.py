@@ -18,15 +18,25 @@ _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    """A party-supplied text cell (name, code), quoted with a leading apostrophe when a
+    spreadsheet would otherwise run it as a formula ('=HYPERLINK(…)'). Numbers are not text."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def to_csv(st: Statement) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    base = [st.run.period, st.party.code]
+    base = [st.run.period, _text(st.party.code)]
     for line in st.lines:
         cp = st.counterparties[line.counterparty_id]
-        writer.writerow(base + [cp.code, cp.name, line.kind, line.source_kind, line.direction,
-                                line.points, line.amount_minor,
+        writer.writerow(base + [_text(cp.code), _text(cp.name), line.kind, line.source_kind,
+                                line.direction, line.points, line.amount_minor,
                                 st.money(line.amount_minor).to_major(), st.run.currency])
     for label, minor in (("total_receivable", st.receivable_minor),
                          ("total_payable", -st.payable_minor), ("net", st.net_minor)):

@@ -14,20 +14,28 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from network.config import Settings
+from network.config import ConfigError, Settings
+from settlement.errors import SettlementError
 
 _INFO = b"pointsnet settlement statement signing key v1"
 
 
 def statement_key(settings: Settings) -> Ed25519PrivateKey:
+    """The configured key; a missing, unreadable or wrong key is a ConfigError naming the
+    variable (one line on the command line, not a traceback)."""
     path = settings.extra.get("STATEMENT_KEY_PATH")
     if path:
-        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+        try:
+            key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ConfigError(f"POINTSNET_STATEMENT_KEY_PATH={path}: cannot load an unencrypted "
+                              f"PEM private key ({exc.__class__.__name__})") from None
         if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError(f"{path} is not an Ed25519 private key")
+            raise ConfigError(f"POINTSNET_STATEMENT_KEY_PATH={path} is not an Ed25519 "
+                              "private key")
         return key
     if settings.production:
-        raise ValueError("POINTSNET_STATEMENT_KEY_PATH must be set in production")
+        raise ConfigError("POINTSNET_STATEMENT_KEY_PATH must be set in production")
     seed = HKDF(hashes.SHA256(), 32, salt=None, info=_INFO).derive(settings.secret_key.encode())
     return Ed25519PrivateKey.from_private_bytes(seed)
 
@@ -42,9 +50,15 @@ def sign(key: Ed25519PrivateKey, data: bytes) -> bytes:
 
 
 def verify(public_key_pem: bytes, data: bytes, signature: bytes) -> bool:
-    key = serialization.load_pem_public_key(public_key_pem)
+    """True when `signature` is the statement key's over `data`; a public key that is not an
+    Ed25519 PEM is BAD_PUBLIC_KEY (a wrong file given, not a bad signature)."""
+    try:
+        key = serialization.load_pem_public_key(public_key_pem)
+    except (ValueError, TypeError):
+        key = None
     if not isinstance(key, Ed25519PublicKey):
-        raise ValueError("the public key is not an Ed25519 key")
+        raise SettlementError("BAD_PUBLIC_KEY", "the public key is not an Ed25519 public key "
+                              "in PEM form (hub-statement-key.pem)", field="public_key")
     try:
         key.verify(signature, data)
         return True
