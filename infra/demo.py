@@ -34,6 +34,9 @@ CHARITIES = [("mahak", "Mahak Children's Charity", "موسسه خیریه محک
 MEMBERS = [("Sara Ahmadi", "سارا احمدی", "+989121234567", "sara@example.com", "fa"),
            ("John Miller", None, "+447700900123", "john@example.com", "en"),
            ("Maryam Karimi", "مریم کریمی", "+989351112233", None, "fa")]
+# The card in the README's first Python integration, so that snippet runs as written against
+# `make run`; the other demo members get random cards.
+README_CARD = {"+447700900123": "7012345678901232"}
 
 
 @dataclass
@@ -83,7 +86,8 @@ def build_demo(db: Database, settings: Settings, now: datetime | None = None) ->
         if found is None:
             found = members.enrol(db, secret=settings.secret_key, scope="system",
                                   idempotency_key=_key("member", i), enrolled_by=cafe,
-                                  phone=phone, email=email, display_name=name_fa or name,
+                                  card_number=README_CARD.get(phone), phone=phone,
+                                  email=email, display_name=name_fa or name,
                                   locale=locale, now=now - timedelta(days=80))
         result.members.append(found)
     if result.created:

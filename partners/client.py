@@ -49,11 +49,12 @@ class PartnerAPIError(Exception):
 
 def check_idempotency_key(key: str) -> str:
     """The hub's rule for the header (partners/idempotency_key.py), applied before signing: a
-    key like "reçu-1" would otherwise fail deep inside the signer."""
+    key like "reçu-1" would otherwise fail deep inside the signer. Returns the key as the hub
+    reads it, without the spaces around it: HTTP drops them, and httpx refuses to send them."""
     wrong = key_rule.problem(key.strip())
     if wrong:
         raise ValueError(f"{wrong}; got {key!r}")
-    return key
+    return key.strip()
 
 
 @dataclass(frozen=True)

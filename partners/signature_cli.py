@@ -99,8 +99,9 @@ def _curl(url: str, headers: dict[str, str], body: bytes, data: str | None) -> s
               help="PEM file with the partner's Ed25519 private key.")
 @click.option("--key-id", required=True, help="The key id the hub gave when the key was created.")
 @click.option("--url", default="http://127.0.0.1:8000/graphql", show_default=True)
-@click.option("--data", help="JSON body, or @FILE to read it from a file (the curl command "
-                             "then reads the same file).")
+@click.option("--data", required=True,
+              help="JSON body, or @FILE to read it from a file (the curl command then reads the "
+                   "same file).")
 @click.option("--idempotency-key", callback=_idempotency_key,
               help=f"Printable ASCII, at most {MAX_KEY_LENGTH} characters; a fresh UUID "
                    "by default when the body is a mutation.")
