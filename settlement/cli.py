@@ -75,7 +75,8 @@ def print_summary(db: Database, run: store.StoredRun) -> None:
     for party_id in [p.party_id for p in db.read(store.load_positions, run.id)]:
         st = db.read(build_statement, run, party_id, run.computed_at)
         pay = payments.get(party_id)
-        status = st.payment_status + (f" ({pay.method})" if pay else "")
+        # The statement's status also names a flag; here the ATTENTION line below does.
+        status = f"{pay.status} ({pay.method})" if pay else st.payment_status
         if pay and pay.error_message:
             status += f": {pay.error_message[:60]}"
         if pay and pay.error_code in records.NEEDS_STAFF:  # money moved, not as planned

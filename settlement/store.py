@@ -124,7 +124,6 @@ def load_positions(conn: Connection, run_id: int) -> list[NetPosition]:
 
 
 def set_status(conn: Connection, run_id: int, status: str, now: datetime) -> None:
-    values: dict[str, Any] = {"status": status}
-    if status == "paid":
-        values["paid_at"] = now
+    # paid_at belongs to `paid` only: a run back to `paying` (records.follow_payments) drops it.
+    values: dict[str, Any] = {"status": status, "paid_at": now if status == "paid" else None}
     conn.execute(update(settlement_runs).where(settlement_runs.c.id == run_id).values(**values))

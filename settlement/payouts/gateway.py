@@ -131,11 +131,15 @@ class StripeGateway:
 
     def invoiced_sections(self, invoice_id: str) -> set[str]:
         """The `section` metadata of an invoice's lines, all pages (an Invoice object embeds
-        only its first 10 lines; a statement can have more sections)."""
+        only its first 10 lines; a statement can have more sections). A line made before
+        items carried `section` (f127e34) is named by its description instead."""
         page = self.call(self.client.v1.invoices.line_items.list, invoice_id,
                          params={"limit": 100})
-        return {line["metadata"]["section"] for line in page.auto_paging_iter()
-                if line["metadata"] and "section" in line["metadata"]}
+        named: set[str] = set()
+        for line in page.auto_paging_iter():
+            tags = line["metadata"].to_dict() if line["metadata"] else {}
+            named.add(tags["section"] if "section" in tags else line["description"] or "")
+        return named
 
     def void_invoice(self, key: str, invoice_id: str) -> Any:
         return self.call(self.client.v1.invoices.void_invoice, invoice_id, key=key, params={})

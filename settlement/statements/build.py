@@ -46,6 +46,9 @@ class Statement:
             return "nothing to pay"
         if self.payment is None:
             return "not paid yet" if self.run.status != "draft" else "draft: not payable"
+        if self.payment.error_code in records.NEEDS_STAFF:  # e.g. a transfer since reversed
+            return (f"{self.payment.status}, flagged {self.payment.error_code}: "
+                    f"{self.payment.error_message}")
         return self.payment.status
 
 
