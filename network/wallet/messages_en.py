@@ -80,6 +80,8 @@ MESSAGES: dict[str, str] = {
                       "{returned} {returned:point|points} returned to your wallet.",
     "capture_fully": "{used} reserved {used:point|points} used.",
     "reference": "Ref",
+    # Between the parts of a line (kind · partner, time · reference).
+    "sep": " · ",
     "reverses_link": "original",
     "reversed_by_link": "reversed",
     "entry_title": "Transaction",
@@ -137,7 +139,8 @@ MESSAGES: dict[str, str] = {
     "error_CODE_EXPIRED": "This code has expired. Ask for a new code.",
     "error_TOO_MANY_ATTEMPTS": "Too many wrong codes. Ask for a new code.",
     "error_CSRF_FAILED": "This form was out of date. Please try again.",
-    "error_INSUFFICIENT_POINTS": "You do not have that many spendable points.",
+    "error_INSUFFICIENT_POINTS": "You do not have that many spendable points. "
+                                 "Enter a smaller number.",
     "error_INVALID_AMOUNT": "Enter a whole number of points greater than zero.",
     "error_AMOUNT_TOO_LARGE": "That is more points than one donation can move.",
     "error_CHARITY_REQUIRED": "Pick a charity.",

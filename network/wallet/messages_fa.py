@@ -81,6 +81,8 @@ MESSAGES: dict[str, str] = {
                       "{returned} امتیاز به کیف شما برگشت.",
     "capture_fully": "{used} امتیاز رزروشده خرج شد.",
     "reference": "شناسه",
+    # Not the middle dot: in Persian text "·" is read as the digit zero "۰".
+    "sep": " – ",
     "reverses_link": "تراکنش اصلی",
     "reversed_by_link": "برگشت‌خورده",
     "entry_title": "تراکنش",
@@ -135,7 +137,7 @@ MESSAGES: dict[str, str] = {
     "error_CODE_EXPIRED": "این کد منقضی شده است. کد تازه بخواهید.",
     "error_TOO_MANY_ATTEMPTS": "کدهای نادرست زیادی وارد شد. کد تازه بخواهید.",
     "error_CSRF_FAILED": "این فرم قدیمی شده بود. لطفاً دوباره امتحان کنید.",
-    "error_INSUFFICIENT_POINTS": "این مقدار امتیاز قابل خرج ندارید.",
+    "error_INSUFFICIENT_POINTS": "این مقدار امتیاز قابل خرج ندارید. عدد کوچک‌تری وارد کنید.",
     "error_INVALID_AMOUNT": "یک عدد صحیح بزرگ‌تر از صفر وارد کنید.",
     "error_AMOUNT_TOO_LARGE": "این مقدار برای یک اهدا بیش از حد است.",
     "error_CHARITY_REQUIRED": "یک خیریه انتخاب کنید.",
