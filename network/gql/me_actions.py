@@ -9,8 +9,8 @@ from typing import Any
 import graphene
 from graphql_relay import from_global_id
 
-from network.gql.errors import user_errors
-from network.gql.me_signin import signin_for, user_errors_field
+from network.gql.errors import user_errors, user_errors_field
+from network.gql.me_signin import signin_for
 from network.gql.me_types import Member, Wallet, WalletData, WalletEntry, ctx_of
 from network.gql.pagination import parse_key
 from network.ledger.errors import IdempotencyInProgress, LedgerError

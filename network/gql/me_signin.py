@@ -11,17 +11,13 @@ from typing import Any
 import graphene
 from graphene import relay
 
-from network.gql.errors import UserError, user_errors
+from network.gql.errors import user_errors, user_errors_field
 from network.gql.me_types import MemberSession, ctx_of
 from network.notifications.inline import kick
 from network.wallet import i18n
 from network.wallet.addresses import mask
 from network.wallet.errors import WalletError
 from network.wallet.signin import SignIn
-
-
-def user_errors_field() -> Any:
-    return graphene.List(graphene.NonNull(UserError), required=True)
 
 
 def signin_for(info: graphene.ResolveInfo) -> SignIn:

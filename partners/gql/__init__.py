@@ -20,14 +20,24 @@ class Query(PartnerQuery, graphene.ObjectType):
 
 
 class Mutation(graphene.ObjectType):
-    enrol_member = EnrolMember.Field(description="Enrol a member of the whole network.")
-    award_points = AwardPoints.Field(description="Award points for a purchase.")
+    enrol_member = EnrolMember.Field(
+        description="Enrol a member of the whole network (scope enrol; Idempotency-Key).")
+    award_points = AwardPoints.Field(
+        description="Award points for a purchase (scope earn; Idempotency-Key).")
     award_points_batch = AwardPointsBatch.Field(
-        description="Award points for up to 1,000 purchases, with a result per line.")
-    redeem_points = RedeemPoints.Field(description="Take points as payment at once.")
-    authorize_hold = AuthorizeHold.Field(description="Reserve points, like a card authorisation.")
-    capture_hold = CaptureHold.Field(description="Take all or part of a hold; release the rest.")
-    void_hold = VoidHold.Field(description="Release a hold completely.")
-    reverse_earn = ReverseEarn.Field(description="Take back points a purchase earned (refund).")
+        description="Award points for up to 1,000 purchases, with a result per line (scope "
+                    "earn; one Idempotency-Key for the batch).")
+    redeem_points = RedeemPoints.Field(
+        description="Take points as payment at once (scope redeem; Idempotency-Key).")
+    authorize_hold = AuthorizeHold.Field(
+        description="Reserve points, like a card authorisation (scope redeem; Idempotency-Key).")
+    capture_hold = CaptureHold.Field(
+        description="Take all or part of a hold; release the rest (scope redeem; "
+                    "Idempotency-Key).")
+    void_hold = VoidHold.Field(
+        description="Release a hold completely (scope redeem; Idempotency-Key).")
+    reverse_earn = ReverseEarn.Field(
+        description="Take back points a purchase earned (refund; scope earn; Idempotency-Key).")
     reverse_redemption = ReverseRedemption.Field(
-        description="Give back points a purchase was paid with (refund).")
+        description="Give back points a purchase or capture was paid with (refund; scope "
+                    "redeem; Idempotency-Key).")

@@ -8,7 +8,7 @@ import graphene
 
 from network.cards import normalize
 from network.db.engine import Database
-from network.gql.errors import UserError, user_errors
+from network.gql.errors import UserError, user_errors, user_errors_field
 from network.ledger.errors import LedgerError
 from partners.earning import AwardLine, award_batch, award_points, check_batch_size
 from partners.gql.app_caches import AppCaches, app_caches
@@ -17,7 +17,6 @@ from partners.gql.mutation_support import (
     Call,
     as_sent,
     guarded,
-    user_errors_field,
 )
 from partners.gql.payloads import TransactionPayload, transaction_from_receipt
 from partners.gql.refs import cached_member_id, member_ids_for, resolve_member
@@ -26,12 +25,19 @@ from partners.scopes import EARN
 
 
 class AwardPointsInput(graphene.InputObjectType):
-    member_id = graphene.ID(description="The member's PartnerMember id (or give cardNumber).")
-    card_number = graphene.String()
-    amount = graphene.Int(required=True, description="Purchase amount in minor units (cents).")
-    currency = graphene.String(required=True, description="ISO 4217; the network's currency.")
-    points = graphene.Int(description="Explicit points, only where your contract allows it.")
-    reference = graphene.String(description="Your receipt or order number (max 200).")
+    member_id = graphene.ID(description="The member's PartnerMember id; give exactly one of "
+                                        "memberId or cardNumber.")
+    card_number = graphene.String(description="The member's 16-digit card number (Luhn-checked; "
+                                              "spaces, dashes and Persian digits accepted); or "
+                                              "give memberId.")
+    amount = graphene.Int(required=True, description="Purchase amount in minor units of the "
+                                                     "currency (cents for EUR), greater than 0.")
+    currency = graphene.String(required=True, description="ISO 4217 code; must be the network's "
+                                                          "currency (PartnerContract.currency).")
+    points = graphene.Int(description="Explicit points (1 to 1,000,000,000), only where your "
+                                      "contract allows it; amount is still required.")
+    reference = graphene.String(description="Your receipt or order number, at most 200 "
+                                            "characters.")
 
 
 def _award_line(data: dict[str, Any], member_id: int) -> AwardLine:
@@ -69,21 +75,33 @@ class AwardPoints(graphene.Mutation):
 
 class AwardPointsBatchInput(graphene.InputObjectType):
     lines = graphene.List(graphene.NonNull(AwardPointsInput), required=True,
-                          description="Up to 1,000 purchases; each gets its own result.")
+                          description="1 to 1,000 purchases; each gets its own result.")
 
 
 class AwardLineResult(graphene.ObjectType):
-    index = graphene.Int(required=True, description="Position of the line in the input.")
-    transaction = graphene.Field(PartnerTransaction)
-    balance_after = graphene.Int()
-    user_errors = user_errors_field()
+    """The outcome of one line of awardPointsBatch."""
+
+    index = graphene.Int(required=True, description="Position of the line in the input, from 0.")
+    transaction = graphene.Field(PartnerTransaction,
+                                 description="The earn booked for this line; null if refused.")
+    balance_after = graphene.Int(description="The member's points after this line's earn "
+                                             "(spendable + pending - debt, outside holds).")
+    user_errors = user_errors_field(
+        "Why this line was refused (fields named like lines.3.amount); empty if "
+                    "it was booked.")
 
 
 class AwardPointsBatchPayload(graphene.ObjectType):
-    results = graphene.List(graphene.NonNull(AwardLineResult), required=True)
-    accepted = graphene.Int(required=True)
-    rejected = graphene.Int(required=True)
-    user_errors = user_errors_field()
+    """What awardPointsBatch answers: a result per line, in input order."""
+
+    results = graphene.List(graphene.NonNull(AwardLineResult), required=True,
+                            description="One per input line; empty when the whole batch is "
+                                        "refused.")
+    accepted = graphene.Int(required=True, description="Lines booked (or replayed as booked).")
+    rejected = graphene.Int(required=True, description="Lines refused; see their userErrors.")
+    user_errors = user_errors_field(
+        "Refusals of the whole batch (e.g. BATCH_EMPTY, BATCH_TOO_LARGE, "
+                    "IDEMPOTENCY_KEY_REUSED, NO_CONTRACT); nothing was booked.")
 
 
 def _line_errors(index: int, error: LedgerError) -> list[UserError]:

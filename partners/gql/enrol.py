@@ -7,9 +7,9 @@ from typing import Any
 import graphene
 
 from network import members
-from network.gql.errors import user_errors
+from network.gql.errors import user_errors, user_errors_field
 from network.ledger.errors import IdempotencyInProgress, LedgerError
-from partners.gql.mutation_support import Call, as_sent, begin, user_errors_field
+from partners.gql.mutation_support import Call, as_sent, begin
 from partners.gql.types import PartnerMember
 from partners.scopes import ENROL
 
@@ -17,15 +17,20 @@ from partners.scopes import ENROL
 class EnrolMemberInput(graphene.InputObjectType):
     card_number = graphene.String(description="16 digits with a Luhn check digit; the hub "
                                               "issues one when omitted.")
-    phone = graphene.String(description="Stored encrypted; unique across the network.")
-    email = graphene.String(description="Stored encrypted; unique across the network.")
-    display_name = graphene.String()
-    locale = graphene.String(description="en or fa", default_value="en")
+    phone = graphene.String(description="7 to 15 digits, optionally with a leading + (spaces and "
+                                        "Persian digits accepted); stored encrypted; unique "
+                                        "across the network.")
+    email = graphene.String(description="At most 254 characters; stored encrypted; unique across "
+                                        "the network.")
+    display_name = graphene.String(description="At most 200 characters.")
+    locale = graphene.String(description="en or fa (en when omitted or null).",
+                             default_value="en")
 
 
 class EnrolMemberPayload(graphene.ObjectType):
-    member = graphene.Field(PartnerMember, description="The new member; on MEMBER_EXISTS, the "
-                                                       "existing one with that phone or email.")
+    member = graphene.Field(PartnerMember, description="The new member; on MEMBER_EXISTS for a "
+                                                       "phone or email, the existing one with "
+                                                       "it (null for a card number).")
     user_errors = user_errors_field()
 
 

@@ -17,7 +17,7 @@ from graphql.execution.collect_fields import collect_fields
 
 from network.auth import PartnerPrincipal
 from network.gql.context import RequestContext
-from network.gql.errors import UserError, user_errors
+from network.gql.errors import user_errors
 from network.ledger.errors import IdempotencyInProgress, InvalidInput, LedgerError
 from partners import idempotency_key
 
@@ -88,7 +88,3 @@ def guarded(payload: type[P], info: graphene.ResolveInfo, scope: str,
     except LedgerError as exc:
         return payload(user_errors=user_errors(as_sent(exc, sent_as)),  # type: ignore[call-arg]
                        **empty)
-
-
-def user_errors_field() -> Any:
-    return graphene.List(graphene.NonNull(UserError), required=True)

@@ -9,8 +9,8 @@ import graphene
 from graphene import relay
 
 from network.gql.context import RequestContext
+from network.gql.errors import user_errors_field
 from network.ledger.receipts import Receipt
-from partners.gql.mutation_support import user_errors_field
 from partners.gql.types import PartnerHold, PartnerMember, PartnerTransaction
 
 
@@ -31,12 +31,17 @@ def transaction_from_receipt(receipt: Receipt, *, reference: str | None = None,
 class TransactionPayload(graphene.ObjectType):
     """What a points-moving mutation answers."""
 
-    transaction = graphene.Field(PartnerTransaction)
+    transaction = graphene.Field(PartnerTransaction,
+                                 description="The entry booked; null when refused. A replay "
+                                             "answers the first one again.")
     balance_after = graphene.Int(description="The member's points after this transaction "
-                                             "(spendable + pending - debt, outside holds).")
-    member = graphene.Field(PartnerMember)
-    hold = graphene.Field(PartnerHold)
-    user_errors = user_errors_field()
+                                             "(spendable + pending - debt, outside holds); "
+                                             "null when refused.")
+    member = graphene.Field(PartnerMember, description="The member, read as they are now.")
+    hold = graphene.Field(PartnerHold, description="For authorizeHold, captureHold and voidHold: "
+                                                   "the hold, read as it is now.")
+    user_errors = user_errors_field(
+        "Why the mutation was refused (nothing was written); empty on success.")
 
     def resolve_member(self, info: graphene.ResolveInfo) -> PartnerMember | None:
         member_id = getattr(self, "_member_id", None)

@@ -15,9 +15,13 @@ from partners.scopes import EARN, REDEEM
 
 
 class ReverseInput(graphene.InputObjectType):
-    transaction_id = graphene.ID(required=True, description="The PartnerTransaction to reverse.")
-    points = graphene.Int(description="Reverse part of it; everything left when omitted.")
-    reference = graphene.String(description="Your refund reference.")
+    transaction_id = graphene.ID(required=True,
+                                 description="The PartnerTransaction to reverse: an EARN for "
+                                             "reverseEarn; a REDEEM or CAPTURE for "
+                                             "reverseRedemption.")
+    points = graphene.Int(description="Reverse part of it (1 to what is left to reverse); "
+                                      "everything left when omitted.")
+    reference = graphene.String(description="Your refund reference, at most 200 characters.")
 
 
 def _reverse(operation: Any, scope: str, info: graphene.ResolveInfo,

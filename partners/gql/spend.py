@@ -20,10 +20,15 @@ def _member(call: Call, data: dict[str, Any]) -> int:
 
 
 class RedeemPointsInput(graphene.InputObjectType):
-    member_id = graphene.ID(description="The member's PartnerMember id (or give cardNumber).")
-    card_number = graphene.String()
-    points = graphene.Int(required=True)
-    reference = graphene.String()
+    member_id = graphene.ID(description="The member's PartnerMember id; give exactly one of "
+                                        "memberId or cardNumber.")
+    card_number = graphene.String(description="The member's 16-digit card number (Luhn-checked; "
+                                              "spaces, dashes and Persian digits accepted); or "
+                                              "give memberId.")
+    points = graphene.Int(required=True, description="Points to take, 1 to 1,000,000,000 and at "
+                                                     "most the member's spendable points.")
+    reference = graphene.String(description="Your receipt or order number, at most 200 "
+                                            "characters.")
 
 
 class RedeemPoints(graphene.Mutation):
@@ -46,11 +51,19 @@ class RedeemPoints(graphene.Mutation):
 
 
 class AuthorizeHoldInput(graphene.InputObjectType):
-    member_id = graphene.ID()
-    card_number = graphene.String()
-    points = graphene.Int(required=True)
-    expires_at = graphene.DateTime(description="Default 7 days, at most 31 days ahead.")
-    reference = graphene.String()
+    member_id = graphene.ID(description="The member's PartnerMember id; give exactly one of "
+                                        "memberId or cardNumber.")
+    card_number = graphene.String(description="The member's 16-digit card number (Luhn-checked; "
+                                              "spaces, dashes and Persian digits accepted); or "
+                                              "give memberId.")
+    points = graphene.Int(required=True, description="Points to reserve, 1 to 1,000,000,000 and "
+                                                     "at most the member's spendable points.")
+    expires_at = graphene.DateTime(description="When the hold lapses (ISO 8601 with an offset): "
+                                               "later than now and at most 31 days ahead; 7 days "
+                                               "from now when omitted.")
+    reference = graphene.String(description="Your order reference, at most 200 characters; the "
+                                            "capture (unless it gives its own) and the void are "
+                                            "booked under it too.")
 
 
 class AuthorizeHold(graphene.Mutation):
@@ -74,10 +87,11 @@ class AuthorizeHold(graphene.Mutation):
 
 
 class CaptureHoldInput(graphene.InputObjectType):
-    hold_id = graphene.ID(required=True)
-    points = graphene.Int(description="Capture part of the hold; all of it when omitted. "
-                                      "The rest goes back to the member.")
-    reference = graphene.String()
+    hold_id = graphene.ID(required=True, description="The PartnerHold id authorizeHold answered.")
+    points = graphene.Int(description="Capture part of the hold (1 to the hold's points); all of "
+                                      "it when omitted. The rest goes back to the member.")
+    reference = graphene.String(description="Booked on the capture, at most 200 characters; "
+                                            "the hold's reference when omitted.")
 
 
 class CaptureHold(graphene.Mutation):
@@ -100,7 +114,7 @@ class CaptureHold(graphene.Mutation):
 
 
 class VoidHoldInput(graphene.InputObjectType):
-    hold_id = graphene.ID(required=True)
+    hold_id = graphene.ID(required=True, description="The PartnerHold id authorizeHold answered.")
 
 
 class VoidHold(graphene.Mutation):

@@ -24,6 +24,8 @@ from partners.scopes import READ
 
 
 class TransactionKind(graphene.Enum):
+    """What a PartnerTransaction did; HOLD_EXPIRY is booked by the hub when a hold lapses."""
+
     EARN = "earn"
     REDEEM = "redeem"
     HOLD = "hold"
@@ -48,14 +50,16 @@ class PartnerMember(graphene.ObjectType):
     class Meta:
         interfaces = (relay.Node,)
 
-    card_number = graphene.String(required=True)
+    card_number = graphene.String(required=True, description="16 digits, the last a Luhn check "
+                                                             "digit.")
     display_name = graphene.String()
     balance = graphene.Int(required=True, description="Points the member owns: spendable + "
                                                       "pending - debt (outside holds).")
     spendable = graphene.Int(required=True, description="Points that can be redeemed now.")
     pending = graphene.Int(required=True, description="Points earned but not yet vested.")
     held = graphene.Int(required=True, description="Points reserved by open holds.")
-    tier = graphene.String(description="Network tier (blue, silver, gold, platinum).")
+    tier = graphene.String(description="Network tier: blue, silver, gold or platinum (lower "
+                                       "case).")
     enrolled_here = graphene.Boolean(required=True,
                                      description="Whether your business enrolled this member.")
 
@@ -96,12 +100,15 @@ class PartnerTransaction(graphene.ObjectType):
     kind = graphene.Field(TransactionKind, required=True)
     points = graphene.Int(required=True, description="Always positive; the kind gives the sign.")
     reference = graphene.String(description="Your own reference (receipt, order number).")
-    booked_at = graphene.DateTime(required=True)
+    booked_at = graphene.DateTime(required=True, description="When the hub booked it (ISO 8601, "
+                                                             "UTC).")
     member_id = graphene.ID(required=True, description="The member's PartnerMember id.")
     reverses = graphene.ID(description="For reversals: the transaction reversed.")
-    hold_id = graphene.ID(description="For hold, capture and void: the PartnerHold id.")
-    purchase_amount = graphene.Int(description="For earns: the purchase in minor units.")
-    purchase_currency = graphene.String()
+    hold_id = graphene.ID(description="For hold, capture, void and hold expiry: the PartnerHold "
+                                      "id.")
+    purchase_amount = graphene.Int(description="For earns: the purchase in minor units (the "
+                                               "amount awardPoints was given).")
+    purchase_currency = graphene.String(description="For earns: the purchase's ISO 4217 code.")
 
     @classmethod
     def from_row(cls, row: Any) -> PartnerTransaction:
@@ -138,6 +145,9 @@ class PartnerTransaction(graphene.ObjectType):
 
 
 class HoldStatus(graphene.Enum):
+    """AUTHORIZED until captured, voided or expired. A hold past its expiresAt stays AUTHORIZED
+    until the hub's expiry run releases it, and captureHold or voidHold on it is HOLD_EXPIRED."""
+
     AUTHORIZED = "authorized"
     CAPTURED = "captured"
     VOIDED = "voided"
@@ -151,11 +161,12 @@ class PartnerHold(graphene.ObjectType):
         interfaces = (relay.Node,)
 
     status = graphene.Field(HoldStatus, required=True)
-    points = graphene.Int(required=True)
-    captured = graphene.Int(required=True)
-    expires_at = graphene.DateTime(required=True)
-    reference = graphene.String()
-    member_id = graphene.ID(required=True)
+    points = graphene.Int(required=True, description="Points reserved when it was authorised.")
+    captured = graphene.Int(required=True, description="Points captureHold took; 0 until then "
+                                                       "(and when voided or expired).")
+    expires_at = graphene.DateTime(required=True, description="When it lapses (ISO 8601, UTC).")
+    reference = graphene.String(description="The reference authorizeHold was given.")
+    member_id = graphene.ID(required=True, description="The member's PartnerMember id.")
 
     @classmethod
     def load(cls, conn: Connection, partner_id: int, hold_id: int) -> PartnerHold | None:
@@ -189,10 +200,14 @@ class PartnerContract(graphene.ObjectType):
 
     earn_points_per_unit = graphene.Decimal(required=True,
                                             description="Points per major currency unit spent.")
-    allow_explicit_points = graphene.Boolean(required=True)
-    pending_days = graphene.Int(required=True)
-    validity_months = graphene.Int(required=True)
-    currency = graphene.String(required=True)
+    allow_explicit_points = graphene.Boolean(required=True,
+                                             description="Whether awardPoints may name `points`.")
+    pending_days = graphene.Int(required=True, description="Days earned points stay pending "
+                                                           "before they can be spent.")
+    validity_months = graphene.Int(required=True, description="Months points stay valid once "
+                                                              "spendable.")
+    currency = graphene.String(required=True, description="The network's ISO 4217 currency: the "
+                                                          "one every purchase is in.")
 
 
 def as_datetime(value: datetime | None) -> datetime | None:

@@ -61,23 +61,34 @@ class PartnerViewer(graphene.ObjectType):
     class Meta:
         interfaces = (relay.Node,)
 
-    code = graphene.String(required=True)
+    code = graphene.String(required=True, description="Your partner code at the hub.")
     name = graphene.String(required=True)
-    contract = graphene.Field(PartnerContract, required=True)
+    contract = graphene.Field(PartnerContract, required=True,
+                              description="Your contract terms in force now (NO_CONTRACT if "
+                                          "none is).")
     member = graphene.Field(
         PartnerMember,
-        id=graphene.ID(), card_number=graphene.String(), phone=graphene.String(),
-        email=graphene.String(),
-        description="Look a member up by exactly one of id, card number, phone or email.",
+        id=graphene.ID(description="A PartnerMember id."),
+        card_number=graphene.String(description="16 digits with a Luhn check digit; a wrong one "
+                                                "is INVALID_CARD_NUMBER."),
+        phone=graphene.String(description="7 to 15 digits, optionally with a leading +."),
+        email=graphene.String(description="An email address."),
+        description="Look a member up by exactly one of id, cardNumber, phone or email (else "
+                    "MEMBER_REFERENCE); null when nobody matches.",
     )
-    hold = graphene.Field(PartnerHold, id=graphene.ID(required=True))
+    hold = graphene.Field(PartnerHold, id=graphene.ID(required=True, description="A PartnerHold "
+                                                                                 "id."),
+                          description="One of your holds; null for an unknown hold or another "
+                                      "partner's.")
     transactions = ForwardConnectionField(
         PartnerTransactionConnection,
-        kinds=graphene.List(graphene.NonNull(TransactionKind)),
-        booked_from=graphene.DateTime(description="Inclusive."),
-        booked_before=graphene.DateTime(description="Exclusive."),
-        member_id=graphene.ID(),
-        description="Your transactions, newest first; at most 100 per page.",
+        kinds=graphene.List(graphene.NonNull(TransactionKind),
+                            description="Only these kinds; all when omitted or empty."),
+        booked_from=graphene.DateTime(description="Inclusive (ISO 8601 with an offset)."),
+        booked_before=graphene.DateTime(description="Exclusive (ISO 8601 with an offset)."),
+        member_id=graphene.ID(description="Only this member's (a PartnerMember id)."),
+        description="Your transactions, newest first; `first` is 1 to 100 (default 20), "
+                    "`after` an endCursor of this connection.",
     )
 
     @classmethod

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 
-from tests.network.test_wallet_pages import browser, clock, world  # noqa: F401 (fixtures)
+from tests.network import test_wallet_pages as pages
+
+# The browser and Sara's world, exactly as test_wallet_pages builds them.
+browser, clock, world = pages.browser, pages.clock, pages.world
 
 UA = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
       "Chrome/131.0.0.0 Safari/537.36")
