@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import graphene
+from sqlalchemy import select
 
 from network import ledger
+from network.db.schema import journal_entries
+from network.ledger.receipts import Receipt
 from partners.gql.app_caches import app_caches
 from partners.gql.mutation_support import Call, guarded
 from partners.gql.payloads import TransactionPayload, transaction_from_receipt
@@ -17,6 +20,15 @@ from partners.scopes import REDEEM
 
 def _member(call: Call, data: dict[str, Any]) -> int:
     return resolve_member(call.ctx.db, data, app_caches(call.ctx))
+
+
+def _as_booked(call: Call, receipt: Receipt) -> TransactionPayload:
+    """A capture or void with the reference the ledger stored (the hold's when none was given),
+    read back so the answer says what `transactions` will; one indexed read, off the earn path."""
+    reference = call.ctx.db.read(lambda conn: conn.execute(
+        select(journal_entries.c.reference).where(journal_entries.c.id == receipt.entry_id)
+    ).scalar_one())
+    return TransactionPayload.of(receipt, transaction_from_receipt(receipt, reference=reference))
 
 
 class RedeemPointsInput(graphene.InputObjectType):
@@ -107,8 +119,7 @@ class CaptureHold(graphene.Mutation):
                 partner_id=call.partner.party_id,
                 hold_id=decode_id(input["hold_id"], "PartnerHold", "holdId"),
                 points=input.get("points"), reference=input.get("reference"), now=call.ctx.now)
-            return TransactionPayload.of(
-                receipt, transaction_from_receipt(receipt, reference=input.get("reference")))
+            return _as_booked(call, receipt)
 
         return guarded(TransactionPayload, info, REDEEM, work)
 
@@ -129,6 +140,6 @@ class VoidHold(graphene.Mutation):
                 call.ctx.db, scope=call.scope, idempotency_key=call.idempotency_key,
                 partner_id=call.partner.party_id,
                 hold_id=decode_id(input["hold_id"], "PartnerHold", "holdId"), now=call.ctx.now)
-            return TransactionPayload.of(receipt, transaction_from_receipt(receipt))
+            return _as_booked(call, receipt)
 
         return guarded(TransactionPayload, info, REDEEM, work)

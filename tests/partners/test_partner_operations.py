@@ -289,6 +289,35 @@ def test_hold_capture_part_and_void(any_hub: Hub) -> None:
         assert too_long["data"]["authorizeHold"]["userErrors"][0]["field"] == "expiresAt"
 
 
+CAPTURE_REF = """mutation($input: CaptureHoldInput!) {
+  captureHold(input: $input) { transaction { id reference } userErrors { code } } }"""
+VOID_REF = """mutation($input: VoidHoldInput!) {
+  voidHold(input: $input) { transaction { id reference } userErrors { code } } }"""
+LISTED_REF = """{ partner { transactions(first: 10, kinds: [CAPTURE, VOID]) {
+  edges { node { id reference } } } } }"""
+
+
+def test_capture_and_void_answer_the_reference_they_booked(any_hub: Hub) -> None:
+    """Without a reference of their own, a capture and a void book the hold's; the answer said
+    null while `transactions` later listed the hold's reference."""
+    member = any_hub.enrol()
+    with any_hub.client() as cafe:
+        _award(cafe, member.card_number, 10_000)
+        holds = [cafe.execute(operation("AuthorizeHold"), {"input": {
+            "cardNumber": member.card_number, "points": 10, "reference": f"order-{i}"}}
+        )["data"]["authorizeHold"]["hold"]["id"] for i in range(3)]
+        answers = [
+            cafe.execute(CAPTURE_REF, {"input": {"holdId": holds[0]}})["data"]["captureHold"],
+            cafe.execute(CAPTURE_REF, {"input": {"holdId": holds[1], "reference": "till-9"}}
+                         )["data"]["captureHold"],
+            cafe.execute(VOID_REF, {"input": {"holdId": holds[2]}})["data"]["voidHold"],
+        ]
+        assert [a["transaction"]["reference"] for a in answers] == ["order-0", "till-9", "order-2"]
+        listed = cafe.execute(LISTED_REF)["data"]["partner"]["transactions"]["edges"]
+        assert ({e["node"]["id"]: e["node"]["reference"] for e in listed}
+                == {a["transaction"]["id"]: a["transaction"]["reference"] for a in answers})
+
+
 def test_transactions_connection_with_filters_and_paging(any_hub: Hub) -> None:
     member = any_hub.enrol()
     other = any_hub.enrol()
