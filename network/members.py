@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from network import cards, idempotency, parties, pii
 from network.clock import as_utc, utcnow
-from network.db.engine import Database
+from network.db.engine import Database, RetryableConflict
 from network.db.schema import member_balances, members
 from network.ledger.errors import InvalidInput, LedgerError, MemberNotFound
 
@@ -113,10 +114,18 @@ def enrol(
         if conn.execute(select(members.c.id).where(members.c.card_number == number)).first():
             raise MemberExists("a member with this card number already exists",
                                field="cardNumber")
-        member_id = conn.execute(insert(members).values(
-            card_number=number, display_name=display_name, locale=locale,
-            enrolled_by_party_id=enrolled_by, created_at=at, **contact,
-        ).returning(members.c.id)).scalar_one()
+        try:
+            member_id = conn.execute(insert(members).values(
+                card_number=number, display_name=display_name, locale=locale,
+                enrolled_by_party_id=enrolled_by, created_at=at, **contact,
+            ).returning(members.c.id)).scalar_one()
+        except IntegrityError as exc:
+            # PostgreSQL: a twin with this phone, email or card committed after our checks above
+            # (two partners enrolling one person at the same instant). Run again: the checks
+            # then see it and answer MEMBER_EXISTS instead of an internal error.
+            if getattr(exc.orig, "sqlstate", None) == "23505":
+                raise RetryableConflict("a member with these details was just enrolled") from exc
+            raise
         conn.execute(insert(member_balances).values(member_id=member_id, balance=0, held=0,
                                                     debt=0, updated_at=at))
         idempotency.remember(conn, scope, idempotency_key, digest, {"member_id": member_id}, at)
