@@ -21,7 +21,7 @@ from network.ledger.errors import (
     InvalidInput,
     LedgerError,
 )
-from network.ledger.receipts import Receipt, check_points
+from network.ledger.receipts import Receipt, check_points, check_reference
 from partners.contracts import NoContract, Terms, TermsLoader, in_force, plan_earn
 
 MAX_BATCH_LINES = 1000
@@ -127,8 +127,7 @@ def award_batch(db: Database, *, partner_id: int, lines: list[AwardLine | Ledger
                              network_currency=network_currency, explicit_points=line.points,
                              at=now)
             check_points(plan.points)
-            if line.reference is not None and len(line.reference) > 200:
-                raise InvalidInput("reference is at most 200 characters", field="reference")
+            check_reference(line.reference)
         except LedgerError as exc:
             results[index] = exc
             refused[index] = line

@@ -23,7 +23,7 @@ from network.ledger.errors import (
     LedgerError,
     ReversalExceedsOriginal,
 )
-from network.ledger.receipts import Receipt, check_points, run
+from network.ledger.receipts import Receipt, check_points, check_reference, run
 
 
 def _iso(at: datetime) -> str:
@@ -53,8 +53,7 @@ def earn(
     be the same request, not the same moment. By default every argument counts.
     """
     check_points(points)
-    if reference is not None and len(reference) > 200:
-        raise InvalidInput("reference is at most 200 characters", field="reference")
+    check_reference(reference)
     params = request_params(issuer_id=issuer_id, member_id=member_id, kind=kind, points=points,
                             vests_at=vests_at, expires_at=expires_at, reference=reference,
                             details=details, request=request)
@@ -210,6 +209,7 @@ def reverse_earn(
     """
     if points is not None:
         check_points(points)
+    check_reference(reference)
     params = {"partner": partner_id, "entry": entry_id, "points": points, "reference": reference}
 
     def body(conn: Connection, at: datetime) -> Receipt:

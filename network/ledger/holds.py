@@ -27,7 +27,7 @@ from network.ledger.errors import (
     HoldNotFound,
     InvalidInput,
 )
-from network.ledger.receipts import Receipt, check_points, run
+from network.ledger.receipts import Receipt, check_points, check_reference, run
 from network.ledger.spending import take_spendable
 
 DEFAULT_HOLD_TTL = timedelta(days=7)
@@ -47,6 +47,7 @@ def authorize_hold(
     now: datetime | None = None,
 ) -> Receipt:
     check_points(points)
+    check_reference(reference)
     params = {"partner": partner_id, "member": member_id, "points": points,
               "expires_at": expires_at, "reference": reference}
 
@@ -148,6 +149,7 @@ def capture_hold(db: Database, *, scope: str, idempotency_key: str, partner_id: 
                  now: datetime | None = None) -> Receipt:
     if points is not None:
         check_points(points)
+    check_reference(reference)
     params = {"partner": partner_id, "hold": hold_id, "points": points, "reference": reference}
 
     def body(conn: Connection, at: datetime) -> Receipt:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from network import idempotency
 from network.clock import as_utc, utcnow
 from network.db.engine import Database
-from network.ledger.errors import AmountTooLarge, InvalidAmount
+from network.ledger.errors import AmountTooLarge, InvalidAmount, InvalidInput
 
 # One operation moves at most a billion points: large enough for any real purchase, small enough
 # that a typo of six extra zeros is caught, and far inside 64-bit sums.
@@ -38,6 +38,16 @@ class Receipt:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Receipt:
         return cls(**data)
+
+
+MAX_REFERENCE = 200  # journal_entries.reference and holds.reference are VARCHAR(200)
+
+
+def check_reference(reference: str | None) -> None:
+    """Checked before the transaction: PostgreSQL refuses a longer one only at the insert, as an
+    internal error, and SQLite would store it whole."""
+    if reference is not None and len(reference) > MAX_REFERENCE:
+        raise InvalidInput(f"reference is at most {MAX_REFERENCE} characters", field="reference")
 
 
 def check_points(points: object, field: str = "points") -> int:

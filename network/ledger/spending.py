@@ -19,7 +19,7 @@ from network.ledger.errors import (
     ReversalExceedsOriginal,
     TransfersDisabled,
 )
-from network.ledger.receipts import Receipt, check_points, run
+from network.ledger.receipts import Receipt, check_points, check_reference, run
 
 
 def take_spendable(conn: Connection, member_id: int, points: int, at: datetime) -> list[lots.Take]:
@@ -40,8 +40,7 @@ def _debit(db: Database, *, scope: str, idempotency_key: str, member_id: int, po
            sink_id: int, sink_kinds: tuple[str, ...], entry_kind: str, consumption_kind: str,
            account: AccountKind, reference: str | None, now: datetime | None) -> Receipt:
     check_points(points)
-    if reference is not None and len(reference) > 200:
-        raise InvalidInput("reference is at most 200 characters", field="reference")
+    check_reference(reference)
     params = {"member": member_id, "points": points, "sink": sink_id, "reference": reference}
 
     def body(conn: Connection, at: datetime) -> Receipt:
@@ -99,6 +98,7 @@ def reverse_redemption(
     """
     if points is not None:
         check_points(points)
+    check_reference(reference)
     params = {"partner": partner_id, "entry": entry_id, "points": points, "reference": reference}
 
     def body(conn: Connection, at: datetime) -> Receipt:

@@ -112,3 +112,31 @@ def test_reversing_twice_is_refused_the_second_time(db, world):
         ledger.reverse_earn(db, scope="p", idempotency_key="twice", partner_id=world["cafe"],
                             entry_id=world["earn"], now=T0)
     assert w.row_counts(db) == before
+
+
+def test_a_reference_too_long_for_its_column_is_refused_by_every_operation(db, world):
+    """Earn and redeem checked it; holds and reversals sent it to the insert, where PostgreSQL
+    failed with an internal error and SQLite stored it whole."""
+    long = "r" * 201
+    partner = {"scope": f"partner:{world['cafe']}", "partner_id": world["cafe"], "now": T0}
+    before = w.row_counts(db)
+    for call in (
+        lambda: _earn(db, world, reference=long),
+        lambda: ledger.authorize_hold(db, idempotency_key=w.key(), member_id=world["member"],
+                                      points=1, reference=long, **partner),
+        lambda: ledger.capture_hold(db, idempotency_key=w.key(), hold_id=world["hold"],
+                                    reference=long, **partner),
+        lambda: ledger.reverse_earn(db, idempotency_key=w.key(), entry_id=world["earn"],
+                                    points=1, reference=long, **partner),
+        lambda: ledger.reverse_redemption(db, scope=f"partner:{world['shop']}",
+                                          idempotency_key=w.key(), partner_id=world["shop"],
+                                          entry_id=world["redeem"], points=1, reference=long,
+                                          now=T0),
+    ):
+        with pytest.raises(errors.InvalidInput) as caught:
+            call()
+        assert (caught.value.code, caught.value.field) == ("INVALID_INPUT", "reference")
+    assert w.row_counts(db) == before
+    held = ledger.authorize_hold(db, idempotency_key=w.key(), member_id=world["member"],
+                                 points=1, reference="r" * 200, **partner)
+    assert held.hold_id is not None  # 200 characters fit
