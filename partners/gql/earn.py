@@ -19,17 +19,20 @@ from partners.gql.mutation_support import (
     guarded,
 )
 from partners.gql.payloads import TransactionPayload, transaction_from_receipt
-from partners.gql.refs import cached_member_id, member_ids_for, resolve_member
+from partners.gql.refs import (
+    CARD_NUMBER_DOC,
+    MEMBER_ID_DOC,
+    cached_member_id,
+    member_ids_for,
+    resolve_member,
+)
 from partners.gql.types import PartnerTransaction
 from partners.scopes import EARN
 
 
 class AwardPointsInput(graphene.InputObjectType):
-    member_id = graphene.ID(description="The member's PartnerMember id; give exactly one of "
-                                        "memberId or cardNumber.")
-    card_number = graphene.String(description="The member's 16-digit card number (Luhn-checked; "
-                                              "spaces, dashes and Persian digits accepted); or "
-                                              "give memberId.")
+    member_id = graphene.ID(description=MEMBER_ID_DOC)
+    card_number = graphene.String(description=CARD_NUMBER_DOC)
     amount = graphene.Int(required=True, description="Purchase amount in minor units of the "
                                                      "currency (cents for EUR), greater than 0.")
     currency = graphene.String(required=True, description="ISO 4217 code; must be the network's "

@@ -17,6 +17,11 @@ from network.gql.pagination import parse_key
 from network.ledger.errors import InvalidInput, LedgerError, MemberNotFound
 from partners.gql.app_caches import AppCaches
 
+# How every partner input names its member (resolve_member below reads them).
+MEMBER_ID_DOC = "The member's PartnerMember id; give exactly one of memberId or cardNumber."
+CARD_NUMBER_DOC = ("The member's 16-digit card number (Luhn-checked; spaces, dashes and Persian "
+                   "digits accepted); or give memberId.")
+
 
 def decode_id(value: str | None, type_name: str, field: str) -> int:
     if not value:

@@ -14,7 +14,7 @@ from network.ledger.receipts import Receipt
 from partners.gql.app_caches import app_caches
 from partners.gql.mutation_support import Call, guarded
 from partners.gql.payloads import TransactionPayload, transaction_from_receipt
-from partners.gql.refs import decode_id, resolve_member
+from partners.gql.refs import CARD_NUMBER_DOC, MEMBER_ID_DOC, decode_id, resolve_member
 from partners.scopes import REDEEM
 
 
@@ -32,11 +32,8 @@ def _as_booked(call: Call, receipt: Receipt) -> TransactionPayload:
 
 
 class RedeemPointsInput(graphene.InputObjectType):
-    member_id = graphene.ID(description="The member's PartnerMember id; give exactly one of "
-                                        "memberId or cardNumber.")
-    card_number = graphene.String(description="The member's 16-digit card number (Luhn-checked; "
-                                              "spaces, dashes and Persian digits accepted); or "
-                                              "give memberId.")
+    member_id = graphene.ID(description=MEMBER_ID_DOC)
+    card_number = graphene.String(description=CARD_NUMBER_DOC)
     points = graphene.Int(required=True, description="Points to take, 1 to 1,000,000,000 and at "
                                                      "most the member's spendable points.")
     reference = graphene.String(description="Your receipt or order number, at most 200 "
@@ -63,11 +60,8 @@ class RedeemPoints(graphene.Mutation):
 
 
 class AuthorizeHoldInput(graphene.InputObjectType):
-    member_id = graphene.ID(description="The member's PartnerMember id; give exactly one of "
-                                        "memberId or cardNumber.")
-    card_number = graphene.String(description="The member's 16-digit card number (Luhn-checked; "
-                                              "spaces, dashes and Persian digits accepted); or "
-                                              "give memberId.")
+    member_id = graphene.ID(description=MEMBER_ID_DOC)
+    card_number = graphene.String(description=CARD_NUMBER_DOC)
     points = graphene.Int(required=True, description="Points to reserve, 1 to 1,000,000,000 and "
                                                      "at most the member's spendable points.")
     expires_at = graphene.DateTime(description="When the hold lapses (ISO 8601 with an offset): "
