@@ -4,11 +4,6 @@ whichever worker receives it."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -23,60 +18,16 @@ from partners.contracts import Terms
 from partners.keys import create_key
 from partners.registry import create_partner
 from partners.signatures import load_private_key
+from tests.support.hub_process import hub_process
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATIONS = ROOT / "graphql" / "operations" / "partner"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(pg_db: Database) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "POINTSNET_DATABASE_URL": pg_db.url,
-        "POINTSNET_ENV": "test",
-        "POINTSNET_SECRET_KEY": "e2e-secret",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "infra.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            raise AssertionError("uvicorn did not start")
+    with hub_process(pg_db.url, "e2e-secret") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_signed_partner_flow_over_real_http(server: str, pg_db: Database) -> None:

@@ -10,17 +10,12 @@ or an INTERNAL_ERROR: points are never lost or duplicated whichever request wins
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,42 +33,16 @@ from partners.keys import create_key
 from partners.registry import create_partner
 from partners.signatures import load_private_key
 from tests.partners.conftest import CAFE_TERMS, SHOP_TERMS, operation
+from tests.support.hub_process import hub_process
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "races-secret"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(pg_url: str) -> Iterator[str]:
     """One uvicorn, two workers, for the whole module (each test truncates the tables)."""
-    port = _free_port()
-    env = {**os.environ, "POINTSNET_DATABASE_URL": pg_url, "POINTSNET_ENV": "test",
-           "POINTSNET_SECRET_KEY": SECRET}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "infra.asgi:app", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "2", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(400):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            raise AssertionError("uvicorn did not start")
+    with hub_process(pg_url, SECRET) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @dataclass
