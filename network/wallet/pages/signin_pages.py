@@ -106,6 +106,11 @@ async def code_submit(site: Site, request: Request) -> Response:
                                       user_agent=request.headers.get("user-agent", ""))
     except WalletError as error:
         return _code_page(site, page, address, error)
+    # A session this browser already had (someone else signed in on it, or the same member
+    # again) would outlive the cookie it is about to lose: end it server-side, not orphan it.
+    previous = site.session(request)
+    if previous is not None:
+        site.signin.revoke(previous.member_id, previous.id)
     response = page.redirect("/wallet")
     cookies.put(response, site.settings, cookies.SESSION, token,
                 max_age=int(SESSION_LIFETIME.total_seconds()))
