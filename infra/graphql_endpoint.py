@@ -77,6 +77,16 @@ def _format(error: GraphQLError) -> dict[str, Any]:
     return formatted
 
 
+def _combined_headers(request: Request) -> dict[str, str]:
+    """Each field once, repeated lines joined by ", " (RFC 9110 5.3): the value a signature
+    covers (RFC 9421 2.1), so a second Idempotency-Key line cannot make the hub use a key the
+    signature never covered (keeping the last line alone did)."""
+    lines: dict[str, list[str]] = {}
+    for name, value in request.headers.items():
+        lines.setdefault(name.lower(), []).append(value.strip())
+    return {name: ", ".join(values) for name, values in lines.items()}
+
+
 def _never(_value: object) -> bool:
     """Every resolver is synchronous. Saying so spares graphql-core an awaitable check on each
     of the ~5,000 values a 1,000-line batch answer resolves."""
@@ -138,8 +148,7 @@ class GraphQLEndpoint:
             return JSONResponse({"errors": self._public([e.formatted for e in errors])},
                                 status_code=400)
         context = RequestContext(db=self.db, settings=self.settings, principal=principal,
-                                 request=request,
-                                 headers={k.lower(): v for k, v in request.headers.items()})
+                                 request=request, headers=_combined_headers(request))
         result = execute(self.schema, document, None, context, variables, operation_name,
                          is_awaitable=_never)
         assert isinstance(result, ExecutionResult)
