@@ -30,6 +30,8 @@ from network.config import Settings
 from network.db.engine import Database
 from network.gql.context import PermissionDenied, RequestContext
 from network.ledger.errors import LedgerError
+from partners.signatures.message import combine_lines
+from settlement.errors import SettlementError
 
 log = logging.getLogger("pointsnet.graphql")
 
@@ -62,7 +64,8 @@ def _format(error: GraphQLError) -> dict[str, Any]:
         # The request as a whole, before any field ran: a missing or unknown operation name
         # (no location), or a variable not provided (located at its definition).
         formatted["extensions"] = {"code": "BAD_USER_INPUT" if error.nodes else "BAD_REQUEST"}
-    if isinstance(original, LedgerError):
+    # Refusals with a stable code, field and message: the ledger's and settlement's.
+    if isinstance(original, (LedgerError, SettlementError)):
         formatted["message"] = original.message
         formatted["extensions"] = {"code": original.code, "field": original.field}
     elif isinstance(original, PermissionDenied):
@@ -78,13 +81,13 @@ def _format(error: GraphQLError) -> dict[str, Any]:
 
 
 def _combined_headers(request: Request) -> dict[str, str]:
-    """Each field once, repeated lines joined by ", " (RFC 9110 5.3): the value a signature
-    covers (RFC 9421 2.1), so a second Idempotency-Key line cannot make the hub use a key the
-    signature never covered (keeping the last line alone did)."""
+    """Each field once, its lines combined as the signature covered them: a second
+    Idempotency-Key line must not make the hub use a key the signature never covered (keeping
+    the last line alone did)."""
     lines: dict[str, list[str]] = {}
     for name, value in request.headers.items():
-        lines.setdefault(name.lower(), []).append(value.strip())
-    return {name: ", ".join(values) for name, values in lines.items()}
+        lines.setdefault(name.lower(), []).append(value)
+    return {name: combine_lines(values) for name, values in lines.items()}
 
 
 def _never(_value: object) -> bool:

@@ -72,7 +72,7 @@ class Settings:
             raise ConfigError(f"POINTSNET_CURRENCY must be an ISO 4217 code, got {self.currency!r}")
         if not 1 <= self.graphql_threads <= 64:
             raise ConfigError("POINTSNET_GRAPHQL_THREADS must be 1 to 64, got "
-                             f"{self.graphql_threads}")
+                              f"{self.graphql_threads}")
 
 
 @lru_cache(maxsize=1)

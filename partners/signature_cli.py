@@ -53,9 +53,7 @@ def _fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
-def _read_body(data: str | None) -> bytes:
-    if data is None:
-        return b""
+def _read_body(data: str) -> bytes:
     if data.startswith("@"):
         try:
             return Path(data[1:]).read_bytes()
@@ -83,14 +81,13 @@ def _idempotency_key(ctx: click.Context, param: click.Parameter, key: str | None
         raise click.BadParameter(str(exc)) from exc
 
 
-def _curl(url: str, headers: dict[str, str], body: bytes, data: str | None) -> str:
+def _curl(url: str, headers: dict[str, str], body: bytes, data: str) -> str:
     parts = ["curl", "-sS", "-X", "POST", url]
     for name, value in headers.items():
         parts += ["-H", f"{name}: {value}"]
     # A body from @FILE stays in the file: inline, a large one (a 1,000-line batch is ~155 KB)
     # overflows the shell's argument limit ("Argument list too long").
-    from_file = data is not None and data.startswith("@")
-    parts += ["--data-binary", data if from_file else body.decode()]
+    parts += ["--data-binary", data if data.startswith("@") else body.decode()]
     return " ".join(shlex.quote(part) for part in parts)
 
 
@@ -110,7 +107,7 @@ def _curl(url: str, headers: dict[str, str], body: bytes, data: str | None) -> s
                    "detected from the body; this flag is not needed for them).")
 @click.option("--format", "fmt", type=click.Choice(["curl", "raw", "headers"]), default="curl",
               show_default=True)
-def sign_command(key_file: str, key_id: str, url: str, data: str | None,
+def sign_command(key_file: str, key_id: str, url: str, data: str,
                  idempotency_key: str | None, mutation: bool, fmt: str) -> None:
     """Sign a POST of a GraphQL body and print it as a curl command, raw HTTP or headers.
 

@@ -26,11 +26,11 @@ signin_codes = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("expires_at", Timestamp, nullable=False),
     Column("attempts", Integer, nullable=False),
-    # Set when the code is used, runs out of tries or expires, or a newer code for the same
-    # address supersedes it.
+    # Set when the code is used, runs out of tries or expires (a newer code for the same address
+    # deletes the row instead).
     Column("closed_at", Timestamp, nullable=True),
 )
-# Both lookups are "the latest code of this address" (check) and "its open codes" (issue).
+# Both lookups are by address: "its latest code" (check) and "its codes", deleted by issue.
 Index("ix_signin_codes_address", signin_codes.c.address_hash, signin_codes.c.id)
 
 member_sessions = Table(

@@ -90,8 +90,7 @@ class AwardLineResult(graphene.ObjectType):
     balance_after = graphene.Int(description="The member's points after this line's earn "
                                              "(spendable + pending - debt, outside holds).")
     user_errors = user_errors_field(
-        "Why this line was refused (fields named like lines.3.amount); empty if "
-                    "it was booked.")
+        "Why this line was refused (fields named like lines.3.amount); empty if it was booked.")
 
 
 class AwardPointsBatchPayload(graphene.ObjectType):
@@ -103,8 +102,8 @@ class AwardPointsBatchPayload(graphene.ObjectType):
     accepted = graphene.Int(required=True, description="Lines booked (or replayed as booked).")
     rejected = graphene.Int(required=True, description="Lines refused; see their userErrors.")
     user_errors = user_errors_field(
-        "Refusals of the whole batch (e.g. BATCH_EMPTY, BATCH_TOO_LARGE, "
-                    "IDEMPOTENCY_KEY_REUSED, NO_CONTRACT); nothing was booked.")
+        "Refusals of the whole batch (e.g. BATCH_EMPTY, BATCH_TOO_LARGE, IDEMPOTENCY_KEY_REUSED, "
+        "NO_CONTRACT); nothing was booked.")
 
 
 def _line_errors(index: int, error: LedgerError) -> list[UserError]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from urllib.parse import quote, unquote_plus
 
-from partners.signatures.message import HttpRequest
+from partners.signatures.message import HttpRequest, combine_lines
 from partners.signatures.structured_fields import (
     Item,
     StructuredFieldError,
@@ -139,7 +139,7 @@ def _field_values(request: HttpRequest, name: str, params: dict) -> list[str]:
             raise ComponentError("'bs' cannot be combined with 'sf' or 'key'")
         encoded = [base64.b64encode(line.strip().encode("latin-1")).decode() for line in lines]
         return [", ".join(f":{value}:" for value in encoded)]
-    combined = ", ".join(line.strip() for line in lines)
+    combined = combine_lines(lines)
     if "key" in params:
         return [_dictionary_member(name, combined, params["key"])]
     if "sf" in params:

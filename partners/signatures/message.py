@@ -18,6 +18,12 @@ class MessageError(ValueError):
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+def combine_lines(lines: Sequence[str]) -> str:
+    """A field's value from its lines (RFC 9110 5.3): what a signature covers (RFC 9421 2.1),
+    so whoever reads a header after the hub verified it must read it this way too."""
+    return ", ".join(line.strip() for line in lines)
+
+
 @dataclass(frozen=True)
 class HttpRequest:
     method: str
@@ -72,7 +78,7 @@ class HttpRequest:
         lines = self.header_lines(name)
         if not lines:
             return None
-        return ", ".join(line.strip() for line in lines)
+        return combine_lines(lines)
 
     def with_headers(self, extra: list[tuple[str, str]]) -> HttpRequest:
         return HttpRequest(self.method, self.target_uri, (*self.headers, *extra), self.body)

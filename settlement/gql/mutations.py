@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import graphene
 
-from network.gql.errors import UserError
+from network.gql.errors import UserError, user_errors_field
 from settlement import run as runs
 from settlement.errors import SettlementError
 from settlement.gql.types import SettlementRun, ctx
@@ -24,7 +24,7 @@ class _PeriodMutation(graphene.Mutation):
 
     run = graphene.Field(SettlementRun)
     changed = graphene.Boolean()
-    user_errors = graphene.List(graphene.NonNull(UserError), required=True)
+    user_errors = user_errors_field()
 
     action = staticmethod(runs.preview)
 

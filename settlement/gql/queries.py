@@ -18,24 +18,15 @@ from network.gql.pagination import (
 )
 from partners.scopes import READ
 from settlement import store
-from settlement.errors import SettlementError
 from settlement.gql.types import (
     SettlementRun,
     SettlementRunConnection,
     SettlementStatement,
     ctx,
-    graphql_error,
 )
 from settlement.period import Period
 from settlement.schema import settlement_runs
 from settlement.statements.build import build_statement
-
-
-def _period(text: str) -> str:
-    try:
-        return str(Period.parse(text))
-    except SettlementError as exc:
-        raise graphql_error(exc) from exc
 
 
 class SettlementQuery(graphene.ObjectType):
@@ -72,13 +63,13 @@ class SettlementQuery(graphene.ObjectType):
     def resolve_settlement_run(self, info: graphene.ResolveInfo,
                                period: str) -> SettlementRun | None:
         ctx(info).staff()
-        run = ctx(info).db.read(store.find_run, _period(period))
+        run = ctx(info).db.read(store.find_run, str(Period.parse(period)))
         return SettlementRun.of(run) if run else None
 
     def resolve_partner_settlement_statement(self, info: graphene.ResolveInfo,
                                              period: str) -> SettlementStatement | None:
         partner = ctx(info).partner(READ)
-        run = ctx(info).db.read(store.find_run, _period(period))
+        run = ctx(info).db.read(store.find_run, str(Period.parse(period)))
         if run is None or run.is_open:
             return None  # drafts are the hub's working papers, not statements
         st = ctx(info).db.read(build_statement, run, partner.party_id, ctx(info).now)

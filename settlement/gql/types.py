@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from network.db.schema import parties
 from network.gql.context import RequestContext
-from network.ledger.errors import InvalidInput
 from network.money import Money
 from settlement import store
 from settlement.errors import SettlementError
@@ -24,12 +23,6 @@ from settlement.statements.signing import public_pem, statement_key
 
 def ctx(info: graphene.ResolveInfo) -> RequestContext:
     return info.context  # type: ignore[no-any-return]
-
-
-def graphql_error(exc: SettlementError) -> InvalidInput:
-    """A field error keeping its stable code and field. Not a GraphQLError: graphql-core wraps
-    one raised in a resolver and the endpoint then reports it as BAD_USER_INPUT."""
-    return InvalidInput(exc.message, field=exc.field, code=exc.code)
 
 
 class SettlementMoney(graphene.ObjectType):
@@ -244,12 +237,12 @@ class SettlementRun(graphene.ObjectType):
                           party_code: str) -> SettlementStatement | None:
         party_id = ctx(info).db.read(party_id_by_code, party_code)
         if party_id is None:
-            raise graphql_error(SettlementError("NO_PARTY", f"no party with code {party_code!r}",
-                                                field="partyCode"))
+            raise SettlementError("NO_PARTY", f"no party with code {party_code!r}",
+                                  field="partyCode")
         if self._run.is_open:  # as on the CLI: a signed statement is the hub's word
-            raise graphql_error(SettlementError(
+            raise SettlementError(
                 "PERIOD_NOT_CLOSED", f"{self._run.period} is still a draft; statements are "
-                "signed for closed periods (closeSettlement)", field="partyCode"))
+                "signed for closed periods (closeSettlement)", field="partyCode")
         st = ctx(info).db.read(build_statement, self._run, party_id, ctx(info).now)
         return SettlementStatement.of(info, st)
 

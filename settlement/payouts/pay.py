@@ -284,17 +284,17 @@ def _invoice(db: Database, gateway: StripeGateway, run: store.StoredRun,
         done = gateway.invoiced_sections(invoice.id)
         lines = db.read(store.load_lines, run.id)
         for i, section in enumerate(sections(statement_lines(lines, item.party_id))):
-            text = section.title if section.kind == "fee" \
+            label = section.title if section.kind == "fee" \
                 else f"{section.title} ({section.points:,} points)"
             # An item made before items carried `section` is known by its (unique) description:
             # re-sent under its key with the new metadata it would be an idempotency_error,
             # and once Stripe forgot the key, a second charge for the section.
-            if section.amount_minor == 0 or str(i) in done or text in done:
+            if section.amount_minor == 0 or str(i) in done or label in done:
                 continue
             gateway.create_invoice_item(
                 f"{key}-item{i}", customer=item.stripe_customer_id, invoice=invoice.id,
                 amount=-section.amount_minor, currency=payment.currency.lower(),
-                description=text, metadata={**metadata, "section": str(i)})
+                description=label, metadata={**metadata, "section": str(i)})
         invoice = gateway.finalize_invoice(f"{key}-finalize", invoice.id)
     if invoice.status == "open":
         gateway.send_invoice(f"{key}-send", invoice.id)

@@ -140,6 +140,21 @@ class CrashingGateway(StripeGateway):
         return result
 
 
+class DiesAfterSecondItem(StripeGateway):
+    """The real gateway, dying right after Stripe added an invoice's second item."""
+
+    def __init__(self, inner: StripeGateway) -> None:
+        self.__dict__.update(inner.__dict__)
+        self.items = 0
+
+    def create_invoice_item(self, key: str, **params: object) -> object:
+        result = super().create_invoice_item(key, **params)
+        self.items += 1
+        if self.items == 2:
+            raise Crash("died between invoice items")
+        return result
+
+
 @pytest.mark.parametrize("when", ["before", "after"])
 def test_crash_then_rerun_never_pays_twice_and_never_skips(
         closed: World, gateway: StripeGateway, stripe_server: StripeConnectServer,
@@ -250,18 +265,6 @@ def test_a_second_concurrent_pay_is_told_to_wait(closed: World, gateway: StripeG
 
 def test_crash_in_the_middle_of_an_invoice_then_rerun_makes_one_complete_invoice(
         closed: World, gateway: StripeGateway, stripe_server: StripeConnectServer) -> None:
-    class DiesAfterSecondItem(StripeGateway):
-        def __init__(self, inner: StripeGateway) -> None:
-            self.__dict__.update(inner.__dict__)
-            self.items = 0
-
-        def create_invoice_item(self, key: str, **params: object) -> object:
-            result = super().create_invoice_item(key, **params)
-            self.items += 1
-            if self.items == 2:
-                raise Crash("died between invoice items")
-            return result
-
     with pytest.raises(Crash):
         pay(closed.db, DiesAfterSecondItem(gateway), "2026-10")
     report = pay(closed.db, gateway, "2026-10")
@@ -321,18 +324,6 @@ def test_a_crash_after_a_charge_never_collects_again_even_if_the_card_is_gone(
 
 def test_resume_after_stripes_key_window_completes_the_same_invoice(
         closed: World, gateway: StripeGateway, stripe_server: StripeConnectServer) -> None:
-    class DiesAfterSecondItem(StripeGateway):
-        def __init__(self, inner: StripeGateway) -> None:
-            self.__dict__.update(inner.__dict__)
-            self.items = 0
-
-        def create_invoice_item(self, key: str, **params: object) -> object:
-            result = super().create_invoice_item(key, **params)
-            self.items += 1
-            if self.items == 2:
-                raise Crash("died between invoice items")
-            return result
-
     with pytest.raises(Crash):
         pay(closed.db, DiesAfterSecondItem(gateway), "2026-10")
     stripe_server.state.idempotency.clear()
