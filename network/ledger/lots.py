@@ -158,6 +158,8 @@ def repay_debts(
 
     Called only when member_balances.debt > 0. Returns the points repaid; the caller has already
     moved the balance (the points stay inside the member's lots, only their owner changes).
+    Points given back into a lot that has already expired (a hold released, a redemption
+    reversed, after the lot's expiry) repay nothing: they are worthless and expire with it.
     """
     debts = conn.execute(
         select(lots.c.id, lots.c.issuer_party_id, lots.c.remaining)
@@ -165,7 +167,13 @@ def repay_debts(
         .order_by(lots.c.id)
     ).all()
     repaid = 0
-    pool = [lot for lot in credits if lot.remaining > 0]
+    # Expiry read here, not taken from `credits`: callers build them from returns and know only
+    # the lot id and the points.
+    unexpired = set(conn.execute(
+        select(lots.c.id).where(lots.c.id.in_([lot.id for lot in credits]),
+                                or_(lots.c.expires_at.is_(None), lots.c.expires_at > now))
+    ).scalars())
+    pool = [lot for lot in credits if lot.remaining > 0 and lot.id in unexpired]
     for debt_id, creditor, remaining in debts:
         owed = -remaining
         for lot in pool:

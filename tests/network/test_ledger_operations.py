@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from network import ledger, parties
 from network.db.engine import Database
-from network.db.schema import consumptions, journal_entries, lots, postings
+from network.db.schema import consumptions, journal_entries, lots, member_balances, postings
 from network.ledger import errors
 from network.ledger.balances import summary
 from network.ledger.verify import verify
@@ -165,6 +165,31 @@ def test_clawback_of_spent_points_makes_a_debt_that_later_credits_repay(db, worl
                       member_id=m, points=1, now=T0 + 2 * DAY)
     final = earn(db, shop, m, 25, at=T0 + 3 * DAY)
     assert (final.balance, final.debt) == (5, 0)
+    assert verify(db) == []
+
+
+@pytest.mark.parametrize("given_back_by", ["hold expiry", "void"])
+def test_points_given_back_into_an_expired_lot_expire_instead_of_repaying_debt(
+        db, world, given_back_by):
+    """Found by the property test: a hold released after its lot expired put the points back
+    into the expired lot, and they repaid the member's debt instead of expiring."""
+    cafe, m = world["cafe"], world["member"]
+    e = earn(db, cafe, m, 10, expires_in=DAY)
+    hold = ledger.authorize_hold(db, scope=f"partner:{cafe}", idempotency_key="h",
+                                 partner_id=cafe, member_id=m, points=10, now=T0,
+                                 expires_at=T0 + 2 * DAY)
+    rev = ledger.reverse_earn(db, scope=f"partner:{cafe}", idempotency_key="x", partner_id=cafe,
+                              entry_id=e.entry_id, now=T0)
+    assert rev.debt == 10  # the lot's points are held, so the refund is owed
+    if given_back_by == "void":
+        ledger.void_hold(db, scope=f"partner:{cafe}", idempotency_key="v", partner_id=cafe,
+                         hold_id=hold.hold_id, now=T0 + DAY + timedelta(hours=1))
+    report = ledger.expire_due(db, now=T0 + 3 * DAY)
+    assert report.points == 10
+    assert remaining(db, m)[e.lot_id] == 0
+    # Still owed: worthless points paid nothing back.
+    assert db.read(lambda c: c.execute(select(member_balances.c.debt, member_balances.c.balance)
+                   .where(member_balances.c.member_id == m)).one()) == (10, -10)
     assert verify(db) == []
 
 
