@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from infra.document_cache import DocumentCache
+from infra.field_execution import PlainLeavesExecutionContext
 from infra.query_limits import Limits
 from network.auth import Authenticator, AuthError
 from network.config import Settings
@@ -153,6 +154,7 @@ class GraphQLEndpoint:
         context = RequestContext(db=self.db, settings=self.settings, principal=principal,
                                  request=request, headers=_combined_headers(request))
         result = execute(self.schema, document, None, context, variables, operation_name,
+                         execution_context_class=PlainLeavesExecutionContext,
                          is_awaitable=_never)
         assert isinstance(result, ExecutionResult)
         response: dict[str, Any] = {"data": result.data}
