@@ -32,6 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from infra.bench import cpu_split  # noqa: E402
 from infra.bench.databases import PgBench, create_database, drop_database  # noqa: E402
 from infra.migrate import upgrade  # noqa: E402
 from network import cards  # noqa: E402
@@ -194,8 +195,8 @@ async def single_earns(base: str, requests: list[tuple[dict[str, str], bytes]], 
     return len(latencies) / elapsed, latencies, failures
 
 
-def batch_earns(base: str, world: World, *, batches: int, lines: int,
-                streams: int) -> tuple[float, int]:
+def batch_earns(base: str, world: World, *, batches: int, lines: int, streams: int,
+                hub_pid: int) -> tuple[float, int, cpu_split.CpuReading]:
     """`streams` clients each send `batches` batches back to back; lines/s over all of them.
 
     Each stream draws from its own slice of the members, as tills of different partners mostly
@@ -230,16 +231,17 @@ def batch_earns(base: str, world: World, *, batches: int, lines: int,
         with ThreadPoolExecutor(streams) as pool:
             list(pool.map(lambda number: send(clients[number], prepared[number][0]),
                           range(streams)))
-            started = time.perf_counter()
+            before = cpu_split.read(hub_pid)
             accepted = sum(pool.map(stream, range(streams)))
-            elapsed = time.perf_counter() - started
+            spent = cpu_split.read(hub_pid) - before
     finally:
         for client in clients:
             client.close()
-    return streams * batches * lines / elapsed, accepted
+    return streams * batches * lines / spent.wall, accepted, spent
 
 
-def measure_single_earns(args: argparse.Namespace, world: World, base: str) -> None:
+def measure_single_earns(args: argparse.Namespace, world: World, base: str,
+                         hub_pid: int) -> None:
     url = f"{base}/graphql"
     with PgBench(clients=16, prepared=False) as pgbench:
         asyncio.run(single_earns(base, presign(world, url, 2_000), seconds=2,
@@ -249,11 +251,15 @@ def measure_single_earns(args: argparse.Namespace, world: World, base: str) -> N
         # and then the hub, back to back, and the ratio is the median of the rounds'.
         ratios, rates = [], []
         for round_number in range(1, args.rounds + 1):
+            before = cpu_split.read(hub_pid)
             tps = pgbench.tps(int(args.seconds))
+            pgbench_cpu = cpu_split.read(hub_pid) - before  # its connections end with it
             # Enough for 3,000 requests/s; signed just before the run (the window is 300 s).
+            requests = presign(world, url, int(args.seconds * 3_000))
+            before = cpu_split.read(hub_pid)
             rps, latencies, failures = asyncio.run(single_earns(
-                base, presign(world, url, int(args.seconds * 3_000)), seconds=args.seconds,
-                concurrency=args.concurrency))
+                base, requests, seconds=args.seconds, concurrency=args.concurrency))
+            spent = cpu_split.read(hub_pid) - before
             ratios.append(rps / tps)
             rates.append(rps)
             print(f"round {round_number}: pgbench TPC-B (scale 10, 16 clients) {tps:,.0f} tps; "
@@ -263,6 +269,11 @@ def measure_single_earns(args: argparse.Namespace, world: World, base: str) -> N
                   f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
                   f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms, failures {failures}; "
                   f"ratio {rps / tps:.2f}", flush=True)
+            transactions = tps * args.seconds
+            print(f"  {cpu_split.summary(spent, len(latencies), 'request')}", flush=True)
+            print(f"  pgbench's CPU per TPC-B transaction: PostgreSQL "
+                  f"{1e6 * pgbench_cpu.others / transactions:,.0f} µs, pgbench "
+                  f"{1e6 * pgbench_cpu.children / transactions:,.0f} µs", flush=True)
     print(f"signed single earns: median ratio {statistics.median(ratios):.2f} x pgbench "
           f"TPC-B tps over {args.rounds} rounds (target >= 0.30)")
     half = statistics.median(rates) / 2
@@ -297,13 +308,15 @@ def main() -> None:
     process, base = start_server(world, args.workers, args.graphql_threads)
     try:
         if not args.batch_only:
-            measure_single_earns(args, world, base)
-        lines_per_second, accepted = batch_earns(base, world, batches=args.batches,
-                                                 lines=args.batch_lines,
-                                                 streams=args.batch_streams)
+            measure_single_earns(args, world, base, process.pid)
+        lines_per_second, accepted, spent = batch_earns(
+            base, world, batches=args.batches, lines=args.batch_lines,
+            streams=args.batch_streams, hub_pid=process.pid)
         print(f"batch earns, {args.batch_streams} streams x {args.batches} x "
               f"{args.batch_lines} lines: "
               f"{lines_per_second:,.0f} lines/s ({accepted} accepted; target > 20,000)")
+        lines = args.batch_streams * args.batches * args.batch_lines
+        print(f"  {cpu_split.summary(spent, lines, 'line')}")
         print(f"(load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     finally:
         process.terminate()
