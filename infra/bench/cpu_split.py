@@ -76,12 +76,13 @@ class CpuReading:
         return self.busy - self.hub - self.client - self.children
 
 
-def read(hub_pid: int) -> CpuReading:
-    """`hub_pid` is the uvicorn process: its workers are its children. PostgreSQL's processes
-    (backends, WAL writer, checkpointer...) are the ones named postgres; a backend that ends
-    within the run takes its CPU out of /proc with it (see `CpuReading.others`)."""
+def read(hub_pid: int | None = None) -> CpuReading:
+    """`hub_pid` is the uvicorn process (its workers are its children), if there is a hub.
+    PostgreSQL's processes (backends, WAL writer, checkpointer...) are the ones named postgres;
+    a backend that ends within the run takes its CPU out of /proc with it (see
+    `CpuReading.others`)."""
     processes = _processes()
-    hub = sum(processes[pid][2] for pid in _tree(processes, hub_pid))
+    hub = sum(processes[pid][2] for pid in _tree(processes, hub_pid)) if hub_pid else 0.0
     postgres = sum(cpu for name, _, cpu in processes.values() if name.startswith("postgres"))
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
