@@ -39,6 +39,7 @@ _NOT_PLAIN = object()  # the shortcut gave up: run the field the general way
 Leaf = Callable[[Any], Any]  # source -> serialized value, or _NOT_PLAIN
 
 
+@functools.cache  # per field of a schema; the hub has one schema, which lives as long as it
 def _plain_leaf(parent_type: GraphQLObjectType, field_name: str) -> Leaf | None:
     """How to complete `parent_type.field_name` without graphql-core, or None."""
     field = parent_type.fields.get(field_name)
@@ -75,12 +76,6 @@ def _plain_leaf(parent_type: GraphQLObjectType, field_name: str) -> Leaf | None:
     return complete
 
 
-@functools.cache
-def _field_plan(parent_type: GraphQLObjectType, field_name: str) -> Leaf | None:
-    # Keyed by the type object itself: a schema's types live as long as the schema.
-    return _plain_leaf(parent_type, field_name)
-
-
 class PlainLeavesExecutionContext(ExecutionContext):
     def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any,
                        path: Path | None, fields: dict[str, list[FieldNode]]) -> dict[str, Any]:
@@ -88,7 +83,7 @@ class PlainLeavesExecutionContext(ExecutionContext):
             return super().execute_fields(parent_type, source_value, path, fields)
         results: dict[str, Any] = {}
         for response_name, field_nodes in fields.items():
-            leaf = _field_plan(parent_type, field_nodes[0].name.value)
+            leaf = _plain_leaf(parent_type, field_nodes[0].name.value)
             if leaf is not None:
                 value = leaf(source_value)
                 if value is not _NOT_PLAIN:
