@@ -4,6 +4,7 @@ settings checked at start, no database created by accident, help text on every o
 from __future__ import annotations
 
 import re
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,3 +183,16 @@ def test_every_command_and_option_has_help_text() -> None:
                     command.help or ""):
                 missing.append(f"{path} {param.human_readable_name}")
     assert missing == []
+
+
+def test_files_the_readme_commands_write_are_ignored_by_git() -> None:
+    """Private keys above all: `git add .` must never pick one up."""
+    root = Path(__file__).resolve().parents[2]
+    written = ["cafe-key.pem", "new-key.pem", "keys/till-3.pem", ".pointsnet/keys/cafe.pem",
+               "request.http", "award.json", "statements/2026-10/cafe.csv", "pointsnet.db"]
+    result = subprocess.run(["git", "check-ignore", "--no-index", *written], cwd=root,
+                            capture_output=True, text=True, check=False)
+    assert sorted(result.stdout.split()) == sorted(written), result.stderr
+    kept = subprocess.run(["git", "check-ignore", "--no-index", "README.md", "infra/cli.py"],
+                          cwd=root, capture_output=True, text=True, check=False)
+    assert kept.stdout == ""
