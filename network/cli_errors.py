@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import click
+from click.exceptions import NoArgsIsHelpError
 
 from network.config import ConfigError
 from network.ledger.errors import LedgerError
@@ -96,6 +97,12 @@ class HubGroup(click.Group):
         except CommandError as exc:
             exc.show()
             sys.exit(exc.exit_code)
+        except NoArgsIsHelpError as exc:  # `pointsnet partners`: the help, then what is missing
+            click.echo(exc.format_message())
+            where = " ".join([PROG, *exc.ctx.command_path.split()[1:]])
+            click.echo(error_line("MISSING_COMMAND", f"`{where}` needs one of the commands "
+                                                     "listed above"), err=True)
+            sys.exit(EXIT_ERROR)
         except click.UsageError as exc:
             # The command as typed, under its installed name whatever runs it (tests, -m).
             where = " ".join([PROG, *(exc.ctx.command_path.split()[1:] if exc.ctx else [])])

@@ -86,6 +86,14 @@ def test_a_usage_error_says_where_to_find_help() -> None:
                              "rotate --help`)\n")
 
 
+def test_a_group_without_its_command_shows_its_help_and_says_what_is_missing() -> None:
+    result = _invoke("partners", "contract")
+    assert result.exit_code == 2
+    assert result.stdout.startswith("Usage: ") and " add " in result.stdout
+    assert result.stderr == ("pointsnet: error: MISSING_COMMAND: `pointsnet partners contract` "
+                             "needs one of the commands listed above\n")
+
+
 def test_bad_settings_stop_every_command_at_start_one_line_each(
         sqlite_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POINTSNET_DATABASE_URL", sqlite_db.url)
