@@ -70,9 +70,9 @@ class PriceType(click.ParamType):
 
 
 PRICE = PriceType()
-PENDING_DAYS = click.IntRange(0, 365)
-VALIDITY_MONTHS = click.IntRange(1, 120)
-FEE_BPS = click.IntRange(0, 10_000)
+PENDING_DAYS = click.IntRange(*contracts.PENDING_DAYS)
+VALIDITY_MONTHS = click.IntRange(*contracts.VALIDITY_MONTHS)
+FEE_BPS = click.IntRange(*contracts.NETWORK_FEE_BPS)
 
 
 def _saved(pem: str, out: Path | None) -> str:

@@ -31,6 +31,12 @@ class ExplicitPointsNotAllowed(LedgerError):
     code = "EXPLICIT_POINTS_NOT_ALLOWED"
 
 
+# The bounds Terms.validate enforces; the command line's options take them too.
+PENDING_DAYS = (0, 365)
+VALIDITY_MONTHS = (1, 120)
+NETWORK_FEE_BPS = (0, 10_000)
+
+
 @dataclass(frozen=True)
 class Terms:
     earn_points_per_unit: Decimal
@@ -46,11 +52,11 @@ class Terms:
     def validate(self) -> None:
         if self.earn_points_per_unit < 0:
             raise InvalidInput("the earn rate cannot be negative", field="earnRate")
-        if not 0 <= self.pending_days <= 365:
+        if not PENDING_DAYS[0] <= self.pending_days <= PENDING_DAYS[1]:
             raise InvalidInput("pending days are between 0 and 365", field="pendingDays")
-        if not 1 <= self.validity_months <= 120:
+        if not VALIDITY_MONTHS[0] <= self.validity_months <= VALIDITY_MONTHS[1]:
             raise InvalidInput("validity is 1 to 120 months", field="validityMonths")
-        if not 0 <= self.network_fee_bps <= 10_000:
+        if not NETWORK_FEE_BPS[0] <= self.network_fee_bps <= NETWORK_FEE_BPS[1]:
             raise InvalidInput("the network fee is 0 to 10000 bps", field="networkFeeBps")
         for name in ("clearing_price_per_point", "donation_value_per_point",
                      "breakage_price_per_point", "own_redemption_fee_per_point"):
