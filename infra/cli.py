@@ -1,4 +1,8 @@
-"""`pointsnet`: the command line for operators, finance staff and partners' developers."""
+"""`pointsnet`: the command line for operators, finance staff and partners' developers.
+
+Every command reports errors and exits by one rule (network/cli_errors.py), and checks every
+POINTSNET_* setting before it starts.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,44 @@ from pathlib import Path
 
 import click
 
-from network.config import ConfigError, get_settings
-from network.db.engine import Database
+from network.cli_errors import EXIT_CHECK_FAILED, HubGroup, fail, from_config_error
+from network.config import ConfigError, Settings, get_settings, redact
+from network.db.engine import Database, open_database
 
 
 def _db() -> Database:
-    return Database(get_settings().database_url)
+    return open_database(get_settings().database_url)
 
 
-class _Hub(click.Group):
-    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+def check_settings() -> None:
+    """Every POINTSNET_* and POINTSNET_NOTIFY_* value, before any command does anything: a typo
+    in a variable a command does not read today still stops it, one line per bad value."""
+    from network.notifications.config import NotificationSettings
+
+    problems: list[str] = []
+    for read in (Settings.from_env, NotificationSettings.from_env):
         try:
-            return super().invoke(ctx)
-        except ConfigError as exc:  # its message names the variable; a traceback adds nothing
-            raise click.ClickException(str(exc)) from None
+            read()
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise from_config_error(ConfigError(*problems))
+
+
+class _Hub(HubGroup):
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        # A subcommand's --help is parsed only after this point; help needs no settings, and an
+        # operator fixing them may well want to read it.
+        rest = {*getattr(ctx, "_protected_args", ()), *ctx.args}  # what the group has not parsed
+        if not set(ctx.help_option_names) & rest:
+            check_settings()
+        return super().invoke(ctx)
 
 
 @click.group(cls=_Hub)
 def main() -> None:
-    """The points network hub."""
+    """The points network hub. Errors: `pointsnet: error: CODE: message` on stderr, exit 2;
+    exit 1 when a check finds a problem."""
 
 
 @main.group()
@@ -34,14 +57,16 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--revision", default="heads", show_default=True)
+@click.option("--revision", default="heads", show_default=True,
+              help="Alembic revision to upgrade to; `heads` applies every migration.")
 def db_upgrade(revision: str) -> None:
-    """Apply the Alembic migrations to POINTSNET_DATABASE_URL."""
+    """Apply the Alembic migrations to POINTSNET_DATABASE_URL (a new SQLite file is created)."""
     from infra.migrate import upgrade
 
     url = get_settings().database_url
+    open_database(url, create=True).dispose()  # one line, not a traceback, if it cannot open
     upgrade(url, revision)
-    click.echo(f"database at {_redacted(url)} is at revision {revision}")
+    click.echo(f"database at {redact(url)} is at revision {revision}")
 
 
 @main.group()
@@ -58,7 +83,7 @@ def ledger_verify() -> None:
     for violation in violations:
         click.echo(f"VIOLATION {violation}", err=True)
     if violations:
-        sys.exit(1)
+        sys.exit(EXIT_CHECK_FAILED)
     click.echo(f"ledger ok: {len(CHECKS)} invariants hold")
 
 
@@ -93,18 +118,17 @@ def serve(host: str, port: int, with_demo: bool, workers: int) -> None:
     """Run the hub with uvicorn."""
     import uvicorn
 
-    from network.notifications.config import NotificationSettings
-
     settings = get_settings()
-    NotificationSettings.from_env()  # refused here, in one line, not at a member's first sign-in
     if with_demo:
         from infra.demo import build_demo, print_demo
 
         database = _prepare_database()
         summary = build_demo(database, settings)
         print_demo(database, summary, base_url=f"http://{host}:{port}")
+    else:  # refused here, in one line, rather than at the first request
+        open_database(settings.database_url).dispose()
     click.echo(f"points network hub on http://{host}:{port}/graphql "
-               f"(database {_redacted(settings.database_url)})")
+               f"(database {redact(settings.database_url)})")
     uvicorn.run("infra.asgi:app", host=host, port=port, workers=workers,
                 log_level="info", access_log=False)
 
@@ -116,12 +140,15 @@ def schema() -> None:
 
 @schema.command("export")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("graphql/schema.graphql"),
-              show_default=True)
+              show_default=True, help="File to write the SDL to.")
 def schema_export(out: Path) -> None:
     """Write the schema's SDL (a test fails when graphql/schema.graphql drifts from the code)."""
     from infra.schema import sdl
 
-    out.write_text(sdl())
+    try:
+        out.write_text(sdl())
+    except OSError as exc:
+        fail("CANNOT_WRITE", f"--out {out}: {exc.strerror}")
     click.echo(f"wrote {out}")
 
 
@@ -129,20 +156,16 @@ def _prepare_database() -> Database:
     from infra.migrate import upgrade
 
     url = get_settings().database_url
+    database = open_database(url, create=True)
     upgrade(url)
-    return Database(url)
+    return database
 
 
-def _redacted(url: str) -> str:
-    if "@" not in url:
-        return url
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://…@{rest.split('@', 1)[1]}"
-
-
+from network.charities_cli import charities as _charities  # noqa: E402
 from network.notifications.cli import notifications as _notifications  # noqa: E402
 
 main.add_command(_notifications)
+main.add_command(_charities)
 
 def _register_packages() -> None:
     from partners.cli import partners_group, signature_group

@@ -1,36 +1,84 @@
 """Configuration from environment variables, all prefixed POINTSNET_.
 
 The defaults run the hub on a SQLite file in the working directory, so `pointsnet serve --demo`
-works on a fresh clone with nothing else set.
+works on a fresh clone with nothing else set. Every value is checked when it is read, and every
+bad one is reported (one line each, naming the variable), so an operator fixes them in one go
+instead of meeting them one traceback at a time.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from network.money import MoneyError, check_currency
 
 PREFIX = "POINTSNET_"
+T = TypeVar("T")
 
 # A development-only secret: fine for the embedded demo, refused in production (see validate()).
 DEV_SECRET = "pointsnet-development-secret-not-for-production"
+ENVIRONMENTS = ("development", "test", "production")
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+# The one PostgreSQL driver installed; libpq's own spellings (postgres://, postgresql://) mean it.
+PG_DRIVER = "postgresql+psycopg"
+_PG_SPELLINGS = {"postgres", "postgresql", PG_DRIVER}
+_SQLITE_SPELLINGS = {"sqlite", "sqlite+pysqlite"}
 
 
 class ConfigError(ValueError):
-    """A POINTSNET_* variable holds a value the hub cannot use; the message names the variable,
-    and the command line prints it in one line instead of a traceback."""
+    """A POINTSNET_* variable holds a value the hub cannot use (or names a database it cannot
+    open). Each problem names its variable; the command line prints one line per problem
+    instead of a traceback (network/cli_errors.py)."""
+
+    def __init__(self, *problems: str, code: str = "BAD_SETTING") -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+        self.code = code
 
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(PREFIX + name, default)
 
 
-def _int_env(name: str, default: int) -> int:
-    value = _env(name, str(default))
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+def database_url(value: str) -> str:
+    """The URL the hub opens for POINTSNET_DATABASE_URL: PostgreSQL through psycopg, or SQLite.
+
+    Raises ConfigError naming the variable; without this, SQLAlchemy's own errors surface as a
+    traceback at the first query (`postgres://` is no dialect it knows, `postgresql://` means a
+    driver that is not installed, `mysql://` a database the schema was never written for).
+    """
+    name = f"{PREFIX}DATABASE_URL"
     try:
-        return int(value)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name} must be a whole number, got {value!r}") from None
+        url = make_url(value)
+    except ArgumentError:
+        raise ConfigError(f"{name} is not a database URL, got {redact(value)!r}; e.g. "
+                          "postgresql+psycopg://user@host/db or sqlite:///pointsnet.db") from None
+    if url.drivername in _PG_SPELLINGS:
+        if not url.database:
+            raise ConfigError(f"{name} names no database: add its name after the host, "
+                              f"e.g. {PG_DRIVER}://user@host/pointsnet")
+        return url.set(drivername=PG_DRIVER).render_as_string(hide_password=False)
+    if url.drivername.startswith("postgresql+"):
+        raise ConfigError(f"{name} uses the driver {url.drivername.partition('+')[2]!r}; the "
+                          f"hub uses psycopg: write {PG_DRIVER}://…")
+    if url.drivername in _SQLITE_SPELLINGS:
+        return value
+    raise ConfigError(f"{name} must be a PostgreSQL ({PG_DRIVER}://user@host/db) or SQLite "
+                      f"(sqlite:///path/file.db) URL, got {redact(value)!r}")
 
 
 @dataclass(frozen=True)
@@ -51,28 +99,78 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        problems: list[str] = []
+
+        def read(name: str, default: str, parse: Callable[[str], T]) -> T:
+            """The variable parsed; a bad one is noted and its default used, so that every
+            other variable is still checked and reported in the same run."""
+            value = _env(name, default)
+            try:
+                return parse(value)
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+            except ValueError:
+                problems.append(f"{PREFIX}{name} must be a whole number, got {value!r}")
+            return parse(default)
+
         settings = cls(
-            database_url=_env("DATABASE_URL", cls.database_url),
+            database_url=read("DATABASE_URL", cls.database_url, database_url),
             env=_env("ENV", cls.env),
             secret_key=_env("SECRET_KEY", cls.secret_key),
             currency=_env("CURRENCY", cls.currency).upper(),
             timezone=_env("TIMEZONE", cls.timezone),
-            member_transfers=_env("MEMBER_TRANSFERS", "0").lower() in {"1", "true", "yes"},
+            member_transfers=read("MEMBER_TRANSFERS", "0", _flag("MEMBER_TRANSFERS")),
             base_url=_env("BASE_URL", cls.base_url),
-            graphql_threads=_int_env("GRAPHQL_THREADS", cls.graphql_threads),
+            graphql_threads=read("GRAPHQL_THREADS", str(cls.graphql_threads), int),
             extra={k[len(PREFIX):]: v for k, v in os.environ.items() if k.startswith(PREFIX)},
         )
-        settings.validate()
+        problems.extend(settings.problems())
+        if problems:
+            raise ConfigError(*problems)
         return settings
 
-    def validate(self) -> None:
-        if self.production and self.secret_key == DEV_SECRET:
-            raise ConfigError("POINTSNET_SECRET_KEY must be set in production")
-        if len(self.currency) != 3 or not self.currency.isalpha():
-            raise ConfigError(f"POINTSNET_CURRENCY must be an ISO 4217 code, got {self.currency!r}")
+    def problems(self) -> list[str]:
+        """Every value this hub cannot use, one message each."""
+        found = []
+        if self.env not in ENVIRONMENTS:
+            found.append(f"{PREFIX}ENV must be one of {', '.join(ENVIRONMENTS)}, got {self.env!r}")
+        if not self.secret_key:
+            found.append(f"{PREFIX}SECRET_KEY is empty")
+        elif self.production and self.secret_key == DEV_SECRET:
+            found.append(f"{PREFIX}SECRET_KEY must be set in production")
+        try:
+            check_currency(self.currency)
+        except MoneyError:
+            found.append(f"{PREFIX}CURRENCY must be an ISO 4217 code, got {self.currency!r}")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            found.append(f"{PREFIX}TIMEZONE must be an IANA time zone such as UTC or "
+                         f"Asia/Tehran, got {self.timezone!r}")
+        if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", self.base_url):
+            found.append(f"{PREFIX}BASE_URL must be an http(s) URL, got {self.base_url!r}")
         if not 1 <= self.graphql_threads <= 64:
-            raise ConfigError("POINTSNET_GRAPHQL_THREADS must be 1 to 64, got "
-                              f"{self.graphql_threads}")
+            found.append(f"{PREFIX}GRAPHQL_THREADS must be 1 to 64, got {self.graphql_threads}")
+        return found
+
+    def validate(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ConfigError(*problems)
+
+
+def _flag(name: str) -> Callable[[str], bool]:
+    """A parser for a yes/no variable: a typo is an error, not a silent 'no'."""
+
+    def parse(value: str) -> bool:
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise ConfigError(f"{PREFIX}{name} must be 1 or 0 (true/false, yes/no, on/off), "
+                          f"got {value!r}")
+
+    return parse
 
 
 @lru_cache(maxsize=1)

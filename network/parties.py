@@ -5,9 +5,11 @@ Parties are never deleted, so what a party is (its kind) can be cached in-proces
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from network.clock import utcnow
 from network.db.schema import parties
@@ -17,6 +19,32 @@ PARTY_KINDS = ("partner", "charity", "network")
 NETWORK_CODE = "network"
 
 _kind_cache: dict[tuple[str, int], str] = {}
+MAX_NAME = 200  # the column's width
+_STRIPE_ACCOUNT = re.compile(r"acct_[A-Za-z0-9]{1,59}")
+
+
+@dataclass(frozen=True)
+class Party:
+    id: int
+    kind: str
+    code: str
+    name: str
+    name_fa: str | None
+    stripe_account_id: str | None
+
+
+def _check_details(name: str | None, name_fa: str | None, stripe_account_id: str | None) -> None:
+    """What members read (both languages) and where payouts go, checked before anything is
+    written: PostgreSQL would refuse an over-long name with a driver error, SQLite keep it."""
+    if name is not None and not name.strip():
+        raise InvalidInput("a name cannot be empty", field="name")
+    for field, value in (("name", name), ("nameFa", name_fa)):
+        if value is not None and len(value.strip()) > MAX_NAME:
+            raise InvalidInput(f"{field} is at most {MAX_NAME} characters, got {len(value)}",
+                               field=field)
+    if stripe_account_id and not _STRIPE_ACCOUNT.fullmatch(stripe_account_id):
+        raise InvalidInput(f"a Stripe connected account id looks like acct_…, got "
+                           f"{stripe_account_id!r}", field="stripeAccountId")
 
 
 def create(conn: Connection, *, kind: str, code: str, name: str, name_fa: str | None = None,
@@ -24,6 +52,7 @@ def create(conn: Connection, *, kind: str, code: str, name: str, name_fa: str | 
            now: datetime | None = None) -> int:
     if kind not in ("partner", "charity"):
         raise InvalidInput(f"party kind must be partner or charity, not {kind!r}", field="kind")
+    _check_details(name if name.strip() else None, name_fa, stripe_account_id)
     code = code.strip()
     if not code or len(code) > 64 or not all(c.isalnum() or c in "-_." for c in code):
         raise InvalidInput("a party code is 1-64 letters, digits, '-', '_' or '.'", field="code")
@@ -66,3 +95,33 @@ def by_code(conn: Connection, code: str) -> int | None:
 def forget_cache() -> None:
     """Tests drop and recreate databases with reused ids."""
     _kind_cache.clear()
+
+
+def list_parties(conn: Connection, kind: str) -> list[Party]:
+    """Every party of one kind, in the order they were created."""
+    rows = conn.execute(select(parties.c.id, parties.c.kind, parties.c.code, parties.c.name,
+                               parties.c.name_fa, parties.c.stripe_account_id)
+                        .where(parties.c.kind == kind).order_by(parties.c.id)).all()
+    return [Party(*row) for row in rows]
+
+
+def edit(conn: Connection, code: str, kind: str, *, name: str | None = None,
+         name_fa: str | None = None, stripe_account_id: str | None = None) -> Party:
+    """Change a party's names or payout account; None leaves a value as it is, "" clears the
+    Persian name or the account. The code and kind never change: postings and settlement runs
+    name the party by id and statements by code."""
+    _check_details(name, name_fa, stripe_account_id)
+    found = next((p for p in list_parties(conn, kind) if p.code == code), None)
+    if found is None:
+        raise PartyNotFound(f"no {kind} with code {code!r}", field="code",
+                            code=f"{kind.upper()}_NOT_FOUND")
+    values: dict[str, str | None] = {}
+    if name is not None:
+        values["name"] = name.strip()
+    if name_fa is not None:
+        values["name_fa"] = name_fa.strip() or None
+    if stripe_account_id is not None:
+        values["stripe_account_id"] = stripe_account_id or None
+    if values:
+        conn.execute(update(parties).where(parties.c.id == found.id).values(**values))
+    return next(p for p in list_parties(conn, kind) if p.id == found.id)

@@ -1,28 +1,32 @@
-"""`pointsnet partners …` (onboarding, keys) and `pointsnet signature …` (see signature_cli).
+"""`pointsnet partners …` (onboarding, contracts, keys) and `pointsnet signature …` (see
+signature_cli).
 
 Private keys are printed once (or written to a 0600 file) and never stored by the hub.
+Errors are `CommandError`s (network/cli_errors.py), the ledger's coded errors are mapped to them
+by the root group.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import Connection
 
+from network.cli_errors import HubGroup, fail
 from network.clock import utcnow
 from network.config import Settings
-from network.db.engine import Database
-from network.ledger.errors import LedgerError
+from network.db.engine import Database, open_database
+from partners import contracts
 from partners import keys as api_keys
 from partners.contracts import Terms
-from partners.registry import Partner, create_partner, find_partner
+from partners.registry import Partner, create_partner, find_partner, list_partners
 from partners.signature_cli import signature_group
 
 __all__ = ["partners_group", "signature_group"]
@@ -33,28 +37,42 @@ T = TypeVar("T")
 def _db() -> Database:
     # Read the environment afresh (not the cached settings) so one process can target several
     # databases, as tests and scripts do.
-    return Database(Settings.from_env().database_url)
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
+    return open_database(Settings.from_env().database_url)
 
 
 def _partner(db: Database, code_or_id: str) -> Partner:
     found = db.read(find_partner, code_or_id)
     if found is None:
-        _fail(f"no partner {code_or_id!r}")
-    assert found is not None
+        fail("PARTNER_NOT_FOUND", f"no partner {code_or_id!r} (see `pointsnet partners list`)")
     return found
 
 
-def _decimal(value: str, name: str) -> Decimal:
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        _fail(f"{name} must be a decimal number, got {value!r}")
-        raise
+class PriceType(click.ParamType):
+    """A non-negative decimal the contracts table stores exactly (Numeric(18, 6)): a price with
+    more places would be rounded by the database, so it is refused here instead."""
+
+    name = "decimal"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Decimal:
+        if isinstance(value, Decimal):
+            return value
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            self.fail(f"{value!r} is not a decimal number", param, ctx)
+        if not number.is_finite() or number < 0:
+            self.fail(f"{value!r} is not a number of 0 or more", param, ctx)
+        if number >= 10**12 or number != number.quantize(Decimal("0.000001")):
+            self.fail(f"{value!r} has more than 6 decimal places or 12 digits before the point",
+                      param, ctx)
+        return number
+
+
+PRICE = PriceType()
+PENDING_DAYS = click.IntRange(*contracts.PENDING_DAYS)
+VALIDITY_MONTHS = click.IntRange(*contracts.VALIDITY_MONTHS)
+FEE_BPS = click.IntRange(*contracts.NETWORK_FEE_BPS)
 
 
 def _saved(pem: str, out: Path | None) -> str:
@@ -75,13 +93,12 @@ def _write_key(db: Database, create: Callable[[Connection], T]) -> T:
     """`db.write(create)` for a function that creates a key and `_saved` its private half."""
     try:
         return db.write(create)
-    except LedgerError as exc:
-        _fail(f"{exc.code}: {exc.message}")
     except FileExistsError as exc:
-        _fail(f"{exc.filename} already exists and may hold a private key; choose another file "
-              "(no key was created)")
+        fail("KEY_FILE_EXISTS", f"{exc.filename} already exists and may hold a private key; "
+             "choose another file (no key was created)")
     except OSError as exc:
-        _fail(f"cannot write {exc.filename}: {exc.strerror} (no key was created)")
+        fail("KEY_FILE_UNWRITABLE", f"cannot write {exc.filename}: {exc.strerror} (no key was "
+             "created)")
 
 
 def _show_private_key(key_id: str, pem: str, out: Path | None) -> None:
@@ -93,47 +110,162 @@ def _show_private_key(key_id: str, pem: str, out: Path | None) -> None:
     click.echo(f"key id: {key_id}")
 
 
-@click.group("partners")
+@click.group("partners", cls=HubGroup)
 def partners_group() -> None:
-    """Partner onboarding and API keys."""
+    """Partners: onboarding, contract versions and API keys."""
+
+
+# The contract's terms as options, shared by `create` (defaults) and `contract add` (each
+# omitted option keeps the value of the version it follows, so no default there).
+TERM_OPTIONS: list[tuple[str, str, Any, Any, str]] = [
+    # (option, Terms field, type, create's default, help)
+    ("--earn-rate", "earn_points_per_unit", PRICE, "1",
+     "Points per major currency unit spent, 0 or more (up to 6 decimal places)."),
+    ("--pending-days", "pending_days", PENDING_DAYS, 0,
+     "Days earned points stay pending (visible, not spendable), 0 to 365; e.g. a return "
+     "window."),
+    ("--validity-months", "validity_months", VALIDITY_MONTHS, 24,
+     "Months points stay valid once spendable, 1 to 120; then they expire."),
+    ("--clearing-price", "clearing_price_per_point", PRICE, "0.5",
+     "Minor units per point this partner pays when another partner redeems its points."),
+    ("--donation-value", "donation_value_per_point", PRICE, "0.5",
+     "Minor units per point this partner pays a charity its points are donated to."),
+    ("--network-fee-bps", "network_fee_bps", FEE_BPS, 0,
+     "The network's fee in basis points (1/100 %), 0 to 10000, of what this partner pays "
+     "others for redeeming its points."),
+]
+
+
+def _term_options(with_defaults: bool) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    def decorate(command: Callable[..., T]) -> Callable[..., T]:
+        for option, field, kind, default, help_text in reversed(TERM_OPTIONS):
+            command = click.option(option, field, type=kind,
+                                   default=default if with_defaults else None,
+                                   show_default=with_defaults, help=help_text)(command)
+        explicit = click.option(
+            "--allow-explicit-points/--no-explicit-points", "allow_explicit_points",
+            default=False if with_defaults else None, show_default=with_defaults,
+            help="Whether the partner may send the points of an award itself (e.g. a "
+                 "promotion it funds) instead of having them computed from the amount.")
+        return explicit(command)
+    return decorate
 
 
 @partners_group.command("create")
 @click.argument("code")
-@click.option("--name", required=True)
-@click.option("--earn-rate", default="1", show_default=True, help="Points per major unit.")
-@click.option("--pending-days", default=0, show_default=True, type=int,
-              help="Days earned points stay pending (visible, not spendable), 0 to 365; "
-                   "e.g. a return window.")
-@click.option("--validity-months", default=24, show_default=True, type=int,
-              help="Months points stay valid once spendable, 1 to 120; then they expire.")
-@click.option("--allow-explicit-points", is_flag=True)
-@click.option("--clearing-price", default="0.5", show_default=True,
-              help="Minor units per point when another partner redeems these points.")
-@click.option("--donation-value", default="0.5", show_default=True,
-              help="Minor units per point this partner pays a charity its points are donated to.")
-@click.option("--network-fee-bps", default=0, show_default=True, type=int,
-              help="The network's fee in basis points (1/100 %), 0 to 10000, of what this "
-                   "partner pays others for redeeming its points.")
-def create_command(code: str, name: str, earn_rate: str, pending_days: int,
-                   validity_months: int, allow_explicit_points: bool, clearing_price: str,
-                   donation_value: str, network_fee_bps: int) -> None:
-    """Register partner CODE with its first contract."""
-    terms = Terms(
-        earn_points_per_unit=_decimal(earn_rate, "--earn-rate"),
-        allow_explicit_points=allow_explicit_points, pending_days=pending_days,
-        validity_months=validity_months,
-        clearing_price_per_point=_decimal(clearing_price, "--clearing-price"),
-        donation_value_per_point=_decimal(donation_value, "--donation-value"),
-        network_fee_bps=network_fee_bps,
-    )
-    try:
-        partner = _db().write(lambda conn: create_partner(conn, code=code, name=name,
-                                                           terms=terms, now=utcnow()))
-    except LedgerError as exc:
-        _fail(f"{exc.code}: {exc.message}")
-        return
+@click.option("--name", required=True, help="The partner's name as members see it.")
+@_term_options(with_defaults=True)
+def create_command(code: str, name: str, **terms: Any) -> None:
+    """Register partner CODE (1-64 letters, digits, '-', '_', '.') with its first contract,
+    in force at once."""
+    partner = _db().write(lambda conn: create_partner(conn, code=code, name=name,
+                                                       terms=Terms(**terms), now=utcnow()))
     click.echo(f"partner {partner.code} created with id {partner.id}")
+
+
+def _columns(rows: list[list[str]]) -> None:
+    """Each column padded to its widest cell, so they line up whatever the values."""
+    if not rows:
+        return
+    widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _terms_cells(terms: Terms) -> list[str]:
+    return [f"earn={terms.earn_points_per_unit.normalize():f}", f"pending={terms.pending_days}d",
+            f"valid={terms.validity_months}mo",
+            f"clearing={terms.clearing_price_per_point.normalize():f}",
+            f"donation={terms.donation_value_per_point.normalize():f}",
+            f"fee={terms.network_fee_bps}bps",
+            "explicit-points" if terms.allow_explicit_points else "computed-points"]
+
+
+@partners_group.command("list")
+def list_command() -> None:
+    """Every partner with the contract in force now and, if one is scheduled, the next
+    version's start."""
+    db = _db()
+    now = utcnow()
+
+    def read(conn: Connection) -> list[list[str]]:
+        rows = []
+        for partner in list_partners(conn):
+            found = contracts.versions(conn, partner.id)
+            current = contracts.pick(found, now)
+            upcoming = [start for start, _ in found if start > now]
+            rows.append([partner.code, f"#{partner.id}", partner.name,
+                         *(_terms_cells(current) if current else ["no contract in force"]),
+                         f"next={_local(min(upcoming))}" if upcoming else ""])
+        return rows
+
+    rows = db.read(read)
+    if not rows:
+        click.echo("no partners yet: pointsnet partners create CODE --name NAME")
+    _columns(rows)
+
+
+@partners_group.group("contract")
+def contract_group() -> None:
+    """A partner's contract versions: each applies from its start, earlier ones stay as they
+    were for what was earned and settled under them."""
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(Settings.from_env().timezone)
+
+
+def _start(date: datetime) -> datetime:
+    """Midnight of DATE in the network's time zone: settlement months are cut there too."""
+    return date.replace(tzinfo=_zone()).astimezone(UTC)
+
+
+def _local(at: datetime) -> str:
+    """A contract start as the operator typed it: in the network's time zone."""
+    return at.astimezone(_zone()).isoformat(timespec="seconds")
+
+
+@contract_group.command("add")
+@click.argument("partner")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              metavar="YYYY-MM-DD",
+              help="First day of the new terms, from midnight in POINTSNET_TIMEZONE; "
+                   "a day in the future.")
+@_term_options(with_defaults=False)
+def contract_add(partner: str, start: datetime, **options: Any) -> None:
+    """A new contract version for PARTNER (code or id) from a future day. Options not given
+    keep the value of the version in force before that day."""
+    changes = {field: value for field, value in options.items() if value is not None}
+    if not changes:
+        fail("NOTHING_TO_CHANGE", "give at least one term to change, e.g. --earn-rate 12 "
+             "(see `pointsnet partners contract add --help`)")
+    effective_from, now = _start(start), utcnow()
+    db = _db()
+    party = _partner(db, partner)
+
+    def add(conn: Connection) -> Terms:
+        terms = contracts.plan_version(contracts.versions(conn, party.id), changes,
+                                       effective_from=effective_from, now=now)
+        contracts.add_contract(conn, party.id, terms, effective_from=effective_from, now=now)
+        return terms
+
+    terms = db.write(add)
+    click.echo(f"contract of {party.code} from {_local(effective_from)}: "
+               + "  ".join(_terms_cells(terms)))
+
+
+@contract_group.command("list")
+@click.argument("partner")
+def contract_list(partner: str) -> None:
+    """Every contract version of PARTNER (code or id), latest first, marking the one in force."""
+    db = _db()
+    party = _partner(db, partner)
+    now = utcnow()
+    found = db.read(contracts.versions, party.id)
+    current = next((start for start, _ in found if start <= now), None)
+    _columns([[_local(start), *_terms_cells(terms),
+               "in force" if start == current else ("scheduled" if start > now else "")]
+              for start, terms in found])
 
 
 @partners_group.group("keys")
@@ -164,8 +296,9 @@ def _expiry(days: int | None) -> datetime | None:
 @click.option("--scopes", default="read enrol earn redeem", show_default=True,
               help="Space- or comma-separated; at least one of read, enrol, earn, redeem.")
 @click.option("--expires-in-days", type=EXPIRES_IN_DAYS, help=EXPIRES_IN_DAYS_HELP)
-@click.option("--label")
-@click.option("--out", type=click.Path(path_type=Path), help="Write the private key here.")
+@click.option("--label", help="A note to tell keys apart, e.g. the till or server using it.")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Write the private key to this new file (mode 600) instead of printing it.")
 def keys_create(partner: str, scopes: str, expires_in_days: int | None, label: str | None,
                 out: Path | None) -> None:
     """Generate a key pair for PARTNER; show the private key once."""
@@ -190,23 +323,19 @@ def keys_create(partner: str, scopes: str, expires_in_days: int | None, label: s
 @click.option("--scopes", default="read enrol earn redeem", show_default=True,
               help="Space- or comma-separated; at least one of read, enrol, earn, redeem.")
 @click.option("--expires-in-days", type=EXPIRES_IN_DAYS, help=EXPIRES_IN_DAYS_HELP)
-@click.option("--label")
+@click.option("--label", help="A note to tell keys apart, e.g. the till or server using it.")
 def keys_register(partner: str, public_key: str, scopes: str, expires_in_days: int | None,
                   label: str | None) -> None:
-    """Register a public key the partner generated itself."""
+    """Register a public key PARTNER (code or id) generated itself."""
     expires_at = _expiry(expires_in_days)
     # A binary file (a DER key, say) decodes to text that register_key refuses as "not an
     # Ed25519 public key", instead of a UnicodeDecodeError traceback.
     pem_text = Path(public_key).read_text(errors="replace")
     db = _db()
     party = _partner(db, partner)
-    try:
-        key = db.write(lambda conn: api_keys.register_key(
-            conn, party_id=party.id, public_key_pem_text=pem_text,
-            now=utcnow(), scopes=scopes, expires_at=expires_at, label=label))
-    except LedgerError as exc:
-        _fail(f"{exc.code}: {exc.message}")
-        return
+    key = db.write(lambda conn: api_keys.register_key(
+        conn, party_id=party.id, public_key_pem_text=pem_text,
+        now=utcnow(), scopes=scopes, expires_at=expires_at, label=label))
     click.echo(f"key id: {key.key_id} (scopes: {' '.join(sorted(key.scopes))})")
 
 
@@ -223,21 +352,14 @@ def keys_list(partner: str) -> None:
          f"successor={key.rotated_to or '-'}", f"label={key.label or '-'}")
         for key in db.read(api_keys.list_keys, party.id)
     ]
-    # Each column padded to its widest cell, so they line up whatever the scopes and labels.
-    widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    _columns(rows)
 
 
 @keys_group.command("revoke")
 @click.argument("key_id")
 def keys_revoke(key_id: str) -> None:
     """Revoke KEY_ID now; the next request signed with it is refused (KEY_REVOKED)."""
-    try:
-        key = _db().write(api_keys.revoke_key, key_id, utcnow())
-    except LedgerError as exc:
-        _fail(f"{exc.code}: {exc.message}")
-        return
+    key = _db().write(api_keys.revoke_key, key_id, utcnow())
     click.echo(f"key {key.key_id} revoked at {key.revoked_at}")
 
 
@@ -247,7 +369,9 @@ def keys_revoke(key_id: str) -> None:
               type=click.IntRange(0, MAX_OVERLAP_DAYS),
               help="Days the old key keeps working next to the new one, 0 to 3650 "
                    "(0: it stops now).")
-@click.option("--out", type=click.Path(path_type=Path), help="Write the new private key here.")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Write the new private key to this new file (mode 600) instead of printing "
+                   "it.")
 def keys_rotate(key_id: str, overlap_days: int, out: Path | None) -> None:
     """Issue a successor to KEY_ID; both work during the overlap, then the old one expires.
 
@@ -270,5 +394,5 @@ def keys_rotate(key_id: str, overlap_days: int, out: Path | None) -> None:
 # The first spelling, in partners' scripts and older READMEs; kept as an alias, not a twin.
 partners_group.add_command(click.Command(
     "rotate", callback=keys_rotate.callback, params=keys_rotate.params,
-    help="Alias of `pointsnet partners keys rotate`.",
+    help="Alias of `pointsnet partners keys rotate` (rotate KEY_ID).",
 ))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -31,6 +31,12 @@ class ExplicitPointsNotAllowed(LedgerError):
     code = "EXPLICIT_POINTS_NOT_ALLOWED"
 
 
+# The bounds Terms.validate enforces; the command line's options take them too.
+PENDING_DAYS = (0, 365)
+VALIDITY_MONTHS = (1, 120)
+NETWORK_FEE_BPS = (0, 10_000)
+
+
 @dataclass(frozen=True)
 class Terms:
     earn_points_per_unit: Decimal
@@ -46,12 +52,18 @@ class Terms:
     def validate(self) -> None:
         if self.earn_points_per_unit < 0:
             raise InvalidInput("the earn rate cannot be negative", field="earnRate")
-        if not 0 <= self.pending_days <= 365:
+        if not PENDING_DAYS[0] <= self.pending_days <= PENDING_DAYS[1]:
             raise InvalidInput("pending days are between 0 and 365", field="pendingDays")
-        if not 1 <= self.validity_months <= 120:
+        if not VALIDITY_MONTHS[0] <= self.validity_months <= VALIDITY_MONTHS[1]:
             raise InvalidInput("validity is 1 to 120 months", field="validityMonths")
-        if not 0 <= self.network_fee_bps <= 10_000:
+        if not NETWORK_FEE_BPS[0] <= self.network_fee_bps <= NETWORK_FEE_BPS[1]:
             raise InvalidInput("the network fee is 0 to 10000 bps", field="networkFeeBps")
+        for name in ("clearing_price_per_point", "donation_value_per_point",
+                     "breakage_price_per_point", "own_redemption_fee_per_point"):
+            value = getattr(self, name)
+            if not value.is_finite() or value < 0:
+                raise InvalidInput(f"{name.replace('_', ' ')} must be 0 or more, got {value}",
+                                   field=name)
 
 
 def add_contract(conn: Connection, party_id: int, terms: Terms, *, effective_from: datetime,
@@ -61,7 +73,8 @@ def add_contract(conn: Connection, party_id: int, terms: Terms, *, effective_fro
         insert(contracts)
         .values(
             party_id=party_id,
-            effective_from=effective_from,
+            # In UTC: SQLite keeps a datetime's wall-clock time and drops its zone.
+            effective_from=as_utc(effective_from),
             earn_points_per_unit=terms.earn_points_per_unit,
             allow_explicit_points=terms.allow_explicit_points,
             pending_days=terms.pending_days,
@@ -110,25 +123,58 @@ class TermsCache:
         cached = self._versions.get(party_id)
         if cached is None or time.monotonic() - cached[0] > self.ttl:
             return None
-        return _pick(cached[1], at)
+        return pick(cached[1], at)
 
     def in_force(self, conn: Connection, party_id: int, at: datetime) -> Terms:
         terms = self.fresh(party_id, at)
         if terms is not None:
             return terms
-        rows = conn.execute(select(contracts).where(contracts.c.party_id == party_id)
-                            .order_by(contracts.c.effective_from.desc())).all()
-        versions = [(as_utc(r.effective_from), _terms(r)) for r in rows]
-        self._versions[party_id] = (time.monotonic(), versions)
-        terms = _pick(versions, at)
+        found = versions(conn, party_id)
+        self._versions[party_id] = (time.monotonic(), found)
+        terms = pick(found, at)
         if terms is None:
             raise NoContract("this partner has no contract in force; ask the network to set "
                              "one up")
         return terms
 
 
-def _pick(versions: list[tuple[datetime, Terms]], at: datetime) -> Terms | None:
+def versions(conn: Connection, party_id: int) -> list[tuple[datetime, Terms]]:
+    """Every version of a partner's contract with its start (UTC), latest first."""
+    rows = conn.execute(select(contracts).where(contracts.c.party_id == party_id)
+                        .order_by(contracts.c.effective_from.desc())).all()
+    return [(as_utc(r.effective_from), _terms(r)) for r in rows]
+
+
+def pick(versions: list[tuple[datetime, Terms]], at: datetime) -> Terms | None:
+    """The version in force at `at` among `versions` (latest first), if any."""
     return next((terms for effective_from, terms in versions if effective_from <= at), None)
+
+
+def plan_version(existing: list[tuple[datetime, Terms]], changes: dict[str, Any], *,
+                 effective_from: datetime, now: datetime) -> Terms:
+    """The terms of a new version from `effective_from`: those in force then, with `changes`.
+
+    Only a start after `now`: earns already booked, and settlement periods already closed, were
+    computed with the terms in force at the time, so a back-dated version would make them
+    disagree with their own contract (a period is closed only once it is over, so a future
+    start can never fall inside a closed one). One version per start instant.
+    """
+    effective_from, now = as_utc(effective_from), as_utc(now)
+    if effective_from <= now:
+        raise InvalidInput(f"a new contract version must start in the future, not at "
+                           f"{effective_from.isoformat()} (now: "
+                           f"{now.isoformat(timespec='seconds')}); what was earned and settled "
+                           "keeps the terms it had",
+                           field="from", code="CONTRACT_START_IN_PAST")
+    if any(start == effective_from for start, _ in existing):
+        raise InvalidInput(f"a contract version already starts at {effective_from.isoformat()}",
+                           field="from", code="CONTRACT_VERSION_EXISTS")
+    base = pick(existing, effective_from)
+    if base is None:
+        raise NoContract("this partner has no contract to change", field="partner")
+    terms = replace(base, **changes)
+    terms.validate()
+    return terms
 
 
 def _terms(row: Any) -> Terms:

@@ -39,6 +39,15 @@ def get_partner(conn: Connection, party_id: int) -> Partner | None:
     return Partner(*row) if row else None
 
 
+def list_partners(conn: Connection) -> list[Partner]:
+    """Every partner, in the order they joined."""
+    rows = conn.execute(
+        select(parties_table.c.id, parties_table.c.code, parties_table.c.name)
+        .where(parties_table.c.kind == "partner").order_by(parties_table.c.id)
+    ).all()
+    return [Partner(*row) for row in rows]
+
+
 def find_partner(conn: Connection, code_or_id: str) -> Partner | None:
     """The CLI accepts either the partner's code or its numeric id."""
     party_id = int(code_or_id) if code_or_id.isdigit() else parties.by_code(conn, code_or_id)

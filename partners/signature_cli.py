@@ -14,12 +14,12 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from click.core import ParameterSource
 
 from network.auth import AuthError
+from network.cli_errors import EXIT_CHECK_FAILED, HubGroup, fail
 from partners.authenticator import MAX_SKEW_SECONDS, check_shape
 from partners.client import check_idempotency_key, is_mutation, sign_graphql
 from partners.idempotency_key import MAX_LENGTH as MAX_KEY_LENGTH
@@ -43,14 +43,9 @@ from partners.signatures.signature_base import build_signature_base
 from partners.signatures.structured_fields import serialize_bare_item
 
 
-@click.group("signature")
+@click.group("signature", cls=HubGroup)
 def signature_group() -> None:
     """Sign and verify RFC 9421 HTTP message signatures (Ed25519)."""
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
 
 
 def _read_body(data: str) -> bytes:
@@ -58,7 +53,7 @@ def _read_body(data: str) -> bytes:
         try:
             return Path(data[1:]).read_bytes()
         except OSError as exc:
-            _fail(f"{data[1:]}: {exc.strerror}")
+            fail("INPUT_UNREADABLE", f"--data {data}: {exc.strerror}")
     return data.encode()
 
 
@@ -95,7 +90,8 @@ def _curl(url: str, headers: dict[str, str], body: bytes, data: str) -> str:
 @click.option("--private-key", "key_file", required=True, type=click.Path(exists=True),
               help="PEM file with the partner's Ed25519 private key.")
 @click.option("--key-id", required=True, help="The key id the hub gave when the key was created.")
-@click.option("--url", default="http://127.0.0.1:8000/graphql", show_default=True)
+@click.option("--url", default="http://127.0.0.1:8000/graphql", show_default=True,
+              help="The whole endpoint URL the request is sent to, /graphql included.")
 @click.option("--data", required=True,
               help="JSON body, or @FILE to read it from a file (the curl command then reads the "
                    "same file).")
@@ -106,7 +102,9 @@ def _curl(url: str, headers: dict[str, str], body: bytes, data: str) -> str:
               help="Send an Idempotency-Key even if the body is not a mutation (mutations are "
                    "detected from the body; this flag is not needed for them).")
 @click.option("--format", "fmt", type=click.Choice(["curl", "raw", "headers"]), default="curl",
-              show_default=True)
+              show_default=True,
+              help="curl: a ready-to-run command; raw: the HTTP request (what `signature verify "
+                   "--request` reads); headers: only the headers to add.")
 def sign_command(key_file: str, key_id: str, url: str, data: str,
                  idempotency_key: str | None, mutation: bool, fmt: str) -> None:
     """Sign a POST of a GraphQL body and print it as a curl command, raw HTTP or headers.
@@ -119,7 +117,7 @@ def sign_command(key_file: str, key_id: str, url: str, data: str,
     try:
         key = load_private_key(Path(key_file).read_bytes())
     except ValueError as exc:
-        _fail(f"{key_file}: {exc}")
+        fail("INPUT_UNREADABLE", f"--private-key {key_file}: {exc}")
     signed = sign_graphql(url, body, key=key, key_id=key_id, idempotency_key=idempotency_key)
     if fmt == "headers":
         for name, value in signed.headers.items():
@@ -242,8 +240,7 @@ def verify_command(ctx: click.Context, key_file: str, request_file: str, now: in
         key = load_public_key(Path(key_file).read_bytes())
         request = parse_raw_request(Path(request_file).read_bytes(), scheme=scheme)
     except (ValueError, MessageError) as exc:
-        click.echo(f"verdict: INVALID INPUT_UNREADABLE: {exc}")
-        sys.exit(1)
+        fail("INPUT_UNREADABLE", str(exc))
     current = int(time.time()) if now is None else now
     valid = _describe(request, key, current, max_skew, as_hub)
     digest_ok = _check_digest(request)
@@ -252,4 +249,4 @@ def verify_command(ctx: click.Context, key_file: str, request_file: str, now: in
                    "key status (UNKNOWN_KEY, KEY_REVOKED, KEY_EXPIRED), scopes, nonce replay")
     ok = valid and digest_ok
     click.echo(f"result: {'VALID' if ok else 'INVALID'}")
-    sys.exit(0 if ok else 1)
+    sys.exit(0 if ok else EXIT_CHECK_FAILED)

@@ -1,7 +1,8 @@
 """`pointsnet settle …` for finance staff and `pointsnet staff …` for their tokens.
 
 Registered by infra/cli.py. Every command prints the run summary as a table; errors are
-`error CODE: message` on stderr with exit status 2, and nothing is written.
+`pointsnet: error: CODE: message` on stderr with exit status 2 (network/cli_errors.py), and
+nothing is written.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from typing import Any
 
 import click
 
+from network.cli_errors import EXIT_CHECK_FAILED, CommandError, HubGroup
 from network.config import Settings, get_settings
-from network.db.engine import Database
+from network.db.engine import Database, open_database
 from network.money import Money
 from settlement import run as runs
 from settlement import staff as staff_tokens
 from settlement import store
 from settlement.errors import SettlementError
 from settlement.payouts import records
+from settlement.period import Period
 from settlement.statements import signing
 from settlement.statements.build import build_statement
 
@@ -30,7 +33,7 @@ PERIOD = click.option("--period", required=True, metavar="YYYY-MM",
 
 def _env() -> tuple[Settings, Database]:
     settings = get_settings()
-    return settings, Database(settings.database_url)
+    return settings, open_database(settings.database_url)
 
 
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -38,8 +41,7 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except SettlementError as exc:
-            click.echo(f"error {exc.code}: {exc.message}", err=True)
-            sys.exit(2)
+            raise CommandError(exc.code, exc.message) from None
     wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
     return wrapper
 
@@ -89,12 +91,13 @@ def print_summary(db: Database, run: store.StoredRun) -> None:
         click.echo(line)
 
 
-@click.group("settle")
+@click.group("settle", cls=HubGroup)
 def settle() -> None:
     """Monthly settlement: preview, close, pay, statements."""
 
 
 def _run_with_progress(action: Callable[..., runs.Outcome], period: str) -> runs.Outcome:
+    Period.parse(period)  # a bad period is one error line, with no progress line before it
     settings, db = _env()
     labels = ["aggregating consumptions", "clearing and netting", "reconciling with the ledger",
               "saving"]
@@ -115,7 +118,7 @@ def preview_cmd(period: str) -> None:
         click.echo("closed run verified: the ledger still gives the same hash" if outcome.verified
                    else "WARNING: recomputation differs from the closed run's hash")
         if not outcome.verified:
-            sys.exit(1)
+            sys.exit(EXIT_CHECK_FAILED)
 
 
 @settle.command("close")
@@ -157,7 +160,7 @@ def pay_cmd(period: str, dry_run: bool) -> None:
 @settle.command("statements")
 @PERIOD
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("statements"),
-              show_default=True)
+              show_default=True, help="Folder to write into (a subfolder per period).")
 @_guard
 def statements_cmd(period: str, out_dir: Path) -> None:
     """Write signed CSV and HTML statements for every party of a closed run."""
@@ -184,7 +187,7 @@ def statements_cmd(period: str, out_dir: Path) -> None:
               help="Hub statement public key PEM (default: this hub's own key).")
 @_guard
 def verify_statement_cmd(file: Path, signature: Path | None, public_key: Path | None) -> None:
-    """Check a statement's detached Ed25519 signature; exit 1 if it does not match."""
+    """Check statement FILE's detached Ed25519 signature; exit 1 if it does not match."""
     sig_path = signature or Path(f"{file}.sig")
     if not sig_path.is_file():
         raise SettlementError("NO_SIGNATURE", f"no signature file {sig_path}; pass "
@@ -196,7 +199,7 @@ def verify_statement_cmd(file: Path, signature: Path | None, public_key: Path | 
         click.echo(f"OK: {file} is signed by the hub's statement key")
     else:
         click.echo(f"BAD SIGNATURE: {file} was changed or not signed by this key", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_CHECK_FAILED)
 
 
 @settle.command("public-key")
@@ -205,7 +208,7 @@ def public_key_cmd() -> None:
     click.echo(signing.public_pem(signing.statement_key(get_settings())).decode(), nl=False)
 
 
-@click.group("staff")
+@click.group("staff", cls=HubGroup)
 def staff() -> None:
     """Finance staff bearer tokens for the settlement API."""
 
@@ -213,7 +216,8 @@ def staff() -> None:
 @staff.command("create")
 @click.option("--name", required=True, help="Who the token is for.")
 @click.option("--role", "roles", multiple=True, default=["finance"], show_default=True,
-              type=click.Choice(sorted(staff_tokens.ROLES)))
+              type=click.Choice(sorted(staff_tokens.ROLES)),
+              help="What the token may do; repeat the option for several roles.")
 @_guard
 def staff_create(name: str, roles: tuple[str, ...]) -> None:
     """Create a token; it is printed once and only its hash is kept."""
@@ -225,9 +229,8 @@ def staff_create(name: str, roles: tuple[str, ...]) -> None:
 @staff.command("revoke")
 @click.argument("token_id", type=int)
 def staff_revoke(token_id: int) -> None:
-    """Revoke a staff token at once."""
+    """Revoke staff token TOKEN_ID (the number `staff create` printed) at once."""
     _, db = _env()
     if not staff_tokens.revoke(db, token_id):
-        click.echo(f"error NO_TOKEN: no active staff token #{token_id}", err=True)
-        sys.exit(2)
+        raise CommandError("NO_TOKEN", f"no active staff token #{token_id}")
     click.echo(f"staff token #{token_id} revoked")

@@ -14,13 +14,16 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import psycopg
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Connection, create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
+
+from network.config import ConfigError, redact
 
 T = TypeVar("T")
 
@@ -191,3 +194,40 @@ class Database:
         if self._statements is not None:
             self._statements.close_all()
         self.engine.dispose()
+
+
+def open_database(url: str, *, create: bool = False) -> Database:
+    """The database at POINTSNET_DATABASE_URL, checked before any command uses it.
+
+    Without `create` the database must already hold the hub's schema: a command run in the wrong
+    directory would otherwise open (and so create) an empty `pointsnet.db` there and then fail
+    on a missing table. `create` is for the commands that build the schema (`db upgrade`,
+    `demo`, `serve --demo`): a new SQLite file is fine, a missing directory is not.
+    Raises ConfigError (code NO_DATABASE) naming the variable and what to do.
+    """
+    name = "POINTSNET_DATABASE_URL"
+    parsed = make_url(url)
+    path = Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database \
+        and parsed.database != ":memory:" else None
+    if path is not None:
+        if not path.parent.is_dir():
+            raise ConfigError(f"{name} names the SQLite file {path.absolute()}, whose directory "
+                              "does not exist", code="NO_DATABASE")
+        if not create and not path.exists():
+            raise ConfigError(f"{name} names the SQLite file {path.absolute()}, which does not "
+                              f"exist; set {name} to the hub's database, or create this one "
+                              "with `pointsnet db upgrade`", code="NO_DATABASE")
+    database = Database(url)
+    try:
+        with database.engine.connect() as conn:
+            migrated = inspect(conn).has_table("alembic_version")
+    except DBAPIError as exc:
+        database.dispose()
+        raise ConfigError(f"{name}: cannot open {redact(url)}: {exc.orig}",
+                          code="NO_DATABASE") from None
+    if not create and not migrated:
+        database.dispose()
+        raise ConfigError(f"{name}: {redact(url)} holds no hub schema; run `pointsnet db "
+                          "upgrade` (or point the variable at the hub's database)",
+                          code="NO_DATABASE")
+    return database

@@ -53,6 +53,6 @@ def test_the_drain_command_reports_a_bad_setting_in_one_line(monkeypatch, tmp_pa
         result = CliRunner().invoke(main, ["notifications", "drain"])
     finally:
         get_settings.cache_clear()
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)  # not a traceback
     assert "POINTSNET_NOTIFY_SMTP_HOST" in result.output

@@ -83,11 +83,11 @@ def test_cli_errors(run, db: Database, tmp_path: Path) -> None:  # type: ignore[
     runner = run.runner
     run("partners", "create", "dup", "--name", "Dup")
     again = runner.invoke(main, ["partners", "create", "dup", "--name", "Dup"])
-    assert again.exit_code == 1 and "DUPLICATE_CODE" in again.output
+    assert again.exit_code == 2 and "DUPLICATE_CODE" in again.output
     missing = runner.invoke(main, ["partners", "keys", "create", "nobody"])
-    assert missing.exit_code == 1 and "no partner" in missing.output
+    assert missing.exit_code == 2 and "no partner" in missing.output
     bad_scope = runner.invoke(main, ["partners", "keys", "create", "dup", "--scopes", "admin"])
-    assert bad_scope.exit_code == 1 and "UNKNOWN_SCOPE" in bad_scope.output
+    assert bad_scope.exit_code == 2 and "UNKNOWN_SCOPE" in bad_scope.output
     private = tmp_path / "priv.pem"
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -97,11 +97,11 @@ def test_cli_errors(run, db: Database, tmp_path: Path) -> None:  # type: ignore[
     leaked = runner.invoke(
         main, ["partners", "keys", "register", "dup", "--public-key", str(private)]
     )
-    assert leaked.exit_code == 1 and "public key only" in leaked.output
+    assert leaked.exit_code == 2 and "public key only" in leaked.output
     revoked = runner.invoke(main, ["partners", "keys", "revoke", "pk_nope"])
-    assert revoked.exit_code == 1 and "KEY_NOT_FOUND" in revoked.output
+    assert revoked.exit_code == 2 and "KEY_NOT_FOUND" in revoked.output
     bad_rotation = runner.invoke(main, ["partners", "rotate", "pk_nope"])
-    assert bad_rotation.exit_code == 1
+    assert bad_rotation.exit_code == 2
 
 
 def test_rotating_a_revoked_key_is_refused(db: Database) -> None:
@@ -135,7 +135,7 @@ def test_an_empty_scope_list_is_refused_and_writes_nothing(run, db: Database,  #
     empty = run.runner.invoke(
         main, ["partners", "keys", "create", "cafe", "--scopes", "", "--out", str(out)]
     )
-    assert empty.exit_code == 1 and "at least one scope" in empty.output
+    assert empty.exit_code == 2 and "at least one scope" in empty.output
     assert not out.exists()
     public = tmp_path / "pub.pem"
     public.write_text(public_key_pem(Ed25519PrivateKey.generate().public_key()))
@@ -143,7 +143,7 @@ def test_an_empty_scope_list_is_refused_and_writes_nothing(run, db: Database,  #
         main, ["partners", "keys", "register", "cafe", "--public-key", str(public),
                "--scopes", " , "],
     )
-    assert registered.exit_code == 1 and "at least one scope" in registered.output
+    assert registered.exit_code == 2 and "at least one scope" in registered.output
     assert run("partners", "keys", "list", "cafe") == ""
     # Omitting --scopes still gives the documented default, every scope.
     assert "scopes: earn enrol read redeem" in run("partners", "keys", "create", "cafe")
@@ -248,7 +248,7 @@ def test_registering_an_unreadable_or_protected_key_file(run, db: Database,  # t
         result = run.runner.invoke(
             main, ["partners", "keys", "register", "cafe", "--public-key", str(path)]
         )
-        assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
         assert message in result.output
     assert run("partners", "keys", "list", "cafe") == ""
 
@@ -286,22 +286,23 @@ def test_out_never_overwrites_a_file_and_a_refusal_creates_no_key(run, db: Datab
     refused = run.runner.invoke(main, ["partners", "keys", "create", "cafe", "--out",
                                        str(precious)])
     # Was: the file silently replaced by a new key.
-    assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit), refused.output
+    assert refused.exit_code == 2 and isinstance(refused.exception, SystemExit), refused.output
     (line,) = refused.output.splitlines()
-    assert line.startswith(f"error: {precious} already exists") and "no key was created" in line
+    assert line.startswith(f"pointsnet: error: KEY_FILE_EXISTS: {precious} already exists")
+    assert "no key was created" in line
     assert precious.read_text() == "the only copy of an active private key\n"
     assert run("partners", "keys", "list", "cafe") == ""
     missing_dir = tmp_path / "no-such-dir" / "k.pem"
     unwritable = run.runner.invoke(main, ["partners", "keys", "create", "cafe", "--out",
                                           str(missing_dir)])
-    assert unwritable.exit_code == 1 and "no key was created" in unwritable.output
+    assert unwritable.exit_code == 2 and "no key was created" in unwritable.output
     assert run("partners", "keys", "list", "cafe") == ""
 
     run("partners", "keys", "create", "cafe", "--out", str(tmp_path / "first.pem"))
     key_id = _only_key_id(run, "cafe")
     for command in (["partners", "rotate"], ["partners", "keys", "rotate"]):
         rotated = run.runner.invoke(main, [*command, key_id, "--out", str(precious)])
-        assert rotated.exit_code == 1 and "already exists" in rotated.output, rotated.output
+        assert rotated.exit_code == 2 and "already exists" in rotated.output, rotated.output
     assert precious.read_text() == "the only copy of an active private key\n"
     old = db.read(find_key, key_id)
     assert old is not None and old.expires_at is None and old.rotated_to is None  # untouched
@@ -323,7 +324,7 @@ def test_a_key_is_rotated_once_and_its_successor_is_listed(run, db: Database) ->
     assert f"rotate {first.key_id} instead" in info.value.message
     assert [k.key_id for k in db.read(list_keys, key.party_id)] == [key.key_id, first.key_id]
     refused = run.runner.invoke(main, ["partners", "keys", "rotate", key.key_id])
-    assert refused.exit_code == 1 and "KEY_ALREADY_ROTATED" in refused.output
+    assert refused.exit_code == 2 and "KEY_ALREADY_ROTATED" in refused.output
 
     second, _, _ = db.write(lambda c: rotate_key(c, key_id=first.key_id, now=later))
     assert second.expires_at is None  # the chain goes on; each link never expires
@@ -369,6 +370,7 @@ def test_every_onboarding_and_serve_option_has_help() -> None:
                         if isinstance(param, click.Option) and not param.help
                         and param.name not in ("name", "allow_explicit_points")]
         assert undocumented == [], (command.name, undocumented)
-    assert "Minor units per point this partner pays a charity" in _help("partners", "create")
+    assert "Minor units per point this partner pays a charity" in " ".join(
+        _help("partners", "create").split())
     no_workers = CliRunner().invoke(main, ["serve", "--workers", "0"])
     assert no_workers.exit_code == 2 and "0 is not in the range x>=1" in no_workers.output

@@ -78,7 +78,8 @@ def test_verify_unsigned_and_unreadable_requests(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         signature_group, ["verify", "--public-key", key, "--request", request]
     )
-    assert result.exit_code == 1 and "INPUT_UNREADABLE" in result.output
+    # Input it cannot read is an error (exit 2), not a verdict on a signature (exit 1).
+    assert result.exit_code == 2 and "pointsnet: error: INPUT_UNREADABLE: " in result.output
 
 
 def test_sign_raw_then_verify_round_trip(tmp_path: Path) -> None:
@@ -174,9 +175,10 @@ def test_sign_with_an_unusable_key_file_says_why(tmp_path: Path) -> None:
         result = CliRunner().invoke(
             signature_group, ["sign", "--private-key", path, "--key-id", "pk_1", "--data", "{}"]
         )
-        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
         (line,) = result.output.splitlines()
-        assert line.startswith(f"error: {path}: ") and reason in line
+        assert line.startswith(f"pointsnet: error: INPUT_UNREADABLE: --private-key {path}: ")
+        assert reason in line
 
 
 def test_verify_with_a_passphrase_protected_key_says_why(tmp_path: Path) -> None:
@@ -185,7 +187,7 @@ def test_verify_with_a_passphrase_protected_key_says_why(tmp_path: Path) -> None
         signature_group,
         ["verify", "--public-key", _encrypted_private_key(tmp_path), "--request", request],
     )
-    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
     assert "INPUT_UNREADABLE: the private key is protected by a passphrase" in result.output
 
 
@@ -302,9 +304,10 @@ def test_sign_with_data_from_a_file_lets_curl_read_the_file(tmp_path: Path) -> N
 
 def test_sign_with_a_missing_data_file_says_so_in_one_line(tmp_path: Path) -> None:
     result = _sign(tmp_path, "--data", "@missing.json")
-    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
     (line,) = result.output.splitlines()
-    assert line == "error: missing.json: No such file or directory"
+    assert line == ("pointsnet: error: INPUT_UNREADABLE: --data @missing.json: No such file or "
+                    "directory")
 
 
 def test_sign_refuses_a_non_ascii_idempotency_key_as_a_usage_error(tmp_path: Path) -> None:

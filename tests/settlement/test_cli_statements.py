@@ -89,23 +89,25 @@ def test_openssl_verifies_the_detached_signature(cli: CliRunner, world: World,
 
 def test_errors_are_specific(cli: CliRunner, world: World) -> None:
     bad = cli.invoke(main, ["settle", "preview", "--period", "2026-13"])
-    assert bad.exit_code == 2 and "error BAD_PERIOD" in bad.output and "YYYY-MM" in bad.output
+    assert bad.exit_code == 2 and "YYYY-MM" in bad.output
+    # One line, and no progress line before it: the period is checked first.
+    assert bad.output.startswith("pointsnet: error: BAD_PERIOD: ") and bad.output.count("\n") == 1
     cli.invoke(main, ["settle", "preview", "--period", "2026-10"])
     open_pay = cli.invoke(main, ["settle", "pay", "--period", "2026-10"])
-    assert open_pay.exit_code == 2 and "error PERIOD_NOT_CLOSED" in open_pay.output
+    assert open_pay.exit_code == 2 and "pointsnet: error: PERIOD_NOT_CLOSED: " in open_pay.output
     missing = cli.invoke(main, ["settle", "statements", "--period", "2026-08"])
-    assert missing.exit_code == 2 and "error NO_RUN" in missing.output
+    assert missing.exit_code == 2 and "pointsnet: error: NO_RUN: " in missing.output
     draft = cli.invoke(main, ["settle", "statements", "--period", "2026-10"])
-    assert draft.exit_code == 2 and "error PERIOD_NOT_CLOSED" in draft.output
+    assert draft.exit_code == 2 and "pointsnet: error: PERIOD_NOT_CLOSED: " in draft.output
     for far, code in (("9999-12", "PERIOD_OUT_OF_RANGE"), ("２０２６-１０", "BAD_PERIOD")):
         out = cli.invoke(main, ["settle", "preview", "--period", far])
-        assert out.exit_code == 2 and f"error {code}" in out.output, out.output
+        assert out.exit_code == 2 and f"pointsnet: error: {code}: " in out.output, out.output
 
 
 def test_pay_dry_run_lists_the_plan(cli: CliRunner, world: World, pg_db: Database) -> None:
     cli.invoke(main, ["settle", "close", "--period", "2026-10"])
     out = cli.invoke(main, ["settle", "pay", "--period", "2026-10", "--dry-run"])
-    assert out.exit_code == 2 and "error MISSING_STRIPE_ACCOUNT" in out.output
+    assert out.exit_code == 2 and "pointsnet: error: MISSING_STRIPE_ACCOUNT: " in out.output
     assert "telecom" in out.output and "kids-charity" in out.output
 
 

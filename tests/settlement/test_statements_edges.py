@@ -96,17 +96,17 @@ def test_cli_key_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyP
         cli = CliRunner()
         out = cli.invoke(main, ["settle", "public-key"])
         assert isinstance(out.exception, SystemExit), out.exception  # not FileNotFoundError
-        assert out.exit_code == 1 and "POINTSNET_STATEMENT_KEY_PATH" in out.output
+        assert out.exit_code == 2 and "POINTSNET_STATEMENT_KEY_PATH" in out.output
         statement = tmp_path / "s.csv"
         statement.write_bytes(b"period\n")
         junk = tmp_path / "junk.pem"
         junk.write_bytes(b"not a key")
         bad_key = cli.invoke(main, ["settle", "verify-statement", str(statement),
                                     "--signature", str(junk), "--public-key", str(junk)])
-        assert bad_key.exit_code == 2 and "error BAD_PUBLIC_KEY" in bad_key.output
+        assert bad_key.exit_code == 2 and "pointsnet: error: BAD_PUBLIC_KEY: " in bad_key.output
         no_sig = cli.invoke(main, ["settle", "verify-statement", str(statement),
                                    "--public-key", str(junk)])
-        assert no_sig.exit_code == 2 and "error NO_SIGNATURE" in no_sig.output
+        assert no_sig.exit_code == 2 and "pointsnet: error: NO_SIGNATURE: " in no_sig.output
     finally:
         get_settings.cache_clear()
 
