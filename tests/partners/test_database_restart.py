@@ -1,0 +1,164 @@
+"""The hub when PostgreSQL drops its connections (a restart, a failover, pg_terminate_backend).
+
+Between requests an admin connection terminates every connection the hub (and this test) holds
+to the test database, waiting until each backend has exited. The next request must not notice:
+the pool and the per-thread statement connections replace a connection whose server hung up
+before sending anything on it. When the database really is unavailable the answer is a 503 with
+a JSON code and Retry-After, nothing is written, and the same request succeeds once it is back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import psycopg
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from network.db.engine import Database
+from network.db.schema import parties
+from network.ledger.verify import verify
+from tests.conftest import PG_ADMIN_URL, _libpq
+from tests.partners.conftest import Hub, error_code, gql_body, operation, post_signed
+
+
+def _admin() -> psycopg.Connection:
+    return psycopg.connect(_libpq(PG_ADMIN_URL), autocommit=True)
+
+
+def _terminate_all(db: Database) -> int:
+    """Terminate every backend connected to `db`'s database; returns how many. The timeout makes
+    pg_terminate_backend wait until each backend has exited, so the next request meets a
+    connection that is already dead rather than racing its death."""
+    name = make_url(db.url).database
+    with _admin() as admin:
+        row = admin.execute(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()", [name]).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@contextmanager
+def _database_down(db: Database) -> Iterator[None]:
+    """The database refuses new connections and has none open: what a hub sees while
+    PostgreSQL restarts. Connections are allowed again on the way out, whatever happened."""
+    name = make_url(db.url).database
+    with _admin() as admin:
+        admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+    try:
+        _terminate_all(db)
+        yield
+    finally:
+        with _admin() as admin:
+            admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+
+
+def _enrol_card(hub: Hub) -> str:
+    enrolled = hub.client().execute(operation("EnrolMember"), {"input": {"phone": "+31205550111"}})
+    return enrolled["data"]["enrolMember"]["member"]["cardNumber"]
+
+
+def test_requests_after_every_connection_was_terminated_all_succeed(hub: Hub) -> None:
+    card = _enrol_card(hub)
+    # One attempt only: the SDK's retries must not hide a failure the hub let through.
+    client = hub.client(max_attempts=1)
+    balance = 0
+    for round_ in range(9):
+        assert _terminate_all(hub.db) >= 1  # the hub held connections, and they are gone now
+        step = round_ % 3
+        if step == 0:
+            answer = client.execute(operation("AwardPoints"), {"input": {
+                "cardNumber": card, "amount": 1000 * (round_ + 1), "currency": "EUR"}},
+                idempotency_key=f"award-{round_}")
+            assert "errors" not in answer, answer
+            points = answer["data"]["awardPoints"]["transaction"]["points"]
+            assert points == 100 * (round_ + 1)  # amount is in cents; 10 points per euro
+            balance += points
+            assert answer["data"]["awardPoints"]["balanceAfter"] == balance
+        elif step == 1:
+            answer = client.execute(operation("LookUpMember"), {"cardNumber": card})
+            assert "errors" not in answer, answer
+            assert answer["data"]["partner"]["member"]["balance"] == balance
+        else:
+            answer = client.execute(operation("RedeemPoints"), {"input": {
+                "cardNumber": card, "points": 7}}, idempotency_key=f"redeem-{round_}")
+            assert "errors" not in answer, answer
+            assert answer["data"]["redeemPoints"]["userErrors"] == []
+            balance -= 7
+            assert answer["data"]["redeemPoints"]["balanceAfter"] == balance
+    assert balance > 0
+    assert verify(hub.db) == []
+
+
+def test_an_unavailable_database_answers_503_with_a_code_and_writes_nothing(hub: Hub) -> None:
+    card = _enrol_card(hub)
+    award = gql_body(operation("AwardPoints"), {"input": {
+        "cardNumber": card, "amount": 2500, "currency": "EUR"}})
+    lookup = gql_body(operation("LookUpMember"), {"cardNumber": card})
+    before = hub.ledger_counts()
+    with _database_down(hub.db):
+        for body, key in ((award, "till-1"), (lookup, None), (award, "till-1")):
+            response = post_signed(hub, body, idempotency_key=key)
+            assert response.status_code == 503, response.text
+            assert error_code(response) == "DATABASE_UNAVAILABLE"
+            assert response.headers["retry-after"] == "2"
+    assert hub.ledger_counts() == before  # nothing was written
+    # Back up: the same request, signed afresh with the same key, awards once.
+    for _ in range(2):
+        response = post_signed(hub, award, idempotency_key="till-1")
+        assert response.status_code == 200, response.text
+        assert response.json()["data"]["awardPoints"]["transaction"]["points"] == 250
+    entries, postings, lots = hub.ledger_counts()
+    assert (entries, postings, lots) == (before[0] + 1, before[1] + 2, before[2] + 1)
+    assert verify(hub.db) == []
+
+
+def _insert_party(conn: object, code: str) -> None:
+    conn.execute(insert(parties).values(  # type: ignore[attr-defined]
+        kind="charity", code=code, name=code, created_at=datetime.now(UTC)))
+
+
+def test_a_write_that_lost_its_connection_before_commit_runs_once_more(pg_db: Database) -> None:
+    runs: list[int] = []
+
+    def book(conn: object) -> None:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()  # type: ignore[attr-defined]
+        runs.append(pid)
+        if len(runs) == 1:  # the server ends this very connection mid-transaction
+            with _admin() as admin:
+                admin.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+        _insert_party(conn, "lost-once")
+
+    pg_db.write(book)
+    assert len(runs) == 2 and runs[0] != runs[1]
+    count = pg_db.read(lambda conn: conn.execute(
+        select(func.count()).select_from(parties).where(parties.c.code == "lost-once")
+    ).scalar_one())
+    assert count == 1
+
+
+def test_a_write_refused_by_an_unavailable_database_is_not_retried_forever(
+        pg_db: Database) -> None:
+    from network.db.engine import database_unavailable
+
+    runs = 0
+
+    def book(conn: object) -> None:
+        nonlocal runs
+        runs += 1
+        _insert_party(conn, "never")
+
+    with _database_down(pg_db):
+        try:
+            pg_db.write(book)
+        except Exception as exc:  # noqa: BLE001 - the kind is what is checked
+            assert database_unavailable(exc), exc
+        else:
+            raise AssertionError("the write succeeded against a database refusing connections")
+    assert runs == 0  # no connection, so the function never ran
+    assert pg_db.read(lambda conn: conn.execute(
+        select(func.count()).select_from(parties).where(parties.c.code == "never")
+    ).scalar_one()) == 0
