@@ -1,7 +1,7 @@
 """The partner SDK: sign GraphQL requests per RFC 9421 and send them, retrying safely.
 
     client = PartnerClient("https://hub.example", key_id="pk_...", private_key_pem=open(...).read())
-    result = client.execute(AWARD_POINTS, {"input": {...}})
+    result = client.execute(operation("AwardPoints"), {"input": {...}})
 
 Every attempt is signed afresh (new `created` and `nonce`, because the hub rejects a nonce it has
 seen) but carries the SAME body and Idempotency-Key, so a retry after a lost response, a 409
@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,8 +25,10 @@ import httpx
 from graphql import OperationType, parse
 from graphql.error import GraphQLSyntaxError
 
-from partners import idempotency_key as key_rule
-from partners.signatures import HttpRequest, content_digest, load_private_key, sign_request
+# Relative imports: the same files are the separately installed SDK, `pointsnet_partner`
+# (partners/sdk), which must not import the hub.
+from . import idempotency_key as key_rule
+from .signatures import HttpRequest, content_digest, load_private_key, sign_request
 
 SIGNED_COMPONENTS = (
     "@method",
@@ -38,6 +41,31 @@ SIGNED_COMPONENTS = (
 IDEMPOTENCY_HEADER = key_rule.HEADER
 RETRY_STATUSES = {409, 502, 503, 504}
 MAX_RETRY_AFTER = 30.0  # seconds; a longer Retry-After means "not now": the caller decides
+
+
+# The documented operations: package data in the SDK, graphql/operations/partner in the hub's
+# repository (which the SDK's build copies; the test suite runs exactly these files).
+_OPERATION_FOLDERS = (Path(__file__).parent / "operations",
+                      Path(__file__).parents[1] / "graphql" / "operations" / "partner")
+
+
+def _operations_folder() -> Path | None:
+    return next((folder for folder in _OPERATION_FOLDERS if folder.is_dir()), None)
+
+
+def operation_names() -> list[str]:
+    """The documented operations' names, like "AwardPoints"."""
+    folder = _operations_folder()
+    return sorted(path.stem for path in folder.glob("*.graphql")) if folder else []
+
+
+def operation(name: str) -> str:
+    """The text of a documented operation, e.g. operation("AwardPoints"), to pass to `execute`."""
+    folder = _operations_folder()
+    if folder is None or name not in operation_names():
+        raise ValueError(f"no documented operation {name!r}; there are "
+                         f"{', '.join(operation_names()) or 'none here'}")
+    return (folder / f"{name}.graphql").read_text(encoding="utf-8")
 
 
 class PartnerAPIError(Exception):
