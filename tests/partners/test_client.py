@@ -248,3 +248,19 @@ def test_a_retry_after_beyond_the_limit_is_the_callers_decision() -> None:
             pytest.raises(PartnerAPIError) as info:
         client.execute("{ x }")
     assert (info.value.status, calls, slept) == (503, 1, [])
+
+
+def test_operation_returns_a_documented_operation_and_names_the_others() -> None:
+    from pathlib import Path
+
+    from partners.client import operation, operation_names
+
+    folder = Path(__file__).resolve().parents[2] / "graphql" / "operations" / "partner"
+    assert operation_names() == sorted(p.stem for p in folder.glob("*.graphql"))
+    assert "AwardPoints" in operation_names() and "RedeemPoints" in operation_names()
+    assert operation("RedeemPoints") == (folder / "RedeemPoints.graphql").read_text()
+    with pytest.raises(ValueError, match="no documented operation 'Award'; there are "
+                                         "AuthorizeHold, AwardPoints, "):
+        operation("Award")
+    with pytest.raises(ValueError, match="no documented operation '../schema'"):
+        operation("../schema")
