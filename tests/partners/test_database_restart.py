@@ -12,16 +12,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import psycopg
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from network.db.engine import Database
+from network.clock import utcnow
+from network.db.engine import Database, database_unavailable
 from network.db.schema import parties
 from network.ledger.verify import verify
+from partners.client import PartnerClient
+from partners.contracts import Terms
+from partners.keys import create_key
+from partners.registry import create_partner
 from tests.conftest import PG_ADMIN_URL, _libpq
 from tests.partners.conftest import Hub, error_code, gql_body, operation, post_signed
+from tests.support.hub_process import hub_process
 
 
 def _admin() -> psycopg.Connection:
@@ -142,8 +149,6 @@ def test_a_write_that_lost_its_connection_before_commit_runs_once_more(pg_db: Da
 
 def test_a_write_refused_by_an_unavailable_database_is_not_retried_forever(
         pg_db: Database) -> None:
-    from network.db.engine import database_unavailable
-
     runs = 0
 
     def book(conn: object) -> None:
@@ -162,3 +167,33 @@ def test_a_write_refused_by_an_unavailable_database_is_not_retried_forever(
     assert pg_db.read(lambda conn: conn.execute(
         select(func.count()).select_from(parties).where(parties.c.code == "never")
     ).scalar_one()) == 0
+
+
+def test_a_real_hub_with_two_workers_rides_through_terminated_connections(
+        pg_db: Database) -> None:
+    """The same over real HTTP: uvicorn with two worker processes, each with its own pool and
+    per-thread statement connections; every answer between terminations is a plain success."""
+    now = utcnow()
+
+    def setup(conn: object) -> tuple[str, str]:
+        partner = create_partner(conn, code="kiosk", name="Kiosk",
+                                 terms=Terms(earn_points_per_unit=Decimal("2")), now=now)
+        key, pem = create_key(conn, party_id=partner.id, now=now)
+        return key.key_id, pem
+
+    key_id, pem = pg_db.write(setup)
+    with hub_process(pg_db.url, "restart-secret") as base, \
+            PartnerClient(base, key_id, pem, max_attempts=1) as client:
+        card = client.execute(operation("EnrolMember"), {"input": {"phone": "+31205550122"}}
+                              )["data"]["enrolMember"]["member"]["cardNumber"]
+        for round_ in range(6):
+            assert _terminate_all(pg_db) >= 1
+            awarded = client.execute(operation("AwardPoints"), {"input": {
+                "cardNumber": card, "amount": 500, "currency": "EUR"}},
+                idempotency_key=f"kiosk-{round_}")
+            assert "errors" not in awarded, awarded
+            assert awarded["data"]["awardPoints"]["balanceAfter"] == 10 * (round_ + 1)
+            assert _terminate_all(pg_db) >= 1
+            found = client.execute(operation("LookUpMember"), {"cardNumber": card})
+            assert found["data"]["partner"]["member"]["balance"] == 10 * (round_ + 1)
+    assert verify(pg_db) == []
