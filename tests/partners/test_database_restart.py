@@ -9,16 +9,26 @@ a JSON code and Retry-After, nothing is written, and the same request succeeds o
 
 from __future__ import annotations
 
+import json
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import psycopg
+import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+from infra.app import create_app
 from network.clock import utcnow
+from network.config import Settings
 from network.db.engine import Database, database_unavailable
 from network.db.schema import parties
 from network.ledger.verify import verify
@@ -197,3 +207,39 @@ def test_a_real_hub_with_two_workers_rides_through_terminated_connections(
             found = client.execute(operation("LookUpMember"), {"cardNumber": card})
             assert found["data"]["partner"]["member"]["balance"] == 10 * (round_ + 1)
     assert verify(pg_db) == []
+
+
+@pytest.mark.parametrize(("error", "unavailable"), [
+    (psycopg.OperationalError("connection failed: Connection refused"), True),  # no SQLSTATE
+    (psycopg.errors.AdminShutdown("terminating connection"), True),  # 57P01
+    (psycopg.errors.CannotConnectNow("the database system is starting up"), True),  # 57P03
+    (psycopg.errors.TooManyConnections("too many clients"), True),  # 53300
+    (psycopg.errors.ConnectionFailure("connection failure"), True),  # 08006
+    (psycopg.errors.SerializationFailure("could not serialize"), False),  # retried elsewhere
+    (psycopg.errors.QueryCanceled("statement timeout"), False),  # the statement, not the server
+    (psycopg.errors.UniqueViolation("duplicate key"), False),
+    (ValueError("not a database error"), False),
+])
+def test_which_errors_mean_the_database_is_unavailable(error: Exception,
+                                                       unavailable: bool) -> None:
+    assert database_unavailable(error) is unavailable
+    wrapped = OperationalError("SELECT 1", {}, error)  # as SQLAlchemy raises it
+    assert database_unavailable(wrapped) is unavailable
+
+
+def test_a_database_error_that_is_not_unavailability_stays_a_500(pg_db: Database) -> None:
+    """The 503 is for 'try again later' only: a bug must not be dressed up as an outage."""
+    errors = {"broken": IntegrityError("INSERT", {}, psycopg.errors.UniqueViolation("dup")),
+              "down": OperationalError("SELECT", {}, psycopg.errors.AdminShutdown("bye"))}
+
+    def failing(request: object, body: bytes) -> None:
+        raise errors[json.loads(body)["query"]]
+
+    settings = Settings(database_url=pg_db.url, env="test", secret_key="s")
+    app = create_app(settings, pg_db, authenticators=[failing])
+    with TestClient(app, raise_server_exceptions=False) as http:
+        broken = http.post("/graphql", json={"query": "broken"})
+        down = http.post("/graphql", json={"query": "down"})
+    assert broken.status_code == 500
+    assert (down.status_code, error_code(down)) == (503, "DATABASE_UNAVAILABLE")
+    assert down.headers["retry-after"] == "2"
