@@ -243,3 +243,47 @@ def test_a_database_error_that_is_not_unavailability_stays_a_500(pg_db: Database
     assert broken.status_code == 500
     assert (down.status_code, error_code(down)) == (503, "DATABASE_UNAVAILABLE")
     assert down.headers["retry-after"] == "2"
+
+
+_DIE_ON_BOOKING = """
+    CREATE FUNCTION die_on_booking() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$;
+    CREATE TRIGGER die_on_booking BEFORE INSERT ON journal_entries
+        FOR EACH ROW EXECUTE FUNCTION die_on_booking();
+"""
+
+
+def _stop_dying(db: Database) -> None:
+    with psycopg.connect(_libpq(db.url), autocommit=True) as conn:
+        conn.execute("DROP TRIGGER IF EXISTS die_on_booking ON journal_entries")
+        conn.execute("DROP FUNCTION IF EXISTS die_on_booking()")
+
+
+def test_a_connection_lost_in_the_middle_of_an_award_is_a_503_and_the_sdk_retry_awards_once(
+        hub: Hub) -> None:
+    """The server ends the connection inside the award's own statement (a trigger terminates its
+    backend as the entry is inserted): the hub cannot know more than "not committed" and must not
+    guess, so it answers 503; the SDK waits Retry-After and sends the same request with the same
+    key, which awards exactly once. The sleep hook is where the database 'comes back'."""
+    card = _enrol_card(hub)
+    before = hub.ledger_counts()
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        _stop_dying(hub.db)
+
+    with psycopg.connect(_libpq(hub.db.url), autocommit=True) as conn:
+        conn.execute(_DIE_ON_BOOKING)
+    try:
+        client = hub.client(sleep=sleep)
+        awarded = client.execute(operation("AwardPoints"), {"input": {
+            "cardNumber": card, "amount": 2500, "currency": "EUR"}}, idempotency_key="till-9")
+    finally:
+        _stop_dying(hub.db)
+    assert slept == [2.0]  # one 503, honoured
+    assert awarded["data"]["awardPoints"]["transaction"]["points"] == 250
+    assert awarded["data"]["awardPoints"]["balanceAfter"] == 250
+    entries, postings, lots = hub.ledger_counts()
+    assert (entries, postings, lots) == (before[0] + 1, before[1] + 2, before[2] + 1)
+    assert verify(hub.db) == []
