@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import psycopg
 from graphql import NoSchemaIntrospectionCustomRule
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,6 +17,7 @@ from infra.explorer import explorer
 from infra.graphql_endpoint import GraphQLEndpoint
 from infra.query_limits import Limits, limit_rule
 from infra.schema import schema as root_schema
+from infra.unavailable import on_database_error
 from network.auth import Authenticator
 from network.config import Settings, get_settings
 from network.db.engine import Database
@@ -113,7 +116,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         *wallet_routes(wallet_site),  # member pages: /signin, /wallet, ...
         *settlement_routes(db, settings),  # POST /stripe/webhook
     ]
-    app = Starlette(routes=routes, exception_handlers={404: http_error, 405: http_error})
+    app = Starlette(routes=routes, exception_handlers={
+        404: http_error, 405: http_error,
+        # PostgreSQL restarting or unreachable: 503 + Retry-After, not a plain-text 500.
+        psycopg.OperationalError: on_database_error, DBAPIError: on_database_error})
     app.state.db = db
     app.state.settings = settings
     app.state.documents = endpoint.documents

@@ -26,9 +26,10 @@ from starlette.responses import JSONResponse
 from infra.document_cache import DocumentCache
 from infra.field_execution import PlainLeavesExecutionContext
 from infra.query_limits import Limits
+from infra.unavailable import unavailable_response
 from network.auth import Authenticator, AuthError
 from network.config import Settings
-from network.db.engine import Database
+from network.db.engine import Database, database_unavailable
 from network.gql.context import PermissionDenied, RequestContext
 from network.ledger.errors import LedgerError
 from partners.signatures.message import combine_lines
@@ -157,6 +158,8 @@ class GraphQLEndpoint:
                          execution_context_class=PlainLeavesExecutionContext,
                          is_awaitable=_never)
         assert isinstance(result, ExecutionResult)
+        if any(database_unavailable(e.original_error) for e in result.errors or ()):
+            return unavailable_response()  # retried whole, with the same idempotency key
         response: dict[str, Any] = {"data": result.data}
         if result.errors:
             response["errors"] = self._public([_format(e) for e in result.errors])

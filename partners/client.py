@@ -1,11 +1,12 @@
 """The partner SDK: sign GraphQL requests per RFC 9421 and send them, retrying safely.
 
     client = PartnerClient("https://hub.example", key_id="pk_...", private_key_pem=open(...).read())
-    result = client.execute(AWARD_POINTS, {"input": {...}})
+    result = client.execute(operation("AwardPoints"), {"input": {...}})
 
 Every attempt is signed afresh (new `created` and `nonce`, because the hub rejects a nonce it has
-seen) but carries the SAME body and Idempotency-Key, so a retry after a lost response or a 409
-"still running" can never award points twice.
+seen) but carries the SAME body and Idempotency-Key, so a retry after a lost response, a 409
+"still running" or a 503 "database unavailable" can never award points twice. A 503's
+Retry-After is honoured, up to `max_retry_after` seconds per wait.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,8 +25,10 @@ import httpx
 from graphql import OperationType, parse
 from graphql.error import GraphQLSyntaxError
 
-from partners import idempotency_key as key_rule
-from partners.signatures import HttpRequest, content_digest, load_private_key, sign_request
+# Relative imports: the same files are the separately installed SDK, `pointsnet_partner`
+# (partners/sdk), which must not import the hub.
+from . import idempotency_key as key_rule
+from .signatures import HttpRequest, content_digest, load_private_key, sign_request
 
 SIGNED_COMPONENTS = (
     "@method",
@@ -35,6 +40,32 @@ SIGNED_COMPONENTS = (
 )
 IDEMPOTENCY_HEADER = key_rule.HEADER
 RETRY_STATUSES = {409, 502, 503, 504}
+MAX_RETRY_AFTER = 30.0  # seconds; a longer Retry-After means "not now": the caller decides
+
+
+# The documented operations: package data in the SDK, graphql/operations/partner in the hub's
+# repository (which the SDK's build copies; the test suite runs exactly these files).
+_OPERATION_FOLDERS = (Path(__file__).parent / "operations",
+                      Path(__file__).parents[1] / "graphql" / "operations" / "partner")
+
+
+def _operations_folder() -> Path | None:
+    return next((folder for folder in _OPERATION_FOLDERS if folder.is_dir()), None)
+
+
+def operation_names() -> list[str]:
+    """The documented operations' names, like "AwardPoints"."""
+    folder = _operations_folder()
+    return sorted(path.stem for path in folder.glob("*.graphql")) if folder else []
+
+
+def operation(name: str) -> str:
+    """The text of a documented operation, e.g. operation("AwardPoints"), to pass to `execute`."""
+    folder = _operations_folder()
+    if folder is None or name not in operation_names():
+        raise ValueError(f"no documented operation {name!r}; there are "
+                         f"{', '.join(operation_names()) or 'none here'}")
+    return (folder / f"{name}.graphql").read_text(encoding="utf-8")
 
 
 class PartnerAPIError(Exception):
@@ -119,6 +150,18 @@ def _error_from(response: httpx.Response) -> PartnerAPIError:
         return PartnerAPIError(response.status_code, "HTTP_ERROR", response.text[:200])
 
 
+def retry_after(response: httpx.Response, now: float) -> float | None:
+    """Seconds the server asked us to wait (RFC 9110 10.2.3: delay-seconds or an HTTP date),
+    or None when it did not say or said something unreadable."""
+    value = response.headers.get("retry-after", "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError):
+        return None
+
+
 def _origin(base_url: str, path: str) -> str:
     """`base_url` without its trailing slash, refused unless it is an origin: given
     "https://hub.example/graphql" the client would post to /graphql/graphql, which the hub
@@ -142,14 +185,18 @@ class PartnerClient:
         timeout: float = 10.0,
         max_attempts: int = 4,
         backoff: float = 0.2,
+        max_retry_after: float = MAX_RETRY_AFTER,
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.url = _origin(base_url, path) + path
         self.key_id = key_id
         self.key = load_private_key(private_key_pem)
         self.max_attempts = max_attempts
         self.backoff = backoff
+        self.max_retry_after = max_retry_after
+        self.sleep = sleep
         # `http_client` lets tests pass Starlette's TestClient (an httpx.Client over the app).
         self.http = http_client or httpx.Client(timeout=timeout, transport=transport)
         self._owns_http = http_client is None
@@ -193,6 +240,7 @@ class PartnerClient:
             signed = sign_graphql(
                 self.url, body, key=self.key, key_id=self.key_id, idempotency_key=idempotency_key
             )
+            wait = self.backoff * 2 ** (attempt - 1)
             try:
                 response = self.http.post(signed.url, content=signed.body, headers=signed.headers)
             except httpx.TransportError:
@@ -201,5 +249,9 @@ class PartnerClient:
             else:
                 if response.status_code not in RETRY_STATUSES or attempt == self.max_attempts:
                     return response
-            time.sleep(self.backoff * 2 ** (attempt - 1))
+                asked = retry_after(response, time.time())
+                if asked is not None and asked > self.max_retry_after:
+                    return response  # longer than we agreed to wait: the caller decides
+                wait = max(wait, asked or 0.0)
+            self.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -6,11 +6,19 @@ touch the database). On SQLite every write transaction starts with BEGIN IMMEDIA
 queue on the file lock instead of failing halfway. Reads on PostgreSQL run without BEGIN and
 COMMIT (see `read`), and the partner hot path's few statements bypass SQLAlchemy
 (`pg_statement`).
+
+A database restart (or anything else that drops connections) must not fail the next request on
+each dead connection: both the pool and `StatementConnections` look at a connection's socket
+before handing it out (`peer_hung_up`); a server that ends a connection sends its FATAL message
+and closes the socket first. What still fails on a lost connection is either run once more (a
+write whose transaction never reached COMMIT, a read) or reported as `database_unavailable`,
+which the endpoint answers with 503 and Retry-After.
 """
 
 from __future__ import annotations
 
 import random
+import select
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -21,7 +29,7 @@ import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from network.config import ConfigError, redact
 
@@ -51,6 +59,59 @@ def _is_retryable(exc: BaseException) -> bool:
     return False
 
 
+# SQLSTATEs that mean the server, not the statement, is the problem: the server shut the session
+# down (admin, crash) or is starting or out of connection slots. Class 08 (connection exception)
+# is matched as a class.
+UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+
+
+def peer_hung_up(connection: Any) -> bool:
+    """True when an idle psycopg connection can no longer serve a statement.
+
+    An idle connection has nothing to read; when the server ends it (pg_terminate_backend, a
+    restart, an idle timeout) it sends its FATAL message and closes the socket, so the socket
+    turns readable. One poll with no wait costs a system call, where a pre-ping costs a round
+    trip. Anything unexpected to read also counts: the connection is merely replaced."""
+    if connection.closed:
+        return True
+    poller = select.poll()
+    poller.register(connection.fileno(), select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
+
+
+def _psycopg_unavailable(exc: BaseException) -> bool:
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
+    sqlstate = exc.sqlstate
+    # No SQLSTATE: libpq's own failure (refused, EOF, "server closed the connection").
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in UNAVAILABLE_SQLSTATES
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """A pooled connection died under a statement (SQLAlchemy has invalidated it)."""
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """The error says PostgreSQL cannot be reached or will not serve us now, rather than that
+    the statement or its data is wrong: the request may be retried later as it is."""
+    if exc is None:
+        return False
+    if isinstance(exc, DBAPIError):
+        return lost_connection(exc) or _psycopg_unavailable(exc.orig)
+    return _psycopg_unavailable(exc)
+
+
+def _replace_dead_connections(engine: Engine) -> None:
+    """PostgreSQL pool: a connection whose server hung up is replaced at checkout (SQLAlchemy
+    retries the checkout on DisconnectionError), so no statement is ever sent on it."""
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if peer_hung_up(dbapi_connection):
+            raise DisconnectionError("the server closed this pooled connection")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
@@ -59,9 +120,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    # No pre-ping: it costs a round trip per transaction; recycling covers idle server timeouts.
+    # No pre-ping: it costs a round trip per transaction. A socket poll at checkout finds the
+    # connections a restart ended (`peer_hung_up`); recycling bounds their age anyway.
     kwargs.setdefault("pool_recycle", RECYCLE_SECONDS)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _replace_dead_connections(engine)
+    return engine
 
 
 class _Held(NamedTuple):
@@ -97,8 +161,8 @@ class StatementConnections:
 
     def _cursor(self) -> psycopg.Cursor[Any]:
         held: _Held | None = getattr(self._local, "held", None)
-        if held is not None and (held.connection.closed
-                                 or time.monotonic() - held.opened > RECYCLE_SECONDS):
+        if held is not None and (time.monotonic() - held.opened > RECYCLE_SECONDS
+                                 or peer_hung_up(held.connection)):
             self._discard()
             held = None
         if held is None:
@@ -151,14 +215,25 @@ class Database:
         self._statements = StatementConnections(url) if self.dialect == "postgresql" else None
 
     def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        reconnected = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            committing = False
             try:
                 with self.engine.connect() as conn:
                     if self.dialect == "sqlite":
                         conn.execution_options(sqlite_begin="IMMEDIATE")
                     with conn.begin():
-                        return fn(conn, *args, **kwargs)
+                        result = fn(conn, *args, **kwargs)
+                        committing = True
+                    return result
             except Exception as exc:
+                # A connection lost before COMMIT was sent took its transaction with it, so the
+                # function runs once more on a fresh one. Lost during COMMIT, the outcome is
+                # unknown: that error goes to the caller (503), whose retry carries the same
+                # idempotency key and so gets the first outcome if there was one.
+                if not committing and not reconnected and lost_connection(exc):
+                    reconnected = True
+                    continue
                 if attempt == MAX_ATTEMPTS or not _is_retryable(exc):
                     raise
                 # Jittered backoff so two colliding writers do not collide again in lockstep.
@@ -173,8 +248,10 @@ class Database:
         (`StatementConnections`), where a single statement is a transaction of its own, prepared
         on the server. A one-row SELECT costs 55 to 68 µs of client CPU this way, against
         141 µs on a pooled connection switched to autocommit and back and about 290 µs through
-        SQLAlchemy inside BEGIN…COMMIT (infra/bench/earn_cost.py). Errors are psycopg's own,
-        not wrapped, not retried.
+        SQLAlchemy inside BEGIN…COMMIT (infra/bench/earn_cost.py). A connection the server has
+        ended is replaced before the statement is sent (`peer_hung_up`). Errors are psycopg's
+        own, not wrapped, not retried: a statement that failed on a connection breaking under it
+        may have committed, and only its caller's idempotency key makes a retry safe.
         """
         assert self._statements is not None, "pg_statement is for PostgreSQL"
         return self._statements.execute(sql, params)
@@ -183,7 +260,16 @@ class Database:
         """Reads. On PostgreSQL without BEGIN and COMMIT: at READ COMMITTED every statement takes
         its own snapshot even inside a transaction, so one would only cost two round trips.
         Reads that must agree with each other use `network.wallet.reads.snapshot` (REPEATABLE
-        READ). On SQLite a read transaction, which is one snapshot."""
+        READ). On SQLite a read transaction, which is one snapshot. A read that lost its
+        connection runs once more on a fresh one: it wrote nothing."""
+        try:
+            return self._read(fn, *args, **kwargs)
+        except DBAPIError as exc:
+            if not lost_connection(exc):
+                raise
+        return self._read(fn, *args, **kwargs)
+
+    def _read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         with self.engine.connect() as conn:
             if self.dialect == "postgresql":
                 return fn(conn.execution_options(isolation_level="AUTOCOMMIT"), *args, **kwargs)

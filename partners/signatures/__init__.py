@@ -1,13 +1,13 @@
 """RFC 9421 HTTP Message Signatures and RFC 9530 Content-Digest, with no database or web
 framework attached, so partners, the hub and the CLI share one implementation."""
 
-from partners.signatures.algorithms import load_private_key, load_public_key
-from partners.signatures.digest import DigestError, content_digest, verify_content_digest
-from partners.signatures.errors import SignatureError
-from partners.signatures.message import HttpRequest, MessageError
-from partners.signatures.raw_http import parse_raw_request, render_raw_request
-from partners.signatures.signer import sign_request
-from partners.signatures.verifier import (
+from .algorithms import load_private_key, load_public_key
+from .digest import DigestError, content_digest, verify_content_digest
+from .errors import SignatureError
+from .message import HttpRequest, MessageError
+from .raw_http import parse_raw_request, render_raw_request
+from .signer import sign_request
+from .verifier import (
     ParsedSignature,
     VerifiedSignature,
     check_time,

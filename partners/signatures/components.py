@@ -11,8 +11,8 @@ from __future__ import annotations
 import base64
 from urllib.parse import quote, unquote_plus
 
-from partners.signatures.message import HttpRequest, combine_lines
-from partners.signatures.structured_fields import (
+from .message import HttpRequest, combine_lines
+from .structured_fields import (
     Item,
     StructuredFieldError,
     parse_dictionary,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from partners.signatures.structured_fields import (
+from .structured_fields import (
     Item,
     StructuredFieldError,
     parse_dictionary,

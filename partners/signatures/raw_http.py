@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from partners.signatures.message import HttpRequest, MessageError
+from .message import HttpRequest, MessageError
 
 _REQUEST_LINE = re.compile(r"^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) HTTP/(\d\.\d)$")
 _FIELD_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")

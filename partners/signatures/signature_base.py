@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from partners.signatures.components import ComponentError, component_values
-from partners.signatures.message import HttpRequest
-from partners.signatures.structured_fields import (
+from .components import ComponentError, component_values
+from .message import HttpRequest
+from .structured_fields import (
     BareItem,
     InnerList,
     Item,

@@ -6,10 +6,10 @@ import secrets
 import time
 from collections.abc import Sequence
 
-from partners.signatures.algorithms import ALGORITHMS, algorithm_for_key
-from partners.signatures.message import HttpRequest
-from partners.signatures.signature_base import build_signature_base
-from partners.signatures.structured_fields import (
+from .algorithms import ALGORITHMS, algorithm_for_key
+from .message import HttpRequest
+from .signature_base import build_signature_base
+from .structured_fields import (
     BareItem,
     InnerList,
     Item,

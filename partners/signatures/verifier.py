@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from partners.signatures.algorithms import ALGORITHMS, algorithm_for_key
-from partners.signatures.components import ComponentError
-from partners.signatures.errors import SignatureError
-from partners.signatures.message import HttpRequest
-from partners.signatures.signature_base import (
+from .algorithms import ALGORITHMS, algorithm_for_key
+from .components import ComponentError
+from .errors import SignatureError
+from .message import HttpRequest
+from .signature_base import (
     SignatureBase,
     build_signature_base,
     serialize_identifier,
 )
-from partners.signatures.structured_fields import (
+from .structured_fields import (
     BareItem,
     InnerList,
     Item,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import httpx
 import pytest
@@ -178,3 +180,87 @@ def test_the_header_rule_leaves_room_for_batch_line_suffixes() -> None:
         [sys.executable, "-c", "import sys, partners.client; print('graphene' in sys.modules)"],
         capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "False"
+
+
+def _unavailable(retry_after: str | None) -> httpx.Response:
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    return httpx.Response(503, headers=headers, json={"errors": [
+        {"message": "the database is unavailable",
+         "extensions": {"code": "DATABASE_UNAVAILABLE"}}]})
+
+
+def _client_sleeping_into(slept: list[float], handler, **kwargs):  # type: ignore[no-untyped-def]
+    return PartnerClient("https://hub.test", "pk_test", v.TEST_KEY_ED25519_PRIVATE,
+                         transport=httpx.MockTransport(handler), backoff=0.1,
+                         sleep=slept.append, **kwargs)
+
+
+def test_a_503_is_retried_after_the_hubs_retry_after_with_the_same_key() -> None:
+    attempts: list[HttpRequest] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        attempts.append(_as_signature_request(request))
+        if len(attempts) == 1:
+            return _unavailable("2")
+        if len(attempts) == 2:  # an HTTP date about 5 s ahead (whole seconds: 4 to 5 s)
+            when = datetime.now(UTC) + timedelta(seconds=5)
+            return _unavailable(format_datetime(when, usegmt=True))
+        if len(attempts) == 3:
+            return _unavailable(None)  # no Retry-After: the client's own backoff
+        return httpx.Response(200, json={"data": {"done": 1}})
+
+    slept: list[float] = []
+    with _client_sleeping_into(slept, handler) as client:
+        assert client.execute("mutation M { x }", idempotency_key="till-7")["data"] == {"done": 1}
+    assert [a.header("idempotency-key") for a in attempts] == ["till-7"] * 4
+    assert len({parse_signatures(a)[0].nonce for a in attempts}) == 4
+    assert slept[0] == 2.0
+    assert 3.0 < slept[1] <= 5.0
+    assert slept[2] == 0.4  # backoff 0.1 doubled twice
+
+
+def test_a_503_is_retried_a_bounded_number_of_times() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return _unavailable("1")
+
+    slept: list[float] = []
+    with _client_sleeping_into(slept, handler, max_attempts=3) as client, \
+            pytest.raises(PartnerAPIError) as info:
+        client.execute("mutation { x }")
+    assert (info.value.status, info.value.code, calls) == (503, "DATABASE_UNAVAILABLE", 3)
+    assert slept == [1.0, 1.0]
+
+
+def test_a_retry_after_beyond_the_limit_is_the_callers_decision() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return _unavailable("600")
+
+    slept: list[float] = []
+    with _client_sleeping_into(slept, handler, max_retry_after=30) as client, \
+            pytest.raises(PartnerAPIError) as info:
+        client.execute("{ x }")
+    assert (info.value.status, calls, slept) == (503, 1, [])
+
+
+def test_operation_returns_a_documented_operation_and_names_the_others() -> None:
+    from pathlib import Path
+
+    from partners.client import operation, operation_names
+
+    folder = Path(__file__).resolve().parents[2] / "graphql" / "operations" / "partner"
+    assert operation_names() == sorted(p.stem for p in folder.glob("*.graphql"))
+    assert "AwardPoints" in operation_names() and "RedeemPoints" in operation_names()
+    assert operation("RedeemPoints") == (folder / "RedeemPoints.graphql").read_text()
+    with pytest.raises(ValueError, match="no documented operation 'Award'; there are "
+                                         "AuthorizeHold, AwardPoints, "):
+        operation("Award")
+    with pytest.raises(ValueError, match="no documented operation '../schema'"):
+        operation("../schema")

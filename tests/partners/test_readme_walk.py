@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import sys
+import types
 import warnings
 from decimal import Decimal
 from pathlib import Path
@@ -93,17 +95,24 @@ def test_readme_first_integration_runs_as_written_against_the_demo(
 
     key_id, pem = sqlite_db.write(step_one)
     (tmp_path / "cafe-key.pem").write_text(pem)
-    (tmp_path / "graphql").symlink_to(REPO / "graphql")  # the snippet's relative path
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # the key file's folder, outside the repository
     snippet = _readme_python_snippet()
     assert 'key_id="pk_…"' in snippet
     snippet = snippet.replace('key_id="pk_…"', f'key_id="{key_id}"')
     with TestClient(create_app(settings, sqlite_db), base_url="https://hub.example") as http:
+        # The snippet imports the separately installed SDK (pointsnet_partner, the same files:
+        # tests/partners/test_sdk_distribution.py installs the real one); here it is
+        # partners.client, with its HTTP going into the app.
         real = partners.client.PartnerClient
-        monkeypatch.setattr(partners.client, "PartnerClient",
-                            lambda *a, **kw: real(*a, http_client=http, **kw))
+        sdk = types.ModuleType("pointsnet_partner")
+        sdk.PartnerClient = lambda *a, **kw: real(*a, http_client=http, **kw)  # type: ignore[attr-defined]
+        sdk.operation = partners.client.operation  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, "pointsnet_partner", sdk)
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             exec(compile(snippet, "README.md", "exec"), {})  # noqa: S102
     printed = out.getvalue()
-    assert "'points': 125" in printed and "'userErrors': []" in printed, printed
+    award, redeem = printed.splitlines()
+    assert "'points': 125" in award and "'userErrors': []" in award, printed
+    assert "'kind': 'REDEEM'" in redeem and "'points': 40" in redeem, printed
+    assert "'userErrors': []" in redeem, printed
