@@ -63,7 +63,7 @@ def test_statements_are_signed_and_verifiable(cli: CliRunner, world: World,
     body = [r for r in rows if r["direction"] in ("receivable", "payable")]
     assert sum(int(r["amount_minor"]) for r in body) == -8794
     html = (folder / "2026-10-kids-charity.html").read_text()
-    assert "Kids-Charity" in html and "59.56 EUR" in html and "payment status" in html
+    assert "Kids-Charity" in html and "59.56 EUR" in html and "Payment status" in html
     for name in ("2026-10-cafe.csv", "2026-10-kids-charity.html"):
         ok = cli.invoke(main, ["settle", "verify-statement", str(folder / name),
                                "--public-key", str(folder / "hub-statement-key.pem")])
