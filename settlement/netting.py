@@ -86,9 +86,10 @@ def explain(bilateral_payments: int, netted_payments: int, gross_minor: int,
             netted_value_minor: int, money: Callable[[int], str]) -> str:
     """The netting figures in words, for staff reading a run summary.
 
-    A central counterparty does not always mean fewer payments: if A owes B and B owes C,
-    two bilateral payments become three through the hub (A pays the hub, the hub pays B and
-    C). Saying so beats a bare "ratio 0" or "2 -> 3", which read like a bug.
+    A central counterparty does not always mean fewer payments: if A owes both B and C, two
+    bilateral payments become three through the hub (A pays the hub, the hub pays B and C),
+    and nothing cancels out. Saying so beats a bare "ratio 0" or "2 -> 3", which read like
+    a bug.
     """
     if gross_minor == 0:
         return "nothing to settle: no party owes another in this period"
@@ -97,15 +98,19 @@ def explain(bilateral_payments: int, netted_payments: int, gross_minor: int,
     saved = gross_minor - netted_value_minor
     value = (f"{moved}; {money(saved)} cancels out between parties" if saved else
              f"{moved}; nothing cancels out, because no party is both owed and owing")
+    bilateral, hub = _payments(bilateral_payments), _payments(netted_payments)
+    bilateral += " bilaterally " + ("becomes" if bilateral_payments == 1 else "become")
     if netted_payments < bilateral_payments:
-        count = (f"through the hub, {bilateral_payments} bilateral payments become "
-                 f"{netted_payments}: each party pays the hub or is paid by it once")
+        count = (f"through the hub, {bilateral} {hub}: each party pays "
+                 "the hub or is paid by it once")
     elif netted_payments == bilateral_payments:
-        count = (f"through the hub, {netted_payments} payments, as many as bilateral "
-                 "settlement would need")
+        count = f"through the hub, {hub}, as many as bilateral settlement would need"
     else:
-        count = (f"through the hub, {bilateral_payments} bilateral payments become "
-                 f"{netted_payments}: more, not fewer, because a payment from one party to "
-                 "another now goes to the hub and out again, and the hub pays each party "
-                 "owed money on its own")
+        count = (f"through the hub, {bilateral} {hub}: more, not fewer, "
+                 "because a payment from one party to another now goes to the hub and out "
+                 "again, and the hub pays each party owed money on its own")
     return f"{count}; {value}"
+
+
+def _payments(n: int) -> str:
+    return f"{n} payment" if n == 1 else f"{n} payments"
