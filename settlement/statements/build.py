@@ -86,6 +86,18 @@ class Statement:
         return Money(minor, self.run.currency)
 
     @property
+    def owed_to_minor(self) -> int:
+        """Sum of the lines in the party's favour. Unlike `receivable_minor` (lines where it is
+        the payee, as the run's positions count them), a reversal it pays back as the payer
+        counts here, so the page never shows a positive amount 'owed by you'."""
+        return sum(ln.amount_minor for ln in self.lines if ln.amount_minor > 0)
+
+    @property
+    def owed_by_minor(self) -> int:
+        """Sum of the lines against the party (negative or zero)."""
+        return sum(ln.amount_minor for ln in self.lines if ln.amount_minor < 0)
+
+    @property
     def number(self) -> str:
         """Unique per run and party, and the same every time it is rendered."""
         return f"PN-{self.run.period}-R{self.run.id}-P{self.party.id}"

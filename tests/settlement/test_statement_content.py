@@ -199,6 +199,13 @@ def test_adjustments_read_as_reversals(world: World, settings: Settings) -> None
                                                  "earlier, given back")
     assert (rows["adjustment"]["points"], rows["adjustment"]["amount_minor"]) == ("-1000", "950")
     assert (rows["fee"]["base"], rows["fee"]["amount_minor"]) == ("-950", "14")
+    # The page adds lines by sign: the reversal cafe pays back as payer is in its favour,
+    # so nothing positive is ever "owed by you" (the CSV keeps the positions' by-role totals).
+    text = " ".join(_visible_text(render.to_html(st)).split())
+    assert "Owed to you 9.64 EUR Owed by you 0.00 EUR" in text
+    assert "Net: 9.64 EUR (the network pays you)" in text
+    lines = text.split("Lines by counterparty")[1].split("How to read")[0]
+    assert "given back · owed to you" in lines and "owed by you" not in lines
 
 
 def test_both_languages_say_the_same_things() -> None:
