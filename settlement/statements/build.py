@@ -80,7 +80,7 @@ class Statement:
     payable_minor: int
     net_minor: int
     payment: records.Payment | None
-    generated_at: datetime
+    generated_at: datetime  # when it was built; never rendered, so re-renders are identical
 
     def money(self, minor: int) -> Money:
         return Money(minor, self.run.currency)
