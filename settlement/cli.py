@@ -18,9 +18,9 @@ from network.cli_errors import EXIT_CHECK_FAILED, CommandError, HubGroup
 from network.config import Settings, get_settings
 from network.db.engine import Database, open_database
 from network.money import Money
+from settlement import netting, store
 from settlement import run as runs
 from settlement import staff as staff_tokens
-from settlement import store
 from settlement.errors import SettlementError
 from settlement.payouts import records
 from settlement.period import Period
@@ -70,6 +70,9 @@ def print_summary(db: Database, run: store.StoredRun) -> None:
     click.echo(f"gross          {money(n['gross_obligations_minor'])}; payments bilateral "
                f"{n['bilateral_payments']} -> netted {n['netted_payments']}; netting ratio "
                f"{n['netting_ratio']}")
+    click.echo("netting        " + netting.explain(
+        n["bilateral_payments"], n["netted_payments"], int(n["gross_obligations_minor"]),
+        int(n["netted_value_minor"]), money))
     for issue in c["discrepancies"]:
         click.echo(f"DISCREPANCY    {issue}")
     payments = {p.party_id: p for p in db.read(records.for_run, run.id)}
@@ -175,8 +178,9 @@ def statements_cmd(period: str, out_dir: Path) -> None:
     count = len(db.read(store.load_positions, run.id))
     with click.progressbar(length=max(1, count), label="statements", file=sys.stderr) as bar:
         written = write_statements(db, settings, run, out_dir, progress=lambda _c: bar.update(1))
-    click.echo(f"wrote {len(written)} statements to {out_dir / run.period} "
-               "(signatures: *.sig, public key: hub-statement-key.pem, see VERIFY.txt)")
+    click.echo(f"wrote statements for {count} parties ({len(written)} files, each with a "
+               f".sig) to {out_dir / run.period} (public key: hub-statement-key.pem, see "
+               "VERIFY.txt)")
 
 
 @settle.command("verify-statement")

@@ -10,7 +10,7 @@ network's fee and breakage income and needs no payment.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -80,3 +80,37 @@ def net(lines: Iterable[ObligationLine], hub_party_id: PartyId) -> NettingResult
         netted_value_minor=netted_value,
         netting_ratio=ratio,
     )
+
+
+def explain(bilateral_payments: int, netted_payments: int, gross_minor: int,
+            netted_value_minor: int, money: Callable[[int], str]) -> str:
+    """The netting figures in words, for staff reading a run summary.
+
+    A central counterparty does not always mean fewer payments: if A owes both B and C, two
+    bilateral payments become three through the hub (A pays the hub, the hub pays B and C),
+    and nothing cancels out. Saying so beats a bare "ratio 0" or "2 -> 3", which read like
+    a bug.
+    """
+    if gross_minor == 0:
+        return "nothing to settle: no party owes another in this period"
+    moved = (f"the hub moves {money(netted_value_minor)} of {money(gross_minor)} "
+             "gross obligations")
+    saved = gross_minor - netted_value_minor
+    value = (f"{moved}; {money(saved)} cancels out between parties" if saved else
+             f"{moved}; nothing cancels out, because no party is both owed and owing")
+    bilateral, hub = _payments(bilateral_payments), _payments(netted_payments)
+    bilateral += " bilaterally " + ("becomes" if bilateral_payments == 1 else "become")
+    if netted_payments < bilateral_payments:
+        count = (f"through the hub, {bilateral} {hub}: each party pays "
+                 "the hub or is paid by it once")
+    elif netted_payments == bilateral_payments:
+        count = f"through the hub, {hub}, as many as bilateral settlement would need"
+    else:
+        count = (f"through the hub, {bilateral} {hub}: more, not fewer, "
+                 "because a payment from one party to another now goes to the hub and out "
+                 "again, and the hub pays each party owed money on its own")
+    return f"{count}; {value}"
+
+
+def _payments(n: int) -> str:
+    return f"{n} payment" if n == 1 else f"{n} payments"

@@ -13,12 +13,20 @@ from sqlalchemy import select
 from network.db.schema import parties
 from network.gql.context import RequestContext
 from network.money import Money
-from settlement import store
+from settlement import netting, store
 from settlement.errors import SettlementError
 from settlement.payouts import records
-from settlement.statements.build import PartyRef, Statement, build_statement, party_refs
+from settlement.statements.build import (
+    PartyRef,
+    RatedLine,
+    Statement,
+    build_statement,
+    party_refs,
+)
 from settlement.statements.export import render_signed
+from settlement.statements.render import rate_columns
 from settlement.statements.signing import public_pem, statement_key
+from settlement.statements.wording import line_words
 
 
 def ctx(info: graphene.ResolveInfo) -> RequestContext:
@@ -78,6 +86,25 @@ class SettlementStatementLine(graphene.ObjectType):
     points = graphene.BigInt(required=True)
     amount = graphene.Field(SettlementMoney, required=True,
                             description="Positive: owed to the party; negative: owed by it.")
+    rate = graphene.String(required=True, description="Exact decimal: minor units per point, "
+                           "or basis points of `base` for a fee on cleared value (rateUnit).")
+    rate_unit = graphene.String(required=True, description="minor_units_per_point | "
+                                "basis_points")
+    base = graphene.BigInt(required=True, description="What the rate applies to: points, or "
+                           "minor units for a basis-point fee (baseUnit). base x rate = amount "
+                           "before the line's one rounding.")
+    base_unit = graphene.String(required=True, description="points | minor_units")
+    description = graphene.String(required=True, description="The line in plain English.")
+
+    @staticmethod
+    def of(st: Statement, line: RatedLine) -> SettlementStatementLine:
+        rate, rate_unit, base, base_unit = rate_columns(line)
+        return SettlementStatementLine(
+            counterparty=SettlementParty.of(st.counterparties[line.counterparty_id]),
+            kind=line.kind, source_kind=line.source_kind, direction=line.direction,
+            points=line.points, amount=SettlementMoney.of(line.amount_minor, st.run.currency),
+            rate=rate, rate_unit=rate_unit, base=base, base_unit=base_unit,
+            description=line_words("en", line.kind, line.source_kind, line.direction))
 
 
 class SettlementSection(graphene.ObjectType):
@@ -92,6 +119,16 @@ class SettlementStatement(graphene.ObjectType):
     period = graphene.String(required=True)
     run_status = graphene.String(required=True)
     party = graphene.Field(SettlementParty, required=True)
+    issuer = graphene.Field(SettlementParty, required=True,
+                            description="The network party (the hub) issuing the statement.")
+    statement_number = graphene.String(required=True,
+                                       description="Unique per run and party, e.g. "
+                                       "PN-2026-10-R1-P2.")
+    period_start = graphene.Date(required=True, description="First day, in the run's zone.")
+    period_end = graphene.Date(required=True, description="Last day (inclusive).")
+    statement_date = graphene.Date(required=True, description="The day the run was closed.")
+    payment_date = graphene.Date(description="The day the payment succeeded; null until then "
+                                 "or when there is nothing to pay.")
     lines = graphene.List(graphene.NonNull(SettlementStatementLine), required=True)
     sections = graphene.List(graphene.NonNull(SettlementSection), required=True)
     receivable = graphene.Field(SettlementMoney, required=True)
@@ -103,6 +140,9 @@ class SettlementStatement(graphene.ObjectType):
     csv_signature = graphene.String(required=True, description="Base64 Ed25519 signature.")
     html = graphene.String(required=True, description="The signed printable statement.")
     html_signature = graphene.String(required=True, description="Base64 Ed25519 signature.")
+    html_fa = graphene.String(description="The signed statement in Persian, for a party with "
+                              "a Persian name (name_fa, or a name in Arabic script); else null.")
+    html_fa_signature = graphene.String(description="Base64 Ed25519 signature of htmlFa.")
     public_key_pem = graphene.String(required=True, description="The hub's statement key.")
 
     @staticmethod
@@ -110,14 +150,13 @@ class SettlementStatement(graphene.ObjectType):
         cur = st.run.currency
         signed = render_signed(st, ctx(info).settings)
         b64 = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+        start, end = st.period_dates
         return SettlementStatement(
             period=st.run.period, run_status=st.run.status,
-            party=SettlementParty.of(st.party),
-            lines=[SettlementStatementLine(
-                counterparty=SettlementParty.of(st.counterparties[ln.counterparty_id]),
-                kind=ln.kind, source_kind=ln.source_kind, direction=ln.direction,
-                points=ln.points, amount=SettlementMoney.of(ln.amount_minor, cur))
-                for ln in st.lines],
+            party=SettlementParty.of(st.party), issuer=SettlementParty.of(st.issuer),
+            statement_number=st.number, period_start=start, period_end=end,
+            statement_date=st.issued_on, payment_date=st.paid_on,
+            lines=[SettlementStatementLine.of(st, ln) for ln in st.lines],
             sections=[SettlementSection(title=s.title, kind=s.kind, direction=s.direction,
                                         points=s.points,
                                         amount=SettlementMoney.of(s.amount_minor, cur))
@@ -128,6 +167,9 @@ class SettlementStatement(graphene.ObjectType):
             content_hash=st.run.content_hash, csv=signed.csv.decode(),
             csv_signature=b64(signed.csv_signature), html=signed.html.decode(),
             html_signature=b64(signed.html_signature),
+            html_fa=signed.html_fa.decode() if signed.html_fa is not None else None,
+            html_fa_signature=b64(signed.html_fa_signature)
+            if signed.html_fa_signature is not None else None,
             public_key_pem=public_pem(statement_key(ctx(info).settings)).decode())
 
 
@@ -171,6 +213,9 @@ class SettlementRun(graphene.ObjectType):
     netted_payments = graphene.Int(required=True)
     netting_ratio = graphene.String(required=True, description="Share of gross value netted "
                                     "away: 1 - (sum of positive nets / gross obligations).")
+    netting_explanation = graphene.String(
+        required=True, description="The netting figures in words: how many payments the hub "
+        "makes instead of bilateral ones (possibly more), and what value cancels out.")
     consumption_rows = graphene.BigInt(required=True)
     points_by_kind = graphene.List(graphene.NonNull(SettlementKindPoints), required=True)
     discrepancies = graphene.List(graphene.NonNull(graphene.String), required=True)
@@ -196,6 +241,9 @@ class SettlementRun(graphene.ObjectType):
             gross_obligations=SettlementMoney.of(n["gross_obligations_minor"], run.currency),
             bilateral_payments=n["bilateral_payments"], netted_payments=n["netted_payments"],
             netting_ratio=n["netting_ratio"], consumption_rows=c["consumption_rows"],
+            netting_explanation=netting.explain(
+                n["bilateral_payments"], n["netted_payments"], int(n["gross_obligations_minor"]),
+                int(n["netted_value_minor"]), lambda m: Money(m, run.currency).format()),
             points_by_kind=[SettlementKindPoints(kind=k, points=v)
                             for k, v in c["points_by_kind"].items()],
             discrepancies=c["discrepancies"])

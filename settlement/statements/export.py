@@ -1,5 +1,6 @@
-"""Write a run's statements to a directory: per party CSV + HTML, each with a detached `.sig`,
-plus the hub's public statement key and a VERIFY.txt saying how to check them."""
+"""Write a run's statements to a directory: per party CSV + HTML (+ a Persian HTML, `.fa.html`,
+for a Persian-named party), each with a detached `.sig`, plus the hub's public statement key
+and a VERIFY.txt saying how to check them."""
 
 from __future__ import annotations
 
@@ -33,13 +34,24 @@ class RenderedStatement:
     html: bytes
     csv_signature: bytes
     html_signature: bytes
+    html_fa: bytes | None = None  # only for a Persian-named party (Statement.languages)
+    html_fa_signature: bytes | None = None
+
+    def files(self) -> list[tuple[str, bytes, bytes]]:
+        """(suffix, bytes, signature) of every rendering."""
+        files = [(".csv", self.csv, self.csv_signature), (".html", self.html, self.html_signature)]
+        if self.html_fa is not None and self.html_fa_signature is not None:
+            files.append((".fa.html", self.html_fa, self.html_fa_signature))
+        return files
 
 
 def render_signed(statement: Statement, settings: Settings) -> RenderedStatement:
     key = signing.statement_key(settings)
     csv_bytes, html_bytes = render.to_csv(statement), render.to_html(statement)
+    html_fa = render.to_html(statement, "fa") if "fa" in statement.languages else None
     return RenderedStatement(statement, csv_bytes, html_bytes, signing.sign(key, csv_bytes),
-                             signing.sign(key, html_bytes))
+                             signing.sign(key, html_bytes), html_fa,
+                             signing.sign(key, html_fa) if html_fa is not None else None)
 
 
 def write_statements(db: Database, settings: Settings, run: store.StoredRun, out_dir: Path,
@@ -53,8 +65,7 @@ def write_statements(db: Database, settings: Settings, run: store.StoredRun, out
         progress(statement.party.code)
         signed = render_signed(statement, settings)
         stem = target / f"{run.period}-{statement.party.code}"
-        for suffix, data, sig in ((".csv", signed.csv, signed.csv_signature),
-                                  (".html", signed.html, signed.html_signature)):
+        for suffix, data, sig in signed.files():
             path = Path(f"{stem}{suffix}")  # party codes may contain dots
             path.write_bytes(data)
             Path(f"{path}.sig").write_bytes(sig)

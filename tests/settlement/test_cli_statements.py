@@ -39,6 +39,9 @@ def test_preview_close_and_summary_table(cli: CliRunner, world: World) -> None:
     out = cli.invoke(main, ["settle", "preview", "--period", "2026-10"])
     assert out.exit_code == 0, out.output
     assert "status draft" in out.output and "bilateral 9 -> netted 4" in out.output
+    assert ("netting        through the hub, 9 payments bilaterally become 4 payments: each "
+            "party pays the hub or is paid by it once; the hub moves 87.94 EUR of 305.15 EUR "
+            "gross obligations; 217.21 EUR cancels out between parties") in out.output
     assert "cafe" in out.output and "-87.94 EUR" in out.output
     assert "kids-charity" in out.output and "59.56 EUR" in out.output
     closed = cli.invoke(main, ["settle", "close", "--period", "2026-10"])
@@ -55,6 +58,8 @@ def test_statements_are_signed_and_verifiable(cli: CliRunner, world: World,
     out = cli.invoke(main, ["settle", "statements", "--period", "2026-10", "--out",
                             str(tmp_path)])
     assert out.exit_code == 0, out.output
+    # Five parties, a CSV and an HTML each (no Persian names in this scenario).
+    assert "wrote statements for 5 parties (10 files, each with a .sig)" in out.output
     folder = tmp_path / "2026-10"
     cafe_csv = folder / "2026-10-cafe.csv"
     rows = list(csv.DictReader(cafe_csv.open()))
@@ -63,7 +68,7 @@ def test_statements_are_signed_and_verifiable(cli: CliRunner, world: World,
     body = [r for r in rows if r["direction"] in ("receivable", "payable")]
     assert sum(int(r["amount_minor"]) for r in body) == -8794
     html = (folder / "2026-10-kids-charity.html").read_text()
-    assert "Kids-Charity" in html and "59.56 EUR" in html and "payment status" in html
+    assert "Kids-Charity" in html and "59.56 EUR" in html and "Payment status" in html
     for name in ("2026-10-cafe.csv", "2026-10-kids-charity.html"):
         ok = cli.invoke(main, ["settle", "verify-statement", str(folder / name),
                                "--public-key", str(folder / "hub-statement-key.pem")])

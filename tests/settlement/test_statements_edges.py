@@ -75,7 +75,7 @@ def test_csv_and_html_keep_persian_names_exact(world: World, settings: Settings)
     assert name in {r["counterparty_name"] for r in rows}
     # Isolated, so a right-to-left name ending in a neutral character does not pull the
     # parenthesised code that follows it into its own direction.
-    assert f"<bdi>{name}</bdi> <small>(" in render.to_html(st).decode("utf-8")
+    assert f"<bdi>{name}</bdi> <small class=\"code\">(" in render.to_html(st).decode("utf-8")
 
 
 def test_unreadable_statement_key_is_a_config_error(tmp_path: Path) -> None:
