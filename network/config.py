@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+
+import phonenumbers
 
 PREFIX = "POINTSNET_"
 
@@ -33,6 +36,17 @@ def _int_env(name: str, default: int) -> int:
         raise ConfigError(f"{PREFIX}{name} must be a whole number, got {value!r}") from None
 
 
+def _decimal_env(name: str, default: Decimal) -> Decimal:
+    value = _env(name, str(default))
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite() or number < 0:
+        raise ConfigError(f"{PREFIX}{name} must be a decimal number of at least 0, got {value!r}")
+    return number
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///pointsnet.db"
@@ -43,6 +57,10 @@ class Settings:
     member_transfers: bool = False  # may members give points to each other?
     base_url: str = "http://127.0.0.1:8000"
     graphql_threads: int = 4  # per server process; see infra/graphql_endpoint.py
+    # Phones typed without a country code are national numbers of this country (ISO 3166).
+    default_country: str = "IR"
+    # The published value of one point in `currency`, shown beside the member's spendable points.
+    point_value: Decimal = Decimal("0.005")
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -60,6 +78,8 @@ class Settings:
             member_transfers=_env("MEMBER_TRANSFERS", "0").lower() in {"1", "true", "yes"},
             base_url=_env("BASE_URL", cls.base_url),
             graphql_threads=_int_env("GRAPHQL_THREADS", cls.graphql_threads),
+            default_country=_env("DEFAULT_COUNTRY", cls.default_country).upper(),
+            point_value=_decimal_env("POINT_VALUE", cls.point_value),
             extra={k[len(PREFIX):]: v for k, v in os.environ.items() if k.startswith(PREFIX)},
         )
         settings.validate()
@@ -73,6 +93,9 @@ class Settings:
         if not 1 <= self.graphql_threads <= 64:
             raise ConfigError("POINTSNET_GRAPHQL_THREADS must be 1 to 64, got "
                               f"{self.graphql_threads}")
+        if self.default_country not in phonenumbers.SUPPORTED_REGIONS:
+            raise ConfigError("POINTSNET_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country "
+                              f"code such as IR or GB, got {self.default_country!r}")
 
 
 @lru_cache(maxsize=1)

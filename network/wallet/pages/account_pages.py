@@ -29,7 +29,8 @@ async def contact_submit(site: Site, request: Request) -> Response:
     change = ContactChange(email=form["email"], phone=form["phone"],
                            display_name=form["displayName"])
     try:
-        update_contact(site.db, site.settings.secret_key, session.member_id, change, site.clock())
+        update_contact(site.db, site.settings.secret_key, session.member_id, change, site.clock(),
+                       site.settings.default_country)
     except WalletError as error:
         return page.render("contact.html", status=400, form=form, error=error)
     response = page.redirect("/wallet?done=contact")
