@@ -427,31 +427,37 @@ def _capture(db: Database, world: dict[str, int], *, reserved: int, used: int) -
                         hold_id=hold.hold_id, points=used, now=NOW - dt.timedelta(hours=1))
 
 
-def test_a_partial_capture_reads_as_points_used_and_the_rest_returned(browser, db, world):
+def test_a_partial_capture_reads_as_points_paid_and_the_rest_returned(browser, db, world):
+    """The issue: "Paid with reserved points +80" in green read as an earning."""
     _capture(db, world, reserved=500, used=420)
     browser.sign_in("sara@example.com")
     html = browser.get("/wallet").text
-    capture = re.search(r'data-kind="capture">(.*?)</article>', html, re.S).group(1)
+    capture = re.search(r'data-kind="capture" data-wallet-points="80">(.*?)</article>', html,
+                        re.S).group(1)
     assert "Paid with reserved points · Cafe" in capture
-    assert text_of(capture, "entry-points") == "+80"  # what came back; the hold took 500
+    assert text_of(capture, "entry-points") == "420"  # what the member paid
+    assert re.search(r'class="points paid" data-testid="entry-points"', capture)
+    assert "plus" not in capture and "+8" not in capture
     assert text_of(capture, "capture-detail") == \
-        "420 of 500 reserved points used; 80 points returned to your wallet."
-    hold = re.search(r'data-kind="hold">(.*?)</article>', html, re.S).group(1)
+        "You paid 420 points of the 500 reserved. 80 points came back to your wallet."
+    hold = re.search(r'data-kind="hold" data-wallet-points="-500">(.*?)</article>', html,
+                     re.S).group(1)
     assert text_of(hold, "entry-points") == "−500"
-    # The rows still add up to the balance: -500 + 80 is the 420 spent.
-    effects = [int(x.replace("−", "-").replace(",", "").replace("+", ""))
-               for x in re.findall(r'data-testid="entry-points"><bdi>([^<]+)<', html)]
+    # The rows' effects on the wallet still add up to the balance: -500 + 80 is the 420 spent.
+    effects = [int(x) for x in re.findall(r'data-wallet-points="(-?\d+)"', html)]
     assert sum(effects) == db.read(summary, world["sara"], NOW).total == 2600 - 420
     fa = browser.get("/wallet", headers=FA).text
-    assert "۴۲۰ امتیاز از ۵۰۰ امتیاز رزروشده خرج شد؛ ۸۰ امتیاز به کیف شما برگشت." in fa
+    assert text_of(fa, "capture-detail") == \
+        "از ۵۰۰ امتیاز رزروشده ۴۲۰ امتیاز پرداختید. ۸۰ امتیاز به کیف شما برگشت."
     assert "پرداخت با امتیاز رزروشده" in fa
 
 
-def test_a_full_capture_says_all_reserved_points_were_used(browser, db, world):
+def test_a_full_capture_says_all_reserved_points_were_paid(browser, db, world):
     _capture(db, world, reserved=1, used=1)
     browser.sign_in("sara@example.com")
     html = browser.get("/wallet").text
-    assert text_of(html, "capture-detail") == "1 reserved point used."
+    assert text_of(html, "capture-detail") == "You paid 1 point of the 1 reserved."
+    assert 'data-testid="capture-returned"' not in html
 
 
 def test_too_many_wrong_codes_leave_only_a_new_code_to_ask_for(browser, world):

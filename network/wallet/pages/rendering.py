@@ -1,7 +1,8 @@
 """Turning a template and a request into a response: language, CSRF token, headers.
 
 Every page is private to the member who asked for it, so every response says no-store, forbids
-framing, and allows only our own stylesheet (no script at all: the pages work without JS).
+framing, and allows only our own stylesheet and one script of our own (static/zone.js, which
+reports the browser's time zone; the pages work without it).
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
-    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self' data:; "
-                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; script-src 'self'; "
+                                "img-src 'self' data:; form-action 'self'; "
+                                "frame-ancestors 'none'; base-uri 'none'"),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -78,8 +80,12 @@ class Page:
            session: Session | None = None) -> Page:
         language = i18n.negotiate(request.headers.get("accept-language"),
                                   cookies.get(request, settings, cookies.LANGUAGE))
+        # The member's zone as their browser reports it; else English pages use the network's.
+        zone = i18n.zone(cookies.get(request, settings, cookies.ZONE))
+        if zone is None and language == "en":
+            zone = i18n.zone(settings.timezone)
         secret, new = csrf.browser_secret(request, settings)
-        return cls(request, settings, keys, i18n.locale_for(language), secret, new, session)
+        return cls(request, settings, keys, i18n.locale_for(language, zone), secret, new, session)
 
     def finish(self, response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
@@ -100,6 +106,8 @@ class Page:
             "signed_in": self.session is not None, "here": here, "notice": None, "error": None,
             "err": lambda e: error_text(locale, e),
             "pname": lambda p: party_name(locale, p),
+            "zone_cookie": cookies.name(self.settings, cookies.ZONE),
+            "secure_cookies": cookies.secure(self.settings),
         }
         values.update(context)
         html = environment.get_template(template).render(**values)
