@@ -10,10 +10,12 @@
   } catch (e) {
     return;
   }
-  if (!name || !zone || zone.length > 64) {
+  // IANA names ("America/Argentina/Buenos_Aires", "Etc/GMT+3") are valid cookie values as they
+  // are; anything else is not a zone, so it is not sent.
+  if (!name || !zone || zone.length > 64 || !/^[A-Za-z0-9_+\-\/]+$/.test(zone)) {
     return;
   }
-  var value = encodeURIComponent(zone);
+  var value = zone;
   if (document.cookie.split("; ").indexOf(name + "=" + value) >= 0) {
     return;
   }
