@@ -192,3 +192,51 @@ def update_contact(db: Database, *, secret: str, member_id: int, phone: str | No
     found = db.read(get, member_id, secret)
     assert found is not None
     return found
+
+
+@dataclass(frozen=True)
+class PhoneRekey:
+    checked: int
+    rekeyed: int
+    conflicts: list[tuple[int, int]]  # (member kept as it was, member who has that number)
+    invalid: list[int]  # members whose stored number is no phone number now; left as they were
+
+
+def rekey_phones(db: Database, *, secret: str, country: str | None = None) -> PhoneRekey:
+    """Store every member's phone in today's form (network/phones.py) and re-hash it.
+
+    Before phones were read as E.164, a number typed without its country code was stored as
+    typed (`09121234567`), so its keyed hash matches no spelling read today. This rewrites such
+    numbers (as national numbers of `country`) in one transaction; running it again changes
+    nothing. A member whose number turns out to be another member's is left as it was and
+    reported, for a person to merge or correct."""
+
+    def transaction(conn: Connection) -> PhoneRekey:
+        rows = conn.execute(select(members.c.id, members.c.phone_cipher, members.c.phone_lookup)
+                            .where(members.c.phone_cipher.is_not(None))
+                            .order_by(members.c.id)).all()
+        owner = {row.phone_lookup: row.id for row in rows}
+        changes: dict[int, tuple[str, str]] = {}
+        conflicts: list[tuple[int, int]] = []
+        invalid: list[int] = []
+        for row in rows:
+            try:
+                phone = phones.normalize(pii.decrypt(secret, row.phone_cipher), country)
+            except InvalidInput:
+                invalid.append(row.id)
+                continue
+            lookup = pii.lookup_hash(secret, phone)
+            if lookup == row.phone_lookup:
+                continue
+            other = owner.get(lookup)
+            if other is not None and other != row.id:
+                conflicts.append((row.id, other))
+                continue
+            owner[lookup] = row.id
+            changes[row.id] = (phone, lookup)
+        for member_id, (phone, lookup) in changes.items():
+            conn.execute(update(members).where(members.c.id == member_id).values(
+                phone_cipher=pii.encrypt(secret, phone), phone_lookup=lookup))
+        return PhoneRekey(len(rows), len(changes), conflicts, invalid)
+
+    return db.write(transaction)
