@@ -365,6 +365,11 @@ def test_a_member_signs_in_with_a_phone_typed_the_iranian_way_and_reads_their_ow
     qr = page.locator("svg.qr").bounding_box()
     assert qr is not None and qr["width"] > PHONE["width"] * 0.8
     shot(page, "phone_fa_card")
+    page.goto(f"{hub.base}/wallet/sessions")
+    device = "\u2066Chrome\u2069 روی \u2066Linux\u2069"
+    expect(page.get_by_test_id("device").first).to_have_text(device)
+    expect(page.locator("[data-testid=sessions] time").first).to_contain_text("CET")
+    shot(page, "phone_fa_sessions")
     phone.close()
 
     desktop = browser.new_context(viewport=DESKTOP, locale="en-US", timezone_id="America/New_York",
