@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import phonenumbers
 
@@ -59,3 +60,16 @@ def _invalid(field: str) -> InvalidInput:
     return InvalidInput("that is not a phone number: give it with its country code "
                         "(+98 912 123 4567) or as dialled in the network's country",
                         field=field, code="INVALID_PHONE")
+
+
+@lru_cache(maxsize=8)
+def examples(country: str) -> tuple[str, str]:
+    """A mobile number of `country` as dialled there and with its country code, for hints:
+    ("0912\u00a0345\u00a06789", "+98\u00a0912\u00a0345\u00a06789") for IR. No-break spaces, so
+    a narrow screen never breaks a number in the middle."""
+    number = phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.MOBILE)
+    if number is None:  # a region without mobile examples: any example will do
+        number = phonenumbers.example_number(country)
+    return tuple(phonenumbers.format_number(number, style).replace(" ", "\u00a0")  # type: ignore[return-value]
+                 for style in (phonenumbers.PhoneNumberFormat.NATIONAL,
+                               phonenumbers.PhoneNumberFormat.INTERNATIONAL))

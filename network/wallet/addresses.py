@@ -12,6 +12,7 @@ from typing import Literal
 
 from network import phones, pii
 from network.cards import normalize as ascii_digits
+from network.config import get_settings
 from network.ledger.errors import InvalidInput
 from network.wallet.errors import WalletError
 
@@ -42,8 +43,10 @@ def parse_phone(raw: str, field: str = "phone", country: str | None = None) -> A
     try:
         return Address("sms", phones.normalize(raw, country, field))
     except InvalidInput as exc:
+        national, international = phones.examples(country or get_settings().default_country)
         raise WalletError("INVALID_PHONE",
-                          "Enter the phone number with its country code, e.g. +98 912 123 4567.",
+                          f"Enter the phone number as dialled in the network's country, e.g. "
+                          f"{national}, or with its country code, e.g. {international}.",
                           field=field) from exc
 
 

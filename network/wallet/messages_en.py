@@ -14,8 +14,8 @@ MESSAGES: dict[str, str] = {
                     "We will send you a one-time code. No password needed.",
     "address_label": "Phone number or email",
     "address_placeholder": "name@example.com",
-    "address_hint": "A phone number as you dial it, e.g. 0912\u00a0123\u00a04567, "
-                    "or with the country code, e.g. +98\u00a0912\u00a0123\u00a04567.",
+    "address_hint": "A phone number as you dial it, e.g. {national}, "
+                    "or with the country code, e.g. {international}.",
     "send_code": "Send me a code",
     "code_title": "Enter your code",
     "code_intro": "If {address} belongs to a member, a 6-digit code is on its way. "
@@ -136,8 +136,7 @@ MESSAGES: dict[str, str] = {
     "error_ADDRESS_REQUIRED": "Enter your phone number or email address.",
     "error_INVALID_EMAIL": "Enter an email address like name@example.com.",
     "error_INVALID_PHONE": "That is not a phone number. Enter it as you dial it, "
-                           "e.g. 0912\u00a0123\u00a04567, or with the country code, "
-                           "e.g. +98\u00a0912\u00a0123\u00a04567.",
+                           "e.g. {national}, or with the country code, e.g. {international}.",
     "error_RATE_LIMITED": "Too many tries. "
                           "Please wait {minutes} {minutes:minute|minutes} and try again.",
     "error_INVALID_CODE_FORMAT": "The code is the 6 digits we sent you.",

@@ -16,8 +16,8 @@ MESSAGES: dict[str, str] = {
     "address_label": "شماره تلفن یا ایمیل",
     "address_placeholder": "name@example.com",
     "address_hint": "شماره تلفن را همان‌طور که می‌گیرید بنویسید، "
-                    "مثلاً \u2066۰۹۱۲\u00a0۱۲۳\u00a0۴۵۶۷\u2069، یا با کد کشور، "
-                    "مثلاً \u2066+98\u00a0912\u00a0123\u00a04567\u2069.",
+                    "مثلاً \u2066{national}\u2069، یا با کد کشور، "
+                    "مثلاً \u2066{international}\u2069.",
     "send_code": "کد را بفرست",
     "code_title": "کد را وارد کنید",
     "code_intro": "اگر \u2066{address}\u2069 متعلق به یکی از اعضا باشد، یک کد ۶ رقمی در راه است. "
@@ -136,8 +136,8 @@ MESSAGES: dict[str, str] = {
     "error_ADDRESS_REQUIRED": "شماره تلفن یا نشانی ایمیل خود را وارد کنید.",
     "error_INVALID_EMAIL": "یک نشانی ایمیل مانند name@example.com وارد کنید.",
     "error_INVALID_PHONE": "این شماره تلفن نیست. آن را همان‌طور که می‌گیرید وارد کنید، "
-                           "مثلاً \u2066۰۹۱۲\u00a0۱۲۳\u00a0۴۵۶۷\u2069، یا با کد کشور، "
-                           "مثلاً \u2066+98\u00a0912\u00a0123\u00a04567\u2069.",
+                           "مثلاً \u2066{national}\u2069، یا با کد کشور، "
+                           "مثلاً \u2066{international}\u2069.",
     "error_RATE_LIMITED": "تلاش‌ها بیش از حد بود. {minutes} دقیقه صبر کنید و دوباره امتحان کنید.",
     "error_INVALID_CODE_FORMAT": "کد همان ۶ رقمی است که برایتان فرستادیم.",
     "error_CODE_INVALID": "این کد درست نیست.",

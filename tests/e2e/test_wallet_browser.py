@@ -273,7 +273,7 @@ def test_persian_sign_in_keeps_phone_numbers_left_to_right_and_whole(
     page.goto(f"{hub.base}/signin")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     # The example number stays on one line on a narrow phone (no-break spaces).
-    example = page.evaluate(_CHAR_BOXES, [".hint", "+98", "4567"])
+    example = page.evaluate(_CHAR_BOXES, [".hint", "+98", "6789"])
     assert example["first"]["y"] == example["last"]["y"], example
     page.fill("#address", "+989121234567")
     page.click("form[action='/signin'] button[type=submit]")

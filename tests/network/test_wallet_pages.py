@@ -3,6 +3,7 @@ CSRF on every form, cookies and headers. tests/e2e/test_wallet_browser.py does i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import warnings
@@ -492,11 +493,24 @@ def test_an_expired_code_offers_only_a_new_code(browser, world, clock):
 
 
 def test_the_example_phone_number_does_not_break_across_lines(browser, world):
-    for headers in ({}, FA):
+    for headers, national in (({}, "0912\u00a0345\u00a06789"), (FA, "۰۹۱۲\u00a0۳۴۵\u00a0۶۷۸۹")):
         html = browser.get("/signin", headers=headers).text
-        assert "+98\u00a0912\u00a0123\u00a04567" in html
+        assert "+98\u00a0912\u00a0345\u00a06789" in html and national in html
         invalid = browser.post("/signin", {"address": "12"}, headers=headers).text
-        assert "+98\u00a0912\u00a0123\u00a04567" in invalid
+        assert "+98\u00a0912\u00a0345\u00a06789" in invalid and national in invalid
+
+
+def test_the_example_phone_numbers_are_the_default_countrys(db, world, clock):
+    """Another network's members dial their own country's numbers; the hint says how."""
+    british = dataclasses.replace(ww.settings(), default_country="GB")
+    site = Site(db, british, drainer=None, clock=clock)
+    browser = Browser(TestClient(Starlette(routes=routes(site)), base_url=BASE), db, clock)
+    hint = text_of(browser.get("/signin").text.replace('class="muted hint"',
+                                                        'data-testid="hint"'), "hint")
+    assert hint == ("A phone number as you dial it, e.g. 07400\u00a0123456, or with the country "
+                    "code, e.g. +44\u00a07400\u00a0123456.")
+    refused = browser.post("/signin", {"address": "0740"})
+    assert 'data-code="INVALID_PHONE"' in refused.text and "07400\u00a0123456" in refused.text
 
 
 def test_the_per_device_button_is_not_the_header_sign_out(browser, world):

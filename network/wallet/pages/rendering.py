@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from network import phones
 from network.config import Settings
 from network.ledger.errors import LedgerError
 from network.wallet import i18n
@@ -45,9 +46,10 @@ environment = Environment(
 )
 
 
-def error_text(locale: Locale, error: LedgerError) -> str:
-    """The member's language for a refusal; codes without words fall back to the message."""
-    params = dict(getattr(error, "params", {}) or {})
+def error_text(locale: Locale, error: LedgerError, **context: object) -> str:
+    """The member's language for a refusal; codes without words fall back to the message.
+    `context`: values the page knows that a message may name (the phone examples)."""
+    params = {**context, **dict(getattr(error, "params", {}) or {})}
     key = f"error_{error.code}"
     if error.code == "CODE_INVALID" and "left" in params:
         key = "error_CODE_INVALID_LEFT"
@@ -99,12 +101,16 @@ class Page:
 
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
         locale = self.locale
+        national, international = phones.examples(self.settings.default_country)
+        # A phone number is digits, so the national example takes the page's digits; the
+        # international one stays as an SMS gateway and the hint's "+" expect it.
+        example = {"national": locale.digits(national), "international": international}
         url = self.request.url
         here = url.path + (f"?{url.query}" if url.query else "")
         values: dict[str, Any] = {
             "L": locale, "t": locale.t, "csrf": csrf.token(self.keys, self.csrf_secret),
             "signed_in": self.session is not None, "here": here, "notice": None, "error": None,
-            "err": lambda e: error_text(locale, e),
+            "err": lambda e: error_text(locale, e, **example), "phone_example": example,
             "pname": lambda p: party_name(locale, p),
             "zone_cookie": cookies.name(self.settings, cookies.ZONE),
             "secure_cookies": cookies.secure(self.settings),
