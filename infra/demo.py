@@ -37,6 +37,9 @@ MEMBERS = [("Sara Ahmadi", "سارا احمدی", "+989121234567", "sara@example
 # The card in the README's first Python integration, so that snippet runs as written against
 # `make run`; the other demo members get random cards.
 README_CARD = {"+447700900123": "7012345678901232"}
+# The member the README signs in as (John Miller, the English-speaking one); the banner and the
+# README name the same addresses.
+README_MEMBER = MEMBERS[1]
 
 
 @dataclass
@@ -155,7 +158,10 @@ def print_demo(db: Database, demo: DemoSummary, base_url: str | None = None) -> 
         program = Path(sys.argv[0])
         if program.name == "pointsnet" and program.exists():
             example = str(program.resolve()) + example.removeprefix("pointsnet")
-        click.echo(f"\nWallet pages: {base_url}/wallet (sign in with a demo member's phone, "
-                   f"e.g. {MEMBERS[0][2]}; the one-time code is printed in this console)")
+        name, _, phone, email, _ = README_MEMBER
+        click.echo(f"\nWallet pages: {base_url}/wallet: sign in as {name} with {email} or "
+                   f"{phone} (the one-time code is printed in this console); Persian-speaking "
+                   f"{MEMBERS[2][0]} with {MEMBERS[2][2]}, or 0{MEMBERS[2][2][3:]} as dialled "
+                   "in Iran")
         click.echo("A signed partner request (Café Roshan's demo key in "
                    f"{KEY_DIR}/), ready to run in another terminal:\n  {example}")

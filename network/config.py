@@ -12,10 +12,12 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -81,6 +83,17 @@ def database_url(value: str) -> str:
                       f"(sqlite:///path/file.db) URL, got {redact(value)!r}")
 
 
+def _point_value(value: str) -> Decimal:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite() or number < 0:
+        raise ConfigError(f"{PREFIX}POINT_VALUE must be a decimal number of at least 0, "
+                          f"got {value!r}")
+    return number
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///pointsnet.db"
@@ -91,6 +104,10 @@ class Settings:
     member_transfers: bool = False  # may members give points to each other?
     base_url: str = "http://127.0.0.1:8000"
     graphql_threads: int = 4  # per server process; see infra/graphql_endpoint.py
+    # Phones typed without a country code are national numbers of this country (ISO 3166).
+    default_country: str = "IR"
+    # The published value of one point in `currency`, shown beside the member's spendable points.
+    point_value: Decimal = Decimal("0.005")
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -122,6 +139,8 @@ class Settings:
             member_transfers=read("MEMBER_TRANSFERS", "0", _flag("MEMBER_TRANSFERS")),
             base_url=_env("BASE_URL", cls.base_url),
             graphql_threads=read("GRAPHQL_THREADS", str(cls.graphql_threads), int),
+            default_country=_env("DEFAULT_COUNTRY", cls.default_country).upper(),
+            point_value=read("POINT_VALUE", str(cls.point_value), _point_value),
             extra={k[len(PREFIX):]: v for k, v in os.environ.items() if k.startswith(PREFIX)},
         )
         problems.extend(settings.problems())
@@ -151,6 +170,9 @@ class Settings:
             found.append(f"{PREFIX}BASE_URL must be an http(s) URL, got {self.base_url!r}")
         if not 1 <= self.graphql_threads <= 64:
             found.append(f"{PREFIX}GRAPHQL_THREADS must be 1 to 64, got {self.graphql_threads}")
+        if self.default_country not in phonenumbers.SUPPORTED_REGIONS:
+            found.append(f"{PREFIX}DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code "
+                         f"such as IR or GB, got {self.default_country!r}")
         return found
 
     def validate(self) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from network import cards, idempotency, parties, pii
+from network import cards, idempotency, parties, phones, pii
 from network.clock import as_utc, utcnow
 from network.db.engine import Database, RetryableConflict
 from network.db.schema import member_balances, members
@@ -48,10 +48,11 @@ def _from_row(row: Any, secret: str) -> Member:
     )
 
 
-def _contact_columns(secret: str, phone: str | None, email: str | None) -> dict[str, Any]:
+def _contact_columns(secret: str, phone: str | None, email: str | None,
+                     country: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if phone is not None:
-        p = pii.normalize_phone(phone)
+        p = phones.normalize(phone, country)
         values |= {"phone_cipher": pii.encrypt(secret, p),
                    "phone_lookup": pii.lookup_hash(secret, p)}
     if email is not None:
@@ -84,8 +85,10 @@ def enrol(
     display_name: str | None = None,
     locale: str = "en",
     now: datetime | None = None,
+    country: str | None = None,
 ) -> Member:
-    """Create a member and their (empty) wallet; idempotent by (scope, key)."""
+    """Create a member and their (empty) wallet; idempotent by (scope, key). A phone without
+    a country code is a national number of `country` (the network's POINTSNET_DEFAULT_COUNTRY)."""
     if card_number is not None:
         card_number = cards.normalize(card_number)
         if not cards.is_valid(card_number):
@@ -95,7 +98,7 @@ def enrol(
         raise InvalidInput(f"locale must be one of {', '.join(LOCALES)}", field="locale")
     if display_name is not None and len(display_name) > 200:
         raise InvalidInput("the name is at most 200 characters", field="displayName")
-    contact = _contact_columns(secret, phone, email)
+    contact = _contact_columns(secret, phone, email, country)
     idempotency.validate_key(idempotency_key)
     digest = idempotency.request_hash("enrol", {
         "card": card_number, "phone": contact.get("phone_lookup"),
@@ -143,8 +146,9 @@ def get(conn: Connection, member_id: int, secret: str) -> Member | None:
 
 
 def find(conn: Connection, secret: str, *, card_number: str | None = None,
-         phone: str | None = None, email: str | None = None) -> Member | None:
-    """Exactly one of card number, phone or email."""
+         phone: str | None = None, email: str | None = None,
+         country: str | None = None) -> Member | None:
+    """Exactly one of card number, phone (national numbers read as `country`'s) or email."""
     given = [v for v in (card_number, phone, email) if v is not None]
     if len(given) != 1:
         raise InvalidInput("look a member up by exactly one of card number, phone or email")
@@ -155,7 +159,8 @@ def find(conn: Connection, secret: str, *, card_number: str | None = None,
                                field="cardNumber", code="INVALID_CARD_NUMBER")
         condition = members.c.card_number == cards.normalize(card_number)
     elif phone is not None:
-        condition = members.c.phone_lookup == pii.lookup_hash(secret, pii.normalize_phone(phone))
+        condition = members.c.phone_lookup == pii.lookup_hash(secret,
+                                                              phones.normalize(phone, country))
     else:
         condition = members.c.email_lookup == pii.lookup_hash(secret,
                                                               pii.normalize_email(email or ""))
@@ -165,8 +170,8 @@ def find(conn: Connection, secret: str, *, card_number: str | None = None,
 
 def update_contact(db: Database, *, secret: str, member_id: int, phone: str | None = None,
                    email: str | None = None, display_name: str | None = None,
-                   locale: str | None = None) -> Member:
-    values = _contact_columns(secret, phone, email)
+                   locale: str | None = None, country: str | None = None) -> Member:
+    values = _contact_columns(secret, phone, email, country)
     if display_name is not None:
         if len(display_name) > 200:
             raise InvalidInput("the name is at most 200 characters", field="displayName")
@@ -187,3 +192,51 @@ def update_contact(db: Database, *, secret: str, member_id: int, phone: str | No
     found = db.read(get, member_id, secret)
     assert found is not None
     return found
+
+
+@dataclass(frozen=True)
+class PhoneRekey:
+    checked: int
+    rekeyed: int
+    conflicts: list[tuple[int, int]]  # (member kept as it was, member who has that number)
+    invalid: list[int]  # members whose stored number is no phone number now; left as they were
+
+
+def rekey_phones(db: Database, *, secret: str, country: str | None = None) -> PhoneRekey:
+    """Store every member's phone in today's form (network/phones.py) and re-hash it.
+
+    Before phones were read as E.164, a number typed without its country code was stored as
+    typed (`09121234567`), so its keyed hash matches no spelling read today. This rewrites such
+    numbers (as national numbers of `country`) in one transaction; running it again changes
+    nothing. A member whose number turns out to be another member's is left as it was and
+    reported, for a person to merge or correct."""
+
+    def transaction(conn: Connection) -> PhoneRekey:
+        rows = conn.execute(select(members.c.id, members.c.phone_cipher, members.c.phone_lookup)
+                            .where(members.c.phone_cipher.is_not(None))
+                            .order_by(members.c.id)).all()
+        owner = {row.phone_lookup: row.id for row in rows}
+        changes: dict[int, tuple[str, str]] = {}
+        conflicts: list[tuple[int, int]] = []
+        invalid: list[int] = []
+        for row in rows:
+            try:
+                phone = phones.normalize(pii.decrypt(secret, row.phone_cipher), country)
+            except InvalidInput:
+                invalid.append(row.id)
+                continue
+            lookup = pii.lookup_hash(secret, phone)
+            if lookup == row.phone_lookup:
+                continue
+            other = owner.get(lookup)
+            if other is not None and other != row.id:
+                conflicts.append((row.id, other))
+                continue
+            owner[lookup] = row.id
+            changes[row.id] = (phone, lookup)
+        for member_id, (phone, lookup) in changes.items():
+            conn.execute(update(members).where(members.c.id == member_id).values(
+                phone_cipher=pii.encrypt(secret, phone), phone_lookup=lookup))
+        return PhoneRekey(len(rows), len(changes), conflicts, invalid)
+
+    return db.write(transaction)

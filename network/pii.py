@@ -16,7 +16,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from network.cards import normalize as _ascii_digits
 from network.ledger.errors import InvalidInput
 
 # No whitespace and no control characters (C0, DEL, C1): PostgreSQL's text refuses NUL, and no
@@ -33,20 +32,6 @@ def _derive(secret: str, label: bytes) -> bytes:
 @lru_cache(maxsize=8)
 def _keys(secret: str) -> tuple[bytes, bytes]:
     return _derive(secret, b"encrypt"), _derive(secret, b"lookup")
-
-
-def normalize_phone(phone: str) -> str:
-    """E.164-ish: digits only with a leading +; Persian digits accepted."""
-    raw = _ascii_digits(phone.strip()).replace("(", "").replace(")", "").replace(".", "")
-    if raw.startswith("00"):
-        raw = "+" + raw[2:]
-    digits = raw[1:] if raw.startswith("+") else raw
-    # ASCII after mapping: other scripts' digits ('२', '²', fullwidth) reach no SMS gateway, and
-    # would give one number a second spelling that dodges its lookup hash.
-    if not (digits.isascii() and digits.isdigit()) or not 7 <= len(digits) <= 15:
-        raise InvalidInput("a phone number is 7 to 15 digits, optionally with a leading +",
-                           field="phone", code="INVALID_PHONE")
-    return "+" + digits if raw.startswith("+") else digits
 
 
 def normalize_email(email: str) -> str:

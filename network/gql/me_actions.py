@@ -71,7 +71,8 @@ class Donate(graphene.Mutation):
 
 class UpdateContactInput(graphene.InputObjectType):
     email = graphene.String(description="New email; \"\" removes it; omit to keep.")
-    phone = graphene.String(description="New phone with country code; \"\" removes it.")
+    phone = graphene.String(description="New phone, with its country code or as dialled in the "
+                                        "network's country; \"\" removes it.")
     display_name = graphene.String(description="\"\" removes it.")
     locale = graphene.String(description="en or fa.")
 
@@ -97,7 +98,8 @@ class UpdateContact(graphene.Mutation):
         change = ContactChange(email=given("email"), phone=given("phone"),
                                display_name=given("display_name"), locale=given("locale"))
         try:
-            member = update_contact(ctx.db, ctx.settings.secret_key, member_id, change, ctx.now)
+            member = update_contact(ctx.db, ctx.settings.secret_key, member_id, change, ctx.now,
+                                    ctx.settings.default_country)
         except WalletError as exc:
             return UpdateContactPayload(user_errors=user_errors(exc))
         kick(ctx.db)

@@ -34,8 +34,9 @@ def client_ip(info: graphene.ResolveInfo) -> str:
 
 
 class RequestSignInCodeInput(graphene.InputObjectType):
-    address = graphene.String(required=True, description="A phone number (with country code) "
-                                                         "or an email address.")
+    address = graphene.String(required=True, description="A phone number (with its country "
+                                                         "code, or as dialled in the network's "
+                                                         "country) or an email address.")
     language = graphene.String(description="en or fa, for the message; default: the member's.")
 
 

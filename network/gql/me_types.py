@@ -19,13 +19,15 @@ from network import members
 from network.gql.context import PermissionDenied, RequestContext
 from network.ledger import balances
 from network.ledger.balances import WalletBalance
-from network.wallet import history, reads, tiers, totals
+from network.wallet import devices, history, pending, reads, tiers, totals
 from network.wallet import sessions as session_store
 from network.wallet.errors import WalletError
 from network.wallet.history import HistoryEntry
+from network.wallet.i18n import locale_for
 from network.wallet.parties_view import PartyName
 from network.wallet.qr import card_svg
 from network.wallet.sessions import Session
+from network.wallet.worth import worth
 
 
 def ctx_of(info: graphene.ResolveInfo) -> RequestContext:
@@ -43,6 +45,16 @@ def own(info: graphene.ResolveInfo, member_id: int) -> RequestContext:
 class DatedPoints(graphene.ObjectType):
     points = graphene.Int(required=True)
     at = graphene.DateTime(required=True)
+
+
+class PointsValue(graphene.ObjectType):
+    """Points in money at the network's published value per point (a guide; rounded half-even
+    to the currency's minor unit)."""
+
+    amount = graphene.String(required=True, description="Decimal in major units, e.g. \"7.00\".")
+    amount_minor = graphene.Int(required=True, description="In minor units (cents).")
+    currency = graphene.String(required=True, description="ISO 4217.")
+    per_point = graphene.String(required=True, description="The published value of one point.")
 
 
 class Tier(graphene.ObjectType):
@@ -89,6 +101,12 @@ class WalletEntryKind(graphene.Enum):
     TRANSFER_OUT = "transfer_out"
     TRANSFER_IN = "transfer_in"
     EXPIRE = "expire"
+
+
+class PendingPoints(graphene.ObjectType):
+    points = graphene.Int(required=True)
+    at = graphene.DateTime(required=True, description="When they become spendable.")
+    partner = graphene.Field(WalletParty, required=True, description="Who issued them.")
 
 
 class WalletEntry(graphene.ObjectType):
@@ -169,8 +187,12 @@ class Wallet(graphene.ObjectType):
     pending = graphene.Int(required=True, description="Earned, not yet vested.")
     held = graphene.Int(required=True, description="Reserved by open holds.")
     debt = graphene.Int(required=True, description="Owed after a clawback; repaid first.")
+    spendable_value = graphene.Field(PointsValue, required=True,
+                                     description="What the spendable points are worth.")
     pending_lots = graphene.List(graphene.NonNull(DatedPoints), required=True,
                                  description="Pending points by the time they vest.")
+    pending_by_partner = graphene.List(graphene.NonNull(PendingPoints), required=True,
+                                       description="Pending points by partner and vesting time.")
     expiring = graphene.List(graphene.NonNull(DatedPoints), required=True,
                              within_days=graphene.Int(default_value=90),
                              description="Spendable points expiring within the next days.")
@@ -192,6 +214,20 @@ class Wallet(graphene.ObjectType):
 
     def resolve_debt(self: WalletData, info: graphene.ResolveInfo) -> int:
         return self.balance.debt
+
+    def resolve_spendable_value(self: WalletData, info: graphene.ResolveInfo) -> PointsValue:
+        settings = own(info, self.member_id).settings
+        money = worth(self.balance.spendable, settings.point_value, settings.currency)
+        return PointsValue(amount=str(money.to_major()), amount_minor=money.amount_minor,
+                           currency=money.currency, per_point=str(settings.point_value))
+
+    def resolve_pending_by_partner(self: WalletData,
+                                   info: graphene.ResolveInfo) -> list[PendingPoints]:
+        # Read only when asked, not on every wallet read (the hub's hottest), so it is its own
+        # transaction: a lot vesting in between can make it differ from `pending` for a moment.
+        ctx = own(info, self.member_id)
+        return [PendingPoints(points=p.points, at=p.vests_at, partner=WalletParty.of(p.party))
+                for p in ctx.db.read(pending.pending, self.member_id, ctx.now)]
 
     def resolve_pending_lots(self: WalletData, info: graphene.ResolveInfo) -> list[DatedPoints]:
         return [DatedPoints(points=d.points, at=d.at) for d in self.balance.pending_lots]
@@ -231,6 +267,8 @@ class MemberSession(graphene.ObjectType):
     last_seen_at = graphene.DateTime(required=True)
     expires_at = graphene.DateTime(required=True)
     user_agent = graphene.String(required=True)
+    device = graphene.String(required=True, description="A readable name for the user agent, "
+                                                        "e.g. \"Chrome on Android\".")
     ip = graphene.String(required=True)
     current = graphene.Boolean(required=True, description="The session making this request.")
 
@@ -246,6 +284,9 @@ class MemberSession(graphene.ObjectType):
         return cls(id=session.id, kind=session.kind, created_at=session.created_at,
                    last_seen_at=session.last_seen_at, expires_at=session.expires_at,
                    user_agent=session.user_agent, ip=session.ip)
+
+    def resolve_device(self, info: graphene.ResolveInfo) -> str:
+        return devices.label(locale_for("en"), self.user_agent)
 
     def resolve_current(self, info: graphene.ResolveInfo) -> bool:
         principal = ctx_of(info).principal

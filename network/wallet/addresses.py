@@ -1,7 +1,8 @@
 """Reading 'a phone number or an email address' from what a member typed.
 
-Normalisation is the members module's (network/pii.py), so the address a member signs in with
-hashes to exactly the lookup value stored when a partner enrolled them.
+Normalisation is the members module's (network/phones.py, network/pii.py), so the address a
+member signs in with hashes to exactly the lookup value stored when a partner enrolled them,
+whichever way either of them typed the number (09351112233, +98 935 111 2233, Persian digits).
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from network import pii
+from network import phones, pii
 from network.cards import normalize as ascii_digits
+from network.config import get_settings
 from network.ledger.errors import InvalidInput
 from network.wallet.errors import WalletError
 
@@ -35,17 +37,21 @@ def parse_email(raw: str, field: str = "email") -> Address:
                           field=field) from exc
 
 
-def parse_phone(raw: str, field: str = "phone") -> Address:
-    # Any spacing a phone or a copied contact puts in (no-break spaces too) means nothing.
+def parse_phone(raw: str, field: str = "phone", country: str | None = None) -> Address:
+    """`country`: whose national numbers one without a country code is (the network's
+    POINTSNET_DEFAULT_COUNTRY when None)."""
     try:
-        return Address("sms", pii.normalize_phone("".join(raw.split()).replace("-", "")))
+        return Address("sms", phones.normalize(raw, country, field))
     except InvalidInput as exc:
+        national, international = phones.examples(country or get_settings().default_country)
         raise WalletError("INVALID_PHONE",
-                          "Enter the phone number with its country code, e.g. +98 912 123 4567.",
+                          f"Enter the phone number as dialled in the network's country, e.g. "
+                          f"{national}, or with its country code, e.g. {international}.",
                           field=field) from exc
 
 
-def parse_address(raw: str | None, field: str = "address") -> Address:
+def parse_address(raw: str | None, field: str = "address",
+                  country: str | None = None) -> Address:
     """One input box takes either kind: an '@' means email, anything else must be a phone."""
     if raw is None or not raw.strip():
         raise WalletError("ADDRESS_REQUIRED", "Enter your phone number or email address.",
@@ -55,7 +61,7 @@ def parse_address(raw: str | None, field: str = "address") -> Address:
                           "That is too long to be a phone number or an email address.", field=field)
     if "@" in raw:
         return parse_email(raw, field)
-    return parse_phone(raw, field)
+    return parse_phone(raw, field, country)
 
 
 def mask(address: Address) -> str:

@@ -36,7 +36,7 @@ class ContactChange:
     locale: object = KEEP
 
 
-def _clean(change: ContactChange) -> dict[str, object]:
+def _clean(change: ContactChange, country: str | None) -> dict[str, object]:
     """Validate everything before touching the database; field names are the input's own."""
     values: dict[str, object] = {}
     if change.email is not KEEP:
@@ -44,7 +44,7 @@ def _clean(change: ContactChange) -> dict[str, object]:
         values["email"] = parse_email(raw).value if raw else None
     if change.phone is not KEEP:
         raw = str(change.phone or "").strip()
-        values["phone"] = parse_phone(raw).value if raw else None
+        values["phone"] = parse_phone(raw, country=country).value if raw else None
     if change.display_name is not KEEP:
         name = str(change.display_name or "").strip()
         if len(name) > 200:
@@ -63,8 +63,9 @@ def _clean(change: ContactChange) -> dict[str, object]:
 
 
 def update_contact(db: Database, secret: str, member_id: int, change: ContactChange,
-                   now: dt.datetime) -> members.Member:
-    values = _clean(change)
+                   now: dt.datetime, country: str | None = None) -> members.Member:
+    """`country`: the network's POINTSNET_DEFAULT_COUNTRY, for a phone typed without its code."""
+    values = _clean(change, country)
 
     def transaction(conn: Connection) -> None:
         current = members.get(conn, member_id, secret)

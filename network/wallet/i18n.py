@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from decimal import Decimal
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
 
 import jdatetime
 
+from network.money import Money, currency_exponent
 from network.wallet.messages_en import MESSAGES as EN
 from network.wallet.messages_fa import MESSAGES as FA
 
@@ -27,9 +30,26 @@ _PERSIAN_MONTHS = (
     "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
     "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
 )
-# Dates are shown in the zone the reader most likely lives in: the Jalali calendar is Iran's civil
-# calendar, so a Persian page shows Tehran dates; English falls back to UTC (labelled as such).
+# Times are shown in the member's own zone: the one their browser reports (see zone()). Without
+# it, a Persian page shows Tehran time (the Jalali calendar is Iran's civil calendar) and an
+# English page the network's zone (POINTSNET_TIMEZONE); every time says which zone it is in.
 _ZONES: dict[str, ZoneInfo] = {"en": ZoneInfo("UTC"), "fa": ZoneInfo("Asia/Tehran")}
+# Currencies a member knows by a sign or a word; others are written as their ISO 4217 code.
+_CURRENCY_EN = {"EUR": "€", "USD": "$", "GBP": "£"}
+_CURRENCY_FA = {"EUR": "یورو", "USD": "دلار", "GBP": "پوند", "IRR": "ریال"}
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def zone(name: str | None) -> ZoneInfo | None:
+    """An IANA zone a browser reported ("Asia/Tehran"), or None when it is not one we know: the
+    name comes from a cookie, so only names in the system's zone list ever reach ZoneInfo."""
+    if not name or len(name) > 64 or name not in _known_zones():
+        return None
+    return ZoneInfo(name)
 
 
 def negotiate(accept_language: str | None, cookie: str | None = None) -> str:
@@ -82,6 +102,7 @@ class Locale:
     """Everything a template needs to speak one language: words, numbers, dates, direction."""
 
     language: str
+    zone: ZoneInfo | None = None  # the member's; None: the language's default (_ZONES)
 
     @property
     def direction(self) -> str:
@@ -123,7 +144,7 @@ class Locale:
     def local(self, moment: dt.datetime) -> dt.datetime:
         if moment.tzinfo is None:
             raise ValueError("naive datetime given to the wallet page; timestamps are UTC-aware")
-        return moment.astimezone(_ZONES[self.language])
+        return moment.astimezone(self.zone or _ZONES[self.language])
 
     def date(self, moment: dt.datetime | dt.date) -> str:
         """A calendar date: Gregorian 'Nov 23, 2026' in English, Jalali '۲ آذر ۱۴۰۵' in Persian."""
@@ -134,17 +155,49 @@ class Locale:
         return f"{day:%b} {day.day}, {day.year}"
 
     def datetime(self, moment: dt.datetime) -> str:
-        """Date and time of day, in the reader's zone (UTC for English)."""
+        """Date and time of day in the reader's zone, which English names ("14:05 CET"); a
+        Persian page names it only when it is not Tehran's, the time Persian readers assume."""
         local = self.local(moment)
         clock = f"{local:%H:%M}"
         if self.language == "fa":
-            return f"{self.date(local)}، {persian_digits(clock)}"
-        return f"{self.date(local)}, {clock} UTC"
+            tehran = self.zone is None or self.zone.key == "Asia/Tehran"
+            label = "" if tehran else f" \u2066{_zone_label(local)}\u2069"
+            return f"{self.date(local)}، {persian_digits(clock)}{label}"
+        return f"{self.date(local)}, {clock} {_zone_label(local)}"
+
+    def decimal(self, value: Decimal, places: int | None = None) -> str:
+        """A decimal number, grouped, in this language's digits and separators; `places` fixes
+        the decimals (money), None keeps the value's own (a price per point: 0.005)."""
+        text = f"{value:,.{places}f}" if places is not None else f"{value.normalize():,f}"
+        if self.language == "fa":
+            text = persian_digits(text.replace(",", "٬").replace(".", "٫"))
+        return text
+
+    def money(self, amount: Money | Decimal, currency: str | None = None) -> str:
+        """'€7.00' / '۷٫۰۰ یورو'; a Decimal with its currency is an exact rate (€0.005)."""
+        if isinstance(amount, Money):
+            currency = amount.currency
+            text = self.decimal(amount.to_major(), currency_exponent(currency))
+        else:
+            assert currency is not None
+            text = self.decimal(amount)
+        if self.language == "fa":
+            return f"{text}\u00a0{_CURRENCY_FA.get(currency, currency)}"
+        sign = _CURRENCY_EN.get(currency)
+        return f"{sign}{text}" if sign else f"{currency}\u00a0{text}"
 
     def iso_date(self, moment: dt.datetime | dt.date) -> str:
         """Machine-readable date for <time datetime=...>, always Gregorian ASCII."""
         day = self.local(moment).date() if isinstance(moment, dt.datetime) else moment
         return day.isoformat()
+
+
+def _zone_label(local: dt.datetime) -> str:
+    """'CET', 'GMT', 'UTC'; a zone with no abbreviation ('+0330') as 'UTC+03:30'."""
+    name = local.tzname() or "UTC"
+    if name[:1] in "+-":
+        return f"UTC{name[0]}{name[1:3]}:{name[3:5] or '00'}"
+    return name
 
 
 class _Count(str):
@@ -164,5 +217,5 @@ class _Count(str):
         return super().__format__(spec)
 
 
-def locale_for(language: str) -> Locale:
-    return Locale(language if language in SUPPORTED else DEFAULT_LANGUAGE)
+def locale_for(language: str, zone: ZoneInfo | None = None) -> Locale:
+    return Locale(language if language in SUPPORTED else DEFAULT_LANGUAGE, zone)

@@ -14,8 +14,8 @@ MESSAGES: dict[str, str] = {
                     "We will send you a one-time code. No password needed.",
     "address_label": "Phone number or email",
     "address_placeholder": "name@example.com",
-    "address_hint": "Phone numbers with the country code, "
-                    "e.g. +98\u00a0912\u00a0123\u00a04567.",
+    "address_hint": "A phone number as you dial it, e.g. {national}, "
+                    "or with the country code, e.g. {international}.",
     "send_code": "Send me a code",
     "code_title": "Enter your code",
     "code_intro": "If {address} belongs to a member, a 6-digit code is on its way. "
@@ -27,10 +27,18 @@ MESSAGES: dict[str, str] = {
     "back_to_wallet": "Back to my wallet",
     "wallet_title": "My wallet",
     "hello": "Hello, {name}",
-    "points_total": "points in your wallet",
-    "spendable": "spendable",
-    "pending": "pending",
-    "held": "held",
+    "spendable_now": "points you can spend now",
+    "worth": "worth {money}",
+    "worth_basis": "at the network's value of {value} a point",
+    "points_total": "All your points, pending included:",
+    "details_title": "Your other points",
+    "pending_help": "Earned but not spendable yet: each part becomes spendable on its date, "
+                    "for example after the partner's return window.",
+    "held_title": "Held for a payment",
+    "held_help": "Reserved by a partner for a payment in progress; "
+                 "what the payment does not use comes back to you.",
+    "expiring_help": "Spend these points before their date, or they expire.",
+    "show_card": "Show card full screen",
     "debt_note": "You owe {points} {points:point|points} from a returned purchase; "
                  "new points repay it first.",
     "actions": "Actions",
@@ -39,10 +47,8 @@ MESSAGES: dict[str, str] = {
     "sessions": "Signed-in devices",
     "pending_title": "Pending points",
     "vests_on": "Spendable from",
-    "nothing_pending": "No pending points.",
     "expiring_title": "Expiring in the next 90 days",
     "expires_on": "Expires",
-    "nothing_expiring": "No points expire in the next 90 days.",
     "tier_title": "Tier",
     "tier_blue": "Blue",
     "tier_silver": "Silver",
@@ -76,9 +82,8 @@ MESSAGES: dict[str, str] = {
     "kind_transfer_out": "Sent to a member",
     "kind_transfer_in": "Received from a member",
     "kind_expire": "Expired",
-    "capture_partly": "{used} of {reserved} reserved points used; "
-                      "{returned} {returned:point|points} returned to your wallet.",
-    "capture_fully": "{used} reserved {used:point|points} used.",
+    "capture_paid": "You paid {used} {used:point|points} of the {reserved} reserved.",
+    "capture_returned": "{returned} {returned:point|points} came back to your wallet.",
     "reference": "Ref",
     # Between the parts of a line (kind · partner, time · reference).
     "sep": " · ",
@@ -109,6 +114,7 @@ MESSAGES: dict[str, str] = {
     "session_kind_cookie": "Web browser",
     "session_kind_bearer": "App (API token)",
     "this_device": "this device",
+    "device_on": "{browser} on {system}",
     "unknown_device": "Unknown device",
     "signed_in_at": "Signed in",
     "last_seen": "last seen",
@@ -129,8 +135,8 @@ MESSAGES: dict[str, str] = {
                             "If this was not you, contact support right away.",
     "error_ADDRESS_REQUIRED": "Enter your phone number or email address.",
     "error_INVALID_EMAIL": "Enter an email address like name@example.com.",
-    "error_INVALID_PHONE": "Enter the phone number with its country code, "
-                           "e.g. +98\u00a0912\u00a0123\u00a04567.",
+    "error_INVALID_PHONE": "That is not a phone number. Enter it as you dial it, "
+                           "e.g. {national}, or with the country code, e.g. {international}.",
     "error_RATE_LIMITED": "Too many tries. "
                           "Please wait {minutes} {minutes:minute|minutes} and try again.",
     "error_INVALID_CODE_FORMAT": "The code is the 6 digits we sent you.",

@@ -15,8 +15,9 @@ MESSAGES: dict[str, str] = {
                     "یک کد یک‌بارمصرف برایتان می‌فرستیم. نیازی به گذرواژه نیست.",
     "address_label": "شماره تلفن یا ایمیل",
     "address_placeholder": "name@example.com",
-    "address_hint": "شماره تلفن را با کد کشور بنویسید، "
-                    "مثلاً \u2066+98\u00a0912\u00a0123\u00a04567\u2069.",
+    "address_hint": "شماره تلفن را همان‌طور که می‌گیرید بنویسید، "
+                    "مثلاً \u2066{national}\u2069، یا با کد کشور، "
+                    "مثلاً \u2066{international}\u2069.",
     "send_code": "کد را بفرست",
     "code_title": "کد را وارد کنید",
     "code_intro": "اگر \u2066{address}\u2069 متعلق به یکی از اعضا باشد، یک کد ۶ رقمی در راه است. "
@@ -28,10 +29,18 @@ MESSAGES: dict[str, str] = {
     "back_to_wallet": "بازگشت به کیف امتیاز",
     "wallet_title": "کیف امتیاز من",
     "hello": "سلام، {name}",
-    "points_total": "امتیاز در کیف شما",
-    "spendable": "قابل خرج",
-    "pending": "در انتظار",
-    "held": "رزروشده",
+    "spendable_now": "امتیاز قابل خرج همین حالا",
+    "worth": "به ارزش {money}",
+    "worth_basis": "با ارزش {value} برای هر امتیاز در شبکه",
+    "points_total": "همهٔ امتیازهای شما، با امتیازهای در انتظار:",
+    "details_title": "دیگر امتیازهای شما",
+    "pending_help": "کسب شده ولی هنوز قابل خرج نیست: هر بخش از تاریخ خودش قابل خرج می‌شود، "
+                    "مثلاً پس از مهلت مرجوعی همکار.",
+    "held_title": "رزروشده برای پرداخت",
+    "held_help": "یکی از همکاران این امتیازها را برای پرداختی در جریان رزرو کرده است؛ "
+                 "آنچه پرداخت لازم نداشته باشد به کیف شما برمی‌گردد.",
+    "expiring_help": "این امتیازها را پیش از تاریخشان خرج کنید، وگرنه منقضی می‌شوند.",
+    "show_card": "نمایش کارت در تمام صفحه",
     "debt_note": "شما {points} امتیاز بابت خرید مرجوعی بدهکارید؛ "
                  "امتیازهای تازه اول این بدهی را می‌پردازند.",
     "actions": "کارها",
@@ -40,10 +49,8 @@ MESSAGES: dict[str, str] = {
     "sessions": "دستگاه‌های واردشده",
     "pending_title": "امتیازهای در انتظار",
     "vests_on": "قابل خرج از",
-    "nothing_pending": "امتیاز در انتظاری ندارید.",
     "expiring_title": "امتیازهایی که تا ۹۰ روز آینده منقضی می‌شوند",
     "expires_on": "انقضا",
-    "nothing_expiring": "در ۹۰ روز آینده امتیازی منقضی نمی‌شود.",
     "tier_title": "سطح",
     "tier_blue": "آبی",
     "tier_silver": "نقره‌ای",
@@ -77,9 +84,8 @@ MESSAGES: dict[str, str] = {
     "kind_transfer_out": "ارسال به عضو دیگر",
     "kind_transfer_in": "دریافت از عضو دیگر",
     "kind_expire": "انقضا",
-    "capture_partly": "{used} امتیاز از {reserved} امتیاز رزروشده خرج شد؛ "
-                      "{returned} امتیاز به کیف شما برگشت.",
-    "capture_fully": "{used} امتیاز رزروشده خرج شد.",
+    "capture_paid": "از {reserved} امتیاز رزروشده {used} امتیاز پرداختید.",
+    "capture_returned": "{returned} امتیاز به کیف شما برگشت.",
     "reference": "شناسه",
     # Not the middle dot: in Persian text "·" is read as the digit zero "۰".
     "sep": " – ",
@@ -109,6 +115,7 @@ MESSAGES: dict[str, str] = {
     "session_kind_cookie": "مرورگر وب",
     "session_kind_bearer": "برنامه (توکن API)",
     "this_device": "همین دستگاه",
+    "device_on": "\u2066{browser}\u2069 روی \u2066{system}\u2069",
     "unknown_device": "دستگاه ناشناس",
     "signed_in_at": "ورود",
     "last_seen": "آخرین فعالیت",
@@ -128,8 +135,9 @@ MESSAGES: dict[str, str] = {
                             "اگر این کار شما نبوده، فوراً با پشتیبانی تماس بگیرید.",
     "error_ADDRESS_REQUIRED": "شماره تلفن یا نشانی ایمیل خود را وارد کنید.",
     "error_INVALID_EMAIL": "یک نشانی ایمیل مانند name@example.com وارد کنید.",
-    "error_INVALID_PHONE": "شماره را با کد کشور وارد کنید، "
-                           "مثلاً \u2066+98\u00a0912\u00a0123\u00a04567\u2069.",
+    "error_INVALID_PHONE": "این شماره تلفن نیست. آن را همان‌طور که می‌گیرید وارد کنید، "
+                           "مثلاً \u2066{national}\u2069، یا با کد کشور، "
+                           "مثلاً \u2066{international}\u2069.",
     "error_RATE_LIMITED": "تلاش‌ها بیش از حد بود. {minutes} دقیقه صبر کنید و دوباره امتحان کنید.",
     "error_INVALID_CODE_FORMAT": "کد همان ۶ رقمی است که برایتان فرستادیم.",
     "error_CODE_INVALID": "این کد درست نیست.",

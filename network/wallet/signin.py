@@ -46,7 +46,7 @@ class SignIn:
     def request_code(self, raw_address: str | None, *, client_ip: str,
                      language: str | None = None) -> Address:
         """Queue a code for the address if it is a member's; the answer is the same either way."""
-        address = parse_address(raw_address)
+        address = parse_address(raw_address, country=self.settings.default_country)
 
         def compose(code: str, minutes: int, member_language: str) -> tuple[str, str]:
             # The code in the reader's digits too: the code form reads Persian digits back.
@@ -62,7 +62,7 @@ class SignIn:
     def verify(self, raw_address: str | None, raw_code: str | None, *, client_ip: str,
                kind: str, user_agent: str) -> tuple[str, Session]:
         """Trade a right code for a new session token; raise WalletError for anything else."""
-        address = parse_address(raw_address)
+        address = parse_address(raw_address, country=self.settings.default_country)
         code = codes.clean_code(raw_code or "")
 
         def transaction(conn: Connection) -> codes.Check | tuple[str, Session]:

@@ -14,8 +14,9 @@ from sqlalchemy.engine import Connection
 from network import members
 from network.ledger import balances
 from network.ledger.balances import WalletBalance
-from network.wallet import history, tiers, totals
+from network.wallet import history, pending, tiers, totals
 from network.wallet.history import HistoryPage
+from network.wallet.pending import PendingPoints
 from network.wallet.tiers import TierStatus
 from network.wallet.totals import PartyTotals
 
@@ -26,6 +27,7 @@ EXPIRING_WITHIN = dt.timedelta(days=90)
 class WalletView:
     member: members.Member
     balance: WalletBalance
+    pending: list[PendingPoints]  # the balance's pending points, by partner and vesting time
     tier: TierStatus | None
     partners: list[PartyTotals]
     history: HistoryPage
@@ -40,6 +42,7 @@ def load(conn: Connection, member_id: int, secret: str, now: dt.datetime, *, fir
     return WalletView(
         member=member,
         balance=balances.summary(conn, member_id, now, EXPIRING_WITHIN),
+        pending=pending.pending(conn, member_id, now),
         tier=tiers.tier_for(done.tier_points),
         partners=done.partners,
         history=history.page(conn, member_id, first=first, after=after),

@@ -17,8 +17,10 @@ from partners.scopes import ENROL
 class EnrolMemberInput(graphene.InputObjectType):
     card_number = graphene.String(description="16 digits with a Luhn check digit; the hub "
                                               "issues one when omitted.")
-    phone = graphene.String(description="7 to 15 digits, optionally with a leading + (spaces and "
-                                        "Persian digits accepted); stored encrypted; unique "
+    phone = graphene.String(description="With its country code (+98 935 111 2233, or 00 for +), "
+                                        "or as dialled in the network's country (09351112233); "
+                                        "Persian and other decimal digits, spaces, dashes and "
+                                        "brackets accepted; stored as E.164, encrypted; unique "
                                         "across the network.")
     email = graphene.String(description="At most 254 characters; stored encrypted; unique across "
                                         "the network.")
@@ -40,7 +42,8 @@ def _existing(call: Call, data: dict[str, Any]) -> PartnerMember | None:
     def load(conn: Any) -> PartnerMember | None:
         for field in ("phone", "email"):
             if data.get(field):
-                found = members.find(conn, secret, **{field: data[field]})
+                found = members.find(conn, secret, **{field: data[field]},
+                                    country=call.ctx.settings.default_country)
                 if found is not None:
                     return PartnerMember.from_member(conn, call.ctx, found)
         return None
@@ -63,6 +66,7 @@ class EnrolMember(graphene.Mutation):
                 card_number=input.get("card_number"), phone=input.get("phone"),
                 email=input.get("email"), display_name=input.get("display_name"),
                 locale=input.get("locale") or "en",
+                country=call.ctx.settings.default_country,
             )
         except IdempotencyInProgress:
             raise

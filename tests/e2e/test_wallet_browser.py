@@ -273,7 +273,7 @@ def test_persian_sign_in_keeps_phone_numbers_left_to_right_and_whole(
     page.goto(f"{hub.base}/signin")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     # The example number stays on one line on a narrow phone (no-break spaces).
-    example = page.evaluate(_CHAR_BOXES, [".hint", "+98", "4567"])
+    example = page.evaluate(_CHAR_BOXES, [".hint", "+98", "6789"])
     assert example["first"]["y"] == example["last"]["y"], example
     page.fill("#address", "+989121234567")
     page.click("form[action='/signin'] button[type=submit]")
@@ -318,3 +318,72 @@ def test_wallet_loads_without_console_errors_and_its_focus_ring_stands_out(
     assert _contrast(ring, _rgb(focused["header"])) >= 3, focused
     assert _contrast(ring, _rgb(focused["card"])) >= 3, focused
     context.close()
+
+
+@pytest.mark.browser
+def test_a_member_signs_in_with_a_phone_typed_the_iranian_way_and_reads_their_own_times(
+        hub: Hub, browser: Browser, pg_db: Database, world: dict[str, int]) -> None:
+    """Issue 15: a national number in Persian digits signs in; the card comes first on a phone;
+    the headline is what can be spent and its worth; times are in the browser's zone; a
+    capture reads as paid; devices have names."""
+    cafe, sara = world["cafe"], world["sara"]
+    hold = ledger.authorize_hold(pg_db, scope=f"partner:{cafe}", idempotency_key=w.key(),
+                                 partner_id=cafe, member_id=sara, points=500,
+                                 reference="TABLE-7", now=utcnow() - dt.timedelta(hours=3))
+    ledger.capture_hold(pg_db, scope=f"partner:{cafe}", idempotency_key=w.key(),
+                        partner_id=cafe, hold_id=hold.hold_id or 0, points=420,
+                        now=utcnow() - dt.timedelta(hours=2))
+    phone = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="fa-IR",
+                                timezone_id="Europe/Berlin",
+                                extra_http_headers={"Accept-Language": "fa-IR,fa;q=0.9"})
+    page = phone.new_page()
+    page.goto(f"{hub.base}/signin")
+    page.fill("#address", "۰۹۱۲ ۱۲۳ ۴۵۶۷")
+    mark = len(hub.lines)
+    page.click("form[action='/signin'] button[type=submit]")
+    expect(page).to_have_url(f"{hub.base}/signin/code")
+    page.fill("#code", hub.code_for("+989121234567", mark))
+    page.click("form[action='/signin/code'] button[type=submit]")
+    expect(page).to_have_url(f"{hub.base}/wallet")
+    assert {c["name"]: c["value"] for c in phone.cookies()}["pn_tz"] == "Europe/Berlin"
+
+    truth = pg_db.read(summary, sara, utcnow())
+    assert digits(page.get_by_test_id("balance-spendable").inner_text()) == truth.spendable
+    worth = re.compile(r"^به ارزش [۰-۹٬٫]+\s+یورو$")
+    expect(page.get_by_test_id("balance-worth")).to_have_text(worth)
+    card = page.locator(".membercard").bounding_box()
+    balance = page.get_by_test_id("balance").bounding_box()
+    assert card is not None and balance is not None and card["y"] < balance["y"]
+    assert card["y"] + 100 < PHONE["height"]  # the QR starts on the first screen
+    capture = page.locator("[data-kind=capture]")
+    expect(capture.get_by_test_id("entry-points")).to_have_text("۴۲۰")
+    expect(capture).to_contain_text("۸۰ امتیاز به کیف شما برگشت")
+    expect(capture.locator("time")).to_contain_text("CET")  # Berlin, named
+    shot(page, "phone_fa_wallet_issue15")
+    page.get_by_test_id("show-card").click()
+    expect(page).to_have_url(f"{hub.base}/wallet/card")
+    qr = page.locator("svg.qr").bounding_box()
+    assert qr is not None and qr["width"] > PHONE["width"] * 0.8
+    shot(page, "phone_fa_card")
+    page.goto(f"{hub.base}/wallet/sessions")
+    device = "\u2066Chrome\u2069 روی \u2066Linux\u2069"
+    expect(page.get_by_test_id("device").first).to_have_text(device)
+    expect(page.locator("[data-testid=sessions] time").first).to_contain_text("CET")
+    shot(page, "phone_fa_sessions")
+    phone.close()
+
+    desktop = browser.new_context(viewport=DESKTOP, locale="en-US", timezone_id="America/New_York",
+                                  extra_http_headers={"Accept-Language": "en-US,en;q=0.9"})
+    page = desktop.new_page()
+    sign_in(page, hub, "sara@example.com", "desktop_en_issue15")
+    card = page.locator(".membercard").bounding_box()
+    balance = page.get_by_test_id("balance").bounding_box()
+    assert card is not None and balance is not None
+    assert balance["x"] < card["x"] and abs(balance["y"] - card["y"]) < 2  # side by side
+    expect(page.get_by_test_id("balance-worth")).to_have_text(re.compile(r"^worth €[\d,]+\.\d\d$"))
+    expect(page.locator("[data-kind=capture] time")).to_contain_text(re.compile(r"E[SD]T"))
+    shot(page, "desktop_en_wallet_issue15")
+    page.goto(f"{hub.base}/wallet/sessions")
+    expect(page.get_by_test_id("device").first).to_have_text("Chrome on Linux")
+    shot(page, "desktop_en_sessions_issue15")
+    desktop.close()

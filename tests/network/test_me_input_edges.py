@@ -47,10 +47,22 @@ def test_ids_the_api_never_issued_are_invalid_ids(api, db, world, key):
 
 @pytest.mark.parametrize("phone", [
     "+९८९१२१२३४५६७",  # Sara's own number in Devanagari digits
-    "+98912123456²",
     "+９８９１２１２３４５６７",  # fullwidth
+    "۰۹۱۲۱۲۳۴۵۶۷",  # as dialled in Iran, in Persian digits
+    "0912 123 4567",  # as dialled in Iran
 ])
-def test_a_phone_in_digits_no_sms_reaches_is_refused(api, db, world, phone):
+def test_another_spelling_of_a_members_phone_is_that_phone(api, db, world, phone):
+    """Every decimal digit reads as its ASCII digit, so no spelling dodges PHONE_TAKEN."""
+    ali = api.sign_in("ali@example.com")
+    before = w.row_counts(db)
+    result = api.call(CONTACT, {"input": {"phone": phone}}, token=ali)["data"]["updateContact"]
+    assert result["member"] is None
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [("phone", "PHONE_TAKEN")]
+    assert w.row_counts(db) == before
+
+
+@pytest.mark.parametrize("phone", ["+98912123456²", "+98 912 CALL ME", "12"])
+def test_a_phone_no_sms_reaches_is_refused(api, db, world, phone):
     ali = api.sign_in("ali@example.com")
     before = w.row_counts(db)
     result = api.call(CONTACT, {"input": {"phone": phone}}, token=ali)["data"]["updateContact"]

@@ -417,3 +417,23 @@ def test_the_documented_member_operations_work_as_written(api, db, world):
                        token=token, status=200)["data"]["donate"]
     assert donated["userErrors"] == []
     assert donated["wallet"]["spendable"] == balance.spendable - 25
+
+
+VALUE = """query { me { wallet { spendable
+  spendableValue { amount amountMinor currency perPoint }
+  pendingByPartner { points at partner { code name } } }
+  sessions { device userAgent } } }"""
+
+
+def test_me_has_the_spendable_value_pending_by_partner_and_device_names(api, db, world):
+    """The wallet page's headline, over GraphQL too."""
+    token = api.sign_in("sara@example.com")
+    data = api.call(VALUE, token=token)["data"]["me"]
+    wallet = data["wallet"]
+    assert wallet["spendable"] == 1050  # 900 + 500 - 300 - 50 held
+    assert wallet["spendableValue"] == {"amount": "5.25", "amountMinor": 525, "currency": "EUR",
+                                        "perPoint": "0.005"}
+    assert [(p["points"], p["partner"]["code"]) for p in wallet["pendingByPartner"]] == \
+        [(200, "cafe")]
+    assert dt.datetime.fromisoformat(wallet["pendingByPartner"][0]["at"]) > utcnow()
+    assert data["sessions"][0]["device"] == data["sessions"][0]["userAgent"] == "testclient"

@@ -33,18 +33,19 @@ def test_persian_lines_are_not_separated_by_a_middle_dot_that_reads_as_zero(brow
     assert " · Ref: " in en and "–" not in en
 
 
-def test_persian_device_list_has_no_middle_dot_and_a_cut_user_agent_says_so(browser, world):
+def test_persian_device_list_has_no_middle_dot_and_names_the_device(browser, world):
     browser.client.headers["User-Agent"] = UA
     browser.sign_in("sara@example.com")
     fa = browser.get("/wallet/sessions", headers={"Accept-Language": "fa"}).text
     sessions = fa[fa.index('data-testid="sessions"'):]
     assert "·" not in sessions and " – آخرین فعالیت " in sessions
-    shown = re.search(r'<div class="muted"><bdi>(.*?)</bdi>', sessions).group(1)
-    assert shown == UA[:60] + "…"
+    shown = re.search(rf'<div class="device" data-testid="device" title="{re.escape(UA)}">'
+                      r"(.*?)</div>", sessions).group(1)
+    assert shown == "\u2066Chrome\u2069 روی \u2066Linux\u2069"  # the whole agent on hover
     browser.client.headers["User-Agent"] = "curl/8"
     browser.sign_in("sara@example.com")
     en = browser.get("/wallet/sessions", headers={"Accept-Language": "en"}).text
-    assert "<bdi>curl/8</bdi>" in en and " · last seen " in en
+    assert 'title="curl/8">curl</div>' in en and " · last seen " in en
 
 
 def test_too_large_a_donation_says_what_to_do_and_keeps_the_form(browser, world):

@@ -3,6 +3,7 @@ CSRF on every form, cookies and headers. tests/e2e/test_wallet_browser.py does i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import warnings
@@ -427,31 +428,37 @@ def _capture(db: Database, world: dict[str, int], *, reserved: int, used: int) -
                         hold_id=hold.hold_id, points=used, now=NOW - dt.timedelta(hours=1))
 
 
-def test_a_partial_capture_reads_as_points_used_and_the_rest_returned(browser, db, world):
+def test_a_partial_capture_reads_as_points_paid_and_the_rest_returned(browser, db, world):
+    """The issue: "Paid with reserved points +80" in green read as an earning."""
     _capture(db, world, reserved=500, used=420)
     browser.sign_in("sara@example.com")
     html = browser.get("/wallet").text
-    capture = re.search(r'data-kind="capture">(.*?)</article>', html, re.S).group(1)
+    capture = re.search(r'data-kind="capture" data-wallet-points="80">(.*?)</article>', html,
+                        re.S).group(1)
     assert "Paid with reserved points · Cafe" in capture
-    assert text_of(capture, "entry-points") == "+80"  # what came back; the hold took 500
+    assert text_of(capture, "entry-points") == "420"  # what the member paid
+    assert re.search(r'class="points paid" data-testid="entry-points"', capture)
+    assert "plus" not in capture and "+8" not in capture
     assert text_of(capture, "capture-detail") == \
-        "420 of 500 reserved points used; 80 points returned to your wallet."
-    hold = re.search(r'data-kind="hold">(.*?)</article>', html, re.S).group(1)
+        "You paid 420 points of the 500 reserved. 80 points came back to your wallet."
+    hold = re.search(r'data-kind="hold" data-wallet-points="-500">(.*?)</article>', html,
+                     re.S).group(1)
     assert text_of(hold, "entry-points") == "−500"
-    # The rows still add up to the balance: -500 + 80 is the 420 spent.
-    effects = [int(x.replace("−", "-").replace(",", "").replace("+", ""))
-               for x in re.findall(r'data-testid="entry-points"><bdi>([^<]+)<', html)]
+    # The rows' effects on the wallet still add up to the balance: -500 + 80 is the 420 spent.
+    effects = [int(x) for x in re.findall(r'data-wallet-points="(-?\d+)"', html)]
     assert sum(effects) == db.read(summary, world["sara"], NOW).total == 2600 - 420
     fa = browser.get("/wallet", headers=FA).text
-    assert "۴۲۰ امتیاز از ۵۰۰ امتیاز رزروشده خرج شد؛ ۸۰ امتیاز به کیف شما برگشت." in fa
+    assert text_of(fa, "capture-detail") == \
+        "از ۵۰۰ امتیاز رزروشده ۴۲۰ امتیاز پرداختید. ۸۰ امتیاز به کیف شما برگشت."
     assert "پرداخت با امتیاز رزروشده" in fa
 
 
-def test_a_full_capture_says_all_reserved_points_were_used(browser, db, world):
+def test_a_full_capture_says_all_reserved_points_were_paid(browser, db, world):
     _capture(db, world, reserved=1, used=1)
     browser.sign_in("sara@example.com")
     html = browser.get("/wallet").text
-    assert text_of(html, "capture-detail") == "1 reserved point used."
+    assert text_of(html, "capture-detail") == "You paid 1 point of the 1 reserved."
+    assert 'data-testid="capture-returned"' not in html
 
 
 def test_too_many_wrong_codes_leave_only_a_new_code_to_ask_for(browser, world):
@@ -486,11 +493,24 @@ def test_an_expired_code_offers_only_a_new_code(browser, world, clock):
 
 
 def test_the_example_phone_number_does_not_break_across_lines(browser, world):
-    for headers in ({}, FA):
+    for headers, national in (({}, "0912\u00a0345\u00a06789"), (FA, "۰۹۱۲\u00a0۳۴۵\u00a0۶۷۸۹")):
         html = browser.get("/signin", headers=headers).text
-        assert "+98\u00a0912\u00a0123\u00a04567" in html
+        assert "+98\u00a0912\u00a0345\u00a06789" in html and national in html
         invalid = browser.post("/signin", {"address": "12"}, headers=headers).text
-        assert "+98\u00a0912\u00a0123\u00a04567" in invalid
+        assert "+98\u00a0912\u00a0345\u00a06789" in invalid and national in invalid
+
+
+def test_the_example_phone_numbers_are_the_default_countrys(db, world, clock):
+    """Another network's members dial their own country's numbers; the hint says how."""
+    british = dataclasses.replace(ww.settings(), default_country="GB")
+    site = Site(db, british, drainer=None, clock=clock)
+    browser = Browser(TestClient(Starlette(routes=routes(site)), base_url=BASE), db, clock)
+    hint = text_of(browser.get("/signin").text.replace('class="muted hint"',
+                                                        'data-testid="hint"'), "hint")
+    assert hint == ("A phone number as you dial it, e.g. 07400\u00a0123456, or with the country "
+                    "code, e.g. +44\u00a07400\u00a0123456.")
+    refused = browser.post("/signin", {"address": "0740"})
+    assert 'data-code="INVALID_PHONE"' in refused.text and "07400\u00a0123456" in refused.text
 
 
 def test_the_per_device_button_is_not_the_header_sign_out(browser, world):

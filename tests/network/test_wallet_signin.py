@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -74,6 +75,31 @@ def test_code_by_phone_accepts_persian_digits_and_spaces(db, signin, clock, sara
     persian = code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
     _, session = sign_in(signin, "+۹۸۹۱۲۱۲۳۴۵۶۷", persian)
     assert session.member_id == sara
+
+
+@pytest.mark.parametrize("typed", ["09121234567", "۰۹۱۲ ۱۲۳ ۴۵۶۷", "0098 912 123 4567"])
+def test_a_phone_typed_the_iranian_way_signs_the_member_in(db, signin, clock, sara, typed):
+    """The issue: a national number was "an unknown address" and no code ever came."""
+    signin.request_code(typed, client_ip=IP)
+    inbox = ww.deliver(db, ww.Inbox(), clock)
+    assert [(m.channel, m.recipient) for m in inbox.messages] == [("sms", "+989121234567")]
+    _, session = sign_in(signin, "+98 912 123 4567", inbox.code_for("+989121234567"))
+    assert session.member_id == sara
+
+
+def test_a_national_number_belongs_to_the_networks_default_country(db, clock):
+    john = ww.enrol(db, phone="+447700900123", name="John")
+    british = SignIn(db, dataclasses.replace(ww.settings(), default_country="GB"), clock=clock)
+    british.request_code("07700 900123", client_ip=IP)
+    inbox = ww.deliver(db, ww.Inbox(), clock)
+    assert [m.recipient for m in inbox.messages] == ["+447700900123"]
+    _, session = sign_in(british, "07700900123", inbox.code_for("+447700900123"))
+    assert session.member_id == john
+    # In Iran's network the same digits are an Iranian number: nobody's, so nothing is sent,
+    # and the answer is the same as for a member (no error, a code "on its way").
+    iranian = SignIn(db, ww.settings(), clock=clock)
+    assert iranian.request_code("07700 900123", client_ip=IP).value == "+987700900123"
+    assert ww.deliver(db, ww.Inbox(), clock).messages == []
 
 
 def test_a_code_works_once(db, signin, clock, sara):

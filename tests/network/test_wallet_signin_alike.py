@@ -123,3 +123,16 @@ def test_graphql_answers_a_members_and_a_strangers_address_alike(api, db, sara):
     assert [step["userErrors"][0]["code"] if step["userErrors"] else step["channel"]
             for step in asks] == ["email"] * 5 + ["RATE_LIMITED"]
     assert recipients(db) == [MEMBER] * 5
+
+
+def test_a_national_phone_is_answered_alike_for_a_member_and_a_stranger(api, db, monkeypatch):
+    """Issue 15: national spellings now reach members; a stranger's still looks the same."""
+    monkeypatch.setattr("network.wallet.codes.secrets.randbelow", lambda _: int(CODE))
+    ww.enrol(db, phone="+989121234567", name="Sara")
+    member = api_trail(api, db, "0912 123 4567")
+    stranger = api_trail(api, db, "۰۹۳۵ ۱۲۳ ۴۵۶۷")
+    assert member == stranger
+    asks = [step for step in member if "channel" in step]
+    assert [step["userErrors"][0]["code"] if step["userErrors"] else step["channel"]
+            for step in asks] == ["sms"] * 5 + ["RATE_LIMITED"]
+    assert recipients(db) == ["+989121234567"] * 5  # only the member's number got messages

@@ -60,23 +60,34 @@ def test_enrol_errors(any_hub: Hub) -> None:
 
 
 def test_enrol_refuses_addresses_no_message_reaches(any_hub: Hub) -> None:
-    """Digits of other scripts (Devanagari, superscripts) would be a second spelling of one
-    number that dodges MEMBER_EXISTS; control characters are in no deliverable address."""
-    devanagari = "+\u096f\u096e\u096f\u0967\u0968\u0967\u0968"
+    """Superscripts, letters and control characters are in no deliverable address."""
     with any_hub.client() as client:
-        for field, value, code in (("phone", devanagari, "INVALID_PHONE"),
-                                   ("phone", "+98912123456\u00b2", "INVALID_PHONE"),
+        for field, value, code in (("phone", "+98912123456\u00b2", "INVALID_PHONE"),
+                                   ("phone", "+98 912 CALL ME", "INVALID_PHONE"),
                                    ("email", "sara\x00@example.com", "INVALID_EMAIL"),
                                    ("email", "sara@exam\x1bple.com", "INVALID_EMAIL")):
             payload = client.execute(operation("EnrolMember"),
                                      {"input": {field: value}})["data"]["enrolMember"]
             assert payload["member"] is None, value
             assert [e["code"] for e in payload["userErrors"]] == [code], value
-        # Persian digits are still one spelling of the ASCII number.
+
+
+def test_every_spelling_of_one_phone_is_one_member(any_hub: Hub) -> None:
+    """Persian, Devanagari or fullwidth digits, or the number as dialled in the network's
+    country (IR by default), are spellings of one number: MEMBER_EXISTS, never a twin."""
+    with any_hub.client() as client:
         persian = client.execute(operation("EnrolMember"), {"input": {"phone": "+۹۸۹۱۲۰۰۰۰۰۰۱"}})
         assert persian["data"]["enrolMember"]["userErrors"] == []
-        found = client.execute(operation("LookUpMember"), {"phone": "+989120000001"})
-        assert found["data"]["partner"]["member"] is not None
+        first = persian["data"]["enrolMember"]["member"]["cardNumber"]
+        for twin in ("+\u096f\u096e\u096f\u0967\u0968\u0966\u0966\u0966\u0966\u0966\u0966\u0967",
+                     "09120000001", "۰۹۱۲ ۰۰۰ ۰۰۰۱", "+９８９１２００００００１"):
+            payload = client.execute(operation("EnrolMember"),
+                                     {"input": {"phone": twin}})["data"]["enrolMember"]
+            assert [e["code"] for e in payload["userErrors"]] == ["MEMBER_EXISTS"], twin
+            assert payload["member"]["cardNumber"] == first, twin
+        for spelling in ("+989120000001", "0912 000 0001"):
+            found = client.execute(operation("LookUpMember"), {"phone": spelling})
+            assert found["data"]["partner"]["member"]["cardNumber"] == first, spelling
 
 
 def test_award_uses_the_contract(any_hub: Hub) -> None:

@@ -1,4 +1,5 @@
-"""The member's web pages: server-rendered, no JavaScript, English and Persian.
+"""The member's web pages: server-rendered, English and Persian, working without JavaScript
+(one small same-origin script only reports the browser's time zone, static/zone.js).
 
 `routes(site)` is what the composition root mounts (infra/app.py).
 """
@@ -34,7 +35,8 @@ def _bind(site: Site, handler: Handler) -> Callable[[Request], Awaitable[Respons
 
 # The only files served from STATIC, with their types: a fixed list, so no path ever reaches
 # the file system from the URL.
-STATIC_FILES = {"wallet.css": "text/css", "favicon.svg": "image/svg+xml"}
+STATIC_FILES = {"wallet.css": "text/css", "favicon.svg": "image/svg+xml",
+                "zone.js": "text/javascript"}
 
 
 async def _static(request: Request) -> Response:
@@ -59,6 +61,7 @@ def routes(site: Site) -> list[BaseRoute]:
         ("/signout", signin_pages.signout, "POST"),
         ("/lang", signin_pages.switch_language, "POST"),
         ("/wallet", wallet_pages.wallet, "GET"),
+        ("/wallet/card", wallet_pages.card, "GET"),
         ("/wallet/entries/{entry_id:int}", wallet_pages.entry, "GET"),
         ("/wallet/donate", donate_pages.donate_form, "GET"),
         ("/wallet/donate", donate_pages.donate_review, "POST"),

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from network import members
+from network.wallet import devices
 from network.wallet.contact import ContactChange, update_contact
 from network.wallet.errors import WalletError
 from network.wallet.pages import cookies
@@ -29,7 +30,8 @@ async def contact_submit(site: Site, request: Request) -> Response:
     change = ContactChange(email=form["email"], phone=form["phone"],
                            display_name=form["displayName"])
     try:
-        update_contact(site.db, site.settings.secret_key, session.member_id, change, site.clock())
+        update_contact(site.db, site.settings.secret_key, session.member_id, change, site.clock(),
+                       site.settings.default_country)
     except WalletError as error:
         return page.render("contact.html", status=400, form=form, error=error)
     response = page.redirect("/wallet?done=contact")
@@ -42,7 +44,8 @@ async def sessions_list(site: Site, request: Request) -> Response:
     notice = page.locale.t("notice_session_revoked") \
         if request.query_params.get("done") == "revoked" else None
     return page.render("sessions.html", sessions=site.signin.sessions(session.member_id),
-                       current_id=session.id, notice=notice)
+                       current_id=session.id, notice=notice,
+                       device=lambda agent: devices.label(page.locale, agent))
 
 
 async def session_revoke(site: Site, request: Request) -> Response:

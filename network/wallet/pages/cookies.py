@@ -15,6 +15,7 @@ SESSION = "pn_session"
 CSRF = "pn_csrf"
 SIGNIN = "pn_signin"  # the address a code was just sent to, for the code form (10 minutes)
 LANGUAGE = "pn_lang"
+ZONE = "pn_tz"  # the browser's time zone, written by static/zone.js (so not HttpOnly)
 
 
 def secure(settings: Settings) -> bool:

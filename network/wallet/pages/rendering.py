@@ -1,7 +1,8 @@
 """Turning a template and a request into a response: language, CSRF token, headers.
 
 Every page is private to the member who asked for it, so every response says no-store, forbids
-framing, and allows only our own stylesheet (no script at all: the pages work without JS).
+framing, and allows only our own stylesheet and one script of our own (static/zone.js, which
+reports the browser's time zone; the pages work without it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from network import phones
 from network.config import Settings
 from network.ledger.errors import LedgerError
 from network.wallet import i18n
@@ -27,8 +29,9 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
-    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self' data:; "
-                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; script-src 'self'; "
+                                "img-src 'self' data:; form-action 'self'; "
+                                "frame-ancestors 'none'; base-uri 'none'"),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -43,9 +46,10 @@ environment = Environment(
 )
 
 
-def error_text(locale: Locale, error: LedgerError) -> str:
-    """The member's language for a refusal; codes without words fall back to the message."""
-    params = dict(getattr(error, "params", {}) or {})
+def error_text(locale: Locale, error: LedgerError, **context: object) -> str:
+    """The member's language for a refusal; codes without words fall back to the message.
+    `context`: values the page knows that a message may name (the phone examples)."""
+    params = {**context, **dict(getattr(error, "params", {}) or {})}
     key = f"error_{error.code}"
     if error.code == "CODE_INVALID" and "left" in params:
         key = "error_CODE_INVALID_LEFT"
@@ -78,8 +82,12 @@ class Page:
            session: Session | None = None) -> Page:
         language = i18n.negotiate(request.headers.get("accept-language"),
                                   cookies.get(request, settings, cookies.LANGUAGE))
+        # The member's zone as their browser reports it; else English pages use the network's.
+        zone = i18n.zone(cookies.get(request, settings, cookies.ZONE))
+        if zone is None and language == "en":
+            zone = i18n.zone(settings.timezone)
         secret, new = csrf.browser_secret(request, settings)
-        return cls(request, settings, keys, i18n.locale_for(language), secret, new, session)
+        return cls(request, settings, keys, i18n.locale_for(language, zone), secret, new, session)
 
     def finish(self, response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
@@ -93,13 +101,19 @@ class Page:
 
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
         locale = self.locale
+        national, international = phones.examples(self.settings.default_country)
+        # A phone number is digits, so the national example takes the page's digits; the
+        # international one stays as an SMS gateway and the hint's "+" expect it.
+        example = {"national": locale.digits(national), "international": international}
         url = self.request.url
         here = url.path + (f"?{url.query}" if url.query else "")
         values: dict[str, Any] = {
             "L": locale, "t": locale.t, "csrf": csrf.token(self.keys, self.csrf_secret),
             "signed_in": self.session is not None, "here": here, "notice": None, "error": None,
-            "err": lambda e: error_text(locale, e),
+            "err": lambda e: error_text(locale, e, **example), "phone_example": example,
             "pname": lambda p: party_name(locale, p),
+            "zone_cookie": cookies.name(self.settings, cookies.ZONE),
+            "secure_cookies": cookies.secure(self.settings),
         }
         values.update(context)
         html = environment.get_template(template).render(**values)

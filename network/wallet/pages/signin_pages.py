@@ -83,7 +83,7 @@ _CODE_IS_SPENT = ("TOO_MANY_ATTEMPTS", "CODE_EXPIRED")
 
 def _code_page(site: Site, page: Page, address: str, error: WalletError | None = None,
                notice: str | None = None) -> Response:
-    parsed = parse_address(address)
+    parsed = parse_address(address, country=site.settings.default_country)
     # A phone number is digits, so it takes the page's digits like the other numbers around
     # it; an email address is left exactly as typed (other digits would be another address).
     masked = page.locale.digits(mask(parsed)) if parsed.kind == "phone" else mask(parsed)

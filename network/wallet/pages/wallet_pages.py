@@ -1,16 +1,18 @@
-"""/wallet (the page a member comes for) and /wallet/entries/{id} (where reversal links lead)."""
+"""/wallet (the page a member comes for), /wallet/card (the card alone, full screen, for the
+till) and /wallet/entries/{id} (where reversal links lead)."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from network import cards
+from network import cards, members
 from network.wallet import history, reads, view
 from network.wallet.errors import WalletError
 from network.wallet.pages.rendering import Page
 from network.wallet.pages.site import Site
 from network.wallet.qr import card_svg
+from network.wallet.worth import worth
 
 NOTICES = {"contact": "notice_contact_saved", "revoked": "notice_session_revoked"}
 
@@ -49,12 +51,25 @@ async def wallet(site: Site, request: Request) -> Response:
     if loaded is None:
         return not_found(page)
     card = loaded.member.card_number
+    settings = site.settings
     return page.render(
         "wallet.html", view=loaded, cursor=cursor,
+        worth=worth(loaded.balance.spendable, settings.point_value, settings.currency),
+        point_value=page.locale.money(settings.point_value, settings.currency),
         qr_svg=card_svg(card, page.locale.t("card_title")),
         card_number_display=cards.grouped(card),
         notice=_notice(site, page, session.member_id, request),
     )
+
+
+async def card(site: Site, request: Request) -> Response:
+    session, page = site.member(request)
+    member = site.db.read(members.get, session.member_id, site.settings.secret_key)
+    if member is None:
+        return not_found(page)
+    number = member.card_number
+    return page.render("card.html", qr_svg=card_svg(number, page.locale.t("card_title")),
+                       card_number_display=cards.grouped(number))
 
 
 async def entry(site: Site, request: Request) -> Response:
