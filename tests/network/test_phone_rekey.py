@@ -36,3 +36,25 @@ def test_a_national_number_stored_as_typed_is_found_again_after_the_rekey(db):
     assert (again.rekeyed, again.conflicts) == (0, [(twin, maryam)])
     lookups = db.read(lambda c: c.execute(select(members_table.c.phone_lookup)).scalars().all())
     assert len(lookups) == len(set(lookups)) == 4
+
+
+def test_the_command_rewrites_and_reports_by_member_id(db, monkeypatch):
+    from click.testing import CliRunner
+
+    from infra.cli import main
+    from network import config
+
+    sara = ww.enrol(db, email="sara@example.com", phone="+989121234567", name="Sara")
+    _store_as_typed(db, sara, "09121234567")
+    for name, value in {"DATABASE_URL": db.url, "SECRET_KEY": ww.SECRET,
+                        "DEFAULT_COUNTRY": "IR"}.items():
+        monkeypatch.setenv(config.PREFIX + name, value)
+    config.get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["members", "rekey-phones"])
+    finally:
+        config.get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["checked 1 phones, rewrote 1"]
+    found = db.read(members.find, ww.SECRET, phone="09121234567", country="IR")
+    assert found is not None and found.id == sara
