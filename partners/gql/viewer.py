@@ -120,7 +120,8 @@ class PartnerViewer(graphene.ObjectType):
         def load(conn: Connection) -> PartnerMember | None:
             if id is not None:
                 return PartnerMember.load(conn, ctx, decode_id(id, "PartnerMember", "id"))
-            found = members.find(conn, secret, card_number=card_number, phone=phone, email=email)
+            found = members.find(conn, secret, card_number=card_number, phone=phone, email=email,
+                                 country=ctx.settings.default_country)
             return PartnerMember.from_member(conn, ctx, found) if found else None
 
         return ctx.db.read(load)
