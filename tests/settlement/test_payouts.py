@@ -1,6 +1,6 @@
 """Paying a closed run through Stripe with the official `stripe` library.
 
-Stripe here is two local servers on 127.0.0.1: tests/support/stripe_connect_server.py (ours:
+Stripe here is two local servers on 127.0.0.1: settlement/payouts/local_stripe.py (ours:
 Connect accounts, Transfers, Invoices with finalize/send, Idempotency-Key replay, injectable
 failures) which forwards customers, payment methods and payment intents to `localstripe`
 (PyPI). October's nets: cafe (A) owes 87.94; telecom (B) +6.89, pharmacy (C) +1.43 and the
@@ -22,13 +22,13 @@ from settlement import run, store
 from settlement.errors import SettlementError
 from settlement.payouts import records
 from settlement.payouts.gateway import PermanentStripeError, StripeGateway
+from settlement.payouts.local_stripe import StripeConnectServer
 from settlement.payouts.pay import pay
 from settlement.payouts.webhook import apply_event
 from settlement.schema import settlement_payments
 from tests.settlement import scenario as S
 from tests.settlement.world import World, build
 from tests.support.ledger_world import row_counts
-from tests.support.stripe_connect_server import StripeConnectServer
 
 LATER = datetime(2026, 12, 10, tzinfo=UTC)
 OWED = {S.B: 689, S.C: 143, S.K: 5956}
