@@ -229,11 +229,16 @@ def test_paying_an_open_period_is_refused(pg_db: Database, gateway: StripeGatewa
 def test_a_party_without_stripe_account_is_named_and_nothing_is_paid(
         closed: World, gateway: StripeGateway, stripe_server: StripeConnectServer) -> None:
     set_stripe_ids(closed.db, closed.party(S.K), stripe_account_id=None)
+    set_stripe_ids(closed.db, closed.party(S.A), stripe_customer_id=None)
     before = row_counts(closed.db)
     with pytest.raises(SettlementError) as err:
         pay(closed.db, gateway, "2026-10")
     assert err.value.code == "MISSING_STRIPE_ACCOUNT"
-    assert "kids-charity" in err.value.message and "stripe_account_id" in err.value.message
+    # Every blocked party, with its amount in major units and currency, not just the first.
+    assert "2 of 4 parties are blocked" in err.value.message
+    assert "kids-charity is owed 59.56 EUR but has no Stripe connected account" \
+        in err.value.message
+    assert "cafe owes 87.94 EUR but has no Stripe customer" in err.value.message
     assert row_counts(closed.db) == before and stripe_server.objects("transfer") == []
 
 
