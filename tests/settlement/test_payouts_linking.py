@@ -5,6 +5,7 @@ the offline demo runs it (no localstripe behind it)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -179,3 +180,13 @@ def test_stripe_commands_without_a_key_say_which_variable(
     out = settle(cli, "create-customer", "--party", "cafe")
     assert out.exit_code == 2 and "error NO_STRIPE" in out.output
     assert "POINTSNET_STRIPE_API_KEY" in out.output
+
+
+def test_last_month_is_the_month_before_this_one(cli: CliRunner, world: World) -> None:
+    """The alias resolves in the network's time zone (UTC here) to the month before today's;
+    no run exists for it in this world, so `pay` names the month it looked for."""
+    first_of_month = datetime.now(UTC).date().replace(day=1)
+    expected = (first_of_month - timedelta(days=1)).strftime("%Y-%m")
+    out = settle(cli, "pay", "--period", "last-month", "--dry-run")
+    assert out.exit_code == 2 and "error PERIOD_NOT_CLOSED" in out.output
+    assert f"settle close --period {expected}" in out.output
