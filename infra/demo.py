@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import select
@@ -22,7 +23,9 @@ from network.ledger.balances import summary
 from partners.contracts import Terms
 from partners.registry import create_partner
 from settlement.errors import SettlementError
-from settlement.payouts.gateway import StripeGateway
+
+if TYPE_CHECKING:
+    from settlement.payouts.gateway import StripeGateway
 
 PARTNERS = [
     # code, name, Persian name, points per currency unit, clearing price per point (cents)

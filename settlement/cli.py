@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,6 +24,9 @@ from settlement.payouts import records
 from settlement.period import Period
 from settlement.statements import signing
 from settlement.statements.build import build_statement
+
+if TYPE_CHECKING:  # the Stripe library loads only for the commands that pay
+    from settlement.payouts.pay import PayReport
 
 
 def _period(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -168,7 +171,7 @@ def pay_cmd(period: str, dry_run: bool) -> None:
     print_summary(db, report.run)
 
 
-def _print_plan(report: Any) -> None:
+def _print_plan(report: PayReport) -> None:
     """The dry run: every payment `pay` would make, then every blocker, party by party."""
     run, blocked = report.run, report.blocked
     click.echo(f"payment plan {run.period}  run #{run.id}  status {run.status}  "

@@ -211,11 +211,12 @@ class StripeConnectServer:
         """POST /v1/account_links: a single-use onboarding URL that expires after 300 s."""
         account_id = str(data.get("account", ""))
         self._get_param(account_id, "account", "account")
-        if data.get("type") not in ("account_onboarding", "account_update"):
-            raise StripeHTTPError(400, "invalid_request_error",
-                                  "Invalid type: must be one of account_onboarding or "
-                                  "account_update", "parameter_invalid_empty"
-                                  if not data.get("type") else "parameter_unknown", "type")
+        if not data.get("type"):
+            raise StripeHTTPError(400, "invalid_request_error", "Missing required param: type.",
+                                  "parameter_missing", "type")
+        if data["type"] not in ("account_onboarding", "account_update"):
+            raise StripeHTTPError(400, "invalid_request_error", "Invalid type: must be one of "
+                                  "account_onboarding or account_update", param="type")
         for name in ("refresh_url", "return_url"):
             if not str(data.get(name, "")).startswith(("http://", "https://")):
                 raise StripeHTTPError(400, "invalid_request_error",
