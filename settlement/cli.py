@@ -148,19 +148,30 @@ def close_cmd(period: str) -> None:
 @settle.command("pay")
 @PERIOD
 @click.option("--dry-run", is_flag=True,
-              help="Print the whole payment plan and every party's blockers; call nothing. "
+              help="Print the whole payment plan and every party's blockers; send nothing. "
               "Exit 1 when a party is blocked.")
+@click.option("--check-stripe", is_flag=True,
+              help="With --dry-run: also ask Stripe (read only) whether each linked account "
+              "can receive transfers and each customer exists.")
 @_guard
-def pay_cmd(period: str, dry_run: bool) -> None:
+def pay_cmd(period: str, dry_run: bool, check_stripe: bool) -> None:
     """Pay out and collect the net positions through Stripe (re-runnable)."""
     from settlement.payouts.gateway import StripeConfig, StripeGateway
     from settlement.payouts.pay import pay
 
     settings, db = _env()
+    if check_stripe and not dry_run:
+        raise SettlementError("CHECK_NEEDS_DRY_RUN", "--check-stripe goes with --dry-run "
+                              "(pay itself meets each refusal as it pays)", field="check-stripe")
     config = StripeConfig.from_extra(settings.extra)
     gateway = StripeGateway(config) if config.api_key and not dry_run else None
     if dry_run:
-        _print_plan(pay(db, None, period, dry_run=True))
+        report = pay(db, None, period, dry_run=True)
+        if check_stripe:
+            from settlement.payouts.readiness import check_at_stripe
+
+            report.planned = check_at_stripe(gateway_from_settings(), report.planned)
+        _print_plan(report, checked=check_stripe)
         return
     planned = runs.require_run(db, period)
     with click.progressbar(length=max(1, len(db.read(store.load_positions, planned.id))),
@@ -171,11 +182,13 @@ def pay_cmd(period: str, dry_run: bool) -> None:
     print_summary(db, report.run)
 
 
-def _print_plan(report: PayReport) -> None:
+def _print_plan(report: PayReport, checked: bool) -> None:
     """The dry run: every payment `pay` would make, then every blocker, party by party."""
     run, blocked = report.run, report.blocked
+    checks = "ids checked at Stripe" if checked else "ids not checked at Stripe"
     click.echo(f"payment plan {run.period}  run #{run.id}  status {run.status}  "
-               f"({len(report.planned)} payments, {len(blocked)} blocked; nothing sent)")
+               f"({len(report.planned)} payments, {len(blocked)} blocked; {checks}; "
+               "nothing sent)")
     rows = [[p.code, p.kind, p.direction, p.amount,
              (p.stripe_account_id if p.direction == "pay_out" else p.stripe_customer_id)
              or "MISSING", "BLOCKED" if p.blockers else "ready"] for p in report.planned]
@@ -183,9 +196,12 @@ def _print_plan(report: PayReport) -> None:
     for item in blocked:
         for blocker in item.blockers:
             click.echo(f"BLOCKED  {item.code} {blocker}")
+    if any(not p.stripe_account_id if p.direction == "pay_out" else not p.stripe_customer_id
+           for p in blocked):
+        click.echo("pay would refuse (MISSING_STRIPE_ACCOUNT) until every party is linked")
+    elif blocked:
+        click.echo(f"pay would fail the payments of these {len(blocked)} parties")
     if blocked:
-        click.echo(f"pay would refuse (MISSING_STRIPE_ACCOUNT) until these {len(blocked)} "
-                   "parties are linked")
         sys.exit(1)
 
 

@@ -85,7 +85,7 @@ class StripeGateway:
                 self._sleep(self.config.backoff_seconds * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
-    # -- the calls party linking makes (links.py) -------------------------------------------
+    # -- the calls party linking (links.py) and readiness checks (readiness.py) make --------
     def create_account(self, key: str, **params: Any) -> Any:
         return self.call(self.client.v1.accounts.create, key=key, params=params)
 
@@ -95,6 +95,12 @@ class StripeGateway:
 
     def create_customer(self, key: str, **params: Any) -> Any:
         return self.call(self.client.v1.customers.create, key=key, params=params)
+
+    def retrieve_account(self, account_id: str) -> Any:
+        return self.call(self.client.v1.accounts.retrieve, account_id)
+
+    def retrieve_customer(self, customer_id: str) -> Any:
+        return self.call(self.client.v1.customers.retrieve, customer_id)
 
     # -- the calls payouts makes ----------------------------------------------------------
     def default_payment_method(self, customer_id: str) -> str | None:

@@ -75,7 +75,7 @@ def test_dry_run_lists_every_blocked_party_with_its_blocker(cli: CliRunner, worl
     for code, blocker in BLOCKERS.items():
         assert any(line.startswith(f"BLOCKED  {blocker}: pointsnet settle") for line in blocked), \
             code
-    assert "(4 payments, 4 blocked; nothing sent)" in out.output
+    assert "(4 payments, 4 blocked; ids not checked at Stripe; nothing sent)" in out.output
     assert row_counts(world.db) == before and standin.state.requests == []
 
 
@@ -190,3 +190,35 @@ def test_last_month_is_the_month_before_this_one(cli: CliRunner, world: World) -
     out = settle(cli, "pay", "--period", "last-month", "--dry-run")
     assert out.exit_code == 2 and "error PERIOD_NOT_CLOSED" in out.output
     assert f"settle close --period {expected}" in out.output
+
+
+def test_dry_run_check_stripe_lists_what_stripe_would_refuse(
+        cli: CliRunner, world: World, standin: StripeConnectServer) -> None:
+    """Linked, yet not payable: an account that never finished onboarding, an id Stripe does
+    not know. Only --check-stripe asks Stripe (GET requests only)."""
+    settle(cli, "close", "--period", "2026-10")
+    urls = ["--return-url", "https://hub.example/ok", "--refresh-url", "https://hub.example/x"]
+    for code in ("telecom", "pharmacy"):
+        out = settle(cli, "onboard", "--party", code, *urls)
+        if code == "pharmacy":  # the pharmacy finishes onboarding, the telecom does not
+            httpx.get(out.output.strip().splitlines()[-1])
+    standin_customer = settle(cli, "create-customer", "--party", "cafe")
+    assert standin_customer.exit_code == 0
+    assert settle(cli, "link", "--party", "kids-charity", "--account", "acct_Unknown1").exit_code \
+        == 0
+    unchecked = settle(cli, "pay", "--period", "2026-10", "--dry-run")
+    assert unchecked.exit_code == 0 and "BLOCKED" not in unchecked.output, unchecked.output
+    posts = standin.posts("/v1/")
+    checked = settle(cli, "pay", "--period", "2026-10", "--dry-run", "--check-stripe")
+    assert checked.exit_code == 1, checked.output
+    blocked = {line.split()[1]: line for line in checked.output.splitlines()
+               if line.startswith("BLOCKED")}
+    assert set(blocked) == {"telecom", "kids-charity"}
+    assert "telecom is owed 6.89 EUR but its connected account" in blocked["telecom"]
+    assert "transfers capability inactive" in blocked["telecom"]
+    assert "acct_Unknown1, which Stripe refuses" in blocked["kids-charity"]
+    assert "resource_missing" in blocked["kids-charity"]
+    assert "pay would fail the payments of these 2 parties" in checked.output
+    assert standin.posts("/v1/") == posts and standin.objects("transfer") == []
+    refused = settle(cli, "pay", "--period", "2026-10", "--check-stripe")
+    assert refused.exit_code == 2 and "error CHECK_NEEDS_DRY_RUN" in refused.output
