@@ -177,8 +177,9 @@ def pay_cmd(period: str, dry_run: bool, check_stripe: bool) -> None:
     with click.progressbar(length=max(1, len(db.read(store.load_positions, planned.id))),
                            label=f"paying {period}", file=sys.stderr) as bar:
         report = pay(db, gateway, period, progress=lambda _item: bar.update(1))
+    codes = {item.party_id: item.code for item in report.planned}
     for party_id, note in report.notes.items():
-        click.echo(f"party {party_id}: {note}", err=True)
+        click.echo(f"{codes.get(party_id, f'party {party_id}')}: {note}", err=True)
     print_summary(db, report.run)
 
 

@@ -222,3 +222,17 @@ def test_dry_run_check_stripe_lists_what_stripe_would_refuse(
     assert standin.posts("/v1/") == posts and standin.objects("transfer") == []
     refused = settle(cli, "pay", "--period", "2026-10", "--check-stripe")
     assert refused.exit_code == 2 and "error CHECK_NEEDS_DRY_RUN" in refused.output
+
+
+def test_pay_names_a_party_it_could_not_start_by_its_code(
+        cli: CliRunner, world: World, standin: StripeConnectServer) -> None:
+    settle(cli, "close", "--period", "2026-10")
+    for code in ("telecom", "pharmacy", "kids-charity"):
+        settle(cli, "link", "--party", code, "--account", standin.create_account())
+    assert settle(cli, "create-customer", "--party", "cafe").exit_code == 0
+    # Stripe cannot say whether the cafe has a card on file, on every retry.
+    standin.fail_next("GET", "/v1/customers", remaining=4)
+    out = settle(cli, "pay", "--period", "2026-10")
+    assert out.exit_code == 0, out.output
+    assert "cafe: not started, Stripe unreachable" in out.output
+    assert len(standin.objects("transfer")) == 3 and standin.objects("invoice") == []
