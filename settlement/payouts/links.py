@@ -158,8 +158,10 @@ def create_customer(db: Database, gateway: StripeGateway, code: str,
 
 def onboard(db: Database, gateway: StripeGateway, code: str, *, return_url: str,
             refresh_url: str, email: str | None = None) -> Onboarding:
-    """An onboarding link for the party's connected account, creating the account (Express,
-    with the transfers capability requested) when the party has none."""
+    """An onboarding link for the party's connected account, creating the account when the
+    party has none: Express, with only the transfers capability, under Stripe's *recipient*
+    service agreement (parties receive settlement transfers from the hub and take no card
+    payments through us; it is also the agreement cross-border transfers need)."""
     return_url = check_url(return_url, "returnUrl")
     refresh_url = check_url(refresh_url, "refreshUrl")
     party = db.read(find_party, code)
@@ -167,6 +169,7 @@ def onboard(db: Database, gateway: StripeGateway, code: str, *, return_url: str,
     if created:
         params: dict[str, Any] = {
             "type": "express", "capabilities": {"transfers": {"requested": True}},
+            "tos_acceptance": {"service_agreement": "recipient"},
             "metadata": {"pointsnet_party_id": str(party.party_id),
                          "pointsnet_party_code": party.code}}
         if email:

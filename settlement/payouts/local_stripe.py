@@ -190,6 +190,7 @@ class StripeConnectServer:
         if resource == "accounts" and not object_id:
             return self._account({"type": data.get("type", "express"),
                                   "email": data.get("email"),
+                                  "tos_acceptance": data.get("tos_acceptance", {}),
                                   "metadata": data.get("metadata", {})})
         if resource == "transfers" and not object_id:
             return self._transfer(data)

@@ -140,6 +140,7 @@ def test_onboarding_link_creates_the_account_and_onboards_it_once(
     (account,) = standin.objects("account")
     assert account["id"] == account_id and account["type"] == "express"
     assert account["metadata"]["pointsnet_party_code"] == "kids-charity"
+    assert account["tos_acceptance"] == {"service_agreement": "recipient"}
     assert account["capabilities"] == {"transfers": "inactive"}
     link = out.output.strip().splitlines()[-1]
     first = httpx.get(link)
@@ -236,3 +237,18 @@ def test_pay_names_a_party_it_could_not_start_by_its_code(
     assert out.exit_code == 0, out.output
     assert "cafe: not started, Stripe unreachable" in out.output
     assert len(standin.objects("transfer")) == 3 and standin.objects("invoice") == []
+
+
+def test_linking_works_on_sqlite_too(sqlite_db: Database) -> None:
+    """The same rules on the development database: a refusal leaves both ids unchanged."""
+    from settlement.errors import SettlementError
+    from settlement.payouts.links import link
+
+    build(sqlite_db, sqlite_db.read(network_party_id), reversal=False)
+    with pytest.raises(SettlementError) as err:
+        sqlite_db.write(link, "cafe", account_id="acct_Ok1", customer_id="cus_")
+    assert (err.value.code, err.value.field) == ("BAD_STRIPE_CUSTOMER_ID", "stripeCustomerId")
+    assert stripe_ids(sqlite_db)["cafe"] == (None, None)
+    linked = sqlite_db.write(link, "cafe", account_id="acct_Ok1", customer_id="cus_Ok1")
+    assert (linked.stripe_account_id, linked.stripe_customer_id) == ("acct_Ok1", "cus_Ok1")
+    assert stripe_ids(sqlite_db)["cafe"] == ("acct_Ok1", "cus_Ok1")
