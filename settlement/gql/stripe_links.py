@@ -130,12 +130,20 @@ class CreatePartyOnboardingLink(graphene.Mutation):
         return CreatePartyOnboardingLink(**_attempt(make))
 
 
+class SettlementPartyKind(graphene.Enum):
+    PARTNER = "partner"
+    CHARITY = "charity"
+
+
 class StripeLinksQuery(graphene.ObjectType):
     settlement_parties = graphene.List(
         graphene.NonNull(SettlementPartyStripe), required=True,
+        kind=graphene.Argument(SettlementPartyKind, description="Only this kind of party."),
         description="The parties settlement pays or charges, with their Stripe ids (staff).")
 
-    def resolve_settlement_parties(self, info: graphene.ResolveInfo
-                                   ) -> list[SettlementPartyStripe]:
+    def resolve_settlement_parties(self, info: graphene.ResolveInfo,
+                                   kind: Any = None) -> list[SettlementPartyStripe]:
         ctx(info).staff()
-        return [SettlementPartyStripe.of(p) for p in ctx(info).db.read(links.all_links)]
+        wanted = getattr(kind, "value", kind)  # graphene passes the enum member
+        return [SettlementPartyStripe.of(p) for p in ctx(info).db.read(links.all_links)
+                if wanted is None or p.kind == wanted]

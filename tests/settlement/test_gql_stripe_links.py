@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -23,13 +24,11 @@ from tests.settlement.test_gql import post
 from tests.settlement.test_payouts_linking import stripe_ids
 from tests.settlement.world import World, build
 
-LINK = """mutation($in: LinkPartyToStripeInput!) { linkPartyToStripe(input: $in) {
-  party { code stripeAccountId stripeCustomerId } userErrors { field code message } } }"""
-ONBOARD = """mutation($in: CreatePartyOnboardingLinkInput!) {
-  createPartyOnboardingLink(input: $in) {
-  party { code stripeAccountId } url expiresAt createdAccount userErrors { field code } } }"""
-CUSTOMER = """mutation($in: CreatePartyStripeCustomerInput!) {
-  createPartyStripeCustomer(input: $in) { party { stripeCustomerId } userErrors { code } } }"""
+OPERATIONS = Path(__file__).resolve().parents[2] / "graphql" / "operations" / "staff"
+LINK, ONBOARD, CUSTOMER, PARTIES = (
+    (OPERATIONS / f"{name}.graphql").read_text()  # documented, run exactly as written
+    for name in ("LinkPartyToStripe", "CreatePartyOnboardingLink", "CreatePartyStripeCustomer",
+                 "SettlementParties"))
 
 
 @pytest.fixture
@@ -50,7 +49,7 @@ def hub(pg_db: Database, standin: StripeConnectServer) -> tuple[World, TestClien
 def test_link_with_field_errors_and_nothing_written(hub) -> None:
     world, http, token = hub
     before = stripe_ids(world.db)
-    bad = post(http, LINK, token, **{"in": {"party": "cafe", "stripeAccountId": "acct_Ok1",
+    bad = post(http, LINK, token, **{"input": {"party": "cafe", "stripeAccountId": "acct_Ok1",
                                             "stripeCustomerId": "cust_9"}}).json()
     payload = bad["data"]["linkPartyToStripe"]
     assert payload["party"] is None
@@ -58,23 +57,27 @@ def test_link_with_field_errors_and_nothing_written(hub) -> None:
         ("stripeCustomerId", "BAD_STRIPE_CUSTOMER_ID")]
     assert "cust_9" in payload["userErrors"][0]["message"]
     assert stripe_ids(world.db) == before
-    unknown = post(http, LINK, token, **{"in": {"party": "ghost", "stripeAccountId": "acct_1"}})
+    unknown = post(http, LINK, token, **{"input": {"party": "ghost", "stripeAccountId": "acct_1"}})
     assert unknown.json()["data"]["linkPartyToStripe"]["userErrors"][0]["code"] == \
         "UNKNOWN_PARTY"
-    ok = post(http, LINK, token, **{"in": {"party": "cafe", "stripeAccountId": "acct_Ok1",
+    ok = post(http, LINK, token, **{"input": {"party": "cafe", "stripeAccountId": "acct_Ok1",
                                            "stripeCustomerId": "cus_Ok1"}}).json()
     assert ok["data"]["linkPartyToStripe"] == {"party": {
-        "code": "cafe", "stripeAccountId": "acct_Ok1", "stripeCustomerId": "cus_Ok1"},
-        "userErrors": []}
-    listed = post(http, "{ settlementParties { code stripeAccountId } }", token).json()
-    assert {"code": "cafe", "stripeAccountId": "acct_Ok1"} in listed["data"]["settlementParties"]
+        "code": "cafe", "name": "Cafe", "kind": "partner", "stripeAccountId": "acct_Ok1",
+        "stripeCustomerId": "cus_Ok1"}, "userErrors": []}
+    partners = post(http, PARTIES, token, kind="PARTNER").json()["data"]["settlementParties"]
+    assert {p["code"] for p in partners} == {"cafe", "telecom", "pharmacy"}
+    cafe = next(p for p in partners if p["code"] == "cafe")
+    assert (cafe["stripeAccountId"], cafe["stripeCustomerId"]) == ("acct_Ok1", "cus_Ok1")
+    everyone = post(http, PARTIES, token).json()["data"]["settlementParties"]
+    assert {p["code"] for p in everyone} == {"cafe", "telecom", "pharmacy", "kids-charity"}
 
 
 def test_onboarding_link_and_customer_over_graphql(hub, standin: StripeConnectServer) -> None:
     world, http, token = hub
     variables = {"party": "telecom", "returnUrl": "https://hub.example/ok",
                  "refreshUrl": "https://hub.example/again"}
-    out = post(http, ONBOARD, token, **{"in": variables}).json()["data"]
+    out = post(http, ONBOARD, token, **{"input": variables}).json()["data"]
     link = out["createPartyOnboardingLink"]
     assert link["userErrors"] == [] and link["createdAccount"] is True
     account_id = link["party"]["stripeAccountId"]
@@ -82,7 +85,7 @@ def test_onboarding_link_and_customer_over_graphql(hub, standin: StripeConnectSe
     done = httpx.get(link["url"])
     assert (done.status_code, done.headers["location"]) == (302, "https://hub.example/ok")
     assert standin.objects("account")[0]["payouts_enabled"] is True
-    made = post(http, CUSTOMER, token, **{"in": {"party": "telecom"}}).json()["data"]
+    made = post(http, CUSTOMER, token, **{"input": {"party": "telecom"}}).json()["data"]
     customer_id = made["createPartyStripeCustomer"]["party"]["stripeCustomerId"]
     assert customer_id.startswith("cus_")
     assert stripe_ids(world.db)["telecom"] == (account_id, customer_id)
@@ -91,6 +94,6 @@ def test_onboarding_link_and_customer_over_graphql(hub, standin: StripeConnectSe
 def test_viewers_cannot_link(hub) -> None:
     world, http, _ = hub
     _, viewer = staff.create(world.db, "Val", {"viewer"})
-    denied = post(http, LINK, viewer, **{"in": {"party": "cafe", "stripeAccountId": "acct_1"}})
+    denied = post(http, LINK, viewer, **{"input": {"party": "cafe", "stripeAccountId": "acct_1"}})
     assert denied.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert stripe_ids(world.db)["cafe"] == (None, None)
