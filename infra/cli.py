@@ -98,12 +98,20 @@ def ledger_expire() -> None:
 
 
 @main.command("demo")
-def demo() -> None:
+@click.option("--stripe-links", is_flag=True,
+              help="Also link every demo party to the Stripe in POINTSNET_STRIPE_API_KEY/"
+              "_API_BASE (test mode or `pointsnet stripe-standin`) so `settle pay` can run.")
+def demo(stripe_links: bool) -> None:
     """Create a demo network (partners, charities, members, history) and print its balances."""
     from infra.demo import build_demo, print_demo
 
     database = _prepare_database()
     print_demo(database, build_demo(database, get_settings()))
+    if stripe_links:
+        from infra.demo import link_demo_to_stripe
+        from settlement.cli import _guard
+
+        _guard(link_demo_to_stripe)(database)
 
 
 @main.command("serve")
@@ -171,13 +179,14 @@ main.add_command(_members)
 
 def _register_packages() -> None:
     from partners.cli import partners_group, signature_group
-    from settlement.cli import settle, staff
+    from settlement.cli import settle, staff, stripe_standin
 
     main.add_command(partners_group)
     main.add_command(signature_group)
 
     main.add_command(settle)
     main.add_command(staff)
+    main.add_command(stripe_standin)
 
 
 _register_packages()

@@ -4,10 +4,12 @@ and a few months of history, built once into an empty database (re-running chang
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import select
@@ -20,6 +22,10 @@ from network.db.schema import parties as parties_table
 from network.ledger.balances import summary
 from partners.contracts import Terms
 from partners.registry import create_partner
+from settlement.errors import SettlementError
+
+if TYPE_CHECKING:
+    from settlement.payouts.gateway import StripeGateway
 
 PARTNERS = [
     # code, name, Persian name, points per currency unit, clearing price per point (cents)
@@ -40,6 +46,8 @@ README_CARD = {"+447700900123": "7012345678901232"}
 # The member the README signs in as (John Miller, the English-speaking one); the banner and the
 # README name the same addresses.
 README_MEMBER = MEMBERS[1]
+# Where Stripe sends a demo party after onboarding (a real deployment passes its own pages).
+DEMO_RETURN_URL = "http://127.0.0.1:8000/"
 
 
 @dataclass
@@ -165,3 +173,49 @@ def print_demo(db: Database, demo: DemoSummary, base_url: str | None = None) -> 
                    "in Iran")
         click.echo("A signed partner request (Café Roshan's demo key in "
                    f"{KEY_DIR}/), ready to run in another terminal:\n  {example}")
+
+
+def link_stripe(db: Database, gateway: StripeGateway,
+                visit: Callable[[str], object] | None = None) -> list[str]:
+    """Link every demo party to the configured Stripe so `settle pay` can run: each gets a
+    connected account (onboarding link created; `visit` opens it, which on the local stand-in
+    completes onboarding at once, as the party would on Stripe) and each partner a customer.
+    Parties already linked are left alone. Returns one line per party for the console."""
+    from settlement.payouts.links import all_links, create_customer, onboard
+
+    lines = []
+    for party in db.read(all_links):
+        if party.stripe_account_id is None:
+            result = onboard(db, gateway, party.code, return_url=DEMO_RETURN_URL,
+                             refresh_url=DEMO_RETURN_URL)
+            if visit is not None:
+                visit(result.url)
+            done = "onboarded" if visit else f"onboarding link {result.url}"
+            lines.append(f"{party.code}: connected account {result.party.stripe_account_id}, "
+                         f"{done}")
+        if party.kind == "partner" and party.stripe_customer_id is None:
+            linked = create_customer(db, gateway, party.code)
+            lines.append(f"{party.code}: customer {linked.stripe_customer_id}")
+    return lines
+
+
+def link_demo_to_stripe(db: Database) -> None:
+    """`pointsnet demo --stripe-links`: the demo's parties linked to test-mode Stripe or the
+    stand-in; on the stand-in (a local API base) each onboarding link is opened at once."""
+    import httpx
+
+    from settlement.cli import gateway_from_settings
+
+    gateway = gateway_from_settings()
+    if gateway.config.api_key.startswith(("sk_live_", "rk_live_")):
+        raise SettlementError("LIVE_KEY", "the demo links parties with test-mode keys or the "
+                              "stand-in only, never a live key")
+    base = gateway.config.api_base or "https://api.stripe.com"
+    local = base.startswith(("http://127.0.0.1", "http://localhost"))
+    where = "the LOCAL STAND-IN (not Stripe) at" if local else "Stripe (test mode) at"
+    click.echo(f"Linking the demo parties to {where} {base}:")
+    for line in link_stripe(db, gateway, (lambda url: httpx.get(url)) if local else None):
+        click.echo(f"  {line}")
+    if not local:
+        click.echo("Open each onboarding link and complete Stripe's test-mode form; "
+                   "transfers to an account fail until it has onboarded.")

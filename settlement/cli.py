@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -27,8 +27,25 @@ from settlement.period import Period
 from settlement.statements import signing
 from settlement.statements.build import build_statement
 
-PERIOD = click.option("--period", required=True, metavar="YYYY-MM",
-                      help="Calendar month in the network's time zone, e.g. 2026-10.")
+if TYPE_CHECKING:  # the Stripe library loads only for the commands that pay
+    from settlement.payouts.pay import PayReport
+
+
+def _period(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """`last-month`: the month before this one in the network's time zone (POINTSNET_TIMEZONE),
+    which a shell's `date` cannot know; anything else is left to Period.parse."""
+    if value.strip().lower() != "last-month":
+        return value
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo(get_settings().timezone))
+    return str(Period(today.year, today.month).previous())
+
+
+PERIOD = click.option("--period", required=True, metavar="YYYY-MM|last-month", callback=_period,
+                      help="Calendar month in the network's time zone, e.g. 2026-10, or "
+                      "last-month.")
 
 
 def _env() -> tuple[Settings, Database]:
@@ -135,29 +152,190 @@ def close_cmd(period: str) -> None:
 
 @settle.command("pay")
 @PERIOD
-@click.option("--dry-run", is_flag=True, help="Show who would be paid; call nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Print the whole payment plan and every party's blockers; send nothing. "
+              "Exit 1 when a party is blocked.")
+@click.option("--check-stripe", is_flag=True,
+              help="With --dry-run: also ask Stripe (read only) whether each linked account "
+              "can receive transfers and each customer exists.")
 @_guard
-def pay_cmd(period: str, dry_run: bool) -> None:
+def pay_cmd(period: str, dry_run: bool, check_stripe: bool) -> None:
     """Pay out and collect the net positions through Stripe (re-runnable)."""
     from settlement.payouts.gateway import StripeConfig, StripeGateway
     from settlement.payouts.pay import pay
 
     settings, db = _env()
+    if check_stripe and not dry_run:
+        raise SettlementError("CHECK_NEEDS_DRY_RUN", "--check-stripe goes with --dry-run "
+                              "(pay itself meets each refusal as it pays)", field="check-stripe")
     config = StripeConfig.from_extra(settings.extra)
     gateway = StripeGateway(config) if config.api_key and not dry_run else None
     if dry_run:
         report = pay(db, None, period, dry_run=True)
-        rows = [[p.code, p.kind, p.direction, Money(p.amount_minor, report.run.currency).format(),
-                 p.stripe_account_id or p.stripe_customer_id or "-"] for p in report.planned]
-        click.echo(_table(rows, ["party", "kind", "direction", "amount", "stripe"]))
+        if check_stripe:
+            from settlement.payouts.readiness import check_at_stripe
+
+            report.planned = check_at_stripe(gateway_from_settings(), report.planned)
+        _print_plan(report, checked=check_stripe)
         return
     planned = runs.require_run(db, period)
     with click.progressbar(length=max(1, len(db.read(store.load_positions, planned.id))),
                            label=f"paying {period}", file=sys.stderr) as bar:
         report = pay(db, gateway, period, progress=lambda _item: bar.update(1))
+    codes = {item.party_id: item.code for item in report.planned}
     for party_id, note in report.notes.items():
-        click.echo(f"party {party_id}: {note}", err=True)
+        click.echo(f"{codes.get(party_id, f'party {party_id}')}: {note}", err=True)
     print_summary(db, report.run)
+
+
+def _print_plan(report: PayReport, checked: bool) -> None:
+    """The dry run: every payment `pay` would make, then every blocker, party by party."""
+    run, blocked = report.run, report.blocked
+    checks = "ids checked at Stripe" if checked else "ids not checked at Stripe"
+    click.echo(f"payment plan {run.period}  run #{run.id}  status {run.status}  "
+               f"({len(report.planned)} payments, {len(blocked)} blocked; {checks}; "
+               "nothing sent)")
+    rows = [[p.code, p.kind, p.direction, p.amount,
+             (p.stripe_account_id if p.direction == "pay_out" else p.stripe_customer_id)
+             or "MISSING", "BLOCKED" if p.blockers else "ready"] for p in report.planned]
+    click.echo(_table(rows, ["party", "kind", "direction", "amount", "stripe", "state"]))
+    for item in blocked:
+        for blocker in item.blockers:
+            click.echo(f"BLOCKED  {item.code} {blocker}")
+    if any(not p.stripe_account_id if p.direction == "pay_out" else not p.stripe_customer_id
+           for p in blocked):
+        click.echo("pay would refuse (MISSING_STRIPE_ACCOUNT) until every party is linked")
+    elif blocked:
+        click.echo(f"pay would fail the payments of these {len(blocked)} parties")
+    if blocked:
+        sys.exit(1)
+
+
+def gateway_from_settings() -> Any:
+    from settlement.payouts.gateway import StripeConfig, StripeGateway
+
+    config = StripeConfig.from_extra(get_settings().extra)
+    if not config.api_key:
+        raise SettlementError("NO_STRIPE", "Stripe is not configured: set "
+                              "POINTSNET_STRIPE_API_KEY (sk_test_… for test mode)")
+    return StripeGateway(config)
+
+
+PARTY = click.option("--party", "code", required=True, metavar="CODE",
+                     help="The party's code (pointsnet settle parties lists them).")
+
+
+@settle.command("parties")
+def parties_cmd() -> None:
+    """List the parties settlement pays or charges, with their Stripe ids."""
+    from settlement.payouts.links import all_links
+
+    _, db = _env()
+    rows = [[p.code, p.kind, p.stripe_account_id or "-", p.stripe_customer_id or "-"]
+            for p in db.read(all_links)]
+    click.echo(_table(rows, ["party", "kind", "connected account", "customer"]))
+
+
+@settle.command("link")
+@PARTY
+@click.option("--account", "account_id", metavar="acct_…",
+              help="Stripe connected account the party is paid to.")
+@click.option("--customer", "customer_id", metavar="cus_…",
+              help="Stripe customer the party is invoiced or charged as.")
+@_guard
+def link_cmd(code: str, account_id: str | None, customer_id: str | None) -> None:
+    """Link a party to Stripe ids that already exist (replaces what was linked)."""
+    from settlement.payouts.links import link
+
+    _, db = _env()
+    party = db.write(link, code, account_id=account_id, customer_id=customer_id)
+    click.echo(f"{party.code}: connected account {party.stripe_account_id or '-'}, "
+               f"customer {party.stripe_customer_id or '-'}")
+
+
+@settle.command("create-customer")
+@PARTY
+@click.option("--email", help="Where Stripe sends the party's invoices.")
+@_guard
+def create_customer_cmd(code: str, email: str | None) -> None:
+    """Create the party's Stripe customer and link it."""
+    from settlement.payouts.links import create_customer
+
+    _, db = _env()
+    party = create_customer(db, gateway_from_settings(), code, email)
+    click.echo(f"{party.code}: created and linked Stripe customer {party.stripe_customer_id}")
+
+
+@settle.command("onboard")
+@PARTY
+@click.option("--return-url", required=True,
+              help="Where Stripe sends the party after onboarding.")
+@click.option("--refresh-url", required=True,
+              help="Where Stripe sends the party when the link expired or was used; it should "
+              "ask for a new link (run this command again).")
+@click.option("--email", help="The party's email, prefilled in onboarding.")
+@_guard
+def onboard_cmd(code: str, return_url: str, refresh_url: str, email: str | None) -> None:
+    """Print a Stripe Connect onboarding link for the party (an Account Link), creating and
+    linking its Express connected account first if it has none."""
+    from settlement.payouts.links import onboard
+
+    _, db = _env()
+    result = onboard(db, gateway_from_settings(), code, return_url=return_url,
+                     refresh_url=refresh_url, email=email)
+    what = "created and linked" if result.created_account else "linked"
+    click.echo(f"{result.party.code}: {what} connected account {result.party.stripe_account_id}")
+    click.echo(f"onboarding link (single use, expires {result.expires_at:%Y-%m-%d %H:%M} UTC; "
+               "send it to the party):")
+    click.echo(result.url)
+
+
+@click.command("stripe-standin")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=12111, show_default=True, type=int, help="TCP port.")
+@click.option("--webhook-url", help="Deliver events, signed, to this endpoint (e.g. "
+              "http://127.0.0.1:8000/stripe/webhook).")
+@click.option("--webhook-secret", default="whsec_standin", show_default=True,
+              help="Secret the events are signed with (the hub's "
+              "POINTSNET_STRIPE_WEBHOOK_SECRET).")
+def stripe_standin(host: str, port: int, webhook_url: str | None, webhook_secret: str) -> None:
+    """Run a LOCAL STAND-IN for Stripe's API (not Stripe: no money moves) for offline demos."""
+    import time
+
+    from settlement.payouts.local_stripe import StripeConnectServer, deliver_events
+
+    with StripeConnectServer(host=host, port=port) as server:
+        click.echo(f"Stripe stand-in on {server.url}: a LOCAL STAND-IN, NOT STRIPE. Nothing "
+                   "leaves this machine and no money moves; state is lost when it stops.")
+        click.echo(f"  export POINTSNET_STRIPE_API_KEY=sk_test_standin "
+                   f"POINTSNET_STRIPE_API_BASE={server.url}")
+        if webhook_url:
+            click.echo(f"  events go to {webhook_url}, signed with {webhook_secret}")
+        click.echo("Ctrl-C stops it.")
+        sent = shown = 0
+        try:
+            while True:
+                time.sleep(0.5)
+                with server.lock:
+                    events = server.state.events[shown:]
+                for event in events:  # what Stripe would show in its dashboard or email
+                    click.echo(_standin_line(event))
+                shown += len(events)
+                if webhook_url:
+                    sent = deliver_events(server, webhook_url, webhook_secret, sent)
+        except KeyboardInterrupt:
+            pass
+
+
+def _standin_line(event: dict[str, Any]) -> str:
+    obj = event["data"]["object"]
+    line = f"{event['type']:<20} {obj['id']}"
+    if "amount" in obj or "amount_due" in obj:
+        amount = obj.get("amount", obj.get("amount_due", 0))
+        line += f"  {Money(int(amount), str(obj.get('currency', 'eur')).upper()).format()}"
+    if event["type"] == "invoice.sent":  # Stripe would email this link to the customer
+        line += f"  the customer pays it at {obj['hosted_invoice_url']}"
+    return line
 
 
 @settle.command("statements")

@@ -85,6 +85,23 @@ class StripeGateway:
                 self._sleep(self.config.backoff_seconds * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
+    # -- the calls party linking (links.py) and readiness checks (readiness.py) make --------
+    def create_account(self, key: str, **params: Any) -> Any:
+        return self.call(self.client.v1.accounts.create, key=key, params=params)
+
+    def create_account_link(self, **params: Any) -> Any:
+        # No key: a link is single-use and short-lived, each request must get a fresh one.
+        return self.call(self.client.v1.account_links.create, params=params)
+
+    def create_customer(self, key: str, **params: Any) -> Any:
+        return self.call(self.client.v1.customers.create, key=key, params=params)
+
+    def retrieve_account(self, account_id: str) -> Any:
+        return self.call(self.client.v1.accounts.retrieve, account_id)
+
+    def retrieve_customer(self, customer_id: str) -> Any:
+        return self.call(self.client.v1.customers.retrieve, customer_id)
+
     # -- the calls payouts makes ----------------------------------------------------------
     def default_payment_method(self, customer_id: str) -> str | None:
         customer = self.call(self.client.v1.customers.retrieve, customer_id)

@@ -4,7 +4,8 @@ Parties owed money (net > 0) get a Transfer to their connected account, all of o
 a transfer_group. Parties that owe (net < 0) are charged by a PaymentIntent when their Stripe
 customer has a default payment method, otherwise sent an Invoice whose items are the sections
 of their statement. The hub (network party) is the central counterparty and pays no one.
-Missing Stripe ids are refused up front, before any payment is recorded or sent.
+Missing Stripe ids are refused up front, every blocked party named, before any payment is
+recorded or sent; a dry run returns the whole plan with each party's blockers instead.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import Connection, select, text
 from network.clock import utcnow
 from network.db.engine import Database
 from network.db.schema import parties
+from network.money import Money
 from settlement import store
 from settlement.errors import SettlementError
 from settlement.payouts import records
@@ -38,8 +40,14 @@ class Planned:
     kind: str
     direction: str  # pay_out | collect
     amount_minor: int
+    currency: str
     stripe_account_id: str | None
     stripe_customer_id: str | None
+    blockers: tuple[str, ...] = ()  # why `pay` cannot pay this party yet, each with its fix
+
+    @property
+    def amount(self) -> str:
+        return Money(self.amount_minor, self.currency).format()
 
 
 @dataclass
@@ -50,28 +58,50 @@ class PayReport:
     dry_run: bool = False
     notes: dict[int, str] = field(default_factory=dict)
 
+    @property
+    def blocked(self) -> list[Planned]:
+        return [item for item in self.planned if item.blockers]
+
+
+def _blockers(party: Any, direction: str, amount: str) -> tuple[str, ...]:
+    """What stops paying this party, as a finance person would fix it."""
+    if direction == "pay_out" and not party.stripe_account_id:
+        return (f"is owed {amount} but has no Stripe connected account: pointsnet settle "
+                f"onboard --party {party.code} (or settle link --party {party.code} "
+                "--account acct_…)",)
+    if direction == "collect" and not party.stripe_customer_id:
+        return (f"owes {amount} but has no Stripe customer: pointsnet settle create-customer "
+                f"--party {party.code} (or settle link --party {party.code} --customer cus_…)",)
+    return ()
+
 
 def plan(conn: Connection, run: store.StoredRun) -> list[Planned]:
-    """Who pays and who is paid; SettlementError naming every party missing a Stripe id."""
+    """Who pays and who is paid, every party with what blocks paying it (nothing stops here:
+    a dry run shows the whole plan; `pay` refuses while any party is blocked)."""
     rows = {r.id: r for r in conn.execute(select(parties))}
-    out, missing = [], []
+    out = []
     for pos in store.load_positions(conn, run.id):
         party = rows[pos.party_id]
         if pos.net_minor == 0 or party.kind == "network":
             continue
         direction = "pay_out" if pos.net_minor > 0 else "collect"
-        if direction == "pay_out" and not party.stripe_account_id:
-            missing.append(f"{party.code} (id {party.id}) is owed {pos.net_minor} but has no "
-                           "Stripe connected account (stripe_account_id)")
-        if direction == "collect" and not party.stripe_customer_id:
-            missing.append(f"{party.code} (id {party.id}) owes {-pos.net_minor} but has no "
-                           "Stripe customer (stripe_customer_id)")
+        amount = Money(abs(pos.net_minor), run.currency).format()
         out.append(Planned(party.id, party.code, party.name, party.kind, direction,
-                           abs(pos.net_minor), party.stripe_account_id, party.stripe_customer_id))
-    if missing:
-        raise SettlementError("MISSING_STRIPE_ACCOUNT",
-                              "cannot pay: " + "; ".join(missing), field="parties")
+                           abs(pos.net_minor), run.currency, party.stripe_account_id,
+                           party.stripe_customer_id, _blockers(party, direction, amount)))
     return out
+
+
+def refuse_blocked(planned: list[Planned]) -> None:
+    """MISSING_STRIPE_ACCOUNT naming every blocked party (not just the first), before any
+    payment is recorded or sent."""
+    blocked = [item for item in planned if item.blockers]
+    if blocked:
+        raise SettlementError(
+            "MISSING_STRIPE_ACCOUNT",
+            f"cannot pay: {len(blocked)} of {len(planned)} parties are blocked: " + "; ".join(
+                f"{item.code} {blocker}" for item in blocked for blocker in item.blockers),
+            field="parties")
 
 
 def pay(db: Database, gateway: StripeGateway | None, period_text: str, *, dry_run: bool = False,
@@ -85,6 +115,8 @@ def pay(db: Database, gateway: StripeGateway | None, period_text: str, *, dry_ru
             f"{period} is {'not previewed' if run is None else 'still open (draft)'}; "
             f"close it first: pointsnet settle close --period {period}", field="period")
     planned = db.read(plan, run)
+    if not dry_run:
+        refuse_blocked(planned)
     # A `paid` run whose payments no longer all succeeded (see records.follow_payments) is paid on.
     if dry_run or (run.status == "paid" and db.read(records.all_succeeded, run.id)):
         return PayReport(run, planned, db.read(records.for_run, run.id), dry_run=dry_run)

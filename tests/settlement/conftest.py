@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from settlement.payouts.gateway import StripeConfig, StripeGateway
-from tests.support.stripe_connect_server import StripeConnectServer
+from settlement.payouts.local_stripe import StripeConnectServer
 from tests.support.stripe_localstripe import localstripe
 
 

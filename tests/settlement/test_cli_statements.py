@@ -112,7 +112,9 @@ def test_errors_are_specific(cli: CliRunner, world: World) -> None:
 def test_pay_dry_run_lists_the_plan(cli: CliRunner, world: World, pg_db: Database) -> None:
     cli.invoke(main, ["settle", "close", "--period", "2026-10"])
     out = cli.invoke(main, ["settle", "pay", "--period", "2026-10", "--dry-run"])
-    assert out.exit_code == 2 and "pointsnet: error: MISSING_STRIPE_ACCOUNT: " in out.output
+    # The whole plan, every party blocked (no Stripe ids yet), exit 1 (tests/settlement/
+    # test_payouts_linking.py checks each blocker line).
+    assert out.exit_code == 1 and "pay would refuse (MISSING_STRIPE_ACCOUNT)" in out.output
     assert "telecom" in out.output and "kids-charity" in out.output
 
 
@@ -133,7 +135,8 @@ def test_staff_token_create_and_revoke(cli: CliRunner, world: World) -> None:
 def test_pay_through_the_cli_against_local_stripe(cli: CliRunner, pg_db: Database,
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   stripe_server, gateway) -> None:
-    """Stripe = our stripe_connect_server.py (transfers, invoices) + localstripe (customers)."""
+    """Stripe = our stand-in, settlement/payouts/local_stripe.py (transfers, invoices), with
+    localstripe (customers)."""
     from tests.settlement.test_payouts import OWED, customer, set_stripe_ids
     world = build(pg_db, pg_db.read(network_party_id), reversal=False)
     for symbol in OWED:

@@ -1,6 +1,6 @@
 """Paying a closed run through Stripe with the official `stripe` library.
 
-Stripe here is two local servers on 127.0.0.1: tests/support/stripe_connect_server.py (ours:
+Stripe here is two local servers on 127.0.0.1: settlement/payouts/local_stripe.py (ours:
 Connect accounts, Transfers, Invoices with finalize/send, Idempotency-Key replay, injectable
 failures) which forwards customers, payment methods and payment intents to `localstripe`
 (PyPI). October's nets: cafe (A) owes 87.94; telecom (B) +6.89, pharmacy (C) +1.43 and the
@@ -22,13 +22,13 @@ from settlement import run, store
 from settlement.errors import SettlementError
 from settlement.payouts import records
 from settlement.payouts.gateway import PermanentStripeError, StripeGateway
+from settlement.payouts.local_stripe import StripeConnectServer
 from settlement.payouts.pay import pay
 from settlement.payouts.webhook import apply_event
 from settlement.schema import settlement_payments
 from tests.settlement import scenario as S
 from tests.settlement.world import World, build
 from tests.support.ledger_world import row_counts
-from tests.support.stripe_connect_server import StripeConnectServer
 
 LATER = datetime(2026, 12, 10, tzinfo=UTC)
 OWED = {S.B: 689, S.C: 143, S.K: 5956}
@@ -229,11 +229,16 @@ def test_paying_an_open_period_is_refused(pg_db: Database, gateway: StripeGatewa
 def test_a_party_without_stripe_account_is_named_and_nothing_is_paid(
         closed: World, gateway: StripeGateway, stripe_server: StripeConnectServer) -> None:
     set_stripe_ids(closed.db, closed.party(S.K), stripe_account_id=None)
+    set_stripe_ids(closed.db, closed.party(S.A), stripe_customer_id=None)
     before = row_counts(closed.db)
     with pytest.raises(SettlementError) as err:
         pay(closed.db, gateway, "2026-10")
     assert err.value.code == "MISSING_STRIPE_ACCOUNT"
-    assert "kids-charity" in err.value.message and "stripe_account_id" in err.value.message
+    # Every blocked party, with its amount in major units and currency, not just the first.
+    assert "2 of 4 parties are blocked" in err.value.message
+    assert "kids-charity is owed 59.56 EUR but has no Stripe connected account" \
+        in err.value.message
+    assert "cafe owes 87.94 EUR but has no Stripe customer" in err.value.message
     assert row_counts(closed.db) == before and stripe_server.objects("transfer") == []
 
 

@@ -1,7 +1,8 @@
 """Three gaps an audit left in payouts: a run's paid_at outliving `paid`, statements silent
 about a flagged payment, and a resume of an invoice begun before `attempt`/`section` metadata.
 
-Same October run and local Stripe (stripe_connect_server.py + localstripe) as test_payouts.py.
+Same October run and local Stripe (settlement/payouts/local_stripe.py + localstripe) as
+test_payouts.py.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import update
 from settlement import store
 from settlement.payouts import records
 from settlement.payouts.gateway import StripeGateway
+from settlement.payouts.local_stripe import StripeConnectServer
 from settlement.payouts.pay import pay
 from settlement.payouts.webhook import apply_event
 from settlement.schema import settlement_payments
@@ -29,7 +31,6 @@ from tests.settlement.test_payouts import (
     set_stripe_ids,
 )
 from tests.settlement.world import World
-from tests.support.stripe_connect_server import StripeConnectServer
 
 
 def charity_transfer(world: World, server: StripeConnectServer) -> dict:

@@ -2,7 +2,7 @@
 
 Events are signed the way Stripe signs them (t=..,v1=HMAC-SHA256) and verified by the stripe
 library's own `Webhook.construct_event`. Payments come from paying the October run against our
-Stripe server (stripe_connect_server.py) + localstripe, as in test_payouts.py.
+Stripe server (settlement/payouts/local_stripe.py) + localstripe, as in test_payouts.py.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from settlement import store
 from settlement.cli import print_summary
 from settlement.payouts import records
 from settlement.payouts.gateway import StripeGateway
+from settlement.payouts.local_stripe import StripeConnectServer
 from settlement.payouts.pay import pay
 from settlement.payouts.webhook import stripe_webhook_endpoint
 from tests.settlement import scenario as S
@@ -32,7 +33,6 @@ from tests.settlement.test_payouts import (
     set_stripe_ids,
 )
 from tests.settlement.world import World
-from tests.support.stripe_connect_server import StripeConnectServer
 
 SECRET = "whsec_test_settlement"
 

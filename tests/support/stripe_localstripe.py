@@ -2,7 +2,7 @@
 
 It serves customers, payment methods and payment intents to the official `stripe` library.
 Transfers, Connect accounts, modern invoices and Idempotency-Key replay come from our own
-stripe_connect_server.py, which forwards the rest here.
+settlement/payouts/local_stripe.py, which forwards the rest here.
 """
 
 from __future__ import annotations
