@@ -28,7 +28,16 @@ class Limits:
     max_depth: int = 12
     max_aliases: int = 30
     max_cost: int = 20_000
-    max_body_bytes: int = 2 * 1024 * 1024  # a batch of 1,000 award lines fits in well under this
+    # Bodies and documents are bounded before any of their work is done (issue 15: a 2 MB
+    # document of 400,000 fields cost 7-24 s of CPU to parse before it was refused).
+    max_body_bytes: int = 2 * 1024 * 1024  # signed requests: a 1,000-line batch is ~100 KB
+    # Requests without a partner signature (members, staff, the explorer, anyone): nothing they
+    # send comes near this, and the body is read before anyone is authenticated.
+    max_unsigned_body_bytes: int = 64 * 1024
+    # graphql-core's `max_tokens` (comments count too): parsing stops at the first token over
+    # it. The largest documented operation has 104 tokens and the introspection query 163; a
+    # batch's lines travel in `variables`, which are JSON, not tokens.
+    max_tokens: int = 1_000
 
 
 @dataclass

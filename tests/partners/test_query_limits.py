@@ -3,9 +3,26 @@ meets them over HTTP."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+import infra.document_cache as document_cache_module
+import partners.root_fields as root_fields_module
 from infra.app import create_app
+from infra.query_limits import Limits
 from network.config import Settings
-from tests.partners.conftest import BASE_URL, Hub, TestClient, error_code, gql_body, post_signed
+from tests.partners.conftest import (
+    BASE_URL,
+    Hub,
+    TestClient,
+    error_code,
+    gql_body,
+    operation,
+    post_signed,
+)
 
 
 def _codes(response) -> set[str]:  # type: ignore[no-untyped-def]
@@ -58,3 +75,92 @@ def test_introspection_is_off_in_production(hub: Hub) -> None:
         )
     assert response.status_code == 400
     assert "introspection" in response.json()["errors"][0]["message"].lower()
+
+
+# --- Huge documents are refused before their work is done (issue 15) -------------------------
+# A 2 MB document of 400,000 fields cost seconds of CPU to parse before it was refused, signed or
+# not. Now: a small body limit before authentication, the signature verified before the document
+# is parsed at all, and parsing stopped at the token limit.
+
+def _fields(count: int) -> str:
+    return "query Big {" + " code" * count + " }"
+
+
+def _parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The length of every query text parsed from now on (the authenticator's and the cache's)."""
+    lengths: list[int] = []
+    for module in (root_fields_module, document_cache_module):
+        real = module.parse  # type: ignore[attr-defined]
+
+        def spy(source: str, *args: Any, real: Any = real, **kwargs: Any) -> Any:
+            lengths.append(len(source))
+            return real(source, *args, **kwargs)
+
+        monkeypatch.setattr(module, "parse", spy)
+    return lengths
+
+
+def test_the_limits_agree() -> None:
+    assert root_fields_module.MAX_TOKENS == Limits().max_tokens == document_cache_module.MAX_TOKENS
+
+
+def test_an_unsigned_body_over_64_kib_is_refused_unread(hub: Hub,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed = _parses(monkeypatch)
+    limit = Limits().max_unsigned_body_bytes
+    fits = gql_body("{ charities { code } }", {"pad": "x" * (limit - 100)})
+    assert len(fits) <= limit
+    assert hub.http.post("/graphql", content=fits,
+                         headers={"Content-Type": "application/json"}).json() == {
+        "data": {"charities": []}}
+    for body in (gql_body(_fields(400_000)), fits + b" " * 100):
+        assert len(body) > limit
+        response = hub.http.post("/graphql", content=body,
+                                 headers={"Content-Type": "application/json"})
+        assert response.status_code == 413 and error_code(response) == "BODY_TOO_LARGE"
+        assert "without a partner signature" in response.json()["errors"][0]["message"]
+    assert all(length < 100 for length in parsed)  # only the small query that fits
+
+
+def test_a_forged_signature_does_not_buy_a_parse_of_a_big_document(
+        hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed = _parses(monkeypatch)
+    body = gql_body(_fields(400_000))
+    assert len(body) > 1024 * 1024
+    other_key = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode()
+    forged = post_signed(hub, body, key_pem=other_key)
+    assert forged.status_code == 401 and error_code(forged) == "SIGNATURE_INVALID"
+    unknown = post_signed(hub, body, key_id="no-such-key")
+    assert unknown.status_code == 401 and error_code(unknown) == "UNKNOWN_KEY"
+    assert parsed == []
+
+
+def test_a_signed_document_over_the_token_limit_stops_parsing_there(
+        hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed = _parses(monkeypatch)
+    response = post_signed(hub, gql_body(_fields(400_000)))
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "TOO_MANY_TOKENS"}
+    assert f"more than {Limits().max_tokens} tokens" in error["message"]
+    assert len(parsed) == 2  # the authenticator's scope check and the cache, each cut short
+    assert len(hub.http.app.state.documents) == 0  # type: ignore[attr-defined]
+    # The same without a signature, under the unsigned body limit: refused the same way.
+    small = gql_body("{" + " charities { code }" * 500 + " }")  # 2,002 tokens
+    assert len(small) < Limits().max_unsigned_body_bytes
+    unsigned = hub.http.post("/graphql", content=small,
+                             headers={"Content-Type": "application/json"})
+    assert unsigned.status_code == 400 and error_code(unsigned) == "TOO_MANY_TOKENS"
+
+
+def test_a_signed_batch_of_1000_lines_still_fits(hub: Hub) -> None:
+    member = hub.enrol()
+    lines = [{"cardNumber": member.card_number, "amount": 100, "currency": "EUR",
+              "reference": f"receipt-{i:06d}"} for i in range(1000)]
+    body = gql_body(operation("AwardPointsBatch"), {"input": {"lines": lines}})
+    assert len(body) > Limits().max_unsigned_body_bytes  # over the unsigned limit
+    response = post_signed(hub, body, idempotency_key="big-batch")
+    assert response.status_code == 200
+    assert response.json()["data"]["awardPointsBatch"]["accepted"] == 1000
