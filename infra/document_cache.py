@@ -39,7 +39,7 @@ class DocumentCache:
                  max_entries: int = 512, max_document_chars: int = MAX_DOCUMENT_CHARS,
                  max_total_chars: int = MAX_TOTAL_CHARS, max_tokens: int = MAX_TOKENS) -> None:
         self.schema = schema
-        self.rules = [*specified_rules, *extra_rules]
+        self.extra_rules = list(extra_rules)
         self.max_entries = max_entries
         self.max_document_chars = max_document_chars
         self.max_total_chars = max_total_chars
@@ -83,7 +83,11 @@ class DocumentCache:
                                  "values in variables, or split the query")
             error.extensions = {"code": "TOO_MANY_TOKENS" if too_long else "GRAPHQL_PARSE_FAILED"}
             return None, [error]
-        errors = validate(self.schema, document, self.rules)
+        # The hub's own limits first (one cheap walk): the spec's rules run only on a document
+        # within them, as some grow faster than the document (see query_limits.max_fields).
+        errors = validate(self.schema, document, self.extra_rules)
+        if not errors:
+            errors = validate(self.schema, document, specified_rules)
         for error in errors:
             if not error.extensions:
                 error.extensions = {"code": "GRAPHQL_VALIDATION_FAILED"}

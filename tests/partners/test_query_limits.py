@@ -3,16 +3,20 @@ meets them over HTTP."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from graphql import parse, validate
 
 import infra.document_cache as document_cache_module
+import infra.query_limits as query_limits
 import partners.root_fields as root_fields_module
 from infra.app import create_app
-from infra.query_limits import Limits
+from infra.query_limits import Limits, limit_rule
+from infra.schema import schema
 from network.config import Settings
 from tests.partners.conftest import (
     BASE_URL,
@@ -81,6 +85,8 @@ def test_introspection_is_off_in_production(hub: Hub) -> None:
 # A 2 MB document of 400,000 fields cost seconds of CPU to parse before it was refused, signed or
 # not. Now: a small body limit before authentication, the signature verified before the document
 # is parsed at all, and parsing stopped at the token limit.
+OPERATIONS_ROOT = Path(__file__).resolve().parents[2] / "graphql" / "operations"
+
 
 def _fields(count: int) -> str:
     return "query Big {" + " code" * count + " }"
@@ -164,3 +170,60 @@ def test_a_signed_batch_of_1000_lines_still_fits(hub: Hub) -> None:
     response = post_signed(hub, body, idempotency_key="big-batch")
     assert response.status_code == 200
     assert response.json()["data"]["awardPointsBatch"]["accepted"] == 1000
+
+
+def _limit_errors(query: str, **limits: int) -> list[str]:
+    document = parse(query)
+    return [e.message for e in validate(schema.graphql_schema, document,
+                                        [limit_rule(Limits(**limits))])]
+
+
+def test_fragments_count_where_they_are_spread() -> None:
+    query = """query Q { ...A ...A }
+        fragment A on Query { a: partner { ...B } }
+        fragment B on Partner { code x: code }"""
+    # Each spread of A adds its alias and B's: 4 aliases; depth 2; cost 2 x (1 + 2).
+    assert _limit_errors(query, max_aliases=3, max_depth=1, max_cost=5) == [
+        "query depth is 2, the limit is 1", "query aliases is 4, the limit is 3",
+        "query cost is 6, the limit is 5"]
+    assert _limit_errors(query, max_aliases=4, max_depth=2, max_cost=6) == []
+
+
+def test_a_fragment_spread_many_times_is_measured_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sixty fragments each spreading the next twice: 2^60 spreads, walked 61 times."""
+    levels = 60
+    query = "query Q { ...F0 }\n" + "".join(
+        f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}\n" for i in range(levels)
+    ) + f"fragment F{levels} on Query {{ __typename }}\n"
+    walks = []
+    real = query_limits._measure
+
+    def counting(*args: Any) -> Any:
+        walks.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(query_limits, "_measure", counting)
+    assert _limit_errors(query) == [f"query cost is {2 ** levels}, the limit is 20000"]
+    assert len(walks) == levels + 2  # the operation and each fragment, once
+
+
+def test_too_many_fields_is_refused_before_the_spec_rules_run(hub: Hub) -> None:
+    limit = Limits().max_fields
+    ok = "{" + " __typename" * limit + " }"
+    assert hub.http.post("/graphql", json={"query": ok}).status_code == 200
+    # One more, and a field nobody has: only the hub's limit speaks, the spec's rules never ran.
+    over = "{" + " __typename" * limit + " nosuchfield }"
+    response = hub.http.post("/graphql", json={"query": over})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{
+        "message": f"the document has {limit + 1} fields, the limit is {limit}",
+        "extensions": {"code": "TOO_MANY_FIELDS"}}]
+    # Within the limits, the spec's rules still run.
+    typo = hub.http.post("/graphql", json={"query": "{ nosuchfield }"})
+    assert error_code(typo) == "GRAPHQL_VALIDATION_FAILED"
+
+
+def test_every_documented_operation_is_within_the_limits() -> None:
+    for path in sorted(OPERATIONS_ROOT.rglob("*.graphql")):
+        assert _limit_errors(path.read_text()) == [], path.name
+        assert parse(path.read_text()).token_count <= Limits().max_tokens  # type: ignore[attr-defined]
