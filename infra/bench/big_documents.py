@@ -1,5 +1,7 @@
 """How long the hub takes to refuse huge GraphQL documents (issue 15): a ~2 MB body of 400,000
-repeated fields, unsigned and signed by a partner's real key, one at a time and eight at once.
+repeated fields, unsigned, signed by a partner's real key and signed by a key the hub does not
+know as that partner's, one at a time and eight at once; and the most fields an unsigned 60 KiB
+body holds.
 
     .venv/bin/python infra/bench/big_documents.py [--fields 400000] [--at-once 8]
 
@@ -19,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -64,12 +67,19 @@ def main() -> None:
             return httpx.post(url, content=body, headers={"Content-Type": "application/json"},
                               timeout=600)
 
-        def signed() -> httpx.Response:
-            headers = sign_graphql(url, body, key=key, key_id=world.key_id,
+        def signed_by(signing_key: object, content: bytes) -> httpx.Response:
+            headers = sign_graphql(url, content, key=signing_key, key_id=world.key_id,
                                    idempotency_key=None).headers
-            return httpx.post(url, content=body, headers=dict(headers), timeout=600)
+            return httpx.post(url, content=content, headers=dict(headers), timeout=600)
 
-        for label, send in (("unsigned", unsigned), ("signed", signed)):
+        # Under the unsigned body limit: the most fields 60 KiB holds.
+        small = document(60 * 1024 // 5)
+        forger = Ed25519PrivateKey.generate()
+        cases = (("unsigned", unsigned), ("signed", lambda: signed_by(key, body)),
+                 ("forged", lambda: signed_by(forger, body)),
+                 ("unsigned 60 KiB", lambda: httpx.post(
+                     url, content=small, headers={"Content-Type": "application/json"})))
+        for label, send in cases:
             for count in (1, args.at_once):
                 cpu, start = hub_cpu(server.pid), time.perf_counter()
                 with ThreadPoolExecutor(count) as pool:
@@ -81,7 +91,7 @@ def main() -> None:
                     code = first.json()["errors"][0]["extensions"]["code"]
                 except (ValueError, KeyError, IndexError, TypeError):
                     code = "?"
-                print(f"{label:>8} x{count}: HTTP {first.status_code} {code:<24} "
+                print(f"{label:>15} x{count}: HTTP {first.status_code} {code:<24} "
                       f"wall {wall * 1000:9.1f} ms   hub CPU {used * 1000:9.1f} ms")
     finally:
         server.terminate()
