@@ -1,4 +1,5 @@
-"""Depth, alias and cost limits, checked once per distinct document (the result is cached).
+"""Depth, alias, cost, field and token limits, checked once per distinct document (the result is
+cached), and the body limits the endpoint applies before reading a request.
 
 Cost: every field costs 1; a field given `first: n` multiplies what is below it by n, since a
 connection of n nodes resolves its selection n times. Fragments are followed, cycles are not.
@@ -22,6 +23,8 @@ from graphql import (
     VariableNode,
 )
 
+from partners import root_fields
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -41,9 +44,18 @@ class Limits:
     # send comes near this, and the body is read before anyone is authenticated.
     max_unsigned_body_bytes: int = 64 * 1024
     # graphql-core's `max_tokens` (comments count too): parsing stops at the first token over
-    # it. The largest documented operation has 104 tokens and the introspection query 163; a
+    # it. The largest documented operation has 104 tokens and GraphiQL's introspection 183; a
     # batch's lines travel in `variables`, which are JSON, not tokens.
-    max_tokens: int = 1_000
+    max_tokens: int = root_fields.MAX_TOKENS
+
+
+    def __post_init__(self) -> None:
+        # The partner authenticator reads a document's root fields (for its scope check) with
+        # its own token limit and sees none in a longer document: the endpoint must never run
+        # a document the authenticator could not read.
+        if self.max_tokens > root_fields.MAX_TOKENS:
+            raise ValueError(f"max_tokens is at most {root_fields.MAX_TOKENS} (partners/"
+                             "root_fields.py reads documents only that far)")
 
 
 @dataclass

@@ -227,3 +227,10 @@ def test_every_documented_operation_is_within_the_limits() -> None:
     for path in sorted(OPERATIONS_ROOT.rglob("*.graphql")):
         assert _limit_errors(path.read_text()) == [], path.name
         assert parse(path.read_text()).token_count <= Limits().max_tokens  # type: ignore[attr-defined]
+
+
+def test_the_endpoint_never_runs_a_document_the_authenticator_cannot_read() -> None:
+    """The scope check sees no root fields past root_fields' token limit; a larger token limit
+    for the endpoint would let such a document run without it."""
+    with pytest.raises(ValueError, match="max_tokens is at most"):
+        Limits(max_tokens=root_fields_module.MAX_TOKENS + 1)
