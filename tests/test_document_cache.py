@@ -59,5 +59,7 @@ def test_parsing_stops_at_the_token_limit() -> None:
     # Comments count: a run of them cannot stand in for fields.
     commented, [error] = cache.get(at_limit.replace("{ code }", "{ code #\n }", 1))
     assert commented is None and error.extensions == {"code": "TOO_MANY_TOKENS"}
+    run, [error] = cache.get("#\n" * 30_000 + at_limit)  # nor can a run of them before any field
+    assert run is None and error.extensions == {"code": "TOO_MANY_TOKENS"}
     bad, [error] = cache.get("{ charities { code }")  # other syntax errors keep their code
     assert bad is None and error.extensions == {"code": "GRAPHQL_PARSE_FAILED"}
