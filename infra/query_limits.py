@@ -73,6 +73,11 @@ class Measure:
         self.cost += other.cost
 
 
+# The standard introspection query (GraphiQL's) nests `ofType` 8 deep, depth 15: its depth is
+# bounded by graphql-core's own MaxIntrospectionDepthRule instead, and its cost still counts.
+INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
+
+
 def _first_argument(node: FieldNode, variables: dict[str, object]) -> int:
     for argument in node.arguments or ():
         if argument.name.value in ("first", "last"):
@@ -98,7 +103,8 @@ def _measure(selection_set: SelectionSetNode, fragments: dict[str, FragmentDefin
                 out.cost += 1
                 continue
             below = _measure(selection.selection_set, fragments, known, seen)
-            out.depth = max(out.depth, 1 + below.depth)
+            if selection.name.value not in INTROSPECTION_ROOTS:
+                out.depth = max(out.depth, 1 + below.depth)
             out.aliases += below.aliases
             out.cost += 1 + _first_argument(selection, {}) * below.cost
         elif isinstance(selection, InlineFragmentNode):

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from graphql import parse, validate
+from graphql import get_introspection_query, parse, validate
 
 import infra.document_cache as document_cache_module
 import infra.query_limits as query_limits
@@ -234,3 +234,16 @@ def test_the_endpoint_never_runs_a_document_the_authenticator_cannot_read() -> N
     for the endpoint would let such a document run without it."""
     with pytest.raises(ValueError, match="max_tokens is at most"):
         Limits(max_tokens=root_fields_module.MAX_TOKENS + 1)
+
+
+def test_the_explorers_introspection_query_passes_in_development(hub: Hub) -> None:
+    """GraphiQL's introspection (depth 15) was refused by the depth limit meant for data."""
+    query = get_introspection_query(descriptions=True, specified_by_url=True,
+                                    directive_is_repeatable=True, schema_description=True,
+                                    input_value_deprecation=True)
+    response = hub.http.post("/graphql", json={"query": query})
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+    # Data queries keep their depth limit, also beside an introspection field.
+    deep = "{ __typename " + "partner { " * 13 + "code" + " }" * 13 + " }"
+    assert "QUERY_TOO_DEEP" in _codes(post_signed(hub, gql_body(deep)))
