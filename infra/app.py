@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
     endpoint = GraphQLEndpoint(
         graphql_schema, db, settings,
         authenticators if authenticators is not None else default_authenticators(db, settings),
-        DocumentCache(graphql_schema, rules), limits)
+        DocumentCache(graphql_schema, rules, max_tokens=limits.max_tokens), limits)
 
     async def healthz(request: Request) -> Response:
         try:

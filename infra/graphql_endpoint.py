@@ -32,6 +32,7 @@ from network.config import Settings
 from network.db.engine import Database, database_unavailable
 from network.gql.context import PermissionDenied, RequestContext
 from network.ledger.errors import LedgerError
+from partners.authenticator import is_signed
 from partners.signatures.message import combine_lines
 from settlement.errors import SettlementError
 
@@ -47,6 +48,11 @@ def _thread_pool(threads: int) -> ThreadPoolExecutor:
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]},
                         status_code=status)
+
+
+def _too_large(limit: int, signed: bool) -> JSONResponse:
+    return _error(413, "BODY_TOO_LARGE", f"request body is over {limit} bytes"
+                  + ("" if signed else " (the limit for requests without a partner signature)"))
 
 
 # graphql-core ends many messages with " Did you mean 'contract'?": schema names, which
@@ -117,14 +123,16 @@ class GraphQLEndpoint:
             return _error(415, "UNSUPPORTED_MEDIA_TYPE",
                           "POST /graphql takes Content-Type: application/json, not "
                           f"{media_type or 'none'}")
+        # The body is read before anyone is authenticated: only a request claiming a partner
+        # signature (a batch) may send the larger body, refused unparsed if it is forged.
+        signed = is_signed(request.headers)
+        limit = self.limits.max_body_bytes if signed else self.limits.max_unsigned_body_bytes
         declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.limits.max_body_bytes:
-            return _error(413, "BODY_TOO_LARGE",
-                          f"request body is over {self.limits.max_body_bytes} bytes")
+        if declared and declared.isdigit() and int(declared) > limit:
+            return _too_large(limit, signed)
         body = await request.body()
-        if len(body) > self.limits.max_body_bytes:
-            return _error(413, "BODY_TOO_LARGE",
-                          f"request body is over {self.limits.max_body_bytes} bytes")
+        if len(body) > limit:
+            return _too_large(limit, signed)
         return await asyncio.get_running_loop().run_in_executor(
             _thread_pool(self.settings.graphql_threads), self._respond, request, body)
 

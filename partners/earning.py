@@ -1,10 +1,12 @@
 """Awarding points for a purchase, one line or a batch: the contract decides the points, the
 ledger books them.
 
-A batch is not all-or-nothing: a till uploading 1,000 receipts wants the 997 good ones booked and
-the 3 bad ones named. Each line gets the idempotency key `<key>#<index>` (in a scope of its own,
-`bulk_earn.lines_scope`), so retrying the whole batch books nothing twice and re-tries only the
-lines that failed.
+A batch's lines are judged one by one: a till uploading 1,000 receipts wants the 997 good ones
+booked and the 3 bad ones named. Its booking is all or nothing: every good line is booked in ONE
+transaction (members in debt included), so an error from the database books none of them and the
+batch's answer is that error, never a partial booking behind it. Each line gets the idempotency
+key `<key>#<index>` (in a scope of its own, `bulk_earn.lines_scope`), so retrying the whole batch
+books nothing twice and re-tries only the lines that were refused.
 """
 
 from __future__ import annotations
@@ -14,13 +16,9 @@ from datetime import datetime
 
 from network import ledger
 from network.db.engine import Database
-from network.ledger.bulk_earn import NEEDS_LEDGER, BulkLine, book_earns, lines_scope
+from network.ledger.bulk_earn import BulkLine, book_earns, lines_scope
 from network.ledger.earning import first_answers
-from network.ledger.errors import (
-    IdempotencyInProgress,
-    InvalidInput,
-    LedgerError,
-)
+from network.ledger.errors import InvalidInput, LedgerError
 from network.ledger.receipts import Receipt, check_points, check_reference
 from partners.contracts import NoContract, Terms, TermsLoader, in_force, plan_earn
 
@@ -105,8 +103,9 @@ def award_batch(db: Database, *, partner_id: int, lines: list[AwardLine | Ledger
                 now: datetime) -> list[LineResult]:
     """Lines that failed to parse arrive as the LedgerError to report for them.
 
-    Valid lines are booked together in one transaction (partners/bulk_earn.py); the few whose
-    member carries a debt go through `ledger.earn` one by one, which repays debts first.
+    Valid lines are booked together in one transaction (network/ledger/bulk_earn.py), those of
+    members in debt too (their debt repaid first, as `ledger.earn` does): a database error
+    propagates with nothing booked.
     """
     check_batch_size(len(lines))
     try:
@@ -145,25 +144,6 @@ def award_batch(db: Database, *, partner_id: int, lines: list[AwardLine | Ledger
     if bulk:
         booked = db.write(lambda conn: book_earns(conn, issuer_id=partner_id, scope=scope,
                                                   batch_key=idempotency_key, lines=bulk, at=now))
-        for item in bulk:
-            outcome = booked[item.index]
-            if outcome == NEEDS_LEDGER:
-                outcome = _through_ledger(db, partner_id, lines[item.index], network_currency,
-                                          lines_scope(scope), item.key, now, terms)
-            results[item.index] = outcome  # type: ignore[assignment]
+        results.update(booked)
     return [LineResult(i, receipt=r) if isinstance(r, Receipt) else LineResult(i, error=r)
             for i, r in sorted(results.items())]
-
-
-def _through_ledger(db: Database, partner_id: int, line: AwardLine | LedgerError,
-                    network_currency: str, scope: str, key: str, now: datetime,
-                    terms: Terms) -> Receipt | LedgerError:
-    assert isinstance(line, AwardLine)
-    try:
-        return award_points(db, partner_id=partner_id, line=line,
-                            network_currency=network_currency, scope=scope,
-                            idempotency_key=key, now=now, terms=terms)
-    except IdempotencyInProgress:
-        raise
-    except LedgerError as exc:
-        return exc

@@ -1,7 +1,9 @@
 """Which root fields a GraphQL request selects, known before it executes.
 
 The authenticator needs this to refuse a key without the right scope (403) before any resolver
-runs. Parsing alone (no validation) is cheap, and results are cached by query text.
+runs, and an unsigned request for partner fields (401). Parsing alone (no validation) is cheap,
+results are cached by query text, and parsing stops after MAX_TOKENS tokens: a longer document
+is refused by the endpoint (TOO_MANY_TOKENS) and cannot run, so its root fields do not matter.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from graphql import (
     parse,
 )
 from graphql.error import GraphQLError
+
+MAX_TOKENS = 1_000  # as infra/query_limits.Limits.max_tokens (a test checks they agree)
 
 
 def _collect(selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode],
@@ -40,7 +44,7 @@ def _collect(selection_set: SelectionSetNode, fragments: dict[str, FragmentDefin
 @lru_cache(maxsize=512)
 def _root_fields(query: str, operation_name: str | None) -> frozenset[str]:
     try:
-        document = parse(query, no_location=True)
+        document = parse(query, no_location=True, max_tokens=MAX_TOKENS)
     except GraphQLError:
         return frozenset()  # the executor reports the syntax error; nothing can run
     fragments = {

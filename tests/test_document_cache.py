@@ -45,3 +45,21 @@ def test_the_count_bound_still_holds() -> None:
         cache.get(f"{{ charities {{ code }} }} #{i}")
     assert len(cache) == 3
     assert cache.total_chars == sum(len(f"{{ charities {{ code }} }} #{i}") for i in (7, 8, 9))
+
+
+def test_parsing_stops_at_the_token_limit() -> None:
+    cache = _cache(max_tokens=10)
+    at_limit = "{ charities { code } charities { code } }"  # 10 tokens: { x { y } x { y } }
+    document, errors = cache.get(at_limit)
+    assert document is not None and errors == []
+    over, [error] = cache.get(at_limit.replace("} }", "} __typename }"))  # 11 tokens
+    assert over is None and error.extensions == {"code": "TOO_MANY_TOKENS"}
+    assert error.message == ("the document has more than 10 tokens; send values in variables, "
+                             "or split the query")
+    # Comments count: a run of them cannot stand in for fields.
+    commented, [error] = cache.get(at_limit.replace("{ code }", "{ code #\n }", 1))
+    assert commented is None and error.extensions == {"code": "TOO_MANY_TOKENS"}
+    run, [error] = cache.get("#\n" * 30_000 + at_limit)  # nor can a run of them before any field
+    assert run is None and error.extensions == {"code": "TOO_MANY_TOKENS"}
+    bad, [error] = cache.get("{ charities { code }")  # other syntax errors keep their code
+    assert bad is None and error.extensions == {"code": "GRAPHQL_PARSE_FAILED"}

@@ -8,8 +8,12 @@ keys already used, one lock query for the members' balance rows (ascending id, l
 and receipt, same idempotency record), so `pointsnet ledger verify` holds and a later replay of a
 single line through the ledger sees the same stored answer.
 
-Members with an open debt are not booked here: their credit must first repay the debt lots, which
-`ledger.earn` does, so the caller sends those lines through it after this transaction.
+Members with an open debt take the ledger's own path (`earning.book_credit`, which repays the
+debt lots first), a few statements per line, but in this same transaction: a batch is booked whole
+or not at all. A database error at any stage (a lock timeout on a debtor's lot, say) rolls every
+line back, so the error its caller answers is true ("nothing written"), and a retry under the same
+key books the batch once. Lines refused on their own (unknown member, a key reused for another
+request, a lot that would expire before it vests) are refused before anything is written for them.
 
 Keys: the batch's own key is remembered in the caller's scope, so that a single operation reusing
 it is IDEMPOTENCY_KEY_REUSED (and a batch reusing a single operation's key is refused whole).
@@ -37,16 +41,16 @@ from network.db.schema import (
 )
 from network.ledger import pg_bulk
 from network.ledger.accounts import AccountKind
-from network.ledger.earning import request_params
+from network.ledger.earning import book_credit, request_params
 from network.ledger.errors import (
     IdempotencyInProgress,
     IdempotencyKeyReused,
+    InvalidInput,
     LedgerError,
     MemberNotFound,
 )
 from network.ledger.receipts import Receipt
 
-NEEDS_LEDGER = "needs-ledger"  # result marker: book this line with ledger.earn instead
 # What the batch's own key remembers. Every batch under one key is the same request at this level
 # (a retry re-tries the lines that failed: each line's own key decides), any other operation is not.
 BATCH_REQUEST = idempotency.request_hash("earn_batch", {})
@@ -87,7 +91,7 @@ class Booking:
     held: int
 
 
-Result = Receipt | LedgerError | str
+Result = Receipt | LedgerError
 
 
 def _claim_batch(conn: Connection, scope: str, batch_key: str) -> None:
@@ -186,7 +190,9 @@ def _receipt(booking: Booking, entry_id: int, lot_id: int, booked_at: str) -> Re
 
 def book_earns(conn: Connection, *, issuer_id: int, scope: str, batch_key: str,
                lines: list[BulkLine], at: datetime) -> dict[int, Result]:
-    """Book every line it can; returns index -> Receipt, LedgerError or NEEDS_LEDGER.
+    """Book every line it can, in the caller's one transaction; returns index -> Receipt or
+    the LedgerError refusing that line. A database error propagates: the caller's transaction
+    rolls back whole, so no line is booked (see the module's docstring).
 
     `scope` is the caller's; line keys are read and written in `lines_scope(scope)`."""
     _claim_batch(conn, scope, batch_key)
@@ -204,25 +210,48 @@ def book_earns(conn: Connection, *, issuer_id: int, scope: str, batch_key: str,
     balances = _lock_balances(conn, {line.member_id for line in fresh})
     running = {member_id: row.balance for member_id, row in balances.items()}
     booked: list[Booking] = []
+    in_debt: list[BulkLine] = []
     for line in fresh:
         row = balances.get(line.member_id)
         if row is None:
             results[line.index] = MemberNotFound("no member with this id",
                                                  field="memberId")
         elif row.debt:
-            results[line.index] = NEEDS_LEDGER
+            in_debt.append(line)  # all of this member's lines: the debt is read once, here
         else:
             running[line.member_id] += line.points
             booked.append(Booking(line, idempotency.request_hash("earn", line.params(issuer_id)),
                                   balance=running[line.member_id], held=row.held))
-    if not known and (booked or NEEDS_LEDGER in results.values()):
+    if booked:
+        booked_at = at.isoformat()
+        book = pg_bulk.book if conn.dialect.name == "postgresql" else _book_portably
+        ids = book(conn, issuer_id=issuer_id, scope=line_scope, bookings=booked, at=at,
+                   booked_at=booked_at)
+        for booking, (entry_id, lot_id) in zip(booked, ids, strict=True):
+            results[booking.line.index] = _receipt(booking, entry_id, lot_id, booked_at)
+    debtors_booked = _book_in_debt(conn, issuer_id, line_scope, in_debt, at, results)
+    if not known and (booked or debtors_booked):
         _remember_batch(conn, scope, batch_key, at)  # a batch that books nothing is not remembered
-    if not booked:
-        return results
-    booked_at = at.isoformat()
-    book = pg_bulk.book if conn.dialect.name == "postgresql" else _book_portably
-    ids = book(conn, issuer_id=issuer_id, scope=line_scope, bookings=booked, at=at,
-               booked_at=booked_at)
-    for booking, (entry_id, lot_id) in zip(booked, ids, strict=True):
-        results[booking.line.index] = _receipt(booking, entry_id, lot_id, booked_at)
     return results
+
+
+def _book_in_debt(conn: Connection, issuer_id: int, line_scope: str, lines: list[BulkLine],
+                  at: datetime, results: dict[int, Result]) -> int:
+    """Lines of members in debt, in input order, each as `ledger.earn` books it (its debt repaid
+    first, the same receipt remembered under its key); returns how many were booked."""
+    count = 0
+    for line in lines:
+        try:
+            receipt = book_credit(conn, kind="earn", member_id=line.member_id,
+                                  issuer_id=issuer_id, points=line.points,
+                                  reference=line.reference, details=line.details,
+                                  vests_at=line.vests_at, expires_at=line.expires_at, at=at)
+        except InvalidInput as refusal:  # raised before this line wrote anything
+            results[line.index] = refusal
+            continue
+        idempotency.remember(conn, line_scope, line.key,
+                             idempotency.request_hash("earn", line.params(issuer_id)),
+                             receipt.as_dict(), at)
+        results[line.index] = receipt
+        count += 1
+    return count

@@ -74,23 +74,11 @@ def earn(
                 return receipt
 
     def body(conn: Connection, at: datetime) -> Receipt:
-        vests = _vesting(vests_at, expires_at, at)
-        if vests is None:
-            raise InvalidInput("expiresAt must be later than now and than vestsAt",
-                               field="expiresAt")
+        checked_vesting(vests_at, expires_at, at)
         parties.require(conn, issuer_id, "partner", "network", field="issuerId")
-        # In UTC, like `vests`: SQLite would store another offset's wall clock as if it were UTC.
-        expiry = as_utc(expires_at) if expires_at is not None else None
-        row, entry_id, lot = _credit(conn, kind=kind, member_id=member_id, issuer_id=issuer_id,
-                                     points=points, reference=reference, details=details,
-                                     vests_at=vests, expires_at=expiry, at=at)
-        debt = row.debt
-        if debt:
-            debt -= lots.repay_debts(conn, member_id=member_id, entry_id=entry_id,
-                                     credits=[lot], now=at)
-        return Receipt(entry_id=entry_id, kind=kind, member_id=member_id, points=points,
-                       booked_at=_iso(at), balance=row.balance, held=row.held, lot_id=lot.id,
-                       debt=debt)
+        return book_credit(conn, kind=kind, member_id=member_id, issuer_id=issuer_id,
+                           points=points, reference=reference, details=details,
+                           vests_at=vests_at, expires_at=expires_at, at=at)
 
     return run(db, scope=scope, key=idempotency_key, operation=kind, params=params, body=body,
                now=now)
@@ -103,6 +91,43 @@ def _vesting(vests_at: datetime | None, expires_at: datetime | None,
     if expires_at is not None and as_utc(expires_at) <= max(vests, at):
         return None
     return vests
+
+
+def checked_vesting(vests_at: datetime | None, expires_at: datetime | None,
+                    at: datetime) -> datetime:
+    """When a new lot vests; refuses one that would expire before it could (nothing written)."""
+    vests = _vesting(vests_at, expires_at, at)
+    if vests is None:
+        raise InvalidInput("expiresAt must be later than now and than vestsAt",
+                           field="expiresAt")
+    return vests
+
+
+def book_credit(conn: Connection, *, kind: str, member_id: int, issuer_id: int, points: int,
+                reference: str | None, details: dict[str, Any] | None,
+                vests_at: datetime | None, expires_at: datetime | None,
+                at: datetime) -> Receipt:
+    """An earn's writes inside the caller's transaction, a member's open debt repaid first.
+
+    `earn` runs it in a transaction of its own; a batch runs it for its members in debt inside the
+    batch's one transaction (bulk_earn.book_earns), so the batch is booked whole or not at all.
+    The caller has checked the issuer. A refusal (`checked_vesting`) comes before any write, so
+    a batch can report it for the line and go on; the member's balance row is locked by the
+    first write (or already, by the batch).
+    """
+    vests = checked_vesting(vests_at, expires_at, at)
+    # In UTC, like `vests`: SQLite would store another offset's wall clock as if it were UTC.
+    expiry = as_utc(expires_at) if expires_at is not None else None
+    row, entry_id, lot = _credit(conn, kind=kind, member_id=member_id, issuer_id=issuer_id,
+                                 points=points, reference=reference, details=details,
+                                 vests_at=vests, expires_at=expiry, at=at)
+    debt = row.debt
+    if debt:
+        debt -= lots.repay_debts(conn, member_id=member_id, entry_id=entry_id, credits=[lot],
+                                 now=at)
+    return Receipt(entry_id=entry_id, kind=kind, member_id=member_id, points=points,
+                   booked_at=_iso(at), balance=row.balance, held=row.held, lot_id=lot.id,
+                   debt=debt)
 
 
 def _credit(conn: Connection, *, kind: str, member_id: int, issuer_id: int, points: int,
