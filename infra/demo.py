@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
 
 from network import ledger, members, parties
-from network.clock import utcnow
+from network.clock import as_utc, utcnow
 from network.config import Settings
 from network.db.engine import Database
 from network.db.schema import parties as parties_table
@@ -23,6 +24,7 @@ from network.ledger.balances import summary
 from partners.contracts import Terms
 from partners.registry import create_partner
 from settlement.errors import SettlementError
+from settlement.period import Period
 
 if TYPE_CHECKING:
     from settlement.payouts.gateway import StripeGateway
@@ -64,12 +66,15 @@ def _key(*parts: object) -> str:
 
 def build_demo(db: Database, settings: Settings, now: datetime | None = None) -> DemoSummary:
     now = now or utcnow()
+    # The history's spending falls in last month (in the network's zone) whatever the day the
+    # demo is built, so `settle … --period last-month` always has a month to clear and pay.
+    today = as_utc(now).astimezone(ZoneInfo(settings.timezone))
+    last_month, _ = Period(today.year, today.month).previous().bounds(settings.timezone)
     result = DemoSummary()
     existing = db.read(lambda c: c.execute(select(parties_table.c.code, parties_table.c.id)
                                            .where(parties_table.c.kind != "network")).all())
     if not existing:
         result.created = True
-        start = now - timedelta(days=75)
 
         def create(conn):  # type: ignore[no-untyped-def]
             for code, name, name_fa, rate, price in PARTNERS:
@@ -80,10 +85,10 @@ def build_demo(db: Database, settings: Settings, now: datetime | None = None) ->
                               breakage_price_per_point=Decimal("0.2"),
                               own_redemption_fee_per_point=Decimal("0.05"))
                 create_partner(conn, code=code, name=name, name_fa=name_fa, terms=terms,
-                               now=start - timedelta(days=30))
+                               now=last_month - timedelta(days=60))
             for code, name, name_fa in CHARITIES:
                 parties.create(conn, kind="charity", code=code, name=name, name_fa=name_fa,
-                               now=start - timedelta(days=30))
+                               now=last_month - timedelta(days=60))
 
         db.write(create)
         existing = db.read(lambda c: c.execute(select(parties_table.c.code, parties_table.c.id)
@@ -99,52 +104,56 @@ def build_demo(db: Database, settings: Settings, now: datetime | None = None) ->
                                   idempotency_key=_key("member", i), enrolled_by=cafe,
                                   card_number=README_CARD.get(phone), phone=phone,
                                   email=email, display_name=name_fa or name,
-                                  locale=locale, now=now - timedelta(days=80))
+                                  locale=locale, now=last_month - timedelta(days=45))
         result.members.append(found)
     if result.created:
-        _history(db, result, now, cafe, telecom, pharmacy, shop)
+        _history(db, result, now, last_month, cafe, telecom, pharmacy, shop)
     return result
 
 
-def _history(db: Database, demo: DemoSummary, now: datetime, cafe: int, telecom: int,
-             pharmacy: int, shop: int) -> None:
+def _history(db: Database, demo: DemoSummary, now: datetime, last_month: datetime, cafe: int,
+             telecom: int, pharmacy: int, shop: int) -> None:
+    """Earnings before and during last month, spending in it (days 7 to 17 of a month exist in
+    every month, and lie before `now`), and a payment from reserved points a few days ago."""
     sara, john, maryam = (m.id for m in demo.members)
     year = timedelta(days=365)
 
-    def earn(n: int, partner: int, member: int, points: int, days_ago: int,
+    def day(n: int) -> datetime:  # n days into last month (negative: before it)
+        return last_month + timedelta(days=n, hours=10)
+
+    def earn(n: int, partner: int, member: int, points: int, at: datetime,
              ref: str, pending_days: int = 0) -> ledger.Receipt:
-        at = now - timedelta(days=days_ago)
         return ledger.earn(db, scope=f"partner:{partner}", idempotency_key=_key("earn", n),
                            issuer_id=partner, member_id=member, points=points,
                            vests_at=at + timedelta(days=pending_days), expires_at=at + year,
                            reference=ref, now=at)
 
-    earn(1, cafe, sara, 320, 70, "till-1042")
-    earn(2, telecom, sara, 1200, 60, "invoice-2026-09")
-    earn(3, pharmacy, sara, 150, 40, "rx-88123")
-    earn(4, shop, sara, 400, 5, "order-5531", pending_days=14)
-    earn(5, cafe, john, 90, 30, "till-1107")
-    earn(6, shop, john, 2500, 50, "order-5120")
-    earn(7, telecom, maryam, 800, 20, "invoice-2026-10")
+    earn(1, cafe, sara, 320, day(-30), "till-1042")
+    earn(2, telecom, sara, 1200, day(-20), "invoice-0917")
+    earn(3, pharmacy, sara, 150, day(2), "rx-88123")
+    earn(4, shop, sara, 400, now - timedelta(days=5), "order-5531", pending_days=14)
+    earn(5, cafe, john, 90, day(4), "till-1107")
+    earn(6, shop, john, 2500, day(-10), "order-5120")
+    earn(7, telecom, maryam, 800, day(1), "invoice-1017")
     ledger.redeem(db, scope=f"partner:{shop}", idempotency_key=_key("redeem", 1),
                   partner_id=shop, member_id=sara, points=600, reference="order-5402",
-                  now=now - timedelta(days=25))
+                  now=day(7))
     ledger.donate(db, scope=f"member:{sara}", idempotency_key=_key("donate", 1),
                   member_id=sara, charity_id=demo.charities["mahak"], points=200,
-                  now=now - timedelta(days=10))
+                  now=day(12))
+    refund = ledger.redeem(db, scope=f"partner:{pharmacy}", idempotency_key=_key("redeem", 2),
+                           partner_id=pharmacy, member_id=maryam, points=300,
+                           reference="rx-90001", now=day(15))
+    ledger.reverse_redemption(db, scope=f"partner:{pharmacy}",
+                              idempotency_key=_key("reverse", 1), partner_id=pharmacy,
+                              entry_id=refund.entry_id, points=100, reference="rx-90001-return",
+                              now=day(16))
     hold = ledger.authorize_hold(db, scope=f"partner:{cafe}", idempotency_key=_key("hold", 1),
                                  partner_id=cafe, member_id=john, points=500,
                                  reference="table-7", now=now - timedelta(days=3))
     ledger.capture_hold(db, scope=f"partner:{cafe}", idempotency_key=_key("capture", 1),
                         partner_id=cafe, hold_id=hold.hold_id or 0, points=420,
                         now=now - timedelta(days=3) + timedelta(minutes=40))
-    refund = ledger.redeem(db, scope=f"partner:{pharmacy}", idempotency_key=_key("redeem", 2),
-                           partner_id=pharmacy, member_id=maryam, points=300,
-                           reference="rx-90001", now=now - timedelta(days=8))
-    ledger.reverse_redemption(db, scope=f"partner:{pharmacy}",
-                              idempotency_key=_key("reverse", 1), partner_id=pharmacy,
-                              entry_id=refund.entry_id, points=100, reference="rx-90001-return",
-                              now=now - timedelta(days=7))
 
 
 def print_demo(db: Database, demo: DemoSummary, base_url: str | None = None) -> None:

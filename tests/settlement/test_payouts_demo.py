@@ -20,8 +20,8 @@ from settlement import store
 from settlement.payouts import records
 from settlement.payouts.local_stripe import StripeConnectServer
 
-# The demo's history runs up to a few days before `now`: November 2026 then holds a donation,
-# a redemption at the pharmacy and its partial return, and a capture at the café.
+# The demo spends in the month before `now`: October 2026 then holds a redemption at the shop, a
+# donation, a redemption at the pharmacy and its partial return.
 DEMO_NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
@@ -55,13 +55,13 @@ def test_the_demo_pays_end_to_end_on_the_stand_in(cli: CliRunner, pg_db: Databas
     assert len(accounts) == 6 and all(a["payouts_enabled"] for a in accounts)
     assert len(standin.objects("customer")) == 4  # the partners
 
-    assert cli.invoke(main, ["settle", "close", "--period", "2026-11"]).exit_code == 0
-    dry = cli.invoke(main, ["settle", "pay", "--period", "2026-11", "--dry-run"])
+    assert cli.invoke(main, ["settle", "close", "--period", "2026-10"]).exit_code == 0
+    dry = cli.invoke(main, ["settle", "pay", "--period", "2026-10", "--dry-run"])
     assert dry.exit_code == 0 and "BLOCKED" not in dry.output, dry.output
 
-    out = cli.invoke(main, ["settle", "pay", "--period", "2026-11"])
+    out = cli.invoke(main, ["settle", "pay", "--period", "2026-10"])
     assert out.exit_code == 0, out.output
-    run = pg_db.read(store.find_run, "2026-11")
+    run = pg_db.read(store.find_run, "2026-10")
     nets = {p.party_id: p.net_minor for p in pg_db.read(store.load_positions, run.id)}
     payments = {p.party_id: p for p in pg_db.read(records.for_run, run.id)}
     owed = {party for party, net in nets.items() if net > 0 and party in payments}
@@ -83,7 +83,7 @@ def test_the_demo_pays_end_to_end_on_the_stand_in(cli: CliRunner, pg_db: Databas
     first, *others = sorted(invoices)
     page = httpx.post(invoices[first]["hosted_invoice_url"])
     assert page.status_code == 200 and "Local stand-in, not Stripe" in page.text
-    again = cli.invoke(main, ["settle", "pay", "--period", "2026-11"])
+    again = cli.invoke(main, ["settle", "pay", "--period", "2026-10"])
     assert again.exit_code == 0, again.output
     status = {p.stripe_object_id: p.status for p in pg_db.read(records.for_run, run.id)}
     assert status[first] == "succeeded" and {status[i] for i in others} == {"submitted"}
@@ -91,7 +91,7 @@ def test_the_demo_pays_end_to_end_on_the_stand_in(cli: CliRunner, pg_db: Databas
 
     for invoice in others:
         standin.pay_invoice(invoice)
-    last = cli.invoke(main, ["settle", "pay", "--period", "2026-11"])
+    last = cli.invoke(main, ["settle", "pay", "--period", "2026-10"])
     assert last.exit_code == 0 and "status paid" in last.output, last.output
     assert {p.status for p in pg_db.read(records.for_run, run.id)} == {"succeeded"}
     assert len(standin.objects("transfer")) == len(owed)  # nothing was paid twice

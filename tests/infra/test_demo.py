@@ -1,0 +1,35 @@
+"""The demo always has a last month to settle: its spending falls in the month before the day it
+is built, in the network's time zone, whichever day of the month that is."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from infra.demo import build_demo
+from network.config import Settings
+from network.db.engine import Database
+from network.db.schema import journal_entries
+from network.ledger.verify import verify
+from settlement.period import Period
+
+
+@pytest.mark.parametrize(("now", "zone", "last"), [
+    (datetime(2027, 3, 1, 0, 5, tzinfo=UTC), "UTC", "2027-02"),  # first minutes of a month
+    (datetime(2026, 12, 31, 21, 0, tzinfo=UTC), "Asia/Tehran", "2026-12"),  # Jan 1 in Tehran
+    (datetime(2026, 10, 31, 12, 0, tzinfo=UTC), "UTC", "2026-09"),  # a 31st after a 30-day month
+])
+def test_last_months_spending_is_in_last_month(sqlite_db: Database, now: datetime, zone: str,
+                                               last: str) -> None:
+    build_demo(sqlite_db, Settings(database_url=sqlite_db.url, env="test", secret_key="s",
+                                   timezone=zone), now=now)
+    start, end = Period.parse(last).bounds(zone)
+    rows = sqlite_db.read(lambda c: c.execute(select(journal_entries.c.kind,
+                                                     journal_entries.c.booked_at)).all())
+    in_last = {kind for kind, at in rows
+               if start <= at.replace(tzinfo=UTC) < end}
+    assert {"redeem", "donate", "reverse_redemption"} <= in_last
+    assert all(at.replace(tzinfo=UTC) <= now for _, at in rows)  # nothing booked in the future
+    assert verify(sqlite_db) == []
