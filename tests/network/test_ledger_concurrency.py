@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -52,12 +53,14 @@ def test_same_idempotency_key_from_many_threads_writes_one_entry(pg_db):
 
     def earn(_: int) -> object:
         start.wait()
-        for _attempt in range(200):
+        for _attempt in range(1000):
             try:
                 return ledger.earn(pg_db, scope=f"partner:{cafe}", idempotency_key="same",
                                    issuer_id=cafe, member_id=m, points=7)
             except errors.IdempotencyInProgress:
-                continue  # what a client does on HTTP 409: retry with the same key
+                # What a client does on HTTP 409: wait a moment, retry with the same key. A bare
+                # spin could use up its tries before the first earn commits on a loaded machine.
+                time.sleep(0.01)
         raise AssertionError("never completed")
 
     with ThreadPoolExecutor(max_workers=12) as pool:
