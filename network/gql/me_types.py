@@ -19,7 +19,8 @@ from network import members
 from network.gql.context import PermissionDenied, RequestContext
 from network.ledger import balances
 from network.ledger.balances import WalletBalance
-from network.wallet import devices, history, pending, reads, tiers, totals
+from network.programme import tiers
+from network.wallet import devices, history, pending, reads, totals
 from network.wallet import sessions as session_store
 from network.wallet.errors import WalletError
 from network.wallet.history import HistoryEntry
@@ -244,7 +245,7 @@ class Wallet(graphene.ObjectType):
 
     def resolve_tier(self: WalletData, info: graphene.ResolveInfo) -> Tier | None:
         own(info, self.member_id)
-        status = tiers.tier_for(self.activity.tier_points)
+        status = tiers.status_for(self.activity.tier_points)
         if status is None:
             return None
         return Tier(name=status.name, earned=status.earned, next_name=status.next_name,
