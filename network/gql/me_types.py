@@ -20,14 +20,15 @@ from network.gql.context import PermissionDenied, RequestContext
 from network.ledger import balances
 from network.ledger.balances import WalletBalance
 from network.programme import tiers
-from network.wallet import devices, history, pending, reads, totals
-from network.wallet import sessions as session_store
+from network.signin import devices
+from network.signin import sessions as session_store
+from network.signin.sessions import Session
+from network.wallet import history, pending, reads, totals
 from network.wallet.errors import WalletError
 from network.wallet.history import HistoryEntry
 from network.wallet.i18n import locale_for
 from network.wallet.parties_view import PartyName
 from network.wallet.qr import card_svg
-from network.wallet.sessions import Session
 from network.wallet.worth import worth
 
 

@@ -13,7 +13,8 @@ import pytest
 from starlette.applications import Starlette
 
 from network.ledger.balances import summary
-from network.wallet import devices, i18n
+from network.signin import devices
+from network.wallet import i18n
 from network.wallet.pages import routes
 from network.wallet.pages.site import Site
 from tests.network import wallet_world as ww

@@ -8,12 +8,12 @@ import re
 import pytest
 
 from network.gql.me_types import WalletEntryKind
+from network.signin.sessions import KINDS
 from network.wallet import i18n
 from network.wallet.errors import WalletError
 from network.wallet.messages_en import MESSAGES as EN
 from network.wallet.messages_fa import MESSAGES as FA
 from network.wallet.pages.rendering import environment, error_text
-from network.wallet.sessions import KINDS
 
 
 @pytest.mark.parametrize(("header", "cookie", "expected"), [

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from network import members
-from network.wallet import devices
+from network.signin import devices
 from network.wallet.contact import ContactChange, update_contact
 from network.wallet.errors import WalletError
 from network.wallet.pages import cookies

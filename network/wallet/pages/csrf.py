@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 
 from network.config import Settings
+from network.hashing import Keys, keyed_hash
 from network.wallet.errors import WalletError
-from network.wallet.hashing import Keys, keyed_hash
 from network.wallet.pages import cookies
 
 FIELD = "csrf"

@@ -17,13 +17,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from network import phones
 from network.config import Settings
+from network.hashing import Keys
 from network.ledger.errors import LedgerError
+from network.signin.sessions import Session
 from network.wallet import i18n
-from network.wallet.hashing import Keys
 from network.wallet.i18n import Locale
 from network.wallet.pages import cookies, csrf
 from network.wallet.parties_view import PartyName
-from network.wallet.sessions import Session
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

@@ -18,11 +18,11 @@ from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import Database
 from network.notifications.inline import InlineDrainer, drainer_for
+from network.signin.service import SignIn
+from network.signin.sessions import Session
 from network.wallet.errors import WalletError
 from network.wallet.pages import cookies, csrf
 from network.wallet.pages.rendering import Page
-from network.wallet.sessions import Session
-from network.wallet.signin import SignIn
 
 MAX_FORM_FIELDS = 20
 
