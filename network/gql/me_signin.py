@@ -16,8 +16,8 @@ from network.gql.me_types import MemberSession, ctx_of
 from network.notifications.inline import kick
 from network.signin.addresses import mask
 from network.signin.service import SignIn
-from network.wallet import i18n
 from network.wallet.errors import WalletError
+from network.web import i18n
 
 
 def signin_for(info: graphene.ResolveInfo) -> SignIn:

@@ -26,10 +26,10 @@ from network.signin.sessions import Session
 from network.wallet import history, pending, reads, totals
 from network.wallet.errors import WalletError
 from network.wallet.history import HistoryEntry
-from network.wallet.i18n import locale_for
 from network.wallet.parties_view import PartyName
 from network.wallet.qr import card_svg
 from network.wallet.worth import worth
+from network.web.i18n import locale_for
 
 
 def ctx_of(info: graphene.ResolveInfo) -> RequestContext:

@@ -23,7 +23,7 @@ from network.signin import codes, sessions
 from network.signin.addresses import Address, parse_address
 from network.signin.codes import Policy
 from network.signin.sessions import Session
-from network.wallet.i18n import locale_for
+from network.web.i18n import locale_for
 
 
 class SignIn:

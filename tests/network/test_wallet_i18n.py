@@ -9,11 +9,12 @@ import pytest
 
 from network.gql.me_types import WalletEntryKind
 from network.signin.sessions import KINDS
-from network.wallet import i18n
 from network.wallet.errors import WalletError
-from network.wallet.messages_en import MESSAGES as EN
-from network.wallet.messages_fa import MESSAGES as FA
-from network.wallet.pages.rendering import environment, error_text
+from network.wallet.pages.page import WalletPage
+from network.web import i18n
+from network.web.messages_en import MESSAGES as EN
+from network.web.messages_fa import MESSAGES as FA
+from network.web.rendering import error_text
 
 
 @pytest.mark.parametrize(("header", "cookie", "expected"), [
@@ -40,6 +41,8 @@ def test_catalogs_have_the_same_keys_and_placeholders():
 
 def test_every_template_key_exists_in_the_catalogs():
     used: set[str] = set()
+    environment = WalletPage.environment  # the wallet's templates and the shared ones
+    assert {"base.html", "wallet.html"} <= set(environment.list_templates())
     for name in environment.list_templates():
         source = environment.loader.get_source(environment, name)[0]  # type: ignore[union-attr]
         used |= set(re.findall(r't\(\s*"(\w+)"', source))
