@@ -90,7 +90,8 @@ def window(definitions: Sequence[TierDefinition] = DEFINITIONS) -> dt.timedelta:
 
 
 def qualify(definitions: Sequence[TierDefinition], facts: TierFacts) -> TierDefinition | None:
-    """The highest tier whose threshold the facts reach; None when there are no tiers."""
+    """The highest tier whose threshold the facts reach; None when there are no tiers.
+    `definitions` run from the lowest tier up, as `check` requires."""
     reached = [d for d in definitions if facts.points_earned >= d.threshold]
     return reached[-1] if reached else (definitions[0] if definitions else None)
 
