@@ -44,10 +44,10 @@ def wants_html(request: Request) -> bool:
 def default_authenticators(db: Database, settings: Settings) -> list[Authenticator]:
     """Each package contributes how its callers prove who they are; order matters only in that
     the first authenticator recognising a credential decides."""
-    from network.wallet.bearer import bearer_authenticator
-    from network.wallet.signin import SignIn
+    from network.signin.bearer import bearer_authenticator
+    from network.signin.service import SignIn
+    from network.staff import staff_authenticator
     from partners.authenticator import PartnerAuthenticator
-    from settlement.staff import staff_authenticator
 
     return [PartnerAuthenticator(db), staff_authenticator(db),
             bearer_authenticator(SignIn(db, settings))]

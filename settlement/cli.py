@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from network import staff as staff_tokens
 from network.cli_errors import EXIT_CHECK_FAILED, CommandError, HubGroup
 from network.config import Settings, get_settings
 from network.db.engine import Database, open_database
 from network.money import Money
 from settlement import netting, store
 from settlement import run as runs
-from settlement import staff as staff_tokens
 from settlement.errors import SettlementError
 from settlement.payouts import records
 from settlement.period import Period

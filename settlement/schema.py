@@ -124,17 +124,3 @@ stripe_webhook_events = Table(
     Column("payment_id", BigId),
     Column("received_at", Timestamp, nullable=False),
 )
-
-# Finance staff sign in to the settlement GraphQL slice with bearer tokens
-# (`pointsnet staff create`). Only a sha256 of the token is stored: tokens are 256-bit random,
-# so a fast hash is enough and lookup is one indexed equality.
-staff_tokens = Table(
-    "staff_tokens",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("name", String(200), nullable=False),
-    Column("roles", String(200), nullable=False),  # comma-separated, e.g. "finance"
-    Column("token_hash", String(64), nullable=False, unique=True),
-    Column("created_at", Timestamp, nullable=False),
-    Column("revoked_at", Timestamp),
-)

@@ -240,8 +240,8 @@ def measure_http(members: int, samples: int, seed: int) -> None:
 
     from network.clock import utcnow
     from network.db.engine import Database
-    from network.wallet import sessions
-    from network.wallet.hashing import Keys
+    from network.hashing import Keys
+    from network.signin import sessions
 
     rng = random.Random(seed + 1)
     ids = [rng.randint(1, members) for _ in range(samples)]

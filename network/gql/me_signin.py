@@ -1,7 +1,7 @@
 """requestSignInCode and verifySignInCode: how an API client gets a member's bearer token.
 
 Both work without a principal (that is the point); their limits and outcomes are the same as
-the web page's, because both call network.wallet.signin.
+the web page's, because both call network.signin.service.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from graphene import relay
 from network.gql.errors import user_errors, user_errors_field
 from network.gql.me_types import MemberSession, ctx_of
 from network.notifications.inline import kick
-from network.wallet import i18n
-from network.wallet.addresses import mask
+from network.signin.addresses import mask
+from network.signin.service import SignIn
 from network.wallet.errors import WalletError
-from network.wallet.signin import SignIn
+from network.web import i18n
 
 
 def signin_for(info: graphene.ResolveInfo) -> SignIn:

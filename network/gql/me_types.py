@@ -19,15 +19,17 @@ from network import members
 from network.gql.context import PermissionDenied, RequestContext
 from network.ledger import balances
 from network.ledger.balances import WalletBalance
-from network.wallet import devices, history, pending, reads, tiers, totals
-from network.wallet import sessions as session_store
+from network.programme import tiers
+from network.signin import devices
+from network.signin import sessions as session_store
+from network.signin.sessions import Session
+from network.wallet import history, pending, reads, totals
 from network.wallet.errors import WalletError
 from network.wallet.history import HistoryEntry
-from network.wallet.i18n import locale_for
 from network.wallet.parties_view import PartyName
 from network.wallet.qr import card_svg
-from network.wallet.sessions import Session
 from network.wallet.worth import worth
+from network.web.i18n import locale_for
 
 
 def ctx_of(info: graphene.ResolveInfo) -> RequestContext:
@@ -244,7 +246,7 @@ class Wallet(graphene.ObjectType):
 
     def resolve_tier(self: WalletData, info: graphene.ResolveInfo) -> Tier | None:
         own(info, self.member_id)
-        status = tiers.tier_for(self.activity.tier_points)
+        status = tiers.status_for(self.activity.tier_points)
         if status is None:
             return None
         return Tier(name=status.name, earned=status.earned, next_name=status.next_name,

@@ -19,9 +19,9 @@ from network import members, pii
 from network.db.engine import Database
 from network.db.schema import members as members_table
 from network.notifications import outbox
-from network.wallet.addresses import parse_email, parse_phone
+from network.signin.addresses import parse_email, parse_phone
 from network.wallet.errors import WalletError
-from network.wallet.i18n import locale_for
+from network.web.i18n import locale_for
 
 KEEP = object()  # "leave this field as it is", distinct from None ("remove it")
 

@@ -16,8 +16,8 @@ from network.ledger import MAX_POINTS, Receipt, balances
 from network.ledger import donate as ledger_donate
 from network.wallet import parties_view
 from network.wallet.errors import WalletError
-from network.wallet.i18n import ascii_digits
 from network.wallet.parties_view import PartyName
+from network.web.i18n import ascii_digits
 
 
 def parse_points(raw: object, field: str = "points") -> int:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from network.db.schema import Timestamp, parties
 from network.db.schema import journal_entries as je
-from network.wallet import tiers
+from network.programme import tiers
 from network.wallet.parties_view import PartyName
 
 _EARNED = {"earn": 1, "bonus": 1, "reverse_earn": -1}
@@ -33,7 +33,7 @@ class PartyTotals:
 @dataclass(frozen=True)
 class Activity:
     partners: list[PartyTotals]
-    tier_points: int  # earned in the tier window (tiers.WINDOW), net of reversals
+    tier_points: int  # earned in the tier window (programme tiers.window()), net of reversals
 
 
 # Built once with bound parameters, so SQLAlchemy reuses its compiled form on the hot path.
@@ -52,7 +52,7 @@ _BY_PARTY = (
 
 def activity(conn: Connection, member_id: int, now: dt.datetime) -> Activity:
     rows = conn.execute(_BY_PARTY, {"member_id": member_id,
-                                    "since": now - tiers.WINDOW}).all()
+                                    "since": now - tiers.window()}).all()
     sums: dict[int, list[int]] = {}
     names: dict[int, PartyName] = {}
     tier_points = 0

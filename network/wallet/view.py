@@ -14,10 +14,11 @@ from sqlalchemy.engine import Connection
 from network import members
 from network.ledger import balances
 from network.ledger.balances import WalletBalance
-from network.wallet import history, pending, tiers, totals
+from network.programme import tiers
+from network.programme.tiers import TierStatus
+from network.wallet import history, pending, totals
 from network.wallet.history import HistoryPage
 from network.wallet.pending import PendingPoints
-from network.wallet.tiers import TierStatus
 from network.wallet.totals import PartyTotals
 
 EXPIRING_WITHIN = dt.timedelta(days=90)
@@ -43,7 +44,7 @@ def load(conn: Connection, member_id: int, secret: str, now: dt.datetime, *, fir
         member=member,
         balance=balances.summary(conn, member_id, now, EXPIRING_WITHIN),
         pending=pending.pending(conn, member_id, now),
-        tier=tiers.tier_for(done.tier_points),
+        tier=tiers.status_for(done.tier_points),
         partners=done.partners,
         history=history.page(conn, member_id, first=first, after=after),
     )

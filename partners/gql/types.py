@@ -19,7 +19,7 @@ from network.clock import as_utc
 from network.db.schema import holds, journal_entries
 from network.gql.context import RequestContext
 from network.ledger import balances
-from network.wallet import tiers
+from network.programme import tier_facts
 from partners.scopes import READ
 
 
@@ -73,7 +73,7 @@ class PartnerMember(graphene.ObjectType):
     @classmethod
     def from_member(cls, conn: Connection, ctx: RequestContext, member: Any) -> PartnerMember:
         wallet = balances.summary(conn, member.id, ctx.now)
-        tier = tiers.status(conn, member.id, ctx.now)
+        tier = tier_facts.status(conn, member.id, ctx.now)
         partner = ctx.partner()
         return cls(
             id=member.id, card_number=member.card_number, display_name=member.display_name,

@@ -1,6 +1,6 @@
 """The settlement slice of the GraphQL schema (`Query` and `Mutation` mixins for infra/schema.py).
 
-Finance staff authenticate with `Authorization: Bearer pnst_…` (settlement.staff); partners read
+Finance staff authenticate with `Authorization: Bearer pnst_…` (network.staff); partners read
 their own statements with their usual signed requests.
 """
 

@@ -2,8 +2,8 @@
 
 A statement is read by a partner's accountant, not by the hub's developers: every line says in
 plain words what it is ("Your points redeemed with them"), never an internal name
-(`cleared_value`, `receivable`). Digits, grouping and dates follow the wallet's locale
-(network/wallet/i18n.py): Persian digits and Jalali dates in Persian, so nothing is formatted
+(`cleared_value`, `receivable`). Digits, grouping and dates follow the pages' locale
+(network/web/i18n.py): Persian digits and Jalali dates in Persian, so nothing is formatted
 twice in two ways.
 
 Which parties get a Persian statement: those with a Persian name (`parties.name_fa`) or whose
@@ -17,7 +17,7 @@ import re
 from decimal import Decimal
 
 from network.money import Money, currency_exponent
-from network.wallet.i18n import Locale, locale_for, persian_digits
+from network.web.i18n import Locale, locale_for, persian_digits
 from settlement.sections import TITLES
 
 # Arabic script blocks (Persian is written in it): Arabic, Supplement, Extended-A, and the

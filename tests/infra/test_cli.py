@@ -71,6 +71,7 @@ def test_every_command_family_reports_bad_input_in_one_format(
         (["notifications", "drain", "--batch", "0"], "BAD_VALUE"),
         (["settle", "preview", "--period", "2026-13"], "BAD_PERIOD"),
         (["staff", "revoke", "999"], "NO_TOKEN"),
+        (["staff", "create", "--name", "Fiona\x01Finance"], "BAD_NAME"),
         (["charities", "edit", "nobody", "--name", "X"], "CHARITY_NOT_FOUND"),
         (["no-such-command"], "BAD_USAGE"),
     ]

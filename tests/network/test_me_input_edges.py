@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from network.clock import utcnow
 from network.notifications.schema import notification_outbox
-from network.wallet.schema import member_sessions
+from network.signin.schema import member_sessions
 from tests.network import test_wallet_graphql as gql
 from tests.network import wallet_world as ww
 from tests.network.test_wallet_graphql import CONTACT, DONATE, REQUEST, REVOKE

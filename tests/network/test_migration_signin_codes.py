@@ -15,7 +15,7 @@ from alembic.migration import MigrationContext
 from infra.migrate import downgrade, upgrade
 from infra.tables import metadata
 from network.db.engine import Database
-from network.wallet.signin import SignIn
+from network.signin.service import SignIn
 from tests.conftest import PG_ADMIN_URL, _libpq
 from tests.network import wallet_world as ww
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from network.wallet.schema import member_sessions
+from network.signin.schema import member_sessions
 from tests.network import test_wallet_pages as pages
 
 # The pages, the clock and Sara's and Ali's wallets, exactly as test_wallet_pages builds them.

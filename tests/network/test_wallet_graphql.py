@@ -25,7 +25,7 @@ from network.db.schema import journal_entries
 from network.ledger.balances import summary
 from network.notifications import inline
 from network.notifications.schema import notification_outbox
-from network.wallet.schema import member_sessions, signin_codes
+from network.signin.schema import member_sessions, signin_codes
 from tests.network import wallet_world as ww
 from tests.support import ledger_world as w
 

@@ -13,9 +13,10 @@ import pytest
 from starlette.applications import Starlette
 
 from network.ledger.balances import summary
-from network.wallet import devices, i18n
+from network.signin import devices
 from network.wallet.pages import routes
 from network.wallet.pages.site import Site
+from network.web import i18n
 from tests.network import wallet_world as ww
 from tests.network.test_wallet_pages import (  # noqa: F401 (fixtures)
     BASE,

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from network import ledger
 from network.db.engine import Database
 from network.db.schema import journal_entries, postings
-from network.wallet import history, tiers, totals, view
+from network.programme import tier_facts, tiers
+from network.wallet import history, totals, view
 from network.wallet.errors import WalletError
 from tests.network import wallet_world as ww
 from tests.support import ledger_world as w
@@ -122,18 +123,18 @@ def test_totals_and_tier_follow_the_ledger(db, booked):
     done = db.read(totals.activity, booked["sara"], now)
     by_code = {t.party.code: (t.earned, t.spent) for t in done.partners}
     assert by_code == {"cafe": (900, 120), "shop": (0, 150), "mahak": (0, 60), "network": (50, 0)}
-    assert done.tier_points == 950 == db.read(tiers.earned_in_window, booked["sara"], now)
-    assert db.read(tiers.status, booked["sara"], now).name == "blue"
+    assert done.tier_points == 950 == db.read(tier_facts.earned_in_window, booked["sara"], now)
+    assert db.read(tier_facts.status, booked["sara"], now).name == "blue"
     later = db.read(totals.activity, booked["sara"], T0 + 400 * DAY)
     assert later.tier_points == 0  # outside the twelve-month window
 
 
 def test_tier_thresholds():
-    assert tiers.tier_for(0).name == "blue" and tiers.tier_for(1999).next_name == "silver"
-    silver = tiers.tier_for(2000)
+    assert tiers.status_for(0).name == "blue" and tiers.status_for(1999).next_name == "silver"
+    silver = tiers.status_for(2000)
     assert (silver.name, silver.remaining, silver.progress, silver.span) == ("silver", 8000, 0,
                                                                              8000)
-    top = tiers.tier_for(60_000)
+    top = tiers.status_for(60_000)
     assert (top.name, top.next_name, top.remaining) == ("platinum", None, 0)
 
 

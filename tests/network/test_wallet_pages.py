@@ -22,9 +22,9 @@ from network.db.engine import Database
 from network.db.schema import journal_entries
 from network.ledger.balances import summary
 from network.notifications.schema import notification_outbox
+from network.signin.schema import member_sessions
 from network.wallet.pages import routes
 from network.wallet.pages.site import Site
-from network.wallet.schema import member_sessions
 from tests.network import wallet_world as ww
 from tests.support import ledger_world as w
 

@@ -10,13 +10,13 @@ from sqlalchemy import select, update
 
 from network.db.engine import Database
 from network.notifications.schema import notification_outbox
-from network.wallet import sessions
-from network.wallet.codes import Policy
+from network.signin import sessions
+from network.signin.codes import Policy
+from network.signin.ratelimit import Limit
+from network.signin.schema import member_sessions, rate_limit_counters, signin_codes
+from network.signin.service import SignIn
 from network.wallet.contact import ContactChange, update_contact
 from network.wallet.errors import WalletError
-from network.wallet.ratelimit import Limit
-from network.wallet.schema import member_sessions, rate_limit_counters, signin_codes
-from network.wallet.signin import SignIn
 from tests.network import wallet_world as ww
 from tests.support import ledger_world as w
 
@@ -180,7 +180,7 @@ def test_a_new_code_replaces_the_address_old_one_so_the_table_stays_small(db, si
 
 
 def strangers_and_members_code(monkeypatch, code: str = "424242") -> str:
-    monkeypatch.setattr("network.wallet.codes.secrets.randbelow", lambda _: int(code))
+    monkeypatch.setattr("network.signin.codes.secrets.randbelow", lambda _: int(code))
     return code
 
 
@@ -238,7 +238,7 @@ def test_another_members_code_does_not_open_this_account(db, signin, clock, sara
                                                          monkeypatch):
     ww.enrol(db, email="ali@example.com")
     codes = iter([111111, 222222])
-    monkeypatch.setattr("network.wallet.codes.secrets.randbelow", lambda _: next(codes))
+    monkeypatch.setattr("network.signin.codes.secrets.randbelow", lambda _: next(codes))
     signin.request_code("ali@example.com", client_ip=IP)
     signin.request_code("sara@example.com", client_ip=IP)
     with pytest.raises(WalletError) as refused:
@@ -249,7 +249,7 @@ def test_another_members_code_does_not_open_this_account(db, signin, clock, sara
 
 def test_equal_codes_of_two_members_hash_differently(db, signin, sara, monkeypatch):
     ww.enrol(db, email="ali@example.com")
-    monkeypatch.setattr("network.wallet.codes.secrets.randbelow", lambda _: 333333)
+    monkeypatch.setattr("network.signin.codes.secrets.randbelow", lambda _: 333333)
     signin.request_code("ali@example.com", client_ip=IP)
     signin.request_code("sara@example.com", client_ip=IP)
     hashes = db.read(lambda c: c.execute(select(signin_codes.c.code_hash)).scalars().all())

@@ -19,7 +19,7 @@ from network.clock import utcnow
 from network.db.engine import Database
 from network.notifications import inline
 from network.notifications.schema import notification_outbox
-from network.wallet.schema import member_sessions, signin_codes
+from network.signin.schema import member_sessions, signin_codes
 from tests.network import wallet_world as ww
 from tests.network.test_wallet_graphql import Api, TestClient
 from tests.network.test_wallet_pages import NOW, make_browser
@@ -31,7 +31,7 @@ CODE, WRONG = "123456", "000000"
 @pytest.fixture
 def sara(db: Database, monkeypatch: pytest.MonkeyPatch) -> int:
     # Every code is CODE, so WRONG is wrong for both addresses (a stranger's never opens anyway).
-    monkeypatch.setattr("network.wallet.codes.secrets.randbelow", lambda _: int(CODE))
+    monkeypatch.setattr("network.signin.codes.secrets.randbelow", lambda _: int(CODE))
     return ww.enrol(db, email=MEMBER, name="Sara")
 
 
@@ -127,7 +127,7 @@ def test_graphql_answers_a_members_and_a_strangers_address_alike(api, db, sara):
 
 def test_a_national_phone_is_answered_alike_for_a_member_and_a_stranger(api, db, monkeypatch):
     """Issue 15: national spellings now reach members; a stranger's still looks the same."""
-    monkeypatch.setattr("network.wallet.codes.secrets.randbelow", lambda _: int(CODE))
+    monkeypatch.setattr("network.signin.codes.secrets.randbelow", lambda _: int(CODE))
     ww.enrol(db, phone="+989121234567", name="Sara")
     member = api_trail(api, db, "0912 123 4567")
     stranger = api_trail(api, db, "۰۹۳۵ ۱۲۳ ۴۵۶۷")

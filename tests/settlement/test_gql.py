@@ -15,12 +15,13 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from infra.app import create_app
+from network import staff
 from network.config import Settings
 from network.db.engine import Database
 from network.parties import network_party_id
 from partners.client import PartnerClient
 from partners.keys import create_key
-from settlement import run, staff
+from settlement import run
 from settlement.statements import signing
 from tests.settlement import scenario as S
 from tests.settlement.world import World, build

@@ -15,10 +15,10 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from infra.app import create_app
+from network import staff
 from network.config import Settings
 from network.db.engine import Database
 from network.parties import network_party_id
-from settlement import staff
 from settlement.payouts.local_stripe import StripeConnectServer
 from tests.settlement.test_gql import post
 from tests.settlement.test_payouts_linking import stripe_ids

@@ -18,11 +18,11 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from infra.app import create_app
+from network import staff
 from network.config import Settings
 from network.db.engine import Database
 from network.db.schema import parties
 from network.parties import network_party_id
-from settlement import staff
 from settlement.gql import Mutation, Query
 from settlement.statements import signing
 from tests.settlement import scenario as S

@@ -15,13 +15,13 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from infra.cli import main
+from network import staff
 from network.config import ConfigError, Settings, get_settings
 from network.db.engine import Database
 from network.db.schema import parties
 from network.parties import network_party_id
-from settlement import run, staff
-from settlement.errors import SettlementError
-from settlement.schema import staff_tokens
+from network.staff import StaffError, staff_tokens
+from settlement import run
 from settlement.statements import render, signing
 from settlement.statements.build import build_statement
 from tests.settlement import scenario as S
@@ -132,7 +132,7 @@ def test_staff_draft_statement_is_refused_over_graphql(world: World, settings: S
 
 @pytest.mark.parametrize("name", ["F" * 201, "Fiona\x00Finance", "Fiona\nFinance"])
 def test_staff_token_name_the_table_cannot_hold_is_refused(pg_db: Database, name: str) -> None:
-    with pytest.raises(SettlementError) as err:
+    with pytest.raises(StaffError) as err:
         staff.create(pg_db, name, {"finance"})
     assert err.value.code == "BAD_NAME" and err.value.field == "name"
     assert pg_db.read(lambda c: c.execute(select(staff_tokens.c.id)).all()) == []

@@ -1,5 +1,5 @@
 """The member's web pages: server-rendered, English and Persian, working without JavaScript
-(one small same-origin script only reports the browser's time zone, static/zone.js).
+(one small same-origin script only reports the browser's time zone, network/web/static/zone.js).
 
 `routes(site)` is what the composition root mounts (infra/app.py).
 """
@@ -7,17 +7,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from network.wallet.pages import account_pages, donate_pages, signin_pages, wallet_pages
 from network.wallet.pages.site import PageExit, Site
-
-STATIC = Path(__file__).resolve().parent.parent / "static"
+from network.web import assets
 
 Handler = Callable[[Site, Request], Awaitable[Response]]
 
@@ -31,21 +28,6 @@ def _bind(site: Site, handler: Handler) -> Callable[[Request], Awaitable[Respons
 
     endpoint.__name__ = handler.__name__
     return endpoint
-
-
-# The only files served from STATIC, with their types: a fixed list, so no path ever reaches
-# the file system from the URL.
-STATIC_FILES = {"wallet.css": "text/css", "favicon.svg": "image/svg+xml",
-                "zone.js": "text/javascript"}
-
-
-async def _static(request: Request) -> Response:
-    name = request.path_params["name"]
-    if name not in STATIC_FILES:
-        raise HTTPException(404)
-    return FileResponse(STATIC / name, media_type=STATIC_FILES[name],
-                        headers={"Cache-Control": "public, max-age=3600",
-                                 "X-Content-Type-Options": "nosniff"})
 
 
 async def _home(request: Request) -> Response:
@@ -73,6 +55,6 @@ def routes(site: Site) -> list[BaseRoute]:
     ]
     bound: list[BaseRoute] = [Route(path, _bind(site, handler), methods=[method])
                               for path, handler, method in table]
-    bound += [Route("/wallet/static/{name}", _static, methods=["GET"]),
+    bound += [Route("/wallet/static/{name}", assets.static_file, methods=["GET"]),
               Route("/", _home, methods=["GET"])]
     return bound

@@ -6,12 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from network import members
-from network.wallet import devices
+from network.signin import devices
 from network.wallet.contact import ContactChange, update_contact
 from network.wallet.errors import WalletError
-from network.wallet.pages import cookies
 from network.wallet.pages.site import Site, text
 from network.wallet.pages.wallet_pages import not_found
+from network.web import cookies
 
 
 async def contact_form(site: Site, request: Request) -> Response:

@@ -14,12 +14,12 @@ from starlette.responses import Response
 
 from network.ledger import balances
 from network.ledger.errors import LedgerError
+from network.signin.sessions import Session
 from network.wallet import donations, parties_view
 from network.wallet.errors import WalletError
-from network.wallet.pages.rendering import Page
 from network.wallet.pages.site import Site, text
 from network.wallet.parties_view import PartyName
-from network.wallet.sessions import Session
+from network.web.rendering import Page
 
 # The ledger names inputs as the API does; the form names them after its own fields.
 _FORM_FIELDS = {"charityId": "charity", "points": "points"}

@@ -8,14 +8,13 @@ import binascii
 from starlette.requests import Request
 from starlette.responses import Response
 
-from network.wallet import i18n
-from network.wallet.addresses import mask, parse_address
+from network.signin.addresses import mask, parse_address
+from network.signin.sessions import SESSION_LIFETIME
 from network.wallet.contact import ContactChange, update_contact
 from network.wallet.errors import WalletError
-from network.wallet.pages import cookies
-from network.wallet.pages.rendering import Page
 from network.wallet.pages.site import Site, text
-from network.wallet.sessions import SESSION_LIFETIME
+from network.web import cookies, i18n
+from network.web.rendering import Page
 
 CODE_FORM_SECONDS = 600
 LANGUAGE_SECONDS = 365 * 24 * 3600

@@ -18,11 +18,11 @@ from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import Database
 from network.notifications.inline import InlineDrainer, drainer_for
-from network.wallet.errors import WalletError
-from network.wallet.pages import cookies, csrf
-from network.wallet.pages.rendering import Page
-from network.wallet.sessions import Session
-from network.wallet.signin import SignIn
+from network.signin.service import SignIn
+from network.signin.sessions import Session
+from network.wallet.pages.page import WalletPage
+from network.web import cookies, csrf
+from network.web.rendering import Page
 
 MAX_FORM_FIELDS = 20
 
@@ -60,7 +60,7 @@ class Site:
         return self.signin.authenticate(token, kind="cookie") if token else None
 
     def page(self, request: Request, session: Session | None = None) -> Page:
-        return Page.of(request, self.settings, self.signin.keys, session)
+        return WalletPage.of(request, self.settings, self.signin.keys, session)
 
     def member(self, request: Request) -> tuple[Session, Page]:
         """The signed-in member's session and page; a visitor is sent to /signin instead."""
@@ -74,10 +74,8 @@ class Site:
         """The posted form, after the CSRF check every form goes through; a stale or forged
         form is answered with `csrf_failure` instead."""
         form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
-        try:
-            csrf.check(request, self.settings, self.signin.keys, form.get(csrf.FIELD))
-        except WalletError as exc:
-            raise PageExit(csrf_failure(page)) from exc
+        if not csrf.passes(request, self.settings, self.signin.keys, form.get(csrf.FIELD)):
+            raise PageExit(csrf_failure(page))
         return form
 
     def send_queued(self) -> None:

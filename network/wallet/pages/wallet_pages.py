@@ -9,10 +9,10 @@ from starlette.responses import Response
 from network import cards, members
 from network.wallet import history, reads, view
 from network.wallet.errors import WalletError
-from network.wallet.pages.rendering import Page
 from network.wallet.pages.site import Site
 from network.wallet.qr import card_svg
 from network.wallet.worth import worth
+from network.web.rendering import Page
 
 NOTICES = {"contact": "notice_contact_saved", "revoked": "notice_session_revoked"}
 

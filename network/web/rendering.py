@@ -1,6 +1,11 @@
 """Turning a template and a request into a response: language, CSRF token, headers.
 
-Every page is private to the member who asked for it, so every response says no-store, forbids
+Shared by every site the hub serves to people (the member wallet today, the back office next):
+a site subclasses `Page` to name its templates folder, its home and where the shared static
+files are served, and to add its own template helpers. The shared templates (base.html, the
+layout; _field_error.html) are found after the site's own.
+
+Every page is private to the person who asked for it, so every response says no-store, forbids
 framing, and allows only our own stylesheet and one script of our own (static/zone.js, which
 reports the browser's time zone; the pages work without it).
 """
@@ -9,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
@@ -17,15 +22,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from network import phones
 from network.config import Settings
+from network.hashing import Keys
 from network.ledger.errors import LedgerError
-from network.wallet import i18n
-from network.wallet.hashing import Keys
-from network.wallet.i18n import Locale
-from network.wallet.pages import cookies, csrf
-from network.wallet.parties_view import PartyName
-from network.wallet.sessions import Session
+from network.web import cookies, csrf, i18n
+from network.web.i18n import Locale
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -37,13 +39,17 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 
-environment = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+
+
+def template_environment(*folders: Path) -> Environment:
+    """Templates from `folders` first, then the shared ones, so a site may replace any."""
+    return Environment(
+        loader=FileSystemLoader([*folders, TEMPLATES]),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def error_text(locale: Locale, error: LedgerError, **context: object) -> str:
@@ -59,15 +65,16 @@ def error_text(locale: Locale, error: LedgerError, **context: object) -> str:
         return error.message
 
 
-def party_name(locale: Locale, item: object) -> str:
-    """A partner's or charity's name in the page's language (takes a name or a totals row)."""
-    party = getattr(item, "party", item)
-    return party.display(locale.language) if isinstance(party, PartyName) else str(party)
-
-
 @dataclass
 class Page:
-    """One request's view of the member pages."""
+    """One request's view of a site's pages."""
+
+    # What a site sets in its subclass: its templates, the brand link and "back" target, where
+    # it serves the shared static files (network/web/assets.py), and its sign-out form.
+    environment: ClassVar[Environment] = template_environment()
+    home: ClassVar[str] = "/"
+    static: ClassVar[str] = "/static"
+    signout: ClassVar[str] = "/signout"
 
     request: Request
     settings: Settings
@@ -75,11 +82,11 @@ class Page:
     locale: Locale
     csrf_secret: str
     csrf_is_new: bool
-    session: Session | None = None
+    session: object | None = None  # whoever is signed in (the site's own session type)
 
     @classmethod
     def of(cls, request: Request, settings: Settings, keys: Keys,
-           session: Session | None = None) -> Page:
+           session: object | None = None) -> Self:
         language = i18n.negotiate(request.headers.get("accept-language"),
                                   cookies.get(request, settings, cookies.LANGUAGE))
         # The member's zone as their browser reports it; else English pages use the network's.
@@ -99,7 +106,8 @@ class Page:
                         samesite="strict")
         return response
 
-    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+    def values(self) -> dict[str, Any]:
+        """What every template may use; a site's subclass adds its own helpers."""
         locale = self.locale
         national, international = phones.examples(self.settings.default_country)
         # A phone number is digits, so the national example takes the page's digits; the
@@ -111,12 +119,15 @@ class Page:
             "L": locale, "t": locale.t, "csrf": csrf.token(self.keys, self.csrf_secret),
             "signed_in": self.session is not None, "here": here, "notice": None, "error": None,
             "err": lambda e: error_text(locale, e, **example), "phone_example": example,
-            "pname": lambda p: party_name(locale, p),
             "zone_cookie": cookies.name(self.settings, cookies.ZONE),
             "secure_cookies": cookies.secure(self.settings),
+            "home": self.home, "static": self.static, "signout": self.signout,
         }
-        values.update(context)
-        html = environment.get_template(template).render(**values)
+        return values
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        values = {**self.values(), **context}
+        html = self.environment.get_template(template).render(**values)
         response = HTMLResponse(html, status_code=status)
         retry_after = getattr(context.get("error"), "retry_after", None)
         if retry_after:

@@ -1,7 +1,10 @@
-"""Finance staff authentication: bearer tokens `pnst_…` created by `pointsnet staff create`.
+"""Staff identity: the hub's own people (finance today, the back office console next) and their
+bearer tokens `pnst_…`, created by `pointsnet staff create`.
 
-Why tokens and not partner keys: staff are people at the hub, not partner systems, and the
-settlement slice must not be reachable with a partner's signing key. A token is 32 random bytes;
+In `network` so that every package that serves staff (settlement's GraphQL slice, the coming
+console) authenticates them the same way. Why tokens and not partner keys: staff are people at
+the hub, not partner systems, and the staff slices must not be reachable with a partner's
+signing key. A token is 32 random bytes;
 only its sha256 is stored, so a database leak does not leak usable tokens, and the one
 indexed equality lookup costs nothing. Revoked tokens stop working at once.
 """
@@ -13,14 +16,36 @@ import secrets
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Column, Connection, String, Table, insert, select, update
 from starlette.requests import Request
 
 from network.auth import AuthError, StaffPrincipal
 from network.clock import utcnow
 from network.db.engine import Database
-from settlement.errors import SettlementError
-from settlement.schema import staff_tokens
+from network.db.schema import BigId, Timestamp, metadata
+from network.ledger.errors import LedgerError
+
+# Only a sha256 of the token is stored: tokens are 256-bit random, so a fast hash is enough and
+# lookup is one indexed equality.
+staff_tokens = Table(
+    "staff_tokens",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("roles", String(200), nullable=False),  # comma-separated, e.g. "finance"
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("revoked_at", Timestamp),
+)
+
+
+class StaffError(LedgerError):
+    """A staff token the hub will not create; the command line reports it as `CODE: message`
+    like every other refusal (network.cli_errors)."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message, field=field, code=code)
+
 
 TOKEN_PREFIX = "pnst_"
 ROLES = frozenset({"finance", "viewer"})
@@ -37,12 +62,12 @@ def create(db: Database, name: str, roles: set[str], now: datetime | None = None
     name = name.strip()
     # Control characters, not isprintable(): Persian names carry the zero-width non-joiner.
     if not name or len(name) > NAME_MAX or any(unicodedata.category(c) == "Cc" for c in name):
-        raise SettlementError("BAD_NAME", f"a staff token needs the person's name (1-{NAME_MAX} "
-                              "characters, no control characters)", field="name")
+        raise StaffError("BAD_NAME", f"a staff token needs the person's name (1-{NAME_MAX} "
+                         "characters, no control characters)", field="name")
     unknown = set(roles) - ROLES
     if not roles or unknown:
-        raise SettlementError("BAD_ROLE", f"roles must be among {sorted(ROLES)}, got "
-                              f"{sorted(roles)}", field="roles")
+        raise StaffError("BAD_ROLE", f"roles must be among {sorted(ROLES)}, got "
+                         f"{sorted(roles)}", field="roles")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
 
     def write(conn: Connection) -> int:

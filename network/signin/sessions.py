@@ -15,8 +15,8 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Connection
 
 from network.clock import as_utc
-from network.wallet.hashing import Keys, keyed_hash
-from network.wallet.schema import member_sessions as ms
+from network.hashing import Keys, keyed_hash
+from network.signin.schema import member_sessions as ms
 
 SESSION_LIFETIME = dt.timedelta(days=30)
 TOUCH_EVERY = dt.timedelta(minutes=5)

@@ -22,13 +22,13 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from network.clock import as_utc
+from network.hashing import Keys, keyed_hash
 from network.notifications import outbox
-from network.wallet import ratelimit
-from network.wallet.addresses import Address, ascii_digits
+from network.signin import ratelimit
+from network.signin.addresses import Address, ascii_digits
+from network.signin.ratelimit import Limit
+from network.signin.schema import signin_codes as codes
 from network.wallet.errors import WalletError
-from network.wallet.hashing import Keys, keyed_hash
-from network.wallet.ratelimit import Limit
-from network.wallet.schema import signin_codes as codes
 
 CODE_DIGITS = 6
 

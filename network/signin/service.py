@@ -18,12 +18,12 @@ from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import Database
 from network.db.schema import members
-from network.wallet import codes, sessions
-from network.wallet.addresses import Address, parse_address
-from network.wallet.codes import Policy
-from network.wallet.hashing import Keys
-from network.wallet.i18n import locale_for
-from network.wallet.sessions import Session
+from network.hashing import Keys
+from network.signin import codes, sessions
+from network.signin.addresses import Address, parse_address
+from network.signin.codes import Policy
+from network.signin.sessions import Session
+from network.web.i18n import locale_for
 
 
 class SignIn:

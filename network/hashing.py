@@ -1,4 +1,5 @@
-"""Keyed hashes for the secrets sign-in handles (codes, session tokens, rate-limit keys).
+"""Keyed hashes for the secrets sign-in and the pages handle (codes, session tokens, rate-limit
+keys, CSRF tokens). In `network` itself because both network/signin and network/web use it.
 
 HMAC with a key derived from the hub's secret, one sub-key per purpose: a leaked table of
 six-digit code hashes cannot be brute-forced offline without the secret, and a hash made for one
@@ -12,6 +13,7 @@ import hmac
 
 
 def derive_key(secret_key: str, purpose: str) -> bytes:
+    # The label predates the move out of the wallet; changing it would void every session.
     label = f"pointsnet-wallet:{purpose}".encode()
     return hmac.new(secret_key.encode(), label, hashlib.sha256).digest()
 
@@ -21,7 +23,7 @@ def keyed_hash(key: bytes, value: str) -> str:
 
 
 class Keys:
-    """The wallet's sub-keys, derived once per process from Settings.secret_key."""
+    """Sign-in's and the pages' sub-keys, derived once per process from Settings.secret_key."""
 
     def __init__(self, secret_key: str) -> None:
         self.code = derive_key(secret_key, "signin-code")

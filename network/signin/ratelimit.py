@@ -15,8 +15,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from network.signin.schema import rate_limit_counters as counters
 from network.wallet.errors import WalletError
-from network.wallet.schema import rate_limit_counters as counters
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 

@@ -14,9 +14,8 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 
 from network.config import Settings
-from network.wallet.errors import WalletError
-from network.wallet.hashing import Keys, keyed_hash
-from network.wallet.pages import cookies
+from network.hashing import Keys, keyed_hash
+from network.web import cookies
 
 FIELD = "csrf"
 
@@ -42,8 +41,9 @@ def _same_origin(request: Request) -> bool:
     return parts.netloc == request.headers.get("host", request.url.netloc)
 
 
-def check(request: Request, settings: Settings, keys: Keys, submitted: object) -> None:
+def passes(request: Request, settings: Settings, keys: Keys, submitted: object) -> bool:
+    """Whether a posted form may be acted on; each site words its own refusal (the wallet's
+    is `error_CSRF_FAILED`), so this only answers yes or no."""
     secret = cookies.get(request, settings, cookies.CSRF)
-    if (not secret or not isinstance(submitted, str) or not _same_origin(request)
-            or not hmac.compare_digest(submitted, token(keys, secret))):
-        raise WalletError("CSRF_FAILED", "This form was out of date. Please try again.")
+    return bool(secret and isinstance(submitted, str) and _same_origin(request)
+                and hmac.compare_digest(submitted, token(keys, secret)))

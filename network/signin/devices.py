@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from network.wallet.i18n import Locale
+from network.web.i18n import Locale
 
 # (token in the User-Agent, name); the first match wins.
 _BROWSERS = (

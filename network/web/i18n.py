@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo, available_timezones
 import jdatetime
 
 from network.money import Money, currency_exponent
-from network.wallet.messages_en import MESSAGES as EN
-from network.wallet.messages_fa import MESSAGES as FA
+from network.web.messages_en import MESSAGES as EN
+from network.web.messages_fa import MESSAGES as FA
 
 SUPPORTED: tuple[str, ...] = ("en", "fa")
 DEFAULT_LANGUAGE = "en"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from network.auth import Authenticator, AuthError, MemberPrincipal, Principal
-from network.wallet.sessions import TOKEN_PREFIX
-from network.wallet.signin import SignIn
+from network.signin.service import SignIn
+from network.signin.sessions import TOKEN_PREFIX
 
 
 def bearer_authenticator(signin: SignIn) -> Authenticator:

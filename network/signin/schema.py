@@ -12,7 +12,7 @@ from network.db.schema import BigId, Timestamp, metadata
 
 # One row per code asked for, keyed by the address it was asked for. Strangers' addresses get
 # rows too (member_id NULL, the code never sent), so that checking a code answers the same for
-# members and strangers; see network/wallet/codes.py.
+# members and strangers; see network/signin/codes.py.
 signin_codes = Table(
     "signin_codes",
     metadata,
