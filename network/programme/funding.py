@@ -13,14 +13,15 @@ the remaining point goes to the café, listed first: (63, 62).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from network.programme.campaigns import FULL_SHARE, FunderShare
 
 
-@dataclass(frozen=True, slots=True)
-class FundedPart:
-    """The points one party issues for an effect (the issuer of the lot the ledger books)."""
+class FundedPart(NamedTuple):
+    """The points one party issues for an effect (the issuer of the lot the ledger books).
+    A named tuple, not a dataclass: every earn with a campaign builds some, and a tuple is
+    several times cheaper to build than a frozen dataclass."""
 
     party_id: int
     points: int
@@ -31,15 +32,19 @@ def split(points: int, funder: Sequence[FunderShare]) -> tuple[FundedPart, ...]:
     Parts of 0 points are kept, so every funder is named in the explanation."""
     if points < 0:
         raise ValueError(f"cannot split negative points ({points})")
+    if len(funder) == 1 and funder[0].share == FULL_SHARE:  # the common case: no arithmetic
+        return (FundedPart(funder[0].party_id, points),)
     if sum(part.share for part in funder) != FULL_SHARE:
         raise ValueError(f"funder shares must sum to {FULL_SHARE}, got {funder!r}")
-    if len(funder) == 1:  # the common case: no arithmetic at all
-        return (FundedPart(funder[0].party_id, points),)
-    floors_and_remainders = [divmod(points * part.share, FULL_SHARE) for part in funder]
-    missing = points - sum(floor for floor, _ in floors_and_remainders)
-    # Stable sort on remainder descending keeps the funders' order among equal remainders.
-    by_remainder = sorted(range(len(funder)), key=lambda i: -floors_and_remainders[i][1])
-    extra = set(by_remainder[:missing])
-    return tuple(FundedPart(part.party_id, floor + (1 if i in extra else 0))
-                 for i, (part, (floor, _)) in enumerate(zip(funder, floors_and_remainders,
-                                                            strict=True)))
+    floors, remainders = [], []
+    for part in funder:
+        floor, remainder = divmod(points * part.share, FULL_SHARE)
+        floors.append(floor)
+        remainders.append(remainder)
+    missing = points - sum(floors)
+    if missing:
+        # Stable sort on remainder descending keeps the funders' order among equal remainders.
+        for i in sorted(range(len(funder)), key=remainders.__getitem__, reverse=True)[:missing]:
+            floors[i] += 1
+    return tuple(FundedPart(part.party_id, floor) for part, floor in zip(funder, floors,
+                                                                        strict=True))

@@ -17,11 +17,13 @@ The order, defined once:
    matching stackable campaign applies, in order.
 
 Points: integers. Rates and multipliers are Decimal, and each effect is rounded exactly once,
-half to even (money.round_half_even), from the exact product: no intermediate rounding, no
-floats. Multipliers multiply the base points, never other effects, so effects add and do not
-compound. When a campaign names categories or skus, its per-amount and multiplier effects count
-only the matching lines: per amount on the matching lines' amount, a multiplier on the base
-points times matching amount / purchase amount.
+half to even, from the exact value: the Decimal becomes an exact integer ratio and the effect is
+one integer division (`half_even_div`, the same rule as money.round_half_even, without Decimal's
+cost on every earn), so nothing is rounded in between and nothing is a float. Multipliers
+multiply the base points, never other effects, so effects add and do not compound. When a
+campaign names categories or skus, its per-amount and multiplier effects count only the matching
+lines: per amount on the matching lines' amount, a multiplier on the base points times matching
+amount / purchase amount.
 
 Limits are counts of awards a member had from the campaign in the local day, week and month
 containing the fact (see `periods`) and ever, given as `usage`. A budget caps the effect at
@@ -32,16 +34,16 @@ the booking step re-checks the budget under a lock, as concurrent earns read the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from functools import lru_cache
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
-from network.money import currency_exponent, round_half_even
+from network.money import currency_exponent
 from network.programme import tiers as tier_rules
 from network.programme.campaigns import (
-    AttributeCondition,
     Campaign,
     FixedPoints,
     Multiplier,
@@ -60,12 +62,15 @@ from network.programme.facts import (
 )
 from network.programme.funding import FundedPart, split
 from network.programme.index import CampaignIndex
+from network.programme.matching import compile_matcher, line_matcher
 from network.programme.tiers import TierDefinition
 
 EffectKind = Literal["fixed", "per_amount", "multiplier", "tier_multiplier"]
 SkipReason = Literal["LIMIT_DAY", "LIMIT_WEEK", "LIMIT_MONTH", "LIMIT_CAMPAIGN",
                      "BUDGET_EXHAUSTED", "NO_POINTS", "EXCLUDED"]
 _ONE = Decimal(1)
+# The currency's minor-unit exponent, looked up once per currency rather than per earn.
+_exponent = lru_cache(maxsize=64)(currency_exponent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +82,9 @@ class Programme:
     tier_funder: Literal["issuer", "network"] = "issuer"
     tiers: tuple[TierDefinition, ...] = tier_rules.DEFINITIONS
     week_starts_on: int = 0  # 0 Monday .. 6 Sunday (5, Saturday, in Iran)
-    # Tier code -> earn multiplier, for the tiers whose multiplier is above 1; derived.
-    tier_multipliers: Mapping[str, Decimal] = field(init=False, repr=False, compare=False)
+    # Tier code -> (multiplier - 1) as an exact integer ratio, for tiers whose multiplier is
+    # above 1; derived once here rather than per earn.
+    tier_bonus: Mapping[str, tuple[int, int]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.tier_funder not in ("issuer", "network"):
@@ -86,8 +92,9 @@ class Programme:
         if not 0 <= self.week_starts_on <= 6:
             raise ValueError(f"week_starts_on is 0 (Monday) to 6, got {self.week_starts_on!r}")
         tier_rules.check(self.tiers)
-        object.__setattr__(self, "tier_multipliers", {
-            t.code: t.earn_multiplier for t in self.tiers if t.earn_multiplier > _ONE})
+        object.__setattr__(self, "tier_bonus", {
+            t.code: (t.earn_multiplier - _ONE).as_integer_ratio()
+            for t in self.tiers if t.earn_multiplier > _ONE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +111,11 @@ class Usage:
 NO_USAGE = Usage()
 
 
-@dataclass(frozen=True, slots=True)
-class Effect:
+class Effect(NamedTuple):
     """Points the programme adds to a fact, and why: which campaign (or tier) and how, funder by
     funder. The parts sum exactly to `points`; the ledger books one lot per part, issued by
-    its party, so settlement bills the funder with no path of its own."""
+    its party, so settlement bills the funder with no path of its own. (Effects and Skipped are
+    named tuples because earns build them: cheaper than frozen dataclasses, as immutable.)"""
 
     source: Literal["campaign", "tier"]
     code: str  # the campaign's or the tier's code
@@ -119,8 +126,7 @@ class Effect:
     capped: bool = False  # cut down to the campaign's remaining budget
 
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
+class Skipped(NamedTuple):
     """A campaign whose conditions matched but which gave nothing, and why."""
 
     campaign_id: int
@@ -190,10 +196,11 @@ def evaluate(fact: Fact, member: MemberState, campaigns: CampaignIndex, *, base_
     skipped: list[Skipped] = []
     exclusive: Effect | None = None
     stackable: list[tuple[Campaign, Effect]] = []
-    for campaign in candidates:
-        if not matches(campaign, fact, member, local):
+    for campaign, match, counts in candidates:
+        if not match(fact, member, local):
             continue
-        effect = _campaign_effect(campaign, fact, base_points, usage, budget_left, skipped)
+        effect = _campaign_effect(campaign, counts, fact, base_points, usage, budget_left,
+                                  skipped)
         if effect is None:
             continue
         if campaign.stacking != "exclusive":
@@ -215,10 +222,10 @@ def _tier_effect(fact: Fact, member: MemberState, base_points: int,
                  programme: Programme) -> Effect | None:
     if not isinstance(fact, Purchase) or not base_points or member.tier is None:
         return None
-    multiplier = programme.tier_multipliers.get(member.tier)
-    if multiplier is None:
+    bonus = programme.tier_bonus.get(member.tier)
+    if bonus is None:
         return None
-    points = round_half_even((multiplier - _ONE) * base_points)
+    points = half_even_div(bonus[0] * base_points, bonus[1])
     if points <= 0:
         return None
     funder = (fact.partner_id if programme.tier_funder == "issuer"
@@ -227,12 +234,13 @@ def _tier_effect(fact: Fact, member: MemberState, base_points: int,
                   split(points, sole_funder(funder)))
 
 
-def _campaign_effect(campaign: Campaign, fact: Fact, base_points: int,
+def _campaign_effect(campaign: Campaign, counts: Callable[[BasketLine], bool] | None,
+                     fact: Fact, base_points: int,
                      usage: Mapping[int, Usage] | None, budget_left: Mapping[int, int] | None,
                      skipped: list[Skipped]) -> Effect | None:
     """The campaign's effect after its limits and budget, or None (recorded in `skipped`)."""
     reason = _limit_reached(campaign, (usage or {}).get(campaign.id, NO_USAGE))
-    points = 0 if reason else _points(campaign, fact, base_points)
+    points = 0 if reason else _points(campaign, counts, fact, base_points)
     budget = campaign.limits.budget_points
     left = None if budget is None else (budget_left or {}).get(campaign.id, budget)
     if reason is None and left is not None and left <= 0:
@@ -266,98 +274,54 @@ def _limit_reached(campaign: Campaign, used: Usage) -> SkipReason | None:
     return None
 
 
-def _points(campaign: Campaign, fact: Fact, base_points: int) -> int:
+def _points(campaign: Campaign, counts: Callable[[BasketLine], bool] | None, fact: Fact,
+            base_points: int) -> int:
     """The effect's points before limits and budget, rounded once, half to even."""
     effect = campaign.effect
     if isinstance(effect, FixedPoints):
         return effect.points
     if not isinstance(fact, (Purchase, Return)):
         return 0  # validation keeps amount-based effects to sales triggers
-    qualifying = qualifying_amount(campaign, fact)
+    qualifying = _qualifying(counts, fact)
     if isinstance(effect, PointsPerAmount):
-        major = Decimal(qualifying).scaleb(-currency_exponent(fact.amount.currency))
-        return round_half_even(major * effect.rate)
+        rate, per = effect.rate.as_integer_ratio()
+        return half_even_div(qualifying * rate, per * 10 ** _exponent(fact.amount.currency))
     if isinstance(effect, Multiplier) and isinstance(fact, Purchase):
+        extra, per = (effect.factor - _ONE).as_integer_ratio()
         total = fact.amount.amount_minor
-        extra = (effect.factor - _ONE) * base_points
         if qualifying != total and total > 0:
-            # Exact: Decimal multiplies integers and short decimals exactly, and the one
-            # division's 28 significant digits cannot move a value across a half-point.
-            extra = extra * qualifying / total
-        return round_half_even(extra)
+            return half_even_div(extra * base_points * qualifying, per * total)
+        return half_even_div(extra * base_points, per)
     return 0
+
+
+def half_even_div(numerator: int, denominator: int) -> int:
+    """numerator / denominator (denominator > 0) rounded to the nearest integer, ties to even:
+    money.round_half_even's rule, exact on integers of any size."""
+    quotient, remainder = divmod(numerator, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and quotient % 2):
+        quotient += 1
+    return quotient
 
 
 def qualifying_amount(campaign: Campaign, fact: Purchase | Return) -> int:
     """Minor units the campaign's amount-based effect counts: the matching basket lines when it
     names categories or skus, else the whole amount."""
-    conditions = campaign.conditions
-    if conditions.categories is None and conditions.skus is None:
+    return _qualifying(line_matcher(campaign), fact)
+
+
+def _qualifying(counts: Callable[[BasketLine], bool] | None, fact: Purchase | Return) -> int:
+    if counts is None:
         return fact.amount.amount_minor
-    return sum(line.amount_minor for line in fact.lines if _line_matches(campaign, line))
-
-
-def _line_matches(campaign: Campaign, line: BasketLine) -> bool:
-    categories, skus = campaign.conditions.categories, campaign.conditions.skus
-    return ((categories is not None and line.category in categories)
-            or (skus is not None and line.sku in skus))
+    return sum(line.amount_minor for line in fact.lines if counts(line))
 
 
 def matches(campaign: Campaign, fact: Fact, member: MemberState, local: dt.datetime) -> bool:
-    """Whether the campaign's window and conditions hold for the fact (its trigger and partner
-    already chosen by the index). `local` is the fact's time in the network's zone."""
-    k = campaign.conditions
-    if not campaign.in_window(fact.at):
-        return False
-    if k.partners is not None and getattr(fact, "partner_id", None) not in k.partners:
-        return False
-    if k.tiers is not None and member.tier not in k.tiers:
-        return False
-    if k.segments is not None and k.segments.isdisjoint(member.segments):
-        return False
-    if k.weekdays is not None and local.weekday() not in k.weekdays:
-        return False
-    if k.hours is not None and not k.hours.contains(local.time()):
-        return False
-    if isinstance(fact, (Purchase, Return)):
-        if k.channels is not None and fact.channel not in k.channels:
-            return False
-        amount = fact.amount.amount_minor
-        if k.min_amount_minor is not None and amount < k.min_amount_minor:
-            return False
-        if k.max_amount_minor is not None and amount > k.max_amount_minor:
-            return False
-        if (k.categories is not None or k.skus is not None) and not any(
-                _line_matches(campaign, line) for line in fact.lines):
-            return False
-    elif (k.channels is not None or k.min_amount_minor is not None
-          or k.max_amount_minor is not None or k.categories is not None or k.skus is not None):
-        return False  # sales conditions never hold for a fact that is not a sale
-    if k.first_at_partner and not (isinstance(fact, Purchase) and fact.first_at_partner):
-        return False
-    if k.attributes:
-        attributes = getattr(fact, "attributes", None)
-        if attributes is None or not all(_attribute_holds(a, attributes) for a in k.attributes):
-            return False
-    return True
-
-
-def _attribute_holds(condition: AttributeCondition, attributes: Mapping[str, object]) -> bool:
-    if condition.key not in attributes:
-        return False
-    value = attributes[condition.key]
-    # True == 1 in Python; an attribute `true` must not match one_of {1}, nor 1 match {True}.
-    if condition.one_of is not None and not any(
-            v == value and _is_bool(v) == _is_bool(value) for v in condition.one_of):
-        return False
-    if condition.at_least is None and condition.at_most is None:
-        return True
-    if _is_bool(value) or not isinstance(value, (int, Decimal)):
-        return False  # a bound needs a number; "5" or True are not one
-    number = Decimal(value)
-    return ((condition.at_least is None or number >= condition.at_least)
-            and (condition.at_most is None or number <= condition.at_most))
-
-
-def _is_bool(value: object) -> bool:
-    return isinstance(value, bool)
+    """Whether the campaign's trigger, partner, window and conditions hold for the fact, `local`
+    being its time in the network's zone. For explanations and simulations; an earn uses the
+    index, which has compiled the same predicate once."""
+    partners = campaign.conditions.partners
+    return (campaign.trigger.key == trigger_of(fact)
+            and (partners is None or getattr(fact, "partner_id", None) in partners)
+            and compile_matcher(campaign)(fact, member, local))

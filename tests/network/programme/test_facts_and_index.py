@@ -73,7 +73,7 @@ def test_the_index_holds_active_campaigns_by_trigger_and_partner_in_order():
         campaign(3, trigger=Trigger("event", "review")),
         campaign(4, conditions=Conditions(partners=frozenset({CAFE, SHOP}))),
         campaign(5, status="paused")])
-    ids = lambda found: [c.id for c in found]  # noqa: E731
+    ids = lambda found: [r.campaign.id for r in found]  # noqa: E731
     assert ids(index.candidates(("purchase", ""), CAFE)) == [2, 1, 4]
     assert ids(index.candidates(("purchase", ""), SHOP)) == [1, 4]
     assert ids(index.candidates(("purchase", ""), 99)) == [1]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from network.money import Money
+from network.money import Money, round_half_even
 from network.programme.campaigns import (
+    AttributeCondition,
     Conditions,
     FixedPoints,
     Limits,
@@ -22,7 +25,16 @@ from network.programme.campaigns import (
 from network.programme.facts import CustomEvent, LifecycleEvent, Return
 from network.programme.funding import FundedPart
 from network.programme.index import EMPTY, build
-from network.programme.rules import Plan, Programme, Skipped, Usage, evaluate, periods
+from network.programme.rules import (
+    Plan,
+    Programme,
+    Skipped,
+    Usage,
+    evaluate,
+    half_even_div,
+    matches,
+    periods,
+)
 from network.programme.tiers import DEFINITIONS
 
 from .values import (
@@ -266,7 +278,8 @@ def test_no_tier_effect_for_other_tiers_no_base_or_events():
 
 
 def test_the_shipped_tiers_multiply_nothing_yet():
-    assert PROGRAMME.tier_multipliers == {}
+    assert PROGRAMME.tier_bonus == {}
+    assert tiered("1.25").tier_bonus == {"silver": (1, 4)}
 
 
 def test_programme_settings_are_checked():
@@ -296,3 +309,42 @@ def test_periods_are_local_days_weeks_and_months():
     assert periods(SATURDAY_AFTERNOON, saturday_weeks).week == p.day
     # 23:00 UTC on Friday is already Saturday in Tehran: a new local day.
     assert periods(dt.datetime(2026, 6, 5, 23, tzinfo=dt.UTC), PROGRAMME).day == p.day
+
+
+# --- rounding and the public matcher ---------------------------------------------------------
+
+@given(st.integers(-10**15, 10**15), st.integers(1, 10**9))
+def test_half_even_div_rounds_like_money_round_half_even(numerator: int, denominator: int):
+    with localcontext() as context:
+        context.prec = 60  # enough digits for the quotient to be exact or not near a half
+        exact = Decimal(numerator) / Decimal(denominator)
+        assert half_even_div(numerator, denominator) == round_half_even(exact)
+
+
+@pytest.mark.parametrize(("numerator", "expected"), [(5, 2), (15, 8), (25, 12), (-5, -2),
+                                                     (7, 4), (-7, -4)])
+def test_half_even_div_ties_go_to_even(numerator: int, expected: int):
+    assert half_even_div(numerator, 2) == expected
+
+
+def test_matches_checks_trigger_partner_window_and_conditions():
+    local = SATURDAY_AFTERNOON.astimezone(TEHRAN)
+    silver_only = campaign(conditions=Conditions(partners=frozenset({CAFE}),
+                                                 tiers=frozenset({"silver"})))
+    assert matches(silver_only, purchase(), SILVER, local)
+    assert not matches(silver_only, purchase(partner_id=SHOP), SILVER, local)
+    assert not matches(silver_only, purchase(), replace(SILVER, tier="gold"), local)
+    assert not matches(campaign(trigger=Trigger("return")), purchase(), SILVER, local)
+    assert not matches(campaign(starts_at=SATURDAY_AFTERNOON + dt.timedelta(seconds=1)),
+                       purchase(), SILVER, local)
+
+
+def test_conditions_a_trigger_cannot_meet_never_match_even_unvalidated():
+    local = SATURDAY_AFTERNOON.astimezone(TEHRAN)
+    on_purchase = campaign(conditions=Conditions(attributes=(AttributeCondition("x"),)))
+    assert not matches(on_purchase, purchase(), SILVER, local)
+    review = CustomEvent("review", CAFE, MEMBER, SATURDAY_AFTERNOON, {"x": 1})
+    with_channel = campaign(trigger=Trigger("event", "review"),
+                            conditions=Conditions(channels=frozenset({"online"})))
+    assert not matches(with_channel, review, SILVER, local)
+    assert matches(replace(with_channel, conditions=Conditions()), review, SILVER, local)
