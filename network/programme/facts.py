@@ -37,9 +37,11 @@ EVENT_TYPES: frozenset[str] = frozenset({"review", "survey_completed", "social_s
 AttributeValue = str | int | bool | Decimal
 
 
-def _frozen(attributes: Mapping[str, AttributeValue]) -> Mapping[str, AttributeValue]:
-    """A read-only copy, so a fact cannot change after the rules have read it."""
-    return MappingProxyType(dict(attributes))
+def _settle_event(event: CustomEvent | LifecycleEvent) -> None:
+    """Check the time and keep a read-only copy of the attributes, so an event cannot change
+    after the rules have read it (nor when the sender's dict changes)."""
+    _aware(event.at)
+    object.__setattr__(event, "attributes", MappingProxyType(dict(event.attributes)))
 
 
 def _aware(at: dt.datetime) -> None:
@@ -100,16 +102,16 @@ class CustomEvent:
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _aware(self.at)
-        object.__setattr__(self, "attributes", _frozen(self.attributes))
+        _settle_event(self)
 
 
 @dataclass(frozen=True, slots=True)
 class LifecycleEvent:
     """Something the network raises about a member: enrolled, birthday, tier changed...
 
-    `partner_id` is the partner involved when there is one (the enrolling partner, the partner
-    of a referred member's first purchase); `attributes` carry details such as a tier change's
+    `member_id` is the member who benefits: for referral_converted, the referrer. `partner_id`
+    is the partner involved when there is one (the enrolling partner, the partner of a referred
+    member's first purchase); `attributes` carry details such as a tier change's
     {"from": "silver", "to": "gold"}."""
 
     kind: str
@@ -119,8 +121,7 @@ class LifecycleEvent:
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _aware(self.at)
-        object.__setattr__(self, "attributes", _frozen(self.attributes))
+        _settle_event(self)
 
 
 @dataclass(frozen=True, slots=True)
