@@ -21,7 +21,7 @@ from network.programme.campaigns import (
     split_funder,
 )
 from network.programme.index import build
-from network.programme.rules import Usage, evaluate
+from network.programme.rules import Usage, evaluate, matches
 
 from .values import CAFE, NETWORK, PROGRAMME, SHOP, SILVER, campaign, lines, purchase
 
@@ -81,6 +81,13 @@ def test_every_point_is_explained_and_bounded(cs, amount, base, budget_left, use
     assert applied == sorted(applied, key=order.index)
     if any(by_id[i].stacking == "exclusive" for i in applied):
         assert len(applied) == 1
+        # ...and it is the first exclusive one able to give: any before it missed or gave nothing.
+        local = fact.at.astimezone(PROGRAMME.zone)
+        reasons = {s.campaign_id: s.reason for s in plan.skipped}
+        for earlier in order[:order.index(applied[0])]:
+            c = by_id[earlier]
+            if c.stacking == "exclusive" and matches(c, fact, SILVER, local):
+                assert reasons[earlier] != "EXCLUDED"
     # Same campaigns in another order: the same plan.
     shuffled = list(cs)
     random.Random(rng.random()).shuffle(shuffled)
