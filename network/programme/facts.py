@@ -49,6 +49,13 @@ def _aware(at: dt.datetime) -> None:
         raise ValueError(f"a fact's time must be timezone-aware, got {at!r}")
 
 
+def _sale(fact: Purchase | Return) -> None:
+    """A programming guard, not the partner's error: the API refuses a bad channel first."""
+    _aware(fact.at)
+    if fact.channel not in CHANNELS:
+        raise ValueError(f"channel must be one of {sorted(CHANNELS)}, got {fact.channel!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class BasketLine:
     """One line of a purchase or a return, as the partner's till sent it."""
@@ -72,7 +79,7 @@ class Purchase:
     first_at_partner: bool = False
 
     def __post_init__(self) -> None:
-        _aware(self.at)
+        _sale(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +95,7 @@ class Return:
     lines: tuple[BasketLine, ...] = ()
 
     def __post_init__(self) -> None:
-        _aware(self.at)
+        _sale(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +128,9 @@ class LifecycleEvent:
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.kind not in LIFECYCLE_KINDS:  # the network raises these: a typo is a bug
+            raise ValueError(f"lifecycle kind must be one of {sorted(LIFECYCLE_KINDS)}, "
+                             f"got {self.kind!r}")
         _settle_event(self)
 
 

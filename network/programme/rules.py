@@ -136,6 +136,10 @@ class Skipped(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Plan:
+    """What a fact earns: the contract's base points, then the effects in the order they were
+    applied, and the campaigns that matched but gave nothing. The booking step books `effects`
+    (one lot per funded part) and takes each campaign's points from its budget."""
+
     base_points: int
     effects: tuple[Effect, ...]
     skipped: tuple[Skipped, ...] = ()

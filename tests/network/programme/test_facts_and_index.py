@@ -38,6 +38,15 @@ def test_a_fact_needs_an_aware_time(make):
     assert make(SATURDAY_AFTERNOON).at == SATURDAY_AFTERNOON
 
 
+def test_the_network_raises_only_known_lifecycle_events_and_sales_name_a_known_channel():
+    with pytest.raises(ValueError, match="lifecycle kind"):
+        LifecycleEvent("brithday", MEMBER, SATURDAY_AFTERNOON)
+    for make in (Purchase, Return):
+        with pytest.raises(ValueError, match="channel"):
+            make(CAFE, MEMBER, Money(100, "EUR"), SATURDAY_AFTERNOON, channel="fax")
+        assert make(CAFE, MEMBER, Money(100, "EUR"), SATURDAY_AFTERNOON, channel="app")
+
+
 def test_facts_cannot_change_after_the_rules_read_them():
     sent = {"rating": 5}
     event = CustomEvent("review", CAFE, MEMBER, SATURDAY_AFTERNOON, sent)
