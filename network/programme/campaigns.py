@@ -176,9 +176,6 @@ class Campaign:
     def name(self, language: str) -> str:
         return self.name_fa if language == "fa" else self.name_en
 
-    def in_window(self, at: dt.datetime) -> bool:
-        return self.starts_at <= at and (self.ends_at is None or at < self.ends_at)
-
 
 def tiers_from(definitions: Sequence[TierDefinition], code: str) -> frozenset[str]:
     """The tier `code` and every tier above it ("silver and above"), from definitions that run
