@@ -20,7 +20,8 @@ from network.ledger.bulk_earn import BulkLine, book_earns, lines_scope
 from network.ledger.earning import first_answers
 from network.ledger.errors import InvalidInput, LedgerError
 from network.ledger.receipts import Receipt, check_points, check_reference
-from partners.contracts import NoContract, Terms, TermsLoader, in_force, plan_earn
+from partners.contracts import TermsLoader, in_force
+from partners.terms import NoContract, Terms, plan_earn
 
 MAX_BATCH_LINES = 1000
 

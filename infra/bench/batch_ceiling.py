@@ -34,7 +34,7 @@ from network.clock import utcnow  # noqa: E402
 from network.db.engine import Database  # noqa: E402
 from network.db.schema import members  # noqa: E402
 from network.ledger.bulk_earn import BulkLine, book_earns  # noqa: E402
-from partners.contracts import Terms, plan_earn  # noqa: E402
+from partners.terms import Terms, plan_earn  # noqa: E402
 
 Statements = list[tuple[str, Any]]
 

@@ -26,8 +26,8 @@ from network.db.schema import (
 from network.ledger.bulk_earn import lines_scope
 from network.ledger.errors import InvalidAmount
 from network.ledger.verify import verify
-from partners.contracts import add_months
 from partners.earning import AwardLine, award_batch, award_points, line_key
+from partners.terms import add_months
 from tests.partners.conftest import Hub, gql_body, operation, post_signed
 
 
