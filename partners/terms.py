@@ -17,6 +17,7 @@ from typing import Any
 
 from network.clock import as_utc
 from network.ledger.errors import InvalidAmount, InvalidInput, LedgerError
+from network.ledger.rules import Credit
 from network.money import MoneyError, currency_exponent, round_half_even
 
 
@@ -103,13 +104,6 @@ def add_months(at: datetime, months: int) -> datetime:
     return at.replace(year=year, month=month, day=day)
 
 
-@dataclass(frozen=True)
-class EarnPlan:
-    points: int
-    vests_at: datetime
-    expires_at: datetime
-
-
 def plan_earn(
     terms: Terms,
     *,
@@ -118,12 +112,16 @@ def plan_earn(
     network_currency: str,
     explicit_points: int | None,
     at: datetime,
-) -> EarnPlan:
-    """Points for a purchase: amount (major units) x earn rate, rounded once, half-even.
+) -> Credit:
+    """Points for a purchase: amount (major units) x earn rate, rounded once, half-even; the
+    lot vests after the pending days and stays valid for the validity months (a ledger `Credit`).
 
     Explicit points replace the computation only where the contract allows it (e.g. a
     promotion the partner funds itself); the purchase amount is still required for the record.
     """
+    # The lot's dates depend on the contract and the moment only, not on the purchase.
+    vests_at = as_utc(at) + timedelta(days=terms.pending_days)
+    expires_at = add_months(vests_at, terms.validity_months)
     if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
         raise InvalidAmount("the purchase amount must be a positive number of minor units",
                             field="amount")
@@ -148,6 +146,4 @@ def plan_earn(
         if points <= 0:
             raise InvalidAmount("this amount earns no points at your contract's rate",
                                 field="amount", code="AMOUNT_EARNS_NOTHING")
-    at = as_utc(at)
-    vests_at = at + timedelta(days=terms.pending_days)
-    return EarnPlan(points, vests_at, add_months(vests_at, terms.validity_months))
+    return Credit(points, vests_at, expires_at)

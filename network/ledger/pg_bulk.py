@@ -8,21 +8,19 @@ sequences up front, so the postings and the lot name their entry directly and th
 ids back in input order; the receipt each key remembers is built in SQL with exactly Receipt's
 fields, as in `pg_earn`.
 
-The caller (bulk_earn.book_earns) has already locked the members' balance rows, dropped replays,
-members in debt and unknown members, and computed each line's balance after it.
+The caller (bulk_earn.book_earns, through `stores.EarnStore`) has already locked the members'
+balance rows, dropped replays, members in debt and unknown members, and computed each line's
+balance after it (`rules.plan_batch`).
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
-if TYPE_CHECKING:
-    from network.ledger.bulk_earn import Booking
-
+from network.ledger.rules import Booking
 
 _BOOK = text("""
     WITH line AS MATERIALIZED (
