@@ -4,7 +4,8 @@
 PostgreSQL books the common earn as one statement (`pg_earn`) and a batch's lines without debt as
 one statement (`pg_bulk`). Elsewhere (SQLite: tests and the demo) there is no one-statement earn,
 so every earn takes the general path, and a batch writes the same rows a statement per table
-(`portable_bulk`). Both writers book the same `rules.Booking`s: tests compare their rows.
+(`portable_bulk`). Both book the same `rules.Booking`s, and tests compare what each writes with
+what a single earn writes (test_ledger_pg_earn.py, test_batch_booking.py, on both databases).
 """
 
 from __future__ import annotations
