@@ -88,14 +88,15 @@ def earn_batch(db: Database, *, scope: str, batch_key: str, issuer_id: int,
         else:
             keyed[line_key(batch_key, index)] = (index, line)
     planned = plan_lines(db, scope=lines_scope(scope), issuer_id=issuer_id,
-                         lines={key: line for key, (_, line) in keyed.items()}, plan=plan)
+                         lines={key: line for key, (_, line) in keyed.items()}, plan=plan,
+                         now=now)
     bulk: list[BulkLine] = []
     for key, (index, line) in keyed.items():
         outcome = planned[key]
         if isinstance(outcome, Credit):
-            assert outcome.vests_at is not None and outcome.expires_at is not None
-            bulk.append(BulkLine(index, key, line.member_id, outcome.points, outcome.vests_at,
-                                 outcome.expires_at, line.reference, line.details, line.request))
+            bulk.append(BulkLine(index, key, line.member_id, outcome.points,
+                                 outcome.vests_at or now, outcome.expires_at, line.reference,
+                                 line.details, line.request))
         else:
             results[index] = outcome
     if bulk:

@@ -98,7 +98,7 @@ def earn_planned(db: Database, *, scope: str, idempotency_key: str, issuer_id: i
     """The earn seam for one earn: its first answer if its key booked it, else `plan(line)`,
     else the booking (on PostgreSQL usually one statement, which replays a stored key too)."""
     planned = plan_lines(db, scope=scope, issuer_id=issuer_id, lines={idempotency_key: line},
-                         plan=plan)[idempotency_key]
+                         plan=plan, now=now)[idempotency_key]
     if not isinstance(planned, Credit):
         if isinstance(planned, LedgerError):
             raise planned
@@ -110,7 +110,7 @@ def earn_planned(db: Database, *, scope: str, idempotency_key: str, issuer_id: i
 
 
 def plan_lines(db: Database, *, scope: str, issuer_id: int, lines: Mapping[str, L],
-               plan: Plan[L]) -> dict[str, Credit | Receipt | LedgerError]:
+               plan: Plan[L], now: datetime) -> dict[str, Credit | Receipt | LedgerError]:
     """key -> the Credit to book, or the first answer of a line the plan now refuses, or why.
 
     The plan runs first, and the stored answers are read only for the lines it refuses, since
@@ -126,6 +126,7 @@ def plan_lines(db: Database, *, scope: str, issuer_id: int, lines: Mapping[str, 
         try:
             credit = plan(line)
             check_points(credit.points)
+            checked_vesting(credit.vests_at, credit.expires_at, as_utc(now))
             check_reference(line.reference)
             planned[key] = credit
         except LedgerError as refusal:

@@ -68,8 +68,8 @@ def book(conn: Connection, *, issuer_id: int, scope: str, bookings: list[Booking
     """Write every booking; returns (entry id, lot id) per booking, in order."""
     rows = [{"m": b.line.member_id, "p": b.line.points, "r": b.line.reference,
              "d": b.line.details, "v": b.line.vests_at.isoformat(),
-             "x": b.line.expires_at.isoformat(), "k": b.line.key, "h": b.digest,
-             "b": b.balance, "hd": b.held}
+             "x": b.line.expires_at and b.line.expires_at.isoformat(), "k": b.line.key,
+             "h": b.digest, "b": b.balance, "hd": b.held}
             for b in bookings]
     result = conn.execute(_BOOK, {"lines": json.dumps(rows, separators=(",", ":")),
                                   "party": issuer_id, "scope": scope, "at": at,

@@ -124,7 +124,7 @@ class BulkLine:
     member_id: int
     points: int
     vests_at: datetime
-    expires_at: datetime
+    expires_at: datetime | None
     reference: str | None
     details: dict[str, Any]
     request: dict[str, Any] | None = None  # as `ledger.earn`'s `request`

@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from network.clock import as_utc
 from network.db.engine import Database
+from network.db.schema import lots as lots_table
 from network.ledger import errors
 from network.ledger.bulk_earn import earn_batch
 from network.ledger.earning import earn_planned
@@ -92,3 +95,27 @@ def test_a_batch_plans_its_lines_with_the_same_step_and_the_same_retry_rule(
     assert again[0] == first[0] and again[3] == first[3]  # booked lines answer as they did
     assert isinstance(again[1], errors.InvalidInput) and again[1].code == "NO_CONTRACT"
     assert w.row_counts(db) == before
+
+
+def test_a_batch_books_a_credit_without_dates_as_one_earn_does_and_refuses_one_that_expires(
+        db: Database) -> None:
+    cafe, ann = w.partner(db, "cafe"), w.member(db)
+
+    def dated_by_cents(line: Purchase) -> Credit:
+        if line.cents == 1:  # a plan that gets its dates wrong: expired before it vests
+            return Credit(5, T0, T0 - timedelta(days=1))
+        return Credit(line.cents)  # vests now, never expires
+
+    batch = earn_batch(db, scope="partner:1", batch_key="b-2", issuer_id=cafe,
+                       lines=[Purchase(ann, 40), Purchase(ann, 1)], plan=dated_by_cents, now=T0)
+    single = earn_planned(db, scope="partner:1", idempotency_key=w.key(), issuer_id=cafe,
+                          line=Purchase(ann, 60), plan=dated_by_cents, now=T0)
+    assert isinstance(batch[1], errors.InvalidInput) and batch[1].field == "expiresAt"
+    lots = db.read(lambda c: c.execute(
+        select(lots_table.c.entry_id, lots_table.c.points, lots_table.c.vests_at,
+               lots_table.c.expires_at).where(lots_table.c.member_id == ann)
+        .order_by(lots_table.c.id)).all())
+    assert [(row.entry_id, row.points, row.expires_at) for row in lots] == [
+        (batch[0].entry_id, 40, None), (single.entry_id, 60, None)]  # type: ignore[union-attr]
+    assert {as_utc(row.vests_at) for row in lots} == {T0}
+    assert single.balance == 100
