@@ -1,5 +1,6 @@
-"""Awarding points for a purchase, one line or a batch: the contract decides the points, the
-ledger books them.
+"""Awarding points for a purchase, one line or a batch: the contract decides the points (the plan
+step, `contract_plan`, the same for both), the ledger's earn seam replays or books them
+(`earning.earn_planned`, `bulk_earn.earn_batch`).
 
 A batch's lines are judged one by one: a till uploading 1,000 receipts wants the 997 good ones
 booked and the 3 bad ones named. Its booking is all or nothing: every good line is booked in ONE
