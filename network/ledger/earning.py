@@ -26,7 +26,8 @@ from network.db.engine import Database
 from network.ledger import accounts, balances, journal, lots
 from network.ledger.accounts import AccountKind
 from network.ledger.errors import IdempotencyKeyReused, InvalidInput, LedgerError
-from network.ledger.receipts import Receipt, check_points, check_reference, run
+from network.ledger.idempotent import run
+from network.ledger.receipts import Receipt, check_points, check_reference
 from network.ledger.rules import (
     Credit,
     L,
@@ -75,7 +76,7 @@ def earn(
         # path answers before it refuses anything new.
         if vests is not None:
             receipt = fast(
-                db, scope=scope, key=idempotency_key,
+                db.pg_statement, scope=scope, key=idempotency_key,
                 digest=idempotency.request_hash(kind, params), kind=kind, issuer_id=issuer_id,
                 member_id=member_id, points=points, reference=reference, details=details,
                 vests_at=vests, expires_at=expires_at, at=at, booked_at=iso(at))

@@ -26,7 +26,8 @@ from network.ledger.errors import (
     HoldNotFound,
     InvalidInput,
 )
-from network.ledger.receipts import Receipt, check_points, check_reference, run
+from network.ledger.idempotent import run
+from network.ledger.receipts import Receipt, check_points, check_reference
 from network.ledger.rules import iso
 from network.ledger.spending import take_spendable
 

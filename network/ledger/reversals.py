@@ -20,7 +20,8 @@ from network.db.schema import lots as lots_table
 from network.ledger import accounts, balances, journal, lots, rules
 from network.ledger.accounts import AccountKind
 from network.ledger.errors import EntryNotFound
-from network.ledger.receipts import Receipt, check_points, check_reference, run
+from network.ledger.idempotent import run
+from network.ledger.receipts import Receipt, check_points, check_reference
 
 
 def reverse_earn(db: Database, *, scope: str, idempotency_key: str, partner_id: int,

@@ -16,7 +16,8 @@ from network.ledger.errors import (
     InvalidInput,
     TransfersDisabled,
 )
-from network.ledger.receipts import Receipt, check_points, check_reference, run
+from network.ledger.idempotent import run
+from network.ledger.receipts import Receipt, check_points, check_reference
 from network.ledger.rules import fifo, iso
 
 

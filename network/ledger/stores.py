@@ -22,7 +22,8 @@ BookBatch = Callable[..., list[tuple[int, int]]]
 
 @dataclass(frozen=True)
 class EarnStore:
-    # The one-statement earn, or None: it answers None when the general path must book the earn.
+    # The one-statement earn (given `Database.pg_statement`), or None: it answers None when the
+    # general path must book the earn.
     earn_statement: Callable[..., Receipt | None] | None
     book_batch: BookBatch
 
