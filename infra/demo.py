@@ -21,8 +21,8 @@ from network.config import Settings
 from network.db.engine import Database
 from network.db.schema import parties as parties_table
 from network.ledger.balances import summary
-from partners.contracts import Terms
 from partners.registry import create_partner
+from partners.terms import Terms
 from settlement.errors import SettlementError
 from settlement.period import Period
 

@@ -6,6 +6,7 @@ Alembic's env and the migration drift test use this to see the whole schema.
 import network.notifications.schema  # noqa: F401  (notification outbox)
 import network.signin.schema  # noqa: F401  (sign-in codes, member sessions, rate limits)
 import network.staff  # noqa: F401  (staff tokens)
+import partners.contracts_schema  # noqa: F401  (contract versions)
 import partners.keys_schema  # noqa: F401  (partner API keys, nonces)
 import settlement.schema  # noqa: F401  (settlement runs, lines, payments, webhook events)
 from network.db.schema import metadata

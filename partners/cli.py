@@ -25,9 +25,10 @@ from network.config import Settings
 from network.db.engine import Database, open_database
 from partners import contracts
 from partners import keys as api_keys
-from partners.contracts import Terms
+from partners import terms as contract_terms
 from partners.registry import Partner, create_partner, find_partner, list_partners
 from partners.signature_cli import signature_group
+from partners.terms import Terms
 
 __all__ = ["partners_group", "signature_group"]
 
@@ -70,9 +71,9 @@ class PriceType(click.ParamType):
 
 
 PRICE = PriceType()
-PENDING_DAYS = click.IntRange(*contracts.PENDING_DAYS)
-VALIDITY_MONTHS = click.IntRange(*contracts.VALIDITY_MONTHS)
-FEE_BPS = click.IntRange(*contracts.NETWORK_FEE_BPS)
+PENDING_DAYS = click.IntRange(*contract_terms.PENDING_DAYS)
+VALIDITY_MONTHS = click.IntRange(*contract_terms.VALIDITY_MONTHS)
+FEE_BPS = click.IntRange(*contract_terms.NETWORK_FEE_BPS)
 
 
 def _saved(pem: str, out: Path | None) -> str:
@@ -192,7 +193,7 @@ def list_command() -> None:
         rows = []
         for partner in list_partners(conn):
             found = contracts.versions(conn, partner.id)
-            current = contracts.pick(found, now)
+            current = contract_terms.pick(found, now)
             upcoming = [start for start, _ in found if start > now]
             rows.append([partner.code, f"#{partner.id}", partner.name,
                          *(_terms_cells(current) if current else ["no contract in force"]),
@@ -244,7 +245,7 @@ def contract_add(partner: str, start: datetime, **options: Any) -> None:
     party = _partner(db, partner)
 
     def add(conn: Connection) -> Terms:
-        terms = contracts.plan_version(contracts.versions(conn, party.id), changes,
+        terms = contract_terms.plan_version(contracts.versions(conn, party.id), changes,
                                        effective_from=effective_from, now=now)
         contracts.add_contract(conn, party.id, terms, effective_from=effective_from, now=now)
         return terms

@@ -10,7 +10,8 @@ from sqlalchemy import Connection, select
 
 from network import parties
 from network.db.schema import parties as parties_table
-from partners.contracts import Terms, add_contract
+from partners.contracts import add_contract
+from partners.terms import Terms
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,11 @@ ledger writes with `reversal_of_id` set.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy import Connection, and_, case, func, literal, select
 
-from network.clock import as_utc
-from network.db.schema import consumptions, contracts, journal_entries, parties, postings
+from network.db.schema import consumptions, journal_entries, parties, postings
+from partners import contracts
 from settlement.clearing import CONSUMPTION_KINDS, ConsumptionTotal
 from settlement.controls import consumption_bucket
 from settlement.terms import ContractTerms, Segment
@@ -47,16 +46,12 @@ def consumption_totals(conn: Connection, segments: list[Segment]) -> list[Consum
 
 def contract_terms(conn: Connection, until: datetime) -> list[ContractTerms]:
     """Every contract version that took effect before `until` (older ones are still needed
-    when they are the version in force at the period's start)."""
-    k = contracts.c
-    rows = conn.execute(select(k.party_id, k.effective_from, k.clearing_price_per_point,
-                               k.network_fee_bps, k.donation_value_per_point,
-                               k.breakage_price_per_point, k.own_redemption_fee_per_point)
-                        .where(k.effective_from < until))
-    return [ContractTerms(r.party_id, as_utc(r.effective_from), Decimal(r.clearing_price_per_point),
-                          int(r.network_fee_bps), Decimal(r.donation_value_per_point),
-                          Decimal(r.breakage_price_per_point or 0),
-                          Decimal(r.own_redemption_fee_per_point or 0)) for r in rows]
+    when they are the version in force at the period's start), read through the partners' one
+    mapper of stored terms."""
+    return [ContractTerms(party_id, effective_from, t.clearing_price_per_point,
+                          t.network_fee_bps, t.donation_value_per_point,
+                          t.breakage_price_per_point, t.own_redemption_fee_per_point)
+            for party_id, effective_from, t in contracts.versions_before(conn, until)]
 
 
 def party_kinds(conn: Connection) -> dict[int, str]:

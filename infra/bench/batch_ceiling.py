@@ -33,8 +33,9 @@ from infra.bench.partner_api import build_world  # noqa: E402
 from network.clock import utcnow  # noqa: E402
 from network.db.engine import Database  # noqa: E402
 from network.db.schema import members  # noqa: E402
-from network.ledger.bulk_earn import BulkLine, book_earns  # noqa: E402
-from partners.contracts import Terms, plan_earn  # noqa: E402
+from network.ledger.bulk_earn import book_earns  # noqa: E402
+from network.ledger.rules import BulkLine  # noqa: E402
+from partners.terms import Terms, plan_earn  # noqa: E402
 
 Statements = list[tuple[str, Any]]
 
@@ -63,8 +64,8 @@ def record_batch(db: Database, *, partner_id: int, member_ids: list[int],
     with db.engine.connect() as conn:
         event.listen(conn, "before_cursor_execute", keep)
         transaction = conn.begin()
-        book_earns(conn, issuer_id=partner_id, scope=f"partner:{partner_id}", batch_key=key,
-                   lines=bulk, at=now)
+        book_earns(conn, store=db.earn_store, issuer_id=partner_id,
+                   scope=f"partner:{partner_id}", batch_key=key, lines=bulk, at=now)
         transaction.rollback()
         event.remove(conn, "before_cursor_execute", keep)
     return sent

@@ -40,10 +40,10 @@ from network.clock import utcnow  # noqa: E402
 from network.db.engine import Database  # noqa: E402
 from network.db.schema import member_balances, members  # noqa: E402
 from partners.client import sign_graphql  # noqa: E402
-from partners.contracts import Terms  # noqa: E402
 from partners.keys import create_key  # noqa: E402
 from partners.registry import create_partner  # noqa: E402
 from partners.signatures import load_private_key  # noqa: E402
+from partners.terms import Terms  # noqa: E402
 
 AWARD = (ROOT / "graphql/operations/partner/AwardPoints.graphql").read_text()
 BATCH = (ROOT / "graphql/operations/partner/AwardPointsBatch.graphql").read_text()

@@ -29,7 +29,8 @@ from infra.bench.databases import create_database, database_url, drop_database, 
 from infra.migrate import upgrade
 from network.config import Settings
 from network.db.engine import Database
-from network.db.schema import contracts, parties
+from network.db.schema import parties
+from partners.contracts_schema import contracts
 from settlement import run
 
 NAME = "pointsnet_bench_settlement"

@@ -213,6 +213,11 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self.dialect = self.engine.dialect.name  # 'postgresql' | 'sqlite'
         self._statements = StatementConnections(url) if self.dialect == "postgresql" else None
+        # How the ledger writes earns here (one statement on PostgreSQL), chosen once for this
+        # database rather than by a dialect test in every operation. Imported here, not at the
+        # top: the ledger's modules import this one.
+        from network.ledger.stores import earn_store
+        self.earn_store = earn_store(self.dialect)
 
     def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         reconnected = False

@@ -1,8 +1,8 @@
 """The ledger's tables: the one `metadata` every package adds its tables to.
 
 Member-keyed tables carry `member_id` in their primary key or leading an index, so they could
-later be sharded by member; parties (partners, charities, the network) and contracts are small
-reference tables every shard would copy.
+later be sharded by member; parties (partners, charities, the network) and contracts (partners'
+own table, partners/contracts_schema.py) are small reference tables every shard would copy.
 
 Accounts are not rows: an account is (kind, owner), where the owner is a member for
 `member_wallet`/`member_hold` and a party for every other kind (see network/ledger/accounts.py).
@@ -15,7 +15,6 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -27,7 +26,6 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
-    UniqueConstraint,
 )
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
@@ -58,28 +56,6 @@ parties = Table(
     Column("stripe_customer_id", String(64)),  # cus_… for invoices to this party
     Column("created_at", Timestamp, nullable=False),
     CheckConstraint("kind IN ('partner', 'charity', 'network')", name="kind"),
-)
-
-# A partner's terms, versioned: the row in force at time t is the latest effective_from <= t.
-contracts = Table(
-    "contracts",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("party_id", BigId, ForeignKey("parties.id"), nullable=False),
-    Column("effective_from", Timestamp, nullable=False),
-    # Earning: points per one major currency unit spent, pending days, lot validity.
-    Column("earn_points_per_unit", Price, nullable=False),
-    Column("allow_explicit_points", Boolean, nullable=False, default=False),
-    Column("pending_days", Integer, nullable=False, default=0),
-    Column("validity_months", Integer, nullable=False, default=24),
-    # Settlement economics (minor units per point unless named otherwise).
-    Column("clearing_price_per_point", Price, nullable=False),
-    Column("network_fee_bps", Integer, nullable=False, default=0),
-    Column("donation_value_per_point", Price, nullable=False),
-    Column("breakage_price_per_point", Price, nullable=False, default=0),
-    Column("own_redemption_fee_per_point", Price, nullable=False, default=0),
-    Column("created_at", Timestamp, nullable=False),
-    UniqueConstraint("party_id", "effective_from"),
 )
 
 members = Table(

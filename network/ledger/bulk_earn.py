@@ -1,12 +1,14 @@
-"""Booking a batch of earns in one transaction, with set-based statements.
+"""The earn seam for a batch (`earn_batch`): the same plan step and retry rule as one earn
+(`earning.plan_lines`), then every line booked in one transaction, with set-based statements.
 
 One `ledger.earn` per line costs a transaction and about eight round trips, which caps a 1,000-line
 batch at a few hundred lines per second. Here every statement covers the whole batch: one lookup of
 keys already used, one lock query for the members' balance rows (ascending id, like
 `balances.lock_many`), then the writes, which on PostgreSQL are a single statement
-(`pg_bulk.book`). Each line is booked exactly as `ledger.earn` books it (same entry, postings, lot
-and receipt, same idempotency record), so `pointsnet ledger verify` holds and a later replay of a
-single line through the ledger sees the same stored answer.
+(`pg_bulk.book`; elsewhere `portable_bulk.book`: `db.earn_store` says which). Each line is booked
+exactly as `ledger.earn` books it (same entry, postings, lot and receipt, same idempotency
+record), so `pointsnet ledger verify` holds and a later replay of a single line through the
+ledger sees the same stored answer.
 
 Members with an open debt take the ledger's own path (`earning.book_credit`, which repays the
 debt lots first), a few statements per line, but in this same transaction: a batch is booked whole
@@ -24,36 +26,40 @@ of batch `Z`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, text, update
+from sqlalchemy import Connection, insert, select, text
 
 from network import idempotency, parties
 from network.db.clauses import one_of
-from network.db.schema import (
-    idempotency_keys,
-    journal_entries,
-    lots,
-    member_balances,
-    postings,
-)
-from network.ledger import pg_bulk
-from network.ledger.accounts import AccountKind
-from network.ledger.earning import book_credit, request_params
+from network.db.engine import Database
+from network.db.schema import idempotency_keys, member_balances
+from network.ledger.earning import book_credit, plan_lines
 from network.ledger.errors import (
     IdempotencyInProgress,
     IdempotencyKeyReused,
     InvalidInput,
     LedgerError,
-    MemberNotFound,
 )
 from network.ledger.receipts import Receipt
+from network.ledger.rules import (
+    BulkLine,
+    Credit,
+    L,
+    Plan,
+    checked_vesting,
+    plan_batch,
+    receipt_of,
+)
+from network.ledger.stores import EarnStore
 
 # What the batch's own key remembers. Every batch under one key is the same request at this level
 # (a retry re-tries the lines that failed: each line's own key decides), any other operation is not.
 BATCH_REQUEST = idempotency.request_hash("earn_batch", {})
+
+Result = Receipt | LedgerError
 
 
 def lines_scope(scope: str) -> str:
@@ -61,37 +67,43 @@ def lines_scope(scope: str) -> str:
     return f"{scope}:lines"
 
 
-@dataclass(frozen=True)
-class BulkLine:
-    index: int
-    key: str
-    member_id: int
-    points: int
-    vests_at: datetime
-    expires_at: datetime
-    reference: str | None
-    details: dict[str, Any]
-    request: dict[str, Any] | None = None  # as `ledger.earn`'s `request`
-
-    def params(self, issuer_id: int) -> dict[str, Any]:
-        """Exactly the parameters `ledger.earn` hashes, so both paths agree on a key's request."""
-        return request_params(issuer_id=issuer_id, member_id=self.member_id, kind="earn",
-                              points=self.points, vests_at=self.vests_at,
-                              expires_at=self.expires_at, reference=self.reference,
-                              details=self.details, request=self.request)
+def line_key(batch_key: str, index: int) -> str:
+    return f"{batch_key}#{index}"
 
 
-@dataclass(frozen=True)
-class Booking:
-    """A line the batch books, with what its receipt and idempotency record add to it."""
+def earn_batch(db: Database, *, scope: str, batch_key: str, issuer_id: int,
+               lines: Sequence[L | LedgerError], plan: Plan[L],
+               now: datetime) -> dict[int, Result]:
+    """index -> Receipt or the LedgerError refusing that line, for every line.
 
-    line: BulkLine
-    digest: str  # the idempotency request hash, as `ledger.earn` computes it
-    balance: int  # the member's balance after this line (a member's lines book in input order)
-    held: int
-
-
-Result = Receipt | LedgerError
+    Lines the caller could not even read arrive as the LedgerError to report for them. The rest
+    are planned with `plan` (a line it refuses answers as its key first answered, if it booked),
+    then booked together (`book_earns`): a database error propagates with nothing booked.
+    """
+    results: dict[int, Result] = {}
+    keyed: dict[str, tuple[int, L]] = {}
+    for index, line in enumerate(lines):
+        if isinstance(line, LedgerError):
+            results[index] = line
+        else:
+            keyed[line_key(batch_key, index)] = (index, line)
+    planned = plan_lines(db, scope=lines_scope(scope), issuer_id=issuer_id,
+                         lines={key: line for key, (_, line) in keyed.items()}, plan=plan,
+                         now=now)
+    bulk: list[BulkLine] = []
+    for key, (index, line) in keyed.items():
+        outcome = planned[key]
+        if isinstance(outcome, Credit):
+            bulk.append(BulkLine(index, key, line.member_id, outcome.points,
+                                 outcome.vests_at or now, outcome.expires_at, line.reference,
+                                 line.details, line.request))
+        else:
+            results[index] = outcome
+    if bulk:
+        results.update(db.write(lambda conn: book_earns(
+            conn, store=db.earn_store, issuer_id=issuer_id, scope=scope, batch_key=batch_key,
+            lines=bulk, at=now)))
+    return results
 
 
 def _claim_batch(conn: Connection, scope: str, batch_key: str) -> None:
@@ -139,57 +151,8 @@ def _lock_balances(conn: Connection, member_ids: set[int]) -> dict[int, Any]:
     return {row.member_id: row for row in conn.execute(query)}
 
 
-def _insert_returning_ids(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(conn.execute(statement, rows).scalars())
-
-
-def _book_portably(conn: Connection, *, issuer_id: int, scope: str, bookings: list[Booking],
-                   at: datetime, booked_at: str) -> list[tuple[int, int]]:
-    """SQLite (tests and the demo): the same rows as `pg_bulk.book`, a statement per table."""
-    lines = [b.line for b in bookings]
-    entry_ids = _insert_returning_ids(conn, journal_entries, [
-        {"kind": "earn", "member_id": line.member_id, "party_id": issuer_id,
-         "points": line.points, "reference": line.reference, "reverses_entry_id": None,
-         "hold_id": None, "details": line.details, "booked_at": at}
-        for line in lines])
-    conn.execute(insert(postings), [
-        posting
-        for line, entry_id in zip(lines, entry_ids, strict=True)
-        for posting in (
-            {"entry_id": entry_id, "account_kind": AccountKind.ISSUANCE.value,
-             "member_id": line.member_id, "party_id": issuer_id, "points": -line.points},
-            {"entry_id": entry_id, "account_kind": AccountKind.MEMBER_WALLET.value,
-             "member_id": line.member_id, "party_id": None, "points": line.points},
-        )])
-    lot_ids = _insert_returning_ids(conn, lots, [
-        {"member_id": line.member_id, "entry_id": entry_id, "issuer_party_id": issuer_id,
-         "points": line.points, "remaining": line.points, "vests_at": line.vests_at,
-         "expires_at": line.expires_at, "source_lot_id": None, "created_at": at}
-        for line, entry_id in zip(lines, entry_ids, strict=True)])
-    deltas: dict[int, int] = {}
-    for line in lines:
-        deltas[line.member_id] = deltas.get(line.member_id, 0) + line.points
-    conn.execute(
-        update(member_balances).where(member_balances.c.member_id == bindparam("m"))
-        .values(balance=member_balances.c.balance + bindparam("delta"), updated_at=at),
-        [{"m": m, "delta": delta} for m, delta in sorted(deltas.items())])
-    ids = list(zip(entry_ids, lot_ids, strict=True))
-    conn.execute(insert(idempotency_keys), [
-        {"scope": scope, "key": b.line.key, "request_hash": b.digest,
-         "response": _receipt(b, entry_id, lot_id, booked_at).as_dict(), "created_at": at}
-        for b, (entry_id, lot_id) in zip(bookings, ids, strict=True)])
-    return ids
-
-
-def _receipt(booking: Booking, entry_id: int, lot_id: int, booked_at: str) -> Receipt:
-    return Receipt(entry_id=entry_id, kind="earn", member_id=booking.line.member_id,
-                   points=booking.line.points, booked_at=booked_at, balance=booking.balance,
-                   held=booking.held, lot_id=lot_id, debt=0)
-
-
-def book_earns(conn: Connection, *, issuer_id: int, scope: str, batch_key: str,
-               lines: list[BulkLine], at: datetime) -> dict[int, Result]:
+def book_earns(conn: Connection, *, store: EarnStore, issuer_id: int, scope: str,
+               batch_key: str, lines: list[BulkLine], at: datetime) -> dict[int, Result]:
     """Book every line it can, in the caller's one transaction; returns index -> Receipt or
     the LedgerError refusing that line. A database error propagates: the caller's transaction
     rolls back whole, so no line is booked (see the module's docstring).
@@ -207,30 +170,17 @@ def book_earns(conn: Connection, *, issuer_id: int, scope: str, batch_key: str,
             results[line.index] = _replayed(conn, line, stored[line.key], issuer_id)
         else:
             fresh.append(line)
-    balances = _lock_balances(conn, {line.member_id for line in fresh})
-    running = {member_id: row.balance for member_id, row in balances.items()}
-    booked: list[Booking] = []
-    in_debt: list[BulkLine] = []
-    for line in fresh:
-        row = balances.get(line.member_id)
-        if row is None:
-            results[line.index] = MemberNotFound("no member with this id",
-                                                 field="memberId")
-        elif row.debt:
-            in_debt.append(line)  # all of this member's lines: the debt is read once, here
-        else:
-            running[line.member_id] += line.points
-            booked.append(Booking(line, idempotency.request_hash("earn", line.params(issuer_id)),
-                                  balance=running[line.member_id], held=row.held))
-    if booked:
+    plan = plan_batch(fresh, _lock_balances(conn, {line.member_id for line in fresh}),
+                      lambda line: idempotency.request_hash("earn", line.params(issuer_id)))
+    results.update(plan.refused)
+    if plan.bookings:
         booked_at = at.isoformat()
-        book = pg_bulk.book if conn.dialect.name == "postgresql" else _book_portably
-        ids = book(conn, issuer_id=issuer_id, scope=line_scope, bookings=booked, at=at,
-                   booked_at=booked_at)
-        for booking, (entry_id, lot_id) in zip(booked, ids, strict=True):
-            results[booking.line.index] = _receipt(booking, entry_id, lot_id, booked_at)
-    debtors_booked = _book_in_debt(conn, issuer_id, line_scope, in_debt, at, results)
-    if not known and (booked or debtors_booked):
+        ids = store.book_batch(conn, issuer_id=issuer_id, scope=line_scope,
+                               bookings=plan.bookings, at=at, booked_at=booked_at)
+        for booking, (entry_id, lot_id) in zip(plan.bookings, ids, strict=True):
+            results[booking.line.index] = receipt_of(booking, entry_id, lot_id, booked_at)
+    debtors_booked = _book_in_debt(conn, issuer_id, line_scope, plan.in_debt, at, results)
+    if not known and (plan.bookings or debtors_booked):
         _remember_batch(conn, scope, batch_key, at)  # a batch that books nothing is not remembered
     return results
 
@@ -242,13 +192,14 @@ def _book_in_debt(conn: Connection, issuer_id: int, line_scope: str, lines: list
     count = 0
     for line in lines:
         try:
-            receipt = book_credit(conn, kind="earn", member_id=line.member_id,
-                                  issuer_id=issuer_id, points=line.points,
-                                  reference=line.reference, details=line.details,
-                                  vests_at=line.vests_at, expires_at=line.expires_at, at=at)
-        except InvalidInput as refusal:  # raised before this line wrote anything
+            vests = checked_vesting(line.vests_at, line.expires_at, at)
+        except InvalidInput as refusal:  # before this line wrote anything
             results[line.index] = refusal
             continue
+        receipt = book_credit(conn, kind="earn", member_id=line.member_id, issuer_id=issuer_id,
+                              points=line.points, reference=line.reference,
+                              details=line.details, vests_at=vests, expires_at=line.expires_at,
+                              at=at)
         idempotency.remember(conn, line_scope, line.key,
                              idempotency.request_hash("earn", line.params(issuer_id)),
                              receipt.as_dict(), at)

@@ -1,4 +1,16 @@
-"""Crediting members: earn at a partner, network bonuses, and taking an earn back."""
+"""Crediting members: the earn seam (replay, else plan, else book), network bonuses.
+
+An earn is one seam whatever asks for it: the stored answer for its idempotency key if there is
+one, else the caller's plan step (a pure function: the contract's base points today, campaign and
+tier effects next), else the booking. `earn_planned` is that seam for one earn and
+`bulk_earn.earn_batch` for a batch; both plan through `plan_lines`, so a partner's award and its
+batch share one plan step and one rule for retries: a retry gets its first answer even when the
+plan would now refuse it. `earn` books points its caller already decided.
+
+The booking's writes depend on the database, chosen once when it is built (`db.earn_store`,
+network/ledger/stores.py): on PostgreSQL a common earn is one statement (`pg_earn`), and
+everything it does not handle falls back to the general path here (`book_credit`).
+"""
 
 from __future__ import annotations
 
@@ -6,28 +18,25 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from network import idempotency, parties
 from network.clock import as_utc, utcnow
 from network.db.engine import Database
-from network.db.schema import journal_entries
-from network.db.schema import lots as lots_table
-from network.ledger import accounts, balances, journal, lots, pg_earn
+from network.ledger import accounts, balances, journal, lots
 from network.ledger.accounts import AccountKind
-from network.ledger.errors import (
-    AlreadyReversed,
-    EntryNotFound,
-    IdempotencyKeyReused,
-    InvalidInput,
-    LedgerError,
-    ReversalExceedsOriginal,
+from network.ledger.errors import IdempotencyKeyReused, InvalidInput, LedgerError
+from network.ledger.idempotent import run
+from network.ledger.receipts import Receipt, check_points, check_reference
+from network.ledger.rules import (
+    Credit,
+    L,
+    Plan,
+    checked_vesting,
+    iso,
+    request_params,
+    vesting,
 )
-from network.ledger.receipts import Receipt, check_points, check_reference, run
-
-
-def _iso(at: datetime) -> str:
-    return as_utc(at).isoformat()
 
 
 def earn(
@@ -57,76 +66,102 @@ def earn(
     params = request_params(issuer_id=issuer_id, member_id=member_id, kind=kind, points=points,
                             vests_at=vests_at, expires_at=expires_at, reference=reference,
                             details=details, request=request)
+    at = now or utcnow()
+    vests = vesting(vests_at, expires_at, at)
 
-    if db.dialect == "postgresql":
+    fast = db.earn_store.earn_statement
+    if fast is not None:
         idempotency.validate_key(idempotency_key)
-        at = now or utcnow()
-        vests = _vesting(vests_at, expires_at, at)
         # An expiry already past may still be a replay of the first request, which the general
         # path answers before it refuses anything new.
         if vests is not None:
-            receipt = pg_earn.try_earn(
-                db, scope=scope, key=idempotency_key,
+            receipt = fast(
+                db.pg_statement, scope=scope, key=idempotency_key,
                 digest=idempotency.request_hash(kind, params), kind=kind, issuer_id=issuer_id,
                 member_id=member_id, points=points, reference=reference, details=details,
-                vests_at=vests, expires_at=expires_at, at=at, booked_at=_iso(at))
+                vests_at=vests, expires_at=expires_at, at=at, booked_at=iso(at))
             if receipt is not None:
                 return receipt
 
     def body(conn: Connection, at: datetime) -> Receipt:
-        checked_vesting(vests_at, expires_at, at)
+        vests = checked_vesting(vests_at, expires_at, at)
         parties.require(conn, issuer_id, "partner", "network", field="issuerId")
         return book_credit(conn, kind=kind, member_id=member_id, issuer_id=issuer_id,
                            points=points, reference=reference, details=details,
-                           vests_at=vests_at, expires_at=expires_at, at=at)
+                           vests_at=vests, expires_at=expires_at, at=at)
 
     return run(db, scope=scope, key=idempotency_key, operation=kind, params=params, body=body,
                now=now)
 
 
-def _vesting(vests_at: datetime | None, expires_at: datetime | None,
-             at: datetime) -> datetime | None:
-    """When the new lot vests (now by default); None if it would expire before it could."""
-    vests = as_utc(vests_at) if vests_at is not None else at
-    if expires_at is not None and as_utc(expires_at) <= max(vests, at):
-        return None
-    return vests
+def earn_planned(db: Database, *, scope: str, idempotency_key: str, issuer_id: int, line: L,
+                 plan: Plan[L], now: datetime) -> Receipt:
+    """The earn seam for one earn: its first answer if its key booked it, else `plan(line)`,
+    else the booking (on PostgreSQL usually one statement, which replays a stored key too)."""
+    planned = plan_lines(db, scope=scope, issuer_id=issuer_id, lines={idempotency_key: line},
+                         plan=plan, now=now)[idempotency_key]
+    if not isinstance(planned, Credit):
+        if isinstance(planned, LedgerError):
+            raise planned
+        return planned
+    return earn(db, scope=scope, idempotency_key=idempotency_key, issuer_id=issuer_id,
+                member_id=line.member_id, points=planned.points, vests_at=planned.vests_at,
+                expires_at=planned.expires_at, reference=line.reference, details=line.details,
+                now=now, request=line.request)
 
 
-def checked_vesting(vests_at: datetime | None, expires_at: datetime | None,
-                    at: datetime) -> datetime:
-    """When a new lot vests; refuses one that would expire before it could (nothing written)."""
-    vests = _vesting(vests_at, expires_at, at)
-    if vests is None:
-        raise InvalidInput("expiresAt must be later than now and than vestsAt",
-                           field="expiresAt")
-    return vests
+def plan_lines(db: Database, *, scope: str, issuer_id: int, lines: Mapping[str, L],
+               plan: Plan[L], now: datetime) -> dict[str, Credit | Receipt | LedgerError]:
+    """key -> the Credit to book, or the first answer of a line the plan now refuses, or why.
+
+    The plan runs first, and the stored answers are read only for the lines it refuses, since
+    that costs a read and the booking replays a stored key anyway; the outcome is the seam's
+    rule all the same: a partner's contract may have changed since the first request was
+    booked (explicit points no longer allowed, a rate at which the amount earns nothing, no
+    contract in force), and the retry of a booked request must still get its first answer, or a
+    till that lost it would award the purchase again under a new key.
+    """
+    planned: dict[str, Credit | Receipt | LedgerError] = {}
+    refused: dict[str, L] = {}
+    for key, line in lines.items():
+        try:
+            credit = plan(line)
+            check_points(credit.points)
+            checked_vesting(credit.vests_at, credit.expires_at, as_utc(now))
+            check_reference(line.reference)
+            planned[key] = credit
+        except LedgerError as refusal:
+            planned[key] = refusal
+            refused[key] = line
+    if refused:
+        planned.update(db.read(lambda conn: first_answers(
+            conn, scope=scope, issuer_id=issuer_id,
+            requests={key: (line.member_id, line.request) for key, line in refused.items()})))
+    return planned
 
 
 def book_credit(conn: Connection, *, kind: str, member_id: int, issuer_id: int, points: int,
                 reference: str | None, details: dict[str, Any] | None,
-                vests_at: datetime | None, expires_at: datetime | None,
-                at: datetime) -> Receipt:
+                vests_at: datetime, expires_at: datetime | None, at: datetime) -> Receipt:
     """An earn's writes inside the caller's transaction, a member's open debt repaid first.
 
     `earn` runs it in a transaction of its own; a batch runs it for its members in debt inside the
     batch's one transaction (bulk_earn.book_earns), so the batch is booked whole or not at all.
-    The caller has checked the issuer. A refusal (`checked_vesting`) comes before any write, so
-    a batch can report it for the line and go on; the member's balance row is locked by the
-    first write (or already, by the batch).
+    The caller has checked the issuer and the vesting (`rules.checked_vesting`, which refuses
+    before anything is written, so a batch can report it for the line and go on); the member's
+    balance row is locked by the first write (or already, by the batch).
     """
-    vests = checked_vesting(vests_at, expires_at, at)
     # In UTC, like `vests`: SQLite would store another offset's wall clock as if it were UTC.
     expiry = as_utc(expires_at) if expires_at is not None else None
     row, entry_id, lot = _credit(conn, kind=kind, member_id=member_id, issuer_id=issuer_id,
                                  points=points, reference=reference, details=details,
-                                 vests_at=vests, expires_at=expiry, at=at)
+                                 vests_at=vests_at, expires_at=expiry, at=at)
     debt = row.debt
     if debt:
         debt -= lots.repay_debts(conn, member_id=member_id, entry_id=entry_id, credits=[lot],
                                  now=at)
     return Receipt(entry_id=entry_id, kind=kind, member_id=member_id, points=points,
-                   booked_at=_iso(at), balance=row.balance, held=row.held, lot_id=lot.id,
+                   booked_at=iso(at), balance=row.balance, held=row.held, lot_id=lot.id,
                    debt=debt)
 
 
@@ -146,31 +181,15 @@ def _credit(conn: Connection, *, kind: str, member_id: int, issuer_id: int, poin
     return row, entry_id, lot
 
 
-def request_params(*, issuer_id: int, member_id: int, kind: str,
-                   request: dict[str, Any] | None = None, points: int | None = None,
-                   vests_at: datetime | None = None, expires_at: datetime | None = None,
-                   reference: str | None = None,
-                   details: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What an earn's idempotency hash covers (the bulk path hashes the very same)."""
-    if request is not None:
-        return {"issuer": issuer_id, "member": member_id, "kind": kind, "request": request}
-    return {"issuer": issuer_id, "member": member_id, "points": points, "kind": kind,
-            "vests_at": vests_at, "expires_at": expires_at, "reference": reference,
-            "details": details}
-
-
 def first_answers(
     conn: Connection, *, scope: str, issuer_id: int,
     requests: Mapping[str, tuple[int, dict[str, Any]]],
 ) -> dict[str, Receipt | LedgerError]:
-    """The stored answers of earns booked under these keys, for retries their caller now refuses.
+    """The stored answers of earns booked under these keys (`plan_lines`: for the retries the
+    plan now refuses).
 
-    `requests` maps a key to the (member id, `request`) the caller gives `earn`. A partner's
-    contract turns a purchase into points, and it may have changed since the first request was
-    booked (explicit points no longer allowed, a rate at which the amount earns nothing, no
-    contract in force): the retry of a booked request must still get its first answer, or a till
-    that lost it would award the purchase again under a new key. A key used for a different
-    request is IdempotencyKeyReused, as `earn` would say; keys never used are left out.
+    `requests` maps a key to the (member id, `request`) the caller gives `earn`. A key used for a
+    different request is IdempotencyKeyReused, as `earn` would say; keys never used are left out.
     """
     found: dict[str, Receipt | LedgerError] = {}
     for key, row in idempotency.stored(conn, scope, list(requests)).items():
@@ -197,90 +216,3 @@ def award_bonus(db: Database, *, scope: str, idempotency_key: str, member_id: in
                 details={"reason": reason}, now=now, kind="bonus")
 
 
-def reversed_so_far(conn: Connection, entry_id: int, kind: str) -> int:
-    # int(): PostgreSQL's SUM over bigint is numeric, and points are never Decimals.
-    return int(conn.execute(
-        select(func.coalesce(func.sum(journal_entries.c.points), 0))
-        .where(journal_entries.c.reverses_entry_id == entry_id, journal_entries.c.kind == kind)
-    ).scalar_one())
-
-
-def load_original(conn: Connection, entry_id: int, partner_id: int, kinds: tuple[str, ...],
-                  noun: str) -> Any:
-    """The entry to reverse, only if it is the caller's: another partner's looks like no entry."""
-    original = conn.execute(select(journal_entries).where(journal_entries.c.id == entry_id)).first()
-    if original is None or original.party_id != partner_id or original.kind not in kinds:
-        raise EntryNotFound(f"no {noun} with this id for this partner", field="entryId")
-    return original
-
-
-def reverse_earn(
-    db: Database,
-    *,
-    scope: str,
-    idempotency_key: str,
-    partner_id: int,
-    entry_id: int,
-    points: int | None = None,
-    reference: str | None = None,
-    now: datetime | None = None,
-) -> Receipt:
-    """Claw back an earn, fully or partly (a refund of the purchase that earned the points).
-
-    Points come first from the earn's own lot, then from the member's other spendable lots
-    (earliest expiry first, recorded as `clawback` consumptions owed to this partner). What is
-    still missing becomes a debt lot: this is the only way a member's balance can go negative,
-    and later credits repay it first.
-    """
-    if points is not None:
-        check_points(points)
-    check_reference(reference)
-    params = {"partner": partner_id, "entry": entry_id, "points": points, "reference": reference}
-
-    def body(conn: Connection, at: datetime) -> Receipt:
-        original = load_original(conn, entry_id, partner_id, ("earn",), "earn")
-        member_id = original.member_id
-        balances.lock(conn, member_id)
-        left = original.points - reversed_so_far(conn, entry_id, "reverse_earn")
-        if left == 0:
-            raise AlreadyReversed("this earn is already fully reversed", field="entryId")
-        amount = left if points is None else points
-        if amount > left:
-            raise ReversalExceedsOriginal(
-                f"only {left} points of this earn are left to reverse, not {amount}",
-                field="points")
-        new_id = journal.book(
-            conn, kind="reverse_earn", member_id=member_id, party_id=partner_id, points=amount,
-            reference=reference, reverses_entry_id=entry_id, booked_at=at,
-            lines=[accounts.wallet(member_id, -amount),
-                   accounts.party(AccountKind.ISSUANCE, partner_id, amount)],
-        )
-        own = conn.execute(
-            select(lots_table.c.id, lots_table.c.issuer_party_id, lots_table.c.remaining,
-                   lots_table.c.vests_at, lots_table.c.expires_at)
-            .where(lots_table.c.entry_id == entry_id)
-        ).first()
-        from_own = min(own.remaining, amount)
-        if from_own:
-            take = lots.Take(lots.Lot(*own), from_own)
-            lots.take(conn, [take])
-            lots.consume(conn, entry_id=new_id, member_id=member_id, takes=[take],
-                         kind="reversal", sink_party_id=partner_id, booked_at=at)
-        short = amount - from_own
-        others = [lot for lot in lots.spendable(conn, member_id, at) if lot.id != own.id]
-        covered = min(short, sum(lot.remaining for lot in others))
-        if covered:
-            takes = lots.fifo(others, covered)
-            lots.take(conn, takes)
-            lots.consume(conn, entry_id=new_id, member_id=member_id, takes=takes,
-                         kind="clawback", sink_party_id=partner_id, booked_at=at)
-        debt = short - covered
-        if debt:
-            lots.create(conn, member_id=member_id, entry_id=new_id, issuer_party_id=partner_id,
-                        points=-debt, vests_at=at, expires_at=None, now=at)
-        row = balances.move(conn, member_id, at, balance=-amount, debt=debt)
-        return Receipt(entry_id=new_id, kind="reverse_earn", member_id=member_id, points=amount,
-                       booked_at=_iso(at), balance=row.balance, held=row.held, debt=row.debt)
-
-    return run(db, scope=scope, key=idempotency_key, operation="reverse_earn", params=params,
-               body=body, now=now)

@@ -19,7 +19,6 @@ from network.db.schema import hold_allocations, holds
 from network.db.schema import lots as lots_table
 from network.ledger import accounts, balances, journal, lots
 from network.ledger.accounts import AccountKind
-from network.ledger.earning import _iso
 from network.ledger.errors import (
     CaptureExceedsHold,
     HoldExpired,
@@ -27,7 +26,9 @@ from network.ledger.errors import (
     HoldNotFound,
     InvalidInput,
 )
-from network.ledger.receipts import Receipt, check_points, check_reference, run
+from network.ledger.idempotent import run
+from network.ledger.receipts import Receipt, check_points, check_reference
+from network.ledger.rules import iso
 from network.ledger.spending import take_spendable
 
 DEFAULT_HOLD_TTL = timedelta(days=7)
@@ -72,7 +73,7 @@ def authorize_hold(
         )
         row = balances.move(conn, member_id, at, balance=-points, held=points)
         return Receipt(entry_id=entry_id, kind="hold", member_id=member_id, points=points,
-                       booked_at=_iso(at), balance=row.balance, held=row.held, hold_id=hold_id,
+                       booked_at=iso(at), balance=row.balance, held=row.held, hold_id=hold_id,
                        debt=row.debt)
 
     return run(db, scope=scope, key=idempotency_key, operation="hold", params=params, body=body,
@@ -173,7 +174,7 @@ def capture_hold(db: Database, *, scope: str, idempotency_key: str, partner_id: 
         row = balances.move(conn, member_id, at, balance=released, held=-hold.points)
         debt = _after_release(conn, member_id, entry_id, returned, row, at)
         return Receipt(entry_id=entry_id, kind="capture", member_id=member_id, points=amount,
-                       booked_at=_iso(at), balance=row.balance, held=row.held, hold_id=hold_id,
+                       booked_at=iso(at), balance=row.balance, held=row.held, hold_id=hold_id,
                        debt=debt)
 
     return run(db, scope=scope, key=idempotency_key, operation="capture", params=params,
@@ -192,7 +193,7 @@ def release(conn: Connection, hold: Any, at: datetime, *, kind: str, status: str
     row = balances.move(conn, member_id, at, balance=hold.points, held=-hold.points)
     debt = _after_release(conn, member_id, entry_id, returned, row, at)
     return Receipt(entry_id=entry_id, kind=kind, member_id=member_id, points=hold.points,
-                   booked_at=_iso(at), balance=row.balance, held=row.held, hold_id=hold.id,
+                   booked_at=iso(at), balance=row.balance, held=row.held, hold_id=hold.id,
                    debt=debt)
 
 

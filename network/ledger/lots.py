@@ -13,30 +13,12 @@ the member owes, so provenance stays exact and the member's balance climbs back 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from network.db.schema import consumptions, lots, member_balances
-
-
-@dataclass
-class Lot:
-    id: int
-    issuer_party_id: int
-    remaining: int
-    vests_at: datetime
-    expires_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Take:
-    """Points taken from one lot by one debit."""
-
-    lot: Lot
-    points: int
-
+from network.ledger.rules import Lot, Take, plan_repayment
 
 # The hot statements are built once (see network/ledger/balances.py for why).
 _FIFO = (lots.c.expires_at.asc().nulls_last(), lots.c.id)
@@ -74,21 +56,6 @@ def spendable(conn: Connection, member_id: int, now: datetime, up_to: int | None
     rows = conn.execute(_SPENDABLE_UP_TO, {"m": member_id, "now": now,
                                            "up_to": _ALL if up_to is None else up_to})
     return [Lot(*row) for row in rows]
-
-
-def fifo(available: Sequence[Lot], points: int) -> list[Take]:
-    """Earliest expiry first; the caller has already checked the lots cover `points`."""
-    takes: list[Take] = []
-    left = points
-    for lot in available:
-        if left == 0:
-            break
-        taken = min(lot.remaining, left)
-        takes.append(Take(lot, taken))
-        left -= taken
-    if left:
-        raise AssertionError(f"lots short by {left} points")
-    return takes
 
 
 def take(conn: Connection, takes: Iterable[Take]) -> None:
@@ -166,30 +133,22 @@ def repay_debts(
         .where(lots.c.member_id == member_id, lots.c.remaining < 0)
         .order_by(lots.c.id)
     ).all()
-    repaid = 0
     # Expiry read here, not taken from `credits`: callers build them from returns and know only
     # the lot id and the points.
     unexpired = set(conn.execute(
         select(lots.c.id).where(lots.c.id.in_([lot.id for lot in credits]),
                                 or_(lots.c.expires_at.is_(None), lots.c.expires_at > now))
     ).scalars())
-    pool = [lot for lot in credits if lot.remaining > 0 and lot.id in unexpired]
-    for debt_id, creditor, remaining in debts:
-        owed = -remaining
-        for lot in pool:
-            if owed == 0:
-                break
-            if lot.remaining == 0:
-                continue
-            n = min(owed, lot.remaining)
-            consume(conn, entry_id=entry_id, member_id=member_id, takes=[Take(lot, n)],
-                    kind="clawback", sink_party_id=creditor, booked_at=now, debt_lot_id=debt_id)
-            take(conn, [Take(lot, n)])
-            lot.remaining -= n
-            owed -= n
-            conn.execute(update(lots).where(lots.c.id == debt_id)
-                         .values(remaining=lots.c.remaining + n))
-            repaid += n
+    plan = plan_repayment(debts, [lot for lot in credits
+                                  if lot.remaining > 0 and lot.id in unexpired])
+    for repayment in plan:
+        consume(conn, entry_id=entry_id, member_id=member_id, takes=[repayment.take],
+                kind="clawback", sink_party_id=repayment.creditor_party_id, booked_at=now,
+                debt_lot_id=repayment.debt_lot_id)
+        take(conn, [repayment.take])
+        conn.execute(update(lots).where(lots.c.id == repayment.debt_lot_id)
+                     .values(remaining=lots.c.remaining + repayment.take.points))
+    repaid = sum(repayment.take.points for repayment in plan)
     if repaid:
         conn.execute(update(member_balances).where(member_balances.c.member_id == member_id)
                      .values(debt=member_balances.c.debt - repaid))

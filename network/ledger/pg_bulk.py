@@ -8,21 +8,19 @@ sequences up front, so the postings and the lot name their entry directly and th
 ids back in input order; the receipt each key remembers is built in SQL with exactly Receipt's
 fields, as in `pg_earn`.
 
-The caller (bulk_earn.book_earns) has already locked the members' balance rows, dropped replays,
-members in debt and unknown members, and computed each line's balance after it.
+The caller (bulk_earn.book_earns, through `stores.EarnStore`) has already locked the members'
+balance rows, dropped replays, members in debt and unknown members, and computed each line's
+balance after it (`rules.plan_batch`).
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
-if TYPE_CHECKING:
-    from network.ledger.bulk_earn import Booking
-
+from network.ledger.rules import Booking
 
 _BOOK = text("""
     WITH line AS MATERIALIZED (
@@ -70,8 +68,8 @@ def book(conn: Connection, *, issuer_id: int, scope: str, bookings: list[Booking
     """Write every booking; returns (entry id, lot id) per booking, in order."""
     rows = [{"m": b.line.member_id, "p": b.line.points, "r": b.line.reference,
              "d": b.line.details, "v": b.line.vests_at.isoformat(),
-             "x": b.line.expires_at.isoformat(), "k": b.line.key, "h": b.digest,
-             "b": b.balance, "hd": b.held}
+             "x": b.line.expires_at and b.line.expires_at.isoformat(), "k": b.line.key,
+             "h": b.digest, "b": b.balance, "hd": b.held}
             for b in bookings]
     result = conn.execute(_BOOK, {"lines": json.dumps(rows, separators=(",", ":")),
                                   "party": issuer_id, "scope": scope, "at": at,

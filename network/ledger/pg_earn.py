@@ -2,8 +2,9 @@
 
 An earn is idempotency claim + balance move + entry + two postings + lot + remembered receipt.
 Run as separate statements inside BEGIN … COMMIT through SQLAlchemy, that is seven round trips
-and most of a millisecond of client CPU per earn; here it is one statement (`Database.pg_statement`:
-autocommit, so the statement is its own atomic transaction, prepared on the server).
+and most of a millisecond of client CPU per earn; here it is one statement (`Database.pg_statement`,
+which the caller passes as `statement`: autocommit, so the statement is its own atomic
+transaction, prepared on the server).
 
 The statement only does the common case. It writes nothing and answers "not handled" when the
 member owes a debt (later credits repay it first: `lots.repay_debts`), when the member or the
@@ -19,6 +20,7 @@ primary key, the whole statement rolls back, and the general path replays the st
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +28,6 @@ import psycopg
 from psycopg.types.numeric import Int8
 
 from network import idempotency
-from network.db.engine import Database
 from network.ledger.errors import IdempotencyInProgress
 from network.ledger.receipts import Receipt
 
@@ -81,10 +82,10 @@ _HAND_OVER = (psycopg.errors.UniqueViolation, psycopg.errors.SerializationFailur
               psycopg.errors.DeadlockDetected)
 
 
-def try_earn(db: Database, *, scope: str, key: str, digest: str, kind: str, issuer_id: int,
-             member_id: int, points: int, reference: str | None,
-             details: dict[str, Any] | None, vests_at: datetime, expires_at: datetime | None,
-             at: datetime, booked_at: str) -> Receipt | None:
+def try_earn(statement: Callable[[str, Mapping[str, Any]], Any], *, scope: str, key: str,
+             digest: str, kind: str, issuer_id: int, member_id: int, points: int,
+             reference: str | None, details: dict[str, Any] | None, vests_at: datetime,
+             expires_at: datetime | None, at: datetime, booked_at: str) -> Receipt | None:
     """Book the earn, or replay it; None when the general path must handle it."""
     # Int8: psycopg types a Python int by its size; one type keeps one prepared statement.
     params = {"lock_key": Int8(idempotency.advisory_key(scope, key)), "scope": scope, "key": key,
@@ -93,7 +94,7 @@ def try_earn(db: Database, *, scope: str, key: str, digest: str, kind: str, issu
               "details": json.dumps(details), "vests": vests_at, "expires": expires_at,
               "at": at, "booked_at": booked_at}
     try:
-        row = db.pg_statement(_EARN, params)
+        row = statement(_EARN, params)
     except _HAND_OVER:
         return None
     if not row.locked:

@@ -1,17 +1,12 @@
-"""What an operation answers, and the one wrapper that makes every operation idempotent."""
+"""What an operation answers, and the checks of the amounts it is asked for (plain values; the
+wrapper that makes every operation idempotent is `idempotent.run`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
-from network import idempotency
-from network.clock import as_utc, utcnow
-from network.db.engine import Database
 from network.ledger.errors import AmountTooLarge, InvalidAmount, InvalidInput
 
 # One operation moves at most a billion points: large enough for any real purchase, small enough
@@ -59,30 +54,3 @@ def check_points(points: object, field: str = "points") -> int:
     if points > MAX_POINTS:
         raise AmountTooLarge(f"{field} may be at most {MAX_POINTS:,}, got {points:,}", field=field)
     return points
-
-
-def run(
-    db: Database,
-    *,
-    scope: str,
-    key: str,
-    operation: str,
-    params: Mapping[str, Any],
-    body: Callable[[Connection, datetime], Receipt],
-    now: datetime | None = None,
-) -> Receipt:
-    """Run `body` once per (scope, key): a replay returns the stored receipt and writes nothing."""
-    idempotency.validate_key(key)
-    digest = idempotency.request_hash(operation, params)
-
-    def transaction(conn: Connection) -> Receipt:
-        stored = idempotency.claim(conn, scope, key, digest)
-        if stored is not None:
-            return Receipt.from_dict(stored)
-        # SQLite stores a datetime's wall clock and drops its offset: only UTC compares right.
-        at = as_utc(now) if now is not None else utcnow()
-        receipt = body(conn, at)
-        idempotency.remember(conn, scope, key, digest, receipt.as_dict(), at)
-        return receipt
-
-    return db.write(transaction)

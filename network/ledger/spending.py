@@ -1,25 +1,24 @@
-"""Debiting members: redeem at a partner, donate to a charity, give a redemption back, transfer."""
+"""Debiting members: redeem at a partner, donate to a charity, transfer (a redemption is given
+back in reversals.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from network import parties
 from network.db.engine import Database
-from network.db.schema import consumptions
 from network.ledger import accounts, balances, journal, lots
 from network.ledger.accounts import AccountKind
-from network.ledger.earning import _iso, load_original, reversed_so_far
 from network.ledger.errors import (
-    AlreadyReversed,
     InsufficientPoints,
     InvalidInput,
-    ReversalExceedsOriginal,
     TransfersDisabled,
 )
-from network.ledger.receipts import Receipt, check_points, check_reference, run
+from network.ledger.idempotent import run
+from network.ledger.receipts import Receipt, check_points, check_reference
+from network.ledger.rules import fifo, iso
 
 
 def take_spendable(conn: Connection, member_id: int, points: int, at: datetime) -> list[lots.Take]:
@@ -31,7 +30,7 @@ def take_spendable(conn: Connection, member_id: int, points: int, at: datetime) 
         raise InsufficientPoints(
             f"the member has {spendable} spendable points; {points} were asked for",
             field="points")
-    takes = lots.fifo(available, points)
+    takes = fifo(available, points)
     lots.take(conn, takes)
     return takes
 
@@ -56,7 +55,7 @@ def _debit(db: Database, *, scope: str, idempotency_key: str, member_id: int, po
                      kind=consumption_kind, sink_party_id=sink_id, booked_at=at)
         row = balances.move(conn, member_id, at, balance=-points)
         return Receipt(entry_id=entry_id, kind=entry_kind, member_id=member_id, points=points,
-                       booked_at=_iso(at), balance=row.balance, held=row.held, debt=row.debt)
+                       booked_at=iso(at), balance=row.balance, held=row.held, debt=row.debt)
 
     return run(db, scope=scope, key=idempotency_key, operation=entry_kind, params=params,
                body=body, now=now)
@@ -77,95 +76,6 @@ def donate(db: Database, *, scope: str, idempotency_key: str, member_id: int, ch
                   points=points, sink_id=charity_id, sink_kinds=("charity",),
                   entry_kind="donate", consumption_kind="donation",
                   account=AccountKind.DONATION, reference=reference, now=now)
-
-
-def reverse_redemption(
-    db: Database,
-    *,
-    scope: str,
-    idempotency_key: str,
-    partner_id: int,
-    entry_id: int,
-    points: int | None = None,
-    reference: str | None = None,
-    now: datetime | None = None,
-) -> Receipt:
-    """Give back points a partner took (a redeem or a capture), fully or partly.
-
-    The points return to the very lots they came from, so they keep their issuer and expiry;
-    the last consumed come back first. Each is a negative consumption row, which settlement
-    reads as an adjustment in the period it is booked.
-    """
-    if points is not None:
-        check_points(points)
-    check_reference(reference)
-    params = {"partner": partner_id, "entry": entry_id, "points": points, "reference": reference}
-
-    def body(conn: Connection, at: datetime) -> Receipt:
-        original = load_original(conn, entry_id, partner_id, ("redeem", "capture"), "redemption")
-        member_id = original.member_id
-        row = balances.lock(conn, member_id)
-        left = original.points - reversed_so_far(conn, entry_id, "reverse_redemption")
-        if left == 0:
-            raise AlreadyReversed("this redemption is already fully reversed",
-                                  field="entryId")
-        amount = left if points is None else points
-        if amount > left:
-            raise ReversalExceedsOriginal(
-                f"only {left} points of this redemption are left to give back, not {amount}",
-                field="points")
-        new_id = journal.book(
-            conn, kind="reverse_redemption", member_id=member_id, party_id=partner_id,
-            points=amount, reference=reference, reverses_entry_id=entry_id, booked_at=at,
-            lines=[accounts.party(AccountKind.REDEMPTION, partner_id, -amount),
-                   accounts.wallet(member_id, amount)],
-        )
-        undone = (
-            select(consumptions.c.reversal_of_id, func.sum(-consumptions.c.points).label("n"))
-            .where(consumptions.c.reversal_of_id.is_not(None))
-            .group_by(consumptions.c.reversal_of_id).subquery()
-        )
-        consumed = conn.execute(
-            select(consumptions.c.id, consumptions.c.lot_id, consumptions.c.issuer_party_id,
-                   consumptions.c.points - func.coalesce(undone.c.n, 0))
-            .outerjoin(undone, undone.c.reversal_of_id == consumptions.c.id)
-            .where(consumptions.c.entry_id == entry_id, consumptions.c.kind == "redemption",
-                   consumptions.c.points > 0)
-            .order_by(consumptions.c.id.desc())
-        ).all()
-        returns: list[tuple[int, int]] = []
-        restored: list[lots.Lot] = []
-        rows = []
-        need = amount
-        for consumption_id, lot_id, issuer, open_points in consumed:
-            if need == 0:
-                break
-            n = min(need, int(open_points))
-            if n <= 0:
-                continue
-            need -= n
-            returns.append((lot_id, n))
-            restored.append(lots.Lot(lot_id, issuer, n, at, None))
-            rows.append({"entry_id": new_id, "member_id": member_id, "lot_id": lot_id,
-                         "issuer_party_id": issuer, "kind": "redemption",
-                         "sink_party_id": partner_id, "points": -n,
-                         "reversal_of_id": consumption_id, "debt_lot_id": None,
-                         "booked_at": at})
-        if need:
-            raise AssertionError(f"redemption {entry_id} consumptions short by {need}")
-        lots.give_back(conn, returns)
-        conn.execute(consumptions.insert(), rows)
-        row = balances.move(conn, member_id, at, balance=amount)
-        debt = row.debt
-        if debt:
-            debt -= lots.repay_debts(conn, member_id=member_id, entry_id=new_id,
-                                     credits=restored, now=at)
-        return Receipt(entry_id=new_id, kind="reverse_redemption", member_id=member_id,
-                       points=amount, booked_at=_iso(at), balance=row.balance, held=row.held,
-                       debt=debt)
-
-    return run(db, scope=scope, key=idempotency_key, operation="reverse_redemption",
-               params=params, body=body, now=now)
 
 
 def transfer(
@@ -223,7 +133,7 @@ def transfer(
             lots.repay_debts(conn, member_id=to_member_id, entry_id=in_id, credits=received,
                              now=at)
         return Receipt(entry_id=out_id, kind="transfer_out", member_id=from_member_id,
-                       points=points, booked_at=_iso(at), balance=sender.balance,
+                       points=points, booked_at=iso(at), balance=sender.balance,
                        held=sender.held, debt=sender.debt)
 
     return run(db, scope=scope, key=idempotency_key, operation="transfer", params=params,

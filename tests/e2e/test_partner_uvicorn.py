@@ -14,10 +14,10 @@ import pytest
 from network.clock import utcnow
 from network.db.engine import Database
 from partners.client import PartnerClient, sign_graphql
-from partners.contracts import Terms
 from partners.keys import create_key
 from partners.registry import create_partner
 from partners.signatures import load_private_key
+from partners.terms import Terms
 from tests.support.hub_process import hub_process
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,10 +24,10 @@ from network.config import Settings
 from network.db.engine import Database
 from network.db.schema import journal_entries, lots, postings
 from partners.client import PartnerClient
-from partners.contracts import Terms
 from partners.keys import create_key
 from partners.registry import create_partner
 from partners.signatures import HttpRequest, content_digest, load_private_key, sign_request
+from partners.terms import Terms
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "graphql" / "operations" / "partner"
 BASE_URL = "http://hub.test"

@@ -23,11 +23,12 @@ from network.db.schema import (
     member_balances,
     postings,
 )
-from network.ledger.bulk_earn import lines_scope
+from network.ledger import bulk_earn
+from network.ledger.bulk_earn import line_key, lines_scope
 from network.ledger.errors import InvalidAmount
 from network.ledger.verify import verify
-from partners.contracts import add_months
-from partners.earning import AwardLine, award_batch, award_points, line_key
+from partners.earning import AwardLine, award_batch, award_points
+from partners.terms import add_months
 from tests.partners.conftest import Hub, gql_body, operation, post_signed
 
 
@@ -179,7 +180,7 @@ def test_a_database_error_at_any_statement_of_a_batch_books_no_line(
     lines.insert(2, {"cardNumber": regular.card_number, "amount": 0, "currency": "EUR"})
     before = _ledger_rows(any_hub)
     assert verify(any_hub.db) == []  # so every failed attempt, leaving these rows, leaves it clean
-    real = partners_earning.book_earns
+    real = bulk_earn.book_earns
     fail_at: list[int] = [0]
 
     def failing(conn: Any, **kwargs: Any) -> Any:
@@ -196,7 +197,7 @@ def test_a_database_error_at_any_statement_of_a_batch_books_no_line(
         finally:
             event.remove(conn, "before_cursor_execute", before_statement)
 
-    monkeypatch.setattr(partners_earning, "book_earns", failing)
+    monkeypatch.setattr(bulk_earn, "book_earns", failing)
     while True:  # fail at statement 0, 1, 2 ... until the batch runs out of statements
         response = _send_batch(any_hub, lines)
         if "errors" not in response.json():

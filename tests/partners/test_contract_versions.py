@@ -13,8 +13,8 @@ from network.clock import utcnow
 from network.db.engine import Database
 from network.ledger.errors import LedgerError
 from partners import contracts
-from partners.contracts import Terms, plan_version
 from partners.registry import create_partner, find_partner
+from partners.terms import Terms, plan_version
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 BASE = Terms(earn_points_per_unit=Decimal("10"), pending_days=14)

@@ -33,9 +33,9 @@ from network.db.engine import Database, database_unavailable
 from network.db.schema import parties
 from network.ledger.verify import verify
 from partners.client import PartnerClient
-from partners.contracts import Terms
 from partners.keys import create_key
 from partners.registry import create_partner
+from partners.terms import Terms
 from tests.conftest import PG_ADMIN_URL, _libpq
 from tests.partners.conftest import Hub, error_code, gql_body, operation, post_signed
 from tests.support.hub_process import hub_process

@@ -108,9 +108,9 @@ def test_rotating_a_revoked_key_is_refused(db: Database) -> None:
     from decimal import Decimal
 
     from network.ledger.errors import InvalidInput
-    from partners.contracts import Terms
     from partners.keys import create_key, revoke_key
     from partners.registry import create_partner
+    from partners.terms import Terms
 
     now = utcnow()
     key, _ = db.write(
@@ -175,9 +175,9 @@ def _only_key_id(run, partner: str) -> str:  # type: ignore[no-untyped-def]
 def _partner_and_key(db: Database, now, **kwargs):  # type: ignore[no-untyped-def]
     from decimal import Decimal
 
-    from partners.contracts import Terms
     from partners.keys import create_key
     from partners.registry import create_partner
+    from partners.terms import Terms
 
     return db.write(
         lambda c: create_key(

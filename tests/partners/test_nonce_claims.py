@@ -11,10 +11,10 @@ from sqlalchemy import func, insert, literal, select, update
 from network.clock import utcnow
 from network.db.engine import Database
 from partners import nonces
-from partners.contracts import Terms
 from partners.keys import KeyIdentities, create_key, revoke_key
 from partners.keys_schema import partner_api_keys, partner_nonces
 from partners.registry import create_partner
+from partners.terms import Terms
 
 
 def _key(db: Database, now: datetime, code: str = "p", **kwargs: object) -> str:

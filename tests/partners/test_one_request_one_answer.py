@@ -9,9 +9,10 @@ from decimal import Decimal
 from sqlalchemy import delete
 
 from network.clock import utcnow
-from network.db.schema import contracts
 from network.ledger.verify import verify
-from partners.contracts import Terms, add_contract
+from partners.contracts import add_contract
+from partners.contracts_schema import contracts
+from partners.terms import Terms
 from tests.partners.conftest import Hub, operation
 
 AWARD, BATCH = operation("AwardPoints"), operation("AwardPointsBatch")

@@ -24,10 +24,10 @@ from infra.demo import build_demo
 from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import Database
-from partners.contracts import Terms
 from partners.keys import create_key
 from partners.registry import create_partner
 from partners.signature_cli import signature_group
+from partners.terms import Terms
 from tests.partners import rfc9421_vectors as v
 from tests.partners.conftest import Hub, operation
 

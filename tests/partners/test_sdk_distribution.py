@@ -22,9 +22,9 @@ from packaging.requirements import Requirement
 
 from network.clock import utcnow
 from network.db.engine import Database
-from partners.contracts import Terms
 from partners.keys import create_key
 from partners.registry import create_partner
+from partners.terms import Terms
 from tests.support.hub_process import hub_process
 
 ROOT = Path(__file__).resolve().parents[2]

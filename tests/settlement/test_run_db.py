@@ -98,7 +98,8 @@ def test_a_period_cannot_close_before_it_is_over(world: World, settings: Setting
 
 def test_missing_contract_is_named_and_writes_nothing(db: Database, settings: Settings) -> None:
     from network import ledger
-    from partners.contracts import Terms, add_contract
+    from partners.contracts import add_contract
+    from partners.terms import Terms
     from tests.support.ledger_world import key, member, partner
     a, b = partner(db, "no-contract-a"), partner(db, "with-contract-b")
     db.write(lambda c: add_contract(c, b, Terms(earn_points_per_unit=Decimal(1)),

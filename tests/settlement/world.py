@@ -14,7 +14,7 @@ from sqlalchemy import insert
 
 from network import ledger
 from network.db.engine import Database
-from network.db.schema import contracts
+from partners.contracts_schema import contracts
 from settlement.terms import ContractTerms
 from tests.settlement import scenario
 from tests.support.ledger_world import charity, key, member, partner
