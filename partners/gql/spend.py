@@ -41,10 +41,15 @@ def _taken(payload: type[TransactionPayload], call: Call, input: dict[str, Any],
     return payload.of(receipt, transaction_from_receipt(receipt, reference=input.get("reference")))
 
 
-def _as_booked(payload: type[TransactionPayload], call: Call,
-               receipt: Receipt) -> TransactionPayload:
-    """A capture or void with the reference the ledger stored (the hold's when none was given),
-    read back so the answer says what `transactions` will; one indexed read, off the earn path."""
+def _on_hold(payload: type[TransactionPayload], call: Call, input: dict[str, Any],
+             operation: Any, **more: Any) -> TransactionPayload:
+    """captureHold and voidHold: the hold the input names, answered with the reference the
+    ledger stored (the hold's when none was given), read back so the answer says what
+    `transactions` will; one indexed read, off the earn path."""
+    receipt: Receipt = operation(
+        call.ctx.db, scope=call.scope, idempotency_key=call.idempotency_key,
+        partner_id=call.partner.party_id,
+        hold_id=decode_id(input["hold_id"], "PartnerHold", "holdId"), now=call.ctx.now, **more)
     reference = call.ctx.db.read(entry_reference, receipt.entry_id)
     return payload.of(receipt, transaction_from_receipt(receipt, reference=reference))
 
@@ -123,12 +128,8 @@ class CaptureHold(PartnerMutation):
 
     @classmethod
     def execute(cls, call: Call, input: dict[str, Any]) -> TransactionPayload:
-        receipt = ledger.capture_hold(
-            call.ctx.db, scope=call.scope, idempotency_key=call.idempotency_key,
-            partner_id=call.partner.party_id,
-            hold_id=decode_id(input["hold_id"], "PartnerHold", "holdId"),
-            points=input.get("points"), reference=input.get("reference"), now=call.ctx.now)
-        return _as_booked(cls._meta.output, call, receipt)
+        return _on_hold(cls._meta.output, call, input, ledger.capture_hold,
+                        points=input.get("points"), reference=input.get("reference"))
 
 
 class VoidHoldInput(graphene.InputObjectType):
@@ -145,8 +146,4 @@ class VoidHold(PartnerMutation):
 
     @classmethod
     def execute(cls, call: Call, input: dict[str, Any]) -> TransactionPayload:
-        receipt = ledger.void_hold(
-            call.ctx.db, scope=call.scope, idempotency_key=call.idempotency_key,
-            partner_id=call.partner.party_id,
-            hold_id=decode_id(input["hold_id"], "PartnerHold", "holdId"), now=call.ctx.now)
-        return _as_booked(cls._meta.output, call, receipt)
+        return _on_hold(cls._meta.output, call, input, ledger.void_hold)
