@@ -157,3 +157,22 @@ def test_readme_explains_every_partner_code_and_only_real_codes() -> None:
     assert partner_codes - explained == set(), "codes a partner can get that README lacks"
     declared = {code for cls in _all_subclasses(HubError) for code in cls.codes}
     assert explained - declared == set(), "README explains codes no error class declares"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("family", [WalletError, SettlementError], ids=lambda f: f.__name__)
+def test_a_family_declares_every_code_its_raise_sites_name(family: type[HubError]) -> None:
+    """WalletError and SettlementError take their code at the raise site: each such literal
+    must be one the family lists, or the mutations' enums could not select it."""
+    call = re.compile(rf"\b{family.__name__}\(\s*(f?)\"([^\"]+)\"")
+    named: set[str] = set()
+    for package in ("network", "partners", "settlement", "infra"):
+        for path in (ROOT / package).rglob("*.py"):
+            for is_f, code in call.findall(path.read_text()):
+                # f"{kind.upper()}_TAKEN" names one code per kind of contact
+                named |= ({f"{kind}{code.split('}', 1)[1]}" for kind in ("EMAIL", "PHONE")}
+                          if is_f else {code})
+    assert len(named) > 10  # the raise sites were found
+    assert named - set(family.codes) == set()
