@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import graphene
@@ -41,6 +42,8 @@ from partners.gql.refs import (
 )
 from partners.gql.types import PartnerTransaction
 from partners.scopes import EARN
+
+log = logging.getLogger("pointsnet.graphql")
 
 
 class AwardPointsInput(graphene.InputObjectType):
@@ -130,6 +133,12 @@ class AwardPointsBatchPayload(graphene.ObjectType):
 def _line_errors(index: int, error: LedgerError) -> list[Any]:
     """A line's input fields are named within it (`lines.3.amount`); the one header all lines
     share is named as sent."""
+    if not BATCH_ERRORS.declares(error):
+        # Other lines may be booked already, so this line cannot propagate as run_mutation
+        # would: it keeps its code in the message, under the catch-all code (and is logged).
+        log.error("AwardPointsBatch line refused with %s, which it does not declare",
+                  error.code, extra={"undeclared_code": error.code})
+        error = InvalidInput(f"{error.code}: {error.message}", field=error.field)
     field = SENT_AS.get(error.field or "", error.field)
     if field == IDEMPOTENCY_FIELD:
         return BATCH_ERRORS.of(error, field)

@@ -19,6 +19,7 @@ from network.gql.mutation import HubMutation, run_mutation
 from network.ledger.errors import (
     IdempotencyInProgress,
     InsufficientPoints,
+    InvalidAmount,
     InvalidInput,
     LedgerError,
     MemberNotFound,
@@ -176,3 +177,18 @@ def test_a_family_declares_every_code_its_raise_sites_name(family: type[HubError
                           if is_f else {code})
     assert len(named) > 10  # the raise sites were found
     assert named - set(family.codes) == set()
+
+
+def test_a_batch_line_with_an_undeclared_code_keeps_it_in_the_message(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Other lines may be booked by then, so the line cannot propagate; it is still answered,
+    under a code of the enum, and logged (which fails any other test it happens in)."""
+    from partners.gql.earn import _line_errors
+
+    [error] = _line_errors(3, LedgerError("odd", field="amount", code="NOT_DECLARED"))
+    assert (error.field, error.code, error.message) == ("lines.3.amount", "INVALID_INPUT",
+                                                        "NOT_DECLARED: odd")
+    assert [r.undeclared_code for r in caplog.records] == ["NOT_DECLARED"]  # type: ignore[attr-defined]
+    caplog.clear()
+    [error] = _line_errors(3, InvalidAmount("zero", field="points"))
+    assert (error.field, error.code) == ("lines.3.points", "INVALID_AMOUNT")
