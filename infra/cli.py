@@ -160,6 +160,16 @@ def schema_export(out: Path) -> None:
     click.echo(f"wrote {out}")
 
 
+@schema.command("codes")
+@click.argument("group", type=click.Choice(["partner", "member", "staff"]))
+def schema_codes(group: str) -> None:
+    """Print the README's table of GROUP's mutations (partner, member or staff) and their
+    error codes (a test fails when the README's table differs)."""
+    from infra.schema import error_codes_table, mutation_groups
+
+    click.echo(error_codes_table(mutation_groups()[group]), nl=False)
+
+
 def _prepare_database() -> Database:
     from infra.migrate import upgrade
 

@@ -30,11 +30,10 @@ from infra.unavailable import unavailable_response
 from network.auth import Authenticator, AuthError
 from network.config import Settings
 from network.db.engine import Database, database_unavailable
+from network.errors import HubError
 from network.gql.context import PermissionDenied, RequestContext
-from network.ledger.errors import LedgerError
 from partners.authenticator import is_signed
 from partners.signatures.message import combine_lines
-from settlement.errors import SettlementError
 
 log = logging.getLogger("pointsnet.graphql")
 
@@ -72,8 +71,8 @@ def _format(error: GraphQLError) -> dict[str, Any]:
         # The request as a whole, before any field ran: a missing or unknown operation name
         # (no location), or a variable not provided (located at its definition).
         formatted["extensions"] = {"code": "BAD_USER_INPUT" if error.nodes else "BAD_REQUEST"}
-    # Refusals with a stable code, field and message: the ledger's and settlement's.
-    if isinstance(original, (LedgerError, SettlementError)):
+    # Refusals with a stable code, field and message: every domain's (network.errors).
+    if isinstance(original, HubError):
         formatted["message"] = original.message
         formatted["extensions"] = {"code": original.code, "field": original.field}
     elif isinstance(original, PermissionDenied):
@@ -144,7 +143,7 @@ class GraphQLEndpoint:
                 if principal is not None:
                     break
         except AuthError as exc:
-            return JSONResponse(exc.as_dict(), status_code=exc.status)
+            return JSONResponse(exc.response_body(), status_code=exc.status)
         try:
             payload = json.loads(body or b"null")
         except (ValueError, UnicodeDecodeError):

@@ -12,18 +12,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from network.errors import HubError
+
 if TYPE_CHECKING:
     from starlette.requests import Request
 
 
-class AuthError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+class AuthError(HubError):
+    """An HTTP 401/403 refusal of the whole request, before any field runs.
 
-    def as_dict(self) -> dict[str, object]:
+    A HubError for its shape (code, message; `field` is always None: no input field is at
+    fault, the credential is), but never a userError: it is answered by the endpoint with its
+    HTTP `status` and no `data`, so it appears in no mutation's error-code enum. Its codes are
+    the README's authentication table."""
+
+    code = "UNAUTHORIZED"
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+
+    def response_body(self) -> dict[str, object]:
         return {"errors": [{"message": self.message, "extensions": {"code": self.code}}]}
 
 

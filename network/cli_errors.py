@@ -23,7 +23,7 @@ import click
 from click.exceptions import NoArgsIsHelpError
 
 from network.config import ConfigError
-from network.ledger.errors import LedgerError
+from network.errors import HubError
 
 EXIT_CHECK_FAILED = 1
 EXIT_ERROR = 2
@@ -84,7 +84,7 @@ class HubGroup(click.Group):
             return super().invoke(ctx)
         except ConfigError as exc:  # its message names the variable; a traceback adds nothing
             raise from_config_error(exc) from None
-        except LedgerError as exc:  # the ledger's and the partner registry's refusals
+        except HubError as exc:  # every domain's refusals (ledger, partners, settlement)
             raise CommandError(exc.code, exc.message) from None
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,

@@ -97,12 +97,23 @@ def forget_cache() -> None:
     _kind_cache.clear()
 
 
-def list_parties(conn: Connection, kind: str) -> list[Party]:
-    """Every party of one kind, in the order they were created."""
-    rows = conn.execute(select(parties.c.id, parties.c.kind, parties.c.code, parties.c.name,
-                               parties.c.name_fa, parties.c.stripe_account_id)
-                        .where(parties.c.kind == kind).order_by(parties.c.id)).all()
+_PARTY_COLUMNS = (parties.c.id, parties.c.kind, parties.c.code, parties.c.name,
+                  parties.c.name_fa, parties.c.stripe_account_id)
+
+
+def list_parties(conn: Connection, kind: str, *, by_name: bool = False) -> list[Party]:
+    """Every party of one kind, in the order they were created (or by name)."""
+    order = parties.c.name if by_name else parties.c.id
+    rows = conn.execute(select(*_PARTY_COLUMNS).where(parties.c.kind == kind)
+                        .order_by(order)).all()
     return [Party(*row) for row in rows]
+
+
+def get(conn: Connection, party_id: int, kind: str) -> Party | None:
+    """The party with this id, if it is of this kind."""
+    row = conn.execute(select(*_PARTY_COLUMNS).where(parties.c.id == party_id,
+                                                     parties.c.kind == kind)).first()
+    return Party(*row) if row else None
 
 
 def edit(conn: Connection, code: str, kind: str, *, name: str | None = None,

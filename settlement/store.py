@@ -74,6 +74,15 @@ def list_runs(conn: Connection) -> list[StoredRun]:
     return [_run(r) for r in rows]
 
 
+def runs_before(conn: Connection, before_id: int | None, limit: int) -> list[StoredRun]:
+    """Up to `limit` runs, newest first, older than run `before_id` when given (a page)."""
+    query = select(settlement_runs.c.id)
+    if before_id is not None:
+        query = query.where(settlement_runs.c.id < before_id)
+    ids = conn.execute(query.order_by(settlement_runs.c.id.desc()).limit(limit)).scalars()
+    return [run for run_id in ids if (run := get_run(conn, run_id)) is not None]
+
+
 def save_run(conn: Connection, result: RunResult, *, status: str, now: datetime,
              existing: StoredRun | None) -> int:
     """Insert the run, or replace a draft's contents in place (same id)."""

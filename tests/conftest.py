@@ -120,3 +120,12 @@ def fresh_db(db: Database, request: pytest.FixtureRequest) -> Callable[[], Datab
 @pytest.fixture
 def settings(db: Database) -> Settings:
     return Settings(database_url=db.url, env="test", secret_key="test-secret")
+
+
+@pytest.fixture(autouse=True)
+def _mutations_answer_only_declared_codes(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every test doubles as a check of the mutations' error-code enums: a refusal whose code
+    its mutation does not declare (network/gql/mutation.py logs it) fails the test."""
+    yield
+    undeclared = [r.getMessage() for r in caplog.records if hasattr(r, "undeclared_code")]
+    assert not undeclared, undeclared

@@ -9,11 +9,18 @@ from typing import Any
 import graphene
 from graphql_relay import from_global_id
 
-from network.gql.errors import user_errors, user_errors_field
+from network.errors import HubError
+from network.gql.errors import UserErrors
 from network.gql.me_signin import signin_for
 from network.gql.me_types import Member, Wallet, WalletData, WalletEntry, ctx_of
+from network.gql.mutation import HubMutation
 from network.gql.pagination import parse_key
-from network.ledger.errors import IdempotencyInProgress, LedgerError
+from network.ledger.errors import (
+    IdempotencyKeyInvalid,
+    IdempotencyKeyMissing,
+    IdempotencyKeyReused,
+    MemberNotFound,
+)
 from network.notifications.inline import kick
 from network.wallet import donations, history
 from network.wallet.contact import KEEP, ContactChange, update_contact
@@ -39,30 +46,33 @@ class DonateInput(graphene.InputObjectType):
     idempotency_key = graphene.String(required=True, description="Repeat it to retry safely.")
 
 
+DONATE_ERRORS = UserErrors(
+    "Donate", WalletError.only("INVALID_ID", "INVALID_AMOUNT", "AMOUNT_TOO_LARGE",
+                               "CHARITY_NOT_FOUND", "INSUFFICIENT_POINTS"),
+    MemberNotFound, IdempotencyKeyMissing, IdempotencyKeyInvalid, IdempotencyKeyReused)
+
+
 class DonatePayload(graphene.ObjectType):
     entry = graphene.Field(WalletEntry)
     wallet = graphene.Field(Wallet)
-    user_errors = user_errors_field()
+    user_errors = DONATE_ERRORS.field()
 
 
-class Donate(graphene.Mutation):
+class Donate(HubMutation):
     class Arguments:
         input = DonateInput(required=True)
 
+    errors = DONATE_ERRORS
     Output = DonatePayload
 
-    def mutate(root, info: graphene.ResolveInfo, input: dict[str, Any]) -> Any:
+    @classmethod
+    def perform(cls, info: graphene.ResolveInfo, input: dict[str, Any]) -> DonatePayload:
         ctx = ctx_of(info)
         member_id = ctx.member().member_id
-        try:
-            charity_id = decode(input.get("charity_id"), "Charity", "charityId")
-            points = donations.parse_points(input.get("points"))
-            receipt = donations.donate(ctx.db, member_id, charity_id, points,
-                                       input.get("idempotency_key") or "", now=ctx.now)
-        except IdempotencyInProgress:
-            raise
-        except LedgerError as exc:
-            return DonatePayload(user_errors=user_errors(exc))
+        charity_id = decode(input.get("charity_id"), "Charity", "charityId")
+        points = donations.parse_points(input.get("points"))
+        receipt = donations.donate(ctx.db, member_id, charity_id, points,
+                                   input.get("idempotency_key") or "", now=ctx.now)
         entry = ctx.db.read(history.entry, member_id, receipt.entry_id)
         wallet = WalletData.load(ctx, member_id)
         return DonatePayload(entry=WalletEntry.of(member_id, entry) if entry else None,
@@ -77,18 +87,25 @@ class UpdateContactInput(graphene.InputObjectType):
     locale = graphene.String(description="en or fa.")
 
 
+UPDATE_CONTACT_ERRORS = UserErrors("UpdateContact", WalletError.only(
+    "INVALID_EMAIL", "INVALID_PHONE", "NAME_TOO_LONG", "INVALID_NAME", "INVALID_LOCALE",
+    "MEMBER_NOT_FOUND", "CONTACT_REQUIRED", "EMAIL_TAKEN", "PHONE_TAKEN"))
+
+
 class UpdateContactPayload(graphene.ObjectType):
     member = graphene.Field(Member)
-    user_errors = user_errors_field()
+    user_errors = UPDATE_CONTACT_ERRORS.field()
 
 
-class UpdateContact(graphene.Mutation):
+class UpdateContact(HubMutation):
     class Arguments:
         input = UpdateContactInput(required=True)
 
+    errors = UPDATE_CONTACT_ERRORS
     Output = UpdateContactPayload
 
-    def mutate(root, info: graphene.ResolveInfo, input: dict[str, Any]) -> Any:
+    @classmethod
+    def perform(cls, info: graphene.ResolveInfo, input: dict[str, Any]) -> UpdateContactPayload:
         ctx = ctx_of(info)
         member_id = ctx.member().member_id
 
@@ -97,11 +114,8 @@ class UpdateContact(graphene.Mutation):
 
         change = ContactChange(email=given("email"), phone=given("phone"),
                                display_name=given("display_name"), locale=given("locale"))
-        try:
-            member = update_contact(ctx.db, ctx.settings.secret_key, member_id, change, ctx.now,
-                                    ctx.settings.default_country)
-        except WalletError as exc:
-            return UpdateContactPayload(user_errors=user_errors(exc))
+        member = update_contact(ctx.db, ctx.settings.secret_key, member_id, change, ctx.now,
+                                ctx.settings.default_country)
         kick(ctx.db)
         return UpdateContactPayload(member=Member.of(member), user_errors=[])
 
@@ -111,18 +125,23 @@ class SignOutInput(graphene.InputObjectType):
                                   description="End every session of the member, not just this.")
 
 
+SIGN_OUT_ERRORS = UserErrors("SignOut")  # none: signing out is never refused
+
+
 class SignOutPayload(graphene.ObjectType):
     revoked = graphene.Int(required=True, description="How many sessions were ended.")
-    user_errors = user_errors_field()
+    user_errors = SIGN_OUT_ERRORS.field("Always empty: signing out is never refused.")
 
 
-class SignOut(graphene.Mutation):
+class SignOut(HubMutation):
     class Arguments:
         input = SignOutInput(required=True)
 
+    errors = SIGN_OUT_ERRORS
     Output = SignOutPayload
 
-    def mutate(root, info: graphene.ResolveInfo, input: dict[str, Any]) -> Any:
+    @classmethod
+    def perform(cls, info: graphene.ResolveInfo, input: dict[str, Any]) -> SignOutPayload:
         principal = ctx_of(info).member()
         signin = signin_for(info)
         if input.get("everywhere"):
@@ -137,24 +156,32 @@ class RevokeSessionInput(graphene.InputObjectType):
     session_id = graphene.ID(required=True, description="A MemberSession id.")
 
 
+REVOKE_SESSION_ERRORS = UserErrors("RevokeSession",
+                                   WalletError.only("INVALID_ID", "SESSION_NOT_FOUND"))
+
+
 class RevokeSessionPayload(graphene.ObjectType):
     revoked = graphene.Boolean(required=True)
-    user_errors = user_errors_field()
+    user_errors = REVOKE_SESSION_ERRORS.field()
 
 
-class RevokeSession(graphene.Mutation):
+class RevokeSession(HubMutation):
     class Arguments:
         input = RevokeSessionInput(required=True)
 
+    errors = REVOKE_SESSION_ERRORS
     Output = RevokeSessionPayload
 
-    def mutate(root, info: graphene.ResolveInfo, input: dict[str, Any]) -> Any:
+    @classmethod
+    def perform(cls, info: graphene.ResolveInfo, input: dict[str, Any]) -> RevokeSessionPayload:
         principal = ctx_of(info).member()
-        try:
-            session_id = decode(input.get("session_id"), "MemberSession", "sessionId")
-            if not signin_for(info).revoke(principal.member_id, session_id):
-                raise WalletError("SESSION_NOT_FOUND", "You have no live session with this id.",
-                                  field="sessionId")
-        except WalletError as exc:
-            return RevokeSessionPayload(revoked=False, user_errors=user_errors(exc))
+        session_id = decode(input.get("session_id"), "MemberSession", "sessionId")
+        if not signin_for(info).revoke(principal.member_id, session_id):
+            raise WalletError("SESSION_NOT_FOUND", "You have no live session with this id.",
+                              field="sessionId")
         return RevokeSessionPayload(revoked=True, user_errors=[])
+
+    @classmethod
+    def refused(cls, info: graphene.ResolveInfo, input: dict[str, Any],
+                error: HubError) -> dict[str, Any]:
+        return {"revoked": False}

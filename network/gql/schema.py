@@ -5,12 +5,11 @@ from __future__ import annotations
 import graphene
 from graphene import relay
 from graphql_relay import from_global_id
-from sqlalchemy import select
 
-from network.db.schema import parties
+from network import parties
 from network.gql.context import RequestContext
 from network.gql.pagination import parse_key
-from network.ledger.errors import InvalidInput
+from network.ledger.errors import InvalidId
 
 
 class Charity(graphene.ObjectType):
@@ -24,13 +23,12 @@ class Charity(graphene.ObjectType):
     @classmethod
     def get_node(cls, info: graphene.ResolveInfo, id: str) -> Charity | None:
         ctx: RequestContext = info.context
-        row = ctx.db.read(lambda c: c.execute(select(parties).where(
-            parties.c.id == int(id), parties.c.kind == "charity")).first())
-        return cls.from_row(row) if row else None
+        party = ctx.db.read(parties.get, int(id), "charity")
+        return cls.of(party) if party else None
 
     @classmethod
-    def from_row(cls, row: object) -> Charity:
-        return cls(id=row.id, code=row.code, name=row.name, name_fa=row.name_fa)  # type: ignore[attr-defined]
+    def of(cls, party: parties.Party) -> Charity:
+        return cls(id=party.id, code=party.code, name=party.name, name_fa=party.name_fa)
 
 
 def _check_node_id(info: graphene.ResolveInfo, global_id: str) -> None:
@@ -45,7 +43,7 @@ def _check_node_id(info: graphene.ResolveInfo, global_id: str) -> None:
     graphene_type = getattr(found, "graphene_type", None)
     is_node = relay.Node in getattr(getattr(graphene_type, "_meta", None), "interfaces", ())
     if not is_node or parse_key(raw) is None:
-        raise InvalidInput("id is not an id from this API", field="id", code="INVALID_ID")
+        raise InvalidId("id is not an id from this API", field="id")
 
 
 class Query(graphene.ObjectType):
@@ -56,9 +54,8 @@ class Query(graphene.ObjectType):
 
     def resolve_charities(root, info: graphene.ResolveInfo) -> list[Charity]:
         ctx: RequestContext = info.context
-        rows = ctx.db.read(lambda c: c.execute(
-            select(parties).where(parties.c.kind == "charity").order_by(parties.c.name)).all())
-        return [Charity.from_row(row) for row in rows]
+        found = ctx.db.read(lambda conn: parties.list_parties(conn, "charity", by_name=True))
+        return [Charity.of(party) for party in found]
 
     def resolve_node(root, info: graphene.ResolveInfo, id: str) -> relay.Node | None:
         _check_node_id(info, id)

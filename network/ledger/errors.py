@@ -5,19 +5,13 @@ Every one of these is raised before the transaction commits, so a rejected opera
 
 from __future__ import annotations
 
+from network.errors import HubError
 
-class LedgerError(Exception):
+
+class LedgerError(HubError):
+    """The ledger's and the partner registry's refusals."""
+
     code = "LEDGER_ERROR"
-
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        if code is not None:
-            self.code = code
-
-    def as_dict(self) -> dict[str, str | None]:
-        return {"field": self.field, "code": self.code, "message": self.message}
 
 
 class InvalidInput(LedgerError):
@@ -26,6 +20,10 @@ class InvalidInput(LedgerError):
 
 class InvalidAmount(LedgerError):
     code = "INVALID_AMOUNT"
+
+
+class AmountEarnsNothing(InvalidAmount):
+    code = "AMOUNT_EARNS_NOTHING"
 
 
 class AmountTooLarge(LedgerError):
@@ -86,3 +84,68 @@ class IdempotencyKeyReused(LedgerError):
 
 class IdempotencyInProgress(LedgerError):
     code = "IDEMPOTENCY_IN_PROGRESS"
+
+
+# Input refusals with codes of their own. Each is an InvalidInput, so `except InvalidInput`
+# still catches them; raise sites that pass `InvalidInput(..., code="BATCH_EMPTY")` carry the
+# same code, which is what userErrors and the GraphQL enums go by.
+
+
+class Required(InvalidInput):
+    code = "REQUIRED"
+
+
+class InvalidId(InvalidInput):
+    code = "INVALID_ID"
+
+
+class MemberReference(InvalidInput):
+    code = "MEMBER_REFERENCE"
+
+
+class InvalidCardNumber(InvalidInput):
+    code = "INVALID_CARD_NUMBER"
+
+
+class InvalidPhone(InvalidInput):
+    code = "INVALID_PHONE"
+
+
+class InvalidEmail(InvalidInput):
+    code = "INVALID_EMAIL"
+
+
+class InvalidCurrency(InvalidInput):
+    code = "INVALID_CURRENCY"
+
+
+class CurrencyMismatch(InvalidInput):
+    code = "CURRENCY_MISMATCH"
+
+
+class BatchEmpty(InvalidInput):
+    code = "BATCH_EMPTY"
+
+
+class BatchTooLarge(InvalidInput):
+    code = "BATCH_TOO_LARGE"
+
+
+class InvalidPageSize(InvalidInput):
+    code = "INVALID_PAGE_SIZE"
+
+
+class InvalidCursor(InvalidInput):
+    code = "INVALID_CURSOR"
+
+
+class MultipleMutations(InvalidInput):
+    code = "MULTIPLE_MUTATIONS"
+
+
+class IdempotencyKeyMissing(InvalidInput):
+    code = "IDEMPOTENCY_KEY_MISSING"
+
+
+class IdempotencyKeyInvalid(InvalidInput):
+    code = "IDEMPOTENCY_KEY_INVALID"

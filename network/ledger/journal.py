@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, select
 
 from network.db.schema import journal_entries, postings
 from network.ledger.accounts import Posting
@@ -50,3 +50,9 @@ def book(
         for line in lines
     ])
     return entry_id
+
+
+def entry_reference(conn: Connection, entry_id: int) -> str | None:
+    """The reference an entry was booked under (a capture's or void's may be its hold's)."""
+    return conn.execute(select(journal_entries.c.reference)
+                        .where(journal_entries.c.id == entry_id)).scalar_one()

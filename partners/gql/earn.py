@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import graphene
 
 from network.cards import normalize
 from network.db.engine import Database
-from network.gql.errors import UserError, user_errors, user_errors_field
-from network.ledger.errors import LedgerError
+from network.errors import HubError
+from network.ledger.errors import (
+    AmountEarnsNothing,
+    AmountTooLarge,
+    BatchEmpty,
+    BatchTooLarge,
+    CurrencyMismatch,
+    InvalidAmount,
+    InvalidCurrency,
+    InvalidInput,
+    LedgerError,
+)
 from partners.earning import AwardLine, award_batch, award_points, check_batch_size
 from partners.gql.app_caches import AppCaches, app_caches
 from partners.gql.mutation_support import (
     IDEMPOTENCY_FIELD,
+    MEMBER_INPUT,
+    SENT_AS,
     Call,
-    as_sent,
-    guarded,
+    PartnerMutation,
+    partner_errors,
 )
-from partners.gql.payloads import TransactionPayload, transaction_from_receipt
+from partners.gql.payloads import TransactionPayload, transaction_from_receipt, transaction_payload
 from partners.gql.refs import (
     CARD_NUMBER_DOC,
     MEMBER_ID_DOC,
@@ -28,6 +41,9 @@ from partners.gql.refs import (
 )
 from partners.gql.types import PartnerTransaction
 from partners.scopes import EARN
+from partners.terms import ExplicitPointsNotAllowed, NoContract
+
+log = logging.getLogger("pointsnet.graphql")
 
 
 class AwardPointsInput(graphene.InputObjectType):
@@ -54,31 +70,39 @@ def _transaction(receipt: Any, line: AwardLine) -> PartnerTransaction:
                                     currency=line.currency)
 
 
-class AwardPoints(graphene.Mutation):
+# What one purchase may be refused for, alone or as a line of a batch.
+AWARD_LINE = (*MEMBER_INPUT, InvalidAmount, AmountTooLarge, AmountEarnsNothing, InvalidCurrency,
+              CurrencyMismatch, ExplicitPointsNotAllowed, NoContract, InvalidInput)
+
+
+class AwardPoints(PartnerMutation):
     class Arguments:
         input = AwardPointsInput(required=True)
 
-    Output = TransactionPayload
+    errors = partner_errors("AwardPoints", *AWARD_LINE)
+    Output = transaction_payload(errors)
+    scope = EARN
 
-    def mutate(root, info: graphene.ResolveInfo, input: dict[str, Any]) -> TransactionPayload:
-        def work(call: Call) -> TransactionPayload:
-            caches, db = app_caches(call.ctx), call.ctx.db
-            party_id, now = call.partner.party_id, call.ctx.now
-            line = _award_line(input, resolve_member(db, input, caches))
-            receipt = award_points(
-                db, partner_id=party_id, line=line,
-                network_currency=call.ctx.settings.currency, scope=call.scope,
-                idempotency_key=call.idempotency_key, now=now,
-                terms=caches.terms.fresh(party_id, now), load_terms=caches.terms.in_force,
-            )
-            return TransactionPayload.of(receipt, _transaction(receipt, line))
-
-        return guarded(TransactionPayload, info, EARN, work)
+    @classmethod
+    def execute(cls, call: Call, input: dict[str, Any]) -> TransactionPayload:
+        caches, db = app_caches(call.ctx), call.ctx.db
+        party_id, now = call.partner.party_id, call.ctx.now
+        line = _award_line(input, resolve_member(db, input, caches))
+        receipt = award_points(
+            db, partner_id=party_id, line=line,
+            network_currency=call.ctx.settings.currency, scope=call.scope,
+            idempotency_key=call.idempotency_key, now=now,
+            terms=caches.terms.fresh(party_id, now), load_terms=caches.terms.in_force,
+        )
+        return cls._meta.output.of(receipt, _transaction(receipt, line))
 
 
 class AwardPointsBatchInput(graphene.InputObjectType):
     lines = graphene.List(graphene.NonNull(AwardPointsInput), required=True,
                           description="1 to 1,000 purchases; each gets its own result.")
+
+
+BATCH_ERRORS = partner_errors("AwardPointsBatch", BatchEmpty, BatchTooLarge, *AWARD_LINE)
 
 
 class AwardLineResult(graphene.ObjectType):
@@ -89,7 +113,7 @@ class AwardLineResult(graphene.ObjectType):
                                  description="The earn booked for this line; null if refused.")
     balance_after = graphene.Int(description="The member's points after this line's earn "
                                              "(spendable + pending - debt, outside holds).")
-    user_errors = user_errors_field(
+    user_errors = BATCH_ERRORS.field(
         "Why this line was refused (fields named like lines.3.amount); empty if it was booked.")
 
 
@@ -101,20 +125,27 @@ class AwardPointsBatchPayload(graphene.ObjectType):
                                         "refused.")
     accepted = graphene.Int(required=True, description="Lines booked (or replayed as booked).")
     rejected = graphene.Int(required=True, description="Lines refused; see their userErrors.")
-    user_errors = user_errors_field(
+    user_errors = BATCH_ERRORS.field(
         "Refusals of the whole batch (e.g. BATCH_EMPTY, BATCH_TOO_LARGE, IDEMPOTENCY_KEY_REUSED, "
         "NO_CONTRACT); nothing was booked.")
 
 
-def _line_errors(index: int, error: LedgerError) -> list[UserError]:
+def _line_errors(index: int, error: LedgerError) -> list[Any]:
     """A line's input fields are named within it (`lines.3.amount`); the one header all lines
     share is named as sent."""
-    if as_sent(error).field == IDEMPOTENCY_FIELD:
-        return user_errors(error)
+    if not BATCH_ERRORS.declares(error):
+        # Other lines may be booked already, so this line cannot propagate as run_mutation
+        # would: it keeps its code in the message, under the catch-all code (and is logged).
+        log.error("AwardPointsBatch line refused with %s, which it does not declare",
+                  error.code, extra={"undeclared_code": error.code})
+        error = InvalidInput(f"{error.code}: {error.message}", field=error.field)
+    field = SENT_AS.get(error.field or "", error.field)
+    if field == IDEMPOTENCY_FIELD:
+        return BATCH_ERRORS.of(error, field)
     prefix = f"lines.{index}."
-    field = error.field or ""
+    field = field or ""
     field = field if field.startswith(prefix) else prefix + field if field else prefix.rstrip(".")
-    return [UserError(field=field, code=error.code, message=error.message)]
+    return BATCH_ERRORS.of(error, field)
 
 
 def _resolve_lines(db: Database, lines: list[dict[str, Any]],
@@ -145,37 +176,40 @@ def _resolve_lines(db: Database, lines: list[dict[str, Any]],
     ]
 
 
-class AwardPointsBatch(graphene.Mutation):
+class AwardPointsBatch(PartnerMutation):
     class Arguments:
         input = AwardPointsBatchInput(required=True)
 
+    errors = BATCH_ERRORS
     Output = AwardPointsBatchPayload
+    scope = EARN
 
-    def mutate(root, info: graphene.ResolveInfo,
-               input: dict[str, Any]) -> AwardPointsBatchPayload:
-        def work(call: Call) -> AwardPointsBatchPayload:
-            raw_lines = input["lines"]
-            check_batch_size(len(raw_lines))
-            lines = _resolve_lines(call.ctx.db, raw_lines, app_caches(call.ctx))
-            outcome = award_batch(
-                call.ctx.db, partner_id=call.partner.party_id, lines=lines,
-                network_currency=call.ctx.settings.currency, scope=call.scope,
-                idempotency_key=call.idempotency_key, now=call.ctx.now,
-            )
-            results = []
-            for item in outcome:
-                line = lines[item.index]
-                if item.receipt is not None and isinstance(line, AwardLine):
-                    results.append(AwardLineResult(
-                        index=item.index, transaction=_transaction(item.receipt, line),
-                        balance_after=item.receipt.balance, user_errors=[]))
-                else:
-                    assert item.error is not None
-                    results.append(AwardLineResult(
-                        index=item.index, user_errors=_line_errors(item.index, item.error)))
-            accepted = sum(1 for r in results if r.transaction is not None)
-            return AwardPointsBatchPayload(results=results, accepted=accepted,
-                                           rejected=len(results) - accepted, user_errors=[])
+    @classmethod
+    def execute(cls, call: Call, input: dict[str, Any]) -> AwardPointsBatchPayload:
+        raw_lines = input["lines"]
+        check_batch_size(len(raw_lines))
+        lines = _resolve_lines(call.ctx.db, raw_lines, app_caches(call.ctx))
+        outcome = award_batch(
+            call.ctx.db, partner_id=call.partner.party_id, lines=lines,
+            network_currency=call.ctx.settings.currency, scope=call.scope,
+            idempotency_key=call.idempotency_key, now=call.ctx.now,
+        )
+        results = []
+        for item in outcome:
+            line = lines[item.index]
+            if item.receipt is not None and isinstance(line, AwardLine):
+                results.append(AwardLineResult(
+                    index=item.index, transaction=_transaction(item.receipt, line),
+                    balance_after=item.receipt.balance, user_errors=[]))
+            else:
+                assert item.error is not None
+                results.append(AwardLineResult(
+                    index=item.index, user_errors=_line_errors(item.index, item.error)))
+        accepted = sum(1 for r in results if r.transaction is not None)
+        return AwardPointsBatchPayload(results=results, accepted=accepted,
+                                       rejected=len(results) - accepted, user_errors=[])
 
-        return guarded(AwardPointsBatchPayload, info, EARN, work, results=[], accepted=0,
-                       rejected=0)
+    @classmethod
+    def refused(cls, info: graphene.ResolveInfo, input: Any,
+                error: HubError) -> dict[str, Any]:
+        return {"results": [], "accepted": 0, "rejected": 0}

@@ -7,9 +7,9 @@ from typing import Any
 import graphene
 
 from network import members
-from network.gql.errors import user_errors, user_errors_field
-from network.ledger.errors import IdempotencyInProgress, LedgerError
-from partners.gql.mutation_support import Call, as_sent, begin
+from network.errors import HubError
+from network.ledger.errors import InvalidCardNumber, InvalidEmail, InvalidInput, InvalidPhone
+from partners.gql.mutation_support import Call, PartnerMutation, partner_errors
 from partners.gql.types import PartnerMember
 from partners.scopes import ENROL
 
@@ -29,51 +29,56 @@ class EnrolMemberInput(graphene.InputObjectType):
                              default_value="en")
 
 
+ENROL_ERRORS = partner_errors("EnrolMember", InvalidCardNumber, InvalidPhone, InvalidEmail,
+                              members.MemberExists, InvalidInput)
+
+
 class EnrolMemberPayload(graphene.ObjectType):
     member = graphene.Field(PartnerMember, description="The new member; on MEMBER_EXISTS for a "
                                                        "phone or email, the existing one with "
                                                        "it (null for a card number).")
-    user_errors = user_errors_field()
+    user_errors = ENROL_ERRORS.field()
 
 
-def _existing(call: Call, data: dict[str, Any]) -> PartnerMember | None:
-    secret = call.ctx.settings.secret_key
+def _existing(info: graphene.ResolveInfo, data: dict[str, Any]) -> PartnerMember | None:
+    ctx = info.context
+    secret = ctx.settings.secret_key
 
     def load(conn: Any) -> PartnerMember | None:
         for field in ("phone", "email"):
             if data.get(field):
                 found = members.find(conn, secret, **{field: data[field]},
-                                    country=call.ctx.settings.default_country)
+                                    country=ctx.settings.default_country)
                 if found is not None:
-                    return PartnerMember.from_member(conn, call.ctx, found)
+                    return PartnerMember.from_member(conn, ctx, found)
         return None
 
-    return call.ctx.db.read(load)
+    return ctx.db.read(load)
 
 
-class EnrolMember(graphene.Mutation):
+class EnrolMember(PartnerMutation):
     class Arguments:
         input = EnrolMemberInput(required=True)
 
+    errors = ENROL_ERRORS
     Output = EnrolMemberPayload
+    scope = ENROL
 
-    def mutate(root, info: graphene.ResolveInfo, input: dict[str, Any]) -> EnrolMemberPayload:
-        try:
-            call = begin(info, ENROL)
-            member = members.enrol(
-                call.ctx.db, secret=call.ctx.settings.secret_key, scope=call.scope,
-                idempotency_key=call.idempotency_key, enrolled_by=call.partner.party_id,
-                card_number=input.get("card_number"), phone=input.get("phone"),
-                email=input.get("email"), display_name=input.get("display_name"),
-                locale=input.get("locale") or "en",
-                country=call.ctx.settings.default_country,
-            )
-        except IdempotencyInProgress:
-            raise
-        except members.MemberExists as exc:
-            existing = _existing(call, input) if exc.field in ("phone", "email") else None
-            return EnrolMemberPayload(member=existing, user_errors=user_errors(exc))
-        except LedgerError as exc:
-            return EnrolMemberPayload(member=None, user_errors=user_errors(as_sent(exc)))
+    @classmethod
+    def execute(cls, call: Call, input: dict[str, Any]) -> EnrolMemberPayload:
+        member = members.enrol(
+            call.ctx.db, secret=call.ctx.settings.secret_key, scope=call.scope,
+            idempotency_key=call.idempotency_key, enrolled_by=call.partner.party_id,
+            card_number=input.get("card_number"), phone=input.get("phone"),
+            email=input.get("email"), display_name=input.get("display_name"),
+            locale=input.get("locale") or "en", country=call.ctx.settings.default_country,
+        )
         view = call.ctx.db.read(lambda conn: PartnerMember.from_member(conn, call.ctx, member))
         return EnrolMemberPayload(member=view, user_errors=[])
+
+    @classmethod
+    def refused(cls, info: graphene.ResolveInfo, input: dict[str, Any],
+                error: HubError) -> dict[str, Any]:
+        """On MEMBER_EXISTS for a phone or email, the member who has it."""
+        taken = isinstance(error, members.MemberExists) and error.field in ("phone", "email")
+        return {"member": _existing(info, input) if taken else None}

@@ -8,21 +8,43 @@ used by the second. Such a request is refused whole, each field saying MULTIPLE_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar
 
 import graphene
 from graphql.execution.collect_fields import collect_fields
 
 from network.auth import PartnerPrincipal
+from network.errors import ErrorCodes, HubError
 from network.gql.context import RequestContext
-from network.gql.errors import user_errors
-from network.ledger.errors import IdempotencyInProgress, InvalidInput, LedgerError
+from network.gql.errors import UserErrors
+from network.gql.mutation import HubMutation
+from network.ledger.errors import (
+    IdempotencyKeyInvalid,
+    IdempotencyKeyMissing,
+    IdempotencyKeyReused,
+    InvalidCardNumber,
+    InvalidId,
+    MemberNotFound,
+    MemberReference,
+    MultipleMutations,
+    Required,
+)
 from partners import idempotency_key
 
-P = TypeVar("P")
 IDEMPOTENCY_FIELD = idempotency_key.HEADER  # how userErrors name the header
+
+# What every partner mutation may answer, whatever it does (`begin` and the key's replay check).
+EVERY_MUTATION = (MultipleMutations, IdempotencyKeyMissing, IdempotencyKeyInvalid,
+                  IdempotencyKeyReused)
+# How an input names its member (partners.gql.refs): memberId or cardNumber.
+MEMBER_INPUT = (MemberReference, Required, InvalidId, InvalidCardNumber, MemberNotFound)
+
+
+def partner_errors(name: str, *errors: type[HubError] | ErrorCodes) -> UserErrors:
+    """A partner mutation's userErrors: its own errors, then those every one may answer."""
+    return UserErrors(name, *errors, *EVERY_MUTATION)
 
 
 @dataclass(frozen=True)
@@ -48,43 +70,38 @@ def begin(info: graphene.ResolveInfo, scope: str) -> Call:
     partner = ctx.partner(scope)
     fields = _mutation_fields(info)
     if len(fields) > 1:
-        raise InvalidInput(
+        raise MultipleMutations(
             f"one Idempotency-Key names one mutation, and this request selects {len(fields)} "
             f"({', '.join(fields)}); send each in its own request with its own key, or award "
-            "many purchases with awardPointsBatch", code="MULTIPLE_MUTATIONS")
+            "many purchases with awardPointsBatch")
     key = ctx.headers.get(idempotency_key.HEADER.lower(), "").strip()
     if not key:
-        raise InvalidInput("mutations need an Idempotency-Key header (covered by the signature)",
-                           field=IDEMPOTENCY_FIELD, code="IDEMPOTENCY_KEY_MISSING")
+        raise IdempotencyKeyMissing("mutations need an Idempotency-Key header (covered by the "
+                                    "signature)", field=IDEMPOTENCY_FIELD)
     wrong = idempotency_key.problem(key)
     if wrong:
-        raise InvalidInput(wrong, field=IDEMPOTENCY_FIELD, code="IDEMPOTENCY_KEY_INVALID")
+        raise IdempotencyKeyInvalid(wrong, field=IDEMPOTENCY_FIELD)
     return Call(ctx, partner, key)
 
 
 # The ledger names its own parameters; userErrors name what the partner sent.
-_SENT_AS = {"idempotencyKey": IDEMPOTENCY_FIELD}
+SENT_AS = {"idempotencyKey": IDEMPOTENCY_FIELD}
 
 
-def as_sent(error: LedgerError, sent_as: Mapping[str, str] | None = None) -> LedgerError:
-    """`error` with its field renamed to the one the partner sent (`sent_as` adds a mutation's
-    own names to the header's)."""
-    names = {**_SENT_AS, **(sent_as or {})}
-    error.field = names.get(error.field or "", error.field)
-    return error
+class PartnerMutation(HubMutation):
+    """A partner's mutation: `scope` is what its key must carry; `execute` gets the checked
+    call (caller, scope, Idempotency-Key) and the input."""
 
+    class Meta:
+        abstract = True
 
-def guarded(payload: type[P], info: graphene.ResolveInfo, scope: str,
-            work: Callable[[Call], P], *, sent_as: Mapping[str, str] | None = None,
-            **empty: Any) -> P:
-    """Run `work`; a LedgerError becomes userErrors, its field renamed to the one the partner
-    sent (`sent_as` adds the mutation's own names to the header's). A request still in flight
-    is not a user error: it propagates so the endpoint answers 409 and the client retries with
-    the same key."""
-    try:
-        return work(begin(info, scope))
-    except IdempotencyInProgress:
-        raise
-    except LedgerError as exc:
-        return payload(user_errors=user_errors(as_sent(exc, sent_as)),  # type: ignore[call-arg]
-                       **empty)
+    scope: ClassVar[str]
+    renamed: ClassVar[Mapping[str, str]] = SENT_AS
+
+    @classmethod
+    def execute(cls, call: Call, input: Any) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def perform(cls, info: graphene.ResolveInfo, input: Any) -> Any:
+        return cls.execute(begin(info, cls.scope), input)

@@ -9,7 +9,7 @@ import graphene
 from graphene import relay
 
 from network.gql.context import RequestContext
-from network.gql.errors import user_errors_field
+from network.gql.errors import UserErrors
 from network.ledger.receipts import Receipt
 from partners.gql.types import PartnerHold, PartnerMember, PartnerTransaction
 
@@ -29,7 +29,8 @@ def transaction_from_receipt(receipt: Receipt, *, reference: str | None = None,
 
 
 class TransactionPayload(graphene.ObjectType):
-    """What a points-moving mutation answers."""
+    """What a points-moving mutation answers; each has its own subclass, `<Mutation>Payload`,
+    whose userErrors carry that mutation's error codes (`transaction_payload`)."""
 
     transaction = graphene.Field(PartnerTransaction,
                                  description="The entry booked; null when refused. A replay "
@@ -40,8 +41,6 @@ class TransactionPayload(graphene.ObjectType):
     member = graphene.Field(PartnerMember, description="The member, read as they are now.")
     hold = graphene.Field(PartnerHold, description="For authorizeHold, captureHold and voidHold: "
                                                    "the hold, read as it is now.")
-    user_errors = user_errors_field(
-        "Why the mutation was refused (nothing was written); empty on success.")
 
     def resolve_member(self, info: graphene.ResolveInfo) -> PartnerMember | None:
         member_id = getattr(self, "_member_id", None)
@@ -63,3 +62,12 @@ class TransactionPayload(graphene.ObjectType):
         payload._member_id = receipt.member_id  # type: ignore[attr-defined]
         payload._hold_id = receipt.hold_id  # type: ignore[attr-defined]
         return payload
+
+
+def transaction_payload(errors: UserErrors) -> type[TransactionPayload]:
+    """`<Mutation>Payload`: a TransactionPayload whose userErrors are `errors`' type."""
+    return type(f"{errors.name}Payload", (TransactionPayload,), {
+        "__doc__": f"What {errors.name} answers.",
+        "user_errors": errors.field("Why the mutation was refused (nothing was written); empty "
+                                    "on success."),
+    })

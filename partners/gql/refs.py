@@ -7,14 +7,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphql_relay import from_global_id
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from network import cards
-from network.db.clauses import one_of
+from network import cards, members
 from network.db.engine import Database
-from network.db.schema import members
 from network.gql.pagination import parse_key
-from network.ledger.errors import InvalidInput, LedgerError, MemberNotFound
+from network.ledger.errors import (
+    InvalidCardNumber,
+    InvalidId,
+    LedgerError,
+    MemberNotFound,
+    MemberReference,
+    Required,
+)
 from partners.gql.app_caches import AppCaches
 
 # How every partner input names its member (resolve_member below reads them).
@@ -25,14 +30,14 @@ CARD_NUMBER_DOC = ("The member's 16-digit card number (Luhn-checked; spaces, das
 
 def decode_id(value: str | None, type_name: str, field: str) -> int:
     if not value:
-        raise InvalidInput(f"{field} is required", field=field, code="REQUIRED")
+        raise Required(f"{field} is required", field=field)
     try:
         kind, raw = from_global_id(value)
     except Exception as exc:  # noqa: BLE001 - graphql_relay raises several types on junk
-        raise InvalidInput(f"{field} is not a valid id", field=field, code="INVALID_ID") from exc
+        raise InvalidId(f"{field} is not a valid id", field=field) from exc
     key = parse_key(raw) if kind == type_name else None
     if key is None:
-        raise InvalidInput(f"{field} is not a {type_name} id", field=field, code="INVALID_ID")
+        raise InvalidId(f"{field} is not a {type_name} id", field=field)
     return key
 
 
@@ -43,14 +48,14 @@ def _parse_ref(ref: MemberRef, prefix: str) -> tuple[str, int | str]:
     """('id', member id) or ('card', normalized card number); raises on malformed input."""
     member_id, card_number = ref
     if (member_id is None) == (card_number is None):
-        raise InvalidInput("give exactly one of memberId or cardNumber",
-                           field=f"{prefix}memberId", code="MEMBER_REFERENCE")
+        raise MemberReference("give exactly one of memberId or cardNumber",
+                              field=f"{prefix}memberId")
     if member_id is not None:
         return "id", decode_id(member_id, "PartnerMember", f"{prefix}memberId")
     assert card_number is not None
     if not cards.is_valid(card_number):
-        raise InvalidInput("the card number is not 16 digits with a valid check digit",
-                           field=f"{prefix}cardNumber", code="INVALID_CARD_NUMBER")
+        raise InvalidCardNumber("the card number is not 16 digits with a valid check digit",
+                                field=f"{prefix}cardNumber")
     return "card", cards.normalize(card_number)
 
 
@@ -66,15 +71,8 @@ def member_ids_for(conn: Connection, refs: list[MemberRef],
     ids = {v for p in parsed if not isinstance(p, LedgerError) and p[0] == "id" for v in [p[1]]}
     numbers = {v for p in parsed if not isinstance(p, LedgerError) and p[0] == "card"
                for v in [p[1]]}
-    known_ids: set[int] = set()
-    by_card: dict[str, int] = {}
-    if ids:
-        known_ids = set(conn.execute(
-            select(members.c.id).where(one_of(conn, members.c.id, ids))).scalars())
-    if numbers:
-        rows = conn.execute(select(members.c.card_number, members.c.id)
-                            .where(one_of(conn, members.c.card_number, numbers)))
-        by_card = {row.card_number: row.id for row in rows}
+    known_ids = members.known_ids(conn, ids)  # type: ignore[arg-type]
+    by_card = members.ids_by_card(conn, numbers)  # type: ignore[arg-type]
     out: list[int | LedgerError] = []
     for item, prefix in zip(parsed, prefixes, strict=True):
         if isinstance(item, LedgerError):
@@ -101,17 +99,6 @@ def cached_member_id(data: Mapping[str, Any], caches: AppCaches) -> int | None:
     return None
 
 
-_ID_BY_CARD_PG = "SELECT id FROM members WHERE card_number = %(card_number)s"
-
-
-def _id_by_card(db: Database, card_number: str) -> int | None:
-    if db.dialect == "postgresql":  # one prepared statement: a till sends one card at a time
-        row = db.pg_statement(_ID_BY_CARD_PG, {"card_number": card_number})
-        return row.id if row else None
-    return db.read(lambda conn: conn.execute(
-        select(members.c.id).where(members.c.card_number == card_number)).scalar())
-
-
 def resolve_member(db: Database, data: Mapping[str, Any], caches: AppCaches) -> int:
     """The member an input names: `cached_member_id` when it knows, else the card is looked up
     (and remembered); a specific error for a malformed reference or an unknown card."""
@@ -120,7 +107,7 @@ def resolve_member(db: Database, data: Mapping[str, Any], caches: AppCaches) -> 
         return found
     kind, value = _parse_ref((data.get("member_id"), data.get("card_number")), "")
     assert kind == "card" and isinstance(value, str)  # cached_member_id answers every Relay id
-    found = _id_by_card(db, value)
+    found = members.id_by_card(db, value)
     if found is None:
         raise MemberNotFound("no member with this card number", field="cardNumber")
     caches.cards.put(value, found)

@@ -3,13 +3,25 @@ a purchase was paid with; fully, or partly with `points`. Only your own transact
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import graphene
 
 from network import ledger
-from partners.gql.mutation_support import Call, guarded
-from partners.gql.payloads import TransactionPayload, transaction_from_receipt
+from network.ledger.errors import (
+    AlreadyReversed,
+    AmountTooLarge,
+    EntryNotFound,
+    InvalidAmount,
+    InvalidId,
+    InvalidInput,
+    Required,
+    ReversalExceedsOriginal,
+)
+from network.ledger.receipts import Receipt
+from partners.gql.mutation_support import SENT_AS, Call, PartnerMutation, partner_errors
+from partners.gql.payloads import TransactionPayload, transaction_from_receipt, transaction_payload
 from partners.gql.refs import decode_id
 from partners.scopes import EARN, REDEEM
 
@@ -24,18 +36,9 @@ class ReverseInput(graphene.InputObjectType):
     reference = graphene.String(description="Your refund reference, at most 200 characters.")
 
 
-def _reverse(operation: Any, scope: str, info: graphene.ResolveInfo,
-             input: dict[str, Any]) -> TransactionPayload:
-    def work(call: Call) -> TransactionPayload:
-        entry_id = decode_id(input["transaction_id"], "PartnerTransaction", "transactionId")
-        receipt = operation(
-            call.ctx.db, scope=call.scope, idempotency_key=call.idempotency_key,
-            partner_id=call.partner.party_id, entry_id=entry_id, points=input.get("points"),
-            reference=input.get("reference"), now=call.ctx.now)
-        return TransactionPayload.of(receipt, transaction_from_receipt(
-            receipt, reference=input.get("reference"), reverses=entry_id))
-
-    return guarded(TransactionPayload, info, scope, work, sent_as={"entryId": "transactionId"})
+# What a reversal may be refused for: the transaction id, what is left of it, the input.
+REVERSAL = (Required, InvalidId, EntryNotFound, AlreadyReversed, ReversalExceedsOriginal,
+            InvalidAmount, AmountTooLarge, InvalidInput)
 
 
 class ReverseEarnInput(ReverseInput):
@@ -46,21 +49,41 @@ class ReverseRedemptionInput(ReverseInput):
     pass
 
 
-class ReverseEarn(graphene.Mutation):
+class _Reversal(PartnerMutation):
+    """Both reversals: the ledger operation differs, and so do the scope and the codes' type."""
+
+    class Meta:
+        abstract = True
+
+    renamed = {**SENT_AS, "entryId": "transactionId"}
+    operation: ClassVar[Callable[..., Receipt]]
+
+    @classmethod
+    def execute(cls, call: Call, input: dict[str, Any]) -> TransactionPayload:
+        entry_id = decode_id(input["transaction_id"], "PartnerTransaction", "transactionId")
+        receipt = cls.operation(
+            call.ctx.db, scope=call.scope, idempotency_key=call.idempotency_key,
+            partner_id=call.partner.party_id, entry_id=entry_id, points=input.get("points"),
+            reference=input.get("reference"), now=call.ctx.now)
+        return cls._meta.output.of(receipt, transaction_from_receipt(
+            receipt, reference=input.get("reference"), reverses=entry_id))
+
+
+class ReverseEarn(_Reversal):
     class Arguments:
         input = ReverseEarnInput(required=True)
 
-    Output = TransactionPayload
+    errors = partner_errors("ReverseEarn", *REVERSAL)
+    Output = transaction_payload(errors)
+    scope = EARN
+    operation = staticmethod(ledger.reverse_earn)
 
-    def mutate(root, info: graphene.ResolveInfo, input: dict[str, Any]) -> TransactionPayload:
-        return _reverse(ledger.reverse_earn, EARN, info, input)
 
-
-class ReverseRedemption(graphene.Mutation):
+class ReverseRedemption(_Reversal):
     class Arguments:
         input = ReverseRedemptionInput(required=True)
 
-    Output = TransactionPayload
-
-    def mutate(root, info: graphene.ResolveInfo, input: dict[str, Any]) -> TransactionPayload:
-        return _reverse(ledger.reverse_redemption, REDEEM, info, input)
+    errors = partner_errors("ReverseRedemption", *REVERSAL)
+    Output = transaction_payload(errors)
+    scope = REDEEM
+    operation = staticmethod(ledger.reverse_redemption)

@@ -6,29 +6,58 @@ from __future__ import annotations
 from typing import Any
 
 import graphene
-from sqlalchemy import select
 
 from network import ledger
-from network.db.schema import journal_entries
+from network.ledger.errors import (
+    AmountTooLarge,
+    CaptureExceedsHold,
+    HoldExpired,
+    HoldNotActive,
+    HoldNotFound,
+    InsufficientPoints,
+    InvalidAmount,
+    InvalidId,
+    InvalidInput,
+    Required,
+)
+from network.ledger.journal import entry_reference
 from network.ledger.receipts import Receipt
 from partners.gql.app_caches import app_caches
-from partners.gql.mutation_support import Call, guarded
-from partners.gql.payloads import TransactionPayload, transaction_from_receipt
+from partners.gql.mutation_support import MEMBER_INPUT, Call, PartnerMutation, partner_errors
+from partners.gql.payloads import TransactionPayload, transaction_from_receipt, transaction_payload
 from partners.gql.refs import CARD_NUMBER_DOC, MEMBER_ID_DOC, decode_id, resolve_member
 from partners.scopes import REDEEM
 
 
-def _member(call: Call, data: dict[str, Any]) -> int:
-    return resolve_member(call.ctx.db, data, app_caches(call.ctx))
+def _taken(payload: type[TransactionPayload], call: Call, input: dict[str, Any],
+           operation: Any, **more: Any) -> TransactionPayload:
+    """redeemPoints and authorizeHold: points taken (or reserved) from the member the input
+    names, under the partner's reference."""
+    member_id = resolve_member(call.ctx.db, input, app_caches(call.ctx))
+    receipt = operation(
+        call.ctx.db, scope=call.scope, idempotency_key=call.idempotency_key,
+        partner_id=call.partner.party_id, member_id=member_id, points=input["points"],
+        reference=input.get("reference"), now=call.ctx.now, **more)
+    return payload.of(receipt, transaction_from_receipt(receipt, reference=input.get("reference")))
 
 
-def _as_booked(call: Call, receipt: Receipt) -> TransactionPayload:
-    """A capture or void with the reference the ledger stored (the hold's when none was given),
-    read back so the answer says what `transactions` will; one indexed read, off the earn path."""
-    reference = call.ctx.db.read(lambda conn: conn.execute(
-        select(journal_entries.c.reference).where(journal_entries.c.id == receipt.entry_id)
-    ).scalar_one())
-    return TransactionPayload.of(receipt, transaction_from_receipt(receipt, reference=reference))
+def _on_hold(payload: type[TransactionPayload], call: Call, input: dict[str, Any],
+             operation: Any, **more: Any) -> TransactionPayload:
+    """captureHold and voidHold: the hold the input names, answered with the reference the
+    ledger stored (the hold's when none was given), read back so the answer says what
+    `transactions` will; one indexed read, off the earn path."""
+    receipt: Receipt = operation(
+        call.ctx.db, scope=call.scope, idempotency_key=call.idempotency_key,
+        partner_id=call.partner.party_id,
+        hold_id=decode_id(input["hold_id"], "PartnerHold", "holdId"), now=call.ctx.now, **more)
+    reference = call.ctx.db.read(entry_reference, receipt.entry_id)
+    return payload.of(receipt, transaction_from_receipt(receipt, reference=reference))
+
+
+# What taking points may be refused for, beyond the member reference.
+SPEND = (InvalidAmount, AmountTooLarge, InsufficientPoints, InvalidInput)
+# What a hold id (holdId) may be refused for.
+HOLD_INPUT = (Required, InvalidId, HoldNotFound, HoldNotActive, HoldExpired)
 
 
 class RedeemPointsInput(graphene.InputObjectType):
@@ -40,23 +69,17 @@ class RedeemPointsInput(graphene.InputObjectType):
                                             "characters.")
 
 
-class RedeemPoints(graphene.Mutation):
+class RedeemPoints(PartnerMutation):
     class Arguments:
         input = RedeemPointsInput(required=True)
 
-    Output = TransactionPayload
+    errors = partner_errors("RedeemPoints", *MEMBER_INPUT, *SPEND)
+    Output = transaction_payload(errors)
+    scope = REDEEM
 
-    def mutate(root, info: graphene.ResolveInfo, input: dict[str, Any]) -> TransactionPayload:
-        def work(call: Call) -> TransactionPayload:
-            member_id = _member(call, input)
-            receipt = ledger.redeem(
-                call.ctx.db, scope=call.scope, idempotency_key=call.idempotency_key,
-                partner_id=call.partner.party_id, member_id=member_id, points=input["points"],
-                reference=input.get("reference"), now=call.ctx.now)
-            return TransactionPayload.of(
-                receipt, transaction_from_receipt(receipt, reference=input.get("reference")))
-
-        return guarded(TransactionPayload, info, REDEEM, work)
+    @classmethod
+    def execute(cls, call: Call, input: dict[str, Any]) -> TransactionPayload:
+        return _taken(cls._meta.output, call, input, ledger.redeem)
 
 
 class AuthorizeHoldInput(graphene.InputObjectType):
@@ -72,24 +95,18 @@ class AuthorizeHoldInput(graphene.InputObjectType):
                                             "booked under it too.")
 
 
-class AuthorizeHold(graphene.Mutation):
+class AuthorizeHold(PartnerMutation):
     class Arguments:
         input = AuthorizeHoldInput(required=True)
 
-    Output = TransactionPayload
+    errors = partner_errors("AuthorizeHold", *MEMBER_INPUT, *SPEND)
+    Output = transaction_payload(errors)
+    scope = REDEEM
 
-    def mutate(root, info: graphene.ResolveInfo, input: dict[str, Any]) -> TransactionPayload:
-        def work(call: Call) -> TransactionPayload:
-            member_id = _member(call, input)
-            receipt = ledger.authorize_hold(
-                call.ctx.db, scope=call.scope, idempotency_key=call.idempotency_key,
-                partner_id=call.partner.party_id, member_id=member_id, points=input["points"],
-                expires_at=input.get("expires_at"), reference=input.get("reference"),
-                now=call.ctx.now)
-            return TransactionPayload.of(
-                receipt, transaction_from_receipt(receipt, reference=input.get("reference")))
-
-        return guarded(TransactionPayload, info, REDEEM, work)
+    @classmethod
+    def execute(cls, call: Call, input: dict[str, Any]) -> TransactionPayload:
+        return _taken(cls._meta.output, call, input, ledger.authorize_hold,
+                      expires_at=input.get("expires_at"))
 
 
 class CaptureHoldInput(graphene.InputObjectType):
@@ -100,40 +117,33 @@ class CaptureHoldInput(graphene.InputObjectType):
                                             "the hold's reference when omitted.")
 
 
-class CaptureHold(graphene.Mutation):
+class CaptureHold(PartnerMutation):
     class Arguments:
         input = CaptureHoldInput(required=True)
 
-    Output = TransactionPayload
+    errors = partner_errors("CaptureHold", *HOLD_INPUT, CaptureExceedsHold, InvalidAmount,
+                            AmountTooLarge, InvalidInput)
+    Output = transaction_payload(errors)
+    scope = REDEEM
 
-    def mutate(root, info: graphene.ResolveInfo, input: dict[str, Any]) -> TransactionPayload:
-        def work(call: Call) -> TransactionPayload:
-            receipt = ledger.capture_hold(
-                call.ctx.db, scope=call.scope, idempotency_key=call.idempotency_key,
-                partner_id=call.partner.party_id,
-                hold_id=decode_id(input["hold_id"], "PartnerHold", "holdId"),
-                points=input.get("points"), reference=input.get("reference"), now=call.ctx.now)
-            return _as_booked(call, receipt)
-
-        return guarded(TransactionPayload, info, REDEEM, work)
+    @classmethod
+    def execute(cls, call: Call, input: dict[str, Any]) -> TransactionPayload:
+        return _on_hold(cls._meta.output, call, input, ledger.capture_hold,
+                        points=input.get("points"), reference=input.get("reference"))
 
 
 class VoidHoldInput(graphene.InputObjectType):
     hold_id = graphene.ID(required=True, description="The PartnerHold id authorizeHold answered.")
 
 
-class VoidHold(graphene.Mutation):
+class VoidHold(PartnerMutation):
     class Arguments:
         input = VoidHoldInput(required=True)
 
-    Output = TransactionPayload
+    errors = partner_errors("VoidHold", *HOLD_INPUT)
+    Output = transaction_payload(errors)
+    scope = REDEEM
 
-    def mutate(root, info: graphene.ResolveInfo, input: dict[str, Any]) -> TransactionPayload:
-        def work(call: Call) -> TransactionPayload:
-            receipt = ledger.void_hold(
-                call.ctx.db, scope=call.scope, idempotency_key=call.idempotency_key,
-                partner_id=call.partner.party_id,
-                hold_id=decode_id(input["hold_id"], "PartnerHold", "holdId"), now=call.ctx.now)
-            return _as_booked(call, receipt)
-
-        return guarded(TransactionPayload, info, REDEEM, work)
+    @classmethod
+    def execute(cls, call: Call, input: dict[str, Any]) -> TransactionPayload:
+        return _on_hold(cls._meta.output, call, input, ledger.void_hold)

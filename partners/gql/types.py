@@ -12,14 +12,14 @@ from typing import Any
 
 import graphene
 from graphene import relay
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from network import members
 from network.clock import as_utc
-from network.db.schema import holds, journal_entries
 from network.gql.context import RequestContext
 from network.ledger import balances
 from network.programme import tier_facts
+from partners import ledger_view
 from partners.scopes import READ
 
 
@@ -36,8 +36,7 @@ class TransactionKind(graphene.Enum):
     REVERSE_REDEMPTION = "reverse_redemption"
 
 
-PARTNER_KINDS = ("earn", "redeem", "hold", "capture", "void", "hold_expiry", "reverse_earn",
-                 "reverse_redemption")
+PARTNER_KINDS = ledger_view.PARTNER_KINDS
 
 
 def _ctx(info: graphene.ResolveInfo) -> RequestContext:
@@ -126,13 +125,7 @@ class PartnerTransaction(graphene.ObjectType):
 
     @classmethod
     def load(cls, conn: Connection, partner_id: int, entry_id: int) -> PartnerTransaction | None:
-        row = conn.execute(
-            select(journal_entries).where(
-                journal_entries.c.id == entry_id,
-                journal_entries.c.party_id == partner_id,
-                journal_entries.c.kind.in_(PARTNER_KINDS),
-            )
-        ).first()
+        row = ledger_view.entry(conn, partner_id, entry_id)
         return cls.from_row(row) if row else None
 
     @classmethod
@@ -170,9 +163,7 @@ class PartnerHold(graphene.ObjectType):
 
     @classmethod
     def load(cls, conn: Connection, partner_id: int, hold_id: int) -> PartnerHold | None:
-        row = conn.execute(
-            select(holds).where(holds.c.id == hold_id, holds.c.party_id == partner_id)
-        ).first()
+        row = ledger_view.hold(conn, partner_id, hold_id)
         if row is None:
             return None
         return cls(

@@ -8,10 +8,9 @@ from typing import Any
 
 import graphene
 from graphene import relay
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from network import members
-from network.db.schema import journal_entries
 from network.gql.context import RequestContext
 from network.gql.pagination import (
     ForwardConnectionField,
@@ -21,10 +20,10 @@ from network.gql.pagination import (
     split_page,
 )
 from network.ledger.errors import InvalidInput
+from partners import ledger_view
 from partners.contracts import in_force
 from partners.gql.refs import decode_id
 from partners.gql.types import (
-    PARTNER_KINDS,
     PartnerContract,
     PartnerHold,
     PartnerMember,
@@ -35,24 +34,6 @@ from partners.gql.types import (
 )
 from partners.registry import get_partner
 from partners.scopes import READ
-
-
-def _transactions(conn: Connection, partner_id: int, *, size: int, after: int | None,
-                  kinds: list[str], booked_from: datetime | None,
-                  booked_before: datetime | None, member_id: int | None) -> list[Any]:
-    query = select(journal_entries).where(
-        journal_entries.c.party_id == partner_id,
-        journal_entries.c.kind.in_(kinds or PARTNER_KINDS),
-    )
-    if after is not None:
-        query = query.where(journal_entries.c.id < after)
-    if booked_from is not None:
-        query = query.where(journal_entries.c.booked_at >= booked_from)
-    if booked_before is not None:
-        query = query.where(journal_entries.c.booked_at < booked_before)
-    if member_id is not None:
-        query = query.where(journal_entries.c.member_id == member_id)
-    return list(conn.execute(query.order_by(journal_entries.c.id.desc()).limit(size + 1)))
 
 
 class PartnerViewer(graphene.ObjectType):
@@ -141,8 +122,8 @@ class PartnerViewer(graphene.ObjectType):
         member = decode_id(member_id, "PartnerMember", "memberId") if member_id else None
         # In UTC, as stored: SQLite compares the text of the timestamps and so would read
         # 12:46+03:30 as 12:46 UTC.
-        rows = ctx.db.read(_transactions, self.id, size=size, after=cursor, kinds=wanted,
-                           booked_from=as_datetime(booked_from),
+        rows = ctx.db.read(ledger_view.entries, self.id, limit=size + 1, before_id=cursor,
+                           kinds=wanted, booked_from=as_datetime(booked_from),
                            booked_before=as_datetime(booked_before), member_id=member)
         page, has_next = split_page(rows, size)
         edges = [

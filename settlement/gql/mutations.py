@@ -3,19 +3,29 @@ long run of Stripe calls has a terminal and a progress bar)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import graphene
 
-from network.gql.errors import UserError, user_errors_field
+from network.errors import HubError
+from network.gql.errors import UserErrors
+from network.gql.mutation import HubMutation
 from settlement import run as runs
 from settlement.errors import SettlementError
 from settlement.gql.types import SettlementRun, ctx
+
+# The period as typed, and what computing it from the ledger can find wrong.
+PERIOD_RUN = SettlementError.only(
+    "BAD_PERIOD", "PERIOD_OUT_OF_RANGE", "BAD_TIME_ZONE", "NO_NETWORK_PARTY", "NO_CONTRACT",
+    "CONTROL_TOTALS_MISMATCH", "BAD_CONSUMPTION_KIND", "BAD_ISSUER", "BAD_SINK", "BAD_REVERSAL",
+    "BAD_SEGMENT")
 
 
 class SettlementPeriodInput(graphene.InputObjectType):
     period = graphene.String(required=True, description="Calendar month, YYYY-MM.")
 
 
-class _PeriodMutation(graphene.Mutation):
+class _PeriodMutation(HubMutation):
     class Meta:
         abstract = True
 
@@ -24,30 +34,33 @@ class _PeriodMutation(graphene.Mutation):
 
     run = graphene.Field(SettlementRun)
     changed = graphene.Boolean()
-    user_errors = user_errors_field()
 
     action = staticmethod(runs.preview)
 
     @classmethod
-    def mutate(cls, root: object, info: graphene.ResolveInfo,
-               input: SettlementPeriodInput) -> _PeriodMutation:
+    def perform(cls, info: graphene.ResolveInfo, input: SettlementPeriodInput) -> _PeriodMutation:
         context = ctx(info)
         context.staff("finance")
-        try:
-            outcome = cls.action(context.db, context.settings, input.period, now=context.now)
-        except SettlementError as exc:
-            return cls(run=None, changed=False, user_errors=[
-                UserError(field=exc.field, code=exc.code, message=exc.message)])
+        outcome = cls.action(context.db, context.settings, input.period, now=context.now)
         return cls(run=SettlementRun.of(outcome.run), changed=outcome.changed, user_errors=[])
+
+    @classmethod
+    def refused(cls, info: graphene.ResolveInfo, input: SettlementPeriodInput,
+                error: HubError) -> dict[str, Any]:
+        return {"run": None, "changed": False}
 
 
 class PreviewSettlement(_PeriodMutation):
     """Compute a period as a draft (recomputable)."""
 
+    errors = UserErrors("PreviewSettlement", PERIOD_RUN)
+    user_errors = errors.field()
     action = staticmethod(runs.preview)
 
 
 class CloseSettlement(_PeriodMutation):
     """Freeze a period; closing a closed period changes nothing."""
 
+    errors = UserErrors("CloseSettlement", PERIOD_RUN, SettlementError.only("PERIOD_NOT_OVER"))
+    user_errors = errors.field()
     action = staticmethod(runs.close)

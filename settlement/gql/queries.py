@@ -7,7 +7,6 @@ from typing import Any
 
 import graphene
 from graphene import relay
-from sqlalchemy import select
 
 from network.gql.pagination import (
     ForwardConnectionField,
@@ -25,7 +24,6 @@ from settlement.gql.types import (
     ctx,
 )
 from settlement.period import Period
-from settlement.schema import settlement_runs
 from settlement.statements.build import build_statement
 
 
@@ -43,15 +41,7 @@ class SettlementQuery(graphene.ObjectType):
         ctx(info).staff()
         size = page_size(first)
         cursor = decode_cursor(after, "SettlementRun")
-
-        def load(conn: Any) -> list[Any]:
-            query = select(settlement_runs.c.id)
-            if cursor is not None:
-                query = query.where(settlement_runs.c.id < cursor)
-            ids = conn.execute(query.order_by(settlement_runs.c.id.desc()).limit(size + 1))
-            return [store.get_run(conn, row.id) for row in ids]
-
-        runs, has_next = split_page(ctx(info).db.read(load), size)
+        runs, has_next = split_page(ctx(info).db.read(store.runs_before, cursor, size + 1), size)
         edges = [SettlementRunConnection.Edge(node=SettlementRun.of(r),
                                               cursor=encode_cursor("SettlementRun", r.id))
                  for r in runs]

@@ -3,12 +3,12 @@ create-customer / onboard`, settlement/payouts/links.py), and the parties' links
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import graphene
 
-from network.gql.errors import UserError, user_errors_field
+from network.gql.errors import UserErrors
+from network.gql.mutation import HubMutation
 from settlement.errors import SettlementError
 from settlement.gql.types import ctx
 from settlement.payouts import links
@@ -39,12 +39,10 @@ def gateway_of(info: graphene.ResolveInfo) -> StripeGateway:
     return StripeGateway(config)
 
 
-def _attempt(make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """The payload's fields, or only userErrors when the operation refused (wrote nothing)."""
-    try:
-        return {**make(), "user_errors": []}
-    except SettlementError as exc:
-        return {"user_errors": [UserError(field=exc.field, code=exc.code, message=exc.message)]}
+# Naming a party, linking an id to it, and calling Stripe.
+_PARTY = ("UNKNOWN_PARTY", "NOT_SETTLED_PARTY", "BAD_STRIPE_ACCOUNT_ID", "BAD_STRIPE_CUSTOMER_ID",
+          "STRIPE_ID_IN_USE")
+_STRIPE = ("NO_STRIPE", "STRIPE_REFUSED", "STRIPE_UNREACHABLE")
 
 
 class LinkPartyToStripeInput(graphene.InputObjectType):
@@ -53,22 +51,23 @@ class LinkPartyToStripeInput(graphene.InputObjectType):
     stripe_customer_id = graphene.String(description="cus_… of an existing customer.")
 
 
-class LinkPartyToStripe(graphene.Mutation):
+class LinkPartyToStripe(HubMutation):
     """Link a party to Stripe ids that already exist (replacing what was linked)."""
 
     class Arguments:
         input = LinkPartyToStripeInput(required=True)
 
+    errors = UserErrors("LinkPartyToStripe", SettlementError.only(*_PARTY, "NOTHING_TO_LINK"))
     party = graphene.Field(SettlementPartyStripe)
-    user_errors = user_errors_field()
+    user_errors = errors.field()
 
-    @staticmethod
-    def mutate(root: object, info: graphene.ResolveInfo,
-               input: LinkPartyToStripeInput) -> LinkPartyToStripe:
+    @classmethod
+    def perform(cls, info: graphene.ResolveInfo,
+                input: LinkPartyToStripeInput) -> LinkPartyToStripe:
         ctx(info).staff("finance")
-        return LinkPartyToStripe(**_attempt(lambda: {"party": SettlementPartyStripe.of(
-            ctx(info).db.write(links.link, input.party, account_id=input.stripe_account_id,
-                               customer_id=input.stripe_customer_id))}))
+        linked = ctx(info).db.write(links.link, input.party, account_id=input.stripe_account_id,
+                                    customer_id=input.stripe_customer_id)
+        return cls(party=SettlementPartyStripe.of(linked), user_errors=[])
 
 
 class CreatePartyStripeCustomerInput(graphene.InputObjectType):
@@ -76,21 +75,23 @@ class CreatePartyStripeCustomerInput(graphene.InputObjectType):
     email = graphene.String(description="Where Stripe sends the party's invoices.")
 
 
-class CreatePartyStripeCustomer(graphene.Mutation):
+class CreatePartyStripeCustomer(HubMutation):
     """Create the party's Stripe customer and link it."""
 
     class Arguments:
         input = CreatePartyStripeCustomerInput(required=True)
 
+    errors = UserErrors("CreatePartyStripeCustomer",
+                        SettlementError.only(*_PARTY, "ALREADY_LINKED", *_STRIPE))
     party = graphene.Field(SettlementPartyStripe)
-    user_errors = user_errors_field()
+    user_errors = errors.field()
 
-    @staticmethod
-    def mutate(root: object, info: graphene.ResolveInfo,
-               input: CreatePartyStripeCustomerInput) -> CreatePartyStripeCustomer:
+    @classmethod
+    def perform(cls, info: graphene.ResolveInfo,
+                input: CreatePartyStripeCustomerInput) -> CreatePartyStripeCustomer:
         ctx(info).staff("finance")
-        return CreatePartyStripeCustomer(**_attempt(lambda: {"party": SettlementPartyStripe.of(
-            links.create_customer(ctx(info).db, gateway_of(info), input.party, input.email))}))
+        linked = links.create_customer(ctx(info).db, gateway_of(info), input.party, input.email)
+        return cls(party=SettlementPartyStripe.of(linked), user_errors=[])
 
 
 class CreatePartyOnboardingLinkInput(graphene.InputObjectType):
@@ -102,32 +103,31 @@ class CreatePartyOnboardingLinkInput(graphene.InputObjectType):
     email = graphene.String(description="The party's email, prefilled in onboarding.")
 
 
-class CreatePartyOnboardingLink(graphene.Mutation):
+class CreatePartyOnboardingLink(HubMutation):
     """A single-use Stripe Connect onboarding URL (Account Link) for the party, creating and
     linking its Express connected account first when it has none."""
 
     class Arguments:
         input = CreatePartyOnboardingLinkInput(required=True)
 
+    errors = UserErrors("CreatePartyOnboardingLink",
+                        SettlementError.only(*_PARTY, "BAD_URL", *_STRIPE))
     party = graphene.Field(SettlementPartyStripe)
     url = graphene.String(description="Send it to the party; it works once.")
     expires_at = graphene.DateTime()
     created_account = graphene.Boolean()
-    user_errors = user_errors_field()
+    user_errors = errors.field()
 
-    @staticmethod
-    def mutate(root: object, info: graphene.ResolveInfo,
-               input: CreatePartyOnboardingLinkInput) -> CreatePartyOnboardingLink:
+    @classmethod
+    def perform(cls, info: graphene.ResolveInfo,
+                input: CreatePartyOnboardingLinkInput) -> CreatePartyOnboardingLink:
         ctx(info).staff("finance")
-
-        def make() -> dict[str, Any]:
-            result = links.onboard(ctx(info).db, gateway_of(info), input.party,
-                                   return_url=input.return_url, refresh_url=input.refresh_url,
-                                   email=input.email)
-            return {"party": SettlementPartyStripe.of(result.party), "url": result.url,
-                    "expires_at": result.expires_at, "created_account": result.created_account}
-
-        return CreatePartyOnboardingLink(**_attempt(make))
+        result = links.onboard(ctx(info).db, gateway_of(info), input.party,
+                               return_url=input.return_url, refresh_url=input.refresh_url,
+                               email=input.email)
+        return cls(party=SettlementPartyStripe.of(result.party), url=result.url,
+                   expires_at=result.expires_at, created_account=result.created_account,
+                   user_errors=[])
 
 
 class SettlementPartyKind(graphene.Enum):

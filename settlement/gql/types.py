@@ -8,9 +8,8 @@ from typing import Any
 
 import graphene
 from graphene import relay
-from sqlalchemy import select
 
-from network.db.schema import parties
+from network import parties
 from network.gql.context import RequestContext
 from network.money import Money
 from settlement import netting, store
@@ -283,7 +282,7 @@ class SettlementRun(graphene.ObjectType):
 
     def resolve_statement(self, info: graphene.ResolveInfo,
                           party_code: str) -> SettlementStatement | None:
-        party_id = ctx(info).db.read(party_id_by_code, party_code)
+        party_id = ctx(info).db.read(parties.by_code, party_code)
         if party_id is None:
             raise SettlementError("NO_PARTY", f"no party with code {party_code!r}",
                                   field="partyCode")
@@ -293,10 +292,6 @@ class SettlementRun(graphene.ObjectType):
                 "signed for closed periods (closeSettlement)", field="partyCode")
         st = ctx(info).db.read(build_statement, self._run, party_id, ctx(info).now)
         return SettlementStatement.of(info, st)
-
-
-def party_id_by_code(conn: Any, code: str) -> int | None:
-    return conn.execute(select(parties.c.id).where(parties.c.code == code)).scalar()
 
 
 class SettlementRunConnection(relay.Connection):
