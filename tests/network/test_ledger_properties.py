@@ -8,6 +8,7 @@ read before the step, computed here independently of the ledger code.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import hypothesis.strategies as st
@@ -215,12 +216,15 @@ def make_machine(fresh_db):
             rows = self.db.read(lambda c: c.execute(
                 select(lots.c.id, lots.c.remaining, lots.c.expires_at)
                 .where(lots.c.member_id == member_id, lots.c.points > 0)).all())
-            released = dict(self.db.read(lambda c: c.execute(
-                select(hold_allocations.c.lot_id, hold_allocations.c.points)
-                .join(holds_table, holds_table.c.id == hold_allocations.c.hold_id)
-                .where(hold_allocations.c.member_id == member_id,
-                       holds_table.c.status == "authorized",
-                       holds_table.c.expires_at <= self.now)).all()))
+            # Summed per lot: two expired holds may each give points back to the same lot.
+            released: Counter[int] = Counter()
+            for lot_id, points in self.db.read(lambda c: c.execute(
+                    select(hold_allocations.c.lot_id, hold_allocations.c.points)
+                    .join(holds_table, holds_table.c.id == hold_allocations.c.hold_id)
+                    .where(hold_allocations.c.member_id == member_id,
+                           holds_table.c.status == "authorized",
+                           holds_table.c.expires_at <= self.now)).all()):
+                released[lot_id] += points
             return sum(r.remaining + released.get(r.id, 0) for r in rows
                        if _utc(r.expires_at) <= self.now)
 
