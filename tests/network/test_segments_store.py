@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from network import cards, ledger
 from network.db.engine import Database
@@ -19,6 +17,7 @@ from network.programme import segments_store as store
 from network.programme.segments import RFM_CODES, SegmentError
 from network.programme.segments_schema import member_rfm, segment_members
 from tests.support import ledger_world as w
+from tests.support.statements import statements
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -42,20 +41,6 @@ def earn(db: Database, partner: int, member: int, points: int, at: dt.datetime) 
 def create(db: Database, code: str, rule: dict[str, Any] | None = None) -> store.Segment:
     return db.write(lambda c: store.create(c, code=code, name_en=code.title(), name_fa="بخش",
                                            rule=rule, now=NOW))
-
-
-@contextmanager
-def counting(db: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
 
 
 def test_segments_are_created_listed_and_refused_without_writing(db):
@@ -213,9 +198,9 @@ def test_segments_of_is_one_query(db):
     m = w.member(db)
     create(db, "vip")
     db.write(store.import_static, "vip", card_of(db, m), NOW)
-    with counting(db) as statements:
+    with statements(db) as sent:
         assert in_segments(db, m) == {"vip"}
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+    assert len([s for s in sent if s.lstrip().upper().startswith("SELECT")]) == 1
 
 
 def _bulk_members(db: Database, count: int, cafe: int) -> None:
@@ -236,8 +221,8 @@ def _bulk_members(db: Database, count: int, cafe: int) -> None:
     db.write(fill)
 
 
-def _kinds(statements: list[str]) -> Counter[str]:
-    return Counter(" ".join(s.split()[:3]) for s in statements)
+def _kinds(sent: list[str]) -> Counter[str]:
+    return Counter(" ".join(s.split()[:3]) for s in sent)
 
 
 def test_a_refresh_takes_the_same_few_statements_for_200_or_2000_members(db):
@@ -253,9 +238,9 @@ def test_a_refresh_takes_the_same_few_statements_for_200_or_2000_members(db):
     runs = []
     for size in (200, 1_800):  # 200 members, then 2,000 in all
         _bulk_members(db, size, cafe)
-        with counting(db) as statements:
+        with statements(db) as sent:
             done = store.refresh_all(db, NOW)
-        runs.append(statements)
+        runs.append(sent)
         assert done.rfm.scored == db.read(lambda c: len(store.rfm_facts(c, NOW)))
     small, large = (_kinds(run) for run in runs)
     # Ten times the members, the same statements: at most a bulk DELETE of leavers more (one
