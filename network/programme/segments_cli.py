@@ -51,7 +51,7 @@ def list_command() -> None:
 @segments_group.command("show")
 @click.argument("code")
 def show_command(code: str) -> None:
-    """One segment: names, kind, rule, size and its first members' cards."""
+    """Segment CODE: names, kind, rule, size and its first members' cards."""
     def read(conn: Any) -> tuple[store.Segment, list[str]]:
         segment = store.get(conn, code)
         return segment, store.member_cards(conn, segment.id, SHOWN_MEMBERS)
