@@ -25,6 +25,7 @@ from network.clock import as_utc
 from network.db.engine import Database
 from network.db.schema import journal_entries as je
 from network.db.schema import members, parties
+from network.idempotency import advisory_key
 from network.members import ids_by_card
 from network.programme import segments as rules
 from network.programme import tier_facts, tiers
@@ -151,30 +152,50 @@ def create(conn: Connection, *, code: str, name_en: str, name_fa: str,
     return get(conn, code)
 
 
-def _sync(conn: Connection, wanted: Mapping[int, set[int]], now: dt.datetime) -> dict[int, int]:
+@dataclass(frozen=True)
+class Change:
+    added: int
+    removed: int
+
+
+# The advisory lock's key: a constant no other lock uses (idempotency keys hash 64 bits too).
+SEGMENTS_LOCK = advisory_key("segments", "memberships")
+
+
+def _serialize(conn: Connection) -> None:
+    """One membership writer at a time. Each computes its changes from what it read, so two at
+    once (a refresh and its retry, two imports of one list) would insert the same rows: on
+    PostgreSQL a transaction-scoped advisory lock queues them, and the statements after it see
+    what the first committed. SQLite's BEGIN IMMEDIATE queues writers already."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(SEGMENTS_LOCK)))
+
+
+
+def _sync(conn: Connection, wanted: Mapping[int, set[int]], now: dt.datetime) -> dict[int, Change]:
     """Make each segment's members exactly `wanted[segment_id]`, keeping the `added_at` of those
-    who stay: one read, one bulk delete, one bulk insert, however many segments and members.
-    Returns the number of changed memberships per segment."""
+    who stay: one read, one bulk delete, one bulk insert, however many segments and members."""
     if not wanted:
         return {}
     current: dict[int, set[int]] = defaultdict(set)
     for row in conn.execute(select(segment_members.c.segment_id, segment_members.c.member_id)
                             .where(segment_members.c.segment_id.in_(list(wanted)))):
         current[row.segment_id].add(row.member_id)
-    gone = [{"s": s, "m": m} for s, ids in wanted.items() for m in current[s] - ids]
-    new = [{"segment_id": s, "member_id": m, "added_at": now}
-           for s, ids in wanted.items() for m in sorted(ids - current[s])]
-    if gone:
+    gone = {s: current[s] - ids for s, ids in wanted.items()}
+    new = {s: ids - current[s] for s, ids in wanted.items()}
+    if any(gone.values()):
         conn.execute(delete(segment_members).where(
             segment_members.c.segment_id == bindparam("s"),
-            segment_members.c.member_id == bindparam("m")), gone)
-    if new:
-        conn.execute(insert(segment_members), new)
-    changed = {s: len(ids ^ current[s]) for s, ids in wanted.items()}
-    touched = [s for s, n in changed.items() if n]
+            segment_members.c.member_id == bindparam("m")),
+            [{"s": s, "m": m} for s, ids in gone.items() for m in ids])
+    if any(new.values()):
+        conn.execute(insert(segment_members),
+                     [{"segment_id": s, "member_id": m, "added_at": now}
+                      for s, ids in new.items() for m in sorted(ids)])
+    touched = [s for s in wanted if gone[s] or new[s]]
     if touched:
         conn.execute(update(segments).where(segments.c.id.in_(touched)).values(updated_at=now))
-    return changed
+    return {s: Change(len(new[s]), len(gone[s])) for s in wanted}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,6 +219,7 @@ def import_static(conn: Connection, code: str, text: str, now: dt.datetime, *,
     nothing changes (SegmentError CSV_BAD_LINES, the problems in `.problems`); with it the good
     lines are imported and the bad ones come back in `skipped`. A file with no card at all is
     refused either way: it would empty the list, which is rarely what an upload means."""
+    _serialize(conn)
     segment = get(conn, code)
     if segment.kind != "static":
         raise SegmentError(f"segment {code!r} is a {segment.kind} segment; only static segments "
@@ -212,10 +234,8 @@ def import_static(conn: Connection, code: str, text: str, now: dt.datetime, *,
     if not ids:
         raise SegmentError("the file lists no card a member holds; nothing was imported",
                            code="CSV_EMPTY", field="file")
-    before = segment.members
-    changed = _sync(conn, {segment.id: set(ids.values())}, now)[segment.id]
-    added = (len(ids) - before + changed) // 2
-    return ImportResult(code, len(ids), added, changed - added, tuple(problems))
+    change = _sync(conn, {segment.id: set(ids.values())}, now)[segment.id]
+    return ImportResult(code, len(ids), change.added, change.removed, tuple(problems))
 
 
 class CsvRefused(SegmentError):
@@ -278,6 +298,7 @@ def gather_facts(conn: Connection, now: dt.datetime, *, windows: Iterable[int],
 def refresh_rules(conn: Connection, now: dt.datetime, only: str | None = None) -> dict[str, int]:
     """Re-evaluate every rule segment (or just `only`) over every member; the members of each,
     by code."""
+    _serialize(conn)
     found = [s for s in list_segments(conn) if s.kind == "rule" and only in (None, s.code)]
     if not found:
         return {}
@@ -323,6 +344,7 @@ class RfmResult:
 
 def refresh_rfm_in(conn: Connection, now: dt.datetime,
                    window: dt.timedelta = RFM_WINDOW) -> RfmResult:
+    _serialize(conn)
     facts = rfm_facts(conn, now, window)
     scores = rules.score_rfm(facts)
     conn.execute(delete(member_rfm))

@@ -4,6 +4,7 @@ refreshes over real ledger entries, the earn's read, and a refresh's statement c
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
 from typing import Any
 
@@ -249,3 +250,31 @@ def test_a_refresh_takes_the_same_few_statements_for_200_or_2000_members(db):
     assert len(runs[1]) <= 22, large
     total = db.read(lambda c: c.execute(select(segment_members.c.member_id)).all())
     assert len(total) > 2_000  # the memberships really were written
+
+
+def test_refreshes_at_once_on_postgresql_queue_and_agree(pg_db):
+    """Two refreshes (the worker's and an operator's) computing the same inserts: the second
+    must wait for the first and then find nothing to add, not fail on the primary key."""
+    cafe = w.partner(pg_db, "cafe")
+    create(pg_db, "cafe-30", {"all": [{"visited": {"partner": "cafe", "days": 30}}]})
+    _bulk_members(pg_db, 300, cafe)
+    start = threading.Barrier(4)
+    outcomes: list[object] = []
+
+    def refresh() -> None:
+        start.wait()
+        try:
+            outcomes.append(store.refresh_all(pg_db, NOW))
+        except Exception as exc:  # noqa: BLE001 - the test reports whatever went wrong
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=refresh) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(isinstance(o, store.Refreshed) for o in outcomes), outcomes
+    assert len({(o.rules["cafe-30"], o.rfm.scored) for o in outcomes}) == 1  # type: ignore[union-attr]
+    rows = pg_db.read(lambda c: c.execute(select(segment_members.c.member_id,
+                                                 segment_members.c.segment_id)).all())
+    assert len(rows) == len(set(rows)) == outcomes[0].rules["cafe-30"] + outcomes[0].rfm.scored  # type: ignore[union-attr]
