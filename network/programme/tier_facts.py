@@ -15,14 +15,17 @@ from network.db.schema import journal_entries as je
 from network.programme import tiers
 from network.programme.tiers import TierDefinition, TierFacts, TierStatus
 
+# Points earned: earns and bonuses, less earn reversals.
+EARNED_KINDS = ("earn", "bonus", "reverse_earn")
+EARNED = case((je.c.kind == "reverse_earn", -je.c.points), else_=je.c.points)
+
 
 def earned_in_window(conn: Connection, member_id: int, now: dt.datetime,
                      window: dt.timedelta | None = None) -> int:
-    signed = case((je.c.kind == "reverse_earn", -je.c.points), else_=je.c.points)
     total = conn.execute(
-        select(func.coalesce(func.sum(signed), 0))
+        select(func.coalesce(func.sum(EARNED), 0))
         .where(je.c.member_id == member_id, je.c.booked_at > now - (window or tiers.window()),
-               je.c.kind.in_(("earn", "bonus", "reverse_earn")))
+               je.c.kind.in_(EARNED_KINDS))
     ).scalar_one()
     return max(0, int(total))
 
@@ -37,3 +40,14 @@ def status(conn: Connection, member_id: int, now: dt.datetime,
     if not definitions:
         return None
     return tiers.standing(definitions, facts(conn, member_id, now, definitions))
+
+
+def earned_by_member(conn: Connection, now: dt.datetime,
+                     window: dt.timedelta | None = None) -> dict[int, int]:
+    """`earned_in_window` for every member with earns in the window, in one grouped query (the
+    segment refresh's tier facts); members missing from the answer earned nothing."""
+    rows = conn.execute(
+        select(je.c.member_id, func.sum(EARNED).label("points"))
+        .where(je.c.booked_at > now - (window or tiers.window()), je.c.kind.in_(EARNED_KINDS))
+        .group_by(je.c.member_id))
+    return {row.member_id: max(0, int(row.points)) for row in rows}
