@@ -1,13 +1,13 @@
 """Segments of members for campaign conditions: static lists, rules and RFM scores.
 
-Revision ID: 0012_segments
+Revision ID: 0008_segments
 Revises: 0007_signin_codes_by_address
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_segments"
+revision = "0008_segments"
 down_revision = "0007_signin_codes_by_address"
 branch_labels = None
 depends_on = None
