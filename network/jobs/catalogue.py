@@ -3,11 +3,13 @@ itself; the comment on each says why."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict
 
 from network.db.engine import Database
+from network.jobs import leases
 from network.jobs.registry import Clock, Counts, Job
-from network.jobs.schedule import Every
+from network.jobs.schedule import DailyAt, Every
 from network.ledger import expire_due
 from network.notifications.config import NotificationSettings
 from network.notifications.drain import drain
@@ -19,6 +21,21 @@ def _expire(db: Database, clock: Clock) -> Counts:
     # member's balance lock: a crash loses at most the member in flight, who is still due at
     # the next run, and a member already expired is no longer due, so nothing expires twice.
     return asdict(expire_due(db, now=clock()))
+
+
+# The run history is for seeing what ran lately and why a run failed, not an archive: the drain
+# alone records 8,640 runs a day.
+KEEP_RUNS = dt.timedelta(days=30)
+
+
+def _prune_runs(db: Database, clock: Clock) -> Counts:
+    # Batches of 5,000 rows, each deleted in a transaction of its own: a crash leaves the rest
+    # for the next run, and deleting a row twice is deleting nothing.
+    before = clock() - KEEP_RUNS
+    deleted = 0
+    while (batch := db.write(leases.prune, before, 5_000)) > 0:
+        deleted += batch
+    return {"runs": deleted}
 
 
 def network_jobs(notify: NotificationSettings) -> list[Job]:
@@ -35,4 +52,6 @@ def network_jobs(notify: NotificationSettings) -> list[Job]:
             "expire lots whose time has come and holds nobody captured"),
         Job("notifications", Every(10), drain_outbox,
             "send the outbox: codes the web app could not send at once, and retries"),
+        Job("job-history", DailyAt(4, 30), _prune_runs,
+            f"forget worker runs older than {KEEP_RUNS.days} days"),
     ]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -120,3 +120,11 @@ def last_slots(conn: Connection) -> dict[str, dt.datetime]:
     rows = conn.execute(select(job_leases.c.job, job_leases.c.last_slot)
                         .where(job_leases.c.last_slot.is_not(None)))
     return {row.job: as_utc(row.last_slot) for row in rows}
+
+
+def prune(conn: Connection, before: dt.datetime, limit: int) -> int:
+    """Forget up to `limit` finished runs that started before `before`; returns how many."""
+    old = (select(job_runs.c.id)
+           .where(job_runs.c.started_at < before, job_runs.c.outcome != "running")
+           .limit(limit).scalar_subquery())
+    return conn.execute(delete(job_runs).where(job_runs.c.id.in_(old))).rowcount

@@ -7,13 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from network.db.engine import Database
 from network.jobs import Clock, Counts, DailyAt, Every, Job
 from network.jobs import leases as lease_store
+from network.jobs.catalogue import network_jobs
 from network.jobs.runner import Runner
 from network.jobs.schema import job_leases, job_runs
+from network.notifications.config import NotificationSettings
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 LEASE = timedelta(seconds=60)
@@ -112,3 +114,18 @@ def test_a_dead_workers_job_waits_for_its_lease_then_runs_again(db: Database) ->
     # The dead worker, had it only been frozen, cannot free or renew its successor's lease.
     assert not db.write(lease_store.finish, dead, clock.now, error=None, counts={})
     assert not db.write(lease_store.renew, dead, clock.now, LEASE)
+
+
+def test_the_history_job_forgets_finished_runs_older_than_30_days(db: Database) -> None:
+    [history] = [job for job in network_jobs(NotificationSettings()) if job.name == "job-history"]
+    now = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+    old, recent = now - timedelta(days=31), now - timedelta(days=29)
+    rows = [("expire", old, "ok"), ("expire", old, "failed"), ("expire", old, "running"),
+            ("notifications", recent, "ok")]
+    db.write(lambda conn: conn.execute(insert(job_runs), [
+        {"job": job, "slot": at, "worker": "w0", "started_at": at, "outcome": outcome}
+        for job, at, outcome in rows]))
+    assert history.run(db, FakeClock(now)) == {"runs": 2}
+    # A `running` row is a worker's claim (or an interrupted run not yet taken over): kept.
+    assert [(run.job, run.outcome) for run in _runs(db)] == [("expire", "running"),
+                                                           ("notifications", "ok")]
