@@ -70,7 +70,8 @@ def describe_error(exc: BaseException) -> str:
     data included, that the job was working on. The full traceback goes to the log."""
     inner = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     lines = str(inner).strip().splitlines()
-    return f"{type(inner).__name__}: {lines[0] if lines else ''}".rstrip(": ")[:500]
+    name = type(inner).__name__
+    return (f"{name}: {lines[0].strip()}" if lines else name)[:500]
 
 
 class Runner:

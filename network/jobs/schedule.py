@@ -43,7 +43,7 @@ class Every:
             raise ValueError(f"Every needs at least 1 second, got {self.seconds}")
 
     def slot(self, now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
-        elapsed = int((now - _EPOCH).total_seconds() // 1)
+        elapsed = (now - _EPOCH) // dt.timedelta(seconds=1)  # exact: no float seconds
         return _EPOCH + dt.timedelta(seconds=elapsed - elapsed % self.seconds)
 
     def next_slot(self, now: dt.datetime, zone: ZoneInfo) -> dt.datetime:

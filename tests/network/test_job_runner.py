@@ -13,7 +13,7 @@ from network.db.engine import Database
 from network.jobs import Clock, Counts, DailyAt, Every, Job
 from network.jobs import leases as lease_store
 from network.jobs.catalogue import network_jobs
-from network.jobs.runner import Runner
+from network.jobs.runner import Runner, describe_error
 from network.jobs.schema import job_leases, job_runs
 from network.notifications.config import NotificationSettings
 
@@ -129,3 +129,18 @@ def test_the_history_job_forgets_finished_runs_older_than_30_days(db: Database) 
     # A `running` row is a worker's claim (or an interrupted run not yet taken over): kept.
     assert [(run.job, run.outcome) for run in _runs(db)] == [("expire", "running"),
                                                            ("notifications", "ok")]
+
+
+def test_a_run_error_is_its_type_and_first_line_only() -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    class DriverError(Exception):
+        pass
+
+    driver = DriverError('duplicate key value violates unique constraint "uq_members_phone"\n'
+                         "DETAIL:  Key (phone)=(+989351112233) already exists.")
+    wrapped = IntegrityError("INSERT INTO members ...", {"phone": "+989351112233"}, driver)
+    assert describe_error(wrapped) == (
+        'DriverError: duplicate key value violates unique constraint "uq_members_phone"')
+    assert describe_error(RuntimeError()) == "RuntimeError"
+    assert describe_error(ValueError("at 10:")) == "ValueError: at 10:"
