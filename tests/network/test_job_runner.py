@@ -4,6 +4,7 @@ processes, signals and SIGKILL: tests/infra/test_worker.py.)"""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -144,3 +145,25 @@ def test_a_run_error_is_its_type_and_first_line_only() -> None:
         'DriverError: duplicate key value violates unique constraint "uq_members_phone"')
     assert describe_error(RuntimeError()) == "RuntimeError"
     assert describe_error(ValueError("at 10:")) == "ValueError: at 10:"
+
+
+def test_a_job_longer_than_its_lease_keeps_it_by_renewing(db: Database) -> None:
+    """A 2 s lease renewed every 2/3 s: 2.5 s into the job, another worker still finds it held."""
+    seen = []
+    calls = []
+
+    def long_job(db: Database, clock: Clock) -> Counts:
+        calls.append(clock())
+        if len(calls) == 1:  # w1's run; w2's, were it (wrongly) to run, returns at once
+            time.sleep(2.5)  # past the lease as first taken
+            seen.append(other.run_if_due(job))
+        return {}
+
+    job = Job("long", Every(3600), long_job)
+    runner = Runner(db, [job], zone=TEHRAN, lease=timedelta(seconds=2), worker="w1")
+    other = Runner(db, [job], zone=TEHRAN, lease=timedelta(seconds=2), worker="w2")
+    [result] = runner.run_due()
+    assert result.outcome == "ok"
+    [held] = seen
+    assert held is not None and (held.outcome, held.holder) == ("held", "w1")
+    assert [run.worker for run in _runs(db)] == ["w1"] and len(calls) == 1
