@@ -179,10 +179,13 @@ def _background_worker(database: Database, settings: Settings) -> Callable[[floa
 @click.option("--jobs", "job_names", metavar="NAME,NAME",
               help="Only these jobs (comma-separated); `--list` shows them.")
 @click.option("--list", "list_jobs", is_flag=True, help="List the jobs and their schedules.")
+@click.option("--status", "show_status", is_flag=True,
+              help="Show each job's last run, last slot done and who holds it now, then exit.")
 @click.option("--lease-seconds", default=60, show_default=True, type=click.IntRange(2, 3600),
               help="How long a job's lease lasts unless renewed: the longest a job whose worker "
               "died waits before another worker runs it.")
-def worker(once: bool, job_names: str | None, list_jobs: bool, lease_seconds: int) -> None:
+def worker(once: bool, job_names: str | None, list_jobs: bool, show_status: bool,
+           lease_seconds: int) -> None:
     """Run the periodic jobs (expiry, the notification outbox...) on their schedules, in
     POINTSNET_TIMEZONE. Any number may run: each slot of each job runs in one of them.
     With --once, exit 1 if a job failed."""
@@ -198,6 +201,15 @@ def worker(once: bool, job_names: str | None, list_jobs: bool, lease_seconds: in
             click.echo(f"{job.name:<16} {job.schedule.describe():<22} {job.description}")
         return
     database = open_database(settings.database_url)
+    if show_status:
+        from infra.worker import status_lines
+
+        try:
+            for line in status_lines(database, jobs, settings):
+                click.echo(line)
+        finally:
+            database.dispose()
+        return
     runner = make_runner(database, jobs, settings, lease=timedelta(seconds=lease_seconds),
                          on_result=lambda result: click.echo(f"worker: {result.line()}"))
     click.echo(f"worker {runner.worker}: {', '.join(job.name for job in jobs)}"

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from network.cli_errors import CommandError
 from network.config import Settings
 from network.db.engine import Database
-from network.jobs import Job
+from network.jobs import Job, leases
 from network.jobs.catalogue import network_jobs
 from network.jobs.runner import LEASE, Runner, RunResult
 from network.notifications.config import NotificationSettings
@@ -84,3 +84,25 @@ def start_in_background(runner: Runner) -> Callable[[float], None]:
         thread.join(timeout)
 
     return stop_worker
+
+
+def status_lines(db: Database, jobs: Sequence[Job], settings: Settings) -> list[str]:
+    """`worker --status`: one line per job, times in POINTSNET_TIMEZONE."""
+    zone = ZoneInfo(settings.timezone)
+
+    def at(moment: dt.datetime | None) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if moment else "never"
+
+    by_name = {job.name: job for job in jobs}
+    lines = []
+    for state in db.read(leases.states, list(by_name)):
+        line = (f"{state.job}: {by_name[state.job].schedule.describe()}; "
+                f"last slot done {at(state.last_slot)}")
+        if state.last_outcome is not None:
+            line += f"; last run {state.last_outcome}, started {at(state.last_started)}"
+            if state.last_error:
+                line += f": {state.last_error}"
+        if state.holder is not None:
+            line += f"; held by {state.holder} until {at(state.until)}"
+        lines.append(line)
+    return lines

@@ -128,3 +128,35 @@ def prune(conn: Connection, before: dt.datetime, limit: int) -> int:
            .where(job_runs.c.started_at < before, job_runs.c.outcome != "running")
            .limit(limit).scalar_subquery())
     return conn.execute(delete(job_runs).where(job_runs.c.id.in_(old))).rowcount
+
+
+@dataclass(frozen=True)
+class JobState:
+    """What the lease and the history say about one job, for `pointsnet worker --status`."""
+
+    job: str
+    holder: str | None
+    until: dt.datetime | None
+    last_slot: dt.datetime | None
+    last_outcome: str | None
+    last_started: dt.datetime | None
+    last_error: str | None
+
+
+def states(conn: Connection, jobs: list[str]) -> list[JobState]:
+    leased = {row.job: row for row in conn.execute(
+        select(job_leases).where(job_leases.c.job.in_(jobs)))}
+    found = []
+    for job in jobs:
+        lease = leased.get(job)
+        last = conn.execute(select(job_runs).where(job_runs.c.job == job)
+                            .order_by(job_runs.c.id.desc()).limit(1)).first()
+        found.append(JobState(
+            job=job,
+            holder=lease.holder if lease else None,
+            until=as_utc(lease.expires_at) if lease and lease.expires_at else None,
+            last_slot=as_utc(lease.last_slot) if lease and lease.last_slot else None,
+            last_outcome=last.outcome if last else None,
+            last_started=as_utc(last.started_at) if last else None,
+            last_error=last.error if last else None))
+    return found

@@ -29,7 +29,7 @@ from network.clock import as_utc, utcnow
 from network.config import get_settings
 from network.db.engine import Database
 from network.db.schema import lots
-from network.jobs import Counts, Every, Job
+from network.jobs import Counts, Every, Job, leases
 from network.jobs.schema import job_leases, job_runs
 from network.notifications.outbox import enqueue
 from network.notifications.schema import notification_outbox
@@ -236,6 +236,17 @@ def test_worker_once_exits_1_when_a_job_failed_and_refuses_unknown_jobs(
         assert again.exit_code == 0
         assert again.stdout == "worker: nothing due\n" or again.stdout.startswith(
             "worker: fine: ok")
+        # --status: what ran last and who holds what (a worker's lease, claimed by hand here).
+        sqlite_db.write(leases.claim, "fine", utcnow() + timedelta(minutes=5), "host:77:abc",
+                        utcnow(), timedelta(seconds=60))
+        status = CliRunner().invoke(main, ["worker", "--status"])
+        assert status.exit_code == 0, status.output
+        broken_line, fine_line = status.stdout.splitlines()
+        assert broken_line.startswith("broken: every 60 s; last slot done 20")
+        assert broken_line.endswith(" UTC: RuntimeError: no relay")
+        assert "; last run failed, started 20" in broken_line
+        assert "; last run running, started " in fine_line
+        assert "; held by host:77:abc until 20" in fine_line
         unknown = CliRunner().invoke(main, ["worker", "--jobs", "fine,nope"])
         assert unknown.exit_code == 2
         assert unknown.stderr == ("pointsnet: error: UNKNOWN_JOB: --jobs names no job nope; "
