@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/pointsnet serve --demo
+	$(VENV)/bin/pointsnet serve --demo --worker
 
 test: lint
 	infra/scripts/ensure-postgres.sh

@@ -7,13 +7,18 @@ POINTSNET_* setting before it starts.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from network.cli_errors import EXIT_CHECK_FAILED, HubGroup, fail, from_config_error
 from network.config import ConfigError, Settings, get_settings, redact
 from network.db.engine import Database, open_database
+
+if TYPE_CHECKING:
+    from network.jobs.runner import RunResult
 
 
 def _db() -> Database:
@@ -122,7 +127,10 @@ def demo(stripe_links: bool) -> None:
               help="Migrate and fill an empty database with the demo network first.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
               help="Server processes; in production, one per CPU core.")
-def serve(host: str, port: int, with_demo: bool, workers: int) -> None:
+@click.option("--worker/--no-worker", "with_worker", default=False,
+              help="Also run the periodic jobs (`pointsnet worker`) in a thread of this process; "
+              "in production run `pointsnet worker` as processes of their own instead.")
+def serve(host: str, port: int, with_demo: bool, workers: int, with_worker: bool) -> None:
     """Run the hub with uvicorn."""
     import uvicorn
 
@@ -134,11 +142,86 @@ def serve(host: str, port: int, with_demo: bool, workers: int) -> None:
         summary = build_demo(database, settings)
         print_demo(database, summary, base_url=f"http://{host}:{port}")
     else:  # refused here, in one line, rather than at the first request
-        open_database(settings.database_url).dispose()
+        database = open_database(settings.database_url)
+    stop_worker = _background_worker(database, settings) if with_worker else None
+    if stop_worker is None:
+        database.dispose()
     click.echo(f"points network hub on http://{host}:{port}/graphql "
                f"(database {redact(settings.database_url)})")
-    uvicorn.run("infra.asgi:app", host=host, port=port, workers=workers,
-                log_level="info", access_log=False)
+    try:
+        uvicorn.run("infra.asgi:app", host=host, port=port, workers=workers,
+                    log_level="info", access_log=False)
+    finally:
+        if stop_worker is not None:
+            stop_worker(30.0)  # a job still running after that is rolled back: safe
+            database.dispose()
+
+
+def _background_worker(database: Database, settings: Settings) -> Callable[[float], None]:
+    """`serve --worker`: the jobs in a thread; returns the function that stops it."""
+    from infra.worker import all_jobs, make_runner, start_in_background
+    from network.notifications.config import NotificationSettings
+
+    def report(result: RunResult) -> None:
+        # Only runs that did something or failed: an idle drain every 10 s is not news.
+        if result.outcome == "failed" or any((result.counts or {}).values()):
+            click.echo(f"worker: {result.line()}", err=True)
+
+    jobs = all_jobs(NotificationSettings.from_env())
+    click.echo(f"worker: running {', '.join(job.name for job in jobs)} in the background",
+               err=True)
+    return start_in_background(make_runner(database, jobs, settings, on_result=report))
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True,
+              help="Run every job that is due now once, then exit (for cron, and for tests).")
+@click.option("--jobs", "job_names", metavar="NAME,NAME",
+              help="Only these jobs (comma-separated); `--list` shows them.")
+@click.option("--list", "list_jobs", is_flag=True, help="List the jobs and their schedules.")
+@click.option("--status", "show_status", is_flag=True,
+              help="Show each job's last run, last slot done and who holds it now, then exit.")
+@click.option("--lease-seconds", default=60, show_default=True, type=click.IntRange(2, 3600),
+              help="How long a job's lease lasts unless renewed: the longest a job whose worker "
+              "died waits before another worker runs it.")
+def worker(once: bool, job_names: str | None, list_jobs: bool, show_status: bool,
+           lease_seconds: int) -> None:
+    """Run the periodic jobs (expiry, the notification outbox...) on their schedules, in
+    POINTSNET_TIMEZONE. Any number may run: each slot of each job runs in one of them.
+    With --once, exit 1 if a job failed."""
+    from datetime import timedelta
+
+    from infra.worker import all_jobs, make_runner, run_worker, select_jobs
+    from network.notifications.config import NotificationSettings
+
+    settings = get_settings()
+    jobs = select_jobs(all_jobs(NotificationSettings.from_env()), job_names)
+    if list_jobs:
+        for job in jobs:
+            click.echo(f"{job.name:<16} {job.schedule.describe():<22} {job.description}")
+        return
+    database = open_database(settings.database_url)
+    if show_status:
+        from infra.worker import status_lines
+
+        try:
+            for line in status_lines(database, jobs, settings):
+                click.echo(line)
+        finally:
+            database.dispose()
+        return
+    runner = make_runner(database, jobs, settings, lease=timedelta(seconds=lease_seconds),
+                         on_result=lambda result: click.echo(f"worker: {result.line()}"))
+    click.echo(f"worker {runner.worker}: {', '.join(job.name for job in jobs)}"
+               f"{' (once)' if once else ''}", err=True)
+    try:
+        results = run_worker(runner, once=once)
+    finally:
+        database.dispose()
+    if once and not results:
+        click.echo("worker: nothing due")
+    if any(result.outcome == "failed" for result in results):
+        sys.exit(EXIT_CHECK_FAILED)  # cron reports it; the failure is in the run history too
 
 
 @main.group()

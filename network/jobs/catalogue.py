@@ -1,0 +1,57 @@
+"""The network's own periodic jobs. Each is safe to run again after a crash, and beside a copy of
+itself; the comment on each says why."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+
+from network.db.engine import Database
+from network.jobs import leases
+from network.jobs.registry import Clock, Counts, Job
+from network.jobs.schedule import DailyAt, Every
+from network.ledger import expire_due
+from network.notifications.config import NotificationSettings
+from network.notifications.drain import drain
+from network.notifications.senders import sender_from_settings
+
+
+def _expire(db: Database, clock: Clock) -> Counts:
+    # Each member's holds and lots are expired in one transaction of its own, under that
+    # member's balance lock: a crash loses at most the member in flight, who is still due at
+    # the next run, and a member already expired is no longer due, so nothing expires twice.
+    return asdict(expire_due(db, now=clock()))
+
+
+# The run history is for seeing what ran lately and why a run failed, not an archive: the drain
+# alone records 8,640 runs a day.
+KEEP_RUNS = dt.timedelta(days=30)
+
+
+def _prune_runs(db: Database, clock: Clock) -> Counts:
+    # Batches of 5,000 rows, each deleted in a transaction of its own: a crash leaves the rest
+    # for the next run, and deleting a row twice is deleting nothing.
+    before = clock() - KEEP_RUNS
+    deleted = 0
+    while (batch := db.write(leases.prune, before, 5_000)) > 0:
+        deleted += batch
+    return {"runs": deleted}
+
+
+def network_jobs(notify: NotificationSettings) -> list[Job]:
+    sender = sender_from_settings(notify)
+
+    def drain_outbox(db: Database, clock: Clock) -> Counts:
+        # Rows are claimed with a lease of their own (drain.py): a crash mid-send leaves the row
+        # to be sent again once that lease runs out (at least once; the row id travels with the
+        # message for deduplication), and a sent row is marked sent in its own transaction.
+        return asdict(drain(db, sender, clock, max_attempts=notify.max_attempts))
+
+    return [
+        Job("expire", Every(60), _expire,
+            "expire lots whose time has come and holds nobody captured"),
+        Job("notifications", Every(10), drain_outbox,
+            "send the outbox: codes the web app could not send at once, and retries"),
+        Job("job-history", DailyAt(4, 30), _prune_runs,
+            f"forget worker runs older than {KEEP_RUNS.days} days"),
+    ]
