@@ -1,14 +1,14 @@
 """The worker's tables: a lease per job (who runs it now, the last slot done) and the run history.
 
-Revision ID: 0008_job_runs
-Revises: 0007_signin_codes_by_address
+Revision ID: 0009_job_runs
+Revises: 0008_segments
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_job_runs"
-down_revision = "0007_signin_codes_by_address"
+revision = "0009_job_runs"
+down_revision = "0008_segments"
 branch_labels = None
 depends_on = None
 
