@@ -14,6 +14,7 @@ from network.ledger import expire_due
 from network.notifications.config import NotificationSettings
 from network.notifications.drain import drain
 from network.notifications.senders import sender_from_settings
+from network.programme.segments_store import refresh_all
 
 
 def _expire(db: Database, clock: Clock) -> Counts:
@@ -38,6 +39,14 @@ def _prune_runs(db: Database, clock: Clock) -> Counts:
     return {"runs": deleted}
 
 
+def _refresh_segments(db: Database, clock: Clock) -> Counts:
+    # Rule segments and RFM scores are each recomputed whole in one transaction of their own,
+    # under segments' writer lock: a crash keeps the last complete memberships, and running
+    # again computes the same ones.
+    refreshed = refresh_all(db, clock())
+    return {"rule_segments": len(refreshed.rules), "rfm_scored": refreshed.rfm.scored}
+
+
 def network_jobs(notify: NotificationSettings) -> list[Job]:
     sender = sender_from_settings(notify)
 
@@ -52,6 +61,8 @@ def network_jobs(notify: NotificationSettings) -> list[Job]:
             "expire lots whose time has come and holds nobody captured"),
         Job("notifications", Every(10), drain_outbox,
             "send the outbox: codes the web app could not send at once, and retries"),
+        Job("segments", DailyAt(3, 0), _refresh_segments,
+            "recompute rule segments and RFM scores for campaign conditions"),
         Job("job-history", DailyAt(4, 30), _prune_runs,
             f"forget worker runs older than {KEEP_RUNS.days} days"),
     ]
