@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from network.clock import as_utc, utcnow
 from network.db.engine import RetryableConflict
+from network.db.schema import members
 from network.programme import event_specs, event_types
 from network.programme.facts import CustomEvent, LifecycleEvent
 from network.programme.schema import member_events
@@ -104,3 +105,33 @@ def record(conn: Connection, fact: StoredFact, *, scope: str | None = None,
             raise RetryableConflict("this fact was just recorded") from exc
         raise
     return RecordedFact(new_id, fact, at, new=True)
+
+
+@dataclass(frozen=True)
+class ReferralConversion:
+    referrer_id: int
+    referred_member_id: int
+
+
+def referral_conversion_due(conn: Connection, member_id: int) -> ReferralConversion | None:
+    """Whether `member_id` was referred and their conversion is not yet recorded: what the earn
+    path asks after booking a referred member's earn (one indexed read each)."""
+    referrer = conn.execute(select(members.c.referred_by).where(members.c.id == member_id)
+                            ).scalar()
+    if referrer is None:
+        return None
+    if find(conn, SYSTEM_SCOPE, f"referral_converted:{member_id}") is not None:
+        return None
+    return ReferralConversion(int(referrer), member_id)
+
+
+def record_referral_conversion(conn: Connection, member_id: int, *, partner_id: int | None,
+                               at: datetime, now: datetime | None = None) -> RecordedFact | None:
+    """Raise `referral_converted` for the referrer of `member_id` (its first earn, at
+    `partner_id`, at `at`), in the caller's transaction; None when none is due."""
+    due = referral_conversion_due(conn, member_id)
+    if due is None:
+        return None
+    return record(conn, LifecycleEvent(kind="referral_converted", member_id=due.referrer_id,
+                                       at=at, partner_id=partner_id,
+                                       attributes={"referredMemberId": member_id}), now=now)
