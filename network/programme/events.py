@@ -50,15 +50,15 @@ def record_event(db: Database, *, scope: str, idempotency_key: str, partner_id: 
                  occurred_at: dt.datetime | None, now: dt.datetime) -> RecordedFact:
     """Record a partner's custom event: the type must be the network's or the partner's own,
     the attributes must pass its spec (INVALID_ATTRIBUTES naming `attributes.<name>`)."""
-    at = check_occurred_at(occurred_at, now)
     digest = idempotency.request_hash("record_event", {
         "member": member_id, "type": type, "attributes": attributes,
         "occurred_at": occurred_at.isoformat() if occurred_at else None})
 
     def transaction(conn: Connection) -> int:
         stored = idempotency.claim(conn, scope, idempotency_key, digest)
-        if stored is not None:
+        if stored is not None:  # the first answer, even once occurredAt is out of the window
             return int(stored["event_id"])
+        at = check_occurred_at(occurred_at, now)
         _require_member(conn, member_id, member_field)
         kind = event_types.visible_to(conn, type, partner_id)
         values = event_specs.check_attributes(kind.spec, attributes)

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from network import cards
 from network.clock import utcnow
 from network.db.schema import idempotency_keys
-from network.programme import event_types
+from network.ledger.errors import InvalidInput
+from network.programme import event_types, events
 from network.programme.schema import event_types as event_types_table
 from network.programme.schema import member_events
 from partners.keys import create_key
@@ -199,6 +200,29 @@ def test_register_event_type_refusals_write_nothing(hub_events: Hub, code: str, 
         refused = _register(client, code=code, attributes=attributes)
     assert refused["eventType"] is None
     assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [(error, field)]
+    assert _counts(hub_events) == before
+
+
+def test_a_retry_gets_its_first_answer_after_the_window(hub_events: Hub) -> None:
+    """occurredAt 89 days ago is accepted; the retry two days later is its first answer, not
+    INVALID_INPUT (the till that lost the answer must not record the event again)."""
+    member = hub_events.enrol()
+    now = utcnow()
+    at = now - timedelta(days=89)
+    cafe = hub_events.partners["cafe"].party_id
+
+    def send(key: str, when: Any) -> Any:
+        return events.record_event(
+            hub_events.db, scope=f"partner:{cafe}", idempotency_key=key, partner_id=cafe,
+            member_id=member.id, member_field="memberId", type="app_install",
+            attributes={"platform": "web"}, occurred_at=at, now=when)
+
+    first = send("late-1", now)
+    before = _counts(hub_events)
+    assert send("late-1", now + timedelta(days=2)) == first
+    with pytest.raises(InvalidInput) as refused:
+        send("late-2", now + timedelta(days=2))
+    assert refused.value.field == "occurredAt"
     assert _counts(hub_events) == before
 
 
