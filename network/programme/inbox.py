@@ -13,6 +13,7 @@ effects) by the campaigns' store; today `record` stores and returns.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from network.clock import as_utc, utcnow
+from network.db.clauses import one_of
 from network.db.engine import RetryableConflict
 from network.db.schema import members
 from network.programme import event_specs, event_types
@@ -123,6 +125,26 @@ def referral_conversion_due(conn: Connection, member_id: int) -> ReferralConvers
     if find(conn, SYSTEM_SCOPE, f"referral_converted:{member_id}") is not None:
         return None
     return ReferralConversion(int(referrer), member_id)
+
+
+def referral_conversions_due(conn: Connection,
+                             member_ids: Iterable[int]) -> dict[int, ReferralConversion]:
+    """`referral_conversion_due` for many members in two queries (a batch of earns): member id
+    -> the conversion due, for the members that have one."""
+    ids = sorted(set(member_ids))
+    if not ids:
+        return {}
+    referred = dict(conn.execute(select(members.c.id, members.c.referred_by).where(
+        one_of(conn, members.c.id, ids), members.c.referred_by.is_not(None))).all())
+    if not referred:
+        return {}
+    keys = {f"referral_converted:{member_id}": member_id for member_id in referred}
+    done = set(conn.execute(select(member_events.c.idempotency_key).where(
+        member_events.c.scope == SYSTEM_SCOPE,
+        one_of(conn, member_events.c.idempotency_key, list(keys)))).scalars())
+    return {member_id: ReferralConversion(int(referrer), member_id)
+            for member_id, referrer in referred.items()
+            if f"referral_converted:{member_id}" not in done}
 
 
 def record_referral_conversion(conn: Connection, member_id: int, *, partner_id: int | None,

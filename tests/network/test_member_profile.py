@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -158,6 +159,30 @@ def test_a_referred_members_first_earn_converts_once(db: Database) -> None:
     assert db.write(lambda conn: inbox.record_referral_conversion(
         conn, ali.id, partner_id=cafe, at=at)) is None
     assert len(facts(db, "referral_converted")) == 1
+
+
+def test_conversions_due_for_a_batch(db: Database) -> None:
+    sara = enrol(db)
+    ali = enrol(db, referrer_code=sara.referral_code)
+    reza = enrol(db, referrer_code=sara.referral_code)
+    nima = enrol(db)
+    assert db.read(inbox.referral_conversions_due, []) == {}
+    due = db.read(inbox.referral_conversions_due, [sara.id, ali.id, reza.id, nima.id, ali.id])
+    assert due == {ali.id: inbox.ReferralConversion(sara.id, ali.id),
+                   reza.id: inbox.ReferralConversion(sara.id, reza.id)}
+    db.write(lambda conn: inbox.record_referral_conversion(conn, ali.id, partner_id=None, at=T0))
+    assert set(db.read(inbox.referral_conversions_due, [ali.id, reza.id])) == {reza.id}
+
+
+def test_one_fact_when_two_runs_race(pg_db: Database) -> None:
+    """Two birthday runs at once on PostgreSQL: the unique (scope, key) and a rerun of the
+    losing transaction leave exactly one fact, and neither run fails."""
+    members_ = [enrol(pg_db, birth_date=dt.date(1990, 5, 17)).id for _ in range(30)]
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda _: birthdays.raise_due(pg_db, dt.date(2026, 5, 17)),
+                             range(4)))
+    assert sorted(m for run in runs for m in run.raised) == members_
+    assert len(facts(pg_db, "birthday")) == 30
 
 
 def test_the_wallet_and_me_show_the_code_and_link(db: Database,
