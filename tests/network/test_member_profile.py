@@ -25,7 +25,7 @@ from network.db.schema import idempotency_keys
 from network.db.schema import members as members_table
 from network.ledger.errors import LedgerError
 from network.notifications import inline
-from network.programme import birthdays, inbox
+from network.programme import birthdays, event_specs, event_types, inbox
 from network.programme.facts import LifecycleEvent
 from network.programme.schema import member_events
 from tests.conftest import PG_ADMIN_URL, _libpq
@@ -123,6 +123,14 @@ def test_birthdays_command(db: Database, monkeypatch: pytest.MonkeyPatch) -> Non
     assert first.output == "2026-05-17: 1 birthdays, 1 raised now, 0 raised before\n"
     second = runner.invoke(main, ["programme", "birthdays", "--date", "2026-05-17"])
     assert second.output == "2026-05-17: 1 birthdays, 0 raised now, 1 raised before\n"
+
+
+def test_the_migration_creates_the_standard_types(sqlite_db: Database) -> None:
+    """A migrated database (the SQLite template; PostgreSQL tests empty every table) holds the
+    network's standard event types, owned by the network, with the specs the code declares."""
+    found = {t.code: t for t in sqlite_db.read(event_types.listed)}
+    assert {code: t.spec.as_json() for code, t in found.items()} == event_specs.STANDARD
+    assert all(t.owner_party_id is None for t in found.values())
 
 
 def test_events_types_command(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:

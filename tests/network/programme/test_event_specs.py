@@ -7,12 +7,17 @@ from decimal import Decimal
 import pytest
 
 from network.programme import event_specs as es
+from network.programme.facts import EVENT_TYPES
 
 
 def _problem(call, *args):  # type: ignore[no-untyped-def]
     with pytest.raises(es.EventTypeError) as caught:
         call(*args)
     return caught.value.code, caught.value.field
+
+
+def test_the_standard_types_are_the_ones_the_rules_know() -> None:
+    assert set(es.STANDARD) == EVENT_TYPES
 
 
 def test_every_standard_spec_parses_and_spells_itself_back() -> None:
