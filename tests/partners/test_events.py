@@ -163,7 +163,15 @@ def test_partners_register_their_own_types(hub_events: Hub) -> None:
         # numbers are exact decimals, answered as strings
         assert recorded["event"]["attributes"] == {"minutes": 45, "spent": "12.5",
                                                    "room": "terrace"}
+        listed = cafe.execute(operation("EventTypes"))["data"]["partner"]["eventTypes"]
+        assert [(t["code"], t["networkStandard"]) for t in listed] == [
+            ("app_install", True), ("review", True), ("social_share", True),
+            ("survey_completed", True), ("table_visit", False)]
+        assert listed[1]["attributes"]["rating"] == {"type": "integer", "required": True,
+                                                     "min": 1, "max": 5}
     with hub_events.client("shop") as shop:
+        seen = shop.execute(operation("EventTypes"))["data"]["partner"]["eventTypes"]
+        assert "table_visit" not in [t["code"] for t in seen] and len(seen) == 4
         before = _counts(hub_events)
         theirs = _record(shop, cardNumber=member.card_number, type="table_visit",
                          attributes={"minutes": 5})
