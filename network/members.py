@@ -7,24 +7,33 @@ so a second partner enrolling the same phone finds the existing member instead o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from network import cards, idempotency, parties, phones, pii
+from network import cards, idempotency, parties, phones, pii, referrals
 from network.clock import as_utc, utcnow
 from network.db.clauses import one_of
 from network.db.engine import Database, RetryableConflict
 from network.db.schema import member_balances, members
 from network.ledger.errors import InvalidInput, LedgerError, MemberNotFound
+from network.programme import inbox
+from network.programme.facts import LifecycleEvent
 
 LOCALES = ("en", "fa")
 
 
 class MemberExists(LedgerError):
     code = "MEMBER_EXISTS"
+
+
+class ReferrerNotFound(LedgerError):
+    code = "REFERRER_NOT_FOUND"
+
+
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,9 @@ class Member:
     locale: str
     enrolled_by_party_id: int | None
     created_at: datetime
+    referral_code: str = ""
+    birth_date: date | None = None
+    referred_by: int | None = None  # the member whose referral code they enrolled with
 
 
 def _from_row(row: Any, secret: str) -> Member:
@@ -46,6 +58,7 @@ def _from_row(row: Any, secret: str) -> Member:
         email=pii.decrypt(secret, row.email_cipher) if row.email_cipher else None,
         display_name=row.display_name, locale=row.locale,
         enrolled_by_party_id=row.enrolled_by_party_id, created_at=as_utc(row.created_at),
+        referral_code=row.referral_code, birth_date=row.birth_date, referred_by=row.referred_by,
     )
 
 
@@ -87,9 +100,15 @@ def enrol(
     locale: str = "en",
     now: datetime | None = None,
     country: str | None = None,
+    birth_date: date | None = None,
+    referrer_code: str | None = None,
 ) -> Member:
     """Create a member and their (empty) wallet; idempotent by (scope, key). A phone without
-    a country code is a national number of `country` (the network's POINTSNET_DEFAULT_COUNTRY)."""
+    a country code is a national number of `country` (the network's POINTSNET_DEFAULT_COUNTRY).
+
+    The member gets a referral code of their own; `referrer_code` names the member who invited
+    them (REFERRER_NOT_FOUND when it names nobody). The `enrolled` fact is recorded in the same
+    transaction (network/programme/inbox.py)."""
     if card_number is not None:
         card_number = cards.normalize(card_number)
         if not cards.is_valid(card_number):
@@ -100,19 +119,32 @@ def enrol(
     if display_name is not None and len(display_name) > 200:
         raise InvalidInput("the name is at most 200 characters", field="displayName")
     contact = _contact_columns(secret, phone, email, country)
+    referrer = _referrer_code(referrer_code)
     idempotency.validate_key(idempotency_key)
-    digest = idempotency.request_hash("enrol", {
-        "card": card_number, "phone": contact.get("phone_lookup"),
-        "email": contact.get("email_lookup"), "name": display_name, "locale": locale,
-        "by": enrolled_by})
+    request = {"card": card_number, "phone": contact.get("phone_lookup"),
+               "email": contact.get("email_lookup"), "name": display_name, "locale": locale,
+               "by": enrolled_by}
+    # Only when given, so that a retry of an enrolment stored before these existed still matches.
+    if birth_date is not None:
+        request["birth_date"] = birth_date.isoformat()
+    if referrer is not None:
+        request["referrer"] = referrer
+    digest = idempotency.request_hash("enrol", request)
 
     def transaction(conn: Connection) -> int:
         stored = idempotency.claim(conn, scope, idempotency_key, digest)
         if stored is not None:
             return int(stored["member_id"])
         at = now or utcnow()
+        check_birth_date(birth_date, at.date())
         if enrolled_by is not None:
             parties.require(conn, enrolled_by, "partner", field="enrolledBy")
+        referred_by = None
+        if referrer is not None:
+            referred_by = conn.execute(select(members.c.id).where(
+                members.c.referral_code == referrer)).scalar()
+            if referred_by is None:
+                raise ReferrerNotFound("no member has this referral code", field="referrerCode")
         _check_unique(conn, contact)
         number = card_number or cards.generate()
         if conn.execute(select(members.c.id).where(members.c.card_number == number)).first():
@@ -121,7 +153,8 @@ def enrol(
         try:
             member_id = conn.execute(insert(members).values(
                 card_number=number, display_name=display_name, locale=locale,
-                enrolled_by_party_id=enrolled_by, created_at=at, **contact,
+                enrolled_by_party_id=enrolled_by, created_at=at, birth_date=birth_date,
+                referral_code=referrals.generate(), referred_by=referred_by, **contact,
             ).returning(members.c.id)).scalar_one()
         except IntegrityError as exc:
             # PostgreSQL: a twin with this phone, email or card committed after our checks above
@@ -132,6 +165,9 @@ def enrol(
             raise
         conn.execute(insert(member_balances).values(member_id=member_id, balance=0, held=0,
                                                     debt=0, updated_at=at))
+        inbox.record(conn, LifecycleEvent(
+            kind="enrolled", member_id=member_id, at=at, partner_id=enrolled_by,
+            attributes={"referred": referred_by is not None}), now=at)
         idempotency.remember(conn, scope, idempotency_key, digest, {"member_id": member_id}, at)
         return member_id
 
@@ -139,6 +175,23 @@ def enrol(
     found = db.read(get, member_id, secret)
     assert found is not None
     return found
+
+
+def _referrer_code(code: str | None) -> str | None:
+    if code is None:
+        return None
+    normal = referrals.normalize(code)
+    if normal is None:
+        raise ReferrerNotFound(f"a referral code is {referrals.LENGTH} letters and digits; no "
+                               "member has this one", field="referrerCode")
+    return normal
+
+
+def check_birth_date(birth_date: date | None, today: date, field: str = "birthDate") -> None:
+    """A birth date is a real day between 1900 and today."""
+    if birth_date is not None and not EARLIEST_BIRTH_DATE <= birth_date <= today:
+        raise InvalidInput(f"the birth date must be between {EARLIEST_BIRTH_DATE.isoformat()} "
+                           "and today", field=field)
 
 
 def get(conn: Connection, member_id: int, secret: str) -> Member | None:

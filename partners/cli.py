@@ -295,7 +295,7 @@ def _expiry(days: int | None) -> datetime | None:
 @keys_group.command("create")
 @click.argument("partner")
 @click.option("--scopes", default="read enrol earn redeem", show_default=True,
-              help="Space- or comma-separated; at least one of read, enrol, earn, redeem.")
+              help="Space- or comma-separated; at least one of read, enrol, earn, redeem, events.")
 @click.option("--expires-in-days", type=EXPIRES_IN_DAYS, help=EXPIRES_IN_DAYS_HELP)
 @click.option("--label", help="A note to tell keys apart, e.g. the till or server using it.")
 @click.option("--out", type=click.Path(path_type=Path),
@@ -322,7 +322,7 @@ def keys_create(partner: str, scopes: str, expires_in_days: int | None, label: s
 @click.option("--public-key", "public_key", required=True, type=click.Path(exists=True),
               help="PEM file with the partner's own Ed25519 public key.")
 @click.option("--scopes", default="read enrol earn redeem", show_default=True,
-              help="Space- or comma-separated; at least one of read, enrol, earn, redeem.")
+              help="Space- or comma-separated; at least one of read, enrol, earn, redeem, events.")
 @click.option("--expires-in-days", type=EXPIRES_IN_DAYS, help=EXPIRES_IN_DAYS_HELP)
 @click.option("--label", help="A note to tell keys apart, e.g. the till or server using it.")
 def keys_register(partner: str, public_key: str, scopes: str, expires_in_days: int | None,

@@ -11,7 +11,8 @@ READ = "read"
 ENROL = "enrol"
 EARN = "earn"
 REDEEM = "redeem"
-ALL_SCOPES = frozenset({READ, ENROL, EARN, REDEEM})
+EVENTS = "events"  # recordEvent, registerEventType
+ALL_SCOPES = frozenset({READ, ENROL, EARN, REDEEM, EVENTS})
 
 # Partner root fields and the scope each needs; a root field not listed needs `read`.
 FIELD_SCOPES: dict[str, str] = {
@@ -24,6 +25,8 @@ FIELD_SCOPES: dict[str, str] = {
     "captureHold": REDEEM,
     "voidHold": REDEEM,
     "reverseRedemption": REDEEM,
+    "recordEvent": EVENTS,
+    "registerEventType": EVENTS,
 }
 
 

@@ -107,8 +107,8 @@ SELECT e.id, split_part(e.kind, '_', 1), 1, 1,  -- every posting carries its ent
 def load(db: Database, rows: int) -> float:
     started = time.perf_counter()
     with db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO members (card_number, locale, created_at) "
-                          "VALUES ('bench', 'en', now())"))
+        conn.execute(text("INSERT INTO members (card_number, locale, created_at, referral_code) "
+                          "VALUES ('bench', 'en', now(), 'BENCH00001')"))
         conn.execute(text("INSERT INTO journal_entries (member_id, kind, points, booked_at) "
                           "VALUES (1, 'earn', 1, '2026-09-01')"))
         conn.execute(text("INSERT INTO lots (member_id, entry_id, issuer_party_id, points, "

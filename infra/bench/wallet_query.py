@@ -82,10 +82,10 @@ def build(members: int, per_member: float, seed: float) -> None:
             FROM generate_series(1, 23) i""")
         step("members", conn, """
             INSERT INTO members (id, card_number, email_cipher, email_lookup, display_name,
-                                 locale, created_at)
+                                 locale, created_at, referral_code)
             SELECT i, '70' || lpad(i::text, 14, '0'), %(cipher)s, md5('bench' || i),
                    'Member ' || i, CASE WHEN i %% 3 = 0 THEN 'fa' ELSE 'en' END,
-                   now() - interval '3 years'
+                   now() - interval '3 years', 'B' || lpad(i::text, 9, '0')
             FROM generate_series(1, %(members)s) i""", {"cipher": cipher, "members": members})
         step("journal_entries", conn, """
             INSERT INTO journal_entries (member_id, kind, party_id, points, reference, booked_at)

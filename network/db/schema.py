@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -27,6 +28,8 @@ from sqlalchemy import (
     String,
     Table,
 )
+
+from network import referrals
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -72,6 +75,10 @@ members = Table(
     Column("locale", String(8), nullable=False, default="en"),
     Column("enrolled_by_party_id", BigId, ForeignKey("parties.id")),
     Column("created_at", Timestamp, nullable=False),
+    Column("birth_date", Date),  # optional; the birthday job reads month and day
+    # The member's own code for inviting others (network/referrals.py); unguessable, unique.
+    Column("referral_code", String(16), nullable=False, unique=True, default=referrals.generate),
+    Column("referred_by", BigId, ForeignKey("members.id")),  # the member whose code they gave
 )
 
 # The one locked running balance: balance = sum of the member's lots' remaining points (debt lots

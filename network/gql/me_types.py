@@ -15,7 +15,7 @@ import graphene
 from graphene import relay
 from sqlalchemy.engine import Connection
 
-from network import members
+from network import members, referrals
 from network.gql.context import PermissionDenied, RequestContext
 from network.ledger import balances
 from network.ledger.balances import WalletBalance
@@ -308,6 +308,11 @@ class Member(graphene.ObjectType):
     email = graphene.String()
     phone = graphene.String()
     locale = graphene.String(required=True)
+    birth_date = graphene.Date()
+    referral_code = graphene.String(required=True, description="The member's own code for "
+                                                                "inviting others.")
+    referral_link = graphene.String(required=True, description="The invitation link carrying "
+                                                                "the code ({base_url}/join?ref=).")
     wallet = graphene.Field(Wallet, required=True)
     history = graphene.Field(WalletEntryConnection, required=True,
                              first=graphene.Int(default_value=20), after=graphene.String(),
@@ -317,7 +322,8 @@ class Member(graphene.ObjectType):
     @classmethod
     def of(cls, member: members.Member) -> Member:
         return cls(id=member.id, card_number=member.card_number, display_name=member.display_name,
-                   email=member.email, phone=member.phone, locale=member.locale)
+                   email=member.email, phone=member.phone, locale=member.locale,
+                   birth_date=member.birth_date, referral_code=member.referral_code)
 
     @classmethod
     def get_node(cls, info: graphene.ResolveInfo, id: str) -> Member | None:
@@ -327,6 +333,9 @@ class Member(graphene.ObjectType):
             return None
         found = ctx.db.read(members.get, member_id, ctx.settings.secret_key)
         return cls.of(found) if found else None
+
+    def resolve_referral_link(self, info: graphene.ResolveInfo) -> str:
+        return referrals.link(own(info, int(self.id)).settings.base_url, self.referral_code)
 
     def resolve_card_qr_svg(self, info: graphene.ResolveInfo) -> str:
         own(info, int(self.id))

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict
+from zoneinfo import ZoneInfo
 
+from network.config import get_settings
 from network.db.engine import Database
 from network.jobs import leases
 from network.jobs.registry import Clock, Counts, Job
@@ -14,6 +16,7 @@ from network.ledger import expire_due
 from network.notifications.config import NotificationSettings
 from network.notifications.drain import drain
 from network.notifications.senders import sender_from_settings
+from network.programme import birthdays
 from network.programme.segments_store import refresh_all
 
 
@@ -47,6 +50,17 @@ def _refresh_segments(db: Database, clock: Clock) -> Counts:
     return {"rule_segments": len(refreshed.rules), "rfm_scored": refreshed.rfm.scored}
 
 
+def _birthdays(db: Database, clock: Clock) -> Counts:
+    # One fact per member per year, keyed `birthday:<member>:<year>` in the programme's inbox:
+    # a crash after some members leaves the rest for the next run, and a member raised before
+    # is not raised again. Only today's birthdays: a day no worker ran is raised by hand
+    # (`pointsnet programme birthdays --date`).
+    zone = get_settings().timezone
+    today = clock().astimezone(ZoneInfo(zone)).date()
+    run = birthdays.raise_due(db, today, zone=zone, now=clock())
+    return {"due": run.due, "raised": len(run.raised)}
+
+
 def network_jobs(notify: NotificationSettings) -> list[Job]:
     sender = sender_from_settings(notify)
 
@@ -61,6 +75,8 @@ def network_jobs(notify: NotificationSettings) -> list[Job]:
             "expire lots whose time has come and holds nobody captured"),
         Job("notifications", Every(10), drain_outbox,
             "send the outbox: codes the web app could not send at once, and retries"),
+        Job("birthdays", DailyAt(0, 5), _birthdays,
+            "raise today's birthday facts for the programme"),
         Job("segments", DailyAt(3, 0), _refresh_segments,
             "recompute rule segments and RFM scores for campaign conditions"),
         Job("job-history", DailyAt(4, 30), _prune_runs,

@@ -55,6 +55,11 @@ MESSAGES: dict[str, str] = {
     "tier_top": "You are in the top tier.",
     "tier_basis": "{points} {points:point|points} earned in the last 12 months.",
     "card_title": "My card",
+    "referral_title": "Invite friends",
+    "referral_hint": "Share your code or link. A friend who joins with it is linked to you, and "
+                     "their first purchase counts as your referral.",
+    "referral_code": "Your referral code",
+    "referral_link": "Your invitation link",
     "card_hint": "Show this code at the till to earn or pay with points.",
     "partners_title": "By partner",
     "partner_or_charity": "Partner or charity",

@@ -10,6 +10,7 @@ import graphene
 
 from partners.gql.earn import AwardPoints, AwardPointsBatch
 from partners.gql.enrol import EnrolMember
+from partners.gql.events import RecordEvent, RegisterEventType
 from partners.gql.reversals import ReverseEarn, ReverseRedemption
 from partners.gql.spend import AuthorizeHold, CaptureHold, RedeemPoints, VoidHold
 from partners.gql.viewer import PartnerQuery
@@ -41,3 +42,9 @@ class Mutation(graphene.ObjectType):
     reverse_redemption = ReverseRedemption.Field(
         description="Give back points a purchase or capture was paid with (refund; scope "
                     "redeem; Idempotency-Key).")
+    record_event = RecordEvent.Field(
+        description="Record a custom event (a review, a survey...) for a member (scope events; "
+                    "Idempotency-Key).")
+    register_event_type = RegisterEventType.Field(
+        description="Register your own event type and its attribute spec (scope events; "
+                    "Idempotency-Key).")

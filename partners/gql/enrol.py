@@ -27,10 +27,14 @@ class EnrolMemberInput(graphene.InputObjectType):
     display_name = graphene.String(description="At most 200 characters.")
     locale = graphene.String(description="en or fa (en when omitted or null).",
                              default_value="en")
+    birth_date = graphene.Date(description="YYYY-MM-DD, from 1900-01-01 to today; for birthday "
+                                           "bonuses.")
+    referrer_code = graphene.String(description="The referral code of the member who invited "
+                                                "this one (case and dashes ignored).")
 
 
 ENROL_ERRORS = partner_errors("EnrolMember", InvalidCardNumber, InvalidPhone, InvalidEmail,
-                              members.MemberExists, InvalidInput)
+                              members.MemberExists, members.ReferrerNotFound, InvalidInput)
 
 
 class EnrolMemberPayload(graphene.ObjectType):
@@ -72,6 +76,7 @@ class EnrolMember(PartnerMutation):
             card_number=input.get("card_number"), phone=input.get("phone"),
             email=input.get("email"), display_name=input.get("display_name"),
             locale=input.get("locale") or "en", country=call.ctx.settings.default_country,
+            birth_date=input.get("birth_date"), referrer_code=input.get("referrer_code"),
         )
         view = call.ctx.db.read(lambda conn: PartnerMember.from_member(conn, call.ctx, member))
         return EnrolMemberPayload(member=view, user_errors=[])

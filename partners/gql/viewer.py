@@ -20,8 +20,10 @@ from network.gql.pagination import (
     split_page,
 )
 from network.ledger.errors import InvalidInput
+from network.programme import event_types
 from partners import ledger_view
 from partners.contracts import in_force
+from partners.gql.events import EventType
 from partners.gql.refs import decode_id
 from partners.gql.types import (
     PartnerContract,
@@ -61,6 +63,9 @@ class PartnerViewer(graphene.ObjectType):
                                                                                  "id."),
                           description="One of your holds; null for an unknown hold or another "
                                       "partner's.")
+    event_types = graphene.List(graphene.NonNull(EventType), required=True,
+                                description="The custom event types you may record "
+                                            "(recordEvent): the network's and your own, by code.")
     transactions = ForwardConnectionField(
         PartnerTransactionConnection,
         kinds=graphene.List(graphene.NonNull(TransactionKind),
@@ -106,6 +111,9 @@ class PartnerViewer(graphene.ObjectType):
             return PartnerMember.from_member(conn, ctx, found) if found else None
 
         return ctx.db.read(load)
+
+    def resolve_event_types(self, info: graphene.ResolveInfo) -> list[EventType]:
+        return [EventType.of(t) for t in info.context.db.read(event_types.listed, self.id)]
 
     def resolve_hold(self, info: graphene.ResolveInfo, id: str) -> PartnerHold | None:
         return info.context.db.read(PartnerHold.load, self.id, decode_id(id, "PartnerHold", "id"))

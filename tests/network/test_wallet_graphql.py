@@ -412,6 +412,7 @@ def test_the_documented_member_operations_work_as_written(api, db, world):
     balance = db.read(summary, world["sara"], utcnow())
     assert me["wallet"]["spendable"] == balance.spendable
     assert len(me["history"]["edges"]) == 2 and me["history"]["pageInfo"]["hasNextPage"]
+    assert me["referralLink"] == f"{ww.settings().base_url}/join?ref={me['referralCode']}"
     donated = api.call(ops["Donate"], {"input": {"charityId": gid("Charity", world["mahak"]),
                                                  "points": 25, "idempotencyKey": "tap-1"}},
                        token=token, status=200)["data"]["donate"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from network import cards, members
+from network import cards, members, referrals
 from network.wallet import history, reads, view
 from network.wallet.errors import WalletError
 from network.wallet.pages.site import Site
@@ -58,6 +58,8 @@ async def wallet(site: Site, request: Request) -> Response:
         point_value=page.locale.money(settings.point_value, settings.currency),
         qr_svg=card_svg(card, page.locale.t("card_title")),
         card_number_display=cards.grouped(card),
+        referral_code=loaded.member.referral_code,
+        referral_link=referrals.link(settings.base_url, loaded.member.referral_code),
         notice=_notice(site, page, session.member_id, request),
     )
 
