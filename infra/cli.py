@@ -182,10 +182,12 @@ def _prepare_database() -> Database:
 from network.charities_cli import charities as _charities  # noqa: E402
 from network.members_cli import members_group as _members  # noqa: E402
 from network.notifications.cli import notifications as _notifications  # noqa: E402
+from network.programme.cli import campaigns_group as _campaigns  # noqa: E402
 
 main.add_command(_notifications)
 main.add_command(_charities)
 main.add_command(_members)
+main.add_command(_campaigns)
 
 def _register_packages() -> None:
     from partners.cli import partners_group, signature_group
