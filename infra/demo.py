@@ -134,7 +134,7 @@ def _programme(db: Database, last_month: datetime, cafe: int) -> None:
 
     network = db.read(parties.network_party_id)
     # Members read who pays for each campaign line, in their language.
-    db.write(lambda c: parties.edit(c, parties.NETWORK_CODE, "network", name_fa="شبکه امتیاز"))
+    db.write(lambda c: parties.edit(c, parties.NETWORK_CODE, "network", name_fa="شبکهٔ امتیاز"))
     starts = last_month - timedelta(days=60)
     at_cafe = frozenset({cafe})
     for campaign in (
