@@ -180,3 +180,40 @@ def test_a_batch_books_the_programme_like_single_earns(any_hub: Hub) -> None:
     assert hub.db.read(store.get, "b").spent_points == 12
     assert len(_awards_of(hub, campaign.id)) == 3
     assert verify(hub.db) == []
+
+
+def test_a_tier_multiplier_is_booked_as_a_tier_part(any_hub: Hub) -> None:
+    """Tiers multiply nothing yet (every multiplier is 1); a programme whose gold tier earns
+    x1.25 books the extra quarter as a TIER part funded by the earning partner."""
+    import dataclasses
+    from zoneinfo import ZoneInfo
+
+    from network.ledger.earning import earn_planned
+    from network.programme import earn as programme_earn
+    from network.programme.facts import MemberState
+    from network.programme.rules import Programme
+    from network.programme.tiers import DEFINITIONS
+    from partners.earning import contract_plan
+    from tests.partners.conftest import CAFE_TERMS
+
+    hub = any_hub
+    cafe = hub.partners["cafe"].party_id
+    tiers = tuple(dataclasses.replace(t, earn_multiplier=Decimal("1.25")) if t.code == "gold"
+                  else t for t in DEFINITIONS)
+    programme = Programme(zone=ZoneInfo("UTC"), network_party_id=hub.db.read(
+        parties.network_party_id), tiers=tiers)
+    ann = hub.enrol()
+    now = utcnow()
+    prepared = programme_earn.Prepared(cafe, hub.db.read(store.load_index), (), programme,
+                                       {ann.id: MemberState(ann.id, "gold")}, {}, frozenset())
+    plan = programme_earn.with_programme(
+        contract_plan(CAFE_TERMS, network_currency="EUR", at=now), prepared, now)
+    receipt = earn_planned(hub.db, scope=f"partner:{cafe}", idempotency_key="tier-1",
+                           issuer_id=cafe, line=AwardLine(ann.id, 1000, "EUR"), plan=plan,
+                           now=now)
+    assert receipt.points == 125
+    assert [(b["source"], b["code"], b["funder_id"], b["points"]) for b in receipt.breakdown] == [
+        ("base", None, cafe, 100), ("tier", "gold", cafe, 25)]
+    assert _awards(hub, receipt.entry_id) == [(None, "gold", cafe, 25)]
+    assert _lots(hub, receipt.entry_id) == {cafe: 125}
+    assert verify(hub.db) == []
