@@ -11,10 +11,11 @@ Two halves, because an earn is planned before its transaction and booked inside 
 - `with_programme` wraps the contract's plan step: the base points from the contract, then
   `rules.evaluate` over the purchase fact. When effects apply, the Credit carries
   `CampaignExtras`, and the ledger takes the general path: it locks the member's balance row and
-  calls `claim`, which evaluates again with the usage and budgets read under that lock (so two
-  concurrent earns can neither both take a budget's last points nor both use a member's last
-  allowed award), takes each campaign's points from its budget, and answers the funded parts
-  the ledger books as lots, one per funder.
+  calls `claim`, which evaluates again with the usage read under that lock (so two concurrent
+  earns cannot both use a member's last allowed award) and the budgets left, and answers the
+  funded parts the ledger books as lots, one per funder; `record` then takes each campaign's
+  points from its budget with a conditional UPDATE, so two earns can never both take a
+  budget's last points (see CampaignExtras for the retry when one loses that race).
 
 The member's segments are empty here: segment membership is computed by the segments feature,
 which fills MemberState.segments when it lands; until then a campaign with a segment condition
@@ -33,7 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, select
 
 from network import parties
-from network.db.engine import Database
+from network.db.engine import Database, RetryableConflict
 from network.db.schema import journal_entries
 from network.ledger.rules import Credit, CreditPart
 from network.money import Money
@@ -176,47 +177,60 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
     return plan
 
 
-@dataclass(frozen=True)
+@dataclass
 class CampaignExtras:
-    """The programme's points for one earn, settled under the member's lock (`rules.Extras`)."""
+    """The programme's points for one earn, settled under the member's lock (`rules.Extras`).
+
+    Budgets, optimistically: `claim` reads what each budget has left without locking its row,
+    and `record`, the booking's last write, takes the points with one conditional UPDATE
+    (`store.take_budget`), so a campaign's row is locked only from there to COMMIT and earns
+    that share a budget do not queue behind each other's whole booking. If the budget no longer
+    has the points (a concurrent earn took them), the transaction is rolled back and run again
+    (RetryableConflict) in exact mode: the budget rows locked first, as the module docstring
+    says. Either way the budget is never overspent: the UPDATE's condition is the guard."""
 
     fact: Purchase
     member: MemberState
     base_points: int
     prepared: Prepared
+    exact: bool = False  # lock the budget rows before evaluating (after a lost race)
 
     def claim(self, conn: Connection, member_id: int, at: dt.datetime) -> tuple[CreditPart, ...]:
         prepared = self.prepared
-        budgets = _lock_budgets(conn, [rule.campaign for rule in prepared.candidates])
+        budgets = _budgets_left(conn, [rule.campaign for rule in prepared.candidates],
+                                lock=self.exact)
         limited = [r.campaign.id for r in prepared.candidates if _has_member_limits(r.campaign)]
         usage = store.usage(conn, member_id, limited, self.fact.at, prepared.programme) \
             if limited else {}
         planned: Plan = evaluate(self.fact, self.member, prepared.index,
                                  base_points=self.base_points, programme=prepared.programme,
                                  usage=usage, budget_left=budgets)
-        parts: list[CreditPart] = []
-        for effect in planned.effects:
-            if effect.campaign_id is not None and effect.campaign_id in budgets:
-                taken = store.take_budget(conn, effect.campaign_id, effect.points)
-                assert taken, "the budget row is locked: what evaluate saw is what is left"
-            parts.extend(CreditPart(part.party_id, part.points, effect.source, effect.code,
-                                    effect.campaign_id)
-                         for part in effect.parts if part.points)
-        return tuple(parts)
+        return tuple(CreditPart(part.party_id, part.points, effect.source, effect.code,
+                                effect.campaign_id)
+                     for effect in planned.effects for part in effect.parts if part.points)
 
     def record(self, conn: Connection, entry_id: int, member_id: int,
                parts: tuple[CreditPart, ...], at: dt.datetime) -> None:
+        spend: dict[int, int] = {}
+        for part in parts:
+            if part.campaign_id is not None:
+                spend[part.campaign_id] = spend.get(part.campaign_id, 0) + part.points
+        for campaign_id in sorted(spend):  # ascending: concurrent earns cannot deadlock
+            if not store.take_budget(conn, campaign_id, spend[campaign_id]):
+                self.exact = True
+                raise RetryableConflict(f"campaign {campaign_id}'s budget was spent meanwhile")
         awards.record(conn, entry_id, member_id, parts, at)
 
 
-def _lock_budgets(conn: Connection, campaigns: list[Campaign]) -> dict[int, int]:
-    """Points left per budgeted candidate, their rows locked (ascending id, so concurrent earns
-    queue rather than deadlock) until the booking commits."""
+def _budgets_left(conn: Connection, campaigns: list[Campaign], *,
+                  lock: bool) -> dict[int, int]:
+    """Points left per budgeted candidate; with `lock`, their rows locked (ascending id) until
+    the booking commits."""
     ids = sorted(c.id for c in campaigns if c.limits.budget_points is not None)
     if not ids:
         return {}
     c = campaigns_table.c
-    rows = conn.execute(select(c.id, c.budget_points, c.spent_points)
-                        .where(c.id.in_(ids)).order_by(c.id).with_for_update()).all()
+    query = select(c.id, c.budget_points, c.spent_points).where(c.id.in_(ids)).order_by(c.id)
+    rows = conn.execute(query.with_for_update() if lock else query).all()
     return {row.id: row.budget_points - row.spent_points for row in rows
             if row.budget_points is not None}
