@@ -217,3 +217,31 @@ def test_a_tier_multiplier_is_booked_as_a_tier_part(any_hub: Hub) -> None:
     assert _awards(hub, receipt.entry_id) == [(None, "gold", cafe, 25)]
     assert _lots(hub, receipt.entry_id) == {cafe: 125}
     assert verify(hub.db) == []
+
+
+def test_an_earn_that_loses_the_budget_race_is_booked_again_capped(hub: Hub, monkeypatch) -> None:
+    """The budget is read without a lock and taken at the booking's end; when another earn
+    spends it in between (forced here, between the read and the take), the conditional UPDATE
+    refuses, the transaction runs again with the budget row locked first, and the earn gets
+    what is left: never more than the budget."""
+    from network.programme import earn as programme_earn
+
+    campaign = _campaign(hub, "tight", effect=FixedPoints(80), limits=Limits(budget_points=100))
+    ann, bob = hub.enrol(), hub.enrol()
+    real = programme_earn._budgets_left
+    seen: list[bool] = []
+
+    def racing(conn, campaigns, *, lock):  # type: ignore[no-untyped-def]
+        left = real(conn, campaigns, lock=lock)
+        if not seen:  # another earn takes 90 of the 100 after this read, before the take
+            assert hub.db.write(store.take_budget, campaign.id, 90)
+        seen.append(lock)
+        return left
+
+    monkeypatch.setattr(programme_earn, "_budgets_left", racing)
+    receipt = _award(hub, ann.id, 100, "race-1")
+    assert seen == [False, True]  # optimistic first, then locked
+    assert receipt.points == 10 + 10 and receipt.breakdown[1]["points"] == 10
+    assert hub.db.read(store.get, "tight").spent_points == 100
+    assert _award(hub, bob.id, 100, "race-2").points == 10  # nothing left
+    assert verify(hub.db) == []
