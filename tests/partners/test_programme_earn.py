@@ -245,3 +245,26 @@ def test_an_earn_that_loses_the_budget_race_is_booked_again_capped(hub: Hub, mon
     assert hub.db.read(store.get, "tight").spent_points == 100
     assert _award(hub, bob.id, 100, "race-2").points == 10  # nothing left
     assert verify(hub.db) == []
+
+
+def test_earns_no_campaign_touches_stay_the_one_statement(hub: Hub, monkeypatch) -> None:
+    """On PostgreSQL an earn at a partner no campaign can apply to is still booked by the one
+    statement (pg_earn); an earn a campaign adds to takes the general path."""
+    import dataclasses
+
+    cafe = hub.partners["cafe"].party_id
+    _campaign(hub, "cafe-only", conditions=Conditions(partners=frozenset({cafe})))
+    statements: list[int] = []
+    real = hub.db.earn_store.earn_statement
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        statements.append(kwargs["member_id"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hub.db, "earn_store",
+                        dataclasses.replace(hub.db.earn_store, earn_statement=spy))
+    ann = hub.enrol()
+    assert _award(hub, ann.id, 1000, "shop-1", partner="shop").breakdown == ()
+    assert statements == [ann.id]
+    assert _award(hub, ann.id, 1000, "cafe-1").points == 100 + 10
+    assert statements == [ann.id]  # the café's earn did not use the statement
