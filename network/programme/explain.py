@@ -17,8 +17,6 @@ from network.programme import store
 from network.programme.schema import campaign_awards
 from network.programme.tiers import DEFINITIONS
 
-SOURCES = ("base", "campaign", "tier")
-
 
 @dataclass(frozen=True, slots=True)
 class Line:

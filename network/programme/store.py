@@ -299,23 +299,6 @@ def take_budget(conn: Connection, campaign_id: int, points: int) -> bool:
     return bool(result.rowcount)
 
 
-def take_budget_capped(conn: Connection, campaign_id: int, points: int) -> int:
-    """Spend up to `points` of the budget and return how many were spent (0 when none is left);
-    the row lock the UPDATE takes makes the read and the spend one step."""
-    if points <= 0:
-        return 0
-    row = conn.execute(select(campaigns.c.budget_points, campaigns.c.spent_points)
-                       .where(campaigns.c.id == campaign_id).with_for_update()).first()
-    if row is None:
-        return 0
-    budget, spent = row
-    granted = points if budget is None else max(0, min(points, budget - spent))
-    if granted:
-        conn.execute(sql_update(campaigns).where(campaigns.c.id == campaign_id)
-                     .values(spent_points=campaigns.c.spent_points + granted))
-    return granted
-
-
 def give_back_budget(conn: Connection, campaign_id: int, points: int) -> None:
     """Return points a reversed earn had taken from the budget."""
     if points > 0:

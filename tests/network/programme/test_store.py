@@ -120,10 +120,12 @@ def test_budget_is_taken_exactly_and_never_past_the_budget(world):
     cid = saved.campaign.id
     assert db.write(store.take_budget, cid, 70)
     assert not db.write(store.take_budget, cid, 31)
-    assert db.write(store.take_budget_capped, cid, 50) == 30
-    assert db.write(store.take_budget_capped, cid, 5) == 0
+    assert db.write(store.take_budget, cid, 30)
+    assert not db.write(store.take_budget, cid, 1)
     db.write(store.give_back_budget, cid, 40)
     assert db.read(store.get, "c1").spent_points == 60
+    db.write(store.give_back_budget, cid, 500)  # never below zero
+    assert db.read(store.get, "c1").spent_points == 0
 
 
 def test_concurrent_takes_never_overspend(world):
