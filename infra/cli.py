@@ -265,6 +265,7 @@ def _prepare_database() -> Database:
 from network.charities_cli import charities as _charities  # noqa: E402
 from network.members_cli import members_group as _members  # noqa: E402
 from network.notifications.cli import notifications as _notifications  # noqa: E402
+from network.programme.campaigns_cli import campaigns_group as _campaigns  # noqa: E402
 from network.programme.cli import events_group as _events  # noqa: E402
 from network.programme.cli import programme_group as _programme  # noqa: E402
 from network.programme.segments_cli import segments_group as _segments  # noqa: E402
@@ -275,6 +276,7 @@ main.add_command(_members)
 main.add_command(_segments)
 main.add_command(_programme)
 main.add_command(_events)
+main.add_command(_campaigns)
 
 def _register_packages() -> None:
     from partners.cli import partners_group, signature_group

@@ -107,8 +107,77 @@ def build_demo(db: Database, settings: Settings, now: datetime | None = None) ->
                                   locale=locale, now=last_month - timedelta(days=45))
         result.members.append(found)
     if result.created:
+        _programme(db, last_month, cafe)
         _history(db, result, now, last_month, cafe, telecom, pharmacy, shop)
+        _programme_history(db, settings, result, last_month, cafe)
     return result
+
+
+def _programme(db: Database, last_month: datetime, cafe: int) -> None:
+    """A running programme: double points at the café on the Iranian weekend (Thursday and
+    Friday, in the network's zone) for silver members and above, paid by the café; half as much
+    again at the café, paid half by the café and half by the network; and a network-funded
+    200-point bonus on a member's first purchase of 50 or more (any partner, once each)."""
+    from network.programme import store
+    from network.programme.campaigns import (
+        Campaign,
+        Conditions,
+        FixedPoints,
+        Limits,
+        Multiplier,
+        Trigger,
+        sole_funder,
+        split_funder,
+        tiers_from,
+    )
+    from network.programme.tiers import DEFINITIONS
+
+    network = db.read(parties.network_party_id)
+    # Members read who pays for each campaign line, in their language.
+    db.write(lambda c: parties.edit(c, parties.NETWORK_CODE, "network", name_fa="شبکهٔ امتیاز"))
+    starts = last_month - timedelta(days=60)
+    at_cafe = frozenset({cafe})
+    for campaign in (
+        Campaign(id=0, code="cafe-double-weekend", name_en="Double points weekend",
+                 name_fa="امتیاز دوبرابر آخر هفته", trigger=Trigger("purchase"),
+                 effect=Multiplier(Decimal(2)), funder=sole_funder(cafe), starts_at=starts,
+                 conditions=Conditions(partners=at_cafe, weekdays=frozenset({3, 4}),
+                                       tiers=tiers_from(DEFINITIONS, "silver")),
+                 priority=10),
+        Campaign(id=0, code="roshan-and-network", name_en="Roshan and the network: 50% more",
+                 name_fa="روشن و شبکه: ۵۰٪ بیشتر", trigger=Trigger("purchase"),
+                 effect=Multiplier(Decimal("1.5")),
+                 funder=split_funder((cafe, 5_000), (network, 5_000)), starts_at=starts,
+                 conditions=Conditions(partners=at_cafe), limits=Limits(budget_points=50_000)),
+        Campaign(id=0, code="welcome-50", name_en="Welcome bonus", name_fa="پاداش خوش‌آمد",
+                 trigger=Trigger("purchase"), effect=FixedPoints(200),
+                 funder=sole_funder(network), starts_at=starts,
+                 conditions=Conditions(min_amount_minor=5_000),
+                 limits=Limits(per_member_campaign=1, budget_points=100_000)),
+    ):
+        db.write(store.create, campaign, owner_party_id=campaign.funder[0].party_id)
+        db.write(store.set_status, campaign.code, "active")
+
+
+def _programme_history(db: Database, settings: Settings, demo: DemoSummary,
+                       last_month: datetime, cafe: int) -> None:
+    """Café purchases through the partner API's earn (the programme's path): gold Sara on a
+    Thursday gets every campaign, silver John on a weekday the co-funded one, blue Maryam's
+    weekend visit no double (the tier condition)."""
+    from partners.earning import AwardLine, award_points
+
+    sara, john, maryam = (m.id for m in demo.members)
+    zone = ZoneInfo(settings.timezone)
+    # The first Thursday from day 18 of last month: after its spending, before this month.
+    thursday = next(last_month + timedelta(days=n, hours=10) for n in range(18, 25)
+                    if (last_month + timedelta(days=n, hours=10)).astimezone(zone).weekday() == 3)
+    for n, (member, amount, at) in enumerate((
+            (sara, 6_000, thursday), (john, 1_800, thursday - timedelta(days=2)),
+            (maryam, 2_400, thursday + timedelta(days=1)))):
+        award_points(db, partner_id=cafe, line=AwardLine(member, amount, settings.currency,
+                                                         reference=f"till-2{n:03}"),
+                     network_currency=settings.currency, scope=f"partner:{cafe}",
+                     idempotency_key=_key("award", n), now=at, timezone=settings.timezone)
 
 
 def _history(db: Database, demo: DemoSummary, now: datetime, last_month: datetime, cafe: int,
@@ -130,6 +199,9 @@ def _history(db: Database, demo: DemoSummary, now: datetime, last_month: datetim
 
     earn(1, cafe, sara, 320, day(-30), "till-1042")
     earn(2, telecom, sara, 1200, day(-20), "invoice-0917")
+    # A year's phone contract: with the rest, Sara holds gold (10,000 points earned in a year),
+    # John silver (2,000), Maryam blue (network/programme/tiers.py).
+    earn(8, telecom, sara, 8600, day(-25), "contract-2291")
     earn(3, pharmacy, sara, 150, day(2), "rx-88123")
     earn(4, shop, sara, 400, now - timedelta(days=5), "order-5531", pending_days=14)
     earn(5, cafe, john, 90, day(4), "till-1107")

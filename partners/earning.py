@@ -22,6 +22,8 @@ from network.ledger.earning import earn_planned
 from network.ledger.errors import InvalidInput, LedgerError
 from network.ledger.receipts import Receipt
 from network.ledger.rules import Credit, Plan
+from network.programme.earn import prepare, with_programme
+from network.programme.facts import BasketLine
 from partners.contracts import TermsLoader, in_force
 from partners.terms import NoContract, Terms, plan_earn
 
@@ -37,12 +39,21 @@ class AwardLine:
     currency: str
     points: int | None = None
     reference: str | None = None
+    channel: str = "in_store"  # facts.CHANNELS; campaigns may ask for one
+    basket: tuple[BasketLine, ...] = ()  # optional lines, for category and sku campaigns
 
     @property
     def details(self) -> dict[str, Any]:
-        """Recorded on the entry: the purchase and the points the partner asked for, if any."""
-        return {"amount_minor": self.amount_minor, "currency": self.currency,
-                "points_given": self.points}
+        """Recorded on the entry: the purchase and the points the partner asked for, if any
+        (channel and basket only when sent, so plain earns record what they always did)."""
+        details: dict[str, Any] = {"amount_minor": self.amount_minor, "currency": self.currency,
+                                   "points_given": self.points}
+        if self.channel != "in_store":
+            details["channel"] = self.channel
+        if self.basket:
+            details["basket"] = [[b.sku, b.category, b.quantity, b.amount_minor]
+                                 for b in self.basket]
+        return details
 
     @property
     def request(self) -> dict[str, Any]:
@@ -80,14 +91,26 @@ def _terms(db: Database, partner_id: int, at: datetime,
         return refusal
 
 
+def programme_plan(db: Database, contract: Plan[AwardLine], *, partner_id: int,
+                   lines: list[AwardLine], now: datetime, timezone: str) -> Plan[AwardLine]:
+    """The contract's plan step with the programme's campaigns and tiers on top
+    (network/programme/earn.py); the contract's own when nothing could apply."""
+    prepared = prepare(db, partner_id=partner_id, member_ids=[line.member_id for line in lines],
+                       at=now, timezone=timezone)
+    return with_programme(contract, prepared, now)
+
+
 def award_points(db: Database, *, partner_id: int, line: AwardLine, network_currency: str,
                  scope: str, idempotency_key: str, now: datetime, terms: Terms | None = None,
-                 load_terms: TermsLoader = in_force) -> Receipt:
-    """`terms` when the caller has them at hand, else `load_terms` reads them."""
+                 load_terms: TermsLoader = in_force, timezone: str = "UTC") -> Receipt:
+    """`terms` when the caller has them at hand, else `load_terms` reads them. `timezone` is
+    the network's (settings), where campaigns' weekdays, hours and limit periods are read."""
     in_effect = terms or _terms(db, partner_id, now, load_terms)
+    contract = contract_plan(in_effect, network_currency=network_currency, at=now)
     return earn_planned(db, scope=scope, idempotency_key=idempotency_key, issuer_id=partner_id,
                         line=line, now=now,
-                        plan=contract_plan(in_effect, network_currency=network_currency, at=now))
+                        plan=programme_plan(db, contract, partner_id=partner_id, lines=[line],
+                                            now=now, timezone=timezone))
 
 
 def check_batch_size(count: int) -> None:
@@ -100,7 +123,7 @@ def check_batch_size(count: int) -> None:
 
 def award_batch(db: Database, *, partner_id: int, lines: list[AwardLine | LedgerError],
                 network_currency: str, scope: str, idempotency_key: str,
-                now: datetime) -> list[LineResult]:
+                now: datetime, timezone: str = "UTC") -> list[LineResult]:
     """Lines that failed to parse arrive as the LedgerError to report for them.
 
     Valid lines are booked together in one transaction (network/ledger/bulk_earn.py), those of
@@ -109,9 +132,11 @@ def award_batch(db: Database, *, partner_id: int, lines: list[AwardLine | Ledger
     """
     check_batch_size(len(lines))
     terms = _terms(db, partner_id, now, in_force)
+    plan = programme_plan(db, contract_plan(terms, network_currency=network_currency, at=now),
+                          partner_id=partner_id, now=now, timezone=timezone,
+                          lines=[line for line in lines if isinstance(line, AwardLine)])
     results = earn_batch(db, scope=scope, batch_key=idempotency_key, issuer_id=partner_id,
-                         lines=lines, plan=contract_plan(terms, network_currency=network_currency,
-                                                         at=now), now=now)
+                         lines=lines, plan=plan, now=now)
     if isinstance(terms, NoContract) and not any(isinstance(r, Receipt)
                                                  for r in results.values()):
         raise terms  # nothing to replay: one error for the batch, not one per line

@@ -67,6 +67,16 @@ def _reset_postgres(database: Database) -> None:
                                                   name="Points Network",
                                                   created_at=datetime.now(UTC)))
     parties.forget_cache()
+    _forget_programme()
+
+
+def _forget_programme() -> None:
+    """The programme's per-process caches are keyed by database URL, which an emptied database
+    keeps."""
+    from network.programme import earn, store
+
+    store.forget_cache()
+    earn.forget()
 
 
 @pytest.fixture

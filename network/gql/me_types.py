@@ -19,7 +19,7 @@ from network import members, referrals
 from network.gql.context import PermissionDenied, RequestContext
 from network.ledger import balances
 from network.ledger.balances import WalletBalance
-from network.programme import tiers
+from network.programme import explain, tiers
 from network.signin import devices
 from network.signin import sessions as session_store
 from network.signin.sessions import Session
@@ -111,6 +111,31 @@ class PendingPoints(graphene.ObjectType):
     partner = graphene.Field(WalletParty, required=True, description="Who issued them.")
 
 
+class WalletEarnSource(graphene.Enum):
+    BASE = "base"
+    CAMPAIGN = "campaign"
+    TIER = "tier"
+
+
+class WalletEarnLine(graphene.ObjectType):
+    """One reason an earn gave points: the partner's base, a campaign, or the member's tier."""
+
+    source = graphene.Field(WalletEarnSource, required=True)
+    code = graphene.String(description="The campaign's or tier's code; null for BASE.")
+    name = graphene.String(description="The campaign's or tier's name in English; null for "
+                                       "BASE.")
+    name_fa = graphene.String(description="Its name in Persian.")
+    funder = graphene.Field(WalletParty, required=True, description="Whose points these are.")
+    points = graphene.Int(required=True)
+
+    @classmethod
+    def of(cls, line: explain.Line) -> WalletEarnLine:
+        funder = PartyName(line.funder_id, line.funder_kind, line.funder_code,
+                           line.funder_name_en, line.funder_name_fa)
+        return cls(source=line.source, code=line.code, name=line.name_en, name_fa=line.name_fa,
+                   funder=WalletParty.of(funder), points=line.points)
+
+
 class WalletEntry(graphene.ObjectType):
     """One line of the member's history."""
 
@@ -128,6 +153,12 @@ class WalletEntry(graphene.ObjectType):
     reverses = graphene.Field(lambda: WalletEntry, description="The entry this one reverses.")
     reversed_by = graphene.List(graphene.NonNull(lambda: WalletEntry), required=True,
                                 description="Entries that reverse this one.")
+    breakdown = graphene.List(graphene.NonNull(WalletEarnLine), required=True,
+                              description="For an earn a campaign or tier added to: why, line by "
+                                          "line (the base first). Empty otherwise.")
+
+    def resolve_breakdown(self, info: graphene.ResolveInfo) -> list[WalletEarnLine]:
+        return [WalletEarnLine.of(line) for line in self.entry.breakdown]
 
     @classmethod
     def of(cls, member_id: int, entry: HistoryEntry) -> WalletEntry:

@@ -42,6 +42,7 @@ from network.ledger.errors import (
     IdempotencyKeyReused,
     InvalidInput,
     LedgerError,
+    MemberNotFound,
 )
 from network.ledger.receipts import Receipt
 from network.ledger.rules import (
@@ -96,7 +97,7 @@ def earn_batch(db: Database, *, scope: str, batch_key: str, issuer_id: int,
         if isinstance(outcome, Credit):
             bulk.append(BulkLine(index, key, line.member_id, outcome.points,
                                  outcome.vests_at or now, outcome.expires_at, line.reference,
-                                 line.details, line.request))
+                                 line.details, line.request, outcome.extras))
         else:
             results[index] = outcome
     if bulk:
@@ -170,16 +171,26 @@ def book_earns(conn: Connection, *, store: EarnStore, issuer_id: int, scope: str
             results[line.index] = _replayed(conn, line, stored[line.key], issuer_id)
         else:
             fresh.append(line)
-    plan = plan_batch(fresh, _lock_balances(conn, {line.member_id for line in fresh}),
+    locked = _lock_balances(conn, {line.member_id for line in fresh})
+    # Members with a line the programme adds to take the general path for all their lines, in
+    # input order (their extras are claimed under the lock, and receipts' balances stay true).
+    programme = {line.member_id for line in fresh if line.extras is not None}
+    general = [line for line in fresh if line.member_id in programme]
+    plan = plan_batch([line for line in fresh if line.member_id not in programme], locked,
                       lambda line: idempotency.request_hash("earn", line.params(issuer_id)))
     results.update(plan.refused)
+    for line in general:
+        if line.member_id not in locked:
+            results[line.index] = MemberNotFound("no member with this id", field="memberId")
+    general = sorted([*plan.in_debt, *(line for line in general if line.member_id in locked)],
+                     key=lambda line: line.index)
     if plan.bookings:
         booked_at = at.isoformat()
         ids = store.book_batch(conn, issuer_id=issuer_id, scope=line_scope,
                                bookings=plan.bookings, at=at, booked_at=booked_at)
         for booking, (entry_id, lot_id) in zip(plan.bookings, ids, strict=True):
             results[booking.line.index] = receipt_of(booking, entry_id, lot_id, booked_at)
-    debtors_booked = _book_in_debt(conn, issuer_id, line_scope, plan.in_debt, at, results)
+    debtors_booked = _book_in_debt(conn, issuer_id, line_scope, general, at, results)
     if not known and (plan.bookings or debtors_booked):
         _remember_batch(conn, scope, batch_key, at)  # a batch that books nothing is not remembered
     return results
@@ -187,8 +198,9 @@ def book_earns(conn: Connection, *, store: EarnStore, issuer_id: int, scope: str
 
 def _book_in_debt(conn: Connection, issuer_id: int, line_scope: str, lines: list[BulkLine],
                   at: datetime, results: dict[int, Result]) -> int:
-    """Lines of members in debt, in input order, each as `ledger.earn` books it (its debt repaid
-    first, the same receipt remembered under its key); returns how many were booked."""
+    """Lines of members in debt or with programme extras, in input order, each as `ledger.earn`
+    books it (debt repaid first, extras claimed under the lock, the same receipt remembered
+    under its key); returns how many were booked."""
     count = 0
     for line in lines:
         try:
@@ -199,7 +211,7 @@ def _book_in_debt(conn: Connection, issuer_id: int, line_scope: str, lines: list
         receipt = book_credit(conn, kind="earn", member_id=line.member_id, issuer_id=issuer_id,
                               points=line.points, reference=line.reference,
                               details=line.details, vests_at=vests, expires_at=line.expires_at,
-                              at=at)
+                              at=at, extras=line.extras)
         idempotency.remember(conn, line_scope, line.key,
                              idempotency.request_hash("earn", line.params(issuer_id)),
                              receipt.as_dict(), at)

@@ -30,10 +30,14 @@ from network.ledger.idempotent import run
 from network.ledger.receipts import Receipt, check_points, check_reference
 from network.ledger.rules import (
     Credit,
+    CreditPart,
+    Extras,
     L,
     Plan,
+    breakdown,
     checked_vesting,
     iso,
+    issued_by,
     request_params,
     vesting,
 )
@@ -54,8 +58,11 @@ def earn(
     now: datetime | None = None,
     kind: str = "earn",
     request: dict[str, Any] | None = None,
+    extras: Extras | None = None,
 ) -> Receipt:
-    """Credit `points` issued by `issuer_id` as a new lot (the caller computed the points).
+    """Credit `points` issued by `issuer_id` as a new lot (the caller computed the points), and
+    the programme's `extras` on top, each funder's points a lot of its own (general path only:
+    the one statement books the base alone).
 
     `request` is what identifies the request for idempotency when the caller derived some of
     these arguments from the clock (vesting and expiry from a contract's periods): a retry must
@@ -70,7 +77,7 @@ def earn(
     vests = vesting(vests_at, expires_at, at)
 
     fast = db.earn_store.earn_statement
-    if fast is not None:
+    if fast is not None and extras is None:
         idempotency.validate_key(idempotency_key)
         # An expiry already past may still be a replay of the first request, which the general
         # path answers before it refuses anything new.
@@ -88,7 +95,7 @@ def earn(
         parties.require(conn, issuer_id, "partner", "network", field="issuerId")
         return book_credit(conn, kind=kind, member_id=member_id, issuer_id=issuer_id,
                            points=points, reference=reference, details=details,
-                           vests_at=vests, expires_at=expires_at, at=at)
+                           vests_at=vests, expires_at=expires_at, at=at, extras=extras)
 
     return run(db, scope=scope, key=idempotency_key, operation=kind, params=params, body=body,
                now=now)
@@ -107,7 +114,7 @@ def earn_planned(db: Database, *, scope: str, idempotency_key: str, issuer_id: i
     return earn(db, scope=scope, idempotency_key=idempotency_key, issuer_id=issuer_id,
                 member_id=line.member_id, points=planned.points, vests_at=planned.vests_at,
                 expires_at=planned.expires_at, reference=line.reference, details=line.details,
-                now=now, request=line.request)
+                now=now, request=line.request, extras=planned.extras)
 
 
 def plan_lines(db: Database, *, scope: str, issuer_id: int, lines: Mapping[str, L],
@@ -142,7 +149,8 @@ def plan_lines(db: Database, *, scope: str, issuer_id: int, lines: Mapping[str, 
 
 def book_credit(conn: Connection, *, kind: str, member_id: int, issuer_id: int, points: int,
                 reference: str | None, details: dict[str, Any] | None,
-                vests_at: datetime, expires_at: datetime | None, at: datetime) -> Receipt:
+                vests_at: datetime, expires_at: datetime | None, at: datetime,
+                extras: Extras | None = None) -> Receipt:
     """An earn's writes inside the caller's transaction, a member's open debt repaid first.
 
     `earn` runs it in a transaction of its own; a batch runs it for its members in debt inside the
@@ -150,35 +158,51 @@ def book_credit(conn: Connection, *, kind: str, member_id: int, issuer_id: int, 
     The caller has checked the issuer and the vesting (`rules.checked_vesting`, which refuses
     before anything is written, so a batch can report it for the line and go on); the member's
     balance row is locked by the first write (or already, by the batch).
+
+    With `extras`, the member's row is locked first and the extras claimed under it (budgets
+    and member limits are exact only there); the entry then books the base and every part, one
+    issuance posting and one lot per issuing party, and the parts are recorded against it.
     """
     # In UTC, like `vests`: SQLite would store another offset's wall clock as if it were UTC.
     expiry = as_utc(expires_at) if expires_at is not None else None
-    row, entry_id, lot = _credit(conn, kind=kind, member_id=member_id, issuer_id=issuer_id,
-                                 points=points, reference=reference, details=details,
-                                 vests_at=vests_at, expires_at=expiry, at=at)
+    parts: tuple[CreditPart, ...] = ()
+    if extras is not None:
+        balances.lock(conn, member_id)
+        parts = extras.claim(conn, member_id, at)
+    row, entry_id, credited = _credit(conn, kind=kind, member_id=member_id, issuer_id=issuer_id,
+                                      issued=issued_by(issuer_id, points, parts),
+                                      reference=reference, details=details, vests_at=vests_at,
+                                      expires_at=expiry, at=at)
+    if extras is not None and parts:
+        extras.record(conn, entry_id, member_id, parts, at)
     debt = row.debt
     if debt:
-        debt -= lots.repay_debts(conn, member_id=member_id, entry_id=entry_id, credits=[lot],
+        debt -= lots.repay_debts(conn, member_id=member_id, entry_id=entry_id, credits=credited,
                                  now=at)
-    return Receipt(entry_id=entry_id, kind=kind, member_id=member_id, points=points,
-                   booked_at=iso(at), balance=row.balance, held=row.held, lot_id=lot.id,
-                   debt=debt)
+    return Receipt(entry_id=entry_id, kind=kind, member_id=member_id,
+                   points=points + sum(p.points for p in parts), booked_at=iso(at),
+                   balance=row.balance, held=row.held, lot_id=credited[0].id, debt=debt,
+                   breakdown=breakdown(issuer_id, points, parts))
 
 
-def _credit(conn: Connection, *, kind: str, member_id: int, issuer_id: int, points: int,
-            reference: str | None, details: dict[str, Any] | None, vests_at: datetime,
-            expires_at: datetime | None, at: datetime) -> tuple[balances.BalanceRow, int, lots.Lot]:
-    """Move the balance, book the entry with its two postings, and create the lot."""
+def _credit(conn: Connection, *, kind: str, member_id: int, issuer_id: int,
+            issued: Mapping[int, int], reference: str | None, details: dict[str, Any] | None,
+            vests_at: datetime, expires_at: datetime | None,
+            at: datetime) -> tuple[balances.BalanceRow, int, list[lots.Lot]]:
+    """Move the balance, book the entry (an issuance posting per issuing party, the wallet's
+    one), and create a lot per issuing party, the earning partner's first (`rules.issued_by`)."""
+    points = sum(issued.values())
     row = balances.move(conn, member_id, at, balance=points)
     entry_id = journal.book(
         conn, kind=kind, member_id=member_id, party_id=issuer_id, points=points,
         reference=reference, details=details, booked_at=at,
-        lines=[accounts.party(AccountKind.ISSUANCE, issuer_id, -points),
+        lines=[*(accounts.party(AccountKind.ISSUANCE, party, -n) for party, n in issued.items()),
                accounts.wallet(member_id, points)],
     )
-    lot = lots.create(conn, member_id=member_id, entry_id=entry_id, issuer_party_id=issuer_id,
-                      points=points, vests_at=vests_at, expires_at=expires_at, now=at)
-    return row, entry_id, lot
+    created = [lots.create(conn, member_id=member_id, entry_id=entry_id, issuer_party_id=party,
+                           points=n, vests_at=vests_at, expires_at=expires_at, now=at)
+               for party, n in issued.items()]
+    return row, entry_id, created
 
 
 def first_answers(

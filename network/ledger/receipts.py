@@ -26,13 +26,21 @@ class Receipt:
     hold_id: int | None = None
     lot_id: int | None = None
     debt: int = 0
+    # An earn's explanation when the programme added points (rules.breakdown): the base line,
+    # then one per campaign or tier part with its funder. Empty: all points are the base.
+    breakdown: tuple[dict[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if not self.breakdown:
+            del data["breakdown"]  # stored answers of plain earns stay as they always were
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Receipt:
-        return cls(**data)
+        fields = dict(data)
+        fields["breakdown"] = tuple(fields.get("breakdown") or ())
+        return cls(**fields)
 
 
 MAX_REFERENCE = 200  # journal_entries.reference and holds.reference are VARCHAR(200)

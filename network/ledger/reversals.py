@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from network.db.engine import Database
-from network.db.schema import consumptions, journal_entries
+from network.db.schema import consumptions, journal_entries, postings
 from network.db.schema import lots as lots_table
 from network.ledger import accounts, balances, journal, lots, rules
 from network.ledger.accounts import AccountKind
 from network.ledger.errors import EntryNotFound
 from network.ledger.idempotent import run
 from network.ledger.receipts import Receipt, check_points, check_reference
+from network.programme import awards
 
 
 def reverse_earn(db: Database, *, scope: str, idempotency_key: str, partner_id: int,
@@ -79,13 +80,20 @@ def _reverse(db: Database, *, scope: str, key: str, partner_id: int, entry_id: i
         amount = rules.left_to_reverse(original.points, reversed_so_far(conn, entry_id, kind),
                                        points, noun=noun, verb=verb)
         moved = to_member * amount
+        # Per party the original posted to (an earn the programme added to has a part per
+        # funder), the share of this reversal: in proportion to what is left of each.
+        shares = _shares(conn, entry_id, account, partner_id, amount)
         new_id = journal.book(  # the original's postings, turned around
             conn, kind=kind, member_id=member_id, party_id=partner_id, points=amount,
             reference=reference, reverses_entry_id=entry_id, booked_at=at,
             lines=[accounts.wallet(member_id, moved),
-                   accounts.party(account, partner_id, -moved)],
+                   *(accounts.party(account, party, -to_member * n)
+                     for party, n in shares.items() if n)],
         )
         opened = book(conn, original, locked, new_id, amount, at)
+        if kind == "reverse_earn":  # campaign points go back with it, budget given back
+            awards.reverse(conn, original_id=entry_id, entry_id=new_id, member_id=member_id,
+                           shares=shares, at=at)
         row = balances.move(conn, member_id, at, balance=moved, debt=opened)
         return Receipt(entry_id=new_id, kind=kind, member_id=member_id, points=amount,
                        booked_at=rules.iso(at), balance=row.balance, held=row.held,
@@ -96,24 +104,57 @@ def _reverse(db: Database, *, scope: str, key: str, partner_id: int, entry_id: i
 
 def _claw_back(conn: Connection, original: Any, locked: balances.BalanceRow, new_id: int,
                amount: int, at: datetime) -> int:
-    """The earn's own lot first, the member's other spendable lots next, the rest as debt."""
-    member_id, partner_id = original.member_id, original.party_id
-    own = rules.Lot(*conn.execute(
+    """Per issuing party of the earn (the partner, and any campaign's or tier's funder), its
+    share: from the earn's own lot of that party first, the member's other spendable lots next
+    (owed to that party), the rest as debt owed to it."""
+    member_id = original.member_id
+    own_lots = {row[1]: rules.Lot(*row) for row in conn.execute(
         select(lots_table.c.id, lots_table.c.issuer_party_id, lots_table.c.remaining,
                lots_table.c.vests_at, lots_table.c.expires_at)
-        .where(lots_table.c.entry_id == original.id)
-    ).one())
-    others = [lot for lot in lots.spendable(conn, member_id, at) if lot.id != own.id]
-    plan = rules.plan_clawback(own, others, amount)
-    for takes, consumption in ((plan.from_own, "reversal"), (plan.from_others, "clawback")):
-        if takes:
-            lots.take(conn, takes)
-            lots.consume(conn, entry_id=new_id, member_id=member_id, takes=takes,
-                         kind=consumption, sink_party_id=partner_id, booked_at=at)
-    if plan.debt:
-        lots.create(conn, member_id=member_id, entry_id=new_id, issuer_party_id=partner_id,
-                    points=-plan.debt, vests_at=at, expires_at=None, now=at)
-    return plan.debt
+        .where(lots_table.c.entry_id == original.id).order_by(lots_table.c.id))}
+    shares = _shares(conn, original.id, AccountKind.ISSUANCE, original.party_id, amount,
+                     exclude=new_id)
+    own_ids = {lot.id for lot in own_lots.values()}
+    others = [lot for lot in lots.spendable(conn, member_id, at) if lot.id not in own_ids]
+    debt = 0
+    for party, share in shares.items():
+        if not share:
+            continue
+        plan = rules.plan_clawback(own_lots[party], others, share)
+        for takes, consumption in ((plan.from_own, "reversal"), (plan.from_others, "clawback")):
+            if takes:
+                lots.take(conn, takes)
+                lots.consume(conn, entry_id=new_id, member_id=member_id, takes=takes,
+                             kind=consumption, sink_party_id=party, booked_at=at)
+        for take in plan.from_others:  # the next party's share sees what is left of them
+            take.lot.remaining -= take.points
+        if plan.debt:
+            lots.create(conn, member_id=member_id, entry_id=new_id, issuer_party_id=party,
+                        points=-plan.debt, vests_at=at, expires_at=None, now=at)
+        debt += plan.debt
+    return debt
+
+
+def _shares(conn: Connection, entry_id: int, account: AccountKind, partner_id: int,
+            amount: int, exclude: int | None = None) -> dict[int, int]:
+    """The reversal's points per party the original posted `account` to, in proportion to what
+    is left of each after earlier reversals (`rules.split_by`). One party (every redemption,
+    every plain earn) takes it all without a query's worth of arithmetic."""
+    p, j = postings.c, journal_entries.c
+    rows = conn.execute(
+        select(p.party_id, func.sum(p.points))
+        .select_from(postings.join(journal_entries, j.id == p.entry_id))
+        .where(p.account_kind == account.value,
+               (j.id == entry_id) | (j.reverses_entry_id == entry_id),
+               *((j.id != exclude,) if exclude is not None else ()))
+        .group_by(p.party_id).order_by(p.party_id)).all()
+    # The original posted -n to issuance (+n to redemption); reversals the opposite.
+    left = {party: abs(int(total)) for party, total in rows}
+    if len(left) <= 1:
+        return {partner_id: amount}
+    ordered = [partner_id, *sorted(party for party in left if party != partner_id)]
+    return dict(zip(ordered, rules.split_by(amount, [left.get(party, 0) for party in ordered]),
+                    strict=True))
 
 
 def _give_back(conn: Connection, original: Any, locked: balances.BalanceRow, new_id: int,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from network.clock import as_utc
 from network.ledger.errors import (
@@ -24,6 +24,9 @@ from network.ledger.errors import (
     ReversalExceedsOriginal,
 )
 from network.ledger.receipts import Receipt
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 @dataclass
@@ -53,14 +56,60 @@ def iso(at: datetime) -> str:
 # --- Earning --------------------------------------------------------------------------------
 
 
+class CreditPart(NamedTuple):
+    """Points an earn adds on top of its base, issued by `issuer_id` (the funder: the lot's
+    issuer, so settlement bills it), and why: a campaign (its id and code) or a tier (its code).
+    """
+
+    issuer_id: int
+    points: int
+    source: str  # "campaign" | "tier"
+    code: str
+    campaign_id: int | None = None
+
+
+class Extras(Protocol):
+    """What a plan adds to the base points, settled inside the booking transaction once the
+    member's balance row is locked: `claim` re-checks what only the lock makes exact (budgets,
+    member limits) and answers the parts to book; `record` notes them against the entry."""
+
+    def claim(self, conn: Connection, member_id: int,
+              at: datetime) -> tuple[CreditPart, ...]: ...
+
+    def record(self, conn: Connection, entry_id: int, member_id: int,
+               parts: tuple[CreditPart, ...], at: datetime) -> None: ...
+
+
 @dataclass(frozen=True)
 class Credit:
-    """What a plan step decides for one earn: the points and the new lot's dates (None: vests
-    now, never expires). Today the contract's base points; campaign and tier effects join here."""
+    """What a plan step decides for one earn: the base points (issued by the earning partner),
+    the new lots' dates (None: vests now, never expires), and the programme's `extras`
+    (campaign and tier effects, each funded by its own party), None when nothing applies."""
 
     points: int
     vests_at: datetime | None = None
     expires_at: datetime | None = None
+    extras: Extras | None = None
+
+
+def breakdown(issuer_id: int, base: int, parts: Sequence[CreditPart]) -> tuple[dict[str, Any], ...]:
+    """Why an earn gave its points, line by line, as its receipt stores it: the base, then each
+    part. Empty when there are no parts (the receipt's points are then all base)."""
+    if not parts:
+        return ()
+    return ({"source": "base", "code": None, "campaign_id": None, "funder_id": issuer_id,
+             "points": base},
+            *({"source": p.source, "code": p.code, "campaign_id": p.campaign_id,
+               "funder_id": p.issuer_id, "points": p.points} for p in parts))
+
+
+def issued_by(issuer_id: int, base: int, parts: Sequence[CreditPart]) -> dict[int, int]:
+    """Points per issuing party, the earning partner first: one lot (and one issuance posting)
+    each."""
+    amounts = {issuer_id: base}
+    for part in parts:
+        amounts[part.issuer_id] = amounts.get(part.issuer_id, 0) + part.points
+    return {party: points for party, points in amounts.items() if points}
 
 
 class EarnLine(Protocol):
@@ -128,6 +177,7 @@ class BulkLine:
     reference: str | None
     details: dict[str, Any]
     request: dict[str, Any] | None = None  # as `ledger.earn`'s `request`
+    extras: Extras | None = None  # booked by the general path, like a member in debt
 
     def params(self, issuer_id: int) -> dict[str, Any]:
         """Exactly the parameters `ledger.earn` hashes, so both paths agree on a key's request."""
@@ -255,6 +305,25 @@ def left_to_reverse(original_points: int, reversed_points: int, asked: int | Non
             f"only {left} points of this {noun} are left to {verb}, not {amount}",
             field="points")
     return amount
+
+
+def split_by(amount: int, weights: Sequence[int]) -> list[int]:
+    """`amount` shared in proportion to `weights` (each >= 0, their sum >= amount > 0 or all
+    zero): the floor of each exact share, then the points left over one each to the largest
+    remainders, ties to the first listed (funding.split's rule). No share exceeds its weight
+    when the weights sum to at least `amount`, and the shares sum to `amount` exactly."""
+    total = sum(weights)
+    if total <= 0:
+        raise ValueError(f"cannot share {amount} over weights {list(weights)}")
+    floors, remainders = [], []
+    for weight in weights:
+        floor, remainder = divmod(amount * weight, total)
+        floors.append(floor)
+        remainders.append(remainder)
+    for i in sorted(range(len(weights)), key=remainders.__getitem__,
+                    reverse=True)[:amount - sum(floors)]:
+        floors[i] += 1
+    return floors
 
 
 @dataclass(frozen=True)

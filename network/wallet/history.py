@@ -1,8 +1,9 @@
 """The member's history: newest first, keyset-paged, each entry with its effect on the wallet.
 
 One round trip per page whatever its size -- entries with counterparty, wallet effect and
-reversal links -- plus one more only when an entry on it was reversed more than once, because
-the wallet query is the hub's hottest read.
+reversal links -- plus one more only when an entry on it was reversed more than once, and one
+(two with the names) only when the programme added points to an earn on it (its `breakdown`:
+why, line by line), because the wallet query is the hub's hottest read.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, bindparam, case, func, select, tuple_
+from sqlalchemy import BigInteger, Integer, bindparam, case, exists, func, select, tuple_
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -21,6 +22,8 @@ from network.clock import as_utc
 from network.db.schema import Timestamp, parties, postings
 from network.db.schema import journal_entries as je
 from network.gql.pagination import parse_key
+from network.programme import explain
+from network.programme.campaigns_schema import campaign_awards
 from network.wallet.errors import WalletError
 from network.wallet.parties_view import PartyName
 
@@ -40,6 +43,9 @@ class HistoryEntry:
     booked_at: dt.datetime
     reverses_entry_id: int | None
     reversed_by: tuple[int, ...]
+    # For an earn the programme added to: the base, then each campaign or tier line with its
+    # funder (network/programme/explain.py). Empty otherwise: all points are the partner's.
+    breakdown: tuple[explain.Line, ...] = ()
 
     @property
     def reserved(self) -> int:
@@ -114,6 +120,11 @@ def _about_reversals(aggregate: Callable[..., ColumnElement[Any]]) -> ColumnElem
     return case((je.c.kind.in_(_REVERSIBLE), probe), else_=None)
 
 
+# Whether the programme added points to an earn (an index probe, earns only): the breakdown is
+# read in a second query only for pages that have one.
+_EXPLAINED = case((je.c.kind == "earn", exists().where(campaign_awards.c.entry_id == je.c.id)),
+                  else_=False)
+
 # Entries with their wallet effect, counterparty and reversals, in one round trip.
 _ENTRIES = (
     select(je.c.id, je.c.kind, je.c.points, je.c.reference, je.c.booked_at,
@@ -122,7 +133,7 @@ _ENTRIES = (
            _about_reversals(func.count).label("reversals"),
            parties.c.id.label("party_id"), parties.c.kind.label("party_kind"),
            parties.c.code.label("party_code"), parties.c.name.label("party_name"),
-           parties.c.name_fa.label("party_name_fa"))
+           parties.c.name_fa.label("party_name_fa"), _EXPLAINED.label("explained"))
     .select_from(je.outerjoin(parties, parties.c.id == je.c.party_id))
     .where(je.c.member_id == _MEMBER)
 )
@@ -145,6 +156,8 @@ def _complete(conn: Connection, member_id: int, rows: Sequence[Row[Any]]) -> lis
     if several:
         for rid, original in conn.execute(_REVERSALS, {"ids": several, "member_id": member_id}):
             reversals.setdefault(original, []).append(rid)
+    explained = explain.for_entries(conn, {r.id: (r.party_id, r.points) for r in rows
+                                           if r.explained})
     return [
         HistoryEntry(
             id=r.id, kind=r.kind, points=r.points, wallet_points=int(r.wallet_points),
@@ -152,6 +165,7 @@ def _complete(conn: Connection, member_id: int, rows: Sequence[Row[Any]]) -> lis
                              r.party_name_fa) if r.party_id is not None else None),
             reference=r.reference, booked_at=as_utc(r.booked_at),
             reverses_entry_id=r.reverses_entry_id, reversed_by=tuple(reversals.get(r.id, ())),
+            breakdown=tuple(explained.get(r.id, ())),
         )
         for r in rows
     ]

@@ -87,6 +87,10 @@ MESSAGES: dict[str, str] = {
     "capture_returned": "{returned} {returned:point|points} came back to your wallet.",
     "reference": "Ref",
     # Between the parts of a line (kind · partner, time · reference).
+    "breakdown_label": "Why these points",
+    "breakdown_base": "Base points",
+    "breakdown_tier": "{tier} tier bonus",
+    "breakdown_funded_by": "paid by {funder}",
     "sep": " · ",
     "reverses_link": "original",
     "reversed_by_link": "reversed",

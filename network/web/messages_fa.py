@@ -89,6 +89,10 @@ MESSAGES: dict[str, str] = {
     "capture_returned": "{returned} امتیاز به کیف شما برگشت.",
     "reference": "شناسه",
     # Not the middle dot: in Persian text "·" is read as the digit zero "۰".
+    "breakdown_label": "چرا این امتیازها",
+    "breakdown_base": "امتیاز پایه",
+    "breakdown_tier": "پاداش سطح {tier}",
+    "breakdown_funded_by": "پرداخت از سوی {funder}",
     "sep": " – ",
     "reverses_link": "تراکنش اصلی",
     "reversed_by_link": "برگشت‌خورده",

@@ -21,6 +21,7 @@ from network.ledger.errors import (
     InvalidInput,
     LedgerError,
 )
+from network.programme.facts import CHANNELS, BasketLine
 from partners.earning import AwardLine, award_batch, award_points, check_batch_size
 from partners.gql.app_caches import AppCaches, app_caches
 from partners.gql.mutation_support import (
@@ -46,6 +47,17 @@ from partners.terms import ExplicitPointsNotAllowed, NoContract
 log = logging.getLogger("pointsnet.graphql")
 
 
+MAX_BASKET = 200
+
+
+class BasketLineInput(graphene.InputObjectType):
+    sku = graphene.String(required=True, description="Your product code, 1 to 64 characters.")
+    category = graphene.String(required=True, description="The network's category (coffee, "
+                                                          "pastry, groceries, …).")
+    quantity = graphene.Int(description="How many; 1 by default.")
+    amount = graphene.Int(required=True, description="The line's total in minor units.")
+
+
 class AwardPointsInput(graphene.InputObjectType):
     member_id = graphene.ID(description=MEMBER_ID_DOC)
     card_number = graphene.String(description=CARD_NUMBER_DOC)
@@ -57,12 +69,50 @@ class AwardPointsInput(graphene.InputObjectType):
                                       "contract allows it; amount is still required.")
     reference = graphene.String(description="Your receipt or order number, at most 200 "
                                             "characters.")
+    channel = graphene.String(description="Where the purchase was made: in_store (the default), "
+                                          "online, app or phone. Campaigns may ask for one.")
+    basket = graphene.List(graphene.NonNull(BasketLineInput),
+                           description=f"Optional lines of the purchase (at most {MAX_BASKET}), "
+                                       "for campaigns on categories or products.")
 
 
 def _award_line(data: dict[str, Any], member_id: int) -> AwardLine:
     return AwardLine(member_id=member_id, amount_minor=data["amount"],
                      currency=data["currency"], points=data.get("points"),
-                     reference=data.get("reference"))
+                     reference=data.get("reference"), channel=_channel(data),
+                     basket=_basket(data))
+
+
+def _channel(data: dict[str, Any]) -> str:
+    channel = data.get("channel") or "in_store"
+    if channel not in CHANNELS:
+        raise InvalidInput(f"channel must be one of {', '.join(sorted(CHANNELS))}, got "
+                           f"{channel!r}", field="channel")
+    return channel
+
+
+def _basket(data: dict[str, Any]) -> tuple[BasketLine, ...]:
+    """The basket as the programme reads it; a bad line is named (`basket.2.amount`)."""
+    lines = data.get("basket") or []
+    if len(lines) > MAX_BASKET:
+        raise InvalidInput(f"a basket has at most {MAX_BASKET} lines, got {len(lines)}",
+                           field="basket")
+    basket = []
+    for index, line in enumerate(lines):
+        field = f"basket.{index}"
+        for key in ("sku", "category"):
+            if not 1 <= len(line[key]) <= 64:
+                raise InvalidInput(f"{field}.{key} is 1 to 64 characters", field=f"{field}.{key}")
+        quantity = line.get("quantity", 1)
+        if quantity is None or quantity < 1:
+            raise InvalidInput(f"{field}.quantity must be 1 or more", field=f"{field}.quantity")
+        if line["amount"] < 0:
+            raise InvalidInput(f"{field}.amount is the line's total in minor units, 0 or more",
+                               field=f"{field}.amount")
+        basket.append(BasketLine(line["sku"], line["category"], quantity, line["amount"]))
+    if basket and sum(line.amount_minor for line in basket) > data["amount"]:
+        raise InvalidInput("the basket's lines add up to more than amount", field="basket")
+    return tuple(basket)
 
 
 def _transaction(receipt: Any, line: AwardLine) -> PartnerTransaction:
@@ -93,6 +143,7 @@ class AwardPoints(PartnerMutation):
             network_currency=call.ctx.settings.currency, scope=call.scope,
             idempotency_key=call.idempotency_key, now=now,
             terms=caches.terms.fresh(party_id, now), load_terms=caches.terms.in_force,
+            timezone=call.ctx.settings.timezone,
         )
         return cls._meta.output.of(receipt, _transaction(receipt, line))
 
@@ -168,12 +219,16 @@ def _resolve_lines(db: Database, lines: list[dict[str, Any]],
             card = lines[index].get("card_number")
             if card is not None and not isinstance(found, LedgerError):
                 caches.cards.put(normalize(card), found)
-    return [
-        found if isinstance(found, LedgerError) else AwardLine(
-            member_id=found, amount_minor=data["amount"], currency=data["currency"],
-            points=data.get("points"), reference=data.get("reference"))
-        for data, found in zip(lines, members, strict=True)  # type: ignore[misc]
-    ]
+    def line(data: dict[str, Any], found: int | LedgerError) -> AwardLine | LedgerError:
+        if isinstance(found, LedgerError):
+            return found
+        try:
+            return _award_line(data, found)
+        except InvalidInput as refusal:
+            return refusal
+
+    return [line(data, found)  # type: ignore[arg-type]
+            for data, found in zip(lines, members, strict=True)]
 
 
 class AwardPointsBatch(PartnerMutation):
@@ -193,6 +248,7 @@ class AwardPointsBatch(PartnerMutation):
             call.ctx.db, partner_id=call.partner.party_id, lines=lines,
             network_currency=call.ctx.settings.currency, scope=call.scope,
             idempotency_key=call.idempotency_key, now=call.ctx.now,
+            timezone=call.ctx.settings.timezone,
         )
         results = []
         for item in outcome:

@@ -17,7 +17,7 @@ from partners.gql.types import PartnerHold, PartnerMember, PartnerTransaction
 def transaction_from_receipt(receipt: Receipt, *, reference: str | None = None,
                              reverses: int | None = None, amount: int | None = None,
                              currency: str | None = None) -> PartnerTransaction:
-    return PartnerTransaction(
+    transaction = PartnerTransaction(
         id=receipt.entry_id, kind=receipt.kind, points=receipt.points, reference=reference,
         booked_at=datetime.fromisoformat(receipt.booked_at),
         member_id=relay.Node.to_global_id("PartnerMember", receipt.member_id),
@@ -26,6 +26,9 @@ def transaction_from_receipt(receipt: Receipt, *, reference: str | None = None,
         else None,
         purchase_amount=amount, purchase_currency=currency,
     )
+    # The receipt says why (its stored breakdown, a replay's too): no read of campaign_awards.
+    transaction._breakdown = receipt.breakdown  # type: ignore[attr-defined]
+    return transaction
 
 
 class TransactionPayload(graphene.ObjectType):

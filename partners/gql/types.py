@@ -18,7 +18,7 @@ from network import members
 from network.clock import as_utc
 from network.gql.context import RequestContext
 from network.ledger import balances
-from network.programme import tier_facts
+from network.programme import explain, tier_facts
 from partners import ledger_view
 from partners.scopes import READ
 
@@ -90,6 +90,37 @@ class PartnerMember(graphene.ObjectType):
         return ctx.db.read(lambda conn: cls.load(conn, ctx, int(id)))
 
 
+class EarnSource(graphene.Enum):
+    """Where an earn's points came from: your contract, a campaign, or the member's tier."""
+
+    BASE = "base"
+    CAMPAIGN = "campaign"
+    TIER = "tier"
+
+
+class EarnBreakdownLine(graphene.ObjectType):
+    """One reason an earn gave points, and who funds them (the party billed in settlement)."""
+
+    source = graphene.Field(EarnSource, required=True)
+    campaign_code = graphene.String(description="For CAMPAIGN: the campaign's code.")
+    campaign_name = graphene.String(description="For CAMPAIGN: its name in English.")
+    campaign_name_fa = graphene.String(description="For CAMPAIGN: its name in Persian.")
+    tier = graphene.String(description="For TIER: the member's tier code (lower case).")
+    funder_code = graphene.String(required=True, description="The party whose points these are "
+                                                             "(a partner's code, or network).")
+    points = graphene.Int(required=True, description="Points of this line; the lines sum to the "
+                                                     "transaction's points.")
+
+    @classmethod
+    def of(cls, line: explain.Line) -> EarnBreakdownLine:
+        campaign = line.source == "campaign"
+        return cls(source=line.source, campaign_code=line.code if campaign else None,
+                   campaign_name=line.name_en if campaign else None,
+                   campaign_name_fa=line.name_fa if campaign else None,
+                   tier=line.code if line.source == "tier" else None,
+                   funder_code=line.funder_code, points=line.points)
+
+
 class PartnerTransaction(graphene.ObjectType):
     """One ledger entry between this partner and a member."""
 
@@ -108,6 +139,26 @@ class PartnerTransaction(graphene.ObjectType):
     purchase_amount = graphene.Int(description="For earns: the purchase in minor units (the "
                                                "amount awardPoints was given).")
     purchase_currency = graphene.String(description="For earns: the purchase's ISO 4217 code.")
+    breakdown = graphene.List(
+        graphene.NonNull(EarnBreakdownLine), required=True,
+        description="For earns: why it gave its points, your contract's base first, then each "
+                    "campaign or tier part with its funder. Empty for other kinds.")
+
+    def resolve_breakdown(self, info: graphene.ResolveInfo) -> list[EarnBreakdownLine]:
+        if self.kind != "earn" and getattr(self.kind, "value", None) != "earn":
+            return []
+        ctx = _ctx(info)
+        partner_id = ctx.partner().party_id
+        entry_id, points = int(self.id), int(self.points)
+        stored = getattr(self, "_breakdown", None)
+
+        def read(conn: Connection) -> list[explain.Line]:
+            if stored is not None:
+                return explain.from_receipt(conn, stored, issuer_id=partner_id, points=points)
+            found = explain.for_entries(conn, {entry_id: (partner_id, points)}).get(entry_id)
+            return found or explain.from_receipt(conn, (), issuer_id=partner_id, points=points)
+
+        return [EarnBreakdownLine.of(line) for line in ctx.db.read(read)]
 
     @classmethod
     def from_row(cls, row: Any) -> PartnerTransaction:

@@ -1,0 +1,104 @@
+"""Why an earn gave its points, line by line: the contract's base, then each campaign or tier
+part with the party that funds it. One model for every reader: the partner's awardPoints answer
+(from the receipt's stored breakdown), the member's history and the `me` API (from
+campaign_awards), in English and Persian.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from network.db.schema import parties
+from network.programme import store
+from network.programme.campaigns_schema import campaign_awards
+from network.programme.tiers import DEFINITIONS
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    source: str  # base | campaign | tier
+    code: str | None  # the campaign's or the tier's code; None for the base
+    name_en: str | None  # the campaign's or tier's name; None for the base
+    name_fa: str | None
+    funder_id: int
+    funder_kind: str  # partner | network
+    funder_code: str
+    funder_name_en: str
+    funder_name_fa: str | None
+    points: int
+
+    def name(self, language: str) -> str | None:
+        return self.name_fa if language == "fa" and self.name_fa else self.name_en
+
+    def funder_name(self, language: str) -> str:
+        return (self.funder_name_fa if language == "fa" and self.funder_name_fa
+                else self.funder_name_en)
+
+
+def from_receipt(conn: Connection, breakdown: Sequence[Mapping[str, Any]], *, issuer_id: int,
+                 points: int) -> list[Line]:
+    """A receipt's stored breakdown as lines; a receipt without one is all base."""
+    raw = list(breakdown) or [{"source": "base", "code": None, "campaign_id": None,
+                               "funder_id": issuer_id, "points": points}]
+    return _named(conn, raw)
+
+
+def for_entries(conn: Connection, entries: Mapping[int, tuple[int, int]]) -> dict[int, list[Line]]:
+    """Lines for the earn entries given as id -> (issuing partner, points), read from
+    campaign_awards; entries the programme added nothing to are left out."""
+    if not entries:
+        return {}
+    ca = campaign_awards.c
+    rows = conn.execute(select(ca.entry_id, ca.campaign_id, ca.tier_code, ca.funder_party_id,
+                               ca.points)
+                        .where(ca.entry_id.in_(sorted(entries)), ca.points > 0)
+                        .order_by(ca.entry_id, ca.id)).all()
+    raw: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        raw.setdefault(row.entry_id, []).append({
+            "source": "tier" if row.campaign_id is None else "campaign", "code": row.tier_code,
+            "campaign_id": row.campaign_id, "funder_id": row.funder_party_id,
+            "points": int(row.points)})
+    for entry_id, parts in raw.items():
+        issuer, total = entries[entry_id]
+        parts.insert(0, {"source": "base", "code": None, "campaign_id": None,
+                         "funder_id": issuer, "points": total - sum(p["points"] for p in parts)})
+    named = _named(conn, [line for parts in raw.values() for line in parts])
+    out: dict[int, list[Line]] = {}
+    at = 0
+    for entry_id, parts in raw.items():
+        out[entry_id] = named[at:at + len(parts)]
+        at += len(parts)
+    return out
+
+
+def _named(conn: Connection, raw: Iterable[Mapping[str, Any]]) -> list[Line]:
+    raw = list(raw)
+    campaigns = store.names(conn, (r["campaign_id"] for r in raw if r.get("campaign_id")))
+    funders = _parties(conn, {r["funder_id"] for r in raw})
+    tiers = {t.code: t for t in DEFINITIONS}
+    lines = []
+    for r in raw:
+        code, name_en, name_fa = r.get("code"), None, None
+        if r["source"] == "campaign" and r.get("campaign_id") in campaigns:
+            c = campaigns[r["campaign_id"]]
+            code, name_en, name_fa = c.code, c.name_en, c.name_fa
+        elif r["source"] == "tier" and code in tiers:
+            name_en, name_fa = tiers[code].name_en, tiers[code].name_fa
+        funder = funders.get(r["funder_id"], ("partner", str(r["funder_id"]),
+                                              str(r["funder_id"]), None))
+        lines.append(Line(r["source"], code, name_en, name_fa, r["funder_id"], *funder,
+                          int(r["points"])))
+    return lines
+
+
+def _parties(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str, str, str | None]]:
+    if not ids:
+        return {}
+    rows = conn.execute(select(parties.c.id, parties.c.kind, parties.c.code, parties.c.name,
+                               parties.c.name_fa).where(parties.c.id.in_(sorted(ids))))
+    return {r.id: (r.kind, r.code, r.name, r.name_fa) for r in rows}

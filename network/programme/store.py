@@ -1,0 +1,337 @@
+"""Campaigns in the database: save (validated), change status, read, and the two things every earn
+needs from here: the compiled index of active campaigns and the budget take.
+
+Every change validates first and writes nothing on a problem (CampaignError carries every
+problem, each naming its field). Status moves draft -> active <-> paused, and any of those ->
+ended (final); activating or resuming re-validates against the programme's other campaigns,
+because the overlap rule depends on which of them are active at that moment.
+
+The index cache (`load_index`). An earn must not pay a round trip to learn that nothing changed,
+so each process keeps the compiled index with the programme version it was built from and
+re-reads the version (one one-row SELECT) at most every VERSION_TTL seconds. A change made in
+this process drops the cache at once; a change made elsewhere (the CLI, another worker) is seen
+within VERSION_TTL. That lag is harmless for money: the budget is taken by a conditional UPDATE
+under the booking transaction whatever the cached index says, and a campaign paused a second ago
+giving its points once more is what a till already printing the receipt would have done. The
+version is a random 62-bit token rather than a counter, so a database that was emptied and
+refilled (tests do this) never presents a token a process has already cached.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import secrets
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import update as sql_update
+
+from network.clock import utcnow
+from network.db.schema import journal_entries, parties
+from network.errors import HubError
+from network.programme import codec
+from network.programme.campaigns import Campaign, Status
+from network.programme.campaigns_schema import campaign_awards, campaigns, programme_version
+from network.programme.index import EMPTY, CampaignIndex, build
+from network.programme.rules import Programme, Usage, periods
+from network.programme.tiers import DEFINITIONS
+from network.programme.validation import Problem, validate
+
+# The basket categories campaigns may name. A fixed list until partners register their own
+# (no table holds them yet); validation refuses any other so a typo cannot silently never match.
+CATEGORIES: frozenset[str] = frozenset({
+    "coffee", "tea", "pastry", "beans", "food", "groceries", "pharmacy", "beauty",
+    "electronics", "mobile_data", "airtime", "books", "clothing", "home", "travel"})
+VERSION_TTL = 1.0  # seconds an earn may use an index without re-reading the version
+
+# Moves `set_status` allows; ended is final.
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "draft": frozenset({"active", "ended"}),
+    "active": frozenset({"paused", "ended"}),
+    "paused": frozenset({"active", "ended"}),
+    "ended": frozenset(),
+}
+
+
+class CampaignError(HubError):
+    """A campaign change the programme refuses; `problems` lists every reason, each with the field
+    it is about (the first is also the error's own code, field and message)."""
+
+    code = "CAMPAIGN_INVALID"
+    codes = ("CAMPAIGN_INVALID", "CAMPAIGN_NOT_FOUND", "CAMPAIGN_CODE_TAKEN",
+             "STATUS_CHANGE_NOT_ALLOWED", "PARTY_UNKNOWN", "CAMPAIGN_ENDED")
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        first = self.problems[0]
+        super().__init__(first.message, code=first.code, field=first.field)
+
+
+def _refuse(field: str, code: str, message: str) -> CampaignError:
+    return CampaignError((Problem(field, code, message),))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCampaign:
+    campaign: Campaign  # its id and status are the row's
+    owner_party_id: int
+    spent_points: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @property
+    def budget_left(self) -> int | None:
+        budget = self.campaign.limits.budget_points
+        return None if budget is None else budget - self.spent_points
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+_COLUMNS = (campaigns.c.id, campaigns.c.status, campaigns.c.definition,
+            campaigns.c.owner_party_id, campaigns.c.spent_points, campaigns.c.created_at,
+            campaigns.c.updated_at)
+
+
+def _stored(row: object) -> StoredCampaign:
+    id, status, definition, owner, spent, created, updated = row  # type: ignore[misc]
+    campaign = codec.from_document(json.loads(definition), id=id)
+    return StoredCampaign(dataclasses.replace(campaign, status=status), owner, spent,
+                          created, updated)
+
+
+def get(conn: Connection, code: str) -> StoredCampaign:
+    row = conn.execute(select(*_COLUMNS).where(campaigns.c.code == code)).first()
+    if row is None:
+        raise _refuse("code", "CAMPAIGN_NOT_FOUND", f"no campaign with code {code!r}")
+    return _stored(row)
+
+
+def list_campaigns(conn: Connection, *, statuses: Iterable[str] | None = None
+                   ) -> list[StoredCampaign]:
+    """Campaigns in the order they were created, optionally only those in `statuses`."""
+    query = select(*_COLUMNS).order_by(campaigns.c.id)
+    if statuses is not None:
+        query = query.where(campaigns.c.status.in_(tuple(statuses)))
+    return [_stored(row) for row in conn.execute(query)]
+
+
+def names(conn: Connection, ids: Iterable[int]) -> dict[int, Campaign]:
+    """Campaigns by id, for explanations (history, receipts)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(select(*_COLUMNS).where(campaigns.c.id.in_(wanted)))
+    return {row[0]: _stored(row).campaign for row in rows}
+
+
+# ---- changing ---------------------------------------------------------------------------------
+
+def create(conn: Connection, campaign: Campaign, *, owner_party_id: int,
+           now: dt.datetime | None = None) -> StoredCampaign:
+    """Save a new campaign as a draft (whatever status it names: activation is its own step)."""
+    now = now or utcnow()
+    campaign = dataclasses.replace(campaign, id=0, status="draft")
+    _check_parties(conn, campaign, owner_party_id)
+    _check(conn, campaign, spent_points=0)
+    if conn.execute(select(campaigns.c.id).where(campaigns.c.code == campaign.code)).first():
+        raise _refuse("code", "CAMPAIGN_CODE_TAKEN",
+                      f"a campaign with code {campaign.code!r} already exists")
+    conn.execute(insert(campaigns).values(
+        code=campaign.code, status="draft", definition=_definition(campaign),
+        budget_points=campaign.limits.budget_points, spent_points=0,
+        owner_party_id=owner_party_id, created_at=now, updated_at=now,
+    ).returning(campaigns.c.id)).scalar_one()
+    _bump(conn)
+    return get(conn, campaign.code)
+
+
+def update(conn: Connection, code: str, campaign: Campaign,
+           now: dt.datetime | None = None) -> StoredCampaign:
+    """Replace CODE's definition (its code, id, status and owner stay). An ended campaign is
+    final; a budget may not drop below what was already spent (validation says so)."""
+    stored = _locked(conn, code)
+    if stored.campaign.status == "ended":
+        raise _refuse("status", "CAMPAIGN_ENDED", f"campaign {code!r} has ended; it cannot "
+                                                  "change")
+    campaign = dataclasses.replace(campaign, id=stored.campaign.id, code=code,
+                                   status=stored.campaign.status)
+    _check_parties(conn, campaign, stored.owner_party_id)
+    _check(conn, campaign, spent_points=stored.spent_points)
+    conn.execute(sql_update(campaigns).where(campaigns.c.id == campaign.id).values(
+        definition=_definition(campaign), budget_points=campaign.limits.budget_points,
+        updated_at=now or utcnow()))
+    _bump(conn)
+    return get(conn, code)
+
+
+def set_status(conn: Connection, code: str, status: Status,
+               now: dt.datetime | None = None) -> StoredCampaign:
+    """Move CODE to `status` if TRANSITIONS allows; to active, validate it again first."""
+    stored = _locked(conn, code)
+    current = stored.campaign.status
+    if status not in TRANSITIONS.get(current, frozenset()):
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "nothing (it has ended)"
+        raise _refuse("status", "STATUS_CHANGE_NOT_ALLOWED",
+                      f"campaign {code!r} is {current}; it can move to {allowed}, not {status}")
+    campaign = dataclasses.replace(stored.campaign, status=status)
+    if status == "active":
+        _check(conn, campaign, spent_points=stored.spent_points)
+    conn.execute(sql_update(campaigns).where(campaigns.c.id == campaign.id).values(
+        status=status, updated_at=now or utcnow()))
+    _bump(conn)
+    return get(conn, code)
+
+
+def _locked(conn: Connection, code: str) -> StoredCampaign:
+    row = conn.execute(select(*_COLUMNS).where(campaigns.c.code == code)
+                       .with_for_update()).first()
+    if row is None:
+        raise _refuse("code", "CAMPAIGN_NOT_FOUND", f"no campaign with code {code!r}")
+    return _stored(row)
+
+
+def _definition(campaign: Campaign) -> str:
+    doc = codec.to_document(campaign)
+    doc.pop("status")  # the row's column is the one truth
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True)
+
+
+def _check(conn: Connection, campaign: Campaign, *, spent_points: int) -> None:
+    others = [s.campaign for s in list_campaigns(conn, statuses=("active", "paused"))]
+    problems = validate(campaign, categories=CATEGORIES, tiers=DEFINITIONS,
+                        spent_points=spent_points, others=others)
+    if problems:
+        raise CampaignError(problems)
+
+
+def _check_parties(conn: Connection, campaign: Campaign, owner_party_id: int) -> None:
+    """Funders must be partners or the network; partner conditions must name partners."""
+    kinds = dict(conn.execute(select(parties.c.id, parties.c.kind)).all())
+    problems = []
+    if kinds.get(owner_party_id) not in ("partner", "network"):
+        problems.append(Problem("owner", "PARTY_UNKNOWN",
+                                f"the owner must be a partner or the network, got party "
+                                f"{owner_party_id}"))
+    for index, part in enumerate(campaign.funder):
+        if kinds.get(part.party_id) not in ("partner", "network"):
+            problems.append(Problem(f"funder[{index}].partyId", "PARTY_UNKNOWN",
+                                    f"funder[{index}].partyId {part.party_id} is not a partner "
+                                    "or the network"))
+    for party in sorted(campaign.conditions.partners or ()):
+        if kinds.get(party) != "partner":
+            problems.append(Problem("conditions.partners", "PARTY_UNKNOWN",
+                                    f"conditions.partners names {party}, which is not a "
+                                    "partner"))
+    if problems:
+        raise CampaignError(problems)
+
+
+# ---- the version and the index cache ----------------------------------------------------------
+
+@dataclass(slots=True)
+class _Cached:
+    version: int
+    index: CampaignIndex
+    checked: float  # time.monotonic() of the last version read
+
+
+_cache: dict[str, _Cached] = {}
+_cache_lock = threading.Lock()
+
+
+def _bump(conn: Connection) -> None:
+    token = secrets.randbits(62)
+    if not conn.execute(sql_update(programme_version).where(programme_version.c.id == 1)
+                        .values(version=token)).rowcount:
+        conn.execute(insert(programme_version).values(id=1, version=token))
+    _cache.pop(str(conn.engine.url), None)
+
+
+def version(conn: Connection) -> int:
+    """The programme's current version token (0 before any campaign was ever saved)."""
+    found = conn.execute(select(programme_version.c.version)
+                         .where(programme_version.c.id == 1)).scalar()
+    return int(found or 0)
+
+
+def load_index(conn: Connection, at: float | None = None) -> CampaignIndex:
+    """The compiled index of the active campaigns, from this process's cache when it was checked
+    against the database's version within VERSION_TTL seconds (`at`: a time.monotonic() reading,
+    given by tests; now by default)."""
+    key = str(conn.engine.url)
+    now = time.monotonic() if at is None else at
+    cached = _cache.get(key)
+    if cached is not None and now - cached.checked < VERSION_TTL:
+        return cached.index
+    current = version(conn)
+    if cached is not None and cached.version == current:
+        cached.checked = now
+        return cached.index
+    index = build(s.campaign for s in list_campaigns(conn, statuses=("active",))) \
+        if current else EMPTY
+    with _cache_lock:
+        _cache[key] = _Cached(current, index, now)
+    return index
+
+
+def forget_cache() -> None:
+    """Drop every cached index (tests that reuse a database URL across emptied databases)."""
+    _cache.clear()
+
+
+# ---- budget and usage, under the booking transaction ------------------------------------------
+
+def take_budget(conn: Connection, campaign_id: int, points: int) -> bool:
+    """Spend `points` of the campaign's budget if that many are left (always, without a budget):
+    one conditional UPDATE, so concurrent earns can never spend past the budget together."""
+    if points <= 0:
+        return True
+    spent = campaigns.c.spent_points
+    result = conn.execute(sql_update(campaigns).where(
+        campaigns.c.id == campaign_id,
+        (campaigns.c.budget_points.is_(None)) | (spent + points <= campaigns.c.budget_points),
+    ).values(spent_points=spent + points))
+    return bool(result.rowcount)
+
+
+def give_back_budget(conn: Connection, campaign_id: int, points: int) -> None:
+    """Return points a reversed earn had taken from the budget."""
+    if points > 0:
+        conn.execute(sql_update(campaigns).where(campaigns.c.id == campaign_id).values(
+            spent_points=func.max(0, campaigns.c.spent_points - points)
+            if conn.dialect.name == "sqlite"
+            else func.greatest(0, campaigns.c.spent_points - points)))
+
+
+def usage(conn: Connection, member_id: int, campaign_ids: Iterable[int], at: dt.datetime,
+          programme: Programme) -> dict[int, Usage]:
+    """How many awards the member had from each campaign in the local day, week and month
+    containing `at`, and ever. An award is one earn entry (a split effect has a row per funder);
+    an earn since reversed no longer counts."""
+    ids = sorted(set(campaign_ids))
+    if not ids:
+        return {}
+    ca = campaign_awards.c
+    rows = conn.execute(
+        select(ca.campaign_id, ca.entry_id, ca.points, ca.booked_at,
+               journal_entries.c.reverses_entry_id)
+        .join(journal_entries, journal_entries.c.id == ca.entry_id)
+        .where(ca.member_id == member_id, ca.campaign_id.in_(ids))).all()
+    reversed_entries = {row.reverses_entry_id for row in rows if row.points < 0}
+    awards = {(row.campaign_id, row.entry_id): row.booked_at for row in rows
+              if row.points > 0 and row.entry_id not in reversed_entries}
+    p = periods(at, programme)
+    counts: dict[int, list[int]] = {}
+    for (campaign_id, _), booked in awards.items():
+        booked = booked if booked.tzinfo else booked.replace(tzinfo=dt.UTC)
+        c = counts.setdefault(campaign_id, [0, 0, 0, 0])
+        c[0] += booked >= p.day
+        c[1] += booked >= p.week
+        c[2] += booked >= p.month
+        c[3] += 1
+    return {cid: Usage(*c) for cid, c in counts.items()}
