@@ -17,9 +17,8 @@ Two halves, because an earn is planned before its transaction and booked inside 
   points from its budget with a conditional UPDATE, so two earns can never both take a
   budget's last points (see CampaignExtras for the retry when one loses that race).
 
-The member's segments are empty here: segment membership is computed by the segments feature,
-which fills MemberState.segments when it lands; until then a campaign with a segment condition
-matches nobody.
+The member's segments (network/programme/segments_store.py, refreshed by the worker) are read
+only when a campaign that could apply names segments, like the tier.
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ from network.programme.campaigns_schema import campaigns as campaigns_table
 from network.programme.facts import BasketLine, MemberState, Purchase
 from network.programme.index import CampaignIndex, Rule
 from network.programme.rules import Plan, Programme, Usage, evaluate
+from network.programme.segments_store import segments_of
 from network.programme.tiers import TierFacts, qualify
 
 PURCHASE = ("purchase", "")
@@ -118,7 +118,9 @@ def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.
             return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset())
         conds = [rule.campaign.conditions for rule in candidates]
         needs_tier = bool(programme.tier_bonus) or any(c.tiers is not None for c in conds)
-        states = {m: MemberState(m, _tier(conn, m, at, programme) if needs_tier else None)
+        needs_segments = any(c.segments is not None for c in conds)
+        states = {m: MemberState(m, _tier(conn, m, at, programme) if needs_tier else None,
+                                 segments_of(conn, m) if needs_segments else frozenset())
                   for m in members}
         limited = [r.campaign.id for r in candidates if _has_member_limits(r.campaign)]
         usage = ({m: store.usage(conn, m, limited, at, programme) for m in members}

@@ -34,7 +34,7 @@ from sqlalchemy import update as sql_update
 from network.clock import utcnow
 from network.db.schema import journal_entries, parties
 from network.errors import HubError
-from network.programme import codec
+from network.programme import codec, event_types, segments_store
 from network.programme.campaigns import Campaign, Status
 from network.programme.campaigns_schema import campaign_awards, campaigns, programme_version
 from network.programme.index import EMPTY, CampaignIndex, build
@@ -204,7 +204,9 @@ def _definition(campaign: Campaign) -> str:
 def _check(conn: Connection, campaign: Campaign, *, spent_points: int) -> None:
     others = [s.campaign for s in list_campaigns(conn, statuses=("active", "paused"))]
     problems = validate(campaign, categories=CATEGORIES, tiers=DEFINITIONS,
-                        spent_points=spent_points, others=others)
+                        segments=segments_store.codes(conn),
+                        event_types=event_types.codes(conn), spent_points=spent_points,
+                        others=others)
     if problems:
         raise CampaignError(problems)
 

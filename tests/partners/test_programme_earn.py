@@ -268,3 +268,19 @@ def test_earns_no_campaign_touches_stay_the_one_statement(hub: Hub, monkeypatch)
     assert statements == [ann.id]
     assert _award(hub, ann.id, 1000, "cafe-1").points == 100 + 10
     assert statements == [ann.id]  # the café's earn did not use the statement
+
+
+def test_a_segment_campaign_gives_only_to_the_segments_members(any_hub: Hub) -> None:
+    from network.programme import segments_store
+
+    hub = any_hub
+    vip, other = hub.enrol(), hub.enrol()
+    hub.db.write(segments_store.create, code="vip", name_en="VIP", name_fa="ویژه", rule=None,
+                 now=utcnow())
+    hub.db.write(segments_store.import_static, "vip", vip.card_number + "\n", utcnow())
+    _campaign(hub, "vip-bonus", effect=FixedPoints(30),
+              conditions=Conditions(segments=frozenset({"vip"})))
+    assert [line["code"] for line in _award(hub, vip.id, 1000, "v1").breakdown] == [
+        None, "vip-bonus"]
+    assert _award(hub, other.id, 1000, "o1").breakdown == ()
+    assert verify(hub.db) == []
