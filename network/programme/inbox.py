@@ -9,6 +9,12 @@ retried request, records nothing twice.
 
 Campaign effects for these facts are wired in here (evaluate the stored fact, book its
 effects) by the campaigns' store; today `record` stores and returns.
+
+Not wired yet: the earn does not raise `referral_converted`. It belongs after a single earn
+books (network/ledger/earning.earn_planned; its own transaction, since PostgreSQL's common earn
+is one statement) and inside a batch's booking transaction
+(network/ledger/bulk_earn.earn_batch, with `referral_conversions_due` for the batch's members),
+asked only for members whose referral is still pending so the common earn adds no round trip.
 """
 
 from __future__ import annotations
