@@ -4,6 +4,7 @@ Alembic's env and the migration drift test use this to see the whole schema.
 """
 
 import network.notifications.schema  # noqa: F401  (notification outbox)
+import network.programme.approval  # noqa: F401  (campaign approvals)
 import network.programme.schema  # noqa: F401  (campaigns, campaign awards)
 import network.signin.schema  # noqa: F401  (sign-in codes, member sessions, rate limits)
 import network.staff  # noqa: F401  (staff tokens)

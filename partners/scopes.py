@@ -11,7 +11,8 @@ READ = "read"
 ENROL = "enrol"
 EARN = "earn"
 REDEEM = "redeem"
-ALL_SCOPES = frozenset({READ, ENROL, EARN, REDEEM})
+CAMPAIGNS = "campaigns"  # manage (and simulate) the partner's own campaigns
+ALL_SCOPES = frozenset({READ, ENROL, EARN, REDEEM, CAMPAIGNS})
 
 # Partner root fields and the scope each needs; a root field not listed needs `read`.
 FIELD_SCOPES: dict[str, str] = {
@@ -24,6 +25,9 @@ FIELD_SCOPES: dict[str, str] = {
     "captureHold": REDEEM,
     "voidHold": REDEEM,
     "reverseRedemption": REDEEM,
+    "createCampaign": CAMPAIGNS,
+    "updateCampaign": CAMPAIGNS,
+    "setCampaignStatus": CAMPAIGNS,
 }
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import graphene
 
+from partners.gql.campaign_staff import Mutation as CampaignStaffMutation
+from partners.gql.campaigns import CreateCampaign, SetCampaignStatus, UpdateCampaign
 from partners.gql.earn import AwardPoints, AwardPointsBatch
 from partners.gql.enrol import EnrolMember
 from partners.gql.reversals import ReverseEarn, ReverseRedemption
@@ -19,7 +21,7 @@ class Query(PartnerQuery, graphene.ObjectType):
     pass
 
 
-class Mutation(graphene.ObjectType):
+class Mutation(CampaignStaffMutation, graphene.ObjectType):
     enrol_member = EnrolMember.Field(
         description="Enrol a member of the whole network (scope enrol; Idempotency-Key).")
     award_points = AwardPoints.Field(
@@ -41,3 +43,13 @@ class Mutation(graphene.ObjectType):
     reverse_redemption = ReverseRedemption.Field(
         description="Give back points a purchase or capture was paid with (refund; scope "
                     "redeem; Idempotency-Key).")
+    create_campaign = CreateCampaign.Field(
+        description="Save a new campaign of yours as a draft (scope campaigns; "
+                    "Idempotency-Key).")
+    update_campaign = UpdateCampaign.Field(
+        description="Replace one of your campaigns' definition (scope campaigns; "
+                    "Idempotency-Key).")
+    set_campaign_status = SetCampaignStatus.Field(
+        description="Activate, pause or end one of your campaigns; activation needs the "
+                    "network's approval when it funds others or touches their sales (scope "
+                    "campaigns; Idempotency-Key).")
