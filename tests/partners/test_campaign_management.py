@@ -182,3 +182,22 @@ def test_a_co_funded_campaign_waits_for_the_networks_approval(hub: Hub) -> None:
     assert hub.db.read(store.get, "cafe-shop-double").campaign.limits.budget_points == 4000
     assert _count(hub, campaign_approvals) == 1
 
+
+
+def test_the_network_approves_from_the_command_line(hub: Hub, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from infra.cli import main
+
+    monkeypatch.setenv("POINTSNET_DATABASE_URL", hub.db.url)
+    _run(hub, "CreateCampaign", definition=CO_FUNDED)
+    done = CliRunner().invoke(main, ["campaigns", "approve", "cafe-shop-double"])
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("approved cafe-shop-double")
+    again = CliRunner().invoke(main, ["campaigns", "approve", "cafe-shop-double"])
+    assert again.exit_code != 0 and "NOT_PENDING_APPROVAL" in again.output
+    unknown = CliRunner().invoke(main, ["campaigns", "reject", "nope"])
+    assert unknown.exit_code != 0 and "CAMPAIGN_NOT_FOUND" in unknown.output
+    live = _run(hub, "SetCampaignStatus", code="cafe-shop-double",
+                status="ACTIVE")["data"]["setCampaignStatus"]
+    assert live["userErrors"] == [] and live["campaign"]["status"] == "ACTIVE"

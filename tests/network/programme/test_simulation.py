@@ -16,6 +16,7 @@ shop 300 x 0.25 = 75.00; budget exhausted at e6's booking time.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -131,3 +132,26 @@ def test_periods_are_local_months() -> None:
     january = simulation.parse_period("last-month", tehran,
                                       dt.datetime(2027, 2, 1, 0, 0, tzinfo=tehran))
     assert january.label == "2027-01"
+
+
+def test_the_command_line_prints_the_same_figures(history, monkeypatch, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from infra.cli import main
+
+    db, cafe, shop = history
+    monkeypatch.setenv("POINTSNET_DATABASE_URL", db.url)
+    path = tmp_path / "draft.json"
+    path.write_text(json.dumps(DRAFT, ensure_ascii=False), encoding="utf-8")
+    done = CliRunner().invoke(main, ["campaigns", "simulate", "--file", str(path),
+                                     "--period", "2026-10"])
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert lines[1:5] == ["earns replayed 5", "members reached 2", "times applied 3",
+                          "points 600"]
+    assert f"funder {cafe}: 300 points, 120 EUR at 0.4 a point" in lines
+    assert f"funder {shop}: 300 points, 75 EUR at 0.25 a point" in lines
+    assert "budget exhausted 2026-10-25T18:00:00+00:00" in lines
+    bad = CliRunner().invoke(main, ["campaigns", "simulate", "--file", str(path),
+                                    "--period", "2026-13"])
+    assert bad.exit_code != 0 and "PERIOD_INVALID: --period:" in bad.output
