@@ -9,10 +9,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from network.clock import utcnow
 from network.db.engine import Database
+from network.db.schema import parties
 from network.programme import codec, management, simulation, store
 from network.programme.earn import programme_for
 from network.programme.tiers import DEFINITIONS
@@ -53,9 +54,19 @@ def run(db: Database, definition: Any, period: str, *, timezone: str,
             raise management.CampaignRefused(problems)
         earns, members = simulation.read_history(conn, campaign, chosen, programme, now=now,
                                                  partner_id=partner_id)
-        prices = clearing_prices(conn, {part.party_id for part in campaign.funder},
-                                 min(chosen.end, now))
+        # Priced at the contracts in force now: the draft, if launched, is billed at today's
+        # terms, whatever they were during the month replayed.
+        prices = clearing_prices(conn, {part.party_id for part in campaign.funder}, now)
         return simulation.simulate(campaign, earns, period=chosen, programme=programme,
                                    members=members, prices=prices)
 
     return db.read(read)
+
+
+def party_codes(conn: Connection, party_ids: set[int]) -> dict[int, str]:
+    """Codes of the funders a simulation names, for its report."""
+    if not party_ids:
+        return {}
+    rows = conn.execute(select(parties.c.id, parties.c.code).where(
+        parties.c.id.in_(sorted(party_ids))))
+    return {party_id: code for party_id, code in rows}

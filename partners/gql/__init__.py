@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import graphene
 
+from partners.gql.campaign_simulation import Query as SimulationQuery
 from partners.gql.campaign_staff import Mutation as CampaignStaffMutation
 from partners.gql.campaigns import CreateCampaign, SetCampaignStatus, UpdateCampaign
 from partners.gql.earn import AwardPoints, AwardPointsBatch
@@ -17,7 +18,7 @@ from partners.gql.spend import AuthorizeHold, CaptureHold, RedeemPoints, VoidHol
 from partners.gql.viewer import PartnerQuery
 
 
-class Query(PartnerQuery, graphene.ObjectType):
+class Query(PartnerQuery, SimulationQuery, graphene.ObjectType):
     pass
 
 
