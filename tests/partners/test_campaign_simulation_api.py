@@ -75,3 +75,33 @@ def test_a_bad_draft_or_period_is_an_error_naming_its_field(history: Hub) -> Non
             assert error.code == code
         else:
             assert answer["errors"][0]["extensions"]["code"] == code
+
+
+def test_points_a_campaign_really_gave_are_not_counted_as_base(hub: Hub) -> None:
+    """A partner campaign runs for real (fixed 50 on top of the café's 125 base points for EUR
+    12.50); a draft doubling base points then replays over 125, not 175."""
+    from network.programme import store
+
+    store.forget_cache()
+    own = {"code": "cafe-fifty", "nameEn": "Fifty more", "nameFa": "پنجاه بیشتر",
+           "trigger": {"kind": "purchase"}, "effect": {"kind": "fixed", "points": 50},
+           "funder": [{"party": "cafe", "share": 10000}],
+           "startsAt": "2026-01-01T00:00:00+00:00", "conditions": {"partners": ["cafe"]}}
+    cafe = hub.client("cafe")
+    assert cafe.execute(operation("CreateCampaign"), {"definition": own})["data"][
+        "createCampaign"]["userErrors"] == []
+    assert cafe.execute(operation("SetCampaignStatus"), {"code": "cafe-fifty",
+                                                         "status": "ACTIVE"})["data"][
+        "setCampaignStatus"]["userErrors"] == []
+    store.forget_cache()
+    member = hub.enrol()
+    awarded = cafe.execute(operation("AwardPoints"), {"input": {
+        "memberId": None, "cardNumber": member.card_number, "amount": 1250,
+        "currency": "EUR"}})["data"]["awardPoints"]
+    assert awarded["userErrors"] == [] and awarded["transaction"]["points"] == 175
+    double = DRAFT | {"code": "double", "effect": {"kind": "multiplier", "factor": "2"},
+                      "conditions": {"partners": ["cafe"]}}
+    month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+    s = cafe.execute(operation("SimulateCampaign"), {"definition": double, "period": month})[
+        "data"]["partner"]["simulateCampaign"]
+    assert (s["earnsReplayed"], s["timesApplied"], s["points"]) == (1, 1, 125)
