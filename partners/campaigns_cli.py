@@ -58,6 +58,19 @@ def plain(value: Decimal | None) -> str:
     return "-" if value is None else format(value.normalize(), "f")
 
 
+@click.command("pending")
+def pending_command() -> None:
+    """Partners' campaigns awaiting the network's approval, and why each needs it."""
+    db = open_database(Settings.from_env().database_url)
+    waiting = db.read(management.awaiting_approval)
+    if not waiting:
+        click.echo("nothing awaits approval")
+    for m in waiting:
+        c = m.stored.campaign
+        why = "; ".join(f"{p.code} ({p.field})" for p in m.reasons)
+        click.echo(f"{c.code}  #{c.id}  owner={m.stored.owner_party_id}  {c.name_en}  {why}")
+
+
 def report_lines(result: Simulation, currency: str) -> list[str]:
     """The simulation for a terminal, one figure a line."""
     lines = [f"period {result.period.label} ({result.period.start.isoformat()} .. "
@@ -100,4 +113,4 @@ def simulate_command(path: Path, period: str) -> None:
         click.echo(line)
 
 
-COMMANDS = (approve_command, reject_command, simulate_command)
+COMMANDS = (approve_command, reject_command, pending_command, simulate_command)

@@ -110,6 +110,13 @@ def list_owned(conn: Connection, partner_id: int, *, after_id: int = 0, limit: i
     return view(conn, mine[:limit])
 
 
+def awaiting_approval(conn: Connection) -> list[Managed]:
+    """Campaigns waiting for the network's decision, oldest request first."""
+    waiting = approval.pending(conn)
+    by_id = {s.campaign.id: s for s in store.list_campaigns(conn)}
+    return view(conn, [by_id[i] for i in waiting if i in by_id])
+
+
 def resolve_parties(conn: Connection, doc: Any) -> Any:
     """A copy of the document with party codes turned into ids (`{"party": "cafe"}` in funder,
     "cafe" in conditions.partners); unknown codes are PARTY_UNKNOWN naming the field."""

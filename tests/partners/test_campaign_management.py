@@ -190,12 +190,19 @@ def test_the_network_approves_from_the_command_line(hub: Hub, monkeypatch) -> No
     from infra.cli import main
 
     monkeypatch.setenv("POINTSNET_DATABASE_URL", hub.db.url)
+    _run(hub, "CreateCampaign", definition=OWN)
     _run(hub, "CreateCampaign", definition=CO_FUNDED)
+    waiting = CliRunner().invoke(main, ["campaigns", "pending"]).output.splitlines()
+    assert len(waiting) == 1 and waiting[0].startswith("cafe-shop-double  #2  owner=")
+    assert waiting[0].endswith("FUNDS_OTHER_PARTY (funder[1].partyId); TOUCHES_OTHER_SALES "
+                               "(conditions.partners)")
     done = CliRunner().invoke(main, ["campaigns", "approve", "cafe-shop-double"])
     assert done.exit_code == 0, done.output
     assert done.output.startswith("approved cafe-shop-double")
     again = CliRunner().invoke(main, ["campaigns", "approve", "cafe-shop-double"])
     assert again.exit_code != 0 and "NOT_PENDING_APPROVAL" in again.output
+    assert CliRunner().invoke(main, ["campaigns", "pending"]).output == (
+        "nothing awaits approval\n")
     unknown = CliRunner().invoke(main, ["campaigns", "reject", "nope"])
     assert unknown.exit_code != 0 and "CAMPAIGN_NOT_FOUND" in unknown.output
     live = _run(hub, "SetCampaignStatus", code="cafe-shop-double",
