@@ -10,7 +10,8 @@ so the partner can simulate it and the network can read what it is asked to appr
 
 An approval is of one definition: `campaign_approvals.definition_sha256` is the digest of the
 definition that was approved, and any later change to the definition asks again (the row goes
-back to pending). Network-owned campaigns (created by staff) need no approval.
+back to pending). Network-owned campaigns need no approval, and one staff wrote for a partner
+(`pointsnet campaigns create --owner cafe`) counts as approved: staff are the network.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy import update as sql_update
 
 import network.programme.schema  # noqa: F401  (the campaigns table approvals refer to)
+from network import parties
 from network.clock import utcnow
 from network.db.schema import BigId, Timestamp, metadata
 from network.errors import HubError
@@ -117,10 +119,14 @@ def digest(campaign: Campaign) -> str:
 
 
 def shown(needed: bool, row: ApprovalRow | None, campaign: Campaign) -> Approval:
-    """The approval the API reports for a campaign."""
+    """The approval the API reports for a campaign. A campaign that needs approval but has no
+    request was written by network staff (`pointsnet campaigns create`): the network's own act
+    is its approval, until the partner changes it over the API (which asks again)."""
     if not needed:
         return "NOT_NEEDED"
-    if row is None or row.definition_sha256 != digest(campaign):
+    if row is None:
+        return "APPROVED"
+    if row.definition_sha256 != digest(campaign):
         return "PENDING_APPROVAL"
     return _SHOWN[row.state]
 
@@ -150,6 +156,12 @@ def ask(conn: Connection, campaign: Campaign, needed: bool, now: dt.datetime | N
             requested_at=now or utcnow()))
 
 
+def needed(conn: Connection, campaign: Campaign, owner_party_id: int) -> bool:
+    """Whether this campaign of this owner needs the network's approval."""
+    return bool(reasons(campaign, owner_party_id=owner_party_id,
+                        network_party_id=parties.network_party_id(conn)))
+
+
 def require_approved(conn: Connection, campaign: Campaign, needed: bool) -> None:
     """Refuse to activate a campaign that needs approval and has none for this definition."""
     if not needed:
@@ -176,7 +188,8 @@ def decide(conn: Connection, campaign: Campaign, state: Literal["approved", "rej
     a = campaign_approvals.c
     row = rows(conn, [campaign.id]).get(campaign.id)
     if row is None or row.state != "pending" or row.definition_sha256 != digest(campaign):
-        now_state = "needs no approval" if row is None else f"is {row.state}"
+        now_state = ("has no request (the network wrote it)" if row is None
+                     else f"is {row.state}")
         raise ApprovalError(f"campaign {campaign.code!r} {now_state}; only a pending request "
                             "can be decided", code="NOT_PENDING_APPROVAL", field="code")
     conn.execute(sql_update(campaign_approvals).where(a.campaign_id == campaign.id).values(

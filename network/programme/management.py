@@ -168,8 +168,7 @@ def _idempotent(db: Database, *, scope: str, key: str, operation: str, params: d
 
 
 def _needs(conn: Connection, stored: store.StoredCampaign) -> bool:
-    return bool(approval.reasons(stored.campaign, owner_party_id=stored.owner_party_id,
-                                 network_party_id=parties.network_party_id(conn)))
+    return approval.needed(conn, stored.campaign, stored.owner_party_id)
 
 
 def create(db: Database, *, partner_id: int, scope: str, idempotency_key: str,
@@ -191,8 +190,7 @@ def update(db: Database, *, partner_id: int, scope: str, idempotency_key: str, c
     def work(conn: Connection) -> str:
         current = owned(conn, partner_id, code)
         campaign = codec.from_document(resolve_parties(conn, definition))
-        needs = bool(approval.reasons(campaign, owner_party_id=partner_id,
-                                      network_party_id=parties.network_party_id(conn)))
+        needs = approval.needed(conn, campaign, partner_id)
         if needs and current.campaign.status == "active":
             raise approval.ApprovalError(
                 f"campaign {code!r} is active and this definition needs the network's "

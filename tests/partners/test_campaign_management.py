@@ -196,6 +196,9 @@ def test_the_network_approves_from_the_command_line(hub: Hub, monkeypatch) -> No
     assert len(waiting) == 1 and waiting[0].startswith("cafe-shop-double  #2  owner=")
     assert waiting[0].endswith("FUNDS_OTHER_PARTY (funder[1].partyId); TOUCHES_OTHER_SALES "
                                "(conditions.partners)")
+    early = CliRunner().invoke(main, ["campaigns", "activate", "cafe-shop-double"])
+    assert early.exit_code != 0 and "APPROVAL_REQUIRED" in early.output
+    assert hub.db.read(store.get, "cafe-shop-double").campaign.status == "draft"
     done = CliRunner().invoke(main, ["campaigns", "approve", "cafe-shop-double"])
     assert done.exit_code == 0, done.output
     assert done.output.startswith("approved cafe-shop-double")

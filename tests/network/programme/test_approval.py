@@ -51,6 +51,8 @@ def test_an_approval_is_of_one_definition() -> None:
     changed = dataclasses.replace(first, priority=first.priority + 1)
     assert approval.shown(True, row, changed) == "PENDING_APPROVAL"
     assert approval.shown(False, None, changed) == "NOT_NEEDED"
+    # Written by network staff (no request): the network's own act is its approval.
+    assert approval.shown(True, None, changed) == "APPROVED"
 
 
 def test_the_mutation_enums_carry_every_campaign_problem_code() -> None:
