@@ -52,6 +52,7 @@ def run(db: Database, definition: Any, period: str, *, timezone: str,
         problems = validate(campaign, categories=store.CATEGORIES, tiers=DEFINITIONS)
         if problems:
             raise management.CampaignRefused(problems)
+        simulation.check_simulable(campaign)
         earns, members = simulation.read_history(conn, campaign, chosen, programme, now=now,
                                                  partner_id=partner_id)
         # Priced at the contracts in force now: the draft, if launched, is billed at today's

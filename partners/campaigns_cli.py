@@ -108,7 +108,8 @@ def simulate_command(path: Path, period: str) -> None:
     except management.CampaignRefused as error:
         raise _refused(error) from None
     except SimulationError as error:
-        raise CommandError(error.code, f"--period: {error.message}") from None
+        where = "--period" if error.field == "period" else error.field
+        raise CommandError(error.code, f"{where}: {error.message}") from None
     for line in report_lines(result, settings.currency):
         click.echo(line)
 

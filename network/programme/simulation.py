@@ -51,7 +51,15 @@ from network.programme.schema import campaign_awards
 
 class SimulationError(HubError):
     code = "PERIOD_INVALID"
-    codes = ("PERIOD_INVALID", "PERIOD_IN_FUTURE")
+    codes = ("PERIOD_INVALID", "PERIOD_IN_FUTURE", "TRIGGER_NOT_SIMULATED")
+
+
+def check_simulable(campaign: Campaign) -> None:
+    """Only purchase campaigns can be replayed: the history replayed is the earns."""
+    if campaign.trigger.kind != "purchase":
+        raise SimulationError(f"only purchase campaigns are simulated over past earns, not "
+                              f"{campaign.trigger.kind!r} ones", field="trigger.kind",
+                              code="TRIGGER_NOT_SIMULATED")
 
 
 @dataclass(frozen=True, slots=True)

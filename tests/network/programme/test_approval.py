@@ -38,7 +38,7 @@ def test_funding_by_another_party_or_reaching_other_sales_needs_approval() -> No
 
 
 def test_a_lifecycle_campaign_touches_no_sales_and_the_network_needs_no_approval() -> None:
-    welcome = Trigger("lifecycle", "member_enrolled")
+    welcome = Trigger("lifecycle", "enrolled")
     assert _reasons(trigger=welcome, conditions=Conditions()) == set()
     assert _reasons(owner=NETWORK, conditions=Conditions(),
                     funder=(FunderShare(SHOP, 10000),)) == set()

@@ -121,6 +121,12 @@ def test_bad_drafts_and_periods_are_refused_with_their_field(history) -> None:
         with pytest.raises(simulation.SimulationError) as bad:
             run(db, DRAFT, period, timezone="UTC", now=NOW)
         assert (bad.value.code, bad.value.field) == (code, "period")
+    welcome = DRAFT | {"trigger": {"kind": "lifecycle", "name": "enrolled"},
+                       "effect": {"kind": "fixed", "points": 100}, "conditions": {}}
+    with pytest.raises(simulation.SimulationError) as lifecycle:
+        run(db, welcome, "2026-10", timezone="UTC", now=NOW)
+    assert (lifecycle.value.code, lifecycle.value.field) == ("TRIGGER_NOT_SIMULATED",
+                                                             "trigger.kind")
 
 
 def test_periods_are_local_months() -> None:
