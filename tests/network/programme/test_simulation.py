@@ -161,3 +161,37 @@ def test_the_command_line_prints_the_same_figures(history, monkeypatch, tmp_path
     bad = CliRunner().invoke(main, ["campaigns", "simulate", "--file", str(path),
                                     "--period", "2026-13"])
     assert bad.exit_code != 0 and "PERIOD_INVALID: --period:" in bad.output
+
+
+def test_the_read_is_a_bounded_number_of_queries_however_many_earns(history) -> None:
+    from sqlalchemy import event
+
+    db, cafe, _ = history
+    asks_everything = DRAFT | {"conditions": {"partners": ["cafe"], "firstAtPartner": True,
+                                              "tiers": ["blue", "silver", "gold", "platinum"]}}
+
+    def statements() -> int:
+        seen: list[str] = []
+
+        def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            run(db, asks_everything, "2026-10", timezone="UTC", now=NOW)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len([s for s in seen if not s.lstrip().upper().startswith(
+            ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"))])
+
+    statements()  # the first also reads the network's party id, cached per process after
+    before = statements()
+    for i in range(20):
+        member = members.enrol(db, secret="s", scope="system", idempotency_key=f"more{i}",
+                               enrolled_by=cafe, card_number=cards.generate()).id
+        earn(db, scope="test", idempotency_key=f"more-e{i}", issuer_id=cafe, member_id=member,
+             points=10, now=dt.datetime(2026, 10, 15, 12, tzinfo=UTC),
+             details={"amount_minor": 100, "currency": "EUR"})
+    assert statements() == before
+    # earns, first earns, tiers, and per party code / funder a lookup: never per earn.
+    assert before <= 10
