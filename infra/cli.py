@@ -279,10 +279,13 @@ main.add_command(_events)
 main.add_command(_campaigns)
 
 def _register_packages() -> None:
+    from partners.campaigns_cli import COMMANDS as campaign_commands
     from partners.cli import partners_group, signature_group
     from settlement.cli import settle, staff, stripe_standin
 
     main.add_command(partners_group)
+    for command in campaign_commands:
+        _campaigns.add_command(command)
     main.add_command(signature_group)
 
     main.add_command(settle)

@@ -48,7 +48,8 @@ class StaffError(LedgerError):
 
 
 TOKEN_PREFIX = "pnst_"
-ROLES = frozenset({"finance", "viewer"})
+# operator: runs the programme (approves partners' campaigns that touch others' points or sales).
+ROLES = frozenset({"finance", "operator", "viewer"})
 NAME_MAX = 200  # staff_tokens.name is VARCHAR(200)
 
 

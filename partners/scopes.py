@@ -12,7 +12,8 @@ ENROL = "enrol"
 EARN = "earn"
 REDEEM = "redeem"
 EVENTS = "events"  # recordEvent, registerEventType
-ALL_SCOPES = frozenset({READ, ENROL, EARN, REDEEM, EVENTS})
+CAMPAIGNS = "campaigns"  # manage (and simulate) the partner's own campaigns
+ALL_SCOPES = frozenset({READ, ENROL, EARN, REDEEM, EVENTS, CAMPAIGNS})
 
 # Partner root fields and the scope each needs; a root field not listed needs `read`.
 FIELD_SCOPES: dict[str, str] = {
@@ -27,6 +28,9 @@ FIELD_SCOPES: dict[str, str] = {
     "reverseRedemption": REDEEM,
     "recordEvent": EVENTS,
     "registerEventType": EVENTS,
+    "createCampaign": CAMPAIGNS,
+    "updateCampaign": CAMPAIGNS,
+    "setCampaignStatus": CAMPAIGNS,
 }
 
 

@@ -19,7 +19,7 @@ from network import parties
 from network.cli_errors import CommandError, HubGroup
 from network.config import Settings
 from network.db.engine import open_database
-from network.programme import codec, store
+from network.programme import approval, codec, store
 from network.programme.validation import Problem
 
 
@@ -123,11 +123,21 @@ def show_command(code: str) -> None:
     click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
 
 
+def _set_status(conn: Connection, code: str, status: str) -> store.StoredCampaign:
+    """A partner's campaign that needs the network's approval is activated only once approved
+    (`pointsnet campaigns approve CODE`), so the list of approvals stays the truth."""
+    if status == "active":
+        stored = store.get(conn, code)
+        approval.require_approved(conn, stored.campaign, approval.needed(
+            conn, stored.campaign, stored.owner_party_id))
+    return store.set_status(conn, code, status)  # type: ignore[arg-type]
+
+
 def _status_command(name: str, status: str, help: str) -> None:
     @campaigns_group.command(name, help=help)
     @click.argument("code")
     def command(code: str) -> None:
-        click.echo(f"{status} " + _line(_run(store.set_status, code, status)))
+        click.echo(f"{status} " + _line(_run(_set_status, code, status)))
 
 
 _status_command("activate", "active", "Start CODE (a draft or paused campaign); it is checked "

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import graphene
 
+from partners.gql.campaign_simulation import Query as SimulationQuery
+from partners.gql.campaign_staff import Mutation as CampaignStaffMutation
+from partners.gql.campaigns import CreateCampaign, SetCampaignStatus, UpdateCampaign
 from partners.gql.earn import AwardPoints, AwardPointsBatch
 from partners.gql.enrol import EnrolMember
 from partners.gql.events import RecordEvent, RegisterEventType
@@ -16,11 +19,11 @@ from partners.gql.spend import AuthorizeHold, CaptureHold, RedeemPoints, VoidHol
 from partners.gql.viewer import PartnerQuery
 
 
-class Query(PartnerQuery, graphene.ObjectType):
+class Query(PartnerQuery, SimulationQuery, graphene.ObjectType):
     pass
 
 
-class Mutation(graphene.ObjectType):
+class Mutation(CampaignStaffMutation, graphene.ObjectType):
     enrol_member = EnrolMember.Field(
         description="Enrol a member of the whole network (scope enrol; Idempotency-Key).")
     award_points = AwardPoints.Field(
@@ -48,3 +51,13 @@ class Mutation(graphene.ObjectType):
     register_event_type = RegisterEventType.Field(
         description="Register your own event type and its attribute spec (scope events; "
                     "Idempotency-Key).")
+    create_campaign = CreateCampaign.Field(
+        description="Save a new campaign of yours as a draft (scope campaigns; "
+                    "Idempotency-Key).")
+    update_campaign = UpdateCampaign.Field(
+        description="Replace one of your campaigns' definition (scope campaigns; "
+                    "Idempotency-Key).")
+    set_campaign_status = SetCampaignStatus.Field(
+        description="Activate, pause or end one of your campaigns; activation needs the "
+                    "network's approval when it funds others or touches their sales (scope "
+                    "campaigns; Idempotency-Key).")

@@ -23,6 +23,12 @@ from network.ledger.errors import InvalidInput
 from network.programme import event_types
 from partners import ledger_view
 from partners.contracts import in_force
+from partners.gql.campaign_simulation import (
+    CampaignSimulation,
+    partner_simulation,
+    simulate_field,
+)
+from partners.gql.campaigns import CampaignConnection, campaigns_page
 from partners.gql.events import EventType
 from partners.gql.refs import decode_id
 from partners.gql.types import (
@@ -77,6 +83,14 @@ class PartnerViewer(graphene.ObjectType):
                     "`after` an endCursor of this connection.",
     )
 
+    campaigns = graphene.Field(
+        CampaignConnection, required=True,
+        first=graphene.Int(description="1 to 100 (default 20)."),
+        after=graphene.String(description="An endCursor of this connection."),
+        description="Your campaigns, oldest first (scope campaigns).")
+    simulate_campaign = simulate_field(
+        "Replay a draft campaign over a past month of your own sales (scope campaigns).")
+
     @classmethod
     def get_node(cls, info: graphene.ResolveInfo, id: str) -> PartnerViewer | None:
         partner = info.context.partner(READ)
@@ -92,6 +106,14 @@ class PartnerViewer(graphene.ObjectType):
             pending_days=terms.pending_days, validity_months=terms.validity_months,
             currency=ctx.settings.currency,
         )
+
+    def resolve_campaigns(self, info: graphene.ResolveInfo, first: int | None = None,
+                          after: str | None = None) -> CampaignConnection:
+        return campaigns_page(info.context, first, after)
+
+    def resolve_simulate_campaign(self, info: graphene.ResolveInfo, definition: Any,
+                                  period: str) -> CampaignSimulation:
+        return partner_simulation(info.context, definition, period)
 
     def resolve_member(self, info: graphene.ResolveInfo, id: str | None = None,
                        card_number: str | None = None, phone: str | None = None,

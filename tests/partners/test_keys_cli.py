@@ -55,6 +55,9 @@ def test_create_partner_and_keys_lifecycle(run, db: Database, tmp_path: Path) ->
     assert stored.public_key_pem == public_key_pem(load_private_key(pem).public_key())
     listing = run("partners", "keys", "list", "bakery")
     assert key_id in listing and "active" in listing
+    manager = run("partners", "keys", "create", "bakery", "--scopes", "read campaigns")
+    manager_id = re.search(r"key id: (\S+)", manager).group(1)  # type: ignore[union-attr]
+    assert db.read(find_key, manager_id).scopes == {"read", "campaigns"}  # type: ignore[union-attr]
     run("partners", "keys", "revoke", key_id)
     assert "revoked" in run("partners", "keys", "list", str(party_id))
 
