@@ -15,15 +15,19 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
 import secrets
 import sys
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
 from infra.metrics import observe_request
+from network.config import ConfigError
+
+LEVEL_SETTING = "POINTSNET_LOG_LEVEL"
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("pointsnet_request_id",
                                                                   default="-")
@@ -68,9 +72,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
-def configure_logging(level: int = logging.INFO) -> None:
+def log_level(environ: Mapping[str, str]) -> int:
+    """POINTSNET_LOG_LEVEL: info (default: a line per request), warning, error or debug."""
+    name = environ.get(LEVEL_SETTING, "info").strip().upper()
+    if name not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"{LEVEL_SETTING} must be debug, info, warning or error, "
+                          f"not {environ[LEVEL_SETTING]!r}")
+    return logging.getLevelNamesMapping()[name]
+
+
+def configure_logging(environ: Mapping[str, str] | None = None) -> None:
     """JSON on stderr for every logger, uvicorn's included (its access log is replaced by
     `RequestObserver`'s line, which leaves out the query string). Safe to call twice."""
+    level = log_level(os.environ if environ is None else environ)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -14,11 +14,11 @@ from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from infra.app import create_app
-from infra.logging_setup import JsonFormatter, request_id, scrub
+from infra.logging_setup import JsonFormatter, log_level, request_id, scrub
 from infra.metrics import scrape
 from infra.worker import make_runner
 from network.clock import utcnow
-from network.config import Settings
+from network.config import ConfigError, Settings
 from network.db.engine import Database
 from network.jobs.registry import Job
 from network.jobs.schedule import Every
@@ -181,3 +181,10 @@ def test_log_lines_are_json_with_the_request_id_and_scrubbed() -> None:
 ])
 def test_scrub(raw: str, clean: str) -> None:
     assert scrub(raw) == clean
+
+
+def test_log_level_setting() -> None:
+    assert log_level({}) == logging.INFO
+    assert log_level({"POINTSNET_LOG_LEVEL": "warning"}) == logging.WARNING
+    with pytest.raises(ConfigError, match="POINTSNET_LOG_LEVEL must be"):
+        log_level({"POINTSNET_LOG_LEVEL": "loud"})
