@@ -135,21 +135,15 @@ def _code(errors: object) -> str | None:
 
 def field_outcomes(data: dict[str, Any] | None, errors: list[dict[str, Any]] | None,
                    fields: list[str]) -> list[tuple[str, str]]:
-    """(root field, outcome code) in order: a request-wide error's code, else each root
-    payload's first userErrors code, else OK. Root fields are matched to the answer by
-    position (an alias renames the key, never the order)."""
-    whole = _code(errors) if data is None else None
-    values = list((data or {}).values())
+    """(root field, outcome code) for each root field: with no data, the request's first error
+    code; else an error in that field's path, else its payload's first userErrors code, else
+    OK. Fields and answer keys pair by position (an alias renames a key, never the order)."""
+    if data is None:
+        return [(name, _code(errors) or "ERROR") for name in fields]
     outcomes = []
-    for index, name in enumerate(fields):
-        value = values[index] if index < len(values) else None
-        code = whole
-        if code is None and errors:  # an error in this field's path
-            for error in errors:
-                path = error.get("path") or []
-                if path and index < len(values) and path[0] == list(data or {})[index]:
-                    code = _code([error])
-                    break
+    for name, key in zip(fields, data, strict=False):
+        value = data[key]
+        code = _code([e for e in errors or () if (e.get("path") or [None])[0] == key])
         if code is None and isinstance(value, dict):
             code = _code(value.get("userErrors"))
         outcomes.append((name, code or "OK"))

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from infra.app import create_app
+from infra.graphql_endpoint import field_outcomes
 from infra.logging_setup import JsonFormatter, log_level, request_id, scrub
 from infra.metrics import scrape
 from infra.worker import make_runner
@@ -188,3 +189,13 @@ def test_log_level_setting() -> None:
     assert log_level({"POINTSNET_LOG_LEVEL": "warning"}) == logging.WARNING
     with pytest.raises(ConfigError, match="POINTSNET_LOG_LEVEL must be"):
         log_level({"POINTSNET_LOG_LEVEL": "loud"})
+
+
+def test_field_outcomes_pair_root_fields_with_their_answers() -> None:
+    data = {"first": {"userErrors": []}, "second": {"userErrors": [{"code": "UNKNOWN_CARD"}]},
+            "third": None}
+    errors = [{"message": "no", "path": ["third"], "extensions": {"code": "FORBIDDEN"}}]
+    assert field_outcomes(data, errors, ["awardPoints", "redeemPoints", "voidHold"]) == [
+        ("awardPoints", "OK"), ("redeemPoints", "UNKNOWN_CARD"), ("voidHold", "FORBIDDEN")]
+    assert field_outcomes(None, [{"message": "x", "extensions": {"code": "BAD_USER_INPUT"}}],
+                          ["awardPoints"]) == [("awardPoints", "BAD_USER_INPUT")]
