@@ -5,22 +5,16 @@ the database (no acknowledged write lost), the ledger whole."""
 from __future__ import annotations
 
 import threading
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import httpx
 from sqlalchemy import select
 
-from network.clock import utcnow
 from network.db.engine import Database
 from network.db.schema import journal_entries
 from network.ledger.verify import verify
 from partners.client import PartnerAPIError, PartnerClient
-from partners.keys import create_key
-from partners.registry import create_partner
-from partners.terms import Terms
-from tests.support.serve_process import serve_process
+from tests.support.serve_process import partner_with_key, serve_process
 
 ROOT = Path(__file__).resolve().parents[2]
 AWARD = (ROOT / "graphql" / "operations" / "partner" / "AwardPoints.graphql").read_text()
@@ -30,15 +24,7 @@ ACKNOWLEDGED_BEFORE_SIGTERM = 60
 
 
 def test_sigterm_under_load_loses_no_acknowledged_write(pg_db: Database, tmp_path: Path) -> None:
-    now = utcnow()
-
-    def setup(conn: Any) -> tuple[str, str]:
-        partner = create_partner(conn, code="kiosk", name="Kiosk",
-                                 terms=Terms(earn_points_per_unit=Decimal("1")), now=now)
-        key, pem = create_key(conn, party_id=partner.id, now=now)
-        return key.key_id, pem
-
-    key_id, pem = pg_db.write(setup)
+    key_id, pem = partner_with_key(pg_db, earn_rate="1")
     acknowledged: list[str] = []
     other_answers: list[str] = []
     lock = threading.Lock()

@@ -9,21 +9,16 @@ from __future__ import annotations
 import json
 import re
 import time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from network.clock import utcnow
 from network.db.engine import Database
 from partners.client import PartnerClient, sign_graphql
-from partners.keys import create_key
-from partners.registry import create_partner
 from partners.signatures import load_private_key
-from partners.terms import Terms
-from tests.support.serve_process import serve_process
+from tests.support.serve_process import partner_with_key, serve_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTNER_OPS = ROOT / "graphql" / "operations" / "partner"
@@ -50,15 +45,7 @@ def value(found: dict[Any, float], name: str, **labels: str) -> float:
 
 
 def test_metrics_and_logs_of_a_realistic_run(pg_db: Database, tmp_path: Path) -> None:
-    now = utcnow()
-
-    def setup(conn: Any) -> tuple[str, str]:
-        partner = create_partner(conn, code="kiosk", name="Kiosk",
-                                 terms=Terms(earn_points_per_unit=Decimal("2")), now=now)
-        key, pem = create_key(conn, party_id=partner.id, now=now)
-        return key.key_id, pem
-
-    key_id, pem = pg_db.write(setup)
+    key_id, pem = partner_with_key(pg_db, earn_rate="2")
     secrets_sent: list[str] = [key_id, EMAIL, *PHONES, *(p.replace(" ", "") for p in PHONES)]
     secrets_sent += [line for line in pem.splitlines() if "-----" not in line]
     with serve_process(pg_db.url, "observe-secret", tmp_path) as hub:

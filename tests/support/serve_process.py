@@ -10,10 +10,17 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from network.clock import utcnow
+from network.db.engine import Database
+from partners.keys import create_key
+from partners.registry import create_partner
+from partners.terms import Terms
 from tests.support.hub_process import ROOT, _free_port
 
 POINTSNET = Path(sys.executable).parent / "pointsnet"
@@ -71,3 +78,16 @@ def serve_process(database_url: str, secret_key: str, folder: Path, *, workers: 
         if process.poll() is None:
             process.kill()
             process.wait(10)
+
+
+def partner_with_key(db: Database, earn_rate: str = "2") -> tuple[str, str]:
+    """A partner `kiosk` and a key with the default scopes: (key id, private key PEM)."""
+    now = utcnow()
+
+    def setup(conn: Any) -> tuple[str, str]:
+        partner = create_partner(conn, code="kiosk", name="Kiosk",
+                                 terms=Terms(earn_points_per_unit=Decimal(earn_rate)), now=now)
+        key, pem = create_key(conn, party_id=partner.id, now=now)
+        return key.key_id, pem
+
+    return db.write(setup)
