@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -157,6 +158,9 @@ def serve(host: str, port: int, with_demo: bool, workers: int, with_worker: bool
         database.dispose()
     click.echo(f"points network hub on http://{host}:{port}/graphql "
                f"(database {redact(settings.database_url)})")
+    # uvicorn in one process re-raises the SIGTERM it shut down on, once it has restored the
+    # handler it found: make that handler an ordinary exit, so the `finally` below cleans up.
+    previous_sigterm = signal.signal(signal.SIGTERM, _exit_quietly)
     try:
         # log_config=None: uvicorn leaves logging to infra/logging_setup.py (JSON lines; the
         # hub's own access line, without query strings). On SIGTERM uvicorn stops accepting,
@@ -171,6 +175,11 @@ def serve(host: str, port: int, with_demo: bool, workers: int, with_worker: bool
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
             os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        signal.signal(signal.SIGTERM, previous_sigterm)
+
+
+def _exit_quietly(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _metrics_dir() -> str | None:

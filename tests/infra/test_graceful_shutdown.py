@@ -75,3 +75,14 @@ def test_sigterm_under_load_loses_no_acknowledged_write(pg_db: Database, tmp_pat
     assert set(acknowledged) <= booked  # every 200 answer's entry is in the database
     assert verify(pg_db) == []
     assert "Shutting down" in hub.logs()
+
+
+def test_sigterm_to_a_single_process_exits_0_and_removes_the_metrics_directory(
+        pg_db: Database, tmp_path: Path) -> None:
+    with serve_process(pg_db.url, "shutdown-secret", tmp_path, workers=1) as hub:
+        assert httpx.get(f"{hub.base}/metrics").status_code == 200
+        made = [path.name for path in hub.temp.iterdir()]
+        assert len(made) == 1 and made[0].startswith("pointsnet-metrics-")
+        assert hub.stop() == 0, hub.logs()
+    assert list(hub.temp.iterdir()) == []
+    assert "Traceback" not in hub.logs()

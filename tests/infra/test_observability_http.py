@@ -106,6 +106,7 @@ def test_metrics_and_logs_of_a_realistic_run(pg_db: Database, tmp_path: Path) ->
         # Fresh connections land on either worker; each scrape sums both.
         scrapes = [samples(httpx.get(f"{hub.base}/metrics").text) for _ in range(4)]
         assert hub.stop() == 0
+        assert list(hub.temp.iterdir()) == []  # serve removed its metrics directory
 
     for found in scrapes:
         assert value(found, "pointsnet_requests_total", operation="awardPoints",

@@ -32,6 +32,7 @@ class Served:
     process: subprocess.Popen[bytes]
     stderr: Path
     stdout: Path
+    temp: Path  # the process's TMPDIR, where serve makes its metrics directory
 
     def logs(self) -> str:
         return self.stderr.read_text(encoding="utf-8")
@@ -51,13 +52,15 @@ def serve_process(database_url: str, secret_key: str, folder: Path, *, workers: 
     environ = {**os.environ, "POINTSNET_DATABASE_URL": database_url, "POINTSNET_ENV": "test",
                "POINTSNET_SECRET_KEY": secret_key, "POINTSNET_NOTIFY_EMAIL_SENDER": "console",
                "POINTSNET_NOTIFY_SMS_SENDER": "console", **(env or {})}
-    environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # serve makes its own
+    environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # serve makes its own, here:
+    (folder / "tmp").mkdir(exist_ok=True)
+    environ["TMPDIR"] = str(folder / "tmp")
     stderr, stdout = folder / "hub.stderr", folder / "hub.stdout"
     with stderr.open("wb") as err, stdout.open("wb") as out:
         process = subprocess.Popen(
             [str(POINTSNET), "serve", "--port", str(port), "--workers", str(workers)],
             cwd=ROOT, env=environ, stdout=out, stderr=err)
-    served = Served(f"http://127.0.0.1:{port}", process, stderr, stdout)
+    served = Served(f"http://127.0.0.1:{port}", process, stderr, stdout, folder / "tmp")
     try:
         for _ in range(600):
             if process.poll() is not None:
