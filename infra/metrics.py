@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextvars
 import hmac
+import logging
 import os
 import time
 from collections.abc import Iterable
@@ -43,6 +44,8 @@ from network.config import Settings
 from network.db.engine import Database
 from network.jobs.schema import job_runs
 from network.notifications.schema import notification_outbox
+
+log = logging.getLogger("pointsnet.metrics")
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # The scrape's bearer token (Settings.extra reads every POINTSNET_* variable).
@@ -138,7 +141,17 @@ class DatabaseCollector(Collector):
         self.clock = clock
 
     def collect(self) -> Iterable[Metric]:
-        depth, oldest, jobs = self.db.read(self._read)
+        # A database that does not answer is when metrics matter most: say so and carry on,
+        # the counters still go out.
+        try:
+            depth, oldest, jobs = self.db.read(self._read)
+        except Exception:  # noqa: BLE001 - any failure to read is "down" here
+            log.warning("metrics: the database did not answer", exc_info=True)
+            yield GaugeMetricFamily("pointsnet_database_up",
+                                    "1 if the database answered this scrape's queries", value=0)
+            return
+        yield GaugeMetricFamily("pointsnet_database_up",
+                                "1 if the database answered this scrape's queries", value=1)
         now = self.clock()
         yield GaugeMetricFamily("pointsnet_outbox_pending",
                                 "Notifications waiting to be sent", value=depth)

@@ -199,3 +199,18 @@ def test_field_outcomes_pair_root_fields_with_their_answers() -> None:
         ("awardPoints", "OK"), ("redeemPoints", "UNKNOWN_CARD"), ("voidHold", "FORBIDDEN")]
     assert field_outcomes(None, [{"message": "x", "extensions": {"code": "BAD_USER_INPUT"}}],
                           ["awardPoints"]) == [("awardPoints", "BAD_USER_INPUT")]
+
+
+def test_metrics_still_answer_when_the_database_does_not(pg_db: Database) -> None:
+    gone = Database("postgresql+psycopg://postgres@127.0.0.1:1/nowhere",
+                    connect_args={"connect_timeout": 2})
+    app = create_app(Settings(database_url=pg_db.url, env="test", secret_key="s"), gone)
+    with TestClient(app) as http:
+        http.get("/healthz")
+        scraped = http.get("/metrics")
+    assert scraped.status_code == 200
+    found = gauges(scraped.text)
+    assert found[("pointsnet_database_up", ())] == 0
+    assert found[("pointsnet_requests_total", (("operation", "/healthz"), ("outcome", "OK")))] >= 1
+    assert ("pointsnet_outbox_pending", ()) not in found
+    assert gauges(scrape(pg_db).decode())[("pointsnet_database_up", ())] == 1
