@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import psycopg
 from graphql import NoSchemaIntrospectionCustomRule
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -15,6 +15,9 @@ from starlette.routing import Route
 from infra.document_cache import DocumentCache
 from infra.explorer import explorer
 from infra.graphql_endpoint import GraphQLEndpoint
+from infra.health import healthz, readyz_route
+from infra.logging_setup import RequestObserver
+from infra.metrics import count_replays, metrics_route, watch_pool
 from infra.query_limits import Limits, limit_rule
 from infra.schema import schema as root_schema
 from infra.unavailable import on_database_error
@@ -68,14 +71,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         authenticators if authenticators is not None else default_authenticators(db, settings),
         DocumentCache(graphql_schema, rules, max_tokens=limits.max_tokens), limits)
 
-    async def healthz(request: Request) -> Response:
-        try:
-            db.read(lambda conn: conn.execute(text("SELECT 1")).scalar_one())
-        except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
-            return JSONResponse({"status": "unavailable", "database": str(exc)[:200]},
-                                status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
-
     async def graphql_get(request: Request) -> Response:
         if settings.production:
             return JSONResponse({"errors": [{"message": "POST GraphQL requests to this URL",
@@ -113,10 +108,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         Route(GRAPHQL_PATH, graphql_get, methods=["GET"]),
         Route(f"{GRAPHQL_PATH}/", graphql_slash, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz_route(db), methods=["GET"]),
+        Route("/metrics", metrics_route(db, settings), methods=["GET"]),
         *wallet_routes(wallet_site),  # member pages: /signin, /wallet, ...
         *settlement_routes(db, settings),  # POST /stripe/webhook
     ]
-    app = Starlette(routes=routes, exception_handlers={
+    watch_pool(db)
+    count_replays()
+    app = Starlette(routes=routes, middleware=[Middleware(RequestObserver)], exception_handlers={
         404: http_error, 405: http_error,
         # PostgreSQL restarting or unreachable: 503 + Retry-After, not a plain-text 500.
         psycopg.OperationalError: on_database_error, DBAPIError: on_database_error})

@@ -6,6 +6,9 @@ POINTSNET_* setting before it starts.
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -130,8 +133,11 @@ def demo(stripe_links: bool) -> None:
 @click.option("--worker/--no-worker", "with_worker", default=False,
               help="Also run the periodic jobs (`pointsnet worker`) in a thread of this process; "
               "in production run `pointsnet worker` as processes of their own instead.")
-def serve(host: str, port: int, with_demo: bool, workers: int, with_worker: bool) -> None:
-    """Run the hub with uvicorn."""
+@click.option("--graceful-seconds", default=30, show_default=True, type=click.IntRange(min=1),
+              help="On SIGTERM, how long in-flight requests may take to finish.")
+def serve(host: str, port: int, with_demo: bool, workers: int, with_worker: bool,
+          graceful_seconds: int) -> None:
+    """Run the hub with uvicorn (JSON logs on stderr; /metrics, /healthz, /readyz)."""
     import uvicorn
 
     settings = get_settings()
@@ -143,18 +149,50 @@ def serve(host: str, port: int, with_demo: bool, workers: int, with_worker: bool
         print_demo(database, summary, base_url=f"http://{host}:{port}")
     else:  # refused here, in one line, rather than at the first request
         database = open_database(settings.database_url)
+    metrics_dir = _metrics_dir()  # before anything imports prometheus_client
+    from infra.logging_setup import configure_logging
+
+    configure_logging()
     stop_worker = _background_worker(database, settings) if with_worker else None
     if stop_worker is None:
         database.dispose()
     click.echo(f"points network hub on http://{host}:{port}/graphql "
                f"(database {redact(settings.database_url)})")
+    # uvicorn in one process re-raises the SIGTERM it shut down on, once it has restored the
+    # handler it found: make that handler an ordinary exit, so the `finally` below cleans up.
+    previous_sigterm = signal.signal(signal.SIGTERM, _exit_quietly)
     try:
+        # log_config=None: uvicorn leaves logging to infra/logging_setup.py (JSON lines; the
+        # hub's own access line, without query strings). On SIGTERM uvicorn stops accepting,
+        # lets in-flight requests finish (at most --graceful-seconds) and exits.
         uvicorn.run("infra.asgi:app", host=host, port=port, workers=workers,
-                    log_level="info", access_log=False)
+                    log_config=None, access_log=False,
+                    timeout_graceful_shutdown=graceful_seconds)
     finally:
         if stop_worker is not None:
             stop_worker(30.0)  # a job still running after that is rolled back: safe
             database.dispose()
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        signal.signal(signal.SIGTERM, previous_sigterm)
+
+
+def _exit_quietly(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _metrics_dir() -> str | None:
+    """prometheus-client's multiprocess mode: every worker writes its counters under one
+    directory and /metrics sums them. Made here (fresh, so no dead run's counts are summed)
+    unless PROMETHEUS_MULTIPROC_DIR is already set, and then left for its owner to clean."""
+    import tempfile
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    path = tempfile.mkdtemp(prefix="pointsnet-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path  # inherited by uvicorn's worker processes
+    return path
 
 
 def _background_worker(database: Database, settings: Settings) -> Callable[[float], None]:

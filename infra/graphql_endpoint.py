@@ -11,6 +11,7 @@ the GIL, and four per process still keep the database busy while some of them wa
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import json
 import logging
@@ -19,10 +20,19 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLError, GraphQLSchema, execute
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    execute,
+)
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from infra import metrics
 from infra.document_cache import DocumentCache
 from infra.field_execution import PlainLeavesExecutionContext
 from infra.query_limits import Limits
@@ -32,7 +42,7 @@ from network.config import Settings
 from network.db.engine import Database, database_unavailable
 from network.errors import HubError
 from network.gql.context import PermissionDenied, RequestContext
-from partners.authenticator import is_signed
+from partners.authenticator import PartnerAuthenticator, is_signed
 from partners.signatures.message import combine_lines
 
 log = logging.getLogger("pointsnet.graphql")
@@ -103,6 +113,43 @@ def _never(_value: object) -> bool:
     return False
 
 
+def operation_fields(document: DocumentNode, operation_name: str | None) -> list[str]:
+    """The root field names of the operation that runs (schema names, so a bounded metrics
+    label, unlike the caller's operationName); empty if there is no such operation."""
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+                operation_name is None
+                or (definition.name is not None and definition.name.value == operation_name)):
+            return [selection.name.value for selection in definition.selection_set.selections
+                    if isinstance(selection, FieldNode)]
+    return []
+
+
+def _code(errors: object) -> str | None:
+    """The first error code in a list of GraphQL errors or a payload's userErrors."""
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        code = errors[0].get("code") or (errors[0].get("extensions") or {}).get("code")
+        return str(code) if code else "ERROR"
+    return None
+
+
+def field_outcomes(data: dict[str, Any] | None, errors: list[dict[str, Any]] | None,
+                   fields: list[str]) -> list[tuple[str, str]]:
+    """(root field, outcome code) for each root field: with no data, the request's first error
+    code; else an error in that field's path, else its payload's first userErrors code, else
+    OK. Fields and answer keys pair by position (an alias renames a key, never the order)."""
+    if data is None:
+        return [(name, _code(errors) or "ERROR") for name in fields]
+    outcomes = []
+    for name, key in zip(fields, data, strict=False):
+        value = data[key]
+        code = _code([e for e in errors or () if (e.get("path") or [None])[0] == key])
+        if code is None and isinstance(value, dict):
+            code = _code(value.get("userErrors"))
+        outcomes.append((name, code or "OK"))
+    return outcomes
+
+
 class GraphQLEndpoint:
     def __init__(self, schema: GraphQLSchema, db: Database, settings: Settings,
                  authenticators: Sequence[Authenticator], documents: DocumentCache,
@@ -132,10 +179,13 @@ class GraphQLEndpoint:
         body = await request.body()
         if len(body) > limit:
             return _too_large(limit, signed)
+        # The request id (a context variable) goes with the request into the thread.
         return await asyncio.get_running_loop().run_in_executor(
-            _thread_pool(self.settings.graphql_threads), self._respond, request, body)
+            _thread_pool(self.settings.graphql_threads), contextvars.copy_context().run,
+            self._respond, request, body)
 
     def _respond(self, request: Request, body: bytes) -> JSONResponse:
+        request.state.operation = "graphql"
         try:
             principal = None
             for authenticate in self.authenticators:
@@ -143,6 +193,9 @@ class GraphQLEndpoint:
                 if principal is not None:
                     break
         except AuthError as exc:
+            request.state.outcome = exc.code
+            if isinstance(authenticate, PartnerAuthenticator):
+                metrics.observe_refused_signature(exc.code)
             return JSONResponse(exc.response_body(), status_code=exc.status)
         try:
             payload = json.loads(body or b"null")
@@ -159,6 +212,10 @@ class GraphQLEndpoint:
         if document is None:
             return JSONResponse({"errors": self._public([e.formatted for e in errors])},
                                 status_code=400)
+        fields = operation_fields(document, operation_name)
+        operation = "+".join(fields[:3]) or "graphql"
+        request.state.operation = operation
+        metrics.current_operation.set(operation)
         context = RequestContext(db=self.db, settings=self.settings, principal=principal,
                                  request=request, headers=_combined_headers(request))
         result = execute(self.schema, document, None, context, variables, operation_name,
@@ -166,10 +223,16 @@ class GraphQLEndpoint:
                          is_awaitable=_never)
         assert isinstance(result, ExecutionResult)
         if any(database_unavailable(e.original_error) for e in result.errors or ()):
+            request.state.outcome = "DATABASE_UNAVAILABLE"
             return unavailable_response()  # retried whole, with the same idempotency key
         response: dict[str, Any] = {"data": result.data}
         if result.errors:
             response["errors"] = self._public([_format(e) for e in result.errors])
+        outcomes = field_outcomes(result.data, response.get("errors"), fields)
+        request.state.outcome = next((code for _, code in outcomes if code != "OK"), "OK")
+        for name, code in outcomes:
+            if name in metrics.LEDGER_MUTATIONS:
+                metrics.observe_ledger(name, code)
         status = 200 if result.data is not None else 400
         if any((e.get("extensions") or {}).get("code") == "IDEMPOTENCY_IN_PROGRESS"
                for e in response.get("errors", [])):

@@ -46,7 +46,15 @@ def select_jobs(jobs: Sequence[Job], names: str | None) -> list[Job]:
 def make_runner(db: Database, jobs: Sequence[Job], settings: Settings, *,
                 lease: dt.timedelta = LEASE,
                 on_result: Callable[[RunResult], None] | None = None) -> Runner:
-    return Runner(db, jobs, zone=ZoneInfo(settings.timezone), lease=lease, on_result=on_result)
+    """A runner whose every result is also counted (pointsnet_job_runs, pointsnet_job_seconds)."""
+    from infra.metrics import observe_job
+
+    def observed(result: RunResult) -> None:
+        observe_job(result.job, result.outcome, result.seconds)
+        if on_result is not None:
+            on_result(result)
+
+    return Runner(db, jobs, zone=ZoneInfo(settings.timezone), lease=lease, on_result=observed)
 
 
 def run_worker(runner: Runner, *, once: bool) -> list[RunResult]:

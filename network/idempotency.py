@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,9 @@ from network.db.schema import idempotency_keys
 from network.ledger.errors import IdempotencyInProgress, IdempotencyKeyReused, InvalidInput
 
 MAX_KEY_LENGTH = 200
+
+# Called once for each request answered from its stored response (infra/metrics.py counts them).
+replay_observers: list[Callable[[], None]] = []
 
 
 def validate_key(key: object) -> str:
@@ -97,6 +100,8 @@ def check_replay(stored_hash: str, digest: str, response: Mapping[str, Any]) -> 
     if stored_hash != digest:
         raise IdempotencyKeyReused(
             "this idempotency key was already used for a different request", field="idempotencyKey")
+    for observe in replay_observers:
+        observe()
     return dict(response)
 
 
