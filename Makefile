@@ -19,6 +19,7 @@ run: $(STAMP)
 test: lint
 	infra/scripts/ensure-postgres.sh
 	infra/scripts/ensure-chromium.sh
+	infra/scripts/ensure-prometheus.sh
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
