@@ -1,0 +1,196 @@
+"""Facts other than purchases trigger campaigns: a partner's custom event (recordEvent over signed
+HTTP), the network's lifecycle facts (enrolled, birthday). Each gives exactly once (replays,
+re-run jobs), budgets and member limits hold, each funder's points are a lot of its own with the
+documented validity, and nothing is booked for a paused or ended campaign or an unmatched
+attribute condition. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from network import cards, members, parties
+from network.clock import add_months, as_utc, utcnow
+from network.db.schema import journal_entries, lots, member_balances
+from network.ledger.verify import verify
+from network.programme import birthdays, event_types, fact_awards, store
+from network.programme.campaigns import (
+    AttributeCondition,
+    Campaign,
+    Conditions,
+    FixedPoints,
+    Limits,
+    Trigger,
+    sole_funder,
+    split_funder,
+)
+from network.programme.campaigns_schema import campaign_awards
+from tests.partners.conftest import SHOP_TERMS, Hub, operation
+
+START = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+GOOD_REVIEW = Conditions(attributes=(AttributeCondition("rating", at_least=Decimal(4)),))
+
+
+@pytest.fixture
+def hub(any_hub: Hub) -> Iterator[Hub]:
+    """The hub with the network's standard event types (an emptied test database has none)."""
+    any_hub.db.write(lambda conn: event_types.install_standard(conn, utcnow()))
+    yield any_hub
+
+
+def _campaign(hub: Hub, code: str, trigger: Trigger, **values: Any) -> Campaign:
+    network = hub.db.read(parties.network_party_id)
+    fields = {"id": 0, "code": code, "name_en": code.title(), "name_fa": "کمپین " + code,
+              "trigger": trigger, "effect": FixedPoints(10), "funder": sole_funder(network),
+              "starts_at": START} | values
+    hub.db.write(store.create, Campaign(**fields), owner_party_id=hub.partners["cafe"].party_id)
+    return hub.db.write(store.set_status, code, "active").campaign
+
+
+def _review(client: Any, key: str, card: str, rating: int) -> dict[str, Any]:
+    answer = client.execute(operation("RecordEvent"), {"input": {
+        "cardNumber": card, "type": "review", "attributes": {"rating": rating}}},
+        idempotency_key=key)
+    return answer["data"]["recordEvent"]
+
+
+def _bonuses(hub: Hub, member_id: int) -> list[tuple[int, int]]:
+    """(entry id, points) of the member's bonus entries."""
+    j = journal_entries.c
+    return [tuple(r) for r in hub.db.read(lambda c: c.execute(  # type: ignore[misc]
+        select(j.id, j.points).where(j.member_id == member_id, j.kind == "bonus")
+        .order_by(j.id)).all())]
+
+
+def _lots(hub: Hub, entry_id: int) -> list[tuple[int, int, dt.datetime, dt.datetime | None]]:
+    rows = hub.db.read(lambda c: c.execute(
+        select(lots.c.issuer_party_id, lots.c.points, lots.c.vests_at, lots.c.expires_at)
+        .where(lots.c.entry_id == entry_id).order_by(lots.c.id)).all())
+    return [(r[0], r[1], as_utc(r[2]), as_utc(r[3]) if r[3] else None) for r in rows]
+
+
+def _balance(hub: Hub, member_id: int) -> int:
+    return int(hub.db.read(lambda c: c.execute(select(member_balances.c.balance).where(
+        member_balances.c.member_id == member_id)).scalar_one()))
+
+
+def _awarded(hub: Hub, campaign_id: int) -> int:
+    ca = campaign_awards.c
+    return int(hub.db.read(lambda c: c.execute(select(func.coalesce(func.sum(ca.points), 0))
+                                               .where(ca.campaign_id == campaign_id))
+                           .scalar_one()))
+
+
+def test_a_good_review_gives_the_partners_bonus_once(hub: Hub) -> None:
+    cafe = hub.partners["cafe"].party_id
+    network = hub.db.read(parties.network_party_id)
+    campaign = _campaign(hub, "reviews", Trigger("event", "review"), effect=FixedPoints(30),
+                         funder=split_funder((cafe, 5000), (network, 5000)),
+                         conditions=GOOD_REVIEW)
+    ann = hub.enrol()
+    with hub.client() as client:
+        first = _review(client, "review-1", ann.card_number, 5)
+        assert first["userErrors"] == []
+        assert first["event"]["points"] == 30
+        assert [(line["source"], line["campaignCode"], line["funderCode"], line["points"])
+                for line in first["event"]["breakdown"]] == [
+            ("CAMPAIGN", "reviews", "cafe", 15), ("CAMPAIGN", "reviews", "network", 15)]
+        # The retry answers the same, books nothing.
+        assert _review(client, "review-1", ann.card_number, 5) == first
+        # A rating below 4 matches no campaign: recorded, nothing given.
+        poor = _review(client, "review-2", ann.card_number, 3)
+        assert (poor["userErrors"], poor["event"]["points"], poor["event"]["breakdown"]) == (
+            [], 0, [])
+    [(entry_id, points)] = _bonuses(hub, ann.id)
+    assert points == 30
+    booked = _lots(hub, entry_id)
+    assert [(issuer, n) for issuer, n, *_ in booked] == [(cafe, 15), (network, 15)]
+    # Each funder's lot vests at once and lasts the shortest validity of the funders: the
+    # café's contract says 24 months, the network's default is 24 too.
+    vests = booked[0][2]
+    assert all(v == vests and e == add_months(vests, 24) for _, _, v, e in booked)
+    assert _awarded(hub, campaign.id) == 30
+    assert _balance(hub, ann.id) == 30
+    assert verify(hub.db) == []
+
+
+
+
+def test_a_welcome_bonus_on_enrolment_once_within_its_budget(hub: Hub) -> None:
+    network = hub.db.read(parties.network_party_id)
+    welcome = _campaign(hub, "welcome", Trigger("lifecycle", "enrolled"), effect=FixedPoints(100),
+                        limits=Limits(budget_points=250))
+    ann = hub.enrol()
+    [(entry_id, points)] = _bonuses(hub, ann.id)
+    assert points == 100
+    [(issuer, n, vests, expires)] = _lots(hub, entry_id)
+    assert (issuer, n, expires) == (network, 100, add_months(vests, 24))
+    # The same enrolment again (its idempotency key) books nothing more.
+    again = members.enrol(hub.db, secret=hub.settings.secret_key, scope="system",
+                          idempotency_key="enrol-twice", enrolled_by=None,
+                          card_number=(card := cards.generate()))
+    assert members.enrol(hub.db, secret=hub.settings.secret_key, scope="system",
+                         idempotency_key="enrol-twice", enrolled_by=None,
+                         card_number=card).id == again.id
+    assert [p for _, p in _bonuses(hub, again.id)] == [100]
+    # The budget's last 50 points go to the third member, exactly; the fourth gets nothing.
+    third, fourth = hub.enrol(), hub.enrol()
+    assert [p for _, p in _bonuses(hub, third.id)] == [50]
+    assert _bonuses(hub, fourth.id) == []
+    assert hub.db.read(store.get, "welcome").spent_points == 250 == _awarded(hub, welcome.id)
+    assert verify(hub.db) == []
+
+
+def test_a_member_limit_holds_for_events(hub: Hub) -> None:
+    _campaign(hub, "one-review-a-day", Trigger("event", "review"), effect=FixedPoints(20),
+              limits=Limits(per_member_day=1))
+    ann = hub.enrol()
+    with hub.client() as client:
+        assert _review(client, "r1", ann.card_number, 5)["event"]["points"] == 20
+        assert _review(client, "r2", ann.card_number, 5)["event"]["points"] == 0
+    assert [p for _, p in _bonuses(hub, ann.id)] == [20]
+    assert verify(hub.db) == []
+
+
+def test_a_birthday_bonus_once_a_year_however_often_the_job_runs(hub: Hub) -> None:
+    _campaign(hub, "birthday", Trigger("lifecycle", "birthday"), effect=FixedPoints(200))
+    ann = members.enrol(hub.db, secret=hub.settings.secret_key, scope="system",
+                        idempotency_key="born", enrolled_by=None, card_number=cards.generate(),
+                        birth_date=dt.date(1990, 3, 14))
+    today = dt.date(2026, 3, 14)
+    first = birthdays.raise_due(hub.db, today, zone="Asia/Tehran")
+    assert first.raised == [ann.id]
+    assert birthdays.raise_due(hub.db, today, zone="Asia/Tehran").raised == []  # re-run
+    assert [p for _, p in _bonuses(hub, ann.id)] == [200]
+    assert _balance(hub, ann.id) == 200
+    assert verify(hub.db) == []
+
+
+@pytest.mark.parametrize("status", ["paused", "ended"])
+def test_nothing_for_a_paused_or_ended_campaign(hub: Hub, status: str) -> None:
+    _campaign(hub, "reviews", Trigger("event", "review"), effect=FixedPoints(30))
+    hub.db.write(store.set_status, "reviews", status)
+    ann = hub.enrol()
+    with hub.client() as client:
+        answer = _review(client, "r1", ann.card_number, 5)
+    assert (answer["userErrors"], answer["event"]["points"]) == ([], 0)
+    assert _bonuses(hub, ann.id) == []
+
+
+def test_a_partner_funded_bonus_lasts_its_contract_validity(hub: Hub) -> None:
+    shop = hub.partners["shop"].party_id
+    _campaign(hub, "shop-reviews", Trigger("event", "review"), effect=FixedPoints(40),
+              funder=sole_funder(shop))
+    ann = hub.enrol()
+    with hub.client() as client:
+        assert _review(client, "r1", ann.card_number, 4)["event"]["points"] == 40
+    [(entry_id, _)] = _bonuses(hub, ann.id)
+    [(issuer, n, vests, expires)] = _lots(hub, entry_id)
+    validity = SHOP_TERMS.validity_months
+    assert (issuer, n, expires) == (shop, 40, add_months(vests, validity))
+    assert fact_awards.DEFAULT_VALIDITY_MONTHS != validity  # the contract's, not the default
