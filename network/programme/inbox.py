@@ -11,11 +11,10 @@ A NEW fact is then handed to the campaigns (network/programme/fact_awards.book):
 trigger matches it give their points in the same transaction, and `RecordedFact.award` says
 what it gave (a replay's answer reads it back, it does not book again).
 
-Not wired yet: the earn does not raise `referral_converted`. It belongs after a single earn
-books (network/ledger/earning.earn_planned; its own transaction, since PostgreSQL's common earn
-is one statement) and inside a batch's booking transaction
-(network/ledger/bulk_earn.earn_batch, with `referral_conversions_due` for the batch's members),
-asked only for members whose referral is still pending so the common earn adds no round trip.
+The earn raises `referral_converted` (network/programme/conversions.py): after a single earn
+books, in its own transaction (PostgreSQL's common earn is one statement), and inside a batch's
+booking transaction, asked only for members whose referral may still be pending so the common
+earn adds no round trip.
 """
 
 from __future__ import annotations
@@ -173,13 +172,22 @@ def referral_conversions_due(conn: Connection,
             if f"referral_converted:{member_id}" not in done}
 
 
+def conversion_fact(due: ReferralConversion, *, partner_id: int | None,
+                    at: datetime) -> LifecycleEvent:
+    """The `referral_converted` fact of a conversion due: the REFERRER's, so the campaigns on it
+    reward them; the referred member and where they first earned are its attributes."""
+    return LifecycleEvent(kind="referral_converted", member_id=due.referrer_id, at=at,
+                          partner_id=partner_id,
+                          attributes={"referredMemberId": due.referred_member_id})
+
+
 def record_referral_conversion(conn: Connection, member_id: int, *, partner_id: int | None,
-                               at: datetime, now: datetime | None = None) -> RecordedFact | None:
+                               at: datetime, now: datetime | None = None,
+                               timezone: str = "UTC") -> RecordedFact | None:
     """Raise `referral_converted` for the referrer of `member_id` (its first earn, at
     `partner_id`, at `at`), in the caller's transaction; None when none is due."""
     due = referral_conversion_due(conn, member_id)
     if due is None:
         return None
-    return record(conn, LifecycleEvent(kind="referral_converted", member_id=due.referrer_id,
-                                       at=at, partner_id=partner_id,
-                                       attributes={"referredMemberId": member_id}), now=now)
+    return record(conn, conversion_fact(due, partner_id=partner_id, at=at), now=now,
+                  timezone=timezone)

@@ -12,13 +12,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from network import cards, members, parties
 from network.clock import add_months, as_utc, utcnow
 from network.db.schema import journal_entries, lots, member_balances
 from network.ledger.verify import verify
-from network.programme import birthdays, event_types, fact_awards, store
+from network.programme import birthdays, conversions, event_types, fact_awards, store
 from network.programme.campaigns import (
     AttributeCondition,
     Campaign,
@@ -30,6 +30,8 @@ from network.programme.campaigns import (
     split_funder,
 )
 from network.programme.campaigns_schema import campaign_awards
+from network.programme.schema import member_events
+from partners.earning import AwardLine, award_batch, award_points
 from tests.partners.conftest import SHOP_TERMS, Hub, operation
 
 START = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
@@ -194,3 +196,87 @@ def test_a_partner_funded_bonus_lasts_its_contract_validity(hub: Hub) -> None:
     validity = SHOP_TERMS.validity_months
     assert (issuer, n, expires) == (shop, 40, add_months(vests, validity))
     assert fact_awards.DEFAULT_VALIDITY_MONTHS != validity  # the contract's, not the default
+
+
+def _enrol(hub: Hub, *, referrer: members.Member | None = None,
+           at: dt.datetime | None = None) -> members.Member:
+    return members.enrol(hub.db, secret=hub.settings.secret_key, scope="system",
+                         idempotency_key=f"enrol-{cards.generate()}", enrolled_by=None,
+                         card_number=cards.generate(), now=at,
+                         referrer_code=referrer.referral_code if referrer else None)
+
+
+def _conversions(hub: Hub) -> list[tuple[int, dict[str, Any]]]:
+    e = member_events.c
+    return [(r.member_id, r.attributes) for r in hub.db.read(lambda c: c.execute(
+        select(e.member_id, e.attributes).where(e.type == "referral_converted")
+        .order_by(e.id)).all())]
+
+
+def _earn(hub: Hub, member_id: int, key: str) -> None:
+    cafe = hub.partners["cafe"].party_id
+    award_points(hub.db, partner_id=cafe, line=AwardLine(member_id, 1000, "EUR"),
+                 network_currency="EUR", scope=f"partner:{cafe}", idempotency_key=key,
+                 now=utcnow())
+
+
+def test_a_referred_members_first_earn_rewards_the_referrer_once(hub: Hub) -> None:
+    _campaign(hub, "referral", Trigger("lifecycle", "referral_converted"),
+              effect=FixedPoints(500))
+    sara = _enrol(hub)
+    ali = _enrol(hub, referrer=sara)
+    plain = _enrol(hub)
+    _earn(hub, plain.id, "p1")
+    assert _conversions(hub) == []
+    _earn(hub, ali.id, "a1")
+    _earn(hub, ali.id, "a1")  # the retry
+    _earn(hub, ali.id, "a2")  # a second purchase
+    assert _conversions(hub) == [(sara.id, {"referredMemberId": ali.id})]
+    assert [p for _, p in _bonuses(hub, sara.id)] == [500]  # the referrer's, once
+    assert _bonuses(hub, ali.id) == []
+    assert verify(hub.db) == []
+
+
+def test_a_batch_raises_conversions_in_its_booking_transaction(hub: Hub) -> None:
+    _campaign(hub, "referral", Trigger("lifecycle", "referral_converted"),
+              effect=FixedPoints(500))
+    sara = _enrol(hub)
+    reza, nima = _enrol(hub, referrer=sara), _enrol(hub, referrer=sara)
+    plain = _enrol(hub)
+    cafe = hub.partners["cafe"].party_id
+    results = award_batch(hub.db, partner_id=cafe, network_currency="EUR",
+                          scope=f"partner:{cafe}", idempotency_key="batch-1", now=utcnow(),
+                          lines=[AwardLine(m, 1000, "EUR") for m in (reza.id, reza.id,
+                                                                      plain.id, nima.id)])
+    assert all(r.receipt is not None for r in results)
+    assert _conversions(hub) == [(sara.id, {"referredMemberId": reza.id}),
+                                 (sara.id, {"referredMemberId": nima.id})]
+    assert [p for _, p in _bonuses(hub, sara.id)] == [500, 500]
+    _earn(hub, nima.id, "n2")
+    assert len(_conversions(hub)) == 2
+    assert verify(hub.db) == []
+
+
+def test_the_common_earn_reads_nothing_to_know_no_referral_is_pending(hub: Hub) -> None:
+    hour_ago = utcnow() - dt.timedelta(hours=1)
+    sara = _enrol(hub, at=hour_ago)
+    ali, plain = _enrol(hub, referrer=sara, at=hour_ago), _enrol(hub, at=hour_ago)
+    assert conversions.may_be_pending(hub.db, [plain.id, ali.id, sara.id]) == [ali.id]
+    statements: list[str] = []
+
+    def on(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(hub.db.engine, "before_cursor_execute", on)
+    try:
+        assert conversions.may_be_pending(hub.db, [plain.id, sara.id]) == []
+        assert statements == []
+        # A member enrolled since the set was read is asked about (it may be referred).
+        fresh = _enrol(hub, referrer=sara)
+        statements.clear()
+        assert conversions.may_be_pending(hub.db, [fresh.id]) == [fresh.id]
+        assert statements == []  # not yet SETTLE_SECONDS since the read: no reload either
+    finally:
+        event.remove(hub.db.engine, "before_cursor_execute", on)
+    conversions.settled(hub.db, [ali.id])
+    assert conversions.may_be_pending(hub.db, [ali.id]) == []
