@@ -127,7 +127,7 @@ def _programme(db: Database, last_month: datetime, cafe: int) -> None:
     200-point bonus on a member's first purchase of 50 or more (any partner, once each); and
     on facts other than purchases: network-funded welcome (on enrolment), birthday and
     referral bonuses, and 50 points from the café for a review of 4 stars or more."""
-    from network.programme import store
+    from network.programme import event_types, store
     from network.programme.campaigns import (
         AttributeCondition,
         Campaign,
@@ -147,6 +147,9 @@ def _programme(db: Database, last_month: datetime, cafe: int) -> None:
     db.write(lambda c: parties.edit(c, parties.NETWORK_CODE, "network", name_fa="شبکهٔ امتیاز"))
     starts = last_month - timedelta(days=60)
     at_cafe = frozenset({cafe})
+    # The review campaign names the network's `review` type (a migration installs the standard
+    # types; an emptied database may not have them).
+    db.write(lambda conn: event_types.install_standard(conn, starts))
     for campaign in (
         Campaign(id=0, code="cafe-double-weekend", name_en="Double points weekend",
                  name_fa="امتیاز دوبرابر آخر هفته", trigger=Trigger("purchase"),
@@ -219,7 +222,7 @@ def _facts(db: Database, settings: Settings, demo: DemoSummary, last_month: date
            cafe: int) -> None:
     """Sara's birthday (the daily job, on the 10th of last month) and John's 5-star review of
     the café on the 12th: each gives its campaign's bonus."""
-    from network.programme import birthdays, event_types, events
+    from network.programme import birthdays, events
 
     john = demo.members[1].id
     zone = ZoneInfo(settings.timezone)
@@ -227,7 +230,6 @@ def _facts(db: Database, settings: Settings, demo: DemoSummary, last_month: date
     birthdays.raise_due(db, tenth, zone=settings.timezone,
                         now=last_month + timedelta(days=9, hours=1))
     at = last_month + timedelta(days=11, hours=15)
-    db.write(lambda conn: event_types.install_standard(conn, at))
     events.record_event(db, scope=f"partner:{cafe}", idempotency_key=_key("review", 1),
                         partner_id=cafe, member_id=john, member_field="memberId", type="review",
                         attributes={"rating": 5}, occurred_at=at, now=at,
