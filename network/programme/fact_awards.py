@@ -12,12 +12,13 @@ entry, one issuance posting and one lot per funder (the lot's issuer is the fund
 settlement bills it with no path of its own).
 
 The entry: kind `bonus`, party the partner that sent the event (the network for its own facts),
-reference `fact:<member_events id>`, which is how `award_of` finds it again for a replay's
-answer. The lots vest at once (there is no purchase that a return could take back, which is
-what a contract's pending days wait for) and expire after the funder's contract validity when
-the one funder is a partner with a contract in force, else after the network's default,
-DEFAULT_VALIDITY_MONTHS (the contracts' own default); a split between funders uses the shortest
-validity among them, so no funder's points outlive what its contract allows.
+details `{"factId": <member_events id>, "trigger": ...}`, which is how `award_of` finds it again
+for a replay's answer (no reference: that is the partner's own, shown to the member). The lots
+vest at once (there is no purchase that a return could take back, which is what a contract's
+pending days wait for) and expire after the funder's contract validity when the funder is a
+partner with a contract in force, else after the network's default, DEFAULT_VALIDITY_MONTHS (the
+contracts' own default); a split between funders uses the shortest validity among them, so no
+funder's points outlive what its contract allows.
 """
 
 from __future__ import annotations
@@ -54,10 +55,6 @@ class FactAward:
     points: int
 
 
-def reference(event_id: int) -> str:
-    return f"fact:{event_id}"
-
-
 def book(conn: Connection, event_id: int, fact: CustomEvent | LifecycleEvent, *,
          timezone: str, now: dt.datetime) -> FactAward | None:
     """Evaluate the active campaigns triggered by `fact` and book what they give, in the
@@ -80,7 +77,7 @@ def book(conn: Connection, event_id: int, fact: CustomEvent | LifecycleEvent, *,
     issuer = fact.partner_id or network_id
     details = {"factId": event_id, "trigger": "/".join(x for x in trigger_of(fact) if x)}
     receipt = book_credit(conn, kind=KIND, member_id=fact.member_id, issuer_id=issuer, points=0,
-                          reference=reference(event_id), details=details, vests_at=now,
+                          reference=None, details=details, vests_at=now,
                           expires_at=_expiry(conn, parts, network_id, now), at=now,
                           extras=_Claimed(parts, extras))
     return FactAward(receipt.entry_id, issuer, receipt.points)
@@ -129,8 +126,11 @@ def _expiry(conn: Connection, parts: Iterable[CreditPart], network_id: int,
 
 
 def award_of(conn: Connection, event_id: int, member_id: int) -> FactAward | None:
-    """The award booked for the stored fact `event_id`, if any (a replay's answer, history)."""
+    """The award booked for the stored fact `event_id`, if any (a replay's answer): among the
+    member's bonus entries (a few; the member's index), the one whose details name the fact."""
     j = journal_entries.c
-    row = conn.execute(select(j.id, j.party_id, j.points).where(
-        j.member_id == member_id, j.kind == KIND, j.reference == reference(event_id))).first()
-    return FactAward(int(row.id), int(row.party_id), int(row.points)) if row else None
+    for row in conn.execute(select(j.id, j.party_id, j.points, j.details).where(
+            j.member_id == member_id, j.kind == KIND)):
+        if (row.details or {}).get("factId") == event_id:
+            return FactAward(int(row.id), int(row.party_id), int(row.points))
+    return None

@@ -57,7 +57,7 @@ class MemberEvent(graphene.ObjectType):
         ctx: RequestContext = info.context
         lines = ctx.db.read(lambda conn: explain.for_entries(
             conn, {award.entry_id: (award.issuer_id, award.points)}).get(award.entry_id, []))
-        return [EarnBreakdownLine.of(line) for line in lines if line.points]
+        return [EarnBreakdownLine.of(line) for line in lines]
 
     @classmethod
     def of(cls, recorded: RecordedFact) -> MemberEvent:

@@ -31,6 +31,7 @@ from network.programme.campaigns import (
 )
 from network.programme.campaigns_schema import campaign_awards
 from network.programme.schema import member_events
+from network.wallet import history
 from partners.earning import AwardLine, award_batch, award_points
 from tests.partners.conftest import SHOP_TERMS, Hub, operation
 
@@ -280,3 +281,16 @@ def test_the_common_earn_reads_nothing_to_know_no_referral_is_pending(hub: Hub) 
         event.remove(hub.db.engine, "before_cursor_execute", on)
     conversions.settled(hub.db, [ali.id])
     assert conversions.may_be_pending(hub.db, [ali.id]) == []
+
+
+def test_the_members_history_explains_a_fact_bonus(hub: Hub) -> None:
+    cafe = hub.partners["cafe"].party_id
+    _campaign(hub, "reviews", Trigger("event", "review"), effect=FixedPoints(30),
+              funder=sole_funder(cafe), conditions=GOOD_REVIEW)
+    ann = hub.enrol()
+    with hub.client() as client:
+        _review(client, "r1", ann.card_number, 5)
+    [entry] = hub.db.read(lambda conn: history.page(conn, ann.id).entries)
+    assert (entry.kind, entry.wallet_points, entry.reference) == ("bonus", 30, None)
+    assert [(b.source, b.code, b.funder_id, b.points) for b in entry.breakdown] == [
+        ("campaign", "reviews", cafe, 30)]  # no base line: a fact has no base points
