@@ -7,7 +7,9 @@ attribute condition. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -16,9 +18,10 @@ from sqlalchemy import event, func, select
 
 from network import cards, members, parties
 from network.clock import add_months, as_utc, utcnow
+from network.db.engine import Database
 from network.db.schema import journal_entries, lots, member_balances
 from network.ledger.verify import verify
-from network.programme import birthdays, conversions, event_types, fact_awards, store
+from network.programme import birthdays, conversions, event_types, events, fact_awards, store
 from network.programme.campaigns import (
     AttributeCondition,
     Campaign,
@@ -34,6 +37,7 @@ from network.programme.schema import member_events
 from network.wallet import history
 from partners.earning import AwardLine, award_batch, award_points
 from tests.partners.conftest import SHOP_TERMS, Hub, operation
+from tests.support import ledger_world as w
 
 START = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 GOOD_REVIEW = Conditions(attributes=(AttributeCondition("rating", at_least=Decimal(4)),))
@@ -294,3 +298,34 @@ def test_the_members_history_explains_a_fact_bonus(hub: Hub) -> None:
     assert (entry.kind, entry.wallet_points, entry.reference) == ("bonus", 30, None)
     assert [(b.source, b.code, b.funder_id, b.points) for b in entry.breakdown] == [
         ("campaign", "reviews", cafe, 30)]  # no base line: a fact has no base points
+
+
+def test_a_budget_is_never_overspent_by_concurrent_events(pg_db: Database) -> None:
+    """16 reviews at once against a budget of 100 points, 30 a review: exactly 100 given."""
+    db = pg_db
+    db.write(lambda conn: event_types.install_standard(conn, utcnow()))
+    cafe = w.partner(db, "cafe")
+    db.write(store.create, Campaign(
+        id=0, code="reviews", name_en="Reviews", name_fa="نظرها",
+        trigger=Trigger("event", "review"), effect=FixedPoints(30),
+        funder=sole_funder(db.read(parties.network_party_id)), starts_at=START,
+        limits=Limits(budget_points=100)), owner_party_id=cafe)
+    db.write(store.set_status, "reviews", "active")
+    people = [w.member(db) for _ in range(16)]
+    start = threading.Barrier(len(people))
+
+    def review(member_id: int) -> int:
+        start.wait()
+        recorded = events.record_event(
+            db, scope=f"partner:{cafe}", idempotency_key=f"review-{member_id}", partner_id=cafe,
+            member_id=member_id, member_field="memberId", type="review",
+            attributes={"rating": 5}, occurred_at=None, now=utcnow())
+        return recorded.award.points if recorded.award else 0
+
+    with ThreadPoolExecutor(len(people)) as pool:
+        given = list(pool.map(review, people))
+    assert sum(given) == 100 and sorted(p for p in given if p) == [10, 30, 30, 30]
+    assert db.read(store.get, "reviews").spent_points == 100
+    ca = campaign_awards.c
+    assert db.read(lambda c: c.execute(select(func.sum(ca.points))).scalar_one()) == 100
+    assert verify(db) == []
