@@ -111,7 +111,7 @@ def build_demo(db: Database, settings: Settings, now: datetime | None = None) ->
                                   email=email, display_name=name_fa or name,
                                   locale=locale, now=last_month - timedelta(days=45),
                                   birth_date=_birthday(last_month, settings) if i == 0 else None,
-                                  referrer_code=referrer)
+                                  referrer_code=referrer, timezone=settings.timezone)
         result.members.append(found)
     if result.created:
         _history(db, result, now, last_month, cafe, telecom, pharmacy, shop)

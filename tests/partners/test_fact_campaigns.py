@@ -329,3 +329,18 @@ def test_a_budget_is_never_overspent_by_concurrent_events(pg_db: Database) -> No
     ca = campaign_awards.c
     assert db.read(lambda c: c.execute(select(func.sum(ca.points))).scalar_one()) == 100
     assert verify(db) == []
+
+
+def test_an_enrolments_campaign_reads_the_networks_time_zone(hub: Hub) -> None:
+    """22:00 UTC on Friday 13 March 2026 is already Saturday in Tehran."""
+    _campaign(hub, "saturday-welcome", Trigger("lifecycle", "enrolled"), effect=FixedPoints(70),
+              conditions=Conditions(weekdays=frozenset({5})))
+    at = dt.datetime(2026, 3, 13, 22, 0, tzinfo=dt.UTC)
+
+    def enrol(zone: str) -> members.Member:
+        return members.enrol(hub.db, secret=hub.settings.secret_key, scope="system",
+                             idempotency_key=f"enrol-{zone}", enrolled_by=None,
+                             card_number=cards.generate(), now=at, timezone=zone)
+
+    assert [p for _, p in _bonuses(hub, enrol("Asia/Tehran").id)] == [70]
+    assert _bonuses(hub, enrol("UTC").id) == []
