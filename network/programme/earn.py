@@ -129,11 +129,13 @@ def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.
 
 
 def member_state(conn: Connection, member_id: int, candidates: Iterable[Rule], at: dt.datetime,
-                 programme: Programme) -> MemberState:
+                 programme: Programme, *, purchase: bool = True) -> MemberState:
     """What the rules read of a member, and only what these candidates need: the tier when a
-    tier multiplier or a tier condition could matter, the segments when one names segments."""
+    tier multiplier (purchases only) or a tier condition could matter, the segments when a
+    condition names segments."""
     conds = [rule.campaign.conditions for rule in candidates]
-    needs_tier = bool(programme.tier_bonus) or any(c.tiers is not None for c in conds)
+    needs_tier = ((purchase and bool(programme.tier_bonus))
+                  or any(c.tiers is not None for c in conds))
     needs_segments = any(c.segments is not None for c in conds)
     return MemberState(member_id, _tier(conn, member_id, at, programme) if needs_tier else None,
                        segments_of(conn, member_id) if needs_segments else frozenset())

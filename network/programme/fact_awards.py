@@ -66,7 +66,7 @@ def book(conn: Connection, event_id: int, fact: CustomEvent | LifecycleEvent, *,
         return None
     network_id = parties.network_party_id(conn)
     programme = Programme(zone=ZoneInfo(timezone), network_party_id=network_id)
-    member = member_state(conn, fact.member_id, candidates, fact.at, programme)
+    member = member_state(conn, fact.member_id, candidates, fact.at, programme, purchase=False)
     prepared = Prepared(fact.partner_id or network_id, index, candidates, programme,
                         {fact.member_id: member}, {}, frozenset())
     extras = CampaignExtras(fact, member, 0, prepared)

@@ -344,3 +344,16 @@ def test_an_enrolments_campaign_reads_the_networks_time_zone(hub: Hub) -> None:
 
     assert [p for _, p in _bonuses(hub, enrol("Asia/Tehran").id)] == [70]
     assert _bonuses(hub, enrol("UTC").id) == []
+
+
+def test_a_tier_condition_holds_for_events(hub: Hub) -> None:
+    _campaign(hub, "silver-reviews", Trigger("event", "review"), effect=FixedPoints(25),
+              conditions=Conditions(tiers=frozenset({"silver", "gold", "platinum"})))
+    blue, silver = hub.enrol(), hub.enrol()
+    cafe = hub.partners["cafe"].party_id
+    award_points(hub.db, partner_id=cafe, line=AwardLine(silver.id, 20_000, "EUR"),
+                 network_currency="EUR", scope=f"partner:{cafe}", idempotency_key="s1",
+                 now=utcnow())  # 2,000 points at 10 a euro: silver
+    with hub.client() as client:
+        assert _review(client, "b1", blue.card_number, 5)["event"]["points"] == 0
+        assert _review(client, "review-s1", silver.card_number, 5)["event"]["points"] == 25
