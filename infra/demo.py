@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,29 +97,39 @@ def build_demo(db: Database, settings: Settings, now: datetime | None = None) ->
     result.partners = {code: codes[code] for code, *_ in PARTNERS if code in codes}
     result.charities = {code: codes[code] for code, *_ in CHARITIES if code in codes}
     cafe, telecom, pharmacy, shop = (result.partners[p[0]] for p in PARTNERS)
+    if result.created:  # before the members enrol: the welcome bonus is for their enrolment
+        _programme(db, last_month, cafe)
     for i, (name, name_fa, phone, email, locale) in enumerate(MEMBERS):
         found = db.read(members.find, settings.secret_key, phone=phone)
         if found is None:
+            # Sara invited Maryam (her referral code): Sara's referral bonus comes with
+            # Maryam's first purchase at the café (_programme_history).
+            referrer = result.members[0].referral_code if i == 2 else None
             found = members.enrol(db, secret=settings.secret_key, scope="system",
                                   idempotency_key=_key("member", i), enrolled_by=cafe,
                                   card_number=README_CARD.get(phone), phone=phone,
                                   email=email, display_name=name_fa or name,
-                                  locale=locale, now=last_month - timedelta(days=45))
+                                  locale=locale, now=last_month - timedelta(days=45),
+                                  birth_date=_birthday(last_month, settings) if i == 0 else None,
+                                  referrer_code=referrer, timezone=settings.timezone)
         result.members.append(found)
     if result.created:
-        _programme(db, last_month, cafe)
         _history(db, result, now, last_month, cafe, telecom, pharmacy, shop)
         _programme_history(db, settings, result, last_month, cafe)
+        _facts(db, settings, result, last_month, cafe)
     return result
 
 
 def _programme(db: Database, last_month: datetime, cafe: int) -> None:
     """A running programme: double points at the café on the Iranian weekend (Thursday and
     Friday, in the network's zone) for silver members and above, paid by the café; half as much
-    again at the café, paid half by the café and half by the network; and a network-funded
-    200-point bonus on a member's first purchase of 50 or more (any partner, once each)."""
-    from network.programme import store
+    again at the café, paid half by the café and half by the network; a network-funded
+    200-point bonus on a member's first purchase of 50 or more (any partner, once each); and
+    on facts other than purchases: network-funded welcome (on enrolment), birthday and
+    referral bonuses, and 50 points from the café for a review of 4 stars or more."""
+    from network.programme import event_types, store
     from network.programme.campaigns import (
+        AttributeCondition,
         Campaign,
         Conditions,
         FixedPoints,
@@ -137,6 +147,9 @@ def _programme(db: Database, last_month: datetime, cafe: int) -> None:
     db.write(lambda c: parties.edit(c, parties.NETWORK_CODE, "network", name_fa="شبکهٔ امتیاز"))
     starts = last_month - timedelta(days=60)
     at_cafe = frozenset({cafe})
+    # The review campaign names the network's `review` type (a migration installs the standard
+    # types; an emptied database may not have them).
+    db.write(lambda conn: event_types.install_standard(conn, starts))
     for campaign in (
         Campaign(id=0, code="cafe-double-weekend", name_en="Double points weekend",
                  name_fa="امتیاز دوبرابر آخر هفته", trigger=Trigger("purchase"),
@@ -149,11 +162,30 @@ def _programme(db: Database, last_month: datetime, cafe: int) -> None:
                  effect=Multiplier(Decimal("1.5")),
                  funder=split_funder((cafe, 5_000), (network, 5_000)), starts_at=starts,
                  conditions=Conditions(partners=at_cafe), limits=Limits(budget_points=50_000)),
-        Campaign(id=0, code="welcome-50", name_en="Welcome bonus", name_fa="پاداش خوش‌آمد",
+        Campaign(id=0, code="welcome-50", name_en="First purchase bonus",
+                 name_fa="پاداش نخستین خرید",
                  trigger=Trigger("purchase"), effect=FixedPoints(200),
                  funder=sole_funder(network), starts_at=starts,
                  conditions=Conditions(min_amount_minor=5_000),
                  limits=Limits(per_member_campaign=1, budget_points=100_000)),
+        # Facts other than purchases (network/programme/fact_awards.py).
+        Campaign(id=0, code="welcome", name_en="Welcome bonus", name_fa="پاداش خوش‌آمد",
+                 trigger=Trigger("lifecycle", "enrolled"), effect=FixedPoints(100),
+                 funder=sole_funder(network), starts_at=starts,
+                 limits=Limits(budget_points=100_000)),
+        Campaign(id=0, code="birthday", name_en="Birthday bonus", name_fa="پاداش تولد",
+                 trigger=Trigger("lifecycle", "birthday"), effect=FixedPoints(250),
+                 funder=sole_funder(network), starts_at=starts),
+        Campaign(id=0, code="referral", name_en="Thanks for inviting a friend",
+                 name_fa="سپاس برای دعوت از دوست",
+                 trigger=Trigger("lifecycle", "referral_converted"), effect=FixedPoints(500),
+                 funder=sole_funder(network), starts_at=starts),
+        Campaign(id=0, code="roshan-reviews", name_en="Review Café Roshan",
+                 name_fa="نظر دربارهٔ کافه روشن", trigger=Trigger("event", "review"),
+                 effect=FixedPoints(50), funder=sole_funder(cafe), starts_at=starts,
+                 conditions=Conditions(partners=at_cafe, attributes=(
+                     AttributeCondition("rating", at_least=Decimal(4)),)),
+                 limits=Limits(per_member_day=1)),
     ):
         db.write(store.create, campaign, owner_party_id=campaign.funder[0].party_id)
         db.write(store.set_status, campaign.code, "active")
@@ -178,6 +210,30 @@ def _programme_history(db: Database, settings: Settings, demo: DemoSummary,
                                                          reference=f"till-2{n:03}"),
                      network_currency=settings.currency, scope=f"partner:{cafe}",
                      idempotency_key=_key("award", n), now=at, timezone=settings.timezone)
+
+
+def _birthday(last_month: datetime, settings: Settings) -> date:
+    """Sara's birth date: the 10th of last month, 1990 (the demo raises that birthday, _facts)."""
+    tenth = (last_month + timedelta(days=9)).astimezone(ZoneInfo(settings.timezone)).date()
+    return tenth.replace(year=1990)
+
+
+def _facts(db: Database, settings: Settings, demo: DemoSummary, last_month: datetime,
+           cafe: int) -> None:
+    """Sara's birthday (the daily job, on the 10th of last month) and John's 5-star review of
+    the café on the 12th: each gives its campaign's bonus."""
+    from network.programme import birthdays, events
+
+    john = demo.members[1].id
+    zone = ZoneInfo(settings.timezone)
+    tenth = (last_month + timedelta(days=9)).astimezone(zone).date()
+    birthdays.raise_due(db, tenth, zone=settings.timezone,
+                        now=last_month + timedelta(days=9, hours=1))
+    at = last_month + timedelta(days=11, hours=15)
+    events.record_event(db, scope=f"partner:{cafe}", idempotency_key=_key("review", 1),
+                        partner_id=cafe, member_id=john, member_field="memberId", type="review",
+                        attributes={"rating": 5}, occurred_at=at, now=at,
+                        timezone=settings.timezone)
 
 
 def _history(db: Database, demo: DemoSummary, now: datetime, last_month: datetime, cafe: int,

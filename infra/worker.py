@@ -23,6 +23,10 @@ from network.jobs.catalogue import network_jobs
 from network.jobs.runner import LEASE, Runner, RunResult
 from network.notifications.config import NotificationSettings
 
+# The partners' contracts tell the programme how long a partner-funded bonus lasts (the birthday
+# job books them): importing the module registers that reader (network/programme/fact_awards.py).
+from partners import contracts as _contracts  # noqa: F401
+
 
 def all_jobs(notify: NotificationSettings) -> list[Job]:
     """Every package's jobs, in the order a pass runs them (partners' and settlement's jobs

@@ -102,13 +102,15 @@ def enrol(
     country: str | None = None,
     birth_date: date | None = None,
     referrer_code: str | None = None,
+    timezone: str = "UTC",
 ) -> Member:
     """Create a member and their (empty) wallet; idempotent by (scope, key). A phone without
     a country code is a national number of `country` (the network's POINTSNET_DEFAULT_COUNTRY).
 
     The member gets a referral code of their own; `referrer_code` names the member who invited
     them (REFERRER_NOT_FOUND when it names nobody). The `enrolled` fact is recorded in the same
-    transaction (network/programme/inbox.py)."""
+    transaction (network/programme/inbox.py), with the points its campaigns give; `timezone` is
+    the network's, where they read weekdays, hours and limit periods."""
     if card_number is not None:
         card_number = cards.normalize(card_number)
         if not cards.is_valid(card_number):
@@ -167,7 +169,7 @@ def enrol(
                                                     debt=0, updated_at=at))
         inbox.record(conn, LifecycleEvent(
             kind="enrolled", member_id=member_id, at=at, partner_id=enrolled_by,
-            attributes={"referred": referred_by is not None}), now=at)
+            attributes={"referred": referred_by is not None}), now=at, timezone=timezone)
         idempotency.remember(conn, scope, idempotency_key, digest, {"member_id": member_id}, at)
         return member_id
 

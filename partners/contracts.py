@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from network.clock import as_utc
+from network.programme import fact_awards
 from partners.contracts_schema import contracts
 from partners.terms import NoContract, Terms, pick
 
@@ -121,3 +122,16 @@ def _terms(row: Any) -> Terms:
     )
 
 
+
+
+def validity_months(conn: Connection, party_id: int, at: datetime) -> int | None:
+    """The validity of the contract in force (None without one): how long the lots a partner
+    funds through a campaign on a custom or lifecycle fact stay valid (network/programme/
+    fact_awards.py, which reads it through this registration)."""
+    try:
+        return in_force(conn, party_id, at).validity_months
+    except NoContract:
+        return None
+
+
+fact_awards.use_validity_source(validity_months)

@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from network.db.engine import Database
 from network.ledger.bulk_earn import earn_batch
 from network.ledger.earning import earn_planned
 from network.ledger.errors import InvalidInput, LedgerError
 from network.ledger.receipts import Receipt
 from network.ledger.rules import Credit, Plan
+from network.programme import conversions
 from network.programme.earn import prepare, with_programme
 from network.programme.facts import BasketLine
 from partners.contracts import TermsLoader, in_force
@@ -107,10 +110,14 @@ def award_points(db: Database, *, partner_id: int, line: AwardLine, network_curr
     the network's (settings), where campaigns' weekdays, hours and limit periods are read."""
     in_effect = terms or _terms(db, partner_id, now, load_terms)
     contract = contract_plan(in_effect, network_currency=network_currency, at=now)
-    return earn_planned(db, scope=scope, idempotency_key=idempotency_key, issuer_id=partner_id,
-                        line=line, now=now,
-                        plan=programme_plan(db, contract, partner_id=partner_id, lines=[line],
-                                            now=now, timezone=timezone))
+    receipt = earn_planned(db, scope=scope, idempotency_key=idempotency_key,
+                           issuer_id=partner_id, line=line, now=now,
+                           plan=programme_plan(db, contract, partner_id=partner_id,
+                                               lines=[line], now=now, timezone=timezone))
+    # A referred member's first earn converts their referral (after booking, its own
+    # transaction; nothing read for a member whose referral is surely not pending).
+    conversions.after_earn(db, line.member_id, partner_id=partner_id, at=now, timezone=timezone)
+    return receipt
 
 
 def check_batch_size(count: int) -> None:
@@ -135,8 +142,19 @@ def award_batch(db: Database, *, partner_id: int, lines: list[AwardLine | Ledger
     plan = programme_plan(db, contract_plan(terms, network_currency=network_currency, at=now),
                           partner_id=partner_id, now=now, timezone=timezone,
                           lines=[line for line in lines if isinstance(line, AwardLine)])
+    maybe = set(conversions.may_be_pending(
+        db, [line.member_id for line in lines if isinstance(line, AwardLine)]))
+
+    converted: list[int] = []
+
+    def convert(conn: Connection, booked: list[int]) -> None:
+        # Inside the booking transaction: the conversions commit with the earns.
+        converted[:] = [m for m in booked if m in maybe]
+        conversions.in_batch(conn, converted, partner_id=partner_id, at=now, timezone=timezone)
+
     results = earn_batch(db, scope=scope, batch_key=idempotency_key, issuer_id=partner_id,
-                         lines=lines, plan=plan, now=now)
+                         lines=lines, plan=plan, now=now, on_booked=convert if maybe else None)
+    conversions.settled(db, converted)
     if isinstance(terms, NoContract) and not any(isinstance(r, Receipt)
                                                  for r in results.values()):
         raise terms  # nothing to replay: one error for the batch, not one per line

@@ -9,13 +9,12 @@ hub books it, so a new rate applies from its start date and history stays explai
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from network.clock import as_utc
+from network.clock import add_months, as_utc
 from network.ledger.errors import InvalidAmount, InvalidInput, LedgerError
 from network.ledger.rules import Credit
 from network.money import MoneyError, currency_exponent, round_half_even
@@ -94,14 +93,6 @@ def plan_version(existing: list[tuple[datetime, Terms]], changes: dict[str, Any]
     terms = replace(base, **changes)
     terms.validate()
     return terms
-
-
-def add_months(at: datetime, months: int) -> datetime:
-    """Same day-of-month `months` later, clamped to the month's end (Jan 31 + 1 = Feb 28/29)."""
-    month_index = at.month - 1 + months
-    year, month = at.year + month_index // 12, month_index % 12 + 1
-    day = min(at.day, calendar.monthrange(year, month)[1])
-    return at.replace(year=year, month=month, day=day)
 
 
 def plan_earn(

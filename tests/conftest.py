@@ -73,10 +73,11 @@ def _reset_postgres(database: Database) -> None:
 def _forget_programme() -> None:
     """The programme's per-process caches are keyed by database URL, which an emptied database
     keeps."""
-    from network.programme import earn, store
+    from network.programme import conversions, earn, store
 
     store.forget_cache()
     earn.forget()
+    conversions.forget()
 
 
 @pytest.fixture

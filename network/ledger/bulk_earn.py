@@ -26,7 +26,7 @@ of batch `Z`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -73,13 +73,16 @@ def line_key(batch_key: str, index: int) -> str:
 
 
 def earn_batch(db: Database, *, scope: str, batch_key: str, issuer_id: int,
-               lines: Sequence[L | LedgerError], plan: Plan[L],
-               now: datetime) -> dict[int, Result]:
+               lines: Sequence[L | LedgerError], plan: Plan[L], now: datetime,
+               on_booked: Callable[[Connection, list[int]], object] | None = None,
+               ) -> dict[int, Result]:
     """index -> Receipt or the LedgerError refusing that line, for every line.
 
     Lines the caller could not even read arrive as the LedgerError to report for them. The rest
     are planned with `plan` (a line it refuses answers as its key first answered, if it booked),
     then booked together (`book_earns`): a database error propagates with nothing booked.
+    `on_booked` runs in the booking transaction with the members whose lines booked (the
+    programme raises referral conversions there), so it commits with them or not at all.
     """
     results: dict[int, Result] = {}
     keyed: dict[str, tuple[int, L]] = {}
@@ -101,9 +104,15 @@ def earn_batch(db: Database, *, scope: str, batch_key: str, issuer_id: int,
         else:
             results[index] = outcome
     if bulk:
-        results.update(db.write(lambda conn: book_earns(
-            conn, store=db.earn_store, issuer_id=issuer_id, scope=scope, batch_key=batch_key,
-            lines=bulk, at=now)))
+        def book(conn: Connection) -> dict[int, Result]:
+            booked = book_earns(conn, store=db.earn_store, issuer_id=issuer_id, scope=scope,
+                                batch_key=batch_key, lines=bulk, at=now)
+            if on_booked is not None:
+                on_booked(conn, sorted({r.member_id for r in booked.values()
+                                        if isinstance(r, Receipt)}))
+            return booked
+
+        results.update(db.write(book))
     return results
 
 

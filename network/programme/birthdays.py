@@ -54,7 +54,7 @@ def raise_due(db: Database, today: dt.date, *, zone: str = "UTC",
         for member_id in ids:
             recorded = inbox.record(conn, LifecycleEvent(
                 kind="birthday", member_id=member_id, at=at,
-                attributes={"year": today.year}), now=now or utcnow())
+                attributes={"year": today.year}), now=now or utcnow(), timezone=zone)
             if recorded.new:
                 raised.append(member_id)
         return BirthdayRun(today, len(ids), raised)

@@ -40,7 +40,7 @@ from network.money import Money
 from network.programme import awards, store, tier_facts
 from network.programme.campaigns import Campaign
 from network.programme.campaigns_schema import campaigns as campaigns_table
-from network.programme.facts import BasketLine, MemberState, Purchase
+from network.programme.facts import BasketLine, Fact, MemberState, Purchase
 from network.programme.index import CampaignIndex, Rule
 from network.programme.rules import Plan, Programme, Usage, evaluate
 from network.programme.segments_store import segments_of
@@ -117,11 +117,7 @@ def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.
         if not candidates and not programme.tier_bonus:
             return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset())
         conds = [rule.campaign.conditions for rule in candidates]
-        needs_tier = bool(programme.tier_bonus) or any(c.tiers is not None for c in conds)
-        needs_segments = any(c.segments is not None for c in conds)
-        states = {m: MemberState(m, _tier(conn, m, at, programme) if needs_tier else None,
-                                 segments_of(conn, m) if needs_segments else frozenset())
-                  for m in members}
+        states = {m: member_state(conn, m, candidates, at, programme) for m in members}
         limited = [r.campaign.id for r in candidates if _has_member_limits(r.campaign)]
         usage = ({m: store.usage(conn, m, limited, at, programme) for m in members}
                  if limited else {})
@@ -130,6 +126,19 @@ def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.
         return Prepared(partner_id, index, candidates, programme, states, usage, first)
 
     return db.read(read)
+
+
+def member_state(conn: Connection, member_id: int, candidates: Iterable[Rule], at: dt.datetime,
+                 programme: Programme, *, purchase: bool = True) -> MemberState:
+    """What the rules read of a member, and only what these candidates need: the tier when a
+    tier multiplier (purchases only) or a tier condition could matter, the segments when a
+    condition names segments."""
+    conds = [rule.campaign.conditions for rule in candidates]
+    needs_tier = ((purchase and bool(programme.tier_bonus))
+                  or any(c.tiers is not None for c in conds))
+    needs_segments = any(c.segments is not None for c in conds)
+    return MemberState(member_id, _tier(conn, member_id, at, programme) if needs_tier else None,
+                       segments_of(conn, member_id) if needs_segments else frozenset())
 
 
 def _tier(conn: Connection, member_id: int, at: dt.datetime, programme: Programme) -> str | None:
@@ -191,7 +200,7 @@ class CampaignExtras:
     (RetryableConflict) in exact mode: the budget rows locked first, as the module docstring
     says. Either way the budget is never overspent: the UPDATE's condition is the guard."""
 
-    fact: Purchase
+    fact: Fact  # a purchase, or a stored event or lifecycle fact (fact_awards.py)
     member: MemberState
     base_points: int
     prepared: Prepared

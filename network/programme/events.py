@@ -47,9 +47,12 @@ def _require_member(conn: Connection, member_id: int, field: str) -> None:
 
 def record_event(db: Database, *, scope: str, idempotency_key: str, partner_id: int,
                  member_id: int, member_field: str, type: str, attributes: Any,
-                 occurred_at: dt.datetime | None, now: dt.datetime) -> RecordedFact:
+                 occurred_at: dt.datetime | None, now: dt.datetime,
+                 timezone: str = "UTC") -> RecordedFact:
     """Record a partner's custom event: the type must be the network's or the partner's own,
-    the attributes must pass its spec (INVALID_ATTRIBUTES naming `attributes.<name>`)."""
+    the attributes must pass its spec (INVALID_ATTRIBUTES naming `attributes.<name>`). The
+    campaigns it triggers give their points in the same transaction (`RecordedFact.award`);
+    `timezone` is the network's, where they read weekdays, hours and limit periods."""
     digest = idempotency.request_hash("record_event", {
         "member": member_id, "type": type, "attributes": attributes,
         "occurred_at": occurred_at.isoformat() if occurred_at else None})
@@ -64,7 +67,7 @@ def record_event(db: Database, *, scope: str, idempotency_key: str, partner_id: 
         values = event_specs.check_attributes(kind.spec, attributes)
         recorded = inbox.record(conn, CustomEvent(type=type, partner_id=partner_id,
                                                   member_id=member_id, at=at, attributes=values),
-                                scope=scope, key=idempotency_key, now=now)
+                                scope=scope, key=idempotency_key, now=now, timezone=timezone)
         idempotency.remember(conn, scope, idempotency_key, digest, {"event_id": recorded.id}, now)
         return recorded.id
 

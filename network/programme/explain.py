@@ -65,8 +65,10 @@ def for_entries(conn: Connection, entries: Mapping[int, tuple[int, int]]) -> dic
             "points": int(row.points)})
     for entry_id, parts in raw.items():
         issuer, total = entries[entry_id]
-        parts.insert(0, {"source": "base", "code": None, "campaign_id": None,
-                         "funder_id": issuer, "points": total - sum(p["points"] for p in parts)})
+        base = total - sum(p["points"] for p in parts)
+        if base:  # a bonus a fact earned has no base (network/programme/fact_awards.py)
+            parts.insert(0, {"source": "base", "code": None, "campaign_id": None,
+                             "funder_id": issuer, "points": base})
     named = _named(conn, [line for parts in raw.values() for line in parts])
     out: dict[int, list[Line]] = {}
     at = 0

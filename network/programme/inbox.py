@@ -7,14 +7,14 @@ transaction, so a fact is stored exactly when what raised it commits. It is idem
 network's own (`birthday:7:2026`: one birthday per member per year), so a job run twice, or a
 retried request, records nothing twice.
 
-Campaign effects for these facts are wired in here (evaluate the stored fact, book its
-effects) by the campaigns' store; today `record` stores and returns.
+A NEW fact is then handed to the campaigns (network/programme/fact_awards.book): those whose
+trigger matches it give their points in the same transaction, and `RecordedFact.award` says
+what it gave (a replay's answer reads it back, it does not book again).
 
-Not wired yet: the earn does not raise `referral_converted`. It belongs after a single earn
-books (network/ledger/earning.earn_planned; its own transaction, since PostgreSQL's common earn
-is one statement) and inside a batch's booking transaction
-(network/ledger/bulk_earn.earn_batch, with `referral_conversions_due` for the batch's members),
-asked only for members whose referral is still pending so the common earn adds no round trip.
+The earn raises `referral_converted` (network/programme/conversions.py): after a single earn
+books, in its own transaction (PostgreSQL's common earn is one statement), and inside a batch's
+booking transaction, asked only for members whose referral may still be pending so the common
+earn adds no round trip.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,9 @@ from network.programme import event_specs, event_types
 from network.programme.facts import CustomEvent, LifecycleEvent
 from network.programme.schema import member_events
 
+if TYPE_CHECKING:
+    from network.programme.fact_awards import FactAward
+
 SYSTEM_SCOPE = "system"
 StoredFact = CustomEvent | LifecycleEvent
 
@@ -45,6 +48,7 @@ class RecordedFact:
     fact: StoredFact
     recorded_at: datetime
     new: bool  # False: this (scope, key) was recorded before; `fact` is the first one
+    award: FactAward | None = None  # the points campaigns gave for it (fact_awards.py)
 
 
 def lifecycle_key(fact: LifecycleEvent) -> str:
@@ -68,7 +72,10 @@ def _from_row(conn: Connection, row: Any) -> RecordedFact:
     else:
         fact = LifecycleEvent(kind=row.type, member_id=row.member_id, at=at,
                               partner_id=row.partner_id, attributes=dict(row.attributes))
-    return RecordedFact(row.id, fact, as_utc(row.recorded_at), new=False)
+    from network.programme import fact_awards  # see `_book`
+
+    return RecordedFact(row.id, fact, as_utc(row.recorded_at), new=False,
+                        award=fact_awards.award_of(conn, row.id, row.member_id))
 
 
 def get(conn: Connection, event_id: int) -> RecordedFact | None:
@@ -83,11 +90,13 @@ def find(conn: Connection, scope: str, key: str) -> RecordedFact | None:
 
 
 def record(conn: Connection, fact: StoredFact, *, scope: str | None = None,
-           key: str | None = None, now: datetime | None = None) -> RecordedFact:
+           key: str | None = None, now: datetime | None = None,
+           timezone: str = "UTC") -> RecordedFact:
     """Store `fact` once per (scope, key) and return it (`new` False, and the first fact, when
     the key was used before). Lifecycle facts default to the system scope and their own key;
     a custom event needs the partner's scope and key. Checking the fact (its type, attributes,
-    member) is the caller's: this is the door, not the guard."""
+    member) is the caller's: this is the door, not the guard. `timezone` is the network's
+    (settings), where campaigns read weekdays, hours and limit periods."""
     if isinstance(fact, LifecycleEvent):
         scope, key = scope or SYSTEM_SCOPE, key or lifecycle_key(fact)
         kind, type_ = "lifecycle", fact.kind
@@ -112,7 +121,17 @@ def record(conn: Connection, fact: StoredFact, *, scope: str | None = None,
         if getattr(exc.orig, "sqlstate", None) == "23505":
             raise RetryableConflict("this fact was just recorded") from exc
         raise
-    return RecordedFact(new_id, fact, at, new=True)
+    award = _book(conn, new_id, fact, timezone=timezone, now=at)
+    return RecordedFact(new_id, fact, at, new=True, award=award)
+
+
+def _book(conn: Connection, event_id: int, fact: StoredFact, *, timezone: str,
+          now: datetime) -> FactAward | None:
+    # Imported here: the campaigns' booking needs the ledger, whose import reaches the members
+    # module, which imports this one.
+    from network.programme import fact_awards
+
+    return fact_awards.book(conn, event_id, fact, timezone=timezone, now=now)
 
 
 @dataclass(frozen=True)
@@ -153,13 +172,22 @@ def referral_conversions_due(conn: Connection,
             if f"referral_converted:{member_id}" not in done}
 
 
+def conversion_fact(due: ReferralConversion, *, partner_id: int | None,
+                    at: datetime) -> LifecycleEvent:
+    """The `referral_converted` fact of a conversion due: the REFERRER's, so the campaigns on it
+    reward them; the referred member and where they first earned are its attributes."""
+    return LifecycleEvent(kind="referral_converted", member_id=due.referrer_id, at=at,
+                          partner_id=partner_id,
+                          attributes={"referredMemberId": due.referred_member_id})
+
+
 def record_referral_conversion(conn: Connection, member_id: int, *, partner_id: int | None,
-                               at: datetime, now: datetime | None = None) -> RecordedFact | None:
+                               at: datetime, now: datetime | None = None,
+                               timezone: str = "UTC") -> RecordedFact | None:
     """Raise `referral_converted` for the referrer of `member_id` (its first earn, at
     `partner_id`, at `at`), in the caller's transaction; None when none is due."""
     due = referral_conversion_due(conn, member_id)
     if due is None:
         return None
-    return record(conn, LifecycleEvent(kind="referral_converted", member_id=due.referrer_id,
-                                       at=at, partner_id=partner_id,
-                                       attributes={"referredMemberId": member_id}), now=now)
+    return record(conn, conversion_fact(due, partner_id=partner_id, at=at), now=now,
+                  timezone=timezone)

@@ -120,10 +120,11 @@ def _about_reversals(aggregate: Callable[..., ColumnElement[Any]]) -> ColumnElem
     return case((je.c.kind.in_(_REVERSIBLE), probe), else_=None)
 
 
-# Whether the programme added points to an earn (an index probe, earns only): the breakdown is
-# read in a second query only for pages that have one.
-_EXPLAINED = case((je.c.kind == "earn", exists().where(campaign_awards.c.entry_id == je.c.id)),
-                  else_=False)
+# Whether the programme added points to an earn or gave a bonus (an index probe, those kinds
+# only; network/programme/fact_awards.py books a fact's campaign points as a bonus): the
+# breakdown is read in a second query only for pages that have one.
+_EXPLAINED = case((je.c.kind.in_(("earn", "bonus")),
+                   exists().where(campaign_awards.c.entry_id == je.c.id)), else_=False)
 
 # Entries with their wallet effect, counterparty and reversals, in one round trip.
 _ENTRIES = (

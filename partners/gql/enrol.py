@@ -77,6 +77,7 @@ class EnrolMember(PartnerMutation):
             email=input.get("email"), display_name=input.get("display_name"),
             locale=input.get("locale") or "en", country=call.ctx.settings.default_country,
             birth_date=input.get("birth_date"), referrer_code=input.get("referrer_code"),
+            timezone=call.ctx.settings.timezone,
         )
         view = call.ctx.db.read(lambda conn: PartnerMember.from_member(conn, call.ctx, member))
         return EnrolMemberPayload(member=view, user_errors=[])

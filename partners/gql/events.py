@@ -9,8 +9,9 @@ import graphene
 from graphene import relay
 from graphene.types.generic import GenericScalar
 
+from network.gql.context import RequestContext
 from network.ledger.errors import InvalidInput
-from network.programme import event_specs, events
+from network.programme import event_specs, events, explain
 from network.programme.event_specs import (
     EventTypeExists,
     InvalidAttributes,
@@ -23,6 +24,7 @@ from network.programme.inbox import RecordedFact
 from partners.gql.app_caches import app_caches
 from partners.gql.mutation_support import MEMBER_INPUT, Call, PartnerMutation, partner_errors
 from partners.gql.refs import CARD_NUMBER_DOC, MEMBER_ID_DOC, resolve_member
+from partners.gql.types import EarnBreakdownLine
 from partners.scopes import EVENTS
 
 
@@ -41,15 +43,33 @@ class MemberEvent(graphene.ObjectType):
                                                                  "exact decimal strings.")
     occurred_at = graphene.DateTime(required=True, description="When it happened (UTC).")
     recorded_at = graphene.DateTime(required=True, description="When the hub recorded it (UTC).")
+    points = graphene.Int(required=True, description="Points the campaigns triggered by this "
+                                                     "event gave the member (0: none applied).")
+    breakdown = graphene.List(
+        graphene.NonNull(EarnBreakdownLine), required=True,
+        description="Why: each campaign that gave points, with its funder (the party billed in "
+                    "settlement). Empty when it gave nothing.")
+
+    def resolve_breakdown(self, info: graphene.ResolveInfo) -> list[EarnBreakdownLine]:
+        award = getattr(self, "_award", None)
+        if award is None:
+            return []
+        ctx: RequestContext = info.context
+        lines = ctx.db.read(lambda conn: explain.for_entries(
+            conn, {award.entry_id: (award.issuer_id, award.points)}).get(award.entry_id, []))
+        return [EarnBreakdownLine.of(line) for line in lines]
 
     @classmethod
     def of(cls, recorded: RecordedFact) -> MemberEvent:
         fact = recorded.fact
-        return cls(id=relay.Node.to_global_id("MemberEvent", recorded.id),
-                   type=fact.type,  # type: ignore[union-attr]
-                   member_id=relay.Node.to_global_id("PartnerMember", fact.member_id),
-                   attributes=event_specs.attributes_json(fact.attributes),
-                   occurred_at=fact.at, recorded_at=recorded.recorded_at)
+        event = cls(id=relay.Node.to_global_id("MemberEvent", recorded.id),
+                    type=fact.type,  # type: ignore[union-attr]
+                    member_id=relay.Node.to_global_id("PartnerMember", fact.member_id),
+                    attributes=event_specs.attributes_json(fact.attributes),
+                    occurred_at=fact.at, recorded_at=recorded.recorded_at,
+                    points=recorded.award.points if recorded.award else 0)
+        event._award = recorded.award  # type: ignore[attr-defined]
+        return event
 
 
 class EventType(graphene.ObjectType):
@@ -107,7 +127,8 @@ class RecordEvent(PartnerMutation):
             partner_id=call.partner.party_id, member_id=member_id,
             member_field="memberId" if input.get("member_id") is not None else "cardNumber",
             type=input["type"], attributes=input.get("attributes"),
-            occurred_at=input.get("occurred_at"), now=call.ctx.now)
+            occurred_at=input.get("occurred_at"), now=call.ctx.now,
+            timezone=call.ctx.settings.timezone)
         return RecordEventPayload(event=MemberEvent.of(recorded), user_errors=[])
 
 

@@ -13,6 +13,7 @@ from network.config import Settings
 from network.db.engine import Database
 from network.db.schema import journal_entries
 from network.ledger.verify import verify
+from network.programme.campaigns_schema import campaign_awards, campaigns
 from settlement.period import Period
 
 
@@ -32,4 +33,23 @@ def test_last_months_spending_is_in_last_month(sqlite_db: Database, now: datetim
                if start <= at.replace(tzinfo=UTC) < end}
     assert {"redeem", "donate", "reverse_redemption"} <= in_last
     assert all(at.replace(tzinfo=UTC) <= now for _, at in rows)  # nothing booked in the future
+    assert verify(sqlite_db) == []
+
+
+def test_the_demo_programme_gives_its_fact_bonuses(sqlite_db: Database) -> None:
+    """Welcome on enrolment (every member), Sara's birthday, Sara's referral of Maryam (on
+    Maryam's first café purchase) and John's 5-star review of the café, each once."""
+    settings = Settings(database_url=sqlite_db.url, env="test", secret_key="s",
+                        timezone="Asia/Tehran")
+    demo = build_demo(sqlite_db, settings, now=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    build_demo(sqlite_db, settings, now=datetime(2026, 11, 20, 9, 5, tzinfo=UTC))  # again
+    sara, john, maryam = (m.id for m in demo.members)
+    ca, c = campaign_awards.c, campaigns.c
+    rows = sqlite_db.read(lambda conn: conn.execute(
+        select(ca.member_id, c.code, ca.points).join(campaigns, c.id == ca.campaign_id)
+        .where(c.code.in_(("welcome", "birthday", "referral", "roshan-reviews")))
+        .order_by(ca.id)).all())
+    assert sorted(map(tuple, rows)) == sorted([
+        (sara, "welcome", 100), (john, "welcome", 100), (maryam, "welcome", 100),
+        (sara, "birthday", 250), (sara, "referral", 500), (john, "roshan-reviews", 50)])
     assert verify(sqlite_db) == []
