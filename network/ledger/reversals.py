@@ -22,7 +22,6 @@ from network.ledger.accounts import AccountKind
 from network.ledger.errors import EntryNotFound
 from network.ledger.idempotent import run
 from network.ledger.receipts import Receipt, check_points, check_reference
-from network.programme import awards
 
 
 def reverse_earn(db: Database, *, scope: str, idempotency_key: str, partner_id: int,
@@ -92,6 +91,10 @@ def _reverse(db: Database, *, scope: str, key: str, partner_id: int, entry_id: i
         )
         opened = book(conn, original, locked, new_id, amount, at)
         if kind == "reverse_earn":  # campaign points go back with it, budget given back
+            # Imported here: the programme's store imports the ledger package, whose
+            # __init__ imports this module, so a module-level import would be a circle.
+            from network.programme import awards
+
             awards.reverse(conn, original_id=entry_id, entry_id=new_id, member_id=member_id,
                            shares=shares, at=at)
         row = balances.move(conn, member_id, at, balance=moved, debt=opened)

@@ -21,11 +21,11 @@ from sqlalchemy import bindparam, case, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from network import idempotency
 from network.clock import as_utc
 from network.db.engine import Database
 from network.db.schema import journal_entries as je
 from network.db.schema import members, parties
-from network.idempotency import advisory_key
 from network.members import ids_by_card
 from network.programme import segments as rules
 from network.programme import tier_facts, tiers
@@ -158,8 +158,9 @@ class Change:
     removed: int
 
 
-# The advisory lock's key: a constant no other lock uses (idempotency keys hash 64 bits too).
-SEGMENTS_LOCK = advisory_key("segments", "memberships")
+# The advisory lock's name, hashed like idempotency keys (64 bits), so no other lock shares it.
+# Hashed at use, not at import: network.idempotency imports the ledger, which imports this module.
+SEGMENTS_LOCK = ("segments", "memberships")
 
 
 def _serialize(conn: Connection) -> None:
@@ -168,7 +169,7 @@ def _serialize(conn: Connection) -> None:
     PostgreSQL a transaction-scoped advisory lock queues them, and the statements after it see
     what the first committed. SQLite's BEGIN IMMEDIATE queues writers already."""
     if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(SEGMENTS_LOCK)))
+        conn.execute(select(func.pg_advisory_xact_lock(idempotency.advisory_key(*SEGMENTS_LOCK))))
 
 
 
