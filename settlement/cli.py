@@ -84,9 +84,10 @@ def print_summary(db: Database, run: store.StoredRun) -> None:
     click.echo(f"content hash   {run.content_hash}")
     click.echo(f"consumptions   {c['consumption_rows']:,} rows; points by kind "
                + ", ".join(f"{k} {v:,}" for k, v in c["points_by_kind"].items()))
+    # The ratio (share of the gross that cancels out) stays in GraphQL for machines; here the
+    # netting line says it in words, since a bare "netting ratio 0" read as a fault.
     click.echo(f"gross          {money(n['gross_obligations_minor'])}; payments bilateral "
-               f"{n['bilateral_payments']} -> netted {n['netted_payments']}; netting ratio "
-               f"{n['netting_ratio']}")
+               f"{n['bilateral_payments']} -> netted {n['netted_payments']}")
     click.echo("netting        " + netting.explain(
         n["bilateral_payments"], n["netted_payments"], int(n["gross_obligations_minor"]),
         int(n["netted_value_minor"]), money))

@@ -154,3 +154,11 @@ def test_pay_through_the_cli_against_local_stripe(cli: CliRunner, pg_db: Databas
     assert "status paying" in out.output and "succeeded (transfer)" in out.output
     assert "submitted (invoice)" in out.output
     assert len(stripe_server.objects("transfer")) == 3
+
+
+def test_the_summary_says_netting_in_words_not_as_a_bare_ratio(cli: CliRunner, world: World,
+                                                               pg_db: Database) -> None:
+    out = cli.invoke(main, ["settle", "preview", "--period", "2026-10"])
+    assert out.exit_code == 0, out.output
+    assert "netting ratio" not in out.output
+    assert "netting        through the hub" in out.output
