@@ -181,7 +181,12 @@ async def single_earns(base: str, requests: list[tuple[dict[str, str], bytes]], 
                 if delay > 0:
                     await asyncio.sleep(delay)
                 next_at += interval
-            headers, body = next(pending)
+            try:
+                headers, body = next(pending)
+            except StopIteration:  # inside a coroutine it would surface as a bare RuntimeError
+                raise RuntimeError(f"the {len(requests):,} pre-signed requests ran out before "
+                                   f"{seconds} s were up: the hub answered faster than planned; "
+                                   "run again with a shorter --seconds") from None
             started = time.perf_counter()
             status, answer = await connection.post("/graphql", headers, body)
             latencies.append(time.perf_counter() - started)
