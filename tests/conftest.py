@@ -73,9 +73,10 @@ def _reset_postgres(database: Database) -> None:
 def _forget_programme() -> None:
     """The programme's per-process caches are keyed by database URL, which an emptied database
     keeps."""
-    from network.programme import conversions, earn, store
+    from network.programme import conversions, earn, explain, store
 
     store.forget_cache()
+    explain.forget_names()
     earn.forget()
     conversions.forget()
 

@@ -6,6 +6,7 @@ campaign_awards), in English and Persian.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import Connection, select
 
 from network.db.schema import parties
 from network.programme import store
+from network.programme.campaigns import Campaign
 from network.programme.campaigns_schema import campaign_awards
 from network.programme.tiers import DEFINITIONS
 
@@ -39,12 +41,17 @@ class Line:
                 else self.funder_name_en)
 
 
+def receipt_parts(breakdown: Sequence[Mapping[str, Any]], *, issuer_id: int,
+                  points: int) -> list[Mapping[str, Any]]:
+    """A receipt's stored breakdown as unnamed parts; a receipt without one is all base."""
+    return list(breakdown) or [{"source": "base", "code": None, "campaign_id": None,
+                                "funder_id": issuer_id, "points": points}]
+
+
 def from_receipt(conn: Connection, breakdown: Sequence[Mapping[str, Any]], *, issuer_id: int,
                  points: int) -> list[Line]:
     """A receipt's stored breakdown as lines; a receipt without one is all base."""
-    raw = list(breakdown) or [{"source": "base", "code": None, "campaign_id": None,
-                               "funder_id": issuer_id, "points": points}]
-    return _named(conn, raw)
+    return _named(conn, receipt_parts(breakdown, issuer_id=issuer_id, points=points))
 
 
 def for_entries(conn: Connection, entries: Mapping[int, tuple[int, int]]) -> dict[int, list[Line]]:
@@ -78,24 +85,69 @@ def for_entries(conn: Connection, entries: Mapping[int, tuple[int, int]]) -> dic
     return out
 
 
+class Names:
+    """Funders' and campaigns' names, each read once however many lines name them: a batch of
+    1,000 answers explains its lines with one read, not one per line (see shared_names)."""
+
+    def __init__(self) -> None:
+        self.funders: dict[int, tuple[str, str, str, str | None]] = {}
+        self.campaigns: dict[int, Campaign] = {}
+
+    def missing(self, raw: Iterable[Mapping[str, Any]]) -> bool:
+        return any(r["funder_id"] not in self.funders
+                   or (r.get("campaign_id") and r["campaign_id"] not in self.campaigns)
+                   for r in raw)
+
+    def load(self, conn: Connection, raw: Iterable[Mapping[str, Any]]) -> None:
+        raw = list(raw)
+        self.campaigns.update(store.names(conn, (
+            r["campaign_id"] for r in raw
+            if r.get("campaign_id") and r["campaign_id"] not in self.campaigns)))
+        self.funders.update(_parties(conn, {r["funder_id"] for r in raw
+                                            if r["funder_id"] not in self.funders}))
+
+    def lines(self, raw: Iterable[Mapping[str, Any]]) -> list[Line]:
+        tiers = {t.code: t for t in DEFINITIONS}
+        lines = []
+        for r in raw:
+            code, name_en, name_fa = r.get("code"), None, None
+            if r["source"] == "campaign" and r.get("campaign_id") in self.campaigns:
+                c = self.campaigns[r["campaign_id"]]
+                code, name_en, name_fa = c.code, c.name_en, c.name_fa
+            elif r["source"] == "tier" and code in tiers:
+                name_en, name_fa = tiers[code].name_en, tiers[code].name_fa
+            funder = self.funders.get(r["funder_id"], ("partner", str(r["funder_id"]),
+                                                       str(r["funder_id"]), None))
+            lines.append(Line(r["source"], code, name_en, name_fa, r["funder_id"], *funder,
+                              int(r["points"])))
+        return lines
+
+
+# Names change rarely (a partner renamed, a campaign edited), and an explanation a minute behind
+# is harmless; reading them on every award cost about 600 µs of hub CPU per signed earn.
+NAMES_TTL = 60.0
+_shared: dict[str, tuple[float, Names]] = {}
+
+
+def shared_names(db_url: str, now: float | None = None) -> Names:
+    """This process's names for the database at `db_url`, started afresh every NAMES_TTL s."""
+    now = time.monotonic() if now is None else now
+    found = _shared.get(db_url)
+    if found is None or now - found[0] >= NAMES_TTL:
+        found = _shared[db_url] = (now, Names())
+    return found[1]
+
+
+def forget_names() -> None:
+    """Tests that empty and refill a database under one URL (ids are reused)."""
+    _shared.clear()
+
+
 def _named(conn: Connection, raw: Iterable[Mapping[str, Any]]) -> list[Line]:
     raw = list(raw)
-    campaigns = store.names(conn, (r["campaign_id"] for r in raw if r.get("campaign_id")))
-    funders = _parties(conn, {r["funder_id"] for r in raw})
-    tiers = {t.code: t for t in DEFINITIONS}
-    lines = []
-    for r in raw:
-        code, name_en, name_fa = r.get("code"), None, None
-        if r["source"] == "campaign" and r.get("campaign_id") in campaigns:
-            c = campaigns[r["campaign_id"]]
-            code, name_en, name_fa = c.code, c.name_en, c.name_fa
-        elif r["source"] == "tier" and code in tiers:
-            name_en, name_fa = tiers[code].name_en, tiers[code].name_fa
-        funder = funders.get(r["funder_id"], ("partner", str(r["funder_id"]),
-                                              str(r["funder_id"]), None))
-        lines.append(Line(r["source"], code, name_en, name_fa, r["funder_id"], *funder,
-                          int(r["points"])))
-    return lines
+    names = Names()
+    names.load(conn, raw)
+    return names.lines(raw)
 
 
 def _parties(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str, str, str | None]]:

@@ -118,3 +118,14 @@ def test_missing_parts_and_unknown_effects_are_named():
     doc = to_document(campaign())
     doc["funder"] = [{"partyId": True, "share": 10_000}]
     assert _fields(doc) == {("funder[0].partyId", "WRONG_TYPE")}
+
+
+def test_explanation_names_are_kept_for_a_minute_per_database() -> None:
+    from network.programme import explain
+
+    explain.forget_names()
+    first = explain.shared_names("sqlite:///a.db", now=100.0)
+    assert explain.shared_names("sqlite:///a.db", now=100.0 + explain.NAMES_TTL - 1) is first
+    assert explain.shared_names("sqlite:///b.db", now=101.0) is not first
+    assert explain.shared_names("sqlite:///a.db", now=100.0 + explain.NAMES_TTL) is not first
+    explain.forget_names()
