@@ -125,7 +125,10 @@ class ReadDatabase:
         if self._checked_at is not None and now - self._checked_at < self.check_every:
             return self._decision
         if not self._lock.acquire(blocking=False):
-            return self._decision  # another thread is measuring; use the last answer
+            # Another thread is measuring (a standby not answering can take the connect
+            # timeout). The last answer is already `check_every` old, and honouring it longer
+            # would stretch the bound: the primary answers meanwhile.
+            return Decision(False, float("inf"), "being measured")
         try:
             self._checked_at = now
             self._switch(self._measure(now))

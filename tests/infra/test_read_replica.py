@@ -11,6 +11,7 @@ shows what only the standby still shows: with replay paused, the points earned s
 from __future__ import annotations
 
 import warnings
+from collections import deque
 from typing import Any
 
 import pytest
@@ -26,14 +27,13 @@ from infra.migrate import upgrade
 from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import Database
-from network.db.read_database import APPLICATION_NAME, ReadDatabase
+from network.db.read_database import APPLICATION_NAME, ReadDatabase, staleness
 from network.hashing import Keys
 from network.signin import sessions
 from tests.network import wallet_world as ww
 from tests.support import ledger_world as w
 from tests.support.pg_cluster import Cluster, clusters
 
-pytestmark = pytest.mark.slow
 ME = "{ me { wallet { spendable } } }"
 DONATE = """mutation($input: DonateInput!) { donate(input: $input) {
   wallet { spendable } userErrors { code } } }"""
@@ -65,6 +65,7 @@ def measured_fresh(reads: ReadDatabase, clock: StubClock, primary: Cluster,
     raise AssertionError(f"the standby never measured fresh: {reads.decision()}")
 
 
+@pytest.mark.slow
 def test_wallet_reads_follow_the_standby_within_the_bound_and_the_primary_beyond() -> None:
     with clusters() as made:
         primary = made.primary("primary")
@@ -143,3 +144,25 @@ def test_a_read_database_cannot_write() -> None:
     reads = ReadDatabase(Database("sqlite://"))
     for name in ("write", "engine", "pg_statement", "url"):
         assert not hasattr(reads, name), name
+
+
+def test_the_app_reads_where_the_settings_say() -> None:
+    primary = Database("sqlite://")
+    try:
+        settings = Settings(database_url="sqlite://", env="test", secret_key=w.SECRET,
+                            read_database_url="postgresql+psycopg://hub@replica-1/pointsnet",
+                            read_max_lag_seconds=3)
+        reads = create_app(settings, primary).state.reads
+        assert reads.has_replica and reads.max_lag == 3
+        assert not create_app(Settings(database_url="sqlite://", env="test"), primary
+                              ).state.reads.has_replica
+    finally:
+        primary.dispose()
+
+
+def test_staleness_is_the_age_of_the_newest_primary_position_replayed() -> None:
+    samples = deque([(10.0, 100), (11.0, 250), (12.0, 400)])
+    assert staleness(samples, 400, 12.5) == 0.5  # has all of the latest sample
+    assert staleness(samples, 399, 12.5) == 1.5  # has the one before, not the latest
+    assert staleness(samples, 100, 12.5) == 2.5
+    assert staleness(samples, 99, 12.5) == float("inf")  # none of those kept
