@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         Route(f"{GRAPHQL_PATH}/", graphql_slash, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz_route(db), methods=["GET"]),
-        Route("/metrics", metrics_route(db, settings), methods=["GET"]),
+        Route("/metrics", metrics_route(db, settings, reads), methods=["GET"]),
         *wallet_routes(wallet_site),  # member pages: /signin, /wallet, ...
         *settlement_routes(db, settings),  # POST /stripe/webhook
     ]

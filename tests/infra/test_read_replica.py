@@ -10,6 +10,7 @@ shows what only the standby still shows: with replay paused, the points earned s
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections import deque
 from typing import Any
@@ -78,6 +79,9 @@ def test_wallet_reads_follow_the_standby_within_the_bound_and_the_primary_beyond
         token, _ = db.write(lambda c: sessions.create(
             c, Keys(w.SECRET), member_id=member, kind="bearer", now=utcnow(), user_agent="test",
             ip="127.0.0.1"))
+        cookie, _ = db.write(lambda c: sessions.create(
+            c, Keys(w.SECRET), member_id=member, kind="cookie", now=utcnow(), user_agent="test",
+            ip="127.0.0.1"))
         clock = StubClock()
         reads = ReadDatabase(db, standby.url("pointsnet"), max_lag=5, clock=clock)
         settings = Settings(database_url=db.url, env="test", secret_key=w.SECRET)
@@ -92,6 +96,13 @@ def test_wallet_reads_follow_the_standby_within_the_bound_and_the_primary_beyond
 
         def spendable() -> int:
             return call(ME)["me"]["wallet"]["spendable"]
+
+        def page_spendable(path: str) -> str:
+            response = client.get(path, headers={"Cookie": f"__Host-pn_session={cookie}"})
+            assert response.status_code == 200, response.text
+            found = re.search(r'data-testid="balance-spendable"><bdi>([^<]*)<', response.text)
+            assert found, response.text[:2000]
+            return found.group(1)
 
         try:
             t0 = measured_fresh(reads, clock, primary, standby)
@@ -108,6 +119,9 @@ def test_wallet_reads_follow_the_standby_within_the_bound_and_the_primary_beyond
             assert spendable() == 100  # the standby's (stale) answer: reads are routed there
             decision = reads.decision()
             assert decision.replica and decision.lag == 2.0
+            scraped = client.get("/metrics").text
+            assert "pointsnet_read_replica_in_use 1.0" in scraped
+            assert "pointsnet_read_replica_lag_seconds 2.0" in scraped
 
             # A write decision reads the primary: all 150 points can be donated, and the
             # mutation's own answer is read there too.
@@ -116,10 +130,15 @@ def test_wallet_reads_follow_the_standby_within_the_bound_and_the_primary_beyond
                 "idempotencyKey": "donate-all"}})["donate"]
             assert donated == {"wallet": {"spendable": 0}, "userErrors": []}
             assert spendable() == 100  # still the paused standby's
+            assert page_spendable("/wallet") == "100"  # the wallet page reads it too
+            assert page_spendable("/wallet?done=contact") == "0"  # after one's own action
 
             clock.now = t0 + 8  # past the bound: the primary answers
             assert spendable() == 0
             assert not reads.decision().replica
+            scraped = client.get("/metrics").text
+            assert "pointsnet_read_replica_in_use 0.0" in scraped
+            assert "pointsnet_read_replica_lag_seconds +Inf" in scraped
 
             standby.scalar("SELECT pg_wal_replay_resume()")
             t1 = measured_fresh(reads, clock, primary, standby)  # caught up again

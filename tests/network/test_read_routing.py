@@ -17,6 +17,7 @@ READ_MODELS = {
     "network/wallet/pages/wallet_pages.py",  # the wallet pages' read model
     "settlement/run.py", "settlement/cli.py",  # settlement preview's aggregation
     "infra/app.py", "infra/graphql_endpoint.py",  # composition: build it, hand it out
+    "infra/metrics.py",  # where reads go, for the scrape
 }
 
 
