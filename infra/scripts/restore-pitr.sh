@@ -8,9 +8,10 @@
 #   --latest        everything the archive holds
 # Then start it (as the server's user) on a port of its own, e.g.
 #   pg_ctl -D NEW_DATA_DIR -o '-p 5433' -l restore.log start
-# Recovery stops at the target, includes transactions committed up to it, and promotes; if the
-# archive ends before the target is reached the server refuses to start (it says so in its log)
-# rather than open a database that misses what you asked for. The restored server does not
+# Recovery stops at the target, includes transactions committed up to it, and promotes (wait for
+# `SELECT pg_is_in_recovery()` to say f); if the archive ends before the target is reached the
+# server shuts down (its log says so) rather than open for writes a database that misses what
+# you asked for. The restored server does not
 # archive (archive_mode off) until you turn archiving on again with an archive of its own.
 set -euo pipefail
 usage() { echo "usage: restore-pitr.sh BASE_BACKUP WAL_ARCHIVE NEW_DATA_DIR --name NAME | --time TIME | --latest" >&2; exit 2; }

@@ -10,6 +10,7 @@ pg_dump -Fc / pg_restore. The clusters are throwaway ones made with Debian's bin
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import time
@@ -89,6 +90,20 @@ def test_base_backup_and_wal_archive_restore_to_a_restore_point(tmp_path: Path) 
         assert acknowledged <= set(booked), sorted(acknowledged - set(booked))[:5]
         assert not set(booked) & too_late  # the restore stopped at the point, not at the end
         assert "recovery stopping at restore point \"before-audit\"" in restored.server_log()
+
+        # A target the archive never reaches: the server refuses to open rather than open short.
+        data = Path(run([SCRIPTS / "restore-pitr.sh", base, archive, made.root / "no-such-point",
+                         "--name", "never-made"]).strip().splitlines()[-1])
+        log = made.root / "no-such-point.log"
+        with contextlib.suppress(AssertionError):  # pg_ctl may see it up while it replays
+            made.restored("no-such-point", data)
+        for _ in range(600):
+            if "before configured recovery target was reached" in log.read_text() and \
+                    not (data / "postmaster.pid").exists():
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"the server did not refuse:\n{log.read_text()[-2000:]}")
 
 
 def test_pg_dump_under_load_restores_with_pg_restore(tmp_path: Path) -> None:
