@@ -6,6 +6,7 @@ without someone deciding, in review, that it is no write decision."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +22,8 @@ READ_MODELS = {
 }
 
 
-def users() -> set[str]:
+@functools.cache
+def users() -> frozenset[str]:
     found = set()
     for package in ("network", "partners", "settlement", "infra"):
         for path in (ROOT / package).rglob("*.py"):
@@ -33,7 +35,7 @@ def users() -> set[str]:
                         isinstance(node, ast.Attribute) and node.attr == "reads") or (
                         isinstance(node, ast.alias) and node.name == "ReadDatabase"):
                     found.add(str(path.relative_to(ROOT)))
-    return found
+    return frozenset(found)
 
 
 def test_only_read_models_touch_the_read_database() -> None:
