@@ -20,6 +20,7 @@ test: lint
 	infra/scripts/ensure-postgres.sh
 	infra/scripts/ensure-chromium.sh
 	infra/scripts/ensure-prometheus.sh
+	infra/scripts/ensure-pg-binaries.sh >/dev/null  # throwaway clusters: backups, replica, failover
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

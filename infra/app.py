@@ -24,6 +24,7 @@ from infra.unavailable import on_database_error
 from network.auth import Authenticator
 from network.config import Settings, get_settings
 from network.db.engine import Database
+from network.db.read_database import ReadDatabase
 from network.wallet.pages import routes as wallet_routes
 from network.wallet.pages.site import Site as WalletSite
 from network.wallet.pages.wallet_pages import not_found as wallet_not_found
@@ -58,9 +59,13 @@ def default_authenticators(db: Database, settings: Settings) -> list[Authenticat
 
 def create_app(settings: Settings | None = None, db: Database | None = None,
                authenticators: list[Authenticator] | None = None,
-               limits: Limits | None = None) -> Starlette:
+               limits: Limits | None = None, reads: ReadDatabase | None = None) -> Starlette:
     settings = settings or get_settings()
     db = db or Database(settings.database_url)
+    # Read models (wallet, settlement preview) read here: POINTSNET_READ_DATABASE_URL's standby
+    # while it is fresh enough, else the primary. Write paths only ever get `db`.
+    reads = reads or ReadDatabase(db, settings.read_database_url,
+                                  max_lag=settings.read_max_lag_seconds)
     limits = limits or Limits()
     graphql_schema = root_schema.graphql_schema
     rules = [limit_rule(limits)]
@@ -69,7 +74,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
     endpoint = GraphQLEndpoint(
         graphql_schema, db, settings,
         authenticators if authenticators is not None else default_authenticators(db, settings),
-        DocumentCache(graphql_schema, rules, max_tokens=limits.max_tokens), limits)
+        DocumentCache(graphql_schema, rules, max_tokens=limits.max_tokens), limits, reads)
 
     async def graphql_get(request: Request) -> Response:
         if settings.production:
@@ -85,7 +90,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         return api_error(f"The GraphQL endpoint is {GRAPHQL_PATH}, without a trailing slash.",
                          "NOT_FOUND", 404)
 
-    wallet_site = WalletSite(db, settings)
+    wallet_site = WalletSite(db, settings, reads=reads)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         """404 and 405 for the whole app: a browser gets the wallet's not-found page in its
@@ -109,7 +114,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         Route(f"{GRAPHQL_PATH}/", graphql_slash, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz_route(db), methods=["GET"]),
-        Route("/metrics", metrics_route(db, settings), methods=["GET"]),
+        Route("/metrics", metrics_route(db, settings, reads), methods=["GET"]),
         *wallet_routes(wallet_site),  # member pages: /signin, /wallet, ...
         *settlement_routes(db, settings),  # POST /stripe/webhook
     ]
@@ -120,6 +125,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         # PostgreSQL restarting or unreachable: 503 + Retry-After, not a plain-text 500.
         psycopg.OperationalError: on_database_error, DBAPIError: on_database_error})
     app.state.db = db
+    app.state.reads = reads
     app.state.settings = settings
     app.state.documents = endpoint.documents
     return app

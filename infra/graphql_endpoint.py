@@ -27,6 +27,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
+    OperationType,
     execute,
 )
 from starlette.requests import Request
@@ -40,6 +41,7 @@ from infra.unavailable import unavailable_response
 from network.auth import Authenticator, AuthError
 from network.config import Settings
 from network.db.engine import Database, database_unavailable
+from network.db.read_database import ReadDatabase
 from network.errors import HubError
 from network.gql.context import PermissionDenied, RequestContext
 from partners.authenticator import PartnerAuthenticator, is_signed
@@ -125,6 +127,17 @@ def operation_fields(document: DocumentNode, operation_name: str | None) -> list
     return []
 
 
+def is_query(document: DocumentNode, operation_name: str | None) -> bool:
+    """Is the operation that runs a query? A mutation's answer is read on the primary (its own
+    write must show in it), so only queries may be routed to the read replica."""
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+                operation_name is None
+                or (definition.name is not None and definition.name.value == operation_name)):
+            return definition.operation == OperationType.QUERY
+    return False
+
+
 def _code(errors: object) -> str | None:
     """The first error code in a list of GraphQL errors or a payload's userErrors."""
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
@@ -153,9 +166,11 @@ def field_outcomes(data: dict[str, Any] | None, errors: list[dict[str, Any]] | N
 class GraphQLEndpoint:
     def __init__(self, schema: GraphQLSchema, db: Database, settings: Settings,
                  authenticators: Sequence[Authenticator], documents: DocumentCache,
-                 limits: Limits) -> None:
+                 limits: Limits, reads: ReadDatabase | None = None) -> None:
         self.schema = schema
         self.db = db
+        self.reads = reads or ReadDatabase(db)
+        self.primary_reads = ReadDatabase(db)  # for mutations' answers (read-your-writes)
         self.settings = settings
         self.authenticators = list(authenticators)
         self.documents = documents
@@ -216,7 +231,9 @@ class GraphQLEndpoint:
         operation = "+".join(fields[:3]) or "graphql"
         request.state.operation = operation
         metrics.current_operation.set(operation)
-        context = RequestContext(db=self.db, settings=self.settings, principal=principal,
+        reads = self.reads if is_query(document, operation_name) else self.primary_reads
+        context = RequestContext(db=self.db, reads=reads, settings=self.settings,
+                                 principal=principal,
                                  request=request, headers=_combined_headers(request))
         result = execute(self.schema, document, None, context, variables, operation_name,
                          execution_context_class=PlainLeavesExecutionContext,

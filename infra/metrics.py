@@ -42,6 +42,7 @@ from starlette.responses import Response
 
 from network.config import Settings
 from network.db.engine import Database
+from network.db.read_database import ReadDatabase
 from network.jobs.schema import job_runs
 from network.notifications.schema import notification_outbox
 
@@ -177,6 +178,28 @@ class DatabaseCollector(Collector):
         return depth, _aware(oldest), [(job, _aware(at)) for job, at in jobs]
 
 
+class ReadReplicaCollector(Collector):
+    """Where this process's read models read, measured at scrape time if a second has passed
+    (network/db/read_database.py): alert when the replica has been out of use for long."""
+
+    def __init__(self, reads: ReadDatabase) -> None:
+        self.reads = reads
+
+    def collect(self) -> Iterable[Metric]:
+        try:
+            decision = self.reads.decision()
+        except Exception:  # noqa: BLE001 - the primary not answering: the database gauge says so
+            log.warning("metrics: could not measure the read replica", exc_info=True)
+            return
+        yield GaugeMetricFamily("pointsnet_read_replica_in_use",
+                                "1 if read models read the replica now, 0 if the primary",
+                                value=1 if decision.replica else 0)
+        yield GaugeMetricFamily("pointsnet_read_replica_lag_seconds",
+                                "How far behind the primary the replica was measured (+Inf: "
+                                "unreachable, promoted, or too far behind to tell)",
+                                value=decision.lag)
+
+
 def _aware(value: Any) -> Any:
     """SQLite hands back naive datetimes; the hub stores UTC."""
     from datetime import UTC
@@ -186,7 +209,7 @@ def _aware(value: Any) -> Any:
     return value
 
 
-def scrape(db: Database) -> bytes:
+def scrape(db: Database, reads: ReadDatabase | None = None) -> bytes:
     """The text exposition: every worker's counters (multiprocess) or this process's, plus the
     database's gauges."""
     if os.environ.get(MULTIPROC_ENV):
@@ -196,10 +219,12 @@ def scrape(db: Database) -> bytes:
         counters = REGISTRY  # this process's, plus its process and platform facts
     database = CollectorRegistry()
     database.register(DatabaseCollector(db))
+    if reads is not None and reads.has_replica:
+        database.register(ReadReplicaCollector(reads))
     return generate_latest(counters) + generate_latest(database)
 
 
-def metrics_route(db: Database, settings: Settings) -> Any:
+def metrics_route(db: Database, settings: Settings, reads: ReadDatabase | None = None) -> Any:
     """GET /metrics. With POINTSNET_METRICS_TOKEN set, only `Authorization: Bearer <token>`
     is answered; in production without a token it is not served at all (404), so metrics are
     never public by accident. Development and test serve it openly."""
@@ -215,7 +240,7 @@ def metrics_route(db: Database, settings: Settings) -> Any:
         elif settings.production:
             return Response("set POINTSNET_METRICS_TOKEN to serve /metrics in production\n",
                             status_code=404, media_type="text/plain")
-        body = await _in_thread(scrape, db)
+        body = await _in_thread(scrape, db, reads)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return metrics

@@ -83,6 +83,34 @@ def database_url(value: str) -> str:
                       f"(sqlite:///path/file.db) URL, got {redact(value)!r}")
 
 
+def read_database_url(value: str) -> str | None:
+    """POINTSNET_READ_DATABASE_URL: empty for none, else a PostgreSQL URL (a streaming standby
+    of the primary; network/db/read_database.py says what is read there)."""
+    if not value:
+        return None
+    name = f"{PREFIX}READ_DATABASE_URL"
+    try:
+        url = database_url(value)
+    except ConfigError as exc:
+        raise ConfigError(*(p.replace(f"{PREFIX}DATABASE_URL", name) for p in exc.problems)
+                          ) from None
+    if not url.startswith(PG_DRIVER):
+        raise ConfigError(f"{name} must be a PostgreSQL standby ({PG_DRIVER}://user@host/db), "
+                          f"got {redact(value)!r}")
+    return url
+
+
+def _max_lag(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= 3600:
+        raise ConfigError(f"{PREFIX}READ_MAX_LAG_SECONDS must be a number of seconds above 0 "
+                          f"and at most 3600, got {value!r}")
+    return seconds
+
+
 def _point_value(value: str) -> Decimal:
     try:
         number = Decimal(value)
@@ -108,6 +136,10 @@ class Settings:
     default_country: str = "IR"
     # The published value of one point in `currency`, shown beside the member's spendable points.
     point_value: Decimal = Decimal("0.005")
+    # A streaming standby for read models (wallet, settlement preview), and how far behind the
+    # primary it may be before they read the primary instead (network/db/read_database.py).
+    read_database_url: str | None = None
+    read_max_lag_seconds: float = 5.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -141,6 +173,9 @@ class Settings:
             graphql_threads=read("GRAPHQL_THREADS", str(cls.graphql_threads), int),
             default_country=_env("DEFAULT_COUNTRY", cls.default_country).upper(),
             point_value=read("POINT_VALUE", str(cls.point_value), _point_value),
+            read_database_url=read("READ_DATABASE_URL", "", read_database_url),
+            read_max_lag_seconds=read("READ_MAX_LAG_SECONDS", str(cls.read_max_lag_seconds),
+                                      _max_lag),
             extra={k[len(PREFIX):]: v for k, v in os.environ.items() if k.startswith(PREFIX)},
         )
         problems.extend(settings.problems())
@@ -173,6 +208,9 @@ class Settings:
         if self.default_country not in phonenumbers.SUPPORTED_REGIONS:
             found.append(f"{PREFIX}DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code "
                          f"such as IR or GB, got {self.default_country!r}")
+        if self.read_database_url and not self.database_url.startswith(PG_DRIVER):
+            found.append(f"{PREFIX}READ_DATABASE_URL needs a PostgreSQL primary; "
+                         f"{PREFIX}DATABASE_URL is {redact(self.database_url)!r}")
         return found
 
     def validate(self) -> None:

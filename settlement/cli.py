@@ -18,6 +18,7 @@ from network import staff as staff_tokens
 from network.cli_errors import EXIT_CHECK_FAILED, CommandError, HubGroup
 from network.config import Settings, get_settings
 from network.db.engine import Database, open_database
+from network.db.read_database import ReadDatabase
 from network.money import Money
 from settlement import netting, store
 from settlement import run as runs
@@ -117,13 +118,21 @@ def settle() -> None:
     """Monthly settlement: preview, close, pay, statements."""
 
 
-def _run_with_progress(action: Callable[..., runs.Outcome], period: str) -> runs.Outcome:
+def _run_with_progress(action: Callable[..., runs.Outcome], period: str,
+                       replica: bool = False) -> runs.Outcome:
+    """`replica`: compute on POINTSNET_READ_DATABASE_URL's standby while it is fresh enough
+    (a month's aggregation then leaves the primary alone); the run is written on the primary."""
     Period.parse(period)  # a bad period is one error line, with no progress line before it
     settings, db = _env()
     labels = ["aggregating consumptions", "clearing and netting", "reconciling with the ledger",
               "saving"]
+    extra: dict[str, Any] = {}
+    if replica and settings.read_database_url:
+        extra["reads"] = ReadDatabase(db, settings.read_database_url,
+                                      max_lag=settings.read_max_lag_seconds)
     with _steps(f"{action.__name__} {period}", len(labels)) as bar:
-        outcome = action(db, settings, period, progress=lambda step: bar.update(1, step))
+        outcome = action(db, settings, period, progress=lambda step: bar.update(1, step),
+                         **extra)
         bar.update(len(labels))
     print_summary(db, outcome.run)
     return outcome
@@ -134,7 +143,7 @@ def _run_with_progress(action: Callable[..., runs.Outcome], period: str) -> runs
 @_guard
 def preview_cmd(period: str) -> None:
     """Compute the period as a draft (recomputable); on a closed period, verify its hash."""
-    outcome = _run_with_progress(runs.preview, period)
+    outcome = _run_with_progress(runs.preview, period, replica=True)
     if outcome.verified is not None:
         click.echo("closed run verified: the ledger still gives the same hash" if outcome.verified
                    else "WARNING: recomputation differs from the closed run's hash")

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import Database
+from network.db.read_database import ReadDatabase
 from settlement import sources, store
 from settlement.computation import RunInputs, RunResult, compute
 from settlement.controls import reconcile
@@ -62,10 +63,13 @@ def gather(conn: Connection, settings: Settings, period: Period,
 
 
 def preview(db: Database, settings: Settings, period_text: str, *, now: datetime | None = None,
-            progress: Progress = _noop) -> Outcome:
+            progress: Progress = _noop, reads: ReadDatabase | None = None) -> Outcome:
+    """`reads`: where the period is computed (a fresh replica, network/db/read_database.py); a
+    draft may then miss the last seconds' writes, which the next preview or the close (computed
+    on the primary, under the run's lock) takes in. The draft itself is written on `db`."""
     period = Period.parse(period_text)
     now = now or utcnow()
-    result = db.read(gather, settings, period, progress)
+    result = (reads or db).read(gather, settings, period, progress)
 
     def write(conn: Connection) -> Outcome:
         existing = store.find_run(conn, str(period), lock=True)

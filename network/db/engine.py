@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import psycopg
+import psycopg.conninfo
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
@@ -128,6 +129,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def libpq_conninfo(engine: Engine) -> str:
+    """The engine's URL as libpq connection parameters, as its dialect reads it: a multi-host
+    URL (`?host=a:5432&host=b:5432&target_session_attrs=read-write`, for failover) becomes
+    `host=a,b port=5432,5432 ...`, which a plain URL rewrite would pass on as one host name."""
+    _, params = engine.dialect.create_connect_args(engine.url)
+    params.pop("context", None)  # SQLAlchemy's adapters, not a libpq parameter
+    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
+
+
 class _Held(NamedTuple):
     connection: psycopg.Connection[Any]
     cursor: psycopg.Cursor[Any]
@@ -144,9 +154,8 @@ class StatementConnections:
     that runs these statements: the endpoint's few GraphQL threads.
     """
 
-    def __init__(self, url: str) -> None:
-        self.conninfo = make_url(url).set(drivername="postgresql").render_as_string(
-            hide_password=False)
+    def __init__(self, engine: Engine) -> None:
+        self.conninfo = libpq_conninfo(engine)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: set[psycopg.Connection[Any]] = set()
@@ -212,7 +221,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.dialect = self.engine.dialect.name  # 'postgresql' | 'sqlite'
-        self._statements = StatementConnections(url) if self.dialect == "postgresql" else None
+        self._statements = (StatementConnections(self.engine) if self.dialect == "postgresql"
+                            else None)
         # How the ledger writes earns here (one statement on PostgreSQL), chosen once for this
         # database rather than by a dialect test in every operation. Imported here, not at the
         # top: the ledger's modules import this one.

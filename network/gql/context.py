@@ -10,6 +10,7 @@ from network.auth import MemberPrincipal, PartnerPrincipal, Principal, StaffPrin
 from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import Database
+from network.db.read_database import ReadDatabase
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -31,6 +32,12 @@ class RequestContext:
     now: datetime = field(default_factory=utcnow)
     # Per-request memo for resolvers (e.g. loaded parties), never shared across requests.
     cache: dict[str, Any] = field(default_factory=dict)
+    # Where read models read (the replica when fresh, else `db`); never for a write decision.
+    reads: ReadDatabase = None  # type: ignore[assignment]  # set in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.reads is None:
+            self.reads = ReadDatabase(self.db)
 
     def partner(self, scope: str | None = None) -> PartnerPrincipal:
         """The calling partner, or PermissionDenied; with `scope`, the key must carry it."""

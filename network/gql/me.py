@@ -25,7 +25,7 @@ class MeQuery(graphene.ObjectType):
         ctx = ctx_of(info)
         member_id = ctx.member().member_id
         # The member, their wallet and first history page in one snapshot (see me_preload).
-        found = reads.snapshot(ctx.db, me_preload.load, member_id, ctx.settings.secret_key,
+        found = reads.snapshot(ctx.reads, me_preload.load, member_id, ctx.settings.secret_key,
                                ctx.now, me_preload.plan(info))
         if found.member is None:  # a session outliving its member cannot happen: fail loudly
             raise LookupError(f"member {member_id} of a live session is missing")

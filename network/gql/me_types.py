@@ -176,18 +176,19 @@ class WalletEntry(graphene.ObjectType):
         member_id = ctx.member().member_id
         if not id.isdigit():
             return None
-        found = ctx.db.read(history.entry, member_id, int(id))
+        found = ctx.reads.read(history.entry, member_id, int(id))
         return cls.of(member_id, found) if found else None
 
     def resolve_reverses(self, info: graphene.ResolveInfo) -> WalletEntry | None:
         ctx = own(info, self.member_id)
         original = self.entry.reverses_entry_id
-        found = ctx.db.read(history.entry, self.member_id, original) if original else None
+        found = ctx.reads.read(history.entry, self.member_id, original) if original else None
         return WalletEntry.of(self.member_id, found) if found else None
 
     def resolve_reversed_by(self, info: graphene.ResolveInfo) -> list[WalletEntry]:
         ctx = own(info, self.member_id)
-        found = [ctx.db.read(history.entry, self.member_id, i) for i in self.entry.reversed_by]
+        found = [ctx.reads.read(history.entry, self.member_id, i)
+                 for i in self.entry.reversed_by]
         return [WalletEntry.of(self.member_id, e) for e in found if e is not None]
 
 
@@ -211,7 +212,7 @@ class WalletData:
 
     @classmethod
     def load(cls, ctx: RequestContext, member_id: int) -> WalletData:
-        return reads.snapshot(ctx.db, cls.read, member_id, ctx.now)
+        return reads.snapshot(ctx.reads, cls.read, member_id, ctx.now)
 
 
 class Wallet(graphene.ObjectType):
@@ -260,7 +261,7 @@ class Wallet(graphene.ObjectType):
         # transaction: a lot vesting in between can make it differ from `pending` for a moment.
         ctx = own(info, self.member_id)
         return [PendingPoints(points=p.points, at=p.vests_at, partner=WalletParty.of(p.party))
-                for p in ctx.db.read(pending.pending, self.member_id, ctx.now)]
+                for p in ctx.reads.read(pending.pending, self.member_id, ctx.now)]
 
     def resolve_pending_lots(self: WalletData, info: graphene.ResolveInfo) -> list[DatedPoints]:
         return [DatedPoints(points=d.points, at=d.at) for d in self.balance.pending_lots]
@@ -271,7 +272,7 @@ class Wallet(graphene.ObjectType):
         if not 1 <= within_days <= 3660:
             raise WalletError("INVALID_WINDOW", "withinDays is between 1 and 3660.",
                               field="withinDays")
-        summary = self.balance if within_days == 90 else ctx.db.read(
+        summary = self.balance if within_days == 90 else ctx.reads.read(
             balances.summary, self.member_id, ctx.now, dt.timedelta(days=within_days))
         return [DatedPoints(points=d.points, at=d.at) for d in summary.expiring]
 
@@ -362,7 +363,7 @@ class Member(graphene.ObjectType):
         member_id = ctx.member().member_id
         if id != str(member_id):
             return None
-        found = ctx.db.read(members.get, member_id, ctx.settings.secret_key)
+        found = ctx.reads.read(members.get, member_id, ctx.settings.secret_key)
         return cls.of(found) if found else None
 
     def resolve_referral_link(self, info: graphene.ResolveInfo) -> str:
@@ -384,7 +385,7 @@ class Member(graphene.ObjectType):
         if page is None:
             size = history.check_page_size(first)
             cursor = history.decode_cursor(after) if after else None
-            page = ctx.db.read(history.page, int(self.id), first=size, after=cursor)
+            page = ctx.reads.read(history.page, int(self.id), first=size, after=cursor)
         edges = [WalletEntryConnection.Edge(node=WalletEntry.of(int(self.id), e),
                                             cursor=history.encode_cursor(e.booked_at, e.id))
                  for e in page.entries]

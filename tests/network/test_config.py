@@ -93,3 +93,35 @@ def test_good_values_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings.from_env()
     assert (settings.env, settings.timezone, settings.member_transfers, settings.currency,
             settings.database_url) == ("test", "Asia/Tehran", True, "IRR", "sqlite:////tmp/x.db")
+
+
+def test_a_read_replica_url_is_a_postgresql_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POINTSNET_DATABASE_URL", "postgresql://app@db-1/points")
+    monkeypatch.setenv("POINTSNET_READ_DATABASE_URL", "postgres://app@db-2/points")
+    monkeypatch.setenv("POINTSNET_READ_MAX_LAG_SECONDS", "2.5")
+    settings = Settings.from_env()
+    assert settings.read_database_url == "postgresql+psycopg://app@db-2/points"
+    assert settings.read_max_lag_seconds == 2.5
+    monkeypatch.delenv("POINTSNET_READ_DATABASE_URL")
+    assert Settings.from_env().read_database_url is None
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"READ_DATABASE_URL": "sqlite:///replica.db", "DATABASE_URL": "postgresql://a@h/p"},
+     "POINTSNET_READ_DATABASE_URL must be a PostgreSQL standby (postgresql+psycopg://user@host/db"
+     "), got 'sqlite:///replica.db'"),
+    ({"READ_DATABASE_URL": "postgresql://a@h"},
+     "POINTSNET_READ_DATABASE_URL names no database: add its name after the host, e.g. "
+     "postgresql+psycopg://user@host/pointsnet"),
+    ({"READ_DATABASE_URL": "postgresql://a@h/p", "DATABASE_URL": "sqlite:///points.db"},
+     "POINTSNET_READ_DATABASE_URL needs a PostgreSQL primary; POINTSNET_DATABASE_URL is "
+     "'sqlite:///points.db'"),
+    ({"READ_MAX_LAG_SECONDS": "0"}, "POINTSNET_READ_MAX_LAG_SECONDS must be a number of seconds "
+                                    "above 0 and at most 3600, got '0'"),
+    ({"READ_MAX_LAG_SECONDS": "soon"}, "POINTSNET_READ_MAX_LAG_SECONDS must be a number of "
+                                       "seconds above 0 and at most 3600, got 'soon'"),
+])
+def test_a_bad_read_replica_setting_is_named(monkeypatch: pytest.MonkeyPatch,
+                                             env: dict[str, str], message: str) -> None:
+    monkeypatch.delenv("POINTSNET_DATABASE_URL", raising=False)
+    assert _problems(monkeypatch, **env) == [message]

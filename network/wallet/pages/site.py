@@ -17,6 +17,7 @@ from starlette.responses import Response
 from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import Database
+from network.db.read_database import ReadDatabase
 from network.notifications.inline import InlineDrainer, drainer_for
 from network.signin.service import SignIn
 from network.signin.sessions import Session
@@ -42,10 +43,14 @@ class PageExit(Exception):
 class Site:
     def __init__(self, db: Database, settings: Settings, signin: SignIn | None = None, *,
                  drainer: InlineDrainer | None | object = _FROM_ENV,
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 clock: Callable[[], dt.datetime] = utcnow,
+                 reads: ReadDatabase | None = None) -> None:
         """`drainer`: who sends queued messages after a request; by default the process's
-        inline drainer (POINTSNET_NOTIFY_*), None to leave them for `notifications drain`."""
+        inline drainer (POINTSNET_NOTIFY_*), None to leave them for `notifications drain`.
+        `reads`: where the pages' read models read (a fresh replica or `db`); sign-in,
+        sessions and every form's action stay on `db`."""
         self.db = db
+        self.reads = reads or ReadDatabase(db)
         self.settings = settings
         self.clock = clock
         self.signin = signin or SignIn(db, settings, clock=clock)

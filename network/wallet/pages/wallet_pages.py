@@ -46,8 +46,12 @@ async def wallet(site: Site, request: Request) -> Response:
         after = history.decode_cursor(cursor) if cursor else None
     except WalletError:
         return page.redirect("/wallet")
-    loaded = reads.snapshot(site.db, view.load, session.member_id, site.settings.secret_key,
-                           site.clock(), first=20, after=after)
+    # Back from the member's own action (a donation, a saved contact): read the primary, so the
+    # page shows it; otherwise the read model may come from a fresh replica.
+    own_write = "done" in request.query_params or "donated" in request.query_params
+    loaded = reads.snapshot(site.db if own_write else site.reads, view.load,
+                            session.member_id, site.settings.secret_key, site.clock(), first=20,
+                            after=after)
     if loaded is None:
         return not_found(page)
     card = loaded.member.card_number
@@ -66,7 +70,7 @@ async def wallet(site: Site, request: Request) -> Response:
 
 async def card(site: Site, request: Request) -> Response:
     session, page = site.member(request)
-    member = site.db.read(members.get, session.member_id, site.settings.secret_key)
+    member = site.reads.read(members.get, session.member_id, site.settings.secret_key)
     if member is None:
         return not_found(page)
     number = member.card_number
@@ -76,7 +80,7 @@ async def card(site: Site, request: Request) -> Response:
 
 async def entry(site: Site, request: Request) -> Response:
     session, page = site.member(request)
-    found = site.db.read(history.entry, session.member_id, request.path_params["entry_id"])
+    found = site.reads.read(history.entry, session.member_id, request.path_params["entry_id"])
     if found is None:
         return not_found(page)
     return page.render("entry.html", e=found)
