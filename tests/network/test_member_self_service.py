@@ -302,3 +302,28 @@ def test_the_same_address_can_join_again_after_erasure_as_a_new_member(api, db):
 def test_erasure_needs_a_member(api, db):
     answer = api.call(ERASE, {"input": {"confirm": True}})
     assert answer.get("data") is None or answer["data"]["eraseMyData"] is None
+
+
+def test_the_documented_operations_work_as_written(api, db):
+    """graphql/operations/member/{RequestJoinCode,JoinNetwork,UpdateProfile,MyData,
+    EraseMyData}.graphql, exactly as a member app would send them."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "graphql" / "operations" / "member"
+    ops = {p.stem: p.read_text() for p in folder.glob("*.graphql")}
+    asked = api.call(ops["RequestJoinCode"], {"input": {"address": "new@example.com"}}
+                     )["data"]["requestJoinCode"]
+    assert asked["userErrors"] == [] and asked["channel"] == "email"
+    joined = api.call(ops["JoinNetwork"], {"input": {
+        "address": "new@example.com", "code": api.inbox().code_for("new@example.com")}}
+    )["data"]["joinNetwork"]
+    assert joined["joined"] is True and cards.is_valid(joined["cardNumber"])
+    token = joined["token"]
+    profile = api.call(ops["UpdateProfile"], {"input": {
+        "displayName": "Neda", "birthDate": "1990-03-21", "city": "Shiraz",
+        "interests": ["coffee"]}}, token=token)["data"]["updateProfile"]
+    assert profile["completedNow"] is True and profile["profile"]["complete"] is True
+    mine = api.call(ops["MyData"], token=token)["data"]["me"]["dataExport"]
+    assert json.loads(mine)["profile"]["city"] == "Shiraz"
+    erased = api.call(ops["EraseMyData"], {"input": {"confirm": True}}, token=token)
+    assert erased["data"]["eraseMyData"] == {"erased": True, "userErrors": []}
