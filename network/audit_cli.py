@@ -49,7 +49,8 @@ def audit_group() -> None:
 @click.option("--until", help=UNTIL_HELP)
 @click.option("--action", help=ACTION_HELP)
 @click.option("--subject", help=SUBJECT_HELP)
-@click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True,
+              help="At most this many entries (1 to 100,000).")
 def list_command(since: str | None, until: str | None, action: str | None,
                  subject: str | None, limit: int) -> None:
     """One line per entry, oldest first."""
