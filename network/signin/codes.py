@@ -91,17 +91,19 @@ def issue(conn: Connection, keys: Keys, policy: Policy, *, address: Address, cli
     member_id = found[0] if found is not None else None
     code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
     joining = found is None and join_compose is not None
-    conn.execute(insert(codes).values(
-        address_hash=key, member_id=member_id, channel=address.channel,
-        code_hash=_hash(keys, key, code), created_at=now, expires_at=now + policy.ttl,
-        attempts=0, closed_at=None, purpose="join" if joining else "signin"))
     minutes = int(policy.ttl.total_seconds() // 60)
+    message_id = None
     if joining:
         assert join_compose is not None
         subject, body = join_compose(code, minutes, "")
-        outbox.enqueue(conn, channel=address.channel, recipient=address.value, subject=subject,
-                       body=body, now=now, member_id=None)
-        return None
+        # No member yet: the code row remembers its message, for the member it enrols.
+        message_id = outbox.enqueue(conn, channel=address.channel, recipient=address.value,
+                                    subject=subject, body=body, now=now, member_id=None)
+    conn.execute(insert(codes).values(
+        address_hash=key, member_id=member_id, channel=address.channel,
+        code_hash=_hash(keys, key, code), created_at=now, expires_at=now + policy.ttl,
+        attempts=0, closed_at=None, purpose="join" if joining else "signin",
+        message_id=message_id))
     if found is None:
         return None  # nobody to send it to: the code stays unknown to everyone
     subject, body = compose(code, minutes, found[1])
@@ -119,6 +121,7 @@ class Check:
     # A right join code for an address that was nobody's: the caller may enrol it (join.py).
     may_join: bool = False
     code_id: int | None = None
+    message_id: int | None = None  # a join code's message (in the outbox)
 
 
 def _invalid(left: int | None = None) -> WalletError:
@@ -181,4 +184,5 @@ def check(conn: Connection, keys: Keys, policy: Policy, *, address: Address, cod
             return Check(None, _too_many())
         return Check(None, _invalid(policy.max_attempts - attempts))
     conn.execute(update(codes).where(codes.c.id == row.id).values(closed_at=now))
-    return Check(row.member_id, None, may_join=row.member_id is None, code_id=row.id)
+    return Check(row.member_id, None, may_join=row.member_id is None, code_id=row.id,
+                 message_id=row.message_id)

@@ -25,11 +25,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from network import members, referrals
 from network.db.schema import members as members_table
+from network.notifications.schema import notification_outbox
 from network.signin import codes, sessions
 from network.signin.addresses import Address, parse_address
 from network.signin.service import SignIn
@@ -136,6 +137,10 @@ class Join:
         member_id, joined = self._enrol(address, language, referrer, outcome.code_id)
 
         def open_session(conn: Connection) -> tuple[str, Session]:
+            if outcome.message_id is not None:  # the join message is theirs (export, erasure)
+                conn.execute(update(notification_outbox).where(
+                    notification_outbox.c.id == outcome.message_id,
+                    notification_outbox.c.member_id.is_(None)).values(member_id=member_id))
             return sessions.create(conn, signin.keys, member_id=member_id, kind=kind,
                                    now=signin.clock(), user_agent=user_agent, ip=client_ip)
 

@@ -113,6 +113,9 @@ def test_a_stranger_joins_with_a_code_and_gets_a_card_and_qr_at_once(api, db):
     fact = db.read(lambda c: c.execute(select(member_events).where(
         member_events.c.member_id == member_id)).one())
     assert (fact.type, fact.partner_id) == ("enrolled", None)
+    # The join message is theirs now: in their export, and in their erasure.
+    assert db.read(lambda c: c.execute(select(notification_outbox.c.member_id)).scalar_one()) \
+        == member_id
     # The code is spent: it does not enrol or sign in twice.
     again = api.join("new@example.com", "000000")
     assert again["userErrors"][0]["code"] in ("CODE_INVALID",)

@@ -1,6 +1,7 @@
 """Members' own side: self-enrolment (join codes), profiles, privacy rights and the audit log.
 
-- signin_codes.purpose: signin | join (a join code is sent to a stranger's address too);
+- signin_codes.purpose: signin | join (a join code is sent to a stranger's address too), and
+  message_id: a join code's message, given to the member it enrols;
 - member_profiles: city, interests, when the profile was first complete, when it was erased;
 - audit_log: the append-only trail of who did what to whom (network/audit.py).
 
@@ -24,6 +25,7 @@ def upgrade() -> None:
     with op.batch_alter_table("signin_codes") as batch:
         batch.add_column(sa.Column("purpose", sa.String(8), nullable=False,
                                    server_default="signin"))
+        batch.add_column(sa.Column("message_id", BigId, nullable=True))
     op.create_table(
         "member_profiles",
         sa.Column("member_id", BigId, autoincrement=False),
@@ -59,4 +61,5 @@ def downgrade() -> None:
     op.drop_table("audit_log")
     op.drop_table("member_profiles")
     with op.batch_alter_table("signin_codes") as batch:
+        batch.drop_column("message_id")
         batch.drop_column("purpose")
