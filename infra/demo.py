@@ -117,7 +117,19 @@ def build_demo(db: Database, settings: Settings, now: datetime | None = None) ->
         _history(db, result, now, last_month, cafe, telecom, pharmacy, shop)
         _programme_history(db, settings, result, last_month, cafe)
         _facts(db, settings, result, last_month, cafe)
+        _profile(db, settings, result, last_month)
     return result
+
+
+def _profile(db: Database, settings: Settings, demo: DemoSummary, last_month: datetime) -> None:
+    """Sara completed her profile on the web a month and a half ago (her name and birth date
+    came from the café; she added her city and interests), so /wallet/profile shows a complete
+    one and the programme has her `profile_completed` fact."""
+    from network import profile
+
+    profile.update_profile(db, demo.members[0].id, profile.ProfileChange(
+        city="Tehran", interests=["coffee", "books", "travel"]),
+        now=last_month - timedelta(days=44), timezone=settings.timezone)
 
 
 def _programme(db: Database, last_month: datetime, cafe: int) -> None:

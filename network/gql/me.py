@@ -9,6 +9,9 @@ import graphene
 
 from network.gql import me_preload
 from network.gql.me_actions import Donate, RevokeSession, SignOut, UpdateContact
+from network.gql.me_join import JoinNetwork, RequestJoinCode
+from network.gql.me_privacy import EraseMyData
+from network.gql.me_profile import UpdateProfile
 from network.gql.me_signin import RequestSignInCode, VerifySignInCode
 from network.gql.me_types import Member, MemberSession, WalletEntry, ctx_of
 from network.wallet import reads
@@ -44,3 +47,10 @@ class MeMutation(graphene.ObjectType):
     update_contact = UpdateContact.Field(description="Change the member's contact details.")
     sign_out = SignOut.Field(description="End this session (or every session).")
     revoke_session = RevokeSession.Field(description="End one of the member's sessions.")
+    request_join_code = RequestJoinCode.Field(
+        description="Join the network: send a one-time code to a phone or email address.")
+    join_network = JoinNetwork.Field(
+        description="Trade the join code for a new card and a bearer token.")
+    update_profile = UpdateProfile.Field(description="Change the member's profile.")
+    erase_my_data = EraseMyData.Field(
+        description="Erase the member's personal data now (the ledger keeps ids and points).")

@@ -350,6 +350,10 @@ class Member(graphene.ObjectType):
                              first=graphene.Int(default_value=20), after=graphene.String(),
                              description="Newest first; first is at most 100.")
     sessions = graphene.List(graphene.NonNull(MemberSession), required=True)
+    profile = graphene.Field("network.gql.me_profile.MemberProfile", required=True)
+    data_export = graphene.JSONString(required=True, description="Everything the network holds "
+                                      "about the member (contacts, profile, ledger, sessions, "
+                                      "messages, events, audit entries), as one JSON document.")
 
     @classmethod
     def of(cls, member: members.Member) -> Member:
@@ -368,6 +372,18 @@ class Member(graphene.ObjectType):
 
     def resolve_referral_link(self, info: graphene.ResolveInfo) -> str:
         return referrals.link(own(info, int(self.id)).settings.base_url, self.referral_code)
+
+    def resolve_profile(self, info: graphene.ResolveInfo) -> Any:
+        from network.gql import me_profile  # it imports this module for the ctx helpers
+
+        own(info, int(self.id))
+        return me_profile.load(info, int(self.id))
+
+    def resolve_data_export(self, info: graphene.ResolveInfo) -> Any:
+        from network.gql import me_privacy
+
+        own(info, int(self.id))
+        return me_privacy.data_export(info, int(self.id))
 
     def resolve_card_qr_svg(self, info: graphene.ResolveInfo) -> str:
         own(info, int(self.id))

@@ -70,11 +70,16 @@ def clean_code(raw: str) -> str:
 
 
 def issue(conn: Connection, keys: Keys, policy: Policy, *, address: Address, client_ip: str,
-          now: dt.datetime, find_member: FindMember, compose: Compose) -> int | None:
+          now: dt.datetime, find_member: FindMember, compose: Compose,
+          join_compose: Compose | None = None) -> int | None:
     """Make a fresh code for the address, sent only if it is a member's; return the member id.
 
     Callers answer the same way either way, so the form does not reveal who is a member; a
     stranger's code exists only so that checking it answers like a member's (see `check`).
+
+    With `join_compose` (self-enrolment, network/wallet/join.py) a stranger's code IS sent, in
+    that message, and filed as a join code: only the join path (`check(joining=True)`) accepts
+    it, to enrol whoever proves the address. A member's address gets the ordinary sign-in code.
     """
     ratelimit.hit(conn, policy.per_ip, keyed_hash(keys.rate, client_ip), now)
     ratelimit.hit(conn, policy.per_address, keyed_hash(keys.rate, address.value), now)
@@ -85,13 +90,23 @@ def issue(conn: Connection, keys: Keys, policy: Policy, *, address: Address, cli
     found = find_member(conn, address)
     member_id = found[0] if found is not None else None
     code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+    joining = found is None and join_compose is not None
+    minutes = int(policy.ttl.total_seconds() // 60)
+    message_id = None
+    if joining:
+        assert join_compose is not None
+        subject, body = join_compose(code, minutes, "")
+        # No member yet: the code row remembers its message, for the member it enrols.
+        message_id = outbox.enqueue(conn, channel=address.channel, recipient=address.value,
+                                    subject=subject, body=body, now=now, member_id=None)
     conn.execute(insert(codes).values(
         address_hash=key, member_id=member_id, channel=address.channel,
         code_hash=_hash(keys, key, code), created_at=now, expires_at=now + policy.ttl,
-        attempts=0, closed_at=None))
+        attempts=0, closed_at=None, purpose="join" if joining else "signin",
+        message_id=message_id))
     if found is None:
         return None  # nobody to send it to: the code stays unknown to everyone
-    subject, body = compose(code, int(policy.ttl.total_seconds() // 60), found[1])
+    subject, body = compose(code, minutes, found[1])
     outbox.enqueue(conn, channel=address.channel, recipient=address.value, subject=subject,
                    body=body, now=now, member_id=member_id)
     return member_id
@@ -103,6 +118,10 @@ class Check:
 
     member_id: int | None
     error: WalletError | None
+    # A right join code for an address that was nobody's: the caller may enrol it (join.py).
+    may_join: bool = False
+    code_id: int | None = None
+    message_id: int | None = None  # a join code's message (in the outbox)
 
 
 def _invalid(left: int | None = None) -> WalletError:
@@ -117,7 +136,7 @@ def _too_many() -> WalletError:
 
 
 def _opens_session(conn: Connection, row: Row, address: Address,
-                   find_member: FindMember) -> bool:
+                   find_member: FindMember, joining: bool = False) -> bool:
     """Whether a right code may sign in: only one that was sent to the member who owns the address.
 
     A row without a member is a stranger's: its code was never sent, so even a lucky guess must
@@ -126,15 +145,18 @@ def _opens_session(conn: Connection, row: Row, address: Address,
     member's): the code went to whoever holds the old address, not to the account's owner now.
     """
     if row.member_id is None:
-        return False
+        # A join code was sent to the address, so on the join path it proves the address.
+        return joining and row.purpose == "join"
     found = find_member(conn, address)
     return found is not None and found[0] == row.member_id
 
 
 def check(conn: Connection, keys: Keys, policy: Policy, *, address: Address, code: str,
-          client_ip: str, now: dt.datetime, find_member: FindMember) -> Check:
+          client_ip: str, now: dt.datetime, find_member: FindMember,
+          joining: bool = False) -> Check:
     """Check a code typed for an address; the answers depend on the code row alone, never on
-    whether the address is a member's, except that only a member's right code signs in."""
+    whether the address is a member's, except that only a member's right code signs in.
+    `joining`: the join path, where a right join code also passes (`may_join`)."""
     ratelimit.hit(conn, policy.verify_per_ip, keyed_hash(keys.rate, client_ip), now)
     key = address_key(keys, address)
     row = conn.execute(
@@ -152,7 +174,7 @@ def check(conn: Connection, keys: Keys, policy: Policy, *, address: Address, cod
         return Check(None, WalletError("CODE_EXPIRED", "This code has expired. Ask for a new code.",
                                        field="code"))
     right = hmac.compare_digest(row.code_hash, _hash(keys, key, code))
-    if not (right and _opens_session(conn, row, address, find_member)):
+    if not (right and _opens_session(conn, row, address, find_member, joining)):
         # A code that may not sign in counts as a wrong guess, so it answers like one.
         attempts = row.attempts + 1
         closed = now if attempts >= policy.max_attempts else None
@@ -162,4 +184,5 @@ def check(conn: Connection, keys: Keys, policy: Policy, *, address: Address, cod
             return Check(None, _too_many())
         return Check(None, _invalid(policy.max_attempts - attempts))
     conn.execute(update(codes).where(codes.c.id == row.id).values(closed_at=now))
-    return Check(row.member_id, None)
+    return Check(row.member_id, None, may_join=row.member_id is None, code_id=row.id,
+                 message_id=row.message_id)

@@ -29,6 +29,11 @@ signin_codes = Table(
     # Set when the code is used, runs out of tries or expires (a newer code for the same address
     # deletes the row instead).
     Column("closed_at", Timestamp, nullable=True),
+    # signin | join. A join code is SENT to a stranger's address too (that is how one joins),
+    # so a right join code proves the address; a stranger's sign-in code was never sent.
+    Column("purpose", String(8), nullable=False, server_default="signin"),
+    # A join code's message in the outbox: it names no member until the code enrols one.
+    Column("message_id", BigId, nullable=True),
 )
 # Both lookups are by address: "its latest code" (check) and "its codes", deleted by issue.
 Index("ix_signin_codes_address", signin_codes.c.address_hash, signin_codes.c.id)

@@ -22,6 +22,9 @@ class WalletError(LedgerError):
         "AMOUNT_TOO_LARGE", "CHARITY_REQUIRED", "CHARITY_NOT_FOUND", "INSUFFICIENT_POINTS",
         "INVALID_EMAIL", "INVALID_PHONE", "ADDRESS_REQUIRED", "INVALID_CODE_FORMAT",
         "CODE_INVALID", "TOO_MANY_ATTEMPTS", "CODE_EXPIRED", "CSRF_FAILED",
+        # the member's profile and privacy rights (network/profile.py, network/privacy.py)
+        "INVALID_BIRTH_DATE", "CITY_TOO_LONG", "INVALID_CITY", "UNKNOWN_INTEREST",
+        "ERASURE_NOT_CONFIRMED",
     )
 
     def __init__(self, code: str, message: str, *, field: str | None = None,

@@ -14,6 +14,7 @@ from network.config import Settings
 SESSION = "pn_session"
 CSRF = "pn_csrf"
 SIGNIN = "pn_signin"  # the address a code was just sent to, for the code form (10 minutes)
+JOIN = "pn_join"  # the address (and referral code) a join code was just sent to (10 minutes)
 LANGUAGE = "pn_lang"
 ZONE = "pn_tz"  # the browser's time zone, written by static/zone.js (so not HttpOnly)
 

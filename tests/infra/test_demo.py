@@ -53,3 +53,14 @@ def test_the_demo_programme_gives_its_fact_bonuses(sqlite_db: Database) -> None:
         (sara, "welcome", 100), (john, "welcome", 100), (maryam, "welcome", 100),
         (sara, "birthday", 250), (sara, "referral", 500), (john, "roshan-reviews", 50)])
     assert verify(sqlite_db) == []
+
+
+def test_the_demo_has_a_member_with_a_complete_profile(sqlite_db: Database) -> None:
+    from network import profile
+
+    settings = Settings(database_url=sqlite_db.url, env="test", secret_key="s",
+                        timezone="Asia/Tehran")
+    demo = build_demo(sqlite_db, settings, now=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    sara = sqlite_db.read(profile.get, demo.members[0].id)
+    assert sara.complete and sara.city == "Tehran" and sara.completed_at is not None
+    assert sara.interests == ("coffee", "travel", "books")

@@ -12,7 +12,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from network.wallet.pages import account_pages, donate_pages, signin_pages, wallet_pages
+from network.wallet.pages import (
+    account_pages,
+    donate_pages,
+    join_pages,
+    privacy_pages,
+    profile_pages,
+    signin_pages,
+    wallet_pages,
+)
 from network.wallet.pages.site import PageExit, Site
 from network.web import assets
 
@@ -52,6 +60,16 @@ def routes(site: Site) -> list[BaseRoute]:
         ("/wallet/contact", account_pages.contact_submit, "POST"),
         ("/wallet/sessions", account_pages.sessions_list, "GET"),
         ("/wallet/sessions/{session_id:int}/revoke", account_pages.session_revoke, "POST"),
+        ("/join", join_pages.join_form, "GET"),
+        ("/join", join_pages.join_submit, "POST"),
+        ("/join/code", join_pages.join_code_form, "GET"),
+        ("/join/code", join_pages.join_code_submit, "POST"),
+        ("/wallet/profile", profile_pages.profile_form, "GET"),
+        ("/wallet/profile", profile_pages.profile_submit, "POST"),
+        ("/wallet/privacy", privacy_pages.privacy_page, "GET"),
+        ("/wallet/privacy/export.json", privacy_pages.privacy_download, "GET"),
+        ("/wallet/privacy/erase", privacy_pages.erase_form, "GET"),
+        ("/wallet/privacy/erase", privacy_pages.erase_submit, "POST"),
     ]
     bound: list[BaseRoute] = [Route(path, _bind(site, handler), methods=[method])
                               for path, handler, method in table]

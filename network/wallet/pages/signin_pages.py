@@ -8,6 +8,7 @@ import binascii
 from starlette.requests import Request
 from starlette.responses import Response
 
+from network import profile
 from network.signin.addresses import mask, parse_address
 from network.signin.sessions import SESSION_LIFETIME
 from network.wallet.contact import ContactChange, update_contact
@@ -42,8 +43,9 @@ async def signin_form(site: Site, request: Request) -> Response:
     page = site.page(request, session)
     if session is not None:
         return page.redirect("/wallet")
-    signed_out = request.query_params.get("done") == "signed_out"
-    notice = page.locale.t("notice_signed_out") if signed_out else None
+    done = request.query_params.get("done")
+    notice = {"signed_out": page.locale.t("notice_signed_out"),
+              "erased": page.locale.t("notice_erased")}.get(done or "")
     return page.render("signin.html", address="", notice=notice)
 
 
@@ -100,7 +102,7 @@ async def code_submit(site: Site, request: Request) -> Response:
     if address is None:
         return page.redirect("/signin")
     try:
-        token, _ = site.signin.verify(address, text(form, "code"),
+        token, session = site.signin.verify(address, text(form, "code"),
                                       client_ip=site.client_ip(request), kind="cookie",
                                       user_agent=request.headers.get("user-agent", ""))
     except WalletError as error:
@@ -114,6 +116,10 @@ async def code_submit(site: Site, request: Request) -> Response:
     cookies.put(response, site.settings, cookies.SESSION, token,
                 max_age=int(SESSION_LIFETIME.total_seconds()))
     cookies.drop(response, site.settings, cookies.SIGNIN)
+    # The language the member chose on their profile opens their wallet, on any browser.
+    chosen = site.db.read(profile.chosen_language, session.member_id)
+    if chosen is not None:
+        cookies.put(response, site.settings, cookies.LANGUAGE, chosen, max_age=LANGUAGE_SECONDS)
     return response
 
 

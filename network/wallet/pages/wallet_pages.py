@@ -14,7 +14,9 @@ from network.wallet.qr import card_svg
 from network.wallet.worth import worth
 from network.web.rendering import Page
 
-NOTICES = {"contact": "notice_contact_saved", "revoked": "notice_session_revoked"}
+NOTICES = {"contact": "notice_contact_saved", "revoked": "notice_session_revoked",
+           "joined": "notice_joined", "already_member": "notice_already_member",
+           "profile": "notice_profile_saved", "profile_completed": "notice_profile_completed"}
 
 
 def not_found(page: Page, status: int = 404) -> Response:
