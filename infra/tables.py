@@ -4,6 +4,7 @@ Alembic's env and the migration drift test use this to see the whole schema.
 """
 
 import network.jobs.schema  # noqa: F401  (the worker's job leases and run history)
+import network.notifications.consent_schema  # noqa: F401  (message preferences, consents)
 import network.notifications.schema  # noqa: F401  (notification outbox)
 import network.programme.approval  # noqa: F401  (campaign approvals)
 import network.programme.campaigns_schema  # noqa: F401  (campaigns, campaign awards)

@@ -14,6 +14,7 @@ from network.clock import utcnow
 from network.db.engine import Database
 from network.ledger import MAX_POINTS, Receipt, balances
 from network.ledger import donate as ledger_donate
+from network.notifications import messages
 from network.wallet import parties_view
 from network.wallet.errors import WalletError
 from network.wallet.parties_view import PartyName
@@ -71,6 +72,10 @@ def check(db: Database, member_id: int, charity_id: int, points: int, *,
 
 def donate(db: Database, member_id: int, charity_id: int, points: int, idempotency_key: str,
            *, now: dt.datetime | None = None) -> Receipt:
-    """Book the donation; the ledger re-checks everything under the member's lock."""
-    return ledger_donate(db, scope=f"member:{member_id}", idempotency_key=idempotency_key,
-                         member_id=member_id, charity_id=charity_id, points=points, now=now)
+    """Book the donation (the ledger re-checks everything under the member's lock), then queue
+    its receipt. The receipt is once per entry (a replayed key queues nothing new); should the
+    process stop between the two, the hourly earned-messages job queues it (lifecycle.py)."""
+    receipt = ledger_donate(db, scope=f"member:{member_id}", idempotency_key=idempotency_key,
+                            member_id=member_id, charity_id=charity_id, points=points, now=now)
+    db.write(messages.donation_receipt, member_id, receipt.entry_id, now=now)
+    return receipt

@@ -80,4 +80,5 @@ async def donate_confirm(site: Site, request: Request) -> Response:
     except LedgerError as error:
         return _form(site, page, session, charity=charity_raw, points=points_raw,
                      key=key or f"web-{uuid.uuid4().hex}", error=_as_form_error(error))
+    site.send_queued()  # the receipt
     return page.redirect(f"/wallet?donated={receipt.entry_id}")
