@@ -39,8 +39,9 @@ def claim_occasion(conn: Connection, member_id: int, occasion: str, now: dt.date
     dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     done = conn.execute(dialect_insert(message_occasions)
                         .values(member_id=member_id, occasion=occasion[:120], created_at=now)
-                        .on_conflict_do_nothing())
-    return done.rowcount == 1
+                        .on_conflict_do_nothing()
+                        .returning(message_occasions.c.member_id))
+    return done.first() is not None
 
 
 def _localised(params: Mapping[str, Any], language: str) -> dict[str, Any]:
