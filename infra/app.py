@@ -24,6 +24,7 @@ from infra.unavailable import on_database_error
 from network.auth import Authenticator
 from network.config import Settings, get_settings
 from network.db.engine import Database
+from network.notifications.inbound import routes as notification_routes
 from network.wallet.pages import routes as wallet_routes
 from network.wallet.pages.site import Site as WalletSite
 from network.wallet.pages.wallet_pages import not_found as wallet_not_found
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         Route("/metrics", metrics_route(db, settings), methods=["GET"]),
         *wallet_routes(wallet_site),  # member pages: /signin, /wallet, ...
         *settlement_routes(db, settings),  # POST /stripe/webhook
+        *notification_routes(db, settings),  # POST /notifications/sms/inbound (STOP)
     ]
     watch_pool(db)
     count_replays()

@@ -9,6 +9,7 @@ import graphene
 
 from network.gql import me_preload
 from network.gql.me_actions import Donate, RevokeSession, SignOut, UpdateContact
+from network.gql.me_preferences import UpdatePreferences
 from network.gql.me_signin import RequestSignInCode, VerifySignInCode
 from network.gql.me_types import Member, MemberSession, WalletEntry, ctx_of
 from network.wallet import reads
@@ -44,3 +45,5 @@ class MeMutation(graphene.ObjectType):
     update_contact = UpdateContact.Field(description="Change the member's contact details.")
     sign_out = SignOut.Field(description="End this session (or every session).")
     revoke_session = RevokeSession.Field(description="End one of the member's sessions.")
+    update_preferences = UpdatePreferences.Field(
+        description="Choose which messages the member gets (consent), quiet hours, time zone.")

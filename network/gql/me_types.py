@@ -349,6 +349,8 @@ class Member(graphene.ObjectType):
                              first=graphene.Int(default_value=20), after=graphene.String(),
                              description="Newest first; first is at most 100.")
     sessions = graphene.List(graphene.NonNull(MemberSession), required=True)
+    preferences = graphene.Field("network.gql.me_preferences.MessagePreferences", required=True,
+                                 description="Which messages the member gets, and when.")
 
     @classmethod
     def of(cls, member: members.Member) -> Member:
@@ -392,6 +394,11 @@ class Member(graphene.ObjectType):
             has_next_page=page.next_cursor is not None, has_previous_page=after is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None))
+
+    def resolve_preferences(self, info: graphene.ResolveInfo) -> Any:
+        from network.gql import me_preferences  # it imports this module for ctx_of
+        own(info, int(self.id))
+        return me_preferences.load(info, int(self.id))
 
     def resolve_sessions(self, info: graphene.ResolveInfo) -> list[MemberSession]:
         ctx = own(info, int(self.id))

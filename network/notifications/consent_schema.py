@@ -35,7 +35,7 @@ message_consents = Table(
     Column("category", String(16), nullable=False),  # programme | marketing
     Column("channel", String(8), nullable=False),  # sms | email
     Column("granted", Boolean, nullable=False),
-    Column("source", String(16), nullable=False),  # web | api | unsubscribe | sms_stop
+    Column("source", String(16), nullable=False),  # web | api | unsubscribe | sms_stop | sms_start
     Column("wording_version", String(32)),
     Column("wording", Text),
     Column("recorded_at", Timestamp, nullable=False),

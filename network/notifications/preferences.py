@@ -148,8 +148,7 @@ def quiet_until(prefs: Preferences, now: dt.datetime) -> dt.datetime | None:
 
 class PreferencesError(HubError):
     code = "PREFERENCES_ERROR"
-    codes = ("INVALID_QUIET_HOURS", "INVALID_TIME_ZONE", "CONSENT_WORDING_OUTDATED",
-             "MEMBER_NOT_FOUND")
+    codes = ("INVALID_QUIET_HOURS", "INVALID_TIME_ZONE", "CONSENT_WORDING_OUTDATED")
 
     def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
         super().__init__(message, code=code, field=field)

@@ -12,7 +12,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from network.wallet.pages import account_pages, donate_pages, signin_pages, wallet_pages
+from network.wallet.pages import (
+    account_pages,
+    donate_pages,
+    preferences_pages,
+    signin_pages,
+    wallet_pages,
+)
 from network.wallet.pages.site import PageExit, Site
 from network.web import assets
 
@@ -52,6 +58,10 @@ def routes(site: Site) -> list[BaseRoute]:
         ("/wallet/contact", account_pages.contact_submit, "POST"),
         ("/wallet/sessions", account_pages.sessions_list, "GET"),
         ("/wallet/sessions/{session_id:int}/revoke", account_pages.session_revoke, "POST"),
+        ("/wallet/preferences", preferences_pages.preferences_form, "GET"),
+        ("/wallet/preferences", preferences_pages.preferences_submit, "POST"),
+        ("/unsubscribe/{token}", preferences_pages.unsubscribe_ask, "GET"),
+        ("/unsubscribe/{token}", preferences_pages.unsubscribe_confirm, "POST"),
     ]
     bound: list[BaseRoute] = [Route(path, _bind(site, handler), methods=[method])
                               for path, handler, method in table]
