@@ -35,16 +35,17 @@ def shot(page: Page, name: str) -> None:
         page.screenshot(path=str(folder / f"prefs_{name}.png"), full_page=True)
 
 
-def _context(browser: Browser, language: str, viewport: dict[str, int]):  # type: ignore[no-untyped-def]
+def _context(chromium: Browser, language: str,
+             viewport: dict[str, int]):  # type: ignore[no-untyped-def]
     accept = "fa-IR,fa;q=0.9" if language == "fa" else "en-US,en;q=0.9"
-    return browser.new_context(viewport=viewport, device_scale_factor=1,
+    return chromium.new_context(viewport=viewport, device_scale_factor=1,
                                locale="fa-IR" if language == "fa" else "en-US",
                                extra_http_headers={"Accept-Language": accept})
 
 
 @pytest.mark.browser
 def test_member_chooses_messages_in_english_then_persian(
-        hub: Hub, browser: Browser, pg_db: Database, world: dict[str, int]) -> None:
+        hub: Hub, browser: Browser, pg_db: Database, world: dict[str, int]) -> None:  # noqa: F811
     sara = world["sara"]
     page = _context(browser, "en", PHONE).new_page()
     sign_in(page, hub, "sara@example.com", "prefs_phone_en")
@@ -94,7 +95,7 @@ def test_member_chooses_messages_in_english_then_persian(
 @pytest.mark.browser
 @pytest.mark.parametrize("language", ["en", "fa"])
 def test_the_unsubscribe_link_asks_then_unsubscribes_without_signing_in(
-        hub: Hub, browser: Browser, pg_db: Database, world: dict[str, int],
+        hub: Hub, browser: Browser, pg_db: Database, world: dict[str, int],  # noqa: F811
         language: str) -> None:
     sara = world["sara"]
     token = unsubscribe.make(ww.SECRET, sara, "programme")
