@@ -99,7 +99,7 @@ def network_jobs(notify: NotificationSettings) -> list[Job]:
             "tell members what they earned, one message per member per hour"),
         Job("vested-messages", DailyAt(9, 0), _vested_messages,
             "tell members which pending points became spendable"),
-        Job("expiring-messages", DailyAt(9, 30), _expiring_messages,
+        Job("expiry-messages", DailyAt(9, 30), _expiring_messages,
             "warn members of points expiring in 30 and 7 days"),
         Job("birthdays", DailyAt(0, 5), _birthdays,
             "raise today's birthday facts for the programme"),

@@ -1,5 +1,5 @@
 """`pointsnet messages preview`: a template rendered for a real member, with the member's own
-figures where the ledger has them (spendable balance, last partner, next expiry) and telling
+figures where the ledger has them (spendable balance, last partner, next expiry and its points) and telling
 samples elsewhere. Renders only: nothing is queued, no occasion is claimed."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from network.clock import as_utc
@@ -38,10 +38,14 @@ def sample(conn: Connection, member: Member, kind: str, now: dt.datetime) -> dic
                                         lots.c.expires_at > now)
         .order_by(lots.c.expires_at).limit(1)).scalar()
     expires = as_utc(expiry).date() if expiry else (now + dt.timedelta(days=30)).date()
+    expiring = conn.execute(
+        select(func.coalesce(func.sum(lots.c.remaining), 0))
+        .where(lots.c.member_id == member.id, lots.c.remaining > 0,
+               lots.c.expires_at == expiry)).scalar() if expiry else 300
     return {
         "earned": {"points": 120, "count": 1, "balance": spendable, "partner": partner},
         "vested": {"points": 300, "balance": spendable},
-        "expiring": {"points": 300, "date": expires, "days": (expires - now.date()).days},
+        "expiring": {"points": int(expiring), "date": expires, "days": (expires - now.date()).days},
         "tier_reached": {"tier": {"en": "Silver", "fa": "نقره‌ای"},
                          "old": {"en": "Blue", "fa": "آبی"}},
         "tier_lost": {"tier": {"en": "Blue", "fa": "آبی"},

@@ -207,7 +207,7 @@ def test_pointsnet_worker_once_runs_the_due_jobs_and_exits_0(pg_db: Database) ->
     # the member's only earn was three days ago and has expired: nothing to tell them
     assert earned.startswith("worker: earned-messages: ok") and "queued=0" in earned
     assert vested.startswith("worker: vested-messages: ok") and "queued=0" in vested
-    assert expiring.startswith("worker: expiring-messages: ok") and "queued=0" in expiring
+    assert expiring.startswith("worker: expiry-messages: ok") and "queued=0" in expiring
     assert births.startswith("worker: birthdays: ok") and "due=0" in births
     assert history.startswith("worker: job-history: ok") and "runs=0" in history
     # The member earned in the window, so RFM scored one member.
@@ -221,7 +221,7 @@ def test_pointsnet_worker_once_runs_the_due_jobs_and_exits_0(pg_db: Database) ->
     runs = _runs(pg_db)
     assert [(run.job, run.outcome) for run in runs] == [
         ("expire", "ok"), ("notifications", "ok"), ("earned-messages", "ok"),
-        ("vested-messages", "ok"), ("expiring-messages", "ok"), ("birthdays", "ok"),
+        ("vested-messages", "ok"), ("expiry-messages", "ok"), ("birthdays", "ok"),
         ("segments", "ok"), ("job-history", "ok")]
     assert runs[0].counts == {"members": 1, "lots": 1, "points": 10, "holds": 0}
 
