@@ -1,6 +1,6 @@
 """`pointsnet messages preview`: a template rendered for a real member, with the member's own
-figures where the ledger has them (spendable balance, last partner, next expiry and its points) and telling
-samples elsewhere. Renders only: nothing is queued, no occasion is claimed."""
+figures where the ledger has them (spendable balance, last partner, next expiry and its points)
+and telling samples elsewhere. Renders only: nothing is queued, no occasion is claimed."""
 
 from __future__ import annotations
 
