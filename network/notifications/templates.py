@@ -90,7 +90,9 @@ def render(kind: str, channel: str, locale: Locale, params: dict[str, Any], *,
 
 def _link(label: str, url: str) -> str:
     before, _, after = label.partition("{url}")
-    return (f"{html.escape(before)}<a href=\"{html.escape(url)}\">{html.escape(url)}</a>"
+    # A long token must wrap on a phone, and a URL reads left to right inside Persian text.
+    return (f"{html.escape(before)}<a href=\"{html.escape(url)}\" dir=\"ltr\" "
+            f"style=\"word-break:break-all;color:#0b6e4f\">{html.escape(url)}</a>"
             f"{html.escape(after)}")
 
 
@@ -109,10 +111,11 @@ def _html(locale: Locale, subject: str, paragraphs: list[str], preferences_url: 
                    f"{_link(locale.t('msg_unsubscribe', url='{url}'), unsubscribe_url)}</p>")
     return (
         f"<!doctype html><html lang=\"{locale.language}\" dir=\"{direction}\"><head>"
-        f"<meta charset=\"utf-8\"><title>{html.escape(subject)}</title></head>"
+        f"<meta charset=\"utf-8\"><meta name=\"viewport\" "
+        f"content=\"width=device-width,initial-scale=1\"><title>{html.escape(subject)}</title></head>"
         f"<body style=\"margin:0;background:#f4f5f7;font-family:Tahoma,Arial,sans-serif;"
         f"color:#1d2433\"><div style=\"max-width:560px;margin:0 auto;padding:24px;"
-        f"text-align:{align}\"><div style=\"font-weight:700;color:#0b5cad;margin:0 0 16px\">"
+        f"text-align:{align}\"><div style=\"font-weight:700;color:#0b6e4f;margin:0 0 16px\">"
         f"{html.escape(locale.t('msg_brand'))}</div><div style=\"background:#fff;"
         f"border-radius:8px;padding:20px\">{body}</div><div style=\"color:#5b6577;"
         f"font-size:13px;margin-top:16px\">{footer}</div></div></body></html>"
