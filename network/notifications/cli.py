@@ -58,7 +58,7 @@ def messages_group() -> None:
 @click.option("--lang", type=click.Choice(["en", "fa"]), default=None,
               help="Language (default: the member's).")
 @click.option("--channel", type=click.Choice(["sms", "email"]), default="email",
-              show_default=True)
+              show_default=True, help="The SMS text (with its length) or the email.")
 @click.option("--html", is_flag=True, help="Print the email's HTML instead of its text.")
 def preview_command(kind: str, card: str, lang: str | None, channel: str, html: bool) -> None:
     """Render KIND for a member (their balance, partner and next expiry; samples elsewhere).
