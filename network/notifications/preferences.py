@@ -24,7 +24,9 @@ from dataclasses import dataclass, replace
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from network.errors import HubError
@@ -238,10 +240,11 @@ def save(conn: Connection, member_id: int, before: Preferences, after: Preferenc
               "marketing_sms": after.marketing_sms, "marketing_email": after.marketing_email,
               "quiet_start": quiet[0], "quiet_end": quiet[1], "time_zone": after.time_zone,
               "updated_at": now}
-    done = conn.execute(update(message_preferences)
-                        .where(message_preferences.c.member_id == member_id).values(**values))
-    if done.rowcount == 0:
-        conn.execute(insert(message_preferences).values(member_id=member_id, **values))
+    # One statement, so two first saves at once (page and API) cannot both try to insert.
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(dialect_insert(message_preferences).values(member_id=member_id, **values)
+                 .on_conflict_do_update(index_elements=[message_preferences.c.member_id],
+                                        set_=values))
     for category in ("programme", "marketing"):
         for channel in ("sms", "email"):
             was, now_on = before.allows(category, channel), after.allows(category, channel)
