@@ -285,3 +285,20 @@ def test_the_inbound_endpoint_wants_the_providers_token(db, sara) -> None:
 def test_route_is_mounted_in_the_app(db) -> None:
     app = create_app(ww.settings(), db)
     assert any(isinstance(r, Route) and r.path == inbound.PATH for r in app.routes)
+
+
+def test_the_documented_preference_operations_work_as_written(db, sara, api) -> None:
+    from pathlib import Path
+    folder = Path(__file__).resolve().parents[2] / "graphql" / "operations" / "member"
+    read, update = ((folder / f"{name}.graphql").read_text()
+                    for name in ("Preferences", "UpdatePreferences"))
+    token = api.sign_in("sara@example.com")
+    shown = api.call(read, {"language": "fa"}, token=token, status=200)["data"]["me"][
+        "preferences"]["marketingWording"]
+    assert shown["text"] == preferences.WORDINGS[shown["version"]]["fa"]
+    done = api.call(update, {"input": {"marketingSms": True, "wordingVersion": shown["version"],
+                                       "language": "fa", "quietHours": None}},
+                    token=token, status=200)["data"]["updatePreferences"]
+    assert done["userErrors"] == [] and done["preferences"]["marketingSms"]
+    assert done["preferences"]["quietHours"] is None
+    assert db.read(preferences.consents, sara)[-1].wording == shown["text"]
