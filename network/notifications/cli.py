@@ -18,7 +18,7 @@ from network.notifications.senders import sender_from_settings
 
 @click.group("notifications", cls=HubGroup)
 def notifications() -> None:
-    """Outgoing member messages (sign-in codes, security notices)."""
+    """Outgoing member messages (sign-in codes, security notices, lifecycle messages)."""
 
 
 @notifications.command("drain")
