@@ -44,7 +44,7 @@ def claim_occasion(conn: Connection, member_id: int, occasion: str, now: dt.date
     return done.first() is not None
 
 
-def _localised(params: Mapping[str, Any], language: str) -> dict[str, Any]:
+def localised(params: Mapping[str, Any], language: str) -> dict[str, Any]:
     """A value given as {"en": ..., "fa": ...} (a partner's or reward's name) in `language`."""
     return {k: (v.get(language) or v.get("en") or next(iter(v.values()), ""))
             if isinstance(v, Mapping) else v for k, v in params.items()}
@@ -65,7 +65,7 @@ def deliver(conn: Connection, member_id: int, kind: str, params: Mapping[str, An
         return []
     prefs = preferences.load(conn, member_id, settings.timezone)
     locale = locale_for(member.locale, prefs.zone)
-    values = _localised(params, locale.language)
+    values = localised(params, locale.language)
     category = preferences.KINDS[kind]
     queued = []
     for channel, address in (("sms", member.phone), ("email", member.email)):

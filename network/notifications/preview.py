@@ -66,7 +66,7 @@ def preview(conn: Connection, member: Member, kind: str, *, language: str | None
             channel: str, settings: Settings, now: dt.datetime) -> templates.Rendered:
     prefs = preferences.load(conn, member.id, settings.timezone)
     locale = locale_for(language or member.locale, prefs.zone)
-    values = messages._localised(sample(conn, member, kind, now), locale.language)
+    values = messages.localised(sample(conn, member, kind, now), locale.language)
     category = preferences.KINDS[kind]
     link = (unsubscribe.url(settings.base_url, settings.secret_key, member.id, category)
             if channel == "email" and category != "transactional" else None)

@@ -192,7 +192,7 @@ def _sms(kind: str, language: str, many: bool = False) -> str:
     params = dict(REALISTIC[kind])
     if many:
         params["count"] = 3
-    values = messages._localised(params, language)
+    values = messages.localised(params, language)
     return templates.render(kind, "sms", locale_for(language), values).body
 
 
@@ -220,7 +220,7 @@ def test_segment_counting_follows_gsm_and_ucs2_limits() -> None:
 @pytest.mark.parametrize("language", ["en", "fa"])
 @pytest.mark.parametrize("kind", LIFECYCLE)
 def test_persian_messages_use_persian_digits_and_jalali_dates(kind: str, language: str) -> None:
-    values = messages._localised(REALISTIC[kind], language)
+    values = messages.localised(REALISTIC[kind], language)
     email = templates.render(kind, "email", locale_for(language), values, name="Sara",
                              unsubscribe_url="https://hub.example/unsubscribe/t",
                              preferences_url="https://hub.example/wallet/preferences")
