@@ -25,6 +25,7 @@ from network.auth import Authenticator
 from network.config import Settings, get_settings
 from network.db.engine import Database
 from network.db.read_database import ReadDatabase
+from network.notifications.inbound import routes as notification_routes
 from network.wallet.pages import routes as wallet_routes
 from network.wallet.pages.site import Site as WalletSite
 from network.wallet.pages.wallet_pages import not_found as wallet_not_found
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         Route("/metrics", metrics_route(db, settings, reads), methods=["GET"]),
         *wallet_routes(wallet_site),  # member pages: /signin, /wallet, ...
         *settlement_routes(db, settings),  # POST /stripe/webhook
+        *notification_routes(db, settings),  # POST /notifications/sms/inbound (STOP)
     ]
     watch_pool(db)
     count_replays()

@@ -303,6 +303,7 @@ def _prepare_database() -> Database:
 from network.audit_cli import audit_group as _audit  # noqa: E402
 from network.charities_cli import charities as _charities  # noqa: E402
 from network.members_cli import members_group as _members  # noqa: E402
+from network.notifications.cli import messages_group as _messages  # noqa: E402
 from network.notifications.cli import notifications as _notifications  # noqa: E402
 from network.programme.campaigns_cli import campaigns_group as _campaigns  # noqa: E402
 from network.programme.cli import events_group as _events  # noqa: E402
@@ -310,6 +311,7 @@ from network.programme.cli import programme_group as _programme  # noqa: E402
 from network.programme.segments_cli import segments_group as _segments  # noqa: E402
 
 main.add_command(_notifications)
+main.add_command(_messages)
 main.add_command(_charities)
 main.add_command(_members)
 main.add_command(_segments)

@@ -118,6 +118,7 @@ def build_demo(db: Database, settings: Settings, now: datetime | None = None) ->
         _programme_history(db, settings, result, last_month, cafe)
         _facts(db, settings, result, last_month, cafe)
         _profile(db, settings, result, last_month)
+        _messages(db, settings, result, now)
     return result
 
 
@@ -130,6 +131,23 @@ def _profile(db: Database, settings: Settings, demo: DemoSummary, last_month: da
     profile.update_profile(db, demo.members[0].id, profile.ProfileChange(
         city="Tehran", interests=["coffee", "books", "travel"]),
         now=last_month - timedelta(days=44), timezone=settings.timezone)
+
+
+def _messages(db: Database, settings: Settings, demo: DemoSummary, now: datetime) -> None:
+    """Message choices (network/notifications/preferences.py): Sara reads her quiet hours in
+    Tehran time and took offers by email (the Persian consent words are on record); John gets
+    messages about his points by email only. Sara is told she reached gold, which the console
+    sender prints once the outbox is drained (at once, or at 08:00 Tehran time)."""
+    from network.notifications import messages, preferences
+
+    sara, john, _ = (m.id for m in demo.members)
+    db.write(preferences.change, sara, preferences.Change(
+        marketing_email=True, time_zone="Asia/Tehran", language="fa",
+        wording_version=preferences.WORDING_VERSION), source="web", now=now,
+        network_zone=settings.timezone)
+    db.write(preferences.change, john, preferences.Change(programme_sms=False), source="web",
+             now=now, network_zone=settings.timezone)
+    db.write(messages.tier_changed, sara, "silver", "gold", now=now, settings=settings)
 
 
 def _programme(db: Database, last_month: datetime, cafe: int) -> None:

@@ -10,6 +10,7 @@ import graphene
 from network.gql import me_preload
 from network.gql.me_actions import Donate, RevokeSession, SignOut, UpdateContact
 from network.gql.me_join import JoinNetwork, RequestJoinCode
+from network.gql.me_preferences import UpdatePreferences
 from network.gql.me_privacy import EraseMyData
 from network.gql.me_profile import UpdateProfile
 from network.gql.me_signin import RequestSignInCode, VerifySignInCode
@@ -54,3 +55,5 @@ class MeMutation(graphene.ObjectType):
     update_profile = UpdateProfile.Field(description="Change the member's profile.")
     erase_my_data = EraseMyData.Field(
         description="Erase the member's personal data now (the ledger keeps ids and points).")
+    update_preferences = UpdatePreferences.Field(
+        description="Choose which messages the member gets (consent), quiet hours, time zone.")

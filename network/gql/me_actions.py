@@ -72,7 +72,9 @@ class Donate(HubMutation):
         charity_id = decode(input.get("charity_id"), "Charity", "charityId")
         points = donations.parse_points(input.get("points"))
         receipt = donations.donate(ctx.db, member_id, charity_id, points,
-                                   input.get("idempotency_key") or "", now=ctx.now)
+                                   input.get("idempotency_key") or "", now=ctx.now,
+                                   settings=ctx.settings)
+        kick(ctx.db)  # the receipt
         entry = ctx.db.read(history.entry, member_id, receipt.entry_id)
         wallet = WalletData.load(ctx, member_id)
         return DonatePayload(entry=WalletEntry.of(member_id, entry) if entry else None,

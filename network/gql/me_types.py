@@ -354,6 +354,8 @@ class Member(graphene.ObjectType):
     data_export = graphene.JSONString(required=True, description="Everything the network holds "
                                       "about the member (contacts, profile, ledger, sessions, "
                                       "messages, events, audit entries), as one JSON document.")
+    preferences = graphene.Field("network.gql.me_preferences.MessagePreferences", required=True,
+                                 description="Which messages the member gets, and when.")
 
     @classmethod
     def of(cls, member: members.Member) -> Member:
@@ -409,6 +411,11 @@ class Member(graphene.ObjectType):
             has_next_page=page.next_cursor is not None, has_previous_page=after is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None))
+
+    def resolve_preferences(self, info: graphene.ResolveInfo) -> Any:
+        from network.gql import me_preferences  # it imports this module for ctx_of
+        own(info, int(self.id))
+        return me_preferences.load(info, int(self.id))
 
     def resolve_sessions(self, info: graphene.ResolveInfo) -> list[MemberSession]:
         ctx = own(info, int(self.id))

@@ -13,6 +13,7 @@ from network.jobs import leases
 from network.jobs.registry import Clock, Counts, Job
 from network.jobs.schedule import DailyAt, Every
 from network.ledger import expire_due
+from network.notifications import lifecycle
 from network.notifications.config import NotificationSettings
 from network.notifications.drain import drain
 from network.notifications.senders import sender_from_settings
@@ -61,6 +62,25 @@ def _birthdays(db: Database, clock: Clock) -> Counts:
     return {"due": run.due, "raised": len(run.raised)}
 
 
+def _earned_messages(db: Database, clock: Clock) -> Counts:
+    # Each member's hour is queued in a transaction of its own together with its occasion key
+    # (earned:<hour>): a crash leaves the rest for the next run, and a member whose hour was
+    # announced is not announced again. Each run looks back six closed hours.
+    return asdict(lifecycle.earned(db, clock()))
+
+
+def _vested_messages(db: Database, clock: Clock) -> Counts:
+    # One occasion per member per day (vested:<date>), queued with its message: reruns and the
+    # three days each run looks back announce nothing twice.
+    return asdict(lifecycle.vested(db, clock()))
+
+
+def _expiring_messages(db: Database, clock: Clock) -> Counts:
+    # One occasion per member, expiry date and horizon (expiring30:<date>, expiring7:<date>),
+    # queued with its message: a rerun, or the next day's look back, sends nothing twice.
+    return asdict(lifecycle.expiring(db, clock()))
+
+
 def network_jobs(notify: NotificationSettings) -> list[Job]:
     sender = sender_from_settings(notify)
 
@@ -75,6 +95,12 @@ def network_jobs(notify: NotificationSettings) -> list[Job]:
             "expire lots whose time has come and holds nobody captured"),
         Job("notifications", Every(10), drain_outbox,
             "send the outbox: codes the web app could not send at once, and retries"),
+        Job("earned-messages", Every(900), _earned_messages,
+            "tell members what they earned, one message per member per hour"),
+        Job("vested-messages", DailyAt(9, 0), _vested_messages,
+            "tell members which pending points became spendable"),
+        Job("expiry-messages", DailyAt(9, 30), _expiring_messages,
+            "warn members of points expiring in 30 and 7 days"),
         Job("birthdays", DailyAt(0, 5), _birthdays,
             "raise today's birthday facts for the programme"),
         Job("segments", DailyAt(3, 0), _refresh_segments,

@@ -57,6 +57,8 @@ class NotificationSettings:
     sms_webhook_url: str = ""
     sms_webhook_token: str = ""
     sms_webhook_timeout: float = 10.0
+    # The bearer token the SMS provider sends with inbound texts (STOP); empty: endpoint off.
+    sms_inbound_token: str = ""
     inline_drain: bool = True  # the web app drains right after a code request commits
     max_attempts: int = 8
 
@@ -77,6 +79,7 @@ class NotificationSettings:
             sms_webhook_url=e.get(p + "SMS_WEBHOOK_URL", ""),
             sms_webhook_token=e.get(p + "SMS_WEBHOOK_TOKEN", ""),
             sms_webhook_timeout=_number(e, "SMS_WEBHOOK_TIMEOUT", float, 10.0),
+            sms_inbound_token=e.get(p + "SMS_INBOUND_TOKEN", ""),
             inline_drain=_flag(e, "INLINE_DRAIN", True),
             max_attempts=_number(e, "MAX_ATTEMPTS", int, 8),
         )

@@ -6,6 +6,11 @@ A batch is sent one message after another, so each message is taken again (its l
 only if it is still ours) right before it is sent: a slow relay must not let the lease of the
 batch's tail run out and another drainer send it as well. Delivery is therefore at least once;
 the row id travels with each message for deduplication.
+
+Taking a message is also where the member's preferences are asked again (`preferences.may_send`):
+a member may have opted out, or quiet hours may have begun, since it was queued. A held message
+goes back to the queue until the quiet hours end, without counting an attempt; a message the
+member no longer wants is marked `dropped` and its body wiped.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from network.notifications import preferences
 from network.notifications.schema import notification_outbox as box
 from network.notifications.senders import Message, Sender, SendError
 
@@ -32,6 +38,8 @@ class DrainReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    held: int = 0
+    dropped: int = 0
 
 
 def _claim(conn: Connection, now: dt.datetime, limit: int,
@@ -42,11 +50,12 @@ def _claim(conn: Connection, now: dt.datetime, limit: int,
         update(box)
         .where(box.c.status == "pending", box.c.next_attempt_at <= now,
                box.c.attempts >= max_attempts)
-        .values(status="failed", recipient=None, body=None,
+        .values(status="failed", recipient=None, body=None, html_body=None,
                 last_error="gave up: the drainer stopped during the last attempt")
     )
     rows = conn.execute(
-        select(box.c.id, box.c.channel, box.c.recipient, box.c.subject, box.c.body)
+        select(box.c.id, box.c.channel, box.c.recipient, box.c.subject, box.c.body,
+               box.c.html_body, box.c.unsubscribe_url, box.c.kind, box.c.member_id)
         .where(box.c.status == "pending", box.c.next_attempt_at <= now,
                box.c.attempts < max_attempts)
         .order_by(box.c.id)
@@ -59,26 +68,48 @@ def _claim(conn: Connection, now: dt.datetime, limit: int,
             .where(box.c.id.in_([r.id for r in rows]))
             .values(attempts=box.c.attempts + 1, next_attempt_at=now + LEASE)
         )
-    return [Message(r.id, r.channel, r.recipient or "", r.subject, r.body or "") for r in rows]
+    return [Message(r.id, r.channel, r.recipient or "", r.subject, r.body or "", r.html_body,
+                    r.unsubscribe_url, r.kind, r.member_id) for r in rows]
 
 
-def _take(conn: Connection, message_id: int, held_until: dt.datetime, now: dt.datetime) -> bool:
+def _take(conn: Connection, message_id: int, held_until: dt.datetime, now: dt.datetime,
+          message: Message | None = None, network_zone: str = "UTC") -> str:
     """Renew the lease on one claimed row, only if nobody has claimed it since (the lease we
-    set is the token: a new claim always moves it later)."""
+    set is the token: a new claim always moves it later); then ask the member's preferences.
+
+    Answers "send", "lost" (another drainer has it), "held" or "dropped"."""
     result = conn.execute(
         update(box)
         .where(box.c.id == message_id, box.c.status == "pending",
                box.c.next_attempt_at == held_until)
         .values(next_attempt_at=now + LEASE)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return "lost"
+    if message is None or preferences.category_of(message.kind) == "transactional":
+        return "send"
+    prefs = (preferences.load(conn, message.member_id, network_zone)
+             if message.member_id is not None
+             else preferences.Preferences(network_zone=network_zone))
+    decision = preferences.may_send(message.kind, message.channel, prefs, now)
+    if isinstance(decision, preferences.Hold):
+        conn.execute(update(box).where(box.c.id == message_id)
+                     .values(next_attempt_at=decision.until, attempts=box.c.attempts - 1))
+        return "held"
+    if isinstance(decision, preferences.Drop):
+        conn.execute(update(box).where(box.c.id == message_id)
+                     .values(status="dropped", recipient=None, body=None, html_body=None,
+                             last_error=f"not sent: {decision.reason}"))
+        return "dropped"
+    return "send"
 
 
 def _mark_sent(conn: Connection, message_id: int, now: dt.datetime) -> None:
     conn.execute(
         update(box)
         .where(box.c.id == message_id)
-        .values(status="sent", sent_at=now, recipient=None, body=None, last_error=None)
+        .values(status="sent", sent_at=now, recipient=None, body=None, html_body=None,
+                last_error=None)
     )
 
 
@@ -88,7 +119,8 @@ def _mark_failed(conn: Connection, message_id: int, now: dt.datetime, error: str
     attempts = conn.execute(select(box.c.attempts).where(box.c.id == message_id)).scalar_one()
     if attempts >= max_attempts:
         conn.execute(update(box).where(box.c.id == message_id)
-                     .values(status="failed", recipient=None, body=None, last_error=error[:500]))
+                     .values(status="failed", recipient=None, body=None, html_body=None,
+                             last_error=error[:500]))
         return True
     delay = dt.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
     conn.execute(update(box).where(box.c.id == message_id)
@@ -97,8 +129,12 @@ def _mark_failed(conn: Connection, message_id: int, now: dt.datetime, error: str
 
 
 def drain(db, sender: Sender, now: Callable[[], dt.datetime], *, batch: int = 50,
-          max_attempts: int = 8) -> DrainReport:
-    """Send every message due now, batch by batch, until none is left."""
+          max_attempts: int = 8, network_zone: str | None = None) -> DrainReport:
+    """Send every message due now, batch by batch, until none is left. `network_zone` is whose
+    quiet hours apply to a member who chose no zone (default: POINTSNET_TIMEZONE)."""
+    if network_zone is None:
+        from network.config import get_settings
+        network_zone = get_settings().timezone
     report = DrainReport()
     while True:
         claimed_at = now()
@@ -108,8 +144,14 @@ def drain(db, sender: Sender, now: Callable[[], dt.datetime], *, batch: int = 50
         for message in messages:
             # One more short write per message, cheap next to an SMTP or HTTP round trip.
             taken_at = now()
-            if not db.write(_take, message.id, claimed_at + LEASE, taken_at):
-                continue  # our lease ran out and another drainer has claimed it since
+            taken = db.write(_take, message.id, claimed_at + LEASE, taken_at, message,
+                             network_zone)
+            if taken == "held":
+                report.held += 1
+            elif taken == "dropped":
+                report.dropped += 1
+            if taken != "send":
+                continue  # lost: our lease ran out and another drainer has claimed it since
             try:
                 sender.send(message)
             except SendError as exc:

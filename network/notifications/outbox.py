@@ -23,8 +23,16 @@ def enqueue(
     body: str,
     now: dt.datetime,
     member_id: int | None = None,
+    kind: str | None = None,
+    html_body: str | None = None,
+    unsubscribe_url: str | None = None,
+    not_before: dt.datetime | None = None,
 ) -> int:
-    """Queue one message; it goes out only if the caller's transaction commits."""
+    """Queue one message; it goes out only if the caller's transaction commits.
+
+    `kind` (network/notifications/preferences.KINDS) lets the drainer check the member's
+    preferences again before sending; None is transactional (sign-in codes, security notices).
+    `not_before` holds the message (quiet hours) without counting an attempt."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown notification channel {channel!r}")
     result = conn.execute(
@@ -38,7 +46,10 @@ def enqueue(
             status="pending",
             attempts=0,
             created_at=now,
-            next_attempt_at=now,
+            next_attempt_at=max(now, not_before) if not_before is not None else now,
+            kind=kind,
+            html_body=html_body,
+            unsubscribe_url=unsubscribe_url,
         )
         .returning(notification_outbox.c.id)
     )

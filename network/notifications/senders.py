@@ -23,6 +23,10 @@ class Message:
     recipient: str
     subject: str
     body: str
+    html: str | None = None  # an HTML alternative of the email's plain-text body
+    unsubscribe_url: str | None = None  # RFC 8058 one-click link; set on non-transactional email
+    kind: str | None = None  # preferences.KINDS; None: transactional
+    member_id: int | None = None
 
 
 class SendError(Exception):
@@ -66,6 +70,13 @@ class SmtpSender:
         domain = self._s.smtp_from.rpartition("@")[2] or "pointsnet.local"
         mail["Message-ID"] = f"<pointsnet-notification-{message.id}@{domain}>"
         mail.set_content(message.body)
+        if message.html:
+            mail.add_alternative(message.html, subtype="html")
+        if message.unsubscribe_url:
+            # RFC 2369 + RFC 8058: mail providers show an unsubscribe button that POSTs
+            # "List-Unsubscribe=One-Click" to the link, no sign-in and no page visit needed.
+            mail["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+            mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         try:
             s = self._s
             with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout) as smtp:

@@ -7,17 +7,22 @@ input), scoped to the member, so a double-clicked confirm or a retried request d
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from sqlalchemy.engine import Connection
 
 from network.clock import utcnow
+from network.config import Settings
 from network.db.engine import Database
 from network.ledger import MAX_POINTS, Receipt, balances
 from network.ledger import donate as ledger_donate
+from network.notifications import messages
 from network.wallet import parties_view
 from network.wallet.errors import WalletError
 from network.wallet.parties_view import PartyName
 from network.web.i18n import ascii_digits
+
+log = logging.getLogger("pointsnet.wallet")
 
 
 def parse_points(raw: object, field: str = "points") -> int:
@@ -70,7 +75,15 @@ def check(db: Database, member_id: int, charity_id: int, points: int, *,
 
 
 def donate(db: Database, member_id: int, charity_id: int, points: int, idempotency_key: str,
-           *, now: dt.datetime | None = None) -> Receipt:
-    """Book the donation; the ledger re-checks everything under the member's lock."""
-    return ledger_donate(db, scope=f"member:{member_id}", idempotency_key=idempotency_key,
-                         member_id=member_id, charity_id=charity_id, points=points, now=now)
+           *, now: dt.datetime | None = None, settings: Settings | None = None) -> Receipt:
+    """Book the donation (the ledger re-checks everything under the member's lock), then queue
+    its receipt. The receipt is once per entry (a replayed key queues nothing new); should the
+    process stop between the two, the hourly earned-messages job queues it (lifecycle.py)."""
+    receipt = ledger_donate(db, scope=f"member:{member_id}", idempotency_key=idempotency_key,
+                            member_id=member_id, charity_id=charity_id, points=points, now=now)
+    try:
+        db.write(messages.donation_receipt, member_id, receipt.entry_id, now=now,
+                 settings=settings)
+    except Exception:  # noqa: BLE001 - the donation is booked; the job sends the receipt later
+        log.exception("queueing the receipt of donation %s failed", receipt.entry_id)
+    return receipt

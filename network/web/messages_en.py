@@ -241,4 +241,83 @@ MESSAGES: dict[str, str] = {
     "erase_confirm_label": "I understand: erase my personal data now.",
     "erase_button": "Erase my data",
     "notice_erased": "Your personal data is erased and you are signed out.",
+    # --- lifecycle messages (network/notifications/templates.py) and the preferences page ---
+    "msg_brand": "Points Network",
+    "msg_hello": "Hello {name},",
+    "msg_hello_anon": "Hello,",
+    "msg_earned_subject": "You earned {points} {points:point|points}",
+    "msg_earned_sms": "Points Network: +{points} {points:point|points} at {partner}. "
+                      "Spendable now: {balance}.",
+    "msg_earned_sms_many": "Points Network: +{points} {points:point|points} at {count} partners "
+                           "this hour. Spendable now: {balance}.",
+    "msg_earned_body": "You earned {points} {points:point|points} at {partner}. "
+                       "Points you can spend now: {balance}.",
+    "msg_earned_body_many": "You earned {points} {points:point|points} at {count} partners in "
+                            "the last hour. Points you can spend now: {balance}.",
+    "msg_vested_subject": "{points} {points:point|points} are now yours to spend",
+    "msg_vested_sms": "Points Network: {points} pending {points:point|points} are now "
+                      "spendable. Spendable now: {balance}.",
+    "msg_vested_body": "{points} {points:point|points} that were pending can now be spent. "
+                       "Points you can spend now: {balance}.",
+    "msg_expiring_subject": "{points} {points:point|points} expire on {date}",
+    "msg_expiring_sms": "Points Network: {points} {points:point|points} expire on {date}. "
+                        "Use them at any partner before then.",
+    "msg_expiring_body": "{points} of your points expire on {date}. Spend them at any "
+                         "partner, or donate them to a charity from your wallet, before then.",
+    "msg_tier_reached_subject": "You reached {tier}",
+    "msg_tier_reached_sms": "Points Network: congratulations, you reached {tier}!",
+    "msg_tier_reached_body": "Congratulations: you reached {tier}. Your wallet shows what it "
+                             "gives you.",
+    "msg_tier_lost_subject": "Your tier is now {tier}",
+    "msg_tier_lost_sms": "Points Network: your tier is now {tier} (was {old}).",
+    "msg_tier_lost_body": "Your tier changed from {old} to {tier}. Earn points at any partner "
+                          "to move up again.",
+    "msg_reward_bought_subject": "Your reward: {reward}",
+    "msg_reward_bought_sms": "Points Network: {reward}. Code {code} at {partner}.",
+    "msg_reward_bought_body": "You bought {reward} with {points} {points:point|points}. Show "
+                              "this code at {partner}: {code}",
+    "msg_lottery_won_subject": "You won: {prize}",
+    "msg_lottery_won_sms": "Points Network: you won {prize}! Code {code}.",
+    "msg_lottery_won_body": "Congratulations, you won {prize} in the {draw} draw. Your code: "
+                            "{code}",
+    "msg_donation_receipt_subject": "Thank you for donating to {charity}",
+    "msg_donation_receipt_sms": "Points Network: you gave {points} {points:point|points} to "
+                                "{charity}. Receipt {receipt}.",
+    "msg_donation_receipt_body": "You donated {points} {points:point|points} to {charity} on "
+                                 "{date}. Receipt number: {receipt}. Thank you.",
+    "msg_offer_subject": "An offer from {partner}",
+    "msg_offer_sms": "{partner}: {text} STOP to opt out",
+    "msg_offer_body": "{text}",
+    "msg_footer": "Choose which messages you get: {url}",
+    "msg_unsubscribe": "Unsubscribe from these emails: {url}",
+    "prefs_link": "Messages",
+    "prefs_title": "Messages we send you",
+    "prefs_intro": "Sign-in codes and security notices are always sent. Choose the rest.",
+    "prefs_programme": "About your points",
+    "prefs_programme_hint": "Points earned, pending points now spendable, points about to "
+                            "expire, tier changes, rewards, lottery wins, donation receipts.",
+    "prefs_marketing": "Offers and news",
+    "prefs_marketing_hint": "Only if you tick a box below; we keep the words you agreed to.",
+    "prefs_by_sms": "By text message (SMS)",
+    "prefs_by_email": "By email",
+    "prefs_no_phone": "no phone number on file",
+    "prefs_no_email": "no email address on file",
+    "prefs_quiet": "Quiet hours",
+    "prefs_quiet_hint": "Messages about points and offers wait until quiet hours end.",
+    "prefs_quiet_on": "Hold messages between",
+    "prefs_quiet_from": "From",
+    "prefs_quiet_to": "To",
+    "prefs_time_zone": "Your time zone",
+    "prefs_time_zone_default": "The network's ({zone})",
+    "prefs_saved": "Your message choices are saved.",
+    "unsubscribe_title": "Unsubscribe",
+    "unsubscribe_ask_programme": "Stop emails about your points?",
+    "unsubscribe_ask_marketing": "Stop emails with offers and news?",
+    "unsubscribe_confirm": "Unsubscribe",
+    "unsubscribe_done": "Done: you will get no more of these emails. Sign-in codes and security "
+                        "notices still come.",
+    "unsubscribe_invalid": "This unsubscribe link is not valid. Sign in to choose your messages.",
+    "error_INVALID_QUIET_HOURS": "Give a time of day as HH:MM, e.g. 21:00.",
+    "error_INVALID_TIME_ZONE": "Pick a time zone from the list.",
+    "error_CONSENT_WORDING_OUTDATED": "The consent words changed. Read them and tick again.",
 }

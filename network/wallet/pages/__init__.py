@@ -16,6 +16,7 @@ from network.wallet.pages import (
     account_pages,
     donate_pages,
     join_pages,
+    preferences_pages,
     privacy_pages,
     profile_pages,
     signin_pages,
@@ -70,6 +71,10 @@ def routes(site: Site) -> list[BaseRoute]:
         ("/wallet/privacy/export.json", privacy_pages.privacy_download, "GET"),
         ("/wallet/privacy/erase", privacy_pages.erase_form, "GET"),
         ("/wallet/privacy/erase", privacy_pages.erase_submit, "POST"),
+        ("/wallet/preferences", preferences_pages.preferences_form, "GET"),
+        ("/wallet/preferences", preferences_pages.preferences_submit, "POST"),
+        ("/unsubscribe/{token}", preferences_pages.unsubscribe_ask, "GET"),
+        ("/unsubscribe/{token}", preferences_pages.unsubscribe_confirm, "POST"),
     ]
     bound: list[BaseRoute] = [Route(path, _bind(site, handler), methods=[method])
                               for path, handler, method in table]

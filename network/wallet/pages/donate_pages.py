@@ -76,8 +76,9 @@ async def donate_confirm(site: Site, request: Request) -> Response:
         charity_id = donations.parse_charity_id(charity_raw)
         points = donations.parse_points(points_raw)
         receipt = donations.donate(site.db, session.member_id, charity_id, points, key,
-                                   now=site.clock())
+                                   now=site.clock(), settings=site.settings)
     except LedgerError as error:
         return _form(site, page, session, charity=charity_raw, points=points_raw,
                      key=key or f"web-{uuid.uuid4().hex}", error=_as_form_error(error))
+    site.send_queued()  # the receipt
     return page.redirect(f"/wallet?donated={receipt.entry_id}")
