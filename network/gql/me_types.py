@@ -103,6 +103,8 @@ class WalletEntryKind(graphene.Enum):
     TRANSFER_OUT = "transfer_out"
     TRANSFER_IN = "transfer_in"
     EXPIRE = "expire"
+    LOTTERY = "lottery"
+    GIFT_OUT = "gift_out"
 
 
 class PendingPoints(graphene.ObjectType):

@@ -83,6 +83,8 @@ MESSAGES: dict[str, str] = {
     "kind_transfer_out": "Sent to a member",
     "kind_transfer_in": "Received from a member",
     "kind_expire": "Expired",
+    "kind_lottery": "Lottery entry",
+    "kind_gift_out": "Gift accepted by a member",
     "capture_paid": "You paid {used} {used:point|points} of the {reserved} reserved.",
     "capture_returned": "{returned} {returned:point|points} came back to your wallet.",
     "reference": "Ref",

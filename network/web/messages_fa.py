@@ -85,6 +85,8 @@ MESSAGES: dict[str, str] = {
     "kind_transfer_out": "ارسال به عضو دیگر",
     "kind_transfer_in": "دریافت از عضو دیگر",
     "kind_expire": "انقضا",
+    "kind_lottery": "ورود به قرعه‌کشی",
+    "kind_gift_out": "هدیهٔ پذیرفته‌شده",
     "capture_paid": "از {reserved} امتیاز رزروشده {used} امتیاز پرداختید.",
     "capture_returned": "{returned} امتیاز به کیف شما برگشت.",
     "reference": "شناسه",
