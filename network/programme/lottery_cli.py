@@ -62,8 +62,8 @@ def lottery_group() -> None:
 
 @lottery_group.command("open")
 @click.argument("code")
-@click.option("--name-en", required=True)
-@click.option("--name-fa", required=True)
+@click.option("--name-en", required=True, help="The draw's name in English.")
+@click.option("--name-fa", required=True, help="The draw's name in Persian.")
 @click.option("--sponsor", required=True, help="Code of the partner funding the draw: the "
                                                "points paid to enter are redeemed at it.")
 @click.option("--closes", required=True, help="When entries close (ISO 8601 with offset).")
