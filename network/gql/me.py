@@ -9,6 +9,7 @@ import graphene
 
 from network.gql import me_preload
 from network.gql.me_actions import Donate, RevokeSession, SignOut, UpdateContact
+from network.gql.me_lottery import AcceptGift, DeclineGift, EnterLottery, SendPoints
 from network.gql.me_signin import RequestSignInCode, VerifySignInCode
 from network.gql.me_types import Member, MemberSession, WalletEntry, ctx_of
 from network.wallet import reads
@@ -44,3 +45,9 @@ class MeMutation(graphene.ObjectType):
     update_contact = UpdateContact.Field(description="Change the member's contact details.")
     sign_out = SignOut.Field(description="End this session (or every session).")
     revoke_session = RevokeSession.Field(description="End one of the member's sessions.")
+    enter_lottery = EnterLottery.Field(description="Enter a lottery draw (paid with points).")
+    send_points = SendPoints.Field(description="Give points to another member, by card number "
+                                               "or phone.")
+    accept_gift = AcceptGift.Field(description="Accept a gift waiting for your consent.")
+    decline_gift = DeclineGift.Field(description="Decline a waiting gift: its points go back to "
+                                                 "the sender.")

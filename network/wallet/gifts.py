@@ -26,6 +26,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from network import idempotency, members, parties
 from network.clock import as_utc, utcnow
+from network.config import Settings
 from network.db.engine import Database
 from network.db.schema import holds
 from network.db.schema import members as members_table
@@ -59,6 +60,12 @@ class GiftRules:
     consent: bool
     secret: str
     country: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> GiftRules:
+        return cls(allowed=settings.member_transfers, daily_limit=settings.gift_daily_limit,
+                   consent=settings.gift_consent, secret=settings.secret_key,
+                   country=settings.default_country)
 
 
 @dataclass(frozen=True)
