@@ -12,7 +12,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from network.wallet.pages import account_pages, donate_pages, signin_pages, wallet_pages
+from network.wallet.pages import (
+    account_pages,
+    donate_pages,
+    gift_pages,
+    lottery_pages,
+    signin_pages,
+    wallet_pages,
+)
 from network.wallet.pages.site import PageExit, Site
 from network.web import assets
 
@@ -48,6 +55,12 @@ def routes(site: Site) -> list[BaseRoute]:
         ("/wallet/donate", donate_pages.donate_form, "GET"),
         ("/wallet/donate", donate_pages.donate_review, "POST"),
         ("/wallet/donate/confirm", donate_pages.donate_confirm, "POST"),
+        ("/wallet/lottery", lottery_pages.lotteries, "GET"),
+        ("/wallet/lottery/{code}", lottery_pages.lottery_page, "GET"),
+        ("/wallet/lottery/{code}/enter", lottery_pages.lottery_enter, "POST"),
+        ("/wallet/gifts", gift_pages.gifts_page, "GET"),
+        ("/wallet/gifts", gift_pages.gift_send, "POST"),
+        ("/wallet/gifts/{gift_id:int}/{verb:str}", gift_pages.gift_answer, "POST"),
         ("/wallet/contact", account_pages.contact_form, "GET"),
         ("/wallet/contact", account_pages.contact_submit, "POST"),
         ("/wallet/sessions", account_pages.sessions_list, "GET"),
