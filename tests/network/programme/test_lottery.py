@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from network import ledger
+from network import ledger, members
 from network.db.schema import consumptions, journal_entries
 from network.ledger.verify import verify as verify_ledger
 from network.notifications.schema import notification_outbox
@@ -213,15 +213,25 @@ def test_a_real_draw_verifies_from_its_published_files(db, world):
     assert verify_ledger(db) == []
 
 
-def test_winners_are_told_through_the_outbox(db, world):
-    run_draw(db, world)
+def test_winners_are_told_through_the_outbox_in_their_language(db):
+    cafe = w.partner(db, "cafe")
+    ids = [members.enrol(db, secret=w.SECRET, scope="system", idempotency_key=w.key(),
+                         enrolled_by=None, email=f"m{i}@example.com",
+                         locale="fa" if i % 2 else "en").id for i in range(4)]
+    run_draw(db, {"cafe": cafe, "members": ids})
     won = db.read(lambda c: c.execute(select(lottery_entries.c.member_id).where(
         lottery_entries.c.won_position.is_not(None))).scalars().all())
-    assert len(won) == 3
-    # Demo-style members have no contact details: the test's members get none, so nothing is
-    # queued for them; a member with a phone would be (see the wallet tests).
-    queued = db.read(lambda c: c.execute(select(notification_outbox.c.member_id)).scalars().all())
-    assert set(queued) <= set(won)
+    queued = db.read(lambda c: c.execute(select(
+        notification_outbox.c.member_id, notification_outbox.c.recipient,
+        notification_outbox.c.subject)).all())
+    assert len(won) == 3 and sorted(m for m, _, _ in queued) == sorted(won)
+    for member_id, recipient, subject in queued:
+        assert recipient == f"m{ids.index(member_id)}@example.com"
+        assert subject == ("شما در قرعه‌کشی «یک گوشی» برنده شدید" if ids.index(member_id) % 2
+                           else 'You won in the draw "A phone"')
+    # Drawing again tells no one twice.
+    store.draw_winners(db, "phone", secret=w.SECRET, now=T0 + 30 * HOUR)
+    assert db.read(lambda c: len(c.execute(select(notification_outbox.c.id)).all())) == 3
 
 
 def test_each_member_finds_their_own_hashes_among_the_entries(db, world):
