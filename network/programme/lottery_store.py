@@ -299,6 +299,11 @@ def _locked(conn: Connection, code: str) -> Draw:
     return get(conn, code)
 
 
+def published_entries(conn: Connection, draw_id: int) -> list[str]:
+    """Every entry hash of a draw, sorted (what entries.txt lists once the draw closes)."""
+    return _entry_list(conn, draw_id)
+
+
 def _entry_list(conn: Connection, draw_id: int) -> list[str]:
     return sorted(conn.execute(select(lottery_entries.c.entry_hash)
                                .where(lottery_entries.c.draw_id == draw_id)).scalars())
