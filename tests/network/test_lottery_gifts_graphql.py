@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -139,4 +140,39 @@ def test_a_gift_waits_for_consent_and_is_accepted(db, world):
     assert accepted["acceptGift"]["wallet"]["spendable"] == 120
     declined = api.call(DECLINE, {"input": {"giftId": waiting[0]["id"]}}, ali)["data"]
     assert declined["declineGift"]["userErrors"][0]["code"] == "GIFT_NOT_PENDING"
+    assert verify(db) == []
+
+
+OPERATIONS = Path(__file__).resolve().parents[2] / "graphql" / "operations" / "member"
+
+
+def test_the_documented_lottery_and_gift_operations_work_as_written(db, world):
+    ops = {p.stem: p.read_text() for p in OPERATIONS.glob("*.graphql")}
+    api, draw = world["api"], world["draw"]
+    sara = api.sign_in("sara@example.com")
+    entered = api.call(ops["EnterLottery"], {"input": {
+        "drawId": relay.Node.to_global_id("LotteryDraw", draw.id), "idempotencyKey": "t1"}},
+        sara, status=200)["data"]["enterLottery"]
+    assert entered["userErrors"] == [] and entered["lottery"]["myEntries"] == 1
+    listed = api.call(ops["Lotteries"], token=sara, status=200)["data"]["me"]["lotteries"]
+    assert listed[0]["myEntryHashes"] == [entered["entryHash"]]
+    for key in ("s1", "s2"):
+        sent = api.call(ops["SendPoints"], {"input": {"cardNumber": world["ali_card"],
+                                                      "points": 10, "idempotencyKey": key}},
+                        sara, status=200)["data"]["sendPoints"]
+        assert sent["userErrors"] == [] and sent["gift"]["status"] == "PENDING"
+    ali = api.sign_in("ali@example.com")
+    waiting = api.call(ops["Gifts"], token=ali, status=200)["data"]["me"]["gifts"]
+    assert [g["status"] for g in waiting] == ["PENDING", "PENDING"]
+    accepted = api.call(ops["AcceptGift"], {"input": {"giftId": waiting[0]["id"]}},
+                        ali, status=200)["data"]["acceptGift"]
+    assert accepted["gift"]["status"] == "ACCEPTED" and accepted["wallet"]["spendable"] == 10
+    declined = api.call(ops["DeclineGift"], {"input": {"giftId": waiting[1]["id"],
+                                                       "blockSender": True}},
+                        ali, status=200)["data"]["declineGift"]
+    assert declined["gift"]["status"] == "DECLINED"
+    again = api.call(ops["SendPoints"], {"input": {"cardNumber": world["ali_card"], "points": 10,
+                                                   "idempotencyKey": "s3"}},
+                     sara, status=200)["data"]["sendPoints"]
+    assert again["userErrors"][0]["code"] == "RECEIVER_BLOCKED"
     assert verify(db) == []
