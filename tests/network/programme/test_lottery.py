@@ -242,3 +242,34 @@ def test_each_member_finds_their_own_hashes_among_the_entries(db, world):
         mine = db.read(store.entries_of, m, draw.id)
         assert len(mine) == 3
         assert {e.entry_hash for e in mine} <= set(published.entries or ())
+
+
+def test_racing_entries_respect_the_member_limit_and_the_points_on_postgresql(pg_db):
+    """12 threads enter for one member: the limit (3) holds exactly, and the points paid are
+    exactly 3 prices; another member with points for 2 entries gets exactly 2."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from network.ledger.errors import LedgerError
+
+    cafe = w.partner(pg_db, "cafe")
+    rich, poor = w.member(pg_db), w.member(pg_db)
+    fund(pg_db, cafe, rich, 1000)
+    fund(pg_db, cafe, poor, 100)
+    draw = open_draw(pg_db, cafe, price=50, per_member=3)
+    start = threading.Barrier(12)
+
+    def enter(i: int) -> str:
+        start.wait()
+        try:
+            store.enter(pg_db, member_id=rich if i % 2 else poor, draw_id=draw.id,
+                        idempotency_key=f"race-{i}", now=T0 + HOUR)
+            return f"ok-{i % 2}"
+        except (LedgerError, store.LotteryError) as exc:
+            return f"{exc.code}-{i % 2}"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = collections.Counter(pool.map(enter, range(12)))
+    assert outcomes == {"ok-1": 3, "ENTRY_LIMIT_REACHED-1": 3, "ok-0": 2,
+                        "INSUFFICIENT_POINTS-0": 4}
+    assert verify_ledger(pg_db) == []
