@@ -176,3 +176,40 @@ def test_the_documented_lottery_and_gift_operations_work_as_written(db, world):
                      sara, status=200)["data"]["sendPoints"]
     assert again["userErrors"][0]["code"] == "RECEIVER_BLOCKED"
     assert verify(db) == []
+
+
+STAFF_OPERATIONS = OPERATIONS.parent / "staff"
+
+
+def test_an_operator_opens_closes_and_draws_over_graphql(db, world):
+    from network import staff
+
+    ops = {p.stem: p.read_text() for p in STAFF_OPERATIONS.glob("*Lottery.graphql")}
+    api = world["api"]
+    viewer = staff.create(db, "Vera", {"viewer"})[1]
+    olga = staff.create(db, "Olga", {"operator"})[1]
+    closes = (world["now"] - HOUR).isoformat()  # already over: it can close at once
+    opening = {"input": {"code": "tickets", "name": "Tickets", "nameFa": "بلیت",
+                         "sponsorCode": "cafe", "opensAt": (world["now"] - 2 * HOUR).isoformat(),
+                         "closesAt": closes, "entryPrice": 10, "maxEntriesPerMember": 2,
+                         "prizes": [{"count": 1, "label": "Two tickets", "labelFa": "دو بلیت",
+                                     "rewardId": "12"}]}}
+    denied = api.call(ops["OpenLottery"], opening, viewer)
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    opened = api.call(ops["OpenLottery"], opening, olga)["data"]["openLottery"]
+    assert opened["userErrors"] == [] and opened["lottery"]["status"] == "open"
+    assert opened["lottery"]["commitment"] == db.read(store.get, "tickets").commitment
+    again = api.call(ops["OpenLottery"], opening, olga)["data"]["openLottery"]
+    assert again["userErrors"][0]["code"] == "DRAW_EXISTS"
+    bad = api.call(ops["OpenLottery"], {"input": opening["input"] | {
+        "code": "x", "sponsorCode": "nobody"}}, olga)["data"]["openLottery"]
+    assert bad["userErrors"] == [{"field": "sponsorCode", "code": "PARTY_NOT_FOUND",
+                                  "message": "no partner with code 'nobody'"}]
+    early = api.call(ops["DrawLottery"], {"code": "tickets"}, olga)["data"]["drawLottery"]
+    assert early["userErrors"][0]["code"] == "DRAW_NOT_CLOSED"
+    closed = api.call(ops["CloseLottery"], {"code": "tickets"}, olga)["data"]["closeLottery"]
+    assert closed["lottery"] == {"code": "tickets", "status": "closed", "entries": 0}
+    drawn = api.call(ops["DrawLottery"], {"code": "tickets"}, olga)["data"]["drawLottery"]
+    assert drawn["lottery"]["status"] == "drawn" and drawn["lottery"]["winners"] == []
+    assert lottery.commitment(bytes.fromhex(drawn["lottery"]["seed"])) == \
+        drawn["lottery"]["commitment"]
