@@ -243,6 +243,11 @@ def enter(db: Database, *, member_id: int, draw_id: int, idempotency_key: str,
         if stored is not None:
             return Entered(**stored)
         at = as_utc(now) if now is not None else utcnow()
+        if conn.dialect.name == "postgresql":
+            # A shared lock on the draw: entries do not wait for each other, but `close` (FOR
+            # UPDATE) waits for every entry in flight, so none lands after the list is frozen.
+            conn.execute(select(lottery_draws.c.id).where(lottery_draws.c.id == draw_id)
+                         .with_for_update(read=True))
         draw = by_id(conn, draw_id)
         if draw is None:
             raise LotteryError("DRAW_NOT_FOUND", "no lottery draw with this id", field="drawId")
@@ -319,8 +324,7 @@ def close(db: Database, code: str, *, now: dt.datetime | None = None) -> Draw:
         if at < draw.closes_at:
             raise LotteryError("DRAW_STILL_OPEN", "entries are open until "
                                f"{draw.closes_at.isoformat()}; close it after that", field="code")
-        text = lottery.Published(code, draw.prize_count, draw.commitment,
-                                 entries=tuple(_entry_list(conn, draw.id))).files()[lottery.ENTRIES]
+        text = lottery.entries_text(_entry_list(conn, draw.id))
         conn.execute(update(lottery_draws).where(lottery_draws.c.id == draw.id).values(
             status="closed", closed_at=at,
             entries_sha256=hashlib.sha256(text.encode()).hexdigest()))
@@ -360,7 +364,14 @@ def draw_winners(db: Database, code: str, *, secret: str, now: dt.datetime | Non
                                field="code")
         seed = bytes(conn.execute(select(lottery_draws.c.seed)
                                   .where(lottery_draws.c.id == draw.id)).scalar_one())
-        won = lottery.winners(seed, code, _entry_list(conn, draw.id), draw.prize_count)
+        frozen = _entry_list(conn, draw.id)
+        stored = conn.execute(select(lottery_draws.c.entries_sha256)
+                              .where(lottery_draws.c.id == draw.id)).scalar_one()
+        if hashlib.sha256(lottery.entries_text(frozen).encode()).hexdigest() != stored:
+            # Cannot happen (entries wait for `close`'s lock): never draw from another list
+            # than the one frozen and published.
+            raise RuntimeError(f"draw {code}: the entries differ from the list frozen at close")
+        won = lottery.winners(seed, code, frozen, draw.prize_count)
         for position, entry_hash in enumerate(won, 1):
             member_id = conn.execute(
                 update(lottery_entries).where(lottery_entries.c.entry_hash == entry_hash)

@@ -273,3 +273,46 @@ def test_racing_entries_respect_the_member_limit_and_the_points_on_postgresql(pg
     assert outcomes == {"ok-1": 3, "ENTRY_LIMIT_REACHED-1": 3, "ok-0": 2,
                         "INSUFFICIENT_POINTS-0": 4}
     assert verify_ledger(pg_db) == []
+
+
+def test_closing_while_members_enter_freezes_exactly_the_entries_on_postgresql(pg_db):
+    """Entries in flight when `close` runs either make the frozen list or wait and are refused:
+    the draw afterwards finds the very list it froze (it refuses to draw otherwise)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from network.ledger.errors import LedgerError
+
+    cafe = w.partner(pg_db, "cafe")
+    ms = [w.member(pg_db) for _ in range(16)]
+    for m in ms:
+        fund(pg_db, cafe, m, 100)
+    draw = open_draw(pg_db, cafe, price=10, per_member=5)
+    start = threading.Barrier(17)
+
+    def enter(m: int) -> str:
+        start.wait()
+        outcome = "ok"
+        for _ in range(5):
+            try:
+                store.enter(pg_db, member_id=m, draw_id=draw.id, idempotency_key=w.key(),
+                            now=draw.closes_at - timedelta(seconds=1))
+            except (LedgerError, store.LotteryError) as exc:
+                outcome = exc.code
+        return outcome
+
+    def close(_: int) -> str:
+        start.wait()
+        store.close(pg_db, "phone", now=draw.closes_at)
+        return "closed"
+
+    with ThreadPoolExecutor(max_workers=17) as pool:
+        results = list(pool.map(lambda i: close(i) if i == 16 else enter(ms[i]), range(17)))
+    assert "closed" in results and set(results) <= {"ok", "DRAW_NOT_OPEN", "closed"}
+    store.draw_winners(pg_db, "phone", secret=w.SECRET, now=draw.closes_at + HOUR)
+    published = pg_db.read(store.published, "phone")
+    assert lottery.verify(published.files()) == []
+    paid = pg_db.read(lambda c: c.execute(select(journal_entries.c.id).where(
+        journal_entries.c.kind == "lottery")).all())
+    assert len(paid) == len(published.entries or ())  # every paid entry is on the list
+    assert verify_ledger(pg_db) == []
