@@ -16,7 +16,7 @@ from network.ledger.verify import verify as verify_ledger
 from network.notifications.schema import notification_outbox
 from network.programme import lottery
 from network.programme import lottery_store as store
-from network.programme.lottery_schema import lottery_entries
+from network.programme.lottery_schema import lottery_draws, lottery_entries
 from tests.support import ledger_world as w
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
@@ -140,8 +140,11 @@ def test_a_paid_entry_is_a_redemption_at_the_sponsor_and_idempotent(db, world):
         journal_entries.c.id == first.journal_entry_id)).scalar_one())
     assert kind == "lottery"
     assert verify_ledger(db) == []
-    # The hash is the draw's salted hash of the entry id, not anything about the member.
-    assert len(first.entry_hash) == 64 and str(m) not in first.entry_hash[:2]
+    # The hash is the entry id under the draw's secret salt: nothing about the member, and no
+    # one without the salt can tell which entry id it is.
+    salt = db.read(lambda c: c.execute(select(lottery_draws.c.salt)).scalar_one())
+    assert first.entry_hash == lottery.entry_hash(bytes(salt), "phone", first.entry_id)
+    assert first.entry_hash != hashlib.sha256(f"phone:{first.entry_id}".encode()).hexdigest()
 
 
 def test_entries_are_refused_with_specific_codes_and_write_nothing(db, world):
