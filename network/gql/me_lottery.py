@@ -23,6 +23,7 @@ from network.ledger.errors import (
     IdempotencyKeyReused,
     InsufficientPoints,
 )
+from network.notifications.inline import kick
 from network.programme import lottery_store
 from network.programme.lottery_store import LotteryError
 from network.wallet import donations, gifts
@@ -224,6 +225,7 @@ class SendPoints(HubMutation):
                           points=points, idempotency_key=input.get("idempotency_key") or "",
                           card_number=input.get("card_number"), phone=input.get("phone"),
                           now=ctx.now)
+        kick(ctx.db)  # the receiver's note goes out now, not at the next worker run
         shown = next((g for g in gifts_of(ctx, member_id)
                       if g.id == to_global_id("Gift", str(gift.id))), None)
         return SendPointsPayload(gift=shown, wallet=WalletData.load(ctx, member_id),

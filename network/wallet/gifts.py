@@ -40,8 +40,10 @@ from network.ledger.holds import (
     release,
 )
 from network.ledger.spending import book_transfer, take_spendable
+from network.notifications import outbox
 from network.wallet.errors import WalletError
 from network.wallet.gifts_schema import gift_blocks, gifts
+from network.web.i18n import persian_digits
 
 WINDOW = dt.timedelta(hours=24)
 CONSENT_TTL = DEFAULT_HOLD_TTL
@@ -173,10 +175,34 @@ def send(db: Database, rules: GiftRules, *, sender_id: int, points: int, idempot
             status=status, hold_id=hold_id, out_entry_id=out_entry_id, created_at=at,
         ).returning(gifts.c.id)).scalar_one()
         gift = Gift(gift_id, sender_id, receiver_id, points, status, at, expires_at)
+        _tell_receiver(conn, rules.secret, sender_id, receiver_id, gift)
         idempotency.remember(conn, scope, idempotency_key, digest, gift.as_dict(), at)
         return gift
 
     return db.write(transaction)
+
+
+def _tell_receiver(conn: Connection, secret: str, sender_id: int, receiver_id: int,
+                   gift: Gift) -> None:
+    """Queue a note to the receiver (email, else SMS) in their language, in the gift's
+    transaction: it goes out only if the gift is booked."""
+    receiver = members.get(conn, receiver_id, secret)
+    sender = members.get(conn, sender_id, secret)
+    if receiver is None or sender is None or not (receiver.email or receiver.phone):
+        return
+    card = sender.card_number[-4:]
+    if receiver.locale == "fa":
+        subject = f"{gift.points} امتیاز هدیه از کارت ••••{card}"
+        body = ("برای پذیرفتن یا رد کردن آن به بخش «فرستادن امتیاز» کیف پول خود بروید."
+                if gift.status == "pending" else "امتیازها اکنون در کیف پول شماست.")
+        subject, body = persian_digits(subject), persian_digits(body)
+    else:
+        subject = f"{gift.points:,} points from card ••••{card}"
+        body = ("Accept or decline them under Send points on your wallet."
+                if gift.status == "pending" else "The points are in your wallet now.")
+    channel, recipient = ("email", receiver.email) if receiver.email else ("sms", receiver.phone)
+    outbox.enqueue(conn, channel=channel, recipient=str(recipient),  # type: ignore[arg-type]
+                   subject=subject, body=body, now=gift.created_at, member_id=receiver_id)
 
 
 def _gift_row(conn: Connection, gift_id: int, receiver_id: int) -> Any:

@@ -16,6 +16,7 @@ from network.db.schema import lots
 from network.ledger.balances import summary
 from network.ledger.errors import LedgerError
 from network.ledger.verify import verify
+from network.notifications.schema import notification_outbox
 from network.wallet import gifts
 from tests.support import ledger_world as w
 
@@ -62,6 +63,12 @@ def test_a_gift_by_card_keeps_provenance_and_is_idempotent(db, world):
     # Earliest expiry first: the café's 100, then 50 of the shop's; the issuers travel along.
     assert issuers(db, world["ali"]) == sorted([(world["cafe"], 100), (world["shop"], 50)])
     assert verify(db) == []
+    sara_card = db.read(lambda c: members.get(c, world["sara"], w.SECRET)).card_number
+    told = db.read(lambda c: c.execute(select(
+        notification_outbox.c.member_id, notification_outbox.c.channel,
+        notification_outbox.c.recipient, notification_outbox.c.subject)).all())
+    assert [tuple(t) for t in told] == [(world["ali"], "sms", "+989121234567",
+                                         f"150 points from card ••••{sara_card[-4:]}")]
 
 
 def test_a_gift_by_phone_as_dialled(db, world):
@@ -200,3 +207,16 @@ def test_the_daily_limit_holds_under_racing_gifts_on_postgresql(pg_db):
         outcomes = Counter(pool.map(send, range(8)))
     assert outcomes == {"ok": 3, "GIFT_LIMIT_EXCEEDED": 5}
     assert verify(pg_db) == []
+
+
+def test_a_persian_receiver_is_told_of_a_waiting_gift_in_persian(db, world):
+    maryam = members.enrol(db, secret=w.SECRET, scope="system", idempotency_key=w.key(),
+                           enrolled_by=None, email="maryam@example.com", locale="fa").id
+    card = db.read(lambda c: members.get(c, maryam, w.SECRET)).card_number
+    gifts.send(db, rules(consent=True), sender_id=world["sara"], points=120,
+               idempotency_key="g", card_number=card, now=T0)
+    subject, body = db.read(lambda c: c.execute(select(
+        notification_outbox.c.subject, notification_outbox.c.body).where(
+        notification_outbox.c.recipient == "maryam@example.com")).one())
+    assert subject.startswith("۱۲۰ امتیاز هدیه از کارت ••••")
+    assert "پذیرفتن یا رد کردن" in body

@@ -67,6 +67,7 @@ async def gift_send(site: Site, request: Request) -> Response:
                           now=site.clock(), **_receiver(receiver))
     except HubError as error:
         return _page(site, page, session, receiver=receiver, points=points_raw, error=error)
+    site.send_queued()  # the receiver's note
     return page.redirect(f"/wallet/gifts?done={gift.status}")
 
 
