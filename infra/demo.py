@@ -344,7 +344,7 @@ def _print_lotteries(db: Database) -> None:
         click.echo(f"  lottery {draw.code} ({draw.status}): {draw.name_en}, {count} entries, "
                    f"closes {draw.closes_at:%Y-%m-%d %H:%M} UTC, commitment "
                    f"{draw.commitment}")
-        click.echo(f"    close, draw and check it: pointsnet lottery close {draw.code}; "
+        click.echo(f"    once it closes: pointsnet lottery close {draw.code}; "
                    f"pointsnet lottery draw {draw.code}; pointsnet lottery publish {draw.code} "
                    f"--out draw/; pointsnet lottery verify draw/")
 

@@ -162,7 +162,10 @@ def verify(files: dict[str, str]) -> list[str]:
     """
     missing = [name for name in (COMMITMENT, ENTRIES, SEED, WINNERS) if name not in files]
     if missing:
-        return [f"{name}: missing" for name in missing]
+        when = {COMMITMENT: "published when the draw opens",
+                ENTRIES: "published when entries close", SEED: "published by the draw",
+                WINNERS: "published by the draw"}
+        return [f"{name}: missing ({when[name]})" for name in missing]
     try:
         code, prizes, digest = parse_commitment(files[COMMITMENT])
         entries = parse_entries(files[ENTRIES])

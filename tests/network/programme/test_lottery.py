@@ -99,7 +99,7 @@ def test_a_seed_that_does_not_match_the_commitment_is_named():
 def test_a_missing_file_is_named():
     files = published_files()
     del files[lottery.SEED]
-    assert lottery.verify(files) == [f"{lottery.SEED}: missing"]
+    assert lottery.verify(files) == [f"{lottery.SEED}: missing (published by the draw)"]
 
 
 # --- A draw in the database ---------------------------------------------------------------------
