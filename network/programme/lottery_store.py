@@ -230,7 +230,7 @@ def enter(db: Database, *, member_id: int, draw_id: int, idempotency_key: str,
           free_by: str | None = None, now: dt.datetime | None = None) -> Entered:
     """One entry for the member: paid with the draw's price, or given (`free_by`: who gave it).
 
-    Idempotent per (member, key) for a member's own entry and per (staff, key) for a given one:
+    Idempotent per (member, key) for a member's own entry and per (giver, key) for a given one:
     a retry returns the first entry and writes nothing.
     """
     idempotency.validate_key(idempotency_key)
@@ -243,53 +243,60 @@ def enter(db: Database, *, member_id: int, draw_id: int, idempotency_key: str,
         if stored is not None:
             return Entered(**stored)
         at = as_utc(now) if now is not None else utcnow()
-        if conn.dialect.name == "postgresql":
-            # A shared lock on the draw: entries do not wait for each other, but `close` (FOR
-            # UPDATE) waits for every entry in flight, so none lands after the list is frozen.
-            conn.execute(select(lottery_draws.c.id).where(lottery_draws.c.id == draw_id)
-                         .with_for_update(read=True))
-        draw = by_id(conn, draw_id)
-        if draw is None:
-            raise LotteryError("DRAW_NOT_FOUND", "no lottery draw with this id", field="drawId")
-        if not draw.accepts_entries(at):
-            raise LotteryError("DRAW_NOT_OPEN", "this draw is not taking entries now "
-                               f"(entries from {draw.opens_at.isoformat()} until "
-                               f"{draw.closes_at.isoformat()})", field="drawId")
-        if free_by is None and draw.entry_price == 0:
-            raise LotteryError("ENTRY_BY_GRANT_ONLY", "entries to this draw are only given, by "
-                               "campaigns or the network's staff", field="drawId")
-        row = balances.lock(conn, member_id)  # the limit below holds under concurrency
-        held = conn.execute(select(func.count()).select_from(lottery_entries).where(
-            lottery_entries.c.member_id == member_id,
-            lottery_entries.c.draw_id == draw_id)).scalar_one()
-        if held >= draw.max_entries_per_member:
-            raise LotteryError("ENTRY_LIMIT_REACHED", f"a member may hold "
-                               f"{draw.max_entries_per_member} entries in this draw",
-                               field="drawId")
-        journal_id, points, balance = None, 0, row.balance
-        if free_by is None:
-            receipt = book_debit(conn, at, member_id=member_id, points=draw.entry_price,
-                                 sink_id=draw.sponsor_party_id, sink_kinds=("partner",),
-                                 entry_kind="lottery", consumption_kind="redemption",
-                                 account=AccountKind.REDEMPTION, reference=f"lottery:{draw.code}",
-                                 details={"draw": draw.code})
-            journal_id, points, balance = receipt.entry_id, draw.entry_price, receipt.balance
-        entry_id = conn.execute(insert(lottery_entries).values(
-            draw_id=draw_id, member_id=member_id, source="free" if free_by else "points",
-            # A unique placeholder until the id is known (the hash is of the id).
-            entry_hash=secrets.token_hex(32), journal_entry_id=journal_id, granted_by=free_by,
-            created_at=at,
-        ).returning(lottery_entries.c.id)).scalar_one()
-        salt = conn.execute(select(lottery_draws.c.salt)
-                            .where(lottery_draws.c.id == draw_id)).scalar_one()
-        digest_ = lottery.entry_hash(bytes(salt), draw.code, entry_id)
-        conn.execute(update(lottery_entries).where(lottery_entries.c.id == entry_id)
-                     .values(entry_hash=digest_))
-        entered = Entered(entry_id, digest_, points, journal_id, balance)
+        entered = book_entry(conn, at, member_id=member_id, draw_id=draw_id, free_by=free_by)
         idempotency.remember(conn, scope, idempotency_key, digest, entered.as_dict(), at)
         return entered
 
     return db.write(transaction)
+
+
+def book_entry(conn: Connection, at: dt.datetime, *, member_id: int, draw_id: int,
+               free_by: str | None) -> Entered:
+    """Book one entry inside the caller's transaction (the seam for whatever else gives entries,
+    e.g. a catalog reward or a campaign: `free_by` names it, as `granted_by`)."""
+    if conn.dialect.name == "postgresql":
+        # A shared lock on the draw: entries do not wait for each other, but `close` (FOR
+        # UPDATE) waits for every entry in flight, so none lands after the list is frozen.
+        conn.execute(select(lottery_draws.c.id).where(lottery_draws.c.id == draw_id)
+                     .with_for_update(read=True))
+    draw = by_id(conn, draw_id)
+    if draw is None:
+        raise LotteryError("DRAW_NOT_FOUND", "no lottery draw with this id", field="drawId")
+    if not draw.accepts_entries(at):
+        raise LotteryError("DRAW_NOT_OPEN", "this draw is not taking entries now "
+                           f"(entries from {draw.opens_at.isoformat()} until "
+                           f"{draw.closes_at.isoformat()})", field="drawId")
+    if free_by is None and draw.entry_price == 0:
+        raise LotteryError("ENTRY_BY_GRANT_ONLY", "entries to this draw are only given, by "
+                           "campaigns or the network's staff", field="drawId")
+    row = balances.lock(conn, member_id)  # the limit below holds under concurrency
+    held = conn.execute(select(func.count()).select_from(lottery_entries).where(
+        lottery_entries.c.member_id == member_id,
+        lottery_entries.c.draw_id == draw_id)).scalar_one()
+    if held >= draw.max_entries_per_member:
+        raise LotteryError("ENTRY_LIMIT_REACHED", f"a member may hold "
+                           f"{draw.max_entries_per_member} entries in this draw",
+                           field="drawId")
+    journal_id, points, balance = None, 0, row.balance
+    if free_by is None:
+        receipt = book_debit(conn, at, member_id=member_id, points=draw.entry_price,
+                             sink_id=draw.sponsor_party_id, sink_kinds=("partner",),
+                             entry_kind="lottery", consumption_kind="redemption",
+                             account=AccountKind.REDEMPTION, reference=f"lottery:{draw.code}",
+                             details={"draw": draw.code})
+        journal_id, points, balance = receipt.entry_id, draw.entry_price, receipt.balance
+    entry_id = conn.execute(insert(lottery_entries).values(
+        draw_id=draw_id, member_id=member_id, source="free" if free_by else "points",
+        # A unique placeholder until the id is known (the hash is of the id).
+        entry_hash=secrets.token_hex(32), journal_entry_id=journal_id, granted_by=free_by,
+        created_at=at,
+    ).returning(lottery_entries.c.id)).scalar_one()
+    salt = conn.execute(select(lottery_draws.c.salt)
+                        .where(lottery_draws.c.id == draw_id)).scalar_one()
+    entry_hash = lottery.entry_hash(bytes(salt), draw.code, entry_id)
+    conn.execute(update(lottery_entries).where(lottery_entries.c.id == entry_id)
+                 .values(entry_hash=entry_hash))
+    return Entered(entry_id, entry_hash, points, journal_id, balance)
 
 
 # --- Closing, drawing, publishing ------------------------------------------------------------
