@@ -249,4 +249,5 @@ MESSAGES: dict[str, str] = {
     "error_GIFT_NOT_FOUND": "There is no such gift for you.",
     "error_GIFT_NOT_PENDING": "This gift was answered already.",
     "error_GIFT_EXPIRED": "This gift expired; its points went back to the sender.",
+    "lottery_closed_on": "entries closed {when}",
 }

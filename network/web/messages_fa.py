@@ -247,4 +247,5 @@ MESSAGES: dict[str, str] = {
     "error_GIFT_NOT_FOUND": "چنین هدیه‌ای برای شما نیست.",
     "error_GIFT_NOT_PENDING": "به این هدیه پیش‌تر پاسخ داده شده است.",
     "error_GIFT_EXPIRED": "این هدیه منقضی شد؛ امتیازهایش به فرستنده برگشت.",
+    "lottery_closed_on": "ورود بسته شد {when}",
 }

@@ -116,6 +116,9 @@ def test_enter_a_draw_send_a_gift_see_the_result_in_both_languages(
     # hashes stay left-to-right, Latin hex, inside the Persian page
     assert page.get_by_test_id("seed").get_attribute("dir") == "ltr"
     shot(page, "lottery_phone_fa_drawn")
+    page.goto(f"{hub.base}/wallet/lottery")
+    expect(page.get_by_test_id("draw-link")).to_have_text("برندهٔ یک گوشی")
+    shot(page, "lottery_phone_fa_list")
     page.goto(f"{hub.base}/wallet/gifts")
     assert re.search(r"[۰-۹]", page.get_by_test_id("gift-list").inner_text())
     shot(page, "gift_phone_fa_list")
@@ -138,6 +141,8 @@ def test_enter_a_draw_send_a_gift_see_the_result_in_both_languages(
     page.get_by_test_id("lang-switch").click()
     expect(page.locator("html")).to_have_attribute("dir", "ltr")
     shot(page, "lottery_desktop_en_drawn")
+    page.goto(f"{hub.base}/wallet/lottery")
+    shot(page, "lottery_desktop_en_list")
     page.goto(f"{hub.base}/wallet/gifts")
     shot(page, "gift_desktop_en_list")
     assert digits(page.get_by_test_id("gift-list").inner_text().split("\n")[-1]) == 150
