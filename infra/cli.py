@@ -308,6 +308,7 @@ from network.notifications.cli import notifications as _notifications  # noqa: E
 from network.programme.campaigns_cli import campaigns_group as _campaigns  # noqa: E402
 from network.programme.cli import events_group as _events  # noqa: E402
 from network.programme.cli import programme_group as _programme  # noqa: E402
+from network.programme.lottery_cli import lottery_group as _lottery  # noqa: E402
 from network.programme.segments_cli import segments_group as _segments  # noqa: E402
 
 main.add_command(_notifications)
@@ -319,6 +320,7 @@ main.add_command(_programme)
 main.add_command(_events)
 main.add_command(_campaigns)
 main.add_command(_audit)
+main.add_command(_lottery)
 
 def _register_packages() -> None:
     from partners.campaigns_cli import COMMANDS as campaign_commands

@@ -119,6 +119,7 @@ def build_demo(db: Database, settings: Settings, now: datetime | None = None) ->
         _facts(db, settings, result, last_month, cafe)
         _profile(db, settings, result, last_month)
         _messages(db, settings, result, now)
+        _lottery(db, result, now, telecom)
     return result
 
 
@@ -148,6 +149,28 @@ def _messages(db: Database, settings: Settings, demo: DemoSummary, now: datetime
     db.write(preferences.change, john, preferences.Change(programme_sms=False), source="web",
              now=now, network_zone=settings.timezone)
     db.write(messages.tier_changed, sara, "silver", "gold", now=now, settings=settings)
+
+
+DEMO_DRAW = "phone-draw"
+
+
+def _lottery(db: Database, demo: DemoSummary, now: datetime, telecom: int) -> None:
+    """A running lottery funded by Hamrah Telecom: opened two days ago, closing in two weeks,
+    with entries from all three members (`pointsnet lottery close/draw` finish it)."""
+    from network.programme import lottery_store as draws
+
+    draw = draws.open_draw(
+        db, code=DEMO_DRAW, name_en="Win a new phone", name_fa="برندهٔ یک گوشی نو شوید",
+        opens_at=now - timedelta(days=2), closes_at=now + timedelta(days=14), entry_price=100,
+        max_entries_per_member=5, sponsor_party_id=telecom,
+        prizes=[draws.Prize(1, "A new phone", "یک گوشی نو"),
+                draws.Prize(3, "Two cinema tickets", "دو بلیت سینما")],
+        now=now - timedelta(days=2))
+    sara, john, maryam = (m.id for m in demo.members)
+    for n, (member_id, hours_ago) in enumerate(((sara, 40), (sara, 30), (john, 20),
+                                                (maryam, 6))):
+        draws.enter(db, member_id=member_id, draw_id=draw.id, idempotency_key=_key("draw", n),
+                    now=now - timedelta(hours=hours_ago))
 
 
 def _programme(db: Database, last_month: datetime, cafe: int) -> None:
@@ -326,6 +349,7 @@ def print_demo(db: Database, demo: DemoSummary, base_url: str | None = None) -> 
         name = member.display_name or "?"
         click.echo(f"  {name:<16} {member.card_number:<20} {balance.spendable:>9} "
                    f"{balance.pending:>8} {balance.held:>5}")
+    _print_lotteries(db)
     if base_url:
         from partners.quickstart import signed_example
 
@@ -340,6 +364,19 @@ def print_demo(db: Database, demo: DemoSummary, base_url: str | None = None) -> 
                    "in Iran")
         click.echo("A signed partner request (Café Roshan's demo key in "
                    f"{KEY_DIR}/), ready to run in another terminal:\n  {example}")
+
+
+def _print_lotteries(db: Database) -> None:
+    from network.programme import lottery_store as draws
+
+    for draw in db.read(draws.listed):
+        count = db.read(lambda c, d=draw: len(draws.published_entries(c, d.id)))
+        click.echo(f"  lottery {draw.code} ({draw.status}): {draw.name_en}, {count} entries, "
+                   f"closes {draw.closes_at:%Y-%m-%d %H:%M} UTC, commitment "
+                   f"{draw.commitment}")
+        click.echo(f"    once it closes: pointsnet lottery close {draw.code}; "
+                   f"pointsnet lottery draw {draw.code}; pointsnet lottery publish {draw.code} "
+                   f"--out draw/; pointsnet lottery verify draw/")
 
 
 def link_stripe(db: Database, gateway: StripeGateway,

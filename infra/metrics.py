@@ -79,7 +79,8 @@ POOL_OPEN = Gauge("pointsnet_db_connections_open",
 # Mutations that move points; their outcome is counted as ledger operations too.
 LEDGER_MUTATIONS = frozenset({
     "awardPoints", "awardPointsBatch", "redeemPoints", "authorizeHold", "captureHold", "voidHold",
-    "reverseEarn", "reverseRedemption", "donate",
+    "reverseEarn", "reverseRedemption", "donate", "enterLottery", "sendPoints", "acceptGift",
+    "declineGift",
 })
 
 # The operation the current thread is answering, for counters updated deep inside it (replays).

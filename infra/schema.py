@@ -8,6 +8,7 @@ import graphene
 from graphene.utils.str_converters import to_camel_case
 from graphql import GraphQLEnumType, GraphQLObjectType, get_named_type
 
+from network.gql.lottery_staff import Mutation as LotteryStaffMutation
 from network.gql.me import MeMutation, MeQuery
 from network.gql.schema import Mutation as NetworkMutation
 from network.gql.schema import Query as NetworkQuery
@@ -24,7 +25,7 @@ class Query(NetworkQuery, MeQuery, PartnersQuery, SettlementQuery, graphene.Obje
 
 
 class Mutation(NetworkMutation, MeMutation, PartnersMutation, SettlementMutation,
-               graphene.ObjectType):
+               LotteryStaffMutation, graphene.ObjectType):
     pass
 
 
@@ -61,7 +62,8 @@ def error_codes() -> dict[str, tuple[str | None, tuple[str, ...]]]:
 
 def mutation_groups() -> dict[str, list[str]]:
     """The README's three tables of codes: partner, member and staff mutations."""
-    staff = {to_camel_case(name) for slice_ in (SettlementMutation, CampaignStaffMutation)
+    staff = {to_camel_case(name) for slice_ in (SettlementMutation, CampaignStaffMutation,
+                                                        LotteryStaffMutation)
              for name in slice_._meta.fields}
     groups: dict[str, list[str]] = {"partner": [], "member": [], "staff": []}
     for name in error_codes():

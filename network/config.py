@@ -130,6 +130,10 @@ class Settings:
     currency: str = "EUR"  # the network's one settlement currency (ISO 4217)
     timezone: str = "UTC"  # settlement periods are calendar months in this zone
     member_transfers: bool = False  # may members give points to each other?
+    # Gifts between members: the most points one member may give in any 24 hours, and whether
+    # a gift waits for its receiver to accept it (network/wallet/gifts.py).
+    gift_daily_limit: int = 5000
+    gift_consent: bool = False
     base_url: str = "http://127.0.0.1:8000"
     graphql_threads: int = 4  # per server process; see infra/graphql_endpoint.py
     # Phones typed without a country code are national numbers of this country (ISO 3166).
@@ -169,6 +173,8 @@ class Settings:
             currency=_env("CURRENCY", cls.currency).upper(),
             timezone=_env("TIMEZONE", cls.timezone),
             member_transfers=read("MEMBER_TRANSFERS", "0", _flag("MEMBER_TRANSFERS")),
+            gift_daily_limit=read("GIFT_DAILY_LIMIT", str(cls.gift_daily_limit), int),
+            gift_consent=read("GIFT_CONSENT", "0", _flag("GIFT_CONSENT")),
             base_url=_env("BASE_URL", cls.base_url),
             graphql_threads=read("GRAPHQL_THREADS", str(cls.graphql_threads), int),
             default_country=_env("DEFAULT_COUNTRY", cls.default_country).upper(),
@@ -205,6 +211,9 @@ class Settings:
             found.append(f"{PREFIX}BASE_URL must be an http(s) URL, got {self.base_url!r}")
         if not 1 <= self.graphql_threads <= 64:
             found.append(f"{PREFIX}GRAPHQL_THREADS must be 1 to 64, got {self.graphql_threads}")
+        if not 0 <= self.gift_daily_limit <= 1_000_000_000:
+            found.append(f"{PREFIX}GIFT_DAILY_LIMIT must be 0 to 1,000,000,000 points, got "
+                         f"{self.gift_daily_limit}")
         if self.default_country not in phonenumbers.SUPPORTED_REGIONS:
             found.append(f"{PREFIX}DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code "
                          f"such as IR or GB, got {self.default_country!r}")

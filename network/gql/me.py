@@ -10,6 +10,7 @@ import graphene
 from network.gql import me_preload
 from network.gql.me_actions import Donate, RevokeSession, SignOut, UpdateContact
 from network.gql.me_join import JoinNetwork, RequestJoinCode
+from network.gql.me_lottery import AcceptGift, DeclineGift, EnterLottery, SendPoints
 from network.gql.me_preferences import UpdatePreferences
 from network.gql.me_privacy import EraseMyData
 from network.gql.me_profile import UpdateProfile
@@ -57,3 +58,9 @@ class MeMutation(graphene.ObjectType):
         description="Erase the member's personal data now (the ledger keeps ids and points).")
     update_preferences = UpdatePreferences.Field(
         description="Choose which messages the member gets (consent), quiet hours, time zone.")
+    enter_lottery = EnterLottery.Field(description="Enter a lottery draw (paid with points).")
+    send_points = SendPoints.Field(description="Give points to another member, by card number "
+                                               "or phone.")
+    accept_gift = AcceptGift.Field(description="Accept a gift waiting for your consent.")
+    decline_gift = DeclineGift.Field(description="Decline a waiting gift: its points go back to "
+                                                 "the sender.")

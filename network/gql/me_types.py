@@ -32,6 +32,13 @@ from network.wallet.worth import worth
 from network.web.i18n import locale_for
 
 
+def _lottery() -> Any:
+    """me_lottery builds on this module's types, so Member names its types at use."""
+    from network.gql import me_lottery
+
+    return me_lottery
+
+
 def ctx_of(info: graphene.ResolveInfo) -> RequestContext:
     return info.context
 
@@ -103,6 +110,8 @@ class WalletEntryKind(graphene.Enum):
     TRANSFER_OUT = "transfer_out"
     TRANSFER_IN = "transfer_in"
     EXPIRE = "expire"
+    LOTTERY = "lottery"
+    GIFT_OUT = "gift_out"
 
 
 class PendingPoints(graphene.ObjectType):
@@ -356,6 +365,11 @@ class Member(graphene.ObjectType):
                                       "messages, events, audit entries), as one JSON document.")
     preferences = graphene.Field("network.gql.me_preferences.MessagePreferences", required=True,
                                  description="Which messages the member gets, and when.")
+    lotteries = graphene.List(graphene.NonNull(lambda: _lottery().MemberLottery), required=True,
+                              description="Lottery draws: public facts and the member's own "
+                                          "entries (network/gql/me_lottery.py).")
+    gifts = graphene.List(graphene.NonNull(lambda: _lottery().MemberGift), required=True,
+                          description="The member's latest 20 gifts, sent and received.")
 
     @classmethod
     def of(cls, member: members.Member) -> Member:
@@ -371,6 +385,12 @@ class Member(graphene.ObjectType):
             return None
         found = ctx.reads.read(members.get, member_id, ctx.settings.secret_key)
         return cls.of(found) if found else None
+
+    def resolve_lotteries(self, info: graphene.ResolveInfo) -> Any:
+        return _lottery().resolve_lotteries(int(self.id), info)
+
+    def resolve_gifts(self, info: graphene.ResolveInfo) -> Any:
+        return _lottery().resolve_gifts(int(self.id), info)
 
     def resolve_referral_link(self, info: graphene.ResolveInfo) -> str:
         return referrals.link(own(info, int(self.id)).settings.base_url, self.referral_code)

@@ -57,27 +57,49 @@ def authorize_hold(
         if not at < until <= at + MAX_HOLD_TTL:
             raise InvalidInput("a hold expires after now and within 31 days", field="expiresAt")
         parties.require(conn, partner_id, "partner", field="partnerId")
-        takes = take_spendable(conn, member_id, points, at)
-        hold_id = conn.execute(insert(holds).values(
-            member_id=member_id, party_id=partner_id, points=points, captured=0,
-            status="authorized", expires_at=until, reference=reference, created_at=at,
-        ).returning(holds.c.id)).scalar_one()
-        conn.execute(insert(hold_allocations), [
-            {"hold_id": hold_id, "member_id": member_id, "lot_id": t.lot.id, "points": t.points}
-            for t in takes
-        ])
-        entry_id = journal.book(
-            conn, kind="hold", member_id=member_id, party_id=partner_id, points=points,
-            reference=reference, hold_id=hold_id, booked_at=at,
-            lines=[accounts.wallet(member_id, -points), accounts.hold(member_id, points)],
-        )
-        row = balances.move(conn, member_id, at, balance=-points, held=points)
-        return Receipt(entry_id=entry_id, kind="hold", member_id=member_id, points=points,
-                       booked_at=iso(at), balance=row.balance, held=row.held, hold_id=hold_id,
-                       debt=row.debt)
+        return book_hold(conn, at, member_id=member_id, party_id=partner_id, points=points,
+                         until=until, reference=reference)
 
     return run(db, scope=scope, key=idempotency_key, operation="hold", params=params, body=body,
                now=now)
+
+
+def book_hold(conn: Connection, at: datetime, *, member_id: int, party_id: int, points: int,
+              until: datetime, reference: str | None) -> Receipt:
+    """Reserve points inside the caller's transaction: a partner's authorisation, or a gift
+    waiting for its receiver's consent (party: the network). Expiry gives them back."""
+    takes = take_spendable(conn, member_id, points, at)
+    hold_id = conn.execute(insert(holds).values(
+        member_id=member_id, party_id=party_id, points=points, captured=0,
+        status="authorized", expires_at=until, reference=reference, created_at=at,
+    ).returning(holds.c.id)).scalar_one()
+    conn.execute(insert(hold_allocations), [
+        {"hold_id": hold_id, "member_id": member_id, "lot_id": t.lot.id, "points": t.points}
+        for t in takes
+    ])
+    entry_id = journal.book(
+        conn, kind="hold", member_id=member_id, party_id=party_id, points=points,
+        reference=reference, hold_id=hold_id, booked_at=at,
+        lines=[accounts.wallet(member_id, -points), accounts.hold(member_id, points)],
+    )
+    row = balances.move(conn, member_id, at, balance=-points, held=points)
+    return Receipt(entry_id=entry_id, kind="hold", member_id=member_id, points=points,
+                   booked_at=iso(at), balance=row.balance, held=row.held, hold_id=hold_id,
+                   debt=row.debt)
+
+
+def allocations(conn: Connection, hold_id: int) -> list[lots.Take]:
+    """What an open hold reserves, as takes in the order capture spends them."""
+    return [lots.Take(lot, points) for _id, points, lot in _allocations(conn, hold_id)]
+
+
+def close_allocations(conn: Connection, hold_id: int, *, status: str, captured: int,
+                      at: datetime) -> None:
+    """Mark a hold done after its allocations were consumed by the caller (a gift accepted)."""
+    conn.execute(update(hold_allocations).where(hold_allocations.c.hold_id == hold_id)
+                 .values(points=0))
+    conn.execute(update(holds).where(holds.c.id == hold_id)
+                 .values(status=status, captured=captured, closed_at=at))
 
 
 def _open_hold(conn: Connection, hold_id: int, partner_id: int, at: datetime) -> Any:

@@ -35,6 +35,27 @@ def take_spendable(conn: Connection, member_id: int, points: int, at: datetime) 
     return takes
 
 
+def book_debit(conn: Connection, at: datetime, *, member_id: int, points: int, sink_id: int,
+               sink_kinds: tuple[str, ...], entry_kind: str, consumption_kind: str,
+               account: AccountKind, reference: str | None,
+               details: dict[str, object] | None = None) -> Receipt:
+    """The one debit path inside a caller's transaction: redeem, donate, and whatever else spends
+    points at a party (a lottery entry) books it so, and settlement reads its consumptions."""
+    field = "charityId" if sink_kinds == ("charity",) else "partnerId"
+    parties.require(conn, sink_id, *sink_kinds, field=field)
+    takes = take_spendable(conn, member_id, points, at)
+    entry_id = journal.book(
+        conn, kind=entry_kind, member_id=member_id, party_id=sink_id, points=points,
+        reference=reference, booked_at=at, details=details,
+        lines=[accounts.wallet(member_id, -points), accounts.party(account, sink_id, points)],
+    )
+    lots.consume(conn, entry_id=entry_id, member_id=member_id, takes=takes,
+                 kind=consumption_kind, sink_party_id=sink_id, booked_at=at)
+    row = balances.move(conn, member_id, at, balance=-points)
+    return Receipt(entry_id=entry_id, kind=entry_kind, member_id=member_id, points=points,
+                   booked_at=iso(at), balance=row.balance, held=row.held, debt=row.debt)
+
+
 def _debit(db: Database, *, scope: str, idempotency_key: str, member_id: int, points: int,
            sink_id: int, sink_kinds: tuple[str, ...], entry_kind: str, consumption_kind: str,
            account: AccountKind, reference: str | None, now: datetime | None) -> Receipt:
@@ -43,19 +64,10 @@ def _debit(db: Database, *, scope: str, idempotency_key: str, member_id: int, po
     params = {"member": member_id, "points": points, "sink": sink_id, "reference": reference}
 
     def body(conn: Connection, at: datetime) -> Receipt:
-        field = "charityId" if sink_kinds == ("charity",) else "partnerId"
-        parties.require(conn, sink_id, *sink_kinds, field=field)
-        takes = take_spendable(conn, member_id, points, at)
-        entry_id = journal.book(
-            conn, kind=entry_kind, member_id=member_id, party_id=sink_id, points=points,
-            reference=reference, booked_at=at,
-            lines=[accounts.wallet(member_id, -points), accounts.party(account, sink_id, points)],
-        )
-        lots.consume(conn, entry_id=entry_id, member_id=member_id, takes=takes,
-                     kind=consumption_kind, sink_party_id=sink_id, booked_at=at)
-        row = balances.move(conn, member_id, at, balance=-points)
-        return Receipt(entry_id=entry_id, kind=entry_kind, member_id=member_id, points=points,
-                       booked_at=iso(at), balance=row.balance, held=row.held, debt=row.debt)
+        return book_debit(conn, at, member_id=member_id, points=points, sink_id=sink_id,
+                          sink_kinds=sink_kinds, entry_kind=entry_kind,
+                          consumption_kind=consumption_kind, account=account,
+                          reference=reference)
 
     return run(db, scope=scope, key=idempotency_key, operation=entry_kind, params=params,
                body=body, now=now)
@@ -105,36 +117,56 @@ def transfer(
     def body(conn: Connection, at: datetime) -> Receipt:
         balances.lock_many(conn, [from_member_id, to_member_id])
         takes = take_spendable(conn, from_member_id, points, at)
-        network_id = parties.network_party_id(conn)
-        out_id = journal.book(
-            conn, kind="transfer_out", member_id=from_member_id, points=points, booked_at=at,
-            details={"to_member_id": to_member_id},
-            lines=[accounts.wallet(from_member_id, -points),
-                   accounts.party(AccountKind.TRANSFER, network_id, points)],
-        )
-        lots.consume(conn, entry_id=out_id, member_id=from_member_id, takes=takes,
-                     kind="transfer", sink_party_id=None, booked_at=at)
-        in_id = journal.book(
-            conn, kind="transfer_in", member_id=to_member_id, points=points, booked_at=at,
-            details={"from_member_id": from_member_id},
-            lines=[accounts.party(AccountKind.TRANSFER, network_id, -points),
-                   accounts.wallet(to_member_id, points)],
-        )
-        received = [
-            lots.create(conn, member_id=to_member_id, entry_id=in_id,
-                        issuer_party_id=t.lot.issuer_party_id, points=t.points,
-                        vests_at=t.lot.vests_at, expires_at=t.lot.expires_at, now=at,
-                        source_lot_id=t.lot.id)
-            for t in takes
-        ]
-        sender = balances.move(conn, from_member_id, at, balance=-points)
-        receiver = balances.move(conn, to_member_id, at, balance=points)
-        if receiver.debt:
-            lots.repay_debts(conn, member_id=to_member_id, entry_id=in_id, credits=received,
-                             now=at)
-        return Receipt(entry_id=out_id, kind="transfer_out", member_id=from_member_id,
-                       points=points, booked_at=iso(at), balance=sender.balance,
-                       held=sender.held, debt=sender.debt)
+        return book_transfer(conn, at, from_member_id=from_member_id,
+                             to_member_id=to_member_id, takes=takes)
 
     return run(db, scope=scope, key=idempotency_key, operation="transfer", params=params,
                body=body, now=now)
+
+
+def book_transfer(conn: Connection, at: datetime, *, from_member_id: int, to_member_id: int,
+                  takes: list[lots.Take], from_hold: bool = False,
+                  details: dict[str, object] | None = None) -> Receipt:
+    """Move points already taken from the sender's lots to the receiver, inside the caller's
+    transaction (both members locked): each take becomes a receiver's lot with the same issuer,
+    vesting and expiry. `from_hold`: the takes were reserved by a hold (a gift waiting for its
+    receiver's consent), so the sender's side leaves the hold account, not the wallet.
+    """
+    points = sum(t.points for t in takes)
+    network_id = parties.network_party_id(conn)
+    source = accounts.hold(from_member_id, -points) if from_hold else \
+        accounts.wallet(from_member_id, -points)
+    # A gift out of a hold has left the wallet already (the hold entry), so it has a kind of its
+    # own: the wallet's history reads it as moving nothing there.
+    out_kind = "gift_out" if from_hold else "transfer_out"
+    out_id = journal.book(
+        conn, kind=out_kind, member_id=from_member_id, points=points, booked_at=at,
+        details={"to_member_id": to_member_id, **(details or {})},
+        lines=[source, accounts.party(AccountKind.TRANSFER, network_id, points)],
+    )
+    lots.consume(conn, entry_id=out_id, member_id=from_member_id, takes=takes,
+                 kind="transfer", sink_party_id=None, booked_at=at)
+    in_id = journal.book(
+        conn, kind="transfer_in", member_id=to_member_id, points=points, booked_at=at,
+        details={"from_member_id": from_member_id, **(details or {})},
+        lines=[accounts.party(AccountKind.TRANSFER, network_id, -points),
+               accounts.wallet(to_member_id, points)],
+    )
+    received = [
+        lots.create(conn, member_id=to_member_id, entry_id=in_id,
+                    issuer_party_id=t.lot.issuer_party_id, points=t.points,
+                    vests_at=t.lot.vests_at, expires_at=t.lot.expires_at, now=at,
+                    source_lot_id=t.lot.id)
+        for t in takes
+    ]
+    if from_hold:
+        sender = balances.move(conn, from_member_id, at, held=-points)
+    else:
+        sender = balances.move(conn, from_member_id, at, balance=-points)
+    receiver = balances.move(conn, to_member_id, at, balance=points)
+    if receiver.debt:
+        lots.repay_debts(conn, member_id=to_member_id, entry_id=in_id, credits=received,
+                         now=at)
+    return Receipt(entry_id=out_id, kind=out_kind, member_id=from_member_id,
+                   points=points, booked_at=iso(at), balance=sender.balance,
+                   held=sender.held, debt=sender.debt)

@@ -64,3 +64,24 @@ def test_the_demo_has_a_member_with_a_complete_profile(sqlite_db: Database) -> N
     sara = sqlite_db.read(profile.get, demo.members[0].id)
     assert sara.complete and sara.city == "Tehran" and sara.completed_at is not None
     assert sara.interests == ("coffee", "travel", "books")
+def test_the_demo_runs_a_lottery_and_prints_it(sqlite_db: Database, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from infra.cli import main
+    from network.config import get_settings
+    from network.programme import lottery_store
+
+    monkeypatch.setenv("POINTSNET_DATABASE_URL", sqlite_db.url)
+    get_settings.cache_clear()  # the command reads the settings once per process
+    try:
+        result = CliRunner().invoke(main, ["demo"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    draw = sqlite_db.read(lottery_store.get, "phone-draw")
+    assert draw.status == "open" and draw.entry_price == 100
+    entries = sqlite_db.read(lottery_store.published_entries, draw.id)
+    assert len(entries) == 4
+    assert (f"lottery phone-draw (open): Win a new phone, 4 entries, closes "
+            f"{draw.closes_at:%Y-%m-%d %H:%M} UTC, commitment {draw.commitment}") in result.output
+    assert verify(sqlite_db) == []

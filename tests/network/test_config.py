@@ -44,6 +44,11 @@ def _problems(monkeypatch: pytest.MonkeyPatch, **env: str) -> list[str]:
     ("MEMBER_TRANSFERS", "ys", "POINTSNET_MEMBER_TRANSFERS must be 1 or 0 (true/false, yes/no, "
                                "on/off), got 'ys'"),
     ("CURRENCY", "EURO", "POINTSNET_CURRENCY must be an ISO 4217 code, got 'EURO'"),
+    ("GIFT_DAILY_LIMIT", "-1", "POINTSNET_GIFT_DAILY_LIMIT must be 0 to 1,000,000,000 points, "
+                               "got -1"),
+    ("GIFT_DAILY_LIMIT", "lots", "POINTSNET_GIFT_DAILY_LIMIT must be a whole number, got 'lots'"),
+    ("GIFT_CONSENT", "maybe", "POINTSNET_GIFT_CONSENT must be 1 or 0 (true/false, yes/no, "
+                              "on/off), got 'maybe'"),
     ("SECRET_KEY", "", "POINTSNET_SECRET_KEY is empty"),
     ("BASE_URL", "hub.example", "POINTSNET_BASE_URL must be an http(s) URL, got 'hub.example'"),
     ("DATABASE_URL", "mysql://app:hunter2@db/points",

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from network.gql.me_lottery import GiftStatus, LotteryStatus
 from network.gql.me_types import WalletEntryKind
 from network.members import LOCALES
 from network.profile import INTERESTS
@@ -50,12 +51,15 @@ def test_every_template_key_exists_in_the_catalogs():
         used |= set(re.findall(r't\(\s*"(\w+)"', source))
     families = {key for key in used if key.endswith("_")}  # t("kind_" ~ e.kind) and the like
     # Tier names are the programme's data (network/programme/tiers.py), not catalogue keys.
-    assert families == {"kind_", "session_kind_", "interest_", "lang_"}
+    assert families == {"kind_", "session_kind_", "interest_", "lang_", "lottery_status_",
+                        "gift_status_"}
     assert used - families <= set(EN)
     kinds = {f"kind_{k.value}" for k in WalletEntryKind}
     assert kinds | {f"session_kind_{k}" for k in KINDS} <= set(EN)
     assert {f"interest_{slug}" for slug in INTERESTS} | {f"lang_{code}" for code in LOCALES} \
         <= set(EN)
+    assert {f"lottery_status_{s.value}" for s in LotteryStatus} <= set(EN)
+    assert {f"gift_status_{s.value}" for s in GiftStatus} <= set(EN)
 
 
 def test_numbers():
@@ -93,7 +97,8 @@ def test_error_texts_are_translated_with_their_numbers():
 
 
 # Placeholders that take a count; `reserved` is always more than `used` (a part was returned).
-_COUNTS = {"points": 1, "minutes": 1, "left": 1, "used": 1, "returned": 1, "reserved": 2}
+_COUNTS = {"points": 1, "minutes": 1, "left": 1, "used": 1, "returned": 1, "reserved": 2,
+           "spendable": 1, "count": 1}
 
 
 @pytest.mark.parametrize("key", sorted(k for k in EN if set(re.findall(r"{(\w+)}", EN[k]))
