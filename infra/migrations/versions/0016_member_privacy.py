@@ -6,14 +6,14 @@
 - audit_log: the append-only trail of who did what to whom (network/audit.py).
 
 Revision ID: 0016_member_privacy
-Revises: 0013_campaign_approvals
+Revises: 0015_lottery_gifts
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_member_privacy"
-down_revision = "0013_campaign_approvals"
+down_revision = "0015_lottery_gifts"
 branch_labels = None
 depends_on = None
 

@@ -2,14 +2,14 @@
 body and unsubscribe link (network/notifications/consent_schema.py, schema.py).
 
 Revision ID: 0017_message_preferences
-Revises: 0013_campaign_approvals
+Revises: 0016_member_privacy
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_message_preferences"
-down_revision = "0013_campaign_approvals"
+down_revision = "0016_member_privacy"
 branch_labels = None
 depends_on = None
 
