@@ -11,13 +11,15 @@ ERASURE (`erase`) is done at once, in one transaction, when the member confirms 
 - deleted: phone and email (cipher and lookup hash), display name, birth date, city,
   interests, every session, every sign-in code (theirs, and the join code their address was
   filed under), the recipient, subject and body of every notification to them (a message
-  still pending is marked failed, so it is never sent);
+  still pending is marked failed, so it is never sent), their message preferences (time zone,
+  quiet hours) and the gift blocks that name them;
 - replaced: the card number by `erased-<id>` (no card lookup can ever match it again, so a
   till reading the old card is told the card is unknown) and the referral code by a fresh
   random one (the old one no longer refers anyone);
 - kept: the member id and every ledger row (entries, postings, lots, consumptions, holds,
-  balances), the programme's facts and awards and the audit log, all of which hold ids and
-  points, not personal data. Keeping them is why `pointsnet ledger verify` stays clean and why
+  balances), the programme's facts and awards, lottery entries and gifts, the consent records
+  (proof of what the member agreed to, with the network's own wording) and the audit log, all
+  of which hold ids and points, not personal data. Keeping them is why `pointsnet ledger verify` stays clean and why
   a settlement of a past month computes to the same figures: partners were paid for those
   points, and the books must still add up. Their points stay on the books until they expire
   like anyone's (no one can spend them now).
@@ -45,14 +47,20 @@ from network.db.schema import (
 from network.db.schema import members as members_table
 from network.hashing import Keys
 from network.ledger.errors import MemberNotFound
+from network.notifications.consent_schema import (
+    message_consents,
+    message_preferences,
+)
 from network.notifications.schema import notification_outbox
 from network.profile import member_profiles
 from network.programme.campaigns_schema import campaign_awards
+from network.programme.lottery_schema import lottery_entries
 from network.programme.schema import member_events
 from network.programme.segments_schema import member_rfm, segment_members
 from network.signin import codes
 from network.signin.addresses import Address
 from network.signin.schema import member_sessions, signin_codes
+from network.wallet.gifts_schema import gift_blocks, gifts
 
 ERASED_CARD_PREFIX = "erased-"
 FORMAT_VERSION = 1
@@ -135,8 +143,19 @@ def export(conn: Connection, member_id: int, secret: str, now: dt.datetime) -> d
         "signInCodes": _rows(conn, signin_codes, signin_codes.c.member_id, member_id,
                              leave_out=("code_hash", "address_hash"), order=signin_codes.c.id),
         "notifications": _rows(conn, notification_outbox, notification_outbox.c.member_id,
-                               member_id, leave_out=("body", "last_error"),
+                               member_id, leave_out=("body", "html_body", "unsubscribe_url",
+                                                     "last_error"),
                                order=notification_outbox.c.id),
+        "messagePreferences": _rows(conn, message_preferences, message_preferences.c.member_id,
+                                    member_id),
+        "messageConsents": _rows(conn, message_consents, message_consents.c.member_id,
+                                 member_id, order=message_consents.c.id),
+        "lotteryEntries": _rows(conn, lottery_entries, lottery_entries.c.member_id, member_id,
+                                order=lottery_entries.c.id),
+        "giftsSent": _rows(conn, gifts, gifts.c.sender_member_id, member_id, order=gifts.c.id),
+        "giftsReceived": _rows(conn, gifts, gifts.c.receiver_member_id, member_id,
+                               order=gifts.c.id),
+        "blockedGiftSenders": _rows(conn, gift_blocks, gift_blocks.c.member_id, member_id),
         "auditLog": [{"id": e.id, "at": _plain(e.at), "actorKind": e.actor_kind,
                       "actorId": e.actor_id, "action": e.action, "before": e.before,
                       "after": e.after}
@@ -178,7 +197,16 @@ def erase(db: Database, *, secret: str, member_id: int, now: dt.datetime,
             theirs, notification_outbox.c.status == "pending").values(
             status="failed", last_error="member erased"))
         done["notifications"] = conn.execute(update(notification_outbox).where(theirs).values(
-            recipient=None, body=None, subject="(erased)")).rowcount
+            recipient=None, body=None, html_body=None, unsubscribe_url=None,
+            subject="(erased)")).rowcount
+        # Message choices are personal (a time zone, quiet hours); the consent records and the
+        # sent-once marks hold ids, times and the network's own wording, so they stay as proof
+        # of what was agreed and sent, like the ledger.
+        done["messagePreferences"] = conn.execute(delete(message_preferences).where(
+            message_preferences.c.member_id == member_id)).rowcount
+        done["giftBlocks"] = conn.execute(delete(gift_blocks).where(
+            (gift_blocks.c.member_id == member_id)
+            | (gift_blocks.c.blocked_member_id == member_id))).rowcount
         conn.execute(update(members_table).where(members_table.c.id == member_id).values(
             phone_cipher=None, phone_lookup=None, email_cipher=None, email_lookup=None,
             display_name=None, birth_date=None,

@@ -330,3 +330,27 @@ def test_the_documented_operations_work_as_written(api, db):
     assert json.loads(mine)["profile"]["city"] == "Shiraz"
     erased = api.call(ops["EraseMyData"], {"input": {"confirm": True}}, token=token)
     assert erased["data"]["eraseMyData"] == {"erased": True, "userErrors": []}
+
+
+def test_message_choices_are_exported_and_erased_while_the_consent_record_stays(api, db):
+    from network.notifications import preferences
+    from network.notifications.consent_schema import message_consents, message_preferences
+
+    answer = api.joined("leila@example.com")
+    token, member_id = answer["token"], _member_id(answer)
+    db.write(preferences.change, member_id, preferences.Change(
+        marketing_email=True, time_zone="Asia/Tehran",
+        wording_version=preferences.WORDING_VERSION), source="web", now=utcnow(),
+        network_zone="UTC")
+    exported = api.call(EXPORT, token=token)["data"]["me"]["dataExport"]
+    data = json.loads(exported) if isinstance(exported, str) else exported
+    assert data["messagePreferences"][0]["time_zone"] == "Asia/Tehran"
+    assert [c["category"] for c in data["messageConsents"]] == ["marketing"]
+    assert data["lotteryEntries"] == [] and data["giftsSent"] == []
+
+    done = privacy.erase(db, secret=ww.SECRET, member_id=member_id, now=utcnow())
+    assert done["messagePreferences"] == 1
+    assert db.read(lambda c: c.execute(select(message_preferences)).all()) == []
+    kept = db.read(lambda c: c.execute(select(message_consents)).all())
+    assert [(c.member_id, c.granted) for c in kept] == [(member_id, True)]
+    assert verify(db) == []
