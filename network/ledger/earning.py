@@ -7,9 +7,9 @@ tier effects next), else the booking. `earn_planned` is that seam for one earn a
 batch share one plan step and one rule for retries: a retry gets its first answer even when the
 plan would now refuse it. `earn` books points its caller already decided.
 
-The booking's writes depend on the database, chosen once when it is built (`db.earn_store`,
-network/ledger/stores.py): on PostgreSQL a common earn is one statement (`pg_earn`), and
-everything it does not handle falls back to the general path here (`book_credit`).
+The booking is the database's earn writer, chosen once when it is built (`db.earn_store`,
+network/ledger/stores.py): one `book` for a batch and for one earn (a batch of one), and on
+PostgreSQL the common single earn as one statement (`pg_writer`).
 """
 
 from __future__ import annotations
@@ -23,21 +23,16 @@ from sqlalchemy import Connection
 from network import idempotency, parties
 from network.clock import as_utc, utcnow
 from network.db.engine import Database
-from network.ledger import accounts, balances, journal, lots
-from network.ledger.accounts import AccountKind
 from network.ledger.errors import IdempotencyKeyReused, InvalidInput, LedgerError
-from network.ledger.idempotent import run
 from network.ledger.receipts import Receipt, check_points, check_reference
 from network.ledger.rules import (
+    BulkLine,
     Credit,
-    CreditPart,
     Extras,
     L,
     Plan,
-    breakdown,
     checked_vesting,
     iso,
-    issued_by,
     request_params,
     vesting,
 )
@@ -61,8 +56,7 @@ def earn(
     extras: Extras | None = None,
 ) -> Receipt:
     """Credit `points` issued by `issuer_id` as a new lot (the caller computed the points), and
-    the programme's `extras` on top, each funder's points a lot of its own (general path only:
-    the one statement books the base alone).
+    the programme's `extras` on top, each funder's points a lot of its own.
 
     `request` is what identifies the request for idempotency when the caller derived some of
     these arguments from the clock (vesting and expiry from a contract's periods): a retry must
@@ -70,35 +64,9 @@ def earn(
     """
     check_points(points)
     check_reference(reference)
-    params = request_params(issuer_id=issuer_id, member_id=member_id, kind=kind, points=points,
-                            vests_at=vests_at, expires_at=expires_at, reference=reference,
-                            details=details, request=request)
-    at = now or utcnow()
-    vests = vesting(vests_at, expires_at, at)
-
-    fast = db.earn_store.earn_statement
-    if fast is not None and extras is None:
-        idempotency.validate_key(idempotency_key)
-        # An expiry already past may still be a replay of the first request, which the general
-        # path answers before it refuses anything new.
-        if vests is not None:
-            receipt = fast(
-                db.pg_statement, scope=scope, key=idempotency_key,
-                digest=idempotency.request_hash(kind, params), kind=kind, issuer_id=issuer_id,
-                member_id=member_id, points=points, reference=reference, details=details,
-                vests_at=vests, expires_at=expires_at, at=at, booked_at=iso(at))
-            if receipt is not None:
-                return receipt
-
-    def body(conn: Connection, at: datetime) -> Receipt:
-        vests = checked_vesting(vests_at, expires_at, at)
-        parties.require(conn, issuer_id, "partner", "network", field="issuerId")
-        return book_credit(conn, kind=kind, member_id=member_id, issuer_id=issuer_id,
-                           points=points, reference=reference, details=details,
-                           vests_at=vests, expires_at=expires_at, at=at, extras=extras)
-
-    return run(db, scope=scope, key=idempotency_key, operation=kind, params=params, body=body,
-               now=now)
+    return _book(db, scope=scope, issuer_id=issuer_id, now=now, line=BulkLine(
+        0, idempotency_key, member_id, points, vests_at, expires_at, reference, details,
+        request, extras, kind))
 
 
 def earn_planned(db: Database, *, scope: str, idempotency_key: str, issuer_id: int, line: L,
@@ -107,14 +75,52 @@ def earn_planned(db: Database, *, scope: str, idempotency_key: str, issuer_id: i
     else the booking (on PostgreSQL usually one statement, which replays a stored key too)."""
     planned = plan_lines(db, scope=scope, issuer_id=issuer_id, lines={idempotency_key: line},
                          plan=plan, now=now)[idempotency_key]
-    if not isinstance(planned, Credit):
-        if isinstance(planned, LedgerError):
-            raise planned
+    if isinstance(planned, LedgerError):
+        raise planned
+    if isinstance(planned, Receipt):
         return planned
-    return earn(db, scope=scope, idempotency_key=idempotency_key, issuer_id=issuer_id,
-                member_id=line.member_id, points=planned.points, vests_at=planned.vests_at,
-                expires_at=planned.expires_at, reference=line.reference, details=line.details,
-                now=now, request=line.request, extras=planned.extras)
+    return _book(db, scope=scope, issuer_id=issuer_id, now=now, line=BulkLine(
+        0, idempotency_key, line.member_id, planned.points, planned.vests_at,
+        planned.expires_at, line.reference, line.details, line.request, planned.extras))
+
+
+def _book(db: Database, *, scope: str, issuer_id: int, line: BulkLine,
+          now: datetime | None) -> Receipt:
+    """One earn through the database's writer (`db.earn_store`): its one statement when it has
+    one and nothing but the base is booked, else its `book` with this one line, the key claimed
+    first (a replay is answered before anything is checked again)."""
+    idempotency.validate_key(line.key)
+    digest = idempotency.request_hash(line.kind, line.params(issuer_id))
+    writer = db.earn_store
+    if writer.statement is not None and line.extras is None:
+        at = now or utcnow()
+        # An expiry already past may still be a replay of the first request, which `book`'s
+        # way answers before it refuses anything new.
+        vests = vesting(line.vests_at, line.expires_at, at)
+        if vests is not None:
+            receipt = writer.statement(
+                db.pg_statement, scope=scope, key=line.key, digest=digest, kind=line.kind,
+                issuer_id=issuer_id, member_id=line.member_id, points=line.points,
+                reference=line.reference, details=line.details, vests_at=vests,
+                expires_at=line.expires_at, at=at, booked_at=iso(at))
+            if receipt is not None:
+                return receipt
+
+    def transaction(conn: Connection) -> Receipt:
+        stored = idempotency.claim(conn, scope, line.key, digest)
+        if stored is not None:
+            return Receipt.from_dict(stored)
+        # SQLite stores a datetime's wall clock and drops its offset: only UTC compares right.
+        at = as_utc(now) if now is not None else utcnow()
+        checked_vesting(line.vests_at, line.expires_at, at)
+        parties.require(conn, issuer_id, "partner", "network", field="issuerId")
+        outcome = writer.book(conn, issuer_id=issuer_id, scope=scope, lines=[line], at=at,
+                              look_up_replays=False).results[0]
+        if isinstance(outcome, LedgerError):
+            raise outcome
+        return outcome
+
+    return db.write(transaction)
 
 
 def plan_lines(db: Database, *, scope: str, issuer_id: int, lines: Mapping[str, L],
@@ -145,64 +151,6 @@ def plan_lines(db: Database, *, scope: str, issuer_id: int, lines: Mapping[str, 
             conn, scope=scope, issuer_id=issuer_id,
             requests={key: (line.member_id, line.request) for key, line in refused.items()})))
     return planned
-
-
-def book_credit(conn: Connection, *, kind: str, member_id: int, issuer_id: int, points: int,
-                reference: str | None, details: dict[str, Any] | None,
-                vests_at: datetime, expires_at: datetime | None, at: datetime,
-                extras: Extras | None = None) -> Receipt:
-    """An earn's writes inside the caller's transaction, a member's open debt repaid first.
-
-    `earn` runs it in a transaction of its own; a batch runs it for its members in debt inside the
-    batch's one transaction (bulk_earn.book_earns), so the batch is booked whole or not at all.
-    The caller has checked the issuer and the vesting (`rules.checked_vesting`, which refuses
-    before anything is written, so a batch can report it for the line and go on); the member's
-    balance row is locked by the first write (or already, by the batch).
-
-    With `extras`, the member's row is locked first and the extras claimed under it (budgets
-    and member limits are exact only there); the entry then books the base and every part, one
-    issuance posting and one lot per issuing party, and the parts are recorded against it.
-    """
-    # In UTC, like `vests`: SQLite would store another offset's wall clock as if it were UTC.
-    expiry = as_utc(expires_at) if expires_at is not None else None
-    parts: tuple[CreditPart, ...] = ()
-    if extras is not None:
-        balances.lock(conn, member_id)
-        parts = extras.claim(conn, member_id, at)
-    row, entry_id, credited = _credit(conn, kind=kind, member_id=member_id, issuer_id=issuer_id,
-                                      issued=issued_by(issuer_id, points, parts),
-                                      reference=reference, details=details, vests_at=vests_at,
-                                      expires_at=expiry, at=at)
-    if extras is not None and parts:
-        extras.record(conn, entry_id, member_id, parts, at)
-    debt = row.debt
-    if debt:
-        debt -= lots.repay_debts(conn, member_id=member_id, entry_id=entry_id, credits=credited,
-                                 now=at)
-    return Receipt(entry_id=entry_id, kind=kind, member_id=member_id,
-                   points=points + sum(p.points for p in parts), booked_at=iso(at),
-                   balance=row.balance, held=row.held, lot_id=credited[0].id, debt=debt,
-                   breakdown=breakdown(issuer_id, points, parts))
-
-
-def _credit(conn: Connection, *, kind: str, member_id: int, issuer_id: int,
-            issued: Mapping[int, int], reference: str | None, details: dict[str, Any] | None,
-            vests_at: datetime, expires_at: datetime | None,
-            at: datetime) -> tuple[balances.BalanceRow, int, list[lots.Lot]]:
-    """Move the balance, book the entry (an issuance posting per issuing party, the wallet's
-    one), and create a lot per issuing party, the earning partner's first (`rules.issued_by`)."""
-    points = sum(issued.values())
-    row = balances.move(conn, member_id, at, balance=points)
-    entry_id = journal.book(
-        conn, kind=kind, member_id=member_id, party_id=issuer_id, points=points,
-        reference=reference, details=details, booked_at=at,
-        lines=[*(accounts.party(AccountKind.ISSUANCE, party, -n) for party, n in issued.items()),
-               accounts.wallet(member_id, points)],
-    )
-    created = [lots.create(conn, member_id=member_id, entry_id=entry_id, issuer_party_id=party,
-                           points=n, vests_at=vests_at, expires_at=expires_at, now=at)
-               for party, n in issued.items()]
-    return row, entry_id, created
 
 
 def first_answers(
