@@ -38,7 +38,7 @@ from network.db.schema import idempotency_keys
 from network.ledger.earning import plan_lines
 from network.ledger.errors import IdempotencyInProgress, IdempotencyKeyReused, LedgerError
 from network.ledger.receipts import Receipt
-from network.ledger.rules import BulkLine, Credit, L, Plan
+from network.ledger.rules import BulkLine, L, Plan
 from network.ledger.stores import EarnWriter
 
 # What the batch's own key remembers. Every batch under one key is the same request at this level
@@ -76,16 +76,13 @@ def earn_batch(db: Database, *, scope: str, batch_key: str, issuer_id: int,
             results[index] = line
         else:
             keyed[line_key(batch_key, index)] = (index, line)
-    planned = plan_lines(db, scope=lines_scope(scope), issuer_id=issuer_id,
-                         lines={key: line for key, (_, line) in keyed.items()}, plan=plan,
-                         now=now)
+    planned = plan_lines(db, scope=lines_scope(scope), issuer_id=issuer_id, lines=keyed,
+                         plan=plan, now=now)
     bulk: list[BulkLine] = []
-    for key, (index, line) in keyed.items():
+    for key, (index, _) in keyed.items():
         outcome = planned[key]
-        if isinstance(outcome, Credit):
-            bulk.append(BulkLine(index, key, line.member_id, outcome.points, outcome.vests_at,
-                                 outcome.expires_at, line.reference, line.details,
-                                 line.request, outcome.extras))
+        if isinstance(outcome, BulkLine):
+            bulk.append(outcome)
         else:
             results[index] = outcome
     if bulk:

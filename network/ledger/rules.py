@@ -23,7 +23,7 @@ from network.ledger.errors import (
     MemberNotFound,
     ReversalExceedsOriginal,
 )
-from network.ledger.receipts import Receipt
+from network.ledger.receipts import Receipt, check_points, check_reference
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -188,6 +188,21 @@ class BulkLine:
                               points=self.points, vests_at=self.vests_at,
                               expires_at=self.expires_at, reference=self.reference,
                               details=self.details, request=self.request)
+
+
+def planned_line(plan: Plan[L], line: L, *, index: int, key: str,
+                 at: datetime) -> BulkLine | LedgerError:
+    """What the plan step decides for one line, checked (points, dates, reference) and ready for
+    the writer, or why it is refused (the seam then looks for the key's first answer)."""
+    try:
+        credit = plan(line)
+        check_points(credit.points)
+        checked_vesting(credit.vests_at, credit.expires_at, as_utc(at))
+        check_reference(line.reference)
+    except LedgerError as refusal:
+        return refusal
+    return BulkLine(index, key, line.member_id, credit.points, credit.vests_at, credit.expires_at,
+                    line.reference, line.details, line.request, credit.extras)
 
 
 @dataclass(frozen=True)

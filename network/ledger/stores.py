@@ -9,30 +9,44 @@ parts claimed under the member's lock). The set of writes is the strategy's: on 
 statement (`pg_writer.book`), elsewhere (SQLite: tests and the demo) a statement per table
 (`portable_bulk.book`).
 
-PostgreSQL also books the common single earn (no debt, no programme part) as one autocommit
-statement that claims its key itself (`EarnWriter.statement`, `pg_writer.earn_statement`, built
-from the same parts as the batch's); when it answers "not handled", `earning.earn` books through
-`book`. Tests compare what each way writes with what a single earn writes
-(test_ledger_pg_earn.py, test_batch_booking.py, on both databases).
+`EarnWriter.earn` books one earn: on PostgreSQL the common one (no debt, no programme part) as
+one autocommit statement that claims its key itself (`EarnWriter.statement`,
+`pg_writer.earn_statement`, built from the same parts as the batch's), else, or when that
+answers "not handled", through `book` with one line. `EarnWriter.first_answers` reads the stored
+answers the earn seam gives the retries its plan now refuses. Tests compare what each way
+writes with what a single earn writes (test_ledger_pg_earn.py, test_batch_booking.py, on both
+databases).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
-from network import idempotency
+from network import idempotency, parties
+from network.clock import as_utc, utcnow
 from network.db.clauses import one_of
 from network.db.schema import member_balances
 from network.ledger import pg_writer, portable_bulk
 from network.ledger.credit import book_credit
 from network.ledger.errors import IdempotencyKeyReused, LedgerError
 from network.ledger.receipts import Receipt
-from network.ledger.rules import BulkLine, checked_vesting, iso, plan_batch, receipt_of
+from network.ledger.rules import (
+    BulkLine,
+    checked_vesting,
+    iso,
+    plan_batch,
+    receipt_of,
+    request_params,
+    vesting,
+)
+
+if TYPE_CHECKING:
+    from network.db.engine import Database  # which builds the writer: imported there at use
 
 Result = Receipt | LedgerError
 # (conn, issuer id, scope, bookings, at, booked_at) -> (entry id, lot id) per booking, in order.
@@ -55,26 +69,87 @@ class EarnWriter:
     statement: OneStatement | None
     write_bookings: WriteBookings
 
+    def earn(self, db: Database, *, scope: str, issuer_id: int, line: BulkLine,
+             now: datetime | None) -> Receipt:
+        """One earn: the one statement when there is one and nothing but the base is booked,
+        else `book` with this one line in a transaction of its own, the key claimed first (a
+        replay is answered before anything is checked again)."""
+        idempotency.validate_key(line.key)
+        digest = _digest(line, issuer_id)
+        if self.statement is not None and line.extras is None:
+            at = now or utcnow()
+            # An expiry already past may still be a replay of the first request, which the
+            # transaction below answers before it refuses anything new.
+            vests = vesting(line.vests_at, line.expires_at, at)
+            if vests is not None:
+                receipt = self.statement(
+                    db.pg_statement, scope=scope, key=line.key, digest=digest, kind=line.kind,
+                    issuer_id=issuer_id, member_id=line.member_id, points=line.points,
+                    reference=line.reference, details=line.details, vests_at=vests,
+                    expires_at=line.expires_at, at=at, booked_at=iso(at))
+                if receipt is not None:
+                    return receipt
+
+        def transaction(conn: Connection) -> Receipt:
+            stored = idempotency.claim(conn, scope, line.key, digest)
+            if stored is not None:
+                return Receipt.from_dict(stored)
+            # SQLite stores a datetime's wall clock and drops its offset: only UTC compares right.
+            at = as_utc(now) if now is not None else utcnow()
+            checked_vesting(line.vests_at, line.expires_at, at)
+            parties.require(conn, issuer_id, "partner", "network", field="issuerId")
+            outcome = self.book(conn, issuer_id=issuer_id, scope=scope, lines=[line], at=at,
+                                look_up_replays=False).results[0]
+            if isinstance(outcome, LedgerError):
+                raise outcome
+            return outcome
+
+        return db.write(transaction)
+
+    def first_answers(self, db: Database, *, scope: str, issuer_id: int,
+                      requests: Mapping[str, tuple[int, dict[str, Any]]]) -> dict[str, Result]:
+        """The stored answers of earns booked under these keys (the seam asks for the retries
+        its plan now refuses, `earning.plan_lines`).
+
+        `requests` maps a key to the (member id, `request`) the caller gives `earn`. A key used
+        for a different request is IdempotencyKeyReused, as `earn` would say; keys never used
+        are left out."""
+        def read(conn: Connection) -> dict[str, Result]:
+            found: dict[str, Result] = {}
+            for key, row in idempotency.stored(conn, scope, list(requests)).items():
+                member_id, request = requests[key]
+                digest = idempotency.request_hash("earn", request_params(
+                    issuer_id=issuer_id, member_id=member_id, kind="earn", request=request))
+                try:
+                    found[key] = Receipt.from_dict(
+                        idempotency.check_replay(row.request_hash, digest, row.response))
+                except IdempotencyKeyReused as exc:
+                    found[key] = exc
+            return found
+
+        return db.read(read)
+
     def book(self, conn: Connection, *, issuer_id: int, scope: str, lines: Sequence[BulkLine],
              at: datetime, look_up_replays: bool = True) -> Booked:
         """Book every line it can in the caller's transaction, keys read and remembered in
         `scope`. A database error propagates: the caller's transaction rolls back whole, so no
         line is booked. `look_up_replays=False` when the caller claimed the one line's key
-        itself (`earning.earn`: `idempotency.claim`, a replay answered before this). The caller
+        itself (`EarnWriter.earn`: `idempotency.claim`, a replay answered before this). The caller
         has checked that the issuer may issue (`parties.require`)."""
         booked = Booked()
-        stored = (idempotency.stored(conn, scope, [line.key for line in lines])
-                  if look_up_replays else {})
+        # Each line's request hash once: for its replay, its booking and its remembered key.
+        digests = {line.key: _digest(line, issuer_id) for line in lines}
+        stored = (idempotency.stored(conn, scope, list(digests)) if look_up_replays else {})
         fresh = []
         for line in lines:
             if line.key in stored:
-                booked.results[line.index] = _replayed(line, stored[line.key], issuer_id)
+                booked.results[line.index] = _replayed(stored[line.key], digests[line.key])
             else:
                 fresh.append(line)
         if not fresh:
             return booked
         plan = plan_batch(fresh, _lock_balances(conn, {line.member_id for line in fresh}),
-                          lambda line: _digest(line, issuer_id), at)
+                          lambda line: digests[line.key], at)
         booked.results.update(plan.refused)
         booked_at = iso(at)
         if plan.bookings:
@@ -89,10 +164,8 @@ class EarnWriter:
                                   reference=line.reference, details=line.details,
                                   # the plan checked the dates: this cannot refuse
                                   vests_at=checked_vesting(line.vests_at, line.expires_at, at),
-                                  expires_at=line.expires_at, at=at,
-                                  extras=line.extras)
-            idempotency.remember(conn, scope, line.key, _digest(line, issuer_id),
-                                 receipt.as_dict(), at)
+                                  expires_at=line.expires_at, at=at, extras=line.extras)
+            idempotency.remember(conn, scope, line.key, digests[line.key], receipt.as_dict(), at)
             booked.results[line.index] = receipt
         booked.new = len(plan.bookings) + len(plan.general)
         return booked
@@ -102,8 +175,8 @@ def _digest(line: BulkLine, issuer_id: int) -> str:
     return idempotency.request_hash(line.kind, line.params(issuer_id))
 
 
-def _replayed(line: BulkLine, row: Any, issuer_id: int) -> Result:
-    if row.request_hash == _digest(line, issuer_id):
+def _replayed(row: Any, digest: str) -> Result:
+    if row.request_hash == digest:
         return Receipt.from_dict(row.response)
     return IdempotencyKeyReused("this idempotency key was already used for a different request",
                                 field="idempotencyKey")
