@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, select
 
@@ -45,8 +45,16 @@ from network.ledger.rules import (
     vesting,
 )
 
-if TYPE_CHECKING:
-    from network.db.engine import Database  # which builds the writer: imported there at use
+T = TypeVar("T")
+
+
+class Database(Protocol):
+    """What the writer uses of `network.db.engine.Database`, which builds it (importing this
+    module from there): a protocol, so the two do not import each other."""
+
+    def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
+    def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
+    def pg_statement(self, sql: str, params: Mapping[str, Any]) -> Any: ...
 
 Result = Receipt | LedgerError
 # (conn, issuer id, scope, bookings, at, booked_at) -> (entry id, lot id) per booking, in order.
