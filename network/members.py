@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 
 from network import cards, idempotency, parties, phones, pii, referrals
 from network.clock import as_utc, utcnow
-from network.db.clauses import one_of
 from network.db.engine import Database, RetryableConflict
 from network.db.schema import member_balances, members
 from network.ledger.errors import InvalidInput, LedgerError, MemberNotFound
@@ -222,23 +221,6 @@ def find(conn: Connection, secret: str, *, card_number: str | None = None,
                                                               pii.normalize_email(email or ""))
     row = conn.execute(select(members).where(condition)).first()
     return _from_row(row, secret) if row else None
-
-
-def known_ids(conn: Connection, ids: set[int]) -> set[int]:
-    """Which of these member ids exist (one query, however many)."""
-    if not ids:
-        return set()
-    return set(conn.execute(select(members.c.id).where(one_of(conn, members.c.id, ids)))
-               .scalars())
-
-
-def ids_by_card(conn: Connection, card_numbers: set[str]) -> dict[str, int]:
-    """Member ids by normalized card number, for the numbers that name one (one query)."""
-    if not card_numbers:
-        return {}
-    rows = conn.execute(select(members.c.card_number, members.c.id)
-                        .where(one_of(conn, members.c.card_number, card_numbers)))
-    return {row.card_number: row.id for row in rows}
 
 
 _ID_BY_CARD_PG = "SELECT id FROM members WHERE card_number = %(card_number)s"

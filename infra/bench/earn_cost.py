@@ -4,7 +4,7 @@
 
 Why the ledger builds its hot statements once (network/ledger/balances.py), why reads skip
 BEGIN/COMMIT and the partner hot path bypasses SQLAlchemy on PostgreSQL (network/db/engine.py), and
-what one earn costs (network/ledger/pg_earn.py): it prints process CPU per operation, which moves
+what one earn costs (network/ledger/pg_writer.py): it prints process CPU per operation, which moves
 far less with machine load than wall time does (it includes the kernel's socket work).
 """
 

@@ -1,21 +1,22 @@
 """The earn seam for a batch (`earn_batch`): the same plan step and retry rule as one earn
-(`earning.plan_lines`), then every line booked in one transaction, with set-based statements.
+(`earning.plan_lines`), then every line booked in one transaction by the database's earn writer.
 
 One `ledger.earn` per line costs a transaction and about eight round trips, which caps a 1,000-line
-batch at a few hundred lines per second. Here every statement covers the whole batch: one lookup of
-keys already used, one lock query for the members' balance rows (ascending id, like
-`balances.lock_many`), then the writes, which on PostgreSQL are a single statement
-(`pg_bulk.book`; elsewhere `portable_bulk.book`: `db.earn_store` says which). Each line is booked
-exactly as `ledger.earn` books it (same entry, postings, lot and receipt, same idempotency
+batch at a few hundred lines per second. Here the writer (`db.earn_store.book`,
+network/ledger/stores.py) covers the whole batch with a few statements: one lookup of keys
+already used, one lock query for the members' balance rows (ascending id, like
+`balances.lock_many`), then the writes, which on PostgreSQL are a single statement. Each line is
+booked exactly as `ledger.earn` books it (same entry, postings, lot and receipt, same idempotency
 record), so `pointsnet ledger verify` holds and a later replay of a single line through the
 ledger sees the same stored answer.
 
-Members with an open debt take the ledger's own path (`earning.book_credit`, which repays the
-debt lots first), a few statements per line, but in this same transaction: a batch is booked whole
-or not at all. A database error at any stage (a lock timeout on a debtor's lot, say) rolls every
-line back, so the error its caller answers is true ("nothing written"), and a retry under the same
-key books the batch once. Lines refused on their own (unknown member, a key reused for another
-request, a lot that would expire before it vests) are refused before anything is written for them.
+Members in debt or with programme parts are booked line by line (`credit.book_credit`, which
+repays the debt lots first), a few statements per line, but in this same transaction: a batch is
+booked whole or not at all. A database error at any stage (a lock timeout on a debtor's lot, say)
+rolls every line back, so the error its caller answers is true ("nothing written"), and a retry
+under the same key books the batch once. Lines refused on their own (unknown member, a key reused
+for another request, a lot that would expire before it vests) are refused before anything is
+written for them.
 
 Keys: the batch's own key is remembered in the caller's scope, so that a single operation reusing
 it is IDEMPOTENCY_KEY_REUSED (and a batch reusing a single operation's key is refused whole).
@@ -28,33 +29,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, insert, text
 
 from network import idempotency, parties
-from network.db.clauses import one_of
 from network.db.engine import Database
-from network.db.schema import idempotency_keys, member_balances
-from network.ledger.earning import book_credit, plan_lines
-from network.ledger.errors import (
-    IdempotencyInProgress,
-    IdempotencyKeyReused,
-    InvalidInput,
-    LedgerError,
-    MemberNotFound,
-)
+from network.db.schema import idempotency_keys
+from network.ledger.earning import plan_lines
+from network.ledger.errors import IdempotencyInProgress, IdempotencyKeyReused, LedgerError
 from network.ledger.receipts import Receipt
-from network.ledger.rules import (
-    BulkLine,
-    Credit,
-    L,
-    Plan,
-    checked_vesting,
-    plan_batch,
-    receipt_of,
-)
-from network.ledger.stores import EarnStore
+from network.ledger.rules import BulkLine, L, Plan
+from network.ledger.stores import EarnWriter
 
 # What the batch's own key remembers. Every batch under one key is the same request at this level
 # (a retry re-tries the lines that failed: each line's own key decides), any other operation is not.
@@ -91,16 +76,13 @@ def earn_batch(db: Database, *, scope: str, batch_key: str, issuer_id: int,
             results[index] = line
         else:
             keyed[line_key(batch_key, index)] = (index, line)
-    planned = plan_lines(db, scope=lines_scope(scope), issuer_id=issuer_id,
-                         lines={key: line for key, (_, line) in keyed.items()}, plan=plan,
-                         now=now)
+    planned = plan_lines(db, scope=lines_scope(scope), issuer_id=issuer_id, lines=keyed,
+                         plan=plan, now=now)
     bulk: list[BulkLine] = []
-    for key, (index, line) in keyed.items():
+    for key, (index, _) in keyed.items():
         outcome = planned[key]
-        if isinstance(outcome, Credit):
-            bulk.append(BulkLine(index, key, line.member_id, outcome.points,
-                                 outcome.vests_at or now, outcome.expires_at, line.reference,
-                                 line.details, line.request, outcome.extras))
+        if isinstance(outcome, BulkLine):
+            bulk.append(outcome)
         else:
             results[index] = outcome
     if bulk:
@@ -144,24 +126,7 @@ def _remember_batch(conn: Connection, scope: str, batch_key: str, at: datetime) 
         response={"kind": "earn_batch"}, created_at=at))
 
 
-def _replayed(conn: Connection, line: BulkLine, row: Any, issuer_id: int) -> Result:
-    if row.request_hash == idempotency.request_hash("earn", line.params(issuer_id)):
-        return Receipt.from_dict(row.response)
-    return IdempotencyKeyReused("this idempotency key was already used for a different request",
-                                field="idempotencyKey")
-
-
-def _lock_balances(conn: Connection, member_ids: set[int]) -> dict[int, Any]:
-    query = (select(member_balances.c.member_id, member_balances.c.balance,
-                    member_balances.c.held, member_balances.c.debt)
-             .where(one_of(conn, member_balances.c.member_id, sorted(member_ids)))
-             .order_by(member_balances.c.member_id))
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return {row.member_id: row for row in conn.execute(query)}
-
-
-def book_earns(conn: Connection, *, store: EarnStore, issuer_id: int, scope: str,
+def book_earns(conn: Connection, *, store: EarnWriter, issuer_id: int, scope: str,
                batch_key: str, lines: list[BulkLine], at: datetime) -> dict[int, Result]:
     """Book every line it can, in the caller's one transaction; returns index -> Receipt or
     the LedgerError refusing that line. A database error propagates: the caller's transaction
@@ -171,59 +136,7 @@ def book_earns(conn: Connection, *, store: EarnStore, issuer_id: int, scope: str
     _claim_batch(conn, scope, batch_key)
     parties.require(conn, issuer_id, "partner", "network", field="issuerId")
     known = _batch_key_known(conn, scope, batch_key)
-    line_scope = lines_scope(scope)
-    results: dict[int, Result] = {}
-    stored = idempotency.stored(conn, line_scope, [line.key for line in lines])
-    fresh = []
-    for line in lines:
-        if line.key in stored:
-            results[line.index] = _replayed(conn, line, stored[line.key], issuer_id)
-        else:
-            fresh.append(line)
-    locked = _lock_balances(conn, {line.member_id for line in fresh})
-    # Members with a line the programme adds to take the general path for all their lines, in
-    # input order (their extras are claimed under the lock, and receipts' balances stay true).
-    programme = {line.member_id for line in fresh if line.extras is not None}
-    general = [line for line in fresh if line.member_id in programme]
-    plan = plan_batch([line for line in fresh if line.member_id not in programme], locked,
-                      lambda line: idempotency.request_hash("earn", line.params(issuer_id)))
-    results.update(plan.refused)
-    for line in general:
-        if line.member_id not in locked:
-            results[line.index] = MemberNotFound("no member with this id", field="memberId")
-    general = sorted([*plan.in_debt, *(line for line in general if line.member_id in locked)],
-                     key=lambda line: line.index)
-    if plan.bookings:
-        booked_at = at.isoformat()
-        ids = store.book_batch(conn, issuer_id=issuer_id, scope=line_scope,
-                               bookings=plan.bookings, at=at, booked_at=booked_at)
-        for booking, (entry_id, lot_id) in zip(plan.bookings, ids, strict=True):
-            results[booking.line.index] = receipt_of(booking, entry_id, lot_id, booked_at)
-    debtors_booked = _book_in_debt(conn, issuer_id, line_scope, general, at, results)
-    if not known and (plan.bookings or debtors_booked):
+    booked = store.book(conn, issuer_id=issuer_id, scope=lines_scope(scope), lines=lines, at=at)
+    if not known and booked.new:
         _remember_batch(conn, scope, batch_key, at)  # a batch that books nothing is not remembered
-    return results
-
-
-def _book_in_debt(conn: Connection, issuer_id: int, line_scope: str, lines: list[BulkLine],
-                  at: datetime, results: dict[int, Result]) -> int:
-    """Lines of members in debt or with programme extras, in input order, each as `ledger.earn`
-    books it (debt repaid first, extras claimed under the lock, the same receipt remembered
-    under its key); returns how many were booked."""
-    count = 0
-    for line in lines:
-        try:
-            vests = checked_vesting(line.vests_at, line.expires_at, at)
-        except InvalidInput as refusal:  # before this line wrote anything
-            results[line.index] = refusal
-            continue
-        receipt = book_credit(conn, kind="earn", member_id=line.member_id, issuer_id=issuer_id,
-                              points=line.points, reference=line.reference,
-                              details=line.details, vests_at=vests, expires_at=line.expires_at,
-                              at=at, extras=line.extras)
-        idempotency.remember(conn, line_scope, line.key,
-                             idempotency.request_hash("earn", line.params(issuer_id)),
-                             receipt.as_dict(), at)
-        results[line.index] = receipt
-        count += 1
-    return count
+    return booked.results

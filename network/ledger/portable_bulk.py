@@ -1,5 +1,6 @@
-"""The batch earn's writes where there is no one-statement form (SQLite: tests and the demo):
-the same rows as `pg_bulk.book`, a statement per table, in the caller's transaction."""
+"""The earn's set of writes where there is no one-statement form (SQLite: tests and the demo):
+the same rows as `pg_writer.book`, a statement per table, in the caller's transaction, for
+every earn the writer books in bulk, a single earn too (network/ledger/stores.py)."""
 
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ def _insert_returning_ids(conn: Connection, table: Any, rows: list[dict[str, Any
 
 
 def book(conn: Connection, *, issuer_id: int, scope: str, bookings: list[Booking],
-                   at: datetime, booked_at: str) -> list[tuple[int, int]]:
+         at: datetime, booked_at: str) -> list[tuple[int, int]]:
     """Write every booking; returns (entry id, lot id) per booking, in order."""
     lines = [b.line for b in bookings]
     entry_ids = _insert_returning_ids(conn, journal_entries, [
-        {"kind": "earn", "member_id": line.member_id, "party_id": issuer_id,
+        {"kind": line.kind, "member_id": line.member_id, "party_id": issuer_id,
          "points": line.points, "reference": line.reference, "reverses_entry_id": None,
          "hold_id": None, "details": line.details, "booked_at": at}
         for line in lines])
@@ -37,10 +38,10 @@ def book(conn: Connection, *, issuer_id: int, scope: str, bookings: list[Booking
              "member_id": line.member_id, "party_id": None, "points": line.points},
         )])
     lot_ids = _insert_returning_ids(conn, lots, [
-        {"member_id": line.member_id, "entry_id": entry_id, "issuer_party_id": issuer_id,
-         "points": line.points, "remaining": line.points, "vests_at": line.vests_at,
-         "expires_at": line.expires_at, "source_lot_id": None, "created_at": at}
-        for line, entry_id in zip(lines, entry_ids, strict=True)])
+        {"member_id": b.line.member_id, "entry_id": entry_id, "issuer_party_id": issuer_id,
+         "points": b.line.points, "remaining": b.line.points, "vests_at": b.vests_at,
+         "expires_at": b.expires_at, "source_lot_id": None, "created_at": at}
+        for b, entry_id in zip(bookings, entry_ids, strict=True)])
     deltas: dict[int, int] = {}
     for line in lines:
         deltas[line.member_id] = deltas.get(line.member_id, 0) + line.points

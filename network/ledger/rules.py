@@ -2,7 +2,7 @@
 
 Like settlement's `compute`, nothing here touches a connection: the operations read their inputs
 (lots, balances, stored answers), ask these rules what to book, and hand the result to a writer
-(`lots`, `journal`, `balances`, or one statement on PostgreSQL: `pg_earn`, `pg_bulk`). So the
+(`lots`, `journal`, `balances`, or one statement on PostgreSQL: `pg_writer`). So the
 arithmetic of vesting, a batch's running balances, FIFO takes, a reversal's clawback and a debt's
 repayment can be tested with no database (tests/network/test_ledger_rules.py), and every writer
 books the same plan.
@@ -23,7 +23,7 @@ from network.ledger.errors import (
     MemberNotFound,
     ReversalExceedsOriginal,
 )
-from network.ledger.receipts import Receipt
+from network.ledger.receipts import Receipt, check_points, check_reference
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -166,40 +166,61 @@ def checked_vesting(vests_at: datetime | None, expires_at: datetime | None,
 
 @dataclass(frozen=True)
 class BulkLine:
-    """One line of a batch, planned: its key, member, credit and what identifies its request."""
+    """One earn to book, planned (a single earn is a batch of one): its key, member, credit and
+    what identifies its request. The dates are as asked (None: vests when booked); the writer's
+    plan (`plan_batch`) checks them and fixes the lot's own."""
 
     index: int
     key: str
     member_id: int
     points: int
-    vests_at: datetime
+    vests_at: datetime | None
     expires_at: datetime | None
     reference: str | None
-    details: dict[str, Any]
+    details: dict[str, Any] | None
     request: dict[str, Any] | None = None  # as `ledger.earn`'s `request`
-    extras: Extras | None = None  # booked by the general path, like a member in debt
+    extras: Extras | None = None  # booked line by line, like a member in debt
+    kind: str = "earn"  # or "bonus" (`earning.award_bonus`)
 
     def params(self, issuer_id: int) -> dict[str, Any]:
         """Exactly the parameters `ledger.earn` hashes, so both paths agree on a key's request."""
-        return request_params(issuer_id=issuer_id, member_id=self.member_id, kind="earn",
+        return request_params(issuer_id=issuer_id, member_id=self.member_id, kind=self.kind,
                               points=self.points, vests_at=self.vests_at,
                               expires_at=self.expires_at, reference=self.reference,
                               details=self.details, request=self.request)
 
 
+def planned_line(plan: Plan[L], line: L, *, index: int, key: str,
+                 at: datetime) -> BulkLine | LedgerError:
+    """What the plan step decides for one line, checked (points, dates, reference) and ready for
+    the writer, or why it is refused (the seam then looks for the key's first answer)."""
+    try:
+        credit = plan(line)
+        check_points(credit.points)
+        checked_vesting(credit.vests_at, credit.expires_at, as_utc(at))
+        check_reference(line.reference)
+    except LedgerError as refusal:
+        return refusal
+    return BulkLine(index, key, line.member_id, credit.points, credit.vests_at, credit.expires_at,
+                    line.reference, line.details, line.request, credit.extras)
+
+
 @dataclass(frozen=True)
 class Booking:
-    """A line the batch books, with what its receipt and idempotency record add to it."""
+    """A line booked with the others in one set of writes (no debt, no programme parts), with
+    what its lot, receipt and idempotency record add to it."""
 
     line: BulkLine
     digest: str  # the idempotency request hash, as `ledger.earn` computes it
     balance: int  # the member's balance after this line (a member's lines book in input order)
     held: int
+    vests_at: datetime  # the lot's, in UTC (`checked_vesting`)
+    expires_at: datetime | None  # the lot's, in UTC: SQLite would keep another offset's wall clock
 
 
 def receipt_of(booking: Booking, entry_id: int, lot_id: int, booked_at: str) -> Receipt:
-    """The receipt of a batch line booked without debt, exactly as `ledger.earn` answers it."""
-    return Receipt(entry_id=entry_id, kind="earn", member_id=booking.line.member_id,
+    """The receipt of a line booked without debt, exactly as `ledger.earn` answers it."""
+    return Receipt(entry_id=entry_id, kind=booking.line.kind, member_id=booking.line.member_id,
                    points=booking.line.points, booked_at=booked_at, balance=booking.balance,
                    held=booking.held, lot_id=lot_id, debt=0)
 
@@ -215,29 +236,41 @@ class Balance(Protocol):
 
 @dataclass(frozen=True)
 class BatchPlan:
-    bookings: list[Booking]  # members without debt: booked together, set-based
-    in_debt: list[BulkLine]  # members in debt: each booked as `ledger.earn` books it
+    bookings: list[Booking]  # members without debt or programme parts: one set of writes
+    general: list[BulkLine]  # members in debt or with programme parts: line by line, in order
     refused: dict[int, LedgerError]  # line index -> why
 
 
 def plan_batch(lines: Iterable[BulkLine], balances: Mapping[int, Balance],
-               digest: Callable[[BulkLine], str]) -> BatchPlan:
-    """Sort a batch's fresh lines by what their member's (locked) balance row says, in input
-    order: the running balance after each line of a member without debt, every line of a member
-    in debt (the debt is read once, here, and repaid by the general path), unknown members
-    refused."""
+               digest: Callable[[BulkLine], str], at: datetime) -> BatchPlan:
+    """Sort fresh lines by what their member's (locked) balance row says, in input order.
+
+    A line whose lot would expire before it vests (at `at`, the booking's time) is refused,
+    and so is a line of an unknown member. A member in debt, or with a line the programme adds
+    parts to, has all their lines booked the general way, line by line (the debt is repaid
+    first, the parts are claimed under the member's lock, and each receipt's balance stays
+    true). Everyone else's lines get their running balance and book together.
+    """
+    fresh = list(lines)
+    general_members = {line.member_id for line in fresh if line.extras is not None}
     running = {member_id: row.balance for member_id, row in balances.items()}
     plan = BatchPlan([], [], {})
-    for line in lines:
+    for line in fresh:
+        try:
+            vests = checked_vesting(line.vests_at, line.expires_at, at)
+        except InvalidInput as refusal:
+            plan.refused[line.index] = refusal
+            continue
         row = balances.get(line.member_id)
         if row is None:
             plan.refused[line.index] = MemberNotFound("no member with this id", field="memberId")
-        elif row.debt:
-            plan.in_debt.append(line)
+        elif row.debt or line.member_id in general_members:
+            plan.general.append(line)
         else:
             running[line.member_id] += line.points
+            expiry = as_utc(line.expires_at) if line.expires_at is not None else None
             plan.bookings.append(Booking(line, digest(line), balance=running[line.member_id],
-                                         held=row.held))
+                                         held=row.held, vests_at=vests, expires_at=expiry))
     return plan
 
 

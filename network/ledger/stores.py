@@ -1,37 +1,209 @@
-"""How earns are written on each kind of database: chosen once, where the `Database` is built
-(`db.earn_store`), not by a dialect test inside each operation.
+"""How earns are written on each kind of database: one writer per storage strategy, chosen once
+where the `Database` is built (`db.earn_store`), not by a dialect test inside each operation.
 
-PostgreSQL books the common earn as one statement (`pg_earn`) and a batch's lines without debt as
-one statement (`pg_bulk`). Elsewhere (SQLite: tests and the demo) there is no one-statement earn,
-so every earn takes the general path, and a batch writes the same rows a statement per table
-(`portable_bulk`). Both book the same `rules.Booking`s, and tests compare what each writes with
-what a single earn writes (test_ledger_pg_earn.py, test_batch_booking.py, on both databases).
+`EarnWriter.book` is the one entry that books earns, a single earn being a batch of one: inside
+the caller's transaction it drops replays, locks the members' balance rows, asks the pure plan
+(`rules.plan_batch`) what to book, writes the lines no debt or programme part touches in one set
+of writes, and books the others line by line (`credit.book_credit`: debt repaid first, programme
+parts claimed under the member's lock). The set of writes is the strategy's: on PostgreSQL one
+statement (`pg_writer.book`), elsewhere (SQLite: tests and the demo) a statement per table
+(`portable_bulk.book`).
+
+`EarnWriter.earn` books one earn: on PostgreSQL the common one (no debt, no programme part) as
+one autocommit statement that claims its key itself (`EarnWriter.statement`,
+`pg_writer.earn_statement`, built from the same parts as the batch's), else, or when that
+answers "not handled", through `book` with one line. `EarnWriter.first_answers` reads the stored
+answers the earn seam gives the retries its plan now refuses. Tests compare what each way
+writes with what a single earn writes (test_ledger_pg_earn.py, test_batch_booking.py, on both
+databases).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
-from network.ledger import pg_bulk, pg_earn, portable_bulk
+from sqlalchemy import Connection, select
+
+from network import idempotency, parties
+from network.clock import as_utc, utcnow
+from network.db.clauses import one_of
+from network.db.schema import member_balances
+from network.ledger import pg_writer, portable_bulk
+from network.ledger.credit import book_credit
+from network.ledger.errors import IdempotencyKeyReused, LedgerError
 from network.ledger.receipts import Receipt
+from network.ledger.rules import (
+    BulkLine,
+    checked_vesting,
+    iso,
+    plan_batch,
+    receipt_of,
+    request_params,
+    vesting,
+)
 
+T = TypeVar("T")
+
+
+class Database(Protocol):
+    """What the writer uses of `network.db.engine.Database`, which builds it (importing this
+    module from there): a protocol, so the two do not import each other."""
+
+    def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
+    def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
+    def pg_statement(self, sql: str, params: Mapping[str, Any]) -> Any: ...
+
+Result = Receipt | LedgerError
 # (conn, issuer id, scope, bookings, at, booked_at) -> (entry id, lot id) per booking, in order.
-BookBatch = Callable[..., list[tuple[int, int]]]
+WriteBookings = Callable[..., list[tuple[int, int]]]
+# (Database.pg_statement, the earn's fields...) -> its Receipt, or None: "book it through `book`".
+OneStatement = Callable[..., Receipt | None]
+
+
+@dataclass
+class Booked:
+    """What `EarnWriter.book` answers: index -> Receipt or the LedgerError refusing that line,
+    and how many lines it booked now (replays not counted)."""
+
+    results: dict[int, Result] = field(default_factory=dict)
+    new: int = 0
 
 
 @dataclass(frozen=True)
-class EarnStore:
-    # The one-statement earn (given `Database.pg_statement`), or None: it answers None when the
-    # general path must book the earn.
-    earn_statement: Callable[..., Receipt | None] | None
-    book_batch: BookBatch
+class EarnWriter:
+    statement: OneStatement | None
+    write_bookings: WriteBookings
+
+    def earn(self, db: Database, *, scope: str, issuer_id: int, line: BulkLine,
+             now: datetime | None) -> Receipt:
+        """One earn: the one statement when there is one and nothing but the base is booked,
+        else `book` with this one line in a transaction of its own, the key claimed first (a
+        replay is answered before anything is checked again)."""
+        idempotency.validate_key(line.key)
+        digest = _digest(line, issuer_id)
+        if self.statement is not None and line.extras is None:
+            at = now or utcnow()
+            # An expiry already past may still be a replay of the first request, which the
+            # transaction below answers before it refuses anything new.
+            vests = vesting(line.vests_at, line.expires_at, at)
+            if vests is not None:
+                receipt = self.statement(
+                    db.pg_statement, scope=scope, key=line.key, digest=digest, kind=line.kind,
+                    issuer_id=issuer_id, member_id=line.member_id, points=line.points,
+                    reference=line.reference, details=line.details, vests_at=vests,
+                    expires_at=line.expires_at, at=at, booked_at=iso(at))
+                if receipt is not None:
+                    return receipt
+
+        def transaction(conn: Connection) -> Receipt:
+            stored = idempotency.claim(conn, scope, line.key, digest)
+            if stored is not None:
+                return Receipt.from_dict(stored)
+            # SQLite stores a datetime's wall clock and drops its offset: only UTC compares right.
+            at = as_utc(now) if now is not None else utcnow()
+            checked_vesting(line.vests_at, line.expires_at, at)
+            parties.require(conn, issuer_id, "partner", "network", field="issuerId")
+            outcome = self.book(conn, issuer_id=issuer_id, scope=scope, lines=[line], at=at,
+                                look_up_replays=False).results[0]
+            if isinstance(outcome, LedgerError):
+                raise outcome
+            return outcome
+
+        return db.write(transaction)
+
+    def first_answers(self, db: Database, *, scope: str, issuer_id: int,
+                      requests: Mapping[str, tuple[int, dict[str, Any]]]) -> dict[str, Result]:
+        """The stored answers of earns booked under these keys (the seam asks for the retries
+        its plan now refuses, `earning.plan_lines`).
+
+        `requests` maps a key to the (member id, `request`) the caller gives `earn`. A key used
+        for a different request is IdempotencyKeyReused, as `earn` would say; keys never used
+        are left out."""
+        def read(conn: Connection) -> dict[str, Result]:
+            found: dict[str, Result] = {}
+            for key, row in idempotency.stored(conn, scope, list(requests)).items():
+                member_id, request = requests[key]
+                digest = idempotency.request_hash("earn", request_params(
+                    issuer_id=issuer_id, member_id=member_id, kind="earn", request=request))
+                try:
+                    found[key] = Receipt.from_dict(
+                        idempotency.check_replay(row.request_hash, digest, row.response))
+                except IdempotencyKeyReused as exc:
+                    found[key] = exc
+            return found
+
+        return db.read(read)
+
+    def book(self, conn: Connection, *, issuer_id: int, scope: str, lines: Sequence[BulkLine],
+             at: datetime, look_up_replays: bool = True) -> Booked:
+        """Book every line it can in the caller's transaction, keys read and remembered in
+        `scope`. A database error propagates: the caller's transaction rolls back whole, so no
+        line is booked. `look_up_replays=False` when the caller claimed the one line's key
+        itself (`EarnWriter.earn`: `idempotency.claim`, a replay answered before this). The caller
+        has checked that the issuer may issue (`parties.require`)."""
+        booked = Booked()
+        # Each line's request hash once: for its replay, its booking and its remembered key.
+        digests = {line.key: _digest(line, issuer_id) for line in lines}
+        stored = (idempotency.stored(conn, scope, list(digests)) if look_up_replays else {})
+        fresh = []
+        for line in lines:
+            if line.key in stored:
+                booked.results[line.index] = _replayed(stored[line.key], digests[line.key])
+            else:
+                fresh.append(line)
+        if not fresh:
+            return booked
+        plan = plan_batch(fresh, _lock_balances(conn, {line.member_id for line in fresh}),
+                          lambda line: digests[line.key], at)
+        booked.results.update(plan.refused)
+        booked_at = iso(at)
+        if plan.bookings:
+            ids = self.write_bookings(conn, issuer_id=issuer_id, scope=scope,
+                                      bookings=plan.bookings, at=at, booked_at=booked_at)
+            for booking, (entry_id, lot_id) in zip(plan.bookings, ids, strict=True):
+                booked.results[booking.line.index] = receipt_of(booking, entry_id, lot_id,
+                                                                booked_at)
+        for line in plan.general:
+            receipt = book_credit(conn, kind=line.kind, member_id=line.member_id,
+                                  issuer_id=issuer_id, points=line.points,
+                                  reference=line.reference, details=line.details,
+                                  # the plan checked the dates: this cannot refuse
+                                  vests_at=checked_vesting(line.vests_at, line.expires_at, at),
+                                  expires_at=line.expires_at, at=at, extras=line.extras)
+            idempotency.remember(conn, scope, line.key, digests[line.key], receipt.as_dict(), at)
+            booked.results[line.index] = receipt
+        booked.new = len(plan.bookings) + len(plan.general)
+        return booked
 
 
-POSTGRESQL = EarnStore(earn_statement=pg_earn.try_earn, book_batch=pg_bulk.book)
-PORTABLE = EarnStore(earn_statement=None, book_batch=portable_bulk.book)
+def _digest(line: BulkLine, issuer_id: int) -> str:
+    return idempotency.request_hash(line.kind, line.params(issuer_id))
 
 
-def earn_store(dialect: str) -> EarnStore:
+def _replayed(row: Any, digest: str) -> Result:
+    if row.request_hash == digest:
+        return Receipt.from_dict(row.response)
+    return IdempotencyKeyReused("this idempotency key was already used for a different request",
+                                field="idempotencyKey")
+
+
+def _lock_balances(conn: Connection, member_ids: set[int]) -> dict[int, Any]:
+    """The members' balance rows, locked in ascending id (like `balances.lock_many`)."""
+    query = (select(member_balances.c.member_id, member_balances.c.balance,
+                    member_balances.c.held, member_balances.c.debt)
+             .where(one_of(conn, member_balances.c.member_id, sorted(member_ids)))
+             .order_by(member_balances.c.member_id))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {row.member_id: row for row in conn.execute(query)}
+
+
+POSTGRESQL = EarnWriter(statement=pg_writer.earn_statement, write_bookings=pg_writer.book)
+PORTABLE = EarnWriter(statement=None, write_bookings=portable_bulk.book)
+
+
+def earn_store(dialect: str) -> EarnWriter:
     return POSTGRESQL if dialect == "postgresql" else PORTABLE
-

@@ -1,7 +1,7 @@
 """The programme's points against the ledger's entries: one `campaign_awards` row per funded part
 an earn booked, negative rows when the earn is reversed, and the budget given back with them.
 
-The ledger books the points (a lot per funder, network/ledger/earning.book_credit); these rows
+The ledger books the points (a lot per funder, network/ledger/credit.book_credit); these rows
 say which campaign or tier they were for, which is what member limits count, what a reversal
 gives back to a budget, and what the member's history explains.
 """

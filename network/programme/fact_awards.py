@@ -7,9 +7,9 @@ for a NEW fact, so the fact's own idempotency (scope, key) is what makes a retry
 or a replayed request book nothing twice. It reuses the purchase path's pieces rather than
 copying them: `rules.evaluate` with base points 0, `earn.CampaignExtras` to claim under the
 member's lock (member limits read there, budgets taken with the same conditional UPDATE, the
-campaign_awards rows) and the ledger's writer `earning.book_credit`, which books one `bonus`
-entry, one issuance posting and one lot per funder (the lot's issuer is the funder, so monthly
-settlement bills it with no path of its own).
+campaign_awards rows) and the ledger's line-by-line writer `credit.book_credit`, which books
+one `bonus` entry, one issuance posting and one lot per funder (the lot's issuer is the funder,
+so monthly settlement bills it with no path of its own).
 
 The entry: kind `bonus`, party the partner that sent the event (the network for its own facts),
 details `{"factId": <member_events id>, "trigger": ...}`, which is how `award_of` finds it again
@@ -34,7 +34,7 @@ from network import parties
 from network.clock import add_months
 from network.db.schema import journal_entries
 from network.ledger import balances
-from network.ledger.earning import book_credit
+from network.ledger.credit import book_credit
 from network.ledger.rules import CreditPart
 from network.programme import store
 from network.programme.earn import CampaignExtras, Prepared, member_state

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -31,12 +31,10 @@ from network.clock import as_utc, utcnow
 from network.db.clauses import one_of
 from network.db.engine import RetryableConflict
 from network.db.schema import members
-from network.programme import event_specs, event_types
+from network.programme import event_specs, event_types, fact_awards
+from network.programme.fact_awards import FactAward
 from network.programme.facts import CustomEvent, LifecycleEvent
 from network.programme.schema import member_events
-
-if TYPE_CHECKING:
-    from network.programme.fact_awards import FactAward
 
 SYSTEM_SCOPE = "system"
 StoredFact = CustomEvent | LifecycleEvent
@@ -72,8 +70,6 @@ def _from_row(conn: Connection, row: Any) -> RecordedFact:
     else:
         fact = LifecycleEvent(kind=row.type, member_id=row.member_id, at=at,
                               partner_id=row.partner_id, attributes=dict(row.attributes))
-    from network.programme import fact_awards  # see `_book`
-
     return RecordedFact(row.id, fact, as_utc(row.recorded_at), new=False,
                         award=fact_awards.award_of(conn, row.id, row.member_id))
 
@@ -127,10 +123,6 @@ def record(conn: Connection, fact: StoredFact, *, scope: str | None = None,
 
 def _book(conn: Connection, event_id: int, fact: StoredFact, *, timezone: str,
           now: datetime) -> FactAward | None:
-    # Imported here: the campaigns' booking needs the ledger, whose import reaches the members
-    # module, which imports this one.
-    from network.programme import fact_awards
-
     return fact_awards.book(conn, event_id, fact, timezone=timezone, now=now)
 
 

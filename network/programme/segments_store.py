@@ -26,7 +26,7 @@ from network.clock import as_utc
 from network.db.engine import Database
 from network.db.schema import journal_entries as je
 from network.db.schema import members, parties
-from network.members import ids_by_card
+from network.member_ids import ids_by_card
 from network.programme import segments as rules
 from network.programme import tier_facts, tiers
 from network.programme.segments import (

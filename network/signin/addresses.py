@@ -14,7 +14,7 @@ from network import phones, pii
 from network.cards import normalize as ascii_digits
 from network.config import get_settings
 from network.ledger.errors import InvalidInput
-from network.wallet.errors import WalletError
+from network.web.errors import WalletError
 
 __all__ = ["Address", "ascii_digits", "mask", "parse_address", "parse_email", "parse_phone"]
 

@@ -28,7 +28,7 @@ from network.signin import ratelimit
 from network.signin.addresses import Address, ascii_digits
 from network.signin.ratelimit import Limit
 from network.signin.schema import signin_codes as codes
-from network.wallet.errors import WalletError
+from network.web.errors import WalletError
 
 CODE_DIGITS = 6
 

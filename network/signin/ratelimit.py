@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from network.signin.schema import rate_limit_counters as counters
-from network.wallet.errors import WalletError
+from network.web.errors import WalletError
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 

@@ -9,7 +9,7 @@ from typing import Any
 from graphql_relay import from_global_id
 from sqlalchemy import Connection
 
-from network import cards, members
+from network import cards, member_ids, members
 from network.db.engine import Database
 from network.gql.pagination import parse_key
 from network.ledger.errors import (
@@ -71,8 +71,8 @@ def member_ids_for(conn: Connection, refs: list[MemberRef],
     ids = {v for p in parsed if not isinstance(p, LedgerError) and p[0] == "id" for v in [p[1]]}
     numbers = {v for p in parsed if not isinstance(p, LedgerError) and p[0] == "card"
                for v in [p[1]]}
-    known_ids = members.known_ids(conn, ids)  # type: ignore[arg-type]
-    by_card = members.ids_by_card(conn, numbers)  # type: ignore[arg-type]
+    known_ids = member_ids.known_ids(conn, ids)  # type: ignore[arg-type]
+    by_card = member_ids.ids_by_card(conn, numbers)  # type: ignore[arg-type]
     out: list[int | LedgerError] = []
     for item, prefix in zip(parsed, prefixes, strict=True):
         if isinstance(item, LedgerError):

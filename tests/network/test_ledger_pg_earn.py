@@ -1,4 +1,4 @@
-"""The one-statement earn on PostgreSQL (network/ledger/pg_earn.py): it books exactly what the
+"""The one-statement earn on PostgreSQL (network/ledger/pg_writer.py): it books exactly what the
 general path books, and it hands over to the general path whenever the common case does not hold.
 
 Which path ran is told by the statements SQLAlchemy sends: the one-statement earn sends none."""

@@ -7,7 +7,7 @@ test_ledger_operations.py and test_ledger_properties.py; here each rule's arithm
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -60,16 +60,49 @@ def bulk(index: int, member_id: int, points: int) -> BulkLine:
 def test_a_batch_keeps_a_running_balance_per_member_in_input_order() -> None:
     lines = [bulk(0, 7, 10), bulk(1, 8, 5), bulk(2, 7, 30), bulk(3, 9, 1), bulk(4, 10, 2)]
     plan = rules.plan_batch(lines, {7: Row(100, 4, 0), 8: Row(0, 0, 0), 10: Row(-20, 0, 20)},
-                            digest=lambda line: f"hash-{line.index}")
+                            digest=lambda line: f"hash-{line.index}", at=T0)
     assert [(b.line.index, b.balance, b.held, b.digest) for b in plan.bookings] == [
         (0, 110, 4, "hash-0"), (1, 5, 0, "hash-1"), (2, 140, 4, "hash-2")]
-    assert [line.index for line in plan.in_debt] == [4]  # booked the general way, debt first
+    assert [line.index for line in plan.general] == [4]  # booked line by line, debt first
     assert list(plan.refused) == [3]
     assert isinstance(plan.refused[3], MemberNotFound)
 
 
+def test_the_plan_fixes_each_lots_dates_in_utc_and_refuses_one_that_expires_first() -> None:
+    tehran = timezone(timedelta(hours=3, minutes=30))
+    asked = BulkLine(0, "k#0", 7, 10, None, datetime(2027, 3, 1, 15, 30, tzinfo=tehran), None,
+                     None)
+    late = BulkLine(1, "k#1", 7, 10, T0 + timedelta(days=9), T0 + timedelta(days=2), None, None)
+    plan = rules.plan_batch([asked, late], {7: Row(0, 0, 0)}, digest=lambda line: "h", at=T0)
+    [booking] = plan.bookings
+    assert booking.vests_at == T0  # vests when booked
+    assert booking.expires_at == datetime(2027, 3, 1, 12, tzinfo=UTC)
+    assert booking.expires_at.utcoffset() == timedelta(0)
+    assert isinstance(plan.refused[1], InvalidInput) and plan.refused[1].field == "expiresAt"
+
+
+class Parts:
+    """Programme parts, as far as the plan sees them: that there are some."""
+
+    def claim(self, *_: object) -> tuple[()]:
+        return ()
+
+    def record(self, *_: object) -> None:
+        return None
+
+
+def test_a_member_with_programme_parts_on_any_line_books_every_line_line_by_line() -> None:
+    with_parts = BulkLine(1, "k#1", 7, 10, T0, None, None, None, extras=Parts())
+    lines = [bulk(0, 7, 5), with_parts, bulk(2, 8, 3), bulk(3, 7, 1)]
+    plan = rules.plan_batch(lines, {7: Row(0, 0, 0), 8: Row(4, 0, 0)},
+                            digest=lambda line: "h", at=T0)
+    assert [line.index for line in plan.general] == [0, 1, 3]  # in input order
+    assert [(b.line.index, b.balance) for b in plan.bookings] == [(2, 7)]
+
+
 def test_a_batch_line_booked_in_bulk_answers_as_a_single_earn_would() -> None:
-    booking = rules.Booking(bulk(0, 7, 10), "hash", balance=110, held=4)
+    booking = rules.Booking(bulk(0, 7, 10), "hash", balance=110, held=4, vests_at=T0,
+                            expires_at=None)
     receipt = rules.receipt_of(booking, entry_id=31, lot_id=41, booked_at=T0.isoformat())
     assert receipt.as_dict() == {"entry_id": 31, "kind": "earn", "member_id": 7, "points": 10,
                                  "booked_at": T0.isoformat(), "balance": 110, "held": 4,

@@ -249,20 +249,20 @@ def test_an_earn_that_loses_the_budget_race_is_booked_again_capped(hub: Hub, mon
 
 def test_earns_no_campaign_touches_stay_the_one_statement(hub: Hub, monkeypatch) -> None:
     """On PostgreSQL an earn at a partner no campaign can apply to is still booked by the one
-    statement (pg_earn); an earn a campaign adds to takes the general path."""
+    statement (pg_writer.earn_statement); an earn a campaign adds to takes the writer's `book`."""
     import dataclasses
 
     cafe = hub.partners["cafe"].party_id
     _campaign(hub, "cafe-only", conditions=Conditions(partners=frozenset({cafe})))
     statements: list[int] = []
-    real = hub.db.earn_store.earn_statement
+    real = hub.db.earn_store.statement
 
     def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
         statements.append(kwargs["member_id"])
         return real(*args, **kwargs)
 
     monkeypatch.setattr(hub.db, "earn_store",
-                        dataclasses.replace(hub.db.earn_store, earn_statement=spy))
+                        dataclasses.replace(hub.db.earn_store, statement=spy))
     ann = hub.enrol()
     assert _award(hub, ann.id, 1000, "shop-1", partner="shop").breakdown == ()
     assert statements == [ann.id]
