@@ -19,10 +19,10 @@ ERASURE (`erase`) is done at once, in one transaction, when the member confirms 
 - kept: the member id and every ledger row (entries, postings, lots, consumptions, holds,
   balances), the programme's facts and awards, lottery entries and gifts, the consent records
   (proof of what the member agreed to, with the network's own wording) and the audit log, all
-  of which hold ids and points, not personal data. Keeping them is why `pointsnet ledger verify` stays clean and why
-  a settlement of a past month computes to the same figures: partners were paid for those
-  points, and the books must still add up. Their points stay on the books until they expire
-  like anyone's (no one can spend them now).
+  of which hold ids and points, not personal data. Keeping them is why `pointsnet ledger
+  verify` stays clean and why a settlement of a past month computes to the same figures:
+  partners were paid for those points, and the books must still add up. Their points stay on
+  the books until they expire like anyone's (no one can spend them now).
 The request and its completion are appended to the audit log (network/audit.py), ids only.
 """
 

@@ -15,7 +15,7 @@ from graphql_relay import to_global_id
 
 from network.gql.errors import UserErrors
 from network.gql.me_actions import decode
-from network.gql.me_types import Wallet, WalletData, ctx_of, own
+from network.gql.me_types import Wallet, WalletData, ctx_of, member_part, own
 from network.gql.mutation import HubMutation
 from network.ledger.errors import (
     IdempotencyKeyInvalid,
@@ -289,10 +289,12 @@ class DeclineGift(_AnswerGift):
     Output = AnswerGiftPayload
 
 
-def resolve_lotteries(member_id: int, info: graphene.ResolveInfo) -> list[MemberLottery]:
+@member_part("lotteries")
+def resolve_lotteries(info: graphene.ResolveInfo, member_id: int) -> list[MemberLottery]:
     return lotteries_of(own(info, member_id), member_id)
 
 
-def resolve_gifts(member_id: int, info: graphene.ResolveInfo) -> list[MemberGift]:
+@member_part("gifts")
+def resolve_gifts(info: graphene.ResolveInfo, member_id: int) -> list[MemberGift]:
     return gifts_of(own(info, member_id), member_id)
 

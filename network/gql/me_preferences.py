@@ -13,7 +13,7 @@ from typing import Any
 import graphene
 
 from network.gql.errors import UserErrors
-from network.gql.me_types import ctx_of
+from network.gql.me_types import ctx_of, member_part
 from network.gql.mutation import HubMutation
 from network.notifications import preferences
 from network.notifications.preferences import Change, PreferencesError
@@ -60,6 +60,7 @@ class MessagePreferences(graphene.ObjectType):
                    marketing_wording=ConsentWording(version=preferences.WORDING_VERSION))
 
 
+@member_part("preferences")
 def load(info: graphene.ResolveInfo, member_id: int) -> MessagePreferences:
     ctx = ctx_of(info)
     return MessagePreferences.of(ctx.db.read(preferences.load, member_id,

@@ -9,12 +9,13 @@ import graphene
 
 from network import privacy
 from network.gql.errors import UserErrors
-from network.gql.me_types import ctx_of
+from network.gql.me_types import ctx_of, member_part
 from network.gql.mutation import HubMutation
 from network.ledger.errors import MemberNotFound
 from network.wallet.errors import WalletError
 
 
+@member_part("dataExport")
 def data_export(info: graphene.ResolveInfo, member_id: int) -> dict[str, Any]:
     ctx = ctx_of(info)
     return ctx.db.read(privacy.export, member_id, ctx.settings.secret_key, ctx.now)

@@ -12,7 +12,7 @@ import graphene
 
 from network import profile
 from network.gql.errors import UserErrors
-from network.gql.me_types import ctx_of
+from network.gql.me_types import ctx_of, member_part
 from network.gql.mutation import HubMutation
 from network.ledger.errors import MemberNotFound
 from network.wallet.errors import WalletError
@@ -41,6 +41,7 @@ class MemberProfile(graphene.ObjectType):
                    completed_at=found.completed_at)
 
 
+@member_part("profile")
 def load(info: graphene.ResolveInfo, member_id: int) -> MemberProfile:
     found = ctx_of(info).db.read(profile.get, member_id)
     if found is None:

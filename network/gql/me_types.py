@@ -8,6 +8,7 @@ another member's data; a foreign id looks exactly like one that does not exist.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,12 +32,26 @@ from network.wallet.qr import card_svg
 from network.wallet.worth import worth
 from network.web.i18n import locale_for
 
+# Parts of `me` served by their own modules (profile, privacy, preferences, lottery and gifts).
+# Those modules build on this one (ctx_of, own, Wallet), so this one imports none of them: each
+# registers its part with `member_part` when network/gql/me.py imports it, and Member's fields
+# name their types by import path (tests/test_import_circles.py keeps the slice free of circles).
+MemberPart = Callable[[graphene.ResolveInfo, int], Any]
+_member_parts: dict[str, MemberPart] = {}
 
-def _lottery() -> Any:
-    """me_lottery builds on this module's types, so Member names its types at use."""
-    from network.gql import me_lottery
 
-    return me_lottery
+def member_part(name: str) -> Callable[[MemberPart], MemberPart]:
+    """Register the resolver of `me.<name>`: called with the request and the member's id,
+    after `own` has checked the member is the signed-in one."""
+    def register(resolve: MemberPart) -> MemberPart:
+        _member_parts[name] = resolve
+        return resolve
+    return register
+
+
+def _part(name: str, info: graphene.ResolveInfo, member_id: int) -> Any:
+    own(info, member_id)
+    return _member_parts[name](info, member_id)
 
 
 def ctx_of(info: graphene.ResolveInfo) -> RequestContext:
@@ -365,10 +380,11 @@ class Member(graphene.ObjectType):
                                       "messages, events, audit entries), as one JSON document.")
     preferences = graphene.Field("network.gql.me_preferences.MessagePreferences", required=True,
                                  description="Which messages the member gets, and when.")
-    lotteries = graphene.List(graphene.NonNull(lambda: _lottery().MemberLottery), required=True,
+    lotteries = graphene.List(graphene.NonNull("network.gql.me_lottery.MemberLottery"),
+                              required=True,
                               description="Lottery draws: public facts and the member's own "
                                           "entries (network/gql/me_lottery.py).")
-    gifts = graphene.List(graphene.NonNull(lambda: _lottery().MemberGift), required=True,
+    gifts = graphene.List(graphene.NonNull("network.gql.me_lottery.MemberGift"), required=True,
                           description="The member's latest 20 gifts, sent and received.")
 
     @classmethod
@@ -387,25 +403,19 @@ class Member(graphene.ObjectType):
         return cls.of(found) if found else None
 
     def resolve_lotteries(self, info: graphene.ResolveInfo) -> Any:
-        return _lottery().resolve_lotteries(int(self.id), info)
+        return _part("lotteries", info, int(self.id))
 
     def resolve_gifts(self, info: graphene.ResolveInfo) -> Any:
-        return _lottery().resolve_gifts(int(self.id), info)
+        return _part("gifts", info, int(self.id))
 
     def resolve_referral_link(self, info: graphene.ResolveInfo) -> str:
         return referrals.link(own(info, int(self.id)).settings.base_url, self.referral_code)
 
     def resolve_profile(self, info: graphene.ResolveInfo) -> Any:
-        from network.gql import me_profile  # it imports this module for the ctx helpers
-
-        own(info, int(self.id))
-        return me_profile.load(info, int(self.id))
+        return _part("profile", info, int(self.id))
 
     def resolve_data_export(self, info: graphene.ResolveInfo) -> Any:
-        from network.gql import me_privacy
-
-        own(info, int(self.id))
-        return me_privacy.data_export(info, int(self.id))
+        return _part("dataExport", info, int(self.id))
 
     def resolve_card_qr_svg(self, info: graphene.ResolveInfo) -> str:
         own(info, int(self.id))
@@ -433,9 +443,7 @@ class Member(graphene.ObjectType):
             end_cursor=edges[-1].cursor if edges else None))
 
     def resolve_preferences(self, info: graphene.ResolveInfo) -> Any:
-        from network.gql import me_preferences  # it imports this module for ctx_of
-        own(info, int(self.id))
-        return me_preferences.load(info, int(self.id))
+        return _part("preferences", info, int(self.id))
 
     def resolve_sessions(self, info: graphene.ResolveInfo) -> list[MemberSession]:
         ctx = own(info, int(self.id))
