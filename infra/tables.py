@@ -13,6 +13,7 @@ import network.signin.schema  # noqa: F401  (sign-in codes, member sessions, rat
 import network.staff  # noqa: F401  (staff tokens)
 import partners.contracts_schema  # noqa: F401  (contract versions)
 import partners.keys_schema  # noqa: F401  (partner API keys, nonces)
+import partners.webhooks.schema  # noqa: F401  (webhook endpoints, events, deliveries)
 import settlement.schema  # noqa: F401  (settlement runs, lines, payments, webhook events)
 from network.db.schema import metadata
 

@@ -18,6 +18,7 @@ from network.clock import as_utc, utcnow
 from network.db.clauses import one_of
 from network.db.engine import Database, RetryableConflict
 from network.db.schema import member_balances, members
+from network.ledger import observers
 from network.ledger.errors import InvalidInput, LedgerError, MemberNotFound
 from network.programme import inbox
 from network.programme.facts import LifecycleEvent
@@ -132,6 +133,8 @@ def enrol(
     if referrer is not None:
         request["referrer"] = referrer
     digest = idempotency.request_hash("enrol", request)
+    # A partner's webhook hears of the enrolment in its transaction (network/ledger/observers.py).
+    listeners = observers.listening(db, scope, "enrol")
 
     def transaction(conn: Connection) -> int:
         stored = idempotency.claim(conn, scope, idempotency_key, digest)
@@ -171,6 +174,10 @@ def enrol(
             kind="enrolled", member_id=member_id, at=at, partner_id=enrolled_by,
             attributes={"referred": referred_by is not None}), now=at, timezone=timezone)
         idempotency.remember(conn, scope, idempotency_key, digest, {"member_id": member_id}, at)
+        if listeners:
+            observers.tell(conn, listeners, observers.Booking(
+                scope=scope, operation="enrol", answer={"member_id": member_id},
+                reference=None, at=at))
         return member_id
 
     member_id = db.write(transaction)

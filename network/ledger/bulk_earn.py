@@ -36,6 +36,7 @@ from network import idempotency, parties
 from network.db.clauses import one_of
 from network.db.engine import Database
 from network.db.schema import idempotency_keys, member_balances
+from network.ledger import observers
 from network.ledger.earning import book_credit, plan_lines
 from network.ledger.errors import (
     IdempotencyInProgress,
@@ -104,9 +105,11 @@ def earn_batch(db: Database, *, scope: str, batch_key: str, issuer_id: int,
         else:
             results[index] = outcome
     if bulk:
+        listeners = observers.listening(db, scope, "earn")
+
         def book(conn: Connection) -> dict[int, Result]:
             booked = book_earns(conn, store=db.earn_store, issuer_id=issuer_id, scope=scope,
-                                batch_key=batch_key, lines=bulk, at=now)
+                                batch_key=batch_key, lines=bulk, at=now, listeners=listeners)
             if on_booked is not None:
                 on_booked(conn, sorted({r.member_id for r in booked.values()
                                         if isinstance(r, Receipt)}))
@@ -162,10 +165,12 @@ def _lock_balances(conn: Connection, member_ids: set[int]) -> dict[int, Any]:
 
 
 def book_earns(conn: Connection, *, store: EarnStore, issuer_id: int, scope: str,
-               batch_key: str, lines: list[BulkLine], at: datetime) -> dict[int, Result]:
+               batch_key: str, lines: list[BulkLine], at: datetime,
+               listeners: Sequence[observers.Listener] = ()) -> dict[int, Result]:
     """Book every line it can, in the caller's one transaction; returns index -> Receipt or
     the LedgerError refusing that line. A database error propagates: the caller's transaction
-    rolls back whole, so no line is booked (see the module's docstring).
+    rolls back whole, so no line is booked (see the module's docstring). `listeners`
+    (observers.py) hear of each line booked now, in input order, in this same transaction.
 
     `scope` is the caller's; line keys are read and written in `lines_scope(scope)`."""
     _claim_batch(conn, scope, batch_key)
@@ -202,6 +207,14 @@ def book_earns(conn: Connection, *, store: EarnStore, issuer_id: int, scope: str
     debtors_booked = _book_in_debt(conn, issuer_id, line_scope, general, at, results)
     if not known and (plan.bookings or debtors_booked):
         _remember_batch(conn, scope, batch_key, at)  # a batch that books nothing is not remembered
+    if listeners:
+        fresh_lines = {line.index: line for line in fresh}
+        for index in sorted(fresh_lines):
+            receipt = results.get(index)
+            if isinstance(receipt, Receipt):
+                observers.tell(conn, list(listeners), observers.Booking(
+                    scope=scope, operation="earn", answer=receipt.as_dict(),
+                    reference=fresh_lines[index].reference, at=at))
     return results
 
 
