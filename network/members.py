@@ -134,7 +134,7 @@ def enrol(
         request["referrer"] = referrer
     digest = idempotency.request_hash("enrol", request)
     # A partner's webhook hears of the enrolment in its transaction (network/ledger/observers.py).
-    listeners = observers.listening(db, scope, "enrol")
+    listeners = observers.listening(scope, "enrol")
 
     def transaction(conn: Connection) -> int:
         stored = idempotency.claim(conn, scope, idempotency_key, digest)

@@ -105,7 +105,7 @@ def earn_batch(db: Database, *, scope: str, batch_key: str, issuer_id: int,
         else:
             results[index] = outcome
     if bulk:
-        listeners = observers.listening(db, scope, "earn")
+        listeners = observers.listening(scope, "earn")
 
         def book(conn: Connection) -> dict[int, Result]:
             booked = book_earns(conn, store=db.earn_store, issuer_id=issuer_id, scope=scope,

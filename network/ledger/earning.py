@@ -77,10 +77,11 @@ def earn(
     vests = vesting(vests_at, expires_at, at)
 
     fast = db.earn_store.earn_statement
-    # An earn somebody listens to (a partner's webhook) is booked by the general path, whose
-    # transaction has room for the listener's writes; deciding it costs no statement.
-    if fast is not None and extras is None and not observers.listening(db, scope, kind):
+    if fast is not None and extras is None:
         idempotency.validate_key(idempotency_key)
+        # An earn somebody listens to (a partner's webhook) is left to the general path, whose
+        # transaction has room for the listener's writes: the statement checks it itself.
+        guard, guard_params = observers.earn_guard(scope, kind)
         # An expiry already past may still be a replay of the first request, which the general
         # path answers before it refuses anything new.
         if vests is not None:
@@ -88,7 +89,8 @@ def earn(
                 db.pg_statement, scope=scope, key=idempotency_key,
                 digest=idempotency.request_hash(kind, params), kind=kind, issuer_id=issuer_id,
                 member_id=member_id, points=points, reference=reference, details=details,
-                vests_at=vests, expires_at=expires_at, at=at, booked_at=iso(at))
+                vests_at=vests, expires_at=expires_at, at=at, booked_at=iso(at), guard=guard,
+                guard_params=guard_params)
             if receipt is not None:
                 return receipt
 

@@ -32,7 +32,7 @@ def run(
     transaction, after the booking; a replay is not a booking and tells nobody."""
     idempotency.validate_key(key)
     digest = idempotency.request_hash(operation, params)
-    listeners = observers.listening(db, scope, operation)
+    listeners = observers.listening(scope, operation)
 
     def transaction(conn: Connection) -> Receipt:
         stored = idempotency.claim(conn, scope, key, digest)

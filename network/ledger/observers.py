@@ -4,16 +4,20 @@ Partner webhooks (partners/webhooks/) must write their event in the same transac
 write it reports, so that a crash never loses an event nor invents one; the network cannot import
 partners, so it keeps this small registry and the partners' package registers itself here.
 
-Two steps, so that nobody pays for what nobody wants:
-- `listening(db, scope, operation)` runs BEFORE the transaction and must cost no statement in the
-  common case (an observer answers from an in-process cache). It decides whether the PostgreSQL
-  one-statement earn may be used: that statement has no room for anyone else's writes, so an earn
-  somebody listens to takes the general path.
-- each listener it returned runs INSIDE the transaction, after the booking and before COMMIT,
-  with what was booked (a replay of a stored answer is not a booking and runs nothing).
+- `listening(scope, operation)` runs before the transaction and reads nothing: the observer says
+  whether this kind of booking by this caller could concern it at all (a partner's earn: yes; a
+  member's transfer: no). Each listener it returns runs INSIDE the transaction, after the booking
+  and before COMMIT, with what was booked, and decides there, from the database, whether anyone
+  wants it (a replay of a stored answer is not a booking and runs nothing).
+- The PostgreSQL one-statement earn has no room for a listener, so an observer also gives an SQL
+  condition, true when nobody listens to this earn (`earn_guard`), that the statement checks in
+  the same snapshot as everything else: nobody listening costs the earn no statement and no round
+  trip; somebody listening makes the statement book nothing and the general path book the earn,
+  listener included. Nothing is cached, so nothing can be stale: an endpoint created a moment ago
+  in another process is heard from its COMMIT on.
 
 The seams call it: `idempotent.run` (every ledger operation), `bulk_earn.earn_batch` (each line
-a batch books) and `members.enrol`.
+a batch books), `members.enrol`, and `earning.earn` (the guard).
 """
 
 from __future__ import annotations
@@ -24,8 +28,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
-
-from network.db.engine import Database
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,17 @@ class Booking:
 
 
 Listener = Callable[[Connection, Booking], None]
-# (db, scope, operation) -> the listener to run in the transaction, or None (no statement spent).
-Observer = Callable[[Database, str, str], Listener | None]
+
+
+@dataclass(frozen=True)
+class Observer:
+    # (scope, operation) -> the listener to run in the transaction, or None; reads nothing.
+    listener: Callable[[str, str], Listener | None]
+    # An SQL condition for the one-statement earn (pg_earn), true when nobody listens to it;
+    # `guard_params(scope, kind)` gives its parameters (names of its own, prefixed `guard_`).
+    earn_guard: str
+    guard_params: Callable[[str, str], Mapping[str, Any]]
+
 
 _observers: list[Observer] = []
 
@@ -54,12 +65,22 @@ def observe(observer: Observer) -> None:
         _observers.append(observer)
 
 
-def listening(db: Database, scope: str, operation: str) -> list[Listener]:
-    """The listeners for this operation, decided before its transaction (see the docstring)."""
-    if not _observers:
-        return []
+def listening(scope: str, operation: str) -> list[Listener]:
+    """The listeners to run in this operation's transaction (see the module's docstring)."""
     return [listener for observer in _observers
-            if (listener := observer(db, scope, operation)) is not None]
+            if (listener := observer.listener(scope, operation)) is not None]
+
+
+def earn_guard(scope: str, kind: str) -> tuple[str, dict[str, Any]]:
+    """The condition the one-statement earn must meet ("true" when nobody observes), and its
+    parameters."""
+    wanted = [o for o in _observers if o.listener(scope, kind) is not None]
+    if not wanted:
+        return "true", {}
+    params: dict[str, Any] = {}
+    for observer in wanted:
+        params.update(observer.guard_params(scope, kind))
+    return " AND ".join(f"({o.earn_guard})" for o in wanted), params
 
 
 def tell(conn: Connection, listeners: list[Listener], booking: Booking) -> None:

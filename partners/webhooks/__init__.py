@@ -25,7 +25,7 @@ from partners.webhooks.events import (
 )
 from partners.webhooks.store import emit
 
-observers.observe(store.observer)
+observers.observe(store.OBSERVER)
 
 __all__ = ["COUPON_BOUGHT", "COUPON_USED", "EVENT_TYPES", "MEMBER_ENROLLED", "POINTS_EARNED",
            "POINTS_REDEEMED", "POINTS_REVERSED", "STATEMENT_READY", "emit"]

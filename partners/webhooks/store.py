@@ -2,36 +2,32 @@
 
 `emit(conn, partner_id, type, data)` runs inside the transaction of whatever happened (the ledger
 write, the enrolment, the settlement close, a coupon bought) and writes the event and one
-delivery per endpoint that wants it, so the event exists exactly when what it reports does.
+delivery per endpoint that wants it, so the event exists exactly when what it reports does. It
+reads the partner's endpoints in that transaction (one indexed query on a small table), so an
+endpoint created, disabled or deleted a moment ago, in whatever process, is always obeyed.
 
-Which partners want which events is cached per process (`Subscriptions`), so that the common
-case, nobody listening, costs no statement at all: the PostgreSQL one-statement earn stays one
-statement. The cache is dropped by every endpoint change made in this process, and reloaded
-(one query for all partners) at most every `Subscriptions.TTL` seconds otherwise: a change made
-by another process (another hub worker, the CLI) is seen within that second. Where the cache
-says someone listens, `emit` reads the endpoints again inside the transaction, so an endpoint
-disabled or deleted meanwhile never gets a delivery.
+The ledger's bookings reach it through network/ledger/observers.py (`OBSERVER`). The PostgreSQL
+one-statement earn, where even that query would be a second round trip, checks the same thing
+inside its own statement (`EARN_GUARD`): nobody listening costs the earn nothing.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
-import threading
-import time
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from psycopg.types.numeric import Int8
 from sqlalchemy import Connection, and_, func, insert, select, update
-from sqlalchemy.engine import Engine
 
 from network import idempotency
 from network.clock import as_utc, utcnow
 from network.db.engine import Database
+from network.ledger import observers
 from partners.webhooks import events as event_types
 from partners.webhooks import signing
 from partners.webhooks.errors import (
@@ -53,62 +49,14 @@ MAX_URL = 2000
 ALLOW_LOCAL_ENV = "POINTSNET_WEBHOOKS_ALLOW_LOCAL"
 
 
-# -- which partner wants what: the in-process cache -------------------------------------------
-
-class Subscriptions:
-    """partner id -> event types some enabled endpoint of theirs wants, per database engine."""
-
-    TTL = 1.0  # seconds
-
-    def __init__(self) -> None:
-        self._by_engine: weakref.WeakKeyDictionary[Engine, tuple[float, dict[int, frozenset[str]]]]
-        self._by_engine = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
-
-    def wants(self, engine: Engine, partner_id: int, event_type: str,
-              read: Callable[[Callable[[Connection], Any]], Any]) -> bool:
-        """`read(fn)` runs a query when the cache is stale (a Database's read, or a function
-        given the caller's connection)."""
-        cached = self._by_engine.get(engine)
-        if cached is None or time.monotonic() - cached[0] > self.TTL:
-            loaded_at = time.monotonic()
-            table = read(_load_subscriptions)
-            with self._lock:
-                self._by_engine[engine] = (loaded_at, table)
-            cached = (loaded_at, table)
-        return event_type in cached[1].get(partner_id, frozenset())
-
-    def forget(self, engine: Engine | None = None) -> None:
-        with self._lock:
-            if engine is None:
-                self._by_engine.clear()
-            else:
-                self._by_engine.pop(engine, None)
-
-
-subscriptions = Subscriptions()
-
-
-def _load_subscriptions(conn: Connection) -> dict[int, frozenset[str]]:
-    wanted: dict[int, set[str]] = {}
-    for row in conn.execute(select(endpoints.c.partner_id, endpoints.c.events)
-                            .where(endpoints.c.enabled.is_(True),
-                                   endpoints.c.deleted_at.is_(None))):
-        wanted.setdefault(row.partner_id, set()).update(row.events.split())
-    return {partner: frozenset(types) for partner, types in wanted.items()}
-
-
 # -- emitting ---------------------------------------------------------------------------------
 
 def emit(conn: Connection, partner_id: int, event_type: str, data: Mapping[str, Any], *,
          at: datetime | None = None) -> str | None:
     """Queue `event_type` for `partner_id`'s endpoints that want it, in the caller's
-    transaction; the event's `webhook-id`, or None when no endpoint wants it (nothing written,
-    and no statement run when the cache already says so)."""
+    transaction; the event's `webhook-id`, or None when no endpoint wants it (nothing written)."""
     if event_type not in event_types.EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}")
-    if not subscriptions.wants(conn.engine, partner_id, event_type, lambda fn: fn(conn)):
-        return None
     return _write_event(conn, partner_id, event_type, data, at or utcnow())
 
 
@@ -133,13 +81,12 @@ def _write_event(conn: Connection, partner_id: int, event_type: str, data: Mappi
     return msg_id
 
 
-def observer(db: Database, scope: str, operation: str) -> Callable[..., None] | None:
-    """network/ledger/observers.py: the ledger's bookings a partner's endpoint wants."""
+def _listener(scope: str, operation: str) -> Callable[..., None] | None:
+    """The ledger's bookings that could concern a partner's endpoint (observers.py): a
+    partner's own operation of a kind that raises an event. Reads nothing."""
     event_type = event_types.OPERATION_EVENTS.get(operation)
     partner_id = event_types.partner_of(scope)
     if event_type is None or partner_id is None:
-        return None
-    if not subscriptions.wants(db.engine, partner_id, event_type, db.read):
         return None
 
     def listener(conn: Connection, booking: Any) -> None:
@@ -147,6 +94,23 @@ def observer(db: Database, scope: str, operation: str) -> Callable[..., None] | 
                      booking.at)
 
     return listener
+
+
+# True when no enabled endpoint of the partner wants the event (events are space-separated).
+EARN_GUARD = """NOT EXISTS (
+    SELECT 1 FROM webhook_endpoints AS hook
+    WHERE hook.partner_id = %(guard_webhook_partner)s AND hook.enabled
+      AND hook.deleted_at IS NULL AND ' ' || hook.events || ' ' LIKE %(guard_webhook_event)s)"""
+
+
+def _guard_params(scope: str, kind: str) -> dict[str, Any]:
+    # Int8: one parameter type, one prepared statement (as pg_earn types its own).
+    return {"guard_webhook_partner": Int8(event_types.partner_of(scope) or 0),
+            "guard_webhook_event": f"% {event_types.OPERATION_EVENTS[kind]} %"}
+
+
+OBSERVER = observers.Observer(listener=_listener, earn_guard=EARN_GUARD,
+                              guard_params=_guard_params)
 
 
 # -- endpoints --------------------------------------------------------------------------------
@@ -221,11 +185,6 @@ def check_events(wanted: Iterable[str]) -> tuple[str, ...]:
     return chosen
 
 
-def _changed(conn: Connection) -> None:
-    """Every endpoint change: this process sees it at once (others within the cache's TTL)."""
-    subscriptions.forget(conn.engine)
-
-
 def _idempotent(db: Database, scope: str, key: str, operation: str, params: dict[str, Any],
                 body: Callable[[Connection, datetime], dict[str, Any]],
                 now: datetime | None) -> dict[str, Any]:
@@ -241,12 +200,9 @@ def _idempotent(db: Database, scope: str, key: str, operation: str, params: dict
         at = as_utc(now) if now is not None else utcnow()
         answer = body(conn, at)
         idempotency.remember(conn, scope, key, digest, answer, at)
-        _changed(conn)
         return answer
 
-    answer = db.write(transaction)
-    subscriptions.forget(db.engine)  # after COMMIT too: a reload in between saw the old rows
-    return answer
+    return db.write(transaction)
 
 
 def _owned(conn: Connection, partner_id: int | None, endpoint_id: int,
@@ -458,8 +414,3 @@ def pending_for(conn: Connection, partner_id: int) -> int:
             events_table, and_(events_table.c.id == deliveries.c.event_id)))
         .where(events_table.c.partner_id == partner_id, deliveries.c.status == "pending")
     ).scalar_one())
-
-
-def forget() -> None:
-    """Tests empty the tables under the cache's feet."""
-    subscriptions.forget()
