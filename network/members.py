@@ -175,9 +175,9 @@ def enrol(
             attributes={"referred": referred_by is not None}), now=at, timezone=timezone)
         idempotency.remember(conn, scope, idempotency_key, digest, {"member_id": member_id}, at)
         if listeners:
-            observers.tell(conn, listeners, observers.Booking(
+            observers.tell(conn, listeners, [observers.Booking(
                 scope=scope, operation="enrol", answer={"member_id": member_id},
-                reference=None, at=at))
+                reference=None, at=at)])
         return member_id
 
     member_id = db.write(transaction)

@@ -208,13 +208,11 @@ def book_earns(conn: Connection, *, store: EarnStore, issuer_id: int, scope: str
     if not known and (plan.bookings or debtors_booked):
         _remember_batch(conn, scope, batch_key, at)  # a batch that books nothing is not remembered
     if listeners:
-        fresh_lines = {line.index: line for line in fresh}
-        for index in sorted(fresh_lines):
-            receipt = results.get(index)
-            if isinstance(receipt, Receipt):
-                observers.tell(conn, list(listeners), observers.Booking(
-                    scope=scope, operation="earn", answer=receipt.as_dict(),
-                    reference=fresh_lines[index].reference, at=at))
+        observers.tell(conn, list(listeners), [
+            observers.Booking(scope=scope, operation="earn", answer=receipt.as_dict(),
+                              reference=line.reference, at=at)
+            for line in sorted(fresh, key=lambda line: line.index)
+            if isinstance(receipt := results.get(line.index), Receipt)])
     return results
 
 

@@ -44,9 +44,9 @@ def run(
         answer = receipt.as_dict()
         idempotency.remember(conn, scope, key, digest, answer, at)
         if listeners:
-            observers.tell(conn, listeners, observers.Booking(
+            observers.tell(conn, listeners, [observers.Booking(
                 scope=scope, operation=operation, answer=answer,
-                reference=reference_of(params), at=at))
+                reference=reference_of(params), at=at)])
         return receipt
 
     return db.write(transaction)

@@ -43,7 +43,9 @@ class Booking:
     at: datetime
 
 
-Listener = Callable[[Connection, Booking], None]
+# Given every booking of one transaction at once (a batch books up to 1,000 earns), so that a
+# listener reads what it needs once per transaction, not once per line.
+Listener = Callable[[Connection, list[Booking]], None]
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ def earn_guard(scope: str, kind: str) -> tuple[str, dict[str, Any]]:
     return " AND ".join(f"({o.earn_guard})" for o in wanted), params
 
 
-def tell(conn: Connection, listeners: list[Listener], booking: Booking) -> None:
-    for listener in listeners:
-        listener(conn, booking)
+def tell(conn: Connection, listeners: list[Listener], bookings: list[Booking]) -> None:
+    if bookings:
+        for listener in listeners:
+            listener(conn, bookings)

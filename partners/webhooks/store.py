@@ -57,28 +57,33 @@ def emit(conn: Connection, partner_id: int, event_type: str, data: Mapping[str, 
     transaction; the event's `webhook-id`, or None when no endpoint wants it (nothing written)."""
     if event_type not in event_types.EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}")
-    return _write_event(conn, partner_id, event_type, data, at or utcnow())
+    [msg_id] = _write_events(conn, partner_id, event_type, [data], at or utcnow()) or [None]
+    return msg_id
 
 
-def _write_event(conn: Connection, partner_id: int, event_type: str, data: Mapping[str, Any],
-                 at: datetime) -> str | None:
+def _write_events(conn: Connection, partner_id: int, event_type: str,
+                  data: list[Mapping[str, Any]], at: datetime) -> list[str]:
+    """One event per `data` and a delivery per endpoint wanting it; their webhook-ids (none
+    when no endpoint wants the type). One query when nobody does, whatever the count."""
     targets = [row.id for row in conn.execute(
         select(endpoints.c.id, endpoints.c.events)
         .where(endpoints.c.partner_id == partner_id, endpoints.c.enabled.is_(True),
                endpoints.c.deleted_at.is_(None))
         .order_by(endpoints.c.id)) if event_type in row.events.split()]
-    if not targets:
-        return None
+    if not targets or not data:
+        return []
     at = as_utc(at)
-    msg_id = signing.new_msg_id()
-    event_id = conn.execute(insert(events_table).values(
-        partner_id=partner_id, msg_id=msg_id, type=event_type,
-        body=event_types.body(event_type, data, at), created_at=at,
-    ).returning(events_table.c.id)).scalar_one()
+    rows = [{"partner_id": partner_id, "msg_id": signing.new_msg_id(), "type": event_type,
+             "body": event_types.body(event_type, item, at), "created_at": at} for item in data]
+    ids = dict(conn.execute(insert(events_table).returning(events_table.c.msg_id,
+                                                           events_table.c.id,
+                                                           sort_by_parameter_order=True),
+                            rows).tuples().all())
     conn.execute(insert(deliveries), [
-        {"event_id": event_id, "endpoint_id": endpoint_id, "status": "pending", "attempts": 0,
-         "next_attempt_at": at, "created_at": at} for endpoint_id in targets])
-    return msg_id
+        {"event_id": ids[row["msg_id"]], "endpoint_id": endpoint_id, "status": "pending",
+         "attempts": 0, "next_attempt_at": at, "created_at": at}
+        for row in rows for endpoint_id in targets])
+    return [row["msg_id"] for row in rows]
 
 
 def _listener(scope: str, operation: str) -> Callable[..., None] | None:
@@ -89,9 +94,10 @@ def _listener(scope: str, operation: str) -> Callable[..., None] | None:
     if event_type is None or partner_id is None:
         return None
 
-    def listener(conn: Connection, booking: Any) -> None:
-        _write_event(conn, partner_id, event_type, event_types.booking_data(booking),
-                     booking.at)
+    def listener(conn: Connection, bookings: list[Any]) -> None:
+        _write_events(conn, partner_id, event_type,
+                      [event_types.booking_data(booking) for booking in bookings],
+                      bookings[0].at)
 
     return listener
 

@@ -454,3 +454,34 @@ def test_a_drainer_killed_between_sending_and_recording_loses_nothing(
             handled.append(event_body["data"]["couponId"])
     assert handled == [f"c-{n}" for n in range(5)]
     assert [d.status for d in _deliveries(hub.db)] == ["delivered"] * 5
+
+
+def test_a_batch_reads_the_endpoints_once_whatever_its_size(pg_db: Database, hub: Hub,
+                                                            receiver: Receiver) -> None:
+    member = hub.enrol()
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    def batch(client: Any, size: int) -> None:
+        answer = client.execute(operation("AwardPointsBatch"), {"input": {"lines": [
+            {"memberId": relay.Node.to_global_id("PartnerMember", member.id), "amount": 100,
+             "currency": "EUR", "reference": f"line-{n}"} for n in range(size)]}})
+        assert all(r["userErrors"] == [] for r in answer["data"]["awardPointsBatch"]["results"])
+
+    event.listen(pg_db.engine, "before_cursor_execute", seen)
+    try:
+        with hub.client() as cafe:
+            batch(cafe, 40)
+            assert sum("FROM webhook_endpoints" in s for s in statements) == 1
+            _create(hub, receiver, ["points.earned"])
+            statements.clear()
+            batch(cafe, 40)
+            assert sum("FROM webhook_endpoints" in s for s in statements) == 1
+    finally:
+        event.remove(pg_db.engine, "before_cursor_execute", seen)
+    assert _count(pg_db, webhook_events) == 40 and _count(pg_db, webhook_deliveries) == 40
+    assert _drain(hub).delivered == 40
+    assert [r.event["data"]["reference"] for r in receiver.got] == [
+        f"line-{n}" for n in range(40)]
