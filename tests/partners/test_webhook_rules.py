@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -153,3 +155,15 @@ def test_message_ids_and_keys_are_random_and_well_formed() -> None:
     assert signing.secret_text(key).startswith("whsec_")
     with pytest.raises(ValueError):
         signing.new_key("rsa")
+
+
+def test_the_readme_openssl_recipe_computes_the_spec_signature(tmp_path: Path) -> None:
+    """README "Webhooks": the curl + openssl recipe, run by bash on the spec's HMAC vector."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index("secret=whsec_")
+    recipe = readme[start:readme.index('echo "v1,$sig"', start) + len('echo "v1,$sig"')]
+    recipe = recipe.replace("ts=$(date +%s)", f"ts={SPEC_TIMESTAMP}")
+    (tmp_path / "body.json").write_bytes(SPEC_PAYLOAD)
+    run = subprocess.run(["bash", "-c", recipe], cwd=tmp_path, capture_output=True, text=True,
+                         check=True)
+    assert run.stdout.split()[-1] == SPEC_HMAC_SIGNATURE
