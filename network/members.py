@@ -175,7 +175,7 @@ def enrol(
             attributes={"referred": referred_by is not None}), now=at, timezone=timezone)
         idempotency.remember(conn, scope, idempotency_key, digest, {"member_id": member_id}, at)
         if listeners:
-            observers.tell(conn, listeners, [observers.Booking(
+            observers.tell(conn, listeners, lambda: [observers.Booking(
                 scope=scope, operation="enrol", answer={"member_id": member_id},
                 reference=None, at=at)])
         return member_id

@@ -208,7 +208,7 @@ def book_earns(conn: Connection, *, store: EarnStore, issuer_id: int, scope: str
     if not known and (plan.bookings or debtors_booked):
         _remember_batch(conn, scope, batch_key, at)  # a batch that books nothing is not remembered
     if listeners:
-        observers.tell(conn, list(listeners), [
+        observers.tell(conn, list(listeners), lambda: [
             observers.Booking(scope=scope, operation="earn", answer=receipt.as_dict(),
                               reference=line.reference, at=at)
             for line in sorted(fresh, key=lambda line: line.index)

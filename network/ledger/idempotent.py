@@ -44,7 +44,7 @@ def run(
         answer = receipt.as_dict()
         idempotency.remember(conn, scope, key, digest, answer, at)
         if listeners:
-            observers.tell(conn, listeners, [observers.Booking(
+            observers.tell(conn, listeners, lambda: [observers.Booking(
                 scope=scope, operation=operation, answer=answer,
                 reference=reference_of(params), at=at)])
         return receipt

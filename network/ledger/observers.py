@@ -44,8 +44,10 @@ class Booking:
 
 
 # Given every booking of one transaction at once (a batch books up to 1,000 earns), so that a
-# listener reads what it needs once per transaction, not once per line.
-Listener = Callable[[Connection, list[Booking]], None]
+# listener reads what it needs once per transaction, not once per line; and as a function that
+# builds them, called only by a listener that found someone who wants them.
+Bookings = Callable[[], list[Booking]]
+Listener = Callable[[Connection, Bookings], None]
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,6 @@ def earn_guard(scope: str, kind: str) -> tuple[str, dict[str, Any]]:
     return " AND ".join(f"({o.earn_guard})" for o in wanted), params
 
 
-def tell(conn: Connection, listeners: list[Listener], bookings: list[Booking]) -> None:
-    if bookings:
-        for listener in listeners:
-            listener(conn, bookings)
+def tell(conn: Connection, listeners: list[Listener], bookings: Bookings) -> None:
+    for listener in listeners:
+        listener(conn, bookings)

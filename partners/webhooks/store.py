@@ -57,20 +57,25 @@ def emit(conn: Connection, partner_id: int, event_type: str, data: Mapping[str, 
     transaction; the event's `webhook-id`, or None when no endpoint wants it (nothing written)."""
     if event_type not in event_types.EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}")
-    [msg_id] = _write_events(conn, partner_id, event_type, [data], at or utcnow()) or [None]
-    return msg_id
+    targets = _targets(conn, partner_id, event_type)
+    if not targets:
+        return None
+    return _write_events(conn, partner_id, event_type, targets, [data], at or utcnow())[0]
 
 
-def _write_events(conn: Connection, partner_id: int, event_type: str,
-                  data: list[Mapping[str, Any]], at: datetime) -> list[str]:
-    """One event per `data` and a delivery per endpoint wanting it; their webhook-ids (none
-    when no endpoint wants the type). One query when nobody does, whatever the count."""
-    targets = [row.id for row in conn.execute(
+def _targets(conn: Connection, partner_id: int, event_type: str) -> list[int]:
+    """The partner's enabled endpoints that want `event_type`: one query on a small table."""
+    return [row.id for row in conn.execute(
         select(endpoints.c.id, endpoints.c.events)
         .where(endpoints.c.partner_id == partner_id, endpoints.c.enabled.is_(True),
                endpoints.c.deleted_at.is_(None))
         .order_by(endpoints.c.id)) if event_type in row.events.split()]
-    if not targets or not data:
+
+
+def _write_events(conn: Connection, partner_id: int, event_type: str, targets: list[int],
+                  data: list[Mapping[str, Any]], at: datetime) -> list[str]:
+    """One event per `data` and a delivery per target endpoint; their webhook-ids."""
+    if not data:
         return []
     at = as_utc(at)
     rows = [{"partner_id": partner_id, "msg_id": signing.new_msg_id(), "type": event_type,
@@ -94,10 +99,15 @@ def _listener(scope: str, operation: str) -> Callable[..., None] | None:
     if event_type is None or partner_id is None:
         return None
 
-    def listener(conn: Connection, bookings: list[Any]) -> None:
-        _write_events(conn, partner_id, event_type,
-                      [event_types.booking_data(booking) for booking in bookings],
-                      bookings[0].at)
+    def listener(conn: Connection, bookings: Callable[[], list[Any]]) -> None:
+        targets = _targets(conn, partner_id, event_type)
+        if not targets:
+            return  # nobody wants it: the bookings are never even built
+        booked = bookings()
+        if booked:
+            _write_events(conn, partner_id, event_type, targets,
+                          [event_types.booking_data(booking) for booking in booked],
+                          booked[0].at)
 
     return listener
 
@@ -165,20 +175,24 @@ def check_url(url: str) -> str:
     if parts.scheme not in ("https", "http") or not host or parts.username or parts.password:
         raise InvalidWebhookUrl("the URL must be https://host/path (no user or password in it)",
                                 field="url")
-    local = host == "localhost" or _is_loopback(host)
+    local = host == "localhost" or _is_internal(host)
     if local and os.environ.get(ALLOW_LOCAL_ENV) != "1":
-        raise InvalidWebhookUrl("the hub does not call its own machine (localhost); use your "
-                                "server's public https URL", field="url")
+        raise InvalidWebhookUrl("the hub does not call its own machine or private networks "
+                                "(localhost, 10.x, 169.254.x…); use your server's public "
+                                "https URL", field="url")
     if parts.scheme == "http" and not local:
         raise InvalidWebhookUrl("the URL must use https", field="url")
     return url
 
 
-def _is_loopback(host: str) -> bool:
+def _is_internal(host: str) -> bool:
+    """An address literal of this machine or a private network (a name that resolves to one
+    is not caught here: the network's egress rules are the place for that)."""
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
+    return not address.is_global
 
 
 def check_events(wanted: Iterable[str]) -> tuple[str, ...]:

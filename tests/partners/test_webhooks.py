@@ -25,7 +25,14 @@ from sqlalchemy import event, func, select
 
 from network.clock import utcnow
 from network.db.engine import Database
-from network.ledger import earn, redeem
+from network.ledger import (
+    authorize_hold,
+    capture_hold,
+    earn,
+    redeem,
+    reverse_earn,
+    reverse_redemption,
+)
 from network.ledger.errors import InsufficientPoints
 from partners import webhooks
 from partners.keys import create_key
@@ -34,6 +41,7 @@ from partners.webhooks.delivery import LEASE, drain
 from partners.webhooks.schema import webhook_deliveries, webhook_endpoints, webhook_events
 from partners.webhooks.verify import SeenWebhooks, verify_webhook
 from tests.partners.conftest import Hub, error_code, gql_body, operation, post_signed
+from tests.support import ledger_world as w
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -373,9 +381,11 @@ def test_refusals_are_field_keyed_and_write_nothing(hub: Hub, receiver: Receiver
         assert seen["data"]["partner"]["webhookEndpoints"] == []
     monkeypatch.delenv(store.ALLOW_LOCAL_ENV)
     with hub.client() as cafe:
-        assert codes(cafe, "UpdateWebhookEndpoint", {"endpointId": endpoint_id,
-                                                     "url": "http://localhost:8080/"}) == [
-            ("url", "INVALID_WEBHOOK_URL")]
+        for internal in ("http://localhost:8080/", "https://127.0.0.1/", "https://10.0.0.7/",
+                         "https://169.254.169.254/latest", "https://[::1]/"):
+            assert codes(cafe, "UpdateWebhookEndpoint", {"endpointId": endpoint_id,
+                                                         "url": internal}) == [
+                ("url", "INVALID_WEBHOOK_URL")], internal
     assert _count(hub.db, webhook_endpoints) == store.MAX_ENDPOINTS
 
 
@@ -485,3 +495,33 @@ def test_a_batch_reads_the_endpoints_once_whatever_its_size(pg_db: Database, hub
     assert _drain(hub).delivered == 40
     assert [r.event["data"]["reference"] for r in receiver.got] == [
         f"line-{n}" for n in range(40)]
+
+
+def test_holds_captures_and_reversals_raise_their_events_on_both_databases(
+        db: Database, receiver: Receiver) -> None:
+    """The ledger's seam, on SQLite too: capture is a redemption, a reversal is its own event,
+    an authorisation or a void tells nobody."""
+    cafe, member = w.partner(db, "cafe"), w.member(db)
+    scope = f"partner:{cafe}"
+    store.create_endpoint(db, scope=scope, idempotency_key="hook", partner_id=cafe,
+                          url=receiver.url, signing_kind="hmac",
+                          events=["points.earned", "points.redeemed", "points.reversed"])
+    earned = earn(db, scope=scope, idempotency_key="e", issuer_id=cafe, member_id=member,
+                  points=100, reference="buy")
+    hold = authorize_hold(db, scope=scope, idempotency_key="h", partner_id=cafe,
+                          member_id=member, points=40)
+    captured = capture_hold(db, scope=scope, idempotency_key="c", partner_id=cafe,
+                            hold_id=hold.hold_id, points=30, reference="pay")
+    reverse_redemption(db, scope=scope, idempotency_key="rr", partner_id=cafe,
+                       entry_id=captured.entry_id, points=10, reference="refund-1")
+    reverse_earn(db, scope=scope, idempotency_key="re", partner_id=cafe,
+                 entry_id=earned.entry_id, points=5, reference="refund-2")
+    bodies = db.read(lambda conn: [json.loads(r.body) for r in conn.execute(
+        select(webhook_events.c.body).order_by(webhook_events.c.id))])
+    assert [(b["type"], b["data"]["kind"], b["data"]["points"], b["data"]["reference"])
+            for b in bodies] == [
+        ("points.earned", "earn", 100, "buy"), ("points.redeemed", "capture", 30, "pay"),
+        ("points.reversed", "reverse_redemption", 10, "refund-1"),
+        ("points.reversed", "reverse_earn", 5, "refund-2")]
+    assert bodies[1]["data"]["holdId"] == relay.Node.to_global_id("PartnerHold", hold.hold_id)
+    assert drain(db, utcnow).delivered == 4 and len(receiver.got) == 4
