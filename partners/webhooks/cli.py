@@ -60,7 +60,7 @@ def events_command() -> None:
 @webhooks_group.command("list")
 @click.argument("partner", required=False)
 def list_command(partner: str | None) -> None:
-    """Endpoints (of one partner, by code or id, or of all)."""
+    """Endpoints of PARTNER (a code or id), or of every partner."""
     db = _db()
     partner_id = None
     if partner is not None:
@@ -81,9 +81,11 @@ def list_command(partner: str | None) -> None:
 @click.option("--events", "wanted", required=True,
               help="Space- or comma-separated event types (`pointsnet partners webhooks events`).")
 @click.option("--signing", type=click.Choice(["hmac", "ed25519"]), default="hmac",
-              show_default=True)
+              show_default=True, help="HMAC-SHA256 with a shared whsec_ secret, or Ed25519 "
+                                      "with the hub's key (the partner gets a whpk_ public key).")
 def create_command(partner: str, url: str, wanted: str, signing: str) -> None:
-    """Register an endpoint for a partner; prints its secret (or public key) once."""
+    """Register an endpoint for PARTNER (a code or id); prints its secret (or public key)
+    once."""
     db = _db()
     found = db.read(find_partner, partner)
     if found is None:
@@ -107,21 +109,22 @@ def _switch(endpoint_id: int, enabled: bool) -> None:
 @webhooks_group.command("disable")
 @click.argument("endpoint_id", type=int)
 def disable_command(endpoint_id: int) -> None:
-    """Stop sending to an endpoint; its pending deliveries are cancelled."""
+    """Stop sending to ENDPOINT_ID; its pending deliveries are cancelled."""
     _switch(endpoint_id, False)
 
 
 @webhooks_group.command("enable")
 @click.argument("endpoint_id", type=int)
 def enable_command(endpoint_id: int) -> None:
-    """Send to an endpoint again (its failure clock starts afresh)."""
+    """Send to ENDPOINT_ID again (its failure clock starts afresh)."""
     _switch(endpoint_id, True)
 
 
 @webhooks_group.command("rotate")
 @click.argument("endpoint_id", type=int)
 def rotate_command(endpoint_id: int) -> None:
-    """A new signing key; the old one signs beside it for 24 hours. Prints the new key once."""
+    """A new signing key for ENDPOINT_ID; the old one signs beside it for 24 hours. Prints the
+    new key once."""
     endpoint = store.rotate_secret(_db(), scope=STAFF_SCOPE, idempotency_key=_key(),
                                    partner_id=None, endpoint_id=endpoint_id)
     click.echo(f"{'public key' if endpoint.public_key else 'secret (shown once)'}: "
@@ -131,7 +134,7 @@ def rotate_command(endpoint_id: int) -> None:
 @webhooks_group.command("delete")
 @click.argument("endpoint_id", type=int)
 def delete_command(endpoint_id: int) -> None:
-    """Remove an endpoint (its delivery history stays)."""
+    """Remove ENDPOINT_ID (its delivery history stays)."""
     store.delete_endpoint(_db(), scope=STAFF_SCOPE, idempotency_key=_key(), partner_id=None,
                           endpoint_id=endpoint_id)
     click.echo(f"deleted endpoint {endpoint_id}")
@@ -139,9 +142,10 @@ def delete_command(endpoint_id: int) -> None:
 
 @webhooks_group.command("deliveries")
 @click.argument("endpoint_id", type=int)
-@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True,
+              help="How many, 1 to 1,000.")
 def deliveries_command(endpoint_id: int, limit: int) -> None:
-    """An endpoint's latest deliveries, newest first."""
+    """The latest deliveries to ENDPOINT_ID, newest first."""
     db = _db()
     db.read(store.get_endpoint, endpoint_id)  # WEBHOOK_ENDPOINT_NOT_FOUND for a wrong id
     for d in db.read(store.list_deliveries, endpoint_id, limit=limit):
@@ -155,7 +159,7 @@ def deliveries_command(endpoint_id: int, limit: int) -> None:
 @webhooks_group.command("replay")
 @click.argument("delivery_id", type=int)
 def replay_command(delivery_id: int) -> None:
-    """Send a delivery's event again (same webhook-id and body) as a new delivery."""
+    """Send DELIVERY_ID's event again (same webhook-id and body) as a new delivery."""
     delivery = store.replay_delivery(_db(), scope=STAFF_SCOPE, idempotency_key=_key(),
                                      partner_id=None, delivery_id=delivery_id)
     click.echo(f"delivery {delivery.id} queued ({delivery.msg_id}, {delivery.type})")
