@@ -11,11 +11,8 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -42,56 +39,14 @@ from partners.webhooks.schema import webhook_deliveries, webhook_endpoints, webh
 from partners.webhooks.verify import SeenWebhooks, verify_webhook
 from tests.partners.conftest import Hub, error_code, gql_body, operation, post_signed
 from tests.support import ledger_world as w
+from tests.support.webhook_receiver import Receiver, running_receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@dataclass
-class Received:
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def event(self) -> dict[str, Any]:
-        return json.loads(self.body)
-
-
-@dataclass
-class Receiver:
-    """A partner's webhook endpoint: records every request, answers `status`."""
-
-    url: str
-    got: list[Received] = field(default_factory=list)
-    status: int = 204
-    on_request: Any = None  # called with the request's index before answering
-
-
 @pytest.fixture
 def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
-    monkeypatch.setenv(store.ALLOW_LOCAL_ENV, "1")
-    box: dict[str, Receiver] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
-            me = box["r"]
-            body = self.rfile.read(int(self.headers["content-length"]))
-            me.got.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
-            if me.on_request is not None:
-                me.on_request(len(me.got))
-            self.send_response(me.status)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    box["r"] = Receiver(f"http://127.0.0.1:{server.server_address[1]}/hooks")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield box["r"]
-    server.shutdown()
-    server.server_close()
+    yield from running_receiver(monkeypatch)
 
 
 def _create(hub: Hub, receiver: Receiver, events: list[str], code: str = "cafe",
