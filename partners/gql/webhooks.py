@@ -178,8 +178,10 @@ class CreateWebhookEndpointPayload(graphene.ObjectType):
     user_errors = CREATE_ERRORS.field()
 
 
-def _secret(found: store.Endpoint) -> str | None:
-    return signing.secret_text(found.secret) if found.signing == signing.HMAC else None
+def _secret(call: Call, found: store.Endpoint) -> str | None:
+    if found.signing != signing.HMAC:
+        return None
+    return found.key_text(call.ctx.settings.secret_key)
 
 
 class CreateWebhookEndpoint(PartnerMutation):
@@ -196,9 +198,9 @@ class CreateWebhookEndpoint(PartnerMutation):
         found = store.create_endpoint(
             call.ctx.db, scope=call.scope, idempotency_key=call.idempotency_key,
             partner_id=call.partner.party_id, url=input["url"], events=input["events"],
-            signing_kind=kind, now=call.ctx.now)
+            signing_kind=kind, secret_key=call.ctx.settings.secret_key, now=call.ctx.now)
         return CreateWebhookEndpointPayload(endpoint=WebhookEndpoint.of(found),
-                                            secret=_secret(found), user_errors=[])
+                                            secret=_secret(call, found), user_errors=[])
 
 
 class UpdateWebhookEndpointInput(graphene.InputObjectType):
@@ -266,9 +268,9 @@ class RotateWebhookSecret(PartnerMutation):
         found = store.rotate_secret(call.ctx.db, scope=call.scope,
                                     idempotency_key=call.idempotency_key,
                                     partner_id=call.partner.party_id, endpoint_id=endpoint_id,
-                                    now=call.ctx.now)
+                                    secret_key=call.ctx.settings.secret_key, now=call.ctx.now)
         return RotateWebhookSecretPayload(endpoint=WebhookEndpoint.of(found),
-                                          secret=_secret(found), user_errors=[])
+                                          secret=_secret(call, found), user_errors=[])
 
 
 DELETE_ERRORS = partner_errors("DeleteWebhookEndpoint", *ID_ERRORS, WebhookEndpointNotFound)

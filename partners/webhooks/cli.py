@@ -25,6 +25,10 @@ def _db() -> Database:
     return open_database(Settings.from_env().database_url)
 
 
+def _secret_key() -> str:
+    return Settings.from_env().secret_key
+
+
 def _key() -> str:
     # Each command is one request of its own; a re-run is a new one (there is no retry).
     return f"cli-{uuid.uuid4()}"
@@ -93,10 +97,10 @@ def create_command(partner: str, url: str, wanted: str, signing: str) -> None:
     endpoint = store.create_endpoint(db, scope=STAFF_SCOPE, idempotency_key=_key(),
                                      partner_id=found.id, url=url,
                                      events=wanted.replace(",", " ").split(),
-                                     signing_kind=signing)
+                                     signing_kind=signing, secret_key=_secret_key())
     click.echo(_show(endpoint))
     click.echo(f"{'public key' if endpoint.public_key else 'secret (shown once)'}: "
-               f"{endpoint.key_text}")
+               f"{endpoint.key_text(_secret_key())}")
 
 
 def _switch(endpoint_id: int, enabled: bool) -> None:
@@ -126,9 +130,10 @@ def rotate_command(endpoint_id: int) -> None:
     """A new signing key for ENDPOINT_ID; the old one signs beside it for 24 hours. Prints the
     new key once."""
     endpoint = store.rotate_secret(_db(), scope=STAFF_SCOPE, idempotency_key=_key(),
-                                   partner_id=None, endpoint_id=endpoint_id)
+                                   partner_id=None, endpoint_id=endpoint_id,
+                                   secret_key=_secret_key())
     click.echo(f"{'public key' if endpoint.public_key else 'secret (shown once)'}: "
-               f"{endpoint.key_text}")
+               f"{endpoint.key_text(_secret_key())}")
 
 
 @webhooks_group.command("delete")

@@ -58,7 +58,7 @@ class Claimed:
     held_until: datetime
 
 
-def _claim(conn: Connection, now: datetime, limit: int) -> list[Claimed]:
+def _claim(conn: Connection, now: datetime, limit: int, secret_key: str) -> list[Claimed]:
     # Attempts used up but still pending: a drainer died during the last one every time.
     conn.execute(update(deliveries)
                  .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now,
@@ -84,10 +84,10 @@ def _claim(conn: Connection, now: datetime, limit: int) -> list[Claimed]:
                  .values(attempts=deliveries.c.attempts + 1, next_attempt_at=held_until))
     claimed = []
     for row in rows:
-        keys = [bytes(row.secret)]
+        keys = [signing.unseal(secret_key, bytes(row.secret))]
         if row.previous_secret is not None and row.previous_until is not None \
                 and as_utc(row.previous_until) > now:
-            keys.append(bytes(row.previous_secret))
+            keys.append(signing.unseal(secret_key, bytes(row.previous_secret)))
         claimed.append(Claimed(row.id, row.endpoint_id, row.attempts + 1, row.url, row.signing,
                                keys, row.msg_id, row.body.encode(), held_until))
     return claimed
@@ -157,10 +157,11 @@ def send(client: httpx.Client, claimed: Claimed, now: datetime) -> tuple[int | N
     return response.status_code, f"HTTP {response.status_code}"
 
 
-def drain(db: Database, now: Callable[[], datetime], *, batch: int = 20,
+def drain(db: Database, now: Callable[[], datetime], *, secret_key: str, batch: int = 20,
           client: httpx.Client | None = None,
           draw: Callable[[], float] = random.random) -> DeliveryReport:
-    """Send every delivery due now, batch by batch, until none is left."""
+    """Send every delivery due now, batch by batch, until none is left. `secret_key`:
+    POINTSNET_SECRET_KEY, which unseals the endpoints' signing keys."""
     report = DeliveryReport()
     own = client is None
     http = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
@@ -169,7 +170,7 @@ def drain(db: Database, now: Callable[[], datetime], *, batch: int = 20,
     try:
         while True:
             claimed_at = as_utc(now())
-            claimed = db.write(_claim, claimed_at, batch)
+            claimed = db.write(_claim, claimed_at, batch, secret_key)
             if not claimed:
                 return report
             for item in claimed:

@@ -4,7 +4,8 @@ and endpoint (plus one per replay).
 An event's body is stored exactly as it is sent, so every attempt and every replay carries the
 same bytes under the same `webhook-id`. Keys are stored because the hub signs with them: an
 HMAC secret (the partner has it too) or an Ed25519 private key (the partner has only its public
-half). They are never logged, and never answered again after creation or rotation.
+half). They are sealed with a key derived from POINTSNET_SECRET_KEY (signing.seal), never
+logged, and an HMAC secret is answered only by creation and rotation.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ webhook_endpoints = Table(
     Column("url", String(2000), nullable=False),
     Column("events", String(400), nullable=False),  # space-separated event types
     Column("signing", String(8), nullable=False),  # hmac | ed25519
-    # HMAC: the secret's bytes; Ed25519: the 32-byte private key (seed).
+    # HMAC: the secret's bytes; Ed25519: the 32-byte private key (seed); sealed (signing.seal).
     Column("secret", LargeBinary, nullable=False),
-    # The key before the last rotation: deliveries carry a signature with it too until then.
+    Column("public_key", String(60)),  # Ed25519: `whpk_…`, what the partner verifies with
+    # The key before the last rotation (sealed): deliveries carry its signature too until then.
     Column("previous_secret", LargeBinary),
     Column("previous_until", Timestamp),
     Column("enabled", Boolean, nullable=False),

@@ -10,10 +10,15 @@ not switched yet keeps accepting.
 from __future__ import annotations
 
 import base64
+import functools
+import os
 import secrets
 from datetime import timedelta
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from partners.webhooks.verify import (
@@ -22,6 +27,10 @@ from partners.webhooks.verify import (
     hmac_signature,
     signed_content,
 )
+
+# Keys at rest are sealed (AES-GCM) under a key derived from POINTSNET_SECRET_KEY, so a copy of
+# the database alone cannot sign a webhook; only the hub, which has both, can.
+_SEAL_LABEL = b"webhook-signing-keys"
 
 HMAC = "hmac"
 ED25519 = "ed25519"
@@ -70,3 +79,20 @@ def headers(signing: str, keys: list[bytes], msg_id: str, timestamp: int,
     return {"content-type": "application/json", "webhook-id": msg_id,
             "webhook-timestamp": str(timestamp),
             "webhook-signature": signature_header(signing, keys, msg_id, timestamp, body)}
+
+
+@functools.lru_cache(maxsize=8)
+def _sealing_key(secret_key: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"pointsnet-webhooks",
+                info=_SEAL_LABEL).derive(secret_key.encode())
+
+
+def seal(secret_key: str, key: bytes) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + AESGCM(_sealing_key(secret_key)).encrypt(nonce, key, _SEAL_LABEL)
+
+
+def unseal(secret_key: str, sealed: bytes) -> bytes:
+    """The key; cryptography's InvalidTag when POINTSNET_SECRET_KEY is not the one it was
+    sealed with."""
+    return AESGCM(_sealing_key(secret_key)).decrypt(sealed[:12], sealed[12:], _SEAL_LABEL)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -144,17 +144,14 @@ class Endpoint:
     created_at: datetime
     updated_at: datetime
     deleted: bool
-    secret: bytes  # never shown but by create and rotate (key_text)
+    public_key: str | None  # Ed25519: `whpk_…`, what the partner verifies with
+    sealed_key: bytes = field(repr=False)  # signing.seal'd; see `key_text`
 
-    @property
-    def public_key(self) -> str | None:
-        """`whpk_…` for an Ed25519 endpoint: what the partner verifies with."""
-        return signing.public_key_text(self.secret) if self.signing == signing.ED25519 else None
-
-    @property
-    def key_text(self) -> str:
-        """What the partner verifies with: the `whsec_…` secret or the `whpk_…` public key."""
-        return self.public_key or signing.secret_text(self.secret)
+    def key_text(self, secret_key: str) -> str:
+        """What the partner verifies with: the `whpk_…` public key, or the `whsec_…` secret
+        (unsealed with POINTSNET_SECRET_KEY: only create and rotate answer it)."""
+        return self.public_key or signing.secret_text(signing.unseal(secret_key,
+                                                                     self.sealed_key))
 
 
 def _endpoint(row: Any) -> Endpoint:
@@ -163,7 +160,15 @@ def _endpoint(row: Any) -> Endpoint:
                     enabled=bool(row.enabled), disabled_reason=row.disabled_reason,
                     failing_since=as_utc(row.failing_since) if row.failing_since else None,
                     created_at=as_utc(row.created_at), updated_at=as_utc(row.updated_at),
-                    deleted=row.deleted_at is not None, secret=bytes(row.secret))
+                    deleted=row.deleted_at is not None, public_key=row.public_key,
+                    sealed_key=bytes(row.secret))
+
+
+def _new_key(secret_key: str, kind: str) -> dict[str, Any]:
+    """The columns of a fresh signing key: sealed, and its public half for Ed25519."""
+    raw = signing.new_key(kind)
+    return {"secret": signing.seal(secret_key, raw),
+            "public_key": signing.public_key_text(raw) if kind == signing.ED25519 else None}
 
 
 def check_url(url: str) -> str:
@@ -252,8 +257,9 @@ def list_endpoints(conn: Connection, partner_id: int | None = None) -> list[Endp
 
 
 def create_endpoint(db: Database, *, scope: str, idempotency_key: str, partner_id: int,
-                    url: str, events: Iterable[str], signing_kind: str,
+                    url: str, events: Iterable[str], signing_kind: str, secret_key: str,
                     now: datetime | None = None) -> Endpoint:
+    """`secret_key`: POINTSNET_SECRET_KEY, which seals the endpoint's signing key."""
     url = check_url(url)
     chosen = check_events(events)
     if signing_kind not in signing.SIGNINGS:
@@ -268,7 +274,7 @@ def create_endpoint(db: Database, *, scope: str, idempotency_key: str, partner_i
                 field="url")
         endpoint_id = conn.execute(insert(endpoints).values(
             partner_id=partner_id, url=url, events=" ".join(chosen), signing=signing_kind,
-            secret=signing.new_key(signing_kind), enabled=True, created_at=at, updated_at=at,
+            **_new_key(secret_key, signing_kind), enabled=True, created_at=at, updated_at=at,
         ).returning(endpoints.c.id)).scalar_one()
         return {"endpoint_id": endpoint_id}
 
@@ -317,12 +323,12 @@ def update_endpoint(db: Database, *, scope: str, idempotency_key: str, partner_i
 
 
 def rotate_secret(db: Database, *, scope: str, idempotency_key: str, partner_id: int | None,
-                  endpoint_id: int, now: datetime | None = None) -> Endpoint:
+                  endpoint_id: int, secret_key: str, now: datetime | None = None) -> Endpoint:
     """A new key; the previous one signs beside it for `signing.ROTATION_OVERLAP`."""
     def body(conn: Connection, at: datetime) -> dict[str, Any]:
         row = _owned(conn, partner_id, endpoint_id, lock=True)
         conn.execute(update(endpoints).where(endpoints.c.id == endpoint_id).values(
-            secret=signing.new_key(row.signing), previous_secret=row.secret,
+            **_new_key(secret_key, row.signing), previous_secret=row.secret,
             previous_until=at + signing.ROTATION_OVERLAP, updated_at=at))
         return {"endpoint_id": endpoint_id}
 

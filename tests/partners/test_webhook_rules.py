@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from network.ledger.observers import Booking
@@ -167,3 +168,12 @@ def test_the_readme_openssl_recipe_computes_the_spec_signature(tmp_path: Path) -
     run = subprocess.run(["bash", "-c", recipe], cwd=tmp_path, capture_output=True, text=True,
                          check=True)
     assert run.stdout.split()[-1] == SPEC_HMAC_SIGNATURE
+
+
+def test_keys_at_rest_open_only_with_the_hubs_secret_key() -> None:
+    key = signing.new_key(signing.HMAC)
+    sealed = signing.seal("hub-secret", key)
+    assert key not in sealed and signing.unseal("hub-secret", sealed) == key
+    assert signing.seal("hub-secret", key) != sealed  # a fresh nonce each time
+    with pytest.raises(InvalidTag):
+        signing.unseal("another-secret", sealed)

@@ -6,6 +6,7 @@ recording."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -60,7 +61,7 @@ def _create(hub: Hub, receiver: Receiver, events: list[str], code: str = "cafe",
 
 
 def _drain(hub: Hub, later: timedelta = timedelta()) -> Any:
-    return drain(hub.db, lambda: utcnow() + later)
+    return drain(hub.db, lambda: utcnow() + later, secret_key=hub.settings.secret_key)
 
 
 def _count(db: Database, table: Any) -> int:
@@ -281,6 +282,11 @@ def test_a_rotated_secret_signs_beside_the_old_one_for_a_day(hub: Hub,
         rotated = client.execute(operation("RotateWebhookSecret"), {"input": {
             "endpointId": created["endpoint"]["id"]}})["data"]["rotateWebhookSecret"]
     assert rotated["userErrors"] == [] and rotated["secret"] != created["secret"]
+    # At rest both keys are sealed: the database alone holds neither secret's bytes.
+    row = _endpoint_row(hub.db)
+    for text in (created["secret"], rotated["secret"]):
+        raw = base64.b64decode(text.removeprefix("whsec_"))
+        assert raw not in bytes(row.secret) and raw not in bytes(row.previous_secret)
     cafe = hub.partners["cafe"]
     hub.db.write(lambda conn: webhooks.emit(conn, cafe.party_id, webhooks.COUPON_BOUGHT, {}))
     _drain(hub)
@@ -375,7 +381,7 @@ import sys
 from network.clock import utcnow
 from network.db.engine import Database
 from partners.webhooks.delivery import drain
-print(drain(Database(sys.argv[1]), utcnow, batch=10), flush=True)
+print(drain(Database(sys.argv[1]), utcnow, secret_key=sys.argv[2], batch=10), flush=True)
 """
 
 
@@ -388,7 +394,8 @@ def test_a_drainer_killed_between_sending_and_recording_loses_nothing(
     cafe = hub.partners["cafe"]
     msg_ids = [hub.db.write(lambda conn, n=n: webhooks.emit(
         conn, cafe.party_id, webhooks.COUPON_BOUGHT, {"couponId": f"c-{n}"})) for n in range(5)]
-    proc = subprocess.Popen([sys.executable, "-c", DRAINER, hub.db.url], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-c", DRAINER, hub.db.url,
+                             hub.settings.secret_key], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
 
@@ -459,7 +466,7 @@ def test_holds_captures_and_reversals_raise_their_events_on_both_databases(
     cafe, member = w.partner(db, "cafe"), w.member(db)
     scope = f"partner:{cafe}"
     store.create_endpoint(db, scope=scope, idempotency_key="hook", partner_id=cafe,
-                          url=receiver.url, signing_kind="hmac",
+                          url=receiver.url, signing_kind="hmac", secret_key="s",
                           events=["points.earned", "points.redeemed", "points.reversed"])
     earned = earn(db, scope=scope, idempotency_key="e", issuer_id=cafe, member_id=member,
                   points=100, reference="buy")
@@ -479,4 +486,4 @@ def test_holds_captures_and_reversals_raise_their_events_on_both_databases(
         ("points.reversed", "reverse_redemption", 10, "refund-1"),
         ("points.reversed", "reverse_earn", 5, "refund-2")]
     assert bodies[1]["data"]["holdId"] == relay.Node.to_global_id("PartnerHold", hold.hold_id)
-    assert drain(db, utcnow).delivered == 4 and len(receiver.got) == 4
+    assert drain(db, utcnow, secret_key="s").delivered == 4 and len(receiver.got) == 4

@@ -28,6 +28,7 @@ def _run(*args: str) -> Result:
 def test_staff_manage_a_partners_endpoints_from_the_command_line(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POINTSNET_DATABASE_URL", db.url)
+    monkeypatch.setenv("POINTSNET_SECRET_KEY", "cli-secret")
     partner = db.write(lambda conn: create_partner(
         conn, code="cafe", name="Café", terms=Terms(earn_points_per_unit=Decimal("10")),
         now=utcnow()))
@@ -46,7 +47,7 @@ def test_staff_manage_a_partners_endpoints_from_the_command_line(
     rotated = _run("rotate", endpoint_id)
     assert rotated.exit_code == 0 and "whsec_" in rotated.output and secret not in rotated.output
     db.write(lambda conn: webhooks.emit(conn, partner.id, webhooks.COUPON_BOUGHT, {}))
-    drain(db, utcnow)  # the URL answers nothing: one failed attempt
+    drain(db, utcnow, secret_key="cli-secret")  # the URL answers nothing: one failed attempt
     deliveries = _run("deliveries", endpoint_id)
     assert deliveries.exit_code == 0 and "coupon.bought  pending  attempts 1" in deliveries.output
     delivery_id = deliveries.output.split()[0]

@@ -27,10 +27,10 @@ def test_closing_a_month_queues_statement_ready_once_per_asking_partner(
     cafe, telecom = world.party(S.A), world.party(S.B)
     store.create_endpoint(db, scope=f"partner:{cafe}", idempotency_key="hook", partner_id=cafe,
                           url="https://hooks.cafe.example/pointsnet",
-                          events=["statement.ready"], signing_kind="hmac")
+                          events=["statement.ready"], signing_kind="hmac", secret_key="s")
     store.create_endpoint(db, scope=f"partner:{telecom}", idempotency_key="hook",
                           partner_id=telecom, url="https://hooks.telecom.example/pointsnet",
-                          events=["points.earned"], signing_kind="ed25519")
+                          events=["points.earned"], signing_kind="ed25519", secret_key="s")
     run.preview(db, settings, "2026-10", now=LATER)
     assert db.read(lambda conn: conn.execute(select(webhook_events)).all()) == []  # a draft
     closed = run.close(db, settings, "2026-10", now=LATER)

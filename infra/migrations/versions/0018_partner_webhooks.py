@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("events", sa.String(400), nullable=False),
         sa.Column("signing", sa.String(8), nullable=False),
         sa.Column("secret", sa.LargeBinary, nullable=False),
+        sa.Column("public_key", sa.String(60)),
         sa.Column("previous_secret", sa.LargeBinary),
         sa.Column("previous_until", Timestamp),
         sa.Column("enabled", sa.Boolean, nullable=False),
