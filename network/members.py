@@ -17,6 +17,7 @@ from network import cards, idempotency, parties, phones, pii, referrals
 from network.clock import as_utc, utcnow
 from network.db.engine import Database, RetryableConflict
 from network.db.schema import member_balances, members
+from network.ledger import observers
 from network.ledger.errors import InvalidInput, LedgerError, MemberNotFound
 from network.programme import inbox
 from network.programme.facts import LifecycleEvent
@@ -131,6 +132,8 @@ def enrol(
     if referrer is not None:
         request["referrer"] = referrer
     digest = idempotency.request_hash("enrol", request)
+    # A partner's webhook hears of the enrolment in its transaction (network/ledger/observers.py).
+    listeners = observers.listening(scope, "enrol")
 
     def transaction(conn: Connection) -> int:
         stored = idempotency.claim(conn, scope, idempotency_key, digest)
@@ -170,6 +173,10 @@ def enrol(
             kind="enrolled", member_id=member_id, at=at, partner_id=enrolled_by,
             attributes={"referred": referred_by is not None}), now=at, timezone=timezone)
         idempotency.remember(conn, scope, idempotency_key, digest, {"member_id": member_id}, at)
+        if listeners:
+            observers.tell(conn, listeners, lambda: [observers.Booking(
+                scope=scope, operation="enrol", answer={"member_id": member_id},
+                reference=None, at=at)])
         return member_id
 
     member_id = db.write(transaction)

@@ -29,6 +29,7 @@ from partners import terms as contract_terms
 from partners.registry import Partner, create_partner, find_partner, list_partners
 from partners.signature_cli import signature_group
 from partners.terms import Terms
+from partners.webhooks.cli import webhooks_group
 
 __all__ = ["partners_group", "signature_group"]
 
@@ -113,7 +114,10 @@ def _show_private_key(key_id: str, pem: str, out: Path | None) -> None:
 
 @click.group("partners", cls=HubGroup)
 def partners_group() -> None:
-    """Partners: onboarding, contract versions and API keys."""
+    """Partners: onboarding, contract versions, API keys and webhook endpoints."""
+
+
+partners_group.add_command(webhooks_group)
 
 
 # The contract's terms as options, shared by `create` (defaults) and `contract add` (each

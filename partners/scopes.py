@@ -13,7 +13,8 @@ EARN = "earn"
 REDEEM = "redeem"
 EVENTS = "events"  # recordEvent, registerEventType
 CAMPAIGNS = "campaigns"  # manage (and simulate) the partner's own campaigns
-ALL_SCOPES = frozenset({READ, ENROL, EARN, REDEEM, EVENTS, CAMPAIGNS})
+WEBHOOKS = "webhooks"  # manage the partner's webhook endpoints and see their deliveries
+ALL_SCOPES = frozenset({READ, ENROL, EARN, REDEEM, EVENTS, CAMPAIGNS, WEBHOOKS})
 
 # Partner root fields and the scope each needs; a root field not listed needs `read`.
 FIELD_SCOPES: dict[str, str] = {
@@ -31,6 +32,11 @@ FIELD_SCOPES: dict[str, str] = {
     "createCampaign": CAMPAIGNS,
     "updateCampaign": CAMPAIGNS,
     "setCampaignStatus": CAMPAIGNS,
+    "createWebhookEndpoint": WEBHOOKS,
+    "updateWebhookEndpoint": WEBHOOKS,
+    "rotateWebhookSecret": WEBHOOKS,
+    "deleteWebhookEndpoint": WEBHOOKS,
+    "replayWebhookDelivery": WEBHOOKS,
 }
 
 

@@ -20,6 +20,7 @@ from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import Database
 from network.db.read_database import ReadDatabase
+from partners import webhooks
 from settlement import sources, store
 from settlement.computation import RunInputs, RunResult, compute
 from settlement.controls import reconcile
@@ -105,9 +106,23 @@ def close(db: Database, settings: Settings, period_text: str, *, now: datetime |
                 + "; ".join(result.controls.discrepancies), field="period")
         progress("freezing the run")
         run_id = store.save_run(conn, result, status="closed", now=now, existing=existing)
+        _statements_ready(conn, result, now)
         return Outcome(store.get_run(conn, run_id), result, True)  # type: ignore[arg-type]
 
     return _write_once_more_on_race(db, write)
+
+
+def _statements_ready(conn: Connection, result: RunResult, now: datetime) -> None:
+    """Each partner's webhook hears that its statement is ready, in the closing transaction:
+    a close that rolls back tells nobody, and a closed run is never closed again."""
+    kinds = result.inputs.party_kinds
+    for position in result.netting.positions:
+        if kinds.get(position.party_id) == "partner":
+            webhooks.emit(conn, position.party_id, webhooks.STATEMENT_READY, {
+                "period": str(result.inputs.period), "currency": result.inputs.currency,
+                "receivableMinor": position.receivable_minor,
+                "payableMinor": position.payable_minor, "netMinor": position.net_minor,
+            }, at=now)
 
 
 def _write_once_more_on_race(db: Database, fn: Callable[[Connection], Outcome]) -> Outcome:

@@ -74,7 +74,6 @@ def _forget_programme() -> None:
     """The programme's per-process caches are keyed by database URL, which an emptied database
     keeps."""
     from network.programme import conversions, earn, explain, store
-
     store.forget_cache()
     explain.forget_names()
     earn.forget()

@@ -35,6 +35,7 @@ from sqlalchemy import Connection, insert, text
 from network import idempotency, parties
 from network.db.engine import Database
 from network.db.schema import idempotency_keys
+from network.ledger import observers
 from network.ledger.earning import plan_lines
 from network.ledger.errors import IdempotencyInProgress, IdempotencyKeyReused, LedgerError
 from network.ledger.receipts import Receipt
@@ -86,9 +87,11 @@ def earn_batch(db: Database, *, scope: str, batch_key: str, issuer_id: int,
         else:
             results[index] = outcome
     if bulk:
+        listeners = observers.listening(scope, "earn")
+
         def book(conn: Connection) -> dict[int, Result]:
             booked = book_earns(conn, store=db.earn_store, issuer_id=issuer_id, scope=scope,
-                                batch_key=batch_key, lines=bulk, at=now)
+                                batch_key=batch_key, lines=bulk, at=now, listeners=listeners)
             if on_booked is not None:
                 on_booked(conn, sorted({r.member_id for r in booked.values()
                                         if isinstance(r, Receipt)}))
@@ -127,10 +130,12 @@ def _remember_batch(conn: Connection, scope: str, batch_key: str, at: datetime) 
 
 
 def book_earns(conn: Connection, *, store: EarnWriter, issuer_id: int, scope: str,
-               batch_key: str, lines: list[BulkLine], at: datetime) -> dict[int, Result]:
+               batch_key: str, lines: list[BulkLine], at: datetime,
+               listeners: Sequence[observers.Listener] = ()) -> dict[int, Result]:
     """Book every line it can, in the caller's one transaction; returns index -> Receipt or
     the LedgerError refusing that line. A database error propagates: the caller's transaction
-    rolls back whole, so no line is booked (see the module's docstring).
+    rolls back whole, so no line is booked (see the module's docstring). `listeners`
+    (observers.py) hear of each line booked now, in input order, in this same transaction.
 
     `scope` is the caller's; line keys are read and written in `lines_scope(scope)`."""
     _claim_batch(conn, scope, batch_key)
@@ -139,4 +144,11 @@ def book_earns(conn: Connection, *, store: EarnWriter, issuer_id: int, scope: st
     booked = store.book(conn, issuer_id=issuer_id, scope=lines_scope(scope), lines=lines, at=at)
     if not known and booked.new:
         _remember_batch(conn, scope, batch_key, at)  # a batch that books nothing is not remembered
+    if listeners and booked.fresh:
+        by_index = {line.index: line for line in lines}
+        observers.tell(conn, list(listeners), lambda: [observers.Booking(
+            scope=scope, operation="earn", answer=receipt.as_dict(),
+            reference=by_index[index].reference, at=at)
+            for index in booked.fresh
+            if isinstance(receipt := booked.results[index], Receipt)])
     return booked.results

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from network import idempotency
 from network.clock import as_utc, utcnow
 from network.db.engine import Database
+from network.ledger import observers
 from network.ledger.receipts import Receipt
 
 
@@ -25,9 +26,13 @@ def run(
     body: Callable[[Connection, datetime], Receipt],
     now: datetime | None = None,
 ) -> Receipt:
-    """Run `body` once per (scope, key): a replay returns the stored receipt and writes nothing."""
+    """Run `body` once per (scope, key): a replay returns the stored receipt and writes nothing.
+
+    Whoever listens to this operation (observers.py: partner webhooks) writes in the same
+    transaction, after the booking; a replay is not a booking and tells nobody."""
     idempotency.validate_key(key)
     digest = idempotency.request_hash(operation, params)
+    listeners = observers.listening(scope, operation)
 
     def transaction(conn: Connection) -> Receipt:
         stored = idempotency.claim(conn, scope, key, digest)
@@ -36,7 +41,22 @@ def run(
         # SQLite stores a datetime's wall clock and drops its offset: only UTC compares right.
         at = as_utc(now) if now is not None else utcnow()
         receipt = body(conn, at)
-        idempotency.remember(conn, scope, key, digest, receipt.as_dict(), at)
+        answer = receipt.as_dict()
+        idempotency.remember(conn, scope, key, digest, answer, at)
+        if listeners:
+            observers.tell(conn, listeners, lambda: [observers.Booking(
+                scope=scope, operation=operation, answer=answer,
+                reference=reference_of(params), at=at)])
         return receipt
 
     return db.write(transaction)
+
+
+def reference_of(params: Mapping[str, Any]) -> str | None:
+    """The caller's reference, where an operation's parameters keep it (an earn with a
+    `request` keeps what the partner sent there)."""
+    request = params.get("request")
+    if isinstance(request, Mapping) and request.get("reference") is not None:
+        return str(request["reference"])
+    reference = params.get("reference")
+    return str(reference) if reference is not None else None

@@ -32,6 +32,7 @@ returned.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -99,6 +100,7 @@ _ONE = _statement("""
         WHERE b.member_id = %(member)s AND b.debt = 0
           AND claim.locked AND claim.request_hash IS NULL
           AND issuer.id = %(issuer)s AND issuer.kind IN ('partner', 'network')
+          AND {guard}
         RETURNING b.balance, b.held
     ), line AS MATERIALIZED (
         SELECT CAST(%(member)s AS bigint) AS m, CAST(%(issuer)s AS bigint) AS party,
@@ -127,6 +129,15 @@ _MANY = _statement("""
         WHERE b.member_id = t.m
     )""", "SELECT entry_id, lot_id FROM line ORDER BY n")
 
+
+
+@functools.lru_cache(maxsize=8)
+def _one(guard: str) -> str:
+    """The one-earn statement with the observers' guard (network/ledger/observers.py: "true"
+    when nobody observes this earn; false makes it book nothing and hand the earn to `book`)."""
+    return _ONE.replace("{guard}", guard)
+
+
 # Conflicts that mean "someone else got there first": the general way sorts them out.
 _HAND_OVER = (psycopg.errors.UniqueViolation, psycopg.errors.SerializationFailure,
               psycopg.errors.DeadlockDetected)
@@ -135,17 +146,19 @@ _HAND_OVER = (psycopg.errors.UniqueViolation, psycopg.errors.SerializationFailur
 def earn_statement(statement: Callable[[str, Mapping[str, Any]], Any], *, scope: str, key: str,
                    digest: str, kind: str, issuer_id: int, member_id: int, points: int,
                    reference: str | None, details: dict[str, Any] | None, vests_at: datetime,
-                   expires_at: datetime | None, at: datetime,
-                   booked_at: str) -> Receipt | None:
-    """Book the earn, or replay it; None when the general way must handle it."""
+                   expires_at: datetime | None, at: datetime, booked_at: str,
+                   guard: str = "true",
+                   guard_params: Mapping[str, Any] | None = None) -> Receipt | None:
+    """Book the earn, or replay it; None when the general way must handle it (`guard`, an SQL
+    condition over `guard_params`, is false: someone observes this earn, observers.py)."""
     # Int8: psycopg types a Python int by its size; one type keeps one prepared statement.
     params = {"lock_key": Int8(idempotency.advisory_key(scope, key)), "scope": scope, "key": key,
               "digest": digest, "kind": kind, "issuer": Int8(issuer_id),
               "member": Int8(member_id), "points": Int8(points), "reference": reference,
               "details": json.dumps(details), "vests": vests_at, "expires": expires_at,
-              "at": at, "booked_at": booked_at}
+              "at": at, "booked_at": booked_at, **(guard_params or {})}
     try:
-        row = statement(_ONE, params)
+        row = statement(_one(guard), params)
     except _HAND_OVER:
         return None
     if not row.locked:

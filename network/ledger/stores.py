@@ -31,7 +31,7 @@ from network import idempotency, parties
 from network.clock import as_utc, utcnow
 from network.db.clauses import one_of
 from network.db.schema import member_balances
-from network.ledger import pg_writer, portable_bulk
+from network.ledger import observers, pg_writer, portable_bulk
 from network.ledger.credit import book_credit
 from network.ledger.errors import IdempotencyKeyReused, LedgerError
 from network.ledger.receipts import Receipt
@@ -69,7 +69,11 @@ class Booked:
     and how many lines it booked now (replays not counted)."""
 
     results: dict[int, Result] = field(default_factory=dict)
-    new: int = 0
+    fresh: list[int] = field(default_factory=list)  # indexes booked now, in input order
+
+    @property
+    def new(self) -> int:
+        return len(self.fresh)
 
 
 @dataclass(frozen=True)
@@ -84,17 +88,22 @@ class EarnWriter:
         replay is answered before anything is checked again)."""
         idempotency.validate_key(line.key)
         digest = _digest(line, issuer_id)
+        # Whoever observes this earn (a partner's webhook, observers.py) writes in its
+        # transaction: the one statement checks that nobody does, else `book` below books it.
+        listeners = observers.listening(scope, line.kind)
         if self.statement is not None and line.extras is None:
             at = now or utcnow()
             # An expiry already past may still be a replay of the first request, which the
             # transaction below answers before it refuses anything new.
             vests = vesting(line.vests_at, line.expires_at, at)
             if vests is not None:
+                guard, guard_params = observers.earn_guard(scope, line.kind)
                 receipt = self.statement(
                     db.pg_statement, scope=scope, key=line.key, digest=digest, kind=line.kind,
                     issuer_id=issuer_id, member_id=line.member_id, points=line.points,
                     reference=line.reference, details=line.details, vests_at=vests,
-                    expires_at=line.expires_at, at=at, booked_at=iso(at))
+                    expires_at=line.expires_at, at=at, booked_at=iso(at), guard=guard,
+                    guard_params=guard_params)
                 if receipt is not None:
                     return receipt
 
@@ -110,6 +119,10 @@ class EarnWriter:
                                 look_up_replays=False).results[0]
             if isinstance(outcome, LedgerError):
                 raise outcome
+            if listeners:
+                observers.tell(conn, listeners, lambda: [observers.Booking(
+                    scope=scope, operation=line.kind, answer=outcome.as_dict(),
+                    reference=line.reference, at=at)])
             return outcome
 
         return db.write(transaction)
@@ -166,6 +179,7 @@ class EarnWriter:
             for booking, (entry_id, lot_id) in zip(plan.bookings, ids, strict=True):
                 booked.results[booking.line.index] = receipt_of(booking, entry_id, lot_id,
                                                                 booked_at)
+                booked.fresh.append(booking.line.index)
         for line in plan.general:
             receipt = book_credit(conn, kind=line.kind, member_id=line.member_id,
                                   issuer_id=issuer_id, points=line.points,
@@ -175,7 +189,8 @@ class EarnWriter:
                                   expires_at=line.expires_at, at=at, extras=line.extras)
             idempotency.remember(conn, scope, line.key, digests[line.key], receipt.as_dict(), at)
             booked.results[line.index] = receipt
-        booked.new = len(plan.bookings) + len(plan.general)
+            booked.fresh.append(line.index)
+        booked.fresh.sort()
         return booked
 
 

@@ -17,6 +17,13 @@ from partners.gql.events import RecordEvent, RegisterEventType
 from partners.gql.reversals import ReverseEarn, ReverseRedemption
 from partners.gql.spend import AuthorizeHold, CaptureHold, RedeemPoints, VoidHold
 from partners.gql.viewer import PartnerQuery
+from partners.gql.webhooks import (
+    CreateWebhookEndpoint,
+    DeleteWebhookEndpoint,
+    ReplayWebhookDelivery,
+    RotateWebhookSecret,
+    UpdateWebhookEndpoint,
+)
 
 
 class Query(PartnerQuery, SimulationQuery, graphene.ObjectType):
@@ -61,3 +68,18 @@ class Mutation(CampaignStaffMutation, graphene.ObjectType):
         description="Activate, pause or end one of your campaigns; activation needs the "
                     "network's approval when it funds others or touches their sales (scope "
                     "campaigns; Idempotency-Key).")
+    create_webhook_endpoint = CreateWebhookEndpoint.Field(
+        description="Register an https endpoint for the events you want, signed with HMAC-SHA256 "
+                    "or Ed25519 (Standard Webhooks; scope webhooks; Idempotency-Key).")
+    update_webhook_endpoint = UpdateWebhookEndpoint.Field(
+        description="Change an endpoint's URL or events, or disable or enable it (scope "
+                    "webhooks; Idempotency-Key).")
+    rotate_webhook_secret = RotateWebhookSecret.Field(
+        description="A new signing key for an endpoint; the old one signs too for 24 hours "
+                    "(scope webhooks; Idempotency-Key).")
+    delete_webhook_endpoint = DeleteWebhookEndpoint.Field(
+        description="Stop and remove an endpoint (its pending deliveries are cancelled; scope "
+                    "webhooks; Idempotency-Key).")
+    replay_webhook_delivery = ReplayWebhookDelivery.Field(
+        description="Send a delivery's event again, same webhook-id and payload (scope "
+                    "webhooks; Idempotency-Key).")

@@ -40,6 +40,7 @@ from partners.gql.types import (
     TransactionKind,
     as_datetime,
 )
+from partners.gql.webhooks import WebhookEndpoint, endpoints_of
 from partners.registry import get_partner
 from partners.scopes import READ
 
@@ -88,6 +89,10 @@ class PartnerViewer(graphene.ObjectType):
         first=graphene.Int(description="1 to 100 (default 20)."),
         after=graphene.String(description="An endCursor of this connection."),
         description="Your campaigns, oldest first (scope campaigns).")
+    webhook_endpoints = graphene.List(
+        graphene.NonNull(WebhookEndpoint), required=True,
+        description="Your webhook endpoints, oldest first, with their deliveries (scope "
+                    "webhooks).")
     simulate_campaign = simulate_field(
         "Replay a draft campaign over a past month of your own sales (scope campaigns).")
 
@@ -110,6 +115,9 @@ class PartnerViewer(graphene.ObjectType):
     def resolve_campaigns(self, info: graphene.ResolveInfo, first: int | None = None,
                           after: str | None = None) -> CampaignConnection:
         return campaigns_page(info.context, first, after)
+
+    def resolve_webhook_endpoints(self, info: graphene.ResolveInfo) -> list[WebhookEndpoint]:
+        return endpoints_of(info.context)
 
     def resolve_simulate_campaign(self, info: graphene.ResolveInfo, definition: Any,
                                   period: str) -> CampaignSimulation:

@@ -6,7 +6,11 @@
                        private_key_pem=open("cafe-key.pem").read()) as client:
         client.execute(operation("AwardPoints"), {"input": {...}}, idempotency_key="receipt-981")
 
-Inside the hub's repository the same modules are `partners.client` and `partners.signatures`.
+Webhooks from the hub (Standard Webhooks) are checked with `verify_webhook` and handled once per
+`webhook-id` with `SeenWebhooks` (see `pointsnet_partner.webhooks`).
+
+Inside the hub's repository the same modules are `partners.client`, `partners.signatures` and
+`partners.webhooks.verify`.
 """
 
 from .client import (
@@ -18,13 +22,17 @@ from .client import (
     operation_names,
     sign_graphql,
 )
+from .webhooks import SeenWebhooks, WebhookVerificationError, verify_webhook
 
 __all__ = [
     "PartnerAPIError",
     "PartnerClient",
+    "SeenWebhooks",
     "SignedRequest",
     "is_mutation",
     "operation",
     "operation_names",
+    "WebhookVerificationError",
     "sign_graphql",
+    "verify_webhook",
 ]

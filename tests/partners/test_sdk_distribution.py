@@ -49,7 +49,16 @@ with PartnerClient(base, key_id, open(pem_file).read()) as client:
     again = client.execute(operation("AwardPoints"), award, idempotency_key="till-3/receipt-981")
     redeemed = client.execute(operation("RedeemPoints"), {"input": {"cardNumber": card,
                               "points": 25}}, idempotency_key="till-3/receipt-982")
+# The spec's HMAC vector (see tests/partners/test_webhook_rules.py), checked by the SDK alone.
+from pointsnet_partner import SeenWebhooks, verify_webhook
+hook = verify_webhook({"webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                       "webhook-timestamp": "1614265330",
+                       "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="},
+                      b'{"test": 2432232314}', "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                      now=1614265330)
+seen = SeenWebhooks()
 print(json.dumps({
+    "webhook": hook, "dedup": [seen.first_time("msg_1"), seen.first_time("msg_1")],
     "first": first["data"]["awardPoints"], "again": again["data"]["awardPoints"],
     "redeemed": redeemed["data"]["redeemPoints"],
     "sdk": pointsnet_partner.__file__,
@@ -108,7 +117,8 @@ def test_the_wheel_is_the_hubs_own_sdk_files() -> None:
                                          if n.endswith(".dist-info/METADATA"))).decode()
     expected = {"pointsnet_partner/__init__.py": SDK / "sdk_init.py",
                 "pointsnet_partner/client.py": ROOT / "partners" / "client.py",
-                "pointsnet_partner/idempotency_key.py": ROOT / "partners" / "idempotency_key.py"}
+                "pointsnet_partner/idempotency_key.py": ROOT / "partners" / "idempotency_key.py",
+                "pointsnet_partner/webhooks.py": ROOT / "partners" / "webhooks" / "verify.py"}
     for path in (ROOT / "partners" / "signatures").glob("*.py"):
         expected[f"pointsnet_partner/signatures/{path.name}"] = path
     for path in (ROOT / "graphql" / "operations" / "partner").glob("*.graphql"):
@@ -170,3 +180,4 @@ def test_the_sdk_installed_alone_awards_against_a_real_hub(tmp_path: Path,
     assert first["balanceAfter"] == 125
     assert again == first  # the same Idempotency-Key answered the first award, awarding nothing
     assert redeemed["userErrors"] == [] and redeemed["balanceAfter"] == 100
+    assert result["webhook"] == {"test": 2432232314} and result["dedup"] == [True, False]
