@@ -13,8 +13,8 @@ partners, so it keeps this small registry and the partners' package registers it
   gives an SQL condition, true when nobody listens to this earn (`earn_guard`), that the
   statement checks in the same snapshot as everything else: nobody listening costs the earn no
   statement and no round trip; somebody listening makes the statement book nothing and the
-  writer's `book` book the earn, listener included. Nothing is cached, so nothing can be stale: an endpoint created a moment ago
-  in another process is heard from its COMMIT on.
+  writer's `book` book the earn, listener included. Nothing is cached, so nothing can be
+  stale: an endpoint created a moment ago in another process is heard from its COMMIT on.
 
 The seams call it: `idempotent.run` (every ledger operation), `bulk_earn.earn_batch` (each line
 a batch books), `members.enrol`, and `stores.EarnWriter.earn` (the guard, and the listener when the
