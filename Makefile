@@ -20,6 +20,7 @@ test: lint
 	infra/scripts/ensure-postgres.sh
 	infra/scripts/ensure-chromium.sh
 	infra/scripts/ensure-prometheus.sh
+	infra/scripts/ensure-pgbouncer.sh
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
