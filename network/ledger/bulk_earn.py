@@ -146,6 +146,7 @@ def _remember_batch(conn: Connection, scope: str, batch_key: str, at: datetime) 
 
 def _replayed(conn: Connection, line: BulkLine, row: Any, issuer_id: int) -> Result:
     if row.request_hash == idempotency.request_hash("earn", line.params(issuer_id)):
+        idempotency.observe_replay()  # one per line, as a single earn's replay is one
         return Receipt.from_dict(row.response)
     return IdempotencyKeyReused("this idempotency key was already used for a different request",
                                 field="idempotencyKey")
