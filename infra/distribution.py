@@ -140,7 +140,8 @@ HOT_STATEMENT_EXCEPTIONS: dict[str, str] = {
         "hold id -> member, for a capture or void: a fan-out on Citus unless the hold's global "
         "id carries its member (PartnerHold ids are opaque to partners, so that is a change of "
         "encoding only); every statement after it names the member"),
-    r"SELECT coalesce\(max\(members\.id\)": (
-        "which members may have a referral pending (network/programme/conversions.py): a "
-        "network-wide read once a minute per hub process, not per request"),
+    r"SELECT coalesce\(max\(members\.id\)|WHERE members\.referred_by IS NOT NULL AND|"
+    r"WHERE member_events\.type = %\(type_1\)s AND member_events\.scope = ": (
+        "which members may have a referral pending (network/programme/conversions.py): "
+        "network-wide reads once a minute per hub process, not per request"),
 }
