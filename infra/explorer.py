@@ -34,7 +34,11 @@ PAGE = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Points network · GraphiQL</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="{ASSETS_PATH}/graphiql.min.css">
-<style>body{{margin:0;height:100vh}}#graphiql{{height:100vh}}</style></head>
+<style>body{{margin:0;height:100vh}}#graphiql{{height:100vh}}
+/* A phone: the query above its answer, not two columns a few letters wide each. */
+@media (max-width:700px){{.graphiql-session{{flex-direction:column!important}}
+.graphiql-session>div{{flex:1 1 0!important;min-height:0;width:auto!important}}
+.graphiql-horizontal-drag-bar{{display:none!important}}}}</style></head>
 <body><div id="graphiql">Loading GraphiQL… (partner calls must be signed: see the README)</div>
 <script src="{ASSETS_PATH}/react.production.min.js"></script>
 <script src="{ASSETS_PATH}/react-dom.production.min.js"></script>
