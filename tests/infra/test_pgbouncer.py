@@ -7,7 +7,7 @@ setting is needed (the hot path's prepared statement collides on a shared server
 without it); the second runs the partner API of a real `pointsnet serve --workers 2` through
 PgBouncer, with fewer server connections than the hub has clients: signed enrolment, single and
 batch awards, a redemption, replays, concurrent awards, then `ledger verify` and the worker's
-jobs (leases, not session advisory locks) through PgBouncer too.
+jobs (leases, not session advisory locks) and `db upgrade` through PgBouncer too.
 """
 
 from __future__ import annotations
@@ -124,6 +124,7 @@ def test_the_partner_api_through_pgbouncer_transaction_pooling(pg_db: Database,
             assert spent["data"]["redeemPoints"]["balanceAfter"] == 20 + 10 + 16 - 25
             assert hub.stop() == 0
         stats = {row[0]: row for row in bouncer.admin("SHOW STATS")}
+        upgraded = _pointsnet(url, "db", "upgrade")  # at head already: reads, writes nothing
         worker = _pointsnet(url, "worker", "--once")
         verified = _pointsnet(url, "ledger", "verify")
         assert "ERROR" not in bouncer.log().upper().replace("ERROR_", ""), bouncer.log()
@@ -131,6 +132,7 @@ def test_the_partner_api_through_pgbouncer_transaction_pooling(pg_db: Database,
     database = make_name(pg_db.url)
     # total_xact_count: the hub's transactions went through PgBouncer (well over the requests).
     assert stats[database][1] > 60, stats
+    assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
     assert worker.returncode == 0, worker.stdout + worker.stderr
     assert all(json.loads(line) for line in worker.stderr.splitlines())
     assert verified.returncode == 0, verified.stdout + verified.stderr
