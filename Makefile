@@ -21,6 +21,7 @@ test: lint
 	infra/scripts/ensure-chromium.sh
 	infra/scripts/ensure-prometheus.sh
 	infra/scripts/ensure-pg-binaries.sh >/dev/null  # throwaway clusters: backups, replica, failover
+	infra/scripts/ensure-pgbouncer.sh
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

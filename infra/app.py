@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from infra.document_cache import DocumentCache
-from infra.explorer import explorer
+from infra.explorer import ASSETS_PATH, explorer, explorer_asset
 from infra.graphql_endpoint import GraphQLEndpoint
 from infra.health import healthz, readyz_route
 from infra.logging_setup import RequestObserver
@@ -84,6 +84,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
                                 status_code=405)
         return await explorer(request)
 
+    async def graphql_explorer_asset(request: Request) -> Response:
+        if settings.production:  # the explorer is off in production, and so are its files
+            raise HTTPException(404)
+        return await explorer_asset(request)
+
     async def graphql_slash(request: Request) -> Response:
         # Starlette would answer a 307 to /graphql with an empty body; a partner's request is
         # signed over its @path, so following that redirect fails verification anyway. Say where
@@ -113,6 +118,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         Route(GRAPHQL_PATH, endpoint.__call__, methods=["POST"]),
         Route(GRAPHQL_PATH, graphql_get, methods=["GET"]),
         Route(f"{GRAPHQL_PATH}/", graphql_slash, methods=["GET", "POST"]),
+        Route(ASSETS_PATH + "/{name}", graphql_explorer_asset, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz_route(db), methods=["GET"]),
         Route("/metrics", metrics_route(db, settings, reads), methods=["GET"]),

@@ -197,18 +197,24 @@ def _metrics_dir() -> str | None:
 
 def _background_worker(database: Database, settings: Settings) -> Callable[[float], None]:
     """`serve --worker`: the jobs in a thread; returns the function that stops it."""
-    from infra.worker import all_jobs, make_runner, start_in_background
+    from infra.worker import all_jobs, log_result, make_runner, start_in_background
+    from infra.worker import log as worker_log
     from network.notifications.config import NotificationSettings
+
+    worker_id: list[str] = []
 
     def report(result: RunResult) -> None:
         # Only runs that did something or failed: an idle drain every 10 s is not news.
         if result.outcome == "failed" or any((result.counts or {}).values()):
-            click.echo(f"worker: {result.line()}", err=True)
+            log_result(result, worker_id[0])
 
     jobs = all_jobs(NotificationSettings.from_env())
-    click.echo(f"worker: running {', '.join(job.name for job in jobs)} in the background",
-               err=True)
-    return start_in_background(make_runner(database, jobs, settings, on_result=report))
+    runner = make_runner(database, jobs, settings, on_result=report)
+    worker_id.append(runner.worker)
+    # A JSON line on stderr like every other (serve has configured logging by now).
+    worker_log.info("worker started in the background: %s", ", ".join(job.name for job in jobs),
+                    extra={"worker": runner.worker})
+    return start_in_background(runner)
 
 
 @main.command("worker")
@@ -229,7 +235,9 @@ def worker(once: bool, job_names: str | None, list_jobs: bool, show_status: bool
     With --once, exit 1 if a job failed."""
     from datetime import timedelta
 
-    from infra.worker import all_jobs, make_runner, run_worker, select_jobs
+    from infra.logging_setup import configure_logging
+    from infra.worker import all_jobs, log_result, make_runner, run_worker, select_jobs
+    from infra.worker import log as worker_log
     from network.notifications.config import NotificationSettings
 
     settings = get_settings()
@@ -248,10 +256,22 @@ def worker(once: bool, job_names: str | None, list_jobs: bool, show_status: bool
         finally:
             database.dispose()
         return
+    # JSON lines on stderr like the hub's (tracebacks scrubbed too). `--once` also prints each
+    # run on stdout: a report for the cron mail or the person who ran it.
+    configure_logging()
+    worker_id: list[str] = []
+
+    def report(result: RunResult) -> None:
+        log_result(result, worker_id[0])
+        if once:
+            click.echo(f"worker: {result.line()}")
+
     runner = make_runner(database, jobs, settings, lease=timedelta(seconds=lease_seconds),
-                         on_result=lambda result: click.echo(f"worker: {result.line()}"))
-    click.echo(f"worker {runner.worker}: {', '.join(job.name for job in jobs)}"
-               f"{' (once)' if once else ''}", err=True)
+                         on_result=report)
+    worker_id.append(runner.worker)
+    # The worker's name is a field: in the message the scrubber would take its pid for a number.
+    worker_log.info("worker started: %s%s", ", ".join(job.name for job in jobs),
+                    " (once)" if once else "", extra={"worker": runner.worker})
     try:
         results = run_worker(runner, once=once)
     finally:

@@ -45,7 +45,8 @@ _SCRUB = [
     (re.compile(r"\+?\d(?:[\s-]?\d){4,}"), "[number]"),
 ]
 # What a log record carries besides its message, kept in the JSON line when present.
-_FIELDS = ("method", "route", "status", "ms", "operation", "outcome", "job")
+_FIELDS = ("method", "route", "status", "ms", "operation", "outcome", "job", "worker", "seconds",
+           "counts")
 
 
 def scrub(text: str) -> str:
@@ -81,11 +82,27 @@ def log_level(environ: Mapping[str, str]) -> int:
     return logging.getLevelNamesMapping()[name]
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a line is written, not when logging was set up:
+    a command run in-process by click's test runner swaps stderr for a buffer it then closes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(environ: Mapping[str, str] | None = None) -> None:
     """JSON on stderr for every logger, uvicorn's included (its access log is replaced by
     `RequestObserver`'s line, which leaves out the query string). Safe to call twice."""
     level = log_level(os.environ if environ is None else environ)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -10,6 +10,7 @@ thread of the hub's process (`start_in_background`).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import signal
 import threading
 from collections.abc import Callable, Sequence
@@ -27,6 +28,19 @@ from network.notifications.config import NotificationSettings
 # job books them): importing the module registers that reader (network/programme/fact_awards.py).
 from partners import contracts as _contracts  # noqa: F401
 from partners.webhooks.jobs import webhook_jobs
+
+log = logging.getLogger("pointsnet.worker")
+
+
+def log_result(result: RunResult, worker: str) -> None:
+    """One JSON line per run (infra/logging_setup.py, as the hub's): the console line as the
+    message, and the job, outcome, seconds and counts as fields a log search can filter on. A
+    failed run is a warning; its traceback was logged by the runner as an error already."""
+    level = logging.WARNING if result.outcome == "failed" else logging.INFO
+    log.log(level, "%s", result.line(), extra={
+        "job": result.job, "outcome": result.outcome, "worker": worker,
+        "seconds": round(result.seconds, 3) if result.outcome != "held" else None,
+        "counts": dict(result.counts) if result.counts else None})
 
 
 def all_jobs(notify: NotificationSettings) -> list[Job]:

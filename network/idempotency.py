@@ -26,8 +26,15 @@ from network.ledger.errors import IdempotencyInProgress, IdempotencyKeyReused, I
 
 MAX_KEY_LENGTH = 200
 
-# Called once for each request answered from its stored response (infra/metrics.py counts them).
+# Called once for each request, and each line of a batch, answered from its stored response
+# (infra/metrics.py counts them).
 replay_observers: list[Callable[[], None]] = []
+
+
+def observe_replay() -> None:
+    """Tell the observers one answer was given again from its stored response."""
+    for observe in replay_observers:
+        observe()
 
 
 def validate_key(key: object) -> str:
@@ -100,8 +107,7 @@ def check_replay(stored_hash: str, digest: str, response: Mapping[str, Any]) -> 
     if stored_hash != digest:
         raise IdempotencyKeyReused(
             "this idempotency key was already used for a different request", field="idempotencyKey")
-    for observe in replay_observers:
-        observe()
+    observe_replay()
     return dict(response)
 
 

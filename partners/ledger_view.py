@@ -43,7 +43,11 @@ def entries(conn: Connection, partner_id: int, *, limit: int, before_id: int | N
     return list(conn.execute(query.order_by(journal_entries.c.id.desc()).limit(limit)))
 
 
-def hold(conn: Connection, partner_id: int, hold_id: int) -> Any | None:
-    """The partner's own hold with this id."""
-    return conn.execute(select(holds).where(holds.c.id == hold_id,
-                                            holds.c.party_id == partner_id)).first()
+def hold(conn: Connection, partner_id: int, hold_id: int, member_id: int | None = None
+         ) -> Any | None:
+    """The partner's own hold with this id; `member_id`, when the caller knows it (a payload
+    right after the ledger answered), routes the read to the member's shard (on Citus)."""
+    query = select(holds).where(holds.c.id == hold_id, holds.c.party_id == partner_id)
+    if member_id is not None:
+        query = query.where(holds.c.member_id == member_id)
+    return conn.execute(query).first()

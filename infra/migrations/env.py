@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from infra.tables import metadata
+from network.config import database_pgbouncer
 
 config = context.config
 
@@ -16,8 +17,13 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = engine_from_config(config.get_section(config.config_ini_section, {}),
-                                prefix="sqlalchemy.", poolclass=pool.NullPool)
+    section = config.get_section(config.config_ini_section, {})
+    extra = {}
+    if section["sqlalchemy.url"].startswith("postgresql") and database_pgbouncer():
+        # Through PgBouncer pooling transactions (README: PgBouncer) a statement psycopg
+        # prepared would stay behind on a server connection the next client then gets.
+        extra["connect_args"] = {"prepare_threshold": None}
+    engine = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool, **extra)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=metadata,
                           render_as_batch=connection.dialect.name == "sqlite")

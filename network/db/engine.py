@@ -32,7 +32,7 @@ from sqlalchemy import Connection, create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
-from network.config import ConfigError, redact
+from network.config import ConfigError, database_pgbouncer, redact
 
 T = TypeVar("T")
 
@@ -113,7 +113,7 @@ def _replace_dead_connections(engine: Engine) -> None:
             raise DisconnectionError("the server closed this pooled connection")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, pgbouncer: bool = False, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
                                **kwargs)
@@ -124,6 +124,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # No pre-ping: it costs a round trip per transaction. A socket poll at checkout finds the
     # connections a restart ended (`peer_hung_up`); recycling bounds their age anyway.
     kwargs.setdefault("pool_recycle", RECYCLE_SECONDS)
+    if pgbouncer:
+        # psycopg prepares a statement on the server from its fifth run on a connection; through
+        # PgBouncer's transaction pooling the next run may land on another server connection,
+        # which never saw it ("prepared statement _pg3_0 does not exist").
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
     engine = create_engine(url, **kwargs)
     _replace_dead_connections(engine)
     return engine
@@ -154,8 +159,10 @@ class StatementConnections:
     that runs these statements: the endpoint's few GraphQL threads.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, prepare: bool = True) -> None:
         self.conninfo = libpq_conninfo(engine)
+        # None turns preparing off for the connection, `prepare=True` in execute included.
+        self.prepare_threshold: int | None = 5 if prepare else None  # 5: psycopg's default
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: set[psycopg.Connection[Any]] = set()
@@ -175,7 +182,8 @@ class StatementConnections:
             self._discard()
             held = None
         if held is None:
-            conn = psycopg.connect(self.conninfo, autocommit=True)
+            conn = psycopg.connect(self.conninfo, autocommit=True,
+                                   prepare_threshold=self.prepare_threshold)
             with self._lock:
                 self._open.add(conn)
             held = self._local.held = _Held(conn, conn.cursor(row_factory=namedtuple_row),
@@ -217,12 +225,15 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """The unit of work: a function gets a connection inside one transaction, commits once."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, *, pgbouncer: bool | None = None, **engine_kwargs: Any) -> None:
+        """`pgbouncer`: reached through PgBouncer pooling transactions, so nothing is prepared
+        on the server; None reads POINTSNET_DATABASE_PGBOUNCER (network/config.py)."""
         self.url = url
-        self.engine = make_engine(url, **engine_kwargs)
+        self.pgbouncer = database_pgbouncer() if pgbouncer is None else pgbouncer
+        self.engine = make_engine(url, pgbouncer=self.pgbouncer, **engine_kwargs)
         self.dialect = self.engine.dialect.name  # 'postgresql' | 'sqlite'
-        self._statements = (StatementConnections(self.engine) if self.dialect == "postgresql"
-                            else None)
+        self._statements = (StatementConnections(self.engine, prepare=not self.pgbouncer)
+                            if self.dialect == "postgresql" else None)
         # How the ledger writes earns here (one statement on PostgreSQL), chosen once for this
         # database rather than by a dialect test in every operation. Imported here, not at the
         # top: the ledger's modules import this one.

@@ -60,7 +60,7 @@ def expire_member(conn: Connection, member_id: int, now: datetime) -> ExpiryRepo
                accounts.party(AccountKind.EXPIRY, network_id, points)],
     )
     takes = [lots.Take(lot, lot.remaining) for lot in due]
-    lots.take(conn, takes)
+    lots.take(conn, takes, member_id=member_id)
     lots.consume(conn, entry_id=entry_id, member_id=member_id, takes=takes, kind="expiry",
                  sink_party_id=network_id, booked_at=now)
     balances.move(conn, member_id, now, balance=-points)

@@ -109,7 +109,8 @@ def _open_hold(conn: Connection, hold_id: int, partner_id: int, at: datetime) ->
     if found is None or found.party_id != partner_id:
         raise HoldNotFound("no hold with this id for this partner", field="holdId")
     balances.lock(conn, found.member_id)
-    hold = conn.execute(select(holds).where(holds.c.id == hold_id)).one()
+    hold = conn.execute(select(holds).where(holds.c.id == hold_id,
+                                            holds.c.member_id == found.member_id)).one()
     if hold.status != "authorized":
         raise HoldNotActive(f"this hold is already {hold.status}", field="holdId")
     if as_utc(hold.expires_at) <= at:
@@ -118,14 +119,17 @@ def _open_hold(conn: Connection, hold_id: int, partner_id: int, at: datetime) ->
     return hold
 
 
-def _allocations(conn: Connection, hold_id: int) -> list[tuple[int, int, lots.Lot]]:
+def _allocations(conn: Connection, hold_id: int, member_id: int
+                 ) -> list[tuple[int, int, lots.Lot]]:
     """(allocation id, points, lot) in the order capture spends them: earliest expiry first."""
     rows = conn.execute(
         select(hold_allocations.c.id, hold_allocations.c.points, lots_table.c.id,
                lots_table.c.issuer_party_id, lots_table.c.remaining, lots_table.c.vests_at,
                lots_table.c.expires_at)
-        .join(lots_table, lots_table.c.id == hold_allocations.c.lot_id)
-        .where(hold_allocations.c.hold_id == hold_id, hold_allocations.c.points > 0)
+        .join(lots_table, (lots_table.c.id == hold_allocations.c.lot_id)
+              & (lots_table.c.member_id == hold_allocations.c.member_id))
+        .where(hold_allocations.c.hold_id == hold_id, hold_allocations.c.member_id == member_id,
+               hold_allocations.c.points > 0)
         .order_by(lots_table.c.expires_at.asc().nulls_last(), lots_table.c.id)
     ).all()
     return [(r[0], r[1], lots.Lot(*r[2:])) for r in rows]
@@ -137,7 +141,7 @@ def _close(conn: Connection, hold: Any, *, captured: int, entry_id: int, at: dat
     left = captured
     takes: list[lots.Take] = []
     returns: list[tuple[int, int]] = []
-    for _allocation_id, points, lot in _allocations(conn, hold.id):
+    for _allocation_id, points, lot in _allocations(conn, hold.id, hold.member_id):
         used = min(points, left)
         left -= used
         if used:
@@ -146,10 +150,11 @@ def _close(conn: Connection, hold: Any, *, captured: int, entry_id: int, at: dat
             returns.append((lot.id, points - used))
     lots.consume(conn, entry_id=entry_id, member_id=hold.member_id, takes=takes,
                  kind="redemption", sink_party_id=hold.party_id, booked_at=at)
-    lots.give_back(conn, returns)
-    conn.execute(update(hold_allocations).where(hold_allocations.c.hold_id == hold.id)
+    lots.give_back(conn, returns, member_id=hold.member_id)
+    conn.execute(update(hold_allocations).where(hold_allocations.c.hold_id == hold.id,
+                                                hold_allocations.c.member_id == hold.member_id)
                  .values(points=0))
-    conn.execute(update(holds).where(holds.c.id == hold.id)
+    conn.execute(update(holds).where(holds.c.id == hold.id, holds.c.member_id == hold.member_id)
                  .values(status=status, captured=captured, closed_at=at))
     return [lots.Lot(lot_id, 0, n, at, None) for lot_id, n in returns]
 

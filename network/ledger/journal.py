@@ -52,7 +52,8 @@ def book(
     return entry_id
 
 
-def entry_reference(conn: Connection, entry_id: int) -> str | None:
+def entry_reference(conn: Connection, entry_id: int, member_id: int) -> str | None:
     """The reference an entry was booked under (a capture's or void's may be its hold's)."""
     return conn.execute(select(journal_entries.c.reference)
-                        .where(journal_entries.c.id == entry_id)).scalar_one()
+                        .where(journal_entries.c.id == entry_id,
+                               journal_entries.c.member_id == member_id)).scalar_one()

@@ -38,7 +38,10 @@ _SPENDABLE_UP_TO = (
     .order_by(_SPENDABLE.c.running)
 )
 _CREATE = insert(lots).returning(lots.c.id)
-_TAKE = (update(lots).where(lots.c.id == bindparam("lot_id"), lots.c.remaining >= bindparam("n"))
+# Every write names the lot's member as well as its id: the member is the ledger's shard key,
+# so on Citus (infra/distribution.py) the statement goes to that member's shard alone.
+_TAKE = (update(lots).where(lots.c.id == bindparam("lot_id"), lots.c.member_id == bindparam("m"),
+                            lots.c.remaining >= bindparam("n"))
          .values(remaining=lots.c.remaining - bindparam("n")))
 _CONSUME = insert(consumptions)
 
@@ -58,19 +61,23 @@ def spendable(conn: Connection, member_id: int, now: datetime, up_to: int | None
     return [Lot(*row) for row in rows]
 
 
-def take(conn: Connection, takes: Iterable[Take]) -> None:
-    """Subtract taken points from their lots (the guard keeps a lot from going below zero)."""
-    params = [{"lot_id": t.lot.id, "n": t.points} for t in takes]
+def take(conn: Connection, takes: Iterable[Take], *, member_id: int) -> None:
+    """Subtract taken points from the member's lots (the guard keeps a lot from going below
+    zero)."""
+    params = [{"lot_id": t.lot.id, "m": member_id, "n": t.points} for t in takes]
     if params:
         conn.execute(_TAKE, params)
 
 
-def give_back(conn: Connection, returns: Iterable[tuple[int, int]]) -> None:
-    """Put (lot_id, points) back into lots: a void, an expired hold, a reversed redemption."""
-    params = [{"lot_id": lot_id, "n": points} for lot_id, points in returns if points]
+def give_back(conn: Connection, returns: Iterable[tuple[int, int]], *, member_id: int) -> None:
+    """Put (lot_id, points) back into the member's lots: a void, an expired hold, a reversed
+    redemption."""
+    params = [{"lot_id": lot_id, "m": member_id, "n": points} for lot_id, points in returns
+              if points]
     if params:
         conn.execute(
-            update(lots).where(lots.c.id == bindparam("lot_id"))
+            update(lots).where(lots.c.id == bindparam("lot_id"),
+                               lots.c.member_id == bindparam("m"))
             .values(remaining=lots.c.remaining + bindparam("n")),
             params,
         )
@@ -145,8 +152,9 @@ def repay_debts(
         consume(conn, entry_id=entry_id, member_id=member_id, takes=[repayment.take],
                 kind="clawback", sink_party_id=repayment.creditor_party_id, booked_at=now,
                 debt_lot_id=repayment.debt_lot_id)
-        take(conn, [repayment.take])
-        conn.execute(update(lots).where(lots.c.id == repayment.debt_lot_id)
+        take(conn, [repayment.take], member_id=member_id)
+        conn.execute(update(lots).where(lots.c.id == repayment.debt_lot_id,
+                                        lots.c.member_id == member_id)
                      .values(remaining=lots.c.remaining + repayment.take.points))
     repaid = sum(repayment.take.points for repayment in plan)
     if repaid:

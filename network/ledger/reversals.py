@@ -126,7 +126,7 @@ def _claw_back(conn: Connection, original: Any, locked: balances.BalanceRow, new
         plan = rules.plan_clawback(own_lots[party], others, share)
         for takes, consumption in ((plan.from_own, "reversal"), (plan.from_others, "clawback")):
             if takes:
-                lots.take(conn, takes)
+                lots.take(conn, takes, member_id=member_id)
                 lots.consume(conn, entry_id=new_id, member_id=member_id, takes=takes,
                              kind=consumption, sink_party_id=party, booked_at=at)
         for take in plan.from_others:  # the next party's share sees what is left of them
@@ -179,7 +179,7 @@ def _give_back(conn: Connection, original: Any, locked: balances.BalanceRow, new
         .order_by(consumptions.c.id.desc())
     ).all()
     plan = rules.plan_give_back(consumed, amount)
-    lots.give_back(conn, [(g.lot_id, g.points) for g in plan])
+    lots.give_back(conn, [(g.lot_id, g.points) for g in plan], member_id=member_id)
     conn.execute(consumptions.insert(), [
         {"entry_id": new_id, "member_id": member_id, "lot_id": g.lot_id,
          "issuer_party_id": g.issuer_party_id, "kind": "redemption",

@@ -31,7 +31,7 @@ def take_spendable(conn: Connection, member_id: int, points: int, at: datetime) 
             f"the member has {spendable} spendable points; {points} were asked for",
             field="points")
     takes = fifo(available, points)
-    lots.take(conn, takes)
+    lots.take(conn, takes, member_id=member_id)
     return takes
 
 

@@ -200,6 +200,7 @@ def _digest(line: BulkLine, issuer_id: int) -> str:
 
 def _replayed(row: Any, digest: str) -> Result:
     if row.request_hash == digest:
+        idempotency.observe_replay()  # one per line, as a single earn's replay is one
         return Receipt.from_dict(row.response)
     return IdempotencyKeyReused("this idempotency key was already used for a different request",
                                 field="idempotencyKey")

@@ -57,7 +57,8 @@ class TransactionPayload(graphene.ObjectType):
         if hold_id is None:
             return None
         ctx: RequestContext = info.context
-        return ctx.db.read(PartnerHold.load, ctx.partner().party_id, hold_id)
+        return ctx.db.read(PartnerHold.load, ctx.partner().party_id, hold_id,
+                           getattr(self, "_member_id", None))
 
     @classmethod
     def of(cls, receipt: Receipt, transaction: PartnerTransaction) -> TransactionPayload:

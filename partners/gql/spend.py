@@ -50,7 +50,7 @@ def _on_hold(payload: type[TransactionPayload], call: Call, input: dict[str, Any
         call.ctx.db, scope=call.scope, idempotency_key=call.idempotency_key,
         partner_id=call.partner.party_id,
         hold_id=decode_id(input["hold_id"], "PartnerHold", "holdId"), now=call.ctx.now, **more)
-    reference = call.ctx.db.read(entry_reference, receipt.entry_id)
+    reference = call.ctx.db.read(entry_reference, receipt.entry_id, receipt.member_id)
     return payload.of(receipt, transaction_from_receipt(receipt, reference=reference))
 
 

@@ -217,8 +217,9 @@ class PartnerHold(graphene.ObjectType):
     member_id = graphene.ID(required=True, description="The member's PartnerMember id.")
 
     @classmethod
-    def load(cls, conn: Connection, partner_id: int, hold_id: int) -> PartnerHold | None:
-        row = ledger_view.hold(conn, partner_id, hold_id)
+    def load(cls, conn: Connection, partner_id: int, hold_id: int,
+             member_id: int | None = None) -> PartnerHold | None:
+        row = ledger_view.hold(conn, partner_id, hold_id, member_id)
         if row is None:
             return None
         return cls(

@@ -128,23 +128,25 @@ def pay(db: Database, gateway: StripeGateway | None, period_text: str, *, dry_ru
 
 @contextmanager
 def _exclusive(db: Database, run_id: int) -> Iterator[None]:
-    """One `pay` per run at a time (PostgreSQL advisory lock held for the whole run); a second
-    one is told so instead of racing the first on the same payments."""
+    """One `pay` per run at a time; a second one is told so instead of racing the first on the
+    same payments.
+
+    The lock is PostgreSQL's transaction-scoped advisory lock, taken in a transaction of its own
+    connection that stays open (and writes nothing) for the whole run, and goes with it however
+    the run ends. Not a session lock: through PgBouncer pooling transactions
+    (POINTSNET_DATABASE_PGBOUNCER), the session after a COMMIT is whichever server connection
+    comes next, so a session lock would stay behind on one that other clients then use, and
+    the unlock would be sent to another. An open transaction keeps its server connection."""
     if db.dialect != "postgresql":
         yield  # SQLite serializes writers anyway
         return
-    with db.engine.connect() as conn:
-        got = conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"),
+    with db.engine.connect() as conn, conn.begin():
+        got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:a, :b)"),
                            {"a": _LOCK_CLASS, "b": run_id}).scalar_one()
-        conn.commit()
         if not got:
             raise SettlementError("PAY_IN_PROGRESS", "another `pay` is running for this period; "
                                   "let it finish, then re-run to pick up anything left")
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), {"a": _LOCK_CLASS, "b": run_id})
-            conn.commit()
+        yield
 
 
 def _pay_run(db: Database, gateway: StripeGateway, run: store.StoredRun, planned: list[Planned],

@@ -64,6 +64,15 @@ def test_metrics_and_logs_of_a_realistic_run(pg_db: Database, tmp_path: Path) ->
             first = client.execute(award, retried, idempotency_key="till-7-receipt-1")
             again = client.execute(award, retried, idempotency_key="till-7-receipt-1")
             assert again["data"] == first["data"]  # answered from the stored response
+            # A batch, retried whole (its three lines answered again), then again with one
+            # line more: three plus three replayed lines, one booked.
+            batch = [{"cardNumber": cards[index % 2], "amount": 100 * (index + 1),
+                      "currency": "EUR"} for index in range(4)]
+            for lines in (batch[:3], batch[:3], batch):
+                done = client.execute(op(PARTNER_OPS, "AwardPointsBatch"),
+                                      {"input": {"lines": lines}},
+                                      idempotency_key="till-7-batch-1")
+                assert done["data"]["awardPointsBatch"]["accepted"] == len(lines)
             redeemed = client.execute(op(PARTNER_OPS, "RedeemPoints"),
                                       {"input": {"cardNumber": cards[1], "points": 10}})
             assert redeemed["data"]["redeemPoints"]["userErrors"] == []
@@ -119,6 +128,8 @@ def test_metrics_and_logs_of_a_realistic_run(pg_db: Database, tmp_path: Path) ->
         assert value(found, "pointsnet_ledger_operations_total", operation="redeemPoints",
                      outcome=refusal) == 1
         assert value(found, "pointsnet_idempotent_replays_total", operation="awardPoints") == 1
+        assert value(found, "pointsnet_idempotent_replays_total",
+                     operation="awardPointsBatch") == 6
         assert value(found, "pointsnet_signatures_refused_total", code="SIGNATURE_INVALID") == 2
         assert value(found, "pointsnet_requests_total", operation="graphql",
                      outcome="SIGNATURE_INVALID") == 2

@@ -7,6 +7,7 @@ scratch table, sleeping inside that transaction when asked."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -287,3 +288,29 @@ def test_serve_with_worker_runs_the_jobs_beside_the_hub_and_stops_with_it(
     assert code == 0
     assert {lease.holder for lease in sqlite_db.read(
         lambda conn: conn.execute(select(job_leases)).all())} == {None}  # nothing left held
+
+
+def test_pointsnet_worker_logs_json_lines_like_the_hub(pg_db: Database) -> None:
+    """The standalone worker's stderr is the hub's log format: one JSON object per line, each
+    run a line with its job, outcome, seconds and counts; nothing in plain text."""
+    cafe = w.partner(pg_db, "cafe")
+    member = w.member(pg_db)
+    now = utcnow()
+    ledger.earn(pg_db, scope="p", idempotency_key="e", issuer_id=cafe, member_id=member,
+                points=10, vests_at=now - timedelta(days=3), expires_at=now - timedelta(days=1),
+                now=now - timedelta(days=3))
+    worker = Worker(pg_db, "--jobs", "expire", module=False)
+    _wait_until(lambda: any(run.outcome == "ok" for run in _runs(pg_db)))
+    worker.process.send_signal(signal.SIGTERM)
+    code, out = worker.finish()
+    assert code == 0
+    assert out == []  # long-running: the runs are log lines, not a report on stdout
+    assert worker.process.stderr is not None
+    lines = [json.loads(line) for line in worker.process.stderr.read().splitlines()]
+    started, ran = lines[0], lines[1]
+    assert started["logger"] == "pointsnet.worker" and started["level"] == "info"
+    assert started["message"] == "worker started: expire" and started["worker"].count(":") == 2
+    assert (ran["job"], ran["outcome"]) == ("expire", "ok")
+    assert (ran["counts"]["lots"], ran["counts"]["points"]) == (1, 10)
+    assert ran["worker"] == started["worker"] and ran["seconds"] >= 0
+    assert ran["message"].startswith("expire: ok in ") and {"ts", "request_id"} <= set(ran)

@@ -1,0 +1,147 @@
+"""Where each table goes when the hub's PostgreSQL becomes a Citus cluster: the plan, as data.
+
+Citus cannot be installed on this machine, so the plan is kept honest by a test
+(tests/infra/test_distribution.py) that reads this module beside the schema (infra/tables.py):
+
+- every table has a placement here, and every placement names a table;
+- a distributed table carries its distribution column, NOT NULL, in its primary key and in every
+  unique constraint and unique index (Citus enforces uniqueness only within a shard);
+- a foreign key from a distributed table points at a reference table, or at a table
+  co-located with it through the distribution column; reference tables point only at reference
+  tables; local tables at local or reference tables;
+- the hot statements (earn, batch, redeem, holds, the wallet's reads), captured as they run on
+  PostgreSQL, name the distribution column of every distributed table they touch, so Citus can
+  route them to the member's shard instead of asking every shard.
+
+Today's schema was designed on one PostgreSQL and breaks some of these rules; each break is in
+EXCEPTIONS with why it is so and what the move to Citus does about it. The test fails on any
+break not listed (a new table, a new unique index) and on any listed break that is gone (the
+list only ever shrinks). The README's "Scaling out" is the prose of this plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MEMBER = "distributed by member"  # hash on the member id, all co-located: one member, one shard
+OWN_KEY = "distributed by its own key"  # hash on another column, not co-located with members
+REFERENCE = "reference"  # small, read by every shard's transactions: a copy on every node
+LOCAL = "local"  # on the coordinator only: operations' and finance's tables, not on a hot path
+
+
+@dataclass(frozen=True)
+class Placement:
+    kind: str
+    column: str | None = None  # the distribution column (MEMBER, OWN_KEY)
+    why: str = ""
+
+
+def _member(why: str = "", column: str = "member_id") -> Placement:
+    return Placement(MEMBER, column, why)
+
+
+PLACEMENTS: dict[str, Placement] = {
+    # The member-keyed heart: a member's earn, redemption or hold touches only these, all on
+    # the member's shard, so it stays a single-shard transaction.
+    "members": _member("the member row itself; its id is the member id", column="id"),
+    "member_balances": _member(),
+    "journal_entries": _member("every entry has a member (NOT NULL): the ledger's shard key"),
+    "postings": _member("both postings of an entry carry its member, the issuance side too"),
+    "lots": _member(),
+    "consumptions": _member(),
+    "holds": _member(),
+    "hold_allocations": _member(),
+    "campaign_awards": _member(),
+    "member_events": _member(),
+    "member_rfm": _member(),
+    "member_sessions": _member(),
+    "segment_members": _member(),
+    # Keyed by something a request knows before it knows the member.
+    "idempotency_keys": Placement(OWN_KEY, "scope", "a key is unique per partner, whoever "
+                                  "the member: looked up by (scope, key)"),
+    "partner_nonces": Placement(OWN_KEY, "key_id", "claimed by (key, nonce) in a statement of "
+                                "its own, before anything else"),
+    "rate_limit_counters": Placement(OWN_KEY, "bucket", "counted per hashed address or IP"),
+    "signin_codes": Placement(OWN_KEY, "address_hash", "asked for by address, often of no "
+                              "member (member_id is NULL for strangers)"),
+    # Small tables every shard's transactions read: partners, contracts, the programme.
+    "parties": Placement(REFERENCE),
+    "contracts": Placement(REFERENCE),
+    "partner_api_keys": Placement(REFERENCE),
+    "campaigns": Placement(REFERENCE, why="budgets are one row updated by earns on every "
+                           "shard: a reference table's write is a 2PC on every node; see README"),
+    "campaign_approvals": Placement(REFERENCE),
+    "event_types": Placement(REFERENCE),
+    "segments": Placement(REFERENCE),
+    "programme_version": Placement(REFERENCE),
+    # Operations and finance: the coordinator's own.
+    "notification_outbox": Placement(LOCAL, why="a queue drained by status and time, not by "
+                                     "member; messages to non-members have no member"),
+    "job_leases": Placement(LOCAL),
+    "job_runs": Placement(LOCAL),
+    "staff_tokens": Placement(LOCAL),
+    "settlement_runs": Placement(LOCAL),
+    "settlement_lines": Placement(LOCAL),
+    "settlement_payments": Placement(LOCAL),
+    "settlement_positions": Placement(LOCAL),
+    "settlement_totals": Placement(LOCAL),
+    "stripe_webhook_events": Placement(LOCAL),
+}
+
+# Surrogate `id` primary keys of member-keyed tables: the move to Citus makes each
+# PRIMARY KEY (member_id, id) (the ids stay unique, from their sequences), and each foreign key
+# to them (member_id, <x>_id) -> (member_id, id). Every child row already carries member_id, so
+# that is a migration of constraints, no data; it is left for the move itself because on
+# SQLite (make run, the tests) every such change rebuilds the table.
+_SURROGATE_ID = ("surrogate id: becomes PRIMARY KEY (member_id, id) when moving to Citus; every "
+                 "row already carries member_id")
+_CHILD_FK = ("to a member-keyed table by its surrogate id: becomes (member_id, {col}) -> "
+             "(member_id, id) with that table's key")
+
+# (table, rule) -> why. Rules: "pk", "unique:<col,col>", "fk:<col>", "null:<col>".
+EXCEPTIONS: dict[tuple[str, str], str] = {
+    **{(table, "pk"): _SURROGATE_ID for table in (
+        "journal_entries", "postings", "lots", "consumptions", "holds", "hold_allocations",
+        "campaign_awards", "member_events", "member_sessions")},
+    ("signin_codes", "pk"): "surrogate id: becomes (address_hash, id)",
+    **{(table, f"fk:{col}"): _CHILD_FK.format(col=col) for table, col in (
+        ("postings", "entry_id"), ("lots", "entry_id"), ("consumptions", "entry_id"),
+        ("consumptions", "lot_id"), ("hold_allocations", "hold_id"),
+        ("hold_allocations", "lot_id"), ("campaign_awards", "entry_id"),
+        ("journal_entries", "reverses_entry_id"))},
+    ("members", "unique:card_number"): (
+        "card numbers are unique network-wide: a Citus table card_numbers(card_number PRIMARY "
+        "KEY, member_id) distributed by card_number keeps that, and is what the card lookup "
+        "reads (the hub caches card -> member per process, partners/gql/app_caches.py)"),
+    ("members", "unique:phone_lookup"): "as card_number: a directory distributed by the hash",
+    ("members", "unique:email_lookup"): "as card_number: a directory distributed by the hash",
+    ("members", "unique:referral_code"): "as card_number: a directory distributed by the code",
+    ("members", "fk:referred_by"): (
+        "a member refers another, on another shard: the key is dropped on Citus and the "
+        "referral checked by the code that books it (it reads the referrer first)"),
+    ("member_sessions", "unique:token_hash"): (
+        "a session is found by its token before its member is known: a directory "
+        "session_tokens(token_hash PRIMARY KEY, member_id) distributed by token_hash"),
+    ("member_events", "unique:scope,idempotency_key"): (
+        "a partner's event key is unique whoever the member (as idempotency_keys): a directory "
+        "distributed by scope, written in the same transaction (two shards: Citus's 2PC)"),
+    ("signin_codes", "fk:member_id"): (
+        "codes are distributed by address, members by id: dropped on Citus, the code's member "
+        "is read when the code is checked"),
+}
+
+# Hot statements that touch a member-keyed table without naming the member: what finds the
+# member in the first place. Each is a regular expression the statement matches, and why.
+HOT_STATEMENT_EXCEPTIONS: dict[str, str] = {
+    r"FROM members\s+WHERE (members\.)?card_number = ": (
+        "card -> member: a fan-out to every shard today, the card_numbers directory on Citus; "
+        "once per card per hub process (app_caches.CardIds)"),
+    r"SELECT holds\.member_id, holds\.party_id\s+FROM holds\s+WHERE holds\.id = ": (
+        "hold id -> member, for a capture or void: a fan-out on Citus unless the hold's global "
+        "id carries its member (PartnerHold ids are opaque to partners, so that is a change of "
+        "encoding only); every statement after it names the member"),
+    r"SELECT coalesce\(max\(members\.id\)|WHERE members\.referred_by IS NOT NULL AND|"
+    r"WHERE member_events\.type = %\(type_1\)s AND member_events\.scope = ": (
+        "which members may have a referral pending (network/programme/conversions.py): "
+        "network-wide reads once a minute per hub process, not per request"),
+}
