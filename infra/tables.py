@@ -7,6 +7,7 @@ import network.jobs.schema  # noqa: F401  (the worker's job leases and run histo
 import network.notifications.schema  # noqa: F401  (notification outbox)
 import network.programme.approval  # noqa: F401  (campaign approvals)
 import network.programme.campaigns_schema  # noqa: F401  (campaigns, campaign awards)
+import network.programme.rewards_schema  # noqa: F401  (rewards, codes, purchases)
 import network.programme.schema  # noqa: F401  (event types, member events)
 import network.programme.segments_schema  # noqa: F401  (segments, their members, RFM scores)
 import network.signin.schema  # noqa: F401  (sign-in codes, member sessions, rate limits)

@@ -93,6 +93,7 @@ class WalletEntryKind(graphene.Enum):
     EARN = "earn"
     BONUS = "bonus"
     REDEEM = "redeem"
+    REWARD = "reward"
     HOLD = "hold"
     CAPTURE = "capture"
     VOID = "void"

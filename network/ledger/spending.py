@@ -43,22 +43,34 @@ def _debit(db: Database, *, scope: str, idempotency_key: str, member_id: int, po
     params = {"member": member_id, "points": points, "sink": sink_id, "reference": reference}
 
     def body(conn: Connection, at: datetime) -> Receipt:
-        field = "charityId" if sink_kinds == ("charity",) else "partnerId"
-        parties.require(conn, sink_id, *sink_kinds, field=field)
-        takes = take_spendable(conn, member_id, points, at)
-        entry_id = journal.book(
-            conn, kind=entry_kind, member_id=member_id, party_id=sink_id, points=points,
-            reference=reference, booked_at=at,
-            lines=[accounts.wallet(member_id, -points), accounts.party(account, sink_id, points)],
-        )
-        lots.consume(conn, entry_id=entry_id, member_id=member_id, takes=takes,
-                     kind=consumption_kind, sink_party_id=sink_id, booked_at=at)
-        row = balances.move(conn, member_id, at, balance=-points)
-        return Receipt(entry_id=entry_id, kind=entry_kind, member_id=member_id, points=points,
-                       booked_at=iso(at), balance=row.balance, held=row.held, debt=row.debt)
+        return debit_in(conn, at, member_id=member_id, points=points, sink_id=sink_id,
+                        sink_kinds=sink_kinds, entry_kind=entry_kind,
+                        consumption_kind=consumption_kind, account=account, reference=reference)
 
     return run(db, scope=scope, key=idempotency_key, operation=entry_kind, params=params,
                body=body, now=now)
+
+
+def debit_in(conn: Connection, at: datetime, *, member_id: int, points: int, sink_id: int,
+             sink_kinds: tuple[str, ...], entry_kind: str, consumption_kind: str,
+             account: AccountKind, reference: str | None = None,
+             details: dict[str, object] | None = None) -> Receipt:
+    """The debit itself, inside the caller's transaction: a use case that must do more in the
+    same transaction (buying a reward takes stock and a code too) calls this from its own
+    `idempotent.run` body; everything else goes through `redeem` and `donate`."""
+    field = "charityId" if sink_kinds == ("charity",) else "partnerId"
+    parties.require(conn, sink_id, *sink_kinds, field=field)
+    takes = take_spendable(conn, member_id, points, at)
+    entry_id = journal.book(
+        conn, kind=entry_kind, member_id=member_id, party_id=sink_id, points=points,
+        reference=reference, booked_at=at, details=details,
+        lines=[accounts.wallet(member_id, -points), accounts.party(account, sink_id, points)],
+    )
+    lots.consume(conn, entry_id=entry_id, member_id=member_id, takes=takes,
+                 kind=consumption_kind, sink_party_id=sink_id, booked_at=at)
+    row = balances.move(conn, member_id, at, balance=-points)
+    return Receipt(entry_id=entry_id, kind=entry_kind, member_id=member_id, points=points,
+                   booked_at=iso(at), balance=row.balance, held=row.held, debt=row.debt)
 
 
 def redeem(db: Database, *, scope: str, idempotency_key: str, partner_id: int, member_id: int,

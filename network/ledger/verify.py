@@ -27,7 +27,7 @@ LIMIT = 20  # offending rows reported per check; the count says how many there a
 _SPENT_BY_KIND = """
     CASE e.kind
       WHEN 'redeem' THEN e.points WHEN 'donate' THEN e.points WHEN 'expire' THEN e.points
-      WHEN 'capture' THEN e.points WHEN 'transfer_out' THEN e.points
+      WHEN 'capture' THEN e.points WHEN 'transfer_out' THEN e.points WHEN 'reward' THEN e.points
       WHEN 'reverse_redemption' THEN -e.points
       WHEN 'reverse_earn' THEN e.points + COALESCE(
           (SELECT SUM(d.points) FROM lots d WHERE d.entry_id = e.id AND d.points < 0), 0)

@@ -73,6 +73,7 @@ MESSAGES: dict[str, str] = {
     "kind_earn": "Earned",
     "kind_bonus": "Bonus",
     "kind_redeem": "Paid with points",
+    "kind_reward": "Reward bought",
     "kind_hold": "Points reserved",
     "kind_capture": "Paid with reserved points",
     "kind_void": "Reservation released",

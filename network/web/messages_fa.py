@@ -75,6 +75,7 @@ MESSAGES: dict[str, str] = {
     "kind_earn": "کسب امتیاز",
     "kind_bonus": "امتیاز هدیه",
     "kind_redeem": "پرداخت با امتیاز",
+    "kind_reward": "خرید جایزه",
     "kind_hold": "رزرو امتیاز",
     "kind_capture": "پرداخت با امتیاز رزروشده",
     "kind_void": "آزادسازی رزرو",
