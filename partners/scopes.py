@@ -13,7 +13,8 @@ EARN = "earn"
 REDEEM = "redeem"
 EVENTS = "events"  # recordEvent, registerEventType
 CAMPAIGNS = "campaigns"  # manage (and simulate) the partner's own campaigns
-ALL_SCOPES = frozenset({READ, ENROL, EARN, REDEEM, EVENTS, CAMPAIGNS})
+REWARDS = "rewards"  # publish catalog rewards, upload codes, redeem and refund coupons
+ALL_SCOPES = frozenset({READ, ENROL, EARN, REDEEM, EVENTS, CAMPAIGNS, REWARDS})
 
 # Partner root fields and the scope each needs; a root field not listed needs `read`.
 FIELD_SCOPES: dict[str, str] = {
@@ -31,6 +32,12 @@ FIELD_SCOPES: dict[str, str] = {
     "createCampaign": CAMPAIGNS,
     "updateCampaign": CAMPAIGNS,
     "setCampaignStatus": CAMPAIGNS,
+    "createReward": REWARDS,
+    "updateReward": REWARDS,
+    "setRewardStatus": REWARDS,
+    "uploadRewardCodes": REWARDS,
+    "redeemCoupon": REWARDS,
+    "refundCoupon": REWARDS,
 }
 
 

@@ -16,7 +16,9 @@ from graphene import relay
 from sqlalchemy.engine import Connection
 
 from network import members, referrals
+from network.gql import rewards as rewards_gql
 from network.gql.context import PermissionDenied, RequestContext
+from network.gql.rewards import Catalog, MemberReward
 from network.ledger import balances
 from network.ledger.balances import WalletBalance
 from network.programme import explain, tiers
@@ -350,6 +352,14 @@ class Member(graphene.ObjectType):
                              first=graphene.Int(default_value=20), after=graphene.String(),
                              description="Newest first; first is at most 100.")
     sessions = graphene.List(graphene.NonNull(MemberSession), required=True)
+    catalog = graphene.Field(
+        Catalog, required=True,
+        partner=graphene.String(description="Only this partner's rewards (its code)."),
+        affordable=graphene.Boolean(default_value=False,
+                                    description="Only what the spendable points can buy."),
+        description="Rewards on sale to this member, by partner then price.")
+    rewards = graphene.List(graphene.NonNull(MemberReward), required=True,
+                            description="Rewards the member bought, newest first (100 at most).")
 
     @classmethod
     def of(cls, member: members.Member) -> Member:
@@ -368,6 +378,14 @@ class Member(graphene.ObjectType):
 
     def resolve_referral_link(self, info: graphene.ResolveInfo) -> str:
         return referrals.link(own(info, int(self.id)).settings.base_url, self.referral_code)
+
+    def resolve_catalog(self, info: graphene.ResolveInfo, partner: str | None = None,
+                        affordable: bool = False) -> Catalog:
+        return rewards_gql.catalog(own(info, int(self.id)), int(self.id), self.locale, partner,
+                                   affordable)
+
+    def resolve_rewards(self, info: graphene.ResolveInfo) -> list[MemberReward]:
+        return rewards_gql.my_rewards(own(info, int(self.id)), int(self.id), self.locale)
 
     def resolve_card_qr_svg(self, info: graphene.ResolveInfo) -> str:
         own(info, int(self.id))

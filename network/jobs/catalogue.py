@@ -16,7 +16,7 @@ from network.ledger import expire_due
 from network.notifications.config import NotificationSettings
 from network.notifications.drain import drain
 from network.notifications.senders import sender_from_settings
-from network.programme import birthdays
+from network.programme import birthdays, rewards_buy
 from network.programme.segments_store import refresh_all
 
 
@@ -61,6 +61,13 @@ def _birthdays(db: Database, clock: Clock) -> Counts:
     return {"due": run.due, "raised": len(run.raised)}
 
 
+def _expire_coupons(db: Database, clock: Clock) -> Counts:
+    # Each coupon is expired (and, where its reward says so, its points given back) in a
+    # transaction of its own behind a guarded update from `issued`: a crash loses at most the
+    # one in flight, and a coupon already expired is no longer due, so none is given back twice.
+    return asdict(rewards_buy.expire_due(db, clock()))
+
+
 def network_jobs(notify: NotificationSettings) -> list[Job]:
     sender = sender_from_settings(notify)
 
@@ -81,4 +88,6 @@ def network_jobs(notify: NotificationSettings) -> list[Job]:
             "recompute rule segments and RFM scores for campaign conditions"),
         Job("job-history", DailyAt(4, 30), _prune_runs,
             f"forget worker runs older than {KEEP_RUNS.days} days"),
+        Job("coupons", Every(300), _expire_coupons,
+            "expire unused coupons past their time, giving points back where the reward says"),
     ]

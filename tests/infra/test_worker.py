@@ -202,10 +202,11 @@ def test_pointsnet_worker_once_runs_the_due_jobs_and_exits_0(pg_db: Database) ->
                                      subject="Your code", body="123456", now=now))
     code, out = Worker(pg_db, "--once", module=False).finish()
     assert code == 0, out
-    expire, drain, births, segments, history = [
+    expire, drain, births, segments, history, coupons = [
         line for line in out if line.startswith("worker: ")]
     assert births.startswith("worker: birthdays: ok") and "due=0" in births
     assert history.startswith("worker: job-history: ok") and "runs=0" in history
+    assert coupons.startswith("worker: coupons: ok") and "expired=0" in coupons
     # The member earned in the window, so RFM scored one member.
     assert segments.startswith("worker: segments: ok") and "rfm_scored=1" in segments
     assert expire.startswith("worker: expire: ok") and "lots=1, points=10" in expire
@@ -217,7 +218,7 @@ def test_pointsnet_worker_once_runs_the_due_jobs_and_exits_0(pg_db: Database) ->
     runs = _runs(pg_db)
     assert [(run.job, run.outcome) for run in runs] == [
         ("expire", "ok"), ("notifications", "ok"), ("birthdays", "ok"), ("segments", "ok"),
-        ("job-history", "ok")]
+        ("job-history", "ok"), ("coupons", "ok")]
     assert runs[0].counts == {"members": 1, "lots": 1, "points": 10, "holds": 0}
 
 
