@@ -43,8 +43,8 @@ def _buyers(db: Database, issuer: int) -> list[tuple[int, str]]:
     out = []
     for _ in range(BUYERS):
         card = cards.generate()
-        m = members.enrol(db, secret=SECRET, scope="system", idempotency_key=f"e-{card}", enrolled_by=issuer,
-                          card_number=card)
+        m = members.enrol(db, secret=SECRET, scope="system", idempotency_key=f"e-{card}",
+                          enrolled_by=issuer, card_number=card)
         ledger.earn(db, scope="seed", idempotency_key=f"s-{m.id}", issuer_id=issuer,
                     member_id=m.id, points=PRICE * 3)
         token = db.write(lambda c, m=m: sessions.create(
