@@ -1,5 +1,6 @@
 """What a member sees in the catalog: rewards on sale now that their tier or segments admit,
-optionally of one partner or within their spendable points; each with whether it is sold out.
+optionally of one partner or only what they can buy now (within their spendable points,
+not sold out); each with whether it is sold out.
 A few reads whatever the catalog's size: the rewards, the member's tier and segments (only
 when some reward needs them), the pools' free codes and the member's own counts."""
 
@@ -47,7 +48,7 @@ def offers(conn: Connection, member_id: int, at: dt.datetime, *, partner_id: int
     for r in found:
         sold_out = r.spec.stock == 0 or (r.spec.code_source == "pool" and not pools.get(r.id))
         can_pay = r.spec.price_points <= spendable
-        if affordable_only and not can_pay:
+        if affordable_only and (not can_pay or sold_out):  # what they can buy now
             continue
         bought = int(mine.get(r.id, 0))
         limit = r.spec.per_member_limit

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from network.gql.me_types import WalletEntryKind
+from network.programme.rewards import KINDS as REWARD_KINDS
 from network.signin.sessions import KINDS
 from network.wallet.errors import WalletError
 from network.wallet.pages.page import WalletPage
@@ -48,10 +49,12 @@ def test_every_template_key_exists_in_the_catalogs():
         used |= set(re.findall(r't\(\s*"(\w+)"', source))
     families = {key for key in used if key.endswith("_")}  # t("kind_" ~ e.kind) and the like
     # Tier names are the programme's data (network/programme/tiers.py), not catalogue keys.
-    assert families == {"kind_", "session_kind_"}
+    assert families == {"kind_", "session_kind_", "reward_kind_", "coupon_status_"}
     assert used - families <= set(EN)
     kinds = {f"kind_{k.value}" for k in WalletEntryKind}
     assert kinds | {f"session_kind_{k}" for k in KINDS} <= set(EN)
+    assert {f"reward_kind_{k}" for k in REWARD_KINDS} <= set(EN)
+    assert {f"coupon_status_{s}" for s in ("issued", "used", "expired", "refunded")} <= set(EN)
 
 
 def test_numbers():

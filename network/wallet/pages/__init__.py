@@ -12,7 +12,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from network.wallet.pages import account_pages, donate_pages, signin_pages, wallet_pages
+from network.wallet.pages import (
+    account_pages,
+    donate_pages,
+    reward_pages,
+    signin_pages,
+    wallet_pages,
+)
 from network.wallet.pages.site import PageExit, Site
 from network.web import assets
 
@@ -48,6 +54,11 @@ def routes(site: Site) -> list[BaseRoute]:
         ("/wallet/donate", donate_pages.donate_form, "GET"),
         ("/wallet/donate", donate_pages.donate_review, "POST"),
         ("/wallet/donate/confirm", donate_pages.donate_confirm, "POST"),
+        ("/wallet/rewards", reward_pages.catalog, "GET"),
+        ("/wallet/rewards/{reward_id:int}", reward_pages.reward, "GET"),
+        ("/wallet/rewards/{reward_id:int}/buy", reward_pages.buy, "POST"),
+        ("/wallet/my-rewards", reward_pages.my_rewards, "GET"),
+        ("/wallet/my-rewards/{purchase_id:int}", reward_pages.my_reward, "GET"),
         ("/wallet/contact", account_pages.contact_form, "GET"),
         ("/wallet/contact", account_pages.contact_submit, "POST"),
         ("/wallet/sessions", account_pages.sessions_list, "GET"),
