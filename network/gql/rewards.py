@@ -7,8 +7,10 @@ from typing import Any
 
 import graphene
 from graphql_relay import from_global_id, to_global_id
+from sqlalchemy import select
 
 from network import parties
+from network.db.schema import members as members_table
 from network.errors import HubError
 from network.gql.context import RequestContext
 from network.gql.errors import UserErrors
@@ -24,6 +26,7 @@ from network.programme import rewards_buy, rewards_catalog
 from network.programme.rewards import RewardError
 from network.programme.rewards_buy import Purchase
 from network.programme.rewards_catalog import Offer
+from network.programme.rewards_store import get
 from network.wallet import parties_view
 from network.wallet.qr import card_svg
 
@@ -147,7 +150,6 @@ def my_rewards(ctx: RequestContext, member_id: int, locale: str | None) -> list[
 
     def read(conn: Any) -> list[MemberReward]:
         bought = rewards_buy.member_purchases(conn, member_id)
-        from network.programme.rewards_store import get
         names = {rid: get(conn, rid) for rid in {p.reward_id for p in bought}}
         return [MemberReward.of(p, names[p.reward_id].name(language)  # type: ignore[union-attr]
                                 if names.get(p.reward_id) else "") for p in bought]
@@ -189,9 +191,14 @@ class BuyReward(HubMutation):
         bought = rewards_buy.buy(ctx.db, member_id=member_id, reward_id=reward_id,
                                  idempotency_key=input.get("idempotency_key") or "",
                                  secret=ctx.settings.secret_key, now=ctx.now)
-        mine = {p.id: p for p in my_rewards(ctx, member_id, None)}
-        shown = mine.get(to_global_id("MemberReward", str(bought.id)))
-        return BuyRewardPayload(reward=shown or MemberReward.of(bought, ""), user_errors=[])
+        def name(conn: Any) -> str:  # in the member's language, as `me { rewards }` says it
+            reward = get(conn, bought.reward_id)
+            locale = conn.execute(select(members_table.c.locale)
+                                  .where(members_table.c.id == member_id)).scalar_one()
+            return reward.name(_language(ctx, locale)) if reward else ""
+
+        return BuyRewardPayload(reward=MemberReward.of(bought, ctx.db.read(name)),
+                                user_errors=[])
 
     @classmethod
     def refused(cls, info: graphene.ResolveInfo, input: Any, error: HubError) -> dict[str, Any]:

@@ -100,7 +100,7 @@ class Reward:
     id: int
     partner_id: int
     status: str
-    sold: int
+    sold: int | None  # None when not read (the member's catalog has no need of it)
     spec: RewardSpec
     created_at: dt.datetime
     updated_at: dt.datetime

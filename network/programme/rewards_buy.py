@@ -1,17 +1,19 @@
 """Buying a reward, using a coupon at the till, refunding one, and expiring unused ones.
 
 Buying is one ledger operation in one transaction, idempotent by (member, key):
-1. the member's balance row is locked (every operation on a member takes it first), and the
-   member's earlier purchases of this reward are counted under it, so the per-member limit holds
-   under concurrency;
+1. the member's balance row is locked (every operation on a member takes it first); for a
+   reward with a per-member limit, first of all, and the member's earlier purchases of it are
+   counted under that lock, so the limit holds under concurrency;
 2. the points are consumed earliest-expiry-first with sink = the honouring partner (entry kind
    `reward`, consumption kind `redemption`: settlement pays the partner through the path it has)
    or, for a charity pledge, sink = the charity (a `donate` entry);
-3. the stock is taken by a guarded `UPDATE … WHERE stock > 0` on the reward's row, whose lock
-   then serialises that reward's buyers until commit (taken after the member's, in that order
-   for every buyer, so no two buyers wait on each other in a circle);
-4. a code: the pool's first free one (`FOR UPDATE SKIP LOCKED` on PostgreSQL), or a new hub code;
-5. the purchase row and a notification in the outbox, which goes out only if all this commits.
+3. a code: the pool's first free one (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent
+   buyers take different codes without waiting on each other), or a new hub code;
+4. the purchase row and a notification in the outbox, which goes out only if all this commits;
+5. last, a limited stock is taken by a guarded `UPDATE … WHERE stock > 0` on the reward's row,
+   whose lock serialises that reward's buyers until commit: taken last, it is held for the
+   fewest statements, and after the member's, in that order for every buyer, so no two buyers
+   wait on each other in a circle.
 Any refusal on the way rolls everything back: no points, no stock, no code.
 """
 
@@ -125,14 +127,15 @@ def buy(db: Database, *, member_id: int, reward_id: int, idempotency_key: str, s
         reward = get(conn, reward_id)
         if reward is None:
             raise RewardError("REWARD_NOT_FOUND", "no reward with this id", "rewardId")
-        balances.lock(conn, member_id)
         vis = reward.spec.visibility
         tier, segments = (member_view(conn, member_id, at) if vis.tiers or vis.segments
                           else (None, frozenset()))
-        check_buyable(reward, at, tier=tier, segments=segments,
-                      bought_before=bought_count(conn, member_id, reward_id))
+        bought_before = 0
+        if reward.spec.per_member_limit is not None:  # counted under the member's lock
+            balances.lock(conn, member_id)
+            bought_before = bought_count(conn, member_id, reward_id)
+        check_buyable(reward, at, tier=tier, segments=segments, bought_before=bought_before)
         receipt = _pay(conn, at, reward, member_id)
-        _take_stock(conn, reward)
         code_id, code = _code_for(conn, reward, at)
         purchase_id = conn.execute(insert(reward_purchases).values(
             member_id=member_id, reward_id=reward_id, partner_id=reward.partner_id,
@@ -143,6 +146,7 @@ def buy(db: Database, *, member_id: int, reward_id: int, idempotency_key: str, s
             conn.execute(update(codes_table).where(codes_table.c.id == code_id)
                          .values(purchase_id=purchase_id))
         _notify(conn, secret, member_id, reward, code, at)
+        _take_stock(conn, reward)  # last: its row lock is held only to the commit
         return receipt
 
     receipt = run(db, scope=f"member:{member_id}", key=idempotency_key, operation="buyReward",
@@ -167,11 +171,17 @@ def _pay(conn: Connection, at: dt.datetime, reward: Reward, member_id: int) -> R
 
 
 def _take_stock(conn: Connection, reward: Reward) -> None:
+    """One off a limited stock, by a guarded update on the reward's row (whose lock then queues
+    that reward's other buyers until this commit: hence last). An unlimited reward's row is not
+    touched at all; its status was read at the start, and a pause racing a purchase may let
+    that one purchase through, as a purchase that started a moment earlier would."""
+    if reward.spec.stock is None:
+        return
     c = rewards.c
     taken = conn.execute(
         update(rewards)
-        .where(c.id == reward.id, c.status == "active", (c.stock.is_(None)) | (c.stock > 0))
-        .values(sold=c.sold + 1, stock=c.stock - 1)  # NULL - 1 stays NULL: unlimited
+        .where(c.id == reward.id, c.status == "active", c.stock > 0)
+        .values(stock=c.stock - 1)
         .returning(c.id)).first()
     if taken is None:
         raise RewardError("OUT_OF_STOCK", "this reward is sold out", "rewardId")
@@ -184,9 +194,17 @@ def _code_for(conn: Connection, reward: Reward, at: dt.datetime) -> tuple[int | 
         query = (select(codes_table.c.id, codes_table.c.code)
                  .where(codes_table.c.reward_id == reward.id, codes_table.c.purchase_id.is_(None))
                  .order_by(codes_table.c.id).limit(1))
+        row = None
         if conn.dialect.name == "postgresql":
+            # A code another buyer took and committed since this statement's snapshot fails
+            # FOR UPDATE's recheck and, under LIMIT 1, leaves no row although others are free:
+            # a new statement (a new snapshot at READ COMMITTED) looks again, a few times.
             query = query.with_for_update(skip_locked=True)
-        row = conn.execute(query).first()
+            for _ in range(3):
+                if (row := conn.execute(query).first()) is not None:
+                    break
+        else:
+            row = conn.execute(query).first()
         if row is None:
             raise RewardError("CODES_EXHAUSTED", "this reward has no codes left", "rewardId")
         return row.id, row.code

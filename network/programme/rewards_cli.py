@@ -134,7 +134,7 @@ def list_command(partner: str | None) -> None:
     """Every reward: id, status, kind, price, stock, sold, free pool codes, names."""
     db = _db()
     partner_id = _party(db, partner, "partner", "--partner") if partner else None
-    found = db.read(rewards_store.list_rewards, partner_id=partner_id, limit=10_000)
+    found = db.read(rewards_store.list_rewards, partner_id=partner_id, limit=10_000, sold=True)
     if not found:
         click.echo("no rewards yet: pointsnet rewards create --partner CODE ...")
     free = db.read(rewards_store.free_codes,

@@ -3,7 +3,8 @@
 - `rewards.id` is a plain 64-bit key: the lottery's prizes refer to it.
 - `rewards.stock` is NULL for unlimited; a purchase takes one with a guarded
   `UPDATE … SET stock = stock - 1 WHERE stock > 0`, so stock never goes below zero under any
-  number of concurrent buyers. `sold` counts every purchase, refunded or not.
+  number of concurrent buyers. An unlimited reward's row is never written by a purchase (how
+  many were sold is counted from `reward_purchases`), so its buyers never queue on it.
 - `reward_codes` holds every code a partner's till may meet, uploaded (pool) or made by the hub
   (generated), unique per honouring partner so `redeemCoupon` finds one by (partner, code). A
   pool code is free while `purchase_id` is NULL.
@@ -41,7 +42,6 @@ rewards = Table(
     Column("image_url", String(500)),
     Column("price_points", Integer, nullable=False),
     Column("stock", Integer),  # NULL: unlimited
-    Column("sold", Integer, nullable=False),
     Column("valid_from", Timestamp),  # on sale from (NULL: at once)
     Column("valid_until", Timestamp),  # on sale until (NULL: no end)
     Column("coupon_days", Integer),  # a bought code is usable this many days (NULL: no expiry)

@@ -46,7 +46,8 @@ def _reward(row: Any) -> Reward:
         per_member_limit=row.per_member_limit, visibility=Visibility.of(row.visibility),
         code_source=row.code_source, refund_on_expiry=bool(row.refund_on_expiry),
         charity_id=row.charity_id, value_minor=row.value_minor, currency=row.currency)
-    return Reward(id=row.id, partner_id=row.partner_id, status=row.status, sold=row.sold,
+    return Reward(id=row.id, partner_id=row.partner_id, status=row.status,
+                  sold=getattr(row, "sold", None),
                   spec=spec, created_at=as_utc(row.created_at), updated_at=as_utc(row.updated_at))
 
 
@@ -65,25 +66,31 @@ def _columns(spec: RewardSpec) -> dict[str, Any]:
 
 # ---- reads ------------------------------------------------------------------------------------
 
-def get(conn: Connection, reward_id: int, *, lock: bool = False) -> Reward | None:
-    query = select(rewards).where(rewards.c.id == reward_id)
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+# How many were sold (refunded ones too): counted, not kept on the reward's row, so that buying
+# an unlimited reward writes nothing every buyer would queue on.
+_SOLD = (select(func.count()).where(reward_purchases.c.reward_id == rewards.c.id)
+         .scalar_subquery().label("sold"))
+
+
+def get(conn: Connection, reward_id: int, *, sold: bool = False) -> Reward | None:
+    """The reward; with `sold`, how many were sold too (one more index count)."""
+    query = select(rewards, _SOLD) if sold else select(rewards)
+    row = conn.execute(query.where(rewards.c.id == reward_id)).first()
     return _reward(row) if row else None
 
 
 def owned(conn: Connection, partner_id: int | None, reward_id: int) -> Reward:
     """The reward, if `partner_id` honours it (None: staff, any reward)."""
-    found = get(conn, reward_id)
+    found = get(conn, reward_id, sold=True)
     if found is None or (partner_id is not None and found.partner_id != partner_id):
         raise RewardError("REWARD_NOT_FOUND", "no reward with this id", "rewardId")
     return found
 
 
 def list_rewards(conn: Connection, *, partner_id: int | None = None, statuses: Sequence[str] = (),
-                 after_id: int = 0, limit: int = 100) -> list[Reward]:
-    query = select(rewards).where(rewards.c.id > after_id).order_by(rewards.c.id).limit(limit)
+                 after_id: int = 0, limit: int = 100, sold: bool = False) -> list[Reward]:
+    query = (select(rewards, _SOLD) if sold else select(rewards)).where(
+        rewards.c.id > after_id).order_by(rewards.c.id).limit(limit)
     if partner_id is not None:
         query = query.where(rewards.c.partner_id == partner_id)
     if statuses:
@@ -137,7 +144,7 @@ def _idempotent(db: Database, *, scope: str, key: str, operation: str,
             idempotency.remember(conn, scope, key, digest, {"reward_id": reward_id}, at)
         else:
             reward_id = replay["reward_id"]
-        found = get(conn, reward_id)
+        found = get(conn, reward_id, sold=True)
         assert found is not None
         return found
 
@@ -151,7 +158,7 @@ def create(db: Database, *, partner_id: int, spec: RewardSpec, scope: str,
         parties.require(conn, partner_id, "partner", field="partner")
         _check(conn, spec)
         return int(conn.execute(insert(rewards).values(
-            partner_id=partner_id, status="draft", sold=0, created_at=at, updated_at=at,
+            partner_id=partner_id, status="draft", created_at=at, updated_at=at,
             **_columns(spec)).returning(rewards.c.id)).scalar_one())
 
     return _idempotent(db, scope=scope, key=idempotency_key, operation="createReward",

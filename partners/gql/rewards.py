@@ -69,7 +69,7 @@ class PartnerReward(graphene.ObjectType):
         return cls(id=reward_gid(r.id), kind=s.kind, status=r.status, name_en=s.name_en,
                    name_fa=s.name_fa, description_en=s.description_en,
                    description_fa=s.description_fa, image_url=s.image_url,
-                   price_points=s.price_points, stock=s.stock, sold=r.sold, free_codes=free,
+                   price_points=s.price_points, stock=s.stock, sold=r.sold or 0, free_codes=free,
                    valid_from=s.valid_from, valid_until=s.valid_until, coupon_days=s.coupon_days,
                    per_member_limit=s.per_member_limit, visible_to_tiers=list(s.visibility.tiers),
                    visible_to_segments=list(s.visibility.segments), code_source=s.code_source,
@@ -128,7 +128,7 @@ def rewards_page(ctx: RequestContext, first: int | None, after: str | None
     size = page_size(first)
     cursor = decode_cursor(after, "reward")
     found = ctx.db.read(rewards_store.list_rewards, partner_id=partner.party_id,
-                        after_id=cursor or 0, limit=size + 1)
+                        after_id=cursor or 0, limit=size + 1, sold=True)
     page, has_next = split_page(found, size)
     edges = [PartnerRewardEdge(node=_shown(ctx.db, r), cursor=encode_cursor("reward", r.id))
              for r in page]

@@ -31,7 +31,6 @@ def upgrade() -> None:
         sa.Column("image_url", sa.String(500)),
         sa.Column("price_points", sa.Integer(), nullable=False),
         sa.Column("stock", sa.Integer()),
-        sa.Column("sold", sa.Integer(), nullable=False),
         sa.Column("valid_from", Timestamp),
         sa.Column("valid_until", Timestamp),
         sa.Column("coupon_days", sa.Integer()),
