@@ -54,7 +54,7 @@ class World:
     cookie: str  # a cookie session for the catalog page
 
 
-def build_world(name: str, buyers: int, catalog: int) -> World:
+def build_world(name: str, buyers: int, catalog: int, stock: int | None) -> World:
     url = create_database(name)
     upgrade(url)
     db = Database(url)
@@ -80,7 +80,7 @@ def build_world(name: str, buyers: int, catalog: int) -> World:
         made = rewards_store.create(db, partner_id=partner, spec=RewardSpec(
             kind="coupon", name_en=f"Reward {n}", name_fa=f"جایزه {n}", price_points=10,
             description_en="A reward.", description_fa="یک جایزه.",
-            stock=10_000_000 if n == 0 else 100), scope="bench", idempotency_key=f"r{n}")
+            stock=stock if n == 0 else 100), scope="bench", idempotency_key=f"r{n}")
         rewards_store.set_status(db, partner_id=partner, reward_id=made.id, status="active",
                                  scope="bench", idempotency_key=f"a{n}")
         popular = popular or made.id
@@ -156,9 +156,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rewards", type=int, default=500, help="rewards in the catalog")
     parser.add_argument("--page-requests", type=int, default=400)
+    parser.add_argument("--unlimited", action="store_true",
+                        help="the popular coupon has unlimited stock (its row is not written)")
     args = parser.parse_args()
     name = f"pointsnet_bench_{uuid.uuid4().hex[:8]}"
-    world = build_world(name, args.concurrency, args.rewards)
+    world = build_world(name, args.concurrency, args.rewards,
+                        None if args.unlimited else 10_000_000)
     server, base = start_server(world, args.workers)  # type: ignore[arg-type]
     try:
         with PgBench(clients=16, prepared=False) as pgbench:
@@ -169,7 +172,9 @@ def main() -> None:
                 rate, latencies, failures = asyncio.run(buy_loop(base, world, args.seconds))
                 ratios.append(rate / tps)
                 print(f"round {number}: pgbench TPC-B (scale 10, 16 clients) {tps:,.0f} tps; "
-                      f"buyReward, one popular coupon, {args.concurrency} members closed loop, "
+                      f"buyReward, one popular coupon "
+                      f"({'unlimited' if args.unlimited else 'limited'} stock), "
+                      f"{args.concurrency} members closed loop, "
                       f"{args.workers} uvicorn workers: {rate:,.0f} purchases/s, "
                       f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
                       f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms, failures {failures}; "

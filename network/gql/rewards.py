@@ -26,6 +26,7 @@ from network.programme import rewards_buy, rewards_catalog
 from network.programme.rewards import RewardError
 from network.programme.rewards_buy import Purchase
 from network.programme.rewards_catalog import Offer
+from network.programme.rewards_schema import rewards
 from network.programme.rewards_store import get
 from network.wallet import parties_view
 from network.wallet.qr import card_svg
@@ -192,10 +193,11 @@ class BuyReward(HubMutation):
                                  idempotency_key=input.get("idempotency_key") or "",
                                  secret=ctx.settings.secret_key, now=ctx.now)
         def name(conn: Any) -> str:  # in the member's language, as `me { rewards }` says it
-            reward = get(conn, bought.reward_id)
-            locale = conn.execute(select(members_table.c.locale)
-                                  .where(members_table.c.id == member_id)).scalar_one()
-            return reward.name(_language(ctx, locale)) if reward else ""
+            row = conn.execute(select(rewards.c.name_en, rewards.c.name_fa,
+                                      members_table.c.locale)
+                               .where(rewards.c.id == bought.reward_id,
+                                      members_table.c.id == member_id)).one()
+            return row.name_fa if _language(ctx, row.locale) == "fa" else row.name_en
 
         return BuyRewardPayload(reward=MemberReward.of(bought, ctx.db.read(name)),
                                 user_errors=[])

@@ -122,8 +122,10 @@ def buy(db: Database, *, member_id: int, reward_id: int, idempotency_key: str, s
     """Buy one of REWARD for the member (see the module docstring); a retry with the same key
     answers the same purchase."""
     params = {"reward": reward_id}
+    made: list[Purchase] = []  # what this call bought; a replay reads the first purchase
 
     def body(conn: Connection, at: dt.datetime) -> Receipt:
+        made.clear()  # Database.write may run the transaction again
         reward = get(conn, reward_id)
         if reward is None:
             raise RewardError("REWARD_NOT_FOUND", "no reward with this id", "rewardId")
@@ -137,20 +139,28 @@ def buy(db: Database, *, member_id: int, reward_id: int, idempotency_key: str, s
         check_buyable(reward, at, tier=tier, segments=segments, bought_before=bought_before)
         receipt = _pay(conn, at, reward, member_id)
         code_id, code = _code_for(conn, reward, at)
+        expires_at = coupon_expiry(reward, at)
         purchase_id = conn.execute(insert(reward_purchases).values(
             member_id=member_id, reward_id=reward_id, partner_id=reward.partner_id,
             entry_id=receipt.entry_id, points=reward.spec.price_points, code_id=code_id,
-            status="issued", bought_at=at, expires_at=coupon_expiry(reward, at))
+            status="issued", bought_at=at, expires_at=expires_at)
             .returning(reward_purchases.c.id)).scalar_one()
-        if code_id is not None:
+        if code_id is not None and reward.spec.code_source == "pool":  # no longer free
             conn.execute(update(codes_table).where(codes_table.c.id == code_id)
                          .values(purchase_id=purchase_id))
+        made.append(Purchase(
+            id=purchase_id, reward_id=reward_id, member_id=member_id,
+            partner_id=reward.partner_id, points=reward.spec.price_points, status="issued",
+            code=code, bought_at=at, expires_at=expires_at, used_at=None,
+            entry_id=receipt.entry_id))
         _notify(conn, secret, member_id, reward, code, at)
         _take_stock(conn, reward)  # last: its row lock is held only to the commit
         return receipt
 
     receipt = run(db, scope=f"member:{member_id}", key=idempotency_key, operation="buyReward",
                   params=params, body=body, now=now)
+    if made and made[0].entry_id == receipt.entry_id:
+        return made[0]
     found = db.read(purchase_by_entry, receipt.entry_id)
     assert found is not None
     return found
@@ -233,7 +243,12 @@ def _notify(conn: Connection, secret: str, member_id: int, reward: Reward, code:
 
 # ---- at the till ------------------------------------------------------------------------------
 
-_CODE_ROW = (select(codes_table.c.id, codes_table.c.partner_id, codes_table.c.purchase_id)
+# A code's purchase: by the purchase's code_id (a pool code also names its purchase, so the pool
+# knows it is taken; a hub code is made for its purchase and needs not).
+_CODE_ROW = (select(codes_table.c.id, codes_table.c.partner_id,
+                    reward_purchases.c.id.label("purchase_id"))
+             .select_from(codes_table.outerjoin(reward_purchases,
+                                                reward_purchases.c.code_id == codes_table.c.id))
              .order_by(codes_table.c.partner_id))
 
 

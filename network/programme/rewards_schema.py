@@ -70,7 +70,7 @@ reward_codes = Table(
     Column("reward_id", BigId, ForeignKey("rewards.id"), nullable=False),
     Column("partner_id", BigId, ForeignKey("parties.id"), nullable=False),
     Column("code", String(64), nullable=False),
-    Column("purchase_id", BigId),  # NULL: in the pool, not given yet
+    Column("purchase_id", BigId),  # a pool code's purchase (NULL: still free); hub codes: NULL
     Column("added_at", Timestamp, nullable=False),
 )
 Index("uq_reward_codes_partner_code", reward_codes.c.partner_id, reward_codes.c.code,
@@ -96,5 +96,6 @@ reward_purchases = Table(
     Column("closed_entry_id", BigId, ForeignKey("journal_entries.id")),  # the give-back, if any
     CheckConstraint("status IN ('issued', 'used', 'expired', 'refunded')", name="status"),
 )
+Index("ix_reward_purchases_code", reward_purchases.c.code_id)  # a till's code -> its coupon
 Index("ix_reward_purchases_member", reward_purchases.c.member_id, reward_purchases.c.reward_id)
 Index("ix_reward_purchases_due", reward_purchases.c.status, reward_purchases.c.expires_at)

@@ -169,6 +169,8 @@ MESSAGES: dict[str, str] = {
     "rewards": "Rewards",
     "rewards_title": "Rewards",
     "rewards_intro": "Spend your points on offers from the network's partners.",
+    "previous_page": "Previous",
+    "next_page": "More rewards",
     "my_rewards": "My rewards",
     "filter_partner": "Partner",
     "all_partners": "All partners",

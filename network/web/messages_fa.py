@@ -168,6 +168,8 @@ MESSAGES: dict[str, str] = {
     "rewards": "جایزه‌ها",
     "rewards_title": "جایزه‌ها",
     "rewards_intro": "امتیازهایتان را برای پیشنهادهای شرکای شبکه خرج کنید.",
+    "previous_page": "قبلی",
+    "next_page": "جایزه‌های بیشتر",
     "my_rewards": "جایزه‌های من",
     "filter_partner": "شریک",
     "all_partners": "همهٔ شرکا",

@@ -107,6 +107,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_reward_purchases"),
         sa.UniqueConstraint("entry_id", name="uq_reward_purchases_entry_id"),
     )
+    op.create_index("ix_reward_purchases_code", "reward_purchases", ["code_id"])
     op.create_index("ix_reward_purchases_member", "reward_purchases", ["member_id", "reward_id"])
     op.create_index("ix_reward_purchases_due", "reward_purchases", ["status", "expires_at"])
 

@@ -44,10 +44,18 @@ def _not_found(page: Page) -> Response:
                        message=words)
 
 
+PER_PAGE = 48  # tiles a page shows: a catalog of hundreds is read whole but shown in pages
+
+
+def _page_number(raw: str) -> int:
+    return int(raw) if raw.isdigit() and raw.isascii() and 0 < len(raw) < 6 else 1
+
+
 async def catalog(site: Site, request: Request) -> Response:
     session, page = site.member(request)
     partner_code = request.query_params.get("partner", "").strip()
     affordable = request.query_params.get("affordable") == "1"
+    number = max(1, _page_number(request.query_params.get("page", "1")))
 
     def read(conn: Connection) -> dict[str, Any]:
         partner_id = parties.by_code(conn, partner_code) if partner_code else None
@@ -59,7 +67,10 @@ async def catalog(site: Site, request: Request) -> Response:
         if partner_code and partner_id is None:
             shown = []
         names = _names(conn, partner_ids)
-        return {"offers": shown, "spendable": spendable, "names": names,
+        start = (number - 1) * PER_PAGE
+        return {"offers": shown[start:start + PER_PAGE], "spendable": spendable, "names": names,
+                "previous_page": number - 1 if number > 1 else None,
+                "next_page": number + 1 if len(shown) > start + PER_PAGE else None,
                 "partners": sorted((names[i] for i in partner_ids if i in names),
                                    key=lambda p: p.display(page.locale.language))}
 
