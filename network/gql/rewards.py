@@ -193,10 +193,11 @@ class BuyReward(HubMutation):
                                  idempotency_key=input.get("idempotency_key") or "",
                                  secret=ctx.settings.secret_key, now=ctx.now)
         def name(conn: Any) -> str:  # in the member's language, as `me { rewards }` says it
+            locale = (select(members_table.c.locale).where(members_table.c.id == member_id)
+                      .scalar_subquery())
             row = conn.execute(select(rewards.c.name_en, rewards.c.name_fa,
-                                      members_table.c.locale)
-                               .where(rewards.c.id == bought.reward_id,
-                                      members_table.c.id == member_id)).one()
+                                      locale.label("locale"))
+                               .where(rewards.c.id == bought.reward_id)).one()
             return row.name_fa if _language(ctx, row.locale) == "fa" else row.name_en
 
         return BuyRewardPayload(reward=MemberReward.of(bought, ctx.db.read(name)),

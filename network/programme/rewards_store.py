@@ -47,7 +47,7 @@ def _reward(row: Any) -> Reward:
         code_source=row.code_source, refund_on_expiry=bool(row.refund_on_expiry),
         charity_id=row.charity_id, value_minor=row.value_minor, currency=row.currency)
     return Reward(id=row.id, partner_id=row.partner_id, status=row.status,
-                  sold=getattr(row, "sold", None),
+                  sold=row._mapping.get("sold"),
                   spec=spec, created_at=as_utc(row.created_at), updated_at=as_utc(row.updated_at))
 
 
@@ -96,6 +96,11 @@ def list_rewards(conn: Connection, *, partner_id: int | None = None, statuses: S
     if statuses:
         query = query.where(rewards.c.status.in_(list(statuses)))
     return [_reward(row) for row in conn.execute(query)]
+
+
+def list_rewards_by_id(conn: Connection, ids: Sequence[int]) -> list[Reward]:
+    return [_reward(row) for row in conn.execute(select(rewards).where(rewards.c.id.in_(
+        list(ids))))]
 
 
 def free_codes(conn: Connection, reward_ids: Sequence[int]) -> dict[int, int]:
@@ -151,6 +156,12 @@ def _idempotent(db: Database, *, scope: str, key: str, operation: str,
     return db.write(write)
 
 
+def _later(current: Reward, at: dt.datetime) -> dt.datetime:
+    """Every change moves `updated_at` forward, even at the same clock reading: the catalog's
+    cache (rewards_catalog.py) knows a reward changed by it."""
+    return max(at, current.updated_at + dt.timedelta(microseconds=1))
+
+
 def create(db: Database, *, partner_id: int, spec: RewardSpec, scope: str,
            idempotency_key: str, now: dt.datetime | None = None) -> Reward:
     """Publish a reward the partner honours, as a draft (setRewardStatus activates it)."""
@@ -179,7 +190,7 @@ def update_reward(db: Database, *, partner_id: int | None, reward_id: int,
                                                    "has codes or sales", "codeSource")
         _check(conn, spec)
         conn.execute(update(rewards).where(rewards.c.id == reward_id)
-                     .values(updated_at=at, **_columns(spec)))
+                     .values(updated_at=_later(current, at), **_columns(spec)))
         return reward_id
 
     return _idempotent(db, scope=scope, key=idempotency_key, operation="updateReward",
@@ -193,7 +204,7 @@ def set_status(db: Database, *, partner_id: int | None, reward_id: int, status: 
         current = owned(conn, partner_id, reward_id)
         check_move(current.status, status)
         conn.execute(update(rewards).where(rewards.c.id == reward_id)
-                     .values(status=status, updated_at=at))
+                     .values(status=status, updated_at=_later(current, at)))
         return reward_id
 
     return _idempotent(db, scope=scope, key=idempotency_key, operation="setRewardStatus",
