@@ -7,10 +7,8 @@ from typing import Any
 
 import graphene
 from graphql_relay import from_global_id, to_global_id
-from sqlalchemy import select
 
 from network import parties
-from network.db.schema import members as members_table
 from network.errors import HubError
 from network.gql.context import RequestContext
 from network.gql.errors import UserErrors
@@ -26,7 +24,6 @@ from network.programme import rewards_buy, rewards_catalog
 from network.programme.rewards import RewardError
 from network.programme.rewards_buy import Purchase
 from network.programme.rewards_catalog import Offer
-from network.programme.rewards_schema import rewards
 from network.programme.rewards_store import get
 from network.wallet import parties_view
 from network.wallet.qr import card_svg
@@ -192,16 +189,8 @@ class BuyReward(HubMutation):
         bought = rewards_buy.buy(ctx.db, member_id=member_id, reward_id=reward_id,
                                  idempotency_key=input.get("idempotency_key") or "",
                                  secret=ctx.settings.secret_key, now=ctx.now)
-        def name(conn: Any) -> str:  # in the member's language, as `me { rewards }` says it
-            locale = (select(members_table.c.locale).where(members_table.c.id == member_id)
-                      .scalar_subquery())
-            row = conn.execute(select(rewards.c.name_en, rewards.c.name_fa,
-                                      locale.label("locale"))
-                               .where(rewards.c.id == bought.reward_id)).one()
-            return row.name_fa if _language(ctx, row.locale) == "fa" else row.name_en
-
-        return BuyRewardPayload(reward=MemberReward.of(bought, ctx.db.read(name)),
-                                user_errors=[])
+        name = ctx.db.read(rewards_buy.name_for_member, bought.reward_id, member_id)
+        return BuyRewardPayload(reward=MemberReward.of(bought, name), user_errors=[])
 
     @classmethod
     def refused(cls, info: graphene.ResolveInfo, input: Any, error: HubError) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, insert, select, update
 from network import members
 from network.clock import as_utc, utcnow
 from network.db.engine import Database
+from network.db.schema import members as members_table
 from network.idempotency import claim, remember, request_hash, validate_key
 from network.ledger import balances
 from network.ledger.accounts import AccountKind
@@ -106,6 +107,15 @@ def member_purchases(conn: Connection, member_id: int, *, limit: int = 100
     rows = conn.execute(_PURCHASE.where(reward_purchases.c.member_id == member_id)
                         .order_by(reward_purchases.c.id.desc()).limit(limit))
     return [_purchase(row) for row in rows]
+
+
+def name_for_member(conn: Connection, reward_id: int, member_id: int) -> str:
+    """The reward's name in the member's language, in one statement."""
+    locale = select(members_table.c.locale).where(members_table.c.id == member_id)
+    row = conn.execute(select(rewards.c.name_en, rewards.c.name_fa,
+                              locale.scalar_subquery().label("locale"))
+                       .where(rewards.c.id == reward_id)).one()
+    return row.name_fa if row.locale == "fa" else row.name_en
 
 
 def member_view(conn: Connection, member_id: int, at: dt.datetime
