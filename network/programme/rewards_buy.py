@@ -393,6 +393,20 @@ def _close(conn: Connection, found: Purchase, at: dt.datetime, *, status: str,
 
 # ---- expiry -----------------------------------------------------------------------------------
 
+def _expire_one(conn: Connection, row: Any, at: dt.datetime) -> str:
+    found = purchase(conn, row.id)
+    if found is None or found.status != "issued":
+        return "gone"  # used or refunded since the list was read
+    if row.refund_on_expiry and row.kind != "charity_pledge":
+        closed = _close(conn, found, at, status="expired", from_statuses=("issued",))
+        return "refunded" if closed is not None else "gone"
+    kept = conn.execute(update(reward_purchases)
+                        .where(reward_purchases.c.id == row.id,
+                               reward_purchases.c.status == "issued")
+                        .values(status="expired").returning(reward_purchases.c.id))
+    return "expired" if kept.first() is not None else "gone"
+
+
 @dataclass(frozen=True)
 class ExpiryRun:
     expired: int
@@ -404,26 +418,21 @@ def expire_due(db: Database, now: dt.datetime | None = None, batch: int = 500) -
     points back to their original lots. One transaction per coupon (a guarded update), so a
     crash loses at most the one in flight and nothing expires twice."""
     at = as_utc(now) if now is not None else utcnow()
-    due = db.read(lambda conn: conn.execute(
-        select(reward_purchases.c.id, rewards.c.refund_on_expiry, rewards.c.kind)
-        .select_from(reward_purchases.join(rewards, rewards.c.id == reward_purchases.c.reward_id))
-        .where(reward_purchases.c.status == "issued", reward_purchases.c.expires_at <= at)
-        .order_by(reward_purchases.c.id).limit(batch)).all())
     expired = refunded = 0
-    for row in due:
-        def one(conn: Connection, row: Any = row) -> str:
-            found = purchase(conn, row.id)
-            if found is None or found.status != "issued":
-                return "gone"  # used or refunded since the list was read
-            if row.refund_on_expiry and row.kind != "charity_pledge":
-                closed = _close(conn, found, at, status="expired", from_statuses=("issued",))
-                return "refunded" if closed is not None else "gone"
-            kept = conn.execute(update(reward_purchases)
-                                .where(reward_purchases.c.id == row.id,
-                                       reward_purchases.c.status == "issued")
-                                .values(status="expired").returning(reward_purchases.c.id))
-            return "expired" if kept.first() is not None else "gone"
-        outcome = db.write(one)
-        expired += outcome != "gone"
-        refunded += outcome == "refunded"
+    after = 0
+    while True:  # in batches, until none is due (each coupon once: ids only go up)
+        due = db.read(lambda conn, after=after: conn.execute(
+            select(reward_purchases.c.id, rewards.c.refund_on_expiry, rewards.c.kind)
+            .select_from(reward_purchases.join(rewards,
+                                               rewards.c.id == reward_purchases.c.reward_id))
+            .where(reward_purchases.c.status == "issued", reward_purchases.c.expires_at <= at,
+                   reward_purchases.c.id > after)
+            .order_by(reward_purchases.c.id).limit(batch)).all())
+        for row in due:
+            outcome = db.write(_expire_one, row, at)
+            expired += outcome != "gone"
+            refunded += outcome == "refunded"
+        if len(due) < batch:
+            break
+        after = due[-1].id
     return ExpiryRun(expired=expired, refunded=refunded)

@@ -113,6 +113,9 @@ def test_publish_buy_and_redeem_at_the_till(any_hub: Hub) -> None:
     refunded = partner_call(hub, "shop", "RefundCoupon",
                             {"code": second["reward"]["code"]})["refundCoupon"]
     assert refunded["coupon"]["status"] == "REFUNDED"
+    seen = partner_call(hub, "shop", "Transactions", {"first": 10})["partner"]["transactions"]
+    kinds = [edge["node"]["kind"] for edge in seen["edges"]]
+    assert kinds == ["REVERSE_REDEMPTION", "REWARD", "REWARD"]  # newest first
     listed = partner_call(hub, "shop", "Rewards", {})["partner"]["rewards"]["edges"]
     assert [(e["node"]["sold"], e["node"]["stock"]) for e in listed] == [(2, 9)]
     assert verify(hub.db) == []
