@@ -37,6 +37,32 @@ MAX_STOCK = 10_000_000
 MAX_COUPON_DAYS = 3660
 MAX_MEMBER_LIMIT = 1000
 MAX_VALUE_MINOR = 100_000_000_00
+MAX_IMAGE_BYTES = 64 * 1024
+# The pictures a partner may upload, known by their first bytes (never by what the sender says).
+_IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
+
+
+def image_type(data: bytes) -> str | None:
+    """An uploaded picture's media type, or None when it is no PNG, JPEG or WebP."""
+    for magic, media in _IMAGE_MAGIC:
+        if data.startswith(magic):
+            return media
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def check_image(data: bytes) -> tuple[str, tuple[Problem, ...]]:
+    """The media type of an uploaded picture, or the problems with it."""
+    if len(data) > MAX_IMAGE_BYTES:
+        return "", (Problem("imageBase64", "IMAGE_TOO_LARGE",
+                            f"a picture is at most {MAX_IMAGE_BYTES // 1024} KiB, got "
+                            f"{len(data) // 1024} KiB"),)
+    media = image_type(data)
+    if media is None:
+        return "", (Problem("imageBase64", "IMAGE_INVALID", "a picture is a PNG, JPEG or WebP "
+                                                            "file"),)
+    return media, ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +105,7 @@ class RewardSpec:
     description_en: str = ""
     description_fa: str = ""
     image_url: str | None = None
+    has_image: bool = False  # an uploaded picture (served by the hub); its bytes stay apart
     stock: int | None = None
     valid_from: dt.datetime | None = None
     valid_until: dt.datetime | None = None
@@ -248,7 +275,8 @@ class RewardRefused(HubError):
              "CODE_SOURCE_UNKNOWN", "CODE_SOURCE_NOT_FOR_KIND", "CHARITY_REQUIRED",
              "CHARITY_UNKNOWN", "CHARITY_NOT_FOR_KIND", "VALUE_REQUIRED", "INVALID_CURRENCY",
              "VALUE_NOT_FOR_KIND", "CODES_EMPTY", "TOO_MANY_CODES", "CODE_MALFORMED",
-             "CODE_DUPLICATE_IN_FILE", "CODE_EXISTS", "PARTY_UNKNOWN")
+             "CODE_DUPLICATE_IN_FILE", "CODE_EXISTS", "PARTY_UNKNOWN", "IMAGE_TOO_LARGE",
+             "IMAGE_INVALID")
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = tuple(problems)

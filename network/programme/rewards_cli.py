@@ -86,6 +86,8 @@ def _when(value: str | None, option: str) -> dt.datetime | None:
 @click.option("--description-en", default="", help="A few lines in English.")
 @click.option("--description-fa", default="", help="A few lines in Persian.")
 @click.option("--image-url", help="An http(s) address of its picture.")
+@click.option("--image-file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Or its picture uploaded: a PNG, JPEG or WebP of at most 64 KiB.")
 @click.option("--price", "price_points", type=int, required=True, help="Points.")
 @click.option("--stock", type=int, help="How many may be sold; unlimited when omitted.")
 @click.option("--per-member-limit", type=int, help="At most this many per member.")
@@ -103,9 +105,14 @@ def _when(value: str | None, option: str) -> dt.datetime | None:
 @click.option("--currency", help="ISO 4217, with --value-minor.")
 @click.option("--activate", is_flag=True, help="Put it on sale at once.")
 @click.option("--key", help="Idempotency key, to run this again safely.")
-def create_command(partner: str, kind: str, activate: bool, key: str | None, **o: Any) -> None:
+def create_command(partner: str, kind: str, activate: bool, key: str | None,
+                   image_file: Path | None, **o: Any) -> None:
     """Publish a reward that PARTNER honours (a draft unless --activate)."""
     db = _db()
+    try:
+        picture = image_file.read_bytes() if image_file else None
+    except OSError as exc:
+        raise CommandError("CANNOT_READ", f"--image-file {image_file}: {exc.strerror}") from None
     partner_id = _party(db, partner, "partner", "--partner")
     charity = o.pop("charity")
     spec = RewardSpec(
@@ -119,7 +126,7 @@ def create_command(partner: str, kind: str, activate: bool, key: str | None, **o
     key = _key(key)
     try:
         made = rewards_store.create(db, partner_id=partner_id, spec=spec, scope=STAFF_SCOPE,
-                                    idempotency_key=key)
+                                    idempotency_key=key, picture=picture)
     except RewardRefused as exc:
         raise _refused(exc) from None
     if activate:

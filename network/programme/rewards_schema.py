@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
 )
@@ -40,6 +41,8 @@ rewards = Table(
     Column("description_en", String(2000), nullable=False),
     Column("description_fa", String(2000), nullable=False),
     Column("image_url", String(500)),
+    Column("image_type", String(16)),  # an uploaded picture's media type (image/png …)
+    Column("image_data", LargeBinary),  # its bytes, at most 64 KiB; read only to serve it
     Column("price_points", Integer, nullable=False),
     Column("stock", Integer),  # NULL: unlimited
     Column("valid_from", Timestamp),  # on sale from (NULL: at once)

@@ -8,6 +8,7 @@ remembered. A partner touches only the rewards it honours: another's is REWARD_N
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ from network.programme.rewards import (
     RewardRefused,
     RewardSpec,
     Visibility,
+    check_image,
     check_move,
     merged,
     validate,
@@ -37,11 +39,16 @@ def _utc(at: dt.datetime | None) -> dt.datetime | None:
     return as_utc(at) if at is not None else None
 
 
+# Every column but the picture's bytes, which only the picture's own route reads.
+_COLUMNS = [c for c in rewards.c if c.name != "image_data"]
+
+
 def _reward(row: Any) -> Reward:
     spec = RewardSpec(
         kind=row.kind, name_en=row.name_en, name_fa=row.name_fa, price_points=row.price_points,
         description_en=row.description_en, description_fa=row.description_fa,
-        image_url=row.image_url, stock=row.stock, valid_from=_utc(row.valid_from),
+        image_url=row.image_url, has_image=row.image_type is not None, stock=row.stock,
+        valid_from=_utc(row.valid_from),
         valid_until=_utc(row.valid_until), coupon_days=row.coupon_days,
         per_member_limit=row.per_member_limit, visibility=Visibility.of(row.visibility),
         code_source=row.code_source, refund_on_expiry=bool(row.refund_on_expiry),
@@ -74,7 +81,7 @@ _SOLD = (select(func.count()).where(reward_purchases.c.reward_id == rewards.c.id
 
 def get(conn: Connection, reward_id: int, *, sold: bool = False) -> Reward | None:
     """The reward; with `sold`, how many were sold too (one more index count)."""
-    query = select(rewards, _SOLD) if sold else select(rewards)
+    query = select(*_COLUMNS, _SOLD) if sold else select(*_COLUMNS)
     row = conn.execute(query.where(rewards.c.id == reward_id)).first()
     return _reward(row) if row else None
 
@@ -89,7 +96,7 @@ def owned(conn: Connection, partner_id: int | None, reward_id: int) -> Reward:
 
 def list_rewards(conn: Connection, *, partner_id: int | None = None, statuses: Sequence[str] = (),
                  after_id: int = 0, limit: int = 100, sold: bool = False) -> list[Reward]:
-    query = (select(rewards, _SOLD) if sold else select(rewards)).where(
+    query = (select(*_COLUMNS, _SOLD) if sold else select(*_COLUMNS)).where(
         rewards.c.id > after_id).order_by(rewards.c.id).limit(limit)
     if partner_id is not None:
         query = query.where(rewards.c.partner_id == partner_id)
@@ -99,8 +106,25 @@ def list_rewards(conn: Connection, *, partner_id: int | None = None, statuses: S
 
 
 def list_rewards_by_id(conn: Connection, ids: Sequence[int]) -> list[Reward]:
-    return [_reward(row) for row in conn.execute(select(rewards).where(rewards.c.id.in_(
+    return [_reward(row) for row in conn.execute(select(*_COLUMNS).where(rewards.c.id.in_(
         list(ids))))]
+
+
+def image(conn: Connection, reward_id: int) -> tuple[str, bytes] | None:
+    """An uploaded picture's media type and bytes."""
+    row = conn.execute(select(rewards.c.image_type, rewards.c.image_data)
+                       .where(rewards.c.id == reward_id)).first()
+    return (row.image_type, bytes(row.image_data)) if row and row.image_type else None
+
+
+def _image_columns(picture: bytes | None) -> dict[str, Any]:
+    """The columns an uploaded picture sets (none when no picture was sent)."""
+    if picture is None:
+        return {}
+    media, problems = check_image(picture)
+    if problems:
+        raise RewardRefused(problems)
+    return {"image_type": media, "image_data": picture}
 
 
 def free_codes(conn: Connection, reward_ids: Sequence[int]) -> dict[int, int]:
@@ -125,12 +149,19 @@ def bought_count(conn: Connection, member_id: int, reward_id: int) -> int:
 
 # ---- writes -----------------------------------------------------------------------------------
 
-def _check(conn: Connection, spec: RewardSpec) -> None:
+def _check(conn: Connection, spec: RewardSpec, picture: bytes | None = None) -> None:
     charity_known = spec.charity_id is None or parties.kind_of(conn, spec.charity_id) == "charity"
     problems = validate(spec, tiers=[t.code for t in tiers.DEFINITIONS],
                         segments=segment_codes(conn), charity_known=charity_known)
+    if picture is not None:
+        problems += check_image(picture)[1]
     if problems:
         raise RewardRefused(problems)
+
+
+def _digest(picture: bytes | None) -> str | None:
+    """A picture in a request's idempotency hash: its digest, not its bytes."""
+    return hashlib.sha256(picture).hexdigest() if picture is not None else None
 
 
 def _idempotent(db: Database, *, scope: str, key: str, operation: str,
@@ -163,22 +194,25 @@ def _later(current: Reward, at: dt.datetime) -> dt.datetime:
 
 
 def create(db: Database, *, partner_id: int, spec: RewardSpec, scope: str,
-           idempotency_key: str, now: dt.datetime | None = None) -> Reward:
-    """Publish a reward the partner honours, as a draft (setRewardStatus activates it)."""
+           idempotency_key: str, now: dt.datetime | None = None,
+           picture: bytes | None = None) -> Reward:
+    """Publish a reward the partner honours, as a draft (setRewardStatus activates it);
+    `picture`: an uploaded PNG, JPEG or WebP of at most 64 KiB."""
     def work(conn: Connection, at: dt.datetime) -> int:
         parties.require(conn, partner_id, "partner", field="partner")
-        _check(conn, spec)
+        _check(conn, spec, picture)
         return int(conn.execute(insert(rewards).values(
             partner_id=partner_id, status="draft", created_at=at, updated_at=at,
-            **_columns(spec)).returning(rewards.c.id)).scalar_one())
+            **_columns(spec), **_image_columns(picture)).returning(rewards.c.id)).scalar_one())
 
     return _idempotent(db, scope=scope, key=idempotency_key, operation="createReward",
-                       params={"partner": partner_id, **_params(spec)}, work=work, now=now)
+                       params={"partner": partner_id, **_params(spec), "picture": _digest(picture)},
+                       work=work, now=now)
 
 
 def update_reward(db: Database, *, partner_id: int | None, reward_id: int,
                   changes: Mapping[str, Any], scope: str, idempotency_key: str,
-                  now: dt.datetime | None = None) -> Reward:
+                  now: dt.datetime | None = None, picture: bytes | None = None) -> Reward:
     """Change the fields named in `changes` (snake_case spec fields). The kind never changes,
     nor the code source once the reward has codes or sales."""
     def work(conn: Connection, at: dt.datetime) -> int:
@@ -188,13 +222,17 @@ def update_reward(db: Database, *, partner_id: int | None, reward_id: int,
                 current.sold or free_codes(conn, [reward_id])):
             raise RewardError("CODE_SOURCE_FIXED", "codeSource cannot change once the reward "
                                                    "has codes or sales", "codeSource")
-        _check(conn, spec)
+        _check(conn, spec, picture)
+        cleared = {"image_type": None, "image_data": None} if changes.get("has_image") is \
+            False else {}
         conn.execute(update(rewards).where(rewards.c.id == reward_id)
-                     .values(updated_at=_later(current, at), **_columns(spec)))
+                     .values(updated_at=_later(current, at), **_columns(spec), **cleared,
+                             **_image_columns(picture)))
         return reward_id
 
     return _idempotent(db, scope=scope, key=idempotency_key, operation="updateReward",
-                       params={"reward": reward_id, **{k: str(v) for k, v in changes.items()}},
+                       params={"reward": reward_id, **{k: str(v) for k, v in changes.items()},
+                               "picture": _digest(picture)},
                        work=work, now=now)
 
 

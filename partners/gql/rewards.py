@@ -6,6 +6,8 @@ userError of its own, naming its field (`pricePoints`, `csv.line7`)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from typing import Any
 
@@ -21,6 +23,7 @@ from network.gql.rewards import CouponStatus, RewardKind, decode_reward_id, rewa
 from network.programme import reward_codes, rewards_buy, rewards_store
 from network.programme.rewards import Reward, RewardError, RewardRefused, RewardSpec, Visibility
 from network.programme.rewards_buy import Purchase
+from network.programme.validation import Problem
 from partners.gql.mutation_support import Call, PartnerMutation, partner_errors
 from partners.scopes import REWARDS
 
@@ -44,6 +47,7 @@ class PartnerReward(graphene.ObjectType):
     description_en = graphene.String(required=True)
     description_fa = graphene.String(required=True)
     image_url = graphene.String()
+    has_image = graphene.Boolean(required=True, description="An uploaded picture is shown.")
     price_points = graphene.Int(required=True)
     stock = graphene.Int(description="Left for sale; null: unlimited.")
     sold = graphene.Int(required=True)
@@ -69,6 +73,7 @@ class PartnerReward(graphene.ObjectType):
         return cls(id=reward_gid(r.id), kind=s.kind, status=r.status, name_en=s.name_en,
                    name_fa=s.name_fa, description_en=s.description_en,
                    description_fa=s.description_fa, image_url=s.image_url,
+                   has_image=s.has_image,
                    price_points=s.price_points, stock=s.stock, sold=r.sold or 0, free_codes=free,
                    valid_from=s.valid_from, valid_until=s.valid_until, coupon_days=s.coupon_days,
                    per_member_limit=s.per_member_limit, visible_to_tiers=list(s.visibility.tiers),
@@ -165,6 +170,8 @@ def _spec_fields() -> dict[str, Any]:
         "name_fa": graphene.String(description=d["name_fa"]),
         "description_en": graphene.String(), "description_fa": graphene.String(),
         "image_url": graphene.String(description="An http(s) address of the picture."),
+        "image_base64": graphene.String(description="Or the picture itself, uploaded: a PNG, "
+                                                    "JPEG or WebP of at most 64 KiB, base64."),
         "price_points": graphene.Int(description=d["price_points"]),
         "stock": graphene.Int(description=d["stock"]),
         "valid_from": graphene.DateTime(description=d["valid_from"]),
@@ -194,15 +201,16 @@ CreateRewardInput = type("CreateRewardInput", (graphene.InputObjectType,), {
 })
 Clearable = graphene.Enum("RewardClearableField", [(n, n) for n in (
     "stock", "validFrom", "validUntil", "couponDays", "perMemberLimit", "imageUrl",
-    "visibility")], description="A field updateReward may set back to none (unlimited, no end, "
-                                "no limit, everyone).")
+    "image", "visibility")], description="A field updateReward may set back to none "
+                                         "(unlimited, no end, no limit, no picture, everyone).")
 UpdateRewardInput = type("UpdateRewardInput", (graphene.InputObjectType,), {
     "__doc__": "The fields to change; those omitted stay as they are.",
     "reward_id": graphene.ID(required=True),
     **_spec_fields(),
     "code_source": CodeSource(),
     "clear": graphene.List(graphene.NonNull(Clearable),
-                           description="Fields to set back to none."),
+                           description="Fields to set back to none (image: the uploaded "
+                                       "picture)."),
 })
 
 _CLEARED = {"stock": "stock", "validFrom": "valid_from", "validUntil": "valid_until",
@@ -237,9 +245,23 @@ def _changes(db: Database, input: Any) -> dict[str, Any]:
         name = _value(name)
         if name == "visibility":
             out["visibility"] = Visibility()
+        elif name == "image":
+            out["has_image"] = False
         else:
             out[_CLEARED[name]] = None
     return out
+
+
+def picture_of(input: Any) -> bytes | None:
+    """The uploaded picture's bytes, or IMAGE_INVALID for text that is not base64."""
+    raw = input.get("image_base64")
+    if raw is None:
+        return None
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise RewardRefused([Problem("imageBase64", "IMAGE_INVALID",
+                                     "imageBase64 is not base64")]) from None
 
 
 def spec_of(changes: dict[str, Any]) -> RewardSpec:
@@ -291,7 +313,7 @@ class CreateReward(_RewardMutation):
         spec = spec_of(_changes(call.ctx.db, input))
         saved = rewards_store.create(call.ctx.db, partner_id=call.partner.party_id, spec=spec,
                                      scope=call.scope, idempotency_key=call.idempotency_key,
-                                     now=call.ctx.now)
+                                     now=call.ctx.now, picture=picture_of(input))
         return cls(reward=_shown(call.ctx.db, saved), user_errors=[])
 
 
@@ -312,7 +334,8 @@ class UpdateReward(_RewardMutation):
         changes.pop("kind", None)
         saved = rewards_store.update_reward(
             call.ctx.db, partner_id=call.partner.party_id, reward_id=reward_id, changes=changes,
-            scope=call.scope, idempotency_key=call.idempotency_key, now=call.ctx.now)
+            scope=call.scope, idempotency_key=call.idempotency_key, now=call.ctx.now,
+            picture=picture_of(input))
         return cls(reward=_shown(call.ctx.db, saved), user_errors=[])
 
 

@@ -160,3 +160,36 @@ def test_a_key_without_the_rewards_scope_is_refused(hub: Hub) -> None:
     with pytest.raises(PartnerAPIError) as refused:
         client.execute(operation("RedeemCoupon"), {"code": "ANY-CODE"})
     assert (refused.value.status, refused.value.code) == (403, "SCOPE_MISSING")
+
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
+       b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01"
+       b"\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def test_an_uploaded_picture_is_served_to_members(any_hub: Hub) -> None:
+    import base64
+
+    hub = any_hub
+    bad = partner_call(hub, "shop", "CreateReward", {"input": {
+        "kind": "COUPON", "nameEn": "x", "nameFa": "y", "pricePoints": 5,
+        "imageBase64": base64.b64encode(b"<svg/>").decode()}})["createReward"]
+    assert [e["code"] for e in bad["userErrors"]] == ["IMAGE_INVALID"]
+    reward_id = publish(hub, "shop", imageBase64=base64.b64encode(PNG).decode())
+    m = hub.enrol()
+    token = hub.db.write(lambda c: sessions.create(
+        c, Keys(hub.settings.secret_key), member_id=m.id, kind="cookie", now=utcnow(),
+        user_agent="test", ip="127.0.0.1"))[0]
+    from network.web import cookies
+    hub.http.cookies.set(cookies.name(hub.settings, cookies.SESSION), token)
+    page = hub.http.get("/wallet/rewards")
+    assert page.status_code == 200
+    from graphql_relay import from_global_id
+    number = from_global_id(reward_id)[1]
+    assert f'src="/wallet/rewards/{number}/picture"' in page.text
+    served = hub.http.get(f"/wallet/rewards/{number}/picture")
+    assert served.content == PNG and served.headers["content-type"] == "image/png"
+    cleared = partner_call(hub, "shop", "UpdateReward", {"input": {
+        "rewardId": reward_id, "clear": ["image"]}})["updateReward"]
+    assert cleared["userErrors"] == []
+    assert hub.http.get(f"/wallet/rewards/{number}/picture").status_code == 404

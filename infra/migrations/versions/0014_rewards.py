@@ -29,6 +29,8 @@ def upgrade() -> None:
         sa.Column("description_en", sa.String(2000), nullable=False),
         sa.Column("description_fa", sa.String(2000), nullable=False),
         sa.Column("image_url", sa.String(500)),
+        sa.Column("image_type", sa.String(16)),
+        sa.Column("image_data", sa.LargeBinary()),
         sa.Column("price_points", sa.Integer(), nullable=False),
         sa.Column("stock", sa.Integer()),
         sa.Column("valid_from", Timestamp),

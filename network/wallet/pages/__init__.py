@@ -57,6 +57,7 @@ def routes(site: Site) -> list[BaseRoute]:
         ("/wallet/rewards", reward_pages.catalog, "GET"),
         ("/wallet/rewards/{reward_id:int}", reward_pages.reward, "GET"),
         ("/wallet/rewards/{reward_id:int}/buy", reward_pages.buy, "POST"),
+        ("/wallet/rewards/{reward_id:int}/picture", reward_pages.picture, "GET"),
         ("/wallet/my-rewards", reward_pages.my_rewards, "GET"),
         ("/wallet/my-rewards/{purchase_id:int}", reward_pages.my_reward, "GET"),
         ("/wallet/contact", account_pages.contact_form, "GET"),

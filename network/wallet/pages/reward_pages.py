@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from network import parties
 from network.errors import HubError
-from network.programme import rewards_buy, rewards_catalog
+from network.programme import rewards_buy, rewards_catalog, rewards_store
 from network.programme.rewards_buy import Purchase
 from network.programme.rewards_store import get
 from network.wallet import parties_view
@@ -124,6 +124,18 @@ def _mine(conn: Connection, member_id: int) -> list[tuple[Purchase, Any]]:
     bought = rewards_buy.member_purchases(conn, member_id)
     found = {rid: get(conn, rid) for rid in {p.reward_id for p in bought}}
     return [(p, found.get(p.reward_id)) for p in bought]
+
+
+async def picture(site: Site, request: Request) -> Response:
+    """A reward's uploaded picture (its bytes were checked to be PNG, JPEG or WebP on upload)."""
+    site.member(request)
+    found = site.db.read(rewards_store.image, int(request.path_params["reward_id"]))
+    if found is None:
+        return Response(status_code=404)
+    media, data = found
+    return Response(data, media_type=media, headers={
+        "Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'"})
 
 
 async def my_rewards(site: Site, request: Request) -> Response:

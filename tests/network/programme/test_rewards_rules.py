@@ -144,3 +144,14 @@ def test_status_moves():
     check_move("paused", "active")
     assert refusal(check_move, "retired", "active") == "STATUS_CHANGE_NOT_ALLOWED"
     assert refusal(check_move, "draft", "paused") == "STATUS_CHANGE_NOT_ALLOWED"
+
+
+def test_an_uploaded_picture_is_known_by_its_first_bytes():
+    from network.programme.rewards import MAX_IMAGE_BYTES, check_image
+
+    assert check_image(b"\x89PNG\r\n\x1a\n" + b"0" * 100) == ("image/png", ())
+    assert check_image(b"\xff\xd8\xff\xe0" + b"0" * 10)[0] == "image/jpeg"
+    assert check_image(b"RIFF\x00\x00\x00\x00WEBPVP8 ")[0] == "image/webp"
+    assert [p.code for p in check_image(b"<svg onload=alert(1)>")[1]] == ["IMAGE_INVALID"]
+    too_big = b"\x89PNG\r\n\x1a\n" + b"0" * MAX_IMAGE_BYTES
+    assert [p.code for p in check_image(too_big)[1]] == ["IMAGE_TOO_LARGE"]
