@@ -329,6 +329,7 @@ from network.programme.campaigns_cli import campaigns_group as _campaigns  # noq
 from network.programme.cli import events_group as _events  # noqa: E402
 from network.programme.cli import programme_group as _programme  # noqa: E402
 from network.programme.lottery_cli import lottery_group as _lottery  # noqa: E402
+from network.programme.rewards_cli import rewards_group as _rewards  # noqa: E402
 from network.programme.segments_cli import segments_group as _segments  # noqa: E402
 
 main.add_command(_notifications)
@@ -341,6 +342,7 @@ main.add_command(_events)
 main.add_command(_campaigns)
 main.add_command(_audit)
 main.add_command(_lottery)
+main.add_command(_rewards)
 
 def _register_packages() -> None:
     from partners.campaigns_cli import COMMANDS as campaign_commands

@@ -120,6 +120,7 @@ def build_demo(db: Database, settings: Settings, now: datetime | None = None) ->
         _profile(db, settings, result, last_month)
         _messages(db, settings, result, now)
         _lottery(db, result, now, telecom)
+        _catalog(db, settings, result, now)
     return result
 
 
@@ -171,6 +172,75 @@ def _lottery(db: Database, demo: DemoSummary, now: datetime, telecom: int) -> No
                                                 (maryam, 6))):
         draws.enter(db, member_id=member_id, draw_id=draw.id, idempotency_key=_key("draw", n),
                     now=now - timedelta(hours=hours_ago))
+
+
+# The catalog: (partner, kind, English name, Persian name, English and Persian descriptions,
+# price, more spec fields). Pool codes are uploaded as a partner would; the rest are the hub's.
+CATALOG: list[tuple[str, str, str, str, str, str, int, dict[str, object]]] = [
+    ("cafe-roshan", "coupon", "Free coffee", "قهوهٔ رایگان",
+     "Any coffee on the menu, any size.", "هر قهوه‌ای از منو، در هر اندازه.", 300, {}),
+    ("cafe-roshan", "coupon", "Cake and coffee for two", "کیک و قهوه برای دو نفر",
+     "Two slices of the day's cake and two coffees.", "دو برش کیک روز و دو قهوه.", 900,
+     {"per_member_limit": 2}),
+    ("hamrah-telecom", "coupon", "5 GB of mobile data", "۵ گیگابایت اینترنت همراه",
+     "Added to your line within a day; valid for 30 days.",
+     "ظرف یک روز به خط شما اضافه می‌شود و ۳۰ روز اعتبار دارد.", 1500, {}),
+    ("hamrah-telecom", "gift_card", "Airtime gift card", "کارت هدیهٔ شارژ",
+     "Top up any Hamrah line with this card.", "هر خط همراه را با این کارت شارژ کنید.", 2000,
+     {"value_minor": 1000}),
+    ("shafa-pharmacy", "coupon", "10% off vitamins", "۱۰٪ تخفیف ویتامین‌ها",
+     "On any vitamins and supplements, once.", "یک بار، روی همهٔ ویتامین‌ها و مکمل‌ها.", 500,
+     {"code_source": "pool", "refund_on_expiry": True}),
+    ("shafa-pharmacy", "coupon", "Free blood-pressure check", "چکاپ رایگان فشار خون",
+     "For gold and platinum members.", "برای اعضای طلایی و پلاتینی.", 400,
+     {"visibility": ("gold", "platinum")}),
+    ("bazaar-online", "coupon", "Free delivery", "ارسال رایگان",
+     "On your next order, whatever its size.", "برای سفارش بعدی شما، با هر اندازه‌ای.", 250,
+     {"stock": 40}),
+    ("bazaar-online", "lottery_entry", "An entry in the phone lottery",
+     "یک بلیت قرعه‌کشی گوشی", "One entry in this month's draw for a new phone.",
+     "یک بلیت در قرعه‌کشی این ماه برای یک گوشی نو.", 100, {"code_source": "none"}),
+    ("bazaar-online", "charity_pledge", "Give to Mahak's children", "کمک به کودکان محک",
+     "Your points go to Mahak Children's Charity.", "امتیازهای شما به موسسه خیریه محک می‌رسد.",
+     500, {"code_source": "none", "charity": "mahak"}),
+]
+POOL_CODES = "".join(f"SHAFA-{n}\n" for n in range(1001, 1021))
+
+
+def _catalog(db: Database, settings: Settings, demo: DemoSummary, now: datetime) -> None:
+    """A few rewards per partner in both languages, on sale; John owns a free coffee and Sara a
+    pharmacy coupon, so both wallets show "my rewards"."""
+    from network.programme import rewards_buy, rewards_store
+    from network.programme.rewards import RewardSpec, Visibility
+
+    made: dict[str, int] = {}
+    for i, (partner, kind, name_en, name_fa, text_en, text_fa, price, more) in enumerate(CATALOG):
+        extra = dict(more)
+        if "visibility" in extra:
+            extra["visibility"] = Visibility(tiers=tuple(extra["visibility"]))  # type: ignore[arg-type]
+        if "charity" in extra:
+            extra["charity_id"] = demo.charities[str(extra.pop("charity"))]
+        if kind == "gift_card":
+            extra["currency"] = settings.currency
+        spec = RewardSpec(kind=kind, name_en=name_en, name_fa=name_fa, description_en=text_en,
+                          description_fa=text_fa, price_points=price, **extra)  # type: ignore[arg-type]
+        partner_id = demo.partners[partner]
+        reward = rewards_store.create(db, partner_id=partner_id, spec=spec,
+                                      scope=f"partner:{partner_id}",
+                                      idempotency_key=_key("reward", i), now=now)
+        if spec.code_source == "pool":
+            rewards_store.upload_codes(db, partner_id=partner_id, reward_id=reward.id,
+                                       csv_text=POOL_CODES, scope=f"partner:{partner_id}",
+                                       idempotency_key=_key("codes", i), now=now)
+        rewards_store.set_status(db, partner_id=partner_id, reward_id=reward.id, status="active",
+                                 scope=f"partner:{partner_id}",
+                                 idempotency_key=_key("reward-on", i), now=now)
+        made[name_en] = reward.id
+    sara, john = demo.members[0].id, demo.members[1].id
+    for member, name in ((john, "Free coffee"), (sara, "10% off vitamins")):
+        rewards_buy.buy(db, member_id=member, reward_id=made[name],
+                        idempotency_key=_key("buy", member), secret=settings.secret_key,
+                        now=now - timedelta(hours=2))
 
 
 def _programme(db: Database, last_month: datetime, cafe: int) -> None:
@@ -350,6 +420,7 @@ def print_demo(db: Database, demo: DemoSummary, base_url: str | None = None) -> 
         click.echo(f"  {name:<16} {member.card_number:<20} {balance.spendable:>9} "
                    f"{balance.pending:>8} {balance.held:>5}")
     _print_lotteries(db)
+    _print_catalog(db, demo)
     if base_url:
         from partners.quickstart import signed_example
 
@@ -377,6 +448,23 @@ def _print_lotteries(db: Database) -> None:
         click.echo(f"    once it closes: pointsnet lottery close {draw.code}; "
                    f"pointsnet lottery draw {draw.code}; pointsnet lottery publish {draw.code} "
                    f"--out draw/; pointsnet lottery verify draw/")
+def _print_catalog(db: Database, demo: DemoSummary) -> None:
+    from network.programme import rewards_buy, rewards_store
+
+    found = db.read(rewards_store.list_rewards, limit=1000)
+    if not found:
+        return
+    codes = {v: k for k, v in demo.partners.items()}
+    click.echo(f"  catalog:   {len(found)} rewards (pointsnet rewards list), e.g.")
+    for reward in found[:4]:
+        click.echo(f"    #{reward.id} {reward.spec.name_en} / {reward.spec.name_fa}, "
+                   f"{reward.spec.price_points} points at {codes.get(reward.partner_id, '?')}")
+    for member in demo.members:
+        for bought in db.read(rewards_buy.member_purchases, member.id):
+            reward = db.read(rewards_store.get, bought.reward_id)
+            click.echo(f"  {member.display_name} owns {reward.spec.name_en if reward else '?'}"
+                       f", code {bought.code} ({bought.status}) at "
+                       f"{codes.get(bought.partner_id, '?')}")
 
 
 def link_stripe(db: Database, gateway: StripeGateway,

@@ -11,8 +11,8 @@ from sqlalchemy import Connection, select
 from network.db.schema import holds, journal_entries
 
 # The entry kinds a partner's own API shows.
-PARTNER_KINDS = ("earn", "redeem", "hold", "capture", "void", "hold_expiry", "reverse_earn",
-                 "reverse_redemption")
+PARTNER_KINDS = ("earn", "redeem", "reward", "hold", "capture", "void", "hold_expiry",
+                 "reverse_earn", "reverse_redemption")
 
 
 def entry(conn: Connection, partner_id: int, entry_id: int) -> Any | None:

@@ -14,7 +14,8 @@ REDEEM = "redeem"
 EVENTS = "events"  # recordEvent, registerEventType
 CAMPAIGNS = "campaigns"  # manage (and simulate) the partner's own campaigns
 WEBHOOKS = "webhooks"  # manage the partner's webhook endpoints and see their deliveries
-ALL_SCOPES = frozenset({READ, ENROL, EARN, REDEEM, EVENTS, CAMPAIGNS, WEBHOOKS})
+REWARDS = "rewards"  # publish catalog rewards, upload codes, redeem and refund coupons
+ALL_SCOPES = frozenset({READ, ENROL, EARN, REDEEM, EVENTS, CAMPAIGNS, WEBHOOKS, REWARDS})
 
 # Partner root fields and the scope each needs; a root field not listed needs `read`.
 FIELD_SCOPES: dict[str, str] = {
@@ -37,6 +38,12 @@ FIELD_SCOPES: dict[str, str] = {
     "rotateWebhookSecret": WEBHOOKS,
     "deleteWebhookEndpoint": WEBHOOKS,
     "replayWebhookDelivery": WEBHOOKS,
+    "createReward": REWARDS,
+    "updateReward": REWARDS,
+    "setRewardStatus": REWARDS,
+    "uploadRewardCodes": REWARDS,
+    "redeemCoupon": REWARDS,
+    "refundCoupon": REWARDS,
 }
 
 

@@ -16,6 +16,7 @@ from network.gql.me_privacy import EraseMyData
 from network.gql.me_profile import UpdateProfile
 from network.gql.me_signin import RequestSignInCode, VerifySignInCode
 from network.gql.me_types import Member, MemberSession, WalletEntry, ctx_of
+from network.gql.rewards import BuyReward
 from network.wallet import reads
 
 # Referenced so the schema knows the node types even before a field returns them.
@@ -46,6 +47,7 @@ class MeMutation(graphene.ObjectType):
     verify_sign_in_code = VerifySignInCode.Field(
         description="Trade a code for a bearer token (a new session).")
     donate = Donate.Field(description="Donate spendable points to a charity.")
+    buy_reward = BuyReward.Field(description="Buy a reward from the catalog with points.")
     update_contact = UpdateContact.Field(description="Change the member's contact details.")
     sign_out = SignOut.Field(description="End this session (or every session).")
     revoke_session = RevokeSession.Field(description="End one of the member's sessions.")

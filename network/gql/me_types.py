@@ -17,7 +17,9 @@ from graphene import relay
 from sqlalchemy.engine import Connection
 
 from network import members, referrals
+from network.gql import rewards as rewards_gql
 from network.gql.context import PermissionDenied, RequestContext
+from network.gql.rewards import Catalog, MemberReward
 from network.ledger import balances
 from network.ledger.balances import WalletBalance
 from network.programme import explain, tiers
@@ -115,6 +117,7 @@ class WalletEntryKind(graphene.Enum):
     EARN = "earn"
     BONUS = "bonus"
     REDEEM = "redeem"
+    REWARD = "reward"
     HOLD = "hold"
     CAPTURE = "capture"
     VOID = "void"
@@ -386,6 +389,14 @@ class Member(graphene.ObjectType):
                                           "entries (network/gql/me_lottery.py).")
     gifts = graphene.List(graphene.NonNull("network.gql.me_lottery.MemberGift"), required=True,
                           description="The member's latest 20 gifts, sent and received.")
+    catalog = graphene.Field(
+        Catalog, required=True,
+        partner=graphene.String(description="Only this partner's rewards (its code)."),
+        affordable=graphene.Boolean(default_value=False,
+                                    description="Only what the spendable points can buy."),
+        description="Rewards on sale to this member, by partner then price.")
+    rewards = graphene.List(graphene.NonNull(MemberReward), required=True,
+                            description="Rewards the member bought, newest first (100 at most).")
 
     @classmethod
     def of(cls, member: members.Member) -> Member:
@@ -416,6 +427,13 @@ class Member(graphene.ObjectType):
 
     def resolve_data_export(self, info: graphene.ResolveInfo) -> Any:
         return _part("dataExport", info, int(self.id))
+    def resolve_catalog(self, info: graphene.ResolveInfo, partner: str | None = None,
+                        affordable: bool = False) -> Catalog:
+        return rewards_gql.catalog(own(info, int(self.id)), int(self.id), self.locale, partner,
+                                   affordable)
+
+    def resolve_rewards(self, info: graphene.ResolveInfo) -> list[MemberReward]:
+        return rewards_gql.my_rewards(own(info, int(self.id)), int(self.id), self.locale)
 
     def resolve_card_qr_svg(self, info: graphene.ResolveInfo) -> str:
         own(info, int(self.id))

@@ -17,7 +17,7 @@ from network.notifications import lifecycle
 from network.notifications.config import NotificationSettings
 from network.notifications.drain import drain
 from network.notifications.senders import sender_from_settings
-from network.programme import birthdays
+from network.programme import birthdays, rewards_buy
 from network.programme.segments_store import refresh_all
 
 
@@ -79,6 +79,11 @@ def _expiring_messages(db: Database, clock: Clock) -> Counts:
     # One occasion per member, expiry date and horizon (expiring30:<date>, expiring7:<date>),
     # queued with its message: a rerun, or the next day's look back, sends nothing twice.
     return asdict(lifecycle.expiring(db, clock()))
+def _expire_coupons(db: Database, clock: Clock) -> Counts:
+    # Each coupon is expired (and, where its reward says so, its points given back) in a
+    # transaction of its own behind a guarded update from `issued`: a crash loses at most the
+    # one in flight, and a coupon already expired is no longer due, so none is given back twice.
+    return asdict(rewards_buy.expire_due(db, clock()))
 
 
 def network_jobs(notify: NotificationSettings) -> list[Job]:
@@ -107,4 +112,6 @@ def network_jobs(notify: NotificationSettings) -> list[Job]:
             "recompute rule segments and RFM scores for campaign conditions"),
         Job("job-history", DailyAt(4, 30), _prune_runs,
             f"forget worker runs older than {KEEP_RUNS.days} days"),
+        Job("coupons", Every(300), _expire_coupons,
+            "expire unused coupons past their time, giving points back where the reward says"),
     ]

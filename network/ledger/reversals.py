@@ -73,36 +73,57 @@ def _reverse(db: Database, *, scope: str, key: str, partner_id: int, entry_id: i
     params = {"partner": partner_id, "entry": entry_id, "points": points, "reference": reference}
 
     def body(conn: Connection, at: datetime) -> Receipt:
-        original = load_original(conn, entry_id, partner_id, originals, noun)
-        member_id = original.member_id
-        locked = balances.lock(conn, member_id)
-        amount = rules.left_to_reverse(original.points, reversed_so_far(conn, entry_id, kind),
-                                       points, noun=noun, verb=verb)
-        moved = to_member * amount
-        # Per party the original posted to (an earn the programme added to has a part per
-        # funder), the share of this reversal: in proportion to what is left of each.
-        shares = _shares(conn, entry_id, account, partner_id, amount)
-        new_id = journal.book(  # the original's postings, turned around
-            conn, kind=kind, member_id=member_id, party_id=partner_id, points=amount,
-            reference=reference, reverses_entry_id=entry_id, booked_at=at,
-            lines=[accounts.wallet(member_id, moved),
-                   *(accounts.party(account, party, -to_member * n)
-                     for party, n in shares.items() if n)],
-        )
-        opened = book(conn, original, locked, new_id, amount, at)
-        if kind == "reverse_earn":  # campaign points go back with it, budget given back
-            # Imported here: the programme's store imports the ledger package, whose
-            # __init__ imports this module, so a module-level import would be a circle.
-            from network.programme import awards
-
-            awards.reverse(conn, original_id=entry_id, entry_id=new_id, member_id=member_id,
-                           shares=shares, at=at)
-        row = balances.move(conn, member_id, at, balance=moved, debt=opened)
-        return Receipt(entry_id=new_id, kind=kind, member_id=member_id, points=amount,
-                       booked_at=rules.iso(at), balance=row.balance, held=row.held,
-                       debt=row.debt)
+        return _reverse_in(conn, at, partner_id=partner_id, entry_id=entry_id, points=points,
+                           reference=reference, kind=kind, originals=originals, noun=noun,
+                           verb=verb, account=account, to_member=to_member, book=book)
 
     return run(db, scope=scope, key=key, operation=kind, params=params, body=body, now=now)
+
+
+def give_back_reward_in(conn: Connection, at: datetime, *, partner_id: int, entry_id: int,
+                        reference: str | None = None) -> Receipt:
+    """All of a reward purchase's points back to the lots they came from (a refunded or an
+    expired unused coupon), inside the caller's transaction, which also marks the coupon: the
+    same give-back as `reverse_redemption`, for the `reward` entries it does not take (a
+    partner's reverseRedemption must not give back a coupon that stays valid)."""
+    return _reverse_in(conn, at, partner_id=partner_id, entry_id=entry_id, points=None,
+                       reference=reference, kind="reverse_redemption", originals=("reward",),
+                       noun="reward purchase", verb="give back",
+                       account=AccountKind.REDEMPTION, to_member=1, book=_give_back)
+
+
+def _reverse_in(conn: Connection, at: datetime, *, partner_id: int, entry_id: int,
+                points: int | None, reference: str | None, kind: str,
+                originals: tuple[str, ...], noun: str, verb: str, account: AccountKind,
+                to_member: int, book: Book) -> Receipt:
+    original = load_original(conn, entry_id, partner_id, originals, noun)
+    member_id = original.member_id
+    locked = balances.lock(conn, member_id)
+    amount = rules.left_to_reverse(original.points, reversed_so_far(conn, entry_id, kind),
+                                   points, noun=noun, verb=verb)
+    moved = to_member * amount
+    # Per party the original posted to (an earn the programme added to has a part per
+    # funder), the share of this reversal: in proportion to what is left of each.
+    shares = _shares(conn, entry_id, account, partner_id, amount)
+    new_id = journal.book(  # the original's postings, turned around
+        conn, kind=kind, member_id=member_id, party_id=partner_id, points=amount,
+        reference=reference, reverses_entry_id=entry_id, booked_at=at,
+        lines=[accounts.wallet(member_id, moved),
+               *(accounts.party(account, party, -to_member * n)
+                 for party, n in shares.items() if n)],
+    )
+    opened = book(conn, original, locked, new_id, amount, at)
+    if kind == "reverse_earn":  # campaign points go back with it, budget given back
+        # Imported here: the programme's store imports the ledger package, whose
+        # __init__ imports this module, so a module-level import would be a circle.
+        from network.programme import awards
+
+        awards.reverse(conn, original_id=entry_id, entry_id=new_id, member_id=member_id,
+                       shares=shares, at=at)
+    row = balances.move(conn, member_id, at, balance=moved, debt=opened)
+    return Receipt(entry_id=new_id, kind=kind, member_id=member_id, points=amount,
+                   booked_at=rules.iso(at), balance=row.balance, held=row.held,
+                   debt=row.debt)
 
 
 def _claw_back(conn: Connection, original: Any, locked: balances.BalanceRow, new_id: int,

@@ -37,10 +37,11 @@ def take_spendable(conn: Connection, member_id: int, points: int, at: datetime) 
 
 def book_debit(conn: Connection, at: datetime, *, member_id: int, points: int, sink_id: int,
                sink_kinds: tuple[str, ...], entry_kind: str, consumption_kind: str,
-               account: AccountKind, reference: str | None,
+               account: AccountKind, reference: str | None = None,
                details: dict[str, object] | None = None) -> Receipt:
     """The one debit path inside a caller's transaction: redeem, donate, and whatever else spends
-    points at a party (a lottery entry) books it so, and settlement reads its consumptions."""
+    points at a party (a lottery entry, a reward bought: its use case takes stock and a code in
+    the same transaction) books it so, and settlement reads its consumptions."""
     field = "charityId" if sink_kinds == ("charity",) else "partnerId"
     parties.require(conn, sink_id, *sink_kinds, field=field)
     takes = take_spendable(conn, member_id, points, at)

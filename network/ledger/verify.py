@@ -28,7 +28,7 @@ _SPENT_BY_KIND = """
     CASE e.kind
       WHEN 'redeem' THEN e.points WHEN 'donate' THEN e.points WHEN 'expire' THEN e.points
       WHEN 'capture' THEN e.points WHEN 'transfer_out' THEN e.points WHEN 'lottery' THEN e.points
-      WHEN 'gift_out' THEN e.points
+      WHEN 'gift_out' THEN e.points WHEN 'reward' THEN e.points
       WHEN 'reverse_redemption' THEN -e.points
       WHEN 'reverse_earn' THEN e.points + COALESCE(
           (SELECT SUM(d.points) FROM lots d WHERE d.entry_id = e.id AND d.points < 0), 0)

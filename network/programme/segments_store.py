@@ -43,10 +43,13 @@ from network.programme.segments_schema import member_rfm, segment_members, segme
 RFM_WINDOW = dt.timedelta(days=365)
 
 # Ledger kinds that are a member's own activity at a partner: visits, and their reversals.
+# Points spent at a partner are taken at its till, on a reward it honours, or on a draw it
+# sponsors; a refund of any of them is a reverse_redemption.
 VISIT_KINDS = ("earn", "redeem", "capture")
-SPENT_KINDS = ("redeem", "capture", "reverse_redemption")
+_SPENDS = ("redeem", "capture", "reward", "lottery")
+SPENT_KINDS = (*_SPENDS, "reverse_redemption")
 ACTIVITY_KINDS = (*tier_facts.EARNED_KINDS, *SPENT_KINDS)
-_SPENT = case((je.c.kind.in_(("redeem", "capture")), je.c.points),
+_SPENT = case((je.c.kind.in_(_SPENDS), je.c.points),
               (je.c.kind == "reverse_redemption", -je.c.points), else_=0)
 _EARNED = case((je.c.kind.in_(tier_facts.EARNED_KINDS), tier_facts.EARNED), else_=0)
 _VISIT = case((je.c.kind.in_(VISIT_KINDS), 1), else_=0)

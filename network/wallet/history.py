@@ -92,7 +92,7 @@ def check_page_size(first: int | None, default: int = 20) -> int:
 # no postings. A capture returns the uncaptured part of its hold, so it (and any kind added
 # later) is read from the entry's member_wallet postings instead.
 _CREDITS = ("earn", "bonus", "reverse_redemption", "transfer_in", "void", "hold_expiry")
-_DEBITS = ("redeem", "donate", "expire", "transfer_out", "reverse_earn", "hold",
+_DEBITS = ("redeem", "reward", "donate", "expire", "transfer_out", "reverse_earn", "hold",
            "lottery")
 # Only these can be reversed, so only they need the reversal lookup.
 _REVERSIBLE = ("earn", "bonus", "redeem", "capture")

@@ -20,7 +20,7 @@ from network.programme import tiers
 from network.wallet.parties_view import PartyName
 
 _EARNED = {"earn": 1, "bonus": 1, "reverse_earn": -1}
-_SPENT = {"redeem": 1, "capture": 1, "reverse_redemption": -1, "donate": 1,
+_SPENT = {"redeem": 1, "reward": 1, "capture": 1, "reverse_redemption": -1, "donate": 1,
           "lottery": 1}
 
 

@@ -15,6 +15,14 @@ from partners.gql.earn import AwardPoints, AwardPointsBatch
 from partners.gql.enrol import EnrolMember
 from partners.gql.events import RecordEvent, RegisterEventType
 from partners.gql.reversals import ReverseEarn, ReverseRedemption
+from partners.gql.rewards import (
+    CreateReward,
+    RedeemCoupon,
+    RefundCoupon,
+    SetRewardStatus,
+    UpdateReward,
+    UploadRewardCodes,
+)
 from partners.gql.spend import AuthorizeHold, CaptureHold, RedeemPoints, VoidHold
 from partners.gql.viewer import PartnerQuery
 from partners.gql.webhooks import (
@@ -83,3 +91,19 @@ class Mutation(CampaignStaffMutation, graphene.ObjectType):
     replay_webhook_delivery = ReplayWebhookDelivery.Field(
         description="Send a delivery's event again, same webhook-id and payload (scope "
                     "webhooks; Idempotency-Key).")
+    create_reward = CreateReward.Field(
+        description="Publish a reward you honour, as a draft (scope rewards; Idempotency-Key).")
+    update_reward = UpdateReward.Field(
+        description="Change some fields of a reward you honour (scope rewards; "
+                    "Idempotency-Key).")
+    set_reward_status = SetRewardStatus.Field(
+        description="Put a reward on sale, pause or retire it (scope rewards; "
+                    "Idempotency-Key).")
+    upload_reward_codes = UploadRewardCodes.Field(
+        description="Add a CSV of codes to a pool reward, all or none (scope rewards; "
+                    "Idempotency-Key).")
+    redeem_coupon = RedeemCoupon.Field(
+        description="Use a member's coupon at your till (scope rewards; Idempotency-Key).")
+    refund_coupon = RefundCoupon.Field(
+        description="Give an unused coupon's points back to the member (scope rewards; "
+                    "Idempotency-Key).")

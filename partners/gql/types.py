@@ -24,10 +24,12 @@ from partners.scopes import READ
 
 
 class TransactionKind(graphene.Enum):
-    """What a PartnerTransaction did; HOLD_EXPIRY is booked by the hub when a hold lapses."""
+    """What a PartnerTransaction did; HOLD_EXPIRY is booked by the hub when a hold lapses;
+    REWARD is a member buying a reward you honour (its refund is a REVERSE_REDEMPTION)."""
 
     EARN = "earn"
     REDEEM = "redeem"
+    REWARD = "reward"
     HOLD = "hold"
     CAPTURE = "capture"
     VOID = "void"

@@ -31,6 +31,7 @@ from partners.gql.campaign_simulation import (
 from partners.gql.campaigns import CampaignConnection, campaigns_page
 from partners.gql.events import EventType
 from partners.gql.refs import decode_id
+from partners.gql.rewards import PartnerRewardConnection, rewards_page
 from partners.gql.types import (
     PartnerContract,
     PartnerHold,
@@ -93,6 +94,11 @@ class PartnerViewer(graphene.ObjectType):
         graphene.NonNull(WebhookEndpoint), required=True,
         description="Your webhook endpoints, oldest first, with their deliveries (scope "
                     "webhooks).")
+    rewards = graphene.Field(
+        PartnerRewardConnection, required=True,
+        first=graphene.Int(description="1 to 100 (default 20)."),
+        after=graphene.String(description="An endCursor of this connection."),
+        description="The rewards you honour, oldest first (scope rewards).")
     simulate_campaign = simulate_field(
         "Replay a draft campaign over a past month of your own sales (scope campaigns).")
 
@@ -118,6 +124,9 @@ class PartnerViewer(graphene.ObjectType):
 
     def resolve_webhook_endpoints(self, info: graphene.ResolveInfo) -> list[WebhookEndpoint]:
         return endpoints_of(info.context)
+    def resolve_rewards(self, info: graphene.ResolveInfo, first: int | None = None,
+                        after: str | None = None) -> PartnerRewardConnection:
+        return rewards_page(info.context, first, after)
 
     def resolve_simulate_campaign(self, info: graphene.ResolveInfo, definition: Any,
                                   period: str) -> CampaignSimulation:

@@ -11,6 +11,7 @@ from network.gql.me_lottery import GiftStatus, LotteryStatus
 from network.gql.me_types import WalletEntryKind
 from network.members import LOCALES
 from network.profile import INTERESTS
+from network.programme.rewards import KINDS as REWARD_KINDS
 from network.signin.sessions import KINDS
 from network.wallet.errors import WalletError
 from network.wallet.pages.page import WalletPage
@@ -52,7 +53,7 @@ def test_every_template_key_exists_in_the_catalogs():
     families = {key for key in used if key.endswith("_")}  # t("kind_" ~ e.kind) and the like
     # Tier names are the programme's data (network/programme/tiers.py), not catalogue keys.
     assert families == {"kind_", "session_kind_", "interest_", "lang_", "lottery_status_",
-                        "gift_status_"}
+                        "gift_status_", "reward_kind_", "coupon_status_"}
     assert used - families <= set(EN)
     kinds = {f"kind_{k.value}" for k in WalletEntryKind}
     assert kinds | {f"session_kind_{k}" for k in KINDS} <= set(EN)
@@ -60,6 +61,8 @@ def test_every_template_key_exists_in_the_catalogs():
         <= set(EN)
     assert {f"lottery_status_{s.value}" for s in LotteryStatus} <= set(EN)
     assert {f"gift_status_{s.value}" for s in GiftStatus} <= set(EN)
+    assert {f"reward_kind_{k}" for k in REWARD_KINDS} <= set(EN)
+    assert {f"coupon_status_{s}" for s in ("issued", "used", "expired", "refunded")} <= set(EN)
 
 
 def test_numbers():
