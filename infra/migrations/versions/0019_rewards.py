@@ -1,14 +1,14 @@
 """The catalog: rewards, their code pools, and the rewards members bought
 (network/programme/rewards_schema.py).
 
-Revision ID: 0014_rewards
+Revision ID: 0019_rewards
 Revises: 0018_partner_webhooks
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_rewards"
+revision = "0019_rewards"
 down_revision = "0018_partner_webhooks"
 branch_labels = None
 depends_on = None
