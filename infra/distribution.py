@@ -56,6 +56,16 @@ PLACEMENTS: dict[str, Placement] = {
     "member_rfm": _member(),
     "member_sessions": _member(),
     "segment_members": _member(),
+    "member_profiles": _member(),
+    "message_preferences": _member(),
+    "message_consents": _member(),
+    "message_occasions": _member(),
+    "gift_blocks": _member(),
+    "gifts": _member("the sender's: the gift's hold and its transfer entry are the sender's "
+                     "(the receiver's side is a second shard, as any transfer)",
+                     column="sender_member_id"),
+    "lottery_entries": _member(),
+    "reward_purchases": _member(),
     # Keyed by something a request knows before it knows the member.
     "idempotency_keys": Placement(OWN_KEY, "scope", "a key is unique per partner, whoever "
                                   "the member: looked up by (scope, key)"),
@@ -74,10 +84,22 @@ PLACEMENTS: dict[str, Placement] = {
     "event_types": Placement(REFERENCE),
     "segments": Placement(REFERENCE),
     "programme_version": Placement(REFERENCE),
+    "rewards": Placement(REFERENCE, why="the catalog: read by every purchase; stock is taken "
+                         "by a guarded update, a 2PC on every node (as campaign budgets)"),
+    "lottery_draws": Placement(REFERENCE),
+    "lottery_prizes": Placement(REFERENCE),
+    "webhook_endpoints": Placement(REFERENCE, why="read by every earn's guard on every shard"),
+    # A reward's code pool: claimed by (reward, partner) with SKIP LOCKED, never by member.
+    "reward_codes": Placement(OWN_KEY, "partner_id", "a pool belongs to the partner that "
+                              "uploaded it; a purchase claims one code (two shards: 2PC)"),
     # Operations and finance: the coordinator's own.
     "notification_outbox": Placement(LOCAL, why="a queue drained by status and time, not by "
                                      "member; messages to non-members have no member"),
     "job_leases": Placement(LOCAL),
+    "audit_log": Placement(LOCAL),
+    "webhook_events": Placement(LOCAL, why="a queue, as the notification outbox: written with "
+                                "the booking (a 2PC with the coordinator on Citus)"),
+    "webhook_deliveries": Placement(LOCAL),
     "job_runs": Placement(LOCAL),
     "staff_tokens": Placement(LOCAL),
     "settlement_runs": Placement(LOCAL),
@@ -102,13 +124,28 @@ _CHILD_FK = ("to a member-keyed table by its surrogate id: becomes (member_id, {
 EXCEPTIONS: dict[tuple[str, str], str] = {
     **{(table, "pk"): _SURROGATE_ID for table in (
         "journal_entries", "postings", "lots", "consumptions", "holds", "hold_allocations",
-        "campaign_awards", "member_events", "member_sessions")},
+        "campaign_awards", "member_events", "member_sessions", "message_consents", "gifts",
+        "lottery_entries", "reward_purchases")},
     ("signin_codes", "pk"): "surrogate id: becomes (address_hash, id)",
     **{(table, f"fk:{col}"): _CHILD_FK.format(col=col) for table, col in (
         ("postings", "entry_id"), ("lots", "entry_id"), ("consumptions", "entry_id"),
         ("consumptions", "lot_id"), ("hold_allocations", "hold_id"),
         ("hold_allocations", "lot_id"), ("campaign_awards", "entry_id"),
-        ("journal_entries", "reverses_entry_id"))},
+        ("journal_entries", "reverses_entry_id"), ("gifts", "hold_id"),
+        ("gifts", "out_entry_id"), ("lottery_entries", "journal_entry_id"),
+        ("reward_purchases", "entry_id"), ("reward_purchases", "closed_entry_id"))},
+    ("reward_codes", "pk"): "surrogate id: becomes (partner_id, id)",
+    ("reward_purchases", "unique:entry_id"): "becomes (member_id, entry_id) with the entry's key",
+    ("reward_purchases", "fk:code_id"): (
+        "the code is in its partner's pool, on another shard: dropped on Citus; the purchase "
+        "claims the code in the same transaction (2PC) and keeps its id"),
+    ("gifts", "fk:receiver_member_id"): (
+        "the receiver is on another shard: dropped on Citus, the gift checks the receiver "
+        "when it books (as a transfer does)"),
+    ("gift_blocks", "fk:blocked_member_id"): "the other member, on another shard: dropped",
+    ("lottery_entries", "unique:entry_hash"): (
+        "a salted hash of the draw's code and the entry id, unique by construction; a "
+        "directory keyed by the hash on Citus if the constraint must stay"),
     ("members", "unique:card_number"): (
         "card numbers are unique network-wide: a Citus table card_numbers(card_number PRIMARY "
         "KEY, member_id) distributed by card_number keeps that, and is what the card lookup "

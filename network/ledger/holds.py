@@ -88,9 +88,10 @@ def book_hold(conn: Connection, at: datetime, *, member_id: int, party_id: int, 
                    debt=row.debt)
 
 
-def allocations(conn: Connection, hold_id: int) -> list[lots.Take]:
+def allocations(conn: Connection, hold_id: int, member_id: int) -> list[lots.Take]:
     """What an open hold reserves, as takes in the order capture spends them."""
-    return [lots.Take(lot, points) for _id, points, lot in _allocations(conn, hold_id)]
+    return [lots.Take(lot, points)
+            for _id, points, lot in _allocations(conn, hold_id, member_id)]
 
 
 def close_allocations(conn: Connection, hold_id: int, *, status: str, captured: int,

@@ -241,12 +241,14 @@ def _decide(db: Database, receiver_id: int, gift_id: int, accept: bool, block: b
         if row.status != "pending":
             raise GiftError("GIFT_NOT_PENDING", f"This gift is already {row.status}.",
                             field="giftId")
-        hold = conn.execute(select(holds).where(holds.c.id == row.hold_id)).one()
+        hold = conn.execute(select(holds).where(holds.c.member_id == row.sender_member_id,
+                                                holds.c.id == row.hold_id)).one()
         values: dict[str, Any] = {"decided_at": at}
         if accept:
             receipt = book_transfer(conn, at, from_member_id=row.sender_member_id,
                                     to_member_id=receiver_id,
-                                    takes=allocations(conn, hold.id), from_hold=True,
+                                    takes=allocations(conn, hold.id, hold.member_id),
+                                    from_hold=True,
                                     details={"gift": row.id})
             close_allocations(conn, hold.id, status="captured", captured=hold.points, at=at)
             values |= {"status": "accepted", "out_entry_id": receipt.entry_id}
