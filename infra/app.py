@@ -31,6 +31,7 @@ from network.db.read_database import ReadDatabase
 from network.wallet.pages import routes as wallet_routes
 from network.wallet.pages.site import Site as WalletSite
 from network.wallet.pages.wallet_pages import not_found as wallet_not_found
+from partners.console_pages import routes as partner_console_routes
 from settlement.payouts.webhook import routes as settlement_routes
 
 GRAPHQL_PATH = "/graphql"
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         *settlement_routes(db, settings),  # POST /stripe/webhook
         *backoffice_routes(backoffice),  # /console/signin, /partner/signin, /backoffice/...
         *console_routes(backoffice),  # the operator's console: /console/...
+        *partner_console_routes(backoffice),  # its partner pages: /console/partners/...
     ]
     watch_pool(db)
     count_replays()

@@ -56,7 +56,8 @@ def _member_page(bo: Backoffice, request: Request, who: Principal, page: Console
     return page.render(
         "console_member.html", status=status, m=loaded, member=loaded.wallet.member,
         may_act=who.role in MEMBER_CARE, limit=bo.settings.goodwill_approval_above,
-        form_key=secrets.token_urlsafe(16), error=error, form={"action": "", "reason": "", "points": "", **(form or {})},
+        form_key=secrets.token_urlsafe(16), error=error,
+        form={"action": "", "reason": "", "points": "", **(form or {})},
         notice=t(NOTICES[done]) if done in NOTICES else None)
 
 

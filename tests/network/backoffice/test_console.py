@@ -9,14 +9,11 @@ import csv
 import datetime as dt
 import io
 import warnings
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 
-from infra.app import create_app
 from network import audit, ledger, members, parties
-from network.config import Settings
 from network.console.schema import goodwill_requests
 from network.db.engine import Database
 from network.db.schema import lots
@@ -25,44 +22,11 @@ from network.ledger.errors import LedgerError
 from network.ledger.verify import verify
 from tests.network import wallet_world as ww
 from tests.network.backoffice import world as bw
+from tests.network.backoffice.conftest import LIMIT, Clock, browser
 from tests.support import ledger_world as w
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
-LIMIT = 500
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def app(pg_db: Database, clock: Clock):  # type: ignore[no-untyped-def]
-    settings = Settings(database_url=pg_db.url, env="development", secret_key=bw.SECRET,
-                        goodwill_approval_above=LIMIT)
-    app = create_app(settings, pg_db)
-    app.state.backoffice.clock = clock
-    return app
-
-
-def browser(app, who: bw.Person, clock: Clock) -> Iterator[bw.Client]:  # type: ignore[no-untyped-def]
-    raw = TestClient(app, base_url="http://console.test")
-    client = bw.Client(raw)
-    assert client.sign_in(who, clock.now).status_code == 303
-    clock.now += dt.timedelta(seconds=30)  # the next person's code is a fresh step
-    return client
-
 
 @pytest.fixture
 def world(pg_db: Database) -> dict[str, int]:
