@@ -8,18 +8,22 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import warnings
 
 import pytest
 from sqlalchemy import select
 
 from network import audit, ledger, members, parties
+from network.config import Settings
 from network.console.schema import goodwill_requests
 from network.db.engine import Database
 from network.db.schema import lots
 from network.ledger.balances import summary
 from network.ledger.errors import LedgerError
 from network.ledger.verify import verify
+from network.notifications.schema import notification_outbox
+from network.signin.service import SignIn
 from tests.network import wallet_world as ww
 from tests.network.backoffice import world as bw
 from tests.network.backoffice.conftest import LIMIT, Clock, browser
@@ -27,6 +31,13 @@ from tests.support import ledger_world as w
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
+
+def _code(db: Database) -> str:
+    """The six digits of the newest queued sign-in message."""
+    body = db.read(lambda c: c.execute(select(notification_outbox.c.body)
+                                       .order_by(notification_outbox.c.id.desc())).scalar())
+    return re.search(r"\b(\d{6})\b", body).group(1)  # type: ignore[union-attr]
+
 
 @pytest.fixture
 def world(pg_db: Database) -> dict[str, int]:
@@ -74,6 +85,11 @@ def test_block_stops_signin_and_spending_then_unblock(pg_db: Database, app, cloc
                                                       world: dict[str, int]) -> None:
     support = browser(app, bw.person(pg_db, "support"), clock)
     sara = world["sara"]
+    signin = SignIn(pg_db, Settings(database_url=pg_db.url, secret_key=bw.SECRET))
+    signin.request_code("sara@example.com", client_ip="10.0.0.1")
+    token, _ = signin.verify("sara@example.com", _code(pg_db), client_ip="10.0.0.1",
+                             kind="cookie", user_agent="test")
+    assert signin.authenticate(token) is not None
     support.get(f"/console/members/{sara}")
     short = support.post(f"/console/members/{sara}/block", {"reason": "x"})
     assert short.status_code == 400 and 'data-code="BAD_REASON"' in short.text
@@ -81,6 +97,10 @@ def test_block_stops_signin_and_spending_then_unblock(pg_db: Database, app, cloc
     assert done.headers["location"] == f"/console/members/{sara}?done=blocked"
     page = support.get(done.headers["location"])
     assert "badge bad" in page.text
+    assert signin.authenticate(token) is None  # the block ended the member's session
+    queued = ww.count(pg_db, notification_outbox)
+    signin.request_code("sara@example.com", client_ip="10.0.0.1")
+    assert ww.count(pg_db, notification_outbox) == queued  # no code for a blocked member
     with pytest.raises(LedgerError) as refused:
         ledger.redeem(pg_db, scope="partner:x", idempotency_key=w.key(), partner_id=world["cafe"],
                       member_id=sara, points=10)
