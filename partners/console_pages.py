@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from network import parties
 from network.backoffice.errors import BackofficeError
 from network.backoffice.page import NavItem, register_nav
 from network.backoffice.roles import ANY_STAFF, OPERATORS
@@ -34,7 +35,7 @@ async def partner_list(bo: Backoffice, request: Request) -> Response:
 
     def read(conn):  # type: ignore[no-untyped-def]
         return [(p, contract_terms.pick(contracts.versions(conn, p.id), now))
-                for p in registry.list_partners(conn)]
+                for p in parties.list_parties(conn, "partner")]
 
     return page.render("console_partners.html", rows=bo.db.read(read),
                        currency=bo.settings.currency, zone=bo.settings.timezone)
@@ -48,7 +49,8 @@ def _partner_page(bo: Backoffice, request: Request, who, page, code: str,  # typ
         partner = registry.find_partner(conn, code)
         if partner is None or partner.code != code:
             return None
-        return partner, contracts.versions(conn, partner.id), keys.list_keys(conn, partner.id)
+        return (parties.get(conn, partner.id, "partner"), contracts.versions(conn, partner.id),
+                keys.list_keys(conn, partner.id))
 
     found = bo.db.read(read)
     if found is None:
