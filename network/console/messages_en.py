@@ -129,4 +129,14 @@ MESSAGES: dict[str, str] = {
     "nav_campaigns": "Campaigns",
     "nav_charities": "Charities",
     "nav_partners": "Partners",
+    "c_merge": "Merge a duplicate into this member",
+    "c_merge_hint": "The duplicate's spendable points move here with their issuer and "
+                    "expiry; its phone or email move here if this member has none; it gets "
+                    "a new card number and stays blocked.",
+    "c_duplicate_label": "The duplicate's card, phone or email",
+    "c_notice_merged": "The duplicate was merged into this member.",
+    "bo_error_MERGE_SAME": "That is this member: choose the duplicate.",
+    "bo_error_MERGE_BLOCKED": "Unblock both records first.",
+    "bo_error_MERGE_NOT_SETTLED": "The duplicate has pending points, open holds or a debt; "
+                                  "merge once they are settled.",
 }

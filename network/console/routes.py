@@ -30,6 +30,7 @@ def routes(bo: Backoffice) -> list[BaseRoute]:
         ("/console/members/{member_id:int}/unblock", member_pages.unblock, "POST"),
         ("/console/members/{member_id:int}/card", member_pages.replace_card, "POST"),
         ("/console/members/{member_id:int}/goodwill", member_pages.give_goodwill, "POST"),
+        ("/console/members/{member_id:int}/merge", member_pages.merge, "POST"),
         ("/console/goodwill", goodwill_pages.waiting, "GET"),
         ("/console/goodwill/{goodwill_id:int}/approve", goodwill_pages.approve, "POST"),
         ("/console/goodwill/{goodwill_id:int}/reject", goodwill_pages.reject, "POST"),

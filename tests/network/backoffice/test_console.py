@@ -197,3 +197,60 @@ def test_reject_and_forms_without_csrf(pg_db: Database, app, clock: Clock,
     assert ben.post(f"/console/goodwill/{row.id}/approve").status_code == 409
     assert pg_db.read(lambda c: summary(c, sara, clock.now)).spendable == 1200
     assert pg_db.read(lambda c: audit.entries(c))[-1].action == "goodwill.rejected"
+
+
+def test_merge_a_duplicate_keeps_every_point_and_its_provenance(
+        pg_db: Database, app, clock: Clock, world: dict[str, int]) -> None:
+    cafe = world["cafe"]
+    keep = ww.enrol(pg_db, phone="+989120000001", name="Reza", by=cafe)
+    dup = ww.enrol(pg_db, email="reza.old@example.com", name="Reza", by=cafe)
+    ww.earn(pg_db, cafe, dup, 300, at=clock.now - dt.timedelta(days=2))
+    old_card = pg_db.read(members.get, dup, bw.SECRET).card_number
+    support = browser(app, bw.person(pg_db, "support"), clock)
+    support.get(f"/console/members/{keep}")
+    assert support.post(f"/console/members/{keep}/merge",
+                        {"duplicate": "reza.old@example.com", "reason": "same person"}
+                        ).status_code == 403
+    op = browser(app, bw.person(pg_db, "operator"), clock)
+    op.get(f"/console/members/{keep}")
+    same = op.post(f"/console/members/{keep}/merge",
+                   {"duplicate": "+989120000001", "reason": "same person"})
+    assert same.status_code == 400 and 'data-code="MERGE_SAME"' in same.text
+    nobody = op.post(f"/console/members/{keep}/merge",
+                     {"duplicate": "nobody@example.com", "reason": "same person"})
+    assert nobody.status_code == 400 and 'id="duplicate-error"' in nobody.text
+    done = op.post(f"/console/members/{keep}/merge",
+                   {"duplicate": "reza.old@example.com", "reason": "same person, two cards"})
+    assert done.headers["location"] == f"/console/members/{keep}?done=merged"
+    assert pg_db.read(lambda c: summary(c, keep, clock.now)).spendable == 300
+    assert pg_db.read(lambda c: summary(c, dup, clock.now)).spendable == 0
+    issuers = pg_db.read(lambda c: c.execute(
+        select(lots.c.issuer_party_id, lots.c.remaining).where(lots.c.member_id == keep)).all())
+    assert [(i, r) for i, r in issuers if r] == [(cafe, 300)]
+    assert pg_db.read(members.find, bw.SECRET, email="reza.old@example.com").id == keep
+    assert pg_db.read(members.find, bw.SECRET, card_number=old_card) is None
+    assert verify(pg_db) == []
+    again = op.post(f"/console/members/{keep}/merge",
+                    {"duplicate": pg_db.read(members.get, dup, bw.SECRET).card_number,
+                     "reason": "same person, two cards"})
+    assert again.status_code == 400 and 'data-code="MERGE_BLOCKED"' in again.text
+    assert pg_db.read(lambda c: summary(c, keep, clock.now)).spendable == 300
+    merged = pg_db.read(lambda c: audit.entries(c, action="member.merged"))
+    assert [e.subject for e in merged] == [f"member:{keep}", f"member:{dup}"]
+    assert merged[0].after["points_moved"] == 300
+    assert merged[0].after["contact_moved"] == ["email"]
+
+
+def test_merge_waits_for_pending_points(pg_db: Database, app, clock: Clock,
+                                        world: dict[str, int]) -> None:
+    cafe = world["cafe"]
+    keep = ww.enrol(pg_db, phone="+989120000001", name="Reza", by=cafe)
+    dup = ww.enrol(pg_db, email="reza.old@example.com", name="Reza", by=cafe)
+    ww.earn(pg_db, cafe, dup, 300, at=clock.now - dt.timedelta(days=1),
+            pending=dt.timedelta(days=14))
+    op = browser(app, bw.person(pg_db, "operator"), clock)
+    op.get(f"/console/members/{keep}")
+    refused = op.post(f"/console/members/{keep}/merge",
+                      {"duplicate": "reza.old@example.com", "reason": "same person"})
+    assert refused.status_code == 400 and 'data-code="MERGE_NOT_SETTLED"' in refused.text
+    assert pg_db.read(lambda c: audit.entries(c)) == []
