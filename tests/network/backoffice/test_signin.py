@@ -135,3 +135,14 @@ def test_account_rules(pg_db: Database) -> None:
                                               now=now))
     assert role.value.code == "BAD_ROLE"
     assert pg_db.read(lambda c: audit.entries(c)) == []  # creating here is not audited
+
+
+def test_the_language_switch_serves_the_console_in_persian(pg_db: Database, client: bw.Client,
+                                                           clock: Clock) -> None:
+    op = bw.person(pg_db, "operator")
+    client.sign_in(op, clock.now)
+    client.get("/console/members")
+    switched = client.post("/lang", {"lang": "fa", "next": "/console/members"})
+    assert switched.headers["location"] == "/console/members"
+    page = client.get("/console/members")
+    assert 'dir="rtl"' in page.text and "یافتن عضو" in page.text
