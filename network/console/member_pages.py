@@ -80,6 +80,8 @@ async def _act(bo: Backoffice, request: Request, action: str) -> Response:
             care.set_blocked(bo.db, who, member_id, blocked=action == "block", reason=reason,
                              now=now, request_id=request_id)
             done = "blocked" if action == "block" else "unblocked"
+        elif action == "merge" and care.already_done(bo.db, who, text(form, "key")):
+            done = "merged"
         elif action == "merge":
             duplicate = bo.db.read(care.find, bo.settings.secret_key, text(form, "duplicate"),
                                    bo.settings.default_country)
@@ -87,11 +89,11 @@ async def _act(bo: Backoffice, request: Request, action: str) -> Response:
                 raise BackofficeError("MEMBER_NOT_FOUND", "no member has this card, phone or "
                                       "email", field="duplicate")
             care.merge(bo.db, who, survivor_id=member_id, merged_id=duplicate.id,
-                       reason=reason, now=now, request_id=request_id)
+                       reason=reason, key=text(form, "key"), now=now, request_id=request_id)
             done = "merged"
         elif action == "card":
-            care.replace_card(bo.db, who, member_id, reason=reason, now=now,
-                              request_id=request_id)
+            care.replace_card(bo.db, who, member_id, reason=reason, key=text(form, "key"),
+                              now=now, request_id=request_id)
             done = "card"
         else:
             points, reason = goodwill.parse(text(form, "points"), reason)
