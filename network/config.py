@@ -135,6 +135,11 @@ def database_pgbouncer(environ: Mapping[str, str] | None = None) -> bool:
     PostgreSQL planning per statement)."""
     value = (os.environ if environ is None else environ).get(PGBOUNCER_SETTING, "0")
     return _flag("DATABASE_PGBOUNCER")(value)
+def _points_limit(value: str) -> int:
+    if not (value.isascii() and value.isdigit()) or int(value) > 10**9:
+        raise ConfigError(f"{PREFIX}GOODWILL_APPROVAL_ABOVE must be a whole number of points "
+                          f"from 0 to 1000000000, got {value!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,9 @@ class Settings:
     # primary it may be before they read the primary instead (network/db/read_database.py).
     read_database_url: str | None = None
     read_max_lag_seconds: float = 5.0
+    # A console goodwill adjustment of more points than this waits for a second operator's
+    # approval before it books (four-eyes; network/console/goodwill.py).
+    goodwill_approval_above: int = 1000
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -199,6 +207,8 @@ class Settings:
             read_database_url=read("READ_DATABASE_URL", "", read_database_url),
             read_max_lag_seconds=read("READ_MAX_LAG_SECONDS", str(cls.read_max_lag_seconds),
                                       _max_lag),
+            goodwill_approval_above=read("GOODWILL_APPROVAL_ABOVE",
+                                         str(cls.goodwill_approval_above), _points_limit),
             extra={k[len(PREFIX):]: v for k, v in os.environ.items() if k.startswith(PREFIX)},
         )
         problems.extend(settings.problems())
