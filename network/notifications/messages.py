@@ -52,15 +52,17 @@ def localised(params: Mapping[str, Any], language: str) -> dict[str, Any]:
 
 def deliver(conn: Connection, member_id: int, kind: str, params: Mapping[str, Any], *,
             now: dt.datetime | None = None, occasion: str | None = None,
-            settings: Settings | None = None) -> list[int]:
-    """Queue `kind` for the member on every channel they have and allow; the outbox ids."""
+            settings: Settings | None = None, secret: str | None = None) -> list[int]:
+    """Queue `kind` for the member on every channel they have and allow; the outbox ids.
+    `secret` overrides the settings' key for callers that are handed only the key."""
     if kind not in preferences.KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     now = now or utcnow()
     settings = settings or get_settings()
+    secret = secret or settings.secret_key
     if occasion is not None and not claim_occasion(conn, member_id, occasion, now):
         return []
-    member = members.get(conn, member_id, settings.secret_key)
+    member = members.get(conn, member_id, secret)
     if member is None:
         return []
     prefs = preferences.load(conn, member_id, settings.timezone)
@@ -74,8 +76,7 @@ def deliver(conn: Connection, member_id: int, kind: str, params: Mapping[str, An
         decision = preferences.may_send(kind, channel, prefs, now)
         if isinstance(decision, preferences.Drop):
             continue
-        unsubscribe_url = (unsubscribe.url(settings.base_url, settings.secret_key, member_id,
-                                           category)
+        unsubscribe_url = (unsubscribe.url(settings.base_url, secret, member_id, category)
                            if channel == "email" and category != "transactional" else None)
         rendered = templates.render(
             kind, channel, locale, values, name=member.display_name,
@@ -113,19 +114,20 @@ def tier_changed(conn: Connection, member_id: int, old: str | None, new: str | N
 def reward_bought(conn: Connection, member_id: int, *, reward: str | Mapping[str, str],
                   code: str, partner: str | Mapping[str, str], points: int,
                   occasion: str | None = None, now: dt.datetime | None = None,
-                  settings: Settings | None = None) -> list[int]:
+                  settings: Settings | None = None, secret: str | None = None) -> list[int]:
     """The reward's code, sent while it is unused. `occasion` (e.g. "reward:<coupon id>") makes
     a retried purchase announce once."""
     return deliver(conn, member_id, "reward_bought",
                    {"reward": reward, "code": code, "partner": partner, "points": points},
-                   now=now, occasion=occasion, settings=settings)
+                   now=now, occasion=occasion, settings=settings, secret=secret)
 
 
 def lottery_won(conn: Connection, member_id: int, *, prize: str | Mapping[str, str],
                 draw: str | Mapping[str, str], code: str, occasion: str | None = None,
-                now: dt.datetime | None = None, settings: Settings | None = None) -> list[int]:
+                now: dt.datetime | None = None, settings: Settings | None = None,
+                secret: str | None = None) -> list[int]:
     return deliver(conn, member_id, "lottery_won", {"prize": prize, "draw": draw, "code": code},
-                   now=now, occasion=occasion, settings=settings)
+                   now=now, occasion=occasion, settings=settings, secret=secret)
 
 
 def donation_receipt(conn: Connection, member_id: int, entry_id: int, *,

@@ -21,14 +21,14 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from network import idempotency, members, parties
+from network import idempotency, parties
 from network.clock import as_utc, utcnow
 from network.db.engine import Database
 from network.errors import HubError
 from network.ledger import balances
 from network.ledger.accounts import AccountKind
 from network.ledger.spending import book_debit
-from network.notifications import outbox
+from network.notifications import messages
 from network.programme import lottery
 from network.programme.lottery_schema import lottery_draws, lottery_entries, lottery_prizes
 
@@ -341,22 +341,14 @@ def close(db: Database, code: str, *, now: dt.datetime | None = None) -> Draw:
 
 
 def _tell_winner(conn: Connection, secret: str, member_id: int, draw: Draw, position: int,
-                 at: dt.datetime) -> None:
-    """Queue the good news in the member's language, to their email, else their phone."""
-    member = members.get(conn, member_id, secret)
-    if member is None or not (member.email or member.phone):
-        return
+                 entry_hash: str, at: dt.datetime) -> None:
+    """The member's lifecycle message (network/notifications/messages.py: their channels,
+    preferences and quiet hours decide); the code is the start of the winning entry's public
+    hash, which the member finds on their wallet and anyone in the published files."""
     prize = draw.prize_at(position)
-    if member.locale == "fa":
-        subject = f"شما در قرعه‌کشی «{draw.name_fa}» برنده شدید"
-        body = f"جایزهٔ شما: {prize.label_fa}. نتیجه و بذر قرعه‌کشی در کیف پول شما است."
-    else:
-        subject = f"You won in the draw \"{draw.name_en}\""
-        body = (f"Your prize: {prize.label_en}. The draw's seed and result are on your "
-                "wallet, where anyone can check them.")
-    channel, recipient = ("email", member.email) if member.email else ("sms", member.phone)
-    outbox.enqueue(conn, channel=channel, recipient=str(recipient),  # type: ignore[arg-type]
-                   subject=subject, body=body, now=at, member_id=member_id)
+    messages.lottery_won(conn, member_id, prize={"en": prize.label_en, "fa": prize.label_fa},
+                         draw={"en": draw.name_en, "fa": draw.name_fa}, code=entry_hash[:12],
+                         occasion=f"lottery:{draw.id}:{position}", now=at, secret=secret)
 
 
 def draw_winners(db: Database, code: str, *, secret: str, now: dt.datetime | None = None) -> Draw:
@@ -384,7 +376,7 @@ def draw_winners(db: Database, code: str, *, secret: str, now: dt.datetime | Non
                 update(lottery_entries).where(lottery_entries.c.entry_hash == entry_hash)
                 .values(won_position=position).returning(lottery_entries.c.member_id)
             ).scalar_one()
-            _tell_winner(conn, secret, member_id, draw, position, at)
+            _tell_winner(conn, secret, member_id, draw, position, entry_hash, at)
         conn.execute(update(lottery_draws).where(lottery_draws.c.id == draw.id)
                      .values(status="drawn", drawn_at=at))
         return get(conn, code)

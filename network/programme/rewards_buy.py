@@ -25,10 +25,10 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from network import members
 from network.clock import as_utc, utcnow
 from network.db.engine import Database
 from network.db.schema import members as members_table
+from network.db.schema import parties
 from network.idempotency import claim, remember, request_hash, validate_key
 from network.ledger import balances
 from network.ledger.accounts import AccountKind
@@ -36,7 +36,7 @@ from network.ledger.idempotent import run
 from network.ledger.receipts import Receipt
 from network.ledger.reversals import give_back_reward_in
 from network.ledger.spending import book_debit
-from network.notifications import outbox
+from network.notifications import messages
 from network.programme import reward_codes, tier_facts, tiers
 from network.programme.rewards import (
     Reward,
@@ -49,12 +49,6 @@ from network.programme.rewards_schema import reward_codes as codes_table
 from network.programme.rewards_schema import reward_purchases, rewards
 from network.programme.rewards_store import bought_count, get
 from network.programme.segments_store import segments_of
-
-_NOTICE = {
-    "en": ("Your reward: {name}", "You bought {name} for {points} points.{code_line}"),
-    "fa": ("جایزهٔ شما: {name}", "{name} را با {points} امتیاز خریدید.{code_line}"),
-}
-_CODE_LINE = {"en": " Your code: {code}", "fa": " کد شما: {code}"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,18 +231,14 @@ def _code_for(conn: Connection, reward: Reward, at: dt.datetime) -> tuple[int | 
 
 def _notify(conn: Connection, secret: str, member_id: int, reward: Reward, code: str | None,
             at: dt.datetime) -> None:
-    member = members.get(conn, member_id, secret)
-    if member is None or not (member.email or member.phone):
-        return
-    language = "fa" if member.locale == "fa" else "en"
-    subject, body = _NOTICE[language]
-    code_line = _CODE_LINE[language].format(code=code) if code else ""
-    channel, recipient = ("email", member.email) if member.email else ("sms", member.phone)
-    outbox.enqueue(conn, channel=channel, recipient=recipient,  # type: ignore[arg-type]
-                   subject=subject.format(name=reward.name(language)),
-                   body=body.format(name=reward.name(language), points=reward.spec.price_points,
-                                    code_line=code_line),
-                   now=at, member_id=member_id)
+    """The member's lifecycle message (network/notifications/messages.py: their channels,
+    preferences and quiet hours decide), with the code while it is unused."""
+    partner = conn.execute(select(parties.c.name, parties.c.name_fa)
+                           .where(parties.c.id == reward.partner_id)).one()
+    messages.reward_bought(
+        conn, member_id, reward={"en": reward.name("en"), "fa": reward.name("fa")},
+        code=code or "-", partner={"en": partner.name, "fa": partner.name_fa or partner.name},
+        points=reward.spec.price_points, now=at, secret=secret)
 
 
 # ---- at the till ------------------------------------------------------------------------------
