@@ -23,6 +23,7 @@ ERASURE (`erase`) is done at once, in one transaction, when the member confirms 
   verify` stays clean and why a settlement of a past month computes to the same figures:
   partners were paid for those points, and the books must still add up. Their points stay on
   the books until they expire like anyone's (no one can spend them now).
+The member is blocked (network/member_blocks.py), so no partner can take the points left.
 The request and its completion are appended to the audit log (network/audit.py), ids only.
 """
 
@@ -34,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Table, delete, insert, select, update
 
-from network import audit, members, referrals
+from network import audit, member_blocks, members, referrals
 from network.db.engine import Database
 from network.db.schema import (
     consumptions,
@@ -216,6 +217,9 @@ def erase(db: Database, *, secret: str, member_id: int, now: dt.datetime,
         if conn.execute(update(member_profiles).where(member_profiles.c.member_id == member_id)
                         .values(**profile_values)).rowcount == 0:
             conn.execute(insert(member_profiles).values(member_id=member_id, **profile_values))
+        # No partner may take the points of a member who is gone (network/member_blocks.py).
+        done["blocked"] = int(member_blocks.block(conn, member_id, by="system:erasure",
+                                                  reason="personal data erased", now=now))
         audit.record(conn, actor_kind="system", actor_id=None, action="erasure.completed",
                      subject=subject, after=done, request_id=request_id, at=now)
         return done
