@@ -140,6 +140,9 @@ class Settings:
     # primary it may be before they read the primary instead (network/db/read_database.py).
     read_database_url: str | None = None
     read_max_lag_seconds: float = 5.0
+    # Who issues (and so pays for) the tier multiplier's bonus points: the partner where the
+    # member earned ("issuer") or the network ("network"). See network/programme/rules.py.
+    tier_funder: str = "issuer"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -176,6 +179,7 @@ class Settings:
             read_database_url=read("READ_DATABASE_URL", "", read_database_url),
             read_max_lag_seconds=read("READ_MAX_LAG_SECONDS", str(cls.read_max_lag_seconds),
                                       _max_lag),
+            tier_funder=_env("TIER_FUNDER", cls.tier_funder).lower(),
             extra={k[len(PREFIX):]: v for k, v in os.environ.items() if k.startswith(PREFIX)},
         )
         problems.extend(settings.problems())
@@ -208,6 +212,9 @@ class Settings:
         if self.default_country not in phonenumbers.SUPPORTED_REGIONS:
             found.append(f"{PREFIX}DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code "
                          f"such as IR or GB, got {self.default_country!r}")
+        if self.tier_funder not in ("issuer", "network"):
+            found.append(f"{PREFIX}TIER_FUNDER must be issuer or network, "
+                         f"got {self.tier_funder!r}")
         if self.read_database_url and not self.database_url.startswith(PG_DRIVER):
             found.append(f"{PREFIX}READ_DATABASE_URL needs a PostgreSQL primary; "
                          f"{PREFIX}DATABASE_URL is {redact(self.database_url)!r}")
