@@ -16,7 +16,7 @@ from network.ledger import expire_due
 from network.notifications.config import NotificationSettings
 from network.notifications.drain import drain
 from network.notifications.senders import sender_from_settings
-from network.programme import birthdays
+from network.programme import birthdays, tiers_store
 from network.programme.segments_store import refresh_all
 
 
@@ -61,6 +61,15 @@ def _birthdays(db: Database, clock: Clock) -> Counts:
     return {"due": run.due, "raised": len(run.raised)}
 
 
+def _tiers(db: Database, clock: Clock) -> Counts:
+    # Chunks of members, each one transaction (tiers_store.recalc_all): a crash keeps the
+    # chunks done, and every decision depends on the day, not the hour, so a second run the
+    # same day (or this one finishing the rest) changes nothing already decided.
+    run = tiers_store.recalc_all(db, clock(), zone=ZoneInfo(get_settings().timezone))
+    return {"members": run.members, "upgraded": len(run.upgraded),
+            "downgraded": len(run.downgraded)}
+
+
 def network_jobs(notify: NotificationSettings) -> list[Job]:
     sender = sender_from_settings(notify)
 
@@ -77,6 +86,8 @@ def network_jobs(notify: NotificationSettings) -> list[Job]:
             "send the outbox: codes the web app could not send at once, and retries"),
         Job("birthdays", DailyAt(0, 5), _birthdays,
             "raise today's birthday facts for the programme"),
+        Job("tiers", DailyAt(0, 30), _tiers,
+            "recalculate members' tiers: upgrades earns missed, downgrades after retention"),
         Job("segments", DailyAt(3, 0), _refresh_segments,
             "recompute rule segments and RFM scores for campaign conditions"),
         Job("job-history", DailyAt(4, 30), _prune_runs,

@@ -137,9 +137,7 @@ def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.
         standing = (tiers_store.standings(conn, members, at, tier_window(programme))
                     if programme.tiers else {})
         states = {m: member_state(conn, m, candidates, at, programme,
-                                  held=standing[m][0] if standing else None,
-                                  tier_known=bool(standing))
-                  for m in members}
+                                  standing=standing.get(m)) for m in members}
         limited = [r.campaign.id for r in candidates if _has_member_limits(r.campaign)]
         usage = ({m: store.usage(conn, m, limited, at, programme) for m in members}
                  if limited else {})
@@ -156,21 +154,22 @@ def tier_window(programme: Programme) -> dt.timedelta:
 
 
 def member_state(conn: Connection, member_id: int, candidates: Iterable[Rule], at: dt.datetime,
-                 programme: Programme, *, purchase: bool = True, held: HeldTier | None = None,
-                 tier_known: bool = False) -> MemberState:
-    """What the rules read of a member, and only what these candidates need: the stored tier
-    (one indexed read, unless the caller read it already: `tier_known`, `held`) when a tier
-    multiplier (purchases only) or a tier condition could matter, the segments when a
-    condition names segments."""
+                 programme: Programme, *, purchase: bool = True,
+                 standing: tuple[HeldTier | None, int] | None = None) -> MemberState:
+    """What the rules read of a member, and only what these candidates need: the tier in force
+    (tiers.in_force over the stored tier and the window's points: one statement, unless the
+    caller read them already, `standing`) when a tier multiplier (purchases only) or a tier
+    condition could matter, the segments when a condition names segments."""
     conds = [rule.campaign.conditions for rule in candidates]
     needs_tier = ((purchase and bool(programme.tier_bonus))
                   or any(c.tiers is not None for c in conds))
     needs_segments = any(c.segments is not None for c in conds)
     tier = None
     if needs_tier and programme.tiers:
-        if not tier_known:
-            held = tiers_store.held(conn, member_id)
-        tier = tiers_store.code_or_first(programme.tiers, held.code if held else None)
+        if standing is None:
+            standing = tiers_store.standings(conn, [member_id], at,
+                                             tier_window(programme))[member_id]
+        tier = tiers_store.tier_in_force(programme.tiers, standing)
     return MemberState(member_id, tier,
                        segments_of(conn, member_id) if needs_segments else frozenset())
 

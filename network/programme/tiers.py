@@ -196,6 +196,12 @@ class TierStatus:
         return max(0, (self.next_threshold or 0) - self.earned)
 
     @property
+    def below(self) -> int:
+        """Points the member is short of the held tier's own threshold: more than 0 while they
+        hold it on retention alone, and must earn that much by `until` to keep it."""
+        return max(0, self.tier.threshold - self.earned)
+
+    @property
     def span(self) -> int:
         """Points between this tier's floor and the next tier's, for the progress bar."""
         return max(1, (self.next_threshold or self.tier.threshold) - self.tier.threshold)
@@ -214,20 +220,34 @@ def standing(definitions: Sequence[TierDefinition], facts: TierFacts) -> TierSta
     return TierStatus(tier, facts.points_earned, above[0] if above else None)
 
 
+def in_force(definitions: Sequence[TierDefinition], facts: TierFacts,
+             held: HeldTier | None) -> TierDefinition | None:
+    """The tier a member has now: the held one (stored), or the one the facts reach when that is
+    higher, since `next_tier` upgrades at once; the stored row may lag (points that came
+    another way than a partner's earn, before the daily job runs), the member's tier does not.
+    None when there are no tiers."""
+    reached = qualify(definitions, facts)
+    if reached is None or held is None:
+        return reached
+    index = rank(definitions, held.code)
+    if index < 0 or rank(definitions, reached.code) > index:
+        return reached
+    return definitions[index]
+
+
 def held_standing(definitions: Sequence[TierDefinition], facts: TierFacts,
                   held: HeldTier | None) -> TierStatus | None:
-    """The status of the tier a member HOLDS (stored; None: the first tier), with the next tier
-    above it and what the facts still need for it: what the wallet and `me` show."""
-    if not definitions:
+    """The status of the tier in force (`in_force`), with the next tier above it and what the
+    facts still need for it, and the stored dates when it is the held tier: what the wallet
+    and `me` show."""
+    tier = in_force(definitions, facts, held)
+    if tier is None:
         return None
-    index = rank(definitions, held.code) if held is not None else 0
-    if index < 0:  # a tier no longer defined: show what the facts reach until the job runs
-        return standing(definitions, facts)
-    tier = definitions[index]
+    index = rank(definitions, tier.code)
     nxt = definitions[index + 1] if index + 1 < len(definitions) else None
-    return TierStatus(tier, facts.points_earned, nxt,
-                      held.since if held is not None else None,
-                      held.until if held is not None else None)
+    stored = held is not None and held.code == tier.code
+    return TierStatus(tier, facts.points_earned, nxt, held.since if stored else None,
+                      held.until if stored else None)
 
 
 def status_for(points_earned: int,

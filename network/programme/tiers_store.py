@@ -75,11 +75,12 @@ def held_codes(conn: Connection, member_ids: Iterable[int] | None = None) -> dic
     return {int(row.member_id): row.tier for row in conn.execute(query)}
 
 
-def code_or_first(definitions: Sequence[TierDefinition], code: str | None) -> str | None:
-    """The code a member without a stored tier holds (the first), or None with tiers off."""
-    if not definitions:
-        return None
-    return code if code is not None else definitions[0].code
+def tier_in_force(definitions: Sequence[TierDefinition],
+                  standing: tuple[HeldTier | None, int]) -> str | None:
+    """The code of the tier in force (tiers.in_force) for a (held tier, window points) pair as
+    `standings` answers it; None with tiers off."""
+    tier = tiers.in_force(definitions, TierFacts(standing[1]), standing[0])
+    return tier.code if tier else None
 
 
 def standings(conn: Connection, member_ids: Iterable[int], at: dt.datetime,

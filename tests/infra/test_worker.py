@@ -202,9 +202,12 @@ def test_pointsnet_worker_once_runs_the_due_jobs_and_exits_0(pg_db: Database) ->
                                      subject="Your code", body="123456", now=now))
     code, out = Worker(pg_db, "--once", module=False).finish()
     assert code == 0, out
-    expire, drain, births, segments, history = [
+    expire, drain, births, tiers, segments, history = [
         line for line in out if line.startswith("worker: ")]
     assert births.startswith("worker: birthdays: ok") and "due=0" in births
+    # The member's 10 points count for the window but reach no tier above blue.
+    assert tiers.startswith("worker: tiers: ok") and "members=1" in tiers
+    assert "upgraded=0" in tiers and "downgraded=0" in tiers
     assert history.startswith("worker: job-history: ok") and "runs=0" in history
     # The member earned in the window, so RFM scored one member.
     assert segments.startswith("worker: segments: ok") and "rfm_scored=1" in segments
@@ -216,8 +219,8 @@ def test_pointsnet_worker_once_runs_the_due_jobs_and_exits_0(pg_db: Database) ->
         select(notification_outbox.c.status)).scalar_one()) == "sent"
     runs = _runs(pg_db)
     assert [(run.job, run.outcome) for run in runs] == [
-        ("expire", "ok"), ("notifications", "ok"), ("birthdays", "ok"), ("segments", "ok"),
-        ("job-history", "ok")]
+        ("expire", "ok"), ("notifications", "ok"), ("birthdays", "ok"), ("tiers", "ok"),
+        ("segments", "ok"), ("job-history", "ok")]
     assert runs[0].counts == {"members": 1, "lots": 1, "points": 10, "holds": 0}
 
 

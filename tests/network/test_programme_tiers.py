@@ -167,5 +167,14 @@ def test_held_standing_shows_the_held_tier_and_the_way_to_the_next():
     kept = held_standing(DEFINITIONS, TierFacts(3_000), _held("gold", until))
     assert (kept.name, kept.next_name, kept.remaining, kept.until) == (
         "gold", "platinum", 47_000, until)
-    assert held_standing(DEFINITIONS, TierFacts(3_000), None).name == "blue"
     assert held_standing((), TierFacts(3_000), None) is None
+
+
+def test_the_tier_in_force_is_the_held_one_or_what_the_facts_reach_if_higher():
+    """The stored row may lag an upgrade (the job has not run); it never lags a downgrade,
+    which only the job decides."""
+    unstored = held_standing(DEFINITIONS, TierFacts(3_000), None)
+    assert (unstored.name, unstored.since, unstored.until) == ("silver", None, None)
+    lagging = held_standing(DEFINITIONS, TierFacts(12_000), _held("silver", TODAY))
+    assert (lagging.name, lagging.until) == ("gold", None)
+    assert held_standing(DEFINITIONS, TierFacts(0), _held("gold", TODAY)).name == "gold"
