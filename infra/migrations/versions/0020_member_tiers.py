@@ -1,5 +1,6 @@
 """Stored tiers: each member's held tier with its retention end, and the history of changes
-(network/programme/tiers_schema.py).
+(network/programme/tiers_schema.py); and campaign awards by funder, for a partner's BONUS
+transactions (partners/ledger_view.py).
 
 Revision ID: 0020_member_tiers
 Revises: 0016_member_privacy
@@ -45,9 +46,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_tier_changes"),
     )
     op.create_index("ix_tier_changes_member", "tier_changes", ["member_id", "changed_at"])
+    op.create_index("ix_campaign_awards_funder", "campaign_awards",
+                    ["funder_party_id", "entry_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_campaign_awards_funder", table_name="campaign_awards")
     op.drop_index("ix_tier_changes_member", table_name="tier_changes")
     op.drop_table("tier_changes")
     op.drop_table("member_tiers")
