@@ -205,3 +205,20 @@ def test_concurrent_crossing_earns_upgrade_once(hub: Hub) -> None:
     count = hub.db.read(lambda c: c.execute(select(func.count()).select_from(tier_changes))
                         .scalar_one())
     assert count == 1 and verify(hub.db) == []
+
+
+def test_a_batch_line_that_reaches_a_tier_upgrades_in_the_batchs_transaction(
+        any_hub: Hub) -> None:
+    from partners.earning import award_batch
+
+    hub = any_hub
+    cafe = hub.partners["cafe"].party_id
+    ann, bob = hub.enrol(), hub.enrol()
+    results = award_batch(hub.db, partner_id=cafe, lines=[
+        AwardLine(ann.id, 25_000, "EUR"), AwardLine(bob.id, 1_000, "EUR")],
+        network_currency="EUR", scope=f"partner:{cafe}", idempotency_key="batch-1",
+        now=utcnow())
+    assert len(results) == 2
+    assert _changes(hub, ann.id) == [("blue", "silver", "earn")]
+    assert _changes(hub, bob.id) == [] and _stored(hub, bob.id) is None
+    assert verify(hub.db) == []
