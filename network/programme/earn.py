@@ -127,14 +127,20 @@ def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.
             timezone: str) -> Prepared:
     programme = programme_for(db, timezone)
 
+    members = sorted(set(member_ids))
+    # One member (a single earn): the tier read is one prepared statement of its own on
+    # PostgreSQL (tiers_store.standing_one); a batch's members in one grouped read below.
+    one = (tiers_store.standing_one(db, members[0], at, tier_window(programme))
+           if programme.tiers and len(members) == 1 else None)
+
     def read(conn: Connection) -> Prepared:
         index = store.load_index(conn)
         candidates = index.candidates(PURCHASE, partner_id)
-        members = sorted(set(member_ids))
         if not candidates and not programme.tiers:
             return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset())
         conds = [rule.campaign.conditions for rule in candidates]
-        standing = (tiers_store.standings(conn, members, at, tier_window(programme))
+        standing = ({members[0]: one} if one is not None
+                    else tiers_store.standings(conn, members, at, tier_window(programme))
                     if programme.tiers else {})
         states = {m: member_state(conn, m, candidates, at, programme,
                                   standing=standing.get(m)) for m in members}
