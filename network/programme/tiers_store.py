@@ -33,7 +33,6 @@ from network.clock import as_utc
 from network.db.clauses import one_of
 from network.db.engine import Database, RetryableConflict
 from network.db.schema import journal_entries as je
-from network.db.schema import members
 from network.programme import inbox, tier_facts, tiers
 from network.programme.facts import LifecycleEvent
 from network.programme.tiers import HeldTier, TierDecision, TierDefinition, TierFacts
@@ -274,6 +273,3 @@ def history(conn: Connection, member_id: int) -> list[TierChange]:
             for r in conn.execute(select(tier_changes).where(tc.member_id == member_id)
                                   .order_by(tc.changed_at.desc(), tc.id.desc()))]
 
-
-def member_exists(conn: Connection, member_id: int) -> bool:
-    return conn.execute(select(members.c.id).where(members.c.id == member_id)).first() is not None
