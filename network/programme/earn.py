@@ -209,11 +209,15 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
 
     def plan(line: L) -> Credit:
         credit = contract(line)
-        fact = purchase_of(line, prepared, at)
         member = prepared.members.get(line.member_id, MemberState(line.member_id, None))
-        planned = evaluate(fact, member, prepared.index, base_points=credit.points,
-                           programme=prepared.programme,
-                           usage=prepared.usage.get(line.member_id))
+        # The common earn with tiers on and no campaign here, by a member whose tier adds
+        # nothing: no fact to build, nothing to evaluate; only the upgrade test below.
+        bare = not prepared.candidates and member.tier not in prepared.programme.tier_bonus
+        fact = None if bare else purchase_of(line, prepared, at)
+        planned = (Plan(credit.points, ()) if fact is None else
+                   evaluate(fact, member, prepared.index, base_points=credit.points,
+                            programme=prepared.programme,
+                            usage=prepared.usage.get(line.member_id)))
         upgrade = False
         if prepared.standings:
             current, earned = prepared.standings.get(line.member_id, (None, 0))
@@ -221,6 +225,7 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
                                               earned + planned.total)
         if not planned.effects and not upgrade:
             return credit
+        fact = fact or purchase_of(line, prepared, at)
         return Credit(credit.points, credit.vests_at, credit.expires_at,
                       CampaignExtras(fact, member, credit.points, prepared, upgrade=upgrade))
 
