@@ -157,6 +157,11 @@ def test_the_job_keeps_a_tier_through_retention_then_downgrades_once(any_hub: Hu
     assert _stored(hub, ann.id).until == (t0 + 390 * day).date()
     run = tiers_store.recalc_all(hub.db, t0 + 370 * day, zone=UTC)  # below, kept
     assert _stored(hub, ann.id).code == "silver" and run.downgraded == []
+    # What a partner's member look-up shows: the kept tier, not what the points reach.
+    from network.programme import tier_facts
+
+    looked_up = hub.db.read(tier_facts.status, ann.id, t0 + 370 * day)
+    assert (looked_up.name, looked_up.earned) == ("silver", 0)
     run = tiers_store.recalc_all(hub.db, t0 + 391 * day, zone=UTC)  # retention over
     assert run.downgraded == [ann.id]
     again = tiers_store.recalc_all(hub.db, t0 + 391 * day + dt.timedelta(hours=3), zone=UTC)
