@@ -329,6 +329,7 @@ from network.notifications.cli import notifications as _notifications  # noqa: E
 from network.programme.campaigns_cli import campaigns_group as _campaigns  # noqa: E402
 from network.programme.cli import events_group as _events  # noqa: E402
 from network.programme.cli import programme_group as _programme  # noqa: E402
+from network.programme.cli import tiers_group as _tiers  # noqa: E402
 from network.programme.lottery_cli import lottery_group as _lottery  # noqa: E402
 from network.programme.rewards_cli import rewards_group as _rewards  # noqa: E402
 from network.programme.segments_cli import segments_group as _segments  # noqa: E402
@@ -339,6 +340,7 @@ main.add_command(_charities)
 main.add_command(_members)
 main.add_command(_segments)
 main.add_command(_programme)
+main.add_command(_tiers)
 main.add_command(_events)
 main.add_command(_campaigns)
 main.add_command(_audit)

@@ -116,6 +116,7 @@ def build_demo(db: Database, settings: Settings, now: datetime | None = None) ->
         result.members.append(found)
     if result.created:
         _history(db, result, now, last_month, cafe, telecom, pharmacy, shop)
+        _tiers(db, settings, last_month)
         _programme_history(db, settings, result, last_month, cafe)
         _facts(db, settings, result, last_month, cafe)
         _profile(db, settings, result, last_month)
@@ -286,7 +287,8 @@ def _programme(db: Database, last_month: datetime, cafe: int) -> None:
     again at the café, paid half by the café and half by the network; a network-funded
     200-point bonus on a member's first purchase of 50 or more (any partner, once each); and
     on facts other than purchases: network-funded welcome (on enrolment), birthday and
-    referral bonuses, and 50 points from the café for a review of 4 stars or more."""
+    referral bonuses, 100 points from the network on reaching gold (the tier_changed fact),
+    and 50 points from the café for a review of 4 stars or more."""
     from network.programme import event_types, store
     from network.programme.campaigns import (
         AttributeCondition,
@@ -340,6 +342,13 @@ def _programme(db: Database, last_month: datetime, cafe: int) -> None:
                  name_fa="سپاس برای دعوت از دوست",
                  trigger=Trigger("lifecycle", "referral_converted"), effect=FixedPoints(500),
                  funder=sole_funder(network), starts_at=starts),
+        Campaign(id=0, code="welcome-gold", name_en="Welcome to gold",
+                 name_fa="به سطح طلایی خوش آمدید",
+                 trigger=Trigger("lifecycle", "tier_changed"), effect=FixedPoints(100),
+                 funder=sole_funder(network), starts_at=starts,
+                 conditions=Conditions(attributes=(
+                     AttributeCondition("to", one_of=frozenset({"gold"})),)),
+                 limits=Limits(per_member_campaign=1)),
         Campaign(id=0, code="roshan-reviews", name_en="Review Café Roshan",
                  name_fa="نظر دربارهٔ کافه روشن", trigger=Trigger("event", "review"),
                  effect=FixedPoints(50), funder=sole_funder(cafe), starts_at=starts,
@@ -349,6 +358,16 @@ def _programme(db: Database, last_month: datetime, cafe: int) -> None:
     ):
         db.write(store.create, campaign, owner_party_id=campaign.funder[0].party_id)
         db.write(store.set_status, campaign.code, "active")
+
+
+def _tiers(db: Database, settings: Settings, last_month: datetime) -> None:
+    """The daily tiers job on the first day of last month: Sara's year of earning makes her
+    gold (the welcome-gold campaign gives her 100 points), John's silver; Maryam stays blue.
+    Stored, so the wallet shows since when and until when each is kept."""
+    from network.programme import tiers_store
+
+    tiers_store.recalc_all(db, last_month + timedelta(hours=1),
+                           zone=ZoneInfo(settings.timezone))
 
 
 def _programme_history(db: Database, settings: Settings, demo: DemoSummary,

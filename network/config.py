@@ -168,6 +168,9 @@ class Settings:
     # A console goodwill adjustment of more points than this waits for a second operator's
     # approval before it books (four-eyes; network/console/goodwill.py).
     goodwill_approval_above: int = 1000
+    # Who issues (and so pays for) the tier multiplier's bonus points: the partner where the
+    # member earned ("issuer") or the network ("network"). See network/programme/rules.py.
+    tier_funder: str = "issuer"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -209,6 +212,7 @@ class Settings:
                                       _max_lag),
             goodwill_approval_above=read("GOODWILL_APPROVAL_ABOVE",
                                          str(cls.goodwill_approval_above), _points_limit),
+            tier_funder=_env("TIER_FUNDER", cls.tier_funder).lower(),
             extra={k[len(PREFIX):]: v for k, v in os.environ.items() if k.startswith(PREFIX)},
         )
         problems.extend(settings.problems())
@@ -244,6 +248,9 @@ class Settings:
         if self.default_country not in phonenumbers.SUPPORTED_REGIONS:
             found.append(f"{PREFIX}DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code "
                          f"such as IR or GB, got {self.default_country!r}")
+        if self.tier_funder not in ("issuer", "network"):
+            found.append(f"{PREFIX}TIER_FUNDER must be issuer or network, "
+                         f"got {self.tier_funder!r}")
         if self.read_database_url and not self.database_url.startswith(PG_DRIVER):
             found.append(f"{PREFIX}READ_DATABASE_URL needs a PostgreSQL primary; "
                          f"{PREFIX}DATABASE_URL is {redact(self.database_url)!r}")

@@ -58,6 +58,7 @@ from network.programme.campaigns_schema import campaign_awards
 from network.programme.lottery_schema import lottery_entries
 from network.programme.schema import member_events
 from network.programme.segments_schema import member_rfm, segment_members
+from network.programme.tiers_schema import member_tiers, tier_changes
 from network.signin import codes
 from network.signin.addresses import Address
 from network.signin.schema import member_sessions, signin_codes
@@ -139,6 +140,9 @@ def export(conn: Connection, member_id: int, secret: str, now: dt.datetime) -> d
                                 order=campaign_awards.c.id),
         "segments": _rows(conn, segment_members, segment_members.c.member_id, member_id),
         "rfmScores": _rows(conn, member_rfm, member_rfm.c.member_id, member_id),
+        "tier": _rows(conn, member_tiers, member_tiers.c.member_id, member_id),
+        "tierChanges": _rows(conn, tier_changes, tier_changes.c.member_id, member_id,
+                             order=tier_changes.c.id),
         "sessions": _rows(conn, member_sessions, member_sessions.c.member_id, member_id,
                           leave_out=("token_hash",), order=member_sessions.c.id),
         "signInCodes": _rows(conn, signin_codes, signin_codes.c.member_id, member_id,

@@ -1,46 +1,85 @@
-"""A partner's view of the ledger: its own entries and holds, and nothing else (the partner
-API's `transactions`, `node(id:)` and payloads read through here)."""
+"""A partner's view of the ledger: its own entries and holds, and the points it funded, nothing
+else (the partner API's `transactions`, `node(id:)` and payloads read through here).
+
+BONUS transactions are what the partner PAID FOR beyond its own earns: a campaign's or a
+fact's points it funds (network/programme/campaigns_schema.campaign_awards, one row per funded
+part), booked on an entry that is not one of its own earns: a fact bonus (kind `bonus`, a
+review's or a birthday's points), or another partner's earn its campaign added to. Its points
+are the partner's funded points on that entry, not the entry's total. (The partner's own
+earns already list what it funded in their breakdown.) Reversals of such points are not shown
+as transactions yet.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, func, literal, not_, null, select, union_all
 
 from network.db.schema import holds, journal_entries
+from network.programme.campaigns_schema import campaign_awards
 
 # The entry kinds a partner's own API shows.
 PARTNER_KINDS = ("earn", "redeem", "reward", "hold", "capture", "void", "hold_expiry",
                  "reverse_earn", "reverse_redemption")
 
 
+BONUS = "bonus"  # listed kind for funded points (module docstring), not an entry kind here
+LISTED_KINDS = (*PARTNER_KINDS, BONUS)
+
+_je = journal_entries.c
+_COLUMNS = (_je.id, _je.member_id, _je.reference, _je.booked_at, _je.reverses_entry_id,
+            _je.hold_id)
+
+
+def _own(partner_id: int, kinds: list[str]) -> Any:
+    return select(*_COLUMNS, _je.kind, _je.points, _je.details).where(
+        _je.party_id == partner_id, _je.kind.in_(kinds))
+
+
+def _funded(partner_id: int) -> Any:
+    ca = campaign_awards.c
+    funded = (select(ca.entry_id, func.sum(ca.points).label("points"))
+              .where(ca.funder_party_id == partner_id).group_by(ca.entry_id).subquery())
+    return (select(*_COLUMNS, literal(BONUS).label("kind"), funded.c.points,
+                   null().label("details"))
+            .join_from(journal_entries, funded, funded.c.entry_id == _je.id)
+            .where(funded.c.points > 0, _je.kind.in_(("earn", "bonus")),
+                   not_(and_(_je.party_id == partner_id, _je.kind.in_(PARTNER_KINDS)))))
+
+
+def _listing(partner_id: int, kinds: list[str]) -> Any:
+    wanted = kinds or list(LISTED_KINDS)
+    own = [k for k in wanted if k != BONUS]
+    parts = ([_own(partner_id, own)] if own else []) + (
+        [_funded(partner_id)] if BONUS in wanted else [])
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+
+
 def entry(conn: Connection, partner_id: int, entry_id: int) -> Any | None:
-    """The partner's own entry with this id, if it is of a kind the partner sees."""
-    return conn.execute(select(journal_entries).where(
-        journal_entries.c.id == entry_id,
-        journal_entries.c.party_id == partner_id,
-        journal_entries.c.kind.in_(PARTNER_KINDS),
-    )).first()
+    """The partner's own entry with this id, if it is of a kind the partner sees, or its BONUS
+    on this entry."""
+    listed = _listing(partner_id, [])
+    return conn.execute(select(listed).where(listed.c.id == entry_id)).first()
 
 
 def entries(conn: Connection, partner_id: int, *, limit: int, before_id: int | None,
             kinds: list[str], booked_from: datetime | None, booked_before: datetime | None,
             member_id: int | None) -> list[Any]:
-    """Up to `limit` of the partner's entries, newest first (a page: older than `before_id`)."""
-    query = select(journal_entries).where(
-        journal_entries.c.party_id == partner_id,
-        journal_entries.c.kind.in_(kinds or PARTNER_KINDS),
-    )
+    """Up to `limit` of the partner's entries and BONUS transactions, newest first (a page:
+    older than `before_id`)."""
+    listed = _listing(partner_id, kinds)
+    query = select(listed)
     if before_id is not None:
-        query = query.where(journal_entries.c.id < before_id)
+        query = query.where(listed.c.id < before_id)
     if booked_from is not None:
-        query = query.where(journal_entries.c.booked_at >= booked_from)
+        query = query.where(listed.c.booked_at >= booked_from)
     if booked_before is not None:
-        query = query.where(journal_entries.c.booked_at < booked_before)
+        query = query.where(listed.c.booked_at < booked_before)
     if member_id is not None:
-        query = query.where(journal_entries.c.member_id == member_id)
-    return list(conn.execute(query.order_by(journal_entries.c.id.desc()).limit(limit)))
+        query = query.where(listed.c.member_id == member_id)
+    return list(conn.execute(query.order_by(listed.c.id.desc()).limit(limit)))
 
 
 def hold(conn: Connection, partner_id: int, hold_id: int, member_id: int | None = None

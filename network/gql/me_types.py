@@ -22,7 +22,7 @@ from network.gql.context import PermissionDenied, RequestContext
 from network.gql.rewards import Catalog, MemberReward
 from network.ledger import balances
 from network.ledger.balances import WalletBalance
-from network.programme import explain, tiers
+from network.programme import explain, tiers, tiers_store
 from network.signin import devices
 from network.signin import sessions as session_store
 from network.signin.sessions import Session
@@ -84,11 +84,24 @@ class PointsValue(graphene.ObjectType):
 
 
 class Tier(graphene.ObjectType):
+    """The tier the member holds (stored; recalculated at earn time and daily)."""
+
     name = graphene.String(required=True, description="blue, silver, gold or platinum.")
     earned = graphene.Int(required=True, description="Points earned in the last 12 months.")
     next_name = graphene.String(description="The next tier up; null at the top.")
     next_threshold = graphene.Int(description="Points in 12 months the next tier needs.")
     remaining = graphene.Int(required=True, description="Points still to earn for the next tier.")
+    since = graphene.DateTime(description="When the member reached this tier; null for the "
+                                          "first tier, which everyone holds.")
+    kept_until = graphene.Date(description="The last day the tier is kept if the member falls "
+                                           "below it (network time zone); null for the first "
+                                           "tier.")
+    points_to_keep = graphene.Int(required=True,
+                                  description="Points still to earn by keptUntil to keep the "
+                                              "tier; 0 while the member qualifies for it.")
+    earn_multiplier = graphene.String(required=True,
+                                      description="What the tier multiplies a purchase's base "
+                                                  "points by, e.g. \"1.25\".")
 
 
 class WalletParty(graphene.ObjectType):
@@ -231,11 +244,12 @@ class WalletData:
     member_id: int
     balance: WalletBalance
     activity: totals.Activity
+    held: tiers.HeldTier | None = None  # the stored tier (tiers_store)
 
     @classmethod
     def read(cls, conn: Connection, member_id: int, now: dt.datetime) -> WalletData:
         return cls(member_id, balances.summary(conn, member_id, now),
-                   totals.activity(conn, member_id, now))
+                   totals.activity(conn, member_id, now), tiers_store.held(conn, member_id))
 
     @classmethod
     def load(cls, ctx: RequestContext, member_id: int) -> WalletData:
@@ -305,11 +319,14 @@ class Wallet(graphene.ObjectType):
 
     def resolve_tier(self: WalletData, info: graphene.ResolveInfo) -> Tier | None:
         own(info, self.member_id)
-        status = tiers.status_for(self.activity.tier_points)
+        status = tiers.held_standing(tiers.DEFINITIONS, tiers.TierFacts(self.activity.tier_points),
+                                     self.held)
         if status is None:
             return None
         return Tier(name=status.name, earned=status.earned, next_name=status.next_name,
-                    next_threshold=status.next_threshold, remaining=status.remaining)
+                    next_threshold=status.next_threshold, remaining=status.remaining,
+                    since=status.since, kept_until=status.until, points_to_keep=status.below,
+                    earn_multiplier=str(status.tier.earn_multiplier))
 
     def resolve_partners(self: WalletData, info: graphene.ResolveInfo) -> list[PartyTotal]:
         own(info, self.member_id)

@@ -17,7 +17,7 @@ from network.notifications import lifecycle
 from network.notifications.config import NotificationSettings
 from network.notifications.drain import drain
 from network.notifications.senders import sender_from_settings
-from network.programme import birthdays, rewards_buy
+from network.programme import birthdays, rewards_buy, tiers_store
 from network.programme.segments_store import refresh_all
 
 
@@ -79,11 +79,26 @@ def _expiring_messages(db: Database, clock: Clock) -> Counts:
     # One occasion per member, expiry date and horizon (expiring30:<date>, expiring7:<date>),
     # queued with its message: a rerun, or the next day's look back, sends nothing twice.
     return asdict(lifecycle.expiring(db, clock()))
+
+
+def _tier_messages(db: Database, clock: Clock) -> Counts:
+    # One occasion per stored tier change (tier:<change id>), queued with its message; each run
+    # looks back three days, so a worker that was down catches up and nothing goes twice.
+    return asdict(lifecycle.tier_changes(db, clock()))
+
+
 def _expire_coupons(db: Database, clock: Clock) -> Counts:
     # Each coupon is expired (and, where its reward says so, its points given back) in a
     # transaction of its own behind a guarded update from `issued`: a crash loses at most the
     # one in flight, and a coupon already expired is no longer due, so none is given back twice.
     return asdict(rewards_buy.expire_due(db, clock()))
+def _tiers(db: Database, clock: Clock) -> Counts:
+    # Chunks of members, each one transaction (tiers_store.recalc_all): a crash keeps the
+    # chunks done, and every decision depends on the day, not the hour, so a second run the
+    # same day (or this one finishing the rest) changes nothing already decided.
+    run = tiers_store.recalc_all(db, clock(), zone=ZoneInfo(get_settings().timezone))
+    return {"members": run.members, "upgraded": len(run.upgraded),
+            "downgraded": len(run.downgraded)}
 
 
 def network_jobs(notify: NotificationSettings) -> list[Job]:
@@ -106,8 +121,12 @@ def network_jobs(notify: NotificationSettings) -> list[Job]:
             "tell members which pending points became spendable"),
         Job("expiry-messages", DailyAt(9, 30), _expiring_messages,
             "warn members of points expiring in 30 and 7 days"),
+        Job("tier-messages", Every(900), _tier_messages,
+            "tell members the tier they reached or lost, once per change"),
         Job("birthdays", DailyAt(0, 5), _birthdays,
             "raise today's birthday facts for the programme"),
+        Job("tiers", DailyAt(0, 30), _tiers,
+            "recalculate members' tiers: upgrades earns missed, downgrades after retention"),
         Job("segments", DailyAt(3, 0), _refresh_segments,
             "recompute rule segments and RFM scores for campaign conditions"),
         Job("job-history", DailyAt(4, 30), _prune_runs,

@@ -48,7 +48,7 @@ def book_credit(conn: Connection, *, kind: str, member_id: int, issuer_id: int, 
                                       issued=issued_by(issuer_id, points, parts),
                                       reference=reference, details=details, vests_at=vests_at,
                                       expires_at=expiry, at=at)
-    if extras is not None and parts:
+    if extras is not None:  # also with no parts: the programme may note more (a tier upgrade)
         extras.record(conn, entry_id, member_id, parts, at)
     debt = row.debt
     if debt:

@@ -23,6 +23,7 @@ from network.db.engine import Database
 from network.db.schema import journal_entries, lots, parties
 from network.ledger import balances
 from network.notifications import messages
+from network.programme.tiers_schema import tier_changes as tier_change_rows
 
 HOUR = dt.timedelta(hours=1)
 # An earn is booked (booked_at) a moment before its transaction commits: an hour is summed only
@@ -167,4 +168,27 @@ def expiring(db: Database, now: dt.datetime, settings: Settings | None = None) -
                         settings=settings)
                 run.members += 1
                 run.queued += len(db.write(write))
+    return run
+
+
+def tier_changes(db: Database, now: dt.datetime, settings: Settings | None = None) -> Run:
+    """"You reached gold" / "you are silver now": one message per stored tier change of the last
+    few days (network/programme/tiers_store.py writes them, at an earn or in the daily
+    recalculation), each once (occasion `tier:<change id>`). Sent from here rather than from the
+    earn that upgraded, so the earn's transaction stays the ledger's and a message never waits
+    on the member's contact details being decrypted inside it."""
+    settings = settings or get_settings()
+    since = now - dt.timedelta(days=DAILY_LOOKBACK_DAYS)
+    rows = db.read(lambda c: c.execute(
+        select(tier_change_rows.c.id, tier_change_rows.c.member_id,
+               tier_change_rows.c.from_tier, tier_change_rows.c.to_tier)
+        .where(tier_change_rows.c.changed_at >= since, tier_change_rows.c.changed_at <= now)
+        .order_by(tier_change_rows.c.id)).all())
+    run = Run()
+    for r in rows:
+        def write(conn: Connection, r=r) -> list[int]:  # noqa: ANN001 - a result row
+            return messages.tier_changed(conn, r.member_id, r.from_tier, r.to_tier, now=now,
+                                         settings=settings, occasion=f"tier:{r.id}")
+        run.members += 1
+        run.queued += len(db.write(write))
     return run

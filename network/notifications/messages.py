@@ -99,7 +99,8 @@ def _tier(code: str | None) -> tuple[int, dict[str, str]]:
 
 
 def tier_changed(conn: Connection, member_id: int, old: str | None, new: str | None, *,
-                 now: dt.datetime | None = None, settings: Settings | None = None) -> list[int]:
+                 now: dt.datetime | None = None, settings: Settings | None = None,
+                 occasion: str | None = None) -> list[int]:
     """Tell the member their tier went up ("tier_reached") or down ("tier_lost"). Tier codes as
     in network/programme/tiers.py; the caller calls this once per change it stores."""
     if old == new:
@@ -108,7 +109,7 @@ def tier_changed(conn: Connection, member_id: int, old: str | None, new: str | N
     new_rank, new_names = _tier(new)
     kind = "tier_reached" if new_rank > old_rank else "tier_lost"
     return deliver(conn, member_id, kind, {"tier": new_names, "old": old_names}, now=now,
-                   settings=settings)
+                   settings=settings, occasion=occasion)
 
 
 def reward_bought(conn: Connection, member_id: int, *, reward: str | Mapping[str, str],

@@ -67,6 +67,8 @@ campaign_awards = Table(
 Index("ix_campaign_awards_usage", campaign_awards.c.campaign_id, campaign_awards.c.member_id,
       campaign_awards.c.booked_at)
 Index("ix_campaign_awards_entry", campaign_awards.c.entry_id)
+# A partner's BONUS transactions: the points it funded, newest entry first (partners/ledger_view).
+Index("ix_campaign_awards_funder", campaign_awards.c.funder_party_id, campaign_awards.c.entry_id)
 Index("ix_campaign_awards_member", campaign_awards.c.member_id, campaign_awards.c.entry_id)
 
 programme_version = Table(

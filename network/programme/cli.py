@@ -14,7 +14,8 @@ from network.cli_errors import HubGroup, fail
 from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import open_database
-from network.programme import birthdays, event_specs, event_types
+from network.members import id_by_card
+from network.programme import birthdays, event_specs, event_types, tier_facts, tiers, tiers_store
 
 
 @click.group("programme", cls=HubGroup)
@@ -76,3 +77,51 @@ def types_list() -> None:
     for kind in db.read(event_types.listed):
         owner = "network" if kind.owner_party_id is None else f"partner #{kind.owner_party_id}"
         click.echo(f"{kind.code}\t{owner}\t{json.dumps(kind.spec.as_json())}")
+
+
+@click.group("tiers", cls=HubGroup)
+def tiers_group() -> None:
+    """Members' stored tiers: recalculate them, show one member's."""
+
+
+@tiers_group.command("recalc")
+def tiers_recalc() -> None:
+    """Recalculate every member's tier now (what the worker's daily `tiers` job does): upgrade
+    members who reached a tier no earn upgraded, keep a tier through its retention, downgrade
+    after it. Running it again the same day changes nothing."""
+    settings = Settings.from_env()
+    run = tiers_store.recalc_all(open_database(settings.database_url), utcnow(),
+                                 zone=ZoneInfo(settings.timezone))
+    click.echo(f"{run.members} members looked at, {len(run.upgraded)} upgraded, "
+               f"{len(run.downgraded)} downgraded")
+
+
+@tiers_group.command("show")
+@click.argument("card")
+def tiers_show(card: str) -> None:
+    """A member's tier by CARD number: held since when, kept until when, the points that count,
+    what the next tier needs, and the history of changes."""
+    settings = Settings.from_env()
+    db = open_database(settings.database_url)
+    member_id = id_by_card(db, card)
+    if member_id is None:
+        fail("MEMBER_NOT_FOUND", f"no member has card {card}")
+    now = utcnow()
+    held, earned, history = db.read(lambda conn: (
+        tiers_store.held(conn, member_id),
+        tier_facts.earned_in_window(conn, member_id, now),
+        tiers_store.history(conn, member_id)))
+    status = tiers.held_standing(tiers.DEFINITIONS, tiers.TierFacts(earned), held)
+    if status is None:
+        click.echo("tiers are off")
+        return
+    since = f" since {held.since:%Y-%m-%d}" if held else ""
+    until = f", kept until {held.until.isoformat()}" if held and held.until else ""
+    click.echo(f"tier: {status.name}{since}{until}")
+    click.echo(f"points earned in the last {tiers.window().days} days: {earned}")
+    if status.next is not None:
+        click.echo(f"next: {status.next_name} at {status.next_threshold} "
+                   f"({status.remaining} to go)")
+    for change in history:
+        click.echo(f"{change.at:%Y-%m-%d %H:%M} {change.from_tier} -> {change.to_tier} "
+                   f"({change.reason}, {change.earned} points)")

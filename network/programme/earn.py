@@ -18,33 +18,46 @@ Two halves, because an earn is planned before its transaction and booked inside 
   budget's last points (see CampaignExtras for the retry when one loses that race).
 
 The member's segments (network/programme/segments_store.py, refreshed by the worker) are read
-only when a campaign that could apply names segments, like the tier.
+only when a campaign that could apply names segments.
+
+Tiers (network/programme/tiers_store.py): with tiers on, `prepare` reads each member's stored
+tier and window points in one statement, since the tier multiplier and the earn-time upgrade
+both need them: for a single earn on PostgreSQL a prepared statement on the thread's own
+connection (`tiers_store.standing_one`, a tenth of the CPU of the same read through
+SQLAlchemy), for a batch one grouped read of its members (`tiers_store.standings`). The plan
+then knows, with no further read, whether this earn takes the member above the tier they hold
+(`tiers_store.upgrade_due`); only such an earn carries extras for the upgrade, which is
+written inside its transaction after the entry. A member in the first tier whose earn matches
+no campaign and crosses nothing keeps the contract's plan as it is: one statement on
+PostgreSQL.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
 from network import parties
+from network.config import get_settings
 from network.db.engine import Database, RetryableConflict
 from network.db.schema import journal_entries
 from network.ledger.rules import Credit, CreditPart
 from network.money import Money
-from network.programme import awards, store, tier_facts
+from network.programme import awards, store, tiers_store
 from network.programme.campaigns import Campaign
 from network.programme.campaigns_schema import campaigns as campaigns_table
 from network.programme.facts import BasketLine, Fact, MemberState, Purchase
 from network.programme.index import CampaignIndex, Rule
 from network.programme.rules import Plan, Programme, Usage, evaluate
 from network.programme.segments_store import segments_of
-from network.programme.tiers import TierFacts, qualify
+from network.programme.tiers import HeldTier
 
 PURCHASE = ("purchase", "")
 
@@ -76,10 +89,14 @@ def programme_for(db: Database, timezone: str) -> Programme:
     found = _programmes.get(key)
     if found is None:
         found = Programme(zone=ZoneInfo(timezone), network_party_id=db.read(
-            parties.network_party_id))
+            parties.network_party_id), tier_funder=_tier_funder())
         with _lock:
             _programmes[key] = found
     return found
+
+
+def _tier_funder() -> Literal["issuer", "network"]:
+    return "network" if get_settings().tier_funder == "network" else "issuer"
 
 
 def forget() -> None:
@@ -99,54 +116,71 @@ class Prepared:
     members: Mapping[int, MemberState]
     usage: Mapping[int, Mapping[int, Usage]]
     first_here: frozenset[int]  # members with no earn at this partner yet
+    # member id -> (stored tier, window points before this earn), when tiers are on
+    standings: Mapping[int, tuple[HeldTier | None, int]] = dataclasses.field(
+        default_factory=dict)
 
     @property
     def inert(self) -> bool:
-        """Nothing the programme could add: no campaign here, no tier multiplier."""
-        return not self.candidates and not self.programme.tier_bonus
+        """Nothing the programme could add: no campaign here, and tiers off."""
+        return not self.candidates and not self.programme.tiers
 
 
 def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.datetime,
             timezone: str) -> Prepared:
     programme = programme_for(db, timezone)
 
+    members = sorted(set(member_ids))
+    # One member (a single earn): the tier read is one prepared statement of its own on
+    # PostgreSQL (tiers_store.standing_one); a batch's members in one grouped read below.
+    one = (tiers_store.standing_one(db, members[0], at, tier_window(programme))
+           if programme.tiers and len(members) == 1 else None)
+
     def read(conn: Connection) -> Prepared:
         index = store.load_index(conn)
         candidates = index.candidates(PURCHASE, partner_id)
-        members = sorted(set(member_ids))
-        if not candidates and not programme.tier_bonus:
+        if not candidates and not programme.tiers:
             return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset())
         conds = [rule.campaign.conditions for rule in candidates]
-        states = {m: member_state(conn, m, candidates, at, programme) for m in members}
+        standing = ({members[0]: one} if one is not None
+                    else tiers_store.standings(conn, members, at, tier_window(programme))
+                    if programme.tiers else {})
+        states = {m: member_state(conn, m, candidates, at, programme,
+                                  standing=standing.get(m)) for m in members}
         limited = [r.campaign.id for r in candidates if _has_member_limits(r.campaign)]
         usage = ({m: store.usage(conn, m, limited, at, programme) for m in members}
                  if limited else {})
         first = (frozenset(m for m in members if _first_here(conn, m, partner_id))
                  if any(c.first_at_partner for c in conds) else frozenset())
-        return Prepared(partner_id, index, candidates, programme, states, usage, first)
+        return Prepared(partner_id, index, candidates, programme, states, usage, first,
+                        standing)
 
     return db.read(read)
 
 
+def tier_window(programme: Programme) -> dt.timedelta:
+    return programme.tiers[0].window
+
+
 def member_state(conn: Connection, member_id: int, candidates: Iterable[Rule], at: dt.datetime,
-                 programme: Programme, *, purchase: bool = True) -> MemberState:
-    """What the rules read of a member, and only what these candidates need: the tier when a
-    tier multiplier (purchases only) or a tier condition could matter, the segments when a
-    condition names segments."""
+                 programme: Programme, *, purchase: bool = True,
+                 standing: tuple[HeldTier | None, int] | None = None) -> MemberState:
+    """What the rules read of a member, and only what these candidates need: the tier in force
+    (tiers.in_force over the stored tier and the window's points: one statement, unless the
+    caller read them already, `standing`) when a tier multiplier (purchases only) or a tier
+    condition could matter, the segments when a condition names segments."""
     conds = [rule.campaign.conditions for rule in candidates]
     needs_tier = ((purchase and bool(programme.tier_bonus))
                   or any(c.tiers is not None for c in conds))
     needs_segments = any(c.segments is not None for c in conds)
-    return MemberState(member_id, _tier(conn, member_id, at, programme) if needs_tier else None,
+    tier = None
+    if needs_tier and programme.tiers:
+        if standing is None:
+            standing = tiers_store.standings(conn, [member_id], at,
+                                             tier_window(programme))[member_id]
+        tier = tiers_store.tier_in_force(programme.tiers, standing)
+    return MemberState(member_id, tier,
                        segments_of(conn, member_id) if needs_segments else frozenset())
-
-
-def _tier(conn: Connection, member_id: int, at: dt.datetime, programme: Programme) -> str | None:
-    if not programme.tiers:
-        return None
-    earned = tier_facts.earned_in_window(conn, member_id, at)
-    found = qualify(programme.tiers, TierFacts(earned))
-    return found.code if found else None
 
 
 def _has_member_limits(c: Campaign) -> bool:
@@ -175,15 +209,25 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
 
     def plan(line: L) -> Credit:
         credit = contract(line)
-        fact = purchase_of(line, prepared, at)
         member = prepared.members.get(line.member_id, MemberState(line.member_id, None))
-        planned = evaluate(fact, member, prepared.index, base_points=credit.points,
-                           programme=prepared.programme,
-                           usage=prepared.usage.get(line.member_id))
-        if not planned.effects:
+        # The common earn with tiers on and no campaign here, by a member whose tier adds
+        # nothing: no fact to build, nothing to evaluate; only the upgrade test below.
+        bare = not prepared.candidates and member.tier not in prepared.programme.tier_bonus
+        fact = None if bare else purchase_of(line, prepared, at)
+        planned = (Plan(credit.points, ()) if fact is None else
+                   evaluate(fact, member, prepared.index, base_points=credit.points,
+                            programme=prepared.programme,
+                            usage=prepared.usage.get(line.member_id)))
+        upgrade = False
+        if prepared.standings:
+            current, earned = prepared.standings.get(line.member_id, (None, 0))
+            upgrade = tiers_store.upgrade_due(prepared.programme.tiers, current,
+                                              earned + planned.total)
+        if not planned.effects and not upgrade:
             return credit
+        fact = fact or purchase_of(line, prepared, at)
         return Credit(credit.points, credit.vests_at, credit.expires_at,
-                      CampaignExtras(fact, member, credit.points, prepared))
+                      CampaignExtras(fact, member, credit.points, prepared, upgrade=upgrade))
 
     return plan
 
@@ -205,6 +249,9 @@ class CampaignExtras:
     base_points: int
     prepared: Prepared
     exact: bool = False  # lock the budget rows before evaluating (after a lost race)
+    # The plan saw this earn take the member above their stored tier: `record` upgrades them
+    # (tiers_store.upgrade_at_earn decides again on the exact figure, under the lock).
+    upgrade: bool = False
 
     def claim(self, conn: Connection, member_id: int, at: dt.datetime) -> tuple[CreditPart, ...]:
         prepared = self.prepared
@@ -231,6 +278,11 @@ class CampaignExtras:
                 self.exact = True
                 raise RetryableConflict(f"campaign {campaign_id}'s budget was spent meanwhile")
         awards.record(conn, entry_id, member_id, parts, at)
+        if self.upgrade:
+            programme = self.prepared.programme
+            tiers_store.upgrade_at_earn(conn, member_id, at, definitions=programme.tiers,
+                                        zone=programme.zone,
+                                        partner_id=self.prepared.partner_id)
 
 
 def _budgets_left(conn: Connection, campaigns: list[Campaign], *,

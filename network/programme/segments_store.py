@@ -28,7 +28,7 @@ from network.db.schema import journal_entries as je
 from network.db.schema import members, parties
 from network.member_ids import ids_by_card
 from network.programme import segments as rules
-from network.programme import tier_facts, tiers
+from network.programme import tier_facts, tiers, tiers_store
 from network.programme.segments import (
     LineProblem,
     MemberFacts,
@@ -279,9 +279,13 @@ def gather_facts(conn: Connection, now: dt.datetime, *, windows: Iterable[int],
                 for row in conn.execute(select(members.c.id, members.c.created_at))}
     tier_of: dict[int, str | None] = {}
     if need_tier and tier_definitions:
+        # The tier in force: the stored one, or what the points reach when that is higher.
         earned = tier_facts.earned_by_member(conn, now, tiers.window(tier_definitions))
+        held = tiers_store.held_codes(conn)
         for member_id in enrolled:
-            tier = tiers.qualify(tier_definitions, tiers.TierFacts(earned.get(member_id, 0)))
+            code = held.get(member_id)
+            tier = tiers.in_force(tier_definitions, tiers.TierFacts(earned.get(member_id, 0)),
+                                  tiers.HeldTier(code, now, None) if code else None)
             tier_of[member_id] = tier.code if tier else None
     per_window: dict[int, dict[int, WindowActivity]] = defaultdict(dict)
     for days in sorted(set(windows)):

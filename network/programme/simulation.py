@@ -42,6 +42,7 @@ from network.db.schema import journal_entries
 from network.errors import HubError
 from network.money import Money
 from network.programme import tiers as tier_rules
+from network.programme import tiers_store
 from network.programme.campaigns import Campaign
 from network.programme.campaigns_schema import campaign_awards
 from network.programme.facts import BasketLine, MemberState, Purchase
@@ -239,8 +240,8 @@ def _first_earns(conn: Connection, member_ids: list[int]) -> dict[tuple[int, int
 
 def _tiers_now(conn: Connection, member_ids: list[int], now: dt.datetime,
                programme: Programme) -> dict[int, str]:
-    """Each member's tier now, in one grouped query (tier_facts.earned_in_window's sum, for
-    many members at once)."""
+    """Each member's tier in force now (tiers.in_force: the stored tier, or what the window's
+    points reach if higher), in two queries for all the members."""
     if not programme.tiers:
         return {}
     je = journal_entries.c
@@ -251,10 +252,13 @@ def _tiers_now(conn: Connection, member_ids: list[int], now: dt.datetime,
                                je.kind.in_(("earn", "bonus", "reverse_earn")))
                         .group_by(je.member_id))
     totals = dict(rows.all())
+    held = tiers_store.held_codes(conn, member_ids)
     found: dict[int, str] = {}
     for member in member_ids:
         earned = max(0, int(totals.get(member) or 0))
-        tier = tier_rules.qualify(programme.tiers, tier_rules.TierFacts(earned))
+        code = held.get(member)
+        tier = tier_rules.in_force(programme.tiers, tier_rules.TierFacts(earned),
+                                   tier_rules.HeldTier(code, now, None) if code else None)
         if tier is not None:
             found[member] = tier.code
     return found

@@ -11,9 +11,11 @@ import datetime as dt
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
+from network.clock import as_utc
 from network.db.schema import journal_entries as je
 from network.programme import tiers
 from network.programme.tiers import TierDefinition, TierFacts, TierStatus
+from network.programme.tiers_schema import member_tiers
 
 # Points earned: earns and bonuses, less earn reversals.
 EARNED_KINDS = ("earn", "bonus", "reverse_earn")
@@ -37,9 +39,14 @@ def facts(conn: Connection, member_id: int, now: dt.datetime,
 
 def status(conn: Connection, member_id: int, now: dt.datetime,
            definitions: tuple[TierDefinition, ...] = tiers.DEFINITIONS) -> TierStatus | None:
+    """The member's tier in force (the stored tier, or what the facts reach if higher) with the
+    way to the next one: what a partner's member look-up shows."""
     if not definitions:
         return None
-    return tiers.standing(definitions, facts(conn, member_id, now, definitions))
+    row = conn.execute(select(member_tiers).where(member_tiers.c.member_id == member_id)).first()
+    held = (tiers.HeldTier(row.tier, as_utc(row.since), row.qualified_until)
+            if row is not None else None)
+    return tiers.held_standing(definitions, facts(conn, member_id, now, definitions), held)
 
 
 def earned_by_member(conn: Connection, now: dt.datetime,

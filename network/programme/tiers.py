@@ -6,6 +6,11 @@ over a window, benefits, retention), so the programme can later keep definitions
 database and edit them without code changes; the ledger facts a rule reads are gathered at the
 edge (network/programme/tier_facts.py), never here. An empty tuple of definitions switches tiers
 off everywhere.
+
+Two rules: `qualify` says which tier the facts reach today; `next_tier` says which tier the
+member HOLDS, given the tier they held (stored, network/programme/tiers_store.py): reaching a
+higher tier upgrades at once; falling below keeps the held tier until `retention` after the
+last day the member qualified for it, then moves them to the tier their facts reach.
 """
 
 from __future__ import annotations
@@ -31,10 +36,10 @@ class TierDefinition:
     metric: Metric
     threshold: int  # the metric's value over `window` needed to hold the tier
     window: dt.timedelta  # trailing window the metric is counted over
-    # Benefits. Earns are multiplied by this once tier effects exist; 1 until then.
+    # Benefits: a purchase's base points are multiplied by this (the TIER effect, rules.py).
     earn_multiplier: Decimal = Decimal(1)
-    # How long the tier is kept after the member falls below it. 0: only while they qualify,
-    # which is all `qualify` can decide until tier history is stored.
+    # How long the tier is kept after the last day the member qualified for it (whole days;
+    # 0: only while they qualify). See `next_tier`.
     retention: dt.timedelta = dt.timedelta(0)
 
     def name(self, language: str) -> str:
@@ -49,12 +54,18 @@ class TierFacts:
 
 
 _YEAR = dt.timedelta(days=365)
+MAX_MULTIPLIER = Decimal(10)
+
+_KEEP = dt.timedelta(days=90)
 
 DEFINITIONS: tuple[TierDefinition, ...] = (
     TierDefinition("blue", "Blue", "آبی", "points_earned", 0, _YEAR),
-    TierDefinition("silver", "Silver", "نقره‌ای", "points_earned", 2_000, _YEAR),
-    TierDefinition("gold", "Gold", "طلایی", "points_earned", 10_000, _YEAR),
-    TierDefinition("platinum", "Platinum", "پلاتینی", "points_earned", 50_000, _YEAR),
+    TierDefinition("silver", "Silver", "نقره‌ای", "points_earned", 2_000, _YEAR,
+                   Decimal("1.25"), _KEEP),
+    TierDefinition("gold", "Gold", "طلایی", "points_earned", 10_000, _YEAR,
+                   Decimal("1.5"), _KEEP),
+    TierDefinition("platinum", "Platinum", "پلاتینی", "points_earned", 50_000, _YEAR,
+                   Decimal(2), _KEEP),
 )
 
 
@@ -75,8 +86,12 @@ def check(definitions: Sequence[TierDefinition]) -> None:
             raise ValueError(f"{where}: thresholds must rise from tier to tier")
         if tier.earn_multiplier < 1:
             raise ValueError(f"{where}: earn_multiplier must be at least 1")
-        if tier.retention != dt.timedelta(0):
-            raise ValueError(f"{where}: retention needs tier history, which is not kept yet")
+        if tier.earn_multiplier > MAX_MULTIPLIER:
+            raise ValueError(f"{where}: earn_multiplier must be at most {MAX_MULTIPLIER}")
+        if tier.retention < dt.timedelta(0) or tier.retention % dt.timedelta(days=1):
+            raise ValueError(f"{where}: retention must be a whole number of days, 0 or more")
+        if index == 0 and tier.retention:
+            raise ValueError(f"{where}: the first tier is everyone's, so it has no retention")
         if not tier.name_en.strip() or not tier.name_fa.strip():
             raise ValueError(f"{where}: needs a name in English and in Persian")
 
@@ -96,6 +111,63 @@ def qualify(definitions: Sequence[TierDefinition], facts: TierFacts) -> TierDefi
     return reached[-1] if reached else (definitions[0] if definitions else None)
 
 
+def rank(definitions: Sequence[TierDefinition], code: str | None) -> int:
+    """The tier's place from the bottom (0: the first tier); -1 for a code no longer defined,
+    so that any defined tier replaces it."""
+    for index, tier in enumerate(definitions):
+        if tier.code == code:
+            return index
+    return -1
+
+
+@dataclass(frozen=True)
+class HeldTier:
+    """The tier a member holds, as stored: since when, and the last day it is kept if they
+    fall below it (None for the first tier, which nobody loses)."""
+
+    code: str
+    since: dt.datetime
+    until: dt.date | None
+
+
+@dataclass(frozen=True)
+class TierDecision:
+    tier: TierDefinition
+    until: dt.date | None  # the last day the tier is kept if the member falls below it
+    changed: bool  # a different tier than the one held (the first tier when none was stored)
+
+
+def next_tier(definitions: Sequence[TierDefinition], facts: TierFacts, current: HeldTier | None,
+              now: dt.datetime) -> TierDecision:
+    """The tier a member holds at `now` (aware; its date, in its zone, is "today").
+
+    - Facts that reach the held tier or a higher one: that tier, kept until today + its
+      retention (today is a qualifying day); a higher one is an upgrade.
+    - Facts below the held tier: the held tier while today is on or before its `until`, the
+      last day of retention; after it, the tier the facts reach (a downgrade, possibly by more
+      than one step), kept from today like any tier reached.
+    - No tier held (`current` None) counts as holding the first tier.
+    A held code no longer defined is replaced by the tier the facts reach."""
+    if not definitions:
+        raise ValueError("next_tier needs at least one tier definition")
+    today = now.date()
+    reached = qualify(definitions, facts)
+    assert reached is not None
+    held_rank = 0 if current is None else rank(definitions, current.code)
+    reached_rank = rank(definitions, reached.code)
+
+    def reach() -> TierDecision:
+        until = today + reached.retention if reached_rank else None
+        held_code = definitions[0].code if current is None else current.code
+        return TierDecision(reached, until, reached.code != held_code)
+
+    if reached_rank >= held_rank or current is None:
+        return reach()
+    if current.until is not None and today <= current.until:
+        return TierDecision(definitions[held_rank], current.until, False)
+    return reach()
+
+
 @dataclass(frozen=True)
 class TierStatus:
     """A member's tier and the way to the next one, as the wallet shows it."""
@@ -103,6 +175,9 @@ class TierStatus:
     tier: TierDefinition
     earned: int
     next: TierDefinition | None
+    # The stored tier's dates (`held`), None when the status was derived from the facts alone.
+    since: dt.datetime | None = None
+    until: dt.date | None = None
 
     @property
     def name(self) -> str:
@@ -121,6 +196,12 @@ class TierStatus:
         return max(0, (self.next_threshold or 0) - self.earned)
 
     @property
+    def below(self) -> int:
+        """Points the member is short of the held tier's own threshold: more than 0 while they
+        hold it on retention alone, and must earn that much by `until` to keep it."""
+        return max(0, self.tier.threshold - self.earned)
+
+    @property
     def span(self) -> int:
         """Points between this tier's floor and the next tier's, for the progress bar."""
         return max(1, (self.next_threshold or self.tier.threshold) - self.tier.threshold)
@@ -137,6 +218,36 @@ def standing(definitions: Sequence[TierDefinition], facts: TierFacts) -> TierSta
         return None
     above = list(definitions)[list(definitions).index(tier) + 1:]
     return TierStatus(tier, facts.points_earned, above[0] if above else None)
+
+
+def in_force(definitions: Sequence[TierDefinition], facts: TierFacts,
+             held: HeldTier | None) -> TierDefinition | None:
+    """The tier a member has now: the held one (stored), or the one the facts reach when that is
+    higher, since `next_tier` upgrades at once; the stored row may lag (points that came
+    another way than a partner's earn, before the daily job runs), the member's tier does not.
+    None when there are no tiers."""
+    reached = qualify(definitions, facts)
+    if reached is None or held is None:
+        return reached
+    index = rank(definitions, held.code)
+    if index < 0 or rank(definitions, reached.code) > index:
+        return reached
+    return definitions[index]
+
+
+def held_standing(definitions: Sequence[TierDefinition], facts: TierFacts,
+                  held: HeldTier | None) -> TierStatus | None:
+    """The status of the tier in force (`in_force`), with the next tier above it and what the
+    facts still need for it, and the stored dates when it is the held tier: what the wallet
+    and `me` show."""
+    tier = in_force(definitions, facts, held)
+    if tier is None:
+        return None
+    index = rank(definitions, tier.code)
+    nxt = definitions[index + 1] if index + 1 < len(definitions) else None
+    stored = held is not None and held.code == tier.code
+    return TierStatus(tier, facts.points_earned, nxt, held.since if stored else None,
+                      held.until if stored else None)
 
 
 def status_for(points_earned: int,

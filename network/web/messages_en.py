@@ -54,6 +54,10 @@ MESSAGES: dict[str, str] = {
     "tier_next": "Earn {points} more {points:point|points} to reach {tier}.",
     "tier_top": "You are in the top tier.",
     "tier_basis": "{points} {points:point|points} earned in the last 12 months.",
+    "tier_since": "{tier} since {date}.",
+    "tier_kept": "You keep {tier} until at least {date}.",
+    "tier_keep_by": "Earn {points} more {points:point|points} by {date} to keep {tier}.",
+    "tier_benefit": "Your purchases earn {factor}× the points.",
     "card_title": "My card",
     "referral_title": "Invite friends",
     "referral_hint": "Share your code or link. A friend who joins with it is linked to you, and "

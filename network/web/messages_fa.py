@@ -56,6 +56,10 @@ MESSAGES: dict[str, str] = {
     "tier_next": "{points} امتیاز دیگر کسب کنید تا به سطح {tier} برسید.",
     "tier_top": "شما در بالاترین سطح هستید.",
     "tier_basis": "{points} امتیاز در ۱۲ ماه گذشته کسب شده است.",
+    "tier_since": "سطح {tier} از {date}.",
+    "tier_kept": "سطح {tier} دست‌کم تا {date} برای شما می‌ماند.",
+    "tier_keep_by": "تا {date} {points} امتیاز دیگر کسب کنید تا سطح {tier} برایتان بماند.",
+    "tier_benefit": "خریدهای شما {factor} برابر امتیاز می‌گیرند.",
     "card_title": "کارت من",
     "referral_title": "دعوت از دوستان",
     "referral_hint": "کد یا پیوند خود را با دوستانتان به اشتراک بگذارید. دوستی که با آن عضو شود "

@@ -25,7 +25,9 @@ from partners.scopes import READ
 
 class TransactionKind(graphene.Enum):
     """What a PartnerTransaction did; HOLD_EXPIRY is booked by the hub when a hold lapses;
-    REWARD is a member buying a reward you honour (its refund is a REVERSE_REDEMPTION)."""
+    REWARD is a member buying a reward you honour (its refund is a REVERSE_REDEMPTION). BONUS:
+    points this partner funded (a campaign's or a fact's) on an entry that is not one of its
+    own earns, e.g. its campaign at another partner or a review bonus; `points` is its part."""
 
     EARN = "earn"
     REDEEM = "redeem"
@@ -36,6 +38,7 @@ class TransactionKind(graphene.Enum):
     HOLD_EXPIRY = "hold_expiry"
     REVERSE_EARN = "reverse_earn"
     REVERSE_REDEMPTION = "reverse_redemption"
+    BONUS = "bonus"
 
 
 PARTNER_KINDS = ledger_view.PARTNER_KINDS

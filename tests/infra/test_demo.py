@@ -84,4 +84,26 @@ def test_the_demo_runs_a_lottery_and_prints_it(sqlite_db: Database, monkeypatch)
     assert len(entries) == 4
     assert (f"lottery phone-draw (open): Win a new phone, 4 entries, closes "
             f"{draw.closes_at:%Y-%m-%d %H:%M} UTC, commitment {draw.commitment}") in result.output
+
+
+def test_the_demo_members_hold_stored_tiers_and_gold_was_welcomed(sqlite_db: Database) -> None:
+    from network.programme import tiers_store
+
+    settings = Settings(database_url=sqlite_db.url, env="test", secret_key="s",
+                        timezone="Asia/Tehran")
+    demo = build_demo(sqlite_db, settings, now=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    sara, john, maryam = (m.id for m in demo.members)
+    held = {m: sqlite_db.read(tiers_store.held, m) for m in (sara, john, maryam)}
+    assert (held[sara].code, held[john].code, held[maryam]) == ("gold", "silver", None)
+    assert [(c.from_tier, c.to_tier) for c in sqlite_db.read(tiers_store.history, sara)] == [
+        ("blue", "gold")]
+    ca, c = campaign_awards.c, campaigns.c
+    welcomed = sqlite_db.read(lambda conn: conn.execute(
+        select(ca.member_id, ca.points).join(campaigns, c.id == ca.campaign_id)
+        .where(c.code == "welcome-gold")).all())
+    assert [tuple(r) for r in welcomed] == [(sara, 100)]
+    # Sara's Thursday at the café carries gold's multiplier, funded by the café.
+    tier_parts = sqlite_db.read(lambda conn: conn.execute(
+        select(ca.member_id, ca.tier_code).where(ca.tier_code.is_not(None))).all())
+    assert (sara, "gold") in [tuple(r) for r in tier_parts]
     assert verify(sqlite_db) == []

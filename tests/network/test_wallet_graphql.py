@@ -76,7 +76,8 @@ ME = """query($first: Int, $after: String) { me {
   id cardNumber cardQrSvg displayName email phone locale
   wallet { total spendable pending held debt
     pendingLots { points at } expiring { points at } longer: expiring(withinDays: 400) { points }
-    tier { name earned nextName nextThreshold remaining }
+    tier { name earned nextName nextThreshold remaining since keptUntil pointsToKeep
+      earnMultiplier }
     partners { party { id kind code name nameFa } earned spent } }
   history(first: $first, after: $after) {
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
@@ -152,7 +153,8 @@ def test_sign_in_and_every_me_field_matches_the_ledger(api, db, world):
     assert [e["points"] for e in wallet["expiring"]] == [550]  # C-1's lot, 30 days left
     assert sorted(e["points"] for e in wallet["longer"]) == [500, 550]
     assert wallet["tier"] == {"name": "blue", "earned": 1600, "nextName": "silver",
-                              "nextThreshold": 2000, "remaining": 400}
+                              "nextThreshold": 2000, "remaining": 400, "since": None,
+                              "keptUntil": None, "pointsToKeep": 0, "earnMultiplier": "1"}
     by_code = {p["party"]["code"]: p for p in wallet["partners"]}
     assert (by_code["cafe"]["earned"], by_code["cafe"]["spent"]) == (1100, 0)
     assert (by_code["shop"]["earned"], by_code["shop"]["spent"]) == (500, 300)
@@ -180,6 +182,29 @@ def test_sign_in_and_every_me_field_matches_the_ledger(api, db, world):
         sorted(ledger_ids)
     assert [(s["kind"], s["current"], s["userAgent"]) for s in me["sessions"]] == [
         ("bearer", True, "testclient")]
+
+
+def test_me_shows_a_tier_kept_on_retention(api, db, world):
+    """Sara reached gold 370 days ago on a bonus now out of the window; the job last saw her
+    qualify 60 days ago, so gold is kept 30 days more, unless she earns what it needs."""
+    from zoneinfo import ZoneInfo
+
+    from network.programme import tiers_store
+
+    now = utcnow()
+    ledger.award_bonus(db, scope="t", idempotency_key=w.key(), member_id=world["sara"],
+                       points=12_000, reason="goodwill", now=now - 370 * DAY)
+    tiers_store.recalc_all(db, now - 370 * DAY, zone=ZoneInfo("UTC"))
+    tiers_store.recalc_all(db, now - 60 * DAY, zone=ZoneInfo("UTC"))
+    api.request_code("sara@example.com")
+    token = api.verify("sara@example.com", api.code("sara@example.com"))["token"]
+    tier = api.call(ME, {"first": 1}, token=token, status=200)["data"]["me"]["wallet"]["tier"]
+    since = dt.datetime.fromisoformat(tier.pop("since"))
+    assert abs(since - (now - 370 * DAY)) < dt.timedelta(seconds=1)
+    assert tier == {"name": "gold", "earned": 1600, "nextName": "platinum",
+                    "nextThreshold": 50_000, "remaining": 48_400,
+                    "keptUntil": ((now - 60 * DAY).date() + 90 * DAY).isoformat(),
+                    "pointsToKeep": 8_400, "earnMultiplier": "1.5"}
 
 
 def test_me_needs_a_member_token(api, world):

@@ -539,3 +539,28 @@ def test_the_pages_have_an_icon_so_browsers_do_not_ask_for_favicon_ico(browser, 
     assert served.status_code == 200 and served.headers["content-type"] == "image/svg+xml"
     assert served.text.startswith("<svg")
     assert browser.get("/wallet/static/hub.db").status_code == 404
+
+
+def test_the_tier_card_shows_the_stored_tier_since_when_and_how_to_keep_it(browser, db, world):
+    """Gold reached on a bonus now out of the window, last qualified 60 days ago: kept 30 days
+    more, and the page says what keeping it takes, in English and in Persian."""
+    from zoneinfo import ZoneInfo
+
+    from network.programme import tiers_store
+
+    reached = NOW - 370 * DAY
+    ledger.award_bonus(db, scope="t", idempotency_key=w.key(), member_id=world["sara"],
+                       points=12_000, reason="goodwill", now=reached)
+    tiers_store.recalc_all(db, reached, zone=ZoneInfo("UTC"))
+    tiers_store.recalc_all(db, NOW - 60 * DAY, zone=ZoneInfo("UTC"))  # until NOW + 30 days
+    browser.sign_in("sara@example.com")
+    html = browser.get("/wallet").text
+    assert "Tier: Gold" in html
+    assert text_of(html, "tier-since") == "Gold since Nov 18, 2025."
+    assert text_of(html, "tier-benefit") == "Your purchases earn 1.5× the points."
+    assert text_of(html, "tier-until") == "Earn 7,400 more points by Dec 23, 2026 to keep Gold."
+    assert "Earn 47,400 more points to reach Platinum." in html
+    fa = browser.get("/wallet", headers={"Accept-Language": "fa"}).text
+    assert text_of(fa, "tier-until") == (
+        "تا ۲ دی ۱۴۰۵ ۷٬۴۰۰ امتیاز دیگر کسب کنید تا سطح طلایی برایتان بماند.")
+    assert text_of(fa, "tier-since") == "سطح طلایی از ۲۷ آبان ۱۴۰۴."

@@ -243,8 +243,10 @@ def test_a_split_funder_names_every_party_and_sums_exactly():
 # --- tiers ---------------------------------------------------------------------------------
 
 def tiered(multiplier: str, funder: str = "issuer") -> Programme:
-    definitions = tuple(dataclasses.replace(d, earn_multiplier=Decimal(multiplier))
-                        if d.code == "silver" else d for d in DEFINITIONS)
+    """Only silver multiplies (by `multiplier`)."""
+    definitions = tuple(dataclasses.replace(
+        d, earn_multiplier=Decimal(multiplier) if d.code == "silver" else Decimal(1))
+        for d in DEFINITIONS)
     return Programme(zone=TEHRAN, network_party_id=NETWORK, tier_funder=funder,  # type: ignore[arg-type]
                      tiers=definitions)
 
@@ -277,9 +279,14 @@ def test_no_tier_effect_for_other_tiers_no_base_or_events():
     assert plan(programme=programme, fact=event, base=0).effects == ()
 
 
-def test_the_shipped_tiers_multiply_nothing_yet():
-    assert PROGRAMME.tier_bonus == {}
+def test_the_shipped_tiers_multiply_silver_gold_and_platinum():
+    shipped = Programme(zone=TEHRAN, network_party_id=NETWORK)
+    assert shipped.tier_bonus == {"silver": (1, 4), "gold": (1, 2), "platinum": (1, 1)}
     assert tiered("1.25").tier_bonus == {"silver": (1, 4)}
+    gold = plan(programme=shipped, member=replace(SILVER, tier="gold"))
+    assert [(e.code, e.points) for e in gold.effects] == [("gold", 62)]  # 62.5 -> 62, even
+    top = plan(programme=shipped, member=replace(SILVER, tier="platinum"))
+    assert [(e.code, e.points) for e in top.effects] == [("platinum", 125)]
 
 
 def test_programme_settings_are_checked():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from network.money import Money
 from network.programme.campaigns import Campaign, FixedPoints, Trigger, sole_funder
 from network.programme.facts import BasketLine, MemberState, Purchase
 from network.programme.rules import Programme
+from network.programme.tiers import DEFINITIONS
 
 CAFE, SHOP, NETWORK = 11, 12, 1
 MEMBER = 7
@@ -19,7 +21,10 @@ TEHRAN = ZoneInfo("Asia/Tehran")
 # Saturday 6 June 2026, 14:30 in Tehran (UTC+3:30 all year since 2022).
 SATURDAY_AFTERNOON = dt.datetime(2026, 6, 6, 14, 30, tzinfo=TEHRAN).astimezone(dt.UTC)
 LAUNCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-PROGRAMME = Programme(zone=TEHRAN, network_party_id=NETWORK)
+# The programme's tiers with no multiplier, so that a campaign test's plan holds the campaign's
+# effects alone; the tier effect has tests of its own (test_rules_evaluate.py).
+PLAIN_TIERS = tuple(dataclasses.replace(d, earn_multiplier=Decimal(1)) for d in DEFINITIONS)
+PROGRAMME = Programme(zone=TEHRAN, network_party_id=NETWORK, tiers=PLAIN_TIERS)
 SILVER = MemberState(MEMBER, "silver", frozenset({"students"}), dt.date(2025, 3, 1))
 CATEGORIES = frozenset({"coffee", "beans", "pastry"})
 
