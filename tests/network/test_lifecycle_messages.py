@@ -120,6 +120,20 @@ def test_tier_changes(db, old, new, kind, subject) -> None:
     assert db.write(messages.tier_changed, sara, "gold", "gold", now=T) == []
 
 
+def test_the_tier_messages_job_tells_each_stored_change_once(db) -> None:
+    from network.programme.tiers_schema import tier_changes
+
+    sara = ww.enrol(db, email="sara@example.com")
+    db.write(lambda c: c.execute(tier_changes.insert().values(
+        member_id=sara, from_tier="blue", to_tier="gold", changed_at=T, reason="earn",
+        earned=10_000)))
+    first = lifecycle.tier_changes(db, T + HOUR, ww.settings())
+    assert (first.members, first.queued) == (1, 1)
+    assert [(r.kind, r.subject) for r in outbox(db)] == [("tier_reached", "You reached Gold")]
+    again = lifecycle.tier_changes(db, T + 2 * HOUR, ww.settings())
+    assert again.queued == 0 and len(outbox(db)) == 1
+
+
 def test_reward_bought_carries_its_code_once(db) -> None:
     sara = ww.enrol(db, phone="+989121234567", locale="fa")
     for _ in range(2):
