@@ -364,10 +364,12 @@ def _tiers(db: Database, settings: Settings, last_month: datetime) -> None:
     """The daily tiers job on the first day of last month: Sara's year of earning makes her
     gold (the welcome-gold campaign gives her 100 points), John's silver; Maryam stays blue.
     Stored, so the wallet shows since when and until when each is kept."""
-    from network.programme import tiers_store
+    from network.programme import tier_events, tiers_store
 
-    tiers_store.recalc_all(db, last_month + timedelta(hours=1),
-                           zone=ZoneInfo(settings.timezone))
+    at = last_month + timedelta(hours=1)
+    tiers_store.recalc_all(db, at, zone=ZoneInfo(settings.timezone))
+    # What the worker's tier-facts job does a minute later: the welcome-gold campaign wakes.
+    tier_events.raise_recent(db, at + timedelta(minutes=1), timezone=settings.timezone)
 
 
 def _programme_history(db: Database, settings: Settings, demo: DemoSummary,

@@ -66,6 +66,9 @@ PLACEMENTS: dict[str, Placement] = {
                      column="sender_member_id"),
     "lottery_entries": _member(),
     "reward_purchases": _member(),
+    "member_tiers": _member(),
+    "tier_changes": _member(),
+    "member_blocks": _member(),
     # Keyed by something a request knows before it knows the member.
     "idempotency_keys": Placement(OWN_KEY, "scope", "a key is unique per partner, whoever "
                                   "the member: looked up by (scope, key)"),
@@ -97,6 +100,9 @@ PLACEMENTS: dict[str, Placement] = {
                                      "member; messages to non-members have no member"),
     "job_leases": Placement(LOCAL),
     "audit_log": Placement(LOCAL),
+    "backoffice_accounts": Placement(LOCAL),
+    "backoffice_sessions": Placement(LOCAL),
+    "goodwill_requests": Placement(LOCAL, why="a console queue of a few rows a day"),
     "webhook_events": Placement(LOCAL, why="a queue, as the notification outbox: written with "
                                 "the booking (a 2PC with the coordinator on Citus)"),
     "webhook_deliveries": Placement(LOCAL),
@@ -125,7 +131,7 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     **{(table, "pk"): _SURROGATE_ID for table in (
         "journal_entries", "postings", "lots", "consumptions", "holds", "hold_allocations",
         "campaign_awards", "member_events", "member_sessions", "message_consents", "gifts",
-        "lottery_entries", "reward_purchases")},
+        "lottery_entries", "reward_purchases", "tier_changes")},
     ("signin_codes", "pk"): "surrogate id: becomes (address_hash, id)",
     **{(table, f"fk:{col}"): _CHILD_FK.format(col=col) for table, col in (
         ("postings", "entry_id"), ("lots", "entry_id"), ("consumptions", "entry_id"),
@@ -143,6 +149,9 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
         "the receiver is on another shard: dropped on Citus, the gift checks the receiver "
         "when it books (as a transfer does)"),
     ("gift_blocks", "fk:blocked_member_id"): "the other member, on another shard: dropped",
+    ("goodwill_requests", "fk:member_id"): (
+        "a console request on the coordinator names a member on a shard: dropped on Citus; "
+        "approving it books through the ledger, which reads the member first"),
     ("lottery_entries", "unique:entry_hash"): (
         "a salted hash of the draw's code and the entry id, unique by construction; a "
         "directory keyed by the hash on Citus if the constraint must stay"),

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
-from network import audit, cards, idempotency, member_blocks, members
+from network import audit, cards, idempotency, member_blocks, member_ids, members
 from network.backoffice.errors import BackofficeError
 from network.backoffice.roles import Principal
 from network.clock import as_utc
@@ -128,7 +128,7 @@ def set_blocked(db: Database, who: Principal, member_id: int, *, blocked: bool, 
     reason = _check_reason(reason)
 
     def write(conn: Connection) -> bool:
-        if not members.known_ids(conn, {member_id}):
+        if not member_ids.known_ids(conn, {member_id}):
             raise BackofficeError("MEMBER_NOT_FOUND", "no such member")
         if blocked:
             changed = member_blocks.block(conn, member_id, by=f"{who.actor_kind}:"
@@ -167,7 +167,7 @@ def replace_card(db: Database, who: Principal, member_id: int, *, reason: str, k
     def write(conn: Connection) -> None:
         if idempotency.claim(conn, who.scope, key, digest) is not None:
             return
-        if not members.known_ids(conn, {member_id}):
+        if not member_ids.known_ids(conn, {member_id}):
             raise BackofficeError("MEMBER_NOT_FOUND", "no such member")
         for _ in range(5):
             number = cards.generate()
@@ -230,7 +230,7 @@ def merge(db: Database, who: Principal, *, survivor_id: int, merged_id: int, rea
                               field="merged")
 
     def check(conn: Connection) -> int:
-        if len(members.known_ids(conn, {survivor_id, merged_id})) != 2:
+        if len(member_ids.known_ids(conn, {survivor_id, merged_id})) != 2:
             raise BackofficeError("MEMBER_NOT_FOUND", "no such member", field="merged")
         if member_blocks.is_blocked(conn, merged_id) or member_blocks.is_blocked(
                 conn, survivor_id):

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from network import audit, members
+from network import audit, member_ids
 from network.backoffice.errors import BackofficeError
 from network.backoffice.roles import Principal
 from network.clock import as_utc
@@ -103,7 +103,7 @@ def request(db: Database, who: Principal, *, member_id: int, points: int, reason
                                                  gr.c.idempotency_key == key)).first()
         if existing is not None:
             return _request(existing), False
-        if not members.known_ids(conn, {member_id}):
+        if not member_ids.known_ids(conn, {member_id}):
             raise BackofficeError("MEMBER_NOT_FOUND", "no such member")
         status = "approving" if points <= threshold else "pending"
         row = conn.execute(insert(gr).values(

@@ -17,7 +17,7 @@ from network.notifications import lifecycle
 from network.notifications.config import NotificationSettings
 from network.notifications.drain import drain
 from network.notifications.senders import sender_from_settings
-from network.programme import birthdays, rewards_buy, tiers_store
+from network.programme import birthdays, rewards_buy, tier_events, tiers_store
 from network.programme.segments_store import refresh_all
 
 
@@ -81,6 +81,13 @@ def _expiring_messages(db: Database, clock: Clock) -> Counts:
     return asdict(lifecycle.expiring(db, clock()))
 
 
+def _tier_facts(db: Database, clock: Clock) -> Counts:
+    # Each stored tier change's fact in a transaction of its own, keyed tier_changed:<change id>
+    # in the programme's inbox: a crash keeps what was raised, a rerun raises nothing twice.
+    run = tier_events.raise_recent(db, clock(), timezone=get_settings().timezone)
+    return {"changes": run.changes, "raised": run.raised}
+
+
 def _tier_messages(db: Database, clock: Clock) -> Counts:
     # One occasion per stored tier change (tier:<change id>), queued with its message; each run
     # looks back three days, so a worker that was down catches up and nothing goes twice.
@@ -127,6 +134,8 @@ def network_jobs(notify: NotificationSettings) -> list[Job]:
             "raise today's birthday facts for the programme"),
         Job("tiers", DailyAt(0, 30), _tiers,
             "recalculate members' tiers: upgrades earns missed, downgrades after retention"),
+        Job("tier-facts", Every(60), _tier_facts,
+            "raise each tier change as a tier_changed fact for the programme's campaigns"),
         Job("segments", DailyAt(3, 0), _refresh_segments,
             "recompute rule segments and RFM scores for campaign conditions"),
         Job("job-history", DailyAt(4, 30), _prune_runs,

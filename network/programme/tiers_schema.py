@@ -37,6 +37,7 @@ tier_changes = Table(
     # earn: an earn reached a higher tier; recalc: the daily job (or `pointsnet tiers recalc`)
     Column("reason", String(16), nullable=False),
     Column("earned", BigInteger, nullable=False),  # the window's points that decided it
+    Column("partner_id", BigId, ForeignKey("parties.id")),  # where the deciding earn was
     CheckConstraint("reason IN ('earn', 'recalc')", name="reason_known"),
 )
 Index("ix_tier_changes_member", tier_changes.c.member_id, tier_changes.c.changed_at)

@@ -14,10 +14,11 @@ the two ways a tier is recalculated (network/programme/tiers.py has the rules).
   retention end forward, and downgrades members whose retention has ended. Run twice on a day,
   the second run changes nothing: every decision depends on the date, not the hour.
 
-Every change writes a `tier_changes` row and records a `tier_changed` lifecycle fact through the
-programme's inbox in the same transaction (campaigns can give points for it: "100 points when you
-reach gold"). The member's message about it is sent by the worker's `tier-messages` job
-(network/notifications/lifecycle.tier_changes), once per change row.
+Every change writes a `tier_changes` row in the transaction that decided it. From that row the
+worker raises the `tier_changed` fact (network/programme/tier_events.py, job `tier-facts`, every
+minute: campaigns can give points for it, "100 points when you reach gold") and sends the
+member's message (network/notifications/lifecycle.tier_changes, job `tier-messages`), each once
+per change.
 """
 
 from __future__ import annotations
@@ -34,8 +35,7 @@ from network.clock import as_utc
 from network.db.clauses import one_of
 from network.db.engine import Database, RetryableConflict
 from network.db.schema import journal_entries as je
-from network.programme import inbox, tier_facts, tiers
-from network.programme.facts import LifecycleEvent
+from network.programme import tier_facts, tiers
 from network.programme.tiers import HeldTier, TierDecision, TierDefinition, TierFacts
 from network.programme.tiers_schema import member_tiers, tier_changes
 
@@ -193,16 +193,10 @@ def apply(conn: Connection, member_id: int, current: HeldTier | None, decision: 
                         at, reason, earned)
     change_id = conn.execute(insert(tier_changes).values(
         member_id=member_id, from_tier=change.from_tier, to_tier=change.to_tier, changed_at=at,
-        reason=reason, earned=earned).returning(tier_changes.c.id)).scalar_one()
-    change = TierChange(int(change_id), member_id, change.from_tier, change.to_tier, at, reason,
-                        earned)
-    inbox.record(conn, LifecycleEvent(
-        kind="tier_changed", member_id=member_id, at=at, partner_id=partner_id,
-        attributes={"from": change.from_tier, "to": change.to_tier,
-                    "direction": "up" if tiers.rank(definitions, change.to_tier)
-                    > tiers.rank(definitions, change.from_tier) else "down"}),
-        key=f"tier_changed:{change.id}", now=at, timezone=zone.key)
-    return change
+        reason=reason, earned=earned, partner_id=partner_id)
+        .returning(tier_changes.c.id)).scalar_one()
+    return TierChange(int(change_id), member_id, change.from_tier, change.to_tier, at, reason,
+                      earned)
 
 
 @dataclass

@@ -203,8 +203,8 @@ def test_pointsnet_worker_once_runs_the_due_jobs_and_exits_0(pg_db: Database) ->
                                      subject="Your code", body="123456", now=now))
     code, out = Worker(pg_db, "--once", module=False).finish()
     assert code == 0, out
-    (expire, drain, earned, vested, expiring, tier_messages, births, tiers, segments, history,
-     coupons, hooks) = [
+    (expire, drain, earned, vested, expiring, tier_messages, births, tiers, tier_facts,
+     segments, history, coupons, hooks) = [
         line for line in out if line.startswith("worker: ")]
     # the member's only earn was three days ago and has expired: nothing to tell them
     assert earned.startswith("worker: earned-messages: ok") and "queued=0" in earned
@@ -212,6 +212,7 @@ def test_pointsnet_worker_once_runs_the_due_jobs_and_exits_0(pg_db: Database) ->
     assert expiring.startswith("worker: expiry-messages: ok") and "queued=0" in expiring
     assert hooks.startswith("worker: webhooks: ok") and "delivered=0" in hooks
     assert tier_messages.startswith("worker: tier-messages: ok") and "queued=0" in tier_messages
+    assert tier_facts.startswith("worker: tier-facts: ok") and "raised=0" in tier_facts
     assert births.startswith("worker: birthdays: ok") and "due=0" in births
     # The member's 10 points count for the window but reach no tier above blue.
     assert tiers.startswith("worker: tiers: ok") and "members=1" in tiers
@@ -230,8 +231,8 @@ def test_pointsnet_worker_once_runs_the_due_jobs_and_exits_0(pg_db: Database) ->
     assert [(run.job, run.outcome) for run in runs] == [
         ("expire", "ok"), ("notifications", "ok"), ("earned-messages", "ok"),
         ("vested-messages", "ok"), ("expiry-messages", "ok"), ("tier-messages", "ok"),
-        ("birthdays", "ok"), ("tiers", "ok"), ("segments", "ok"), ("job-history", "ok"),
-        ("coupons", "ok"), ("webhooks", "ok")]
+        ("birthdays", "ok"), ("tiers", "ok"), ("tier-facts", "ok"), ("segments", "ok"),
+        ("job-history", "ok"), ("coupons", "ok"), ("webhooks", "ok")]
     assert runs[0].counts == {"members": 1, "lots": 1, "points": 10, "holds": 0}
 
 

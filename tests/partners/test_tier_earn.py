@@ -15,7 +15,7 @@ from network import parties
 from network.clock import utcnow
 from network.ledger.verify import verify
 from network.programme import earn as programme_earn
-from network.programme import store, tiers_store
+from network.programme import store, tier_events, tiers_store
 from network.programme.campaigns import (
     AttributeCondition,
     Campaign,
@@ -48,7 +48,13 @@ def _stored(hub: Hub, member_id: int):
     return hub.db.read(tiers_store.held, member_id)
 
 
-def _tier_facts(hub: Hub, member_id: int) -> list[dict]:
+def _raise_tier_facts(hub: Hub, now: dt.datetime | None = None) -> None:
+    """What the worker's tier-facts job does every minute."""
+    tier_events.raise_recent(hub.db, now or utcnow(), timezone="UTC")
+
+
+def _tier_facts(hub: Hub, member_id: int, now: dt.datetime | None = None) -> list[dict]:
+    _raise_tier_facts(hub, now)
     e = member_events.c
     return [dict(r.attributes) for r in hub.db.read(lambda c: c.execute(
         select(e.attributes).where(e.member_id == member_id, e.type == "tier_changed")
@@ -122,8 +128,10 @@ def test_reaching_gold_wakes_a_welcome_campaign(any_hub: Hub) -> None:
     ann = hub.enrol()
     _award(hub, ann.id, 25_000, "g-1")  # silver: no welcome
     before = hub.db.read(lambda c: _balance(c, ann.id))
-    _award(hub, ann.id, 80_000, "g-2")  # 10,500 earned: gold, welcome 100
+    _award(hub, ann.id, 80_000, "g-2")  # 10,500 earned: gold, welcome 100 (a minute later)
     assert _changes(hub, ann.id) == [("blue", "silver", "earn"), ("silver", "gold", "earn")]
+    _raise_tier_facts(hub)
+    _raise_tier_facts(hub)  # the next run: each change is raised (and welcomed) once
     # 8,000 base + silver's 0.25 x 8,000 (earned at silver) + the welcome's 100
     assert hub.db.read(lambda c: _balance(c, ann.id)) - before == 8_000 + 2_000 + 100
     assert verify(hub.db) == []
@@ -167,7 +175,9 @@ def test_the_job_keeps_a_tier_through_retention_then_downgrades_once(any_hub: Hu
     again = tiers_store.recalc_all(hub.db, t0 + 391 * day + dt.timedelta(hours=3), zone=UTC)
     assert (again.upgraded, again.downgraded) == ([], [])
     assert _changes(hub, ann.id) == [("blue", "silver", "recalc"), ("silver", "blue", "recalc")]
-    assert _tier_facts(hub, ann.id)[-1] == {"from": "silver", "to": "blue", "direction": "down"}
+    job_ran = t0 + 391 * day + dt.timedelta(hours=4)
+    assert _tier_facts(hub, ann.id, job_ran)[-1] == {"from": "silver", "to": "blue",
+                                                     "direction": "down"}
     assert _stored(hub, ann.id).until is None
     assert _changes(hub, bob.id) == []
 

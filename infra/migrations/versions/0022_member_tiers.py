@@ -40,9 +40,12 @@ def upgrade() -> None:
         sa.Column("changed_at", Timestamp, nullable=False),
         sa.Column("reason", sa.String(16), nullable=False),
         sa.Column("earned", sa.BigInteger(), nullable=False),
+        sa.Column("partner_id", BigId),
         sa.CheckConstraint("reason IN ('earn', 'recalc')", name="ck_tier_changes_reason_known"),
         sa.ForeignKeyConstraint(["member_id"], ["members.id"],
                                 name="fk_tier_changes_member_id_members"),
+        sa.ForeignKeyConstraint(["partner_id"], ["parties.id"],
+                                name="fk_tier_changes_partner_id_parties"),
         sa.PrimaryKeyConstraint("id", name="pk_tier_changes"),
     )
     op.create_index("ix_tier_changes_member", "tier_changes", ["member_id", "changed_at"])

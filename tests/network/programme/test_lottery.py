@@ -222,16 +222,21 @@ def test_winners_are_told_through_the_outbox_in_their_language(db):
                          enrolled_by=None, email=f"m{i}@example.com",
                          locale="fa" if i % 2 else "en").id for i in range(4)]
     run_draw(db, {"cafe": cafe, "members": ids})
-    won = db.read(lambda c: c.execute(select(lottery_entries.c.member_id).where(
-        lottery_entries.c.won_position.is_not(None))).scalars().all())
+    positions = dict(db.read(lambda c: c.execute(select(
+        lottery_entries.c.member_id, lottery_entries.c.won_position).where(
+        lottery_entries.c.won_position.is_not(None))).all()))
+    won = list(positions)
     queued = db.read(lambda c: c.execute(select(
         notification_outbox.c.member_id, notification_outbox.c.recipient,
-        notification_outbox.c.subject)).all())
-    assert len(won) == 3 and sorted(m for m, _, _ in queued) == sorted(won)
-    for member_id, recipient, subject in queued:
-        assert recipient == f"m{ids.index(member_id)}@example.com"
-        assert subject == ("شما در قرعه‌کشی «یک گوشی» برنده شدید" if ids.index(member_id) % 2
-                           else 'You won in the draw "A phone"')
+        notification_outbox.c.subject, notification_outbox.c.kind)).all())
+    assert len(won) == 3 and sorted(m for m, _, _, _ in queued) == sorted(won)
+    draw = db.read(store.get, "phone")
+    for member_id, recipient, subject, kind in queued:
+        # The lifecycle message (network/notifications/messages.lottery_won), in their language
+        prize = draw.prize_at(positions[member_id])
+        assert recipient == f"m{ids.index(member_id)}@example.com" and kind == "lottery_won"
+        assert subject == (f"برنده شدید: {prize.label_fa}" if ids.index(member_id) % 2
+                           else f"You won: {prize.label_en}")
     # Drawing again tells no one twice.
     store.draw_winners(db, "phone", secret=w.SECRET, now=T0 + 30 * HOUR)
     assert db.read(lambda c: len(c.execute(select(notification_outbox.c.id)).all())) == 3
