@@ -22,7 +22,10 @@ from infra.query_limits import Limits, limit_rule
 from infra.schema import schema as root_schema
 from infra.unavailable import on_database_error
 from network.auth import Authenticator
+from network.backoffice.routes import routes as backoffice_routes
+from network.backoffice.site import Backoffice
 from network.config import Settings, get_settings
+from network.console.routes import routes as console_routes
 from network.db.engine import Database
 from network.db.read_database import ReadDatabase
 from network.notifications.inbound import routes as notification_routes
@@ -92,6 +95,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
                          "NOT_FOUND", 404)
 
     wallet_site = WalletSite(db, settings, reads=reads)
+    backoffice = Backoffice(db, settings)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         """404 and 405 for the whole app: a browser gets the wallet's not-found page in its
@@ -119,6 +123,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         *wallet_routes(wallet_site),  # member pages: /signin, /wallet, ...
         *settlement_routes(db, settings),  # POST /stripe/webhook
         *notification_routes(db, settings),  # POST /notifications/sms/inbound (STOP)
+        *backoffice_routes(backoffice),  # /console/signin, /partner/signin, /backoffice/...
+        *console_routes(backoffice),  # the operator's console: /console/...
     ]
     watch_pool(db)
     count_replays()
@@ -128,6 +134,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         psycopg.OperationalError: on_database_error, DBAPIError: on_database_error})
     app.state.db = db
     app.state.reads = reads
+    app.state.backoffice = backoffice  # network.backoffice.site.require finds it here
     app.state.settings = settings
     app.state.documents = endpoint.documents
     return app

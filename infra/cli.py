@@ -301,6 +301,7 @@ def _prepare_database() -> Database:
 
 
 from network.audit_cli import audit_group as _audit  # noqa: E402
+from network.backoffice.cli import backoffice_group as _backoffice  # noqa: E402
 from network.charities_cli import charities as _charities  # noqa: E402
 from network.members_cli import members_group as _members  # noqa: E402
 from network.notifications.cli import messages_group as _messages  # noqa: E402
@@ -321,6 +322,7 @@ main.add_command(_events)
 main.add_command(_campaigns)
 main.add_command(_audit)
 main.add_command(_lottery)
+main.add_command(_backoffice)
 
 def _register_packages() -> None:
     from partners.campaigns_cli import COMMANDS as campaign_commands

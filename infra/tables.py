@@ -4,7 +4,10 @@ Alembic's env and the migration drift test use this to see the whole schema.
 """
 
 import network.audit  # noqa: F401  (audit log)
+import network.backoffice.schema  # noqa: F401  (back-office accounts and sessions)
+import network.console.schema  # noqa: F401  (goodwill adjustments awaiting approval)
 import network.jobs.schema  # noqa: F401  (the worker's job leases and run history)
+import network.member_blocks  # noqa: F401  (blocked members)
 import network.notifications.consent_schema  # noqa: F401  (message preferences, consents)
 import network.notifications.schema  # noqa: F401  (notification outbox)
 import network.profile  # noqa: F401  (member profiles)

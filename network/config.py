@@ -122,6 +122,13 @@ def _point_value(value: str) -> Decimal:
     return number
 
 
+def _points_limit(value: str) -> int:
+    if not (value.isascii() and value.isdigit()) or int(value) > 10**9:
+        raise ConfigError(f"{PREFIX}GOODWILL_APPROVAL_ABOVE must be a whole number of points "
+                          f"from 0 to 1000000000, got {value!r}")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///pointsnet.db"
@@ -144,6 +151,9 @@ class Settings:
     # primary it may be before they read the primary instead (network/db/read_database.py).
     read_database_url: str | None = None
     read_max_lag_seconds: float = 5.0
+    # A console goodwill adjustment of more points than this waits for a second operator's
+    # approval before it books (four-eyes; network/console/goodwill.py).
+    goodwill_approval_above: int = 1000
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -182,6 +192,8 @@ class Settings:
             read_database_url=read("READ_DATABASE_URL", "", read_database_url),
             read_max_lag_seconds=read("READ_MAX_LAG_SECONDS", str(cls.read_max_lag_seconds),
                                       _max_lag),
+            goodwill_approval_above=read("GOODWILL_APPROVAL_ABOVE",
+                                         str(cls.goodwill_approval_above), _points_limit),
             extra={k[len(PREFIX):]: v for k, v in os.environ.items() if k.startswith(PREFIX)},
         )
         problems.extend(settings.problems())

@@ -34,6 +34,13 @@ class InsufficientPoints(LedgerError):
     code = "INSUFFICIENT_POINTS"
 
 
+class MemberBlocked(LedgerError):
+    """An operator blocked the member (network/member_blocks.py): their points cannot be
+    spent until they are unblocked; earning still works."""
+
+    code = "MEMBER_BLOCKED"
+
+
 class MemberNotFound(LedgerError):
     code = "MEMBER_NOT_FOUND"
 

@@ -7,13 +7,14 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from network import parties
+from network import member_blocks, parties
 from network.db.engine import Database
 from network.ledger import accounts, balances, journal, lots
 from network.ledger.accounts import AccountKind
 from network.ledger.errors import (
     InsufficientPoints,
     InvalidInput,
+    MemberBlocked,
     TransfersDisabled,
 )
 from network.ledger.idempotent import run
@@ -22,8 +23,13 @@ from network.ledger.rules import fifo, iso
 
 
 def take_spendable(conn: Connection, member_id: int, points: int, at: datetime) -> list[lots.Take]:
-    """Lock the member, then pick lots earliest-expiry-first, or refuse without writing."""
+    """Lock the member, then pick lots earliest-expiry-first, or refuse without writing.
+    A blocked member's points stay where they are (checked under the lock, so a block that
+    commits first is never overtaken by a spend that started before it)."""
     balances.lock(conn, member_id)
+    if member_blocks.is_blocked(conn, member_id):
+        raise MemberBlocked("an operator blocked this member: their points cannot be spent "
+                            "until the network unblocks them", field="memberId")
     available = lots.spendable(conn, member_id, at, up_to=points)
     spendable = sum(lot.remaining for lot in available)
     if spendable < points:

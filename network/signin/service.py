@@ -13,7 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from network import pii
+from network import member_blocks, pii
 from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import Database
@@ -41,7 +41,11 @@ class SignIn:
             select(members.c.id, members.c.locale)
             .where(column == pii.lookup_hash(self.settings.secret_key, address.value))
         ).first()
-        return (row.id, row.locale) if row else None
+        # A blocked member is nobody to sign-in: no code is sent, none is accepted, and the
+        # answer reads exactly as for an unknown address.
+        if row is None or member_blocks.is_blocked(conn, row.id):
+            return None
+        return (row.id, row.locale)
 
     def request_code(self, raw_address: str | None, *, client_ip: str,
                      language: str | None = None) -> Address:

@@ -18,6 +18,7 @@ from network.ledger.errors import (
     InvalidAmount,
     InvalidId,
     InvalidInput,
+    MemberBlocked,
     Required,
 )
 from network.ledger.journal import entry_reference
@@ -55,7 +56,7 @@ def _on_hold(payload: type[TransactionPayload], call: Call, input: dict[str, Any
 
 
 # What taking points may be refused for, beyond the member reference.
-SPEND = (InvalidAmount, AmountTooLarge, InsufficientPoints, InvalidInput)
+SPEND = (InvalidAmount, AmountTooLarge, InsufficientPoints, MemberBlocked, InvalidInput)
 # What a hold id (holdId) may be refused for.
 HOLD_INPUT = (Required, InvalidId, HoldNotFound, HoldNotActive, HoldExpired)
 

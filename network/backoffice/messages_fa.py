@@ -1,0 +1,30 @@
+"""Persian words of the back-office pages; keys as in messages_en.py."""
+
+MESSAGES: dict[str, str] = {
+    "bo_app_name": "پنل مدیریت شبکه امتیاز",
+    "bo_console": "کنسول اپراتور",
+    "bo_portal": "پرتال شریک تجاری",
+    "bo_signin_title": "ورود به پنل مدیریت",
+    "bo_signin_intro": "با ایمیل، گذرواژه و کد ۶ رقمی برنامهٔ احراز هویت خود وارد شوید.",
+    "bo_login_label": "ایمیل",
+    "bo_password_label": "گذرواژه",
+    "bo_code_label": "کد برنامهٔ احراز هویت",
+    "bo_sign_in": "ورود",
+    "bo_signed_in_as": "{name} ({role})",
+    "bo_forbidden_title": "دسترسی مجاز نیست",
+    "bo_forbidden_message": "نقش شما ({role}) اجازهٔ باز کردن این صفحه یا انجام این کار را ندارد.",
+    "bo_not_found_title": "پیدا نشد",
+    "bo_not_found_message": "اینجا چیزی نیست.",
+    "bo_error_SIGNIN_FAILED": "ایمیل، گذرواژه یا کد درست نیست. هر کد یک بار کار می‌کند؛ "
+                              "اگر همین حالا از آن استفاده کرده‌اید منتظر کد بعدی بمانید.",
+    "bo_error_LOCKED": "ورودهای ناموفق زیاد بود. {minutes} دقیقهٔ دیگر دوباره امتحان کنید.",
+    "bo_error_CSRF_FAILED": "این فرم کهنه شده بود. لطفاً دوباره امتحان کنید.",
+    "bo_notice_signed_out": "از حساب خارج شدید.",
+    "role_operator": "اپراتور", "role_support": "پشتیبانی", "role_finance": "مالی",
+    "role_viewer": "بیننده", "role_manager": "مدیر", "role_cashier": "صندوقدار",
+    "role_analyst": "تحلیلگر",
+    "nav_members": "اعضا",
+    "nav_goodwill": "تأییدها",
+    "nav_audit": "گزارش ممیزی",
+    "nav_accounts": "حساب‌ها",
+}

@@ -1,0 +1,176 @@
+"""Member care for the console: find a member by what they tell support, read everything about
+them in one snapshot, block or unblock, and replace a lost card.
+
+Finding goes through the keyed hashes of phone and email (network/members.find): no plaintext
+column is scanned, and the console never needs more than the one record it was asked for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.exc import IntegrityError
+
+from network import audit, cards, member_blocks, members
+from network.backoffice.errors import BackofficeError
+from network.backoffice.roles import Principal
+from network.clock import as_utc
+from network.console import goodwill
+from network.console.goodwill import GoodwillRequest
+from network.db.engine import Database
+from network.db.schema import holds
+from network.db.schema import members as members_table
+from network.ledger.errors import InvalidInput
+from network.notifications.schema import notification_outbox as outbox
+from network.programme.segments_schema import segment_members, segments
+from network.signin import sessions
+from network.signin.sessions import Session
+from network.wallet import view
+from network.wallet.view import WalletView
+from network.web.i18n import ascii_digits
+
+RECENT = 20
+
+
+def find(conn: Connection, secret: str, query: str, country: str) -> members.Member | None:
+    """A member by card number, email or phone, as support types it; a malformed card number is
+    a field error (not "no such member"), as at the till."""
+    text = ascii_digits(query.strip())
+    if not text:
+        raise BackofficeError("EMPTY_QUERY", "type a card number, phone number or email",
+                              field="q")
+    compact = text.replace(" ", "").replace("-", "")
+    try:
+        if "@" in text:
+            return members.find(conn, secret, email=text)
+        if compact.isdigit() and len(compact) == 16:
+            return members.find(conn, secret, card_number=compact)
+        return members.find(conn, secret, phone=text, country=country)
+    except InvalidInput as error:
+        raise BackofficeError("BAD_QUERY", error.message, field="q") from None
+    except ValueError as error:  # a phone number that is no phone number
+        raise BackofficeError("BAD_QUERY", str(error), field="q") from None
+
+
+@dataclass(frozen=True)
+class Sent:
+    channel: str
+    subject: str
+    status: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class OpenHold:
+    id: int
+    party_id: int
+    points: int
+    expires_at: dt.datetime
+    reference: str | None
+
+
+@dataclass(frozen=True)
+class Member360:
+    wallet: WalletView
+    blocked: dict[str, Any] | None
+    holds: list[OpenHold]
+    segments: list[tuple[str, str, str]]  # code, English name, Persian name
+    sent: list[Sent]
+    sessions: list[Session]
+    goodwill: list[GoodwillRequest]
+
+
+def load(conn: Connection, member_id: int, secret: str, now: dt.datetime) -> Member360 | None:
+    """Everything the member page shows, in one snapshot (network/wallet/reads.snapshot)."""
+    wallet = view.load(conn, member_id, secret, now, first=RECENT)
+    if wallet is None:
+        return None
+    block = conn.execute(select(member_blocks.member_blocks)
+                         .where(member_blocks.member_blocks.c.member_id == member_id)).first()
+    open_holds = [OpenHold(r.id, r.party_id, r.points, as_utc(r.expires_at), r.reference)
+                  for r in conn.execute(select(holds).where(holds.c.member_id == member_id,
+                                                            holds.c.status == "authorized")
+                                        .order_by(holds.c.id))]
+    groups = [(r.code, r.name_en, r.name_fa) for r in conn.execute(
+        select(segments.c.code, segments.c.name_en, segments.c.name_fa)
+        .join(segment_members, segment_members.c.segment_id == segments.c.id)
+        .where(segment_members.c.member_id == member_id).order_by(segments.c.code))]
+    sent = [Sent(r.channel, r.subject, r.status, as_utc(r.created_at),
+                 as_utc(r.sent_at) if r.sent_at else None)
+            for r in conn.execute(select(outbox.c.channel, outbox.c.subject, outbox.c.status,
+                                         outbox.c.created_at, outbox.c.sent_at)
+                                  .where(outbox.c.member_id == member_id)
+                                  .order_by(outbox.c.id.desc()).limit(RECENT))]
+    return Member360(
+        wallet=wallet,
+        blocked=None if block is None else {"at": as_utc(block.blocked_at), "by": block.blocked_by,
+                                            "reason": block.reason},
+        holds=open_holds, segments=groups, sent=sent,
+        sessions=sessions.list_live(conn, member_id, now),
+        goodwill=goodwill.of_member(conn, member_id))
+
+
+def _check_reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if not 3 <= len(reason) <= 200:
+        raise BackofficeError("BAD_REASON", "say why, in 3 to 200 characters", field="reason")
+    return reason
+
+
+def set_blocked(db: Database, who: Principal, member_id: int, *, blocked: bool, reason: str,
+                now: dt.datetime, request_id: str | None = None) -> bool:
+    """Block (with a reason) or unblock; the member's live sessions end with a block. False
+    when nothing changed (blocked already, or not blocked)."""
+    reason = _check_reason(reason)
+
+    def write(conn: Connection) -> bool:
+        if not members.known_ids(conn, {member_id}):
+            raise BackofficeError("MEMBER_NOT_FOUND", "no such member")
+        if blocked:
+            changed = member_blocks.block(conn, member_id, by=f"{who.actor_kind}:"
+                                          f"{who.account_id}", reason=reason, now=now)
+            if changed:
+                for live in sessions.list_live(conn, member_id, now):
+                    sessions.revoke(conn, member_id=member_id, session_id=live.id, now=now)
+        else:
+            changed = member_blocks.unblock(conn, member_id)
+        if changed:
+            state = ("active", "blocked") if blocked else ("blocked", "active")
+            audit.record(conn, actor_kind=who.actor_kind, actor_id=who.account_id,
+                         action="member.blocked" if blocked else "member.unblocked",
+                         subject=audit.member_subject(member_id), before={"state": state[0]},
+                         after={"state": state[1], "reason": reason}, request_id=request_id)
+        return changed
+
+    return db.write(write)
+
+
+def replace_card(db: Database, who: Principal, member_id: int, *, reason: str,
+                 now: dt.datetime, request_id: str | None = None) -> str:
+    """A new card number for a lost card: the old number finds no one from now on; the wallet,
+    its balance and history stay, since they hang on the member, not the card."""
+    reason = _check_reason(reason)
+
+    def write(conn: Connection) -> str:
+        if not members.known_ids(conn, {member_id}):
+            raise BackofficeError("MEMBER_NOT_FOUND", "no such member")
+        for _ in range(5):
+            number = cards.generate()
+            try:
+                with conn.begin_nested():
+                    conn.execute(update(members_table).where(members_table.c.id == member_id)
+                                 .values(card_number=number))
+            except IntegrityError:
+                continue  # the one-in-10^14 collision with a live card: draw again
+            audit.record(conn, actor_kind=who.actor_kind, actor_id=who.account_id,
+                         action="member.card_replaced", subject=audit.member_subject(member_id),
+                         before={"card": "old"}, after={"card": "new", "reason": reason},
+                         request_id=request_id)
+            return number
+        raise BackofficeError("CARD_NOT_REPLACED", "no free card number was found; try again")
+
+    return db.write(write)

@@ -1,0 +1,39 @@
+"""The console's routes; the composition root mounts them beside the back office's sign-in."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from network.backoffice.roles import ANY_STAFF, MEMBER_READERS
+from network.backoffice.site import Backoffice, bind
+from network.console import audit_pages, goodwill_pages, member_pages
+
+
+async def home(bo: Backoffice, request: Request) -> Response:
+    """Each role's first page: members for those who read them, else the first nav entry."""
+    who, page = member_pages.staff(bo, request, ANY_STAFF)
+    if who.role in MEMBER_READERS:
+        return page.redirect("/console/members")
+    first = page.values()["nav"]
+    return page.redirect(first[0].path) if first else page.render(
+        "console_home.html")
+
+
+def routes(bo: Backoffice) -> list[BaseRoute]:
+    table = [
+        ("/console", home, "GET"),
+        ("/console/members", member_pages.search, "GET"),
+        ("/console/members/{member_id:int}", member_pages.member, "GET"),
+        ("/console/members/{member_id:int}/block", member_pages.block, "POST"),
+        ("/console/members/{member_id:int}/unblock", member_pages.unblock, "POST"),
+        ("/console/members/{member_id:int}/card", member_pages.replace_card, "POST"),
+        ("/console/members/{member_id:int}/goodwill", member_pages.give_goodwill, "POST"),
+        ("/console/goodwill", goodwill_pages.waiting, "GET"),
+        ("/console/goodwill/{goodwill_id:int}/approve", goodwill_pages.approve, "POST"),
+        ("/console/goodwill/{goodwill_id:int}/reject", goodwill_pages.reject, "POST"),
+        ("/console/audit", audit_pages.audit_log, "GET"),
+        ("/console/audit.csv", audit_pages.audit_csv, "GET"),
+    ]
+    return [Route(path, bind(bo, handler), methods=[method]) for path, handler, method in table]
