@@ -21,6 +21,7 @@ import network.staff  # noqa: F401  (staff tokens)
 import network.wallet.gifts_schema  # noqa: F401  (gifts between members, blocked senders)
 import partners.contracts_schema  # noqa: F401  (contract versions)
 import partners.keys_schema  # noqa: F401  (partner API keys, nonces)
+import settlement.kpis.schema  # noqa: F401  (KPI rollups for the dashboards)
 import settlement.schema  # noqa: F401  (settlement runs, lines, payments, webhook events)
 from network.db.schema import metadata
 

@@ -26,12 +26,13 @@ from network.notifications.config import NotificationSettings
 # The partners' contracts tell the programme how long a partner-funded bonus lasts (the birthday
 # job books them): importing the module registers that reader (network/programme/fact_awards.py).
 from partners import contracts as _contracts  # noqa: F401
+from settlement.kpis.jobs import settlement_jobs
 
 
 def all_jobs(notify: NotificationSettings) -> list[Job]:
     """Every package's jobs, in the order a pass runs them (partners' and settlement's jobs
     are added here as they come)."""
-    return network_jobs(notify)
+    return [*network_jobs(notify), *settlement_jobs()]
 
 
 def select_jobs(jobs: Sequence[Job], names: str | None) -> list[Job]:

@@ -202,7 +202,7 @@ def test_pointsnet_worker_once_runs_the_due_jobs_and_exits_0(pg_db: Database) ->
                                      subject="Your code", body="123456", now=now))
     code, out = Worker(pg_db, "--once", module=False).finish()
     assert code == 0, out
-    expire, drain, earned, vested, expiring, births, segments, history = [
+    expire, drain, earned, vested, expiring, births, segments, history, kpis = [
         line for line in out if line.startswith("worker: ")]
     # the member's only earn was three days ago and has expired: nothing to tell them
     assert earned.startswith("worker: earned-messages: ok") and "queued=0" in earned
@@ -210,6 +210,8 @@ def test_pointsnet_worker_once_runs_the_due_jobs_and_exits_0(pg_db: Database) ->
     assert expiring.startswith("worker: expiry-messages: ok") and "queued=0" in expiring
     assert births.startswith("worker: birthdays: ok") and "due=0" in births
     assert history.startswith("worker: job-history: ok") and "runs=0" in history
+    # The member's earn three days ago is the ledger's first day: that day to today rolled up.
+    assert kpis.startswith("worker: kpi-rollups: ok") and "days=4" in kpis
     # The member earned in the window, so RFM scored one member.
     assert segments.startswith("worker: segments: ok") and "rfm_scored=1" in segments
     assert expire.startswith("worker: expire: ok") and "lots=1, points=10" in expire
@@ -222,7 +224,7 @@ def test_pointsnet_worker_once_runs_the_due_jobs_and_exits_0(pg_db: Database) ->
     assert [(run.job, run.outcome) for run in runs] == [
         ("expire", "ok"), ("notifications", "ok"), ("earned-messages", "ok"),
         ("vested-messages", "ok"), ("expiry-messages", "ok"), ("birthdays", "ok"),
-        ("segments", "ok"), ("job-history", "ok")]
+        ("segments", "ok"), ("job-history", "ok"), ("kpi-rollups", "ok")]
     assert runs[0].counts == {"members": 1, "lots": 1, "points": 10, "holds": 0}
 
 
