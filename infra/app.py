@@ -32,7 +32,9 @@ from network.notifications.inbound import routes as notification_routes
 from network.wallet.pages import routes as wallet_routes
 from network.wallet.pages.site import Site as WalletSite
 from network.wallet.pages.wallet_pages import not_found as wallet_not_found
+from partners.portal.routes import routes as partner_portal
 from settlement.payouts.webhook import routes as settlement_routes
+from settlement.web.routes import routes as settlement_pages
 
 GRAPHQL_PATH = "/graphql"
 
@@ -125,6 +127,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         *notification_routes(db, settings),  # POST /notifications/sms/inbound (STOP)
         *backoffice_routes(backoffice),  # /console/signin, /partner/signin, /backoffice/...
         *console_routes(backoffice),  # the operator's console: /console/...
+        *settlement_pages(backoffice),  # /console/dashboards, /console/finance, /partner/...
+        *partner_portal(backoffice),  # the partner portal: /partner/...
     ]
     watch_pool(db)
     count_replays()

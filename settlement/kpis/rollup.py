@@ -6,7 +6,8 @@ are deleted and written again from the ledger, so refreshing a day twice gives t
 crash leaves every day either as it was or fully refreshed, and a late booking (a reversal, the
 expiry job running behind) is taken in when its day is refreshed again. The job refreshes from
 two days before the last day it finished to today; a first run backfills from the ledger's first
-day, `MAX_DAYS_PER_RUN` days per run.
+day (its first member or
+entry), `MAX_DAYS_PER_RUN` days per run.
 
 What each measure counts (per party and, under party 0, for the network):
 - new_members: members created that day, by the partner that enrolled them;
@@ -183,9 +184,10 @@ def days_due(conn: Connection, today: dt.date, zone: str) -> list[dt.date]:
     """The days the next run refreshes, oldest first, at most MAX_DAYS_PER_RUN."""
     last = conn.execute(select(func.max(kpi_days.c.day))).scalar_one()
     if last is None:
-        first_at = conn.execute(select(func.min(journal_entries.c.booked_at))).scalar_one()
-        first = local_day(first_at, zone) if first_at is not None else today
-        first = min(first, today)
+        starts = [conn.execute(select(func.min(column))).scalar_one()
+                  for column in (journal_entries.c.booked_at, members.c.created_at)]
+        known = [local_day(at, zone) for at in starts if at is not None]
+        first = min([*known, today])
     else:
         first = min(last - dt.timedelta(days=REDO_DAYS), today - dt.timedelta(days=REDO_DAYS))
     span = (today - first).days + 1
