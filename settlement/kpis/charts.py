@@ -20,13 +20,15 @@ INK, MUTED, GRID = "#1f2430", "#5b6372", "#e3e6eb"
 COLOURS = ("#2f6fdd", "#e0803a", "#3a9d6a", "#a04fc2", "#c23b4f", "#6b7a8f")
 
 
-def _svg(width: int, height: int, title: str, body: list[str], rtl: bool) -> Markup:
+def _svg(width: int, height: int, title: str, body: list[str], rtl: bool,
+         shape: str = "wide") -> Markup:
     """The chart's frame. Anchors keep their left-to-right meaning on both sides (no
     `direction` on the svg): a right-to-left chart mirrors x and picks its anchors itself."""
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-label="{escape(title)}" class="chart" '
-        f'font-size="12" font-family="inherit">'
+        f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" '
+        f'class="chart chart-{shape}" '
+        f'font-size="14" font-family="inherit">'
         f"<title>{escape(title)}</title>{''.join(body)}</svg>")
 
 
@@ -34,22 +36,22 @@ def bars(title: str, items: Sequence[tuple[str, int]], locale: Locale,
          colour: str = COLOURS[0]) -> Markup:
     """Horizontal bars, one per (label, value), longest first as given."""
     rtl = locale.direction == "rtl"
-    width, label_w, row = 640, 180, 28
+    width, label_w, row = 480, 140, 30
     height = max(row * len(items) + 8, 40)
     top = max((v for _, v in items), default=0)
     body: list[str] = []
     for i, (label, value) in enumerate(items):
         y = 4 + i * row
-        span = 0 if top <= 0 else round((width - label_w - 90) * max(value, 0) / top)
+        span = 0 if top <= 0 else round((width - label_w - 80) * max(value, 0) / top)
         x = label_w if not rtl else width - label_w - span
         lx, anchor = (label_w - 8, "end") if not rtl else (width - label_w + 8, "start")
         vx, vanchor = (label_w + span + 6, "start") if not rtl else (
             width - label_w - span - 6, "end")
-        body.append(f'<text x="{lx}" y="{y + 18}" text-anchor="{anchor}" fill="{INK}">'
-                    f"{escape(label)}</text>")
+        body.append(f'<text x="{lx}" y="{y + 20}" text-anchor="{anchor}" fill="{INK}">'
+                    f"{escape(label[:18])}</text>")
         body.append(f'<rect x="{x}" y="{y + 5}" width="{span}" height="{row - 10}" rx="3" '
                     f'fill="{colour}"/>')
-        body.append(f'<text x="{vx}" y="{y + 18}" text-anchor="{vanchor}" fill="{MUTED}">'
+        body.append(f'<text x="{vx}" y="{y + 20}" text-anchor="{vanchor}" fill="{MUTED}">'
                     f"{escape(locale.number(value))}</text>")
     if not items:
         body.append(f'<text x="{width // 2}" y="24" text-anchor="middle" fill="{MUTED}">-'
@@ -61,7 +63,7 @@ def columns(title: str, days: Sequence[dt.date], series: Sequence[tuple[str, Seq
             locale: Locale) -> Markup:
     """Grouped columns per day (issued vs redeemed), a legend, a few date ticks."""
     rtl = locale.direction == "rtl"
-    width, height, left, bottom, top_pad = 640, 240, 56, 40, 28
+    width, height, left, bottom, top_pad = 960, 280, 64, 40, 32
     plot_w, plot_h = width - left - 16, height - bottom - top_pad
     top = max((v for _, values in series for v in values), default=0) or 1
     n = max(len(days), 1)
@@ -88,7 +90,10 @@ def columns(title: str, days: Sequence[dt.date], series: Sequence[tuple[str, Seq
     ticks = sorted({0, n // 2, n - 1}) if days else []
     for i in ticks:
         px = left + (i + 0.5) * slot
-        body.append(f'<text x="{x_at(px):.1f}" y="{height - bottom + 18}" text-anchor="middle" '
+        # the first and last dates sit inside the frame, reading away from its edge
+        anchor = "middle" if i not in (0, n - 1) or n == 1 else (
+            ("start" if i == 0 else "end") if not rtl else ("end" if i == 0 else "start"))
+        body.append(f'<text x="{x_at(px):.1f}" y="{height - bottom + 18}" text-anchor="{anchor}" '
                     f'fill="{MUTED}">{escape(locale.date(days[i]))}</text>')
     for s, (name, _) in enumerate(series):
         px = left + s * 150
@@ -105,8 +110,8 @@ def heatmap(title: str, rows: Sequence[str], cols: Sequence[str],
     """A matrix (rows x cols, e.g. issuer x sink) whose cells darken with their value;
     `shown` replaces a cell's printed number (money)."""
     rtl = locale.direction == "rtl"
-    head_w, head_h = 150, 70
-    cell_w, cell_h = 84, 30
+    head_w, head_h = 150, 30
+    cell_w, cell_h = 116, 30
     width = head_w + cell_w * max(len(cols), 1) + 8
     height = head_h + cell_h * max(len(rows), 1) + 8
     top = max((abs(v) for v in cells.values()), default=0) or 1
@@ -119,7 +124,7 @@ def heatmap(title: str, rows: Sequence[str], cols: Sequence[str],
     for j, col in enumerate(cols):
         cx = head_w + j * cell_w + cell_w / 2
         body.append(f'<text x="{x_at(cx):.1f}" y="{head_h - 8}" text-anchor="middle" '
-                    f'fill="{INK}">{escape(col[:14])}</text>')
+                    f'fill="{INK}">{escape(col[:16])}</text>')
     for i, row in enumerate(rows):
         y = head_h + i * cell_h
         body.append(f'<text x="{x_at(head_w - 8):.1f}" y="{y + 19}" text-anchor="{end}" '
@@ -136,7 +141,7 @@ def heatmap(title: str, rows: Sequence[str], cols: Sequence[str],
                 ink = "#ffffff" if strength > 0.55 else INK
                 body.append(f'<text x="{x_at(px + (cell_w - 2) / 2):.1f}" y="{y + 19}" '
                             f'text-anchor="middle" fill="{ink}">{escape(label)}</text>')
-    return _svg(width, height, title, body, rtl)
+    return _svg(width, height, title, body, rtl, "grid")
 
 
 def _blend(strength: float) -> str:
