@@ -59,6 +59,7 @@ class DemoSummary:
     charities: dict[str, int] = field(default_factory=dict)
     members: list[members.Member] = field(default_factory=list)
     created: bool = False
+    staff: list[tuple[str, str, str]] = field(default_factory=list)  # login, role, TOTP key
 
 
 def _key(*parts: object) -> str:
@@ -124,7 +125,43 @@ def build_demo(db: Database, settings: Settings, now: datetime | None = None) ->
         # The dashboards read rollups the worker's kpi-rollups job makes: make them now, so
         # /console/dashboards and /partner/dashboard show the demo's months at once.
         kpi_rollup.refresh(db, now, settings.timezone)
+        _back_office(db, settings, result, now)
+    result.staff = db.read(_staff_keys, settings.secret_key)
     return result
+
+
+# The console's demo accounts (development only: `pointsnet serve --demo`); the TOTP keys are
+# printed by print_demo for an authenticator app (or `oathtool --totp -b KEY`).
+DEMO_STAFF = [("ops@demo.test", "Olga", "operator"), ("ana@demo.test", "Ana", "support")]
+DEMO_STAFF_PASSWORD = "demo console password"
+
+
+def _back_office(db: Database, settings: Settings, demo: DemoSummary, now: datetime) -> None:
+    """Two staff accounts and a goodwill request of Ana's waiting for Olga's approval, so the
+    console's four-eyes step has something to show."""
+    from network.backoffice import accounts
+    from network.backoffice.roles import Principal
+    from network.console import goodwill
+
+    made = []
+    for login, name, role in DEMO_STAFF:
+        account, _ = db.write(lambda c, login=login, name=name, role=role: accounts.create(
+            c, settings.secret_key, login=login, name=name, kind="staff", role=role,
+            password=DEMO_STAFF_PASSWORD, now=now))
+        made.append(account)
+    ana = made[1]
+    goodwill.request(db, Principal(ana.id, ana.name, "staff", ana.role, None, 0),
+                     member_id=demo.members[0].id, points=1500,
+                     reason="Double charge at Hamrah Telecom", key="demo-goodwill",
+                     threshold=settings.goodwill_approval_above, now=now)
+
+
+def _staff_keys(conn, secret_key: str) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    from network.backoffice import accounts
+
+    found = [accounts.by_login(conn, login) for login, _, _ in DEMO_STAFF]
+    return [(a.login, a.role, accounts.totp_secret(conn, secret_key, a.id) or "")
+            for a in found if a is not None]
 
 
 def _profile(db: Database, settings: Settings, demo: DemoSummary, last_month: datetime) -> None:
@@ -372,6 +409,12 @@ def print_demo(db: Database, demo: DemoSummary, base_url: str | None = None) -> 
                    f"{base_url}/partner (`--role manager --partner cafe-roshan`)")
         click.echo("A signed partner request (Café Roshan's demo key in "
                    f"{KEY_DIR}/), ready to run in another terminal:\n  {example}")
+        if demo.staff:
+            click.echo(f"Operator's console: {base_url}/console: password "
+                       f"{DEMO_STAFF_PASSWORD!r}, and the code of an authenticator app given the "
+                       "key (or: oathtool --totp -b KEY):")
+            for login, role, key in demo.staff:
+                click.echo(f"  {login:<16} {role:<9} key {key}")
 
 
 def _print_lotteries(db: Database) -> None:

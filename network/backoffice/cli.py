@@ -92,12 +92,13 @@ def users() -> None:
 
 @users.command("add")
 @click.option("--login", required=True, help="Their email address (sign-in name).")
-@click.option("--name", required=True)
+@click.option("--name", required=True, help="Their name as colleagues know it.")
 @click.option("--role", required=True, type=click.Choice([*STAFF_ROLES, *PARTNER_ROLES]),
               help=f"Staff: {', '.join(STAFF_ROLES)}. Partner users: {', '.join(PARTNER_ROLES)}.")
 @click.option("--partner", "partner_code", help="A partner user's partner (its code).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@click.option("--qr-png", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--qr-png", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the TOTP QR code to this PNG instead of the terminal.")
 def users_add(login: str, name: str, role: str, partner_code: str | None, password_stdin: bool,
               qr_png: Path | None) -> None:
     """A staff account, or with --partner a partner user."""
@@ -126,7 +127,7 @@ def users_list() -> None:
 @users.command("disable")
 @click.argument("account_id", type=int)
 def users_disable(account_id: int) -> None:
-    """Disable an account; its sessions end at once."""
+    """Disable the account ACCOUNT_ID (see `users list`); its sessions end at once."""
     settings = Settings.from_env()
     db = open_database(settings.database_url)
 

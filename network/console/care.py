@@ -174,3 +174,90 @@ def replace_card(db: Database, who: Principal, member_id: int, *, reason: str,
         raise BackofficeError("CARD_NOT_REPLACED", "no free card number was found; try again")
 
     return db.write(write)
+
+
+@dataclass(frozen=True)
+class Merged:
+    points_moved: int
+    moved_contact: tuple[str, ...]  # field names: phone, email
+
+
+def merge(db: Database, who: Principal, *, survivor_id: int, merged_id: int, reason: str,
+          now: dt.datetime, request_id: str | None = None) -> Merged:
+    """Merge a duplicate member record into the one that stays.
+
+    The duplicate's spendable points move through the ledger's transfer (each lot keeps its
+    issuer, vesting and expiry, so settlement bills exactly as before), under an idempotency
+    key of the pair, so a retry moves nothing twice. Then, in one transaction: the survivor
+    takes the duplicate's phone or email where it has none (a member keeps signing in with
+    either), the duplicate gets a fresh card number (a till scanning the old card finds no one,
+    instead of crediting a record nobody uses), it is blocked with the reason "merged into
+    member:N", its sessions end, and both records' audit trails say so.
+
+    Refused while the duplicate has pending points, open holds or a debt (MERGE_NOT_SETTLED):
+    those belong to partners' open business, which must finish first.
+    """
+    from network import ledger
+    from network.ledger import balances
+
+    reason = _check_reason(reason)
+    if survivor_id == merged_id:
+        raise BackofficeError("MERGE_SAME", "choose two different member records",
+                              field="merged")
+
+    def check(conn: Connection) -> int:
+        if len(members.known_ids(conn, {survivor_id, merged_id})) != 2:
+            raise BackofficeError("MEMBER_NOT_FOUND", "no such member", field="merged")
+        if member_blocks.is_blocked(conn, merged_id) or member_blocks.is_blocked(
+                conn, survivor_id):
+            raise BackofficeError("MERGE_BLOCKED", "unblock both records first (a merged "
+                                  "record stays blocked)", field="merged")
+        state = balances.summary(conn, merged_id, now)
+        if state.pending or state.held or state.debt:
+            raise BackofficeError("MERGE_NOT_SETTLED", "the duplicate has pending points, "
+                                  "open holds or a debt; merge once they are settled",
+                                  field="merged")
+        return state.spendable
+
+    points = db.read(check)
+    if points:
+        ledger.transfer(db, scope="console:merge", idempotency_key=f"merge-{merged_id}-into-"
+                        f"{survivor_id}", from_member_id=merged_id, to_member_id=survivor_id,
+                        points=points, allowed=True, now=now)
+
+    def finish(conn: Connection) -> Merged:
+        m = members_table.c
+        rows = {r.id: r for r in conn.execute(select(members_table).where(
+            m.id.in_((survivor_id, merged_id))).with_for_update())}
+        keep, gone = rows[survivor_id], rows[merged_id]
+        moved: list[str] = []
+        for kind in ("phone", "email"):
+            cipher, lookup = f"{kind}_cipher", f"{kind}_lookup"
+            if getattr(keep, lookup) is None and getattr(gone, lookup) is not None:
+                conn.execute(update(members_table).where(m.id == merged_id)
+                             .values({cipher: None, lookup: None}))
+                conn.execute(update(members_table).where(m.id == survivor_id)
+                             .values({cipher: getattr(gone, cipher),
+                                      lookup: getattr(gone, lookup)}))
+                moved.append(kind)
+        for _ in range(5):
+            try:
+                with conn.begin_nested():
+                    conn.execute(update(members_table).where(m.id == merged_id)
+                                 .values(card_number=cards.generate()))
+                break
+            except IntegrityError:
+                continue
+        member_blocks.block(conn, merged_id, by=f"{who.actor_kind}:{who.account_id}",
+                            reason=f"merged into member:{survivor_id}", now=now)
+        for live in sessions.list_live(conn, merged_id, now):
+            sessions.revoke(conn, member_id=merged_id, session_id=live.id, now=now)
+        after = {"merged": merged_id, "into": survivor_id, "points_moved": points,
+                 "contact_moved": moved, "reason": reason}
+        for subject in (survivor_id, merged_id):
+            audit.record(conn, actor_kind=who.actor_kind, actor_id=who.account_id,
+                         action="member.merged", subject=audit.member_subject(subject),
+                         after=after, request_id=request_id)
+        return Merged(points, tuple(moved))
+
+    return db.write(finish)

@@ -11,13 +11,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from network.backoffice.errors import BackofficeError
-from network.backoffice.roles import MEMBER_CARE, MEMBER_READERS, Principal
+from network.backoffice.roles import MEMBER_CARE, MEMBER_READERS, OPERATORS, Principal
 from network.backoffice.site import Backoffice, not_found, text
 from network.console import care, goodwill
 from network.console.page import ConsolePage
 from network.wallet import reads
 
 NOTICES = {"blocked": "c_notice_blocked", "unblocked": "c_notice_unblocked",
+           "merged": "c_notice_merged",
            "card": "c_notice_card", "booked": "c_notice_booked", "pending": "c_notice_pending"}
 
 
@@ -55,8 +56,10 @@ def _member_page(bo: Backoffice, request: Request, who: Principal, page: Console
     t = page.values()["t"]
     return page.render(
         "console_member.html", status=status, m=loaded, member=loaded.wallet.member,
-        may_act=who.role in MEMBER_CARE, limit=bo.settings.goodwill_approval_above,
-        form_key=secrets.token_urlsafe(16), error=error, form={"action": "", "reason": "", "points": "", **(form or {})},
+        may_act=who.role in MEMBER_CARE, may_merge=who.role in OPERATORS,
+        limit=bo.settings.goodwill_approval_above,
+        form_key=secrets.token_urlsafe(16), error=error,
+        form={"action": "", "reason": "", "points": "", "duplicate": "", **(form or {})},
         notice=t(NOTICES[done]) if done in NOTICES else None)
 
 
@@ -66,7 +69,7 @@ async def member(bo: Backoffice, request: Request) -> Response:
 
 
 async def _act(bo: Backoffice, request: Request, action: str) -> Response:
-    who, page = staff(bo, request, MEMBER_CARE)
+    who, page = staff(bo, request, OPERATORS if action == "merge" else MEMBER_CARE)
     form = await bo.form(request, page)
     member_id = request.path_params["member_id"]
     now, request_id = bo.clock(), request.headers.get("x-request-id")
@@ -76,6 +79,15 @@ async def _act(bo: Backoffice, request: Request, action: str) -> Response:
             care.set_blocked(bo.db, who, member_id, blocked=action == "block", reason=reason,
                              now=now, request_id=request_id)
             done = "blocked" if action == "block" else "unblocked"
+        elif action == "merge":
+            duplicate = bo.db.read(care.find, bo.settings.secret_key, text(form, "duplicate"),
+                                   bo.settings.default_country)
+            if duplicate is None:
+                raise BackofficeError("MEMBER_NOT_FOUND", "no member has this card, phone or "
+                                      "email", field="duplicate")
+            care.merge(bo.db, who, survivor_id=member_id, merged_id=duplicate.id,
+                       reason=reason, now=now, request_id=request_id)
+            done = "merged"
         elif action == "card":
             care.replace_card(bo.db, who, member_id, reason=reason, now=now,
                               request_id=request_id)
@@ -88,11 +100,14 @@ async def _act(bo: Backoffice, request: Request, action: str) -> Response:
                                     request_id=request_id)
             done = "booked" if made.status == "booked" else "pending"
     except BackofficeError as error:
-        if error.code == "MEMBER_NOT_FOUND":
+        if error.code == "BAD_QUERY" or error.code == "EMPTY_QUERY":
+            error.field = "duplicate"
+        if error.code == "MEMBER_NOT_FOUND" and error.field is None:
             return not_found(page)
         return _member_page(bo, request, who, page, member_id, 400, error,
                             {"action": action, "reason": reason,
-                             "points": text(form, "points")})
+                             "points": text(form, "points"),
+                             "duplicate": text(form, "duplicate")})
     return page.redirect(f"/console/members/{member_id}?done={done}")
 
 
@@ -110,3 +125,7 @@ async def replace_card(bo: Backoffice, request: Request) -> Response:
 
 async def give_goodwill(bo: Backoffice, request: Request) -> Response:
     return await _act(bo, request, "goodwill")
+
+
+async def merge(bo: Backoffice, request: Request) -> Response:
+    return await _act(bo, request, "merge")

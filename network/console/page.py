@@ -12,7 +12,7 @@ from network.backoffice.messages_en import MESSAGES as BO_EN
 from network.backoffice.messages_fa import MESSAGES as BO_FA
 from network.backoffice.page import TEMPLATES as BO_TEMPLATES
 from network.backoffice.page import BackofficePage, NavItem, register_nav
-from network.backoffice.roles import MEMBER_READERS, OPERATORS
+from network.backoffice.roles import ANY_STAFF, MEMBER_READERS, OPERATORS
 from network.console.messages_en import MESSAGES as EN
 from network.console.messages_fa import MESSAGES as FA
 from network.wallet.pages.page import TEMPLATES as WALLET_TEMPLATES
@@ -24,6 +24,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 register_nav(NavItem("/console/members", "nav_members", "staff", MEMBER_READERS))
 register_nav(NavItem("/console/goodwill", "nav_goodwill", "staff", OPERATORS))
 register_nav(NavItem("/console/audit", "nav_audit", "staff", OPERATORS))
+register_nav(NavItem("/console/campaigns", "nav_campaigns", "staff", ANY_STAFF))
+register_nav(NavItem("/console/charities", "nav_charities", "staff", ANY_STAFF))
 
 
 def _compact(value: object) -> str:

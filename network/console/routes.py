@@ -8,7 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from network.backoffice.roles import ANY_STAFF, MEMBER_READERS
 from network.backoffice.site import Backoffice, bind
-from network.console import audit_pages, goodwill_pages, member_pages
+from network.console import audit_pages, goodwill_pages, member_pages, programme_pages
 
 
 async def home(bo: Backoffice, request: Request) -> Response:
@@ -30,10 +30,16 @@ def routes(bo: Backoffice) -> list[BaseRoute]:
         ("/console/members/{member_id:int}/unblock", member_pages.unblock, "POST"),
         ("/console/members/{member_id:int}/card", member_pages.replace_card, "POST"),
         ("/console/members/{member_id:int}/goodwill", member_pages.give_goodwill, "POST"),
+        ("/console/members/{member_id:int}/merge", member_pages.merge, "POST"),
         ("/console/goodwill", goodwill_pages.waiting, "GET"),
         ("/console/goodwill/{goodwill_id:int}/approve", goodwill_pages.approve, "POST"),
         ("/console/goodwill/{goodwill_id:int}/reject", goodwill_pages.reject, "POST"),
         ("/console/audit", audit_pages.audit_log, "GET"),
         ("/console/audit.csv", audit_pages.audit_csv, "GET"),
+        ("/console/campaigns", programme_pages.campaigns, "GET"),
+        ("/console/campaigns/{code}/{action}", programme_pages.campaign_action, "POST"),
+        ("/console/charities", programme_pages.charities, "GET"),
+        ("/console/charities", programme_pages.charity_save, "POST"),
+        ("/console/charities/{code}", programme_pages.charity_save, "POST"),
     ]
     return [Route(path, bind(bo, handler), methods=[method]) for path, handler, method in table]

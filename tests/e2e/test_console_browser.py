@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,10 @@ from network.backoffice import totp
 from network.clock import utcnow
 from network.db.engine import Database
 from network.ledger.balances import summary
+from network.programme import store
+from network.programme.campaigns import Conditions, sole_funder
+from partners import contracts, keys
+from partners.terms import Terms
 from tests.e2e.test_wallet_browser import (
     ARTIFACTS,
     CHROMIUM,
@@ -35,6 +40,7 @@ from tests.e2e.test_wallet_browser import (
 )
 from tests.network import wallet_world as ww
 from tests.network.backoffice import world as bw
+from tests.network.programme.values import campaign
 
 DAY = dt.timedelta(days=1)
 
@@ -218,3 +224,56 @@ def test_a_viewer_reads_but_the_server_refuses_operator_actions(
                                headers={"Origin": hub.base}, max_redirects=0)
     assert posted.status == 403
     assert pg_db.read(lambda c: audit.entries(c)) == []
+
+
+@pytest.mark.browser
+def test_operator_network_pages_in_both_languages_and_sizes(
+        hub: Hub, browser: Browser, pg_db: Database, world: dict[str, int]) -> None:
+    """Partners, charities and campaigns render for an operator (desktop English, phone
+    Persian); a key revoked on the page is revoked in the database and in the audit log."""
+    now = utcnow()
+    cafe = world["cafe"]
+
+    def seed(conn):  # type: ignore[no-untyped-def]
+        contracts.add_contract(conn, cafe, Terms(earn_points_per_unit=Decimal("10")),
+                               effective_from=now - 30 * DAY, now=now - 30 * DAY)
+        contracts.add_contract(conn, cafe, Terms(earn_points_per_unit=Decimal("12")),
+                               effective_from=now + 30 * DAY, now=now)
+        key, _ = keys.create_key(conn, party_id=cafe, now=now, label="till 1")
+        parties.create(conn, kind="charity", code="mahak", name="Mahak", name_fa="محک")
+        store.create(conn, campaign(1, code="double-coffee", name_en="Double coffee points",
+                                    name_fa="امتیاز دوبرابر قهوه", funder=sole_funder(cafe),
+                                    conditions=Conditions(partners=frozenset({cafe}))),
+                     owner_party_id=cafe)
+        store.set_status(conn, "double-coffee", "active")
+        return key
+
+    key = pg_db.write(seed)
+    ops = [bw.person(pg_db, "operator", "ana@example.com"),
+           bw.person(pg_db, "operator", "ben@example.com")]
+    for who, (size, language) in zip(ops, [(DESKTOP, "en"), (PHONE, "fa")], strict=True):
+        name = f"{'phone' if size == PHONE else 'desktop'}_{language}"
+        page = context(browser, size, language).new_page()
+        sign_in(page, hub, who, f"{name}_network")
+        page.get_by_test_id("nav-nav_partners").click()
+        expect(page.locator("[data-partner=cafe]")).to_be_visible()
+        shot(page, f"{name}_partners")
+        page.locator("[data-partner=cafe] a").click()
+        expect(page.get_by_test_id("contracts").locator("tbody tr")).to_have_count(2)
+        shot(page, f"{name}_partner")
+        page.get_by_test_id("nav-nav_campaigns").click()
+        expect(page.locator("[data-campaign=double-coffee]")).to_have_attribute(
+            "data-status", "active")
+        shot(page, f"{name}_campaigns")
+        page.get_by_test_id("nav-nav_charities").click()
+        expect(page.locator("[data-charity=mahak]")).to_be_visible()
+        shot(page, f"{name}_charities")
+        if language == "fa":
+            expect(page.locator("html")).to_have_attribute("dir", "rtl")
+            page.goto(f"{hub.base}/console/partners/cafe")
+            page.get_by_test_id(f"revoke-{key.key_id}").click()
+            expect(page.locator(f"[data-key='{key.key_id}']")).to_have_attribute(
+                "data-status", "revoked")
+            shot(page, f"{name}_partner_key_revoked")
+    assert pg_db.read(keys.find_key, key.key_id).revoked_at is not None
+    assert [e.action for e in pg_db.read(lambda c: audit.entries(c))] == ["partner.key_revoked"]

@@ -8,13 +8,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import warnings
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 
-from infra.app import create_app
 from network import audit, ledger, members, parties
 from network.config import Settings
 from network.console.schema import goodwill_requests
@@ -23,45 +22,21 @@ from network.db.schema import lots
 from network.ledger.balances import summary
 from network.ledger.errors import LedgerError
 from network.ledger.verify import verify
+from network.notifications.schema import notification_outbox
+from network.signin.service import SignIn
 from tests.network import wallet_world as ww
 from tests.network.backoffice import world as bw
+from tests.network.backoffice.conftest import LIMIT, Clock, browser
 from tests.support import ledger_world as w
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
 
-LIMIT = 500
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def app(pg_db: Database, clock: Clock):  # type: ignore[no-untyped-def]
-    settings = Settings(database_url=pg_db.url, env="development", secret_key=bw.SECRET,
-                        goodwill_approval_above=LIMIT)
-    app = create_app(settings, pg_db)
-    app.state.backoffice.clock = clock
-    return app
-
-
-def browser(app, who: bw.Person, clock: Clock) -> Iterator[bw.Client]:  # type: ignore[no-untyped-def]
-    raw = TestClient(app, base_url="http://console.test")
-    client = bw.Client(raw)
-    assert client.sign_in(who, clock.now).status_code == 303
-    clock.now += dt.timedelta(seconds=30)  # the next person's code is a fresh step
-    return client
+def _code(db: Database) -> str:
+    """The six digits of the newest queued sign-in message."""
+    body = db.read(lambda c: c.execute(select(notification_outbox.c.body)
+                                       .order_by(notification_outbox.c.id.desc())).scalar())
+    return re.search(r"\b(\d{6})\b", body).group(1)  # type: ignore[union-attr]
 
 
 @pytest.fixture
@@ -110,6 +85,11 @@ def test_block_stops_signin_and_spending_then_unblock(pg_db: Database, app, cloc
                                                       world: dict[str, int]) -> None:
     support = browser(app, bw.person(pg_db, "support"), clock)
     sara = world["sara"]
+    signin = SignIn(pg_db, Settings(database_url=pg_db.url, secret_key=bw.SECRET))
+    signin.request_code("sara@example.com", client_ip="10.0.0.1")
+    token, _ = signin.verify("sara@example.com", _code(pg_db), client_ip="10.0.0.1",
+                             kind="cookie", user_agent="test")
+    assert signin.authenticate(token) is not None
     support.get(f"/console/members/{sara}")
     short = support.post(f"/console/members/{sara}/block", {"reason": "x"})
     assert short.status_code == 400 and 'data-code="BAD_REASON"' in short.text
@@ -117,6 +97,10 @@ def test_block_stops_signin_and_spending_then_unblock(pg_db: Database, app, cloc
     assert done.headers["location"] == f"/console/members/{sara}?done=blocked"
     page = support.get(done.headers["location"])
     assert "badge bad" in page.text
+    assert signin.authenticate(token) is None  # the block ended the member's session
+    queued = ww.count(pg_db, notification_outbox)
+    signin.request_code("sara@example.com", client_ip="10.0.0.1")
+    assert ww.count(pg_db, notification_outbox) == queued  # no code for a blocked member
     with pytest.raises(LedgerError) as refused:
         ledger.redeem(pg_db, scope="partner:x", idempotency_key=w.key(), partner_id=world["cafe"],
                       member_id=sara, points=10)
@@ -213,3 +197,60 @@ def test_reject_and_forms_without_csrf(pg_db: Database, app, clock: Clock,
     assert ben.post(f"/console/goodwill/{row.id}/approve").status_code == 409
     assert pg_db.read(lambda c: summary(c, sara, clock.now)).spendable == 1200
     assert pg_db.read(lambda c: audit.entries(c))[-1].action == "goodwill.rejected"
+
+
+def test_merge_a_duplicate_keeps_every_point_and_its_provenance(
+        pg_db: Database, app, clock: Clock, world: dict[str, int]) -> None:
+    cafe = world["cafe"]
+    keep = ww.enrol(pg_db, phone="+989120000001", name="Reza", by=cafe)
+    dup = ww.enrol(pg_db, email="reza.old@example.com", name="Reza", by=cafe)
+    ww.earn(pg_db, cafe, dup, 300, at=clock.now - dt.timedelta(days=2))
+    old_card = pg_db.read(members.get, dup, bw.SECRET).card_number
+    support = browser(app, bw.person(pg_db, "support"), clock)
+    support.get(f"/console/members/{keep}")
+    assert support.post(f"/console/members/{keep}/merge",
+                        {"duplicate": "reza.old@example.com", "reason": "same person"}
+                        ).status_code == 403
+    op = browser(app, bw.person(pg_db, "operator"), clock)
+    op.get(f"/console/members/{keep}")
+    same = op.post(f"/console/members/{keep}/merge",
+                   {"duplicate": "+989120000001", "reason": "same person"})
+    assert same.status_code == 400 and 'data-code="MERGE_SAME"' in same.text
+    nobody = op.post(f"/console/members/{keep}/merge",
+                     {"duplicate": "nobody@example.com", "reason": "same person"})
+    assert nobody.status_code == 400 and 'id="duplicate-error"' in nobody.text
+    done = op.post(f"/console/members/{keep}/merge",
+                   {"duplicate": "reza.old@example.com", "reason": "same person, two cards"})
+    assert done.headers["location"] == f"/console/members/{keep}?done=merged"
+    assert pg_db.read(lambda c: summary(c, keep, clock.now)).spendable == 300
+    assert pg_db.read(lambda c: summary(c, dup, clock.now)).spendable == 0
+    issuers = pg_db.read(lambda c: c.execute(
+        select(lots.c.issuer_party_id, lots.c.remaining).where(lots.c.member_id == keep)).all())
+    assert [(i, r) for i, r in issuers if r] == [(cafe, 300)]
+    assert pg_db.read(members.find, bw.SECRET, email="reza.old@example.com").id == keep
+    assert pg_db.read(members.find, bw.SECRET, card_number=old_card) is None
+    assert verify(pg_db) == []
+    again = op.post(f"/console/members/{keep}/merge",
+                    {"duplicate": pg_db.read(members.get, dup, bw.SECRET).card_number,
+                     "reason": "same person, two cards"})
+    assert again.status_code == 400 and 'data-code="MERGE_BLOCKED"' in again.text
+    assert pg_db.read(lambda c: summary(c, keep, clock.now)).spendable == 300
+    merged = pg_db.read(lambda c: audit.entries(c, action="member.merged"))
+    assert [e.subject for e in merged] == [f"member:{keep}", f"member:{dup}"]
+    assert merged[0].after["points_moved"] == 300
+    assert merged[0].after["contact_moved"] == ["email"]
+
+
+def test_merge_waits_for_pending_points(pg_db: Database, app, clock: Clock,
+                                        world: dict[str, int]) -> None:
+    cafe = world["cafe"]
+    keep = ww.enrol(pg_db, phone="+989120000001", name="Reza", by=cafe)
+    dup = ww.enrol(pg_db, email="reza.old@example.com", name="Reza", by=cafe)
+    ww.earn(pg_db, cafe, dup, 300, at=clock.now - dt.timedelta(days=1),
+            pending=dt.timedelta(days=14))
+    op = browser(app, bw.person(pg_db, "operator"), clock)
+    op.get(f"/console/members/{keep}")
+    refused = op.post(f"/console/members/{keep}/merge",
+                      {"duplicate": "reza.old@example.com", "reason": "same person"})
+    assert refused.status_code == 400 and 'data-code="MERGE_NOT_SETTLED"' in refused.text
+    assert pg_db.read(lambda c: audit.entries(c)) == []
