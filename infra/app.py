@@ -32,8 +32,8 @@ from network.notifications.inbound import routes as notification_routes
 from network.wallet.pages import routes as wallet_routes
 from network.wallet.pages.site import Site as WalletSite
 from network.wallet.pages.wallet_pages import not_found as wallet_not_found
-from partners.portal.routes import routes as partner_portal
 from partners.console_pages import routes as partner_console_routes
+from partners.portal.routes import routes as partner_portal
 from settlement.payouts.webhook import routes as settlement_routes
 from settlement.web.routes import routes as settlement_pages
 
