@@ -11,6 +11,8 @@ from network.backoffice.messages_en import MESSAGES as BO_EN
 from network.backoffice.messages_fa import MESSAGES as BO_FA
 from network.backoffice.page import TEMPLATES as BO_TEMPLATES
 from network.backoffice.page import BackofficePage, NavItem, register_nav
+from network.console.messages_en import MESSAGES as CONSOLE_EN
+from network.console.messages_fa import MESSAGES as CONSOLE_FA
 from network.web.rendering import template_environment
 from settlement.web.messages_en import MESSAGES as EN
 from settlement.web.messages_fa import MESSAGES as FA
@@ -37,8 +39,9 @@ def party_label(language: str, party: Any) -> str:
 
 class SettlementPage(BackofficePage):
     environment = template_environment(TEMPLATES, BO_TEMPLATES)
-    catalogs: ClassVar[dict[str, dict[str, str]]] = {"en": {**BO_EN, **EN},
-                                                      "fa": {**BO_FA, **FA}}
+    # The console's words too: the staff navigation bar names the console's pages.
+    catalogs: ClassVar[dict[str, dict[str, str]]] = {"en": {**BO_EN, **CONSOLE_EN, **EN},
+                                                      "fa": {**BO_FA, **CONSOLE_FA, **FA}}
 
 
 class PartnerSettlementPage(SettlementPage):
