@@ -22,14 +22,21 @@ COLOURS = ("#2f6fdd", "#e0803a", "#3a9d6a", "#a04fc2", "#c23b4f", "#6b7a8f")
 
 def _svg(width: int, height: int, title: str, body: list[str], rtl: bool,
          shape: str = "wide") -> Markup:
-    """The chart's frame. Anchors keep their left-to-right meaning on both sides (no
-    `direction` on the svg): a right-to-left chart mirrors x and picks its anchors itself."""
+    """The chart's frame. Anchors keep their left-to-right meaning on both sides (the svg says
+    direction="ltr", else it inherits the Persian page's rtl and "start" means the right edge):
+    a right-to-left chart mirrors x and picks its anchors itself."""
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" '
         f'class="chart chart-{shape}" '
-        f'font-size="14" font-family="inherit">'
+        f'direction="ltr" font-size="14" font-family="inherit">'
         f"<title>{escape(title)}</title>{''.join(body)}</svg>")
+
+
+def _text(value: str, rtl: bool) -> str:
+    """A label's text, escaped; on a right-to-left chart isolated as right-to-left (U+2067 ..
+    U+2069), so "۱۶ آذر ۱۴۰۵" keeps its order inside the chart's left-to-right frame."""
+    return f"\u2067{escape(value)}\u2069" if rtl else escape(value)
 
 
 def bars(title: str, items: Sequence[tuple[str, int]], locale: Locale,
@@ -48,11 +55,11 @@ def bars(title: str, items: Sequence[tuple[str, int]], locale: Locale,
         vx, vanchor = (label_w + span + 6, "start") if not rtl else (
             width - label_w - span - 6, "end")
         body.append(f'<text x="{lx}" y="{y + 20}" text-anchor="{anchor}" fill="{INK}">'
-                    f"{escape(label[:18])}</text>")
+                    f"{_text(label[:18], rtl)}</text>")
         body.append(f'<rect x="{x}" y="{y + 5}" width="{span}" height="{row - 10}" rx="3" '
                     f'fill="{colour}"/>')
         body.append(f'<text x="{vx}" y="{y + 20}" text-anchor="{vanchor}" fill="{MUTED}">'
-                    f"{escape(locale.number(value))}</text>")
+                    f"{_text(locale.number(value), rtl)}</text>")
     if not items:
         body.append(f'<text x="{width // 2}" y="24" text-anchor="middle" fill="{MUTED}">-'
                     "</text>")
@@ -80,7 +87,7 @@ def columns(title: str, days: Sequence[dt.date], series: Sequence[tuple[str, Seq
         body.append(f'<line x1="{x_at(left)}" x2="{x_at(left + plot_w)}" y1="{y:.1f}" '
                     f'y2="{y:.1f}" stroke="{GRID}"/>')
         body.append(f'<text x="{x_at(left - 6)}" y="{y + 4:.1f}" text-anchor="{end}" '
-                    f'fill="{MUTED}">{escape(locale.number(round(top * frac)))}</text>')
+                    f'fill="{MUTED}">{_text(locale.number(round(top * frac)), rtl)}</text>')
     for s, (_, values) in enumerate(series):
         for i, value in enumerate(values):
             h = plot_h * max(value, 0) / top
@@ -94,13 +101,13 @@ def columns(title: str, days: Sequence[dt.date], series: Sequence[tuple[str, Seq
         anchor = "middle" if i not in (0, n - 1) or n == 1 else (
             ("start" if i == 0 else "end") if not rtl else ("end" if i == 0 else "start"))
         body.append(f'<text x="{x_at(px):.1f}" y="{height - bottom + 18}" text-anchor="{anchor}" '
-                    f'fill="{MUTED}">{escape(locale.date(days[i]))}</text>')
+                    f'fill="{MUTED}">{_text(locale.date(days[i]), rtl)}</text>')
     for s, (name, _) in enumerate(series):
         px = left + s * 150
         body.append(f'<rect x="{x_at(px, 12):.1f}" y="6" width="12" height="12" '
                     f'fill="{COLOURS[s % 6]}"/>')
         body.append(f'<text x="{x_at(px + 18):.1f}" y="16" fill="{INK}" '
-                    f'text-anchor="{"end" if rtl else "start"}">{escape(name)}</text>')
+                    f'text-anchor="{"end" if rtl else "start"}">{_text(name, rtl)}</text>')
     return _svg(width, height, title, body, rtl)
 
 
@@ -124,11 +131,11 @@ def heatmap(title: str, rows: Sequence[str], cols: Sequence[str],
     for j, col in enumerate(cols):
         cx = head_w + j * cell_w + cell_w / 2
         body.append(f'<text x="{x_at(cx):.1f}" y="{head_h - 8}" text-anchor="middle" '
-                    f'fill="{INK}">{escape(col[:16])}</text>')
+                    f'fill="{INK}">{_text(col[:16], rtl)}</text>')
     for i, row in enumerate(rows):
         y = head_h + i * cell_h
         body.append(f'<text x="{x_at(head_w - 8):.1f}" y="{y + 19}" text-anchor="{end}" '
-                    f'fill="{INK}">{escape(row[:20])}</text>')
+                    f'fill="{INK}">{_text(row[:20], rtl)}</text>')
         for j in range(len(cols)):
             value = cells.get((i, j), 0)
             strength = abs(value) / top
@@ -140,7 +147,7 @@ def heatmap(title: str, rows: Sequence[str], cols: Sequence[str],
                 label = (shown or {}).get((i, j)) or locale.number(value)
                 ink = "#ffffff" if strength > 0.55 else INK
                 body.append(f'<text x="{x_at(px + (cell_w - 2) / 2):.1f}" y="{y + 19}" '
-                            f'text-anchor="middle" fill="{ink}">{escape(label)}</text>')
+                            f'text-anchor="middle" fill="{ink}">{_text(label, rtl)}</text>')
     return _svg(width, height, title, body, rtl, "grid")
 
 
