@@ -18,6 +18,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from playwright.sync_api import Browser, Page, expect
 
 from network import ledger, parties
@@ -202,6 +204,13 @@ def test_a_partner_manager_sees_only_their_partner(
     shot(page, "portal_statements_phone_en")
     statement = page.request.get(f"{hub.base}/partner/statements/{world['period']}.csv")
     assert statement.status == 200 and "cafe" in statement.headers["content-disposition"]
+    signature = page.request.get(f"{hub.base}/partner/statements/{world['period']}.csv.sig")
+    pem = page.request.get(f"{hub.base}/partner/statements/hub-statement-key.pem")
+    key = load_pem_public_key(pem.body())
+    assert isinstance(key, Ed25519PublicKey)
+    key.verify(signature.body(), statement.body())  # raises if the signature does not match
+    rows = [line.split(",") for line in statement.text().splitlines()[1:] if line]
+    assert rows and {row[1] for row in rows} == {"cafe"}  # the café's statement, no other
     assert page.goto(f"{hub.base}/console/dashboards").status == 403
 
     desk = context(browser, DESKTOP, "fa").new_page()
