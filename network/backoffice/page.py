@@ -87,3 +87,11 @@ def _error_words(t: Callable[..., str], error: Any) -> str:
         return t(f"bo_error_{error.code}", **params)
     except KeyError:
         return str(getattr(error, "message", error))
+
+
+class PartnerPortalPage(BackofficePage):
+    """The partner portal's kind of page (its brand and home); the portal's own pages subclass
+    it with their templates and words."""
+
+    home = "/partner"
+    brand: ClassVar[str] = "bo_portal"

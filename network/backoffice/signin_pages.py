@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from network.backoffice import accounts, lockout, sessions
 from network.backoffice.errors import BackofficeError
-from network.backoffice.page import BackofficePage
+from network.backoffice.page import BackofficePage, PartnerPortalPage
 from network.backoffice.site import Backoffice, text
 from network.web import cookies
 
@@ -25,10 +25,14 @@ def _door(request: Request) -> tuple[str, str]:
     return DOORS[request.url.path]
 
 
+def _kind_of_page(kind: str) -> type[BackofficePage]:
+    return PartnerPortalPage if kind == "partner_user" else BackofficePage
+
+
 async def signin_form(bo: Backoffice, request: Request) -> Response:
     kind, home = _door(request)
     who = bo.principal(request)
-    page = bo.page(request, who)
+    page = bo.page(request, who, _kind_of_page(kind))
     if who is not None and who.kind == kind:
         return page.redirect(home)
     notice = None
@@ -49,7 +53,7 @@ def _form(page: BackofficePage, kind: str, status: int = 200, login: str = "",
 
 async def signin_submit(bo: Backoffice, request: Request) -> Response:
     kind, home = _door(request)
-    page = bo.page(request)
+    page = bo.page(request, None, _kind_of_page(kind))
     form = await bo.form(request, page)
     login, password, code = text(form, "login"), text(form, "password"), text(form, "code")
     ip, now = bo.client_ip(request), bo.clock()

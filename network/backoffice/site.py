@@ -29,6 +29,7 @@ from network.hashing import Keys
 from network.web import cookies, csrf
 
 MAX_FORM_FIELDS = 30
+_UNKNOWN = object()
 
 
 class PageExit(Exception):
@@ -53,8 +54,9 @@ class Backoffice:
 
     def principal(self, request: Request) -> Principal | None:
         """Who is signed in on this request (looked up once per request)."""
-        if "bo_principal" in request.state._state:
-            return request.state.bo_principal
+        known = getattr(request.state, "bo_principal", _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known  # type: ignore[no-any-return]
         token = cookies.get(request, self.settings, sessions.COOKIE)
         found = None
         if token:

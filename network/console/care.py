@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
-from network import audit, cards, member_blocks, members
+from network import audit, cards, idempotency, member_blocks, members
 from network.backoffice.errors import BackofficeError
 from network.backoffice.roles import Principal
 from network.clock import as_utc
@@ -149,13 +149,24 @@ def set_blocked(db: Database, who: Principal, member_id: int, *, blocked: bool, 
     return db.write(write)
 
 
-def replace_card(db: Database, who: Principal, member_id: int, *, reason: str,
-                 now: dt.datetime, request_id: str | None = None) -> str:
-    """A new card number for a lost card: the old number finds no one from now on; the wallet,
-    its balance and history stay, since they hang on the member, not the card."""
-    reason = _check_reason(reason)
+def _form_key(key: str) -> str:
+    if not key or len(key) > 64:
+        raise BackofficeError("BAD_FORM", "the form has no one-time key; reload the page")
+    return key
 
-    def write(conn: Connection) -> str:
+
+def replace_card(db: Database, who: Principal, member_id: int, *, reason: str, key: str,
+                 now: dt.datetime, request_id: str | None = None) -> None:
+    """A new card number for a lost card: the old number finds no one from now on; the wallet,
+    its balance and history stay, since they hang on the member, not the card. `key` is the
+    form's one-time key: the same form posted twice replaces the card once."""
+    reason = _check_reason(reason)
+    key = _form_key(key)
+    digest = idempotency.request_hash("replaceCard", {"member": member_id, "reason": reason})
+
+    def write(conn: Connection) -> None:
+        if idempotency.claim(conn, who.scope, key, digest) is not None:
+            return
         if not members.known_ids(conn, {member_id}):
             raise BackofficeError("MEMBER_NOT_FOUND", "no such member")
         for _ in range(5):
@@ -170,10 +181,17 @@ def replace_card(db: Database, who: Principal, member_id: int, *, reason: str,
                          action="member.card_replaced", subject=audit.member_subject(member_id),
                          before={"card": "old"}, after={"card": "new", "reason": reason},
                          request_id=request_id)
-            return number
+            idempotency.remember(conn, who.scope, key, digest, {"replaced": True}, now)
+            return
         raise BackofficeError("CARD_NOT_REPLACED", "no free card number was found; try again")
 
-    return db.write(write)
+    db.write(write)
+
+
+def already_done(db: Database, who: Principal, key: str) -> bool:
+    """Whether this form (its one-time key) was already acted on: a retry of a merge must not
+    look the duplicate up again, since its email or phone may now be the survivor's."""
+    return bool(key) and db.read(lambda c: key in idempotency.stored(c, who.scope, [key]))
 
 
 @dataclass(frozen=True)
@@ -183,7 +201,7 @@ class Merged:
 
 
 def merge(db: Database, who: Principal, *, survivor_id: int, merged_id: int, reason: str,
-          now: dt.datetime, request_id: str | None = None) -> Merged:
+          key: str, now: dt.datetime, request_id: str | None = None) -> Merged:
     """Merge a duplicate member record into the one that stays.
 
     The duplicate's spendable points move through the ledger's transfer (each lot keeps its
@@ -201,6 +219,12 @@ def merge(db: Database, who: Principal, *, survivor_id: int, merged_id: int, rea
     from network.ledger import balances
 
     reason = _check_reason(reason)
+    key = _form_key(key)
+    digest = idempotency.request_hash("mergeMembers", {"into": survivor_id, "merged": merged_id})
+    done = db.read(lambda c: idempotency.stored(c, who.scope, [key]).get(key))
+    if done is not None:  # the same form again: the first answer, nothing moved twice
+        first = idempotency.check_replay(done.request_hash, digest, done.response)
+        return Merged(first["points_moved"], tuple(first["contact_moved"]))
     if survivor_id == merged_id:
         raise BackofficeError("MERGE_SAME", "choose two different member records",
                               field="merged")
@@ -226,6 +250,8 @@ def merge(db: Database, who: Principal, *, survivor_id: int, merged_id: int, rea
                         points=points, allowed=True, now=now)
 
     def finish(conn: Connection) -> Merged:
+        if idempotency.claim(conn, who.scope, key, digest) is not None:
+            raise BackofficeError("MERGE_BLOCKED", "this merge is being done already")
         m = members_table.c
         rows = {r.id: r for r in conn.execute(select(members_table).where(
             m.id.in_((survivor_id, merged_id))).with_for_update())}
@@ -258,6 +284,8 @@ def merge(db: Database, who: Principal, *, survivor_id: int, merged_id: int, rea
             audit.record(conn, actor_kind=who.actor_kind, actor_id=who.account_id,
                          action="member.merged", subject=audit.member_subject(subject),
                          after=after, request_id=request_id)
+        idempotency.remember(conn, who.scope, key, digest,
+                             {"points_moved": points, "contact_moved": moved}, now)
         return Merged(points, tuple(moved))
 
     return db.write(finish)

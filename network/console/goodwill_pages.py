@@ -6,18 +6,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from network.backoffice import accounts
-from network.backoffice.errors import BackofficeError
 from network.backoffice.roles import OPERATORS
 from network.backoffice.site import Backoffice
 from network.console import goodwill
 from network.console.member_pages import staff
+from network.errors import HubError
 
 
 def _names(conn, ids: set[int]) -> dict[int, str]:  # type: ignore[no-untyped-def]
     return {i: a.name for i in ids if (a := accounts.get(conn, i)) is not None}
 
 
-async def waiting(bo: Backoffice, request: Request, error: BackofficeError | None = None,
+async def waiting(bo: Backoffice, request: Request, error: HubError | None = None,
                   status: int = 200) -> Response:
     who, page = staff(bo, request, OPERATORS)
     items = bo.db.read(goodwill.waiting)
@@ -36,7 +36,7 @@ async def _decide(bo: Backoffice, request: Request, approve: bool) -> Response:
     try:
         act(bo.db, who, request.path_params["goodwill_id"], bo.clock(),
             request.headers.get("x-request-id"))
-    except BackofficeError as error:
+    except HubError as error:  # IDEMPOTENCY_IN_PROGRESS: another operator is booking it now
         return await waiting(bo, request, error, 404 if error.code == "NOT_FOUND" else 409)
     return page.redirect(f"/console/goodwill?done={'approved' if approve else 'rejected'}")
 

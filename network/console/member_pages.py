@@ -15,6 +15,7 @@ from network.backoffice.roles import MEMBER_CARE, MEMBER_READERS, OPERATORS, Pri
 from network.backoffice.site import Backoffice, not_found, text
 from network.console import care, goodwill
 from network.console.page import ConsolePage
+from network.errors import HubError
 from network.wallet import reads
 
 NOTICES = {"blocked": "c_notice_blocked", "unblocked": "c_notice_unblocked",
@@ -47,7 +48,7 @@ async def search(bo: Backoffice, request: Request) -> Response:
 
 
 def _member_page(bo: Backoffice, request: Request, who: Principal, page: ConsolePage,
-                 member_id: int, status: int = 200, error: BackofficeError | None = None,
+                 member_id: int, status: int = 200, error: HubError | None = None,
                  form: dict[str, str] | None = None) -> Response:
     loaded = reads.snapshot(bo.db, care.load, member_id, bo.settings.secret_key, bo.clock())
     if loaded is None:
@@ -79,6 +80,8 @@ async def _act(bo: Backoffice, request: Request, action: str) -> Response:
             care.set_blocked(bo.db, who, member_id, blocked=action == "block", reason=reason,
                              now=now, request_id=request_id)
             done = "blocked" if action == "block" else "unblocked"
+        elif action == "merge" and care.already_done(bo.db, who, text(form, "key")):
+            done = "merged"
         elif action == "merge":
             duplicate = bo.db.read(care.find, bo.settings.secret_key, text(form, "duplicate"),
                                    bo.settings.default_country)
@@ -86,11 +89,11 @@ async def _act(bo: Backoffice, request: Request, action: str) -> Response:
                 raise BackofficeError("MEMBER_NOT_FOUND", "no member has this card, phone or "
                                       "email", field="duplicate")
             care.merge(bo.db, who, survivor_id=member_id, merged_id=duplicate.id,
-                       reason=reason, now=now, request_id=request_id)
+                       reason=reason, key=text(form, "key"), now=now, request_id=request_id)
             done = "merged"
         elif action == "card":
-            care.replace_card(bo.db, who, member_id, reason=reason, now=now,
-                              request_id=request_id)
+            care.replace_card(bo.db, who, member_id, reason=reason, key=text(form, "key"),
+                              now=now, request_id=request_id)
             done = "card"
         else:
             points, reason = goodwill.parse(text(form, "points"), reason)
@@ -99,7 +102,7 @@ async def _act(bo: Backoffice, request: Request, action: str) -> Response:
                                     threshold=bo.settings.goodwill_approval_above, now=now,
                                     request_id=request_id)
             done = "booked" if made.status == "booked" else "pending"
-    except BackofficeError as error:
+    except HubError as error:  # the ledger's own refusals too (IDEMPOTENCY_IN_PROGRESS, ...)
         if error.code == "BAD_QUERY" or error.code == "EMPTY_QUERY":
             error.field = "duplicate"
         if error.code == "MEMBER_NOT_FOUND" and error.field is None:

@@ -118,8 +118,11 @@ def test_replace_card_keeps_the_balance(pg_db: Database, app, clock: Clock,
     sara = world["sara"]
     old = pg_db.read(members.get, sara, bw.SECRET).card_number
     support.get(f"/console/members/{sara}")
-    support.post(f"/console/members/{sara}/card", {"reason": "lost at the gym"})
+    form = {"reason": "lost at the gym", "key": "card-1"}
+    assert support.post(f"/console/members/{sara}/card", form).status_code == 303
     new = pg_db.read(members.get, sara, bw.SECRET).card_number
+    assert support.post(f"/console/members/{sara}/card", form).status_code == 303  # twice
+    assert pg_db.read(members.get, sara, bw.SECRET).card_number == new  # replaced once
     assert new != old
     assert pg_db.read(members.find, bw.SECRET, card_number=old) is None
     assert pg_db.read(members.find, bw.SECRET, card_number=new).id == sara
@@ -209,19 +212,21 @@ def test_merge_a_duplicate_keeps_every_point_and_its_provenance(
     support = browser(app, bw.person(pg_db, "support"), clock)
     support.get(f"/console/members/{keep}")
     assert support.post(f"/console/members/{keep}/merge",
-                        {"duplicate": "reza.old@example.com", "reason": "same person"}
-                        ).status_code == 403
+                        {"duplicate": "reza.old@example.com", "reason": "same person",
+                         "key": "m0"}).status_code == 403
     op = browser(app, bw.person(pg_db, "operator"), clock)
     op.get(f"/console/members/{keep}")
     same = op.post(f"/console/members/{keep}/merge",
-                   {"duplicate": "+989120000001", "reason": "same person"})
+                   {"duplicate": "+989120000001", "reason": "same person", "key": "m1"})
     assert same.status_code == 400 and 'data-code="MERGE_SAME"' in same.text
     nobody = op.post(f"/console/members/{keep}/merge",
-                     {"duplicate": "nobody@example.com", "reason": "same person"})
+                     {"duplicate": "nobody@example.com", "reason": "same person", "key": "m2"})
     assert nobody.status_code == 400 and 'id="duplicate-error"' in nobody.text
-    done = op.post(f"/console/members/{keep}/merge",
-                   {"duplicate": "reza.old@example.com", "reason": "same person, two cards"})
+    form = {"duplicate": "reza.old@example.com", "reason": "same person, two cards", "key": "m3"}
+    done = op.post(f"/console/members/{keep}/merge", form)
     assert done.headers["location"] == f"/console/members/{keep}?done=merged"
+    # The same form again (a double click, a retry): the first answer, nothing moved twice.
+    assert op.post(f"/console/members/{keep}/merge", form).status_code == 303
     assert pg_db.read(lambda c: summary(c, keep, clock.now)).spendable == 300
     assert pg_db.read(lambda c: summary(c, dup, clock.now)).spendable == 0
     issuers = pg_db.read(lambda c: c.execute(
@@ -232,7 +237,7 @@ def test_merge_a_duplicate_keeps_every_point_and_its_provenance(
     assert verify(pg_db) == []
     again = op.post(f"/console/members/{keep}/merge",
                     {"duplicate": pg_db.read(members.get, dup, bw.SECRET).card_number,
-                     "reason": "same person, two cards"})
+                     "reason": "same person, two cards", "key": "m4"})
     assert again.status_code == 400 and 'data-code="MERGE_BLOCKED"' in again.text
     assert pg_db.read(lambda c: summary(c, keep, clock.now)).spendable == 300
     merged = pg_db.read(lambda c: audit.entries(c, action="member.merged"))
@@ -251,6 +256,6 @@ def test_merge_waits_for_pending_points(pg_db: Database, app, clock: Clock,
     op = browser(app, bw.person(pg_db, "operator"), clock)
     op.get(f"/console/members/{keep}")
     refused = op.post(f"/console/members/{keep}/merge",
-                      {"duplicate": "reza.old@example.com", "reason": "same person"})
+                      {"duplicate": "reza.old@example.com", "reason": "same person", "key": "k"})
     assert refused.status_code == 400 and 'data-code="MERGE_NOT_SETTLED"' in refused.text
     assert pg_db.read(lambda c: audit.entries(c)) == []

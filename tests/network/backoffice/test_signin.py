@@ -8,38 +8,22 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
+from starlette.applications import Starlette
 
-from infra.app import create_app
 from network import audit, parties
 from network.backoffice import accounts
 from network.backoffice.errors import BackofficeError
-from network.config import Settings
 from network.db.engine import Database
 from tests.network.backoffice import world as bw
+from tests.network.backoffice.conftest import Clock
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def client(pg_db: Database, clock: Clock) -> Iterator[bw.Client]:
-    settings = Settings(database_url=pg_db.url, env="development", secret_key=bw.SECRET)
-    app = create_app(settings, pg_db)
-    app.state.backoffice.clock = clock
+def client(app: Starlette) -> Iterator[bw.Client]:
     with TestClient(app, base_url="http://console.test") as raw:
         yield bw.Client(raw)
 
@@ -135,3 +119,14 @@ def test_account_rules(pg_db: Database) -> None:
                                               now=now))
     assert role.value.code == "BAD_ROLE"
     assert pg_db.read(lambda c: audit.entries(c)) == []  # creating here is not audited
+
+
+def test_the_language_switch_serves_the_console_in_persian(pg_db: Database, client: bw.Client,
+                                                           clock: Clock) -> None:
+    op = bw.person(pg_db, "operator")
+    client.sign_in(op, clock.now)
+    client.get("/console/members")
+    switched = client.post("/lang", {"lang": "fa", "next": "/console/members"})
+    assert switched.headers["location"] == "/console/members"
+    page = client.get("/console/members")
+    assert 'dir="rtl"' in page.text and "یافتن عضو" in page.text
