@@ -43,7 +43,7 @@ def bars(title: str, items: Sequence[tuple[str, int]], locale: Locale,
          colour: str = COLOURS[0]) -> Markup:
     """Horizontal bars, one per (label, value), longest first as given."""
     rtl = locale.direction == "rtl"
-    width, label_w, row = 480, 140, 30
+    width, label_w, row = 520, 180, 30
     height = max(row * len(items) + 8, 40)
     top = max((v for _, v in items), default=0)
     body: list[str] = []
@@ -55,7 +55,7 @@ def bars(title: str, items: Sequence[tuple[str, int]], locale: Locale,
         vx, vanchor = (label_w + span + 6, "start") if not rtl else (
             width - label_w - span - 6, "end")
         body.append(f'<text x="{lx}" y="{y + 20}" text-anchor="{anchor}" fill="{INK}">'
-                    f"{_text(label[:18], rtl)}</text>")
+                    f"{_text(_short(label, 20), rtl)}</text>")
         body.append(f'<rect x="{x}" y="{y + 5}" width="{span}" height="{row - 10}" rx="3" '
                     f'fill="{colour}"/>')
         body.append(f'<text x="{vx}" y="{y + 20}" text-anchor="{vanchor}" fill="{MUTED}">'
@@ -63,7 +63,12 @@ def bars(title: str, items: Sequence[tuple[str, int]], locale: Locale,
     if not items:
         body.append(f'<text x="{width // 2}" y="24" text-anchor="middle" fill="{MUTED}">-'
                     "</text>")
-    return _svg(width, height, title, body, rtl)
+    return _svg(width, height, title, body, rtl, "bars")
+
+
+def _short(label: str, most: int) -> str:
+    """A label cut to fit its column (the table beside the chart has it whole)."""
+    return label if len(label) <= most else label[:most - 1] + "…"
 
 
 def columns(title: str, days: Sequence[dt.date], series: Sequence[tuple[str, Sequence[int]]],
@@ -131,11 +136,11 @@ def heatmap(title: str, rows: Sequence[str], cols: Sequence[str],
     for j, col in enumerate(cols):
         cx = head_w + j * cell_w + cell_w / 2
         body.append(f'<text x="{x_at(cx):.1f}" y="{head_h - 8}" text-anchor="middle" '
-                    f'fill="{INK}">{_text(col[:16], rtl)}</text>')
+                    f'fill="{INK}">{_text(_short(col, 16), rtl)}</text>')
     for i, row in enumerate(rows):
         y = head_h + i * cell_h
         body.append(f'<text x="{x_at(head_w - 8):.1f}" y="{y + 19}" text-anchor="{end}" '
-                    f'fill="{INK}">{_text(row[:20], rtl)}</text>')
+                    f'fill="{INK}">{_text(_short(row, 20), rtl)}</text>')
         for j in range(len(cols)):
             value = cells.get((i, j), 0)
             strength = abs(value) / top

@@ -83,7 +83,8 @@ async def finance(bo: Backoffice, request: Request) -> Response:
                           [name(q) for q in payees], cells, locale, shown)
     return page.render(
         "finance.html", period=period, period_error=None, run=run, heat=heat,
-        title=t("f_title", period=locale.digits(str(period))),
+        # "2026-11" is read left to right in a Persian title too
+        title=t("f_title", period=f"\u2066{locale.digits(str(period))}\u2069"),
         obligations=[(name(p), name(q), money(v)) for (p, q), v in
                      sorted(pairs.items(), key=lambda kv: (name(kv[0][0]), name(kv[0][1])))],
         positions=[(name(p.party_id), money(p.receivable_minor), money(p.payable_minor),

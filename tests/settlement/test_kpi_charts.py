@@ -22,7 +22,7 @@ def test_bars_write_persian_digits_and_grow_from_the_right_in_persian() -> None:
     x_en, w_en = map(float, re.search(first, en).groups())  # type: ignore[union-attr]
     x_fa, w_fa = map(float, re.search(first, fa).groups())  # type: ignore[union-attr]
     # English bars start after the labels on the left; Persian ones end before them on the right.
-    assert x_en == 140 and x_fa + w_fa == 480 - 140 and w_en == w_fa
+    assert x_en == 180 and x_fa + w_fa == 520 - 180 and w_en == w_fa
 
 
 def test_columns_label_days_in_jalali_for_persian() -> None:
