@@ -33,7 +33,9 @@ from network.wallet.pages import routes as wallet_routes
 from network.wallet.pages.site import Site as WalletSite
 from network.wallet.pages.wallet_pages import not_found as wallet_not_found
 from partners.console_pages import routes as partner_console_routes
+from partners.portal.routes import routes as partner_portal
 from settlement.payouts.webhook import routes as settlement_routes
+from settlement.web.routes import routes as settlement_pages
 
 GRAPHQL_PATH = "/graphql"
 
@@ -132,6 +134,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         *notification_routes(db, settings),  # POST /notifications/sms/inbound (STOP)
         *backoffice_routes(backoffice),  # /console/signin, /partner/signin, /backoffice/...
         *console_routes(backoffice),  # the operator's console: /console/...
+        *settlement_pages(backoffice),  # /console/dashboards, /console/finance, /partner/...
+        *partner_portal(backoffice),  # the partner portal: /partner/...
         *partner_console_routes(backoffice),  # its partner pages: /console/partners/...
     ]
     watch_pool(db)

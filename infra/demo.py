@@ -24,6 +24,7 @@ from network.ledger.balances import summary
 from partners.registry import create_partner
 from partners.terms import Terms
 from settlement.errors import SettlementError
+from settlement.kpis import rollup as kpi_rollup
 from settlement.period import Period
 
 if TYPE_CHECKING:
@@ -123,6 +124,9 @@ def build_demo(db: Database, settings: Settings, now: datetime | None = None) ->
         _messages(db, settings, result, now)
         _lottery(db, result, now, telecom)
         _catalog(db, settings, result, now)
+        # The dashboards read rollups the worker's kpi-rollups job makes: make them now, so
+        # /console/dashboards and /partner/dashboard show the demo's months at once.
+        kpi_rollup.refresh(db, now, settings.timezone)
         _back_office(db, settings, result, now)
     result.staff = db.read(_staff_keys, settings.secret_key)
     return result
@@ -491,6 +495,10 @@ def print_demo(db: Database, demo: DemoSummary, base_url: str | None = None) -> 
                    f"{phone} (the one-time code is printed in this console); Persian-speaking "
                    f"{MEMBERS[2][0]} with {MEMBERS[2][2]}, or 0{MEMBERS[2][2][3:]} as dialled "
                    "in Iran")
+        click.echo(f"Dashboards: {base_url}/console/dashboards and {base_url}/console/finance "
+                   "(a finance or operator account: `pointsnet backoffice users add --role "
+                   "finance ...`); the partner portal at "
+                   f"{base_url}/partner (`--role manager --partner cafe-roshan`)")
         click.echo("A signed partner request (Café Roshan's demo key in "
                    f"{KEY_DIR}/), ready to run in another terminal:\n  {example}")
         if demo.staff:

@@ -103,6 +103,10 @@ PLACEMENTS: dict[str, Placement] = {
     "backoffice_accounts": Placement(LOCAL),
     "backoffice_sessions": Placement(LOCAL),
     "goodwill_requests": Placement(LOCAL, why="a console queue of a few rows a day"),
+    "kpi_daily": Placement(LOCAL, why="rollups the dashboards read, made by a job from "
+                           "set-based reads of every shard"),
+    "kpi_flows": Placement(LOCAL),
+    "kpi_days": Placement(LOCAL),
     "webhook_events": Placement(LOCAL, why="a queue, as the notification outbox: written with "
                                 "the booking (a 2PC with the coordinator on Citus)"),
     "webhook_deliveries": Placement(LOCAL),

@@ -24,6 +24,7 @@ import network.wallet.gifts_schema  # noqa: F401  (gifts between members, blocke
 import partners.contracts_schema  # noqa: F401  (contract versions)
 import partners.keys_schema  # noqa: F401  (partner API keys, nonces)
 import partners.webhooks.schema  # noqa: F401  (webhook endpoints, events, deliveries)
+import settlement.kpis.schema  # noqa: F401  (KPI rollups for the dashboards)
 import settlement.schema  # noqa: F401  (settlement runs, lines, payments, webhook events)
 from network.db.schema import metadata
 

@@ -28,6 +28,7 @@ from network.notifications.config import NotificationSettings
 # job books them): importing the module registers that reader (network/programme/fact_awards.py).
 from partners import contracts as _contracts  # noqa: F401
 from partners.webhooks.jobs import webhook_jobs
+from settlement.kpis.jobs import settlement_jobs
 
 log = logging.getLogger("pointsnet.worker")
 
@@ -46,7 +47,7 @@ def log_result(result: RunResult, worker: str) -> None:
 def all_jobs(notify: NotificationSettings) -> list[Job]:
     """Every package's jobs, in the order a pass runs them (partners' and settlement's jobs
     are added here as they come: network cannot import them)."""
-    return [*network_jobs(notify), *webhook_jobs()]
+    return [*network_jobs(notify), *webhook_jobs(), *settlement_jobs()]
 
 
 def select_jobs(jobs: Sequence[Job], names: str | None) -> list[Job]:

@@ -29,4 +29,14 @@ MESSAGES: dict[str, str] = {
     "nav_goodwill": "Approvals",
     "nav_audit": "Audit log",
     "nav_accounts": "Accounts",
+    # Navigation of settlement's pages (settlement/web) and the partner portal
+    # (partners/portal): every back-office page draws the one navigation bar.
+    "nav_dashboards": "Dashboards",
+    "nav_finance": "Finance",
+    "nav_p_dashboard": "Dashboard",
+    "nav_p_statements": "Statements",
+    "nav_p_transactions": "Transactions",
+    "nav_p_members": "Members",
+    "nav_p_campaigns": "Campaigns",
+    "nav_p_keys": "API keys",
 }

@@ -27,4 +27,14 @@ MESSAGES: dict[str, str] = {
     "nav_goodwill": "تأییدها",
     "nav_audit": "گزارش ممیزی",
     "nav_accounts": "حساب‌ها",
+    # Navigation of settlement's pages (settlement/web) and the partner portal
+    # (partners/portal): every back-office page draws the one navigation bar.
+    "nav_dashboards": "داشبوردها",
+    "nav_finance": "مالی",
+    "nav_p_dashboard": "داشبورد",
+    "nav_p_statements": "صورت‌حساب‌ها",
+    "nav_p_transactions": "تراکنش‌ها",
+    "nav_p_members": "اعضا",
+    "nav_p_campaigns": "کمپین‌ها",
+    "nav_p_keys": "کلیدهای API",
 }

@@ -204,7 +204,7 @@ def test_pointsnet_worker_once_runs_the_due_jobs_and_exits_0(pg_db: Database) ->
     code, out = Worker(pg_db, "--once", module=False).finish()
     assert code == 0, out
     (expire, drain, earned, vested, expiring, tier_messages, births, tiers, tier_facts,
-     segments, history, coupons, hooks) = [
+     segments, history, coupons, hooks, kpis) = [
         line for line in out if line.startswith("worker: ")]
     # the member's only earn was three days ago and has expired: nothing to tell them
     assert earned.startswith("worker: earned-messages: ok") and "queued=0" in earned
@@ -219,6 +219,8 @@ def test_pointsnet_worker_once_runs_the_due_jobs_and_exits_0(pg_db: Database) ->
     assert "upgraded=0" in tiers and "downgraded=0" in tiers
     assert history.startswith("worker: job-history: ok") and "runs=0" in history
     assert coupons.startswith("worker: coupons: ok") and "expired=0" in coupons
+    # The member's earn three days ago is the ledger's first day: that day to today rolled up.
+    assert kpis.startswith("worker: kpi-rollups: ok") and "days=4" in kpis
     # The member earned in the window, so RFM scored one member.
     assert segments.startswith("worker: segments: ok") and "rfm_scored=1" in segments
     assert expire.startswith("worker: expire: ok") and "lots=1, points=10" in expire
@@ -232,7 +234,7 @@ def test_pointsnet_worker_once_runs_the_due_jobs_and_exits_0(pg_db: Database) ->
         ("expire", "ok"), ("notifications", "ok"), ("earned-messages", "ok"),
         ("vested-messages", "ok"), ("expiry-messages", "ok"), ("tier-messages", "ok"),
         ("birthdays", "ok"), ("tiers", "ok"), ("tier-facts", "ok"), ("segments", "ok"),
-        ("job-history", "ok"), ("coupons", "ok"), ("webhooks", "ok")]
+        ("job-history", "ok"), ("coupons", "ok"), ("webhooks", "ok"), ("kpi-rollups", "ok")]
     assert runs[0].counts == {"members": 1, "lots": 1, "points": 10, "holds": 0}
 
 
