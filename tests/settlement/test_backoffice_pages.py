@@ -183,3 +183,11 @@ def test_filters_name_their_field(pg_db: Database, app, clock: Clock,  # type: i
     none = analyst.get("/partner/transactions?kind=redeem")
     assert 'data-testid="tx-none"' in none.text  # the redemption was at the shop
     assert select is not None
+
+
+def test_every_kind_a_partner_lists_has_its_words_in_both_languages() -> None:
+    from partners.ledger_view import LISTED_KINDS
+    from partners.portal import messages_en, messages_fa
+
+    for words in (messages_en.MESSAGES, messages_fa.MESSAGES):
+        assert {f"p_kind_{kind}" for kind in LISTED_KINDS} <= set(words)
