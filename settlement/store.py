@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -103,16 +104,18 @@ def save_run(conn: Connection, result: RunResult, *, status: str, now: datetime,
         conn.execute(update(settlement_runs).where(settlement_runs.c.id == run_id).values(**values))
         for table in (settlement_totals, settlement_lines, settlement_positions):
             conn.execute(delete(table).where(table.c.run_id == run_id))
-    if i.totals:
-        conn.execute(insert(settlement_totals), [
-            {"run_id": run_id, **asdict(t)} for t in i.totals])
-    if result.lines:
-        conn.execute(insert(settlement_lines), [
-            {"run_id": run_id, **asdict(line)} for line in result.lines])
-    if result.netting.positions:
-        conn.execute(insert(settlement_positions), [
-            {"run_id": run_id, **asdict(p)} for p in result.netting.positions])
+    for table, rows in ((settlement_totals, i.totals), (settlement_lines, result.lines),
+                        (settlement_positions, result.netting.positions)):
+        if rows:
+            conn.execute(insert(table), _rows(run_id, rows))
     return run_id
+
+
+def _rows(run_id: int, items: Sequence[Any]) -> list[dict[str, Any]]:
+    """Flat dataclasses as insert parameters; `asdict`'s recursive copy cost more than the
+    insert itself on a month's few thousand lines."""
+    names = [f.name for f in fields(items[0])]
+    return [{"run_id": run_id, **{n: getattr(item, n) for n in names}} for item in items]
 
 
 def load_lines(conn: Connection, run_id: int) -> list[ObligationLine]:
