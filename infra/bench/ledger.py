@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import random
 import time
 import uuid
@@ -20,6 +21,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
+from infra.bench import cpu_split
 from infra.bench.databases import PgBench, create_database, drop_database
 
 
@@ -169,8 +171,11 @@ def main() -> None:
                     lambda i: (url, chunks[i], partner_id, args.lots, i))
 
         print(f"redeem: {args.workers} worker processes for {args.seconds}s…", flush=True)
+        before = cpu_split.read(os.getpid())
         redeems, elapsed = run_workers(_redeem_worker, args.workers, lambda i: (
             url, lot_members, partner_id, args.seconds, i))
+        # The workers are this process's children: "hub" is the ledger's Python side.
+        redeem_cpu = cpu_split.read(os.getpid()) - before
         redeem_rate = redeems / elapsed
 
         open_lots = db.read(lambda c: c.execute(text(
@@ -195,6 +200,13 @@ def main() -> None:
         print(f"earn / TPC-B ratio:                   {earn_rate / tps:10.2f}   (target >= 0.5)")
     print(f"redeem / TPC-B ratio:                 {redeem_rate / tps:10.2f}   (target >= 0.5)")
     print(f"ledger verify after the run:          {'ok' if not violations else violations}")
+    # Workers end before the second reading, so their CPU is this process's children's. Every
+    # postgres process counts, other databases' included: on a shared server an upper bound.
+    workers_us = 1e6 * (redeem_cpu.hub + redeem_cpu.children) / redeems
+    postgres_us = 1e6 * redeem_cpu.postgres / redeems
+    print(f"CPU per redemption: ledger workers {workers_us:,.0f} µs, PostgreSQL "
+          f"{postgres_us:,.0f} µs (machine busy {redeem_cpu.busy / redeem_cpu.wall:.2f} of "
+          f"{os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
