@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from network.clock import as_utc
 from settlement.clearing import ObligationLine, line_key
@@ -107,8 +107,24 @@ def save_run(conn: Connection, result: RunResult, *, status: str, now: datetime,
     for table, rows in ((settlement_totals, i.totals), (settlement_lines, result.lines),
                         (settlement_positions, result.netting.positions)):
         if rows:
-            conn.execute(insert(table), _rows(run_id, rows))
+            _insert(conn, table, _rows(run_id, rows))
     return run_id
+
+
+def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """A run's few thousand rows. On PostgreSQL through COPY on the transaction's own connection:
+    a tenth of what an executemany took, which was a third of a preview's fixed cost."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    columns = ", ".join(f'"{name}"' for name in names)
+    with raw.cursor() as cursor, cursor.copy(
+            f"COPY {table.name} ({columns}) FROM STDIN") as copy:  # names from our own schema
+        for row in rows:
+            copy.write_row([row[name] for name in names])
 
 
 def _rows(run_id: int, items: Sequence[Any]) -> list[dict[str, Any]]:
