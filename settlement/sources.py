@@ -34,7 +34,7 @@ def consumption_totals(conn: Connection, segments: list[Segment]) -> list[Consum
     seg = segment.label("segment")
     original = c.reversal_of_id.is_(None)
     # Reversal or not as two filtered sums rather than one more grouping key: a smaller hash key
-    # per row (measured 1,508 ms against 1,591 ms on 10M rows, the bare pair 1,181 ms).
+    # per row (10M rows: 886 ms against 956 ms, the bare GROUP BY issuer, sink 713 ms).
     query = (
         select(c.issuer_party_id, c.sink_party_id, c.kind, seg,
                func.sum(c.points).filter(original).label("points"),
