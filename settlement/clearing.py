@@ -34,7 +34,14 @@ from network.money import round_half_even
 from settlement.errors import SettlementError
 from settlement.terms import ContractTerms, PartyId, Segment, TermsBook
 
-CONSUMPTION_KINDS = ("redemption", "donation", "expiry", "clawback")
+# What each consumption kind settlement clears pays, by the kind of its sink party. A new kind
+# (a reward, a lottery entry of its own) is one more row here and its pricing in `clear`; until
+# then a row of it stops the run (BAD_CONSUMPTION_KIND) rather than being left out unbilled.
+SINK_KINDS = {"redemption": "partner", "donation": "charity", "expiry": "network",
+              "clawback": "partner"}
+CONSUMPTION_KINDS = tuple(SINK_KINDS)
+# Kinds that move points between members with no party to settle with: read and set aside.
+UNSETTLED_KINDS = frozenset({"transfer"})
 LINE_KINDS = ("redemption", "donation", "expiry", "fee", "adjustment")
 
 
@@ -145,8 +152,7 @@ def _check_total(t: ConsumptionTotal, party_kinds: Mapping[PartyId, str], n_segm
     if party_kinds.get(t.issuer_party_id) not in ("partner", "network"):
         raise SettlementError("BAD_ISSUER",
                               f"issuer {t.issuer_party_id} is neither a partner nor the network")
-    expected_sink = {"redemption": "partner", "donation": "charity", "expiry": "network",
-                     "clawback": "partner"}[t.kind]
+    expected_sink = SINK_KINDS[t.kind]
     if t.sink_party_id is None and t.kind != "expiry" or (
         t.sink_party_id is not None and party_kinds.get(t.sink_party_id) != expected_sink
     ):

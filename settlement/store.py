@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from network.clock import as_utc
 from settlement.clearing import ObligationLine, line_key
@@ -103,16 +104,34 @@ def save_run(conn: Connection, result: RunResult, *, status: str, now: datetime,
         conn.execute(update(settlement_runs).where(settlement_runs.c.id == run_id).values(**values))
         for table in (settlement_totals, settlement_lines, settlement_positions):
             conn.execute(delete(table).where(table.c.run_id == run_id))
-    if i.totals:
-        conn.execute(insert(settlement_totals), [
-            {"run_id": run_id, **asdict(t)} for t in i.totals])
-    if result.lines:
-        conn.execute(insert(settlement_lines), [
-            {"run_id": run_id, **asdict(line)} for line in result.lines])
-    if result.netting.positions:
-        conn.execute(insert(settlement_positions), [
-            {"run_id": run_id, **asdict(p)} for p in result.netting.positions])
+    for table, rows in ((settlement_totals, i.totals), (settlement_lines, result.lines),
+                        (settlement_positions, result.netting.positions)):
+        if rows:
+            _insert(conn, table, _rows(run_id, rows))
     return run_id
+
+
+def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """A run's few thousand rows. On PostgreSQL through COPY on the transaction's own connection:
+    a tenth of what an executemany took, which was a third of a preview's fixed cost."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    columns = ", ".join(f'"{name}"' for name in names)
+    with raw.cursor() as cursor, cursor.copy(
+            f"COPY {table.name} ({columns}) FROM STDIN") as copy:  # names from our own schema
+        for row in rows:
+            copy.write_row([row[name] for name in names])
+
+
+def _rows(run_id: int, items: Sequence[Any]) -> list[dict[str, Any]]:
+    """Flat dataclasses as insert parameters; `asdict`'s recursive copy cost more than the
+    insert itself on a month's few thousand lines."""
+    names = [f.name for f in fields(items[0])]
+    return [{"run_id": run_id, **{n: getattr(item, n) for n in names}} for item in items]
 
 
 def load_lines(conn: Connection, run_id: int) -> list[ObligationLine]:

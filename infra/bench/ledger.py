@@ -1,9 +1,11 @@
 """Ledger throughput on PostgreSQL, with pgbench TPC-B on the same server as the yardstick.
 
-    .venv/bin/python -m infra.bench.ledger [--seconds 20] [--workers 8]
+    .venv/bin/python -m infra.bench.ledger [--seconds 20] [--workers 8] [--lots 200]
+    .venv/bin/python -m infra.bench.ledger --redeem-only --lots 200   # redemptions alone
 
 Prints: earns/s from N worker processes calling `network.ledger.earn`; redemptions/s against
-members holding 200 open lots each; pgbench TPC-B tps with the same client count; the ratios.
+members holding `--lots` (200) open lots each; pgbench TPC-B tps with the same client count;
+the ratios.
 Uses throwaway databases on POINTSNET_BENCH_PG_URL (default postgres@127.0.0.1:5432).
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import random
 import time
 import uuid
@@ -18,6 +21,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
+from infra.bench import cpu_split
 from infra.bench.databases import PgBench, create_database, drop_database
 
 
@@ -126,6 +130,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--members", type=int, default=2_000)
     parser.add_argument("--lot-members", type=int, default=80)
+    parser.add_argument("--lots", type=int, default=200,
+                        help="open lots each redeeming member holds (default 200)")
+    parser.add_argument("--redeem-only", action="store_true",
+                        help="skip the earn phase: redemptions, TPC-B and their ratio only")
     args = parser.parse_args()
 
     from infra.migrate import upgrade
@@ -140,29 +148,34 @@ def main() -> None:
         db = Database(url)
         partner_id = db.write(lambda c: parties.create(c, kind="partner", code="bench",
                                                        name="Bench"))
-        print(f"enrolling {args.members} members…", flush=True)
-        member_ids = [members.enrol(db, secret="bench", scope="system",
-                                    idempotency_key=f"m{i}", enrolled_by=partner_id).id
-                      for i in range(args.members)]
+        earn_rate = None
+        if not args.redeem_only:
+            print(f"enrolling {args.members} members…", flush=True)
+            member_ids = [members.enrol(db, secret="bench", scope="system",
+                                        idempotency_key=f"m{i}", enrolled_by=partner_id).id
+                          for i in range(args.members)]
 
-        print(f"earn: {args.workers} worker processes for {args.seconds}s…", flush=True)
-        earns, elapsed = run_workers(_earn_worker, args.workers, lambda i: (
-            url, member_ids, partner_id, args.seconds, i))
-        earn_rate = earns / elapsed
+            print(f"earn: {args.workers} worker processes for {args.seconds}s…", flush=True)
+            earns, elapsed = run_workers(_earn_worker, args.workers, lambda i: (
+                url, member_ids, partner_id, args.seconds, i))
+            earn_rate = earns / elapsed
 
-        lot_members = member_ids[: args.lot_members]
-        per = max(1, len(lot_members) // args.workers)
-        print(f"giving {len(lot_members)} members 200 open lots each…", flush=True)
-        # Fresh members only, so every one of them has exactly 200 open lots.
+        per = -(-args.lot_members // args.workers)
+        print(f"giving {args.lot_members} members {args.lots} open lots each…", flush=True)
+        # Fresh members only, so every one of them has exactly `--lots` open lots.
         lot_members = [members.enrol(db, secret="bench", scope="system",
                                      idempotency_key=f"lm{i}", enrolled_by=partner_id).id
                        for i in range(args.lot_members)]
         chunks = [lot_members[i * per:(i + 1) * per] for i in range(args.workers)]
-        run_workers(_lots_worker, args.workers, lambda i: (url, chunks[i], partner_id, 200, i))
+        run_workers(_lots_worker, args.workers,
+                    lambda i: (url, chunks[i], partner_id, args.lots, i))
 
         print(f"redeem: {args.workers} worker processes for {args.seconds}s…", flush=True)
+        before = cpu_split.read(os.getpid())
         redeems, elapsed = run_workers(_redeem_worker, args.workers, lambda i: (
             url, lot_members, partner_id, args.seconds, i))
+        # The workers are this process's children: "hub" is the ledger's Python side.
+        redeem_cpu = cpu_split.read(os.getpid()) - before
         redeem_rate = redeems / elapsed
 
         open_lots = db.read(lambda c: c.execute(text(
@@ -178,13 +191,23 @@ def main() -> None:
     with PgBench(clients=args.workers, prepared=True) as pgbench:
         tps = pgbench.tps(args.seconds)
     print()
-    print(f"ledger earns/s (8 procs):             {earn_rate:10.1f}")
-    print(f"ledger redemptions/s (200-lot members): {redeem_rate:8.1f}"
+    if earn_rate is not None:
+        print(f"ledger earns/s (8 procs):             {earn_rate:10.1f}")
+    print(f"ledger redemptions/s ({args.lots}-lot members): {redeem_rate:8.1f}"
           f"   (open lots per member after the run: {open_lots[0]}-{open_lots[1]})")
     print(f"pgbench TPC-B tps (same server):      {tps:10.1f}")
-    print(f"earn / TPC-B ratio:                   {earn_rate / tps:10.2f}   (target >= 0.5)")
-    print(f"redeem / TPC-B ratio:                 {redeem_rate / tps:10.2f}")
+    if earn_rate is not None:
+        print(f"earn / TPC-B ratio:                   {earn_rate / tps:10.2f}   (target >= 0.5)")
+    print(f"redeem / TPC-B ratio:                 {redeem_rate / tps:10.2f}   (target >= 0.5)")
     print(f"ledger verify after the run:          {'ok' if not violations else violations}")
+    # Workers end before the second reading, and their PostgreSQL backends with them: the
+    # workers' CPU is this process's children's, PostgreSQL's is what the machine spent beyond
+    # them (other databases' work on a shared server included: an upper bound).
+    workers_us = 1e6 * (redeem_cpu.hub + redeem_cpu.children) / redeems
+    postgres_us = 1e6 * max(redeem_cpu.postgres, redeem_cpu.others) / redeems
+    print(f"CPU per redemption: ledger workers {workers_us:,.0f} µs, PostgreSQL and the rest "
+          f"of the machine {postgres_us:,.0f} µs (busy {redeem_cpu.busy / redeem_cpu.wall:.2f} "
+          f"of {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":

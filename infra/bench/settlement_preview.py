@@ -1,6 +1,6 @@
 """Benchmark: settlement preview over a month of 10 million consumption rows on PostgreSQL.
 
-    .venv/bin/python infra/bench/settlement_preview.py [--rows 10000000] [--keep]
+    .venv/bin/python infra/bench/settlement_preview.py [--rows 10000000] [--keep] [--reuse]
 
 Creates a scratch database (pointsnet_bench_settlement), migrates it, adds 50 partners with
 contracts and 5 charities, and generates the month's consumptions server-side with
@@ -12,7 +12,10 @@ key triggers are off only during the bulk load (session_replication_role = repli
 since the rows point at one placeholder entry and lot.
 
 Then it times `settlement.run.preview` (aggregate in SQL, clear, net, reconcile, save the
-draft) twice and prints rows per second. Target: under 60 s on the 2-core machine.
+draft) twice and prints rows per second. Target: under 60 s on the 2-core machine. Its yardstick,
+timed in the same run over the same rows, is a bare `GROUP BY issuer, sink` (the least any
+preview must do: read every row of the month once); the ratio of the faster of each should stay
+within 1.5 (issue 21). `--keep` leaves the database, `--reuse` measures a kept one again.
 """
 
 from __future__ import annotations
@@ -135,20 +138,45 @@ def load(db: Database, rows: int) -> float:
     return time.perf_counter() - started
 
 
+BARE = """
+SELECT issuer_party_id, sink_party_id, sum(points), count(*) FROM consumptions
+WHERE booked_at >= TIMESTAMPTZ '2026-10-01 00:00:00+00'
+  AND booked_at < TIMESTAMPTZ '2026-11-01 00:00:00+00'
+GROUP BY issuer_party_id, sink_party_id
+"""
+
+
+def bare_group_by(db: Database) -> float:
+    """Seconds for the yardstick query, through the same driver, its rows fetched."""
+    started = time.perf_counter()
+    db.read(lambda conn: conn.execute(text(BARE)).all())
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the database a --keep run left (no load)")
     args = parser.parse_args()
-    db = fresh_database()
-    add_parties(db)
-    print(f"loading {args.rows:,} consumption rows into {NAME} …", flush=True)
-    print(f"load + indexes + analyse: {load(db, args.rows):.1f} s")
+    if args.reuse:
+        db = Database(URL)
+    else:
+        db = fresh_database()
+        add_parties(db)
+        print(f"loading {args.rows:,} consumption rows into {NAME} …", flush=True)
+        print(f"load + indexes + analyse: {load(db, args.rows):.1f} s")
     settings = Settings(database_url=URL, env="test", currency="EUR", timezone="UTC")
+    previews, bares = [], []
     for attempt in (1, 2):
+        bare = bare_group_by(db)
+        bares.append(bare)
+        print(f"bare GROUP BY issuer, sink #{attempt}: {bare:.2f} s", flush=True)
         started = time.perf_counter()
         outcome = run.preview(db, settings, "2026-10", now=datetime(2026, 11, 2, tzinfo=UTC))
         elapsed = time.perf_counter() - started
+        previews.append(elapsed)
         summary = outcome.run.summary
         print(f"preview #{attempt}: {elapsed:.2f} s, "
               f"{summary['controls']['consumption_rows'] / elapsed:,.0f} rows/s; "
@@ -157,9 +185,11 @@ def main() -> None:
               f"(bilateral {summary['netting']['bilateral_payments']}), "
               f"ratio {summary['netting']['netting_ratio']}, "
               f"discrepancies {len(summary['controls']['discrepancies'])}, "
-              f"hash {outcome.run.content_hash[:16]}…")
+              f"hash {outcome.run.content_hash[:16]}…", flush=True)
+    print(f"preview / bare GROUP BY ratio: {min(previews) / min(bares):.2f}   (target <= 1.5; "
+          f"fastest of each: {min(previews):.2f} s / {min(bares):.2f} s)")
     db.dispose()
-    if not args.keep:
+    if not args.keep and not args.reuse:
         drop_database(NAME)
 
 

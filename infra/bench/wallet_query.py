@@ -2,6 +2,7 @@
 
     .venv/bin/python -m infra.bench.wallet_query [--members 1000000] [--entries-per-member 10]
                                                  [--samples 3000] [--reuse] [--keep]
+                                                 [--database pointsnet_bench_wallet]
 
 Builds (or with --reuse, reuses) the database `pointsnet_bench_wallet` on POINTSNET_BENCH_PG_URL
 (default postgres@127.0.0.1:5432) with generate_series: members with encrypted emails, 20
@@ -38,6 +39,12 @@ ME_QUERY = """{ me { cardNumber displayName
   history(first: 20) { pageInfo { hasNextPage endCursor }
     edges { node { id kind points walletPoints reference bookedAt party { code name }
                    reverses { id } } } } } }"""
+
+
+def use_database(name: str) -> None:
+    """Another name than the default, so two people can keep their own bench databases."""
+    global NAME
+    NAME = name
 
 
 def database_url() -> str:
@@ -299,6 +306,85 @@ def measure_http(members: int, samples: int, seed: int) -> None:
         server.wait(timeout=10)
 
 
+HEAVY_ENTRIES = 10_000
+
+
+def heavy_member() -> int:
+    """A member with 10,000 entries (earns, redemptions, donations over two years, a lot per
+    earn, most of them spent), added once to the bench database: the wallet's plan must stay
+    flat as one member's history grows."""
+    with psycopg.connect(libpq(database_url())) as conn:
+        found = conn.execute("SELECT id FROM members WHERE card_number = 'heavy'").fetchone()
+        if found:
+            return int(found[0])
+        member_id = conn.execute(
+            "INSERT INTO members (card_number, display_name, locale, created_at, referral_code) "
+            "VALUES ('heavy', 'Heavy', 'en', now() - interval '3 years', 'HEAVY0001') "
+            "RETURNING id").fetchone()[0]  # type: ignore[index]
+        conn.execute("""
+            INSERT INTO journal_entries (member_id, kind, party_id, points, reference, booked_at)
+            SELECT %(m)s, CASE WHEN g %% 10 < 7 THEN 'earn' WHEN g %% 10 < 9 THEN 'redeem'
+                               ELSE 'donate' END,
+                   (SELECT min(id) FROM parties WHERE code LIKE 'bench-%%')
+                     + CASE WHEN g %% 10 < 9 THEN g %% 20 ELSE 20 + g %% 3 END,
+                   1 + g %% 500, 'H-' || g, now() - (g * interval '100 minutes')
+            FROM generate_series(1, %(n)s) g""", {"m": member_id, "n": HEAVY_ENTRIES})
+        conn.execute("""
+            INSERT INTO postings (entry_id, account_kind, member_id, party_id, points)
+            SELECT id, 'member_wallet', member_id, NULL,
+                   CASE WHEN kind = 'earn' THEN points ELSE -points END
+            FROM journal_entries WHERE member_id = %(m)s
+            UNION ALL
+            SELECT id, CASE kind WHEN 'earn' THEN 'issuance' WHEN 'redeem' THEN 'redemption'
+                                 ELSE 'donation' END, member_id, party_id,
+                   CASE WHEN kind = 'earn' THEN -points ELSE points END
+            FROM journal_entries WHERE member_id = %(m)s""", {"m": member_id})
+        conn.execute("""
+            INSERT INTO lots (member_id, entry_id, issuer_party_id, points, remaining, vests_at,
+                              expires_at, created_at)
+            SELECT member_id, id, party_id, points,
+                   CASE WHEN booked_at > now() - interval '30 days' THEN points ELSE 0 END,
+                   booked_at + interval '14 days', booked_at + interval '24 months', booked_at
+            FROM journal_entries WHERE member_id = %(m)s AND kind = 'earn'""", {"m": member_id})
+        conn.execute("""
+            INSERT INTO member_balances (member_id, balance, held, debt, updated_at)
+            SELECT %(m)s, coalesce(sum(remaining), 0), 0, 0, now() FROM lots
+            WHERE member_id = %(m)s""", {"m": member_id})
+        conn.commit()
+    with psycopg.connect(libpq(database_url()), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE journal_entries, lots, postings")
+    return int(member_id)
+
+
+def measure_growth(samples: int) -> None:
+    """The read model for a 10-entry member against the 10,000-entry one, interleaved."""
+    from network.clock import utcnow
+    from network.db.engine import Database
+    from network.wallet import reads, view
+
+    heavy = heavy_member()
+    with psycopg.connect(libpq(database_url())) as conn:
+        light = int(conn.execute(  # type: ignore[index]
+            "SELECT member_id FROM journal_entries WHERE member_id < 1000 GROUP BY member_id "
+            "HAVING count(*) = 10 LIMIT 1").fetchone()[0])
+    db = Database(database_url(), pool_size=1, max_overflow=0)
+    now = utcnow()
+    times: dict[int, list[float]] = {light: [], heavy: []}
+    for i in range(samples + 50):
+        for member_id in (light, heavy):
+            started = time.perf_counter()
+            reads.snapshot(db, view.load, member_id, SECRET, now)
+            if i >= 50:  # the first reads warm plans and pages
+                times[member_id].append(time.perf_counter() - started)
+    db.dispose()
+    light_p50 = statistics.median(times[light])
+    heavy_p50 = statistics.median(times[heavy])
+    print(f"\nhistory growth, read model, {samples} reads each, interleaved:")
+    print(f"  {'member with 10 entries':<42}{percentiles(times[light])}")
+    print(f"  {'member with 10,000 entries':<42}{percentiles(times[heavy])}")
+    print(f"  10,000 / 10 entries p50 ratio: {heavy_p50 / light_p50:.2f}   (target <= 2)")
+
+
 def explain(member_id: int) -> None:
     """The plans behind the figures, for the member the bench found slowest or a given one."""
     with psycopg.connect(libpq(database_url())) as conn:
@@ -325,7 +411,11 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="skip pg_prewarm")
     parser.add_argument("--no-http", action="store_true", help="skip the uvicorn measurement")
     parser.add_argument("--explain", type=int, metavar="MEMBER_ID", help="print query plans")
+    parser.add_argument("--no-growth", action="store_true",
+                        help="skip the 10 vs 10,000 entries comparison")
+    parser.add_argument("--database", default=NAME, help=f"bench database (default {NAME})")
     args = parser.parse_args()
+    use_database(args.database)
     started = time.perf_counter()
     if not args.reuse:
         build(args.members, args.entries_per_member, seed=0.5)
@@ -336,6 +426,8 @@ def main() -> None:
         prewarm()
     print("load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     measure(sizes["members"], args.samples, args.seed)
+    if not args.no_growth:
+        measure_growth(min(args.samples, 500))
     if not args.no_http:
         measure_http(sizes["members"], min(args.samples, 2200), args.seed)
     print("load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
@@ -346,7 +438,7 @@ def main() -> None:
         print(f"dropped {NAME} (pass --keep to reuse it with --reuse)")
     print("\ncommand: .venv/bin/python -m infra.bench.wallet_query " + " ".join(
         f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
-        if v not in (False, None) and k not in ("reuse", "keep", "explain")))
+        if v not in (False, None) and k not in ("reuse", "keep", "explain", "database")))
 
 
 if __name__ == "__main__":

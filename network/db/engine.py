@@ -282,6 +282,31 @@ class Database:
         assert self._statements is not None, "pg_statement is for PostgreSQL"
         return self._statements.execute(sql, params)
 
+    def pg_transaction(self, fn: Callable[[Callable[[str, Mapping[str, Any]], Any]], T]) -> T:
+        """PostgreSQL only: a few prepared statements in one transaction straight through
+        psycopg (no SQLAlchemy statement), for a write that must take a lock before it reads what
+        the lock guards (a debit: the member's row, then the member's lots; see
+        network/ledger/pg_debit.py). `fn(execute)` returns the result, `execute(sql, params)`
+        one statement's first row; an exception rolls back. The connection comes from the pool,
+        not `pg_statement`'s per-thread ones: many threads debiting at once wait for a pooled
+        connection instead of each opening one. Errors are psycopg's own, not retried."""
+        assert self.dialect == "postgresql", "pg_transaction is for PostgreSQL"
+        with self.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            with raw.cursor(row_factory=namedtuple_row) as cursor:
+
+                def execute(sql: str, params: Mapping[str, Any]) -> Any:
+                    return cursor.execute(sql, params, prepare=True).fetchone()
+
+                try:
+                    result = fn(execute)
+                except BaseException:
+                    raw.rollback()
+                    raise
+                raw.commit()
+                return result
+
     def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Reads. On PostgreSQL without BEGIN and COMMIT: at READ COMMITTED every statement takes
         its own snapshot even inside a transaction, so one would only cost two round trips.

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    literal_column,
 )
 
 from network import referrals
@@ -162,6 +163,12 @@ lots = Table(
 Index("ix_lots_member_open", lots.c.member_id, lots.c.expires_at, lots.c.id,
       postgresql_where=lots.c.remaining > 0, sqlite_where=lots.c.remaining > 0)
 Index("ix_lots_member", lots.c.member_id)
+# The open-lot test every read of open lots uses. Its 0 is written into the SQL, not bound: a
+# prepared statement's generic plan (psycopg prepares a statement on its fifth run) can use the
+# partial index above only when the query's predicate visibly implies the index's; with
+# `remaining > $1` it reads all of a member's lots, spent ones included, so the read slowed as
+# the member's history grew.
+LOT_IS_OPEN = lots.c.remaining > literal_column("0")
 Index("ix_lots_entry", lots.c.entry_id)
 
 # What settlement clears: one row per lot touched by a debit. Reversals are negative rows.

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, bindparam, select, update
 
 from network.clock import as_utc
-from network.db.schema import lots, member_balances
+from network.db.schema import LOT_IS_OPEN, lots, member_balances
 from network.ledger.errors import MemberNotFound
 
 
@@ -92,7 +92,7 @@ def summary(conn: Connection, member_id: int, now: datetime,
         raise MemberNotFound("no member with this id", field="memberId")
     open_lots = conn.execute(
         select(lots.c.remaining, lots.c.vests_at, lots.c.expires_at)
-        .where(lots.c.member_id == member_id, lots.c.remaining > 0)
+        .where(lots.c.member_id == member_id, LOT_IS_OPEN)
         .order_by(lots.c.expires_at.asc().nulls_last(), lots.c.id)
     ).all()
     spendable = pending = 0

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
-from network.db.schema import consumptions, lots, member_balances
+from network.db.schema import LOT_IS_OPEN, consumptions, lots, member_balances
 from network.ledger.rules import Lot, Take, plan_repayment
 
 # The hot statements are built once (see network/ledger/balances.py for why).
@@ -25,7 +25,7 @@ _FIFO = (lots.c.expires_at.asc().nulls_last(), lots.c.id)
 _SPENDABLE = (
     select(lots.c.id, lots.c.issuer_party_id, lots.c.remaining, lots.c.vests_at,
            lots.c.expires_at, func.sum(lots.c.remaining).over(order_by=_FIFO).label("running"))
-    .where(lots.c.member_id == bindparam("m"), lots.c.remaining > 0,
+    .where(lots.c.member_id == bindparam("m"), LOT_IS_OPEN,
            lots.c.vests_at <= bindparam("now"),
            or_(lots.c.expires_at.is_(None), lots.c.expires_at > bindparam("now")))
     .subquery()
@@ -167,7 +167,7 @@ def expired(conn: Connection, member_id: int, now: datetime) -> list[Lot]:
     rows = conn.execute(
         select(lots.c.id, lots.c.issuer_party_id, lots.c.remaining, lots.c.vests_at,
                lots.c.expires_at)
-        .where(lots.c.member_id == member_id, lots.c.remaining > 0,
+        .where(lots.c.member_id == member_id, LOT_IS_OPEN,
                and_(lots.c.expires_at.is_not(None), lots.c.expires_at <= now))
         .order_by(lots.c.expires_at, lots.c.id)
     )

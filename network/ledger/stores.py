@@ -16,6 +16,11 @@ answers "not handled", through `book` with one line. `EarnWriter.first_answers` 
 answers the earn seam gives the retries its plan now refuses. Tests compare what each way
 writes with what a single earn writes (test_ledger_pg_earn.py, test_batch_booking.py, on both
 databases).
+
+The same strategy books a redemption or donation on PostgreSQL in two statements
+(`debit_transaction`, `pg_debit.try_debit`, given `Database.pg_transaction`); elsewhere, and
+whenever it answers "not handled", `spending.book_debit` does (test_ledger_pg_debit.py compares
+the two).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from network import idempotency, parties
 from network.clock import as_utc, utcnow
 from network.db.clauses import one_of
 from network.db.schema import member_balances
-from network.ledger import observers, pg_writer, portable_bulk
+from network.ledger import observers, pg_debit, pg_writer, portable_bulk
 from network.ledger.credit import book_credit
 from network.ledger.errors import IdempotencyKeyReused, LedgerError
 from network.ledger.receipts import Receipt
@@ -80,6 +85,9 @@ class Booked:
 class EarnWriter:
     statement: OneStatement | None
     write_bookings: WriteBookings
+    # The two-statement redemption or donation, or None: it answers None when the general path
+    # must book the debit (spending.py).
+    debit_transaction: Callable[..., Receipt | None] | None = None
 
     def earn(self, db: Database, *, scope: str, issuer_id: int, line: BulkLine,
              now: datetime | None) -> Receipt:
@@ -217,7 +225,8 @@ def _lock_balances(conn: Connection, member_ids: set[int]) -> dict[int, Any]:
     return {row.member_id: row for row in conn.execute(query)}
 
 
-POSTGRESQL = EarnWriter(statement=pg_writer.earn_statement, write_bookings=pg_writer.book)
+POSTGRESQL = EarnWriter(statement=pg_writer.earn_statement, write_bookings=pg_writer.book,
+                        debit_transaction=pg_debit.try_debit)
 PORTABLE = EarnWriter(statement=None, write_bookings=portable_bulk.book)
 
 

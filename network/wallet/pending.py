@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
 from network.clock import as_utc
-from network.db.schema import Timestamp, lots, parties
+from network.db.schema import LOT_IS_OPEN, Timestamp, lots, parties
 from network.wallet.parties_view import PartyName
 
 
@@ -32,7 +32,7 @@ _PENDING = (
     select(func.sum(lots.c.remaining), lots.c.vests_at, parties.c.id, parties.c.kind,
            parties.c.code, parties.c.name, parties.c.name_fa)
     .select_from(lots.join(parties, parties.c.id == lots.c.issuer_party_id))
-    .where(lots.c.member_id == bindparam("member_id", type_=BigInteger), lots.c.remaining > 0,
+    .where(lots.c.member_id == bindparam("member_id", type_=BigInteger), LOT_IS_OPEN,
            lots.c.vests_at > _NOW, or_(lots.c.expires_at.is_(None), lots.c.expires_at > _NOW))
     .group_by(lots.c.vests_at, parties.c.id, parties.c.kind, parties.c.code, parties.c.name,
               parties.c.name_fa)
