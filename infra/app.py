@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
                          "NOT_FOUND", 404)
 
     wallet_site = WalletSite(db, settings, reads=reads)
-    backoffice = Backoffice(db, settings)
+    backoffice = Backoffice(db, settings, reads=reads)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         """404 and 405 for the whole app: a browser gets the wallet's not-found page in its

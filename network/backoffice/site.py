@@ -25,6 +25,7 @@ from network.backoffice.roles import Principal
 from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import Database
+from network.db.read_database import ReadDatabase
 from network.hashing import Keys
 from network.web import cookies, csrf
 
@@ -43,8 +44,12 @@ class PageExit(Exception):
 
 class Backoffice:
     def __init__(self, db: Database, settings: Settings, *,
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 clock: Callable[[], dt.datetime] = utcnow,
+                 reads: ReadDatabase | None = None) -> None:
         self.db = db
+        # Where the dashboards' rollups are read: the replica when one is set and fresh enough
+        # (network/db/read_database.py); no page decides a write from it.
+        self.reads = reads or ReadDatabase(db, None)
         self.settings = settings
         self.keys = Keys(settings.secret_key)
         self.clock = clock

@@ -178,7 +178,7 @@ def _board(bo: Backoffice, page: SettlementPage, party_id: int | None
     period = parse_period(page.request, _today(bo))
     if isinstance(period, InputError):
         return None, period
-    return bo.db.read(queries.dashboard, period, party_id, bo.settings.timezone), None
+    return bo.reads.read(queries.dashboard, period, party_id, bo.settings.timezone), None
 
 
 def _render(bo: Backoffice, page: SettlementPage, party_id: int | None, *, base: str,

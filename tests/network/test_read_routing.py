@@ -19,6 +19,7 @@ READ_MODELS = {
     "settlement/run.py", "settlement/cli.py",  # settlement preview's aggregation
     "infra/app.py", "infra/graphql_endpoint.py",  # composition: build it, hand it out
     "infra/metrics.py",  # where reads go, for the scrape
+    "network/backoffice/site.py", "settlement/web/dashboard_pages.py",  # dashboards' rollups
 }
 
 
