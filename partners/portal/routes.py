@@ -18,6 +18,7 @@ def routes(bo: Backoffice) -> list[BaseRoute]:
         ("/partner/keys", pages.partner_keys, "GET"),
         ("/partner/keys/{key_id}/revoke", pages.revoke_key, "POST"),
         ("/partner/till", till.till, "GET"),
+        ("/partner/till/check", till.check_code, "POST"),
         ("/partner/till/use", till.use, "POST"),
         ("/partner/webhooks", webhook_pages.webhooks, "GET"),
         ("/partner/webhooks", webhook_pages.create, "POST"),

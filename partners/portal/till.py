@@ -1,11 +1,11 @@
 """/partner/till: the cashier checks a coupon a member shows, then uses it.
 
-Checking reads only (`rewards_buy.find_coupon` and `rewards.check_redeemable`, the very rules
-redeemCoupon applies); using calls `rewards_buy.redeem_coupon`, the function behind the API's
-redeemCoupon, with the partner taken from the signed-in account, so a refusal here is the same
-refusal (same code) as there. The form carries a one-time key: pressing "use" twice, or the
-browser resending the form, uses the coupon once and writes one audit entry (written in the
-redemption's own transaction).
+Checking (a POST, so codes stay out of URLs and logs) reads only: `rewards_buy.find_coupon` and
+`rewards.check_redeemable`, the very rules redeemCoupon applies. Using calls
+`rewards_buy.redeem_coupon`, the function behind the API's redeemCoupon, with the partner taken
+from the signed-in account, so a refusal here is the same refusal (same code) as there. The
+form carries a one-time key: pressing "use" twice, or the browser resending the form, uses the
+coupon once and writes one audit entry (written in the redemption's own transaction).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from network.backoffice.site import Backoffice, text
-from network.errors import HubError
 from network.programme import rewards_buy, rewards_store
 from network.programme.rewards import RewardError, check_redeemable
 from network.programme.rewards_buy import Purchase
+from network.web.i18n import ascii_digits
 from partners.portal.page import CASHIERS
 from partners.portal.pages import portal_user
 
@@ -57,30 +57,38 @@ def _used(conn: Connection, partner_id: int, purchase_id: int) -> Coupon | None:
     return _named(conn, found)
 
 
+def _typed(value: str) -> str:
+    """The code as typed, Persian or Arabic digits read as ASCII (a Persian keyboard's)."""
+    return ascii_digits(value.strip())[:MAX_CODE]
+
+
 async def till(bo: Backoffice, request: Request) -> Response:
-    """The code form; with ?code= the coupon checked (read only); with ?used= the coupon just
-    used (only this partner's)."""
+    """The code form; with ?used= the coupon just used (only this partner's)."""
     _, partner_id, page = portal_user(bo, request, CASHIERS)
-    code = (request.query_params.get("code") or "").strip()[:MAX_CODE]
     used_raw = request.query_params.get("used") or ""
-    coupon = used = None
-    error: HubError | None = None
-    if used_raw.isdigit():
-        used = bo.db.read(_used, partner_id, int(used_raw))
-    elif "code" in request.query_params:
-        try:
-            coupon = bo.db.read(check, partner_id, code, bo.clock())
-        except RewardError as refused:
-            error = refused
-    return page.render("portal_till.html", status=400 if error else 200, code=code,
-                       coupon=coupon, used=used, error=error,
+    used = bo.db.read(_used, partner_id, int(used_raw)) if used_raw.isdigit() else None
+    return page.render("portal_till.html", code="", coupon=None, used=used,
+                       form_key=secrets.token_urlsafe(16))
+
+
+async def check_code(bo: Backoffice, request: Request) -> Response:
+    """The coupon checked, read only. A POST, so codes stay out of URLs, history and logs."""
+    _, partner_id, page = portal_user(bo, request, CASHIERS)
+    form = await bo.form(request, page)
+    code = _typed(text(form, "code"))
+    try:
+        coupon = bo.db.read(check, partner_id, code, bo.clock())
+    except RewardError as refused:
+        return page.render("portal_till.html", status=400, code=code, coupon=None, used=None,
+                           error=refused, form_key=secrets.token_urlsafe(16))
+    return page.render("portal_till.html", code=code, coupon=coupon, used=None,
                        form_key=secrets.token_urlsafe(16))
 
 
 async def use(bo: Backoffice, request: Request) -> Response:
     who, partner_id, page = portal_user(bo, request, CASHIERS)
     form = await bo.form(request, page)
-    code = text(form, "code").strip()[:MAX_CODE]
+    code = _typed(text(form, "code"))
     key = text(form, "key").strip()[:64] or secrets.token_urlsafe(16)
 
     def audit(conn: Connection, found: Purchase) -> None:
