@@ -25,6 +25,7 @@ from network.db.engine import Database
 from network.programme import rewards_buy, rewards_store
 from network.programme.rewards import RewardSpec
 from network.programme.tiers_schema import tier_changes
+from partners import webhooks
 from tests.e2e.test_console_browser import browser, context, fresh_code  # noqa: F401
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
 from tests.network import wallet_world as ww
@@ -159,8 +160,11 @@ def test_webhooks_and_rewards_pages(hub: Hub, browser: Browser,  # noqa: F811
         page.get_by_test_id("wh-create-submit").click()
         expect(page.get_by_test_id("wh-secret-value")).to_contain_text("whsec_")
         shot(page, f"webhooks_{name}_{language}_created")
+        pg_db.write(lambda c: webhooks.emit(c, world["cafe"], webhooks.COUPON_USED,
+                                            {"coupon": "demo"}))
         page.goto(f"{hub.base}/partner/webhooks")
         expect(page.get_by_test_id("wh-secret")).to_have_count(0)
+        expect(page.locator("tr[data-delivery]").first).to_be_visible()
         shot(page, f"webhooks_{name}_{language}_list")
 
         operator = bw.person(pg_db, "operator", f"op-{language}@example.com")
@@ -171,7 +175,9 @@ def test_webhooks_and_rewards_pages(hub: Hub, browser: Browser,  # noqa: F811
         console.goto(f"{hub.base}/console/members/{world['sara']}")
         expect(console.get_by_test_id("tier-history")).to_be_visible()
         console.get_by_test_id("tier-history").scroll_into_view_if_needed()
-        shot(console, f"member_tiers_{name}_{language}")
+        shot(console, f"member_{name}_{language}")
+        console.locator("section[aria-labelledby=tiers-h]").screenshot(
+            path=str(SHOTS / f"member_tiers_{name}_{language}.png"))
     console.goto(f"{hub.base}/console/rewards")
     console.get_by_test_id(f"reward-{world['coffee']}-paused").click()
     expect(console.locator(f"tr[data-reward='{world['coffee']}']")).to_have_attribute(
