@@ -136,6 +136,9 @@ def build_demo(db: Database, settings: Settings, now: datetime | None = None) ->
 # printed by print_demo for an authenticator app (or `oathtool --totp -b KEY`).
 DEMO_STAFF = [("ops@demo.test", "Olga", "operator"), ("ana@demo.test", "Ana", "support")]
 DEMO_STAFF_PASSWORD = "demo console password"
+# A partner user with the same password: Café Roshan's cashier, who can use John's free-coffee
+# coupon at /partner/till.
+DEMO_PARTNER_USERS = [("till@demo.test", "Tina", "cashier", "cafe-roshan")]
 
 
 def _back_office(db: Database, settings: Settings, demo: DemoSummary, now: datetime) -> None:
@@ -151,6 +154,10 @@ def _back_office(db: Database, settings: Settings, demo: DemoSummary, now: datet
             c, settings.secret_key, login=login, name=name, kind="staff", role=role,
             password=DEMO_STAFF_PASSWORD, now=now))
         made.append(account)
+    for login, name, role, partner in DEMO_PARTNER_USERS:
+        db.write(lambda c, login=login, name=name, role=role, partner=partner: accounts.create(
+            c, settings.secret_key, login=login, name=name, kind="partner_user", role=role,
+            password=DEMO_STAFF_PASSWORD, now=now, partner_id=demo.partners[partner]))
     ana = made[1]
     goodwill.request(db, Principal(ana.id, ana.name, "staff", ana.role, None, 0),
                      member_id=demo.members[0].id, points=1500,
@@ -161,7 +168,8 @@ def _back_office(db: Database, settings: Settings, demo: DemoSummary, now: datet
 def _staff_keys(conn, secret_key: str) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
     from network.backoffice import accounts
 
-    found = [accounts.by_login(conn, login) for login, _, _ in DEMO_STAFF]
+    logins = [login for login, _, _ in DEMO_STAFF] + [u[0] for u in DEMO_PARTNER_USERS]
+    found = [accounts.by_login(conn, login) for login in logins]
     return [(a.login, a.role, accounts.totp_secret(conn, secret_key, a.id) or "")
             for a in found if a is not None]
 
@@ -507,6 +515,8 @@ def print_demo(db: Database, demo: DemoSummary, base_url: str | None = None) -> 
                        "key (or: oathtool --totp -b KEY):")
             for login, role, key in demo.staff:
                 click.echo(f"  {login:<16} {role:<9} key {key}")
+            click.echo(f"  ({DEMO_PARTNER_USERS[0][0]} signs in at {base_url}/partner: the till, "
+                       f"{base_url}/partner/till, takes John's Free coffee code above)")
 
 
 def _print_lotteries(db: Database) -> None:

@@ -39,4 +39,10 @@ MESSAGES: dict[str, str] = {
     "nav_p_members": "Members",
     "nav_p_campaigns": "Campaigns",
     "nav_p_keys": "API keys",
+    "nav_p_till": "Coupons",
+    "nav_p_webhooks": "Webhooks",
+    "nav_campaigns": "Campaigns",
+    "nav_charities": "Charities",
+    "nav_partners": "Partners",
+    "nav_rewards": "Rewards",
 }

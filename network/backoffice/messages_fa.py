@@ -37,4 +37,10 @@ MESSAGES: dict[str, str] = {
     "nav_p_members": "اعضا",
     "nav_p_campaigns": "کمپین‌ها",
     "nav_p_keys": "کلیدهای API",
+    "nav_p_till": "کوپن‌ها",
+    "nav_p_webhooks": "وب‌هوک‌ها",
+    "nav_campaigns": "کمپین\u200cها",
+    "nav_charities": "خیریه\u200cها",
+    "nav_partners": "شرکا",
+    "nav_rewards": "جایزه‌ها",
 }

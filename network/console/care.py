@@ -25,7 +25,9 @@ from network.db.schema import holds
 from network.db.schema import members as members_table
 from network.ledger.errors import InvalidInput
 from network.notifications.schema import notification_outbox as outbox
+from network.programme import tiers_store
 from network.programme.segments_schema import segment_members, segments
+from network.programme.tiers_store import TierChange
 from network.signin import sessions
 from network.signin.sessions import Session
 from network.wallet import view
@@ -82,6 +84,7 @@ class Member360:
     sent: list[Sent]
     sessions: list[Session]
     goodwill: list[GoodwillRequest]
+    tier_changes: list[TierChange]  # newest first (tiers_store.history)
 
 
 def load(conn: Connection, member_id: int, secret: str, now: dt.datetime) -> Member360 | None:
@@ -111,7 +114,8 @@ def load(conn: Connection, member_id: int, secret: str, now: dt.datetime) -> Mem
                                             "reason": block.reason},
         holds=open_holds, segments=groups, sent=sent,
         sessions=sessions.list_live(conn, member_id, now),
-        goodwill=goodwill.of_member(conn, member_id))
+        goodwill=goodwill.of_member(conn, member_id),
+        tier_changes=tiers_store.history(conn, member_id))
 
 
 def _check_reason(reason: str) -> str:

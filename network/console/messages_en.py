@@ -126,9 +126,6 @@ MESSAGES: dict[str, str] = {
     "c_key_revoked": "revoked",
     "c_key_expired": "expired",
     "c_currency_zone": "Currency {currency}, time zone {zone}",
-    "nav_campaigns": "Campaigns",
-    "nav_charities": "Charities",
-    "nav_partners": "Partners",
     "c_merge": "Merge a duplicate into this member",
     "c_merge_hint": "The duplicate's spendable points move here with their issuer and "
                     "expiry; its phone or email move here if this member has none; it gets "
@@ -139,4 +136,32 @@ MESSAGES: dict[str, str] = {
     "bo_error_MERGE_BLOCKED": "Unblock both records first.",
     "bo_error_MERGE_NOT_SETTLED": "The duplicate has pending points, open holds or a debt; "
                                   "merge once they are settled.",
+    "c_tier_history": "Tier history",
+    "c_tier_when": "When",
+    "c_tier_change": "Change",
+    "c_tier_why": "Why",
+    "c_tier_earned": "Points in the window",
+    "c_tier_reason_earn": "an earn reached it",
+    "c_tier_reason_recalc": "daily recalculation",
+    "c_rewards_title": "Rewards",
+    "c_rewards_intro": "Every partner's rewards and how many sold. An operator puts a reward on "
+                       "sale, pauses it or retires it (for good); the same rules as the API's "
+                       "setRewardStatus.",
+    "c_rewards_all": "All",
+    "c_reward_id": "#",
+    "c_reward_partner": "Partner",
+    "c_reward_kind": "Kind",
+    "c_reward_price": "Price (points)",
+    "c_reward_stock": "Stock",
+    "c_reward_sold": "Sold",
+    "c_reward_status": "Status",
+    "c_reward_status_draft": "draft", "c_reward_status_active": "on sale",
+    "c_reward_status_paused": "paused", "c_reward_status_retired": "retired",
+    "c_reward_to_active": "Put on sale", "c_reward_to_paused": "Pause",
+    "c_reward_to_retired": "Retire",
+    "c_reward_kind_coupon": "coupon", "c_reward_kind_gift_card": "gift card",
+    "c_reward_kind_lottery_entry": "lottery entry", "c_reward_kind_charity_pledge": "donation",
+    "bo_error_STATUS_CHANGE_NOT_ALLOWED": "This reward cannot make that move now (a retired "
+                                          "reward stays retired).",
+    "bo_error_REWARD_NOT_FOUND": "There is no such reward.",
 }

@@ -125,9 +125,6 @@ MESSAGES: dict[str, str] = {
     "c_key_revoked": "باطل شده",
     "c_key_expired": "منقضی",
     "c_currency_zone": "ارز {currency}، منطقهٔ زمانی {zone}",
-    "nav_campaigns": "کمپین\u200cها",
-    "nav_charities": "خیریه\u200cها",
-    "nav_partners": "شرکا",
     "c_merge": "ادغام رکورد تکراری در این عضو",
     "c_merge_hint": "امتیازهای قابل خرج رکورد تکراری با صادرکننده و تاریخ انقضای خود به "
                     "اینجا منتقل می‌شوند؛ اگر این عضو تلفن یا ایمیل ندارد، از آن رکورد "
@@ -138,4 +135,32 @@ MESSAGES: dict[str, str] = {
     "bo_error_MERGE_BLOCKED": "ابتدا انسداد هر دو رکورد را بردارید.",
     "bo_error_MERGE_NOT_SETTLED": "رکورد تکراری امتیاز در انتظار، رزرو باز یا بدهی دارد؛ "
                                   "پس از تسویهٔ آن‌ها ادغام کنید.",
+    "c_tier_history": "تاریخچهٔ سطح",
+    "c_tier_when": "زمان",
+    "c_tier_change": "تغییر",
+    "c_tier_why": "دلیل",
+    "c_tier_earned": "امتیاز در بازه",
+    "c_tier_reason_earn": "با یک کسب امتیاز",
+    "c_tier_reason_recalc": "محاسبهٔ روزانه",
+    "c_rewards_title": "جایزه‌ها",
+    "c_rewards_intro": "جایزه‌های همهٔ همکاران و تعداد فروش‌رفته. اپراتور جایزه را به فروش "
+                       "می‌گذارد، متوقف یا برای همیشه بازنشسته می‌کند؛ همان قواعد "
+                       "setRewardStatus در API.",
+    "c_rewards_all": "همه",
+    "c_reward_id": "#",
+    "c_reward_partner": "همکار",
+    "c_reward_kind": "نوع",
+    "c_reward_price": "قیمت (امتیاز)",
+    "c_reward_stock": "موجودی",
+    "c_reward_sold": "فروش",
+    "c_reward_status": "وضعیت",
+    "c_reward_status_draft": "پیش‌نویس", "c_reward_status_active": "در فروش",
+    "c_reward_status_paused": "متوقف", "c_reward_status_retired": "بازنشسته",
+    "c_reward_to_active": "به فروش بگذار", "c_reward_to_paused": "توقف",
+    "c_reward_to_retired": "بازنشسته کن",
+    "c_reward_kind_coupon": "کوپن", "c_reward_kind_gift_card": "کارت هدیه",
+    "c_reward_kind_lottery_entry": "بلیت قرعه‌کشی", "c_reward_kind_charity_pledge": "اهدا",
+    "bo_error_STATUS_CHANGE_NOT_ALLOWED": "این جایزه اکنون نمی‌تواند این تغییر را بکند (جایزهٔ "
+                                          "بازنشسته بازنشسته می‌ماند).",
+    "bo_error_REWARD_NOT_FOUND": "چنین جایزه‌ای نیست.",
 }

@@ -15,6 +15,7 @@ from network.backoffice.page import BackofficePage, NavItem, register_nav
 from network.backoffice.roles import ANY_STAFF, MEMBER_READERS, OPERATORS
 from network.console.messages_en import MESSAGES as EN
 from network.console.messages_fa import MESSAGES as FA
+from network.programme import tiers
 from network.wallet.pages.page import TEMPLATES as WALLET_TEMPLATES
 from network.wallet.pages.page import party_name
 from network.web.rendering import template_environment
@@ -26,6 +27,7 @@ register_nav(NavItem("/console/goodwill", "nav_goodwill", "staff", OPERATORS))
 register_nav(NavItem("/console/audit", "nav_audit", "staff", OPERATORS))
 register_nav(NavItem("/console/campaigns", "nav_campaigns", "staff", ANY_STAFF))
 register_nav(NavItem("/console/charities", "nav_charities", "staff", ANY_STAFF))
+register_nav(NavItem("/console/rewards", "nav_rewards", "staff", ANY_STAFF))
 
 
 def _compact(value: object) -> str:
@@ -43,4 +45,11 @@ class ConsolePage(BackofficePage):
     def values(self) -> dict[str, Any]:
         locale = self.locale
         return {**super().values(), "pname": lambda p: party_name(locale, p),
-                "card_grouped": cards.grouped, "compact": _compact}
+                "card_grouped": cards.grouped, "compact": _compact,
+                "tier_name": lambda code: _tier_name(code, locale.language)}
+
+
+def _tier_name(code: str, language: str) -> str:
+    """A tier's name in the page's language; a code no longer defined shows as itself."""
+    found = next((d for d in tiers.DEFINITIONS if d.code == code), None)
+    return found.name(language) if found is not None else code

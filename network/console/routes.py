@@ -8,7 +8,13 @@ from starlette.routing import BaseRoute, Route
 
 from network.backoffice.roles import ANY_STAFF, MEMBER_READERS
 from network.backoffice.site import Backoffice, bind
-from network.console import audit_pages, goodwill_pages, member_pages, programme_pages
+from network.console import (
+    audit_pages,
+    goodwill_pages,
+    member_pages,
+    programme_pages,
+    reward_pages,
+)
 
 
 async def home(bo: Backoffice, request: Request) -> Response:
@@ -41,5 +47,7 @@ def routes(bo: Backoffice) -> list[BaseRoute]:
         ("/console/charities", programme_pages.charities, "GET"),
         ("/console/charities", programme_pages.charity_save, "POST"),
         ("/console/charities/{code}", programme_pages.charity_save, "POST"),
+        ("/console/rewards", reward_pages.rewards, "GET"),
+        ("/console/rewards/{reward_id:int}/status", reward_pages.reward_status, "POST"),
     ]
     return [Route(path, bind(bo, handler), methods=[method]) for path, handler, method in table]

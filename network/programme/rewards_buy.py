@@ -20,6 +20,7 @@ Any refusal on the way rolls everything back: no points, no stock, no code.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -280,9 +281,12 @@ def find_coupon(conn: Connection, partner_id: int | None, typed: str) -> Purchas
 
 
 def redeem_coupon(db: Database, *, partner_id: int, code: str, scope: str, idempotency_key: str,
-                  now: dt.datetime | None = None) -> Purchase:
+                  now: dt.datetime | None = None,
+                  then: Callable[[Connection, Purchase], None] | None = None) -> Purchase:
     """Use a coupon at the partner's till: an issued, unexpired coupon of this partner's
-    becomes used (once: a guarded update); a retry with the same key answers it again."""
+    becomes used (once: a guarded update); a retry with the same key answers it again.
+    `then` runs in the same transaction, once, when the coupon is used (not on a retry): the
+    back office writes its audit entry there."""
     validate_key(idempotency_key)
     digest = request_hash("redeemCoupon", {"code": reward_codes.canonical(code or "")})
 
@@ -300,6 +304,8 @@ def redeem_coupon(db: Database, *, partner_id: int, code: str, scope: str, idemp
                             .returning(reward_purchases.c.id)).first()
         if used is None:  # another till used it between our read and our update
             raise RewardError("COUPON_ALREADY_USED", "this coupon was already used", "code")
+        if then is not None:
+            then(conn, found)
         remember(conn, scope, idempotency_key, digest, {"purchase_id": found.id}, at)
         return found.id
 

@@ -166,9 +166,10 @@ def _digest(picture: bytes | None) -> str | None:
 
 def _idempotent(db: Database, *, scope: str, key: str, operation: str,
                 params: Mapping[str, Any], work: Callable[[Connection, dt.datetime], int],
-                now: dt.datetime | None) -> Reward:
+                now: dt.datetime | None,
+                then: Callable[[Connection, Reward], None] | None = None) -> Reward:
     """`work` (answering the reward's id) once per (scope, key); a retry answers the reward as
-    it is now."""
+    it is now. `then` runs after `work` in its transaction (not on a retry): an audit entry."""
     idempotency.validate_key(key)
     digest = idempotency.request_hash(operation, params)
 
@@ -182,6 +183,8 @@ def _idempotent(db: Database, *, scope: str, key: str, operation: str,
             reward_id = replay["reward_id"]
         found = get(conn, reward_id, sold=True)
         assert found is not None
+        if replay is None and then is not None:
+            then(conn, found)
         return found
 
     return db.write(write)
@@ -237,7 +240,8 @@ def update_reward(db: Database, *, partner_id: int | None, reward_id: int,
 
 
 def set_status(db: Database, *, partner_id: int | None, reward_id: int, status: str,
-               scope: str, idempotency_key: str, now: dt.datetime | None = None) -> Reward:
+               scope: str, idempotency_key: str, now: dt.datetime | None = None,
+               then: Callable[[Connection, Reward], None] | None = None) -> Reward:
     def work(conn: Connection, at: dt.datetime) -> int:
         current = owned(conn, partner_id, reward_id)
         check_move(current.status, status)
@@ -246,7 +250,8 @@ def set_status(db: Database, *, partner_id: int | None, reward_id: int, status: 
         return reward_id
 
     return _idempotent(db, scope=scope, key=idempotency_key, operation="setRewardStatus",
-                       params={"reward": reward_id, "status": status}, work=work, now=now)
+                       params={"reward": reward_id, "status": status}, work=work, now=now,
+                       then=then)
 
 
 def upload_codes(db: Database, *, partner_id: int | None, reward_id: int, csv_text: str,

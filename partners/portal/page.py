@@ -16,16 +16,19 @@ from partners.portal.messages_fa import MESSAGES as FA
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-# A cashier works the till: transactions only. Analysts read everything; managers also act
-# (revoke a key).
+# A cashier works the till: transactions and coupons. Analysts read everything; managers also
+# act (use a coupon, revoke a key, manage webhooks).
 TILL = ANY_PARTNER_USER
 READERS = frozenset({"manager", "analyst"})
 MANAGERS = frozenset({"manager"})
+CASHIERS = frozenset({"manager", "cashier"})  # the till: check and use a coupon
 
 register_nav(NavItem("/partner/transactions", "nav_p_transactions", "partner_user", TILL))
+register_nav(NavItem("/partner/till", "nav_p_till", "partner_user", CASHIERS))
 register_nav(NavItem("/partner/members", "nav_p_members", "partner_user", READERS))
 register_nav(NavItem("/partner/campaigns", "nav_p_campaigns", "partner_user", READERS))
 register_nav(NavItem("/partner/keys", "nav_p_keys", "partner_user", READERS))
+register_nav(NavItem("/partner/webhooks", "nav_p_webhooks", "partner_user", READERS))
 
 
 class PortalPage(BackofficePage):

@@ -39,8 +39,10 @@ class FilterError:
     params: dict[str, Any]
 
 
-def _user(bo: Backoffice, request: Request, roles: Collection[str]
-          ) -> tuple[Principal, int, PortalPage]:
+def portal_user(bo: Backoffice, request: Request, roles: Collection[str]
+                ) -> tuple[Principal, int, PortalPage]:
+    """The signed-in partner user if their role is among `roles`, their partner's id (from the
+    account, never the request) and their page; every portal handler starts here."""
     who = bo.require(request, roles=roles, kind=PortalPage)
     assert who.partner_id is not None  # partner roles belong to partner users only
     page = bo.page(request, who, PortalPage)
@@ -49,7 +51,7 @@ def _user(bo: Backoffice, request: Request, roles: Collection[str]
 
 
 async def home(bo: Backoffice, request: Request) -> Response:
-    _, _, page = _user(bo, request, TILL)
+    _, _, page = portal_user(bo, request, TILL)
     return page.redirect("/partner/transactions")
 
 
@@ -100,7 +102,7 @@ def _entries(conn: Connection, partner_id: int, f: TxFilters, zone: str, limit: 
 
 
 async def transactions(bo: Backoffice, request: Request) -> Response:
-    _, partner_id, page = _user(bo, request, TILL)
+    _, partner_id, page = portal_user(bo, request, TILL)
     f, error = _filters(request)
     before_raw = ascii_digits(request.query_params.get("before") or "")
     before = int(before_raw) if before_raw.isdigit() else None
@@ -120,7 +122,7 @@ async def transactions(bo: Backoffice, request: Request) -> Response:
 
 
 async def transactions_csv(bo: Backoffice, request: Request) -> Response:
-    _, partner_id, page = _user(bo, request, TILL)
+    _, partner_id, page = portal_user(bo, request, TILL)
     f, error = _filters(request)
     if error is not None:
         return page.finish(Response(f"{error.code} ({error.field})\n", status_code=400,
@@ -150,7 +152,7 @@ def _members(conn: Connection, partner_id: int, before: int | None) -> tuple[int
 
 
 async def enrolled_members(bo: Backoffice, request: Request) -> Response:
-    _, partner_id, page = _user(bo, request, READERS)
+    _, partner_id, page = portal_user(bo, request, READERS)
     before_raw = ascii_digits(request.query_params.get("before") or "")
     count, rows = bo.db.read(_members, partner_id,
                              int(before_raw) if before_raw.isdigit() else None)
@@ -175,12 +177,12 @@ def _campaigns(conn: Connection, partner_id: int) -> list[Any]:
 
 
 async def partner_campaigns(bo: Backoffice, request: Request) -> Response:
-    _, partner_id, page = _user(bo, request, READERS)
+    _, partner_id, page = portal_user(bo, request, READERS)
     return page.render("portal_campaigns.html", rows=bo.db.read(_campaigns, partner_id))
 
 
 async def partner_keys(bo: Backoffice, request: Request) -> Response:
-    who, partner_id, page = _user(bo, request, READERS)
+    who, partner_id, page = portal_user(bo, request, READERS)
     rows = bo.db.read(api_keys.list_keys, partner_id)
     revoked = request.query_params.get("revoked")
     notice = None
@@ -193,7 +195,7 @@ async def partner_keys(bo: Backoffice, request: Request) -> Response:
 async def revoke_key(bo: Backoffice, request: Request) -> Response:
     """A manager revokes one of their partner's keys; revoking it again changes nothing and
     writes no second audit entry."""
-    who, partner_id, page = _user(bo, request, MANAGERS)
+    who, partner_id, page = portal_user(bo, request, MANAGERS)
     await bo.form(request, page)
     key_id = request.path_params["key_id"]
 

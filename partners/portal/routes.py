@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from network.backoffice.site import Backoffice, bind
-from partners.portal import pages
+from partners.portal import pages, till, webhook_pages
 
 
 def routes(bo: Backoffice) -> list[BaseRoute]:
@@ -17,5 +17,13 @@ def routes(bo: Backoffice) -> list[BaseRoute]:
         ("/partner/campaigns", pages.partner_campaigns, "GET"),
         ("/partner/keys", pages.partner_keys, "GET"),
         ("/partner/keys/{key_id}/revoke", pages.revoke_key, "POST"),
+        ("/partner/till", till.till, "GET"),
+        ("/partner/till/check", till.check_code, "POST"),
+        ("/partner/till/use", till.use, "POST"),
+        ("/partner/webhooks", webhook_pages.webhooks, "GET"),
+        ("/partner/webhooks", webhook_pages.create, "POST"),
+        ("/partner/webhooks/{endpoint_id:int}/rotate", webhook_pages.rotate, "POST"),
+        ("/partner/webhooks/{endpoint_id:int}/{action}", webhook_pages.switch, "POST"),
+        ("/partner/webhooks/deliveries/{delivery_id:int}/replay", webhook_pages.replay, "POST"),
     ]
     return [Route(path, bind(bo, handler), methods=[method]) for path, handler, method in table]

@@ -210,11 +210,15 @@ def check_events(wanted: Iterable[str]) -> tuple[str, ...]:
     return chosen
 
 
+Then = Callable[[Connection, dict[str, Any]], None]
+
+
 def _idempotent(db: Database, scope: str, key: str, operation: str, params: dict[str, Any],
                 body: Callable[[Connection, datetime], dict[str, Any]],
-                now: datetime | None) -> dict[str, Any]:
+                now: datetime | None, then: Then | None = None) -> dict[str, Any]:
     """Run `body` once per (scope, key); a replay gets the first answer (ids only: the caller
-    reads the current state with them)."""
+    reads the current state with them). `then(conn, answer)` runs after `body` in its
+    transaction, not on a replay: the back office's audit entry, written exactly once."""
     idempotency.validate_key(key)
     digest = idempotency.request_hash(operation, params)
 
@@ -224,6 +228,8 @@ def _idempotent(db: Database, scope: str, key: str, operation: str, params: dict
             return dict(stored)
         at = as_utc(now) if now is not None else utcnow()
         answer = body(conn, at)
+        if then is not None:
+            then(conn, answer)
         idempotency.remember(conn, scope, key, digest, answer, at)
         return answer
 
@@ -258,7 +264,7 @@ def list_endpoints(conn: Connection, partner_id: int | None = None) -> list[Endp
 
 def create_endpoint(db: Database, *, scope: str, idempotency_key: str, partner_id: int,
                     url: str, events: Iterable[str], signing_kind: str, secret_key: str,
-                    now: datetime | None = None) -> Endpoint:
+                    now: datetime | None = None, then: Then | None = None) -> Endpoint:
     """`secret_key`: POINTSNET_SECRET_KEY, which seals the endpoint's signing key."""
     url = check_url(url)
     chosen = check_events(events)
@@ -280,7 +286,7 @@ def create_endpoint(db: Database, *, scope: str, idempotency_key: str, partner_i
 
     answer = _idempotent(db, scope, idempotency_key, "create_webhook_endpoint",
                          {"url": url, "events": sorted(chosen), "signing": signing_kind},
-                         body, now)
+                         body, now, then)
     return db.read(get_endpoint, int(answer["endpoint_id"]), partner_id)
 
 
@@ -294,7 +300,7 @@ def _cancel_pending(conn: Connection, endpoint_id: int, why: str) -> None:
 def update_endpoint(db: Database, *, scope: str, idempotency_key: str, partner_id: int | None,
                     endpoint_id: int, url: str | None = None,
                     events: Iterable[str] | None = None, enabled: bool | None = None,
-                    now: datetime | None = None) -> Endpoint:
+                    now: datetime | None = None, then: Then | None = None) -> Endpoint:
     """Change what is given; enabling starts afresh (the failure clock reset), disabling
     cancels the pending deliveries (replay them after enabling)."""
     checked_url = check_url(url) if url is not None else None
@@ -318,12 +324,13 @@ def update_endpoint(db: Database, *, scope: str, idempotency_key: str, partner_i
     _idempotent(db, scope, idempotency_key, "update_webhook_endpoint",
                 {"endpoint": endpoint_id, "url": checked_url,
                  "events": sorted(chosen) if chosen is not None else None, "enabled": enabled},
-                body, now)
+                body, now, then)
     return db.read(get_endpoint, endpoint_id, partner_id)
 
 
 def rotate_secret(db: Database, *, scope: str, idempotency_key: str, partner_id: int | None,
-                  endpoint_id: int, secret_key: str, now: datetime | None = None) -> Endpoint:
+                  endpoint_id: int, secret_key: str, now: datetime | None = None,
+                  then: Then | None = None) -> Endpoint:
     """A new key; the previous one signs beside it for `signing.ROTATION_OVERLAP`."""
     def body(conn: Connection, at: datetime) -> dict[str, Any]:
         row = _owned(conn, partner_id, endpoint_id, lock=True)
@@ -333,7 +340,7 @@ def rotate_secret(db: Database, *, scope: str, idempotency_key: str, partner_id:
         return {"endpoint_id": endpoint_id}
 
     _idempotent(db, scope, idempotency_key, "rotate_webhook_secret", {"endpoint": endpoint_id},
-                body, now)
+                body, now, then)
     return db.read(get_endpoint, endpoint_id, partner_id)
 
 
@@ -410,7 +417,8 @@ def get_delivery(conn: Connection, delivery_id: int, partner_id: int | None = No
 
 
 def replay_delivery(db: Database, *, scope: str, idempotency_key: str, partner_id: int | None,
-                    delivery_id: int, now: datetime | None = None) -> Delivery:
+                    delivery_id: int, now: datetime | None = None,
+                    then: Then | None = None) -> Delivery:
     """Send a delivery's event again to its endpoint, as a new delivery with the same
     `webhook-id` and body (the spec: a message resent keeps its id)."""
     def body(conn: Connection, at: datetime) -> dict[str, Any]:
@@ -430,7 +438,7 @@ def replay_delivery(db: Database, *, scope: str, idempotency_key: str, partner_i
         return {"delivery_id": new_id}
 
     answer = _idempotent(db, scope, idempotency_key, "replay_webhook_delivery",
-                         {"delivery": delivery_id}, body, now)
+                         {"delivery": delivery_id}, body, now, then)
     return db.read(get_delivery, int(answer["delivery_id"]), partner_id)
 
 
