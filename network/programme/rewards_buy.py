@@ -31,7 +31,7 @@ from network.db.engine import Database
 from network.db.schema import members as members_table
 from network.db.schema import parties
 from network.idempotency import claim, remember, request_hash, validate_key
-from network.ledger import balances
+from network.ledger import balances, observers
 from network.ledger.accounts import AccountKind
 from network.ledger.idempotent import run
 from network.ledger.receipts import Receipt
@@ -159,6 +159,7 @@ def buy(db: Database, *, member_id: int, reward_id: int, idempotency_key: str, s
             code=code, bought_at=at, expires_at=expires_at, used_at=None,
             entry_id=receipt.entry_id))
         _notify(conn, secret, member_id, reward, code, at)
+        _tell_partner(conn, reward.partner_id, "coupon_bought", made[-1], at)
         _take_stock(conn, reward)  # last: its row lock is held only to the commit
         return receipt
 
@@ -242,6 +243,21 @@ def _notify(conn: Connection, secret: str, member_id: int, reward: Reward, code:
         points=reward.spec.price_points, now=at, secret=secret)
 
 
+def _tell_partner(conn: Connection, partner_id: int, operation: str, bought: Purchase,
+                  at: dt.datetime) -> None:
+    """The honouring partner's webhook (coupon.bought, coupon.used), written in this same
+    transaction through the ledger's observers (network/ledger/observers.py: partners listen
+    there; the network cannot import them). The booking is the partner's, whoever asked."""
+    scope = f"partner:{partner_id}"
+    listeners = observers.listening(scope, operation)
+    if listeners:
+        observers.tell(conn, listeners, lambda: [observers.Booking(
+            scope=scope, operation=operation, reference=None, at=at,
+            answer={"member_id": bought.member_id, "purchase_id": bought.id,
+                    "reward_id": bought.reward_id, "points": bought.points,
+                    "entry_id": bought.entry_id})])
+
+
 # ---- at the till ------------------------------------------------------------------------------
 
 # A code's purchase: by the purchase's code_id (a pool code also names its purchase, so the pool
@@ -306,6 +322,7 @@ def redeem_coupon(db: Database, *, partner_id: int, code: str, scope: str, idemp
             raise RewardError("COUPON_ALREADY_USED", "this coupon was already used", "code")
         if then is not None:
             then(conn, found)
+        _tell_partner(conn, partner_id, "coupon_used", found, at)
         remember(conn, scope, idempotency_key, digest, {"purchase_id": found.id}, at)
         return found.id
 

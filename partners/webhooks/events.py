@@ -45,6 +45,10 @@ OPERATION_EVENTS: dict[str, str] = {
     "capture": POINTS_REDEEMED,
     "reverse_earn": POINTS_REVERSED,
     "reverse_redemption": POINTS_REVERSED,
+    # not ledger operations of the partner's key: the network tells the honouring partner
+    # (network/programme/rewards_buy.py), under that partner's scope
+    "coupon_bought": COUPON_BOUGHT,
+    "coupon_used": COUPON_USED,
 }
 
 
@@ -64,6 +68,11 @@ def booking_data(booking: Booking) -> dict[str, Any]:
     member = to_global_id("PartnerMember", str(answer["member_id"]))
     if booking.operation == "enrol":
         return {"memberId": member}
+    if booking.operation in ("coupon_bought", "coupon_used"):
+        return {"couponId": to_global_id("PartnerCoupon", str(answer["purchase_id"])),
+                "rewardId": to_global_id("Reward", str(answer["reward_id"])),
+                "memberId": member, "points": answer["points"],
+                "at": timestamp(booking.at)}
     data: dict[str, Any] = {
         "transactionId": to_global_id("PartnerTransaction", str(answer["entry_id"])),
         "kind": answer["kind"],

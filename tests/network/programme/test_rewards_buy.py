@@ -241,3 +241,31 @@ def test_a_partner_changes_only_its_own_rewards(world):
     assert code_of(rewards_store.update_reward, db, partner_id=cafe, reward_id=reward,
                    changes={"price_points": 0}, scope="p", idempotency_key="z") == \
         "PRICE_NOT_POSITIVE"
+
+
+def test_the_honouring_partner_hears_of_a_coupon_bought_and_used(world, monkeypatch):
+    """coupon.bought and coupon.used go to the partner's webhook endpoints, written in the
+    purchase's and the till's own transactions (through the ledger's observers)."""
+    import json
+
+    from partners.webhooks import schema as hooks_schema
+    from partners.webhooks import store as hooks
+
+    db, cafe, pharmacy = world
+    monkeypatch.setenv(hooks.ALLOW_LOCAL_ENV, "1")
+    hooks.create_endpoint(db, scope=f"partner:{cafe}", idempotency_key=w.key("hook"),
+                          partner_id=cafe, url="https://127.0.0.1:9/hooks",
+                          events=["coupon.bought", "coupon.used"], signing_kind="hmac",
+                          secret_key=w.SECRET, now=NOW)
+    member = rich_member(db, pharmacy)
+    bought = buy(db, member, publish(db, cafe))
+    rewards_buy.redeem_coupon(db, partner_id=cafe, code=bought.code, scope=f"partner:{cafe}",
+                              idempotency_key=w.key("use"), now=NOW)
+    events = db.read(lambda c: c.execute(select(
+        hooks_schema.webhook_events.c.type, hooks_schema.webhook_events.c.body)
+        .order_by(hooks_schema.webhook_events.c.id)).all())
+    assert [e.type for e in events] == ["coupon.bought", "coupon.used"]
+    data = json.loads(events[0].body)["data"]
+    assert data["points"] == 100 and set(data) == {"couponId", "rewardId", "memberId", "points",
+                                                   "at"}
+    assert bought.code not in events[0].body + events[1].body  # no code in a webhook
