@@ -11,12 +11,14 @@ number of open lots:
    COMMITTED a statement that waits for a lock keeps the snapshot it started with, and the lots
    must be read in a snapshot taken once the member's lock is ours (every write to a member's
    lots holds that lock).
-   A blocked member (network/member_blocks.py) is handed to the general path, which refuses.
 2. `_BOOK`: the FIFO walk over the member's spendable lots (the ordered partial index on open
    lots; a running sum keeps only the lots that cover the amount), then set-based: one UPDATE of
    the lots taken, the entry, its two postings, one consumption per lot, the balance, the stored
-   receipt. It writes nothing when the sink is not a party of the right kind, when the lots
-   cannot cover the amount (it answers how many points they hold), or on a replay.
+   receipt. It writes nothing when the member is blocked (network/member_blocks.py: read in
+   this snapshot, after the lock, so a block that commits first is never overtaken), when a
+   partner's webhook listens (observers.py), when the sink is not a party of the right kind,
+   when the lots cannot cover the amount (it answers how many points they hold), or on a
+   replay.
 
 The FIFO rule is `rules.fifo`: earliest expiry first, never-expiring last, ties by lot id, each
 lot giving `min(remaining, points still owed)`. `_BOOK` computes exactly that in SQL (a test books
@@ -41,9 +43,7 @@ from network.ledger.receipts import Receipt
 
 _CLAIM = """
     SELECT pg_try_advisory_xact_lock(%(lock_key)s) AS locked, k.request_hash, k.response,
-           b.member_id IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM member_blocks WHERE member_id = %(member)s)
-               AS member_found
+           b.member_id IS NOT NULL AS member_found
     FROM (SELECT 1) AS one
     LEFT JOIN idempotency_keys AS k ON k.scope = %(scope)s AND k.key = %(key)s
     LEFT JOIN LATERAL (SELECT member_id FROM member_balances
@@ -69,10 +69,12 @@ _BOOK = """
                (SELECT coalesce(sum(take), 0) FROM covering) AS spendable,
                NOT EXISTS (SELECT 1 FROM idempotency_keys
                            WHERE scope = %(scope)s AND key = %(key)s) AS fresh,
+               NOT EXISTS (SELECT 1 FROM member_blocks WHERE member_id = %(member)s)
+                   AS unblocked,
                {guard} AS unobserved
     ), plan AS MATERIALIZED (
         SELECT covering.* FROM covering, status
-        WHERE status.sink_found AND status.fresh AND status.unobserved
+        WHERE status.sink_found AND status.fresh AND status.unblocked AND status.unobserved
           AND status.spendable = %(points)s
     ), taken AS (
         UPDATE lots AS l SET remaining = l.remaining - plan.take
@@ -110,7 +112,8 @@ _BOOK = """
         FROM moved, entry
         RETURNING response
     )
-    SELECT status.sink_found, status.fresh, status.unobserved, status.spendable,
+    SELECT status.sink_found, status.fresh, status.unblocked, status.unobserved,
+           status.spendable,
            (SELECT count(*) FROM plan) AS planned, (SELECT count(*) FROM taken) AS taken,
            (SELECT count(*) FROM consumed) AS consumed, remembered.response AS new
     FROM status LEFT JOIN remembered ON true
@@ -163,7 +166,7 @@ def try_debit(transaction: Transaction, *, scope: str, key: str, digest: str, ki
         if not claim.member_found:
             raise _HandOver
         row = execute(_book(guard), params)
-        if not row.sink_found or not row.fresh or not row.unobserved:
+        if not (row.sink_found and row.fresh and row.unblocked and row.unobserved):
             raise _HandOver
         if row.new is None:
             raise InsufficientPoints(
