@@ -13,9 +13,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from infra.app import create_app
 from network import audit, ledger, parties
-from network.config import Settings
 from network.db.engine import Database
 from partners import keys as api_keys
 from partners.contracts import add_contract
@@ -26,39 +24,26 @@ from tests.support import ledger_world as w
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
 
 DAY = dt.timedelta(days=1)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
+Clock = bw.Clock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> bw.Clock:
+    return bw.Clock()
 
 
 @pytest.fixture
-def app(pg_db: Database, clock: Clock):  # type: ignore[no-untyped-def]
-    settings = Settings(database_url=pg_db.url, env="development", secret_key=bw.SECRET)
-    app = create_app(settings, pg_db)
-    app.state.backoffice.clock = clock
-    return app
+def app(pg_db: Database, clock: bw.Clock):  # type: ignore[no-untyped-def]
+    return bw.hub(pg_db, clock)
 
 
-def client(app, who: bw.Person, clock: Clock, door: str = "/console/signin",  # type: ignore[no-untyped-def]
+def client(app, who: bw.Person, clock: bw.Clock, door: str = "/console/signin",  # type: ignore[no-untyped-def]
            language: str = "en") -> bw.Client:
-    raw = TestClient(app, base_url="http://hub.test", headers={"Accept-Language": language})
-    c = bw.Client(raw)
-    assert c.sign_in(who, clock.now, door).status_code == 303
-    clock.now += dt.timedelta(seconds=30)
-    return c
+    return bw.signed_in(app, who, clock, door, language)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Back-office accounts and a form-filling client for the console tests."""
+"""Back-office accounts, a form-filling client, a settable clock and the hub's app for the
+back-office tests (the console's, the partner portal's and the dashboards')."""
 
 from __future__ import annotations
 
@@ -6,8 +7,13 @@ import datetime as dt
 import re
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
+from starlette.applications import Starlette
+
+from infra.app import create_app
 from network.backoffice import accounts, totp
+from network.config import Settings
 from network.db.engine import Database
 from tests.support import ledger_world as w
 
@@ -63,3 +69,32 @@ class Client:
         self.get(door)
         return self.post(door, {"login": who.login, "password": who.password,
                                 "code": who.code(at)})
+
+
+class Clock:
+    """The back office's clock, moved by the test (sessions, codes, lockouts read it)."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def hub(db: Database, clock: Clock, **settings: Any) -> Starlette:
+    """The hub's ASGI app on `db`, its back office on `clock`."""
+    app = create_app(Settings(database_url=db.url, env="development", secret_key=SECRET,
+                              **settings), db)
+    app.state.backoffice.clock = clock
+    return app
+
+
+def signed_in(app: Starlette, who: Person, clock: Clock, door: str = "/console/signin",
+              language: str = "en") -> Client:
+    """A browser signed in as `who` through `door`; the clock moves on, so the next person's
+    code is a fresh step."""
+    raw = TestClient(app, base_url="http://hub.test", headers={"Accept-Language": language})
+    client = Client(raw)
+    assert client.sign_in(who, clock.now, door).status_code == 303
+    clock.now += dt.timedelta(seconds=30)
+    return client
