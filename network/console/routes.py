@@ -10,6 +10,7 @@ from network.backoffice.roles import ANY_STAFF, MEMBER_READERS
 from network.backoffice.site import Backoffice, bind
 from network.console import (
     audit_pages,
+    campaign_pages,
     goodwill_pages,
     member_pages,
     programme_pages,
@@ -43,6 +44,10 @@ def routes(bo: Backoffice) -> list[BaseRoute]:
         ("/console/audit", audit_pages.audit_log, "GET"),
         ("/console/audit.csv", audit_pages.audit_csv, "GET"),
         ("/console/campaigns", programme_pages.campaigns, "GET"),
+        ("/console/campaigns/new", campaign_pages.new, "GET"),
+        ("/console/campaigns/new", campaign_pages.save, "POST"),
+        ("/console/campaigns/{code}/edit", campaign_pages.edit, "GET"),
+        ("/console/campaigns/{code}/edit", campaign_pages.save, "POST"),  # before the actions
         ("/console/campaigns/{code}/{action}", programme_pages.campaign_action, "POST"),
         ("/console/charities", programme_pages.charities, "GET"),
         ("/console/charities", programme_pages.charity_save, "POST"),
