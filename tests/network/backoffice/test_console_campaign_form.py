@@ -83,7 +83,8 @@ def test_an_operator_creates_fixes_and_edits_a_campaign(pg_db: Database, app, cl
     bad = op.post("/console/campaigns/new", FORM)
     assert bad.status_code == 400
     assert 'data-field="effect.factor" data-code="MULTIPLIER_OUT_OF_RANGE"' in bad.text
-    assert 'name="nameFa" value="دوبرابر"' in bad.text and 'name="effect.factor" value="0"' in bad.text
+    assert 'name="nameFa" value="دوبرابر"' in bad.text
+    assert 'name="effect.factor" value="0"' in bad.text
     assert pg_db.read(store.list_campaigns) == [] and pg_db.read(audit.entries) == []
 
     saved = op.post("/console/campaigns/new", FORM | {"effect.factor": "2"})
@@ -148,7 +149,8 @@ def test_simulate_a_stored_campaign_and_the_forms_draft(pg_db: Database, app, cl
     viewer = browser(app, bw.person(pg_db, "viewer"), clock)
     page = viewer.get("/console/campaigns/simulation?campaign=double&period=2026-10")
     assert page.status_code == 200, page.text
-    assert 'data-testid="sim-members">2<' in page.text and 'data-testid="sim-points">300<' in page.text
+    assert 'data-testid="sim-members">2<' in page.text
+    assert 'data-testid="sim-points">300<' in page.text
     assert 'data-funder="cafe" data-points="150" data-value="75' in page.text
     assert 'data-funder="network" data-points="150" data-value=""' in page.text
 
