@@ -15,6 +15,7 @@ from network.console import (
     member_pages,
     programme_pages,
     reward_pages,
+    tier_pages,
 )
 
 
@@ -53,6 +54,7 @@ def routes(bo: Backoffice) -> list[BaseRoute]:
         ("/console/charities", programme_pages.charity_save, "POST"),
         ("/console/charities/{code}", programme_pages.charity_save, "POST"),
         ("/console/rewards", reward_pages.rewards, "GET"),
+        ("/console/tiers", tier_pages.ladder, "GET"),
         ("/console/rewards/{reward_id:int}/status", reward_pages.reward_status, "POST"),
     ]
     return [Route(path, bind(bo, handler), methods=[method]) for path, handler, method in table]

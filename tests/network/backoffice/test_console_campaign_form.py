@@ -169,3 +169,22 @@ def test_simulate_a_stored_campaign_and_the_forms_draft(pg_db: Database, app, cl
     future = viewer.get("/console/campaigns/simulation?campaign=double&period=2999-01")
     assert future.status_code == 400 and 'data-code="PERIOD_IN_FUTURE"' in future.text
     assert [e.action for e in pg_db.read(audit.entries)] == ["campaign.created"]
+
+
+def test_the_tier_ladder_and_how_many_members_hold_each_tier(pg_db: Database, app,
+                                                             clock: Clock, cafe: int) -> None:
+    from network.programme import tiers, tiers_store
+
+    gold_member, _ = ww.enrol(pg_db, by=cafe), ww.enrol(pg_db, by=cafe)
+    decision = tiers.TierDecision(tiers.DEFINITIONS[2], dt.date(2027, 1, 1), True)
+    pg_db.write(lambda c: tiers_store.apply(
+        c, gold_member, None, decision, earned=10_000, at=clock.now, reason="recalc",
+        definitions=tiers.DEFINITIONS, zone=ZoneInfo("UTC")))
+    viewer = browser(app, bw.person(pg_db, "viewer"), clock)
+    page = viewer.get("/console/tiers")
+    assert page.status_code == 200
+    assert 'data-tier="silver" data-threshold="2000" data-multiplier="1.25" data-retention="90"' \
+        in page.text
+    assert 'data-tier="blue" data-members="1"' in page.text
+    assert 'data-tier="gold" data-members="1"' in page.text
+    assert 'data-tier="silver" data-members="0"' in page.text
