@@ -8,6 +8,7 @@ each problem beside its input, as a save would."""
 
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -38,7 +39,8 @@ def _page(bo: Backoffice, request: Request, page: ConsolePage, *, picked: str, p
     campaigns, by_id = bo.db.read(read)
     return page.render("console_simulation.html", status=status, campaigns=campaigns,
                        picked=picked, period=period, result=result, name=name, error=error,
-                       parties=by_id, currency=bo.settings.currency)
+                       parties=by_id, currency=bo.settings.currency,
+                       one_second=dt.timedelta(seconds=1))
 
 
 async def simulate_stored(bo: Backoffice, request: Request) -> Response:
