@@ -4,6 +4,8 @@ tests/network/backoffice/test_console_campaign_form.py checks both languages hav
 
 EN: dict[str, str] = {
     "nav_tiers": "Tiers",
+    "c_reason_FUNDS_OTHER_PARTY": "funds other parties' points",
+    "c_reason_TOUCHES_OTHER_SALES": "applies to other partners' sales",
     "cf_new": "New campaign",
     "cf_edit": "Edit",
     "cf_simulate": "Simulate",
@@ -184,6 +186,8 @@ EN: dict[str, str] = {
 
 FA: dict[str, str] = {
     "nav_tiers": "سطح‌ها",
+    "c_reason_FUNDS_OTHER_PARTY": "امتیاز طرف‌های دیگر را تأمین می‌کند",
+    "c_reason_TOUCHES_OTHER_SALES": "بر فروش پذیرندگان دیگر اعمال می‌شود",
     "cf_new": "کمپین تازه",
     "cf_edit": "ویرایش",
     "cf_simulate": "شبیه‌سازی",

@@ -118,7 +118,9 @@ def test_a_partners_pending_request_edited_by_staff_is_the_networks_own(
     assert op.post("/console/campaigns/new", FORM | {"effect.factor": "2"}).status_code == 303
     pg_db.write(lambda c: approval.ask(c, store.get(c, "double").campaign, True))
     op.get("/console/campaigns")
-    assert 'data-approval="PENDING_APPROVAL"' in op.get("/console/campaigns").text
+    waiting = op.get("/console/campaigns").text
+    assert 'data-approval="PENDING_APPROVAL"' in waiting
+    assert 'data-reason="FUNDS_OTHER_PARTY"' in waiting  # why it waits, for the approver
     op.get("/console/campaigns/double/edit")
     op.post("/console/campaigns/double/edit", FORM | {"effect.factor": "2.5"})
     assert 'data-approval="APPROVED"' in op.get("/console/campaigns").text
