@@ -11,7 +11,6 @@ its POST (403). Screenshots go to tests/artifacts/console_campaign_*.png.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -24,7 +23,9 @@ from network.ledger.earning import earn
 from network.programme import store
 from partners.registry import create_partner
 from partners.terms import Terms
-from tests.e2e.test_console_browser import browser, context, shot, sign_in  # noqa: F401
+
+# `hub` serves the `world` below (pytest looks fixtures up from this module first).
+from tests.e2e.test_console_browser import browser, context, hub, shot, sign_in  # noqa: F401
 from tests.e2e.test_wallet_browser import ARTIFACTS, DESKTOP, PHONE, Hub
 from tests.network import wallet_world as ww
 from tests.network.backoffice import world as bw
@@ -53,16 +54,6 @@ def world(pg_db: Database) -> dict[str, int]:
              points=points, details={"amount_minor": amount, "currency": "EUR"},
              now=at + dt.timedelta(days=n))
     return {"cafe": cafe}
-
-
-@pytest.fixture
-def hub(pg_db: Database, world: dict[str, int]) -> Iterator[Hub]:
-    server = Hub(pg_db)
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
 
 
 def _digits(text: str, language: str) -> str:
