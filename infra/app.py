@@ -32,6 +32,7 @@ from network.notifications.inbound import routes as notification_routes
 from network.wallet.pages import routes as wallet_routes
 from network.wallet.pages.site import Site as WalletSite
 from network.wallet.pages.wallet_pages import not_found as wallet_not_found
+from partners.campaign_simulation_pages import routes as simulation_routes
 from partners.console_pages import routes as partner_console_routes
 from partners.portal.routes import routes as partner_portal
 from settlement.payouts.webhook import routes as settlement_routes
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         *settlement_pages(backoffice),  # /console/dashboards, /console/finance, /partner/...
         *partner_portal(backoffice),  # the partner portal: /partner/...
         *partner_console_routes(backoffice),  # its partner pages: /console/partners/...
+        *simulation_routes(backoffice),  # /console/campaigns/simulation (prices: contracts)
     ]
     watch_pool(db)
     count_replays()

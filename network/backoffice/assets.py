@@ -12,7 +12,7 @@ from starlette.responses import FileResponse, Response
 from network.web import assets
 
 OWN = Path(__file__).resolve().parent / "static"
-OWN_FILES = {"backoffice.css": "text/css"}
+OWN_FILES = {"backoffice.css": "text/css", "campaign_form.js": "text/javascript"}
 
 
 async def static_file(request: Request) -> Response:

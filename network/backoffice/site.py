@@ -97,9 +97,11 @@ class Backoffice:
             raise PageExit(forbidden(page))
         return who
 
-    async def form(self, request: Request, page: BackofficePage) -> FormData:
-        """The posted form after the CSRF check; a stale or forged form gets a 403 page."""
-        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    async def form(self, request: Request, page: BackofficePage,
+                   max_fields: int = MAX_FORM_FIELDS) -> FormData:
+        """The posted form after the CSRF check; a stale or forged form gets a 403 page.
+        `max_fields`: a page with many inputs (the campaign form's checkboxes) says so."""
+        form = await request.form(max_files=0, max_fields=max_fields)
         if not csrf.passes(request, self.settings, self.keys, form.get(csrf.FIELD)):
             t = page.values()["t"]
             words = t("bo_error_CSRF_FAILED")

@@ -15,6 +15,8 @@ from network.backoffice.page import BackofficePage, NavItem, register_nav
 from network.backoffice.roles import ANY_STAFF, MEMBER_READERS, OPERATORS
 from network.console.messages_en import MESSAGES as EN
 from network.console.messages_fa import MESSAGES as FA
+from network.console.programme_messages import EN as PROGRAMME_EN
+from network.console.programme_messages import FA as PROGRAMME_FA
 from network.programme import tiers
 from network.wallet.pages.page import TEMPLATES as WALLET_TEMPLATES
 from network.wallet.pages.page import party_name
@@ -39,8 +41,8 @@ def _compact(value: object) -> str:
 
 class ConsolePage(BackofficePage):
     environment = template_environment(TEMPLATES, BO_TEMPLATES, WALLET_TEMPLATES)
-    catalogs: ClassVar[dict[str, dict[str, str]]] = {"en": {**BO_EN, **EN},
-                                                      "fa": {**BO_FA, **FA}}
+    catalogs: ClassVar[dict[str, dict[str, str]]] = {
+        "en": {**BO_EN, **EN, **PROGRAMME_EN}, "fa": {**BO_FA, **FA, **PROGRAMME_FA}}
 
     def values(self) -> dict[str, Any]:
         locale = self.locale

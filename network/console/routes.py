@@ -10,10 +10,12 @@ from network.backoffice.roles import ANY_STAFF, MEMBER_READERS
 from network.backoffice.site import Backoffice, bind
 from network.console import (
     audit_pages,
+    campaign_pages,
     goodwill_pages,
     member_pages,
     programme_pages,
     reward_pages,
+    tier_pages,
 )
 
 
@@ -43,11 +45,16 @@ def routes(bo: Backoffice) -> list[BaseRoute]:
         ("/console/audit", audit_pages.audit_log, "GET"),
         ("/console/audit.csv", audit_pages.audit_csv, "GET"),
         ("/console/campaigns", programme_pages.campaigns, "GET"),
+        ("/console/campaigns/new", campaign_pages.new, "GET"),
+        ("/console/campaigns/new", campaign_pages.save, "POST"),
+        ("/console/campaigns/{code}/edit", campaign_pages.edit, "GET"),
+        ("/console/campaigns/{code}/edit", campaign_pages.save, "POST"),  # before the actions
         ("/console/campaigns/{code}/{action}", programme_pages.campaign_action, "POST"),
         ("/console/charities", programme_pages.charities, "GET"),
         ("/console/charities", programme_pages.charity_save, "POST"),
         ("/console/charities/{code}", programme_pages.charity_save, "POST"),
         ("/console/rewards", reward_pages.rewards, "GET"),
+        ("/console/tiers", tier_pages.ladder, "GET"),
         ("/console/rewards/{reward_id:int}/status", reward_pages.reward_status, "POST"),
     ]
     return [Route(path, bind(bo, handler), methods=[method]) for path, handler, method in table]

@@ -35,6 +35,7 @@ from network.clock import as_utc
 from network.db.clauses import one_of
 from network.db.engine import Database, RetryableConflict
 from network.db.schema import journal_entries as je
+from network.db.schema import members
 from network.programme import tier_facts, tiers
 from network.programme.tiers import HeldTier, TierDecision, TierDefinition, TierFacts
 from network.programme.tiers_schema import member_tiers, tier_changes
@@ -260,3 +261,17 @@ def history(conn: Connection, member_id: int) -> list[TierChange]:
             for r in conn.execute(select(tier_changes).where(tc.member_id == member_id)
                                   .order_by(tc.changed_at.desc(), tc.id.desc()))]
 
+
+
+def held_counts(conn: Connection, definitions: Sequence[TierDefinition] = tiers.DEFINITIONS
+                ) -> dict[str, int]:
+    """Members per stored tier (as earns and the daily job decided it), in ladder order; a
+    member without a row holds the first tier. One grouped read and one count."""
+    if not definitions:
+        return {}
+    stored = dict(conn.execute(select(member_tiers.c.tier, func.count())
+                               .group_by(member_tiers.c.tier)).tuples().all())
+    everyone = conn.execute(select(func.count()).select_from(members)).scalar_one()
+    counts = {d.code: int(stored.pop(d.code, 0)) for d in definitions}
+    counts[definitions[0].code] += int(everyone) - sum(counts.values()) - sum(stored.values())
+    return counts
