@@ -1,8 +1,9 @@
 """The ledger's tables: the one `metadata` every package adds its tables to.
 
-Member-keyed tables carry `member_id` in their primary key or leading an index, so they could
-later be sharded by member; parties (partners, charities, the network) and contracts (partners'
-own table, partners/contracts_schema.py) are small reference tables every shard would copy.
+Member-keyed tables carry `member_id` in their primary key (`keyed_by`) and point at each other
+through it (`belongs_to`), so they can be sharded by member (infra/distribution.py); parties
+(partners, charities, the network) and contracts (partners' own table,
+partners/contracts_schema.py) are small reference tables every shard would copy.
 
 Accounts are not rows: an account is (kind, owner), where the owner is a member for
 `member_wallet`/`member_hold` and a party for every other kind (see network/ledger/accounts.py).
