@@ -64,8 +64,10 @@ metadata = MetaData(
 # column in its primary key, and a foreign key between co-located tables to include it. So a
 # member-keyed table's key is PRIMARY KEY (id, member_id): `id` stays the generated identity the
 # code uses, and leads, so a lookup by id alone (a hold to capture, a gift the receiver accepts)
-# still reads the key's index, without a second index on (id) that every insert would pay for.
-# A child points at its parent by (<parent>_id, member_id).
+# still reads the key's index, without a second index on (id) that every insert would pay for
+# (neither Citus nor a foreign key cares about the key's column order; member-wide reads have
+# their indexes leading with member_id). A child points at its parent by (<parent>_id,
+# member_id).
 #
 # SQLite gives ids only to a one-column INTEGER PRIMARY KEY (the rowid), so there the key stays
 # (id) (`_sqlite_rowid_key` below, and the migrations) and a table others point at by
