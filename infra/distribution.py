@@ -120,33 +120,12 @@ PLACEMENTS: dict[str, Placement] = {
     "stripe_webhook_events": Placement(LOCAL),
 }
 
-# Surrogate `id` primary keys of member-keyed tables: the move to Citus makes each
-# PRIMARY KEY (member_id, id) (the ids stay unique, from their sequences), and each foreign key
-# to them (member_id, <x>_id) -> (member_id, id). Every child row already carries member_id, so
-# that is a migration of constraints, no data; it is left for the move itself because on
-# SQLite (make run, the tests) every such change rebuilds the table.
-_SURROGATE_ID = ("surrogate id: becomes PRIMARY KEY (member_id, id) when moving to Citus; every "
-                 "row already carries member_id")
-_CHILD_FK = ("to a member-keyed table by its surrogate id: becomes (member_id, {col}) -> "
-             "(member_id, id) with that table's key")
-
-# (table, rule) -> why. Rules: "pk", "unique:<col,col>", "fk:<col>", "null:<col>".
+# (table, rule) -> why. Rules: "pk", "unique:<col,col>", "fk:<col,col>", "null:<col>".
+# A member-keyed table's key is (id, member_id) and a child points at its parent by
+# (<parent>_id, member_id) (network/db/schema.keyed_by, belongs_to): what is left is a key
+# between different members' rows, or a value unique network-wide.
 EXCEPTIONS: dict[tuple[str, str], str] = {
-    **{(table, "pk"): _SURROGATE_ID for table in (
-        "journal_entries", "postings", "lots", "consumptions", "holds", "hold_allocations",
-        "campaign_awards", "member_events", "member_sessions", "message_consents", "gifts",
-        "lottery_entries", "reward_purchases", "tier_changes")},
-    ("signin_codes", "pk"): "surrogate id: becomes (address_hash, id)",
-    **{(table, f"fk:{col}"): _CHILD_FK.format(col=col) for table, col in (
-        ("postings", "entry_id"), ("lots", "entry_id"), ("consumptions", "entry_id"),
-        ("consumptions", "lot_id"), ("hold_allocations", "hold_id"),
-        ("hold_allocations", "lot_id"), ("campaign_awards", "entry_id"),
-        ("journal_entries", "reverses_entry_id"), ("gifts", "hold_id"),
-        ("gifts", "out_entry_id"), ("lottery_entries", "journal_entry_id"),
-        ("reward_purchases", "entry_id"), ("reward_purchases", "closed_entry_id"))},
-    ("reward_codes", "pk"): "surrogate id: becomes (partner_id, id)",
-    ("reward_purchases", "unique:entry_id"): "becomes (member_id, entry_id) with the entry's key",
-    ("reward_purchases", "fk:code_id"): (
+    ("reward_purchases", "fk:code_id,partner_id"): (
         "the code is in its partner's pool, on another shard: dropped on Citus; the purchase "
         "claims the code in the same transaction (2PC) and keeps its id"),
     ("gifts", "fk:receiver_member_id"): (

@@ -5,6 +5,7 @@ from sqlalchemy import engine_from_config, pool
 
 from infra.tables import metadata
 from network.config import database_pgbouncer
+from network.db.schema import on_dialect
 
 config = context.config
 
@@ -13,7 +14,8 @@ def run_migrations_online() -> None:
     connectable = config.attributes.get("connection")
     if connectable is not None:
         context.configure(connection=connectable, target_metadata=metadata,
-                          render_as_batch=True)
+                          render_as_batch=True,
+                          include_object=on_dialect(connectable.dialect.name))
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -26,7 +28,8 @@ def run_migrations_online() -> None:
     engine = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool, **extra)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
+                          render_as_batch=connection.dialect.name == "sqlite",
+                          include_object=on_dialect(connection.dialect.name))
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

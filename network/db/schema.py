@@ -1,8 +1,9 @@
 """The ledger's tables: the one `metadata` every package adds its tables to.
 
-Member-keyed tables carry `member_id` in their primary key or leading an index, so they could
-later be sharded by member; parties (partners, charities, the network) and contracts (partners'
-own table, partners/contracts_schema.py) are small reference tables every shard would copy.
+Member-keyed tables carry `member_id` in their primary key (`keyed_by`) and point at each other
+through it (`belongs_to`), so they can be sharded by member (infra/distribution.py); parties
+(partners, charities, the network) and contracts (partners' own table,
+partners/contracts_schema.py) are small reference tables every shard would copy.
 
 Accounts are not rows: an account is (kind, owner), where the owner is a member for
 `member_wallet`/`member_hold` and a party for every other kind (see network/ledger/accounts.py).
@@ -12,23 +13,33 @@ from postings on read, so an earn never queues behind its partner's row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
     Column,
+    Constraint,
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
     MetaData,
     Numeric,
+    PrimaryKeyConstraint,
     String,
     Table,
+    UniqueConstraint,
     literal_column,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import CreateColumn
+from sqlalchemy.sql.compiler import DDLCompiler
 
 from network import referrals
 
@@ -47,6 +58,73 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+
+# ---- Keys that carry their shard key --------------------------------------------------------
+# Citus (README: Scaling out; infra/distribution.py) wants a distributed table's distribution
+# column in its primary key, and a foreign key between co-located tables to include it. So a
+# member-keyed table's key is PRIMARY KEY (id, member_id): `id` stays the generated identity the
+# code uses, and leads, so a lookup by id alone (a hold to capture, a gift the receiver accepts)
+# still reads the key's index, without a second index on (id) that every insert would pay for
+# (neither Citus nor a foreign key cares about the key's column order; member-wide reads have
+# their indexes leading with member_id). A child points at its parent by (<parent>_id,
+# member_id).
+#
+# SQLite gives ids only to a one-column INTEGER PRIMARY KEY (the rowid), so there the key stays
+# (id) (`_sqlite_rowid_key` below, and the migrations) and a table others point at by
+# (id, member_id) gets UNIQUE (id, member_id), which SQLite's composite foreign keys need and
+# PostgreSQL's key already is. That constraint exists on SQLite only: `on_dialect` keeps
+# Alembic's comparisons from asking PostgreSQL for it.
+SQLITE_ONLY = "sqlite_only"
+_ROWID_KEY = "sqlite_rowid_key"
+
+
+def keyed_by(shard_key: str = "member_id", *, referenced: bool = False) -> list[Constraint]:
+    """The constraints of a table with a surrogate `id` whose rows belong to `shard_key`:
+    PRIMARY KEY (id, shard_key), plus UNIQUE (id, shard_key) on SQLite when other tables'
+    foreign keys point at it (`referenced`). The table declares `id` without primary_key=True
+    and with autoincrement=True (SQLAlchemy's generated column in a composite key)."""
+    key: list[Constraint] = [PrimaryKeyConstraint("id", shard_key, info={_ROWID_KEY: True})]
+    if referenced:
+        key.append(UniqueConstraint("id", shard_key, info={SQLITE_ONLY: True})
+                   .ddl_if(dialect="sqlite"))
+    return key
+
+
+def belongs_to(parent: str, column: str, shard_key: str = "member_id",
+               parent_key: str = "member_id") -> ForeignKeyConstraint:
+    """`column` names a row of `parent` that belongs to the same member (shard key) as this
+    row: (column, shard_key) -> parent (id, parent_key). Named as the one-column key it
+    replaces (the naming convention takes the first column)."""
+    return ForeignKeyConstraint([column, shard_key], [f"{parent}.id", f"{parent}.{parent_key}"])
+
+
+# What the migrations keep on SQLite (see `keyed_by`), for a schema made by create_all: the id
+# column plain (SQLAlchemy refuses autoincrement in a composite key there) and PRIMARY KEY (id).
+@compiles(CreateColumn, "sqlite")
+def _sqlite_rowid_column(create: CreateColumn, compiler: DDLCompiler, **kw: Any) -> str:
+    column = create.element
+    if column.name == "id" and column.table.primary_key.info.get(_ROWID_KEY):
+        return f"id {compiler.type_compiler.process(column.type)} NOT NULL"
+    return compiler.visit_create_column(create, **kw)
+
+
+@compiles(PrimaryKeyConstraint, "sqlite")
+def _sqlite_rowid_key(constraint: PrimaryKeyConstraint, compiler: DDLCompiler,
+                      **kw: Any) -> str:
+    if constraint.info.get(_ROWID_KEY):
+        return f"CONSTRAINT {compiler.preparer.format_constraint(constraint)} PRIMARY KEY (id)"
+    return compiler.visit_primary_key_constraint(constraint, **kw)
+
+
+def on_dialect(dialect: str) -> Callable[..., bool]:
+    """Alembic's include_object for comparing `metadata` with a database of `dialect`: leaves
+    out what is declared for SQLite only when the database is not SQLite. (Alembic does not
+    read SQLAlchemy's ddl_if.)"""
+    def include(obj: Any, _name: Any, _type: str, reflected: bool, _compare_to: Any) -> bool:
+        info = getattr(obj, "info", {}) if not reflected else {}
+        return dialect == "sqlite" or not info.get(SQLITE_ONLY)
+    return include
+
 
 parties = Table(
     "parties",
@@ -99,7 +177,7 @@ member_balances = Table(
 journal_entries = Table(
     "journal_entries",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("id", BigId, autoincrement=True),
     Column("member_id", BigId, ForeignKey("members.id"), nullable=False),
     # earn | bonus | redeem | hold | capture | void | hold_expiry | reverse_earn
     # | reverse_redemption | donate | transfer_out | transfer_in | expire
@@ -107,11 +185,13 @@ journal_entries = Table(
     Column("party_id", BigId, ForeignKey("parties.id")),  # the partner or charity on the other side
     Column("points", BigInteger, nullable=False),  # the headline amount, always > 0
     Column("reference", String(200)),  # the partner's own reference (order number, till receipt)
-    Column("reverses_entry_id", BigId, ForeignKey("journal_entries.id")),
+    Column("reverses_entry_id", BigId),  # the member's own entry it reverses
     Column("hold_id", BigId),
     Column("details", JSON),  # purchase amount, reason, related member…
     Column("booked_at", Timestamp, nullable=False),
     CheckConstraint("points > 0", name="points_positive"),
+    *keyed_by(referenced=True),
+    belongs_to("journal_entries", "reverses_entry_id"),
 )
 Index("ix_journal_entries_member_booked", journal_entries.c.member_id, journal_entries.c.booked_at)
 Index("ix_journal_entries_party_booked", journal_entries.c.party_id, journal_entries.c.booked_at)
@@ -121,8 +201,8 @@ Index("ix_journal_entries_booked", journal_entries.c.booked_at)
 postings = Table(
     "postings",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("entry_id", BigId, ForeignKey("journal_entries.id"), nullable=False),
+    Column("id", BigId, autoincrement=True),
+    Column("entry_id", BigId, nullable=False),
     Column("account_kind", String(24), nullable=False),
     # The entry's member, on every posting (the shard key). An entry only ever touches its own
     # member's wallet and hold, so for those kinds this is also the account's owner.
@@ -133,6 +213,8 @@ postings = Table(
     CheckConstraint(
         "(account_kind IN ('member_wallet', 'member_hold')) = (party_id IS NULL)",
         name="one_owner"),
+    *keyed_by(),
+    belongs_to("journal_entries", "entry_id"),
 )
 Index("ix_postings_entry", postings.c.entry_id)
 Index("ix_postings_member", postings.c.member_id, postings.c.account_kind)
@@ -143,9 +225,9 @@ Index("ix_postings_party", postings.c.party_id, postings.c.account_kind)
 lots = Table(
     "lots",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("id", BigId, autoincrement=True),
     Column("member_id", BigId, ForeignKey("members.id"), nullable=False),
-    Column("entry_id", BigId, ForeignKey("journal_entries.id"), nullable=False),
+    Column("entry_id", BigId, nullable=False),  # the member's entry that credited it
     Column("issuer_party_id", BigId, ForeignKey("parties.id"), nullable=False),
     Column("points", BigInteger, nullable=False),
     Column("remaining", BigInteger, nullable=False),
@@ -158,6 +240,8 @@ lots = Table(
         " OR (points < 0 AND remaining <= 0 AND remaining >= points)",
         name="remaining_in_range",
     ),
+    *keyed_by(referenced=True),
+    belongs_to("journal_entries", "entry_id"),
 )
 # Only lots with points left: spent lots pile up forever and must not slow the FIFO walk.
 Index("ix_lots_member_open", lots.c.member_id, lots.c.expires_at, lots.c.id,
@@ -175,10 +259,10 @@ Index("ix_lots_entry", lots.c.entry_id)
 consumptions = Table(
     "consumptions",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("entry_id", BigId, ForeignKey("journal_entries.id"), nullable=False),
-    Column("member_id", BigId, nullable=False),
-    Column("lot_id", BigId, ForeignKey("lots.id"), nullable=False),
+    Column("id", BigId, autoincrement=True),
+    Column("entry_id", BigId, nullable=False),
+    Column("member_id", BigId, nullable=False),  # the entry's and the lot's member
+    Column("lot_id", BigId, nullable=False),
     Column("issuer_party_id", BigId, nullable=False),
     # redemption | donation | expiry | clawback | reversal | transfer
     Column("kind", String(16), nullable=False),
@@ -188,6 +272,9 @@ consumptions = Table(
     Column("debt_lot_id", BigId),  # set when these points repaid a debt lot
     Column("booked_at", Timestamp, nullable=False),
     CheckConstraint("points <> 0", name="points_nonzero"),
+    *keyed_by(),
+    belongs_to("journal_entries", "entry_id"),
+    belongs_to("lots", "lot_id"),
 )
 Index("ix_consumptions_booked", consumptions.c.booked_at)
 Index("ix_consumptions_member", consumptions.c.member_id, consumptions.c.entry_id)
@@ -197,7 +284,7 @@ Index("ix_consumptions_lot", consumptions.c.lot_id)
 holds = Table(
     "holds",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("id", BigId, autoincrement=True),
     Column("member_id", BigId, ForeignKey("members.id"), nullable=False),
     Column("party_id", BigId, ForeignKey("parties.id"), nullable=False),
     Column("points", BigInteger, nullable=False),
@@ -207,6 +294,7 @@ holds = Table(
     Column("reference", String(200)),
     Column("created_at", Timestamp, nullable=False),
     Column("closed_at", Timestamp),
+    *keyed_by(referenced=True),
 )
 Index("ix_holds_member", holds.c.member_id, holds.c.status)
 Index("ix_holds_open_expiry", holds.c.status, holds.c.expires_at)
@@ -215,12 +303,15 @@ Index("ix_holds_open_expiry", holds.c.status, holds.c.expires_at)
 hold_allocations = Table(
     "hold_allocations",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("hold_id", BigId, ForeignKey("holds.id"), nullable=False),
-    Column("member_id", BigId, nullable=False),
-    Column("lot_id", BigId, ForeignKey("lots.id"), nullable=False),
+    Column("id", BigId, autoincrement=True),
+    Column("hold_id", BigId, nullable=False),
+    Column("member_id", BigId, nullable=False),  # the hold's and the lot's member
+    Column("lot_id", BigId, nullable=False),
     Column("points", BigInteger, nullable=False),
     CheckConstraint("points >= 0", name="points_nonnegative"),
+    *keyed_by(),
+    belongs_to("holds", "hold_id"),
+    belongs_to("lots", "lot_id"),
 )
 Index("ix_hold_allocations_hold", hold_allocations.c.hold_id)
 Index("ix_hold_allocations_member", hold_allocations.c.member_id)

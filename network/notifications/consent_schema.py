@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
 
-from network.db.schema import BigId, Timestamp, metadata
+from network.db.schema import BigId, Timestamp, keyed_by, metadata
 
 # One row per member who changed anything; a member without a row has the defaults
 # (network/notifications/preferences.py DEFAULTS). Marketing flags are only ever set true with
@@ -30,7 +30,7 @@ message_preferences = Table(
 message_consents = Table(
     "message_consents",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("id", BigId, autoincrement=True),
     Column("member_id", BigId, ForeignKey("members.id"), nullable=False),
     Column("category", String(16), nullable=False),  # programme | marketing
     Column("channel", String(8), nullable=False),  # sms | email
@@ -39,6 +39,7 @@ message_consents = Table(
     Column("wording_version", String(32)),
     Column("wording", Text),
     Column("recorded_at", Timestamp, nullable=False),
+    *keyed_by(),
 )
 Index("ix_message_consents_member", message_consents.c.member_id, message_consents.c.id)
 

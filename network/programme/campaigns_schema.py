@@ -27,7 +27,7 @@ from sqlalchemy import (
     Text,
 )
 
-from network.db.schema import BigId, Timestamp, metadata
+from network.db.schema import BigId, Timestamp, belongs_to, keyed_by, metadata
 
 campaigns = Table(
     "campaigns",
@@ -54,8 +54,8 @@ Index("ix_campaigns_status", campaigns.c.status)
 campaign_awards = Table(
     "campaign_awards",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("entry_id", BigId, ForeignKey("journal_entries.id"), nullable=False),
+    Column("id", BigId, autoincrement=True),
+    Column("entry_id", BigId, nullable=False),
     Column("campaign_id", BigId, ForeignKey("campaigns.id")),  # NULL: a tier effect
     Column("tier_code", String(32)),  # the member's tier, for a tier effect
     Column("member_id", BigId, nullable=False),
@@ -63,6 +63,8 @@ campaign_awards = Table(
     Column("points", BigInteger, nullable=False),  # negative on a reversal's rows
     Column("booked_at", Timestamp, nullable=False),
     CheckConstraint("(campaign_id IS NULL) = (tier_code IS NOT NULL)", name="one_source"),
+    *keyed_by(),
+    belongs_to("journal_entries", "entry_id"),
 )
 Index("ix_campaign_awards_usage", campaign_awards.c.campaign_id, campaign_awards.c.member_id,
       campaign_awards.c.booked_at)

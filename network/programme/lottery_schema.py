@@ -21,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from network.db.schema import BigId, Timestamp, metadata
+from network.db.schema import BigId, Timestamp, belongs_to, keyed_by, metadata
 
 lottery_draws = Table(
     "lottery_draws",
@@ -68,17 +68,19 @@ lottery_prizes = Table(
 lottery_entries = Table(
     "lottery_entries",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("id", BigId, autoincrement=True),
     Column("draw_id", BigId, ForeignKey("lottery_draws.id"), nullable=False),
     Column("member_id", BigId, ForeignKey("members.id"), nullable=False),
     Column("entry_hash", String(64), nullable=False, unique=True),
     Column("source", String(16), nullable=False),  # points | free
-    Column("journal_entry_id", BigId, ForeignKey("journal_entries.id")),  # paid entries
+    Column("journal_entry_id", BigId),  # paid entries: the member's entry that paid
     Column("granted_by", String(200)),  # free entries: staff or campaign
     Column("created_at", Timestamp, nullable=False),
     # The winning position (1-based, prize order) once drawn; NULL: did not win.
     Column("won_position", Integer),
     CheckConstraint("source IN ('points', 'free')", name="source"),
+    *keyed_by(),
+    belongs_to("journal_entries", "journal_entry_id"),
 )
 Index("ix_lottery_entries_member", lottery_entries.c.member_id, lottery_entries.c.draw_id)
 Index("ix_lottery_entries_draw", lottery_entries.c.draw_id)

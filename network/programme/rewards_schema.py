@@ -25,9 +25,10 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
+    UniqueConstraint,
 )
 
-from network.db.schema import BigId, Timestamp, metadata
+from network.db.schema import BigId, Timestamp, belongs_to, keyed_by, metadata
 
 rewards = Table(
     "rewards",
@@ -69,12 +70,13 @@ Index("ix_rewards_partner", rewards.c.partner_id, rewards.c.id)
 reward_codes = Table(
     "reward_codes",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("id", BigId, autoincrement=True),
     Column("reward_id", BigId, ForeignKey("rewards.id"), nullable=False),
     Column("partner_id", BigId, ForeignKey("parties.id"), nullable=False),
     Column("code", String(64), nullable=False),
     Column("purchase_id", BigId),  # a pool code's purchase (NULL: still free); hub codes: NULL
     Column("added_at", Timestamp, nullable=False),
+    *keyed_by("partner_id", referenced=True),
 )
 Index("uq_reward_codes_partner_code", reward_codes.c.partner_id, reward_codes.c.code,
       unique=True)
@@ -85,19 +87,24 @@ Index("ix_reward_codes_free", reward_codes.c.reward_id, reward_codes.c.purchase_
 reward_purchases = Table(
     "reward_purchases",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("id", BigId, autoincrement=True),
     Column("member_id", BigId, ForeignKey("members.id"), nullable=False),
     Column("reward_id", BigId, ForeignKey("rewards.id"), nullable=False),
     Column("partner_id", BigId, ForeignKey("parties.id"), nullable=False),
-    Column("entry_id", BigId, ForeignKey("journal_entries.id"), nullable=False, unique=True),
+    Column("entry_id", BigId, nullable=False),
     Column("points", Integer, nullable=False),
-    Column("code_id", BigId, ForeignKey("reward_codes.id")),
+    Column("code_id", BigId),  # a code of the honouring partner's (partner_id)
     Column("status", String(16), nullable=False),
     Column("bought_at", Timestamp, nullable=False),
     Column("expires_at", Timestamp),
     Column("used_at", Timestamp),
-    Column("closed_entry_id", BigId, ForeignKey("journal_entries.id")),  # the give-back, if any
+    Column("closed_entry_id", BigId),  # the give-back, if any
     CheckConstraint("status IN ('issued', 'used', 'expired', 'refunded')", name="status"),
+    *keyed_by(),
+    belongs_to("journal_entries", "entry_id"),
+    belongs_to("journal_entries", "closed_entry_id"),
+    belongs_to("reward_codes", "code_id", "partner_id", "partner_id"),
+    UniqueConstraint("entry_id", "member_id"),  # one purchase per entry
 )
 Index("ix_reward_purchases_code", reward_purchases.c.code_id)  # a till's code -> its coupon
 Index("ix_reward_purchases_member", reward_purchases.c.member_id, reward_purchases.c.reward_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table
 
-from network.db.schema import BigId, Timestamp, metadata
+from network.db.schema import BigId, Timestamp, keyed_by, metadata
 
 event_types = Table(
     "event_types",
@@ -26,7 +26,7 @@ event_types = Table(
 member_events = Table(
     "member_events",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("id", BigId, autoincrement=True),
     Column("member_id", BigId, ForeignKey("members.id"), nullable=False),
     Column("partner_id", BigId, ForeignKey("parties.id")),  # NULL: nobody but the network
     Column("kind", String(16), nullable=False),  # event | lifecycle
@@ -37,6 +37,7 @@ member_events = Table(
     Column("scope", String(40), nullable=False),
     Column("idempotency_key", String(200), nullable=False),
     CheckConstraint("kind IN ('event', 'lifecycle')", name="kind"),
+    *keyed_by(),
 )
 Index("uq_member_events_scope_key", member_events.c.scope, member_events.c.idempotency_key,
       unique=True)

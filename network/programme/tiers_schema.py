@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, CheckConstraint, Column, Date, ForeignKey, Index, String, Table
 
-from network.db.schema import BigId, Timestamp, metadata
+from network.db.schema import BigId, Timestamp, keyed_by, metadata
 
 member_tiers = Table(
     "member_tiers",
@@ -29,7 +29,7 @@ member_tiers = Table(
 tier_changes = Table(
     "tier_changes",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("id", BigId, autoincrement=True),
     Column("member_id", BigId, ForeignKey("members.id"), nullable=False),
     Column("from_tier", String(40), nullable=False),
     Column("to_tier", String(40), nullable=False),
@@ -39,5 +39,6 @@ tier_changes = Table(
     Column("earned", BigInteger, nullable=False),  # the window's points that decided it
     Column("partner_id", BigId, ForeignKey("parties.id")),  # where the deciding earn was
     CheckConstraint("reason IN ('earn', 'recalc')", name="reason_known"),
+    *keyed_by(),
 )
 Index("ix_tier_changes_member", tier_changes.c.member_id, tier_changes.c.changed_at)

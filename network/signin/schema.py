@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Table
 
-from network.db.schema import BigId, Timestamp, metadata
+from network.db.schema import BigId, Timestamp, keyed_by, metadata
 
 # One row per code asked for, keyed by the address it was asked for. Strangers' addresses get
 # rows too (member_id NULL, the code never sent), so that checking a code answers the same for
@@ -16,7 +16,7 @@ from network.db.schema import BigId, Timestamp, metadata
 signin_codes = Table(
     "signin_codes",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("id", BigId, autoincrement=True),
     # Keyed hash of channel and normalized address: codes are looked up and retired by it.
     Column("address_hash", String(64), nullable=False),
     # The member the address belonged to when the code was asked for; NULL: nobody's.
@@ -34,6 +34,7 @@ signin_codes = Table(
     Column("purpose", String(8), nullable=False, server_default="signin"),
     # A join code's message in the outbox: it names no member until the code enrols one.
     Column("message_id", BigId, nullable=True),
+    *keyed_by("address_hash"),
 )
 # Both lookups are by address: "its latest code" (check) and "its codes", deleted by issue.
 Index("ix_signin_codes_address", signin_codes.c.address_hash, signin_codes.c.id)
@@ -41,7 +42,7 @@ Index("ix_signin_codes_address", signin_codes.c.address_hash, signin_codes.c.id)
 member_sessions = Table(
     "member_sessions",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("id", BigId, autoincrement=True),
     Column("member_id", BigId, ForeignKey("members.id"), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("kind", String(8), nullable=False),  # cookie | bearer
@@ -51,6 +52,7 @@ member_sessions = Table(
     Column("revoked_at", Timestamp, nullable=True),
     Column("user_agent", String(200), nullable=False),
     Column("ip", String(45), nullable=False),
+    *keyed_by(),
 )
 Index("ix_member_sessions_member", member_sessions.c.member_id, member_sessions.c.created_at)
 

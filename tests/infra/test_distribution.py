@@ -61,17 +61,20 @@ def violations(tables: list[Table] | None = None) -> dict[tuple[str, str], str]:
             for columns in _uniques(table):
                 if column not in columns:
                     found[(table.name, f"unique:{','.join(columns)}")] = f"unique without {column}"
-        for fk in table.foreign_keys:
-            target = PLACEMENTS[fk.column.table.name]
+        for fk in table.foreign_key_constraints:
+            target = PLACEMENTS[fk.referred_table.name]
             allowed = {REFERENCE: {REFERENCE}, LOCAL: {LOCAL, REFERENCE},
                        MEMBER: {REFERENCE}, OWN_KEY: {REFERENCE}}[place.kind]
             if target.kind in allowed:
                 continue
+            # Co-located: both distributed by member, and the key pairs this row's member
+            # with the target's (alone, or beside the target's id).
+            pairs = {(element.parent.name, element.column.name) for element in fk.elements}
             co_located = (place.kind == target.kind == MEMBER
-                          and fk.parent.name == place.column and fk.column.name == target.column)
+                          and (place.column, target.column) in pairs)
             if not co_located:
-                found[(table.name, f"fk:{fk.parent.name}")] = (
-                    f"{place.kind} -> {fk.column.table.name} ({target.kind})")
+                found[(table.name, f"fk:{','.join(fk.column_keys)}")] = (
+                    f"{place.kind} -> {fk.referred_table.name} ({target.kind})")
     return found
 
 
@@ -100,6 +103,29 @@ def test_the_rules_catch_what_they_are_for() -> None:
           Column("code", String, unique=True), Column("run_id", ForeignKey("job_runs.id")))
     found = violations(scratch.sorted_tables)
     assert set(found) == {("lots", "pk"), ("lots", "unique:code"), ("lots", "fk:run_id")}
+
+
+def test_a_child_is_co_located_only_by_its_own_member() -> None:
+    """A key (entry_id, member_id) -> (id, member_id) keeps the child on its parent's shard; one
+    that pairs the entry with another member's column does not."""
+    from sqlalchemy import BigInteger, Column, ForeignKeyConstraint, MetaData, PrimaryKeyConstraint
+
+    scratch = MetaData()
+    Table("members", scratch, Column("id", BigInteger, primary_key=True))
+    Table("journal_entries", scratch, Column("id", BigInteger), Column("member_id", BigInteger,
+          nullable=False), PrimaryKeyConstraint("id", "member_id"))
+    Table("postings", scratch, Column("id", BigInteger), Column("entry_id", BigInteger),
+          Column("member_id", BigInteger, nullable=False), PrimaryKeyConstraint("id", "member_id"),
+          ForeignKeyConstraint(["entry_id", "member_id"],
+                               ["journal_entries.id", "journal_entries.member_id"]))
+    Table("gifts", scratch, Column("id", BigInteger), Column("out_entry_id", BigInteger),
+          Column("sender_member_id", BigInteger, nullable=False),
+          Column("receiver_member_id", BigInteger, nullable=False),
+          PrimaryKeyConstraint("id", "sender_member_id"),
+          ForeignKeyConstraint(["out_entry_id", "receiver_member_id"],
+                               ["journal_entries.id", "journal_entries.member_id"]))
+    found = violations(scratch.sorted_tables)
+    assert set(found) == {("gifts", "fk:out_entry_id,receiver_member_id")}
 
 
 # ---- the hot statements -------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Each invariant `ledger verify` checks catches a corruption made by hand in the database.
 
 Every corruption is made inside a transaction that is rolled back, with the checks run on that
-same connection, so one healthy ledger serves every case. Where a CHECK constraint already
-forbids the corruption, the constraint is set aside for that transaction: verify is the second
+same connection, so one healthy ledger serves every case. Where a CHECK constraint or a foreign
+key already forbids the corruption, it is set aside for that transaction: verify is the second
 line of defence and must still name the fault.
 """
 
@@ -20,36 +20,37 @@ from tests.support import ledger_world as w
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 
-# check name -> (statements that corrupt one row, whether a CHECK constraint forbids it)
-CORRUPTIONS: dict[str, tuple[list[str], bool]] = {
+# check name -> (statements that corrupt one row, what forbids it: "check" a CHECK constraint,
+# "key" the posting's foreign key (entry_id, member_id) to its entry; None nothing)
+CORRUPTIONS: dict[str, tuple[list[str], str | None]] = {
     "entry postings sum to zero": (
         ["UPDATE postings SET points = points - 1 WHERE entry_id = :earn "
-         "AND account_kind = 'issuance'"], False),
+         "AND account_kind = 'issuance'"], None),
     "posting belongs to its entry's member": (
         ["UPDATE postings SET member_id = :other WHERE entry_id = :earn "
-         "AND account_kind = 'issuance'"], False),
+         "AND account_kind = 'issuance'"], "key"),
     "member balance equals wallet postings": (
-        ["UPDATE member_balances SET balance = balance + 1 WHERE member_id = :m"], False),
+        ["UPDATE member_balances SET balance = balance + 1 WHERE member_id = :m"], None),
     "member held equals hold postings": (
-        ["UPDATE member_balances SET held = held + 1 WHERE member_id = :m"], False),
+        ["UPDATE member_balances SET held = held + 1 WHERE member_id = :m"], None),
     "member lots equal balance": (
-        ["UPDATE lots SET remaining = remaining - 1 WHERE id = :lot"], False),
+        ["UPDATE lots SET remaining = remaining - 1 WHERE id = :lot"], None),
     "hold allocations equal held": (
-        ["UPDATE hold_allocations SET points = points - 1 WHERE hold_id = :hold"], False),
+        ["UPDATE hold_allocations SET points = points - 1 WHERE hold_id = :hold"], None),
     "positive lot conserved": (
-        ["UPDATE lots SET points = points + 1 WHERE id = :lot"], False),
+        ["UPDATE lots SET points = points + 1 WHERE id = :lot"], None),
     "debt lot conserved": (
-        ["UPDATE lots SET points = points - 1 WHERE id = :debt_lot"], False),
+        ["UPDATE lots SET points = points - 1 WHERE id = :debt_lot"], None),
     "entry consumptions equal points spent": (
-        ["UPDATE journal_entries SET points = points + 1 WHERE id = :redeem"], False),
+        ["UPDATE journal_entries SET points = points + 1 WHERE id = :redeem"], None),
     "debt equals open debt lots": (
-        ["UPDATE member_balances SET debt = debt + 1 WHERE member_id = :other"], False),
+        ["UPDATE member_balances SET debt = debt + 1 WHERE member_id = :other"], None),
     "negative balance only by debt": (
-        ["UPDATE member_balances SET debt = 0 WHERE member_id = :other"], False),
+        ["UPDATE member_balances SET debt = 0 WHERE member_id = :other"], None),
     "lot remaining within its points": (
-        ["UPDATE lots SET remaining = points + 1 WHERE id = :lot"], True),
+        ["UPDATE lots SET remaining = points + 1 WHERE id = :lot"], "check"),
     "hold allocations match hold": (
-        ["UPDATE holds SET points = points + 1 WHERE id = :hold"], False),
+        ["UPDATE holds SET points = points + 1 WHERE id = :hold"], None),
 }
 
 
@@ -87,7 +88,14 @@ def ledger_world(db: Database) -> dict[str, int]:
             "redeem": redeem.entry_id, "hold": hold.hold_id, "debt_lot": debt_lot}
 
 
-def _set_constraints_aside(conn) -> None:  # type: ignore[no-untyped-def]
+def _set_constraints_aside(conn, kind: str) -> None:  # type: ignore[no-untyped-def]
+    if kind == "key":
+        if conn.dialect.name == "sqlite":  # checked at COMMIT, which never comes
+            conn.execute(text("PRAGMA defer_foreign_keys = ON"))
+        else:
+            conn.execute(text("ALTER TABLE postings DROP CONSTRAINT "
+                              "fk_postings_entry_id_journal_entries"))
+        return
     if conn.dialect.name == "sqlite":
         conn.execute(text("PRAGMA ignore_check_constraints = ON"))
         return
@@ -107,14 +115,14 @@ def test_verify_names_each_corruption(db, ledger_world, check):
     with db.engine.connect() as conn:
         try:
             if constrained:
-                _set_constraints_aside(conn)
+                _set_constraints_aside(conn, constrained)
             for sql in statements:
                 params = {k: v for k, v in ledger_world.items() if f":{k}" in sql}
                 assert conn.execute(text(sql), params).rowcount >= 1
             found = {v.check: v for v in _run_checks(conn)}
         finally:
             conn.rollback()
-            if constrained and conn.dialect.name == "sqlite":
+            if constrained == "check" and conn.dialect.name == "sqlite":
                 conn.execute(text("PRAGMA ignore_check_constraints = OFF"))
     assert check in found, sorted(found)
     assert found[check].count >= 1 and found[check].examples
