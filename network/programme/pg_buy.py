@@ -1,9 +1,10 @@
-"""Buying a reward on PostgreSQL in three statements (and one more per message to send).
+"""Buying a reward on PostgreSQL in four statements (and one more per message to send).
 
 The general path (rewards_buy.buy through SQLAlchemy) sends about seventeen statements, each a
 round trip, and holds the popular reward's row lock through the last of them. Here, in one
 transaction (`Database.pg_transaction`):
 
+0. `_CONTACT`: the member's row and message preferences, for the message (no lock taken);
 1. and 2. the ledger's two-statement debit (network/ledger/pg_debit.py, unchanged): the key's
    claim and the member's lock, then the FIFO lots consumed with sink = the honouring partner
    (or the charity), entry, postings, balance and the stored answer, exactly as a general
@@ -13,9 +14,8 @@ transaction (`Database.pg_transaction`):
    Python inserted), the stock taken by the guarded update on the reward's row, the purchase row,
    the pool code marked as given. The reward's row lock is taken here, last, as on the general
    path, so it is held for this statement, the messages and the COMMIT only;
-4. the member's messages (network/notifications/messages.compose, from the member and their
-   preferences read before the transaction), one INSERT each: a member with no phone nor email
-   gets none.
+4. the member's messages (network/notifications/messages.compose, from what `_CONTACT`
+   read), one INSERT each: a member with no phone nor email gets none.
 
 The reward was read before the transaction (or kept from an earlier purchase in this process):
 `_TAKE` books nothing unless the reward's `updated_at` is still the one read (every change moves
@@ -96,6 +96,14 @@ _TAKE = """
     FROM status
 """
 
+# The member and their message preferences (members.from_row, preferences.from_row).
+_CONTACT = """
+    SELECT m.*, p.programme_sms, p.programme_email, p.marketing_sms, p.marketing_email,
+           p.quiet_start, p.quiet_end, p.time_zone
+    FROM members AS m LEFT JOIN message_preferences AS p ON p.member_id = m.id
+    WHERE m.id = %(member)s
+"""
+
 # The member's purchases counted against the limit, under the member's lock (the debit's
 # first statement took it): the general path checks the limit before the points, so a member
 # over the limit hears that, not "not enough points".
@@ -123,8 +131,9 @@ class Bought:
     code: str | None  # as stored (canonical), None without one
 
 
-# (code as stored or None, partner's names {"en", "fa"}) -> outbox rows (outbox.row's dicts)
-Messages = Callable[[str | None, Mapping[str, str]], Sequence[Mapping[str, Any]]]
+# (code as stored or None, partner's names {"en", "fa"}, the `_CONTACT` row or None)
+#   -> outbox rows (outbox.row's dicts)
+Messages = Callable[[str | None, Mapping[str, str], Any], Sequence[Mapping[str, Any]]]
 
 
 def try_buy(db: Database, *, reward: Reward, member_id: int, key: str, digest: str,
@@ -151,6 +160,7 @@ def try_buy(db: Database, *, reward: Reward, member_id: int, key: str, digest: s
     def transaction(body: Callable[[Callable[[str, Mapping[str, Any]], Any]], Receipt]
                     ) -> Receipt:
         def purchase(execute: Callable[[str, Mapping[str, Any]], Any]) -> Receipt:
+            contact = execute(_CONTACT, take)
             sent: list[str] = []
 
             def counted(sql: str, params: Mapping[str, Any]) -> Any:
@@ -176,7 +186,7 @@ def try_buy(db: Database, *, reward: Reward, member_id: int, key: str, digest: s
             if row.purchase_id is None:
                 raise RewardError("OUT_OF_STOCK", "this reward is sold out", "rewardId")
             partner = {"en": row.partner_name, "fa": row.partner_name_fa or row.partner_name}
-            for message in messages(row.code, partner):
+            for message in messages(row.code, partner, contact):
                 execute(_OUTBOX, message)
             made.append(Bought(receipt, row.purchase_id, row.code))
             return receipt

@@ -214,15 +214,15 @@ def _buy_on_postgresql(db: Database, *, member_id: int, reward_id: int, idempote
     except RewardError:
         return None
     settings = get_settings()
-    member, prefs = db.read(lambda conn: (members.get(conn, member_id, secret),
-                                          preferences.load(conn, member_id, settings.timezone)))
     generated = reward.spec.code_source == "generated"
 
-    def outbox_rows(code: str | None, partner: Mapping[str, str]) -> list[dict[str, object]]:
-        if member is None:
+    def outbox_rows(code: str | None, partner: Mapping[str, str], contact: Any
+                    ) -> list[dict[str, object]]:
+        if contact is None:
             return []
         return [outbox.row(**message) for message in messages.compose(
-            member, prefs, "reward_bought",
+            members.from_row(contact, secret), preferences.from_row(contact, settings.timezone),
+            "reward_bought",
             {"reward": {"en": reward.name("en"), "fa": reward.name("fa")},
              "code": reward_codes.printable(code, generated) if code else "-",
              "partner": partner, "points": reward.spec.price_points},
