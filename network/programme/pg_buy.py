@@ -32,12 +32,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 from psycopg.types.numeric import Int8
 
 from network import idempotency
 from network.db.engine import Database
 from network.ledger import observers, pg_debit
+from network.ledger.accounts import AccountKind
 from network.ledger.errors import InsufficientPoints
 from network.ledger.receipts import Receipt
 from network.ledger.rules import iso
@@ -181,6 +181,7 @@ def try_buy(db: Database, *, reward: Reward, member_id: int, key: str, digest: s
                 raise _Changed
             if not row.within_limit:
                 _check_limit(execute, take, spec.per_member_limit)
+                raise _Changed  # not reached: the count under the same lock says so again
             if not row.coded:
                 raise RewardError("CODES_EXHAUSTED", "this reward has no codes left", "rewardId")
             if row.purchase_id is None:
@@ -198,12 +199,15 @@ def try_buy(db: Database, *, reward: Reward, member_id: int, key: str, digest: s
             transaction, scope=f"member:{member_id}", key=key, digest=digest,
             kind="donate" if charity else "reward",
             consumption_kind="donation" if charity else "redemption",
-            account="donation" if charity else "redemption", sink_id=sink,
+            account=(AccountKind.DONATION if charity else AccountKind.REDEMPTION).value,
+            sink_id=sink,
             sink_kind="charity" if charity else "partner", member_id=member_id,
             points=spec.price_points, reference=f"reward:{reward.id}", at=at,
             booked_at=iso(at), guard=guard, guard_params=guard_params)
-    except (_Changed, psycopg.errors.UniqueViolation):
-        return None  # a hub code drawn twice (a 1 in 32^11 chance) lands here too
+    except _Changed:
+        return None
+    # None: handed over, a conflict included (try_debit rolls back on UniqueViolation: a hub
+    # code drawn twice, a 1 in 32^13 chance, lands there too).
     if receipt is None or not made:
         return None
     return made[-1]
