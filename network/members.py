@@ -51,7 +51,7 @@ class Member:
     referred_by: int | None = None  # the member whose referral code they enrolled with
 
 
-def _from_row(row: Any, secret: str) -> Member:
+def from_row(row: Any, secret: str) -> Member:
     return Member(
         id=row.id, card_number=row.card_number,
         phone=pii.decrypt(secret, row.phone_cipher) if row.phone_cipher else None,
@@ -204,7 +204,7 @@ def check_birth_date(birth_date: date | None, today: date, field: str = "birthDa
 
 def get(conn: Connection, member_id: int, secret: str) -> Member | None:
     row = conn.execute(select(members).where(members.c.id == member_id)).first()
-    return _from_row(row, secret) if row else None
+    return from_row(row, secret) if row else None
 
 
 def find(conn: Connection, secret: str, *, card_number: str | None = None,
@@ -227,7 +227,7 @@ def find(conn: Connection, secret: str, *, card_number: str | None = None,
         condition = members.c.email_lookup == pii.lookup_hash(secret,
                                                               pii.normalize_email(email or ""))
     row = conn.execute(select(members).where(condition)).first()
-    return _from_row(row, secret) if row else None
+    return from_row(row, secret) if row else None
 
 
 _ID_BY_CARD_PG = "SELECT id FROM members WHERE card_number = %(card_number)s"

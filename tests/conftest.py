@@ -73,10 +73,11 @@ def _reset_postgres(database: Database) -> None:
 def _forget_programme() -> None:
     """The programme's per-process caches are keyed by database URL, which an emptied database
     keeps."""
-    from network.programme import conversions, earn, explain, rewards_catalog, store
+    from network.programme import conversions, earn, explain, rewards_buy, rewards_catalog, store
 
     store.forget_cache()
     rewards_catalog.forget()
+    rewards_buy.forget()
     explain.forget_names()
     earn.forget()
     conversions.forget()

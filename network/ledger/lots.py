@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, ScalarSelect, and_, bindparam, func, insert, or_, select, update
 
 from network.db.schema import LOT_IS_OPEN, consumptions, lots, member_balances
 from network.ledger.rules import Lot, Take, plan_repayment
@@ -172,3 +172,13 @@ def expired(conn: Connection, member_id: int, now: datetime) -> list[Lot]:
         .order_by(lots.c.expires_at, lots.c.id)
     )
     return [Lot(*row) for row in rows]
+
+
+def spendable_points(member_id: int, now: datetime) -> ScalarSelect[int]:
+    """The member's spendable points (`balances.summary`'s `spendable`: open, vested, not
+    expired) as a scalar subquery, for a read that wants them inside its own statement (the
+    catalog, network/programme/rewards_catalog.py)."""
+    return (select(func.coalesce(func.sum(lots.c.remaining), 0))
+            .where(lots.c.member_id == member_id, LOT_IS_OPEN, lots.c.vests_at <= now,
+                   or_(lots.c.expires_at.is_(None), lots.c.expires_at > now))
+            .scalar_subquery())

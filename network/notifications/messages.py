@@ -66,6 +66,17 @@ def deliver(conn: Connection, member_id: int, kind: str, params: Mapping[str, An
     if member is None:
         return []
     prefs = preferences.load(conn, member_id, settings.timezone)
+    return [outbox.enqueue(conn, **row)
+            for row in compose(member, prefs, kind, params, now=now, settings=settings,
+                               secret=secret)]
+
+
+def compose(member: members.Member, prefs: preferences.Preferences, kind: str,
+            params: Mapping[str, Any], *, now: dt.datetime, settings: Settings,
+            secret: str) -> list[dict[str, Any]]:
+    """What `deliver` queues for this member, as `outbox.enqueue`'s arguments, one per channel
+    the member has and allows: rendering and deciding, no database (a caller that read the
+    member and their preferences already writes the rows its own way: pg_buy.py)."""
     locale = locale_for(member.locale, prefs.zone)
     values = localised(params, locale.language)
     category = preferences.KINDS[kind]
@@ -76,17 +87,17 @@ def deliver(conn: Connection, member_id: int, kind: str, params: Mapping[str, An
         decision = preferences.may_send(kind, channel, prefs, now)
         if isinstance(decision, preferences.Drop):
             continue
-        unsubscribe_url = (unsubscribe.url(settings.base_url, secret, member_id, category)
+        unsubscribe_url = (unsubscribe.url(settings.base_url, secret, member.id, category)
                            if channel == "email" and category != "transactional" else None)
         rendered = templates.render(
             kind, channel, locale, values, name=member.display_name,
             unsubscribe_url=unsubscribe_url,
             preferences_url=settings.base_url.rstrip("/") + PREFERENCES_PATH)
-        queued.append(outbox.enqueue(
-            conn, channel=channel, recipient=address,  # type: ignore[arg-type]
-            subject=rendered.subject[:200], body=rendered.body, now=now, member_id=member_id,
-            kind=kind, html_body=rendered.html, unsubscribe_url=unsubscribe_url,
-            not_before=decision.until if isinstance(decision, preferences.Hold) else None))
+        queued.append({
+            "channel": channel, "recipient": address, "subject": rendered.subject[:200],
+            "body": rendered.body, "now": now, "member_id": member.id, "kind": kind,
+            "html_body": rendered.html, "unsubscribe_url": unsubscribe_url,
+            "not_before": decision.until if isinstance(decision, preferences.Hold) else None})
     return queued
 
 

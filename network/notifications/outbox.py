@@ -33,24 +33,23 @@ def enqueue(
     `kind` (network/notifications/preferences.KINDS) lets the drainer check the member's
     preferences again before sending; None is transactional (sign-in codes, security notices).
     `not_before` holds the message (quiet hours) without counting an attempt."""
+    values = row(channel=channel, recipient=recipient, subject=subject, body=body, now=now,
+                 member_id=member_id, kind=kind, html_body=html_body,
+                 unsubscribe_url=unsubscribe_url, not_before=not_before)
+    result = conn.execute(insert(notification_outbox).values(**values)
+                          .returning(notification_outbox.c.id))
+    return int(result.scalar_one())
+
+
+def row(*, channel: str, recipient: str, subject: str, body: str, now: dt.datetime,
+        member_id: int | None, kind: str | None, html_body: str | None,
+        unsubscribe_url: str | None, not_before: dt.datetime | None) -> dict[str, object]:
+    """The outbox row `enqueue` writes (column -> value), for a writer that sends its own
+    INSERT (network/programme/pg_buy.py)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown notification channel {channel!r}")
-    result = conn.execute(
-        insert(notification_outbox)
-        .values(
-            member_id=member_id,
-            channel=channel,
-            recipient=recipient,
-            subject=subject,
-            body=body,
-            status="pending",
-            attempts=0,
-            created_at=now,
-            next_attempt_at=max(now, not_before) if not_before is not None else now,
-            kind=kind,
-            html_body=html_body,
-            unsubscribe_url=unsubscribe_url,
-        )
-        .returning(notification_outbox.c.id)
-    )
-    return int(result.scalar_one())
+    return {"member_id": member_id, "channel": channel, "recipient": recipient,
+            "subject": subject, "body": body, "status": "pending", "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": max(now, not_before) if not_before is not None else now,
+            "kind": kind, "html_body": html_body, "unsubscribe_url": unsubscribe_url}

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
@@ -223,7 +223,13 @@ def apply(current: Preferences, change: Change) -> Preferences:
 def load(conn: Connection, member_id: int, network_zone: str = "UTC") -> Preferences:
     row = conn.execute(select(message_preferences)
                        .where(message_preferences.c.member_id == member_id)).first()
-    if row is None:
+    return from_row(row, network_zone)
+
+
+def from_row(row: Any, network_zone: str = "UTC") -> Preferences:
+    """The preferences a message_preferences row holds (None: the defaults), wherever it was
+    read (network/programme/pg_buy.py reads it in its own statement)."""
+    if row is None or row.programme_sms is None:
         return Preferences(network_zone=network_zone)
     quiet = (row.quiet_start, row.quiet_end) if row.quiet_start is not None else None
     return Preferences(programme_sms=row.programme_sms, programme_email=row.programme_email,
