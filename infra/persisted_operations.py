@@ -22,6 +22,7 @@ tests/partners/test_persisted_operations.py sends each request both ways and com
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path as FilePath
@@ -110,43 +111,70 @@ _ABSENT = object()
 _PLAIN_SCALARS = {"String": str, "ID": str, "Int": int, "Boolean": bool}
 
 
+Coerce = Callable[[Any], Any]
+
+
 def plain_input(type_: GraphQLInputType, value: Any) -> Any:
     """`value` as graphql-core's `coerce_input_value` coerces it, when that takes no
     conversion and cannot fail; else _NOT_PLAIN. Fields come out in the schema's order under
     their Python names, inside the input type's own container (graphene's), as there."""
+    return _coercer(type_)(value)
+
+
+@functools.cache  # per input type of the one schema (no persisted input refers to itself)
+def _coercer(type_: GraphQLInputType) -> Coerce:
+    """`plain_input` for `type_`, decided once: a batch coerces 1,000 lines of one type."""
     if is_non_null_type(type_):
-        if value is None:
-            return _NOT_PLAIN
-        type_ = type_.of_type  # type: ignore[union-attr]
-    elif value is None:
-        return None
+        required = _coercer(type_.of_type)  # type: ignore[union-attr]
+        return lambda value: _NOT_PLAIN if value is None else required(value)
+    nullable = _nullable_coercer(type_)
+    return lambda value: None if value is None else nullable(value)
+
+
+def _nullable_coercer(type_: GraphQLInputType) -> Coerce:
     if is_list_type(type_):
-        if type(value) is not list:  # graphql-core would wrap a single value in a list
-            return _NOT_PLAIN
-        items = [plain_input(type_.of_type, item) for item in value]  # type: ignore[union-attr]
-        return _NOT_PLAIN if any(item is _NOT_PLAIN for item in items) else items
-    if is_input_object_type(type_):
-        fields = type_.fields  # type: ignore[union-attr]
-        if type(value) is not dict or not fields.keys() >= value.keys():
-            return _NOT_PLAIN
-        coerced = {}
-        for name, field in fields.items():
-            given = value.get(name, _ABSENT)
-            if given is _ABSENT:
-                if field.default_value is not Undefined or is_non_null_type(field.type):
-                    return _NOT_PLAIN
-                continue
-            item = plain_input(field.type, given)
-            if item is _NOT_PLAIN:
+        item = _coercer(type_.of_type)  # type: ignore[union-attr]
+
+        def coerce_list(value: Any) -> Any:
+            if type(value) is not list:  # graphql-core would wrap a single value in a list
                 return _NOT_PLAIN
-            coerced[field.out_name or name] = item
-        return type_.out_type(coerced)  # type: ignore[union-attr]
+            items = [item(each) for each in value]
+            return _NOT_PLAIN if any(each is _NOT_PLAIN for each in items) else items
+
+        return coerce_list
+    if is_input_object_type(type_):
+        names = type_.fields.keys()  # type: ignore[union-attr]
+        # (name sent, Python name, its coercion, whether graphql-core fills it when absent or
+        # refuses its absence: either way not plain)
+        fields = [(name, field.out_name or name, _coercer(field.type),
+                   field.default_value is not Undefined or is_non_null_type(field.type))
+                  for name, field in type_.fields.items()]  # type: ignore[union-attr]
+        container = type_.out_type  # type: ignore[union-attr]
+
+        def coerce_object(value: Any) -> Any:
+            if type(value) is not dict or not names >= value.keys():
+                return _NOT_PLAIN
+            coerced = {}
+            for name, python_name, coerce, not_plain_when_absent in fields:
+                given = value.get(name, _ABSENT)
+                if given is _ABSENT:
+                    if not_plain_when_absent:
+                        return _NOT_PLAIN
+                    continue
+                item = coerce(given)
+                if item is _NOT_PLAIN:
+                    return _NOT_PLAIN
+                coerced[python_name] = item
+            return container(coerced)
+
+        return coerce_object
     python = _PLAIN_SCALARS.get(getattr(type_, "name", ""))  # enums, custom scalars: general
-    if python is None or type(value) is not python:
-        return _NOT_PLAIN
-    if python is int and not GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT:
-        return _NOT_PLAIN
-    return value
+    if python is None:
+        return lambda value: _NOT_PLAIN
+    if python is int:
+        return lambda value: (value if type(value) is int
+                              and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT else _NOT_PLAIN)
+    return lambda value: value if type(value) is python else _NOT_PLAIN
 
 
 def _never(_value: object) -> bool:
