@@ -6,6 +6,9 @@ thread per request, on a small pool of the endpoint's own (`Settings.graphql_thr
 default) rather than Starlette's AnyIO pool of up to 40 threads: fewer threads contend less for
 the GIL, and four per process still keep the database busy while some of them wait on it.
 `infra/bench/partner_api.py --graphql-threads N` measures other sizes.
+
+A partner's documented earn operation, sent as documented, skips graphql-core's executor
+(infra/persisted_operations.py); its answer then goes through the same `_answer` as any other.
 """
 
 from __future__ import annotations
