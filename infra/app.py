@@ -80,11 +80,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
     rules = [limit_rule(limits)]
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)
+    documents = DocumentCache(graphql_schema, rules, max_tokens=limits.max_tokens)
     endpoint = GraphQLEndpoint(
         graphql_schema, db, settings,
         authenticators if authenticators is not None else default_authenticators(db, settings),
-        DocumentCache(graphql_schema, rules, max_tokens=limits.max_tokens), limits, reads,
-        PersistedOperations(graphql_schema, lean_earns.OPERATIONS))
+        documents, limits, reads,
+        PersistedOperations(graphql_schema, lean_earns.OPERATIONS, documents))
 
     async def graphql_get(request: Request) -> Response:
         if settings.production:

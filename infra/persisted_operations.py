@@ -52,6 +52,7 @@ from graphql import (
 )
 from graphql.pyutils import Path
 
+from infra.document_cache import DocumentCache
 from infra.field_execution import PlainLeavesExecutionContext
 from network.gql.context import RequestContext
 
@@ -182,9 +183,14 @@ def _never(_value: object) -> bool:
 
 
 class PersistedOperations:
-    def __init__(self, schema: GraphQLSchema, operations: Sequence[LeanOperation]) -> None:
+    def __init__(self, schema: GraphQLSchema, operations: Sequence[LeanOperation],
+                 documents: DocumentCache | None = None) -> None:
+        """`documents`: the endpoint's cache, whose rules (the app's query limits) a document
+        must pass to be persisted here; one they refuse keeps being refused as they say."""
         self.schema = schema
-        self._by_query = {p.query: p for p in (_prepare(schema, lean) for lean in operations)}
+        prepared = [_prepare(schema, lean) for lean in operations]
+        self._by_query = {p.query: p for p in prepared
+                          if documents is None or documents.get(p.query)[0] is not None}
 
     def match(self, query: str, operation_name: str | None,
               variables: dict[str, Any]) -> tuple[Prepared, Any] | None:

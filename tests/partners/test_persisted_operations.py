@@ -17,8 +17,18 @@ import pytest
 from prometheus_client import REGISTRY
 
 import partners.gql.earn
+from infra.app import create_app
 from infra.persisted_operations import PersistedOperations
-from tests.partners.conftest import Hub, gql_body, operation, post_signed
+from infra.query_limits import Limits
+from tests.partners.conftest import (
+    BASE_URL,
+    Hub,
+    TestClient,
+    gql_body,
+    operation,
+    post_signed,
+    signed_headers,
+)
 
 AWARD = operation("AwardPoints")
 BATCH = operation("AwardPointsBatch")
@@ -205,3 +215,18 @@ def test_both_paths_count_the_same_metrics(hub: Hub, lean_calls: list[str]) -> N
     send(hub, AWARD + GENERAL, variables, str(uuid.uuid4()))
     assert _ledger_count("awardPoints", "MEMBER_NOT_FOUND") == before + 2
     assert lean_calls == ["AwardPoints"]
+
+
+def test_a_document_the_apps_limits_refuse_is_not_persisted(hub: Hub,
+                                                            lean_calls: list[str]) -> None:
+    """A hub configured with tighter limits refuses the documented text as graphql-core does."""
+    variables = {"input": {"cardNumber": hub.enrol().card_number, "amount": 100,
+                           "currency": "EUR"}}
+    body = gql_body(AWARD, variables)
+    app = create_app(hub.settings, hub.db, limits=Limits(max_depth=2))
+    with TestClient(app, base_url=BASE_URL) as http:
+        response = http.post("/graphql", content=body, headers=signed_headers(
+            hub, body, idempotency_key=str(uuid.uuid4())))
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_DEEP"
+    assert lean_calls == []
