@@ -12,12 +12,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from infra import lean_earns
 from infra.document_cache import DocumentCache
 from infra.explorer import ASSETS_PATH, explorer, explorer_asset
 from infra.graphql_endpoint import GraphQLEndpoint
 from infra.health import healthz, readyz_route
 from infra.logging_setup import RequestObserver
 from infra.metrics import count_replays, metrics_route, watch_pool
+from infra.persisted_operations import PersistedOperations
 from infra.query_limits import Limits, limit_rule
 from infra.schema import schema as root_schema
 from infra.unavailable import on_database_error
@@ -79,10 +81,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
     rules = [limit_rule(limits)]
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)
+    documents = DocumentCache(graphql_schema, rules, max_tokens=limits.max_tokens)
     endpoint = GraphQLEndpoint(
         graphql_schema, db, settings,
         authenticators if authenticators is not None else default_authenticators(db, settings),
-        DocumentCache(graphql_schema, rules, max_tokens=limits.max_tokens), limits, reads)
+        documents, limits, reads,
+        PersistedOperations(graphql_schema, lean_earns.OPERATIONS, documents))
 
     async def graphql_get(request: Request) -> Response:
         if settings.production:

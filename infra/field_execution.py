@@ -26,6 +26,7 @@ from graphql import (
     ExecutionContext,
     FieldNode,
     GraphQLObjectType,
+    GraphQLSchema,
     Undefined,
     get_nullable_type,
     is_leaf_type,
@@ -94,3 +95,29 @@ class PlainLeavesExecutionContext(ExecutionContext):
             if result is not Undefined:
                 results[response_name] = result
         return results
+
+
+class NotPlain(Exception):
+    """A value `leaves` cannot complete as graphql-core would without its error machinery."""
+
+
+def leaves(schema: GraphQLSchema, type_name: str,
+           *names: str) -> Callable[[Any], dict[str, Any]]:
+    """source -> {name: serialized value} for plain leaf fields of `type_name`, in the given
+    order, completed as `PlainLeavesExecutionContext` completes them; raises NotPlain where
+    graphql-core would have to report an error (infra/persisted_operations.py then lets it)."""
+    parent = schema.get_type(type_name)
+    assert isinstance(parent, GraphQLObjectType)
+    readers = [(name, _plain_leaf(parent, name)) for name in names]
+    assert all(read is not None for _, read in readers), f"not all plain: {type_name}{names}"
+
+    def read(source: Any) -> dict[str, Any]:
+        out = {}
+        for name, leaf in readers:
+            value = leaf(source)  # type: ignore[misc]
+            if value is _NOT_PLAIN:
+                raise NotPlain(f"{type_name}.{name}")
+            out[name] = value
+        return out
+
+    return read

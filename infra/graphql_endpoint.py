@@ -6,6 +6,9 @@ thread per request, on a small pool of the endpoint's own (`Settings.graphql_thr
 default) rather than Starlette's AnyIO pool of up to 40 threads: fewer threads contend less for
 the GIL, and four per process still keep the database busy while some of them wait on it.
 `infra/bench/partner_api.py --graphql-threads N` measures other sizes.
+
+A partner's documented earn operation, sent as documented, skips graphql-core's executor
+(infra/persisted_operations.py); its answer then goes through the same `_answer` as any other.
 """
 
 from __future__ import annotations
@@ -36,9 +39,10 @@ from starlette.responses import JSONResponse
 from infra import metrics
 from infra.document_cache import DocumentCache
 from infra.field_execution import PlainLeavesExecutionContext
+from infra.persisted_operations import PersistedOperations
 from infra.query_limits import Limits
 from infra.unavailable import unavailable_response
-from network.auth import Authenticator, AuthError
+from network.auth import Authenticator, AuthError, PartnerPrincipal, Principal
 from network.config import Settings
 from network.db.engine import Database, database_unavailable
 from network.db.read_database import ReadDatabase
@@ -166,8 +170,10 @@ def field_outcomes(data: dict[str, Any] | None, errors: list[dict[str, Any]] | N
 class GraphQLEndpoint:
     def __init__(self, schema: GraphQLSchema, db: Database, settings: Settings,
                  authenticators: Sequence[Authenticator], documents: DocumentCache,
-                 limits: Limits, reads: ReadDatabase | None = None) -> None:
+                 limits: Limits, reads: ReadDatabase | None = None,
+                 persisted: PersistedOperations | None = None) -> None:
         self.schema = schema
+        self.persisted = persisted or PersistedOperations(schema, ())
         self.db = db
         self.reads = reads or ReadDatabase(db)
         self.primary_reads = ReadDatabase(db)  # for mutations' answers (read-your-writes)
@@ -223,22 +229,39 @@ class GraphQLEndpoint:
         if not isinstance(variables, dict) or not (operation_name is None
                                                    or isinstance(operation_name, str)):
             return _error(400, "BAD_REQUEST", "variables must be an object, operationName a string")
+        persisted = (self.persisted.match(payload["query"], operation_name, variables)
+                     if isinstance(principal, PartnerPrincipal) else None)
+        if persisted is not None:  # a documented mutation, sent as documented
+            prepared, coerced = persisted
+            fields = [prepared.field_name]
+            context = self._context(request, principal, fields, self.primary_reads)
+            result = self.persisted.execute(prepared, coerced, context, variables)
+            return self._answer(request, result, fields)
         document, errors = self.documents.get(payload["query"])
         if document is None:
             return JSONResponse({"errors": self._public([e.formatted for e in errors])},
                                 status_code=400)
         fields = operation_fields(document, operation_name)
+        reads = self.reads if is_query(document, operation_name) else self.primary_reads
+        context = self._context(request, principal, fields, reads)
+        executed = execute(self.schema, document, None, context, variables, operation_name,
+                           execution_context_class=PlainLeavesExecutionContext,
+                           is_awaitable=_never)
+        assert isinstance(executed, ExecutionResult)
+        return self._answer(request, executed, fields)
+
+    def _context(self, request: Request, principal: Principal | None, fields: list[str],
+                 reads: ReadDatabase) -> RequestContext:
         operation = "+".join(fields[:3]) or "graphql"
         request.state.operation = operation
         metrics.current_operation.set(operation)
-        reads = self.reads if is_query(document, operation_name) else self.primary_reads
-        context = RequestContext(db=self.db, reads=reads, settings=self.settings,
-                                 principal=principal,
-                                 request=request, headers=_combined_headers(request))
-        result = execute(self.schema, document, None, context, variables, operation_name,
-                         execution_context_class=PlainLeavesExecutionContext,
-                         is_awaitable=_never)
-        assert isinstance(result, ExecutionResult)
+        return RequestContext(db=self.db, reads=reads, settings=self.settings,
+                              principal=principal,
+                              request=request, headers=_combined_headers(request))
+
+    def _answer(self, request: Request, result: ExecutionResult,
+                fields: list[str]) -> JSONResponse:
+        """The HTTP answer to an executed operation, whichever way it was executed."""
         if any(database_unavailable(e.original_error) for e in result.errors or ()):
             request.state.outcome = "DATABASE_UNAVAILABLE"
             return unavailable_response()  # retried whole, with the same idempotency key

@@ -74,6 +74,11 @@ def begin(info: graphene.ResolveInfo, scope: str) -> Call:
             f"one Idempotency-Key names one mutation, and this request selects {len(fields)} "
             f"({', '.join(fields)}); send each in its own request with its own key, or award "
             "many purchases with awardPointsBatch")
+    return call_of(ctx, partner)
+
+
+def call_of(ctx: RequestContext, partner: PartnerPrincipal) -> Call:
+    """The call of a request selecting one mutation field: its Idempotency-Key checked."""
     key = ctx.headers.get(idempotency_key.HEADER.lower(), "").strip()
     if not key:
         raise IdempotencyKeyMissing("mutations need an Idempotency-Key header (covered by the "
@@ -105,3 +110,11 @@ class PartnerMutation(HubMutation):
     @classmethod
     def perform(cls, info: graphene.ResolveInfo, input: Any) -> Any:
         return cls.execute(begin(info, cls.scope), input)
+
+    @classmethod
+    def answer(cls, ctx: RequestContext, input: Any) -> Any:
+        """What `mutate` returns, for a request known to select this one field and nothing else
+        (a persisted operation, infra/persisted_operations.py): graphql-core's `info` is only
+        needed to find out what `begin` checks for a document it has never seen."""
+        return cls.run(lambda: cls.execute(call_of(ctx, ctx.partner(cls.scope)), input),
+                       None, input)

@@ -150,9 +150,11 @@ class PartnerTransaction(graphene.ObjectType):
                     "campaign or tier part with its funder. Empty for other kinds.")
 
     def resolve_breakdown(self, info: graphene.ResolveInfo) -> list[EarnBreakdownLine]:
+        return self.breakdown_lines(_ctx(info))
+
+    def breakdown_lines(self, ctx: RequestContext) -> list[EarnBreakdownLine]:
         if self.kind != "earn" and getattr(self.kind, "value", None) != "earn":
             return []
-        ctx = _ctx(info)
         partner_id = ctx.partner().party_id
         entry_id, points = int(self.id), int(self.points)
         stored = getattr(self, "_breakdown", None)

@@ -9,6 +9,7 @@ exactly as RFC 8941 sections 4.1 and 4.2 describe, because a signature base is b
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -255,7 +256,18 @@ def parse_item(text: str) -> Item:
     return _parse(text, "item")  # type: ignore[return-value]
 
 
+@functools.lru_cache(maxsize=512)
+def _serialize_string(value: str) -> str:
+    """Memoized: a signature base serializes the same component names (`"@method"`,
+    `"content-digest"`...) twice per request, and the key id once."""
+    if not _PRINTABLE.fullmatch(value):
+        raise StructuredFieldError("strings must be printable ASCII")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def serialize_bare_item(value: BareItem) -> str:
+    if type(value) is str:  # the usual item of a signature's fields, checked first
+        return _serialize_string(value)
     if isinstance(value, bool):
         return "?1" if value else "?0"
     if isinstance(value, int):
@@ -270,10 +282,8 @@ def serialize_bare_item(value: BareItem) -> str:
         return value.value
     if isinstance(value, bytes):
         return ":" + base64.b64encode(value).decode("ascii") + ":"
-    if isinstance(value, str):
-        if not _PRINTABLE.fullmatch(value):
-            raise StructuredFieldError("strings must be printable ASCII")
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, str):  # a subclass of str
+        return _serialize_string(str(value))
     raise StructuredFieldError(f"cannot serialize {type(value).__name__}")
 
 
