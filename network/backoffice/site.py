@@ -97,9 +97,11 @@ class Backoffice:
             raise PageExit(forbidden(page))
         return who
 
-    async def form(self, request: Request, page: BackofficePage) -> FormData:
-        """The posted form after the CSRF check; a stale or forged form gets a 403 page."""
-        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    async def form(self, request: Request, page: BackofficePage, *, files: int = 0,
+                   fields: int = MAX_FORM_FIELDS) -> FormData:
+        """The posted form after the CSRF check; a stale or forged form gets a 403 page.
+        `files`: how many uploaded files a multipart form may carry (none unless a page asks)."""
+        form = await request.form(max_files=files, max_fields=fields)
         if not csrf.passes(request, self.settings, self.keys, form.get(csrf.FIELD)):
             t = page.values()["t"]
             words = t("bo_error_CSRF_FAILED")
