@@ -27,6 +27,11 @@ TEXTS = {"name_en": "name_en", "name_fa": "name_fa", "description_en": "descript
 NUMBERS = ("price_points", "stock", "per_member_limit", "coupon_days", "value_minor")
 WINDOW = {"valid_from": "validFrom", "valid_until": "validUntil"}
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+# Every value the editor's inputs show, empty.
+BLANK: dict[str, Any] = {
+    "kind": "coupon", **dict.fromkeys(TEXTS, ""), "image_url": "", "has_image": False,
+    **dict.fromkeys(NUMBERS, ""), **dict.fromkeys(WINDOW, ""), "tiers": (), "segments": (),
+    "refund_on_expiry": False, "currency": "", "code_source": "generated", "charity": ""}
 
 
 @dataclass(frozen=True)
@@ -97,8 +102,7 @@ def new_spec(kind: str, fields: Mapping[str, Any]) -> RewardSpec:
 def shown(reward: Reward | None, zone: ZoneInfo, charity_code: str | None) -> dict[str, Any]:
     """The form's values for `reward` (None: a new one's defaults), as the inputs show them."""
     if reward is None:
-        return {"kind": "coupon", "coupon_days": "30", "code_source": "generated", "tiers": (),
-                "segments": ()}
+        return {**BLANK, "coupon_days": "30"}
     s = reward.spec
 
     def local(at: dt.datetime | None) -> str:
@@ -119,6 +123,6 @@ def shown(reward: Reward | None, zone: ZoneInfo, charity_code: str | None) -> di
 
 def sent_back(sent: Sent, kind: str) -> dict[str, Any]:
     """A refused form's values shown again as typed."""
-    return {**{k: v for k, v in sent.values.items() if isinstance(v, str)}, "kind": kind,
+    return {**BLANK, **{k: v for k, v in sent.values.items() if k in BLANK}, "kind": kind,
             "tiers": tuple(sent.tiers), "segments": tuple(sent.segments),
             "refund_on_expiry": sent.get("refund_on_expiry") == "1"}
