@@ -201,14 +201,17 @@ def set_role(conn: Connection, account_id: int, role: str, *, actor_id: int | No
 def set_enabled(conn: Connection, account_id: int, enabled: bool, now: dt.datetime, *,
                 actor_id: int | None) -> tuple[Account, Account]:
     """Disable (its sessions stop at their next request) or enable again; (before, after).
-    Enabling or disabling twice changes nothing and is no error."""
+    Disabling an account that is not active is ACCOUNT_NOT_FOUND (as `users disable` always
+    said); enabling an enabled one changes nothing."""
     _lock(conn)
     before = _existing(conn, account_id)
     if not enabled:
         keeps_an_operator(before, actor_id, _enabled_operators(conn),
                           leaves_operators=before.disabled_at is None
                           and before.kind == "staff" and before.role == "operator")
-        disable(conn, account_id, now)
+        if not disable(conn, account_id, now):
+            raise BackofficeError("ACCOUNT_NOT_FOUND", f"no active account #{account_id}",
+                                  field="account")
     else:
         conn.execute(update(accounts).where(accounts.c.id == account_id)
                      .values(disabled_at=None))
