@@ -83,7 +83,7 @@ def _throttled(bo: Backoffice, who: Principal) -> BackofficeError | None:
     if wait is None:
         return None
     refused = BackofficeError("TOO_MANY_TRIES", f"{TRIES} codes were refused in a minute; "
-                              f"try again in {wait} seconds", retry_after=wait)
+                              f"try again in {wait} seconds", field="code", retry_after=wait)
     refused.params = {"tries": TRIES, "seconds": wait}
     return refused
 
