@@ -50,10 +50,12 @@ def _render(bo: Backoffice, page: EditorPage, who: Principal, *, status: int = 2
                        notice=notice, **bo.db.read(_listing))
 
 
-def _once(account: accounts.Account, password: str, secret: str) -> dict[str, Any]:
+def _once(account: accounts.Account, password: str, secret: str, *, reset: bool
+          ) -> dict[str, Any]:
     """What the person needs to sign in, for the one answer that shows it."""
     uri = totp.provisioning_uri(secret, account.login)
     return {"id": account.id, "name": account.name, "password": password, "key": secret,
+            "reset": reset,
             "qr": segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff")}
 
 
@@ -96,7 +98,7 @@ async def create(bo: Backoffice, request: Request) -> Response:
         made, secret = bo.db.write(write)
     except BackofficeError as refused:
         return _render(bo, page, who, status=400, error=refused, form=sent)
-    return _render(bo, page, who, status=201, shown=_once(made, password, secret))
+    return _render(bo, page, who, status=201, shown=_once(made, password, secret, reset=False))
 
 
 def _change(bo: Backoffice, request: Request, who: Principal, action: str,
@@ -165,4 +167,4 @@ async def reset(bo: Backoffice, request: Request) -> Response:
         found, secret = bo.db.write(write)
     except BackofficeError as refused:
         return _render(bo, page, who, status=404, error=refused)
-    return _render(bo, page, who, shown=_once(found, password, secret))
+    return _render(bo, page, who, shown=_once(found, password, secret, reset=True))

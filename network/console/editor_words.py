@@ -96,9 +96,9 @@ EN: dict[str, str] = {
     "bo_error_CODE_EXISTS": "this partner has this code already.",
     # accounts
     "c_acc_title": "Accounts",
-    "c_acc_intro": "Staff sign in at /console, partner users at /partner. A new account, or a "
-                   "reset one, gets a one-time password and an authenticator key shown once on "
-                   "the next page: hand them to the person.",
+    "c_acc_intro": "Staff sign in to the console, partner users to the partner portal. A new "
+                   "account, or a reset one, gets a one-time password and an authenticator key "
+                   "shown once on the next page: hand them to the person.",
     "c_acc_staff": "Staff",
     "c_acc_partner_users": "Partner users",
     "c_acc_login": "Email (sign-in)",
@@ -114,9 +114,11 @@ EN: dict[str, str] = {
     "c_acc_new": "New account",
     "c_acc_partner_hint": "Only for partner roles (manager, cashier, analyst).",
     "c_acc_create": "Create account",
+    "c_acc_choose_role": "Choose a role…",
     "c_acc_once_title": "Account #{id}: its sign-in, shown once",
-    "c_acc_once_intro": "Give these to {name} now: they are not shown again. The old password "
-                        "and code no longer work.",
+    "c_acc_once_intro": "Give these to {name} now: they are not shown again.",
+    "c_acc_once_reset": "The old password and code no longer work, and the account's sessions "
+                        "have ended.",
     "c_acc_password": "One-time password",
     "c_acc_key": "Authenticator key",
     "c_acc_qr": "Scan with an authenticator app",
@@ -214,7 +216,7 @@ FA: dict[str, str] = {
     "bo_error_CODE_DUPLICATE_IN_FILE": "این کد در سطری پیش‌تر هم هست.",
     "bo_error_CODE_EXISTS": "این همکار این کد را از پیش دارد.",
     "c_acc_title": "حساب‌ها",
-    "c_acc_intro": "کارکنان در /console وارد می‌شوند و کاربران همکار در /partner. حساب تازه یا "
+    "c_acc_intro": "کارکنان به کنسول وارد می‌شوند و کاربران همکار به درگاه همکاران. حساب تازه یا "
                    "بازنشانی‌شده یک رمز یک‌بارمصرف و کلید احراز هویت می‌گیرد که فقط یک بار در "
                    "صفحهٔ بعد نشان داده می‌شود: آن‌ها را به خود شخص بدهید.",
     "c_acc_staff": "کارکنان",
@@ -232,9 +234,10 @@ FA: dict[str, str] = {
     "c_acc_new": "حساب تازه",
     "c_acc_partner_hint": "فقط برای نقش‌های همکار (مدیر، صندوق‌دار، تحلیلگر).",
     "c_acc_create": "ساختن حساب",
+    "c_acc_choose_role": "نقشی انتخاب کنید…",
     "c_acc_once_title": "حساب {id}: اطلاعات ورود، فقط یک بار",
-    "c_acc_once_intro": "همین حالا این‌ها را به {name} بدهید: دوباره نشان داده نمی‌شوند. رمز و "
-                        "کد قبلی دیگر کار نمی‌کنند.",
+    "c_acc_once_intro": "همین حالا این‌ها را به {name} بدهید: دوباره نشان داده نمی‌شوند.",
+    "c_acc_once_reset": "رمز و کد قبلی دیگر کار نمی‌کنند و نشست‌های این حساب پایان یافته‌اند.",
     "c_acc_password": "رمز یک‌بارمصرف",
     "c_acc_key": "کلید احراز هویت",
     "c_acc_qr": "با برنامهٔ احراز هویت اسکن کنید",
