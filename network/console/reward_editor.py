@@ -37,6 +37,7 @@ from network.programme.rewards import (
 )
 from network.programme.segments_store import list_segments
 from network.programme.validation import Problem
+from network.wallet.pages.reward_pages import picture_response
 
 MAX_FIELDS = 60  # the reward's fields plus a box for each tier and segment
 MAX_CSV_BYTES = reward_codes.MAX_CODES_PER_UPLOAD * (reward_codes.MAX_LENGTH + 2)
@@ -227,10 +228,4 @@ async def upload_codes(bo: Backoffice, request: Request) -> Response:
 async def picture(bo: Backoffice, request: Request) -> Response:
     """A reward's uploaded picture, for the editor (the wallet's route is for members)."""
     operator(bo, request)
-    found = bo.db.read(rewards_store.image, request.path_params["reward_id"])
-    if found is None:
-        return Response(status_code=404)
-    media, data = found
-    return Response(data, media_type=media, headers={
-        "Cache-Control": "private, max-age=60", "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'"})
+    return picture_response(bo.db, request.path_params["reward_id"])

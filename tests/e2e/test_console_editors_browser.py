@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,8 @@ from network.programme import rewards_buy, rewards_store
 from network.programme.rewards import RewardSpec
 from partners.portal import till
 from partners.webhooks import store as wh_store
-from tests.e2e.test_console_browser import browser, context, fresh_code  # noqa: F401
+from tests.e2e.test_backoffice_till_browser import hub, sign_in  # noqa: F401
+from tests.e2e.test_console_browser import browser, context  # noqa: F401
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
 from tests.network import wallet_world as ww
 from tests.network.backoffice import world as bw
@@ -61,25 +61,6 @@ def world(pg_db: Database) -> dict[str, object]:
     code = rewards_buy.buy(pg_db, member_id=sara, reward_id=made.id, idempotency_key=w.key(),
                            secret=ww.SECRET, now=now - DAY).code or ""
     return {"cafe": cafe, "shop": shop, "code": code}
-
-
-@pytest.fixture
-def hub(pg_db: Database, world: dict[str, object]) -> Iterator[Hub]:
-    server = Hub(pg_db)
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
-
-
-def sign_in(page: Page, hub: Hub, who: bw.Person, door: str) -> None:
-    page.goto(f"{hub.base}{door}/signin")
-    page.fill("#login", who.login)
-    page.fill("#password", who.password)
-    page.fill("#code", fresh_code(who))
-    page.get_by_test_id("bo-sign-in").click()
-    expect(page).not_to_have_url(f"{hub.base}{door}/signin")
 
 
 @pytest.mark.browser
