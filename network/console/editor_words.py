@@ -49,7 +49,7 @@ EN: dict[str, str] = {
     "c_reward_save": "Save",
     "c_reward_codes": "Code pool",
     "c_reward_codes_free": "{free} codes not given yet.",
-    "c_reward_codes_intro": "A CSV file, one code a line (an optional header line `code`). Any "
+    "c_reward_codes_intro": "A CSV file, one code a line (an optional header line 'code'). Any "
                             "bad line refuses the whole file; each is named by its number.",
     "c_reward_codes_file": "CSV file",
     "c_reward_codes_upload": "Upload codes",
@@ -173,7 +173,7 @@ FA: dict[str, str] = {
     "c_reward_save": "ذخیره",
     "c_reward_codes": "مخزن کدها",
     "c_reward_codes_free": "{free} کد هنوز داده نشده است.",
-    "c_reward_codes_intro": "یک فایل CSV، در هر سطر یک کد (سطر اول می‌تواند `code` باشد). هر "
+    "c_reward_codes_intro": "یک فایل CSV، در هر سطر یک کد (سطر اول می‌تواند «code» باشد). هر "
                             "سطر نادرست کل فایل را رد می‌کند؛ هر کدام با شماره‌اش گفته می‌شود.",
     "c_reward_codes_file": "فایل CSV",
     "c_reward_codes_upload": "بارگذاری کدها",

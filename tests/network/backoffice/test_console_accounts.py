@@ -15,6 +15,7 @@ from network.backoffice import accounts
 from network.db.engine import Database
 from tests.network.backoffice import world as bw
 from tests.network.backoffice.conftest import Clock, browser
+from tests.network.backoffice.test_cli import _cli
 
 
 @pytest.fixture
@@ -155,3 +156,21 @@ def test_only_operators_manage_accounts(pg_db: Database, app, clock: Clock, cafe
     assert cashier.post(f"/console/accounts/{other.id}/disable").status_code == 403
     assert pg_db.read(accounts.get, other.id).disabled_at is None
     assert 'nav-nav_accounts' not in them.get("/console/members").text
+
+
+def test_the_cli_changes_roles_and_enables_through_the_same_guard(
+        pg_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    olga = bw.person(pg_db, "operator", "olga@example.com")
+    ana = bw.person(pg_db, "support", "ana@example.com")
+    last = _cli(pg_db, monkeypatch, "backoffice", "users", "role", str(olga.id), "viewer")
+    assert last.exit_code == 2 and "LAST_OPERATOR" in last.output
+    assert _cli(pg_db, monkeypatch, "backoffice", "users", "role", str(ana.id),
+                "operator").exit_code == 0
+    assert _cli(pg_db, monkeypatch, "backoffice", "users", "disable",
+                str(olga.id)).exit_code == 0
+    kept = _cli(pg_db, monkeypatch, "backoffice", "users", "disable", str(ana.id))
+    assert kept.exit_code == 2 and "LAST_OPERATOR" in kept.output
+    assert _cli(pg_db, monkeypatch, "backoffice", "users", "enable", str(olga.id)).exit_code == 0
+    assert pg_db.read(accounts.get, olga.id).disabled_at is None
+    assert [e.action for e in pg_db.read(lambda c: audit.entries(c))] == [
+        "backoffice.role_changed", "backoffice.account_disabled", "backoffice.account_enabled"]
