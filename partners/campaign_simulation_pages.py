@@ -64,7 +64,7 @@ async def simulate_stored(bo: Backoffice, request: Request) -> Response:
 async def simulate_draft(bo: Backoffice, request: Request) -> Response:
     """POST: the campaign form's values, replayed as they stand (nothing saved)."""
     who, page = staff(bo, request, ANY_STAFF)
-    form = await bo.form(request, page, max_fields=campaign_pages.MAX_FIELDS)
+    form = await bo.form(request, page, fields=campaign_pages.MAX_FIELDS)
     values = campaign_form.posted(form.get, form.getlist)
     period = text(form, "period").strip() or DEFAULT_PERIOD
     doc, rows = campaign_form.document(values, zone=ZoneInfo(bo.settings.timezone),

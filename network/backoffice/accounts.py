@@ -19,6 +19,7 @@ from network.backoffice import passwords, totp
 from network.backoffice.errors import BackofficeError
 from network.backoffice.roles import KINDS, ROLES_BY_KIND
 from network.backoffice.schema import backoffice_accounts as accounts
+from network.backoffice.schema import backoffice_sessions
 from network.clock import as_utc
 
 NAME_MAX = 200
@@ -140,3 +141,97 @@ def totp_secret(conn: Connection, secret_key: str, account_id: int) -> str | Non
     blob = conn.execute(select(accounts.c.totp_cipher).where(accounts.c.id == account_id)
                         ).scalar()
     return pii.decrypt(secret_key, blob) if blob is not None else None
+
+
+# ---- changes an operator makes (the console's users page and `pointsnet backoffice users`) --
+
+def _enabled_operators(conn: Connection) -> set[int]:
+    return set(conn.execute(select(accounts.c.id).where(
+        accounts.c.kind == "staff", accounts.c.role == "operator",
+        accounts.c.disabled_at.is_(None))).scalars())
+
+
+def keeps_an_operator(target: Account, actor_id: int | None, operators: set[int], *,
+                      leaves_operators: bool) -> None:
+    """Refuse a change that would lock the network out of its own console: an operator
+    disabling or demoting themselves (they could not undo it), or the last enabled operator
+    losing the role. `leaves_operators`: the change takes `target` out of the operators."""
+    if not leaves_operators:
+        return
+    if actor_id is not None and target.id == actor_id:
+        raise BackofficeError("NOT_YOURSELF", "you cannot disable or demote your own account; "
+                              "ask another operator", field="account")
+    if target.id in operators and operators == {target.id}:
+        raise BackofficeError("LAST_OPERATOR", "this is the last enabled operator; make "
+                              "another operator first", field="account")
+
+
+def _existing(conn: Connection, account_id: int) -> Account:
+    found = get(conn, account_id)
+    if found is None:
+        raise BackofficeError("ACCOUNT_NOT_FOUND", f"no account #{account_id}",
+                              field="account")
+    return found
+
+
+def _lock(conn: Connection) -> None:
+    """Serialise the changes that count operators (two operators disabling each other at the
+    same moment must not leave none): a lock on the operators' rows, in PostgreSQL."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(accounts.c.id).where(accounts.c.kind == "staff",
+                                                 accounts.c.role == "operator")
+                     .with_for_update())
+
+
+def set_role(conn: Connection, account_id: int, role: str, *, actor_id: int | None
+             ) -> tuple[Account, Account]:
+    """Give the account another role of its kind; (before, after)."""
+    _lock(conn)
+    before = _existing(conn, account_id)
+    if role not in ROLES_BY_KIND[before.kind]:
+        raise BackofficeError("BAD_ROLE", f"a {before.kind} role is one of "
+                              f"{', '.join(ROLES_BY_KIND[before.kind])}, got {role!r}",
+                              field="role")
+    keeps_an_operator(before, actor_id, _enabled_operators(conn),
+                      leaves_operators=before.role == "operator" and role != "operator")
+    conn.execute(update(accounts).where(accounts.c.id == account_id).values(role=role))
+    return before, _existing(conn, account_id)
+
+
+def set_enabled(conn: Connection, account_id: int, enabled: bool, now: dt.datetime, *,
+                actor_id: int | None) -> tuple[Account, Account]:
+    """Disable (its sessions stop at their next request) or enable again; (before, after).
+    Disabling an account that is not active is ACCOUNT_NOT_FOUND (as `users disable` always
+    said); enabling an enabled one changes nothing."""
+    _lock(conn)
+    before = _existing(conn, account_id)
+    if not enabled:
+        keeps_an_operator(before, actor_id, _enabled_operators(conn),
+                          leaves_operators=before.disabled_at is None
+                          and before.kind == "staff" and before.role == "operator")
+        if not disable(conn, account_id, now):
+            raise BackofficeError("ACCOUNT_NOT_FOUND", f"no active account #{account_id}",
+                                  field="account")
+    else:
+        conn.execute(update(accounts).where(accounts.c.id == account_id)
+                     .values(disabled_at=None))
+    return before, _existing(conn, account_id)
+
+
+def reset_secrets(conn: Connection, secret_key: str, account_id: int, *, password: str,
+                  now: dt.datetime) -> tuple[Account, str]:
+    """A new password and a new TOTP secret for a person who lost either: the old ones stop
+    working and the account's sessions end. The TOTP secret is returned once, to be shown once
+    (with the password) to the person."""
+    found = _existing(conn, account_id)
+    problem = passwords.problem(password)
+    if problem:
+        raise BackofficeError("WEAK_PASSWORD", problem, field="password")
+    secret = totp.new_secret()
+    conn.execute(update(accounts).where(accounts.c.id == account_id).values(
+        password_hash=passwords.hash_password(password),
+        totp_cipher=pii.encrypt(secret_key, secret), totp_last_step=None))
+    conn.execute(update(backoffice_sessions).where(
+        backoffice_sessions.c.account_id == account_id,
+        backoffice_sessions.c.revoked_at.is_(None)).values(revoked_at=now))
+    return found, secret

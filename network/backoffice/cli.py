@@ -124,19 +124,50 @@ def users_list() -> None:
                    "`pointsnet backoffice create-operator`")
 
 
-@users.command("disable")
-@click.argument("account_id", type=int)
-def users_disable(account_id: int) -> None:
-    """Disable the account ACCOUNT_ID (see `users list`); its sessions end at once."""
+def _change(action: str, account_id: int, change, before_after) -> None:  # type: ignore[no-untyped-def]
+    """Run `change(conn)` -> (before, after) and audit it as the system, in one transaction."""
     settings = Settings.from_env()
     db = open_database(settings.database_url)
 
     def write(conn):  # type: ignore[no-untyped-def]
-        if not accounts.disable(conn, account_id, utcnow()):
-            raise BackofficeError("ACCOUNT_NOT_FOUND", f"no active account #{account_id}")
-        audit.record(conn, actor_kind="system", actor_id=None,
-                     action="backoffice.account_disabled", subject=f"account:{account_id}",
-                     before={"state": "active"}, after={"state": "disabled"})
+        before, after = change(conn)
+        audit.record(conn, actor_kind="system", actor_id=None, action=action,
+                     subject=f"account:{account_id}", **before_after(before, after))
 
     db.write(write)
+
+
+def state(account: accounts.Account) -> str:
+    return "disabled" if account.disabled_at else "active"
+
+
+@users.command("disable")
+@click.argument("account_id", type=int)
+def users_disable(account_id: int) -> None:
+    """Disable the account ACCOUNT_ID (see `users list`); its sessions end at once. The last
+    enabled operator cannot be disabled (LAST_OPERATOR)."""
+    _change("backoffice.account_disabled", account_id,
+            lambda c: accounts.set_enabled(c, account_id, False, utcnow(), actor_id=None),
+            lambda b, a: {"before": {"state": state(b)}, "after": {"state": state(a)}})
     click.echo(f"account #{account_id} disabled")
+
+
+@users.command("enable")
+@click.argument("account_id", type=int)
+def users_enable(account_id: int) -> None:
+    """Enable the disabled account ACCOUNT_ID again."""
+    _change("backoffice.account_enabled", account_id,
+            lambda c: accounts.set_enabled(c, account_id, True, utcnow(), actor_id=None),
+            lambda b, a: {"before": {"state": state(b)}, "after": {"state": state(a)}})
+    click.echo(f"account #{account_id} enabled")
+
+
+@users.command("role")
+@click.argument("account_id", type=int)
+@click.argument("role", type=click.Choice([*STAFF_ROLES, *PARTNER_ROLES]))
+def users_role(account_id: int, role: str) -> None:
+    """Give ACCOUNT_ID another role of its kind (staff or partner user)."""
+    _change("backoffice.role_changed", account_id,
+            lambda c: accounts.set_role(c, account_id, role, actor_id=None),
+            lambda b, a: {"before": {"role": b.role}, "after": {"role": a.role}})
+    click.echo(f"account #{account_id} is now {role}")

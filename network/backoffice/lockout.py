@@ -9,22 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from network.hashing import Keys, keyed_hash
 from network.signin import ratelimit
-from network.signin.schema import rate_limit_counters as counters
 from network.wallet.errors import WalletError
 
 PER_LOGIN = ratelimit.Limit("bo-login", 5, dt.timedelta(minutes=15))
 PER_ADDRESS = ratelimit.Limit("bo-ip", 30, dt.timedelta(minutes=15))
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-
-def _start(now: dt.datetime, window: dt.timedelta) -> dt.datetime:
-    seconds = int(window.total_seconds())
-    elapsed = int((now - _EPOCH).total_seconds())
-    return _EPOCH + dt.timedelta(seconds=elapsed - elapsed % seconds)
 
 
 def _buckets(keys: Keys, login: str, ip: str) -> list[tuple[ratelimit.Limit, str]]:
@@ -36,12 +28,9 @@ def locked_for(conn: Connection, keys: Keys, login: str, ip: str, now: dt.dateti
                ) -> int | None:
     """Seconds until this login (or address) may try again, or None if it may now."""
     for limit, key in _buckets(keys, login, ip):
-        start = _start(now, limit.window)
-        hits = conn.execute(select(counters.c.hits).where(
-            counters.c.bucket == f"{limit.name}:{key}"[:100],
-            counters.c.window_start == start)).scalar()
-        if hits is not None and hits >= limit.hits:
-            return int((start + limit.window - now).total_seconds()) + 1
+        wait = ratelimit.retry_after(conn, limit, key, now)
+        if wait is not None:
+            return wait
     return None
 
 

@@ -97,11 +97,12 @@ class Backoffice:
             raise PageExit(forbidden(page))
         return who
 
-    async def form(self, request: Request, page: BackofficePage,
-                   max_fields: int = MAX_FORM_FIELDS) -> FormData:
+    async def form(self, request: Request, page: BackofficePage, *, files: int = 0,
+                   fields: int = MAX_FORM_FIELDS) -> FormData:
         """The posted form after the CSRF check; a stale or forged form gets a 403 page.
-        `max_fields`: a page with many inputs (the campaign form's checkboxes) says so."""
-        form = await request.form(max_files=0, max_fields=max_fields)
+        `files`: how many uploaded files a multipart form may carry (none unless a page asks);
+        `fields`: a page with many inputs (the campaign form's checkboxes) says so."""
+        form = await request.form(max_files=files, max_fields=fields)
         if not csrf.passes(request, self.settings, self.keys, form.get(csrf.FIELD)):
             t = page.values()["t"]
             words = t("bo_error_CSRF_FAILED")

@@ -108,7 +108,7 @@ def _stored(bo: Backoffice, code: str) -> tuple[store.StoredCampaign, dict[int, 
 async def save(bo: Backoffice, request: Request) -> Response:
     """Create (POST /console/campaigns/new) or edit (POST /console/campaigns/{code}/edit)."""
     who, page = staff(bo, request, OPERATORS)
-    form = await bo.form(request, page, max_fields=MAX_FIELDS)
+    form = await bo.form(request, page, fields=MAX_FIELDS)
     code = request.path_params.get("code")
     values = campaign_form.posted(form.get, form.getlist)
     doc, rows = campaign_form.document(values, zone=ZoneInfo(bo.settings.timezone),

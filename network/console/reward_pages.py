@@ -15,6 +15,7 @@ from starlette.responses import Response
 from network import parties
 from network.backoffice.roles import ANY_STAFF, OPERATORS
 from network.backoffice.site import Backoffice, not_found, text
+from network.console.editor_words import operator
 from network.console.member_pages import staff
 from network.errors import HubError
 from network.programme import rewards_store
@@ -26,7 +27,7 @@ LIMIT = 500  # rewards shown; the catalogue is partners' shelves, not a ledger
 
 async def rewards(bo: Backoffice, request: Request, error: HubError | None = None,
                   status: int = 200) -> Response:
-    who, page = staff(bo, request, ANY_STAFF)
+    who, page = operator(bo, request, ANY_STAFF)  # with the editor's words (its links)
     wanted = request.query_params.get("status") or ""
     wanted = wanted if wanted in STATUSES else ""
     found = bo.db.read(lambda c: rewards_store.list_rewards(

@@ -9,11 +9,13 @@ from starlette.routing import BaseRoute, Route
 from network.backoffice.roles import ANY_STAFF, MEMBER_READERS
 from network.backoffice.site import Backoffice, bind
 from network.console import (
+    account_pages,
     audit_pages,
     campaign_pages,
     goodwill_pages,
     member_pages,
     programme_pages,
+    reward_editor,
     reward_pages,
     tier_pages,
 )
@@ -56,5 +58,16 @@ def routes(bo: Backoffice) -> list[BaseRoute]:
         ("/console/rewards", reward_pages.rewards, "GET"),
         ("/console/tiers", tier_pages.ladder, "GET"),
         ("/console/rewards/{reward_id:int}/status", reward_pages.reward_status, "POST"),
+        ("/console/rewards/new", reward_editor.new_form, "GET"),
+        ("/console/rewards/new", reward_editor.create, "POST"),
+        ("/console/rewards/{reward_id:int}", reward_editor.edit_form, "GET"),
+        ("/console/rewards/{reward_id:int}", reward_editor.save, "POST"),
+        ("/console/rewards/{reward_id:int}/codes", reward_editor.upload_codes, "POST"),
+        ("/console/rewards/{reward_id:int}/image", reward_editor.picture, "GET"),
+        ("/console/accounts", account_pages.listing, "GET"),
+        ("/console/accounts", account_pages.create, "POST"),
+        ("/console/accounts/{account_id:int}/role", account_pages.set_role, "POST"),
+        ("/console/accounts/{account_id:int}/reset", account_pages.reset, "POST"),
+        ("/console/accounts/{account_id:int}/{action}", account_pages.switch, "POST"),
     ]
     return [Route(path, bind(bo, handler), methods=[method]) for path, handler, method in table]

@@ -198,9 +198,10 @@ def _later(current: Reward, at: dt.datetime) -> dt.datetime:
 
 def create(db: Database, *, partner_id: int, spec: RewardSpec, scope: str,
            idempotency_key: str, now: dt.datetime | None = None,
-           picture: bytes | None = None) -> Reward:
+           picture: bytes | None = None,
+           then: Callable[[Connection, Reward], None] | None = None) -> Reward:
     """Publish a reward the partner honours, as a draft (setRewardStatus activates it);
-    `picture`: an uploaded PNG, JPEG or WebP of at most 64 KiB."""
+    `picture`: an uploaded PNG, JPEG or WebP of at most 64 KiB. `then`: see `_idempotent`."""
     def work(conn: Connection, at: dt.datetime) -> int:
         parties.require(conn, partner_id, "partner", field="partner")
         _check(conn, spec, picture)
@@ -210,14 +211,15 @@ def create(db: Database, *, partner_id: int, spec: RewardSpec, scope: str,
 
     return _idempotent(db, scope=scope, key=idempotency_key, operation="createReward",
                        params={"partner": partner_id, **_params(spec), "picture": _digest(picture)},
-                       work=work, now=now)
+                       work=work, now=now, then=then)
 
 
 def update_reward(db: Database, *, partner_id: int | None, reward_id: int,
                   changes: Mapping[str, Any], scope: str, idempotency_key: str,
-                  now: dt.datetime | None = None, picture: bytes | None = None) -> Reward:
+                  now: dt.datetime | None = None, picture: bytes | None = None,
+                  then: Callable[[Connection, Reward], None] | None = None) -> Reward:
     """Change the fields named in `changes` (snake_case spec fields). The kind never changes,
-    nor the code source once the reward has codes or sales."""
+    nor the code source once the reward has codes or sales. `then`: see `_idempotent`."""
     def work(conn: Connection, at: dt.datetime) -> int:
         current = owned(conn, partner_id, reward_id)
         spec = merged(current.spec, {k: v for k, v in changes.items() if k != "kind"})
@@ -236,7 +238,7 @@ def update_reward(db: Database, *, partner_id: int | None, reward_id: int,
     return _idempotent(db, scope=scope, key=idempotency_key, operation="updateReward",
                        params={"reward": reward_id, **{k: str(v) for k, v in changes.items()},
                                "picture": _digest(picture)},
-                       work=work, now=now)
+                       work=work, now=now, then=then)
 
 
 def set_status(db: Database, *, partner_id: int | None, reward_id: int, status: str,
@@ -255,10 +257,12 @@ def set_status(db: Database, *, partner_id: int | None, reward_id: int, status: 
 
 
 def upload_codes(db: Database, *, partner_id: int | None, reward_id: int, csv_text: str,
-                 scope: str, idempotency_key: str, now: dt.datetime | None = None
+                 scope: str, idempotency_key: str, now: dt.datetime | None = None,
+                 then: Callable[[Connection, Reward, int], None] | None = None
                  ) -> tuple[Reward, int]:
     """Add a CSV's codes to a pool reward's pool: all of them, or (any line bad) none, with
-    every bad line named. Answers the reward and how many codes were added."""
+    every bad line named. Answers the reward and how many codes were added; `then(conn,
+    reward, added)` runs in the upload's transaction (not on a retry): an audit entry."""
     added: list[int] = []
 
     def work(conn: Connection, at: dt.datetime) -> int:
@@ -291,7 +295,9 @@ def upload_codes(db: Database, *, partner_id: int | None, reward_id: int, csv_te
         return reward_id
 
     reward = _idempotent(db, scope=scope, key=idempotency_key, operation="uploadRewardCodes",
-                         params={"reward": reward_id, "csv": csv_text}, work=work, now=now)
+                         params={"reward": reward_id, "csv": csv_text}, work=work, now=now,
+                         then=(lambda conn, found: then(conn, found, added[0]))
+                         if then is not None else None)
     return reward, (added[0] if added else 0)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -54,3 +54,16 @@ def hit(conn: Connection, limit: Limit, key: str, now: dt.datetime) -> None:
                           f"Too many requests; try again in {retry_after} seconds.",
                           retry_after=retry_after,
                           params={"minutes": max(1, -(-retry_after // 60))})
+
+
+def retry_after(conn: Connection, limit: Limit, key: str, now: dt.datetime) -> int | None:
+    """Seconds until `key` may try again under `limit`, or None if it may now. Reads only: for
+    limits that count failures (`hit` after a refusal, committed on its own), checked before
+    the next try."""
+    start = _window_start(now, limit.window)
+    hits = conn.execute(select(counters.c.hits).where(
+        counters.c.bucket == f"{limit.name}:{key}"[:100],
+        counters.c.window_start == start)).scalar()
+    if hits is not None and hits >= limit.hits:
+        return int((start + limit.window - now).total_seconds()) + 1
+    return None

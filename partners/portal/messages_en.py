@@ -114,4 +114,13 @@ MESSAGES: dict[str, str] = {
                                            "first.",
     "bo_error_WEBHOOK_ENDPOINT_DISABLED": "This delivery's endpoint is disabled; enable it "
                                          "first.",
+    "bo_error_TOO_MANY_TRIES": "{tries} codes were refused in a minute at this account. Wait "
+                               "{seconds} seconds before the next code.",
+    "p_wh_edit": "Edit",
+    "p_wh_save": "Save changes",
+    "p_wh_delete": "Delete",
+    "p_wh_delete_confirm": "Delete this endpoint? Its pending deliveries are cancelled; this "
+                           "cannot be undone.",
+    "p_wh_done_edited": "The endpoint is saved.",
+    "p_wh_done_deleted": "The endpoint is deleted; its pending deliveries are cancelled.",
 }

@@ -111,4 +111,13 @@ MESSAGES: dict[str, str] = {
     "bo_error_TOO_MANY_WEBHOOK_ENDPOINTS": "هر همکار حداکثر ۱۰ نشانی دارد؛ اول یکی را حذف "
                                            "کنید.",
     "bo_error_WEBHOOK_ENDPOINT_DISABLED": "نشانی این ارسال غیرفعال است؛ اول آن را فعال کنید.",
+    "bo_error_TOO_MANY_TRIES": "در یک دقیقه {tries} کد در این حساب رد شد. پیش از کد بعدی "
+                               "{seconds} ثانیه صبر کنید.",
+    "p_wh_edit": "ویرایش",
+    "p_wh_save": "ذخیرهٔ تغییرات",
+    "p_wh_delete": "حذف",
+    "p_wh_delete_confirm": "این نشانی حذف شود؟ ارسال‌های در انتظارش لغو می‌شوند؛ برگشت‌پذیر "
+                           "نیست.",
+    "p_wh_done_edited": "نشانی ذخیره شد.",
+    "p_wh_done_deleted": "نشانی حذف شد؛ ارسال‌های در انتظارش لغو شدند.",
 }

@@ -23,6 +23,8 @@ def routes(bo: Backoffice) -> list[BaseRoute]:
         ("/partner/webhooks", webhook_pages.webhooks, "GET"),
         ("/partner/webhooks", webhook_pages.create, "POST"),
         ("/partner/webhooks/{endpoint_id:int}/rotate", webhook_pages.rotate, "POST"),
+        ("/partner/webhooks/{endpoint_id:int}/edit", webhook_pages.edit, "POST"),
+        ("/partner/webhooks/{endpoint_id:int}/delete", webhook_pages.delete, "POST"),
         ("/partner/webhooks/{endpoint_id:int}/{action}", webhook_pages.switch, "POST"),
         ("/partner/webhooks/deliveries/{delivery_id:int}/replay", webhook_pages.replay, "POST"),
     ]

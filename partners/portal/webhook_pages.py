@@ -1,7 +1,7 @@
 """/partner/webhooks: a partner's webhook endpoints with their recent deliveries. Analysts and
 managers read; a manager creates an endpoint (its signing secret is shown on that answer only,
-never again), disables or enables one, rotates its secret (the new one shown once) and replays
-a delivery.
+never again), edits its URL and event types, disables or enables one, rotates its secret (the
+new one shown once), deletes one and replays a delivery.
 
 Every change goes through partners/webhooks/store.py, the functions behind the API's webhook
 mutations, with the partner taken from the signed-in account: another partner's endpoint or
@@ -41,8 +41,12 @@ def _endpoints(conn: Connection, partner_id: int) -> list[tuple[store.Endpoint, 
 
 def _render(bo: Backoffice, who: Principal, partner_id: int, page: PortalPage, *,
             status: int = 200, error: HubError | None = None, shown: dict[str, Any] | None = None,
-            form: dict[str, Any] | None = None, notice: str | None = None) -> Response:
+            form: dict[str, Any] | None = None, notice: str | None = None,
+            editing: dict[str, Any] | None = None) -> Response:
+    """`editing`: the endpoint whose edit form was refused (its id, url and events as sent),
+    shown open with the refusal beside its fields."""
     return page.render("portal_webhooks.html", status=status, error=error, shown=shown,
+                       editing=editing,
                        rows=bo.db.read(_endpoints, partner_id), may_act=who.role in MANAGERS,
                        event_types=list(event_types.EVENT_TYPES), signings=signing.SIGNINGS,
                        form={"url": "", "events": [], "signing": signing.SIGNINGS[0],
@@ -54,7 +58,8 @@ async def webhooks(bo: Backoffice, request: Request) -> Response:
     who, partner_id, page = portal_user(bo, request, READERS)
     done = request.query_params.get("done", "")
     t = page.values()["t"]
-    notice = t(f"p_wh_done_{done}") if done in ("enabled", "disabled", "replayed") else None
+    notice = t(f"p_wh_done_{done}") if done in ("enabled", "disabled", "replayed", "edited",
+                                                "deleted") else None
     return _render(bo, who, partner_id, page, notice=notice)
 
 
@@ -74,7 +79,7 @@ async def create(bo: Backoffice, request: Request) -> Response:
     who, partner_id, page = portal_user(bo, request, MANAGERS)
     form = await bo.form(request, page)
     url = text(form, "url").strip()
-    chosen = [e for e in form.getlist("events") if isinstance(e, str)]
+    chosen = _chosen(form)
     kind = text(form, "signing")
     kind = kind if kind in signing.SIGNINGS else signing.SIGNINGS[0]
     try:
@@ -112,6 +117,51 @@ async def switch(bo: Backoffice, request: Request) -> Response:
     except WebhookEndpointNotFound:
         return not_found(page)
     return page.redirect(f"/partner/webhooks?done={action}d")
+
+
+def _chosen(form: Any) -> list[str]:
+    return [e for e in form.getlist("events") if isinstance(e, str)]
+
+
+async def edit(bo: Backoffice, request: Request) -> Response:
+    """A new URL and event types, as the API's updateWebhookEndpoint (the same checks)."""
+    who, partner_id, page = portal_user(bo, request, MANAGERS)
+    form = await bo.form(request, page)
+    endpoint_id = request.path_params["endpoint_id"]
+    url, chosen = text(form, "url").strip(), _chosen(form)
+    try:
+        before = bo.db.read(store.get_endpoint, endpoint_id, partner_id)
+        store.update_endpoint(
+            bo.db, scope=who.scope, idempotency_key=_key(form, f"edit:{endpoint_id}"),
+            partner_id=partner_id, endpoint_id=endpoint_id, url=url, events=chosen,
+            now=bo.clock(), then=_audit(
+                bo, request, who, "webhook_endpoint.edit", "webhook_endpoint:{endpoint_id}",
+                {"url": before.url, "events": sorted(before.events)},
+                {"url": url, "events": sorted(set(chosen))}))
+    except WebhookEndpointNotFound:
+        return not_found(page)
+    except WebhookError as refused:
+        return _render(bo, who, partner_id, page, status=400, error=refused,
+                       editing={"id": endpoint_id, "url": url, "events": chosen})
+    return page.redirect("/partner/webhooks?done=edited")
+
+
+async def delete(bo: Backoffice, request: Request) -> Response:
+    """Delete an endpoint: it stops receiving, its pending deliveries are cancelled."""
+    who, partner_id, page = portal_user(bo, request, MANAGERS)
+    form = await bo.form(request, page)
+    endpoint_id = request.path_params["endpoint_id"]
+    try:
+        before = bo.db.read(store.get_endpoint, endpoint_id, partner_id)
+        store.delete_endpoint(
+            bo.db, scope=who.scope, idempotency_key=_key(form, f"delete:{endpoint_id}"),
+            partner_id=partner_id, endpoint_id=endpoint_id, now=bo.clock(),
+            then=_audit(bo, request, who, "webhook_endpoint.delete",
+                        "webhook_endpoint:{endpoint_id}",
+                        {"url": before.url, "enabled": before.enabled}, {"deleted": True}))
+    except WebhookEndpointNotFound:
+        return not_found(page)
+    return page.redirect("/partner/webhooks?done=deleted")
 
 
 async def rotate(bo: Backoffice, request: Request) -> Response:

@@ -345,7 +345,8 @@ def rotate_secret(db: Database, *, scope: str, idempotency_key: str, partner_id:
 
 
 def delete_endpoint(db: Database, *, scope: str, idempotency_key: str, partner_id: int | None,
-                    endpoint_id: int, now: datetime | None = None) -> int:
+                    endpoint_id: int, now: datetime | None = None, then: Then | None = None
+                    ) -> int:
     def body(conn: Connection, at: datetime) -> dict[str, Any]:
         _owned(conn, partner_id, endpoint_id, lock=True)
         conn.execute(update(endpoints).where(endpoints.c.id == endpoint_id).values(
@@ -354,7 +355,7 @@ def delete_endpoint(db: Database, *, scope: str, idempotency_key: str, partner_i
         return {"endpoint_id": endpoint_id}
 
     return int(_idempotent(db, scope, idempotency_key, "delete_webhook_endpoint",
-                           {"endpoint": endpoint_id}, body, now)["endpoint_id"])
+                           {"endpoint": endpoint_id}, body, now, then)["endpoint_id"])
 
 
 # -- deliveries -------------------------------------------------------------------------------

@@ -156,7 +156,7 @@ def test_webhooks_and_rewards_pages(hub: Hub, browser: Browser,  # noqa: F811
         sign_in(page, hub, manager, "/partner")
         page.get_by_test_id("nav-nav_p_webhooks").click()
         page.fill("#wh-url", f"https://hooks.example.com/{language}")
-        page.check("input[name=events][value='coupon.used']")
+        page.get_by_test_id("wh-create").locator("input[name=events][value='coupon.used']").check()
         page.get_by_test_id("wh-create-submit").click()
         expect(page.get_by_test_id("wh-secret-value")).to_contain_text("whsec_")
         shot(page, f"webhooks_{name}_{language}_created")

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from network import parties
+from network.db.engine import Database
 from network.errors import HubError
 from network.programme import rewards_buy, rewards_catalog, rewards_store
 from network.programme.rewards_buy import Purchase
@@ -129,7 +130,12 @@ def _mine(conn: Connection, member_id: int) -> list[tuple[Purchase, Any]]:
 async def picture(site: Site, request: Request) -> Response:
     """A reward's uploaded picture (its bytes were checked to be PNG, JPEG or WebP on upload)."""
     site.member(request)
-    found = site.db.read(rewards_store.image, int(request.path_params["reward_id"]))
+    return picture_response(site.db, int(request.path_params["reward_id"]))
+
+
+def picture_response(db: Database, reward_id: int) -> Response:
+    """A reward's uploaded picture as a response of its own checked type (404: none)."""
+    found = db.read(rewards_store.image, reward_id)
     if found is None:
         return Response(status_code=404)
     media, data = found
