@@ -11,14 +11,14 @@ number of open lots:
    COMMITTED a statement that waits for a lock keeps the snapshot it started with, and the lots
    must be read in a snapshot taken once the member's lock is ours (every write to a member's
    lots holds that lock).
-2. `_BOOK`: the FIFO walk over the member's spendable lots (the ordered partial index on open
-   lots; a running sum keeps only the lots that cover the amount), then set-based: one UPDATE of
-   the lots taken, the entry, its two postings, one consumption per lot, the balance, the stored
-   receipt. It writes nothing when the member is blocked (network/member_blocks.py: read in
-   this snapshot, after the lock, so a block that commits first is never overtaken), when a
-   partner's webhook listens (observers.py), when the sink is not a party of the right kind,
-   when the lots cannot cover the amount (it answers how many points they hold), or on a
-   replay.
+2. `_BOOK`: the FIFO walk over the member's spendable lots (one probe of the ordered partial
+   index on open lots per lot taken, stopping at the lot that covers the amount), then
+   set-based: one UPDATE of the lots taken, the entry, its two postings, one consumption per
+   lot, the balance, the stored receipt. It writes nothing when the member is blocked
+   (network/member_blocks.py: read in this snapshot, after the lock, so a block that commits
+   first is never overtaken), when a partner's webhook listens (observers.py), when the sink
+   is not a party of the right kind, when the lots cannot cover the amount (it answers how
+   many points they hold), or on a replay.
 
 The FIFO rule is `rules.fifo`: earliest expiry first, never-expiring last, ties by lot id, each
 lot giving `min(remaining, points still owed)`. `_BOOK` computes exactly that in SQL (a test books

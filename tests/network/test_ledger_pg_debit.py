@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
-from network import ledger
+from network import idempotency, ledger
 from network.db.engine import Database
 from network.db.schema import consumptions, journal_entries, lots, postings
 from network.ledger import errors
@@ -153,6 +153,26 @@ def test_a_short_debit_writes_nothing(pg_db):
         ledger.redeem(pg_db, scope="p", idempotency_key="r", partner_id=shop, member_id=m,
                       points=51, now=T0)
     assert w.row_counts(pg_db) == before
+
+
+def test_a_key_another_transaction_holds_is_in_progress_and_nothing_is_written(pg_db):
+    """A key whose lock another transaction holds: the two-statement debit refuses at once
+    (it neither waits nor hands over to the general path) and writes nothing."""
+    shop, m = w.partner(pg_db, "shop"), w.member(pg_db)
+    ledger.earn(pg_db, scope="system", idempotency_key="e", issuer_id=shop, member_id=m,
+                points=50, now=T0)
+    before = w.row_counts(pg_db)
+    with pg_db.engine.connect() as other:
+        other.exec_driver_sql("SELECT pg_advisory_xact_lock(%(k)s)",
+                              {"k": idempotency.advisory_key("p", "r")})
+        with statements(pg_db) as sent, pytest.raises(errors.IdempotencyInProgress):
+            ledger.redeem(pg_db, scope="p", idempotency_key="r", partner_id=shop, member_id=m,
+                          points=20, now=T0)
+        assert sent == []  # refused by the two-statement debit itself
+        other.rollback()
+    assert w.row_counts(pg_db) == before
+    assert ledger.redeem(pg_db, scope="p", idempotency_key="r", partner_id=shop, member_id=m,
+                         points=20, now=T0).balance == 30
 
 
 def test_a_replay_returns_the_first_receipt_and_a_changed_request_is_refused(pg_db):
