@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, case, func, literal, select
+from sqlalchemy import Connection, and_, case, func, select
 
 from network.db.schema import consumptions, journal_entries, parties, postings
 from partners import contracts
@@ -26,35 +26,35 @@ from settlement.terms import ContractTerms, Segment
 def consumption_totals(conn: Connection, segments: list[Segment]) -> list[ConsumptionTotal]:
     c = consumptions.c
     start, end = segments[0].start, segments[-1].end
-    if len(segments) == 1:
-        segment = literal(0)
-    else:
-        segment = case(*[(c.booked_at >= s.start, s.index) for s in reversed(segments[1:])],
-                       else_=0)
-    seg = segment.label("segment")
-    original = c.reversal_of_id.is_(None)
-    # Reversal or not as two filtered sums rather than one more grouping key: a smaller hash key
-    # per row (10M rows: 886 ms against 956 ms, the bare GROUP BY issuer, sink 713 ms).
+    # The segment is a grouping key only when a contract changes inside the period: a constant
+    # key still costs a hash input per row.
+    keys = [c.issuer_party_id, c.sink_party_id, c.kind]
+    if len(segments) > 1:
+        keys.append(case(*[(c.booked_at >= s.start, s.index) for s in reversed(segments[1:])],
+                         else_=0).label("segment"))
+    reversal = c.reversal_of_id.is_not(None)
+    # All rows and the reversal rows among them, originals by difference: one filter to test per
+    # row instead of three, and a smaller hash key than grouping by reversal-or-not.
     query = (
-        select(c.issuer_party_id, c.sink_party_id, c.kind, seg,
-               func.sum(c.points).filter(original).label("points"),
-               func.count().filter(original).label("rows"),
-               func.sum(c.points).filter(~original).label("reversed_points"),
+        select(*keys, func.sum(c.points).label("points"), func.count().label("rows"),
+               func.sum(c.points).filter(reversal).label("reversed_points"),
                func.count(c.reversal_of_id).label("reversed_rows"))
         .where(c.booked_at >= start, c.booked_at < end)
-        .group_by(c.issuer_party_id, c.sink_party_id, c.kind, segment)
+        .group_by(*keys)
     )
     out: list[ConsumptionTotal] = []
     for r in conn.execute(query):
         if r.kind in UNSETTLED_KINDS:
             continue
-        if r.rows:
+        segment = int(r.segment) if len(segments) > 1 else 0
+        reversed_points = int(r.reversed_points or 0)
+        if r.rows > r.reversed_rows:
             out.append(ConsumptionTotal(r.issuer_party_id, r.sink_party_id, r.kind, False,
-                                        int(r.segment), int(r.points), int(r.rows)))
+                                        segment, int(r.points) - reversed_points,
+                                        r.rows - r.reversed_rows))
         if r.reversed_rows:
             out.append(ConsumptionTotal(r.issuer_party_id, r.sink_party_id, r.kind, True,
-                                        int(r.segment), int(r.reversed_points),
-                                        int(r.reversed_rows)))
+                                        segment, reversed_points, int(r.reversed_rows)))
     return out
 
 

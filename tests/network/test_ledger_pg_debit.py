@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
-from network import ledger
+from network import idempotency, ledger
 from network.db.engine import Database
 from network.db.schema import consumptions, journal_entries, lots, postings
 from network.ledger import errors
@@ -155,6 +155,26 @@ def test_a_short_debit_writes_nothing(pg_db):
     assert w.row_counts(pg_db) == before
 
 
+def test_a_key_another_transaction_holds_is_in_progress_and_nothing_is_written(pg_db):
+    """A key whose lock another transaction holds: the two-statement debit refuses at once
+    (it neither waits nor hands over to the general path) and writes nothing."""
+    shop, m = w.partner(pg_db, "shop"), w.member(pg_db)
+    ledger.earn(pg_db, scope="system", idempotency_key="e", issuer_id=shop, member_id=m,
+                points=50, now=T0)
+    before = w.row_counts(pg_db)
+    with pg_db.engine.connect() as other:
+        other.exec_driver_sql("SELECT pg_advisory_xact_lock(%(k)s)",
+                              {"k": idempotency.advisory_key("p", "r")})
+        with statements(pg_db) as sent, pytest.raises(errors.IdempotencyInProgress):
+            ledger.redeem(pg_db, scope="p", idempotency_key="r", partner_id=shop, member_id=m,
+                          points=20, now=T0)
+        assert sent == []  # refused by the two-statement debit itself
+        other.rollback()
+    assert w.row_counts(pg_db) == before
+    assert ledger.redeem(pg_db, scope="p", idempotency_key="r", partner_id=shop, member_id=m,
+                         points=20, now=T0).balance == 30
+
+
 def test_a_replay_returns_the_first_receipt_and_a_changed_request_is_refused(pg_db):
     shop, m = w.partner(pg_db, "shop"), w.member(pg_db)
     ledger.earn(pg_db, scope="system", idempotency_key="e", issuer_id=shop, member_id=m,
@@ -188,3 +208,43 @@ def test_what_the_common_case_does_not_cover_is_named_by_the_general_path(pg_db)
         ledger.redeem(pg_db, scope="p", idempotency_key="c", partner_id=shop, member_id=m + 999,
                       points=5, now=T0)
     assert w.row_counts(pg_db) == before
+
+
+def test_the_walk_reads_the_lots_it_takes_not_every_open_lot(pg_db):
+    """A member with 200 open lots spends from the first two: the debit reads a handful of lot
+    rows (counted by PostgreSQL for the transaction), where a walk over every open lot read
+    200, and the general path books the same."""
+    shop, m = w.partner(pg_db, "shop"), w.member(pg_db)
+    for i in range(200):
+        ledger.earn(pg_db, scope="system", idempotency_key=w.key("lot"), issuer_id=shop,
+                    member_id=m, points=10, now=T0 - timedelta(days=1),
+                    expires_at=T0 + timedelta(days=200 - i))  # the newest lots expire first
+    read: list[int] = []
+    counter = ("SELECT coalesce(sum(seq_tup_read + idx_tup_fetch), 0) AS n"
+               " FROM pg_stat_xact_user_tables WHERE relname = 'lots'")
+
+    def counting(fn):  # type: ignore[no-untyped-def]
+        def body(execute):  # type: ignore[no-untyped-def]
+            def counted(sql, params):  # type: ignore[no-untyped-def]
+                before = execute(counter, {}).n
+                row = execute(sql, params)
+                read.append(execute(counter, {}).n - before)
+                return row
+            return fn(counted)
+        return pg_db.pg_transaction(body)
+
+    store = pg_db.earn_store
+    pg_db.earn_store = dataclasses.replace(
+        store, debit_transaction=lambda _t, **kw: store.debit_transaction(counting, **kw))
+    try:
+        receipt = ledger.redeem(pg_db, scope="p", idempotency_key="r", partner_id=shop,
+                                member_id=m, points=15, now=T0)
+    finally:
+        pg_db.earn_store = store
+    assert receipt.balance == 2000 - 15
+    assert read[0] == 0 and 2 <= read[1] <= 6  # _CLAIM reads no lot; _BOOK about the two taken
+    newest = pg_db.read(lambda conn: [r.remaining for r in conn.execute(
+        select(lots.c.remaining).where(lots.c.member_id == m).order_by(lots.c.id.desc())
+        .limit(3))])
+    assert newest == [0, 5, 10]  # FIFO: the lots expiring first, not the oldest
+    assert verify(pg_db) == []
