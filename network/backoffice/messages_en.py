@@ -45,4 +45,5 @@ MESSAGES: dict[str, str] = {
     "nav_charities": "Charities",
     "nav_partners": "Partners",
     "nav_rewards": "Rewards",
+    "nav_tiers": "Tiers",
 }

@@ -43,4 +43,5 @@ MESSAGES: dict[str, str] = {
     "nav_charities": "خیریه\u200cها",
     "nav_partners": "شرکا",
     "nav_rewards": "جایزه‌ها",
+    "nav_tiers": "سطح‌ها",
 }

@@ -3,7 +3,6 @@ English and Persian; kept apart from messages_en/fa.py so each page family owns 
 tests/network/backoffice/test_console_campaign_form.py checks both languages have every key."""
 
 EN: dict[str, str] = {
-    "nav_tiers": "Tiers",
     "c_reason_FUNDS_OTHER_PARTY": "funds other parties' points",
     "c_reason_TOUCHES_OTHER_SALES": "applies to other partners' sales",
     "cf_new": "New campaign",
@@ -185,7 +184,6 @@ EN: dict[str, str] = {
 }
 
 FA: dict[str, str] = {
-    "nav_tiers": "سطح‌ها",
     "c_reason_FUNDS_OTHER_PARTY": "امتیاز طرف‌های دیگر را تأمین می‌کند",
     "c_reason_TOUCHES_OTHER_SALES": "بر فروش پذیرندگان دیگر اعمال می‌شود",
     "cf_new": "کمپین تازه",
