@@ -79,6 +79,26 @@ class Extras(Protocol):
     def record(self, conn: Connection, entry_id: int, member_id: int,
                parts: tuple[CreditPart, ...], at: datetime) -> None: ...
 
+    @property
+    def one_statement(self) -> TieredCredit | None:
+        """The parts for the one-statement earn, when they need nothing the lock makes exact
+        beyond the budgets the statement takes itself; None: `claim` under the lock."""
+        ...
+
+
+@dataclass(frozen=True)
+class TieredCredit:
+    """The programme's parts of one earn for each tier the member may turn out to hold, so the
+    one-statement earn on PostgreSQL (pg_writer) reads the member's tier itself and books the
+    parts of the tier in force, with no read before it. `parts[k]` are the parts for the tier of
+    rank k (`codes[k]`, lowest first, reached at `thresholds[k]` points earned since `since`);
+    with tiers off, `codes` is empty and `parts` has one entry."""
+
+    codes: tuple[str, ...]
+    thresholds: tuple[int, ...]
+    since: datetime
+    parts: tuple[tuple[CreditPart, ...], ...]
+
 
 @dataclass(frozen=True)
 class Credit:

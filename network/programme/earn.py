@@ -20,16 +20,18 @@ Two halves, because an earn is planned before its transaction and booked inside 
 The member's segments (network/programme/segments_store.py, refreshed by the worker) are read
 only when a campaign that could apply names segments.
 
-Tiers (network/programme/tiers_store.py): with tiers on, `prepare` reads each member's stored
-tier and window points in one statement, since the tier multiplier and the earn-time upgrade
-both need them: for a single earn on PostgreSQL a prepared statement on the thread's own
-connection (`tiers_store.standing_one`, a tenth of the CPU of the same read through
-SQLAlchemy), for a batch one grouped read of its members (`tiers_store.standings`). The plan
-then knows, with no further read, whether this earn takes the member above the tier they hold
-(`tiers_store.upgrade_due`); only such an earn carries extras for the upgrade, which is
-written inside its transaction after the entry. A member in the first tier whose earn matches
-no campaign and crosses nothing keeps the contract's plan as it is: one statement on
-PostgreSQL.
+Tiers (network/programme/tiers_store.py): the tier multiplier, tier conditions and the earn-time
+upgrade need each member's stored tier and window points. A batch reads its members' in one
+grouped read (`tiers_store.standings`), and its lines of one member add up: each line's tier is
+the one in force after the points planned for that member's earlier lines (so the line that
+crosses silver upgrades, and the lines after it earn silver's multiplier). A single earn on
+PostgreSQL reads nothing before its statement (`Prepared.deferred`): the plan evaluates the
+rules once per tier the member may hold, and the one statement (network/ledger/pg_writer.py)
+reads the tier and window points itself and books the parts of the tier in force, the campaigns'
+points taken from their budgets in the same statement; an earn that crosses into a higher tier,
+or finds a budget short, books nothing there and goes the general way, as does one a campaign
+with member limits applies to (usage is counted under the member's lock, `claim`, which then
+reads the tier too).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from network import parties
 from network.config import get_settings
 from network.db.engine import Database, RetryableConflict
 from network.db.schema import journal_entries
-from network.ledger.rules import Credit, CreditPart
+from network.ledger.rules import Credit, CreditPart, TieredCredit
 from network.money import Money
 from network.programme import awards, store, tiers_store
 from network.programme.campaigns import Campaign
@@ -119,6 +121,10 @@ class Prepared:
     # member id -> (stored tier, window points before this earn), when tiers are on
     standings: Mapping[int, tuple[HeldTier | None, int]] = dataclasses.field(
         default_factory=dict)
+    # A single earn on PostgreSQL whose candidates read nothing of the member but the tier:
+    # nothing was read; the plan carries its parts for every tier and the one statement reads
+    # the tier itself (`TieredCredit`), or `claim` does under the lock.
+    deferred: bool = False
 
     @property
     def inert(self) -> bool:
@@ -129,12 +135,8 @@ class Prepared:
 def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.datetime,
             timezone: str) -> Prepared:
     programme = programme_for(db, timezone)
-
     members = sorted(set(member_ids))
-    # One member (a single earn): the tier read is one prepared statement of its own on
-    # PostgreSQL (tiers_store.standing_one); a batch's members in one grouped read below.
-    one = (tiers_store.standing_one(db, members[0], at, tier_window(programme))
-           if programme.tiers and len(members) == 1 else None)
+    deferrable = len(members) == 1 and db.dialect == "postgresql"
 
     def read(conn: Connection) -> Prepared:
         index = store.load_index(conn)
@@ -142,8 +144,10 @@ def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.
         if not candidates and not programme.tiers:
             return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset())
         conds = [rule.campaign.conditions for rule in candidates]
-        standing = ({members[0]: one} if one is not None
-                    else tiers_store.standings(conn, members, at, tier_window(programme))
+        if deferrable and not any(c.segments is not None or c.first_at_partner for c in conds):
+            return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset(),
+                            deferred=True)
+        standing = (tiers_store.standings(conn, members, at, tier_window(programme))
                     if programme.tiers else {})
         states = {m: member_state(conn, m, candidates, at, programme,
                                   standing=standing.get(m)) for m in members}
@@ -203,13 +207,26 @@ def purchase_of(line: SaleLine, prepared: Prepared, at: dt.datetime) -> Purchase
 
 def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
                    at: dt.datetime) -> Callable[[L], Credit]:
-    """The contract's plan step, plus the programme's effects (see the module docstring)."""
+    """The contract's plan step, plus the programme's effects (see the module docstring).
+
+    Lines of one member in a batch add up: each line's tier is the one in force after the
+    points planned for the member's earlier lines in the batch, so the line whose points cross
+    silver upgrades the member and the lines after it earn silver's multiplier."""
     if prepared.inert:
         return contract
+    if prepared.deferred:
+        return _deferred(contract, prepared, at)
+    running: dict[int, int] = {}  # member id -> points planned for their earlier lines
 
     def plan(line: L) -> Credit:
         credit = contract(line)
         member = prepared.members.get(line.member_id, MemberState(line.member_id, None))
+        before = running.get(line.member_id, 0)
+        current, earned = prepared.standings.get(line.member_id, (None, 0))
+        if before and prepared.standings:
+            tier = tiers_store.tier_in_force(prepared.programme.tiers,
+                                             (current, earned + before))
+            member = dataclasses.replace(member, tier=tier)
         # The common earn with tiers on and no campaign here, by a member whose tier adds
         # nothing: no fact to build, nothing to evaluate; only the upgrade test below.
         bare = not prepared.candidates and member.tier not in prepared.programme.tier_bonus
@@ -218,11 +235,9 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
                    evaluate(fact, member, prepared.index, base_points=credit.points,
                             programme=prepared.programme,
                             usage=prepared.usage.get(line.member_id)))
-        upgrade = False
-        if prepared.standings:
-            current, earned = prepared.standings.get(line.member_id, (None, 0))
-            upgrade = tiers_store.upgrade_due(prepared.programme.tiers, current,
-                                              earned + planned.total)
+        running[line.member_id] = before + planned.total
+        upgrade = bool(prepared.standings) and tiers_store.upgrade_due(
+            prepared.programme.tiers, current, earned + before + planned.total)
         if not planned.effects and not upgrade:
             return credit
         fact = fact or purchase_of(line, prepared, at)
@@ -230,6 +245,42 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
                       CampaignExtras(fact, member, credit.points, prepared, upgrade=upgrade))
 
     return plan
+
+
+def _deferred(contract: Callable[[L], Credit], prepared: Prepared,
+              at: dt.datetime) -> Callable[[L], Credit]:
+    """The plan step of a single earn whose member nothing was read of (`Prepared.deferred`):
+    the parts for each tier the member may hold, for the one statement to pick from
+    (`TieredCredit`); or, when a campaign that applies counts awards per member (counted only
+    under the member's lock), extras that `claim` there, the tier read with them."""
+    programme = prepared.programme
+    codes = tuple(t.code for t in programme.tiers)
+    limited = {r.campaign.id for r in prepared.candidates if _has_member_limits(r.campaign)}
+
+    def plan(line: L) -> Credit:
+        credit = contract(line)
+        fact = purchase_of(line, prepared, at)
+        plans = [evaluate(fact, MemberState(line.member_id, code), prepared.index,
+                          base_points=credit.points, programme=programme)
+                 for code in codes or (None,)]
+        if not codes and not plans[0].effects:
+            return credit
+        counted = any(e.campaign_id in limited for p in plans for e in p.effects)
+        tiered = None if counted else TieredCredit(
+            codes, tuple(t.threshold for t in programme.tiers),
+            at - tier_window(programme) if codes else at,
+            tuple(_parts(p) for p in plans))
+        return Credit(credit.points, credit.vests_at, credit.expires_at,
+                      CampaignExtras(fact, None, credit.points, prepared, tiered=tiered))
+
+    return plan
+
+
+def _parts(planned: Plan) -> tuple[CreditPart, ...]:
+    """The plan's effects as the ledger books them: one part per funder of each effect."""
+    return tuple(CreditPart(part.party_id, part.points, effect.source, effect.code,
+                            effect.campaign_id)
+                 for effect in planned.effects for part in effect.parts if part.points)
 
 
 @dataclass
@@ -245,27 +296,44 @@ class CampaignExtras:
     says. Either way the budget is never overspent: the UPDATE's condition is the guard."""
 
     fact: Fact  # a purchase, or a stored event or lifecycle fact (fact_awards.py)
-    member: MemberState
+    # None: not read before the earn (`Prepared.deferred`); `claim` reads the tier under the lock
+    member: MemberState | None
     base_points: int
     prepared: Prepared
     exact: bool = False  # lock the budget rows before evaluating (after a lost race)
     # The plan saw this earn take the member above their stored tier: `record` upgrades them
     # (tiers_store.upgrade_at_earn decides again on the exact figure, under the lock).
     upgrade: bool = False
+    # The parts per tier for the one statement on PostgreSQL (`_deferred`); None: claimed here.
+    tiered: TieredCredit | None = None
+
+    @property
+    def one_statement(self) -> TieredCredit | None:
+        return self.tiered
 
     def claim(self, conn: Connection, member_id: int, at: dt.datetime) -> tuple[CreditPart, ...]:
         prepared = self.prepared
+        programme = prepared.programme
+        member = self.member
+        standing = None
+        if member is None:  # deferred: the tier as the statement would have read it
+            standing = (tiers_store.standings(conn, [member_id], self.fact.at,
+                                              tier_window(programme))[member_id]
+                        if programme.tiers else None)
+            member = MemberState(member_id, standing and tiers_store.tier_in_force(
+                programme.tiers, standing))
         budgets = _budgets_left(conn, [rule.campaign for rule in prepared.candidates],
                                 lock=self.exact)
         limited = [r.campaign.id for r in prepared.candidates if _has_member_limits(r.campaign)]
         usage = store.usage(conn, member_id, limited, self.fact.at, prepared.programme) \
             if limited else {}
-        planned: Plan = evaluate(self.fact, self.member, prepared.index,
-                                 base_points=self.base_points, programme=prepared.programme,
+        planned: Plan = evaluate(self.fact, member, prepared.index,
+                                 base_points=self.base_points, programme=programme,
                                  usage=usage, budget_left=budgets)
-        return tuple(CreditPart(part.party_id, part.points, effect.source, effect.code,
-                                effect.campaign_id)
-                     for effect in planned.effects for part in effect.parts if part.points)
+        if standing is not None:
+            self.upgrade = tiers_store.upgrade_due(programme.tiers, standing[0],
+                                                   standing[1] + planned.total)
+        return _parts(planned)
 
     def record(self, conn: Connection, entry_id: int, member_id: int,
                parts: tuple[CreditPart, ...], at: dt.datetime) -> None:

@@ -1,0 +1,201 @@
+"""The programme in the one-statement earn on PostgreSQL (pg_writer `_ONE_PROGRAMME`): an earn
+with tier and campaign points writes exactly what the general way (`EarnWriter.book`, the
+programme's parts claimed under the member's lock) writes for the same earn by a twin member,
+and hands over to the general way when the member crosses a tier, a budget is short or a
+campaign with member limits applies. Batch lines of one member add up toward a tier."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from network import parties
+from network.clock import utcnow
+from network.db.schema import lots, postings
+from network.ledger.receipts import Receipt
+from network.ledger.verify import verify
+from network.programme import store
+from network.programme.campaigns import (
+    Campaign,
+    Conditions,
+    FixedPoints,
+    Limits,
+    Multiplier,
+    Trigger,
+    sole_funder,
+    split_funder,
+    tiers_from,
+)
+from network.programme.campaigns_schema import campaign_awards
+from network.programme.tiers import DEFINITIONS
+from network.programme.tiers_schema import tier_changes
+from partners.earning import AwardLine, award_batch, award_points
+from tests.partners.conftest import Hub
+
+START = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+
+
+def _campaign(hub: Hub, code: str, **values) -> Campaign:
+    network = hub.db.read(parties.network_party_id)
+    fields = {"id": 0, "code": code, "name_en": code.title(), "name_fa": "کمپین " + code,
+              "trigger": Trigger("purchase"), "effect": FixedPoints(10),
+              "funder": sole_funder(network), "starts_at": START} | values
+    hub.db.write(store.create, Campaign(**fields), owner_party_id=hub.partners["cafe"].party_id)
+    return hub.db.write(store.set_status, code, "active").campaign
+
+
+def _award(hub: Hub, member_id: int, amount: int, key: str) -> Receipt:
+    cafe = hub.partners["cafe"].party_id
+    return award_points(hub.db, partner_id=cafe, line=AwardLine(member_id, amount, "EUR"),
+                        network_currency="EUR", scope=f"partner:{cafe}", idempotency_key=key,
+                        now=utcnow())
+
+
+@pytest.fixture
+def ways(hub: Hub, monkeypatch):  # type: ignore[no-untyped-def]
+    """`earn(member, amount, key, general=False)` and the list of the statement's outcomes
+    (True: it booked the earn, False: it handed it over), for earns with programme parts."""
+    real = hub.db.earn_store.statement
+    outcomes: list[bool] = []
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        receipt = real(*args, **kwargs)
+        if kwargs.get("tiered") is not None:
+            outcomes.append(receipt is not None)
+        return receipt
+
+    statement_way = dataclasses.replace(hub.db.earn_store, statement=spy)
+    general_way = dataclasses.replace(hub.db.earn_store, statement=None)
+
+    def earn(member_id: int, amount: int, key: str, *, general: bool = False) -> Receipt:
+        monkeypatch.setattr(hub.db, "earn_store", general_way if general else statement_way)
+        return _award(hub, member_id, amount, key)
+
+    return earn, outcomes
+
+
+def _written(hub: Hub, receipt: Receipt) -> dict[str, object]:
+    """Everything the earn wrote, without its ids and member."""
+    entry = receipt.entry_id
+    p, lo, ca = postings.c, lots.c, campaign_awards.c
+
+    def read(conn):  # type: ignore[no-untyped-def]
+        return {
+            "postings": sorted(tuple(r) for r in conn.execute(
+                select(p.account_kind, p.party_id, p.points).where(p.entry_id == entry))),
+            "lots": [tuple(r) for r in conn.execute(
+                select(lo.issuer_party_id, lo.points, lo.remaining).where(lo.entry_id == entry)
+                .order_by(lo.id))],
+            "awards": sorted((tuple(r) for r in conn.execute(
+                select(ca.campaign_id, ca.tier_code, ca.funder_party_id, ca.points)
+                .where(ca.entry_id == entry))), key=str),
+            "first_lot": conn.execute(select(lo.issuer_party_id)
+                                      .where(lo.id == receipt.lot_id)).scalar_one(),
+        }
+
+    return {"points": receipt.points, "balance": receipt.balance, "debt": receipt.debt,
+            "breakdown": receipt.breakdown, **hub.db.read(read)}
+
+
+def _earned(hub: Hub, member_id: int, points: int) -> None:
+    """Window points for the member without the programme (a network bonus)."""
+    from network.ledger.earning import award_bonus
+    award_bonus(hub.db, scope="system", idempotency_key=f"seed-{member_id}", member_id=member_id,
+                points=points, reason="seed")
+
+
+def test_a_tiered_member_and_a_budgeted_campaign_book_the_same_both_ways(hub: Hub, ways) -> None:
+    earn, outcomes = ways
+    cafe = hub.partners["cafe"].party_id
+    network = hub.db.read(parties.network_party_id)
+    budgeted = _campaign(hub, "half", effect=Multiplier(Decimal("1.5")),
+                         funder=split_funder((cafe, 5000), (network, 5000)),
+                         limits=Limits(budget_points=10_000))
+    gold_only = _campaign(hub, "gold-double", effect=Multiplier(Decimal(2)),
+                          funder=sole_funder(cafe),
+                          conditions=Conditions(tiers=tiers_from(DEFINITIONS, "gold")))
+    for silver in (False, True):
+        ann, bob = hub.enrol(), hub.enrol()
+        if silver:  # 3,000 in the window; their first earn stores silver (the general way)
+            _earned(hub, ann.id, 3_000)
+            _earned(hub, bob.id, 3_000)
+            earn(ann.id, 100, "upgrade-a")
+            earn(bob.id, 100, "upgrade-b", general=True)
+        spent = hub.db.read(store.get, "half").spent_points
+        by_statement = earn(ann.id, 1234, f"s-{silver}")
+        assert hub.db.read(store.get, "half").spent_points == spent + 62
+        by_general = earn(bob.id, 1234, f"g-{silver}", general=True)
+        assert hub.db.read(store.get, "half").spent_points == spent + 124
+        assert _written(hub, by_statement) == _written(hub, by_general)
+        parts = [(b["source"], b["code"], b["points"]) for b in by_statement.breakdown]
+        tier = [("tier", "silver", 31)] if silver else []
+        assert parts == [("base", None, 123), *tier, ("campaign", "half", 31),
+                         ("campaign", "half", 31)]
+    assert outcomes == [True, False, True]
+    assert gold_only.id not in {a[0] for a in hub.db.read(lambda c: c.execute(
+        select(campaign_awards.c.campaign_id)).all())}
+    assert verify(hub.db) == []
+
+
+def test_a_short_budget_hands_the_earn_over_and_it_is_capped(hub: Hub, ways) -> None:
+    earn, outcomes = ways
+    campaign = _campaign(hub, "tight", effect=FixedPoints(80), limits=Limits(budget_points=100))
+    ann, bob = hub.enrol(), hub.enrol()
+    assert hub.db.write(store.take_budget, campaign.id, 90)  # spent since the index was built
+    receipt = earn(ann.id, 100, "short-1")
+    assert outcomes == [False]  # the statement rolled back whole
+    assert receipt.points == 10 + 10 and receipt.breakdown[1]["points"] == 10
+    assert hub.db.read(store.get, "tight").spent_points == 100
+    assert earn(bob.id, 100, "short-2").points == 10
+    assert hub.db.read(store.get, "tight").spent_points == 100
+    assert verify(hub.db) == []
+
+
+def test_crossing_a_tier_goes_the_general_way_and_upgrades(hub: Hub, ways) -> None:
+    earn, outcomes = ways
+    _campaign(hub, "ten")
+    ann = hub.enrol()
+    _earned(hub, ann.id, 1_950)
+    receipt = earn(ann.id, 1000, "cross-1")  # 100 + 10: 2,060 in the window, silver
+    assert outcomes == [False]
+    assert receipt.points == 110 and [b["source"] for b in receipt.breakdown] == [
+        "base", "campaign"]
+    changes = hub.db.read(lambda c: c.execute(
+        select(tier_changes.c.from_tier, tier_changes.c.to_tier)
+        .where(tier_changes.c.member_id == ann.id)).all())
+    assert [tuple(r) for r in changes] == [("blue", "silver")]
+    again = earn(ann.id, 1000, "cross-2")  # silver now: x1.25 in the statement
+    assert outcomes == [False, True]
+    assert again.points == 100 + 25 + 10
+    assert verify(hub.db) == []
+
+
+def test_a_campaign_with_member_limits_is_claimed_under_the_lock(hub: Hub, ways) -> None:
+    earn, outcomes = ways
+    _campaign(hub, "daily", limits=Limits(per_member_day=1))
+    ann = hub.enrol()
+    assert earn(ann.id, 1000, "lim-1").points == 110
+    assert earn(ann.id, 1000, "lim-2").points == 100
+    assert outcomes == []  # never offered to the statement
+    assert verify(hub.db) == []
+
+
+def test_a_batchs_lines_of_one_member_add_up_to_a_tier(any_hub: Hub) -> None:
+    """Three lines of 1,000 points for a member at 500: the second line crosses silver
+    (2,500), so it upgrades the member and the third earns silver's x1.25."""
+    hub = any_hub
+    cafe = hub.partners["cafe"].party_id
+    ann = hub.enrol()
+    _earned(hub, ann.id, 500)
+    lines = [AwardLine(ann.id, 10_000, "EUR", reference=f"r{i}") for i in range(3)]
+    results = award_batch(hub.db, partner_id=cafe, lines=list(lines), network_currency="EUR",
+                          scope=f"partner:{cafe}", idempotency_key="batch-tier", now=utcnow())
+    assert [r.receipt.points for r in results] == [1000, 1000, 1250]
+    changes = hub.db.read(lambda c: c.execute(
+        select(tier_changes.c.to_tier).where(tier_changes.c.member_id == ann.id)).all())
+    assert [r[0] for r in changes] == ["silver"]
+    assert verify(hub.db) == []
