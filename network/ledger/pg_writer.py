@@ -204,20 +204,29 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
     )""", guard="{guard}"), _ANSWER.format(answer_from=" CROSS JOIN ok"))
 
 # A batch's lines: from the JSON document, in input order; one balance move per member.
+# A line with programme parts has `i`, its points per issuing party (the earning partner first:
+# its lot is the one the receipt names), and `bd`, its receipt's breakdown; `p` is its total.
 _MANY = _statement("""
     line AS MATERIALIZED (
-        SELECT r.*, CAST(%(party)s AS bigint) AS party, CAST(NULL AS json) AS bd,
-               """ + _IDS + """
+        SELECT r.*, CAST(%(party)s AS bigint) AS party, """ + _IDS + """
         FROM ROWS FROM (json_to_recordset(CAST(%(lines)s AS json)) AS (
                  m bigint, kind text, p bigint, r text, d json, v timestamptz, x timestamptz,
-                 k text, h text, b bigint, hd bigint))
-             WITH ORDINALITY AS r(m, kind, p, r, d, v, x, k, h, b, hd, n)
+                 k text, h text, b bigint, hd bigint, i json, bd json))
+             WITH ORDINALITY AS r(m, kind, p, r, d, v, x, k, h, b, hd, i, bd, n)
         ORDER BY r.n
     ), moved AS (
         UPDATE member_balances AS b SET balance = b.balance + t.delta, updated_at = %(at)s
         FROM (SELECT m, sum(p) AS delta FROM line GROUP BY m) AS t
         WHERE b.member_id = t.m
-    ), """ + _PLAIN_ISSUED, "SELECT entry_id, lot_id FROM line ORDER BY n")
+    ), issued AS MATERIALIZED (
+        SELECT entry_id, m, party, p, lot_id, v, x FROM line WHERE i IS NULL
+        UNION ALL
+        SELECT line.entry_id, line.m, s.party, s.p,
+               CASE WHEN s.n = 1 THEN line.lot_id ELSE nextval('lots_id_seq') END, line.v, line.x
+        FROM line, ROWS FROM (json_to_recordset(line.i) AS (party bigint, p bigint))
+                   WITH ORDINALITY AS s(party, p, n)
+        WHERE line.i IS NOT NULL
+    )""", "SELECT entry_id, lot_id FROM line ORDER BY n")
 
 
 
@@ -282,13 +291,19 @@ def earn_statement(statement: Callable[[str, Mapping[str, Any]], Any], *, scope:
     return Receipt.from_dict(row.new) if row.new is not None else None
 
 
+def _with_parts(b: Booking, issuer_id: int) -> dict[str, Any]:
+    return {"i": [{"party": party, "p": n}
+                  for party, n in issued_by(issuer_id, b.line.points, b.parts).items()],
+            "bd": list(breakdown(issuer_id, b.line.points, b.parts))}
+
+
 def book(conn: Connection, *, issuer_id: int, scope: str, bookings: list[Booking], at: datetime,
          booked_at: str) -> list[tuple[int, int]]:
     """Write every booking; returns (entry id, lot id) per booking, in order."""
-    rows = [{"m": b.line.member_id, "kind": b.line.kind, "p": b.line.points,
+    rows = [{"m": b.line.member_id, "kind": b.line.kind, "p": b.points,
              "r": b.line.reference, "d": b.line.details, "v": b.vests_at.isoformat(),
              "x": b.expires_at and b.expires_at.isoformat(), "k": b.line.key, "h": b.digest,
-             "b": b.balance, "hd": b.held}
+             "b": b.balance, "hd": b.held, **(_with_parts(b, issuer_id) if b.parts else {})}
             for b in bookings]
     result = conn.exec_driver_sql(_MANY, {"lines": json.dumps(rows, separators=(",", ":")),
                                           "party": issuer_id, "scope": scope, "at": at,

@@ -10,6 +10,7 @@ books the same plan.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,6 +84,20 @@ class Extras(Protocol):
     def one_statement(self) -> TieredCredit | None:
         """The parts for the one-statement earn, when they need nothing the lock makes exact
         beyond the budgets the statement takes itself; None: `claim` under the lock."""
+        ...
+
+    @property
+    def batch_parts(self) -> tuple[CreditPart, ...] | None:
+        """The parts as planned, when a batch may book them with its other lines in one set of
+        writes (`record_batch` then takes the budgets); None: `claim` under the lock."""
+        ...
+
+    def record_batch(self, conn: Connection,
+                     booked: Sequence[tuple[Extras, int, int, tuple[CreditPart, ...]]],
+                     at: datetime) -> None:
+        """After a batch's set of writes: note every (extras, entry id, member id, parts) it
+        booked with `batch_parts`, and take their budgets; a budget short raises
+        RetryableConflict after making those extras answer `batch_parts` None."""
         ...
 
 
@@ -236,13 +251,22 @@ class Booking:
     held: int
     vests_at: datetime  # the lot's, in UTC (`checked_vesting`)
     expires_at: datetime | None  # the lot's, in UTC: SQLite would keep another offset's wall clock
+    parts: tuple[CreditPart, ...] = ()  # the programme's, as planned (`Extras.batch_parts`)
+
+    @property
+    def points(self) -> int:
+        """The entry's points: the base and every part."""
+        return self.line.points + sum(p.points for p in self.parts)
 
 
-def receipt_of(booking: Booking, entry_id: int, lot_id: int, booked_at: str) -> Receipt:
-    """The receipt of a line booked without debt, exactly as `ledger.earn` answers it."""
+def receipt_of(booking: Booking, entry_id: int, lot_id: int, booked_at: str,
+               issuer_id: int) -> Receipt:
+    """The receipt of a line booked without debt, exactly as `ledger.earn` answers it; `lot_id`
+    is the earning partner's lot."""
     return Receipt(entry_id=entry_id, kind=booking.line.kind, member_id=booking.line.member_id,
-                   points=booking.line.points, booked_at=booked_at, balance=booking.balance,
-                   held=booking.held, lot_id=lot_id, debt=0)
+                   points=booking.points, booked_at=booked_at, balance=booking.balance,
+                   held=booking.held, lot_id=lot_id, debt=0,
+                   breakdown=breakdown(issuer_id, booking.line.points, booking.parts))
 
 
 class Balance(Protocol):
@@ -266,13 +290,16 @@ def plan_batch(lines: Iterable[BulkLine], balances: Mapping[int, Balance],
     """Sort fresh lines by what their member's (locked) balance row says, in input order.
 
     A line whose lot would expire before it vests (at `at`, the booking's time) is refused,
-    and so is a line of an unknown member. A member in debt, or with a line the programme adds
-    parts to, has all their lines booked the general way, line by line (the debt is repaid
-    first, the parts are claimed under the member's lock, and each receipt's balance stays
-    true). Everyone else's lines get their running balance and book together.
+    and so is a line of an unknown member. A member in debt, or with a line whose programme
+    parts must be claimed under the member's lock (`Extras.batch_parts` None), has all their
+    lines booked the general way, line by line (the debt is repaid first, the parts are claimed
+    under the lock, and each receipt's balance stays true). Everyone else's lines, with their
+    planned parts, get their running balance and book together.
     """
     fresh = list(lines)
-    general_members = {line.member_id for line in fresh if line.extras is not None}
+    parts = {line.index: (() if line.extras is None else line.extras.batch_parts)
+             for line in fresh}
+    general_members = {line.member_id for line in fresh if parts[line.index] is None}
     running = {member_id: row.balance for member_id, row in balances.items()}
     plan = BatchPlan([], [], {})
     for line in fresh:
@@ -287,10 +314,12 @@ def plan_batch(lines: Iterable[BulkLine], balances: Mapping[int, Balance],
         elif row.debt or line.member_id in general_members:
             plan.general.append(line)
         else:
-            running[line.member_id] += line.points
-            expiry = as_utc(line.expires_at) if line.expires_at is not None else None
-            plan.bookings.append(Booking(line, digest(line), balance=running[line.member_id],
-                                         held=row.held, vests_at=vests, expires_at=expiry))
+            booking = Booking(line, digest(line), balance=0, held=row.held, vests_at=vests,
+                              expires_at=as_utc(line.expires_at) if line.expires_at else None,
+                              parts=parts[line.index] or ())
+            running[line.member_id] += booking.points
+            plan.bookings.append(dataclasses.replace(booking,
+                                                     balance=running[line.member_id]))
     return plan
 
 

@@ -188,10 +188,16 @@ class EarnWriter:
         if plan.bookings:
             ids = self.write_bookings(conn, issuer_id=issuer_id, scope=scope,
                                       bookings=plan.bookings, at=at, booked_at=booked_at)
+            with_parts = []
             for booking, (entry_id, lot_id) in zip(plan.bookings, ids, strict=True):
                 booked.results[booking.line.index] = receipt_of(booking, entry_id, lot_id,
-                                                                booked_at)
+                                                                booked_at, issuer_id)
                 booked.fresh.append(booking.line.index)
+                if booking.line.extras is not None:
+                    with_parts.append((booking.line.extras, entry_id, booking.line.member_id,
+                                       booking.parts))
+            if with_parts:  # the programme notes them and takes their budgets, all at once
+                with_parts[0][0].record_batch(conn, with_parts, at)
         for line in plan.general:
             receipt = book_credit(conn, kind=line.kind, member_id=line.member_id,
                                   issuer_id=issuer_id, points=line.points,

@@ -39,7 +39,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 from zoneinfo import ZoneInfo
@@ -50,7 +50,7 @@ from network import parties
 from network.config import get_settings
 from network.db.engine import Database, RetryableConflict
 from network.db.schema import journal_entries
-from network.ledger.rules import Credit, CreditPart, TieredCredit
+from network.ledger.rules import Credit, CreditPart, Extras, TieredCredit
 from network.money import Money
 from network.programme import awards, store, tiers_store
 from network.programme.campaigns import Campaign
@@ -217,6 +217,7 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
     if prepared.deferred:
         return _deferred(contract, prepared, at)
     running: dict[int, int] = {}  # member id -> points planned for their earlier lines
+    limited = {r.campaign.id for r in prepared.candidates if _has_member_limits(r.campaign)}
 
     def plan(line: L) -> Credit:
         credit = contract(line)
@@ -241,8 +242,10 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
         if not planned.effects and not upgrade:
             return credit
         fact = fact or purchase_of(line, prepared, at)
+        counted = any(e.campaign_id in limited for e in planned.effects)
         return Credit(credit.points, credit.vests_at, credit.expires_at,
-                      CampaignExtras(fact, member, credit.points, prepared, upgrade=upgrade))
+                      CampaignExtras(fact, member, credit.points, prepared, upgrade=upgrade,
+                                     planned=None if counted else _parts(planned)))
 
     return plan
 
@@ -306,10 +309,40 @@ class CampaignExtras:
     upgrade: bool = False
     # The parts per tier for the one statement on PostgreSQL (`_deferred`); None: claimed here.
     tiered: TieredCredit | None = None
+    # The parts as planned, for a batch's set of writes, when no campaign that applies counts
+    # awards per member; None: claimed here.
+    planned: tuple[CreditPart, ...] | None = None
 
     @property
     def one_statement(self) -> TieredCredit | None:
         return self.tiered
+
+    @property
+    def batch_parts(self) -> tuple[CreditPart, ...] | None:
+        """The planned parts, unless this earn upgrades the member (written under the lock, in
+        `record`) or lost a budget race (then claimed with the budget rows locked)."""
+        return None if self.upgrade or self.exact else self.planned
+
+    def record_batch(self, conn: Connection,
+                     booked: Sequence[tuple[Extras, int, int, tuple[CreditPart, ...]]],
+                     at: dt.datetime) -> None:
+        """The parts a batch booked in one set of writes: each campaign's points out of its
+        budget, one conditional UPDATE per campaign for the whole batch (ascending id, as
+        `record`), then every award row in one insert. A budget without the points raises
+        RetryableConflict: the batch runs again with those lines claimed one by one."""
+        spend: dict[int, int] = {}
+        for _, _, _, parts in booked:
+            for part in parts:
+                if part.campaign_id is not None:
+                    spend[part.campaign_id] = spend.get(part.campaign_id, 0) + part.points
+        for campaign_id in sorted(spend):
+            if not store.take_budget(conn, campaign_id, spend[campaign_id]):
+                for extras, *_ in booked:
+                    if isinstance(extras, CampaignExtras):
+                        extras.exact = True
+                raise RetryableConflict(f"campaign {campaign_id}'s budget was spent meanwhile")
+        awards.record_many(conn, [(entry_id, member_id, parts)
+                                  for _, entry_id, member_id, parts in booked], at)
 
     def claim(self, conn: Connection, member_id: int, at: dt.datetime) -> tuple[CreditPart, ...]:
         prepared = self.prepared

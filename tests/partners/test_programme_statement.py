@@ -112,7 +112,7 @@ def test_a_tiered_member_and_a_budgeted_campaign_book_the_same_both_ways(hub: Hu
     earn, outcomes = ways
     cafe = hub.partners["cafe"].party_id
     network = hub.db.read(parties.network_party_id)
-    budgeted = _campaign(hub, "half", effect=Multiplier(Decimal("1.5")),
+    _campaign(hub, "half", effect=Multiplier(Decimal("1.5")),
                          funder=split_funder((cafe, 5000), (network, 5000)),
                          limits=Limits(budget_points=10_000))
     gold_only = _campaign(hub, "gold-double", effect=Multiplier(Decimal(2)),
