@@ -121,6 +121,9 @@ class Prepared:
     # member id -> (stored tier, window points before this earn), when tiers are on
     standings: Mapping[int, tuple[HeldTier | None, int]] = dataclasses.field(
         default_factory=dict)
+    # Points left per budgeted candidate, read with the rest (a batch plans with them, so a
+    # spent budget is not planned and then refused at the take); the take stays the guard.
+    budget_left: Mapping[int, int] = dataclasses.field(default_factory=dict)
     # A single earn on PostgreSQL whose candidates read nothing of the member but the tier:
     # nothing was read; the plan carries its parts for every tier and the one statement reads
     # the tier itself (`TieredCredit`), or `claim` does under the lock.
@@ -157,7 +160,8 @@ def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.
         first = (frozenset(m for m in members if _first_here(conn, m, partner_id))
                  if any(c.first_at_partner for c in conds) else frozenset())
         return Prepared(partner_id, index, candidates, programme, states, usage, first,
-                        standing)
+                        standing, _budgets_left(conn, [r.campaign for r in candidates],
+                                                lock=False))
 
     return db.read(read)
 
@@ -235,7 +239,8 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
         planned = (Plan(credit.points, ()) if fact is None else
                    evaluate(fact, member, prepared.index, base_points=credit.points,
                             programme=prepared.programme,
-                            usage=prepared.usage.get(line.member_id)))
+                            usage=prepared.usage.get(line.member_id),
+                            budget_left=prepared.budget_left))
         running[line.member_id] = before + planned.total
         upgrade = bool(prepared.standings) and tiers_store.upgrade_due(
             prepared.programme.tiers, current, earned + before + planned.total)

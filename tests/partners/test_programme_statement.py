@@ -199,3 +199,44 @@ def test_a_batchs_lines_of_one_member_add_up_to_a_tier(any_hub: Hub) -> None:
         select(tier_changes.c.to_tier).where(tier_changes.c.member_id == ann.id)).all())
     assert [r[0] for r in changes] == ["silver"]
     assert verify(hub.db) == []
+
+
+def test_a_batchs_programme_lines_book_together_and_a_short_budget_is_exact(
+        any_hub: Hub, monkeypatch) -> None:
+    """Lines the programme adds to are booked in the batch's one set of writes (no line by
+    line claim); when the budget cannot cover them all, the batch runs again with those lines
+    claimed one by one, budget rows locked: the budget is spent to its last point, no more."""
+    from network.ledger import stores
+
+    hub = any_hub
+    cafe = hub.partners["cafe"].party_id
+    claimed: list[int] = []
+    real = stores.book_credit
+
+    def spy(conn, **kwargs):  # type: ignore[no-untyped-def]
+        claimed.append(kwargs["member_id"])
+        return real(conn, **kwargs)
+
+    monkeypatch.setattr(stores, "book_credit", spy)
+    _campaign(hub, "thirty", effect=FixedPoints(30), limits=Limits(budget_points=100))
+    members = [hub.enrol().id for _ in range(5)]
+
+    def batch(key: str) -> list[int]:
+        results = award_batch(hub.db, partner_id=cafe,
+                              lines=[AwardLine(m, 1000, "EUR") for m in members],
+                              network_currency="EUR", scope=f"partner:{cafe}",
+                              idempotency_key=key, now=utcnow())
+        return [r.receipt.points for r in results]
+
+    assert batch("b-1") == [130, 130, 130, 110, 100]
+    assert sorted(claimed) == sorted(members)  # 150 > 100: claimed one by one on the retry
+    assert hub.db.read(store.get, "thirty").spent_points == 100
+    awarded = hub.db.read(lambda c: c.execute(select(campaign_awards.c.points)).scalars().all())
+    assert sorted(awarded) == [10, 30, 30, 30]
+
+    claimed.clear()
+    _campaign(hub, "five", effect=FixedPoints(5), limits=Limits(budget_points=1_000))
+    assert batch("b-2") == [105] * 5  # "thirty" is spent: skipped
+    assert claimed == []  # one set of writes
+    assert hub.db.read(store.get, "five").spent_points == 25
+    assert verify(hub.db) == []
