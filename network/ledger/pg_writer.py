@@ -18,10 +18,14 @@ come from differs:
   (`stores.EarnWriter.book`), which handles all of those and names the error. If another earn
   with the key commits after our snapshot, our insert into idempotency_keys fails on its primary
   key, the whole statement rolls back, and the general way replays the stored answer.
-- `book`, a batch's lines without debt or programme parts, inside the batch's transaction: the
-  lines are ONE JSON document (a single string parameter is cheap to send, where psycopg escapes
-  every element of an array in Python and SQLAlchemy's multi-row VALUES form costs more to build
-  and parse than the insert itself). The caller (`stores.EarnWriter.book`) has locked the
+- With the programme's parts (campaign and tier points, `rules.TieredCredit`) the single earn is
+  still one statement (`_ONE_PROGRAMME`): it reads the member's tier, books the parts planned
+  for the tier in force (an issuance posting and a lot per funder, `campaign_awards` rows) and
+  takes the campaigns' budgets; it hands over when the earn crosses a tier or a budget is short.
+- `book`, a batch's lines without debt (with their programme parts, if any), inside the batch's
+  transaction: the lines are ONE JSON document (a single string parameter is cheap to send,
+  where psycopg escapes every element of an array in Python and SQLAlchemy's multi-row VALUES
+  form costs more to build and parse than the insert itself). The caller (`stores.EarnWriter.book`) has locked the
   members' balance rows, dropped replays, members in debt and unknown members, and computed each
   line's balance after it (`rules.plan_batch`).
 
@@ -34,7 +38,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -45,7 +49,7 @@ from sqlalchemy import Connection
 from network import idempotency
 from network.ledger.errors import IdempotencyInProgress
 from network.ledger.receipts import Receipt
-from network.ledger.rules import Booking, TieredCredit, breakdown, issued_by
+from network.ledger.rules import Booking, CreditPart, TieredCredit, breakdown, issued_by
 
 # The writes every earn makes, from `line` (columns: m member, party, kind, p points, r
 # reference, d details, v vests, x expires, k key, h request hash, b balance after, hd held,
@@ -243,8 +247,7 @@ def _programme_params(tiered: TieredCredit, issuer_id: int, base: int) -> dict[s
     breakdown, all from the ledger's pure rules (`issued_by`, `breakdown`) as the general way
     books them."""
     plans = [{"tier": rank, "total": base + sum(p.points for p in parts),
-              "issued": [{"party": party, "p": n}
-                         for party, n in issued_by(issuer_id, base, parts).items()],
+              "issued": _issued(issuer_id, base, parts),
               "parts": [{"party": p.issuer_id, "p": p.points, "campaign": p.campaign_id,
                          "tier": p.code if p.source == "tier" else None}
                         for p in parts if p.points],
@@ -291,9 +294,15 @@ def earn_statement(statement: Callable[[str, Mapping[str, Any]], Any], *, scope:
     return Receipt.from_dict(row.new) if row.new is not None else None
 
 
+def _issued(issuer_id: int, base: int, parts: Sequence[CreditPart]) -> list[dict[str, int]]:
+    """Points per issuing party, the earning partner first (`rules.issued_by`), as the
+    statements' JSON reads them."""
+    return [{"party": party, "p": n} for party, n in issued_by(issuer_id, base, parts).items()]
+
+
 def _with_parts(b: Booking, issuer_id: int) -> dict[str, Any]:
-    return {"i": [{"party": party, "p": n}
-                  for party, n in issued_by(issuer_id, b.line.points, b.parts).items()],
+    """A batch line's programme columns: its lots per issuing party and its breakdown."""
+    return {"i": _issued(issuer_id, b.line.points, b.parts),
             "bd": list(breakdown(issuer_id, b.line.points, b.parts))}
 
 
