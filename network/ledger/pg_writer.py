@@ -25,9 +25,9 @@ come from differs:
 - `book`, a batch's lines without debt (with their programme parts, if any), inside the batch's
   transaction: the lines are ONE JSON document (a single string parameter is cheap to send,
   where psycopg escapes every element of an array in Python and SQLAlchemy's multi-row VALUES
-  form costs more to build and parse than the insert itself). The caller (`stores.EarnWriter.book`) has locked the
-  members' balance rows, dropped replays, members in debt and unknown members, and computed each
-  line's balance after it (`rules.plan_batch`).
+  form costs more to build and parse than the insert itself). The caller
+  (`stores.EarnWriter.book`) has locked the members' balance rows, dropped replays, members in
+  debt and unknown members, and computed each line's balance after it (`rules.plan_batch`).
 
 The receipt each key remembers is built in SQL with exactly Receipt's fields (tests compare it
 with the receipt of the general way for the same earn), so a replay returns what the first call

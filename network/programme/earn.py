@@ -136,10 +136,12 @@ class Prepared:
 
 
 def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.datetime,
-            timezone: str) -> Prepared:
+            timezone: str, single: bool = False) -> Prepared:
+    """`single`: for one earn, which on PostgreSQL may read the member's tier in its one
+    statement (`Prepared.deferred`); a batch reads its members' in one read here."""
     programme = programme_for(db, timezone)
     members = sorted(set(member_ids))
-    deferrable = len(members) == 1 and db.dialect == "postgresql"
+    deferrable = single and len(members) == 1 and db.dialect == "postgresql"
 
     def read(conn: Connection) -> Prepared:
         index = store.load_index(conn)
@@ -155,8 +157,7 @@ def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.
         states = {m: member_state(conn, m, candidates, at, programme,
                                   standing=standing.get(m)) for m in members}
         limited = [r.campaign.id for r in candidates if _has_member_limits(r.campaign)]
-        usage = ({m: store.usage(conn, m, limited, at, programme) for m in members}
-                 if limited else {})
+        usage = store.usage_many(conn, members, limited, at, programme) if limited else {}
         first = (frozenset(m for m in members if _first_here(conn, m, partner_id))
                  if any(c.first_at_partner for c in conds) else frozenset())
         return Prepared(partner_id, index, candidates, programme, states, usage, first,
@@ -222,6 +223,8 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
         return _deferred(contract, prepared, at)
     running: dict[int, int] = {}  # member id -> points planned for their earlier lines
     limited = {r.campaign.id for r in prepared.candidates if _has_member_limits(r.campaign)}
+    # member id -> campaign id -> awards planned for their earlier lines (limits count them)
+    awarded: dict[int, dict[int, int]] = {}
 
     def plan(line: L) -> Credit:
         credit = contract(line)
@@ -239,20 +242,35 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
         planned = (Plan(credit.points, ()) if fact is None else
                    evaluate(fact, member, prepared.index, base_points=credit.points,
                             programme=prepared.programme,
-                            usage=prepared.usage.get(line.member_id),
+                            usage=_with_earlier(prepared.usage.get(line.member_id, {}),
+                                                awarded.get(line.member_id, {})),
                             budget_left=prepared.budget_left))
         running[line.member_id] = before + planned.total
+        counted = [e.campaign_id for e in planned.effects if e.campaign_id in limited]
+        for campaign_id in counted:
+            mine = awarded.setdefault(line.member_id, {})
+            mine[campaign_id] = mine.get(campaign_id, 0) + 1
         upgrade = bool(prepared.standings) and tiers_store.upgrade_due(
             prepared.programme.tiers, current, earned + before + planned.total)
         if not planned.effects and not upgrade:
             return credit
         fact = fact or purchase_of(line, prepared, at)
-        counted = any(e.campaign_id in limited for e in planned.effects)
         return Credit(credit.points, credit.vests_at, credit.expires_at,
                       CampaignExtras(fact, member, credit.points, prepared, upgrade=upgrade,
-                                     planned=None if counted else _parts(planned)))
+                                     planned=_parts(planned), counted=bool(counted)))
 
     return plan
+
+
+def _with_earlier(used: Mapping[int, Usage], earlier: Mapping[int, int]) -> Mapping[int, Usage]:
+    """The member's usage with the awards planned for their earlier lines in this batch."""
+    if not earlier:
+        return used
+    more = dict(used)
+    for campaign_id, n in earlier.items():
+        u = used.get(campaign_id, Usage())
+        more[campaign_id] = Usage(u.day + n, u.week + n, u.month + n, u.campaign + n)
+    return more
 
 
 def _deferred(contract: Callable[[L], Credit], prepared: Prepared,
@@ -314,9 +332,11 @@ class CampaignExtras:
     upgrade: bool = False
     # The parts per tier for the one statement on PostgreSQL (`_deferred`); None: claimed here.
     tiered: TieredCredit | None = None
-    # The parts as planned, for a batch's set of writes, when no campaign that applies counts
-    # awards per member; None: claimed here.
+    # The parts as planned, for a batch's set of writes; None: claimed here.
     planned: tuple[CreditPart, ...] | None = None
+    # A campaign with member limits applies: the plan counted the usage read before the batch,
+    # which `record_batch` checks again under the members' locks.
+    counted: bool = False
 
     @property
     def one_statement(self) -> TieredCredit | None:
@@ -334,7 +354,19 @@ class CampaignExtras:
         """The parts a batch booked in one set of writes: each campaign's points out of its
         budget, one conditional UPDATE per campaign for the whole batch (ascending id, as
         `record`), then every award row in one insert. A budget without the points raises
-        RetryableConflict: the batch runs again with those lines claimed one by one."""
+        RetryableConflict: the batch runs again with those lines claimed one by one, and so does
+        a member's usage of a campaign with member limits that changed since the plan read it
+        (read again here, under the members' locks and before this batch's award rows)."""
+        prepared = self.prepared
+        counted = sorted({m for extras, _, m, _ in booked
+                          if isinstance(extras, CampaignExtras) and extras.counted})
+        if counted:
+            limited = [r.campaign.id for r in prepared.candidates
+                       if _has_member_limits(r.campaign)]
+            now_used = store.usage_many(conn, counted, limited, self.fact.at, prepared.programme)
+            if any(now_used.get(m, {}) != prepared.usage.get(m, {}) for m in counted):
+                _exact(booked)
+                raise RetryableConflict("a member's campaign usage changed meanwhile")
         spend: dict[int, int] = {}
         for _, _, _, parts in booked:
             for part in parts:
@@ -342,9 +374,7 @@ class CampaignExtras:
                     spend[part.campaign_id] = spend.get(part.campaign_id, 0) + part.points
         for campaign_id in sorted(spend):
             if not store.take_budget(conn, campaign_id, spend[campaign_id]):
-                for extras, *_ in booked:
-                    if isinstance(extras, CampaignExtras):
-                        extras.exact = True
+                _exact(booked)
                 raise RetryableConflict(f"campaign {campaign_id}'s budget was spent meanwhile")
         awards.record_many(conn, [(entry_id, member_id, parts)
                                   for _, entry_id, member_id, parts in booked], at)
@@ -389,6 +419,13 @@ class CampaignExtras:
             tiers_store.upgrade_at_earn(conn, member_id, at, definitions=programme.tiers,
                                         zone=programme.zone,
                                         partner_id=self.prepared.partner_id)
+
+
+def _exact(booked: Sequence[tuple[Extras, int, int, tuple[CreditPart, ...]]]) -> None:
+    """These lines are claimed one by one under the lock when the batch runs again."""
+    for extras, *_ in booked:
+        if isinstance(extras, CampaignExtras):
+            extras.exact = True
 
 
 def _budgets_left(conn: Connection, campaigns: list[Campaign], *,

@@ -240,3 +240,45 @@ def test_a_batchs_programme_lines_book_together_and_a_short_budget_is_exact(
     assert claimed == []  # one set of writes
     assert hub.db.read(store.get, "five").spent_points == 25
     assert verify(hub.db) == []
+
+
+def test_member_limits_count_the_batchs_earlier_lines_and_are_checked_under_the_lock(
+        any_hub: Hub, monkeypatch) -> None:
+    """A once-a-day campaign: of a member's two lines in one batch only the first gets it; and
+    when the usage read again under the members' locks differs from what the plan read (another
+    earn's award, faked here), the batch runs again with the lines claimed under the lock."""
+    from network.programme import earn as programme_earn
+    from network.programme.rules import Usage
+
+    hub = any_hub
+    cafe = hub.partners["cafe"].party_id
+    daily = _campaign(hub, "daily", limits=Limits(per_member_day=1))
+    ann, bob = hub.enrol(), hub.enrol()
+
+    def batch(key: str, members: list[int]) -> list[int]:
+        results = award_batch(hub.db, partner_id=cafe,
+                              lines=[AwardLine(m, 1000, "EUR") for m in members],
+                              network_currency="EUR", scope=f"partner:{cafe}",
+                              idempotency_key=key, now=utcnow())
+        return [r.receipt.points for r in results]
+
+    assert batch("d-1", [ann.id, ann.id, bob.id]) == [110, 100, 110]
+    real = programme_earn.store.usage_many
+    reads: list[str] = []
+
+    def racing(conn, members, *args):  # type: ignore[no-untyped-def]
+        reads.append("read")
+        found = real(conn, members, *args)
+        if len(reads) == 2:  # record_batch's check: as if the member earned it meanwhile
+            return {m: {daily.id: Usage(1, 1, 1, 1)} for m in members}
+        return found
+
+    monkeypatch.setattr(programme_earn.store, "usage_many", racing)
+    carl = hub.enrol()
+    assert batch("d-2", [carl.id]) == [110]  # the claim under the lock found no award
+    assert reads == ["read"] * 3  # plan, check (changed), the claim on the second run
+    awarded = hub.db.read(lambda c: c.execute(
+        select(campaign_awards.c.member_id).where(campaign_awards.c.campaign_id == daily.id))
+        .scalars().all())
+    assert sorted(awarded) == sorted([ann.id, bob.id, carl.id])
+    assert verify(hub.db) == []
