@@ -113,7 +113,7 @@ _ONE_TEMPLATE = """
         WHERE b.member_id = %(member)s AND b.debt = 0
           AND claim.locked AND claim.request_hash IS NULL
           AND issuer.id = %(issuer)s AND issuer.kind IN ('partner', 'network')
-          AND {guard}
+          AND {guard}{also}
         RETURNING b.balance, b.held
     ), line AS MATERIALIZED (
         SELECT CAST(%(member)s AS bigint) AS m, CAST(%(issuer)s AS bigint) AS party,
@@ -132,7 +132,7 @@ _ANSWER = """SELECT claim.locked, claim.request_hash, claim.response AS stored,
 
 _ONE = _statement(_ONE_TEMPLATE.format(
     before="", points="%(points)s", sources="", breakdown="CAST(NULL AS json)",
-    issued=_PLAIN_ISSUED, after="", guard="{guard}"), _ANSWER.format(answer_from=""))
+    issued=_PLAIN_ISSUED, after="", guard="{guard}", also=""), _ANSWER.format(answer_from=""))
 
 # One earn with the programme's parts (campaign and tier points, `rules.TieredCredit`), still one
 # statement. The parts depend on the member's tier, which the statement reads itself rather than
@@ -140,14 +140,21 @@ _ONE = _statement(_ONE_TEMPLATE.format(
 # (tiers_store.standings), `chosen` the plan the caller made for the tier in force there
 # (tiers.in_force: the higher of the held tier and the one the points reach). An earn that takes
 # the member above the tier they hold books nothing here (`chosen` is empty): the general way
-# stores the upgrade with it. Each campaign's points come out of its budget with a conditional
+# stores the upgrade with it. So does one that a campaign with member limits would give more
+# than its limit allows (`used_up`, the usage counted as `store.usage` counts it). What the
+# statement read of the member (tier, window points, usage) is exact because `moved` updates
+# the member's row only if it is the version the statement's snapshot saw (`b.xmin =
+# standing.seen`, checked again on the newest version once the row's lock is ours): any earn,
+# spend or reversal of the member that committed since changed it, and the statement then
+# books nothing and hands over. Each campaign's points come out of its budget with a conditional
 # UPDATE (`took`, after the member's row is locked, like `store.take_budget`); if a budget no
 # longer has them, `ok` divides by zero, which rolls the whole statement back, and the general
 # way books the earn, cut to what is left (the budget is never overspent either way).
 _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
     before="""
     standing AS MATERIALIZED (
-        SELECT t.tier, w.earned
+        SELECT t.tier, w.earned,
+               (SELECT xmin FROM member_balances WHERE member_id = %(member)s) AS seen
         FROM (SELECT 1) AS one
         LEFT JOIN member_tiers AS t ON %(tiered)s AND t.member_id = %(member)s
         CROSS JOIN (
@@ -166,16 +173,36 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
                     ELSE COALESCE(array_position(CAST(%(codes)s AS text[]), s.tier) - 1, -1)
                END AS held
         FROM standing AS s
-    ), chosen AS MATERIALIZED (
-        SELECT p.total, p.issued, p.parts, p.bd
+    ), picked AS MATERIALIZED (
+        SELECT p.total, p.issued, p.parts, p.bd, p.limits
         FROM ranked, json_to_recordset(CAST(%(plans)s AS json))
-             AS p(tier int, total bigint, issued json, parts json, bd json)
+             AS p(tier int, total bigint, issued json, parts json, bd json, limits json)
         WHERE p.tier = ranked.in_force
           AND (NOT %(tiered)s
                OR (SELECT count(*) - 1 FROM unnest(CAST(%(thresholds)s AS bigint[])) AS th
                    WHERE th <= ranked.earned + p.total) <= ranked.held)
+    ), used_up AS MATERIALIZED (
+        SELECT l.campaign
+        FROM picked, json_to_recordset(picked.limits)
+             AS l(campaign bigint, day int, week int, month int, ever int)
+        CROSS JOIN LATERAL (
+            SELECT count(DISTINCT a.entry_id) FILTER (WHERE a.booked_at >= %(day)s) AS d,
+                   count(DISTINCT a.entry_id) FILTER (WHERE a.booked_at >= %(week)s) AS w,
+                   count(DISTINCT a.entry_id) FILTER (WHERE a.booked_at >= %(month)s) AS mo,
+                   count(DISTINCT a.entry_id) AS e
+            FROM campaign_awards AS a
+            WHERE a.member_id = %(member)s AND a.campaign_id = l.campaign AND a.points > 0
+              AND NOT EXISTS (
+                  SELECT 1 FROM campaign_awards AS r
+                  JOIN journal_entries AS re ON re.id = r.entry_id
+                  WHERE r.member_id = %(member)s AND r.points < 0
+                    AND r.campaign_id = ANY(CAST(%(limited)s AS bigint[]))
+                    AND re.reverses_entry_id = a.entry_id)) AS u
+        WHERE u.d >= l.day OR u.w >= l.week OR u.mo >= l.month OR u.e >= l.ever
+    ), chosen AS MATERIALIZED (
+        SELECT * FROM picked WHERE NOT EXISTS (SELECT 1 FROM used_up)
     ),""",
-    points="chosen.total", sources=", chosen", breakdown="chosen.bd",
+    points="chosen.total", sources=", chosen, standing", breakdown="chosen.bd",
     issued="""issued AS MATERIALIZED (
         SELECT line.entry_id, line.m, i.party, i.p,
                CASE WHEN i.n = 1 THEN line.lot_id ELSE nextval('lots_id_seq') END AS lot_id,
@@ -205,7 +232,8 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
     ), ok AS MATERIALIZED (
         SELECT 1 / CASE WHEN (SELECT count(*) FROM took) = (SELECT count(*) FROM spend)
                         THEN 1 ELSE 0 END AS fine
-    )""", guard="{guard}"), _ANSWER.format(answer_from=" CROSS JOIN ok"))
+    )""", guard="{guard}", also="""
+          AND b.xmin = standing.seen"""), _ANSWER.format(answer_from=" CROSS JOIN ok"))
 
 # A batch's lines: from the JSON document, in input order; one balance move per member.
 # A line with programme parts has `i`, its points per issuing party (the earning partner first:
@@ -247,6 +275,8 @@ def _programme_params(tiered: TieredCredit, issuer_id: int, base: int) -> dict[s
     breakdown, all from the ledger's pure rules (`issued_by`, `breakdown`) as the general way
     books them."""
     plans = [{"tier": rank, "total": base + sum(p.points for p in parts),
+              "limits": [dict(zip(("campaign", "day", "week", "month", "ever"), limit,
+                                  strict=True)) for limit in tiered.limits[rank]],
               "issued": _issued(issuer_id, base, parts),
               "parts": [{"party": p.issuer_id, "p": p.points, "campaign": p.campaign_id,
                          "tier": p.code if p.source == "tier" else None}
@@ -255,6 +285,8 @@ def _programme_params(tiered: TieredCredit, issuer_id: int, base: int) -> dict[s
              for rank, parts in enumerate(tiered.parts)]
     return {"tiered": bool(tiered.codes), "codes": list(tiered.codes),
             "thresholds": [Int8(t) for t in tiered.thresholds or (0,)], "since": tiered.since,
+            "day": tiered.periods[0], "week": tiered.periods[1], "month": tiered.periods[2],
+            "limited": [Int8(c) for c in tiered.limited],
             "plans": json.dumps(plans, separators=(",", ":"))}
 
 

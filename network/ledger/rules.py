@@ -113,6 +113,13 @@ class TieredCredit:
     thresholds: tuple[int, ...]
     since: datetime
     parts: tuple[tuple[CreditPart, ...], ...]
+    # Per rank, the member limits of the campaigns in its parts: (campaign id, per day, week,
+    # month, ever; None: no such limit). The statement books nothing if one is reached, counting
+    # awards since the starts of the day, week and month (`periods`) as the programme counts
+    # them, an earn reversed in `limited`'s campaigns not counted.
+    limits: tuple[tuple[tuple[int, int | None, int | None, int | None, int | None], ...], ...]
+    periods: tuple[datetime, datetime, datetime]
+    limited: tuple[int, ...]
 
 
 @dataclass(frozen=True)

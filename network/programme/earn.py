@@ -57,7 +57,7 @@ from network.programme.campaigns import Campaign
 from network.programme.campaigns_schema import campaigns as campaigns_table
 from network.programme.facts import BasketLine, Fact, MemberState, Purchase
 from network.programme.index import CampaignIndex, Rule
-from network.programme.rules import Plan, Programme, Usage, evaluate
+from network.programme.rules import Plan, Programme, Usage, evaluate, periods
 from network.programme.segments_store import segments_of
 from network.programme.tiers import HeldTier
 
@@ -281,7 +281,8 @@ def _deferred(contract: Callable[[L], Credit], prepared: Prepared,
     under the member's lock), extras that `claim` there, the tier read with them."""
     programme = prepared.programme
     codes = tuple(t.code for t in programme.tiers)
-    limited = {r.campaign.id for r in prepared.candidates if _has_member_limits(r.campaign)}
+    limited = {r.campaign.id: r.campaign for r in prepared.candidates
+               if _has_member_limits(r.campaign)}
 
     def plan(line: L) -> Credit:
         credit = contract(line)
@@ -291,15 +292,24 @@ def _deferred(contract: Callable[[L], Credit], prepared: Prepared,
                  for code in codes or (None,)]
         if not codes and not plans[0].effects:
             return credit
-        counted = any(e.campaign_id in limited for p in plans for e in p.effects)
-        tiered = None if counted else TieredCredit(
+        starts = periods(at, programme)
+        tiered = TieredCredit(
             codes, tuple(t.threshold for t in programme.tiers),
             at - tier_window(programme) if codes else at,
-            tuple(_parts(p) for p in plans))
+            tuple(_parts(p) for p in plans),
+            tuple(tuple(_limits(limited[e.campaign_id]) for e in p.effects
+                        if e.campaign_id in limited) for p in plans),
+            (starts.day, starts.week, starts.month), tuple(sorted(limited)))
         return Credit(credit.points, credit.vests_at, credit.expires_at,
                       CampaignExtras(fact, None, credit.points, prepared, tiered=tiered))
 
     return plan
+
+
+def _limits(c: Campaign) -> tuple[int, int | None, int | None, int | None, int | None]:
+    lim = c.limits
+    return (c.id, lim.per_member_day, lim.per_member_week, lim.per_member_month,
+            lim.per_member_campaign)
 
 
 def _parts(planned: Plan) -> tuple[CreditPart, ...]:

@@ -174,13 +174,24 @@ def test_crossing_a_tier_goes_the_general_way_and_upgrades(hub: Hub, ways) -> No
     assert verify(hub.db) == []
 
 
-def test_a_campaign_with_member_limits_is_claimed_under_the_lock(hub: Hub, ways) -> None:
+def test_a_campaign_with_member_limits_counts_in_the_statement(hub: Hub, ways) -> None:
+    """The statement books the day's first award; the second earn, over the limit, books
+    nothing there and the general way (usage counted under the lock) skips the campaign. A
+    reversed earn no longer counts."""
+    from network.ledger import reverse_earn
+
     earn, outcomes = ways
     _campaign(hub, "daily", limits=Limits(per_member_day=1))
     ann = hub.enrol()
-    assert earn(ann.id, 1000, "lim-1").points == 110
+    first = earn(ann.id, 1000, "lim-1")
+    assert first.points == 110
     assert earn(ann.id, 1000, "lim-2").points == 100
-    assert outcomes == []  # never offered to the statement
+    assert outcomes == [True, False]
+    cafe = hub.partners["cafe"].party_id
+    reverse_earn(hub.db, scope=f"partner:{cafe}", idempotency_key="undo-1",
+                 entry_id=first.entry_id, partner_id=cafe)
+    assert earn(ann.id, 1000, "lim-3").points == 110
+    assert outcomes == [True, False, True]
     assert verify(hub.db) == []
 
 
