@@ -223,10 +223,15 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
         FROM line, chosen, json_to_recordset(chosen.parts) AS a(campaign bigint, p bigint)
         WHERE a.campaign IS NOT NULL
         GROUP BY a.campaign
+    ), ordered AS MATERIALIZED (
+        -- the campaigns' rows locked in ascending id, as every other writer takes them, so
+        -- two earns sharing two budgets never wait for each other in a circle
+        SELECT c.id FROM campaigns AS c JOIN spend ON spend.campaign = c.id
+        ORDER BY c.id FOR UPDATE OF c
     ), took AS (
         UPDATE campaigns AS c SET spent_points = c.spent_points + spend.p
-        FROM spend
-        WHERE c.id = spend.campaign
+        FROM spend, ordered
+        WHERE c.id = spend.campaign AND ordered.id = c.id
           AND (c.budget_points IS NULL OR c.spent_points + spend.p <= c.budget_points)
         RETURNING c.id
     ), ok AS MATERIALIZED (

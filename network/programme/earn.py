@@ -28,10 +28,15 @@ crosses silver upgrades, and the lines after it earn silver's multiplier). A sin
 PostgreSQL reads nothing before its statement (`Prepared.deferred`): the plan evaluates the
 rules once per tier the member may hold, and the one statement (network/ledger/pg_writer.py)
 reads the tier and window points itself and books the parts of the tier in force, the campaigns'
-points taken from their budgets in the same statement; an earn that crosses into a higher tier,
-or finds a budget short, books nothing there and goes the general way, as does one a campaign
-with member limits applies to (usage is counted under the member's lock, `claim`, which then
-reads the tier too).
+points taken from their budgets and member limits counted in the same statement; an earn
+that crosses into a higher tier, finds a budget short or a limit reached, or whose member
+changed since the statement's snapshot, books nothing there and goes the general way (`claim`
+under the member's lock, which then reads the tier too).
+
+A batch books its lines with programme parts in its one set of writes (`batch_parts`), planned
+with the budgets and usage read before it; `record_batch` then takes each campaign's points for
+the whole batch and checks the usage again under the members' locks: a budget short or a usage
+changed runs the batch again with those lines claimed one by one (`exact`).
 """
 
 from __future__ import annotations
@@ -276,9 +281,9 @@ def _with_earlier(used: Mapping[int, Usage], earlier: Mapping[int, int]) -> Mapp
 def _deferred(contract: Callable[[L], Credit], prepared: Prepared,
               at: dt.datetime) -> Callable[[L], Credit]:
     """The plan step of a single earn whose member nothing was read of (`Prepared.deferred`):
-    the parts for each tier the member may hold, for the one statement to pick from
-    (`TieredCredit`); or, when a campaign that applies counts awards per member (counted only
-    under the member's lock), extras that `claim` there, the tier read with them."""
+    the parts for each tier the member may hold, with the member limits of their campaigns, for
+    the one statement to pick from (`TieredCredit`); when the statement hands the earn over,
+    `claim` decides under the lock, the tier read with it."""
     programme = prepared.programme
     codes = tuple(t.code for t in programme.tiers)
     limited = {r.campaign.id: r.campaign for r in prepared.candidates

@@ -293,3 +293,36 @@ def test_member_limits_count_the_batchs_earlier_lines_and_are_checked_under_the_
         .scalars().all())
     assert sorted(awarded) == sorted([ann.id, bob.id, carl.id])
     assert verify(hub.db) == []
+
+
+def test_an_earn_that_waits_for_a_concurrent_update_of_the_member_hands_over(
+        hub: Hub, ways) -> None:
+    """What the statement read of the member (tier, usage) is from its snapshot: when another
+    transaction updates the member's row and commits while the statement waits for that row,
+    the statement books nothing and the general way books the earn under the lock."""
+    import threading
+
+    from sqlalchemy import text
+
+    earn, outcomes = ways
+    _campaign(hub, "ten")
+    ann = hub.enrol()
+    holder = hub.db.engine.connect()
+    holder.begin()
+    holder.execute(text("UPDATE member_balances SET updated_at = now() WHERE member_id = :m"),
+                   {"m": ann.id})
+    answers: list[Receipt] = []
+    worker = threading.Thread(target=lambda: answers.append(earn(ann.id, 1000, "wait-1")))
+    worker.start()
+    # Until the earn's statement waits for the member's row lock (no clock involved).
+    with hub.db.engine.connect() as watcher:
+        while not watcher.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE '%%member_balances%%' AND pid <> pg_backend_pid()")).scalar_one():
+            watcher.rollback()
+    holder.commit()
+    holder.close()
+    worker.join()
+    assert outcomes == [False]
+    assert answers[0].points == 110
+    assert verify(hub.db) == []
