@@ -382,6 +382,10 @@ class CampaignExtras:
             if any(now_used.get(m, {}) != prepared.usage.get(m, {}) for m in counted):
                 _exact(booked)
                 raise RetryableConflict("a member's campaign usage changed meanwhile")
+        # The award rows first and the budgets last: a budget's row is locked from its UPDATE
+        # to the batch's COMMIT, which concurrent batches and earns sharing it wait for.
+        awards.record_many(conn, [(entry_id, member_id, parts)
+                                  for _, entry_id, member_id, parts in booked], at)
         spend: dict[int, int] = {}
         for _, _, _, parts in booked:
             for part in parts:
@@ -391,8 +395,6 @@ class CampaignExtras:
             if not store.take_budget(conn, campaign_id, spend[campaign_id]):
                 _exact(booked)
                 raise RetryableConflict(f"campaign {campaign_id}'s budget was spent meanwhile")
-        awards.record_many(conn, [(entry_id, member_id, parts)
-                                  for _, entry_id, member_id, parts in booked], at)
 
     def claim(self, conn: Connection, member_id: int, at: dt.datetime) -> tuple[CreditPart, ...]:
         prepared = self.prepared
