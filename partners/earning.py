@@ -95,11 +95,12 @@ def _terms(db: Database, partner_id: int, at: datetime,
 
 
 def programme_plan(db: Database, contract: Plan[AwardLine], *, partner_id: int,
-                   lines: list[AwardLine], now: datetime, timezone: str) -> Plan[AwardLine]:
+                   lines: list[AwardLine], now: datetime, timezone: str,
+                   single: bool = False) -> Plan[AwardLine]:
     """The contract's plan step with the programme's campaigns and tiers on top
     (network/programme/earn.py); the contract's own when nothing could apply."""
     prepared = prepare(db, partner_id=partner_id, member_ids=[line.member_id for line in lines],
-                       at=now, timezone=timezone)
+                       at=now, timezone=timezone, single=single)
     return with_programme(contract, prepared, now)
 
 
@@ -113,7 +114,8 @@ def award_points(db: Database, *, partner_id: int, line: AwardLine, network_curr
     receipt = earn_planned(db, scope=scope, idempotency_key=idempotency_key,
                            issuer_id=partner_id, line=line, now=now,
                            plan=programme_plan(db, contract, partner_id=partner_id,
-                                               lines=[line], now=now, timezone=timezone))
+                                               lines=[line], now=now, timezone=timezone,
+                                               single=True))
     # A referred member's first earn converts their referral (after booking, its own
     # transaction; nothing read for a member whose referral is surely not pending).
     conversions.after_earn(db, line.member_id, partner_id=partner_id, at=now, timezone=timezone)

@@ -11,9 +11,9 @@ holds N while an earn at the bench partner meets N/10 candidates: a multiplier t
 matches (budgeted, so every earn takes the budget row's lock), a bonus on 50 EUR and more
 limited to once a day per member (usage counted under the lock), a tier-gated double (the
 member's tier is read), a category campaign the basket-less earns never match, and a network
-multiplier for the app channel. `--no-budget` drops the always-matching multiplier's budget,
-which otherwise serializes every earn at the partner on that campaign's row (the price of a
-budget that is exact under concurrency). Prints figures; asserts nothing (benchmarks are not tests).
+multiplier for the app channel. The tiers are on in both runs. `--no-budget` drops the
+always-matching multiplier's budget (its row is still updated, `spent_points`). Prints figures
+and their on/off ratios, measured in the same run; asserts nothing (benchmarks are not tests).
 Uses the same throwaway database and server helpers as infra/bench/partner_api.py.
 """
 

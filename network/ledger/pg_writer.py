@@ -18,12 +18,16 @@ come from differs:
   (`stores.EarnWriter.book`), which handles all of those and names the error. If another earn
   with the key commits after our snapshot, our insert into idempotency_keys fails on its primary
   key, the whole statement rolls back, and the general way replays the stored answer.
-- `book`, a batch's lines without debt or programme parts, inside the batch's transaction: the
-  lines are ONE JSON document (a single string parameter is cheap to send, where psycopg escapes
-  every element of an array in Python and SQLAlchemy's multi-row VALUES form costs more to build
-  and parse than the insert itself). The caller (`stores.EarnWriter.book`) has locked the
-  members' balance rows, dropped replays, members in debt and unknown members, and computed each
-  line's balance after it (`rules.plan_batch`).
+- With the programme's parts (campaign and tier points, `rules.TieredCredit`) the single earn is
+  still one statement (`_ONE_PROGRAMME`): it reads the member's tier, books the parts planned
+  for the tier in force (an issuance posting and a lot per funder, `campaign_awards` rows) and
+  takes the campaigns' budgets; it hands over when the earn crosses a tier or a budget is short.
+- `book`, a batch's lines without debt (with their programme parts, if any), inside the batch's
+  transaction: the lines are ONE JSON document (a single string parameter is cheap to send,
+  where psycopg escapes every element of an array in Python and SQLAlchemy's multi-row VALUES
+  form costs more to build and parse than the insert itself). The caller
+  (`stores.EarnWriter.book`) has locked the members' balance rows, dropped replays, members in
+  debt and unknown members, and computed each line's balance after it (`rules.plan_batch`).
 
 The receipt each key remembers is built in SQL with exactly Receipt's fields (tests compare it
 with the receipt of the general way for the same earn), so a replay returns what the first call
@@ -34,7 +38,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -45,12 +49,18 @@ from sqlalchemy import Connection
 from network import idempotency
 from network.ledger.errors import IdempotencyInProgress
 from network.ledger.receipts import Receipt
-from network.ledger.rules import Booking
+from network.ledger.rules import Booking, CreditPart, TieredCredit, breakdown, issued_by
 
 # The writes every earn makes, from `line` (columns: m member, party, kind, p points, r
 # reference, d details, v vests, x expires, k key, h request hash, b balance after, hd held,
-# entry_id, lot_id) and the parameters at, booked_at and scope. Both postings carry the entry's
-# member (the ledger's shard key), the issuance one the party too.
+# bd the receipt's breakdown (NULL: all points are the base), entry_id, lot_id) and `issued`
+# (one row per issuing party: entry_id, m, party, p its points, lot_id, v, x), and the parameters
+# at, booked_at and scope. Every posting carries the entry's member (the ledger's shard key), the
+# issuance ones their party too.
+_RECEIPT = """json_build_object(
+                   'entry_id', entry_id, 'kind', kind, 'member_id', m, 'points', p,
+                   'booked_at', CAST(%(booked_at)s AS text), 'balance', b, 'held', hd,
+                   'hold_id', NULL, 'lot_id', lot_id, 'debt', 0{more})"""
 _WRITES = """
     entry AS (
         INSERT INTO journal_entries (id, kind, member_id, party_id, points, reference, details,
@@ -58,24 +68,24 @@ _WRITES = """
         SELECT entry_id, kind, m, party, p, r, d, %(at)s FROM line
     ), posted AS (
         INSERT INTO postings (entry_id, account_kind, member_id, party_id, points)
-        SELECT line.entry_id, side.kind, line.m, side.party, side.points
-        FROM line CROSS JOIN LATERAL (VALUES ('issuance', line.party, -line.p),
-                                             ('member_wallet', NULL, line.p))
-             AS side(kind, party, points)
+        SELECT entry_id, 'issuance', m, party, -p FROM issued
+        UNION ALL
+        SELECT entry_id, 'member_wallet', m, NULL, p FROM line
     ), lot AS (
         INSERT INTO lots (id, member_id, entry_id, issuer_party_id, points, remaining, vests_at,
                           expires_at, created_at)
-        SELECT lot_id, m, entry_id, party, p, p, v, x, %(at)s FROM line
+        SELECT lot_id, m, entry_id, party, p, p, v, x, %(at)s FROM issued
     ), remembered AS (
         INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at)
-        SELECT %(scope)s, k, h, json_build_object(
-                   'entry_id', entry_id, 'kind', kind, 'member_id', m, 'points', p,
-                   'booked_at', CAST(%(booked_at)s AS text), 'balance', b, 'held', hd,
-                   'hold_id', NULL, 'lot_id', lot_id, 'debt', 0),
-               %(at)s
+        SELECT %(scope)s, k, h, CASE WHEN bd IS NULL THEN """ + _RECEIPT.format(more="") + """
+                                     ELSE """ + _RECEIPT.format(more=", 'breakdown', bd") + """
+                                END, %(at)s
         FROM line
         RETURNING response
     )"""
+
+# A line issued by its one party (no programme part): the lot is the line's own.
+_PLAIN_ISSUED = "issued AS (SELECT entry_id, m, party, p, lot_id, v, x FROM line)"
 
 _IDS = "nextval('journal_entries_id_seq') AS entry_id, nextval('lots_id_seq') AS lot_id"
 
@@ -88,77 +98,228 @@ def _statement(lines: str, answer: str) -> str:
 
 # One earn: claim the key, move the balance (only for a member without debt and an issuer that
 # may issue: otherwise `moved`, and so `line`, is empty and nothing is written), then the writes.
-_ONE = _statement("""
+# {before} adds relations `moved` reads ({points} is the points it moves, {sources} what it
+# reads them from), {after} the writes beyond the shared ones, {answer_from} what the answer
+# reads besides the claim.
+_ONE_TEMPLATE = """
     claim AS MATERIALIZED (
         SELECT pg_try_advisory_xact_lock(%(lock_key)s) AS locked, k.request_hash, k.response
         FROM (SELECT 1) AS one
         LEFT JOIN idempotency_keys AS k ON k.scope = %(scope)s AND k.key = %(key)s
-    ), moved AS (
+    ),{before} moved AS (
         UPDATE member_balances AS b
-        SET balance = b.balance + %(points)s, updated_at = %(at)s
-        FROM claim, parties AS issuer
+        SET balance = b.balance + {points}, updated_at = %(at)s
+        FROM claim, parties AS issuer{sources}
         WHERE b.member_id = %(member)s AND b.debt = 0
           AND claim.locked AND claim.request_hash IS NULL
           AND issuer.id = %(issuer)s AND issuer.kind IN ('partner', 'network')
-          AND {guard}
+          AND {guard}{also}
         RETURNING b.balance, b.held
     ), line AS MATERIALIZED (
         SELECT CAST(%(member)s AS bigint) AS m, CAST(%(issuer)s AS bigint) AS party,
-               CAST(%(kind)s AS text) AS kind, CAST(%(points)s AS bigint) AS p,
+               CAST(%(kind)s AS text) AS kind, CAST({points} AS bigint) AS p,
                CAST(%(reference)s AS text) AS r, CAST(%(details)s AS json) AS d,
                CAST(%(vests)s AS timestamptz) AS v, CAST(%(expires)s AS timestamptz) AS x,
                CAST(%(key)s AS text) AS k, CAST(%(digest)s AS text) AS h,
-               moved.balance AS b, moved.held AS hd, """ + _IDS + """
-        FROM moved
-    )""", """SELECT claim.locked, claim.request_hash, claim.response AS stored,
+               moved.balance AS b, moved.held AS hd, {breakdown} AS bd, \
+""" + _IDS + """
+        FROM moved{sources}
+    ), {issued}{after}"""
+
+_ANSWER = """SELECT claim.locked, claim.request_hash, claim.response AS stored,
            remembered.response AS new
-    FROM claim LEFT JOIN remembered ON true""")
+    FROM claim{answer_from} LEFT JOIN remembered ON true"""
+
+_ONE = _statement(_ONE_TEMPLATE.format(
+    before="", points="%(points)s", sources="", breakdown="CAST(NULL AS json)",
+    issued=_PLAIN_ISSUED, after="", guard="{guard}", also=""), _ANSWER.format(answer_from=""))
+
+# One earn with the programme's parts (campaign and tier points, `rules.TieredCredit`), still one
+# statement. The parts depend on the member's tier, which the statement reads itself rather than
+# costing the earn a round trip before it: `standing` is the stored tier and the window's points
+# (tiers_store.standings), `chosen` the plan the caller made for the tier in force there
+# (tiers.in_force: the higher of the held tier and the one the points reach). An earn that takes
+# the member above the tier they hold books nothing here (`chosen` is empty): the general way
+# stores the upgrade with it. So does one that a campaign with member limits would give more
+# than its limit allows (`used_up`, the usage counted as `store.usage` counts it). What the
+# statement read of the member (tier, window points, usage) is exact because `moved` updates
+# the member's row only if it is the version the statement's snapshot saw (`b.xmin =
+# standing.seen`, checked again on the newest version once the row's lock is ours): any earn,
+# spend or reversal of the member that committed since changed it, and the statement then
+# books nothing and hands over. Each campaign's points come out of its budget with a conditional
+# UPDATE (`took`, after the member's row is locked, like `store.take_budget`); if a budget no
+# longer has them, `ok` divides by zero, which rolls the whole statement back, and the general
+# way books the earn, cut to what is left (the budget is never overspent either way).
+_ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
+    before="""
+    standing AS MATERIALIZED (
+        SELECT t.tier, w.earned,
+               (SELECT xmin FROM member_balances WHERE member_id = %(member)s) AS seen
+        FROM (SELECT 1) AS one
+        LEFT JOIN member_tiers AS t ON %(tiered)s AND t.member_id = %(member)s
+        CROSS JOIN (
+            SELECT GREATEST(0, COALESCE(SUM(CASE WHEN e.kind = 'reverse_earn' THEN -e.points
+                                                 ELSE e.points END), 0)) AS earned
+            FROM journal_entries AS e
+            WHERE %(tiered)s AND e.member_id = %(member)s AND e.booked_at > %(since)s
+              AND e.kind IN ('earn', 'bonus', 'reverse_earn')) AS w
+    ), ranked AS MATERIALIZED (
+        SELECT s.earned,
+               GREATEST((SELECT count(*) - 1 FROM unnest(CAST(%(thresholds)s AS bigint[])) AS th
+                         WHERE th <= s.earned),
+                        COALESCE(array_position(CAST(%(codes)s AS text[]), s.tier) - 1, -1))
+                   AS in_force,
+               CASE WHEN s.tier IS NULL THEN 0
+                    ELSE COALESCE(array_position(CAST(%(codes)s AS text[]), s.tier) - 1, -1)
+               END AS held
+        FROM standing AS s
+    ), picked AS MATERIALIZED (
+        SELECT p.total, p.issued, p.parts, p.bd, p.limits
+        FROM ranked, json_to_recordset(CAST(%(plans)s AS json))
+             AS p(tier int, total bigint, issued json, parts json, bd json, limits json)
+        WHERE p.tier = ranked.in_force
+          AND (NOT %(tiered)s
+               OR (SELECT count(*) - 1 FROM unnest(CAST(%(thresholds)s AS bigint[])) AS th
+                   WHERE th <= ranked.earned + p.total) <= ranked.held)
+    ), used_up AS MATERIALIZED (
+        SELECT l.campaign
+        FROM picked, json_to_recordset(picked.limits)
+             AS l(campaign bigint, day int, week int, month int, ever int)
+        CROSS JOIN LATERAL (
+            SELECT count(DISTINCT a.entry_id) FILTER (WHERE a.booked_at >= %(day)s) AS d,
+                   count(DISTINCT a.entry_id) FILTER (WHERE a.booked_at >= %(week)s) AS w,
+                   count(DISTINCT a.entry_id) FILTER (WHERE a.booked_at >= %(month)s) AS mo,
+                   count(DISTINCT a.entry_id) AS e
+            FROM campaign_awards AS a
+            WHERE a.member_id = %(member)s AND a.campaign_id = l.campaign AND a.points > 0
+              AND NOT EXISTS (
+                  SELECT 1 FROM campaign_awards AS r
+                  JOIN journal_entries AS re ON re.id = r.entry_id
+                  WHERE r.member_id = %(member)s AND r.points < 0
+                    AND r.campaign_id = ANY(CAST(%(limited)s AS bigint[]))
+                    AND re.reverses_entry_id = a.entry_id)) AS u
+        WHERE u.d >= l.day OR u.w >= l.week OR u.mo >= l.month OR u.e >= l.ever
+    ), chosen AS MATERIALIZED (
+        SELECT * FROM picked WHERE NOT EXISTS (SELECT 1 FROM used_up)
+    ),""",
+    points="chosen.total", sources=", chosen, standing", breakdown="chosen.bd",
+    issued="""issued AS MATERIALIZED (
+        SELECT line.entry_id, line.m, i.party, i.p,
+               CASE WHEN i.n = 1 THEN line.lot_id ELSE nextval('lots_id_seq') END AS lot_id,
+               line.v, line.x
+        FROM line, chosen,
+             ROWS FROM (json_to_recordset(chosen.issued) AS (party bigint, p bigint))
+             WITH ORDINALITY AS i(party, p, n)
+    )""",
+    after=""", awarded AS (
+        INSERT INTO campaign_awards (entry_id, campaign_id, tier_code, member_id,
+                                     funder_party_id, points, booked_at)
+        SELECT line.entry_id, a.campaign, a.tier, line.m, a.party, a.p, %(at)s
+        FROM line, chosen,
+             json_to_recordset(chosen.parts) AS a(party bigint, p bigint, campaign bigint,
+                                                  tier text)
+    ), spend AS MATERIALIZED (
+        SELECT a.campaign, sum(a.p) AS p
+        FROM line, chosen, json_to_recordset(chosen.parts) AS a(campaign bigint, p bigint)
+        WHERE a.campaign IS NOT NULL
+        GROUP BY a.campaign
+    ), ordered AS MATERIALIZED (
+        -- the campaigns' rows locked in ascending id, as every other writer takes them, so
+        -- two earns sharing two budgets never wait for each other in a circle
+        SELECT c.id FROM campaigns AS c JOIN spend ON spend.campaign = c.id
+        ORDER BY c.id FOR UPDATE OF c
+    ), took AS (
+        UPDATE campaigns AS c SET spent_points = c.spent_points + spend.p
+        FROM spend, ordered
+        WHERE c.id = spend.campaign AND ordered.id = c.id
+          AND (c.budget_points IS NULL OR c.spent_points + spend.p <= c.budget_points)
+        RETURNING c.id
+    ), ok AS MATERIALIZED (
+        SELECT 1 / CASE WHEN (SELECT count(*) FROM took) = (SELECT count(*) FROM spend)
+                        THEN 1 ELSE 0 END AS fine
+    )""", guard="{guard}", also="""
+          AND b.xmin = standing.seen"""), _ANSWER.format(answer_from=" CROSS JOIN ok"))
 
 # A batch's lines: from the JSON document, in input order; one balance move per member.
+# A line with programme parts has `i`, its points per issuing party (the earning partner first:
+# its lot is the one the receipt names), and `bd`, its receipt's breakdown; `p` is its total.
 _MANY = _statement("""
     line AS MATERIALIZED (
         SELECT r.*, CAST(%(party)s AS bigint) AS party, """ + _IDS + """
         FROM ROWS FROM (json_to_recordset(CAST(%(lines)s AS json)) AS (
                  m bigint, kind text, p bigint, r text, d json, v timestamptz, x timestamptz,
-                 k text, h text, b bigint, hd bigint))
-             WITH ORDINALITY AS r(m, kind, p, r, d, v, x, k, h, b, hd, n)
+                 k text, h text, b bigint, hd bigint, i json, bd json))
+             WITH ORDINALITY AS r(m, kind, p, r, d, v, x, k, h, b, hd, i, bd, n)
         ORDER BY r.n
     ), moved AS (
         UPDATE member_balances AS b SET balance = b.balance + t.delta, updated_at = %(at)s
         FROM (SELECT m, sum(p) AS delta FROM line GROUP BY m) AS t
         WHERE b.member_id = t.m
+    ), issued AS MATERIALIZED (
+        SELECT entry_id, m, party, p, lot_id, v, x FROM line WHERE i IS NULL
+        UNION ALL
+        SELECT line.entry_id, line.m, s.party, s.p,
+               CASE WHEN s.n = 1 THEN line.lot_id ELSE nextval('lots_id_seq') END, line.v, line.x
+        FROM line, ROWS FROM (json_to_recordset(line.i) AS (party bigint, p bigint))
+                   WITH ORDINALITY AS s(party, p, n)
+        WHERE line.i IS NOT NULL
     )""", "SELECT entry_id, lot_id FROM line ORDER BY n")
 
 
 
-@functools.lru_cache(maxsize=8)
-def _one(guard: str) -> str:
+@functools.lru_cache(maxsize=16)
+def _one(guard: str, programme: bool) -> str:
     """The one-earn statement with the observers' guard (network/ledger/observers.py: "true"
     when nobody observes this earn; false makes it book nothing and hand the earn to `book`)."""
-    return _ONE.replace("{guard}", guard)
+    return (_ONE_PROGRAMME if programme else _ONE).replace("{guard}", guard)
 
 
-# Conflicts that mean "someone else got there first": the general way sorts them out.
+def _programme_params(tiered: TieredCredit, issuer_id: int, base: int) -> dict[str, Any]:
+    """`_ONE_PROGRAMME`'s parameters: per tier rank, the total, the points per issuing party
+    (the earning partner first: its lot is the receipt's), the parts and the receipt's
+    breakdown, all from the ledger's pure rules (`issued_by`, `breakdown`) as the general way
+    books them."""
+    plans = [{"tier": rank, "total": base + sum(p.points for p in parts),
+              "limits": [dict(zip(("campaign", "day", "week", "month", "ever"), limit,
+                                  strict=True)) for limit in tiered.limits[rank]],
+              "issued": _issued(issuer_id, base, parts),
+              "parts": [{"party": p.issuer_id, "p": p.points, "campaign": p.campaign_id,
+                         "tier": p.code if p.source == "tier" else None}
+                        for p in parts if p.points],
+              "bd": list(breakdown(issuer_id, base, parts)) or None}
+             for rank, parts in enumerate(tiered.parts)]
+    return {"tiered": bool(tiered.codes), "codes": list(tiered.codes),
+            "thresholds": [Int8(t) for t in tiered.thresholds or (0,)], "since": tiered.since,
+            "day": tiered.periods[0], "week": tiered.periods[1], "month": tiered.periods[2],
+            "limited": [Int8(c) for c in tiered.limited],
+            "plans": json.dumps(plans, separators=(",", ":"))}
+
+
+# Conflicts that mean "someone else got there first": the general way sorts them out; and the
+# programme statement's refusal when a budget no longer has its points (`ok`).
 _HAND_OVER = (psycopg.errors.UniqueViolation, psycopg.errors.SerializationFailure,
-              psycopg.errors.DeadlockDetected)
+              psycopg.errors.DeadlockDetected, psycopg.errors.DivisionByZero)
 
 
 def earn_statement(statement: Callable[[str, Mapping[str, Any]], Any], *, scope: str, key: str,
                    digest: str, kind: str, issuer_id: int, member_id: int, points: int,
                    reference: str | None, details: dict[str, Any] | None, vests_at: datetime,
                    expires_at: datetime | None, at: datetime, booked_at: str,
-                   guard: str = "true",
-                   guard_params: Mapping[str, Any] | None = None) -> Receipt | None:
+                   guard: str = "true", guard_params: Mapping[str, Any] | None = None,
+                   tiered: TieredCredit | None = None) -> Receipt | None:
     """Book the earn, or replay it; None when the general way must handle it (`guard`, an SQL
-    condition over `guard_params`, is false: someone observes this earn, observers.py)."""
+    condition over `guard_params`, is false: someone observes this earn, observers.py; with the
+    programme's `tiered` parts: the earn crosses a tier, or a budget ran short)."""
     # Int8: psycopg types a Python int by its size; one type keeps one prepared statement.
     params = {"lock_key": Int8(idempotency.advisory_key(scope, key)), "scope": scope, "key": key,
               "digest": digest, "kind": kind, "issuer": Int8(issuer_id),
               "member": Int8(member_id), "points": Int8(points), "reference": reference,
               "details": json.dumps(details), "vests": vests_at, "expires": expires_at,
               "at": at, "booked_at": booked_at, **(guard_params or {})}
+    if tiered is not None:
+        params.update(_programme_params(tiered, issuer_id, points))
     try:
-        row = statement(_one(guard), params)
+        row = statement(_one(guard, tiered is not None), params)
     except _HAND_OVER:
         return None
     if not row.locked:
@@ -170,13 +331,25 @@ def earn_statement(statement: Callable[[str, Mapping[str, Any]], Any], *, scope:
     return Receipt.from_dict(row.new) if row.new is not None else None
 
 
+def _issued(issuer_id: int, base: int, parts: Sequence[CreditPart]) -> list[dict[str, int]]:
+    """Points per issuing party, the earning partner first (`rules.issued_by`), as the
+    statements' JSON reads them."""
+    return [{"party": party, "p": n} for party, n in issued_by(issuer_id, base, parts).items()]
+
+
+def _with_parts(b: Booking, issuer_id: int) -> dict[str, Any]:
+    """A batch line's programme columns: its lots per issuing party and its breakdown."""
+    return {"i": _issued(issuer_id, b.line.points, b.parts),
+            "bd": list(breakdown(issuer_id, b.line.points, b.parts))}
+
+
 def book(conn: Connection, *, issuer_id: int, scope: str, bookings: list[Booking], at: datetime,
          booked_at: str) -> list[tuple[int, int]]:
     """Write every booking; returns (entry id, lot id) per booking, in order."""
-    rows = [{"m": b.line.member_id, "kind": b.line.kind, "p": b.line.points,
+    rows = [{"m": b.line.member_id, "kind": b.line.kind, "p": b.points,
              "r": b.line.reference, "d": b.line.details, "v": b.vests_at.isoformat(),
              "x": b.expires_at and b.expires_at.isoformat(), "k": b.line.key, "h": b.digest,
-             "b": b.balance, "hd": b.held}
+             "b": b.balance, "hd": b.held, **(_with_parts(b, issuer_id) if b.parts else {})}
             for b in bookings]
     result = conn.exec_driver_sql(_MANY, {"lines": json.dumps(rows, separators=(",", ":")),
                                           "party": issuer_id, "scope": scope, "at": at,

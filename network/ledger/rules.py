@@ -10,6 +10,7 @@ books the same plan.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,6 +79,47 @@ class Extras(Protocol):
 
     def record(self, conn: Connection, entry_id: int, member_id: int,
                parts: tuple[CreditPart, ...], at: datetime) -> None: ...
+
+    @property
+    def one_statement(self) -> TieredCredit | None:
+        """The parts for the one-statement earn, when they need nothing the lock makes exact
+        beyond the budgets the statement takes itself; None: `claim` under the lock."""
+        ...
+
+    @property
+    def batch_parts(self) -> tuple[CreditPart, ...] | None:
+        """The parts as planned, when a batch may book them with its other lines in one set of
+        writes (`record_batch` then takes the budgets); None: `claim` under the lock."""
+        ...
+
+    def record_batch(self, conn: Connection,
+                     booked: Sequence[tuple[Extras, int, int, tuple[CreditPart, ...]]],
+                     at: datetime) -> None:
+        """After a batch's set of writes: note every (extras, entry id, member id, parts) it
+        booked with `batch_parts`, and take their budgets; a budget short raises
+        RetryableConflict after making those extras answer `batch_parts` None."""
+        ...
+
+
+@dataclass(frozen=True)
+class TieredCredit:
+    """The programme's parts of one earn for each tier the member may turn out to hold, so the
+    one-statement earn on PostgreSQL (pg_writer) reads the member's tier itself and books the
+    parts of the tier in force, with no read before it. `parts[k]` are the parts for the tier of
+    rank k (`codes[k]`, lowest first, reached at `thresholds[k]` points earned since `since`);
+    with tiers off, `codes` is empty and `parts` has one entry."""
+
+    codes: tuple[str, ...]
+    thresholds: tuple[int, ...]
+    since: datetime
+    parts: tuple[tuple[CreditPart, ...], ...]
+    # Per rank, the member limits of the campaigns in its parts: (campaign id, per day, week,
+    # month, ever; None: no such limit). The statement books nothing if one is reached, counting
+    # awards since the starts of the day, week and month (`periods`) as the programme counts
+    # them, an earn reversed in `limited`'s campaigns not counted.
+    limits: tuple[tuple[tuple[int, int | None, int | None, int | None, int | None], ...], ...]
+    periods: tuple[datetime, datetime, datetime]
+    limited: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -216,13 +258,22 @@ class Booking:
     held: int
     vests_at: datetime  # the lot's, in UTC (`checked_vesting`)
     expires_at: datetime | None  # the lot's, in UTC: SQLite would keep another offset's wall clock
+    parts: tuple[CreditPart, ...] = ()  # the programme's, as planned (`Extras.batch_parts`)
+
+    @property
+    def points(self) -> int:
+        """The entry's points: the base and every part."""
+        return self.line.points + sum(p.points for p in self.parts)
 
 
-def receipt_of(booking: Booking, entry_id: int, lot_id: int, booked_at: str) -> Receipt:
-    """The receipt of a line booked without debt, exactly as `ledger.earn` answers it."""
+def receipt_of(booking: Booking, entry_id: int, lot_id: int, booked_at: str,
+               issuer_id: int) -> Receipt:
+    """The receipt of a line booked without debt, exactly as `ledger.earn` answers it; `lot_id`
+    is the earning partner's lot."""
     return Receipt(entry_id=entry_id, kind=booking.line.kind, member_id=booking.line.member_id,
-                   points=booking.line.points, booked_at=booked_at, balance=booking.balance,
-                   held=booking.held, lot_id=lot_id, debt=0)
+                   points=booking.points, booked_at=booked_at, balance=booking.balance,
+                   held=booking.held, lot_id=lot_id, debt=0,
+                   breakdown=breakdown(issuer_id, booking.line.points, booking.parts))
 
 
 class Balance(Protocol):
@@ -246,13 +297,16 @@ def plan_batch(lines: Iterable[BulkLine], balances: Mapping[int, Balance],
     """Sort fresh lines by what their member's (locked) balance row says, in input order.
 
     A line whose lot would expire before it vests (at `at`, the booking's time) is refused,
-    and so is a line of an unknown member. A member in debt, or with a line the programme adds
-    parts to, has all their lines booked the general way, line by line (the debt is repaid
-    first, the parts are claimed under the member's lock, and each receipt's balance stays
-    true). Everyone else's lines get their running balance and book together.
+    and so is a line of an unknown member. A member in debt, or with a line whose programme
+    parts must be claimed under the member's lock (`Extras.batch_parts` None), has all their
+    lines booked the general way, line by line (the debt is repaid first, the parts are claimed
+    under the lock, and each receipt's balance stays true). Everyone else's lines, with their
+    planned parts, get their running balance and book together.
     """
     fresh = list(lines)
-    general_members = {line.member_id for line in fresh if line.extras is not None}
+    parts = {line.index: (() if line.extras is None else line.extras.batch_parts)
+             for line in fresh}
+    general_members = {line.member_id for line in fresh if parts[line.index] is None}
     running = {member_id: row.balance for member_id, row in balances.items()}
     plan = BatchPlan([], [], {})
     for line in fresh:
@@ -267,10 +321,12 @@ def plan_batch(lines: Iterable[BulkLine], balances: Mapping[int, Balance],
         elif row.debt or line.member_id in general_members:
             plan.general.append(line)
         else:
-            running[line.member_id] += line.points
-            expiry = as_utc(line.expires_at) if line.expires_at is not None else None
-            plan.bookings.append(Booking(line, digest(line), balance=running[line.member_id],
-                                         held=row.held, vests_at=vests, expires_at=expiry))
+            booking = Booking(line, digest(line), balance=0, held=row.held, vests_at=vests,
+                              expires_at=as_utc(line.expires_at) if line.expires_at else None,
+                              parts=parts[line.index] or ())
+            running[line.member_id] += booking.points
+            plan.bookings.append(dataclasses.replace(booking,
+                                                     balance=running[line.member_id]))
     return plan
 
 

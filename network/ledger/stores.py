@@ -9,13 +9,14 @@ parts claimed under the member's lock). The set of writes is the strategy's: on 
 statement (`pg_writer.book`), elsewhere (SQLite: tests and the demo) a statement per table
 (`portable_bulk.book`).
 
-`EarnWriter.earn` books one earn: on PostgreSQL the common one (no debt, no programme part) as
-one autocommit statement that claims its key itself (`EarnWriter.statement`,
-`pg_writer.earn_statement`, built from the same parts as the batch's), else, or when that
-answers "not handled", through `book` with one line. `EarnWriter.first_answers` reads the stored
-answers the earn seam gives the retries its plan now refuses. Tests compare what each way
-writes with what a single earn writes (test_ledger_pg_earn.py, test_batch_booking.py, on both
-databases).
+`EarnWriter.earn` books one earn: on PostgreSQL the common one (no debt; programme parts only
+when its extras offer them for it, `Extras.one_statement`: tier and campaign points, budgets
+taken in the statement) as one autocommit statement that claims its key itself
+(`EarnWriter.statement`, `pg_writer.earn_statement`, built from the same parts as the batch's),
+else, or when that answers "not handled", through `book` with one line.
+`EarnWriter.first_answers` reads the stored answers the earn seam gives the retries its plan
+now refuses. Tests compare what each way writes with what a single earn writes
+(test_ledger_pg_earn.py, test_batch_booking.py, on both databases).
 
 The same strategy books a redemption or donation on PostgreSQL in two statements
 (`debit_transaction`, `pg_debit.try_debit`, given `Database.pg_transaction`); elsewhere, and
@@ -99,7 +100,10 @@ class EarnWriter:
         # Whoever observes this earn (a partner's webhook, observers.py) writes in its
         # transaction: the one statement checks that nobody does, else `book` below books it.
         listeners = observers.listening(scope, line.kind)
-        if self.statement is not None and line.extras is None:
+        # The programme's parts go into the one statement too when they can (`one_statement`:
+        # no member limit to count under the lock), else `book` claims them under the lock.
+        tiered = getattr(line.extras, "one_statement", None)
+        if self.statement is not None and (line.extras is None or tiered is not None):
             at = now or utcnow()
             # An expiry already past may still be a replay of the first request, which the
             # transaction below answers before it refuses anything new.
@@ -111,7 +115,7 @@ class EarnWriter:
                     issuer_id=issuer_id, member_id=line.member_id, points=line.points,
                     reference=line.reference, details=line.details, vests_at=vests,
                     expires_at=line.expires_at, at=at, booked_at=iso(at), guard=guard,
-                    guard_params=guard_params)
+                    guard_params=guard_params, tiered=tiered)
                 if receipt is not None:
                     return receipt
 
@@ -184,10 +188,16 @@ class EarnWriter:
         if plan.bookings:
             ids = self.write_bookings(conn, issuer_id=issuer_id, scope=scope,
                                       bookings=plan.bookings, at=at, booked_at=booked_at)
+            with_parts = []
             for booking, (entry_id, lot_id) in zip(plan.bookings, ids, strict=True):
                 booked.results[booking.line.index] = receipt_of(booking, entry_id, lot_id,
-                                                                booked_at)
+                                                                booked_at, issuer_id)
                 booked.fresh.append(booking.line.index)
+                if booking.line.extras is not None:
+                    with_parts.append((booking.line.extras, entry_id, booking.line.member_id,
+                                       booking.parts))
+            if with_parts:  # the programme notes them and takes their budgets, all at once
+                with_parts[0][0].record_batch(conn, with_parts, at)
         for line in plan.general:
             receipt = book_credit(conn, kind=line.kind, member_id=line.member_id,
                                   issuer_id=issuer_id, points=line.points,

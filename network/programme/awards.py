@@ -22,10 +22,16 @@ from network.programme.campaigns_schema import campaign_awards
 
 def record(conn: Connection, entry_id: int, member_id: int, parts: Iterable[CreditPart],
            at: dt.datetime) -> None:
+    record_many(conn, [(entry_id, member_id, parts)], at)
+
+
+def record_many(conn: Connection,
+                booked: Iterable[tuple[int, int, Iterable[CreditPart]]], at: dt.datetime) -> None:
+    """One row per part with points of each (entry id, member id, parts), in one insert."""
     rows = [{"entry_id": entry_id, "campaign_id": p.campaign_id,
              "tier_code": p.code if p.source == "tier" else None, "member_id": member_id,
              "funder_party_id": p.issuer_id, "points": p.points, "booked_at": at}
-            for p in parts if p.points]
+            for entry_id, member_id, parts in booked for p in parts if p.points]
     if rows:
         conn.execute(insert(campaign_awards), rows)
 

@@ -20,16 +20,23 @@ Two halves, because an earn is planned before its transaction and booked inside 
 The member's segments (network/programme/segments_store.py, refreshed by the worker) are read
 only when a campaign that could apply names segments.
 
-Tiers (network/programme/tiers_store.py): with tiers on, `prepare` reads each member's stored
-tier and window points in one statement, since the tier multiplier and the earn-time upgrade
-both need them: for a single earn on PostgreSQL a prepared statement on the thread's own
-connection (`tiers_store.standing_one`, a tenth of the CPU of the same read through
-SQLAlchemy), for a batch one grouped read of its members (`tiers_store.standings`). The plan
-then knows, with no further read, whether this earn takes the member above the tier they hold
-(`tiers_store.upgrade_due`); only such an earn carries extras for the upgrade, which is
-written inside its transaction after the entry. A member in the first tier whose earn matches
-no campaign and crosses nothing keeps the contract's plan as it is: one statement on
-PostgreSQL.
+Tiers (network/programme/tiers_store.py): the tier multiplier, tier conditions and the earn-time
+upgrade need each member's stored tier and window points. A batch reads its members' in one
+grouped read (`tiers_store.standings`), and its lines of one member add up: each line's tier is
+the one in force after the points planned for that member's earlier lines (so the line that
+crosses silver upgrades, and the lines after it earn silver's multiplier). A single earn on
+PostgreSQL reads nothing before its statement (`Prepared.deferred`): the plan evaluates the
+rules once per tier the member may hold, and the one statement (network/ledger/pg_writer.py)
+reads the tier and window points itself and books the parts of the tier in force, the campaigns'
+points taken from their budgets and member limits counted in the same statement; an earn
+that crosses into a higher tier, finds a budget short or a limit reached, or whose member
+changed since the statement's snapshot, books nothing there and goes the general way (`claim`
+under the member's lock, which then reads the tier too).
+
+A batch books its lines with programme parts in its one set of writes (`batch_parts`), planned
+with the budgets and usage read before it; `record_batch` then takes each campaign's points for
+the whole batch and checks the usage again under the members' locks: a budget short or a usage
+changed runs the batch again with those lines claimed one by one (`exact`).
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 from zoneinfo import ZoneInfo
@@ -48,14 +55,14 @@ from network import parties
 from network.config import get_settings
 from network.db.engine import Database, RetryableConflict
 from network.db.schema import journal_entries
-from network.ledger.rules import Credit, CreditPart
+from network.ledger.rules import Credit, CreditPart, Extras, TieredCredit
 from network.money import Money
 from network.programme import awards, store, tiers_store
 from network.programme.campaigns import Campaign
 from network.programme.campaigns_schema import campaigns as campaigns_table
 from network.programme.facts import BasketLine, Fact, MemberState, Purchase
 from network.programme.index import CampaignIndex, Rule
-from network.programme.rules import Plan, Programme, Usage, evaluate
+from network.programme.rules import Plan, Programme, Usage, evaluate, periods
 from network.programme.segments_store import segments_of
 from network.programme.tiers import HeldTier
 
@@ -119,6 +126,13 @@ class Prepared:
     # member id -> (stored tier, window points before this earn), when tiers are on
     standings: Mapping[int, tuple[HeldTier | None, int]] = dataclasses.field(
         default_factory=dict)
+    # Points left per budgeted candidate, read with the rest (a batch plans with them, so a
+    # spent budget is not planned and then refused at the take); the take stays the guard.
+    budget_left: Mapping[int, int] = dataclasses.field(default_factory=dict)
+    # A single earn on PostgreSQL whose candidates read nothing of the member but the tier:
+    # nothing was read; the plan carries its parts for every tier and the one statement reads
+    # the tier itself (`TieredCredit`), or `claim` does under the lock.
+    deferred: bool = False
 
     @property
     def inert(self) -> bool:
@@ -127,14 +141,12 @@ class Prepared:
 
 
 def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.datetime,
-            timezone: str) -> Prepared:
+            timezone: str, single: bool = False) -> Prepared:
+    """`single`: for one earn, which on PostgreSQL may read the member's tier in its one
+    statement (`Prepared.deferred`); a batch reads its members' in one read here."""
     programme = programme_for(db, timezone)
-
     members = sorted(set(member_ids))
-    # One member (a single earn): the tier read is one prepared statement of its own on
-    # PostgreSQL (tiers_store.standing_one); a batch's members in one grouped read below.
-    one = (tiers_store.standing_one(db, members[0], at, tier_window(programme))
-           if programme.tiers and len(members) == 1 else None)
+    deferrable = single and len(members) == 1 and db.dialect == "postgresql"
 
     def read(conn: Connection) -> Prepared:
         index = store.load_index(conn)
@@ -142,18 +154,20 @@ def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.
         if not candidates and not programme.tiers:
             return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset())
         conds = [rule.campaign.conditions for rule in candidates]
-        standing = ({members[0]: one} if one is not None
-                    else tiers_store.standings(conn, members, at, tier_window(programme))
+        if deferrable and not any(c.segments is not None or c.first_at_partner for c in conds):
+            return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset(),
+                            deferred=True)
+        standing = (tiers_store.standings(conn, members, at, tier_window(programme))
                     if programme.tiers else {})
         states = {m: member_state(conn, m, candidates, at, programme,
                                   standing=standing.get(m)) for m in members}
         limited = [r.campaign.id for r in candidates if _has_member_limits(r.campaign)]
-        usage = ({m: store.usage(conn, m, limited, at, programme) for m in members}
-                 if limited else {})
+        usage = store.usage_many(conn, members, limited, at, programme) if limited else {}
         first = (frozenset(m for m in members if _first_here(conn, m, partner_id))
                  if any(c.first_at_partner for c in conds) else frozenset())
         return Prepared(partner_id, index, candidates, programme, states, usage, first,
-                        standing)
+                        standing, _budgets_left(conn, [r.campaign for r in candidates],
+                                                lock=False))
 
     return db.read(read)
 
@@ -203,13 +217,29 @@ def purchase_of(line: SaleLine, prepared: Prepared, at: dt.datetime) -> Purchase
 
 def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
                    at: dt.datetime) -> Callable[[L], Credit]:
-    """The contract's plan step, plus the programme's effects (see the module docstring)."""
+    """The contract's plan step, plus the programme's effects (see the module docstring).
+
+    Lines of one member in a batch add up: each line's tier is the one in force after the
+    points planned for the member's earlier lines in the batch, so the line whose points cross
+    silver upgrades the member and the lines after it earn silver's multiplier."""
     if prepared.inert:
         return contract
+    if prepared.deferred:
+        return _deferred(contract, prepared, at)
+    running: dict[int, int] = {}  # member id -> points planned for their earlier lines
+    limited = {r.campaign.id for r in prepared.candidates if _has_member_limits(r.campaign)}
+    # member id -> campaign id -> awards planned for their earlier lines (limits count them)
+    awarded: dict[int, dict[int, int]] = {}
 
     def plan(line: L) -> Credit:
         credit = contract(line)
         member = prepared.members.get(line.member_id, MemberState(line.member_id, None))
+        before = running.get(line.member_id, 0)
+        current, earned = prepared.standings.get(line.member_id, (None, 0))
+        if before and prepared.standings:
+            tier = tiers_store.tier_in_force(prepared.programme.tiers,
+                                             (current, earned + before))
+            member = dataclasses.replace(member, tier=tier)
         # The common earn with tiers on and no campaign here, by a member whose tier adds
         # nothing: no fact to build, nothing to evaluate; only the upgrade test below.
         bare = not prepared.candidates and member.tier not in prepared.programme.tier_bonus
@@ -217,19 +247,81 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
         planned = (Plan(credit.points, ()) if fact is None else
                    evaluate(fact, member, prepared.index, base_points=credit.points,
                             programme=prepared.programme,
-                            usage=prepared.usage.get(line.member_id)))
-        upgrade = False
-        if prepared.standings:
-            current, earned = prepared.standings.get(line.member_id, (None, 0))
-            upgrade = tiers_store.upgrade_due(prepared.programme.tiers, current,
-                                              earned + planned.total)
+                            usage=_with_earlier(prepared.usage.get(line.member_id, {}),
+                                                awarded.get(line.member_id, {})),
+                            budget_left=prepared.budget_left))
+        running[line.member_id] = before + planned.total
+        counted = [e.campaign_id for e in planned.effects if e.campaign_id in limited]
+        for campaign_id in counted:
+            mine = awarded.setdefault(line.member_id, {})
+            mine[campaign_id] = mine.get(campaign_id, 0) + 1
+        upgrade = bool(prepared.standings) and tiers_store.upgrade_due(
+            prepared.programme.tiers, current, earned + before + planned.total)
         if not planned.effects and not upgrade:
             return credit
         fact = fact or purchase_of(line, prepared, at)
         return Credit(credit.points, credit.vests_at, credit.expires_at,
-                      CampaignExtras(fact, member, credit.points, prepared, upgrade=upgrade))
+                      CampaignExtras(fact, member, credit.points, prepared, upgrade=upgrade,
+                                     planned=_parts(planned), counted=bool(counted)))
 
     return plan
+
+
+def _with_earlier(used: Mapping[int, Usage], earlier: Mapping[int, int]) -> Mapping[int, Usage]:
+    """The member's usage with the awards planned for their earlier lines in this batch."""
+    if not earlier:
+        return used
+    more = dict(used)
+    for campaign_id, n in earlier.items():
+        u = used.get(campaign_id, Usage())
+        more[campaign_id] = Usage(u.day + n, u.week + n, u.month + n, u.campaign + n)
+    return more
+
+
+def _deferred(contract: Callable[[L], Credit], prepared: Prepared,
+              at: dt.datetime) -> Callable[[L], Credit]:
+    """The plan step of a single earn whose member nothing was read of (`Prepared.deferred`):
+    the parts for each tier the member may hold, with the member limits of their campaigns, for
+    the one statement to pick from (`TieredCredit`); when the statement hands the earn over,
+    `claim` decides under the lock, the tier read with it."""
+    programme = prepared.programme
+    codes = tuple(t.code for t in programme.tiers)
+    limited = {r.campaign.id: r.campaign for r in prepared.candidates
+               if _has_member_limits(r.campaign)}
+
+    def plan(line: L) -> Credit:
+        credit = contract(line)
+        fact = purchase_of(line, prepared, at)
+        plans = [evaluate(fact, MemberState(line.member_id, code), prepared.index,
+                          base_points=credit.points, programme=programme)
+                 for code in codes or (None,)]
+        if not codes and not plans[0].effects:
+            return credit
+        starts = periods(at, programme)
+        tiered = TieredCredit(
+            codes, tuple(t.threshold for t in programme.tiers),
+            at - tier_window(programme) if codes else at,
+            tuple(_parts(p) for p in plans),
+            tuple(tuple(_limits(limited[e.campaign_id]) for e in p.effects
+                        if e.campaign_id in limited) for p in plans),
+            (starts.day, starts.week, starts.month), tuple(sorted(limited)))
+        return Credit(credit.points, credit.vests_at, credit.expires_at,
+                      CampaignExtras(fact, None, credit.points, prepared, tiered=tiered))
+
+    return plan
+
+
+def _limits(c: Campaign) -> tuple[int, int | None, int | None, int | None, int | None]:
+    lim = c.limits
+    return (c.id, lim.per_member_day, lim.per_member_week, lim.per_member_month,
+            lim.per_member_campaign)
+
+
+def _parts(planned: Plan) -> tuple[CreditPart, ...]:
+    """The plan's effects as the ledger books them: one part per funder of each effect."""
+    return tuple(CreditPart(part.party_id, part.points, effect.source, effect.code,
+                            effect.campaign_id)
+                 for effect in planned.effects for part in effect.parts if part.points)
 
 
 @dataclass
@@ -245,27 +337,88 @@ class CampaignExtras:
     says. Either way the budget is never overspent: the UPDATE's condition is the guard."""
 
     fact: Fact  # a purchase, or a stored event or lifecycle fact (fact_awards.py)
-    member: MemberState
+    # None: not read before the earn (`Prepared.deferred`); `claim` reads the tier under the lock
+    member: MemberState | None
     base_points: int
     prepared: Prepared
     exact: bool = False  # lock the budget rows before evaluating (after a lost race)
     # The plan saw this earn take the member above their stored tier: `record` upgrades them
     # (tiers_store.upgrade_at_earn decides again on the exact figure, under the lock).
     upgrade: bool = False
+    # The parts per tier for the one statement on PostgreSQL (`_deferred`); None: claimed here.
+    tiered: TieredCredit | None = None
+    # The parts as planned, for a batch's set of writes; None: claimed here.
+    planned: tuple[CreditPart, ...] | None = None
+    # A campaign with member limits applies: the plan counted the usage read before the batch,
+    # which `record_batch` checks again under the members' locks.
+    counted: bool = False
+
+    @property
+    def one_statement(self) -> TieredCredit | None:
+        return self.tiered
+
+    @property
+    def batch_parts(self) -> tuple[CreditPart, ...] | None:
+        """The planned parts, unless this earn upgrades the member (written under the lock, in
+        `record`) or lost a budget race (then claimed with the budget rows locked)."""
+        return None if self.upgrade or self.exact else self.planned
+
+    def record_batch(self, conn: Connection,
+                     booked: Sequence[tuple[Extras, int, int, tuple[CreditPart, ...]]],
+                     at: dt.datetime) -> None:
+        """The parts a batch booked in one set of writes: each campaign's points out of its
+        budget, one conditional UPDATE per campaign for the whole batch (ascending id, as
+        `record`), then every award row in one insert. A budget without the points raises
+        RetryableConflict: the batch runs again with those lines claimed one by one, and so does
+        a member's usage of a campaign with member limits that changed since the plan read it
+        (read again here, under the members' locks and before this batch's award rows)."""
+        prepared = self.prepared
+        counted = sorted({m for extras, _, m, _ in booked
+                          if isinstance(extras, CampaignExtras) and extras.counted})
+        if counted:
+            limited = [r.campaign.id for r in prepared.candidates
+                       if _has_member_limits(r.campaign)]
+            now_used = store.usage_many(conn, counted, limited, self.fact.at, prepared.programme)
+            if any(now_used.get(m, {}) != prepared.usage.get(m, {}) for m in counted):
+                _exact(booked)
+                raise RetryableConflict("a member's campaign usage changed meanwhile")
+        # The award rows first and the budgets last: a budget's row is locked from its UPDATE
+        # to the batch's COMMIT, which concurrent batches and earns sharing it wait for.
+        awards.record_many(conn, [(entry_id, member_id, parts)
+                                  for _, entry_id, member_id, parts in booked], at)
+        spend: dict[int, int] = {}
+        for _, _, _, parts in booked:
+            for part in parts:
+                if part.campaign_id is not None:
+                    spend[part.campaign_id] = spend.get(part.campaign_id, 0) + part.points
+        for campaign_id in sorted(spend):
+            if not store.take_budget(conn, campaign_id, spend[campaign_id]):
+                _exact(booked)
+                raise RetryableConflict(f"campaign {campaign_id}'s budget was spent meanwhile")
 
     def claim(self, conn: Connection, member_id: int, at: dt.datetime) -> tuple[CreditPart, ...]:
         prepared = self.prepared
+        programme = prepared.programme
+        member = self.member
+        standing = None
+        if member is None:  # deferred: the tier as the statement would have read it
+            standing = (tiers_store.standings(conn, [member_id], self.fact.at,
+                                              tier_window(programme))[member_id]
+                        if programme.tiers else None)
+            member = MemberState(member_id, standing and tiers_store.tier_in_force(
+                programme.tiers, standing))
         budgets = _budgets_left(conn, [rule.campaign for rule in prepared.candidates],
                                 lock=self.exact)
         limited = [r.campaign.id for r in prepared.candidates if _has_member_limits(r.campaign)]
         usage = store.usage(conn, member_id, limited, self.fact.at, prepared.programme) \
             if limited else {}
-        planned: Plan = evaluate(self.fact, self.member, prepared.index,
-                                 base_points=self.base_points, programme=prepared.programme,
+        planned: Plan = evaluate(self.fact, member, prepared.index,
+                                 base_points=self.base_points, programme=programme,
                                  usage=usage, budget_left=budgets)
-        return tuple(CreditPart(part.party_id, part.points, effect.source, effect.code,
-                                effect.campaign_id)
-                     for effect in planned.effects for part in effect.parts if part.points)
+        if standing is not None:
+            self.upgrade = tiers_store.upgrade_due(programme.tiers, standing[0],
+                                                   standing[1] + planned.total)
+        return _parts(planned)
 
     def record(self, conn: Connection, entry_id: int, member_id: int,
                parts: tuple[CreditPart, ...], at: dt.datetime) -> None:
@@ -283,6 +436,13 @@ class CampaignExtras:
             tiers_store.upgrade_at_earn(conn, member_id, at, definitions=programme.tiers,
                                         zone=programme.zone,
                                         partner_id=self.prepared.partner_id)
+
+
+def _exact(booked: Sequence[tuple[Extras, int, int, tuple[CreditPart, ...]]]) -> None:
+    """These lines are claimed one by one under the lock when the batch runs again."""
+    for extras, *_ in booked:
+        if isinstance(extras, CampaignExtras):
+            extras.exact = True
 
 
 def _budgets_left(conn: Connection, campaigns: list[Campaign], *,

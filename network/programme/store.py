@@ -32,6 +32,7 @@ from sqlalchemy import Connection, func, insert, select
 from sqlalchemy import update as sql_update
 
 from network.clock import utcnow
+from network.db.clauses import one_of
 from network.db.schema import journal_entries, parties
 from network.errors import HubError
 from network.programme import codec, event_types, segments_store
@@ -315,25 +316,32 @@ def usage(conn: Connection, member_id: int, campaign_ids: Iterable[int], at: dt.
     """How many awards the member had from each campaign in the local day, week and month
     containing `at`, and ever. An award is one earn entry (a split effect has a row per funder);
     an earn since reversed no longer counts."""
-    ids = sorted(set(campaign_ids))
-    if not ids:
+    return usage_many(conn, [member_id], campaign_ids, at, programme).get(member_id, {})
+
+
+def usage_many(conn: Connection, member_ids: Iterable[int], campaign_ids: Iterable[int],
+               at: dt.datetime, programme: Programme) -> dict[int, dict[int, Usage]]:
+    """`usage` for each of `member_ids` (a batch's), in one read; members with no award from
+    these campaigns are left out."""
+    ids, members = sorted(set(campaign_ids)), sorted(set(member_ids))
+    if not ids or not members:
         return {}
     ca = campaign_awards.c
     rows = conn.execute(
-        select(ca.campaign_id, ca.entry_id, ca.points, ca.booked_at,
+        select(ca.member_id, ca.campaign_id, ca.entry_id, ca.points, ca.booked_at,
                journal_entries.c.reverses_entry_id)
         .join(journal_entries, journal_entries.c.id == ca.entry_id)
-        .where(ca.member_id == member_id, ca.campaign_id.in_(ids))).all()
+        .where(one_of(conn, ca.member_id, members), ca.campaign_id.in_(ids))).all()
     reversed_entries = {row.reverses_entry_id for row in rows if row.points < 0}
-    awards = {(row.campaign_id, row.entry_id): row.booked_at for row in rows
+    awards = {(row.member_id, row.campaign_id, row.entry_id): row.booked_at for row in rows
               if row.points > 0 and row.entry_id not in reversed_entries}
     p = periods(at, programme)
-    counts: dict[int, list[int]] = {}
-    for (campaign_id, _), booked in awards.items():
+    counts: dict[int, dict[int, list[int]]] = {}
+    for (member_id, campaign_id, _), booked in awards.items():
         booked = booked if booked.tzinfo else booked.replace(tzinfo=dt.UTC)
-        c = counts.setdefault(campaign_id, [0, 0, 0, 0])
+        c = counts.setdefault(int(member_id), {}).setdefault(campaign_id, [0, 0, 0, 0])
         c[0] += booked >= p.day
         c[1] += booked >= p.week
         c[2] += booked >= p.month
         c[3] += 1
-    return {cid: Usage(*c) for cid, c in counts.items()}
+    return {m: {cid: Usage(*c) for cid, c in per.items()} for m, per in counts.items()}

@@ -110,31 +110,6 @@ def standings(conn: Connection, member_ids: Iterable[int], at: dt.datetime,
     return found
 
 
-# `standings` for one member as one prepared statement on the thread's own connection
-# (Database.pg_statement): what every earn at a partner asks when tiers are on, so it is kept off
-# SQLAlchemy's per-statement cost (measured: see the README's Tiers).
-_PG_STANDING = """
-SELECT t.tier, t.since, t.qualified_until,
-       (SELECT COALESCE(SUM(CASE WHEN e.kind = 'reverse_earn' THEN -e.points ELSE e.points END), 0)
-          FROM journal_entries e
-         WHERE e.member_id = %(member)s AND e.booked_at > %(since)s
-           AND e.kind IN ('earn', 'bonus', 'reverse_earn')) AS earned
-  FROM (SELECT 1) AS one LEFT JOIN member_tiers t ON t.member_id = %(member)s
-"""
-
-
-def standing_one(db: Database, member_id: int, at: dt.datetime,
-                 window: dt.timedelta) -> tuple[HeldTier | None, int]:
-    """`standings` for one member: on PostgreSQL one prepared statement outside any
-    transaction (it only reads), elsewhere through `standings`."""
-    if db.dialect != "postgresql":
-        return db.read(standings, [member_id], at, window)[member_id]
-    row = db.pg_statement(_PG_STANDING, {"member": member_id, "since": at - window})
-    held_tier = (HeldTier(row.tier, as_utc(row.since), row.qualified_until)
-                 if row.tier is not None else None)
-    return held_tier, max(0, int(row.earned))
-
-
 def upgrade_due(definitions: Sequence[TierDefinition], current: HeldTier | None,
                 earned_after: int) -> bool:
     """Whether an earn that brings the window's points to `earned_after` reaches a tier above

@@ -82,7 +82,11 @@ def test_the_plan_fixes_each_lots_dates_in_utc_and_refuses_one_that_expires_firs
 
 
 class Parts:
-    """Programme parts, as far as the plan sees them: that there are some."""
+    """Programme parts, as far as the plan sees them: that there are some, to be claimed under
+    the member's lock."""
+
+    one_statement = None
+    batch_parts = None
 
     def claim(self, *_: object) -> tuple[()]:
         return ()
@@ -103,7 +107,8 @@ def test_a_member_with_programme_parts_on_any_line_books_every_line_line_by_line
 def test_a_batch_line_booked_in_bulk_answers_as_a_single_earn_would() -> None:
     booking = rules.Booking(bulk(0, 7, 10), "hash", balance=110, held=4, vests_at=T0,
                             expires_at=None)
-    receipt = rules.receipt_of(booking, entry_id=31, lot_id=41, booked_at=T0.isoformat())
+    receipt = rules.receipt_of(booking, entry_id=31, lot_id=41, booked_at=T0.isoformat(),
+                                issuer_id=3)
     assert receipt.as_dict() == {"entry_id": 31, "kind": "earn", "member_id": 7, "points": 10,
                                  "booked_at": T0.isoformat(), "balance": 110, "held": 4,
                                  "hold_id": None, "lot_id": 41, "debt": 0}

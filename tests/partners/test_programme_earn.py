@@ -239,6 +239,11 @@ def test_an_earn_that_loses_the_budget_race_is_booked_again_capped(hub: Hub, mon
         return left
 
     monkeypatch.setattr(programme_earn, "_budgets_left", racing)
+    # The general way's race (the one statement takes the budget in itself:
+    # test_programme_statement.py)
+    import dataclasses
+    monkeypatch.setattr(hub.db, "earn_store",
+                        dataclasses.replace(hub.db.earn_store, statement=None))
     receipt = _award(hub, ann.id, 100, "race-1")
     assert seen == [False, True]  # optimistic first, then locked
     assert receipt.points == 10 + 10 and receipt.breakdown[1]["points"] == 10
@@ -247,9 +252,11 @@ def test_an_earn_that_loses_the_budget_race_is_booked_again_capped(hub: Hub, mon
     assert verify(hub.db) == []
 
 
-def test_earns_no_campaign_touches_stay_the_one_statement(hub: Hub, monkeypatch) -> None:
-    """On PostgreSQL an earn at a partner no campaign can apply to is still booked by the one
-    statement (pg_writer.earn_statement); an earn a campaign adds to takes the writer's `book`."""
+def test_earns_stay_the_one_statement(hub: Hub, monkeypatch) -> None:
+    """On PostgreSQL an earn at a partner no campaign can apply to is booked by the one
+    statement (pg_writer.earn_statement), and so is an earn a campaign adds to (its parts
+    chosen by the member's tier inside the statement); only one the statement hands over
+    (test_programme_statement.py) takes the writer's `book`."""
     import dataclasses
 
     cafe = hub.partners["cafe"].party_id
@@ -258,16 +265,17 @@ def test_earns_no_campaign_touches_stay_the_one_statement(hub: Hub, monkeypatch)
     real = hub.db.earn_store.statement
 
     def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
-        statements.append(kwargs["member_id"])
-        return real(*args, **kwargs)
+        receipt = real(*args, **kwargs)
+        statements.append((kwargs["member_id"], receipt is not None))
+        return receipt
 
     monkeypatch.setattr(hub.db, "earn_store",
                         dataclasses.replace(hub.db.earn_store, statement=spy))
     ann = hub.enrol()
     assert _award(hub, ann.id, 1000, "shop-1", partner="shop").breakdown == ()
-    assert statements == [ann.id]
+    assert statements == [(ann.id, True)]
     assert _award(hub, ann.id, 1000, "cafe-1").points == 100 + 10
-    assert statements == [ann.id]  # the café's earn did not use the statement
+    assert statements == [(ann.id, True), (ann.id, True)]
 
 
 def test_a_segment_campaign_gives_only_to_the_segments_members(any_hub: Hub) -> None:
