@@ -38,6 +38,7 @@ import psycopg
 from psycopg.types.numeric import Int8
 
 from network import idempotency
+from network.ledger import summary
 from network.ledger.errors import IdempotencyInProgress, InsufficientPoints
 from network.ledger.receipts import Receipt
 
@@ -111,7 +112,9 @@ _BOOK = """
                %(at)s
         FROM moved, entry
         RETURNING response
-    )
+    )""" + summary.pg_upserts("moved", "CAST(%(member)s AS bigint)", "CAST(%(sink)s AS bigint)",
+                           "CAST(%(kind)s AS text)", "CAST(%(points)s AS bigint)",
+                           "%(at)s") + """
     SELECT status.sink_found, status.fresh, status.unblocked, status.unobserved,
            status.spendable,
            (SELECT count(*) FROM plan) AS planned, (SELECT count(*) FROM taken) AS taken,

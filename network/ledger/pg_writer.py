@@ -43,6 +43,7 @@ from psycopg.types.numeric import Int8
 from sqlalchemy import Connection
 
 from network import idempotency
+from network.ledger import summary
 from network.ledger.errors import IdempotencyInProgress
 from network.ledger.receipts import Receipt
 from network.ledger.rules import Booking
@@ -75,7 +76,7 @@ _WRITES = """
                %(at)s
         FROM line
         RETURNING response
-    )"""
+    )""" + summary.pg_upserts("line", "m", "party", "kind", "p", "%(at)s")
 
 _IDS = "nextval('journal_entries_id_seq') AS entry_id, nextval('lots_id_seq') AS lot_id"
 

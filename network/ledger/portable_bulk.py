@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, update
 
 from network.db.schema import idempotency_keys, journal_entries, lots, member_balances, postings
+from network.ledger import summary
 from network.ledger.accounts import AccountKind
 from network.ledger.rules import Booking, receipt_of
 
@@ -42,6 +43,8 @@ def book(conn: Connection, *, issuer_id: int, scope: str, bookings: list[Booking
          "points": b.line.points, "remaining": b.line.points, "vests_at": b.vests_at,
          "expires_at": b.expires_at, "source_lot_id": None, "created_at": at}
         for b, entry_id in zip(bookings, entry_ids, strict=True)])
+    summary.add(conn, [summary.Entry(line.member_id, issuer_id, line.kind, line.points, at)
+                       for line in lines])
     deltas: dict[int, int] = {}
     for line in lines:
         deltas[line.member_id] = deltas.get(line.member_id, 0) + line.points

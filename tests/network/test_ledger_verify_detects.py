@@ -50,6 +50,10 @@ CORRUPTIONS: dict[str, tuple[list[str], bool]] = {
         ["UPDATE lots SET remaining = points + 1 WHERE id = :lot"], True),
     "hold allocations match hold": (
         ["UPDATE holds SET points = points + 1 WHERE id = :hold"], False),
+    "wallet summary equals entries": (
+        ["UPDATE wallet_summary SET spent = spent + 1 WHERE member_id = :m"], False),
+    "wallet earned days equal entries": (
+        ["UPDATE wallet_earned_days SET earned = earned - 1 WHERE member_id = :m"], False),
 }
 
 
