@@ -113,7 +113,7 @@ _BOOK = """
         FROM moved, entry
         RETURNING response
     )""" + summary.pg_upserts("moved", "CAST(%(member)s AS bigint)", "CAST(%(sink)s AS bigint)",
-                           "CAST(%(kind)s AS text)", "CAST(%(points)s AS bigint)",
+                           "CAST(%(earned)s AS bigint)", "CAST(%(spent)s AS bigint)",
                            "%(at)s") + """
     SELECT status.sink_found, status.fresh, status.unblocked, status.unobserved,
            status.spendable,
@@ -129,7 +129,7 @@ def _book(guard: str) -> str:
     """`_BOOK` with the observers' guard (network/ledger/observers.py): "true" when nobody
     observes this debit; false makes it book nothing and hand the debit to the general path,
     whose transaction has room for the observer's writes."""
-    return _BOOK.replace("{guard}", guard)
+    return summary.compact(_BOOK.replace("{guard}", guard))
 
 
 # Conflicts that mean "someone else got there first": the general path sorts them out.
@@ -156,6 +156,7 @@ def try_debit(transaction: Transaction, *, scope: str, key: str, digest: str, ki
               "account": account, "sink": Int8(sink_id), "sink_kind": sink_kind,
               "member": Int8(member_id), "points": Int8(points), "reference": reference,
               "at": at, "booked_at": booked_at, **(guard_params or {})}
+    params["earned"], params["spent"] = (Int8(x) for x in summary.sides(kind, points))
 
     def body(execute: Callable[[str, Mapping[str, Any]], Any]) -> Receipt:
         claim = execute(_CLAIM, params)

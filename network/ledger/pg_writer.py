@@ -76,7 +76,8 @@ _WRITES = """
                %(at)s
         FROM line
         RETURNING response
-    )""" + summary.pg_upserts("line", "m", "party", "kind", "p", "%(at)s")
+    )""" + summary.pg_upserts("line", "m", "party", summary.earned_sql("kind", "p"),
+                           summary.spent_sql("kind", "p"), "%(at)s")
 
 _IDS = "nextval('journal_entries_id_seq') AS entry_id, nextval('lots_id_seq') AS lot_id"
 
@@ -116,7 +117,7 @@ _ONE = _statement("""
     FROM claim LEFT JOIN remembered ON true""")
 
 # A batch's lines: from the JSON document, in input order; one balance move per member.
-_MANY = _statement("""
+_MANY = summary.compact(_statement("""
     line AS MATERIALIZED (
         SELECT r.*, CAST(%(party)s AS bigint) AS party, """ + _IDS + """
         FROM ROWS FROM (json_to_recordset(CAST(%(lines)s AS json)) AS (
@@ -128,7 +129,7 @@ _MANY = _statement("""
         UPDATE member_balances AS b SET balance = b.balance + t.delta, updated_at = %(at)s
         FROM (SELECT m, sum(p) AS delta FROM line GROUP BY m) AS t
         WHERE b.member_id = t.m
-    )""", "SELECT entry_id, lot_id FROM line ORDER BY n")
+    )""", "SELECT entry_id, lot_id FROM line ORDER BY n"))
 
 
 
@@ -136,7 +137,7 @@ _MANY = _statement("""
 def _one(guard: str) -> str:
     """The one-earn statement with the observers' guard (network/ledger/observers.py: "true"
     when nobody observes this earn; false makes it book nothing and hand the earn to `book`)."""
-    return _ONE.replace("{guard}", guard)
+    return summary.compact(_ONE.replace("{guard}", guard))
 
 
 # Conflicts that mean "someone else got there first": the general way sorts them out.

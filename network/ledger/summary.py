@@ -55,8 +55,7 @@ def deltas(entries: Iterable[Entry]) -> tuple[dict[tuple[int, int], tuple[int, i
     parties: dict[tuple[int, int], tuple[int, int]] = {}
     days: dict[tuple[int, dt.date], int] = {}
     for e in entries:
-        earned = EARNED.get(e.kind, 0) * e.points
-        spent = SPENT.get(e.kind, 0) * e.points
+        earned, spent = sides(e.kind, e.points)
         if earned == 0 and spent == 0:
             continue
         if e.party_id is not None:  # the per-partner table names a party
@@ -108,28 +107,41 @@ def spent_sql(kind: str, points: str) -> str:
     return _signed_sql(SPENT, kind, points)
 
 
-def pg_upserts(source: str, member: str, party: str, kind: str, points: str, at: str) -> str:
-    """Two CTEs (`summed`, `dayed`, each preceded by a comma) for a PostgreSQL `WITH` statement
+def pg_upserts(source: str, member: str, party: str, earned: str, spent: str, at: str) -> str:
+    """Three CTEs (`side`, `summed`, `dayed`, led by a comma) for a PostgreSQL `WITH` statement
     that writes entries: they add the rows of `source` (one per entry; the other arguments are
-    SQL over it) to the sums. Grouped, so a batch touches each summary row once, as ON CONFLICT
+    SQL over it: `earned`/`spent` from `earned_sql`/`spent_sql`, or parameters the caller set
+    from `sides`) to the sums. Grouped, so a batch touches each summary row once, as ON CONFLICT
     requires; `at` is the entries' booking time."""
-    earned, spent = earned_sql(kind, points), spent_sql(kind, points)
-    return f""", summed AS (
+    return f""", side AS (
+        SELECT {member} AS m, {party} AS pa, {earned} AS e, {spent} AS s FROM {source}
+    ), summed AS (
         INSERT INTO wallet_summary (member_id, party_id, earned, spent)
-        SELECT {member}, {party}, sum({earned}), sum({spent}) FROM {source}
-        WHERE {party} IS NOT NULL AND ({earned} <> 0 OR {spent} <> 0)
-        GROUP BY {member}, {party} ORDER BY {member}, {party}
+        SELECT m, pa, sum(e), sum(s) FROM side WHERE pa IS NOT NULL AND (e <> 0 OR s <> 0)
+        GROUP BY m, pa ORDER BY m, pa
         ON CONFLICT (member_id, party_id) DO UPDATE
         SET earned = wallet_summary.earned + EXCLUDED.earned,
             spent = wallet_summary.spent + EXCLUDED.spent
     ), dayed AS (
         INSERT INTO wallet_earned_days (member_id, day, earned)
-        SELECT {member}, CAST(timezone('UTC', CAST({at} AS timestamptz)) AS date), sum({earned})
-        FROM {source} WHERE {earned} <> 0
-        GROUP BY {member} ORDER BY {member}
+        SELECT m, CAST(timezone('UTC', CAST({at} AS timestamptz)) AS date), sum(e) FROM side
+        WHERE e <> 0 GROUP BY m ORDER BY m
         ON CONFLICT (member_id, day) DO UPDATE
         SET earned = wallet_earned_days.earned + EXCLUDED.earned
     )"""
+
+
+def sides(kind: str, points: int) -> tuple[int, int]:
+    """(earned, spent) of one entry of `kind`."""
+    return EARNED.get(kind, 0) * points, SPENT.get(kind, 0) * points
+
+
+def compact(sql: str) -> str:
+    """`sql` with each run of whitespace made one space. psycopg caches its parse of a query only
+    up to 4,096 bytes (psycopg._queries.MAX_CACHED_STATEMENT_LENGTH) and parses a longer one
+    again on every execution (about 0.3 ms of client CPU): the one-statement writers stay under
+    it this way. Only for SQL with no comments and no literals holding runs of spaces."""
+    return " ".join(sql.split())
 
 
 # Points earned after `since`: whole days after since's day from wallet_earned_days, and the

@@ -119,3 +119,11 @@ def test_the_wallet_reads_the_sums_and_the_tier_window_starts_inside_a_day(db: D
     bob = w.member(db)
     empty = db.read(lambda c: totals.activity(c, bob, now))
     assert (empty.partners, empty.tier_points) == ([], 0)
+
+
+def test_the_one_statement_writers_stay_short_enough_for_psycopg_to_cache_their_parse() -> None:
+    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
+
+    from network.ledger import pg_debit, pg_writer
+    for statement in (pg_writer._one("true"), pg_writer._MANY, pg_debit._book("true")):
+        assert len(statement.encode()) <= MAX_CACHED_STATEMENT_LENGTH
