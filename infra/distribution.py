@@ -69,6 +69,8 @@ PLACEMENTS: dict[str, Placement] = {
     "member_tiers": _member(),
     "tier_changes": _member(),
     "member_blocks": _member(),
+    "wallet_summary": _member("derived sums the ledger writers keep beside the entry"),
+    "wallet_earned_days": _member(),
     # Keyed by something a request knows before it knows the member.
     "idempotency_keys": Placement(OWN_KEY, "scope", "a key is unique per partner, whoever "
                                   "the member: looked up by (scope, key)"),

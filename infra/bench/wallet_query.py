@@ -29,6 +29,7 @@ from graphql import parse
 
 from infra.bench import databases
 from infra.bench.databases import create_database, drop_database, libpq
+from network.ledger import summary
 
 NAME = "pointsnet_bench_wallet"
 SECRET = "bench-secret"
@@ -57,6 +58,21 @@ def step(label: str, conn: psycopg.Connection, sql: str, params: dict | None = N
     rows = cursor.rowcount
     conn.commit()
     print(f"  {label:<38} {rows:>11,} rows {time.perf_counter() - started:7.1f} s", flush=True)
+
+
+# The sums the ledger's writers keep beside each entry (network/ledger/summary.py), here made in
+# one pass over the generated entries; `where` picks the entries.
+_WALLET_SUMS = f"""
+    INSERT INTO wallet_summary (member_id, party_id, earned, spent)
+    SELECT member_id, party_id, sum({summary.earned_sql("kind", "points")}),
+           sum({summary.spent_sql("kind", "points")})
+    FROM journal_entries WHERE party_id IS NOT NULL AND {{where}} GROUP BY member_id, party_id"""
+_WALLET_DAYS = f"""
+    INSERT INTO wallet_earned_days (member_id, day, earned)
+    SELECT member_id, CAST(timezone('UTC', booked_at) AS date),
+           sum({summary.earned_sql("kind", "points")})
+    FROM journal_entries WHERE kind IN {tuple(summary.EARNED)} AND {{where}}
+    GROUP BY member_id, CAST(timezone('UTC', booked_at) AS date)"""
 
 
 def build(members: int, per_member: float, seed: float) -> None:
@@ -135,6 +151,8 @@ def build(members: int, per_member: float, seed: float) -> None:
             SELECT m.id, coalesce(s.total, 0), 0, 0, now()
             FROM members m LEFT JOIN (SELECT member_id, sum(remaining) AS total FROM lots
                                       GROUP BY member_id) s ON s.member_id = m.id""")
+        step("wallet sums (as the writers keep them)", conn, _WALLET_SUMS.format(where="true"))
+        step("wallet earned days", conn, _WALLET_DAYS.format(where="true"))
         for table in ("members", "journal_entries", "postings", "lots", "parties"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                          f"(SELECT max(id) FROM {table}))")
@@ -162,7 +180,8 @@ def prewarm() -> None:
     """
     relations = ("members", "pk_members", "member_balances", "pk_member_balances", "parties",
                  "journal_entries", "ix_journal_entries_member_booked",
-                 "ix_journal_entries_reverses", "lots", "ix_lots_member_open")
+                 "ix_journal_entries_reverses", "lots", "ix_lots_member_open", "wallet_summary",
+                 "pk_wallet_summary", "wallet_earned_days", "pk_wallet_earned_days")
     started = time.perf_counter()
     with psycopg.connect(libpq(database_url()), autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
@@ -346,6 +365,8 @@ def heavy_member() -> int:
                    CASE WHEN booked_at > now() - interval '30 days' THEN points ELSE 0 END,
                    booked_at + interval '14 days', booked_at + interval '24 months', booked_at
             FROM journal_entries WHERE member_id = %(m)s AND kind = 'earn'""", {"m": member_id})
+        for sums in (_WALLET_SUMS, _WALLET_DAYS):
+            conn.execute(sums.format(where="member_id = %(m)s"), {"m": member_id})
         conn.execute("""
             INSERT INTO member_balances (member_id, balance, held, debt, updated_at)
             SELECT %(m)s, coalesce(sum(remaining), 0), 0, 0, now() FROM lots
@@ -391,8 +412,10 @@ def explain(member_id: int) -> None:
         for label, sql in (
             ("history page", "SELECT id FROM journal_entries WHERE member_id = %(m)s "
                              "ORDER BY booked_at DESC, id DESC LIMIT 21"),
-            ("per partner", "SELECT party_id, kind, sum(points) FROM journal_entries "
-                            "WHERE member_id = %(m)s GROUP BY party_id, kind"),
+            ("per partner", "SELECT party_id, earned, spent FROM wallet_summary "
+                            "WHERE member_id = %(m)s"),
+            ("tier window", "SELECT sum(earned) FROM wallet_earned_days "
+                            "WHERE member_id = %(m)s AND day > current_date - 365"),
             ("open lots", "SELECT remaining FROM lots WHERE member_id = %(m)s AND remaining > 0"),
         ):
             plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql,

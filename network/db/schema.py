@@ -198,6 +198,27 @@ Index("ix_journal_entries_party_booked", journal_entries.c.party_id, journal_ent
 Index("ix_journal_entries_reverses", journal_entries.c.reverses_entry_id)
 Index("ix_journal_entries_booked", journal_entries.c.booked_at)
 
+# The wallet's per-member sums, kept by every writer of journal entries in the entry's own
+# transaction (network/ledger/summary.py), so the wallet reads a few rows whatever the length of
+# a member's history. Derived data: `pointsnet ledger verify` recomputes both from the entries.
+# Earned and spent per party (the wallet's per-partner table), for entries with a party.
+wallet_summary = Table(
+    "wallet_summary",
+    metadata,
+    Column("member_id", BigId, primary_key=True, autoincrement=False),
+    Column("party_id", BigId, primary_key=True, autoincrement=False),
+    Column("earned", BigInteger, nullable=False),
+    Column("spent", BigInteger, nullable=False),
+)
+# Points earned per UTC day (the tier's trailing window sums at most a window's days of them).
+wallet_earned_days = Table(
+    "wallet_earned_days",
+    metadata,
+    Column("member_id", BigId, primary_key=True, autoincrement=False),
+    Column("day", Date, primary_key=True),
+    Column("earned", BigInteger, nullable=False),
+)
+
 postings = Table(
     "postings",
     metadata,

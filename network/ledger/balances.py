@@ -82,24 +82,31 @@ class WalletBalance:
     expiring: list[Dated] = field(default_factory=list)  # spendable points expiring soon
 
 
+# The balance row and its open lots in one round trip (the wallet's hottest read): one row per
+# open lot, or one row with no lot for a member without any.
+_SUMMARY = (
+    select(member_balances.c.balance, member_balances.c.held, member_balances.c.debt,
+           lots.c.remaining, lots.c.vests_at, lots.c.expires_at)
+    .select_from(member_balances.outerjoin(
+        lots, (lots.c.member_id == member_balances.c.member_id) & LOT_IS_OPEN))
+    .where(member_balances.c.member_id == bindparam("m"))
+    .order_by(lots.c.expires_at.asc().nulls_last(), lots.c.id)
+)
+
+
 def summary(conn: Connection, member_id: int, now: datetime,
             expiring_within: timedelta = timedelta(days=90)) -> WalletBalance:
-    row = conn.execute(
-        select(member_balances.c.balance, member_balances.c.held, member_balances.c.debt)
-        .where(member_balances.c.member_id == member_id)
-    ).first()
-    if row is None:
+    rows = conn.execute(_SUMMARY, {"m": member_id}).all()
+    if not rows:
         raise MemberNotFound("no member with this id", field="memberId")
-    open_lots = conn.execute(
-        select(lots.c.remaining, lots.c.vests_at, lots.c.expires_at)
-        .where(lots.c.member_id == member_id, LOT_IS_OPEN)
-        .order_by(lots.c.expires_at.asc().nulls_last(), lots.c.id)
-    ).all()
+    row = rows[0]
     spendable = pending = 0
     pending_lots: list[Dated] = []
     expiring: dict[datetime, int] = {}
     horizon = now + expiring_within
-    for remaining, vests_at, expires_at in open_lots:
+    for *_, remaining, vests_at, expires_at in rows:
+        if remaining is None:
+            continue  # the outer join's row of a member without open lots
         vests_at = as_utc(vests_at)
         expires_at = as_utc(expires_at) if expires_at is not None else None
         if expires_at is not None and expires_at <= now:

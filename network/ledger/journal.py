@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from network.db.schema import journal_entries, postings
+from network.ledger import summary
 from network.ledger.accounts import Posting
 
 # Built once (see network/ledger/balances.py for why).
@@ -49,6 +50,7 @@ def book(
          "party_id": line.party_id, "points": line.points}
         for line in lines
     ])
+    summary.add(conn, [summary.Entry(member_id, party_id, kind, points, booked_at)])
     return entry_id
 
 

@@ -38,6 +38,7 @@ import psycopg
 from psycopg.types.numeric import Int8
 
 from network import idempotency
+from network.ledger import summary
 from network.ledger.errors import IdempotencyInProgress, InsufficientPoints
 from network.ledger.receipts import Receipt
 
@@ -134,7 +135,9 @@ _BOOK = """
                %(at)s
         FROM moved, entry
         RETURNING response
-    )
+    )""" + summary.pg_upserts("moved", "CAST(%(member)s AS bigint)", "CAST(%(sink)s AS bigint)",
+                           "CAST(%(earned)s AS bigint)", "CAST(%(spent)s AS bigint)",
+                           "%(at)s") + """
     SELECT status.sink_found, status.fresh, status.unblocked, status.unobserved,
            status.spendable,
            (SELECT count(*) FROM plan) AS planned, (SELECT count(*) FROM taken) AS taken,
@@ -149,9 +152,7 @@ def _book(guard: str) -> str:
     """`_BOOK` with the observers' guard (network/ledger/observers.py): "true" when nobody
     observes this debit; false makes it book nothing and hand the debit to the general path,
     whose transaction has room for the observer's writes."""
-    # Whitespace collapsed: psycopg caches its rewrite of a statement's placeholders only for
-    # statements under 4 kB, and rewrote this one (4.5 kB as written) on every debit.
-    return " ".join(_BOOK.replace("{guard}", guard).split())
+    return summary.compact(_BOOK.replace("{guard}", guard))
 
 
 # Conflicts that mean "someone else got there first": the general path sorts them out.
@@ -178,6 +179,7 @@ def try_debit(transaction: Transaction, *, scope: str, key: str, digest: str, ki
               "account": account, "sink": Int8(sink_id), "sink_kind": sink_kind,
               "member": Int8(member_id), "points": Int8(points), "reference": reference,
               "at": at, "booked_at": booked_at, **(guard_params or {})}
+    params["earned"], params["spent"] = (Int8(x) for x in summary.sides(kind, points))
 
     def body(execute: Callable[[str, Mapping[str, Any]], Any]) -> Receipt:
         claim = execute(_CLAIM, params)

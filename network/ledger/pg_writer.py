@@ -47,6 +47,7 @@ from psycopg.types.numeric import Int8
 from sqlalchemy import Connection
 
 from network import idempotency
+from network.ledger import summary
 from network.ledger.errors import IdempotencyInProgress
 from network.ledger.receipts import Receipt
 from network.ledger.rules import Booking, CreditPart, TieredCredit, breakdown, issued_by
@@ -82,7 +83,8 @@ _WRITES = """
                                 END, %(at)s
         FROM line
         RETURNING response
-    )"""
+    )""" + summary.pg_upserts("line", "m", "party", summary.earned_sql("kind", "p"),
+                           summary.spent_sql("kind", "p"), "%(at)s")
 
 # A line issued by its one party (no programme part): the lot is the line's own.
 _PLAIN_ISSUED = "issued AS (SELECT entry_id, m, party, p, lot_id, v, x FROM line)"
@@ -243,7 +245,7 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
 # A batch's lines: from the JSON document, in input order; one balance move per member.
 # A line with programme parts has `i`, its points per issuing party (the earning partner first:
 # its lot is the one the receipt names), and `bd`, its receipt's breakdown; `p` is its total.
-_MANY = _statement("""
+_MANY = summary.compact(_statement("""
     line AS MATERIALIZED (
         SELECT r.*, CAST(%(party)s AS bigint) AS party, """ + _IDS + """
         FROM ROWS FROM (json_to_recordset(CAST(%(lines)s AS json)) AS (
@@ -263,7 +265,7 @@ _MANY = _statement("""
         FROM line, ROWS FROM (json_to_recordset(line.i) AS (party bigint, p bigint))
                    WITH ORDINALITY AS s(party, p, n)
         WHERE line.i IS NOT NULL
-    )""", "SELECT entry_id, lot_id FROM line ORDER BY n")
+    )""", "SELECT entry_id, lot_id FROM line ORDER BY n"))
 
 
 
@@ -271,7 +273,7 @@ _MANY = _statement("""
 def _one(guard: str, programme: bool) -> str:
     """The one-earn statement with the observers' guard (network/ledger/observers.py: "true"
     when nobody observes this earn; false makes it book nothing and hand the earn to `book`)."""
-    return (_ONE_PROGRAMME if programme else _ONE).replace("{guard}", guard)
+    return summary.compact((_ONE_PROGRAMME if programme else _ONE).replace("{guard}", guard))
 
 
 def _programme_params(tiered: TieredCredit, issuer_id: int, base: int) -> dict[str, Any]:

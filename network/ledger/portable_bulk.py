@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, update
 
 from network.db.schema import idempotency_keys, journal_entries, lots, member_balances, postings
+from network.ledger import summary
 from network.ledger.accounts import AccountKind
 from network.ledger.rules import Booking, issued_by, receipt_of
 
@@ -46,6 +47,8 @@ def book(conn: Connection, *, issuer_id: int, scope: str, bookings: list[Booking
         for b, parties, entry_id in zip(bookings, issued, entry_ids, strict=True)
         for party, points in parties.items()]))
     first_lots = [[next(lot_ids) for _ in parties][0] for parties in issued]
+    summary.add(conn, [summary.Entry(b.line.member_id, issuer_id, b.line.kind, b.points, at)
+                       for b in bookings])
     deltas: dict[int, int] = {}
     for b in bookings:
         deltas[b.line.member_id] = deltas.get(b.line.member_id, 0) + b.points

@@ -11,6 +11,7 @@ table scans and can follow every concurrency test. The invariants:
 5. the consumptions of each entry equal the points it spent (kind by kind);
 6. the debt column equals the member's open debt lots, and a balance is negative only by that debt;
 7. an authorised hold's allocations equal its points, a closed hold has none.
+8. the wallet's sums (earned/spent per party, earned per day) equal the entries'.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from network.db.engine import Database
+from network.ledger import summary
 
 LIMIT = 20  # offending rows reported per check; the count says how many there are in all
 
@@ -34,6 +36,10 @@ _SPENT_BY_KIND = """
           (SELECT SUM(d.points) FROM lots d WHERE d.entry_id = e.id AND d.points < 0), 0)
       ELSE 0 END
 """
+
+# An entry's UTC day, as network/ledger/summary.py buckets it (SQLite stores UTC text).
+_DAY_OF_BOOKED_AT = {"postgresql": "CAST(timezone('UTC', booked_at) AS date)",
+                     "sqlite": "date(booked_at)"}
 
 CHECKS: dict[str, str] = {
     "entry postings sum to zero": """
@@ -117,6 +123,25 @@ CHECKS: dict[str, str] = {
         WHERE (points > 0 AND (remaining < 0 OR remaining > points))
            OR (points < 0 AND (remaining > 0 OR remaining < points)) OR points = 0
     """,
+    # The wallet's sums (network/ledger/summary.py) equal a recomputation from the entries; a
+    # difference of zero in a missing row is no difference.
+    "wallet summary equals entries": f"""
+        SELECT member_id, party_id, SUM(earned) AS earned_off, SUM(spent) AS spent_off FROM (
+            SELECT member_id, party_id, earned, spent FROM wallet_summary
+            UNION ALL
+            SELECT member_id, party_id, -({summary.earned_sql("kind", "points")}),
+                   -({summary.spent_sql("kind", "points")})
+            FROM journal_entries WHERE party_id IS NOT NULL) d
+        GROUP BY member_id, party_id HAVING SUM(earned) <> 0 OR SUM(spent) <> 0
+    """,
+    "wallet earned days equal entries": f"""
+        SELECT member_id, day, SUM(earned) AS earned_off FROM (
+            SELECT member_id, day, earned FROM wallet_earned_days
+            UNION ALL
+            SELECT member_id, {{day_of_booked_at}},
+                   -({summary.earned_sql("kind", "points")}) FROM journal_entries) d
+        GROUP BY member_id, day HAVING SUM(earned) <> 0
+    """,
     "hold allocations match hold": """
         SELECT h.id, h.status, h.points, COALESCE(a.total, 0) AS allocated
         FROM holds h LEFT JOIN (
@@ -141,8 +166,9 @@ class Violation:
 
 def _run_checks(conn: Connection) -> list[Violation]:
     found: list[Violation] = []
+    day = _DAY_OF_BOOKED_AT[conn.dialect.name]
     for name, sql in CHECKS.items():
-        rows = conn.execute(text(sql)).mappings().all()
+        rows = conn.execute(text(sql.replace("{day_of_booked_at}", day))).mappings().all()
         if rows:
             found.append(Violation(name, len(rows), [dict(r) for r in rows[:LIMIT]]))
     return found

@@ -1,7 +1,9 @@
 """The edge of the tier rules: the ledger facts qualification reads, gathered in SQL.
 
 The wallet's page read gathers the same fact along with its per-partner totals in one query
-(network/wallet/totals.py); this module serves the callers that need only the tier.
+(network/wallet/totals.py); this module serves the callers that need only the tier. One
+member's points come from the sums the ledger writers keep (network/ledger/summary.py); the
+segment refresh's all-members query sums the entries in one pass.
 """
 
 from __future__ import annotations
@@ -13,23 +15,18 @@ from sqlalchemy.engine import Connection
 
 from network.clock import as_utc
 from network.db.schema import journal_entries as je
+from network.ledger import summary
 from network.programme import tiers
 from network.programme.tiers import TierDefinition, TierFacts, TierStatus
 from network.programme.tiers_schema import member_tiers
 
-# Points earned: earns and bonuses, less earn reversals.
-EARNED_KINDS = ("earn", "bonus", "reverse_earn")
+EARNED_KINDS = tuple(summary.EARNED)  # earns and bonuses, less earn reversals
 EARNED = case((je.c.kind == "reverse_earn", -je.c.points), else_=je.c.points)
 
 
 def earned_in_window(conn: Connection, member_id: int, now: dt.datetime,
                      window: dt.timedelta | None = None) -> int:
-    total = conn.execute(
-        select(func.coalesce(func.sum(EARNED), 0))
-        .where(je.c.member_id == member_id, je.c.booked_at > now - (window or tiers.window()),
-               je.c.kind.in_(EARNED_KINDS))
-    ).scalar_one()
-    return max(0, int(total))
+    return max(0, summary.earned_since(conn, member_id, now - (window or tiers.window())))
 
 
 def facts(conn: Connection, member_id: int, now: dt.datetime,

@@ -51,7 +51,8 @@ def test_a_plain_earn_is_one_statement_and_books_entry_postings_lot_and_receipt(
     assert sent == []
     after = w.row_counts(pg_db)
     grown = {t: after[t] - before[t] for t in after if after[t] != before[t]}
-    assert grown == {"journal_entries": 1, "postings": 2, "lots": 1, "idempotency_keys": 1}
+    assert grown == {"journal_entries": 1, "postings": 2, "lots": 1, "idempotency_keys": 1,
+                     "wallet_summary": 1, "wallet_earned_days": 1}
 
     assert (r.kind, r.member_id, r.points, r.balance, r.held, r.debt, r.hold_id) == \
         ("earn", m, 120, 120, 0, 0, None)

@@ -51,6 +51,10 @@ CORRUPTIONS: dict[str, tuple[list[str], str | None]] = {
         ["UPDATE lots SET remaining = points + 1 WHERE id = :lot"], "check"),
     "hold allocations match hold": (
         ["UPDATE holds SET points = points + 1 WHERE id = :hold"], None),
+    "wallet summary equals entries": (
+        ["UPDATE wallet_summary SET spent = spent + 1 WHERE member_id = :m"], None),
+    "wallet earned days equal entries": (
+        ["UPDATE wallet_earned_days SET earned = earned - 1 WHERE member_id = :m"], None),
 }
 
 
