@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0025_wallet_summary"
-down_revision = "0023_kpi_rollups"
+down_revision = "0024_member_keys"
 branch_labels = None
 depends_on = None
 
