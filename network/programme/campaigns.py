@@ -120,9 +120,12 @@ class Multiplier:
 
 @dataclass(frozen=True, slots=True)
 class IssueReward:
-    """Reserved for the rewards catalogue (a later issue): validation refuses it until then."""
+    """Give the member one of a catalog reward (its id): the funders issue the reward's price
+    in points as the campaign's lots, and the same transaction spends exactly those lots on the
+    reward at its honouring partner (network/programme/reward_grants.py), so settlement bills
+    the funders and pays the partner as for any purchase. Limits and budget count the price."""
 
-    reward_code: str
+    reward_id: int
 
 
 CampaignEffect = FixedPoints | PointsPerAmount | Multiplier | IssueReward

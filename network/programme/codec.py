@@ -96,7 +96,7 @@ def _effect_doc(effect: CampaignEffect) -> dict[str, Any]:
         return {"kind": kind, "rate": str(effect.rate)}
     if isinstance(effect, Multiplier):
         return {"kind": kind, "factor": str(effect.factor)}
-    return {"kind": kind, "rewardCode": effect.reward_code}
+    return {"kind": kind, "rewardId": effect.reward_id}
 
 
 def _conditions_doc(k: Conditions) -> dict[str, Any]:
@@ -268,7 +268,7 @@ def from_document(doc: Any, *, id: int = 0) -> Campaign:
 
 def _read_effect(r: _Reader, doc: Mapping[str, Any]) -> CampaignEffect | None:
     effect = r.mapping(doc, "effect", "effect",
-                       frozenset({"kind", "points", "rate", "factor", "rewardCode"}),
+                       frozenset({"kind", "points", "rate", "factor", "rewardId"}),
                        required=True)
     if not effect:
         return None
@@ -285,8 +285,8 @@ def _read_effect(r: _Reader, doc: Mapping[str, Any]) -> CampaignEffect | None:
             return None
         return PointsPerAmount(value) if kind == "per_amount" else Multiplier(value)
     if kind == "issue_reward":
-        code = r.typed(effect, "rewardCode", "effect.rewardCode", str, required=True)
-        return None if code is None else IssueReward(code)
+        reward = r.typed(effect, "rewardId", "effect.rewardId", int, required=True)
+        return None if reward is None else IssueReward(reward)
     r.problem("effect.kind", "EFFECT_UNKNOWN",
               f"effect.kind must be one of {', '.join(EFFECT_KINDS)}, got {kind!r}")
     return None

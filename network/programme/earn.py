@@ -48,14 +48,15 @@ from network import parties
 from network.config import get_settings
 from network.db.engine import Database, RetryableConflict
 from network.db.schema import journal_entries
+from network.ledger import balances
 from network.ledger.rules import Credit, CreditPart
 from network.money import Money
 from network.programme import awards, store, tiers_store
-from network.programme.campaigns import Campaign
+from network.programme.campaigns import Campaign, IssueReward
 from network.programme.campaigns_schema import campaigns as campaigns_table
 from network.programme.facts import BasketLine, Fact, MemberState, Purchase
 from network.programme.index import CampaignIndex, Rule
-from network.programme.rules import Plan, Programme, Usage, evaluate
+from network.programme.rules import Plan, Programme, RewardOffer, Usage, evaluate
 from network.programme.segments_store import segments_of
 from network.programme.tiers import HeldTier
 
@@ -119,6 +120,8 @@ class Prepared:
     # member id -> (stored tier, window points before this earn), when tiers are on
     standings: Mapping[int, tuple[HeldTier | None, int]] = dataclasses.field(
         default_factory=dict)
+    # member id -> the rewards IssueReward candidates name (read only when one does)
+    rewards: Mapping[int, Mapping[int, RewardOffer]] = dataclasses.field(default_factory=dict)
 
     @property
     def inert(self) -> bool:
@@ -152,8 +155,11 @@ def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.
                  if limited else {})
         first = (frozenset(m for m in members if _first_here(conn, m, partner_id))
                  if any(c.first_at_partner for c in conds) else frozenset())
+        issuing = [r.campaign for r in candidates]
+        offers = ({m: reward_offers(conn, m, issuing, at) for m in members}
+                  if _issues_rewards(issuing) else {})
         return Prepared(partner_id, index, candidates, programme, states, usage, first,
-                        standing)
+                        standing, offers)
 
     return db.read(read)
 
@@ -217,7 +223,8 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
         planned = (Plan(credit.points, ()) if fact is None else
                    evaluate(fact, member, prepared.index, base_points=credit.points,
                             programme=prepared.programme,
-                            usage=prepared.usage.get(line.member_id)))
+                            usage=prepared.usage.get(line.member_id),
+                            rewards=prepared.rewards.get(line.member_id)))
         upgrade = False
         if prepared.standings:
             current, earned = prepared.standings.get(line.member_id, (None, 0))
@@ -230,6 +237,43 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
                       CampaignExtras(fact, member, credit.points, prepared, upgrade=upgrade))
 
     return plan
+
+
+class RewardDesk(Protocol):
+    """Where the earn reads and gives the catalog rewards IssueReward campaigns issue
+    (network/programme/reward_grants.py). That module reaches the catalog's notifications and,
+    through the members' inbox, this one: so it is not imported here; the partners' earning
+    registers it (`use_reward_desk`), as partners/contracts.py registers the contract validity.
+    Until one is registered, a reward campaign finds no reward and skips (REWARD_UNKNOWN): it
+    never books points it could not give as the reward."""
+
+    def offers(self, conn: Connection, member_id: int, campaigns: Iterable[Campaign],
+               at: dt.datetime, *, lock: bool = False) -> dict[int, RewardOffer]: ...
+
+    def grant(self, conn: Connection, *, entry_id: int, member_id: int,
+              parts: Iterable[CreditPart], campaigns: Mapping[int, Campaign],
+              at: dt.datetime) -> balances.BalanceRow | None: ...
+
+
+_reward_desks: list[RewardDesk] = []
+
+
+def use_reward_desk(desk: RewardDesk) -> None:
+    _reward_desks[:] = [desk]
+
+
+def _issues_rewards(campaigns: Iterable[Campaign]) -> bool:
+    return any(isinstance(c.effect, IssueReward) for c in campaigns)
+
+
+def reward_offers(conn: Connection, member_id: int, campaigns: Iterable[Campaign],
+                  at: dt.datetime, *, lock: bool = False) -> dict[int, RewardOffer]:
+    """The rewards these campaigns issue as this member may have them now (none to read when
+    none issues one, or no desk is registered)."""
+    campaigns = list(campaigns)
+    if not _reward_desks or not _issues_rewards(campaigns):
+        return {}
+    return _reward_desks[0].offers(conn, member_id, campaigns, at, lock=lock)
 
 
 @dataclass
@@ -260,15 +304,20 @@ class CampaignExtras:
         limited = [r.campaign.id for r in prepared.candidates if _has_member_limits(r.campaign)]
         usage = store.usage(conn, member_id, limited, self.fact.at, prepared.programme) \
             if limited else {}
+        offers = reward_offers(conn, member_id, self._campaigns().values(), self.fact.at,
+                               lock=self.exact)
         planned: Plan = evaluate(self.fact, self.member, prepared.index,
                                  base_points=self.base_points, programme=prepared.programme,
-                                 usage=usage, budget_left=budgets)
+                                 usage=usage, budget_left=budgets, rewards=offers)
         return tuple(CreditPart(part.party_id, part.points, effect.source, effect.code,
                                 effect.campaign_id)
                      for effect in planned.effects for part in effect.parts if part.points)
 
+    def _campaigns(self) -> dict[int, Campaign]:
+        return {rule.campaign.id: rule.campaign for rule in self.prepared.candidates}
+
     def record(self, conn: Connection, entry_id: int, member_id: int,
-               parts: tuple[CreditPart, ...], at: dt.datetime) -> None:
+               parts: tuple[CreditPart, ...], at: dt.datetime) -> balances.BalanceRow | None:
         spend: dict[int, int] = {}
         for part in parts:
             if part.campaign_id is not None:
@@ -278,11 +327,19 @@ class CampaignExtras:
                 self.exact = True
                 raise RetryableConflict(f"campaign {campaign_id}'s budget was spent meanwhile")
         awards.record(conn, entry_id, member_id, parts, at)
+        try:  # a campaign's reward, paid with its points just booked
+            spent = (_reward_desks[0].grant(conn, entry_id=entry_id, member_id=member_id,
+                                            parts=parts, campaigns=self._campaigns(), at=at)
+                     if _reward_desks and _issues_rewards(self._campaigns().values()) else None)
+        except RetryableConflict:
+            self.exact = True  # the stock or a code went meanwhile: lock the rewards first
+            raise
         if self.upgrade:
             programme = self.prepared.programme
             tiers_store.upgrade_at_earn(conn, member_id, at, definitions=programme.tiers,
                                         zone=programme.zone,
                                         partner_id=self.prepared.partner_id)
+        return spent
 
 
 def _budgets_left(conn: Connection, campaigns: list[Campaign], *,

@@ -95,8 +95,8 @@ class _Claimed:
         return self.parts
 
     def record(self, conn: Connection, entry_id: int, member_id: int,
-               parts: tuple[CreditPart, ...], at: dt.datetime) -> None:
-        self.extras.record(conn, entry_id, member_id, parts, at)
+               parts: tuple[CreditPart, ...], at: dt.datetime) -> balances.BalanceRow | None:
+        return self.extras.record(conn, entry_id, member_id, parts, at)
 
 
 # A partner's contract validity in months at an instant, None without a contract in force.

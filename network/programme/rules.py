@@ -25,6 +25,10 @@ campaign names categories or skus, its per-amount and multiplier effects count o
 lines: per amount on the matching lines' amount, a multiplier on the base points times matching
 amount / purchase amount.
 
+A campaign that issues a reward (IssueReward) is worth the reward's price P in points: whole,
+never capped (a budget with less than P left skips it), and skipped with a REWARD_* reason when
+the reward's offer says the member cannot have it now (network/programme/reward_grants.py).
+
 Limits are counts of awards a member had from the campaign in the local day, week and month
 containing the fact (see `periods`) and ever, given as `usage`. A budget caps the effect at
 the points left (`budget_left`, by campaign id; a campaign absent from it has spent nothing);
@@ -46,6 +50,7 @@ from network.programme import tiers as tier_rules
 from network.programme.campaigns import (
     Campaign,
     FixedPoints,
+    IssueReward,
     Multiplier,
     PointsPerAmount,
     sole_funder,
@@ -65,9 +70,14 @@ from network.programme.index import CampaignIndex
 from network.programme.matching import compile_matcher, line_matcher
 from network.programme.tiers import TierDefinition
 
-EffectKind = Literal["fixed", "per_amount", "multiplier", "tier_multiplier"]
+EffectKind = Literal["fixed", "per_amount", "multiplier", "tier_multiplier", "reward"]
+# Why a reward the campaign would issue cannot be given to this member now (RewardOffer).
+RewardSkip = Literal["REWARD_UNKNOWN", "REWARD_NOT_VISIBLE", "REWARD_NOT_ON_SALE",
+                     "REWARD_LIMIT", "REWARD_OUT_OF_STOCK"]
 SkipReason = Literal["LIMIT_DAY", "LIMIT_WEEK", "LIMIT_MONTH", "LIMIT_CAMPAIGN",
-                     "BUDGET_EXHAUSTED", "NO_POINTS", "EXCLUDED"]
+                     "BUDGET_EXHAUSTED", "NO_POINTS", "EXCLUDED", "REWARD_UNKNOWN",
+                     "REWARD_NOT_VISIBLE", "REWARD_NOT_ON_SALE", "REWARD_LIMIT",
+                     "REWARD_OUT_OF_STOCK"]
 _ONE = Decimal(1)
 # The currency's minor-unit exponent, looked up once per currency rather than per earn.
 _exponent = lru_cache(maxsize=64)(currency_exponent)
@@ -109,6 +119,15 @@ class Usage:
 
 
 NO_USAGE = Usage()
+
+
+class RewardOffer(NamedTuple):
+    """A catalog reward as an IssueReward campaign sees it for one member: its price, and why
+    it cannot be given now (None: it can). The database edge decides the refusal
+    (network/programme/reward_grants.offers); a reward absent from the offers is REWARD_UNKNOWN."""
+
+    price_points: int
+    refusal: RewardSkip | None = None
 
 
 class Effect(NamedTuple):
@@ -187,9 +206,11 @@ def trigger_of(fact: Fact) -> tuple[str, str]:
 
 def evaluate(fact: Fact, member: MemberState, campaigns: CampaignIndex, *, base_points: int,
              programme: Programme, usage: Mapping[int, Usage] | None = None,
-             budget_left: Mapping[int, int] | None = None) -> Plan:
+             budget_left: Mapping[int, int] | None = None,
+             rewards: Mapping[int, RewardOffer] | None = None) -> Plan:
     """The effects `fact` earns `member` on top of `base_points` (the contract's points for a
-    purchase, 0 for anything else), in the order the module docstring defines."""
+    purchase, 0 for anything else), in the order the module docstring defines. `rewards`: the
+    offers of the rewards IssueReward campaigns name, by reward id (reward_grants.offers)."""
     if base_points < 0:
         raise ValueError(f"base_points cannot be negative, got {base_points}")
     tier = _tier_effect(fact, member, base_points, programme)
@@ -204,7 +225,7 @@ def evaluate(fact: Fact, member: MemberState, campaigns: CampaignIndex, *, base_
         if not match(fact, member, local):
             continue
         effect = _campaign_effect(campaign, counts, fact, base_points, usage, budget_left,
-                                  skipped)
+                                  rewards, skipped)
         if effect is None:
             continue
         if campaign.stacking != "exclusive":
@@ -241,13 +262,22 @@ def _tier_effect(fact: Fact, member: MemberState, base_points: int,
 def _campaign_effect(campaign: Campaign, counts: Callable[[BasketLine], bool] | None,
                      fact: Fact, base_points: int,
                      usage: Mapping[int, Usage] | None, budget_left: Mapping[int, int] | None,
+                     rewards: Mapping[int, RewardOffer] | None,
                      skipped: list[Skipped]) -> Effect | None:
-    """The campaign's effect after its limits and budget, or None (recorded in `skipped`)."""
-    reason = _limit_reached(campaign, (usage or {}).get(campaign.id, NO_USAGE))
-    points = 0 if reason else _points(campaign, counts, fact, base_points)
+    """The campaign's effect after its limits and budget, or None (recorded in `skipped`).
+    A reward is whole: it is issued at its full price or skipped, never capped."""
+    reason: SkipReason | None = _limit_reached(campaign, (usage or {}).get(campaign.id,
+                                                                           NO_USAGE))
+    reward = campaign.effect if isinstance(campaign.effect, IssueReward) else None
+    if reward is not None and reason is None:
+        offer = (rewards or {}).get(reward.reward_id)
+        reason = "REWARD_UNKNOWN" if offer is None else offer.refusal
+        points = 0 if offer is None else offer.price_points
+    else:
+        points = 0 if reason else _points(campaign, counts, fact, base_points)
     budget = campaign.limits.budget_points
     left = None if budget is None else (budget_left or {}).get(campaign.id, budget)
-    if reason is None and left is not None and left <= 0:
+    if reason is None and left is not None and (left <= 0 or reward and points > left):
         reason = "BUDGET_EXHAUSTED"
     elif reason is None and points <= 0:
         reason = "NO_POINTS"
@@ -262,7 +292,7 @@ def _campaign_effect(campaign: Campaign, counts: Callable[[BasketLine], bool] | 
 
 
 _KINDS: dict[type, EffectKind] = {FixedPoints: "fixed", PointsPerAmount: "per_amount",
-                                  Multiplier: "multiplier"}
+                                  Multiplier: "multiplier", IssueReward: "reward"}
 
 
 def _limit_reached(campaign: Campaign, used: Usage) -> SkipReason | None:

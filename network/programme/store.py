@@ -35,9 +35,10 @@ from network.clock import utcnow
 from network.db.schema import journal_entries, parties
 from network.errors import HubError
 from network.programme import codec, event_types, segments_store
-from network.programme.campaigns import Campaign, Status
+from network.programme.campaigns import Campaign, IssueReward, Status
 from network.programme.campaigns_schema import campaign_awards, campaigns, programme_version
 from network.programme.index import EMPTY, CampaignIndex, build
+from network.programme.rewards_schema import rewards as rewards_table
 from network.programme.rules import Programme, Usage, periods
 from network.programme.tiers import DEFINITIONS
 from network.programme.validation import Problem, validate
@@ -206,9 +207,18 @@ def _check(conn: Connection, campaign: Campaign, *, spent_points: int) -> None:
     problems = validate(campaign, categories=CATEGORIES, tiers=DEFINITIONS,
                         segments=segments_store.codes(conn),
                         event_types=event_types.codes(conn), spent_points=spent_points,
-                        others=others)
+                        others=others, rewards=_reward_statuses(conn, campaign))
     if problems:
         raise CampaignError(problems)
+
+
+def _reward_statuses(conn: Connection, campaign: Campaign) -> dict[int, str]:
+    """The status of the catalog reward the campaign issues, if it issues one that exists."""
+    effect = campaign.effect
+    if not isinstance(effect, IssueReward) or not isinstance(effect.reward_id, int):
+        return {}
+    r = rewards_table.c
+    return dict(conn.execute(select(r.id, r.status).where(r.id == effect.reward_id)).all())
 
 
 def _check_parties(conn: Connection, campaign: Campaign, owner_party_id: int) -> None:

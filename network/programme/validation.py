@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -66,13 +66,15 @@ class Problem:
 def validate(campaign: Campaign, *, categories: frozenset[str],
              tiers: Sequence[TierDefinition], segments: frozenset[str] = frozenset(),
              event_types: frozenset[str] = EVENT_TYPES, spent_points: int = 0,
-             others: Iterable[Campaign] = ()) -> tuple[Problem, ...]:
+             others: Iterable[Campaign] = (),
+             rewards: Mapping[int, str] | None = None) -> tuple[Problem, ...]:
     """Every problem with `campaign`, in field order; empty when it may be saved.
 
     `categories`: the basket categories the network knows; `tiers`: the tier definitions in
     force; `segments`: the segment codes that exist; `event_types`: the custom event types with a
     registered schema; `spent_points`: what the campaign has already issued (0 for a new one);
-    `others`: the programme's other campaigns, for the overlap check."""
+    `others`: the programme's other campaigns, for the overlap check; `rewards`: the status of
+    each catalog reward an IssueReward effect may name, by id."""
     found: list[Problem] = []
     add = found.append
 
@@ -82,7 +84,7 @@ def validate(campaign: Campaign, *, categories: frozenset[str],
     _identity(campaign, problem)
     _trigger(campaign, event_types, problem)
     _conditions(campaign, categories, {t.code for t in tiers}, segments, problem)
-    _effect(campaign, problem)
+    _effect(campaign, problem, rewards or {})
     _limits(campaign, spent_points, problem)
     _window(campaign, problem)
     _funder(campaign, problem)
@@ -201,7 +203,12 @@ def _conditions(c: Campaign, categories: frozenset[str], tiers: set[str],
                     f"{field}.atLeast ({a.at_least}) is above {field}.atMost ({a.at_most})")
 
 
-def _effect(c: Campaign, problem: Report) -> None:
+# Triggers whose fact no booking path gives a catalog item for: a return takes points back,
+# and a schedule's run is evaluated (simulations) but booked by no path.
+NO_ITEM_TRIGGERS = frozenset({"return", "schedule"})
+
+
+def _effect(c: Campaign, problem: Report, rewards: Mapping[int, str]) -> None:
     e = c.effect
     if isinstance(e, FixedPoints):
         if _not_int(e.points) or e.points <= 0:
@@ -232,8 +239,18 @@ def _effect(c: Campaign, problem: Report) -> None:
                     f"a multiplier multiplies a purchase's base points; a {c.trigger.kind} "
                     "trigger has none")
     elif isinstance(e, IssueReward):
-        problem("effect.rewardCode", "EFFECT_NOT_AVAILABLE",
-                "rewards cannot be issued by campaigns yet")
+        status = rewards.get(e.reward_id) if not _not_int(e.reward_id) else None
+        if status is None:
+            problem("effect.rewardId", "REWARD_UNKNOWN",
+                    f"effect.rewardId names no reward in the catalog, got {e.reward_id!r}")
+        elif status != "active":
+            problem("effect.rewardId", "REWARD_NOT_ACTIVE",
+                    f"effect.rewardId names a {status} reward; a campaign issues only active "
+                    "ones")
+        if c.trigger.kind in NO_ITEM_TRIGGERS:
+            problem("effect.rewardId", "EFFECT_NOT_FOR_TRIGGER",
+                    f"a reward is issued to the member of a purchase, event or lifecycle fact; "
+                    f"a {c.trigger.kind} trigger gives none")
     else:
         problem("effect", "EFFECT_UNKNOWN", f"unknown effect {type(e).__name__}")
 

@@ -96,20 +96,25 @@ class PartnerMember(graphene.ObjectType):
 
 
 class EarnSource(graphene.Enum):
-    """Where an earn's points came from: your contract, a campaign, or the member's tier."""
+    """Where an earn's points came from: your contract, a campaign, or the member's tier;
+    REWARD: a campaign's points the member was given as a catalog reward, spent on it at once."""
 
     BASE = "base"
     CAMPAIGN = "campaign"
     TIER = "tier"
+    REWARD = "reward"
 
 
 class EarnBreakdownLine(graphene.ObjectType):
     """One reason an earn gave points, and who funds them (the party billed in settlement)."""
 
     source = graphene.Field(EarnSource, required=True)
-    campaign_code = graphene.String(description="For CAMPAIGN: the campaign's code.")
-    campaign_name = graphene.String(description="For CAMPAIGN: its name in English.")
-    campaign_name_fa = graphene.String(description="For CAMPAIGN: its name in Persian.")
+    campaign_code = graphene.String(description="For CAMPAIGN and REWARD: the campaign's code.")
+    campaign_name = graphene.String(description="For CAMPAIGN and REWARD: its name in English.")
+    campaign_name_fa = graphene.String(description="For CAMPAIGN and REWARD: its name in "
+                                                   "Persian.")
+    reward_name = graphene.String(description="For REWARD: the reward issued, in English.")
+    reward_name_fa = graphene.String(description="For REWARD: the reward issued, in Persian.")
     tier = graphene.String(description="For TIER: the member's tier code (lower case).")
     funder_code = graphene.String(required=True, description="The party whose points these are "
                                                              "(a partner's code, or network).")
@@ -118,10 +123,11 @@ class EarnBreakdownLine(graphene.ObjectType):
 
     @classmethod
     def of(cls, line: explain.Line) -> EarnBreakdownLine:
-        campaign = line.source == "campaign"
+        campaign = line.source in ("campaign", "reward")
         return cls(source=line.source, campaign_code=line.code if campaign else None,
                    campaign_name=line.name_en if campaign else None,
                    campaign_name_fa=line.name_fa if campaign else None,
+                   reward_name=line.reward_en, reward_name_fa=line.reward_fa,
                    tier=line.code if line.source == "tier" else None,
                    funder_code=line.funder_code, points=line.points)
 

@@ -177,11 +177,26 @@ def test_attribute_conditions(attribute: AttributeCondition, code: str):
     (Multiplier(Decimal(10**9)), one("effect.factor", "MULTIPLIER_OUT_OF_RANGE")),
     (Multiplier(Decimal("NaN")), one("effect.factor", "NOT_A_NUMBER")),
     (Multiplier(2.0), one("effect.factor", "NOT_A_NUMBER")),  # type: ignore[arg-type]
-    (IssueReward("free-coffee"), one("effect.rewardCode", "EFFECT_NOT_AVAILABLE")),
+    (IssueReward(404), one("effect.rewardId", "REWARD_UNKNOWN")),
+    (IssueReward(8), one("effect.rewardId", "REWARD_NOT_ACTIVE")),
     ("ten points", one("effect", "EFFECT_UNKNOWN")),
 ])
 def test_effects(effect: Any, expected: list[tuple[str, str]]):
-    assert problems(campaign(effect=effect)) == expected
+    assert problems(campaign(effect=effect), rewards=REWARDS) == expected
+
+
+REWARDS = {7: "active", 8: "paused"}  # reward id -> status
+
+
+@pytest.mark.parametrize("trigger", [Trigger("purchase"), REVIEW, BIRTHDAY])
+def test_an_active_reward_can_be_issued_on_a_fact_with_a_member(trigger: Trigger):
+    assert problems(campaign(trigger=trigger, effect=IssueReward(7)), rewards=REWARDS) == []
+
+
+@pytest.mark.parametrize("trigger", [Trigger("return"), MONTHLY])
+def test_a_reward_is_not_issued_on_a_return_or_a_schedule(trigger: Trigger):
+    assert problems(campaign(trigger=trigger, effect=IssueReward(7)),
+                    rewards=REWARDS) == one("effect.rewardId", "EFFECT_NOT_FOR_TRIGGER")
 
 
 def test_the_multiplier_bounds_themselves_are_allowed():
