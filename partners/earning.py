@@ -30,7 +30,7 @@ from network.programme.facts import BasketLine
 from partners.contracts import TermsLoader, in_force
 from partners.terms import NoContract, Terms, plan_earn
 
-# The earn gives the catalog rewards campaigns issue through this desk (earn.RewardDesk).
+# The earn gives the catalog items campaigns give through this desk (earn.CatalogDesk).
 reward_grants.install()
 
 MAX_BATCH_LINES = 1000

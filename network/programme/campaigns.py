@@ -128,7 +128,17 @@ class IssueReward:
     reward_id: int
 
 
-CampaignEffect = FixedPoints | PointsPerAmount | Multiplier | IssueReward
+@dataclass(frozen=True, slots=True)
+class LotteryEntries:
+    """Give the member `count` free entries in an open lottery draw (its code), booked through
+    the draw's own entry path with the campaign as their provenance. Free entries cost no
+    points, so no ledger entry; the campaign's member limits and budget count entries."""
+
+    draw_code: str
+    count: int
+
+
+CampaignEffect = FixedPoints | PointsPerAmount | Multiplier | IssueReward | LotteryEntries
 
 
 @dataclass(frozen=True, slots=True)

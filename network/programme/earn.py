@@ -52,11 +52,11 @@ from network.ledger import balances
 from network.ledger.rules import Credit, CreditPart
 from network.money import Money
 from network.programme import awards, store, tiers_store
-from network.programme.campaigns import Campaign, IssueReward
+from network.programme.campaigns import Campaign, IssueReward, LotteryEntries
 from network.programme.campaigns_schema import campaigns as campaigns_table
 from network.programme.facts import BasketLine, Fact, MemberState, Purchase
 from network.programme.index import CampaignIndex, Rule
-from network.programme.rules import Plan, Programme, RewardOffer, Usage, evaluate
+from network.programme.rules import CatalogItem, ItemOffer, Plan, Programme, Usage, evaluate
 from network.programme.segments_store import segments_of
 from network.programme.tiers import HeldTier
 
@@ -120,8 +120,10 @@ class Prepared:
     # member id -> (stored tier, window points before this earn), when tiers are on
     standings: Mapping[int, tuple[HeldTier | None, int]] = dataclasses.field(
         default_factory=dict)
-    # member id -> the rewards IssueReward candidates name (read only when one does)
-    rewards: Mapping[int, Mapping[int, RewardOffer]] = dataclasses.field(default_factory=dict)
+    # member id -> the catalog items candidates give (read only when one gives a reward or
+    # a draw's entries)
+    offers: Mapping[int, Mapping[CatalogItem, ItemOffer]] = dataclasses.field(
+        default_factory=dict)
 
     @property
     def inert(self) -> bool:
@@ -150,14 +152,14 @@ def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.
                     if programme.tiers else {})
         states = {m: member_state(conn, m, candidates, at, programme,
                                   standing=standing.get(m)) for m in members}
-        limited = [r.campaign.id for r in candidates if _has_member_limits(r.campaign)]
-        usage = ({m: store.usage(conn, m, limited, at, programme) for m in members}
+        limited = [r.campaign for r in candidates if _has_member_limits(r.campaign)]
+        usage = ({m: usage_of(conn, m, limited, at, programme) for m in members}
                  if limited else {})
         first = (frozenset(m for m in members if _first_here(conn, m, partner_id))
                  if any(c.first_at_partner for c in conds) else frozenset())
-        issuing = [r.campaign for r in candidates]
-        offers = ({m: reward_offers(conn, m, issuing, at) for m in members}
-                  if _issues_rewards(issuing) else {})
+        giving = [r.campaign for r in candidates]
+        offers = ({m: item_offers(conn, m, giving, at) for m in members}
+                  if _gives_items(giving) else {})
         return Prepared(partner_id, index, candidates, programme, states, usage, first,
                         standing, offers)
 
@@ -224,7 +226,7 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
                    evaluate(fact, member, prepared.index, base_points=credit.points,
                             programme=prepared.programme,
                             usage=prepared.usage.get(line.member_id),
-                            rewards=prepared.rewards.get(line.member_id)))
+                            offers=prepared.offers.get(line.member_id)))
         upgrade = False
         if prepared.standings:
             current, earned = prepared.standings.get(line.member_id, (None, 0))
@@ -239,41 +241,59 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
     return plan
 
 
-class RewardDesk(Protocol):
-    """Where the earn reads and gives the catalog rewards IssueReward campaigns issue
-    (network/programme/reward_grants.py). That module reaches the catalog's notifications and,
-    through the members' inbox, this one: so it is not imported here; the partners' earning
-    registers it (`use_reward_desk`), as partners/contracts.py registers the contract validity.
-    Until one is registered, a reward campaign finds no reward and skips (REWARD_UNKNOWN): it
-    never books points it could not give as the reward."""
+class CatalogDesk(Protocol):
+    """Where the earn reads and gives the catalog items campaigns give: a reward (IssueReward)
+    and a draw's entries (LotteryEntries), network/programme/reward_grants.py. That module
+    reaches the catalog's notifications and, through the members' inbox, this one: so it is not
+    imported here; the partners' earning registers it (`use_catalog_desk`), as
+    partners/contracts.py registers the contract validity. Until one is registered, such a
+    campaign finds no item and skips (REWARD_UNKNOWN, DRAW_CLOSED): it never books points it
+    could not give as the reward."""
 
     def offers(self, conn: Connection, member_id: int, campaigns: Iterable[Campaign],
-               at: dt.datetime, *, lock: bool = False) -> dict[int, RewardOffer]: ...
+               at: dt.datetime, *, lock: bool = False) -> dict[CatalogItem, ItemOffer]: ...
 
     def grant(self, conn: Connection, *, entry_id: int, member_id: int,
               parts: Iterable[CreditPart], campaigns: Mapping[int, Campaign],
               at: dt.datetime) -> balances.BalanceRow | None: ...
 
-
-_reward_desks: list[RewardDesk] = []
-
-
-def use_reward_desk(desk: RewardDesk) -> None:
-    _reward_desks[:] = [desk]
+    def give_entries(self, conn: Connection, *, member_id: int,
+                     given: Iterable[tuple[Campaign, int]], origin: str,
+                     at: dt.datetime) -> None: ...
 
 
-def _issues_rewards(campaigns: Iterable[Campaign]) -> bool:
-    return any(isinstance(c.effect, IssueReward) for c in campaigns)
+_desks: list[CatalogDesk] = []
 
 
-def reward_offers(conn: Connection, member_id: int, campaigns: Iterable[Campaign],
-                  at: dt.datetime, *, lock: bool = False) -> dict[int, RewardOffer]:
-    """The rewards these campaigns issue as this member may have them now (none to read when
-    none issues one, or no desk is registered)."""
+def use_catalog_desk(desk: CatalogDesk) -> None:
+    _desks[:] = [desk]
+
+
+def _gives_items(campaigns: Iterable[Campaign]) -> bool:
+    return any(isinstance(c.effect, (IssueReward, LotteryEntries)) for c in campaigns)
+
+
+def item_offers(conn: Connection, member_id: int, campaigns: Iterable[Campaign],
+                at: dt.datetime, *, lock: bool = False) -> dict[CatalogItem, ItemOffer]:
+    """The catalog items these campaigns give, as this member may have them now (nothing to
+    read when none gives one, or no desk is registered)."""
     campaigns = list(campaigns)
-    if not _reward_desks or not _issues_rewards(campaigns):
+    if not _desks or not _gives_items(campaigns):
         return {}
-    return _reward_desks[0].offers(conn, member_id, campaigns, at, lock=lock)
+    return _desks[0].offers(conn, member_id, campaigns, at, lock=lock)
+
+
+def usage_of(conn: Connection, member_id: int, campaigns: Iterable[Campaign], at: dt.datetime,
+             programme: Programme) -> dict[int, Usage]:
+    """Member-limit usage: awards from campaign_awards, and for a campaign that gives lottery
+    entries, the entries it gave (read only when there is such a campaign)."""
+    campaigns = list(campaigns)
+    entries = [c.id for c in campaigns if isinstance(c.effect, LotteryEntries)]
+    others = [c.id for c in campaigns if not isinstance(c.effect, LotteryEntries)]
+    found = store.usage(conn, member_id, others, at, programme) if others else {}
+    if entries:
+        found |= store.entry_usage(conn, member_id, entries, at, programme)
+    return found
 
 
 @dataclass
@@ -296,29 +316,51 @@ class CampaignExtras:
     # The plan saw this earn take the member above their stored tier: `record` upgrades them
     # (tiers_store.upgrade_at_earn decides again on the exact figure, under the lock).
     upgrade: bool = False
+    # What `claim` found to give as lottery entries: (campaign id, entries); `record` or
+    # `give_entries` books them.
+    entries: tuple[tuple[int, int], ...] = ()
 
     def claim(self, conn: Connection, member_id: int, at: dt.datetime) -> tuple[CreditPart, ...]:
         prepared = self.prepared
         budgets = _budgets_left(conn, [rule.campaign for rule in prepared.candidates],
                                 lock=self.exact)
-        limited = [r.campaign.id for r in prepared.candidates if _has_member_limits(r.campaign)]
-        usage = store.usage(conn, member_id, limited, self.fact.at, prepared.programme) \
+        limited = [r.campaign for r in prepared.candidates if _has_member_limits(r.campaign)]
+        usage = usage_of(conn, member_id, limited, self.fact.at, prepared.programme) \
             if limited else {}
-        offers = reward_offers(conn, member_id, self._campaigns().values(), self.fact.at,
-                               lock=self.exact)
+        offers = item_offers(conn, member_id, self._campaigns().values(), self.fact.at,
+                             lock=self.exact)
         planned: Plan = evaluate(self.fact, self.member, prepared.index,
                                  base_points=self.base_points, programme=prepared.programme,
-                                 usage=usage, budget_left=budgets, rewards=offers)
+                                 usage=usage, budget_left=budgets, offers=offers)
+        self.entries = tuple((e.campaign_id, e.entries) for e in planned.effects
+                             if e.entries and e.campaign_id is not None)
         return tuple(CreditPart(part.party_id, part.points, effect.source, effect.code,
                                 effect.campaign_id)
                      for effect in planned.effects for part in effect.parts if part.points)
+
+    def give_entries_only(self, conn: Connection, member_id: int, origin: str,
+                          at: dt.datetime) -> None:
+        """A fact that gave only lottery entries (fact_awards.py): no ledger entry, so the
+        budget is taken here and the entries name the fact as their origin."""
+        for campaign_id, count in sorted(self.entries):
+            if not store.take_budget(conn, campaign_id, count):
+                self.exact = True
+                raise RetryableConflict(f"campaign {campaign_id}'s budget was spent meanwhile")
+        self._give_entries(conn, member_id, origin, at)
+
+    def _give_entries(self, conn: Connection, member_id: int, origin: str,
+                      at: dt.datetime) -> None:
+        if self.entries and _desks:
+            campaigns = self._campaigns()
+            _desks[0].give_entries(conn, member_id=member_id, origin=origin, at=at,
+                                   given=[(campaigns[c], n) for c, n in self.entries])
 
     def _campaigns(self) -> dict[int, Campaign]:
         return {rule.campaign.id: rule.campaign for rule in self.prepared.candidates}
 
     def record(self, conn: Connection, entry_id: int, member_id: int,
                parts: tuple[CreditPart, ...], at: dt.datetime) -> balances.BalanceRow | None:
-        spend: dict[int, int] = {}
+        spend: dict[int, int] = dict(self.entries)  # a budget of entries counts entries
         for part in parts:
             if part.campaign_id is not None:
                 spend[part.campaign_id] = spend.get(part.campaign_id, 0) + part.points
@@ -327,12 +369,13 @@ class CampaignExtras:
                 self.exact = True
                 raise RetryableConflict(f"campaign {campaign_id}'s budget was spent meanwhile")
         awards.record(conn, entry_id, member_id, parts, at)
-        try:  # a campaign's reward, paid with its points just booked
-            spent = (_reward_desks[0].grant(conn, entry_id=entry_id, member_id=member_id,
-                                            parts=parts, campaigns=self._campaigns(), at=at)
-                     if _reward_desks and _issues_rewards(self._campaigns().values()) else None)
+        try:  # a campaign's reward, paid with its points just booked; entries, free
+            spent = (_desks[0].grant(conn, entry_id=entry_id, member_id=member_id,
+                                     parts=parts, campaigns=self._campaigns(), at=at)
+                     if _desks and _gives_items(self._campaigns().values()) else None)
+            self._give_entries(conn, member_id, f"entry:{entry_id}", at)
         except RetryableConflict:
-            self.exact = True  # the stock or a code went meanwhile: lock the rewards first
+            self.exact = True  # the stock, a code or a draw went meanwhile: lock them first
             raise
         if self.upgrade:
             programme = self.prepared.programme

@@ -72,7 +72,8 @@ def book(conn: Connection, event_id: int, fact: CustomEvent | LifecycleEvent, *,
     extras = CampaignExtras(fact, member, 0, prepared)
     balances.lock(conn, fact.member_id)
     parts = extras.claim(conn, fact.member_id, now)
-    if not parts:
+    if not parts:  # lottery entries alone cost no points: no ledger entry, the fact is origin
+        extras.give_entries_only(conn, fact.member_id, f"fact:{event_id}", now)
         return None
     issuer = fact.partner_id or network_id
     details = {"factId": event_id, "trigger": "/".join(x for x in trigger_of(fact) if x)}

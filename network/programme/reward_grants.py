@@ -13,7 +13,7 @@ the consumption, exactly as for a reward a member bought.
 Whether the reward can be given is decided before anything is booked (`offers`, read under the
 member's lock when the earn is booked): not visible to the member, not on sale, the member's
 limit reached, sold out or out of pool codes: the campaign is skipped with that reason
-(rules.RewardSkip) and the rest of the earn books. A stock or a pool code another earn took
+(rules.ItemSkip) and the rest of the earn books. A stock or a pool code another earn took
 between that read and the grant rolls the transaction back and runs it again with the reward
 rows locked first (RetryableConflict, the budgets' way), so the retry sees it gone and skips.
 
@@ -39,25 +39,25 @@ from network.ledger import balances, lots
 from network.ledger.accounts import AccountKind
 from network.ledger.rules import CreditPart, Take
 from network.ledger.spending import debit_taken
-from network.programme import awards, earn, rewards_buy
-from network.programme.campaigns import Campaign, IssueReward
+from network.programme import awards, earn, lottery_store, rewards_buy, store
+from network.programme.campaigns import Campaign, IssueReward, LotteryEntries
 from network.programme.rewards import Reward, RewardError, check_buyable, coupon_expiry
 from network.programme.rewards_schema import reward_codes as codes_table
 from network.programme.rewards_schema import reward_purchases
 from network.programme.rewards_schema import rewards as rewards_table
 from network.programme.rewards_store import bought_count, free_codes, get
-from network.programme.rules import RewardOffer, RewardSkip
+from network.programme.rules import CatalogItem, ItemOffer, ItemSkip
 
 # check_buyable's refusals as the campaign's skip reasons.
-_SKIPS: dict[str, RewardSkip] = {"REWARD_NOT_FOUND": "REWARD_NOT_VISIBLE",
+_SKIPS: dict[str, ItemSkip] = {"REWARD_NOT_FOUND": "REWARD_NOT_VISIBLE",
                                  "REWARD_NOT_AVAILABLE": "REWARD_NOT_ON_SALE",
                                  "MEMBER_LIMIT_REACHED": "REWARD_LIMIT"}
 
 
 def install() -> None:
-    """Register this module with the earn and the earn's reversal (see earn.RewardDesk): the
+    """Register this module with the earn and the earn's reversal (see earn.CatalogDesk): the
     partners' earning does, when it is imported."""
-    earn.use_reward_desk(Desk())
+    earn.use_catalog_desk(Desk())
     awards.use_before_reversal(refund_unused)
 
 
@@ -67,27 +67,42 @@ def reward_ids(campaigns: Iterable[Campaign]) -> list[int]:
 
 
 def offers(conn: Connection, member_id: int, campaigns: Iterable[Campaign], at: dt.datetime, *,
-           lock: bool = False) -> dict[int, RewardOffer]:
-    """Each reward these campaigns issue, with why this member cannot have it now (None: they
-    can). Reads nothing when none issues a reward. With `lock`, the rewards' rows are locked
-    (ascending id) until the booking commits: the retry after a lost race."""
+           lock: bool = False) -> dict[CatalogItem, ItemOffer]:
+    """Each catalog item these campaigns give (a reward, a draw's entries), with why this
+    member cannot have it now (None: they can). Reads nothing when none gives one. With
+    `lock`, the rewards' rows are locked (ascending id) until the booking commits: the retry
+    after a lost race. (A draw needs no lock: an entry takes the draw's own, book_entry.)"""
+    campaigns = list(campaigns)
+    found: dict[CatalogItem, ItemOffer] = {}
     ids = reward_ids(campaigns)
-    if not ids:
-        return {}
-    if lock:
+    if ids and lock:
         conn.execute(select(rewards_table.c.id).where(rewards_table.c.id.in_(ids))
                      .order_by(rewards_table.c.id).with_for_update())
-    found = {}
     for reward_id in ids:
         reward = get(conn, reward_id)
         if reward is not None:
-            found[reward_id] = RewardOffer(reward.spec.price_points,
-                                           _refusal(conn, reward, member_id, at))
+            found[IssueReward(reward_id)] = ItemOffer(
+                reward.spec.price_points, _refusal(conn, reward, member_id, at))
+    for item in {c.effect for c in campaigns if isinstance(c.effect, LotteryEntries)}:
+        assert isinstance(item, LotteryEntries)
+        found[item] = ItemOffer(0, _draw_refusal(conn, item, member_id, at))
     return found
 
 
+def _draw_refusal(conn: Connection, item: LotteryEntries, member_id: int,
+                  at: dt.datetime) -> ItemSkip | None:
+    try:
+        draw = lottery_store.get(conn, item.draw_code)
+    except lottery_store.LotteryError:
+        return "DRAW_CLOSED"
+    if not draw.accepts_entries(at):
+        return "DRAW_CLOSED"
+    held = len(lottery_store.entries_of(conn, member_id, draw.id))
+    return "DRAW_LIMIT" if held + item.count > draw.max_entries_per_member else None
+
+
 def _refusal(conn: Connection, reward: Reward, member_id: int,
-             at: dt.datetime) -> RewardSkip | None:
+             at: dt.datetime) -> ItemSkip | None:
     vis = reward.spec.visibility
     tier, segments = (rewards_buy.member_view(conn, member_id, at) if vis.tiers or vis.segments
                       else (None, frozenset()))
@@ -169,6 +184,24 @@ def _give(conn: Connection, reward: Reward, member_id: int, takes: list[Take],
     return balances.BalanceRow(member_id, receipt.balance, receipt.held, receipt.debt)
 
 
+def give_entries(conn: Connection, *, member_id: int, given: Iterable[tuple[Campaign, int]],
+                 origin: str, at: dt.datetime) -> None:
+    """Book each campaign's free lottery entries through the draw's own entry path, named by
+    the campaign and the fact's origin (store.entries_granted_by). A draw that closed, or a
+    member limit another entry filled, since `offers` read it runs the earn again
+    (RetryableConflict), and the retry skips the campaign."""
+    for campaign, count in given:
+        effect = campaign.effect
+        assert isinstance(effect, LotteryEntries)
+        try:
+            draw = lottery_store.get(conn, effect.draw_code)
+            for _ in range(count):
+                lottery_store.book_entry(conn, at, member_id=member_id, draw_id=draw.id,
+                                         free_by=store.entries_granted_by(campaign.id, origin))
+        except lottery_store.LotteryError as refused:
+            raise RetryableConflict(str(refused)) from refused
+
+
 def granted_by(conn: Connection, earn: Any) -> list[rewards_buy.Purchase]:
     """The rewards the earn `earn` (a journal entry row) issued: among the member's reward and
     donate entries booked with it (the same transaction, so the same instant), those naming it."""
@@ -195,7 +228,8 @@ def refund_unused(conn: Connection, at: dt.datetime, earn: Any) -> None:
 
 
 class Desk:
-    """This module as the earn's reward desk (earn.RewardDesk)."""
+    """This module as the earn's catalog desk (earn.CatalogDesk)."""
 
     offers = staticmethod(offers)
     grant = staticmethod(grant)
+    give_entries = staticmethod(give_entries)
