@@ -27,7 +27,9 @@ class TransactionKind(graphene.Enum):
     """What a PartnerTransaction did; HOLD_EXPIRY is booked by the hub when a hold lapses;
     REWARD is a member buying a reward you honour (its refund is a REVERSE_REDEMPTION). BONUS:
     points this partner funded (a campaign's or a fact's) on an entry that is not one of its
-    own earns, e.g. its campaign at another partner or a review bonus; `points` is its part."""
+    own earns, e.g. its campaign at another partner or a review bonus; `points` is its part.
+    BONUS_REVERSAL: such points taken back with the earn they were booked on (a refund at the
+    other partner); it `reverses` the BONUS, and `points` is the part taken back."""
 
     EARN = "earn"
     REDEEM = "redeem"
@@ -39,6 +41,7 @@ class TransactionKind(graphene.Enum):
     REVERSE_EARN = "reverse_earn"
     REVERSE_REDEMPTION = "reverse_redemption"
     BONUS = "bonus"
+    BONUS_REVERSAL = "bonus_reversal"
 
 
 PARTNER_KINDS = ledger_view.PARTNER_KINDS
