@@ -23,7 +23,7 @@ from network.programme.rewards import RewardSpec
 from partners.earning import AwardLine, award_points
 from settlement import run
 from settlement import store as settlement_store
-from tests.partners.conftest import Hub
+from tests.partners.conftest import Hub, operation
 
 START = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 
@@ -227,3 +227,17 @@ def test_a_lifecycle_campaign_gives_a_new_member_a_reward(any_hub: Hub) -> None:
     assert _consumed(hub, given.entry_id)[0][2:] == (network, shop, 120)
     assert hub.db.read(lambda c: balances.summary(c, ann.id, utcnow())).total == 0
     assert verify(hub.db) == []
+
+
+def test_the_signed_award_answer_names_the_reward_issued(any_hub: Hub) -> None:
+    hub = any_hub
+    reward = _reward(hub)
+    _campaign(hub, reward)
+    card = hub.enrol().card_number
+    with hub.client("cafe") as cafe:
+        answer = cafe.execute(operation("AwardPoints"), {"input": {
+            "cardNumber": card, "amount": 1000, "currency": "EUR"}})["data"]["awardPoints"]
+    assert answer["userErrors"] == [] and answer["balanceAfter"] == 100
+    assert [(line["source"], line["campaignCode"], line["rewardName"], line["points"])
+            for line in answer["transaction"]["breakdown"]] == [
+        ("BASE", None, None, 100), ("REWARD", "gift", "Free tote bag", 300)]
