@@ -8,6 +8,7 @@ partner."""
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import select
 
@@ -241,3 +242,20 @@ def test_the_signed_award_answer_names_the_reward_issued(any_hub: Hub) -> None:
     assert [(line["source"], line["campaignCode"], line["rewardName"], line["points"])
             for line in answer["transaction"]["breakdown"]] == [
         ("BASE", None, None, 100), ("REWARD", "gift", "Free tote bag", 300)]
+
+
+def test_concurrent_earns_issue_exactly_the_stock_on_postgresql(hub: Hub) -> None:
+    """16 members earn at once under a campaign whose reward has 5 left: exactly 5 are issued,
+    each with its own code, and the other 11 earns book without it."""
+    reward = _reward(hub, stock=5)
+    _campaign(hub, reward)
+    people = [hub.enrol().id for _ in range(16)]
+    with ThreadPoolExecutor(len(people)) as pool:
+        receipts = list(pool.map(lambda m: _award(hub, m, 1000, f"c-{m}"), people))
+    given = [p for m in people for p in _purchases(hub, m)]
+    assert len(given) == 5 and len({p.code for p in given}) == 5
+    assert sorted(r.points for r in receipts) == [100] * 11 + [400] * 5
+    assert all(r.balance == 100 for r in receipts)
+    assert hub.db.read(rewards_store.get, reward).spec.stock == 0
+    assert hub.db.read(store.get, "gift").spent_points == 5 * 300
+    assert verify(hub.db) == []
