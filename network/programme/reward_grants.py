@@ -12,7 +12,8 @@ the consumption, exactly as for a reward a member bought.
 
 Whether the reward can be given is decided before anything is booked (`offers`, read under the
 member's lock when the earn is booked): not visible to the member, not on sale, the member's
-limit reached, sold out or out of pool codes: the campaign is skipped with that reason
+limit reached, sold out or out of pool codes, the member blocked (their points cannot be
+spent, so neither can the campaign's): the campaign is skipped with that reason
 (rules.ItemSkip) and the rest of the earn books. A stock or a pool code another earn took
 between that read and the grant rolls the transaction back and runs it again with the reward
 rows locked first (RetryableConflict, the budgets' way), so the retry sees it gone and skips.
@@ -33,6 +34,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from network import member_blocks
 from network.db.engine import RetryableConflict
 from network.db.schema import journal_entries
 from network.ledger import balances, lots
@@ -103,6 +105,8 @@ def _draw_refusal(conn: Connection, item: LotteryEntries, member_id: int,
 
 def _refusal(conn: Connection, reward: Reward, member_id: int,
              at: dt.datetime) -> ItemSkip | None:
+    if member_blocks.is_blocked(conn, member_id):  # their points cannot be spent, even so
+        return "MEMBER_BLOCKED"
     vis = reward.spec.visibility
     tier, segments = (rewards_buy.member_view(conn, member_id, at) if vis.tiers or vis.segments
                       else (None, frozenset()))

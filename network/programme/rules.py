@@ -78,11 +78,12 @@ EffectKind = Literal["fixed", "per_amount", "multiplier", "tier_multiplier", "re
 # Why a catalog item a campaign would give (a reward, a draw's entries) cannot be given to this
 # member now (ItemOffer).
 ItemSkip = Literal["REWARD_UNKNOWN", "REWARD_NOT_VISIBLE", "REWARD_NOT_ON_SALE",
-                   "REWARD_LIMIT", "REWARD_OUT_OF_STOCK", "DRAW_CLOSED", "DRAW_LIMIT"]
+                   "REWARD_LIMIT", "REWARD_OUT_OF_STOCK", "MEMBER_BLOCKED", "DRAW_CLOSED",
+                   "DRAW_LIMIT"]
 SkipReason = Literal["LIMIT_DAY", "LIMIT_WEEK", "LIMIT_MONTH", "LIMIT_CAMPAIGN",
                      "BUDGET_EXHAUSTED", "NO_POINTS", "EXCLUDED", "REWARD_UNKNOWN",
                      "REWARD_NOT_VISIBLE", "REWARD_NOT_ON_SALE", "REWARD_LIMIT",
-                     "REWARD_OUT_OF_STOCK", "DRAW_CLOSED", "DRAW_LIMIT"]
+                     "REWARD_OUT_OF_STOCK", "MEMBER_BLOCKED", "DRAW_CLOSED", "DRAW_LIMIT"]
 CatalogItem = IssueReward | LotteryEntries
 _ONE = Decimal(1)
 # The currency's minor-unit exponent, looked up once per currency rather than per earn.

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import select
 
-from network import parties
+from network import member_blocks, parties
 from network.clock import utcnow
 from network.db.schema import consumptions, lots
 from network.ledger import balances, reverse_earn
@@ -258,4 +258,17 @@ def test_concurrent_earns_issue_exactly_the_stock_on_postgresql(hub: Hub) -> Non
     assert all(r.balance == 100 for r in receipts)
     assert hub.db.read(rewards_store.get, reward).spec.stock == 0
     assert hub.db.read(store.get, "gift").spent_points == 5 * 300
+    assert verify(hub.db) == []
+
+
+def test_a_blocked_member_is_given_no_reward_and_the_earn_books(any_hub: Hub) -> None:
+    hub = any_hub
+    reward = _reward(hub)
+    _campaign(hub, reward)
+    ann = hub.enrol()
+    hub.db.write(lambda c: member_blocks.block(c, ann.id, by="ops", reason="fraud check",
+                                               now=utcnow()))
+    earned = _award(hub, ann.id, 1000, "k1")
+    assert (earned.points, earned.breakdown) == (100, ())
+    assert _purchases(hub, ann.id) == []
     assert verify(hub.db) == []
