@@ -124,6 +124,7 @@ def build_demo(db: Database, settings: Settings, now: datetime | None = None) ->
         _messages(db, settings, result, now)
         _lottery(db, result, now, telecom)
         _catalog(db, settings, result, now)
+        _catalog_campaigns(db, now, shop=shop, cafe=cafe, telecom=telecom)
         # The dashboards read rollups the worker's kpi-rollups job makes: make them now, so
         # /console/dashboards and /partner/dashboard show the demo's months at once.
         kpi_rollup.refresh(db, now, settings.timezone)
@@ -372,6 +373,41 @@ def _programme(db: Database, last_month: datetime, cafe: int) -> None:
         db.write(store.set_status, campaign.code, "active")
 
 
+def _catalog_campaigns(db: Database, now: datetime, *, shop: int, cafe: int,
+                       telecom: int) -> None:
+    """Campaigns that give catalog items (network/programme/reward_grants.py), from now on: a
+    free coffee at Café Roshan, paid by Bazaar Online, with a member's first Bazaar purchase;
+    and two free entries in the phone draw, from Hamrah Telecom, with each Hamrah purchase (at
+    most 4 a month)."""
+    from network.programme import rewards_store, store
+    from network.programme.campaigns import (
+        Campaign,
+        Conditions,
+        IssueReward,
+        Limits,
+        LotteryEntries,
+        Trigger,
+        sole_funder,
+    )
+
+    coffee = next(r.id for r in db.read(rewards_store.list_rewards, partner_id=cafe)
+                  if r.spec.name_en == "Free coffee")
+    for campaign in (
+        Campaign(id=0, code="bazaar-coffee-gift", name_en="A coffee on Bazaar Online",
+                 name_fa="یک قهوه مهمان بازار آنلاین", trigger=Trigger("purchase"),
+                 effect=IssueReward(coffee), funder=sole_funder(shop), starts_at=now,
+                 conditions=Conditions(partners=frozenset({shop})),
+                 limits=Limits(per_member_campaign=1, budget_points=30_000)),
+        Campaign(id=0, code="hamrah-phone-tickets", name_en="Phone draw tickets from Hamrah",
+                 name_fa="بلیت قرعه‌کشی گوشی از همراه", trigger=Trigger("purchase"),
+                 effect=LotteryEntries(DEMO_DRAW, 2), funder=sole_funder(telecom),
+                 starts_at=now, conditions=Conditions(partners=frozenset({telecom})),
+                 limits=Limits(per_member_month=4)),
+    ):
+        db.write(store.create, campaign, owner_party_id=campaign.funder[0].party_id)
+        db.write(store.set_status, campaign.code, "active")
+
+
 def _tiers(db: Database, settings: Settings, last_month: datetime) -> None:
     """The daily tiers job on the first day of last month: Sara's year of earning makes her
     gold (the welcome-gold campaign gives her 100 points), John's silver; Maryam stays blue.
@@ -547,6 +583,10 @@ def _print_catalog(db: Database, demo: DemoSummary) -> None:
             click.echo(f"  {member.display_name} owns {reward.spec.name_en if reward else '?'}"
                        f", code {bought.code} ({bought.status}) at "
                        f"{codes.get(bought.partner_id, '?')}")
+    click.echo("  campaigns that give catalog items: bazaar-coffee-gift (a member's first "
+               "Bazaar Online purchase: a Free coffee at cafe-roshan, paid by Bazaar), "
+               f"hamrah-phone-tickets (2 free entries in {DEMO_DRAW} with each Hamrah "
+               "purchase, at most 4 a month)")
 
 
 def link_stripe(db: Database, gateway: StripeGateway,

@@ -20,7 +20,8 @@ from network.gql.context import RequestContext
 from partners.gql.earn import AwardPoints, AwardPointsBatch
 
 Answer = Callable[[Any, RequestContext], Any]
-BREAKDOWN_FIELDS = ("source", "campaignCode", "campaignName", "tier", "funderCode", "points")
+BREAKDOWN_FIELDS = ("source", "campaignCode", "campaignName", "tier", "rewardName", "funderCode",
+                    "points")
 USER_ERROR_FIELDS = ("field", "code", "message")
 
 

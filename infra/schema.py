@@ -15,6 +15,7 @@ from network.gql.schema import Query as NetworkQuery
 from partners.gql import Mutation as PartnersMutation
 from partners.gql import Query as PartnersQuery
 from partners.gql.campaign_staff import Mutation as CampaignStaffMutation
+from partners.gql.reward_staff import Mutation as RewardStaffMutation
 from partners.scopes import FIELD_SCOPES
 from settlement.gql import Mutation as SettlementMutation
 from settlement.gql import Query as SettlementQuery
@@ -63,7 +64,7 @@ def error_codes() -> dict[str, tuple[str | None, tuple[str, ...]]]:
 def mutation_groups() -> dict[str, list[str]]:
     """The README's three tables of codes: partner, member and staff mutations."""
     staff = {to_camel_case(name) for slice_ in (SettlementMutation, CampaignStaffMutation,
-                                                        LotteryStaffMutation)
+                                                        LotteryStaffMutation, RewardStaffMutation)
              for name in slice_._meta.fields}
     groups: dict[str, list[str]] = {"partner": [], "member": [], "staff": []}
     for name in error_codes():

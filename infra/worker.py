@@ -23,12 +23,17 @@ from network.jobs import Job, leases
 from network.jobs.catalogue import network_jobs
 from network.jobs.runner import LEASE, Runner, RunResult
 from network.notifications.config import NotificationSettings
+from network.programme import reward_grants
 
 # The partners' contracts tell the programme how long a partner-funded bonus lasts (the birthday
 # job books them): importing the module registers that reader (network/programme/fact_awards.py).
 from partners import contracts as _contracts  # noqa: F401
 from partners.webhooks.jobs import webhook_jobs
 from settlement.kpis.jobs import settlement_jobs
+
+# The facts the jobs book (birthdays, tier changes) may wake campaigns that give a catalog
+# reward or lottery entries: the earn gives them through this desk (earn.CatalogDesk).
+reward_grants.install()
 
 log = logging.getLogger("pointsnet.worker")
 

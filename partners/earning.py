@@ -24,11 +24,14 @@ from network.ledger.earning import earn_planned
 from network.ledger.errors import InvalidInput, LedgerError
 from network.ledger.receipts import Receipt
 from network.ledger.rules import Credit, Plan
-from network.programme import conversions
+from network.programme import conversions, reward_grants
 from network.programme.earn import prepare, with_programme
 from network.programme.facts import BasketLine
 from partners.contracts import TermsLoader, in_force
 from partners.terms import NoContract, Terms, plan_earn
+
+# The earn gives the catalog items campaigns give through this desk (earn.CatalogDesk).
+reward_grants.install()
 
 MAX_BATCH_LINES = 1000
 

@@ -6,8 +6,15 @@ fact's points it funds (network/programme/campaigns_schema.campaign_awards, one 
 part), booked on an entry that is not one of its own earns: a fact bonus (kind `bonus`, a
 review's or a birthday's points), or another partner's earn its campaign added to. Its points
 are the partner's funded points on that entry, not the entry's total. (The partner's own
-earns already list what it funded in their breakdown.) Reversals of such points are not shown
-as transactions yet.
+earns already list what it funded in their breakdown.)
+
+BONUS_REVERSAL is a BONUS taken back: the reversal of an earn its points were booked on (a
+refund at the other partner takes the campaign's points back with it, `campaign_awards`' negative
+rows); its points are the partner's part taken back, and it `reverses` the BONUS (the same
+entry id). A reward a campaign issued is listed to its funder as the BONUS of its points, and
+to the honouring partner as the REWARD (and a refund of it as REVERSE_REDEMPTION), as for any
+reward. Free lottery entries a campaign gives are no ledger entry and not listed: they cost
+nobody anything; the draw's sponsor sees them in the published entry list.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ PARTNER_KINDS = ("earn", "redeem", "reward", "hold", "capture", "void", "hold_ex
 
 
 BONUS = "bonus"  # listed kind for funded points (module docstring), not an entry kind here
-LISTED_KINDS = (*PARTNER_KINDS, BONUS)
+BONUS_REVERSAL = "bonus_reversal"  # and for funded points taken back
+LISTED_KINDS = (*PARTNER_KINDS, BONUS, BONUS_REVERSAL)
 
 _je = journal_entries.c
 _COLUMNS = (_je.id, _je.member_id, _je.reference, _je.booked_at, _je.reverses_entry_id,
@@ -38,22 +46,27 @@ def _own(partner_id: int, kinds: list[str]) -> Any:
         _je.party_id == partner_id, _je.kind.in_(kinds))
 
 
-def _funded(partner_id: int) -> Any:
+def _funded(partner_id: int, kind: str) -> Any:
+    """The partner's BONUS (funded points booked, on an earn or a fact bonus) or BONUS_REVERSAL
+    (funded points taken back, on the reversal of such an earn) transactions."""
     ca = campaign_awards.c
     funded = (select(ca.entry_id, func.sum(ca.points).label("points"))
               .where(ca.funder_party_id == partner_id).group_by(ca.entry_id).subquery())
-    return (select(*_COLUMNS, literal(BONUS).label("kind"), funded.c.points,
+    booked = kind == BONUS
+    return (select(*_COLUMNS, literal(kind).label("kind"),
+                   (funded.c.points if booked else -funded.c.points).label("points"),
                    null().label("details"))
             .join_from(journal_entries, funded, funded.c.entry_id == _je.id)
-            .where(funded.c.points > 0, _je.kind.in_(("earn", "bonus")),
+            .where(funded.c.points > 0 if booked else funded.c.points < 0,
+                   _je.kind.in_(("earn", "bonus") if booked else ("reverse_earn",)),
                    not_(and_(_je.party_id == partner_id, _je.kind.in_(PARTNER_KINDS)))))
 
 
 def _listing(partner_id: int, kinds: list[str]) -> Any:
     wanted = kinds or list(LISTED_KINDS)
-    own = [k for k in wanted if k != BONUS]
-    parts = ([_own(partner_id, own)] if own else []) + (
-        [_funded(partner_id)] if BONUS in wanted else [])
+    own = [k for k in wanted if k not in (BONUS, BONUS_REVERSAL)]
+    parts = ([_own(partner_id, own)] if own else []) + [
+        _funded(partner_id, k) for k in (BONUS, BONUS_REVERSAL) if k in wanted]
     return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
 
 

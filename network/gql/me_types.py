@@ -155,6 +155,7 @@ class WalletEarnSource(graphene.Enum):
     BASE = "base"
     CAMPAIGN = "campaign"
     TIER = "tier"
+    REWARD = "reward"
 
 
 class WalletEarnLine(graphene.ObjectType):
@@ -165,6 +166,9 @@ class WalletEarnLine(graphene.ObjectType):
     name = graphene.String(description="The campaign's or tier's name in English; null for "
                                        "BASE.")
     name_fa = graphene.String(description="Its name in Persian.")
+    reward_name = graphene.String(description="For REWARD: the catalog reward the campaign "
+                                              "gave (its points were spent on it), in English.")
+    reward_name_fa = graphene.String(description="For REWARD: its name in Persian.")
     funder = graphene.Field(WalletParty, required=True, description="Whose points these are.")
     points = graphene.Int(required=True)
 
@@ -173,6 +177,7 @@ class WalletEarnLine(graphene.ObjectType):
         funder = PartyName(line.funder_id, line.funder_kind, line.funder_code,
                            line.funder_name_en, line.funder_name_fa)
         return cls(source=line.source, code=line.code, name=line.name_en, name_fa=line.name_fa,
+                   reward_name=line.reward_en, reward_name_fa=line.reward_fa,
                    funder=WalletParty.of(funder), points=line.points)
 
 

@@ -49,7 +49,9 @@ def book_credit(conn: Connection, *, kind: str, member_id: int, issuer_id: int, 
                                       reference=reference, details=details, vests_at=vests_at,
                                       expires_at=expiry, at=at)
     if extras is not None:  # also with no parts: the programme may note more (a tier upgrade)
-        extras.record(conn, entry_id, member_id, parts, at)
+        spent = extras.record(conn, entry_id, member_id, parts, at)
+        if isinstance(spent, balances.BalanceRow):  # a reward took new points: what is left
+            row, credited = spent, lots.of_entry(conn, entry_id)
     debt = row.debt
     if debt:
         debt -= lots.repay_debts(conn, member_id=member_id, entry_id=entry_id, credits=credited,

@@ -61,6 +61,14 @@ def spendable(conn: Connection, member_id: int, now: datetime, up_to: int | None
     return [Lot(*row) for row in rows]
 
 
+def of_entry(conn: Connection, entry_id: int) -> list[Lot]:
+    """The lots an entry created, as they stand now, in creation order."""
+    rows = conn.execute(select(lots.c.id, lots.c.issuer_party_id, lots.c.remaining,
+                               lots.c.vests_at, lots.c.expires_at)
+                        .where(lots.c.entry_id == entry_id).order_by(lots.c.id))
+    return [Lot(*row) for row in rows]
+
+
 def take(conn: Connection, takes: Iterable[Take], *, member_id: int) -> None:
     """Subtract taken points from the member's lots (the guard keeps a lot from going below
     zero)."""

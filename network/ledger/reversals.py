@@ -16,7 +16,6 @@ from sqlalchemy import Connection, func, select
 
 from network.db.engine import Database
 from network.db.schema import consumptions, journal_entries, postings
-from network.db.schema import lots as lots_table
 from network.ledger import accounts, balances, journal, lots, rules
 from network.ledger.accounts import AccountKind
 from network.ledger.errors import EntryNotFound
@@ -98,6 +97,10 @@ def _reverse_in(conn: Connection, at: datetime, *, partner_id: int, entry_id: in
                 to_member: int, book: Book) -> Receipt:
     original = load_original(conn, entry_id, partner_id, originals, noun)
     member_id = original.member_id
+    if kind == "reverse_earn":  # unused rewards a campaign issued with it go back first
+        from network.programme import awards  # imported here: see below
+
+        awards.before_reversal(conn, at, original)
     locked = balances.lock(conn, member_id)
     amount = rules.left_to_reverse(original.points, reversed_so_far(conn, entry_id, kind),
                                    points, noun=noun, verb=verb)
@@ -132,10 +135,7 @@ def _claw_back(conn: Connection, original: Any, locked: balances.BalanceRow, new
     share: from the earn's own lot of that party first, the member's other spendable lots next
     (owed to that party), the rest as debt owed to it."""
     member_id = original.member_id
-    own_lots = {row[1]: rules.Lot(*row) for row in conn.execute(
-        select(lots_table.c.id, lots_table.c.issuer_party_id, lots_table.c.remaining,
-               lots_table.c.vests_at, lots_table.c.expires_at)
-        .where(lots_table.c.entry_id == original.id).order_by(lots_table.c.id))}
+    own_lots = {lot.issuer_party_id: lot for lot in lots.of_entry(conn, original.id)}
     shares = _shares(conn, original.id, AccountKind.ISSUANCE, original.party_id, amount,
                      exclude=new_id)
     own_ids = {lot.id for lot in own_lots.values()}

@@ -72,13 +72,15 @@ class CreditPart(NamedTuple):
 class Extras(Protocol):
     """What a plan adds to the base points, settled inside the booking transaction once the
     member's balance row is locked: `claim` re-checks what only the lock makes exact (budgets,
-    member limits) and answers the parts to book; `record` notes them against the entry."""
+    member limits) and answers the parts to book; `record` notes them against the entry and,
+    when it spent some of the new points at once (a campaign's reward), answers the member's
+    balance row after that spend (else None)."""
 
     def claim(self, conn: Connection, member_id: int,
               at: datetime) -> tuple[CreditPart, ...]: ...
 
     def record(self, conn: Connection, entry_id: int, member_id: int,
-               parts: tuple[CreditPart, ...], at: datetime) -> None: ...
+               parts: tuple[CreditPart, ...], at: datetime) -> Any: ...
 
     @property
     def one_statement(self) -> TieredCredit | None:

@@ -52,6 +52,19 @@ def book_debit(conn: Connection, at: datetime, *, member_id: int, points: int, s
     field = "charityId" if sink_kinds == ("charity",) else "partnerId"
     parties.require(conn, sink_id, *sink_kinds, field=field)
     takes = take_spendable(conn, member_id, points, at)
+    return debit_taken(conn, at, member_id=member_id, takes=takes, sink_id=sink_id,
+                       entry_kind=entry_kind, consumption_kind=consumption_kind,
+                       account=account, reference=reference, details=details)
+
+
+def debit_taken(conn: Connection, at: datetime, *, member_id: int, takes: list[lots.Take],
+                sink_id: int, entry_kind: str, consumption_kind: str, account: AccountKind,
+                reference: str | None = None,
+                details: dict[str, object] | None = None) -> Receipt:
+    """The debit's entry, consumptions and balance for points already taken from these lots
+    (`lots.take`): `book_debit` after its FIFO pick, and a campaign's reward, which spends
+    exactly the lots its earn just created (network/programme/reward_grants.py)."""
+    points = sum(t.points for t in takes)
     entry_id = journal.book(
         conn, kind=entry_kind, member_id=member_id, party_id=sink_id, points=points,
         reference=reference, booked_at=at, details=details,

@@ -9,8 +9,8 @@ gives back to a budget, and what the member's history explains.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -82,6 +82,23 @@ def reverse(conn: Connection, *, original_id: int, entry_id: int, member_id: int
                     store.give_back_budget(conn, key.campaign_id, points)
     if rows:
         conn.execute(insert(campaign_awards), rows)
+
+
+# Run before an earn is reversed, in its transaction (conn, at, the earn's journal row): the
+# catalog's reward grants refund the unused coupons the earn's campaigns issued
+# (network/programme/reward_grants.py registers itself: it reaches the ledger's reversals,
+# which call this module).
+BeforeReversal = Callable[[Connection, dt.datetime, Any], None]
+_before_reversal: list[BeforeReversal] = []
+
+
+def use_before_reversal(hook: BeforeReversal) -> None:
+    _before_reversal[:] = [hook]
+
+
+def before_reversal(conn: Connection, at: dt.datetime, earn: Any) -> None:
+    for hook in _before_reversal:
+        hook(conn, at, earn)
 
 
 def _issued_left(conn: Connection, original_id: int, excluded: int) -> dict[int, int]:

@@ -120,12 +120,25 @@ class Multiplier:
 
 @dataclass(frozen=True, slots=True)
 class IssueReward:
-    """Reserved for the rewards catalogue (a later issue): validation refuses it until then."""
+    """Give the member one of a catalog reward (its id): the funders issue the reward's price
+    in points as the campaign's lots, and the same transaction spends exactly those lots on the
+    reward at its honouring partner (network/programme/reward_grants.py), so settlement bills
+    the funders and pays the partner as for any purchase. Limits and budget count the price."""
 
-    reward_code: str
+    reward_id: int
 
 
-CampaignEffect = FixedPoints | PointsPerAmount | Multiplier | IssueReward
+@dataclass(frozen=True, slots=True)
+class LotteryEntries:
+    """Give the member `count` free entries in an open lottery draw (its code), booked through
+    the draw's own entry path with the campaign as their provenance. Free entries cost no
+    points, so no ledger entry; the campaign's member limits and budget count entries."""
+
+    draw_code: str
+    count: int
+
+
+CampaignEffect = FixedPoints | PointsPerAmount | Multiplier | IssueReward | LotteryEntries
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from network.programme.campaigns import (
     HourWindow,
     IssueReward,
     Limits,
+    LotteryEntries,
     Multiplier,
     PointsPerAmount,
     Trigger,
@@ -36,7 +37,8 @@ from network.programme.validation import Problem
 
 # effect.kind in a document <-> the effect's class.
 EFFECT_KINDS: dict[str, type] = {"fixed": FixedPoints, "per_amount": PointsPerAmount,
-                                 "multiplier": Multiplier, "issue_reward": IssueReward}
+                                 "multiplier": Multiplier, "issue_reward": IssueReward,
+                                 "lottery_entries": LotteryEntries}
 _KIND_OF = {cls: kind for kind, cls in EFFECT_KINDS.items()}
 # (document key, Conditions attribute) for the set-valued conditions.
 _SETS = (("partners", "partners", int), ("categories", "categories", str), ("skus", "skus", str),
@@ -96,7 +98,9 @@ def _effect_doc(effect: CampaignEffect) -> dict[str, Any]:
         return {"kind": kind, "rate": str(effect.rate)}
     if isinstance(effect, Multiplier):
         return {"kind": kind, "factor": str(effect.factor)}
-    return {"kind": kind, "rewardCode": effect.reward_code}
+    if isinstance(effect, LotteryEntries):
+        return {"kind": kind, "drawCode": effect.draw_code, "count": effect.count}
+    return {"kind": kind, "rewardId": effect.reward_id}
 
 
 def _conditions_doc(k: Conditions) -> dict[str, Any]:
@@ -268,7 +272,8 @@ def from_document(doc: Any, *, id: int = 0) -> Campaign:
 
 def _read_effect(r: _Reader, doc: Mapping[str, Any]) -> CampaignEffect | None:
     effect = r.mapping(doc, "effect", "effect",
-                       frozenset({"kind", "points", "rate", "factor", "rewardCode"}),
+                       frozenset({"kind", "points", "rate", "factor", "rewardId", "drawCode",
+                                  "count"}),
                        required=True)
     if not effect:
         return None
@@ -285,8 +290,12 @@ def _read_effect(r: _Reader, doc: Mapping[str, Any]) -> CampaignEffect | None:
             return None
         return PointsPerAmount(value) if kind == "per_amount" else Multiplier(value)
     if kind == "issue_reward":
-        code = r.typed(effect, "rewardCode", "effect.rewardCode", str, required=True)
-        return None if code is None else IssueReward(code)
+        reward = r.typed(effect, "rewardId", "effect.rewardId", int, required=True)
+        return None if reward is None else IssueReward(reward)
+    if kind == "lottery_entries":
+        draw = r.typed(effect, "drawCode", "effect.drawCode", str, required=True)
+        count = r.typed(effect, "count", "effect.count", int, required=True)
+        return None if draw is None or count is None else LotteryEntries(draw, count)
     r.problem("effect.kind", "EFFECT_UNKNOWN",
               f"effect.kind must be one of {', '.join(EFFECT_KINDS)}, got {kind!r}")
     return None

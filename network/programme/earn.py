@@ -55,14 +55,23 @@ from network import parties
 from network.config import get_settings
 from network.db.engine import Database, RetryableConflict
 from network.db.schema import journal_entries
+from network.ledger import balances
 from network.ledger.rules import Credit, CreditPart, Extras, TieredCredit
 from network.money import Money
 from network.programme import awards, store, tiers_store
-from network.programme.campaigns import Campaign
+from network.programme.campaigns import Campaign, IssueReward, LotteryEntries
 from network.programme.campaigns_schema import campaigns as campaigns_table
 from network.programme.facts import BasketLine, Fact, MemberState, Purchase
 from network.programme.index import CampaignIndex, Rule
-from network.programme.rules import Plan, Programme, Usage, evaluate, periods
+from network.programme.rules import (
+    CatalogItem,
+    ItemOffer,
+    Plan,
+    Programme,
+    Usage,
+    evaluate,
+    periods,
+)
 from network.programme.segments_store import segments_of
 from network.programme.tiers import HeldTier
 
@@ -133,6 +142,10 @@ class Prepared:
     # nothing was read; the plan carries its parts for every tier and the one statement reads
     # the tier itself (`TieredCredit`), or `claim` does under the lock.
     deferred: bool = False
+    # member id -> the catalog items candidates give (read only when one gives a reward or
+    # a draw's entries)
+    offers: Mapping[int, Mapping[CatalogItem, ItemOffer]] = dataclasses.field(
+        default_factory=dict)
 
     @property
     def inert(self) -> bool:
@@ -154,20 +167,25 @@ def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.
         if not candidates and not programme.tiers:
             return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset())
         conds = [rule.campaign.conditions for rule in candidates]
-        if deferrable and not any(c.segments is not None or c.first_at_partner for c in conds):
+        # The one statement cannot give a reward or entries: such earns are claimed here.
+        if deferrable and not _gives_items(r.campaign for r in candidates) and not any(
+                c.segments is not None or c.first_at_partner for c in conds):
             return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset(),
                             deferred=True)
         standing = (tiers_store.standings(conn, members, at, tier_window(programme))
                     if programme.tiers else {})
         states = {m: member_state(conn, m, candidates, at, programme,
                                   standing=standing.get(m)) for m in members}
-        limited = [r.campaign.id for r in candidates if _has_member_limits(r.campaign)]
-        usage = store.usage_many(conn, members, limited, at, programme) if limited else {}
+        limited = [r.campaign for r in candidates if _has_member_limits(r.campaign)]
+        usage = usages_of(conn, members, limited, at, programme) if limited else {}
         first = (frozenset(m for m in members if _first_here(conn, m, partner_id))
                  if any(c.first_at_partner for c in conds) else frozenset())
+        giving = [r.campaign for r in candidates]
+        offers = ({m: item_offers(conn, m, giving, at) for m in members}
+                  if _gives_items(giving) else {})
         return Prepared(partner_id, index, candidates, programme, states, usage, first,
                         standing, _budgets_left(conn, [r.campaign for r in candidates],
-                                                lock=False))
+                                                lock=False), offers=offers)
 
     return db.read(read)
 
@@ -230,6 +248,9 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
     limited = {r.campaign.id for r in prepared.candidates if _has_member_limits(r.campaign)}
     # member id -> campaign id -> awards planned for their earlier lines (limits count them)
     awarded: dict[int, dict[int, int]] = {}
+    # A campaign that gives a reward or lottery entries is claimed line by line (`claim`, then
+    # `record` gives the items), never in a batch's one set of writes, which has no room for them.
+    gives = _gives_items(r.campaign for r in prepared.candidates)
 
     def plan(line: L) -> Credit:
         credit = contract(line)
@@ -249,7 +270,8 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
                             programme=prepared.programme,
                             usage=_with_earlier(prepared.usage.get(line.member_id, {}),
                                                 awarded.get(line.member_id, {})),
-                            budget_left=prepared.budget_left))
+                            budget_left=prepared.budget_left,
+                            offers=prepared.offers.get(line.member_id)))
         running[line.member_id] = before + planned.total
         counted = [e.campaign_id for e in planned.effects if e.campaign_id in limited]
         for campaign_id in counted:
@@ -262,7 +284,8 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
         fact = fact or purchase_of(line, prepared, at)
         return Credit(credit.points, credit.vests_at, credit.expires_at,
                       CampaignExtras(fact, member, credit.points, prepared, upgrade=upgrade,
-                                     planned=_parts(planned), counted=bool(counted)))
+                                     planned=None if gives else _parts(planned),
+                                     counted=bool(counted)))
 
     return plan
 
@@ -324,6 +347,74 @@ def _parts(planned: Plan) -> tuple[CreditPart, ...]:
                  for effect in planned.effects for part in effect.parts if part.points)
 
 
+class CatalogDesk(Protocol):
+    """Where the earn reads and gives the catalog items campaigns give: a reward (IssueReward)
+    and a draw's entries (LotteryEntries), network/programme/reward_grants.py. That module
+    reaches the catalog's notifications and, through the members' inbox, this one: so it is not
+    imported here; the partners' earning registers it (`use_catalog_desk`), as
+    partners/contracts.py registers the contract validity. Until one is registered, such a
+    campaign finds no item and skips (REWARD_UNKNOWN, DRAW_CLOSED): it never books points it
+    could not give as the reward."""
+
+    def offers(self, conn: Connection, member_id: int, campaigns: Iterable[Campaign],
+               at: dt.datetime, *, lock: bool = False) -> dict[CatalogItem, ItemOffer]: ...
+
+    def grant(self, conn: Connection, *, entry_id: int, member_id: int,
+              parts: Iterable[CreditPart], campaigns: Mapping[int, Campaign],
+              at: dt.datetime) -> balances.BalanceRow | None: ...
+
+    def give_entries(self, conn: Connection, *, member_id: int,
+                     given: Iterable[tuple[Campaign, int]], origin: str,
+                     at: dt.datetime) -> None: ...
+
+
+_desks: list[CatalogDesk] = []
+
+
+def use_catalog_desk(desk: CatalogDesk) -> None:
+    _desks[:] = [desk]
+
+
+def _gives_items(campaigns: Iterable[Campaign]) -> bool:
+    return any(isinstance(c.effect, (IssueReward, LotteryEntries)) for c in campaigns)
+
+
+def item_offers(conn: Connection, member_id: int, campaigns: Iterable[Campaign],
+                at: dt.datetime, *, lock: bool = False) -> dict[CatalogItem, ItemOffer]:
+    """The catalog items these campaigns give, as this member may have them now (nothing to
+    read when none gives one, or no desk is registered)."""
+    campaigns = list(campaigns)
+    if not _desks or not _gives_items(campaigns):
+        return {}
+    return _desks[0].offers(conn, member_id, campaigns, at, lock=lock)
+
+
+def usage_of(conn: Connection, member_id: int, campaigns: Iterable[Campaign], at: dt.datetime,
+             programme: Programme) -> dict[int, Usage]:
+    """Member-limit usage: awards from campaign_awards, and for a campaign that gives lottery
+    entries, the entries it gave (read only when there is such a campaign)."""
+    campaigns = list(campaigns)
+    entries = [c.id for c in campaigns if isinstance(c.effect, LotteryEntries)]
+    others = [c.id for c in campaigns if not isinstance(c.effect, LotteryEntries)]
+    found = store.usage(conn, member_id, others, at, programme) if others else {}
+    if entries:
+        found |= store.entry_usage(conn, member_id, entries, at, programme)
+    return found
+
+
+def usages_of(conn: Connection, member_ids: Iterable[int], campaigns: Iterable[Campaign],
+              at: dt.datetime, programme: Programme) -> dict[int, dict[int, Usage]]:
+    """`usage_of` for each of `member_ids` (a batch's): awards in one read, and the entries of
+    campaigns that give lottery entries (read only when there is such a campaign)."""
+    campaigns, members = list(campaigns), sorted(set(member_ids))
+    entries = [c.id for c in campaigns if isinstance(c.effect, LotteryEntries)]
+    others = [c.id for c in campaigns if not isinstance(c.effect, LotteryEntries)]
+    found = store.usage_many(conn, members, others, at, programme) if others else {}
+    for m in members if entries else ():
+        found[m] = found.get(m, {}) | store.entry_usage(conn, m, entries, at, programme)
+    return found
+
+
 @dataclass
 class CampaignExtras:
     """The programme's points for one earn, settled under the member's lock (`rules.Extras`).
@@ -345,6 +436,9 @@ class CampaignExtras:
     # The plan saw this earn take the member above their stored tier: `record` upgrades them
     # (tiers_store.upgrade_at_earn decides again on the exact figure, under the lock).
     upgrade: bool = False
+    # What `claim` found to give as lottery entries: (campaign id, entries); `record` or
+    # `give_entries` books them.
+    entries: tuple[tuple[int, int], ...] = ()
     # The parts per tier for the one statement on PostgreSQL (`_deferred`); None: claimed here.
     tiered: TieredCredit | None = None
     # The parts as planned, for a batch's set of writes; None: claimed here.
@@ -376,9 +470,8 @@ class CampaignExtras:
         counted = sorted({m for extras, _, m, _ in booked
                           if isinstance(extras, CampaignExtras) and extras.counted})
         if counted:
-            limited = [r.campaign.id for r in prepared.candidates
-                       if _has_member_limits(r.campaign)]
-            now_used = store.usage_many(conn, counted, limited, self.fact.at, prepared.programme)
+            limited = [r.campaign for r in prepared.candidates if _has_member_limits(r.campaign)]
+            now_used = usages_of(conn, counted, limited, self.fact.at, prepared.programme)
             if any(now_used.get(m, {}) != prepared.usage.get(m, {}) for m in counted):
                 _exact(booked)
                 raise RetryableConflict("a member's campaign usage changed meanwhile")
@@ -409,20 +502,44 @@ class CampaignExtras:
                 programme.tiers, standing))
         budgets = _budgets_left(conn, [rule.campaign for rule in prepared.candidates],
                                 lock=self.exact)
-        limited = [r.campaign.id for r in prepared.candidates if _has_member_limits(r.campaign)]
-        usage = store.usage(conn, member_id, limited, self.fact.at, prepared.programme) \
+        limited = [r.campaign for r in prepared.candidates if _has_member_limits(r.campaign)]
+        usage = usage_of(conn, member_id, limited, self.fact.at, prepared.programme) \
             if limited else {}
+        offers = item_offers(conn, member_id, self._campaigns().values(), self.fact.at,
+                             lock=self.exact)
         planned: Plan = evaluate(self.fact, member, prepared.index,
                                  base_points=self.base_points, programme=programme,
-                                 usage=usage, budget_left=budgets)
+                                 usage=usage, budget_left=budgets, offers=offers)
         if standing is not None:
             self.upgrade = tiers_store.upgrade_due(programme.tiers, standing[0],
                                                    standing[1] + planned.total)
+        self.entries = tuple((e.campaign_id, e.entries) for e in planned.effects
+                             if e.entries and e.campaign_id is not None)
         return _parts(planned)
 
+    def give_entries_only(self, conn: Connection, member_id: int, origin: str,
+                          at: dt.datetime) -> None:
+        """A fact that gave only lottery entries (fact_awards.py): no ledger entry, so the
+        budget is taken here and the entries name the fact as their origin."""
+        for campaign_id, count in sorted(self.entries):
+            if not store.take_budget(conn, campaign_id, count):
+                self.exact = True
+                raise RetryableConflict(f"campaign {campaign_id}'s budget was spent meanwhile")
+        self._give_entries(conn, member_id, origin, at)
+
+    def _give_entries(self, conn: Connection, member_id: int, origin: str,
+                      at: dt.datetime) -> None:
+        if self.entries and _desks:
+            campaigns = self._campaigns()
+            _desks[0].give_entries(conn, member_id=member_id, origin=origin, at=at,
+                                   given=[(campaigns[c], n) for c, n in self.entries])
+
+    def _campaigns(self) -> dict[int, Campaign]:
+        return {rule.campaign.id: rule.campaign for rule in self.prepared.candidates}
+
     def record(self, conn: Connection, entry_id: int, member_id: int,
-               parts: tuple[CreditPart, ...], at: dt.datetime) -> None:
-        spend: dict[int, int] = {}
+               parts: tuple[CreditPart, ...], at: dt.datetime) -> balances.BalanceRow | None:
+        spend: dict[int, int] = dict(self.entries)  # a budget of entries counts entries
         for part in parts:
             if part.campaign_id is not None:
                 spend[part.campaign_id] = spend.get(part.campaign_id, 0) + part.points
@@ -431,11 +548,20 @@ class CampaignExtras:
                 self.exact = True
                 raise RetryableConflict(f"campaign {campaign_id}'s budget was spent meanwhile")
         awards.record(conn, entry_id, member_id, parts, at)
+        try:  # a campaign's reward, paid with its points just booked; entries, free
+            spent = (_desks[0].grant(conn, entry_id=entry_id, member_id=member_id,
+                                     parts=parts, campaigns=self._campaigns(), at=at)
+                     if _desks and _gives_items(self._campaigns().values()) else None)
+            self._give_entries(conn, member_id, f"entry:{entry_id}", at)
+        except RetryableConflict:
+            self.exact = True  # the stock, a code or a draw went meanwhile: lock them first
+            raise
         if self.upgrade:
             programme = self.prepared.programme
             tiers_store.upgrade_at_earn(conn, member_id, at, definitions=programme.tiers,
                                         zone=programme.zone,
                                         partner_id=self.prepared.partner_id)
+        return spent
 
 
 def _exact(booked: Sequence[tuple[Extras, int, int, tuple[CreditPart, ...]]]) -> None:

@@ -15,14 +15,15 @@ from sqlalchemy import Connection, select
 
 from network.db.schema import parties
 from network.programme import store
-from network.programme.campaigns import Campaign
+from network.programme.campaigns import Campaign, IssueReward
 from network.programme.campaigns_schema import campaign_awards
+from network.programme.rewards_schema import rewards
 from network.programme.tiers import DEFINITIONS
 
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    source: str  # base | campaign | tier
+    source: str  # base | campaign | tier | reward (a campaign's points spent on its reward)
     code: str | None  # the campaign's or the tier's code; None for the base
     name_en: str | None  # the campaign's or tier's name; None for the base
     name_fa: str | None
@@ -32,6 +33,11 @@ class Line:
     funder_name_en: str
     funder_name_fa: str | None
     points: int
+    reward_en: str | None = None  # a reward campaign's line: "reward <this> issued"
+    reward_fa: str | None = None
+
+    def reward(self, language: str) -> str | None:
+        return self.reward_fa if language == "fa" and self.reward_fa else self.reward_en
 
     def name(self, language: str) -> str | None:
         return self.name_fa if language == "fa" and self.name_fa else self.name_en
@@ -92,6 +98,7 @@ class Names:
     def __init__(self) -> None:
         self.funders: dict[int, tuple[str, str, str, str | None]] = {}
         self.campaigns: dict[int, Campaign] = {}
+        self.rewards: dict[int, tuple[str, str]] = {}  # reward id -> (name_en, name_fa)
 
     def missing(self, raw: Iterable[Mapping[str, Any]]) -> bool:
         return any(r["funder_id"] not in self.funders
@@ -105,21 +112,31 @@ class Names:
             if r.get("campaign_id") and r["campaign_id"] not in self.campaigns)))
         self.funders.update(_parties(conn, {r["funder_id"] for r in raw
                                             if r["funder_id"] not in self.funders}))
+        wanted = {c.effect.reward_id for c in self.campaigns.values()
+                  if isinstance(c.effect, IssueReward)} - set(self.rewards)
+        if wanted:
+            self.rewards.update((row.id, (row.name_en, row.name_fa)) for row in conn.execute(
+                select(rewards.c.id, rewards.c.name_en, rewards.c.name_fa)
+                .where(rewards.c.id.in_(sorted(wanted)))))
 
     def lines(self, raw: Iterable[Mapping[str, Any]]) -> list[Line]:
         tiers = {t.code: t for t in DEFINITIONS}
         lines = []
         for r in raw:
-            code, name_en, name_fa = r.get("code"), None, None
-            if r["source"] == "campaign" and r.get("campaign_id") in self.campaigns:
+            source, code, name_en, name_fa = r["source"], r.get("code"), None, None
+            reward: tuple[str | None, str | None] = (None, None)
+            if source == "campaign" and r.get("campaign_id") in self.campaigns:
                 c = self.campaigns[r["campaign_id"]]
                 code, name_en, name_fa = c.code, c.name_en, c.name_fa
+                if isinstance(c.effect, IssueReward):
+                    source = "reward"
+                    reward = self.rewards.get(c.effect.reward_id, (None, None))
             elif r["source"] == "tier" and code in tiers:
                 name_en, name_fa = tiers[code].name_en, tiers[code].name_fa
             funder = self.funders.get(r["funder_id"], ("partner", str(r["funder_id"]),
                                                        str(r["funder_id"]), None))
-            lines.append(Line(r["source"], code, name_en, name_fa, r["funder_id"], *funder,
-                              int(r["points"])))
+            lines.append(Line(source, code, name_en, name_fa, r["funder_id"], *funder,
+                              int(r["points"]), *reward))
         return lines
 
 

@@ -72,7 +72,8 @@ def book(conn: Connection, event_id: int, fact: CustomEvent | LifecycleEvent, *,
     extras = CampaignExtras(fact, member, 0, prepared)
     balances.lock(conn, fact.member_id)
     parts = extras.claim(conn, fact.member_id, now)
-    if not parts:
+    if not parts:  # lottery entries alone cost no points: no ledger entry, the fact is origin
+        extras.give_entries_only(conn, fact.member_id, f"fact:{event_id}", now)
         return None
     issuer = fact.partner_id or network_id
     details = {"factId": event_id, "trigger": "/".join(x for x in trigger_of(fact) if x)}
@@ -95,8 +96,8 @@ class _Claimed:
         return self.parts
 
     def record(self, conn: Connection, entry_id: int, member_id: int,
-               parts: tuple[CreditPart, ...], at: dt.datetime) -> None:
-        self.extras.record(conn, entry_id, member_id, parts, at)
+               parts: tuple[CreditPart, ...], at: dt.datetime) -> balances.BalanceRow | None:
+        return self.extras.record(conn, entry_id, member_id, parts, at)
 
 
 # A partner's contract validity in months at an instant, None without a contract in force.

@@ -25,6 +25,12 @@ campaign names categories or skus, its per-amount and multiplier effects count o
 lines: per amount on the matching lines' amount, a multiplier on the base points times matching
 amount / purchase amount.
 
+A campaign that issues a reward (IssueReward) is worth the reward's price P in points: whole,
+never capped (a budget with less than P left skips it), and skipped with a REWARD_* reason when
+the reward's offer says the member cannot have it now (network/programme/reward_grants.py).
+A campaign that gives lottery entries (LotteryEntries) gives no points: its effect carries the
+entries, and its member limits and budget count entries.
+
 Limits are counts of awards a member had from the campaign in the local day, week and month
 containing the fact (see `periods`) and ever, given as `usage`. A budget caps the effect at
 the points left (`budget_left`, by campaign id; a campaign absent from it has spent nothing);
@@ -46,6 +52,8 @@ from network.programme import tiers as tier_rules
 from network.programme.campaigns import (
     Campaign,
     FixedPoints,
+    IssueReward,
+    LotteryEntries,
     Multiplier,
     PointsPerAmount,
     sole_funder,
@@ -65,9 +73,18 @@ from network.programme.index import CampaignIndex
 from network.programme.matching import compile_matcher, line_matcher
 from network.programme.tiers import TierDefinition
 
-EffectKind = Literal["fixed", "per_amount", "multiplier", "tier_multiplier"]
+EffectKind = Literal["fixed", "per_amount", "multiplier", "tier_multiplier", "reward",
+                     "entries"]
+# Why a catalog item a campaign would give (a reward, a draw's entries) cannot be given to this
+# member now (ItemOffer).
+ItemSkip = Literal["REWARD_UNKNOWN", "REWARD_NOT_VISIBLE", "REWARD_NOT_ON_SALE",
+                   "REWARD_LIMIT", "REWARD_OUT_OF_STOCK", "MEMBER_BLOCKED", "DRAW_CLOSED",
+                   "DRAW_LIMIT"]
 SkipReason = Literal["LIMIT_DAY", "LIMIT_WEEK", "LIMIT_MONTH", "LIMIT_CAMPAIGN",
-                     "BUDGET_EXHAUSTED", "NO_POINTS", "EXCLUDED"]
+                     "BUDGET_EXHAUSTED", "NO_POINTS", "EXCLUDED", "REWARD_UNKNOWN",
+                     "REWARD_NOT_VISIBLE", "REWARD_NOT_ON_SALE", "REWARD_LIMIT",
+                     "REWARD_OUT_OF_STOCK", "MEMBER_BLOCKED", "DRAW_CLOSED", "DRAW_LIMIT"]
+CatalogItem = IssueReward | LotteryEntries
 _ONE = Decimal(1)
 # The currency's minor-unit exponent, looked up once per currency rather than per earn.
 _exponent = lru_cache(maxsize=64)(currency_exponent)
@@ -111,6 +128,16 @@ class Usage:
 NO_USAGE = Usage()
 
 
+class ItemOffer(NamedTuple):
+    """A catalog item as a campaign sees it for one member: a reward (IssueReward) at its
+    price in points, or a draw's entries (LotteryEntries, free: 0), and why it cannot be given
+    now (None: it can). The database edge decides the refusal (reward_grants.offers); an item
+    absent from the offers is REWARD_UNKNOWN, or DRAW_CLOSED."""
+
+    price_points: int
+    refusal: ItemSkip | None = None
+
+
 class Effect(NamedTuple):
     """Points the programme adds to a fact, and why: which campaign (or tier) and how, funder by
     funder. The parts sum exactly to `points`; the ledger books one lot per part, issued by
@@ -124,6 +151,7 @@ class Effect(NamedTuple):
     points: int
     parts: tuple[FundedPart, ...]
     capped: bool = False  # cut down to the campaign's remaining budget
+    entries: int = 0  # lottery entries given (LotteryEntries): free, no points, no parts
 
 
 class Skipped(NamedTuple):
@@ -187,9 +215,12 @@ def trigger_of(fact: Fact) -> tuple[str, str]:
 
 def evaluate(fact: Fact, member: MemberState, campaigns: CampaignIndex, *, base_points: int,
              programme: Programme, usage: Mapping[int, Usage] | None = None,
-             budget_left: Mapping[int, int] | None = None) -> Plan:
+             budget_left: Mapping[int, int] | None = None,
+             offers: Mapping[CatalogItem, ItemOffer] | None = None) -> Plan:
     """The effects `fact` earns `member` on top of `base_points` (the contract's points for a
-    purchase, 0 for anything else), in the order the module docstring defines."""
+    purchase, 0 for anything else), in the order the module docstring defines. `offers`: the
+    catalog items campaigns give (a reward, a draw's entries), by the effect naming them
+    (reward_grants.offers)."""
     if base_points < 0:
         raise ValueError(f"base_points cannot be negative, got {base_points}")
     tier = _tier_effect(fact, member, base_points, programme)
@@ -204,7 +235,7 @@ def evaluate(fact: Fact, member: MemberState, campaigns: CampaignIndex, *, base_
         if not match(fact, member, local):
             continue
         effect = _campaign_effect(campaign, counts, fact, base_points, usage, budget_left,
-                                  skipped)
+                                  offers, skipped)
         if effect is None:
             continue
         if campaign.stacking != "exclusive":
@@ -241,15 +272,29 @@ def _tier_effect(fact: Fact, member: MemberState, base_points: int,
 def _campaign_effect(campaign: Campaign, counts: Callable[[BasketLine], bool] | None,
                      fact: Fact, base_points: int,
                      usage: Mapping[int, Usage] | None, budget_left: Mapping[int, int] | None,
+                     offers: Mapping[CatalogItem, ItemOffer] | None,
                      skipped: list[Skipped]) -> Effect | None:
-    """The campaign's effect after its limits and budget, or None (recorded in `skipped`)."""
-    reason = _limit_reached(campaign, (usage or {}).get(campaign.id, NO_USAGE))
-    points = 0 if reason else _points(campaign, counts, fact, base_points)
+    """The campaign's effect after its limits and budget, or None (recorded in `skipped`).
+    A catalog item is whole: a reward at its full price, a draw's entries all of them, or the
+    campaign is skipped; never capped. Entries count as what their campaign's limits and
+    budget count (entries, not awards: a limit of 5 a month is 5 entries)."""
+    effect = campaign.effect
+    entries = effect.count if isinstance(effect, LotteryEntries) else 0
+    reason: SkipReason | None = _limit_reached(
+        campaign, (usage or {}).get(campaign.id, NO_USAGE), max(entries, 1))
+    item = effect if isinstance(effect, (IssueReward, LotteryEntries)) else None
+    if item is not None and reason is None:
+        offer = (offers or {}).get(item)
+        reason = _UNKNOWN[type(item)] if offer is None else offer.refusal
+        points = 0 if offer is None else offer.price_points
+    else:
+        points = 0 if reason else _points(campaign, counts, fact, base_points)
     budget = campaign.limits.budget_points
     left = None if budget is None else (budget_left or {}).get(campaign.id, budget)
-    if reason is None and left is not None and left <= 0:
+    needs = entries or points
+    if reason is None and left is not None and (left <= 0 or item and needs > left):
         reason = "BUDGET_EXHAUSTED"
-    elif reason is None and points <= 0:
+    elif reason is None and needs <= 0:
         reason = "NO_POINTS"
     if reason is not None:
         skipped.append(Skipped(campaign.id, campaign.code, reason))
@@ -257,23 +302,27 @@ def _campaign_effect(campaign: Campaign, counts: Callable[[BasketLine], bool] | 
     capped = left is not None and points > left
     if left is not None and capped:
         points = left
-    return Effect("campaign", campaign.code, campaign.id, _KINDS[type(campaign.effect)], points,
-                  split(points, campaign.funder), capped)
+    return Effect("campaign", campaign.code, campaign.id, _KINDS[type(effect)], points,
+                  split(points, campaign.funder) if points else (), capped, entries)
 
 
 _KINDS: dict[type, EffectKind] = {FixedPoints: "fixed", PointsPerAmount: "per_amount",
-                                  Multiplier: "multiplier"}
+                                  Multiplier: "multiplier", IssueReward: "reward",
+                                  LotteryEntries: "entries"}
+_UNKNOWN: dict[type, SkipReason] = {IssueReward: "REWARD_UNKNOWN", LotteryEntries: "DRAW_CLOSED"}
 
 
-def _limit_reached(campaign: Campaign, used: Usage) -> SkipReason | None:
+def _limit_reached(campaign: Campaign, used: Usage, taking: int = 1) -> SkipReason | None:
+    """Whether `taking` more (1 award, or a number of entries) would pass a member limit."""
     limits = campaign.limits
-    if limits.per_member_day is not None and used.day >= limits.per_member_day:
+    if limits.per_member_day is not None and used.day + taking > limits.per_member_day:
         return "LIMIT_DAY"
-    if limits.per_member_week is not None and used.week >= limits.per_member_week:
+    if limits.per_member_week is not None and used.week + taking > limits.per_member_week:
         return "LIMIT_WEEK"
-    if limits.per_member_month is not None and used.month >= limits.per_member_month:
+    if limits.per_member_month is not None and used.month + taking > limits.per_member_month:
         return "LIMIT_MONTH"
-    if limits.per_member_campaign is not None and used.campaign >= limits.per_member_campaign:
+    if (limits.per_member_campaign is not None
+            and used.campaign + taking > limits.per_member_campaign):
         return "LIMIT_CAMPAIGN"
     return None
 

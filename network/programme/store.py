@@ -36,9 +36,11 @@ from network.db.clauses import one_of
 from network.db.schema import journal_entries, parties
 from network.errors import HubError
 from network.programme import codec, event_types, segments_store
-from network.programme.campaigns import Campaign, Status
+from network.programme.campaigns import Campaign, IssueReward, LotteryEntries, Status
 from network.programme.campaigns_schema import campaign_awards, campaigns, programme_version
 from network.programme.index import EMPTY, CampaignIndex, build
+from network.programme.lottery_schema import lottery_draws, lottery_entries
+from network.programme.rewards_schema import rewards as rewards_table
 from network.programme.rules import Programme, Usage, periods
 from network.programme.tiers import DEFINITIONS
 from network.programme.validation import Problem, validate
@@ -207,9 +209,57 @@ def _check(conn: Connection, campaign: Campaign, *, spent_points: int) -> None:
     problems = validate(campaign, categories=CATEGORIES, tiers=DEFINITIONS,
                         segments=segments_store.codes(conn),
                         event_types=event_types.codes(conn), spent_points=spent_points,
-                        others=others)
+                        others=others, rewards=_reward_statuses(conn, campaign),
+                        draws=_draws_open(conn, campaign))
     if problems:
         raise CampaignError(problems)
+
+
+def _reward_statuses(conn: Connection, campaign: Campaign) -> dict[int, str]:
+    """The status of the catalog reward the campaign issues, if it issues one that exists."""
+    effect = campaign.effect
+    if not isinstance(effect, IssueReward) or not isinstance(effect.reward_id, int):
+        return {}
+    r = rewards_table.c
+    return dict(conn.execute(select(r.id, r.status).where(r.id == effect.reward_id)).all())
+
+
+def _draws_open(conn: Connection, campaign: Campaign) -> dict[str, bool]:
+    """Whether the draw the campaign gives entries in is open (its window is the rules' to
+    check at each fact: outside it the campaign skips, DRAW_CLOSED)."""
+    effect = campaign.effect
+    if not isinstance(effect, LotteryEntries) or not isinstance(effect.draw_code, str):
+        return {}
+    d = lottery_draws.c
+    status = conn.execute(select(d.status).where(d.code == effect.draw_code)).scalar()
+    return {} if status is None else {effect.draw_code: status == "open"}
+
+
+# How a campaign's lottery entries name it (lottery_entries.granted_by): "campaign:<id>:" then
+# their origin, "entry:<journal entry id>" (an earn) or "fact:<member_events id>".
+def entries_granted_by(campaign_id: int, origin: str) -> str:
+    return f"campaign:{campaign_id}:{origin}"
+
+
+def entry_usage(conn: Connection, member_id: int, campaign_ids: Iterable[int], at: dt.datetime,
+                programme: Programme) -> dict[int, Usage]:
+    """How many lottery entries the member had from each campaign in the local day, week and
+    month containing `at`, and ever (a LotteryEntries campaign's limits count entries)."""
+    le = lottery_entries.c
+    p = periods(at, programme)
+    found = {}
+    for campaign_id in sorted(set(campaign_ids)):
+        counts = [0, 0, 0, 0]
+        for (created,) in conn.execute(select(le.created_at).where(
+                le.member_id == member_id,
+                le.granted_by.like(entries_granted_by(campaign_id, "%")))):
+            created = created if created.tzinfo else created.replace(tzinfo=dt.UTC)
+            counts[0] += created >= p.day
+            counts[1] += created >= p.week
+            counts[2] += created >= p.month
+            counts[3] += 1
+        found[campaign_id] = Usage(*counts)
+    return found
 
 
 def _check_parties(conn: Connection, campaign: Campaign, owner_party_id: int) -> None:

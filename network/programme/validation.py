@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,6 +35,7 @@ from network.programme.campaigns import (
     Conditions,
     FixedPoints,
     IssueReward,
+    LotteryEntries,
     Multiplier,
     PointsPerAmount,
 )
@@ -48,6 +49,7 @@ MIN_FACTOR_EXCLUSIVE, MAX_FACTOR = Decimal(1), Decimal(10)  # 1 < factor <= 10
 MAX_DECIMAL_PLACES = 4  # rates and factors: what NUMERIC(_, 4) stores, no hidden precision
 MAX_BUDGET = 10**12
 MAX_LIMIT = 1_000_000
+MAX_ENTRIES = 100  # lottery entries one award gives
 PRIORITY_RANGE = range(-1_000, 1_001)
 _CODE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _NAME = re.compile(r"[a-z0-9_]{1,64}")  # schedule names
@@ -66,13 +68,17 @@ class Problem:
 def validate(campaign: Campaign, *, categories: frozenset[str],
              tiers: Sequence[TierDefinition], segments: frozenset[str] = frozenset(),
              event_types: frozenset[str] = EVENT_TYPES, spent_points: int = 0,
-             others: Iterable[Campaign] = ()) -> tuple[Problem, ...]:
+             others: Iterable[Campaign] = (),
+             rewards: Mapping[int, str] | None = None,
+             draws: Mapping[str, bool] | None = None) -> tuple[Problem, ...]:
     """Every problem with `campaign`, in field order; empty when it may be saved.
 
     `categories`: the basket categories the network knows; `tiers`: the tier definitions in
     force; `segments`: the segment codes that exist; `event_types`: the custom event types with a
     registered schema; `spent_points`: what the campaign has already issued (0 for a new one);
-    `others`: the programme's other campaigns, for the overlap check."""
+    `others`: the programme's other campaigns, for the overlap check; `rewards`: the status of
+    each catalog reward an IssueReward effect may name, by id; `draws`: whether each lottery
+    draw a LotteryEntries effect may name takes entries now, by code."""
     found: list[Problem] = []
     add = found.append
 
@@ -82,7 +88,7 @@ def validate(campaign: Campaign, *, categories: frozenset[str],
     _identity(campaign, problem)
     _trigger(campaign, event_types, problem)
     _conditions(campaign, categories, {t.code for t in tiers}, segments, problem)
-    _effect(campaign, problem)
+    _effect(campaign, problem, rewards or {}, draws or {})
     _limits(campaign, spent_points, problem)
     _window(campaign, problem)
     _funder(campaign, problem)
@@ -201,7 +207,13 @@ def _conditions(c: Campaign, categories: frozenset[str], tiers: set[str],
                     f"{field}.atLeast ({a.at_least}) is above {field}.atMost ({a.at_most})")
 
 
-def _effect(c: Campaign, problem: Report) -> None:
+# Triggers whose fact no booking path gives a catalog item for: a return takes points back,
+# and a schedule's run is evaluated (simulations) but booked by no path.
+NO_ITEM_TRIGGERS = frozenset({"return", "schedule"})
+
+
+def _effect(c: Campaign, problem: Report, rewards: Mapping[int, str],
+            draws: Mapping[str, bool]) -> None:
     e = c.effect
     if isinstance(e, FixedPoints):
         if _not_int(e.points) or e.points <= 0:
@@ -232,8 +244,34 @@ def _effect(c: Campaign, problem: Report) -> None:
                     f"a multiplier multiplies a purchase's base points; a {c.trigger.kind} "
                     "trigger has none")
     elif isinstance(e, IssueReward):
-        problem("effect.rewardCode", "EFFECT_NOT_AVAILABLE",
-                "rewards cannot be issued by campaigns yet")
+        status = rewards.get(e.reward_id) if not _not_int(e.reward_id) else None
+        if status is None:
+            problem("effect.rewardId", "REWARD_UNKNOWN",
+                    f"effect.rewardId names no reward in the catalog, got {e.reward_id!r}")
+        elif status != "active":
+            problem("effect.rewardId", "REWARD_NOT_ACTIVE",
+                    f"effect.rewardId names a {status} reward; a campaign issues only active "
+                    "ones")
+        if c.trigger.kind in NO_ITEM_TRIGGERS:
+            problem("effect.rewardId", "EFFECT_NOT_FOR_TRIGGER",
+                    f"a reward is issued to the member of a purchase, event or lifecycle fact; "
+                    f"a {c.trigger.kind} trigger gives none")
+    elif isinstance(e, LotteryEntries):
+        open_now = draws.get(e.draw_code)
+        if open_now is None:
+            problem("effect.drawCode", "DRAW_UNKNOWN",
+                    f"effect.drawCode names no lottery draw, got {e.draw_code!r}")
+        elif not open_now:
+            problem("effect.drawCode", "DRAW_NOT_OPEN",
+                    f"the draw {e.draw_code!r} takes no more entries (it has closed or been "
+                    "drawn)")
+        if _not_int(e.count) or not 1 <= e.count <= MAX_ENTRIES:
+            problem("effect.count", "ENTRIES_OUT_OF_RANGE",
+                    f"effect.count is the entries given, 1 to {MAX_ENTRIES}, got {e.count!r}")
+        if c.trigger.kind in NO_ITEM_TRIGGERS:
+            problem("effect.drawCode", "EFFECT_NOT_FOR_TRIGGER",
+                    f"entries are given to the member of a purchase, event or lifecycle fact; "
+                    f"a {c.trigger.kind} trigger gives none")
     else:
         problem("effect", "EFFECT_UNKNOWN", f"unknown effect {type(e).__name__}")
 

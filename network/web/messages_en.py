@@ -96,6 +96,7 @@ MESSAGES: dict[str, str] = {
     # Between the parts of a line (kind · partner, time · reference).
     "breakdown_label": "Why these points",
     "breakdown_base": "Base points",
+    "breakdown_reward": "{campaign}: reward {reward} issued",
     "breakdown_tier": "{tier} tier bonus",
     "breakdown_funded_by": "paid by {funder}",
     "sep": " · ",

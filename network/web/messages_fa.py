@@ -98,6 +98,7 @@ MESSAGES: dict[str, str] = {
     # Not the middle dot: in Persian text "·" is read as the digit zero "۰".
     "breakdown_label": "چرا این امتیازها",
     "breakdown_base": "امتیاز پایه",
+    "breakdown_reward": "{campaign}: جایزهٔ {reward} داده شد",
     "breakdown_tier": "پاداش سطح {tier}",
     "breakdown_funded_by": "پرداخت از سوی {funder}",
     "sep": " – ",

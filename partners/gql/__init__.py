@@ -15,6 +15,8 @@ from partners.gql.earn import AwardPoints, AwardPointsBatch
 from partners.gql.enrol import EnrolMember
 from partners.gql.events import RecordEvent, RegisterEventType
 from partners.gql.reversals import ReverseEarn, ReverseRedemption
+from partners.gql.reward_staff import Mutation as RewardStaffMutation
+from partners.gql.reward_staff import Query as RewardStaffQuery
 from partners.gql.rewards import (
     CreateReward,
     RedeemCoupon,
@@ -34,11 +36,11 @@ from partners.gql.webhooks import (
 )
 
 
-class Query(PartnerQuery, SimulationQuery, graphene.ObjectType):
+class Query(PartnerQuery, SimulationQuery, RewardStaffQuery, graphene.ObjectType):
     pass
 
 
-class Mutation(CampaignStaffMutation, graphene.ObjectType):
+class Mutation(CampaignStaffMutation, RewardStaffMutation, graphene.ObjectType):
     enrol_member = EnrolMember.Field(
         description="Enrol a member of the whole network (scope enrol; Idempotency-Key).")
     award_points = AwardPoints.Field(

@@ -13,10 +13,9 @@ from graphene.types.generic import GenericScalar
 
 from network.gql.context import RequestContext
 from network.gql.errors import UserErrors
-from network.gql.mutation import run_mutation
 from network.gql.pagination import decode_cursor, encode_cursor, page_size, split_page
 from network.programme import codec, management
-from partners.gql.mutation_support import Call, PartnerMutation, partner_errors
+from partners.gql.mutation_support import Call, PartnerMutation, every_problem, partner_errors
 from partners.scopes import CAMPAIGNS
 
 CampaignStatus = graphene.Enum("CampaignStatus", [(s.upper(), s) for s in
@@ -108,18 +107,7 @@ class _CampaignMutation(PartnerMutation):
 
     @classmethod
     def mutate(cls, root: object, info: graphene.ResolveInfo, input: Any) -> Any:
-        problems: list[Any] = []
-
-        def refused_with(error: Any) -> dict[str, Any]:
-            problems.extend(getattr(error, "problems", ()))
-            return {"campaign": None}
-
-        payload = run_mutation(cls._meta.output, cls.errors, lambda: cls.perform(info, input),
-                               renamed=cls.renamed, refused_with=refused_with)
-        if len(problems) > 1:
-            payload.user_errors = [cls.errors.type(field=p.field or None, code=p.code,
-                                                   message=p.message) for p in problems]
-        return payload
+        return every_problem(cls, info, input)
 
 
 def _errors(name: str) -> UserErrors:

@@ -19,7 +19,7 @@ from network.auth import PartnerPrincipal
 from network.errors import ErrorCodes, HubError
 from network.gql.context import RequestContext
 from network.gql.errors import UserErrors
-from network.gql.mutation import HubMutation
+from network.gql.mutation import HubMutation, run_mutation
 from network.ledger.errors import (
     IdempotencyKeyInvalid,
     IdempotencyKeyMissing,
@@ -118,3 +118,19 @@ class PartnerMutation(HubMutation):
         needed to find out what `begin` checks for a document it has never seen."""
         return cls.run(lambda: cls.execute(call_of(ctx, ctx.partner(cls.scope)), input),
                        None, input)
+
+def every_problem(cls: Any, info: graphene.ResolveInfo, input: Any) -> Any:
+    """A `mutate` for writes whose refusal lists problems (a campaign's or a reward's definition, a
+    code upload): run it, and answer each problem as a userError of its own."""
+    problems: list[Any] = []
+
+    def refused_with(error: Any) -> dict[str, Any]:
+        problems.extend(getattr(error, "problems", ()))
+        return {}
+
+    payload = run_mutation(cls._meta.output, cls.errors, lambda: cls.perform(info, input),
+                           renamed=cls.renamed, refused_with=refused_with)
+    if len(problems) > 1:
+        payload.user_errors = [cls.errors.type(field=p.field or None, code=p.code,
+                                               message=p.message) for p in problems]
+    return payload

@@ -17,14 +17,13 @@ from graphene import relay
 from network import parties
 from network.db.engine import Database
 from network.gql.context import RequestContext
-from network.gql.mutation import run_mutation
 from network.gql.pagination import decode_cursor, encode_cursor, page_size, split_page
 from network.gql.rewards import CouponStatus, RewardKind, decode_reward_id, reward_gid
 from network.programme import reward_codes, rewards_buy, rewards_store
 from network.programme.rewards import Reward, RewardError, RewardRefused, RewardSpec, Visibility
 from network.programme.rewards_buy import Purchase
 from network.programme.validation import Problem
-from partners.gql.mutation_support import Call, PartnerMutation, partner_errors
+from partners.gql.mutation_support import Call, PartnerMutation, every_problem, partner_errors
 from partners.scopes import REWARDS
 
 RewardStatus = graphene.Enum("RewardStatus", [(s.upper(), s) for s in
@@ -83,7 +82,7 @@ class PartnerReward(graphene.ObjectType):
                    updated_at=r.updated_at)
 
 
-def _shown(db: Database, reward: Reward) -> PartnerReward:
+def shown(db: Database, reward: Reward) -> PartnerReward:
     def read(conn: Any) -> PartnerReward:
         free = (rewards_store.free_codes(conn, [reward.id]).get(reward.id, 0)
                 if reward.spec.code_source == "pool" else None)
@@ -135,7 +134,7 @@ def rewards_page(ctx: RequestContext, first: int | None, after: str | None
     found = ctx.db.read(rewards_store.list_rewards, partner_id=partner.party_id,
                         after_id=cursor or 0, limit=size + 1, sold=True)
     page, has_next = split_page(found, size)
-    edges = [PartnerRewardEdge(node=_shown(ctx.db, r), cursor=encode_cursor("reward", r.id))
+    edges = [PartnerRewardEdge(node=shown(ctx.db, r), cursor=encode_cursor("reward", r.id))
              for r in page]
     return PartnerRewardConnection(edges=edges, page_info=relay.PageInfo(
         has_next_page=has_next, has_previous_page=cursor is not None,
@@ -222,7 +221,7 @@ def _value(v: Any) -> Any:
     return getattr(v, "value", v)
 
 
-def _changes(db: Database, input: Any) -> dict[str, Any]:
+def spec_changes(db: Database, input: Any) -> dict[str, Any]:
     """The spec fields the input gives (snake_case), charity code turned into its id."""
     out: dict[str, Any] = {}
     for name in ("name_en", "name_fa", "description_en", "description_fa", "image_url",
@@ -281,18 +280,7 @@ class _RewardMutation(PartnerMutation):
 
     @classmethod
     def mutate(cls, root: object, info: graphene.ResolveInfo, input: Any) -> Any:
-        problems: list[Any] = []
-
-        def refused_with(error: Any) -> dict[str, Any]:
-            problems.extend(getattr(error, "problems", ()))
-            return {}
-
-        payload = run_mutation(cls._meta.output, cls.errors, lambda: cls.perform(info, input),
-                               renamed=cls.renamed, refused_with=refused_with)
-        if len(problems) > 1:
-            payload.user_errors = [cls.errors.type(field=p.field or None, code=p.code,
-                                                   message=p.message) for p in problems]
-        return payload
+        return every_problem(cls, info, input)
 
 
 _DEFINITION = (RewardRefused, RewardError.only("REWARD_NOT_FOUND", "CODE_SOURCE_FIXED"))
@@ -310,11 +298,11 @@ class CreateReward(_RewardMutation):
 
     @classmethod
     def execute(cls, call: Call, input: Any) -> CreateReward:
-        spec = spec_of(_changes(call.ctx.db, input))
+        spec = spec_of(spec_changes(call.ctx.db, input))
         saved = rewards_store.create(call.ctx.db, partner_id=call.partner.party_id, spec=spec,
                                      scope=call.scope, idempotency_key=call.idempotency_key,
                                      now=call.ctx.now, picture=picture_of(input))
-        return cls(reward=_shown(call.ctx.db, saved), user_errors=[])
+        return cls(reward=shown(call.ctx.db, saved), user_errors=[])
 
 
 class UpdateReward(_RewardMutation):
@@ -330,13 +318,13 @@ class UpdateReward(_RewardMutation):
     @classmethod
     def execute(cls, call: Call, input: Any) -> UpdateReward:
         reward_id = decode_reward_id(input.get("reward_id"))
-        changes = _changes(call.ctx.db, input)
+        changes = spec_changes(call.ctx.db, input)
         changes.pop("kind", None)
         saved = rewards_store.update_reward(
             call.ctx.db, partner_id=call.partner.party_id, reward_id=reward_id, changes=changes,
             scope=call.scope, idempotency_key=call.idempotency_key, now=call.ctx.now,
             picture=picture_of(input))
-        return cls(reward=_shown(call.ctx.db, saved), user_errors=[])
+        return cls(reward=shown(call.ctx.db, saved), user_errors=[])
 
 
 class SetRewardStatusInput(graphene.InputObjectType):
@@ -361,7 +349,7 @@ class SetRewardStatus(_RewardMutation):
             call.ctx.db, partner_id=call.partner.party_id,
             reward_id=decode_reward_id(input.get("reward_id")), status=_value(input.status),
             scope=call.scope, idempotency_key=call.idempotency_key, now=call.ctx.now)
-        return cls(reward=_shown(call.ctx.db, saved), user_errors=[])
+        return cls(reward=shown(call.ctx.db, saved), user_errors=[])
 
 
 class UploadRewardCodesInput(graphene.InputObjectType):
@@ -392,7 +380,7 @@ class UploadRewardCodes(_RewardMutation):
             call.ctx.db, partner_id=call.partner.party_id,
             reward_id=decode_reward_id(input.get("reward_id")), csv_text=input.csv,
             scope=call.scope, idempotency_key=call.idempotency_key, now=call.ctx.now)
-        return cls(reward=_shown(call.ctx.db, saved), added=added, user_errors=[])
+        return cls(reward=shown(call.ctx.db, saved), added=added, user_errors=[])
 
 
 class CouponInput(graphene.InputObjectType):

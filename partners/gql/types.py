@@ -27,7 +27,9 @@ class TransactionKind(graphene.Enum):
     """What a PartnerTransaction did; HOLD_EXPIRY is booked by the hub when a hold lapses;
     REWARD is a member buying a reward you honour (its refund is a REVERSE_REDEMPTION). BONUS:
     points this partner funded (a campaign's or a fact's) on an entry that is not one of its
-    own earns, e.g. its campaign at another partner or a review bonus; `points` is its part."""
+    own earns, e.g. its campaign at another partner or a review bonus; `points` is its part.
+    BONUS_REVERSAL: such points taken back with the earn they were booked on (a refund at the
+    other partner); it `reverses` the BONUS, and `points` is the part taken back."""
 
     EARN = "earn"
     REDEEM = "redeem"
@@ -39,6 +41,7 @@ class TransactionKind(graphene.Enum):
     REVERSE_EARN = "reverse_earn"
     REVERSE_REDEMPTION = "reverse_redemption"
     BONUS = "bonus"
+    BONUS_REVERSAL = "bonus_reversal"
 
 
 PARTNER_KINDS = ledger_view.PARTNER_KINDS
@@ -96,20 +99,25 @@ class PartnerMember(graphene.ObjectType):
 
 
 class EarnSource(graphene.Enum):
-    """Where an earn's points came from: your contract, a campaign, or the member's tier."""
+    """Where an earn's points came from: your contract, a campaign, or the member's tier;
+    REWARD: a campaign's points the member was given as a catalog reward, spent on it at once."""
 
     BASE = "base"
     CAMPAIGN = "campaign"
     TIER = "tier"
+    REWARD = "reward"
 
 
 class EarnBreakdownLine(graphene.ObjectType):
     """One reason an earn gave points, and who funds them (the party billed in settlement)."""
 
     source = graphene.Field(EarnSource, required=True)
-    campaign_code = graphene.String(description="For CAMPAIGN: the campaign's code.")
-    campaign_name = graphene.String(description="For CAMPAIGN: its name in English.")
-    campaign_name_fa = graphene.String(description="For CAMPAIGN: its name in Persian.")
+    campaign_code = graphene.String(description="For CAMPAIGN and REWARD: the campaign's code.")
+    campaign_name = graphene.String(description="For CAMPAIGN and REWARD: its name in English.")
+    campaign_name_fa = graphene.String(description="For CAMPAIGN and REWARD: its name in "
+                                                   "Persian.")
+    reward_name = graphene.String(description="For REWARD: the reward issued, in English.")
+    reward_name_fa = graphene.String(description="For REWARD: the reward issued, in Persian.")
     tier = graphene.String(description="For TIER: the member's tier code (lower case).")
     funder_code = graphene.String(required=True, description="The party whose points these are "
                                                              "(a partner's code, or network).")
@@ -118,10 +126,11 @@ class EarnBreakdownLine(graphene.ObjectType):
 
     @classmethod
     def of(cls, line: explain.Line) -> EarnBreakdownLine:
-        campaign = line.source == "campaign"
+        campaign = line.source in ("campaign", "reward")
         return cls(source=line.source, campaign_code=line.code if campaign else None,
                    campaign_name=line.name_en if campaign else None,
                    campaign_name_fa=line.name_fa if campaign else None,
+                   reward_name=line.reward_en, reward_name_fa=line.reward_fa,
                    tier=line.code if line.source == "tier" else None,
                    funder_code=line.funder_code, points=line.points)
 

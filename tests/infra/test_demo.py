@@ -3,7 +3,7 @@ is built, in the network's time zone, whichever day of the month that is."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -106,4 +106,45 @@ def test_the_demo_members_hold_stored_tiers_and_gold_was_welcomed(sqlite_db: Dat
     tier_parts = sqlite_db.read(lambda conn: conn.execute(
         select(ca.member_id, ca.tier_code).where(ca.tier_code.is_not(None))).all())
     assert (sara, "gold") in [tuple(r) for r in tier_parts]
+    assert verify(sqlite_db) == []
+
+
+def test_the_demo_has_campaigns_that_give_a_reward_and_lottery_entries(
+        sqlite_db: Database, monkeypatch) -> None:
+    from network.config import get_settings
+
+    # A reward given in an earn tells the member with the process's settings' key (the hub has
+    # one key): make it the demo's for this test, and read the settings afresh after it.
+    monkeypatch.setenv("POINTSNET_SECRET_KEY", "s")
+    get_settings.cache_clear()
+    try:
+        _a_reward_and_entries_from_the_demo_campaigns(sqlite_db)
+    finally:
+        get_settings.cache_clear()
+
+
+def _a_reward_and_entries_from_the_demo_campaigns(sqlite_db: Database) -> None:
+    from network.programme import lottery_store, rewards_buy, rewards_store
+    from partners.earning import AwardLine, award_points
+
+    settings = Settings(database_url=sqlite_db.url, env="test", secret_key="s",
+                        timezone="Asia/Tehran")
+    now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    demo = build_demo(sqlite_db, settings, now=now)
+    maryam = demo.members[2].id
+    draw = sqlite_db.read(lottery_store.get, "phone-draw")
+    held = len(sqlite_db.read(lottery_store.entries_of, maryam, draw.id))
+
+    def buy_at(code: str, key: str) -> None:
+        partner = demo.partners[code]
+        award_points(sqlite_db, partner_id=partner, line=AwardLine(maryam, 2_000, "EUR"),
+                     network_currency="EUR", scope=f"partner:{partner}", idempotency_key=key,
+                     now=now + timedelta(hours=1))
+
+    buy_at("bazaar-online", "gift")
+    owned = [sqlite_db.read(rewards_store.get, p.reward_id).spec.name_en
+             for p in sqlite_db.read(rewards_buy.member_purchases, maryam)]
+    assert "Free coffee" in owned
+    buy_at("hamrah-telecom", "tickets")
+    assert len(sqlite_db.read(lottery_store.entries_of, maryam, draw.id)) == held + 2
     assert verify(sqlite_db) == []

@@ -76,11 +76,11 @@ def test_award_points_explains_each_line_and_its_funder(any_hub: Hub) -> None:
     assert transaction["points"] == 250
     assert transaction["breakdown"] == [
         {"source": "BASE", "campaignCode": None, "campaignName": None, "tier": None,
-         "funderCode": "cafe", "points": 200},
+         "rewardName": None, "funderCode": "cafe", "points": 200},
         {"source": "CAMPAIGN", "campaignCode": "pastry-x2", "campaignName": "pastry-x2 en",
-         "tier": None, "funderCode": "cafe", "points": 25},
+         "tier": None, "rewardName": None, "funderCode": "cafe", "points": 25},
         {"source": "CAMPAIGN", "campaignCode": "pastry-x2", "campaignName": "pastry-x2 en",
-         "tier": None, "funderCode": "network", "points": 25}]
+         "tier": None, "rewardName": None, "funderCode": "network", "points": 25}]
     # The replay answers the same explanation; a plain earn is one BASE line.
     assert _award(hub, {"cardNumber": card, "amount": 2000, "currency": "EUR",
                         "channel": "online",
@@ -90,7 +90,7 @@ def test_award_points_explains_each_line_and_its_funder(any_hub: Hub) -> None:
     plain = _award(hub, {"cardNumber": card, "amount": 300, "currency": "EUR"}, "explain-2")
     assert plain["transaction"]["breakdown"] == [
         {"source": "BASE", "campaignCode": None, "campaignName": None, "tier": None,
-         "funderCode": "cafe", "points": 30}]
+         "rewardName": None, "funderCode": "cafe", "points": 30}]
 
 
 @pytest.mark.parametrize(("extra", "field"), [

@@ -19,6 +19,7 @@ from network.programme.campaigns import (
     HourWindow,
     IssueReward,
     Limits,
+    LotteryEntries,
     Multiplier,
     PointsPerAmount,
     Trigger,
@@ -37,7 +38,8 @@ times = st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(20
 words = st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)
 opt_set = lambda values: st.none() | st.frozensets(values, min_size=1, max_size=3)  # noqa: E731
 effects = st.one_of(st.builds(FixedPoints, small), st.builds(PointsPerAmount, decimals),
-                    st.builds(Multiplier, decimals), st.builds(IssueReward, words))
+                    st.builds(Multiplier, decimals), st.builds(IssueReward, small),
+                    st.builds(LotteryEntries, words, small))
 attribute_values = st.one_of(words, st.integers(-5, 5), st.booleans(), decimals)
 conditions = st.builds(
     Conditions, partners=opt_set(st.integers(1, 99)), categories=opt_set(words),

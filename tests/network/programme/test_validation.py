@@ -18,6 +18,7 @@ from network.programme.campaigns import (
     HourWindow,
     IssueReward,
     Limits,
+    LotteryEntries,
     Multiplier,
     PointsPerAmount,
     Trigger,
@@ -177,11 +178,34 @@ def test_attribute_conditions(attribute: AttributeCondition, code: str):
     (Multiplier(Decimal(10**9)), one("effect.factor", "MULTIPLIER_OUT_OF_RANGE")),
     (Multiplier(Decimal("NaN")), one("effect.factor", "NOT_A_NUMBER")),
     (Multiplier(2.0), one("effect.factor", "NOT_A_NUMBER")),  # type: ignore[arg-type]
-    (IssueReward("free-coffee"), one("effect.rewardCode", "EFFECT_NOT_AVAILABLE")),
+    (IssueReward(404), one("effect.rewardId", "REWARD_UNKNOWN")),
+    (IssueReward(8), one("effect.rewardId", "REWARD_NOT_ACTIVE")),
+    (LotteryEntries("phone", 2), []),
+    (LotteryEntries("nope", 2), one("effect.drawCode", "DRAW_UNKNOWN")),
+    (LotteryEntries("drawn", 2), one("effect.drawCode", "DRAW_NOT_OPEN")),
+    (LotteryEntries("phone", 0), one("effect.count", "ENTRIES_OUT_OF_RANGE")),
+    (LotteryEntries("phone", 101), one("effect.count", "ENTRIES_OUT_OF_RANGE")),
     ("ten points", one("effect", "EFFECT_UNKNOWN")),
 ])
 def test_effects(effect: Any, expected: list[tuple[str, str]]):
-    assert problems(campaign(effect=effect)) == expected
+    assert problems(campaign(effect=effect), rewards=REWARDS, draws=DRAWS) == expected
+
+
+REWARDS = {7: "active", 8: "paused"}  # reward id -> status
+DRAWS = {"phone": True, "drawn": False}  # draw code -> takes entries
+
+
+@pytest.mark.parametrize("trigger", [Trigger("purchase"), REVIEW, BIRTHDAY])
+def test_an_active_reward_can_be_issued_on_a_fact_with_a_member(trigger: Trigger):
+    assert problems(campaign(trigger=trigger, effect=IssueReward(7)), rewards=REWARDS) == []
+
+
+@pytest.mark.parametrize("trigger", [Trigger("return"), MONTHLY])
+def test_a_reward_is_not_issued_on_a_return_or_a_schedule(trigger: Trigger):
+    assert problems(campaign(trigger=trigger, effect=IssueReward(7)),
+                    rewards=REWARDS) == one("effect.rewardId", "EFFECT_NOT_FOR_TRIGGER")
+    assert problems(campaign(trigger=trigger, effect=LotteryEntries("phone", 1)),
+                    draws=DRAWS) == one("effect.drawCode", "EFFECT_NOT_FOR_TRIGGER")
 
 
 def test_the_multiplier_bounds_themselves_are_allowed():
