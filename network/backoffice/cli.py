@@ -166,7 +166,7 @@ def users_enable(account_id: int) -> None:
 @click.argument("account_id", type=int)
 @click.argument("role", type=click.Choice([*STAFF_ROLES, *PARTNER_ROLES]))
 def users_role(account_id: int, role: str) -> None:
-    """Give ACCOUNT_ID another role of its kind (staff or partner user)."""
+    """Give ACCOUNT_ID the role ROLE, one of its kind (staff or partner user)."""
     _change("backoffice.role_changed", account_id,
             lambda c: accounts.set_role(c, account_id, role, actor_id=None),
             lambda b, a: {"before": {"role": b.role}, "after": {"role": a.role}})
