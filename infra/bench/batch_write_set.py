@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -56,7 +57,8 @@ def indexes(conn: psycopg.Connection[Any]) -> dict[str, list[str]]:
 def explain_batch(conn: psycopg.Connection[Any], statements: list[tuple[str, Any]],
                   lines: int) -> None:
     """One batch's write statement under EXPLAIN ANALYZE (its foreign-key triggers), and the
-    WAL its transaction wrote (pg_walinspect, this transaction's records only), rolled back."""
+    WAL its transaction wrote by record kind and relation (pg_walinspect, this transaction's
+    records only), rolled back."""
     conn.execute("CREATE EXTENSION IF NOT EXISTS pg_walinspect")
     conn.commit()
     with conn.transaction(force_rollback=True):
@@ -68,12 +70,15 @@ def explain_batch(conn: psycopg.Connection[Any], statements: list[tuple[str, Any
                                     parameters).fetchone()[0][0]
             else:
                 conn.execute(statement, parameters)
-    conn.execute("SELECT pg_current_xact_id()")
-    conn.commit()  # a commit flushes the WAL before it: ours, which pg_walinspect reads from disk
-    end = conn.execute("SELECT pg_current_wal_flush_lsn()").fetchone()[0]
+        end = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
+    # pg_walinspect reads flushed WAL only: wait for the WAL writer to pass our records.
+    while conn.execute("SELECT pg_current_wal_flush_lsn() < %s::pg_lsn", [end]).fetchone()[0]:
+        time.sleep(0.05)
     wal = conn.execute(
-        "SELECT resource_manager || ' ' || record_type, count(*), sum(record_length), "
-        "sum(fpi_length) FROM pg_get_wal_records_info(%s, %s) WHERE xid = %s "
+        "SELECT resource_manager || ' ' || record_type || coalesce(' ' || pg_filenode_relation("
+        "0, (regexp_match(block_ref, 'rel \\d+/\\d+/(\\d+)'))[1]::oid)::text, ''), "
+        "count(*), sum(record_length), sum(fpi_length) "
+        "FROM pg_get_wal_records_info(%s, %s) WHERE xid = %s "
         "GROUP BY 1 ORDER BY 3 DESC", [start, end, xid % 2**32]).fetchall()
     conn.commit()
     records = sum(row[1] for row in wal)
@@ -121,7 +126,8 @@ def main() -> None:
     try:
         if args.ddl:
             with psycopg.connect(libpq(world.url), autocommit=True) as conn:
-                conn.execute(args.ddl)
+                for sql in args.ddl.split(";"):  # one by one: VACUUM refuses a block
+                    conn.execute(sql)
         with db.engine.connect() as conn:
             member_ids = list(conn.execute(select(members.c.id)).scalars())
             partner_id = conn.exec_driver_sql("SELECT id FROM parties WHERE code = 'bench'"

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
     BigInteger,
     CheckConstraint,
@@ -35,6 +36,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    event,
     literal_column,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -173,6 +175,13 @@ member_balances = Table(
     CheckConstraint("held >= 0", name="held_nonnegative"),
     CheckConstraint("debt >= 0", name="debt_nonnegative"),
 )
+# Every earn, debit and hold updates its member's row here. With room left on each page the
+# new version stays on the row's page (a HOT update): no new key entry, no extra row lock
+# logged to move it, about 100 bytes less WAL per batch line (issue 21, migration 0030).
+BALANCES_FILLFACTOR = 70
+event.listen(member_balances, "after_create", DDL(
+    f"ALTER TABLE member_balances SET (fillfactor = {BALANCES_FILLFACTOR})"
+).execute_if(dialect="postgresql"))
 
 journal_entries = Table(
     "journal_entries",
