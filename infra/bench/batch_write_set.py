@@ -25,23 +25,17 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from infra.bench import cpu_split  # noqa: E402
-from infra.bench.batch_ceiling import record_batch, replay  # noqa: E402
+from infra.bench.batch_ceiling import record_streams, replay  # noqa: E402
 from infra.bench.databases import drop_database, libpq  # noqa: E402
 from infra.bench.partner_api import build_world  # noqa: E402
 from network.db.engine import Database  # noqa: E402
-from network.db.schema import members  # noqa: E402
 from network.ledger import pg_writer  # noqa: E402
 
 TABLES = ("journal_entries", "postings", "lots", "idempotency_keys", "member_balances")
-
-
-def backend_cpu(pids: list[int]) -> float:
-    return sum(cpu_split._process_cpu(Path(f"/proc/{pid}/stat").read_text()) for pid in pids)
 
 
 def indexes(conn: psycopg.Connection[Any]) -> dict[str, list[str]]:
@@ -104,10 +98,10 @@ def floor(conn: psycopg.Connection[Any]) -> float:
         conn.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING DEFAULTS "
                      "INCLUDING INDEXES)")
         conn.commit()
-        before = backend_cpu([conn.info.backend_pid])
+        before = cpu_split.backends([conn.info.backend_pid])
         conn.execute(f"INSERT INTO floor_{table} SELECT * FROM {table}")
         conn.commit()
-        spent += backend_cpu([conn.info.backend_pid]) - before
+        spent += cpu_split.backends([conn.info.backend_pid]) - before
     return spent
 
 
@@ -128,13 +122,8 @@ def main() -> None:
             with psycopg.connect(libpq(world.url), autocommit=True) as conn:
                 for sql in args.ddl.split(";"):  # one by one: VACUUM refuses a block
                     conn.execute(sql)
-        with db.engine.connect() as conn:
-            member_ids = list(conn.execute(select(members.c.id)).scalars())
-            partner_id = conn.exec_driver_sql("SELECT id FROM parties WHERE code = 'bench'"
-                                              ).scalar_one()
-        work = [[record_batch(db, partner_id=partner_id, member_ids=member_ids[n::args.streams],
-                              lines=args.lines) for _ in range(args.batches + 1)]
-                for n in range(args.streams)]
+        work = record_streams(db, streams=args.streams, batches=args.batches + 1,
+                              lines=args.lines)
         conns = [psycopg.connect(libpq(world.url)) for _ in work]
         for table, found in indexes(conns[0]).items():
             print(f"{table}: {len(found)} indexes: {', '.join(found)}")
@@ -142,10 +131,10 @@ def main() -> None:
         for conn, batches in zip(conns, work, strict=True):
             replay(conn, batches[:1])  # warm-up, one after the other
         pids = [conn.info.backend_pid for conn in conns]
-        before = backend_cpu(pids)
+        before = cpu_split.backends(pids)
         with ThreadPoolExecutor(args.streams) as pool:
             list(pool.map(lambda c, batches: replay(c, batches[1:]), conns, work))
-        spent = backend_cpu(pids) - before
+        spent = cpu_split.backends(pids) - before
         lines = args.streams * args.batches * args.lines
         print(f"PostgreSQL CPU per line (this run's backends only): {1e6 * spent / lines:,.1f} µs")
         total = conns[0].execute("SELECT count(*) FROM journal_entries").fetchone()[0]
