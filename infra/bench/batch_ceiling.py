@@ -71,6 +71,19 @@ def record_batch(db: Database, *, partner_id: int, member_ids: list[int],
     return sent
 
 
+def record_streams(db: Database, *, streams: int, batches: int,
+                   lines: int) -> list[list[Statements]]:
+    """`batches` recorded batches per stream; each stream books for its own slice of the
+    members, as in partner_api.py."""
+    with db.engine.connect() as conn:
+        member_ids = list(conn.execute(select(members.c.id)).scalars())
+        partner_id = conn.exec_driver_sql("SELECT id FROM parties WHERE code = 'bench'"
+                                          ).scalar_one()
+    return [[record_batch(db, partner_id=partner_id, member_ids=member_ids[n::streams],
+                          lines=lines) for _ in range(batches)]
+            for n in range(streams)]
+
+
 def replay(conn: psycopg.Connection[Any], batches: list[Statements]) -> None:
     for statements in batches:
         with conn.transaction():
@@ -91,27 +104,23 @@ def main() -> None:
     world = build_world(name, args.members)
     db = Database(world.url)
     try:
-        with db.engine.connect() as conn:
-            member_ids = list(conn.execute(select(members.c.id)).scalars())
-            partner_id = conn.exec_driver_sql("SELECT id FROM parties WHERE code = 'bench'"
-                                              ).scalar_one()
-        # Each stream books for its own slice of the members, as in partner_api.py.
-        work = [[record_batch(db, partner_id=partner_id, member_ids=member_ids[n::args.streams],
-                              lines=args.lines) for _ in range(args.batches + 1)]
-                for n in range(args.streams)]
+        work = record_streams(db, streams=args.streams, batches=args.batches + 1,
+                              lines=args.lines)
         # Connections stay open until the end: a backend's CPU leaves /proc with it.
         conns = [psycopg.connect(libpq(world.url)) for _ in work]
         with ThreadPoolExecutor(args.streams) as pool:
             list(pool.map(lambda c, batches: replay(c, batches[:1]), conns, work))  # warm-up
-            before = cpu_split.read()
+            pids = [conn.info.backend_pid for conn in conns]
+            before, own = cpu_split.read(), cpu_split.backends(pids)
             list(pool.map(lambda c, batches: replay(c, batches[1:]), conns, work))
-            spent = cpu_split.read() - before
+            spent, own = cpu_split.read() - before, cpu_split.backends(pids) - own
         for conn in conns:
             conn.close()
         lines = args.streams * args.batches * args.lines
         print(f"the batch's SQL alone, replayed from {args.streams} connections: "
               f"{lines / spent.wall:,.0f} lines/s, PostgreSQL "
-              f"{1e6 * spent.postgres / lines:,.0f} µs of CPU per line, replaying client "
+              f"{1e6 * spent.postgres / lines:,.0f} µs of CPU per line (its backends "
+              f"{1e6 * own / lines:,.0f} µs), replaying client "
               f"{1e6 * spent.client / lines:,.0f} µs (the machine was busy "
               f"{spent.busy / spent.wall:.2f} of its cores)")
         with PgBench(clients=16, prepared=False) as pgbench:

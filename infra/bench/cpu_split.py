@@ -91,6 +91,12 @@ def read(hub_pid: int | None = None) -> CpuReading:
                       time.perf_counter())
 
 
+def backends(pids: list[int]) -> float:
+    """CPU seconds of the given PostgreSQL backends (a run's own connections' `backend_pid`):
+    on a server others use too, what `read`'s PostgreSQL figure cannot separate."""
+    return sum(_process_cpu(Path(f"/proc/{pid}/stat").read_text()) for pid in pids)
+
+
 def summary(spent: CpuReading, units: int, unit: str) -> str:
     """µs of CPU per unit for each side, and the rates they allow on this machine's cores."""
     cores = os.cpu_count() or 1

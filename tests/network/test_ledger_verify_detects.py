@@ -20,15 +20,15 @@ from tests.support import ledger_world as w
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 
-# check name -> (statements that corrupt one row, what forbids it: "check" a CHECK constraint,
-# "key" the posting's foreign key (entry_id, member_id) to its entry; None nothing)
+# check name -> (statements that corrupt one row, what forbids it: "check" a CHECK constraint;
+# None nothing)
 CORRUPTIONS: dict[str, tuple[list[str], str | None]] = {
     "entry postings sum to zero": (
         ["UPDATE postings SET points = points - 1 WHERE entry_id = :earn "
          "AND account_kind = 'issuance'"], None),
     "posting belongs to its entry's member": (
         ["UPDATE postings SET member_id = :other WHERE entry_id = :earn "
-         "AND account_kind = 'issuance'"], "key"),
+         "AND account_kind = 'issuance'"], None),
     "member balance equals wallet postings": (
         ["UPDATE member_balances SET balance = balance + 1 WHERE member_id = :m"], None),
     "member held equals hold postings": (
@@ -92,14 +92,7 @@ def ledger_world(db: Database) -> dict[str, int]:
             "redeem": redeem.entry_id, "hold": hold.hold_id, "debt_lot": debt_lot}
 
 
-def _set_constraints_aside(conn, kind: str) -> None:  # type: ignore[no-untyped-def]
-    if kind == "key":
-        if conn.dialect.name == "sqlite":  # checked at COMMIT, which never comes
-            conn.execute(text("PRAGMA defer_foreign_keys = ON"))
-        else:
-            conn.execute(text("ALTER TABLE postings DROP CONSTRAINT "
-                              "fk_postings_entry_id_journal_entries"))
-        return
+def _set_constraints_aside(conn) -> None:  # type: ignore[no-untyped-def]
     if conn.dialect.name == "sqlite":
         conn.execute(text("PRAGMA ignore_check_constraints = ON"))
         return
@@ -119,7 +112,7 @@ def test_verify_names_each_corruption(db, ledger_world, check):
     with db.engine.connect() as conn:
         try:
             if constrained:
-                _set_constraints_aside(conn, constrained)
+                _set_constraints_aside(conn)
             for sql in statements:
                 params = {k: v for k, v in ledger_world.items() if f":{k}" in sql}
                 assert conn.execute(text(sql), params).rowcount >= 1
@@ -131,3 +124,20 @@ def test_verify_names_each_corruption(db, ledger_world, check):
     assert check in found, sorted(found)
     assert found[check].count >= 1 and found[check].examples
     assert verify(db) == []  # rolled back: the ledger itself was never harmed
+
+
+def test_verify_names_a_posting_without_its_entry(db, ledger_world):
+    """No foreign key holds a posting to its entry (migration 0030): verify is what names an
+    orphan posting (the issuance side of the first earn, moved to an entry that does not exist)."""
+    with db.engine.connect() as conn:
+        try:
+            assert conn.execute(text(
+                "UPDATE postings SET entry_id = (SELECT max(id) + 1 FROM journal_entries) "
+                "WHERE entry_id = :earn AND account_kind = 'issuance'"),
+                {"earn": ledger_world["earn"]}).rowcount == 1
+            found = {v.check: v for v in _run_checks(conn)}
+        finally:
+            conn.rollback()
+    orphan = found["posting belongs to its entry's member"]
+    assert orphan.count == 1 and orphan.examples[0]["entry_member"] is None
+    assert verify(db) == []

@@ -12,6 +12,7 @@ from network.db.engine import Database
 from tests.network import wallet_world as ww
 from tests.network.test_migration_signin_codes import empty_url  # noqa: F401  (fixture)
 
+AFTER = "0024_member_keys"
 BEFORE = "0023_kpi_rollups"
 
 
@@ -55,6 +56,9 @@ def test_keys_carry_the_member_and_go_both_ways(empty_url):  # noqa: F811
         upgrade(empty_url, "heads")
         with db.engine.connect() as conn:
             assert drift(conn) == []
+        # postings' key to the entry goes again in 0030 (the earn's write set): its refusal
+        # below is 0024's, checked at 0024
+        downgrade(empty_url, AFTER)
         # SQLite keeps (id), its rowid, the only key it generates ids for
         assert _key(db, "postings") == (["id"] if db.dialect == "sqlite" else ["id", "member_id"])
         assert db.read(lambda c: c.execute(sa.text(
