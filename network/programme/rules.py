@@ -80,7 +80,8 @@ class Programme:
     zone: ZoneInfo  # the network's time zone: weekdays, hours and limit periods are local
     network_party_id: int
     tier_funder: Literal["issuer", "network"] = "issuer"
-    tiers: tuple[TierDefinition, ...] = tier_rules.DEFINITIONS
+    # The ladder in force (network/programme/ladder_store.py); () switches tiers off.
+    tiers: tuple[TierDefinition, ...] = field(kw_only=True)
     week_starts_on: int = 0  # 0 Monday .. 6 Sunday (5, Saturday, in Iran)
     # Tier code -> (multiplier - 1) as an exact integer ratio, for tiers whose multiplier is
     # above 1; derived once here rather than per earn.

@@ -34,12 +34,11 @@ from sqlalchemy import update as sql_update
 from network.clock import utcnow
 from network.db.schema import journal_entries, parties
 from network.errors import HubError
-from network.programme import codec, event_types, segments_store
+from network.programme import codec, event_types, ladder_store, segments_store
 from network.programme.campaigns import Campaign, Status
 from network.programme.campaigns_schema import campaign_awards, campaigns, programme_version
 from network.programme.index import EMPTY, CampaignIndex, build
 from network.programme.rules import Programme, Usage, periods
-from network.programme.tiers import DEFINITIONS
 from network.programme.validation import Problem, validate
 
 # The basket categories campaigns may name. A fixed list until partners register their own
@@ -146,7 +145,7 @@ def create(conn: Connection, campaign: Campaign, *, owner_party_id: int,
         budget_points=campaign.limits.budget_points, spent_points=0,
         owner_party_id=owner_party_id, created_at=now, updated_at=now,
     ).returning(campaigns.c.id)).scalar_one()
-    _bump(conn)
+    bump(conn)
     return get(conn, campaign.code)
 
 
@@ -165,7 +164,7 @@ def update(conn: Connection, code: str, campaign: Campaign,
     conn.execute(sql_update(campaigns).where(campaigns.c.id == campaign.id).values(
         definition=_definition(campaign), budget_points=campaign.limits.budget_points,
         updated_at=now or utcnow()))
-    _bump(conn)
+    bump(conn)
     return get(conn, code)
 
 
@@ -183,7 +182,7 @@ def set_status(conn: Connection, code: str, status: Status,
         _check(conn, campaign, spent_points=stored.spent_points)
     conn.execute(sql_update(campaigns).where(campaigns.c.id == campaign.id).values(
         status=status, updated_at=now or utcnow()))
-    _bump(conn)
+    bump(conn)
     return get(conn, code)
 
 
@@ -203,7 +202,7 @@ def _definition(campaign: Campaign) -> str:
 
 def _check(conn: Connection, campaign: Campaign, *, spent_points: int) -> None:
     others = [s.campaign for s in list_campaigns(conn, statuses=("active", "paused"))]
-    problems = validate(campaign, categories=CATEGORIES, tiers=DEFINITIONS,
+    problems = validate(campaign, categories=CATEGORIES, tiers=ladder_store.ladder(conn),
                         segments=segments_store.codes(conn),
                         event_types=event_types.codes(conn), spent_points=spent_points,
                         others=others)
@@ -246,7 +245,9 @@ _cache: dict[str, _Cached] = {}
 _cache_lock = threading.Lock()
 
 
-def _bump(conn: Connection) -> None:
+def bump(conn: Connection) -> None:
+    """A new programme version token (campaigns or the tier ladder changed), and this process
+    drops its cached index at once."""
     token = secrets.randbits(62)
     if not conn.execute(sql_update(programme_version).where(programme_version.c.id == 1)
                         .values(version=token)).rowcount:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from network.db.schema import Timestamp, parties
 from network.db.schema import journal_entries as je
-from network.programme import tiers
+from network.programme import ladder_store, tiers
 from network.wallet.parties_view import PartyName
 
 _EARNED = {"earn": 1, "bonus": 1, "reverse_earn": -1}
@@ -53,7 +53,7 @@ _BY_PARTY = (
 
 def activity(conn: Connection, member_id: int, now: dt.datetime) -> Activity:
     rows = conn.execute(_BY_PARTY, {"member_id": member_id,
-                                    "since": now - tiers.window()}).all()
+                                    "since": now - tiers.window(ladder_store.ladder(conn))}).all()
     sums: dict[int, list[int]] = {}
     names: dict[int, PartyName] = {}
     tier_points = 0
