@@ -54,7 +54,8 @@ def routes(bo: Backoffice) -> list[BaseRoute]:
         ("/console/charities", programme_pages.charity_save, "POST"),
         ("/console/charities/{code}", programme_pages.charity_save, "POST"),
         ("/console/rewards", reward_pages.rewards, "GET"),
-        ("/console/tiers", tier_pages.ladder, "GET"),
+        ("/console/tiers", tier_pages.ladder_page, "GET"),
+        ("/console/tiers", tier_pages.save, "POST"),
         ("/console/rewards/{reward_id:int}/status", reward_pages.reward_status, "POST"),
     ]
     return [Route(path, bind(bo, handler), methods=[method]) for path, handler, method in table]
