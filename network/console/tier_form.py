@@ -20,6 +20,7 @@ from network.web.i18n import ascii_digits
 
 FIELDS = ("code", "nameEn", "nameFa", "threshold", "earnMultiplier", "retentionDays")
 _NUMBERS = ("threshold", "earnMultiplier", "retentionDays")
+_OPTIONAL = ("earnMultiplier", "retentionDays")
 _ROW = re.compile(r"^tiers\[(\d+)\](.*)$")
 
 Values = dict[str, Any]  # input name -> str; "rows": how many rows the form shows
@@ -62,7 +63,9 @@ def document(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[int]]:
         row = {f: str(values.get(f"tiers[{index}].{f}") or "").strip() for f in FIELDS}
         if values.get(f"tiers[{index}].remove") or not any(row.values()):
             continue
-        tiers.append({f: _number(v) if f in _NUMBERS else v for f, v in row.items()})
+        # An empty multiplier or retention means the default (1, and 0 days), as in a file.
+        tiers.append({f: _number(v) if f in _NUMBERS else v for f, v in row.items()
+                      if v or f not in _OPTIONAL})
         rows.append(index)
     return {"windowDays": _number(str(values.get("windowDays") or "")), "tiers": tiers}, rows
 

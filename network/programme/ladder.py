@@ -66,13 +66,16 @@ def from_document(doc: Any, *, in_use: Mapping[str, str] | None = None
                 f"the window is a whole number of days from {WINDOW_DAYS[0]} to "
                 f"{WINDOW_DAYS[1]}")
         window = 1
-    ladder = []
+    # Values that are not of their field's type are reported here and stood in for, so that
+    # `validate` still checks everything else; its reports on a stood-in value are dropped.
+    ladder: list[TierDefinition] = []
+    unread: set[str] = set()
     for index, item in enumerate(doc["tiers"]):
-        tier = _tier(item, f"tiers[{index}]", window, problem)
-        if tier is not None:
-            ladder.append(tier)
-    if len(ladder) == len(doc["tiers"]):
-        problems += validate(ladder, in_use=in_use or {})
+        below = ladder[-1].threshold if ladder else -1
+        ladder.append(_tier(item, f"tiers[{index}]", window, below, problem, unread))
+        if f"tiers[{index}].threshold" in unread:  # the next one cannot be said not to rise
+            unread.add(f"tiers[{index + 1}].threshold")
+    problems += [p for p in validate(ladder, in_use=in_use or {}) if p.field not in unread]
     return (() if problems else tuple(ladder)), tuple(problems)
 
 
@@ -87,50 +90,49 @@ def _whole(value: Any) -> int | None:
     return None
 
 
-def _tier(item: Any, where: str, window: int, problem: Any) -> TierDefinition | None:
+def _tier(item: Any, where: str, window: int, below: int, problem: Any,
+          unread: set[str]) -> TierDefinition:
+    """Tier `where` of a document; a value of the wrong type is reported, added to `unread`
+    and stood in for (a threshold just above the tier below's, no retention, a multiplier of
+    1); names, code and metric are left to `validate`."""
     if not isinstance(item, Mapping):
         problem(where, "TIER_LADDER_INVALID", f"{where} must be an object")
-        return None
+        unread.update(f"{where}.{key}" for key in _TIER_KEYS)
+        return TierDefinition("", "", "", "points_earned", below + 1,
+                              dt.timedelta(days=window))
     unknown = sorted(set(item) - _TIER_KEYS)
     if unknown:
         problem(where, "TIER_LADDER_INVALID", f"{where}: unknown keys {unknown}")
-    code = item.get("code")
-    names = [item.get("nameEn"), item.get("nameFa")]
+
+    def text(key: str) -> str:
+        value = item.get(key)
+        return value.strip() if isinstance(value, str) else ""
+
     threshold = _whole(item.get("threshold"))
-    retention = _whole(item.get("retentionDays", 0))
-    try:
-        multiplier = Decimal(str(item.get("earnMultiplier", "1")).strip())
-    except InvalidOperation:
-        multiplier = None
-    fine = True
-    if not isinstance(code, str):
-        problem(f"{where}.code", "TIER_CODE_INVALID", f"{where}.code is missing")
-        fine = False
-    if not all(isinstance(n, str) for n in names):
-        problem(f"{where}.name", "TIER_NAME_MISSING",
-                f"{where} needs a name in English and in Persian")
-        fine = False
-    if item.get("metric", "points_earned") not in METRICS:
-        problem(f"{where}.metric", "TIER_METRIC_UNKNOWN",
-                f"{where}.metric must be one of {sorted(METRICS)}")
-        fine = False
     if threshold is None:
         problem(f"{where}.threshold", "TIER_THRESHOLD_INVALID",
                 f"{where}.threshold must be a whole number of points")
-        fine = False
+        unread.add(f"{where}.threshold")
+        threshold = below + 1
+    retention = _whole(item.get("retentionDays", 0))
     if retention is None:
         problem(f"{where}.retentionDays", "TIER_RETENTION_INVALID",
                 f"{where}.retentionDays must be a whole number of days")
-        fine = False
-    if multiplier is None or not multiplier.is_finite():
+        unread.add(f"{where}.retentionDays")
+        retention = 0
+    try:
+        multiplier = Decimal(str(item.get("earnMultiplier", "1")).strip())
+        if not multiplier.is_finite():
+            raise InvalidOperation
+    except InvalidOperation:
         problem(f"{where}.earnMultiplier", "TIER_MULTIPLIER_INVALID",
                 f"{where}.earnMultiplier must be a number from 1 to {MAX_MULTIPLIER}")
-        fine = False
-    if not fine:
-        return None
-    return TierDefinition(code, names[0].strip(), names[1].strip(), "points_earned",
-                          threshold, dt.timedelta(days=window), multiplier,
-                          dt.timedelta(days=retention))
+        unread.add(f"{where}.earnMultiplier")
+        multiplier = Decimal(1)
+    metric = item.get("metric", "points_earned")
+    return TierDefinition(text("code"), text("nameEn"), text("nameFa"),
+                          metric if isinstance(metric, str) else "?", threshold,
+                          dt.timedelta(days=window), multiplier, dt.timedelta(days=retention))
 
 
 def validate(ladder: Sequence[TierDefinition], *, in_use: Mapping[str, str] | None = None

@@ -271,8 +271,9 @@ def history(conn: Connection, member_id: int) -> list[TierChange]:
 def held_counts(conn: Connection, definitions: Sequence[TierDefinition] | None = None
                 ) -> dict[str, int]:
     """Members per stored tier (as earns and the daily job decided it), in ladder order (the
-    ladder in force unless given); a member without a row holds the first tier, and so does one
-    whose stored tier the ladder no longer has. One grouped read and one count."""
+    ladder in force unless given); a member without a row holds the first tier; one whose stored
+    tier the ladder no longer has (an edit removed it) is counted nowhere until recalculated.
+    One grouped read and one count."""
     if definitions is None:
         definitions = ladder_store.ladder(conn)
     if not definitions:

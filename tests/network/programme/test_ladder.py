@@ -72,7 +72,13 @@ def test_form_text_is_read_like_json_numbers():
     ({"t2__code": "g" * 33}, {("tiers[2].code", "TIER_CODE_INVALID")}),
     ({"t2__code": None}, {("tiers[2].code", "TIER_CODE_INVALID")}),
     ({"t1__nameFa": "  "}, {("tiers[1].nameFa", "TIER_NAME_MISSING")}),
-    ({"t1__nameEn": None}, {("tiers[1].name", "TIER_NAME_MISSING")}),
+    ({"t1__nameEn": None}, {("tiers[1].nameEn", "TIER_NAME_MISSING")}),
+    ({"t1__threshold": "x", "t2__earnMultiplier": "0"},
+     {("tiers[1].threshold", "TIER_THRESHOLD_INVALID"),
+      ("tiers[2].earnMultiplier", "TIER_MULTIPLIER_OUT_OF_RANGE")}),
+    ({"t3__retentionDays": "", "t2__earnMultiplier": "0"},
+     {("tiers[3].retentionDays", "TIER_RETENTION_INVALID"),
+      ("tiers[2].earnMultiplier", "TIER_MULTIPLIER_OUT_OF_RANGE")}),
     ({"t1__nameEn": "S" * 41}, {("tiers[1].nameEn", "TIER_NAME_INVALID")}),
     ({"t1__metric": "visits"}, {("tiers[1].metric", "TIER_METRIC_UNKNOWN")}),
     ({"t1__retentionDays": -1}, {("tiers[1].retentionDays", "TIER_RETENTION_INVALID")}),
@@ -100,6 +106,9 @@ def test_a_ladder_needs_a_tier_and_the_document_its_shape():
     assert _codes([1, 2]) == {("tiers", "TIER_LADDER_INVALID")}
     assert _codes({"windowDays": 365}) == {("tiers", "TIER_LADDER_INVALID")}
     assert _codes({"windowDays": 365, "tiers": ["gold"]}) == {("tiers[0]", "TIER_LADDER_INVALID")}
+    assert _codes({"windowDays": 365, "tiers": [{"code": "all", "nameEn": "All"}]}) == {
+        ("tiers[0].threshold", "TIER_THRESHOLD_INVALID"),
+        ("tiers[0].nameFa", "TIER_NAME_MISSING")}
     too_many = [{"code": f"t{i}", "nameEn": "T", "nameFa": "ت", "threshold": i * 10}
                 for i in range(ladder.MAX_TIERS + 1)]
     assert _codes({"windowDays": 365, "tiers": too_many}) == {("tiers", "TIER_LADDER_INVALID")}
