@@ -135,10 +135,19 @@ def _tier(item: Any, where: str, window: int, below: int, problem: Any,
                           dt.timedelta(days=window), multiplier, dt.timedelta(days=retention))
 
 
+def check(definitions: Sequence[TierDefinition]) -> None:
+    """Refuse a ladder `tiers.qualify` cannot apply faithfully (ValueError with `validate`'s
+    first problem, which names the tier and the field); an empty ladder is tiers off. What
+    the rules' settings (rules.Programme) check on every ladder they are given."""
+    problems = validate(definitions) if definitions else ()
+    if problems:
+        raise ValueError(problems[0].message)
+
+
 def validate(ladder: Sequence[TierDefinition], *, in_use: Mapping[str, str] | None = None
              ) -> tuple[Problem, ...]:
     """Every problem with a ladder, each naming its field (`tiers[2].threshold`); empty when it
-    may be put in force. What the rules need (tiers.check) and what an edit must respect."""
+    may be put in force. What the rules need (`check`) and what an edit must respect."""
     problems: list[Problem] = []
 
     def problem(field: str, code: str, message: str) -> None:

@@ -3,11 +3,13 @@ ONE way every part of the hub reads the ladder in force: `ladder(conn)` inside a
 `for_database(db)` outside one (the earn's settings).
 
 The cache. Every earn with tiers on needs the ladder (its multipliers and window), and must not
-pay a round trip for it, so each process keeps the ladder with the programme version token it
-was read at and re-reads the token at most every store.VERSION_TTL seconds, exactly as the
-campaign index is kept (network/programme/store.py): a save bumps that same token, so an edit
-made in this process is seen at once and one made elsewhere (the CLI, another worker) within
-VERSION_TTL. A campaign change bumps it too, which costs one re-read of a few rows.
+pay a round trip for it, so each process keeps the ladder it read and re-reads the newest
+version's row (one one-row SELECT by primary key, the same cost as the campaign index's version
+token) at most every TTL seconds, the campaign index's VERSION_TTL (network/programme/store.py):
+a save in this process drops the cache at once, and one made elsewhere (the CLI, another worker)
+is seen within TTL. The row's document is compared rather than its id, so a database emptied
+and refilled (tests do this) never passes off another ladder as the cached one; it is parsed
+again only when it changed.
 
 A database with no stored version (one made by the test suite's truncation, or before
 migration 0026 ran) uses the seed, tiers.DEFINITIONS: the ladder the migration stores.
@@ -93,33 +95,37 @@ def newest(conn: Connection) -> Ladder:
     return versions(conn, limit=1)[0].ladder
 
 
+TTL = 1.0  # seconds a cached ladder is used without a look at the newest row (store.VERSION_TTL)
+
+
 @dataclass(slots=True)
 class _Cached:
-    version: int
+    document: str | None  # the newest row's, None for the seed
     ladder: Ladder
-    checked: float  # time.monotonic() of the last version read
+    checked: float  # time.monotonic() of the last look
 
 
 _cache: dict[str, _Cached] = {}
 _cache_lock = threading.Lock()
 
 
-def _fresh(key: str, run: Callable[[Callable[[Connection], T]], T], at: float | None) -> Ladder:
-    # The campaign store imports most of the programme, which reads the ladder through this
-    # module: imported here, not at the top, so the two never import each other half-made.
-    from network.programme import store
+def _newest_document(conn: Connection) -> str | None:
+    return conn.execute(select(tier_ladders.c.document).order_by(tier_ladders.c.id.desc())
+                        .limit(1)).scalar()
 
+
+def _fresh(key: str, run: Callable[[Callable[[Connection], T]], T], at: float | None) -> Ladder:
     now = time.monotonic() if at is None else at
     cached = _cache.get(key)
-    if cached is not None and now - cached.checked < store.VERSION_TTL:
+    if cached is not None and now - cached.checked < TTL:
         return cached.ladder
-    token = run(store.version)
-    if cached is not None and cached.version == token:
+    document = run(_newest_document)
+    if cached is not None and cached.document == document:
         cached.checked = now
         return cached.ladder
-    found = run(newest)
+    found = DEFINITIONS if document is None else _parse(document)
     with _cache_lock:
-        _cache[key] = _Cached(token, found, now)
+        _cache[key] = _Cached(document, found, now)
     return found
 
 
@@ -177,8 +183,6 @@ def save(conn: Connection, document: Any, *, actor_kind: audit.ActorKind,
     what uses tier codes, and audited (before and after) in the same transaction;
     TierLadderError with every problem, writing nothing, when refused. `by`: who, as the
     version shows it (a staff account's name, "cli")."""
-    from network.programme import store  # see _fresh
-
     found, problems = ladder_rules.from_document(document, in_use=in_use(conn))
     if problems:
         raise TierLadderError(problems)
@@ -190,6 +194,5 @@ def save(conn: Connection, document: Any, *, actor_kind: audit.ActorKind,
     audit.record(conn, actor_kind=actor_kind, actor_id=actor_id, action="tiers.ladder_set",
                  subject=AUDIT_SUBJECT, before=ladder_rules.to_document(before), after=after,
                  request_id=request_id, at=now)
-    store.bump(conn)
     _cache.pop(str(conn.engine.url), None)
     return LadderVersion(int(new_id), found, by, now)

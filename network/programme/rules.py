@@ -42,7 +42,7 @@ from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from network.money import currency_exponent
-from network.programme import tiers as tier_rules
+from network.programme import ladder
 from network.programme.campaigns import (
     Campaign,
     FixedPoints,
@@ -92,7 +92,7 @@ class Programme:
             raise ValueError(f"tier_funder is 'issuer' or 'network', got {self.tier_funder!r}")
         if not 0 <= self.week_starts_on <= 6:
             raise ValueError(f"week_starts_on is 0 (Monday) to 6, got {self.week_starts_on!r}")
-        tier_rules.check(self.tiers)
+        ladder.check(self.tiers)
         object.__setattr__(self, "tier_bonus", {
             t.code: (t.earn_multiplier - _ONE).as_integer_ratio()
             for t in self.tiers if t.earn_multiplier > _ONE})

@@ -77,20 +77,6 @@ DEFINITIONS: tuple[TierDefinition, ...] = (
 )
 
 
-def check(definitions: Sequence[TierDefinition]) -> None:
-    """Refuse a ladder `qualify` cannot apply faithfully (ladder.validate's first problem, which
-    names the tier and the field); an empty ladder is tiers off."""
-    from network.programme.ladder import validate  # it imports this module
-
-    if not definitions:
-        return
-    problems = validate(definitions)
-    if problems:
-        raise ValueError(problems[0].message)
-
-
-
-
 def window(definitions: Sequence[TierDefinition]) -> dt.timedelta:
     """The trailing window the facts are counted over (one for all tiers, see `check`)."""
     return definitions[0].window if definitions else _YEAR

@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 
+from network.programme.ladder import check
 from network.programme.tiers import (
     DEFINITIONS,
     HeldTier,
     TierDefinition,
     TierFacts,
-    check,
     held_standing,
     next_tier,
     qualify,

@@ -125,10 +125,10 @@ def test_a_tier_in_use_cannot_be_removed_but_may_change():
     assert _codes(_doc(t2__threshold=20_000, t2__earnMultiplier="3"), in_use) == set()
 
 
-def test_tiers_check_is_the_validation_and_allows_tiers_off():
-    tiers.check(())  # no tiers: tiers off
+def test_check_is_the_validation_and_allows_tiers_off():
+    ladder.check(())  # no tiers: tiers off
     with pytest.raises(ValueError, match="must be above"):
-        tiers.check((DEFINITIONS[0], DEFINITIONS[2], DEFINITIONS[1]))
+        ladder.check((DEFINITIONS[0], DEFINITIONS[2], DEFINITIONS[1]))
 
 
 def test_a_tier_name_in_each_language_and_an_unknown_code_as_itself():

@@ -108,23 +108,25 @@ def test_codes_in_use_by_campaigns_rewards_and_segments_stay(db):
 
 
 def test_the_cache_is_as_fresh_as_the_campaign_index(db):
-    first = db.read(ladder_store.ladder, 1_000.0)
-    # Another process's edit: the row and the version token, without this process's drop.
-    doc = json.dumps(_edited(earnMultiplier="4"), ensure_ascii=False)
-    db.write(lambda conn: (conn.execute(tier_ladders.insert().values(
-        document=doc, created_by="elsewhere", created_at=NOW)), store.bump(conn)))
-    ladder_store.forget()
-    assert db.read(ladder_store.ladder, 1_000.0)[2].earn_multiplier == Decimal(4)
-    db.write(lambda conn: (conn.execute(tier_ladders.insert().values(
-        document=json.dumps(SEED, ensure_ascii=False), created_by="elsewhere",
-        created_at=NOW)), store.bump(conn)))
-    store.forget_cache()
-    # Within VERSION_TTL the cached ladder stands; after it, the new token is seen.
-    ttl = store.VERSION_TTL
-    assert db.read(ladder_store.ladder, 1_000.0 + ttl / 2)[2].earn_multiplier == Decimal(4)
-    assert db.read(ladder_store.ladder, 1_000.0 + ttl * 2) == DEFINITIONS
-    assert ladder_store.for_database(db, 1_000.0 + ttl * 2) == DEFINITIONS
-    assert first == DEFINITIONS
+    assert ladder_store.TTL == store.VERSION_TTL
+    assert db.read(ladder_store.ladder, 1_000.0) == DEFINITIONS
+
+    def elsewhere(doc):  # another process's save: the row only, this process's cache stays
+        text = json.dumps(doc, ensure_ascii=False)
+        db.write(lambda conn: conn.execute(tier_ladders.insert().values(
+            document=text, created_by="elsewhere", created_at=NOW)))
+
+    elsewhere(_edited(earnMultiplier="4"))
+    ttl = ladder_store.TTL
+    # Within TTL the cached ladder stands; after it, the new version is seen.
+    assert db.read(ladder_store.ladder, 1_000.0 + ttl / 2) == DEFINITIONS
+    assert db.read(ladder_store.ladder, 1_000.0 + ttl * 2)[2].earn_multiplier == Decimal(4)
+    elsewhere(SEED)
+    assert ladder_store.for_database(db, 1_000.0 + ttl * 2.5)[2].earn_multiplier == Decimal(4)
+    assert ladder_store.for_database(db, 1_000.0 + ttl * 4) == DEFINITIONS
+    # A save in this process is in force here at once.
+    _save(db, _edited(earnMultiplier="5"))
+    assert db.read(ladder_store.ladder, 1_000.0 + ttl * 4)[2].earn_multiplier == Decimal(5)
 
 
 def test_the_cli_shows_the_ladder_and_sets_a_new_one(db, monkeypatch, tmp_path):
