@@ -44,3 +44,31 @@ def test_the_earn_applies_and_explains_the_edited_multiplier(hub: Hub) -> None:
     replayed = _award(hub, {"cardNumber": card, "amount": 1000, "currency": "EUR"}, "ladder-2")
     assert replayed["transaction"] == second["transaction"]
     assert verify(hub.db) == []
+
+
+def test_the_earn_reads_the_ladder_from_the_process_cache(hub: Hub, monkeypatch) -> None:
+    """No round trip for the ladder on an earn while the cache is fresh (TTL made long here so
+    the count does not depend on the clock); a save in this process is read once, then cached."""
+    from sqlalchemy import event
+
+    monkeypatch.setattr(ladder_store, "TTL", 3_600.0)
+    card = hub.enrol().card_number
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        seen.append(statement)
+
+    def ladder_reads(key: str) -> int:
+        seen.clear()
+        event.listen(hub.db.engine, "before_cursor_execute", count)
+        try:
+            _award(hub, {"cardNumber": card, "amount": 1000, "currency": "EUR"}, key)
+        finally:
+            event.remove(hub.db.engine, "before_cursor_execute", count)
+        return sum("tier_ladders" in s for s in seen)
+
+    ladder_reads("cache-0")  # the first earn of this process fills the cache
+    assert ladder_reads("cache-1") == 0
+    _set(hub, earnMultiplier="2")  # saved here: the cache is dropped
+    assert ladder_reads("cache-2") == 1
+    assert ladder_reads("cache-3") == 0
