@@ -145,7 +145,7 @@ def create(conn: Connection, campaign: Campaign, *, owner_party_id: int,
         budget_points=campaign.limits.budget_points, spent_points=0,
         owner_party_id=owner_party_id, created_at=now, updated_at=now,
     ).returning(campaigns.c.id)).scalar_one()
-    bump(conn)
+    _bump(conn)
     return get(conn, campaign.code)
 
 
@@ -164,7 +164,7 @@ def update(conn: Connection, code: str, campaign: Campaign,
     conn.execute(sql_update(campaigns).where(campaigns.c.id == campaign.id).values(
         definition=_definition(campaign), budget_points=campaign.limits.budget_points,
         updated_at=now or utcnow()))
-    bump(conn)
+    _bump(conn)
     return get(conn, code)
 
 
@@ -182,7 +182,7 @@ def set_status(conn: Connection, code: str, status: Status,
         _check(conn, campaign, spent_points=stored.spent_points)
     conn.execute(sql_update(campaigns).where(campaigns.c.id == campaign.id).values(
         status=status, updated_at=now or utcnow()))
-    bump(conn)
+    _bump(conn)
     return get(conn, code)
 
 
@@ -245,9 +245,7 @@ _cache: dict[str, _Cached] = {}
 _cache_lock = threading.Lock()
 
 
-def bump(conn: Connection) -> None:
-    """A new programme version token (campaigns or the tier ladder changed), and this process
-    drops its cached index at once."""
+def _bump(conn: Connection) -> None:
     token = secrets.randbits(62)
     if not conn.execute(sql_update(programme_version).where(programme_version.c.id == 1)
                         .values(version=token)).rowcount:
