@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -35,6 +33,7 @@ from network.db.engine import Database
 from network.errors import HubError
 from network.programme import ladder as ladder_rules
 from network.programme.campaigns_schema import campaigns
+from network.programme.checked_cache import CheckedCache
 from network.programme.rewards_schema import rewards
 from network.programme.segments_schema import segments
 from network.programme.tiers import DEFINITIONS, TierDefinition
@@ -98,46 +97,27 @@ def newest(conn: Connection) -> Ladder:
 TTL = 1.0  # seconds a cached ladder is used without a look at the newest row (store.VERSION_TTL)
 
 
-@dataclass(slots=True)
-class _Cached:
-    document: str | None  # the newest row's, None for the seed
-    ladder: Ladder
-    checked: float  # time.monotonic() of the last look
-
-
-_cache: dict[str, _Cached] = {}
-_cache_lock = threading.Lock()
-
-
 def _newest_document(conn: Connection) -> str | None:
     return conn.execute(select(tier_ladders.c.document).order_by(tier_ladders.c.id.desc())
                         .limit(1)).scalar()
 
 
-def _fresh(key: str, run: Callable[[Callable[[Connection], T]], T], at: float | None) -> Ladder:
-    now = time.monotonic() if at is None else at
-    cached = _cache.get(key)
-    if cached is not None and now - cached.checked < TTL:
-        return cached.ladder
-    document = run(_newest_document)
-    if cached is not None and cached.document == document:
-        cached.checked = now
-        return cached.ladder
-    found = DEFINITIONS if document is None else _parse(document)
-    with _cache_lock:
-        _cache[key] = _Cached(document, found, now)
-    return found
+def _built(document: str | None) -> Ladder:
+    return DEFINITIONS if document is None else _parse(document)
+
+
+_cache: CheckedCache[Ladder] = CheckedCache(lambda: TTL)
 
 
 def ladder(conn: Connection, at: float | None = None) -> Ladder:
     """The ladder in force, from this process's cache (see the module docstring); `at`: a
     time.monotonic() reading, given by tests."""
-    return _fresh(str(conn.engine.url), lambda fn: fn(conn), at)
+    return _cache.get(str(conn.engine.url), lambda: _newest_document(conn), _built, at)
 
 
 def for_database(db: Database, at: float | None = None) -> Ladder:
     """`ladder` outside a transaction: no round trip while the cache is fresh."""
-    return _fresh(str(db.engine.url), db.read, at)
+    return _cache.get(str(db.engine.url), lambda: db.read(_newest_document), _built, at)
 
 
 def forget() -> None:
@@ -194,5 +174,5 @@ def save(conn: Connection, document: Any, *, actor_kind: audit.ActorKind,
     audit.record(conn, actor_kind=actor_kind, actor_id=actor_id, action="tiers.ladder_set",
                  subject=AUDIT_SUBJECT, before=ladder_rules.to_document(before), after=after,
                  request_id=request_id, at=now)
-    _cache.pop(str(conn.engine.url), None)
+    _cache.drop(str(conn.engine.url))
     return LadderVersion(int(new_id), found, by, now)
