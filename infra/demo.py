@@ -302,7 +302,7 @@ def _programme(db: Database, last_month: datetime, cafe: int) -> None:
     on facts other than purchases: network-funded welcome (on enrolment), birthday and
     referral bonuses, 100 points from the network on reaching gold (the tier_changed fact),
     and 50 points from the café for a review of 4 stars or more."""
-    from network.programme import event_types, store
+    from network.programme import event_types, ladder_store, store
     from network.programme.campaigns import (
         AttributeCondition,
         Campaign,
@@ -315,9 +315,9 @@ def _programme(db: Database, last_month: datetime, cafe: int) -> None:
         split_funder,
         tiers_from,
     )
-    from network.programme.tiers import DEFINITIONS
 
     network = db.read(parties.network_party_id)
+    ladder = ladder_store.for_database(db)
     # Members read who pays for each campaign line, in their language.
     db.write(lambda c: parties.edit(c, parties.NETWORK_CODE, "network", name_fa="شبکهٔ امتیاز"))
     starts = last_month - timedelta(days=60)
@@ -330,7 +330,7 @@ def _programme(db: Database, last_month: datetime, cafe: int) -> None:
                  name_fa="امتیاز دوبرابر آخر هفته", trigger=Trigger("purchase"),
                  effect=Multiplier(Decimal(2)), funder=sole_funder(cafe), starts_at=starts,
                  conditions=Conditions(partners=at_cafe, weekdays=frozenset({3, 4}),
-                                       tiers=tiers_from(DEFINITIONS, "silver")),
+                                       tiers=tiers_from(ladder, "silver")),
                  priority=10),
         Campaign(id=0, code="roshan-and-network", name_en="Roshan and the network: 50% more",
                  name_fa="روشن و شبکه: ۵۰٪ بیشتر", trigger=Trigger("purchase"),

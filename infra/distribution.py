@@ -89,6 +89,8 @@ PLACEMENTS: dict[str, Placement] = {
     "event_types": Placement(REFERENCE),
     "segments": Placement(REFERENCE),
     "programme_version": Placement(REFERENCE),
+    "tier_ladders": Placement(REFERENCE, why="the tier ladder: a few rows written by an "
+                              "operator's edit, read by every shard's earn and tier job"),
     "rewards": Placement(REFERENCE, why="the catalog: read by every purchase; stock is taken "
                          "by a guarded update, a 2PC on every node (as campaign budgets)"),
     "lottery_draws": Placement(REFERENCE),

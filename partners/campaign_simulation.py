@@ -16,7 +16,6 @@ from network.db.engine import Database
 from network.db.schema import parties
 from network.programme import codec, management, simulation, store
 from network.programme.earn import programme_for
-from network.programme.tiers import DEFINITIONS
 from network.programme.validation import validate
 from partners.contracts import in_force
 from partners.terms import NoContract
@@ -49,7 +48,7 @@ def run(db: Database, definition: Any, period: str, *, timezone: str,
             campaign = codec.from_document(management.resolve_parties(conn, definition))
         except codec.CampaignDocumentError as error:
             raise management.CampaignRefused.of(error) from None
-        problems = validate(campaign, categories=store.CATEGORIES, tiers=DEFINITIONS)
+        problems = validate(campaign, categories=store.CATEGORIES, tiers=programme.tiers)
         if problems:
             raise management.CampaignRefused(problems)
         simulation.check_simulable(campaign)

@@ -73,9 +73,18 @@ def _reset_postgres(database: Database) -> None:
 def _forget_programme() -> None:
     """The programme's per-process caches are keyed by database URL, which an emptied database
     keeps."""
-    from network.programme import conversions, earn, explain, rewards_buy, rewards_catalog, store
+    from network.programme import (
+        conversions,
+        earn,
+        explain,
+        ladder_store,
+        rewards_buy,
+        rewards_catalog,
+        store,
+    )
 
     store.forget_cache()
+    ladder_store.forget()
     rewards_catalog.forget()
     rewards_buy.forget()
     explain.forget_names()

@@ -27,11 +27,10 @@ from network.backoffice.site import Backoffice, not_found
 from network.console import campaign_form
 from network.console.member_pages import staff
 from network.console.page import ConsolePage
-from network.programme import approval, codec, management, store
+from network.programme import approval, codec, ladder_store, management, store
 from network.programme.campaigns import STACKINGS, TRIGGER_KINDS
 from network.programme.facts import CHANNELS
 from network.programme.segments_store import list_segments
-from network.programme.tiers import DEFINITIONS
 from network.programme.validation import Problem
 
 # The form has many checkboxes: each ticked one is a field of its own.
@@ -50,9 +49,9 @@ def choices(bo: Backoffice) -> dict[str, Any]:
     """What the form offers to pick from: parties by code, tiers, segments, channels."""
     def read(conn: Connection) -> dict[str, Any]:
         return {"partners": parties.list_parties(conn, "partner"),
-                "segments": list_segments(conn)}
+                "segments": list_segments(conn), "tiers": ladder_store.ladder(conn)}
 
-    return {**bo.db.read(read), "network_code": parties.NETWORK_CODE, "tiers": DEFINITIONS,
+    return {**bo.db.read(read), "network_code": parties.NETWORK_CODE,
             "channels": sorted(CHANNELS), "triggers": sorted(TRIGGER_KINDS),
             "effects": campaign_form.EFFECT_KIND_NAMES, "stackings": sorted(STACKINGS),
             "weekdays": WEEKDAYS, "funder_rows": range(campaign_form.FUNDER_ROWS),

@@ -16,6 +16,7 @@ from network.backoffice.site import Backoffice, not_found, text
 from network.console import care, goodwill
 from network.console.page import ConsolePage
 from network.errors import HubError
+from network.programme import ladder_store, tiers
 from network.wallet import reads
 
 NOTICES = {"blocked": "c_notice_blocked", "unblocked": "c_notice_unblocked",
@@ -55,8 +56,10 @@ def _member_page(bo: Backoffice, request: Request, who: Principal, page: Console
         return not_found(page)
     done = request.query_params.get("done", "")
     t = page.values()["t"]
+    ladder = bo.db.read(ladder_store.ladder)
     return page.render(
         "console_member.html", status=status, m=loaded, member=loaded.wallet.member,
+        tier_name=lambda code: tiers.name_of(ladder, code, page.locale.language),
         may_act=who.role in MEMBER_CARE, may_merge=who.role in OPERATORS,
         limit=bo.settings.goodwill_approval_above,
         form_key=secrets.token_urlsafe(16), error=error,

@@ -17,7 +17,6 @@ from network.console.messages_en import MESSAGES as EN
 from network.console.messages_fa import MESSAGES as FA
 from network.console.programme_messages import EN as PROGRAMME_EN
 from network.console.programme_messages import FA as PROGRAMME_FA
-from network.programme import tiers
 from network.wallet.pages.page import TEMPLATES as WALLET_TEMPLATES
 from network.wallet.pages.page import party_name
 from network.web.rendering import template_environment
@@ -47,11 +46,4 @@ class ConsolePage(BackofficePage):
     def values(self) -> dict[str, Any]:
         locale = self.locale
         return {**super().values(), "pname": lambda p: party_name(locale, p),
-                "card_grouped": cards.grouped, "compact": _compact,
-                "tier_name": lambda code: _tier_name(code, locale.language)}
-
-
-def _tier_name(code: str, language: str) -> str:
-    """A tier's name in the page's language; a code no longer defined shows as itself."""
-    found = next((d for d in tiers.DEFINITIONS if d.code == code), None)
-    return found.name(language) if found is not None else code
+                "card_grouped": cards.grouped, "compact": _compact}

@@ -181,6 +181,30 @@ EN: dict[str, str] = {
     "tier_distribution": "Members per tier (tier held today)",
     "tier_save": "Save the ladder",
     "tier_saved": "The ladder is saved.",
+    "tier_in_force": "In force since {when}, set by {who}.",
+    "tier_in_force_seed": "The ladder the network started with; no edit yet.",
+    "tier_edit": "Edit the ladder",
+    "tier_edit_intro": "Tiers run from the lowest up; the first is everyone's (0 points, kept "
+                       "for 0 days). Saving does not rewrite history: members move to the new "
+                       "ladder at their next earn (upgrades) or at the daily tier recalculation "
+                       "(the rest). A tier a campaign, reward or segment names cannot be removed.",
+    "tier_window_days": "Points count over (days)",
+    "tier_row": "Tier {n}",
+    "tier_new_row": "Add a tier",
+    "tier_remove": "Remove this tier",
+    "cf_err_TIER_THRESHOLD_NOT_RISING": "Must be more than the tier below's points.",
+    "cf_err_TIER_THRESHOLD_INVALID": "A whole number of points; 0 for the first tier.",
+    "cf_err_TIER_MULTIPLIER_OUT_OF_RANGE": "From 1 to 10.",
+    "cf_err_TIER_MULTIPLIER_INVALID": "A number such as 1.25 (at most 4 decimals).",
+    "cf_err_TIER_CODE_INVALID": "A lowercase letter, then up to 31 lowercase letters, digits "
+                                "or _.",
+    "cf_err_TIER_CODE_TAKEN": "Another tier has this code.",
+    "cf_err_TIER_NAME_MISSING": "Required: members read the tier in English and Persian.",
+    "cf_err_TIER_NAME_INVALID": "At most 40 characters.",
+    "cf_err_TIER_RETENTION_INVALID": "Whole days from 0 to 730; 0 for the first tier.",
+    "cf_err_TIER_WINDOW_INVALID": "Whole days from 1 to 1096.",
+    "cf_err_TIER_LADDER_EMPTY": "Keep at least one tier.",
+    "cf_err_TIER_IN_USE": "In use: it cannot be removed.",
 }
 
 FA: dict[str, str] = {
@@ -361,4 +385,27 @@ FA: dict[str, str] = {
     "tier_distribution": "اعضا در هر سطح (سطح امروز)",
     "tier_save": "ذخیره‌ی نردبان",
     "tier_saved": "نردبان ذخیره شد.",
+    "tier_in_force": "در کار از {when}، با تنظیم {who}.",
+    "tier_in_force_seed": "نردبان آغازین شبکه؛ هنوز ویرایش نشده است.",
+    "tier_edit": "ویرایش نردبان",
+    "tier_edit_intro": "سطح‌ها از پایین به بالا هستند؛ نخستین سطح از آنِ همه است (۰ امتیاز، "
+                       "۰ روز نگه‌داری). ذخیره، گذشته را بازنویسی نمی‌کند: اعضا با امتیاز بعدی "
+                       "(ارتقا) یا محاسبه‌ی روزانه‌ی سطح‌ها (بقیه) به نردبان تازه می‌روند. سطحی که "
+                       "کمپین، جایزه یا بخشی از اعضا به آن اشاره می‌کند حذف‌شدنی نیست.",
+    "tier_window_days": "شمارش امتیاز در (روز)",
+    "tier_row": "سطح {n}",
+    "tier_new_row": "افزودن سطح",
+    "tier_remove": "حذف این سطح",
+    "cf_err_TIER_THRESHOLD_NOT_RISING": "باید بیش از امتیاز سطح پایین‌تر باشد.",
+    "cf_err_TIER_THRESHOLD_INVALID": "عدد صحیح امتیاز؛ برای نخستین سطح ۰.",
+    "cf_err_TIER_MULTIPLIER_OUT_OF_RANGE": "از ۱ تا ۱۰.",
+    "cf_err_TIER_MULTIPLIER_INVALID": "عددی مانند ۱٫۲۵ (حداکثر ۴ رقم اعشار).",
+    "cf_err_TIER_CODE_INVALID": "یک حرف کوچک لاتین، سپس تا ۳۱ حرف کوچک لاتین، رقم یا _.",
+    "cf_err_TIER_CODE_TAKEN": "سطح دیگری این کد را دارد.",
+    "cf_err_TIER_NAME_MISSING": "لازم است: اعضا سطح را به انگلیسی و فارسی می‌خوانند.",
+    "cf_err_TIER_NAME_INVALID": "حداکثر ۴۰ نویسه.",
+    "cf_err_TIER_RETENTION_INVALID": "روز صحیح از ۰ تا ۷۳۰؛ برای نخستین سطح ۰.",
+    "cf_err_TIER_WINDOW_INVALID": "روز صحیح از ۱ تا ۱۰۹۶.",
+    "cf_err_TIER_LADDER_EMPTY": "دست‌کم یک سطح بماند.",
+    "cf_err_TIER_IN_USE": "این سطح در کار است و حذف‌شدنی نیست.",
 }

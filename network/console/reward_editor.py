@@ -26,7 +26,7 @@ from network.backoffice.site import Backoffice, not_found, text
 from network.console import reward_form
 from network.console.editor_words import EditorPage, operator
 from network.errors import HubError
-from network.programme import reward_codes, rewards_store, tiers
+from network.programme import ladder_store, reward_codes, rewards_store
 from network.programme.rewards import (
     CODE_SOURCES,
     KINDS,
@@ -51,7 +51,7 @@ def _choices(conn: Connection) -> dict[str, Any]:
     return {"partners": parties.list_parties(conn, "partner"),
             "charities": parties.list_parties(conn, "charity", by_name=True),
             "segments": [s.code for s in list_segments(conn)],
-            "tier_codes": [t.code for t in tiers.DEFINITIONS]}
+            "tier_codes": [t.code for t in ladder_store.ladder(conn)]}
 
 
 def _render(bo: Backoffice, page: EditorPage, *, reward: Reward | None, values: dict[str, Any],

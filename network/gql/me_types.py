@@ -22,7 +22,7 @@ from network.gql.context import PermissionDenied, RequestContext
 from network.gql.rewards import Catalog, MemberReward
 from network.ledger import balances
 from network.ledger.balances import WalletBalance
-from network.programme import explain, tiers, tiers_store
+from network.programme import explain, ladder_store, tiers, tiers_store
 from network.signin import devices
 from network.signin import sessions as session_store
 from network.signin.sessions import Session
@@ -250,11 +250,13 @@ class WalletData:
     balance: WalletBalance
     activity: totals.Activity
     held: tiers.HeldTier | None = None  # the stored tier (tiers_store)
+    ladder: tuple[tiers.TierDefinition, ...] = ()  # the ladder in force when it was read
 
     @classmethod
     def read(cls, conn: Connection, member_id: int, now: dt.datetime) -> WalletData:
         return cls(member_id, balances.summary(conn, member_id, now),
-                   totals.activity(conn, member_id, now), tiers_store.held(conn, member_id))
+                   totals.activity(conn, member_id, now), tiers_store.held(conn, member_id),
+                   ladder_store.ladder(conn))
 
     @classmethod
     def load(cls, ctx: RequestContext, member_id: int) -> WalletData:
@@ -324,7 +326,7 @@ class Wallet(graphene.ObjectType):
 
     def resolve_tier(self: WalletData, info: graphene.ResolveInfo) -> Tier | None:
         own(info, self.member_id)
-        status = tiers.held_standing(tiers.DEFINITIONS, tiers.TierFacts(self.activity.tier_points),
+        status = tiers.held_standing(self.ladder, tiers.TierFacts(self.activity.tier_points),
                                      self.held)
         if status is None:
             return None

@@ -14,7 +14,7 @@ Programme code calls the named functions: `tier_changed` (tier changes), `reward
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -28,7 +28,7 @@ from network.config import Settings, get_settings
 from network.db.schema import journal_entries, parties
 from network.notifications import outbox, preferences, templates, unsubscribe
 from network.notifications.consent_schema import message_occasions
-from network.programme import tiers
+from network.programme import ladder_store, tiers
 from network.web.i18n import locale_for
 
 PREFERENCES_PATH = "/wallet/preferences"
@@ -101,9 +101,10 @@ def compose(member: members.Member, prefs: preferences.Preferences, kind: str,
     return queued
 
 
-def _tier(code: str | None) -> tuple[int, dict[str, str]]:
+def _tier(ladder: Sequence[tiers.TierDefinition], code: str | None
+          ) -> tuple[int, dict[str, str]]:
     """A tier's rank and names; an unknown code ranks lowest and is shown as it is."""
-    for rank, definition in enumerate(tiers.DEFINITIONS):
+    for rank, definition in enumerate(ladder):
         if definition.code == code:
             return rank, {"en": definition.name_en, "fa": definition.name_fa}
     return -1, {"en": code or "-", "fa": code or "-"}
@@ -116,8 +117,9 @@ def tier_changed(conn: Connection, member_id: int, old: str | None, new: str | N
     in network/programme/tiers.py; the caller calls this once per change it stores."""
     if old == new:
         return []
-    old_rank, old_names = _tier(old)
-    new_rank, new_names = _tier(new)
+    ladder = ladder_store.ladder(conn)
+    old_rank, old_names = _tier(ladder, old)
+    new_rank, new_names = _tier(ladder, new)
     kind = "tier_reached" if new_rank > old_rank else "tier_lost"
     return deliver(conn, member_id, kind, {"tier": new_names, "old": old_names}, now=now,
                    settings=settings, occasion=occasion)

@@ -192,7 +192,7 @@ class Campaign:
 
 def tiers_from(definitions: Sequence[TierDefinition], code: str) -> frozenset[str]:
     """The tier `code` and every tier above it ("silver and above"), from definitions that run
-    from the lowest tier up (tiers.check)."""
+    from the lowest tier up (ladder.check)."""
     codes = [d.code for d in definitions]
     if code not in codes:
         raise ValueError(f"no tier {code!r} among {codes}")

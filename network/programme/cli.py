@@ -10,12 +10,21 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from network.cli_errors import HubGroup, fail
+from network.cli_errors import CommandError, HubGroup, fail
 from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import open_database
 from network.members import id_by_card
-from network.programme import birthdays, event_specs, event_types, tier_facts, tiers, tiers_store
+from network.programme import (
+    birthdays,
+    event_specs,
+    event_types,
+    ladder,
+    ladder_store,
+    tier_facts,
+    tiers,
+    tiers_store,
+)
 
 
 @click.group("programme", cls=HubGroup)
@@ -107,21 +116,60 @@ def tiers_show(card: str) -> None:
     if member_id is None:
         fail("MEMBER_NOT_FOUND", f"no member has card {card}")
     now = utcnow()
-    held, earned, history = db.read(lambda conn: (
-        tiers_store.held(conn, member_id),
+    in_force, held, earned, history = db.read(lambda conn: (
+        ladder_store.ladder(conn), tiers_store.held(conn, member_id),
         tier_facts.earned_in_window(conn, member_id, now),
         tiers_store.history(conn, member_id)))
-    status = tiers.held_standing(tiers.DEFINITIONS, tiers.TierFacts(earned), held)
+    status = tiers.held_standing(in_force, tiers.TierFacts(earned), held)
     if status is None:
         click.echo("tiers are off")
         return
     since = f" since {held.since:%Y-%m-%d}" if held else ""
     until = f", kept until {held.until.isoformat()}" if held and held.until else ""
     click.echo(f"tier: {status.name}{since}{until}")
-    click.echo(f"points earned in the last {tiers.window().days} days: {earned}")
+    click.echo(f"points earned in the last {tiers.window(in_force).days} days: {earned}")
     if status.next is not None:
         click.echo(f"next: {status.next_name} at {status.next_threshold} "
                    f"({status.remaining} to go)")
     for change in history:
         click.echo(f"{change.at:%Y-%m-%d %H:%M} {change.from_tier} -> {change.to_tier} "
                    f"({change.reason}, {change.earned} points)")
+
+
+@programme_group.group("tiers", cls=HubGroup)
+def ladder_group() -> None:
+    """The tier ladder in force: show it, put a new one in force."""
+
+
+@ladder_group.command("show")
+def ladder_show() -> None:
+    """Print the ladder in force as the JSON document `set` reads (edit it and set it back),
+    and on stderr which version it is."""
+    db = open_database(Settings.from_env().database_url)
+    current = db.read(ladder_store.versions, 1)[0]
+    when = f" at {current.created_at:%Y-%m-%d %H:%M}" if current.created_at else ""
+    click.echo(f"version {current.id} by {current.created_by}{when}", err=True)
+    click.echo(json.dumps(ladder.to_document(current.ladder), ensure_ascii=False, indent=2))
+
+
+@ladder_group.command("set")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+def ladder_set(file: str) -> None:
+    """Put the ladder in FILE (JSON, as `show` prints it; - for stdin) in force, after the same
+    checks as the console's form. Members move to it at their next earn or the daily `tiers`
+    job; stored tiers are not rewritten."""
+    text = click.get_text_stream("stdin").read() if file == "-" else Path(file).read_text()
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        fail("TIER_LADDER_INVALID", f"{file} is not JSON: {exc}")
+    db = open_database(Settings.from_env().database_url)
+    try:
+        saved = db.write(lambda conn: ladder_store.save(
+            conn, document, actor_kind="system", actor_id=None, by="cli", now=utcnow()))
+    except ladder_store.TierLadderError as exc:
+        lines = [(p.code, f"{p.field}: {p.message}") for p in exc.problems]
+        raise CommandError(*lines[0], more=lines[1:]) from None
+    click.echo(f"version {saved.id} in force: "
+               + ", ".join(f"{t.code} from {t.threshold} x{t.earn_multiplier}"
+                           for t in saved.ladder))

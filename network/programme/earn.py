@@ -58,7 +58,7 @@ from network.db.schema import journal_entries
 from network.ledger import balances
 from network.ledger.rules import Credit, CreditPart, Extras, TieredCredit
 from network.money import Money
-from network.programme import awards, store, tiers_store
+from network.programme import awards, ladder_store, store, tiers_store
 from network.programme.campaigns import Campaign, IssueReward, LotteryEntries
 from network.programme.campaigns_schema import campaigns as campaigns_table
 from network.programme.facts import BasketLine, Fact, MemberState, Purchase
@@ -100,12 +100,14 @@ _lock = threading.Lock()
 
 
 def programme_for(db: Database, timezone: str) -> Programme:
-    """The programme's settings for this database and zone, built once per process."""
+    """The programme's settings for this database and zone, built once per process and again
+    when the tier ladder changes (ladder_store's cache: no round trip while it is fresh)."""
     key = (db.url, timezone)
+    ladder = ladder_store.for_database(db)
     found = _programmes.get(key)
-    if found is None:
+    if found is None or found.tiers is not ladder:
         found = Programme(zone=ZoneInfo(timezone), network_party_id=db.read(
-            parties.network_party_id), tier_funder=_tier_funder())
+            parties.network_party_id), tier_funder=_tier_funder(), tiers=ladder)
         with _lock:
             _programmes[key] = found
     return found

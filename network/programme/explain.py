@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from network.db.schema import parties
-from network.programme import store
+from network.programme import ladder_store, store
 from network.programme.campaigns import Campaign, IssueReward
 from network.programme.campaigns_schema import campaign_awards
 from network.programme.rewards_schema import rewards
-from network.programme.tiers import DEFINITIONS
+from network.programme.tiers import TierDefinition
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +119,10 @@ class Names:
                 select(rewards.c.id, rewards.c.name_en, rewards.c.name_fa)
                 .where(rewards.c.id.in_(sorted(wanted)))))
 
-    def lines(self, raw: Iterable[Mapping[str, Any]]) -> list[Line]:
-        tiers = {t.code: t for t in DEFINITIONS}
+    def lines(self, raw: Iterable[Mapping[str, Any]], ladder: Sequence[TierDefinition]
+              ) -> list[Line]:
+        """The lines of `raw`, a tier part named from `ladder` (the ladder in force)."""
+        tiers = {t.code: t for t in ladder}
         lines = []
         for r in raw:
             source, code, name_en, name_fa = r["source"], r.get("code"), None, None
@@ -164,7 +166,7 @@ def _named(conn: Connection, raw: Iterable[Mapping[str, Any]]) -> list[Line]:
     raw = list(raw)
     names = Names()
     names.load(conn, raw)
-    return names.lines(raw)
+    return names.lines(raw, ladder_store.ladder(conn))
 
 
 def _parties(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str, str, str | None]]:

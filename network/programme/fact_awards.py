@@ -36,7 +36,7 @@ from network.db.schema import journal_entries
 from network.ledger import balances
 from network.ledger.credit import book_credit
 from network.ledger.rules import CreditPart
-from network.programme import store
+from network.programme import ladder_store, store
 from network.programme.earn import CampaignExtras, Prepared, member_state
 from network.programme.facts import CustomEvent, LifecycleEvent
 from network.programme.rules import Programme, trigger_of
@@ -65,7 +65,8 @@ def book(conn: Connection, event_id: int, fact: CustomEvent | LifecycleEvent, *,
     if not candidates:
         return None
     network_id = parties.network_party_id(conn)
-    programme = Programme(zone=ZoneInfo(timezone), network_party_id=network_id)
+    programme = Programme(zone=ZoneInfo(timezone), network_party_id=network_id,
+                          tiers=ladder_store.ladder(conn))
     member = member_state(conn, fact.member_id, candidates, fact.at, programme, purchase=False)
     prepared = Prepared(fact.partner_id or network_id, index, candidates, programme,
                         {fact.member_id: member}, {}, frozenset())

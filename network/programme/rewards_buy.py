@@ -40,7 +40,7 @@ from network.ledger.receipts import Receipt
 from network.ledger.reversals import give_back_reward_in
 from network.ledger.spending import book_debit
 from network.notifications import messages, outbox, preferences
-from network.programme import pg_buy, reward_codes, tier_facts, tiers
+from network.programme import ladder_store, pg_buy, reward_codes, tier_facts, tiers
 from network.programme.rewards import (
     Reward,
     RewardError,
@@ -118,7 +118,8 @@ def name_for_member(conn: Connection, reward_id: int, member_id: int) -> str:
 def member_view(conn: Connection, member_id: int, at: dt.datetime
                 ) -> tuple[str | None, frozenset[str]]:
     """The member's tier and segments, for visibility."""
-    found = tiers.qualify(tiers.DEFINITIONS, tier_facts.facts(conn, member_id, at))
+    ladder = ladder_store.ladder(conn)
+    found = tiers.qualify(ladder, tier_facts.facts(conn, member_id, at, ladder))
     return (found.code if found else None), segments_of(conn, member_id)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from network import idempotency, parties
 from network.clock import as_utc, utcnow
 from network.db.engine import Database
-from network.programme import reward_codes, tiers
+from network.programme import ladder_store, reward_codes
 from network.programme.rewards import (
     Reward,
     RewardError,
@@ -151,7 +151,7 @@ def bought_count(conn: Connection, member_id: int, reward_id: int) -> int:
 
 def _check(conn: Connection, spec: RewardSpec, picture: bytes | None = None) -> None:
     charity_known = spec.charity_id is None or parties.kind_of(conn, spec.charity_id) == "charity"
-    problems = validate(spec, tiers=[t.code for t in tiers.DEFINITIONS],
+    problems = validate(spec, tiers=[t.code for t in ladder_store.ladder(conn)],
                         segments=segment_codes(conn), charity_known=charity_known)
     if picture is not None:
         problems += check_image(picture)[1]

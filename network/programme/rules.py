@@ -48,7 +48,7 @@ from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from network.money import currency_exponent
-from network.programme import tiers as tier_rules
+from network.programme import ladder
 from network.programme.campaigns import (
     Campaign,
     FixedPoints,
@@ -97,7 +97,8 @@ class Programme:
     zone: ZoneInfo  # the network's time zone: weekdays, hours and limit periods are local
     network_party_id: int
     tier_funder: Literal["issuer", "network"] = "issuer"
-    tiers: tuple[TierDefinition, ...] = tier_rules.DEFINITIONS
+    # The ladder in force (network/programme/ladder_store.py); () switches tiers off.
+    tiers: tuple[TierDefinition, ...] = field(kw_only=True)
     week_starts_on: int = 0  # 0 Monday .. 6 Sunday (5, Saturday, in Iran)
     # Tier code -> (multiplier - 1) as an exact integer ratio, for tiers whose multiplier is
     # above 1; derived once here rather than per earn.
@@ -108,7 +109,7 @@ class Programme:
             raise ValueError(f"tier_funder is 'issuer' or 'network', got {self.tier_funder!r}")
         if not 0 <= self.week_starts_on <= 6:
             raise ValueError(f"week_starts_on is 0 (Monday) to 6, got {self.week_starts_on!r}")
-        tier_rules.check(self.tiers)
+        ladder.check(self.tiers)
         object.__setattr__(self, "tier_bonus", {
             t.code: (t.earn_multiplier - _ONE).as_integer_ratio()
             for t in self.tiers if t.earn_multiplier > _ONE})

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 
 from network import cards
 from network.errors import HubError
-from network.programme.tiers import DEFINITIONS, TierDefinition
+from network.programme.tiers import TierDefinition
 
 Kind = Literal["static", "rule", "rfm"]
 KINDS: tuple[str, ...] = ("static", "rule", "rfm")
@@ -217,7 +217,7 @@ def _condition(item: Any, where: str, partner_ids: Mapping[str, int],
 
 
 def parse_rule(data: Any, *, partner_ids: Mapping[str, int],
-               tiers: Sequence[TierDefinition] = DEFINITIONS) -> Rule:
+               tiers: Sequence[TierDefinition]) -> Rule:
     """A rule from its JSON form, or the first problem as a SegmentError naming its place
     (`rule.all[1].visited.days`). `partner_ids`: partner codes to ids, as the database knows them.
 

@@ -27,8 +27,8 @@ from network.db.engine import Database
 from network.db.schema import journal_entries as je
 from network.db.schema import members, parties
 from network.member_ids import ids_by_card
+from network.programme import ladder_store, tier_facts, tiers, tiers_store
 from network.programme import segments as rules
-from network.programme import tier_facts, tiers, tiers_store
 from network.programme.segments import (
     LineProblem,
     MemberFacts,
@@ -125,7 +125,7 @@ def partner_ids(conn: Connection) -> dict[str, int]:
 
 def rule_of(conn: Connection, segment: Segment, ids: Mapping[str, int] | None = None) -> Rule:
     return rules.parse_rule(segment.rule, partner_ids=ids if ids is not None
-                            else partner_ids(conn))
+                            else partner_ids(conn), tiers=ladder_store.ladder(conn))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def create(conn: Connection, *, code: str, name_en: str, name_fa: str,
         raise SegmentError("codes starting with 'rfm-' belong to the RFM job's segments",
                            code="SEGMENT_KIND_RESERVED", field="code")
     if rule is not None:
-        rules.parse_rule(rule, partner_ids=partner_ids(conn))
+        rules.parse_rule(rule, partner_ids=partner_ids(conn), tiers=ladder_store.ladder(conn))
     try:
         with conn.begin_nested():
             conn.execute(insert(segments).values(code=code, name_en=name_en, name_fa=name_fa,
@@ -272,12 +272,14 @@ def _activity(conn: Connection, since: dt.datetime, *, by_partner: bool) -> Any:
 
 
 def gather_facts(conn: Connection, now: dt.datetime, *, windows: Iterable[int],
-                 tier_definitions: tuple[tiers.TierDefinition, ...] = tiers.DEFINITIONS,
+                 tier_definitions: tuple[tiers.TierDefinition, ...] | None = None,
                  need_tier: bool = True) -> list[MemberFacts]:
     """Every member's facts for rule evaluation: 1 + (1 if need_tier) + len(windows) queries."""
     enrolled = {row.id: as_utc(row.created_at)
                 for row in conn.execute(select(members.c.id, members.c.created_at))}
     tier_of: dict[int, str | None] = {}
+    if tier_definitions is None:
+        tier_definitions = ladder_store.ladder(conn)
     if need_tier and tier_definitions:
         # The tier in force: the stored one, or what the points reach when that is higher.
         earned = tier_facts.earned_by_member(conn, now, tiers.window(tier_definitions))

@@ -8,7 +8,8 @@ because the overlap rule depends on which of them are active at that moment.
 
 The index cache (`load_index`). An earn must not pay a round trip to learn that nothing changed,
 so each process keeps the compiled index with the programme version it was built from and
-re-reads the version (one one-row SELECT) at most every VERSION_TTL seconds. A change made in
+re-reads the version (one one-row SELECT) at most every VERSION_TTL seconds
+(network/programme/checked_cache.py, which the tier ladder's cache shares). A change made in
 this process drops the cache at once; a change made elsewhere (the CLI, another worker) is seen
 within VERSION_TTL. That lag is harmless for money: the budget is taken by a conditional UPDATE
 under the booking transaction whatever the cached index says, and a campaign paused a second ago
@@ -23,8 +24,6 @@ import dataclasses
 import datetime as dt
 import json
 import secrets
-import threading
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -35,14 +34,15 @@ from network.clock import utcnow
 from network.db.clauses import one_of
 from network.db.schema import journal_entries, parties
 from network.errors import HubError
-from network.programme import codec, event_types, segments_store
+from network.programme import codec, event_types, ladder_store, segments_store
 from network.programme.campaigns import Campaign, IssueReward, LotteryEntries, Status
 from network.programme.campaigns_schema import campaign_awards, campaigns, programme_version
-from network.programme.index import EMPTY, CampaignIndex, build
+from network.programme.checked_cache import CheckedCache
+from network.programme.index import EMPTY, CampaignIndex
+from network.programme.index import build as build_index
 from network.programme.lottery_schema import lottery_draws, lottery_entries
 from network.programme.rewards_schema import rewards as rewards_table
 from network.programme.rules import Programme, Usage, periods
-from network.programme.tiers import DEFINITIONS
 from network.programme.validation import Problem, validate
 
 # The basket categories campaigns may name. A fixed list until partners register their own
@@ -206,7 +206,7 @@ def _definition(campaign: Campaign) -> str:
 
 def _check(conn: Connection, campaign: Campaign, *, spent_points: int) -> None:
     others = [s.campaign for s in list_campaigns(conn, statuses=("active", "paused"))]
-    problems = validate(campaign, categories=CATEGORIES, tiers=DEFINITIONS,
+    problems = validate(campaign, categories=CATEGORIES, tiers=ladder_store.ladder(conn),
                         segments=segments_store.codes(conn),
                         event_types=event_types.codes(conn), spent_points=spent_points,
                         others=others, rewards=_reward_statuses(conn, campaign),
@@ -286,15 +286,7 @@ def _check_parties(conn: Connection, campaign: Campaign, owner_party_id: int) ->
 
 # ---- the version and the index cache ----------------------------------------------------------
 
-@dataclass(slots=True)
-class _Cached:
-    version: int
-    index: CampaignIndex
-    checked: float  # time.monotonic() of the last version read
-
-
-_cache: dict[str, _Cached] = {}
-_cache_lock = threading.Lock()
+_cache: CheckedCache[CampaignIndex] = CheckedCache(lambda: VERSION_TTL)
 
 
 def _bump(conn: Connection) -> None:
@@ -302,7 +294,7 @@ def _bump(conn: Connection) -> None:
     if not conn.execute(sql_update(programme_version).where(programme_version.c.id == 1)
                         .values(version=token)).rowcount:
         conn.execute(insert(programme_version).values(id=1, version=token))
-    _cache.pop(str(conn.engine.url), None)
+    _cache.drop(str(conn.engine.url))
 
 
 def version(conn: Connection) -> int:
@@ -316,20 +308,11 @@ def load_index(conn: Connection, at: float | None = None) -> CampaignIndex:
     """The compiled index of the active campaigns, from this process's cache when it was checked
     against the database's version within VERSION_TTL seconds (`at`: a time.monotonic() reading,
     given by tests; now by default)."""
-    key = str(conn.engine.url)
-    now = time.monotonic() if at is None else at
-    cached = _cache.get(key)
-    if cached is not None and now - cached.checked < VERSION_TTL:
-        return cached.index
-    current = version(conn)
-    if cached is not None and cached.version == current:
-        cached.checked = now
-        return cached.index
-    index = build(s.campaign for s in list_campaigns(conn, statuses=("active",))) \
-        if current else EMPTY
-    with _cache_lock:
-        _cache[key] = _Cached(current, index, now)
-    return index
+    def build(current: int) -> CampaignIndex:
+        return (build_index(s.campaign for s in list_campaigns(conn, statuses=("active",)))
+                if current else EMPTY)
+
+    return _cache.get(str(conn.engine.url), lambda: version(conn), build, at)
 
 
 def forget_cache() -> None:

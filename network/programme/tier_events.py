@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select
 
 from network.clock import as_utc
 from network.db.engine import Database
-from network.programme import inbox, tiers
+from network.programme import inbox, ladder_store, tiers
 from network.programme.facts import LifecycleEvent
 from network.programme.tiers import TierDefinition
 from network.programme.tiers_schema import tier_changes
@@ -44,7 +44,7 @@ def fact_of(row: object, definitions: Sequence[TierDefinition]) -> LifecycleEven
 
 
 def raise_recent(db: Database, now: dt.datetime, *, timezone: str,
-                 definitions: Sequence[TierDefinition] = tiers.DEFINITIONS) -> Raised:
+                 definitions: Sequence[TierDefinition] | None = None) -> Raised:
     """Record the fact of every change of the last LOOKBACK not recorded yet, each in a
     transaction of its own (a crash keeps the ones done; the next run does the rest)."""
     tc = tier_changes.c
@@ -54,7 +54,8 @@ def raise_recent(db: Database, now: dt.datetime, *, timezone: str,
     run = Raised(changes=len(rows))
     for row in rows:
         def record(conn: Connection, row: object = row) -> bool:
-            return inbox.record(conn, fact_of(row, definitions), key=f"tier_changed:{row.id}",
+            ladder = ladder_store.ladder(conn) if definitions is None else definitions
+            return inbox.record(conn, fact_of(row, ladder), key=f"tier_changed:{row.id}",
                                 now=now, timezone=timezone).new
         run.raised += int(db.write(record))
     return run

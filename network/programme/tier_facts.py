@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from network.clock import as_utc
 from network.db.schema import journal_entries as je
 from network.ledger import summary
-from network.programme import tiers
+from network.programme import ladder_store, tiers
 from network.programme.tiers import TierDefinition, TierFacts, TierStatus
 from network.programme.tiers_schema import member_tiers
 
@@ -26,18 +26,26 @@ EARNED = case((je.c.kind == "reverse_earn", -je.c.points), else_=je.c.points)
 
 def earned_in_window(conn: Connection, member_id: int, now: dt.datetime,
                      window: dt.timedelta | None = None) -> int:
-    return max(0, summary.earned_since(conn, member_id, now - (window or tiers.window())))
+    return max(0, summary.earned_since(conn, member_id, now - (window or _window(conn))))
+
+
+def _window(conn: Connection) -> dt.timedelta:
+    return tiers.window(ladder_store.ladder(conn))
 
 
 def facts(conn: Connection, member_id: int, now: dt.datetime,
-          definitions: tuple[TierDefinition, ...] = tiers.DEFINITIONS) -> TierFacts:
+          definitions: tuple[TierDefinition, ...] | None = None) -> TierFacts:
+    """The member's facts over the window of `definitions` (the ladder in force when None)."""
+    definitions = ladder_store.ladder(conn) if definitions is None else definitions
     return TierFacts(earned_in_window(conn, member_id, now, tiers.window(definitions)))
 
 
 def status(conn: Connection, member_id: int, now: dt.datetime,
-           definitions: tuple[TierDefinition, ...] = tiers.DEFINITIONS) -> TierStatus | None:
+           definitions: tuple[TierDefinition, ...] | None = None) -> TierStatus | None:
     """The member's tier in force (the stored tier, or what the facts reach if higher) with the
-    way to the next one: what a partner's member look-up shows."""
+    way to the next one: what a partner's member look-up shows (the ladder in force when
+    `definitions` is None)."""
+    definitions = ladder_store.ladder(conn) if definitions is None else definitions
     if not definitions:
         return None
     row = conn.execute(select(member_tiers).where(member_tiers.c.member_id == member_id)).first()
@@ -52,6 +60,6 @@ def earned_by_member(conn: Connection, now: dt.datetime,
     segment refresh's tier facts); members missing from the answer earned nothing."""
     rows = conn.execute(
         select(je.c.member_id, func.sum(EARNED).label("points"))
-        .where(je.c.booked_at > now - (window or tiers.window()), je.c.kind.in_(EARNED_KINDS))
+        .where(je.c.booked_at > now - (window or _window(conn)), je.c.kind.in_(EARNED_KINDS))
         .group_by(je.c.member_id))
     return {row.member_id: max(0, int(row.points)) for row in rows}

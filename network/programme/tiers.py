@@ -2,10 +2,11 @@
 which tier a member's facts qualify for.
 
 A definition is plain data (names in every page language, a qualification metric, a threshold
-over a window, benefits, retention), so the programme can later keep definitions in the
-database and edit them without code changes; the ledger facts a rule reads are gathered at the
-edge (network/programme/tier_facts.py), never here. An empty tuple of definitions switches tiers
-off everywhere.
+over a window, benefits, retention). The ladder in force is kept in the database and edited by
+operators (network/programme/ladder_store.py reads it, with a per-process cache; ladder.py
+validates an edit); DEFINITIONS below is only the seed a new network starts with. The ledger
+facts a rule reads are gathered at the edge (network/programme/tier_facts.py), never here. An
+empty tuple of definitions switches tiers off everywhere.
 
 Two rules: `qualify` says which tier the facts reach today; `next_tier` says which tier the
 member HOLDS, given the tier they held (stored, network/programme/tiers_store.py): reaching a
@@ -46,6 +47,12 @@ class TierDefinition:
         return self.name_fa if language == "fa" else self.name_en
 
 
+def name_of(definitions: Sequence[TierDefinition], code: str | None, language: str) -> str:
+    """A tier's name in `language`; a code the ladder no longer has shows as itself."""
+    found = next((d for d in definitions if d.code == code), None)
+    return found.name(language) if found is not None else (code or "-")
+
+
 @dataclass(frozen=True)
 class TierFacts:
     """What qualification reads about one member, gathered at the edge."""
@@ -58,6 +65,7 @@ MAX_MULTIPLIER = Decimal(10)
 
 _KEEP = dt.timedelta(days=90)
 
+# The seed: the ladder migration 0026 stores, and what a database with no stored version uses.
 DEFINITIONS: tuple[TierDefinition, ...] = (
     TierDefinition("blue", "Blue", "آبی", "points_earned", 0, _YEAR),
     TierDefinition("silver", "Silver", "نقره‌ای", "points_earned", 2_000, _YEAR,
@@ -69,37 +77,7 @@ DEFINITIONS: tuple[TierDefinition, ...] = (
 )
 
 
-def check(definitions: Sequence[TierDefinition]) -> None:
-    """Refuse definitions `qualify` cannot apply faithfully, naming the tier and the field."""
-    codes = [d.code for d in definitions]
-    if len(set(codes)) != len(codes):
-        raise ValueError(f"tier codes must be unique, got {codes}")
-    for index, tier in enumerate(definitions):
-        where = f"tier {tier.code!r}"
-        if tier.metric not in METRICS:
-            raise ValueError(f"{where}: metric must be one of {sorted(METRICS)}")
-        if tier.window <= dt.timedelta(0) or tier.window != definitions[0].window:
-            raise ValueError(f"{where}: window must be positive and the same for every tier")
-        if index == 0 and tier.threshold != 0:
-            raise ValueError(f"{where}: the first tier is everyone's, so its threshold is 0")
-        if index and tier.threshold <= definitions[index - 1].threshold:
-            raise ValueError(f"{where}: thresholds must rise from tier to tier")
-        if tier.earn_multiplier < 1:
-            raise ValueError(f"{where}: earn_multiplier must be at least 1")
-        if tier.earn_multiplier > MAX_MULTIPLIER:
-            raise ValueError(f"{where}: earn_multiplier must be at most {MAX_MULTIPLIER}")
-        if tier.retention < dt.timedelta(0) or tier.retention % dt.timedelta(days=1):
-            raise ValueError(f"{where}: retention must be a whole number of days, 0 or more")
-        if index == 0 and tier.retention:
-            raise ValueError(f"{where}: the first tier is everyone's, so it has no retention")
-        if not tier.name_en.strip() or not tier.name_fa.strip():
-            raise ValueError(f"{where}: needs a name in English and in Persian")
-
-
-check(DEFINITIONS)
-
-
-def window(definitions: Sequence[TierDefinition] = DEFINITIONS) -> dt.timedelta:
+def window(definitions: Sequence[TierDefinition]) -> dt.timedelta:
     """The trailing window the facts are counted over (one for all tiers, see `check`)."""
     return definitions[0].window if definitions else _YEAR
 
@@ -250,7 +228,6 @@ def held_standing(definitions: Sequence[TierDefinition], facts: TierFacts,
                       held.until if stored else None)
 
 
-def status_for(points_earned: int,
-               definitions: Sequence[TierDefinition] = DEFINITIONS) -> TierStatus | None:
+def status_for(points_earned: int, definitions: Sequence[TierDefinition]) -> TierStatus | None:
     """The programme's tier for a member who earned `points_earned` in the window."""
     return standing(definitions, TierFacts(points_earned))

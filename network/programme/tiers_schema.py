@@ -9,7 +9,17 @@ keys the `tier_changed` lifecycle fact the change raises (`tier_changed:<id>`).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Date, ForeignKey, Index, String, Table
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+)
 
 from network.db.schema import BigId, Timestamp, keyed_by, metadata
 
@@ -42,3 +52,15 @@ tier_changes = Table(
     *keyed_by(),
 )
 Index("ix_tier_changes_member", tier_changes.c.member_id, tier_changes.c.changed_at)
+
+# The ladder's versions: each edit (console, `pointsnet programme tiers set`) adds a row, never
+# updated; the newest is in force (network/programme/ladder_store.py). `document` is the
+# ladder's JSON (network/programme/ladder.py); `created_by` says who: a staff email, or "cli".
+tier_ladders = Table(
+    "tier_ladders",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("document", Text, nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+)

@@ -36,7 +36,7 @@ from network.db.clauses import one_of
 from network.db.engine import Database, RetryableConflict
 from network.db.schema import journal_entries as je
 from network.db.schema import members
-from network.programme import tier_facts, tiers
+from network.programme import ladder_store, tier_facts, tiers
 from network.programme.tiers import HeldTier, TierDecision, TierDefinition, TierFacts
 from network.programme.tiers_schema import member_tiers, tier_changes
 
@@ -184,10 +184,13 @@ class RecalcRun:
 
 
 def recalc_all(db: Database, now: dt.datetime, *, zone: ZoneInfo,
-               definitions: Sequence[TierDefinition] = tiers.DEFINITIONS,
+               definitions: Sequence[TierDefinition] | None = None,
                chunk: int = CHUNK) -> RecalcRun:
-    """Every member's tier at `now`, set-based in chunks (see the module docstring)."""
+    """Every member's tier at `now`, set-based in chunks (see the module docstring), on the
+    ladder in force unless `definitions` are given."""
     run = RecalcRun(now)
+    if definitions is None:
+        definitions = ladder_store.for_database(db)
     if not definitions:
         return run
     since = now - tiers.window(definitions)
@@ -206,7 +209,9 @@ def recalc_all(db: Database, now: dt.datetime, *, zone: ZoneInfo,
 
 
 def recalc_member(conn: Connection, member_id: int, now: dt.datetime, *, zone: ZoneInfo,
-                  definitions: Sequence[TierDefinition] = tiers.DEFINITIONS) -> TierChange | None:
+                  definitions: Sequence[TierDefinition] | None = None) -> TierChange | None:
+    if definitions is None:
+        definitions = ladder_store.ladder(conn)
     changes = _recalc(conn, [member_id], now, zone, definitions)
     return changes[0] if changes else None
 
@@ -238,10 +243,14 @@ def history(conn: Connection, member_id: int) -> list[TierChange]:
 
 
 
-def held_counts(conn: Connection, definitions: Sequence[TierDefinition] = tiers.DEFINITIONS
+def held_counts(conn: Connection, definitions: Sequence[TierDefinition] | None = None
                 ) -> dict[str, int]:
-    """Members per stored tier (as earns and the daily job decided it), in ladder order; a
-    member without a row holds the first tier. One grouped read and one count."""
+    """Members per stored tier (as earns and the daily job decided it), in ladder order (the
+    ladder in force unless given); a member without a row holds the first tier; one whose stored
+    tier the ladder no longer has (an edit removed it) is counted nowhere until recalculated.
+    One grouped read and one count."""
+    if definitions is None:
+        definitions = ladder_store.ladder(conn)
     if not definitions:
         return {}
     stored = dict(conn.execute(select(member_tiers.c.tier, func.count())

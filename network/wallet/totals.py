@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from network.db.schema import parties, wallet_summary
 from network.ledger import summary
-from network.programme import tiers
+from network.programme import ladder_store, tiers
 from network.wallet.parties_view import PartyName
 
 
@@ -49,7 +49,8 @@ _BY_PARTY = (
 
 
 def activity(conn: Connection, member_id: int, now: dt.datetime) -> Activity:
-    rows = conn.execute(_BY_PARTY, summary.since_params(member_id, now - tiers.window())).all()
+    rows = conn.execute(_BY_PARTY, summary.since_params(
+        member_id, now - tiers.window(ladder_store.ladder(conn)))).all()
     totals = [PartyTotals(PartyName(party_id, kind, code, name, name_fa), int(earned), int(spent))
               for _, earned, spent, party_id, kind, code, name, name_fa in rows
               if party_id is not None]

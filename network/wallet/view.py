@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from network import members
 from network.ledger import balances
 from network.ledger.balances import WalletBalance
-from network.programme import tiers, tiers_store
+from network.programme import ladder_store, tiers, tiers_store
 from network.programme.tiers import TierStatus
 from network.wallet import history, pending, totals
 from network.wallet.history import HistoryPage
@@ -44,7 +44,7 @@ def load(conn: Connection, member_id: int, secret: str, now: dt.datetime, *, fir
         member=member,
         balance=balances.summary(conn, member_id, now, EXPIRING_WITHIN),
         pending=pending.pending(conn, member_id, now),
-        tier=tiers.held_standing(tiers.DEFINITIONS, tiers.TierFacts(done.tier_points),
+        tier=tiers.held_standing(ladder_store.ladder(conn), tiers.TierFacts(done.tier_points),
                                  tiers_store.held(conn, member_id)),
         partners=done.partners,
         history=history.page(conn, member_id, first=first, after=after),

@@ -18,7 +18,7 @@ from network import members
 from network.clock import as_utc
 from network.gql.context import RequestContext
 from network.ledger import balances
-from network.programme import explain, tier_facts
+from network.programme import explain, ladder_store, tier_facts
 from partners import ledger_view
 from partners.scopes import READ
 
@@ -172,7 +172,8 @@ class PartnerTransaction(graphene.ObjectType):
             parts = explain.receipt_parts(stored, issuer_id=partner_id, points=points)
             if names.missing(parts):
                 ctx.db.read(names.load, parts)
-            return [EarnBreakdownLine.of(line) for line in names.lines(parts)]
+            ladder = ladder_store.for_database(ctx.db)
+            return [EarnBreakdownLine.of(line) for line in names.lines(parts, ladder)]
 
         def read(conn: Connection) -> list[explain.Line]:
             found = explain.for_entries(conn, {entry_id: (partner_id, points)}).get(entry_id)

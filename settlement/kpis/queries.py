@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import Connection, and_, func, select
 
 from network.db.schema import parties
+from network.programme import ladder_store
 from network.programme.campaigns_schema import campaigns
+from network.programme.tiers import TierDefinition
 from partners import contracts
 from settlement.kpis import measures
 from settlement.kpis.rollup import day_bounds
@@ -79,6 +82,7 @@ class Dashboard:
     breakage_rate: Decimal | None = None
     liability: list[Liability] = field(default_factory=list)
     tiers: list[tuple[str, int]] = field(default_factory=list)
+    tier_ladder: tuple[TierDefinition, ...] = ()  # the ladder in force: order and names
     campaigns: list[CampaignResult] = field(default_factory=list)
     series: list[tuple[dt.date, int, int]] = field(default_factory=list)  # day, issued, redeemed
     matrix: dict[tuple[int, int], int] = field(default_factory=dict)  # (earn, burn) -> points
@@ -137,7 +141,8 @@ def dashboard(conn: Connection, period: Period, party_id: int | None, zone: str)
     board.redemption_rate = measures.rate(board.redeemed, board.issued)
     board.breakage_rate = measures.breakage(board.expired, board.redeemed, board.donated)
     board.liability = _liability(conn, known, period.last, period_end, party_id)
-    board.tiers = _tiers(conn, period)
+    board.tier_ladder = ladder_store.ladder(conn)
+    board.tiers = _tiers(conn, period, board.tier_ladder)
     board.campaigns = _campaigns(conn, known, period, period_end, party_id)
     board.series = _series(conn, period, key, party_id)
     matrix_filter = [f_period, f.c.kind == "redemption"]
@@ -176,14 +181,14 @@ def _liability(conn: Connection, known: dict[int, PartyRef], last: dt.date,
     return out
 
 
-def _tiers(conn: Connection, period: Period) -> list[tuple[str, int]]:
+def _tiers(conn: Connection, period: Period, ladder: Sequence[TierDefinition]
+           ) -> list[tuple[str, int]]:
     d = kpi_daily
     day = conn.execute(select(func.max(d.c.day)).where(
         d.c.day >= period.first, d.c.day <= period.last, d.c.measure.like("tier:%"))).scalar()
     if day is None:
         return []
-    from network.programme import tiers
-    order = {t.code: i for i, t in enumerate(tiers.DEFINITIONS)}
+    order = {t.code: i for i, t in enumerate(ladder)}
     rows = [(m.removeprefix("tier:"), int(v)) for m, v in conn.execute(
         select(d.c.measure, d.c.value).where(d.c.day == day, d.c.party_id == NETWORK,
                                             d.c.measure.like("tier:%"))).tuples()]

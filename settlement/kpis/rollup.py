@@ -36,7 +36,7 @@ from sqlalchemy import Connection, String, and_, case, cast, delete, func, inser
 
 from network.db.engine import Database
 from network.db.schema import consumptions, journal_entries, lots, members
-from network.programme import tiers
+from network.programme import ladder_store, tiers
 from network.programme.campaigns_schema import campaign_awards
 from network.programme.tier_facts import EARNED, EARNED_KINDS
 from settlement.kpis.schema import NETWORK, kpi_daily, kpi_days, kpi_flows
@@ -137,7 +137,7 @@ def day_measures(conn: Connection, day: dt.date, zone: str, *,
 def add_tiers(conn: Connection, end: dt.datetime, add) -> None:  # type: ignore[no-untyped-def]
     """Members per tier at `end`: one grouped pass over the tier window's earns, bucketed by the
     tier thresholds in SQL; members without earns are in the lowest tier."""
-    definitions = tiers.DEFINITIONS
+    definitions = ladder_store.ladder(conn)
     if not definitions:
         return
     je = journal_entries

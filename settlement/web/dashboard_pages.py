@@ -23,7 +23,6 @@ from network.backoffice.site import Backoffice
 from network.clock import utcnow
 from network.db.schema import parties
 from network.money import Money, currency_exponent
-from network.programme import tiers as tier_definitions
 from network.web.i18n import ascii_digits
 from settlement.kpis import charts, queries
 from settlement.kpis.queries import MAX_DAYS, Dashboard, Period
@@ -106,7 +105,7 @@ def tables(board: Dashboard, language: str, t: Callable[..., str], number: Calla
         summary.insert(5, ("k_redeemed_here", number(board.redeemed_here)))
     issuers = sorted({i for i, _ in board.matrix}, key=name)
     sinks = sorted({s for _, s in board.matrix}, key=name)
-    tier_names = {d.code: d.name(language) for d in tier_definitions.DEFINITIONS}
+    tier_names = {d.code: d.name(language) for d in board.tier_ladder}
     return {
         "summary": ([t("k_measure"), t("k_value")], [[t(k), v] for k, v in summary]),
         "series": ([t("k_day"), t("k_issued"), t("k_redeemed")],
@@ -156,7 +155,7 @@ def _charts(board: Dashboard, page: SettlementPage) -> dict[str, object]:
     issuers = sorted({i for i, _ in board.matrix}, key=name)
     sinks = sorted({s for _, s in board.matrix}, key=name)
     cells = {(issuers.index(i), sinks.index(s)): v for (i, s), v in board.matrix.items()}
-    tier_names = {d.code: d.name(locale.language) for d in tier_definitions.DEFINITIONS}
+    tier_names = {d.code: d.name(locale.language) for d in board.tier_ladder}
     return {
         "series": charts.columns(t("k_series"), [d for d, _, _ in board.series],
                                  [(t("k_issued"), [i for _, i, _ in board.series]),

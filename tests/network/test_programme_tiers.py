@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 
+from network.programme.ladder import check
 from network.programme.tiers import (
     DEFINITIONS,
     HeldTier,
     TierDefinition,
     TierFacts,
-    check,
     held_standing,
     next_tier,
     qualify,
@@ -54,12 +54,12 @@ def test_standing_shows_the_way_to_the_next_tier():
     blue = standing(DEFINITIONS, TierFacts(1_999))
     assert (blue.name, blue.next_name, blue.next_threshold, blue.remaining) == (
         "blue", "silver", 2_000, 1)
-    silver = status_for(2_000)
+    silver = status_for(2_000, DEFINITIONS)
     assert (silver.name, silver.remaining, silver.progress, silver.span) == (
         "silver", 8_000, 0, 8_000)
-    gold = status_for(12_500)
+    gold = status_for(12_500, DEFINITIONS)
     assert (gold.progress, gold.span, gold.remaining) == (2_500, 40_000, 37_500)
-    top = status_for(60_000)
+    top = status_for(60_000, DEFINITIONS)
     assert (top.name, top.next, top.remaining, top.span, top.progress) == (
         "platinum", None, 0, 1, 1)
 
@@ -81,12 +81,12 @@ def _with(index: int, **change: object) -> tuple[TierDefinition, ...]:
 
 @pytest.mark.parametrize(("definitions", "words"), [
     (_with(0, threshold=10), "first tier"),
-    (_with(2, threshold=2_000), "rise"),
-    (_with(1, code="blue"), "unique"),
+    (_with(2, threshold=2_000), "must be above"),
+    (_with(1, code="blue"), "two tiers have the code"),
     (_with(1, metric="visits"), "metric"),
     (_with(3, window=dt.timedelta(days=30)), "window"),
-    (_with(2, earn_multiplier=Decimal("0.5")), "earn_multiplier"),
-    (_with(2, earn_multiplier=Decimal(11)), "earn_multiplier"),
+    (_with(2, earn_multiplier=Decimal("0.5")), "earnMultiplier"),
+    (_with(2, earn_multiplier=Decimal(11)), "earnMultiplier"),
     (_with(2, retention=dt.timedelta(hours=36)), "whole number of days"),
     (_with(2, retention=dt.timedelta(days=-1)), "retention"),
     (_with(0, retention=dt.timedelta(days=30)), "no retention"),

@@ -130,11 +130,12 @@ def test_totals_and_tier_follow_the_ledger(db, booked):
 
 
 def test_tier_thresholds():
-    assert tiers.status_for(0).name == "blue" and tiers.status_for(1999).next_name == "silver"
-    silver = tiers.status_for(2000)
+    assert tiers.status_for(0, tiers.DEFINITIONS).name == "blue"
+    assert tiers.status_for(1999, tiers.DEFINITIONS).next_name == "silver"
+    silver = tiers.status_for(2000, tiers.DEFINITIONS)
     assert (silver.name, silver.remaining, silver.progress, silver.span) == ("silver", 8000, 0,
                                                                              8000)
-    top = tiers.status_for(60_000)
+    top = tiers.status_for(60_000, tiers.DEFINITIONS)
     assert (top.name, top.next_name, top.remaining) == ("platinum", None, 0)
 
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0030_batch_write_set"
-down_revision = "0025_wallet_summary"  # it drops keys 0024 made
+down_revision = "0026_tier_ladder"  # after 0024, whose keys it drops
 branch_labels = None
 depends_on = None
 

@@ -280,7 +280,7 @@ def test_no_tier_effect_for_other_tiers_no_base_or_events():
 
 
 def test_the_shipped_tiers_multiply_silver_gold_and_platinum():
-    shipped = Programme(zone=TEHRAN, network_party_id=NETWORK)
+    shipped = Programme(zone=TEHRAN, network_party_id=NETWORK, tiers=DEFINITIONS)
     assert shipped.tier_bonus == {"silver": (1, 4), "gold": (1, 2), "platinum": (1, 1)}
     assert tiered("1.25").tier_bonus == {"silver": (1, 4)}
     gold = plan(programme=shipped, member=replace(SILVER, tier="gold"))
@@ -291,9 +291,10 @@ def test_the_shipped_tiers_multiply_silver_gold_and_platinum():
 
 def test_programme_settings_are_checked():
     with pytest.raises(ValueError, match="tier_funder"):
-        Programme(zone=TEHRAN, network_party_id=NETWORK, tier_funder="partner")  # type: ignore[arg-type]
+        Programme(zone=TEHRAN, network_party_id=NETWORK, tier_funder="partner",  # type: ignore[arg-type]
+                  tiers=DEFINITIONS)
     with pytest.raises(ValueError, match="week_starts_on"):
-        Programme(zone=TEHRAN, network_party_id=NETWORK, week_starts_on=7)
+        Programme(zone=TEHRAN, network_party_id=NETWORK, week_starts_on=7, tiers=DEFINITIONS)
 
 
 # --- events and periods --------------------------------------------------------------------

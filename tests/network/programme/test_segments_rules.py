@@ -30,6 +30,7 @@ from network.programme.segments import (
     score_rfm,
     unknown_cards,
 )
+from network.programme.tiers import DEFINITIONS
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 PARTNERS = {"cafe": 11, "shop": 12}
@@ -52,7 +53,7 @@ def test_a_rule_parses_into_its_conditions_and_names_its_windows():
         {"visited": {"partner": "cafe", "days": 30}},
         {"earned": {"days": 90, "at_least": 1000}},
         {"spent": {"days": 90, "below": 500}},
-    ]}, partner_ids=PARTNERS)
+    ]}, partner_ids=PARTNERS, tiers=DEFINITIONS)
     assert rule.conditions == (
         TierIn(frozenset({"silver", "gold"})), EnrolledDays(Range(30, None)), Visited(11, 30),
         Activity("earned", 90, Range(1000, None)), Activity("spent", 90, Range(None, 500)))
@@ -94,7 +95,7 @@ def test_a_rule_parses_into_its_conditions_and_names_its_windows():
 ])
 def test_a_bad_rule_is_refused_with_a_code_and_its_place(data, code, field):
     with pytest.raises(SegmentError) as refused:
-        parse_rule(data, partner_ids=PARTNERS)
+        parse_rule(data, partner_ids=PARTNERS, tiers=DEFINITIONS)
     assert (refused.value.code, refused.value.field) == (code, field)
     assert refused.value.message.startswith(field)
 
@@ -115,14 +116,14 @@ def test_each_condition_reads_its_own_fact():
         ({"spent": {"days": 30, "below": 1}}, member(), member(windows=busy)),
     ]
     for condition, inside, outside in cases:
-        rule = parse_rule({"all": [condition]}, partner_ids=PARTNERS)
+        rule = parse_rule({"all": [condition]}, partner_ids=PARTNERS, tiers=DEFINITIONS)
         assert matches(rule, inside, NOW), condition
         assert not matches(rule, outside, NOW), condition
 
 
 def test_every_condition_must_hold():
     rule = parse_rule({"all": [{"tier": ["gold"]}, {"visited": {"partner": "shop", "days": 7}}]},
-                      partner_ids=PARTNERS)
+                      partner_ids=PARTNERS, tiers=DEFINITIONS)
     seen = {7: WindowActivity(partners=frozenset({12}))}
     assert matches(rule, member(tier="gold", windows=seen), NOW)
     assert not matches(rule, member(tier="silver", windows=seen), NOW)
