@@ -35,9 +35,11 @@ FUNDER_ROWS = 3  # a split among up to three parties; the document allows more, 
 # Inputs that carry several values (checkboxes).
 MULTI = ("conditions.partners", "conditions.tiers", "conditions.segments",
          "conditions.weekdays", "conditions.channels")
-# effect.kind -> the one input that carries its value.
-EFFECT_VALUE = {"fixed": "effect.points", "per_amount": "effect.rate",
-                "multiplier": "effect.factor", "issue_reward": "effect.rewardCode"}
+# effect.kind -> the inputs that carry its values.
+EFFECT_INPUTS = {"fixed": ("effect.points",), "per_amount": ("effect.rate",),
+                 "multiplier": ("effect.factor",), "issue_reward": ("effect.rewardId",),
+                 "lottery_entries": ("effect.drawCode", "effect.count")}
+_WHOLE = ("points", "rewardId", "count")  # typed as whole numbers; rate and factor as decimals
 LIMITS = ("perMemberDay", "perMemberWeek", "perMemberMonth", "perMemberCampaign", "budgetPoints")
 _INT = re.compile(r"[+-]?\d+")
 _LOCAL_TIME = "%Y-%m-%dT%H:%M"
@@ -48,7 +50,8 @@ Values = dict[str, Any]  # input name -> str, or list[str] for MULTI
 def posted(get: Callable[[str], Any], getlist: Callable[[str], list[Any]]) -> Values:
     """The form's values as posted (a FormData's get/getlist), strings kept as typed."""
     names = ["owner", "code", "nameEn", "nameFa", "trigger.kind", "trigger.name", "effect.kind",
-             *EFFECT_VALUE.values(), "startsAt", "endsAt", "conditions.categories",
+             *(i for inputs in EFFECT_INPUTS.values() for i in inputs), "startsAt", "endsAt",
+             "conditions.categories",
              "conditions.skus", "conditions.minAmount", "conditions.maxAmount",
              "conditions.hours.start", "conditions.hours.end", "conditions.firstAtPartner",
              "conditions.attributes", "priority", "stacking", "period",
@@ -82,11 +85,12 @@ def document(values: Mapping[str, Any], *, zone: ZoneInfo, currency: str
     kind = given("effect.kind")
     if kind:
         effect: dict[str, Any] = {"kind": kind}
-        value_input = EFFECT_VALUE.get(kind)
-        if value_input and given(value_input):
+        for value_input in EFFECT_INPUTS.get(kind, ()):
             raw = given(value_input)
+            if not raw:
+                continue
             key = value_input.split(".", 1)[1]
-            effect[key] = (_integer(raw) if key == "points"
+            effect[key] = (_integer(raw) if key in _WHOLE
                            else ascii_digits(raw).replace("٫", ".") if key in ("rate", "factor")
                            else raw)
         doc["effect"] = effect
@@ -191,8 +195,8 @@ def from_document(doc: Mapping[str, Any], *, zone: ZoneInfo, currency: str,
     values["trigger.name"] = doc["trigger"].get("name", "")
     effect = doc["effect"]
     values["effect.kind"] = effect["kind"]
-    key = EFFECT_VALUE[effect["kind"]]
-    values[key] = str(effect[key.split(".", 1)[1]])
+    for value_input in EFFECT_INPUTS[effect["kind"]]:
+        values[value_input] = str(effect.get(value_input.split(".", 1)[1], ""))
     for row, part in enumerate(doc.get("funder", [])[:FUNDER_ROWS]):
         values[f"funder[{row}].party"] = codes.get(part["partyId"], str(part["partyId"]))
         values[f"funder[{row}].share"] = _number(Decimal(part["share"]) / 100)

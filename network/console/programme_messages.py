@@ -56,8 +56,14 @@ EN: dict[str, str] = {
     "cf_help_effect_points": "A whole number of points.",
     "cf_effect_rate": "Points per unit",
     "cf_help_effect_rate": "Points per currency unit spent, up to 4 decimals.",
-    "cf_effect_reward": "Reward code",
-    "cf_help_effect_reward": "The reward given.",
+    "cf_effect_lottery_entries": "Free lottery entries",
+    "cf_effect_reward": "Reward number",
+    "cf_help_effect_reward": "The catalog reward given (its number on the Rewards page); its "
+                             "price in points is the funders' cost.",
+    "cf_effect_draw": "Draw code",
+    "cf_help_effect_draw": "The open lottery draw the entries are for.",
+    "cf_effect_count": "Entries",
+    "cf_help_effect_count": "How many free entries each time the campaign applies.",
     "cf_help_funder": "Whose points these are, in percent of each effect; the shares add up to "
                       "100. Settlement bills each funder for its part.",
     "cf_funder_party": "Funder",
@@ -260,8 +266,14 @@ FA: dict[str, str] = {
     "cf_help_effect_points": "عددی صحیح.",
     "cf_effect_rate": "امتیاز به ازای هر واحد",
     "cf_help_effect_rate": "امتیاز به ازای هر واحد پول، تا ۴ رقم اعشار.",
-    "cf_effect_reward": "کد جایزه",
-    "cf_help_effect_reward": "جایزه‌ای که داده می‌شود.",
+    "cf_effect_lottery_entries": "فرصت رایگان قرعه‌کشی",
+    "cf_effect_reward": "شمارهٔ جایزه",
+    "cf_help_effect_reward": "جایزهٔ کاتالوگ که داده می‌شود (شماره‌اش در صفحهٔ جایزه‌ها)؛ "
+                             "بهای امتیازی آن هزینهٔ تأمین‌کنندگان است.",
+    "cf_effect_draw": "کد قرعه‌کشی",
+    "cf_help_effect_draw": "قرعه‌کشی بازی که فرصت‌ها برای آن است.",
+    "cf_effect_count": "تعداد فرصت",
+    "cf_help_effect_count": "چند فرصت رایگان در هر بار اعمال کمپین.",
     "cf_help_funder": "این امتیازها از آنِ کیست، به درصد از هر اثر؛ سهم‌ها روی هم ۱۰۰ می‌شوند. "
                       "تسویه از هر تأمین‌کننده سهم خودش را می‌گیرد.",
     "cf_funder_party": "تأمین‌کننده",
