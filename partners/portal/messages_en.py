@@ -125,8 +125,8 @@ MESSAGES: dict[str, str] = {
     "p_wh_done_deleted": "The endpoint is deleted; its pending deliveries are cancelled.",
     "p_rw_title": "Your rewards",
     "p_rw_intro": "Rewards your partner honours: price, stock left and status, and how they "
-                  "did. Rewards are created and edited over the API (createReward, "
-                  "updateReward, setRewardStatus, uploadRewardCodes), not on this page.",
+                  "did. Rewards are created and edited over the API, not on this page; the "
+                  "operations:",
     "p_rw_month": "Month (YYYY-MM; empty: all time)",
     "p_rw_show": "Show",
     "p_rw_all_time": "All time",
