@@ -25,9 +25,8 @@ from network import audit, parties
 from network.clock import utcnow
 from network.db.engine import Database
 from network.db.schema import members
-from network.programme import rewards_buy, rewards_store
-from network.programme.rewards import RewardSpec
-from tests.e2e.test_backoffice_till_browser import hub, sign_in  # noqa: F401
+from network.programme import rewards_buy
+from tests.e2e.test_backoffice_till_browser import _reward, hub, sign_in  # noqa: F401
 from tests.e2e.test_console_browser import browser, context  # noqa: F401
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
 from tests.network import wallet_world as ww
@@ -42,15 +41,6 @@ SIZES = {"desktop": DESKTOP, "phone": PHONE}
 def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def _reward(db: Database, partner: int, en: str, fa: str, price: int) -> int:
-    made = rewards_store.create(db, partner_id=partner, spec=RewardSpec(
-        kind="coupon", name_en=en, name_fa=fa, price_points=price, stock=50), scope="t",
-        idempotency_key=w.key())
-    rewards_store.set_status(db, partner_id=partner, reward_id=made.id, status="active",
-                             scope="t", idempotency_key=w.key())
-    return made.id
 
 
 @pytest.fixture

@@ -16,20 +16,12 @@ from network.programme import rewards_buy, rewards_store
 from network.programme.rewards import RewardSpec
 from tests.network import wallet_world as ww
 from tests.network.backoffice import world as bw
+from tests.partners import test_portal_till_webhooks as portal_fixtures
 from tests.support import ledger_world as w
 
 HOUR = dt.timedelta(hours=1)
 Clock = bw.Clock
-
-
-@pytest.fixture
-def clock() -> bw.Clock:
-    return bw.Clock()
-
-
-@pytest.fixture
-def app(pg_db: Database, clock: bw.Clock):  # type: ignore[no-untyped-def]
-    return bw.hub(pg_db, clock)
+app, clock = portal_fixtures.app, portal_fixtures.clock  # the portal tests' fixtures
 
 
 def _publish(db: Database, partner: int, name: str, price: int, at: dt.datetime,
