@@ -20,7 +20,9 @@ from starlette.responses import Response
 from network.backoffice.page import NavItem, register_nav
 from network.backoffice.roles import ANY_STAFF, OPERATORS, Principal
 from network.backoffice.site import Backoffice, not_found, text
-from network.console.segment_words import SegmentPage, segment_staff
+from network.console.member_pages import staff
+from network.console.page import ConsolePage
+from network.console.segment_words import SegmentPage
 from network.programme import segments_store as store
 from network.programme.segments import SegmentError
 
@@ -44,7 +46,7 @@ def _audited(segment: store.Segment) -> dict[str, Any]:
             "rule": segment.rule, "members": segment.members}
 
 
-def _list(bo: Backoffice, page: SegmentPage, who: Principal, *, status: int = 200,
+def _list(bo: Backoffice, page: ConsolePage, who: Principal, *, status: int = 200,
           error: SegmentError | None = None, form: dict[str, str] | None = None) -> Response:
     return page.render("console_segments.html", status=status,
                        segments=bo.db.read(store.list_segments),
@@ -55,14 +57,14 @@ def _list(bo: Backoffice, page: SegmentPage, who: Principal, *, status: int = 20
                        notice=_notice(page))
 
 
-def _notice(page: SegmentPage) -> str | None:
+def _notice(page: ConsolePage) -> str | None:
     """The word for what the last POST did (it redirected here with `done`)."""
     done = page.request.query_params.get("done", "")
     return page.values()["t"](f"seg_done_{done}") if done in DONE else None
 
 
 async def listing(bo: Backoffice, request: Request) -> Response:
-    who, page = segment_staff(bo, request, ANY_STAFF)
+    who, page = staff(bo, request, ANY_STAFF, SegmentPage)
     return _list(bo, page, who)
 
 
@@ -78,7 +80,7 @@ def _rule(kind: str, raw: str) -> dict[str, Any] | None:
 
 
 async def create(bo: Backoffice, request: Request) -> Response:
-    who, page = segment_staff(bo, request, OPERATORS)
+    who, page = staff(bo, request, OPERATORS, SegmentPage)
     form = await bo.form(request, page)
     sent = {name: text(form, name) for name in ("code", "name_en", "name_fa", "kind", "rule")}
     kind = sent["kind"] if sent["kind"] in KINDS else "static"
@@ -100,7 +102,7 @@ async def create(bo: Backoffice, request: Request) -> Response:
     return page.redirect(f"/console/segments/{code}?done=created")
 
 
-def _shown(bo: Backoffice, page: SegmentPage, who: Principal, code: str, *, status: int = 200,
+def _shown(bo: Backoffice, page: ConsolePage, who: Principal, code: str, *, status: int = 200,
            error: SegmentError | None = None) -> Response:
     def read(conn: Connection) -> tuple[store.Segment, list[str]] | None:
         try:
@@ -123,7 +125,7 @@ def _shown(bo: Backoffice, page: SegmentPage, who: Principal, code: str, *, stat
 
 
 async def segment(bo: Backoffice, request: Request) -> Response:
-    who, page = segment_staff(bo, request, ANY_STAFF)
+    who, page = staff(bo, request, ANY_STAFF, SegmentPage)
     return _shown(bo, page, who, request.path_params["code"])
 
 
@@ -143,7 +145,7 @@ async def _csv(upload: object) -> str:
 
 async def import_list(bo: Backoffice, request: Request) -> Response:
     """Make a static segment exactly the members the file lists: all of it, or none."""
-    who, page = segment_staff(bo, request, OPERATORS)
+    who, page = staff(bo, request, OPERATORS, SegmentPage)
     form = await bo.form(request, page, files=1)
     code = request.path_params["code"]
 
@@ -166,7 +168,7 @@ async def import_list(bo: Backoffice, request: Request) -> Response:
 
 async def refresh(bo: Backoffice, request: Request) -> Response:
     """Re-evaluate one rule segment now, rather than at the nightly job."""
-    who, page = segment_staff(bo, request, OPERATORS)
+    who, page = staff(bo, request, OPERATORS, SegmentPage)
     await bo.form(request, page)
     code = request.path_params["code"]
 

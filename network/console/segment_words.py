@@ -1,15 +1,10 @@
 """Words of the segments pages (network/console/segment_pages.py), kept beside them;
-`SegmentPage` is the console's page with them layered on."""
+`SegmentPage` is the console's page with them layered on (member_pages.staff opens it)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from typing import ClassVar
 
-from starlette.requests import Request
-
-from network.backoffice.roles import Principal
-from network.backoffice.site import Backoffice
 from network.console.page import ConsolePage
 
 EN: dict[str, str] = {
@@ -143,11 +138,3 @@ class SegmentPage(ConsolePage):
     catalogs: ClassVar[dict[str, dict[str, str]]] = {
         "en": {**ConsolePage.catalogs["en"], **EN}, "fa": {**ConsolePage.catalogs["fa"], **FA}}
 
-
-def segment_staff(bo: Backoffice, request: Request, roles: Collection[str]
-                  ) -> tuple[Principal, SegmentPage]:
-    """The signed-in staff account if its role is among `roles`, and its page."""
-    who = bo.require(request, roles=roles, kind=SegmentPage)
-    page = bo.page(request, who, SegmentPage)
-    assert isinstance(page, SegmentPage)
-    return who, page
