@@ -46,4 +46,6 @@ MESSAGES: dict[str, str] = {
     "nav_partners": "Partners",
     "nav_rewards": "Rewards",
     "nav_tiers": "Tiers",
+    "nav_segments": "Segments",
+    "nav_p_rewards": "Rewards",
 }

@@ -44,4 +44,6 @@ MESSAGES: dict[str, str] = {
     "nav_partners": "شرکا",
     "nav_rewards": "جایزه‌ها",
     "nav_tiers": "سطح‌ها",
+    "nav_segments": "بخش‌ها",
+    "nav_p_rewards": "جایزه‌ها",
 }

@@ -24,11 +24,13 @@ NOTICES = {"blocked": "c_notice_blocked", "unblocked": "c_notice_unblocked",
            "card": "c_notice_card", "booked": "c_notice_booked", "pending": "c_notice_pending"}
 
 
-def staff(bo: Backoffice, request: Request, roles: Collection[str]
-          ) -> tuple[Principal, ConsolePage]:
-    who = bo.require(request, roles=roles, kind=ConsolePage)
-    page = bo.page(request, who, ConsolePage)
-    assert isinstance(page, ConsolePage)
+def staff(bo: Backoffice, request: Request, roles: Collection[str],
+          kind: type[ConsolePage] = ConsolePage) -> tuple[Principal, ConsolePage]:
+    """The signed-in staff account if its role is among `roles`, and its page (of `kind`: a
+    console page with more words layered on)."""
+    who = bo.require(request, roles=roles, kind=kind)
+    page = bo.page(request, who, kind)
+    assert isinstance(page, kind)
     return who, page
 
 

@@ -17,6 +17,7 @@ from network.console import (
     programme_pages,
     reward_editor,
     reward_pages,
+    segment_pages,
     tier_pages,
 )
 
@@ -58,6 +59,11 @@ def routes(bo: Backoffice) -> list[BaseRoute]:
         ("/console/rewards", reward_pages.rewards, "GET"),
         ("/console/tiers", tier_pages.ladder_page, "GET"),
         ("/console/tiers", tier_pages.save, "POST"),
+        ("/console/segments", segment_pages.listing, "GET"),
+        ("/console/segments", segment_pages.create, "POST"),
+        ("/console/segments/{code}", segment_pages.segment, "GET"),
+        ("/console/segments/{code}/import", segment_pages.import_list, "POST"),
+        ("/console/segments/{code}/refresh", segment_pages.refresh, "POST"),
         ("/console/rewards/{reward_id:int}/status", reward_pages.reward_status, "POST"),
         ("/console/rewards/new", reward_editor.new_form, "GET"),
         ("/console/rewards/new", reward_editor.create, "POST"),

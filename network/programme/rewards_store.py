@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -136,6 +137,45 @@ def free_codes(conn: Connection, reward_ids: Sequence[int]) -> dict[int, int]:
         .where(codes_table.c.reward_id.in_(list(reward_ids)), codes_table.c.purchase_id.is_(None))
         .group_by(codes_table.c.reward_id))
     return {reward_id: int(n) for reward_id, n in rows}
+
+
+@dataclass(frozen=True)
+class Sales:
+    """How a reward did: purchases (count and points) by what became of them. `sold` counts
+    every purchase, the others are the part of those used, expired or refunded by now (the
+    rest are still issued)."""
+
+    sold: int = 0
+    sold_points: int = 0
+    used: int = 0
+    used_points: int = 0
+    expired: int = 0
+    expired_points: int = 0
+    refunded: int = 0
+    refunded_points: int = 0
+
+
+def sales(conn: Connection, partner_id: int, *, bought_from: dt.datetime | None = None,
+          bought_before: dt.datetime | None = None) -> dict[int, Sales]:
+    """Per reward the partner honours, the purchases bought in [bought_from, bought_before)
+    (all time without bounds) by their status now: one grouped read."""
+    p = reward_purchases.c
+    query = (select(p.reward_id, p.status, func.count().label("n"),
+                    func.sum(p.points).label("points"))
+             .where(p.partner_id == partner_id).group_by(p.reward_id, p.status))
+    if bought_from is not None:
+        query = query.where(p.bought_at >= bought_from)
+    if bought_before is not None:
+        query = query.where(p.bought_at < bought_before)
+    totals: dict[int, dict[str, int]] = {}
+    for row in conn.execute(query):
+        acc = totals.setdefault(row.reward_id, {})
+        n, points = int(row.n), int(row.points or 0)
+        acc["sold"] = acc.get("sold", 0) + n
+        acc["sold_points"] = acc.get("sold_points", 0) + points
+        if row.status in ("used", "expired", "refunded"):
+            acc[row.status], acc[f"{row.status}_points"] = n, points
+    return {reward_id: Sales(**acc) for reward_id, acc in totals.items()}
 
 
 def bought_count(conn: Connection, member_id: int, reward_id: int) -> int:

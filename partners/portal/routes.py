@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from network.backoffice.site import Backoffice, bind
-from partners.portal import pages, till, webhook_pages
+from partners.portal import pages, reward_pages, till, webhook_pages
 
 
 def routes(bo: Backoffice) -> list[BaseRoute]:
@@ -15,6 +15,7 @@ def routes(bo: Backoffice) -> list[BaseRoute]:
         ("/partner/transactions.csv", pages.transactions_csv, "GET"),
         ("/partner/members", pages.enrolled_members, "GET"),
         ("/partner/campaigns", pages.partner_campaigns, "GET"),
+        ("/partner/rewards", reward_pages.rewards, "GET"),
         ("/partner/keys", pages.partner_keys, "GET"),
         ("/partner/keys/{key_id}/revoke", pages.revoke_key, "POST"),
         ("/partner/till", till.till, "GET"),
