@@ -63,7 +63,7 @@ async def save(bo: Backoffice, request: Request) -> Response:
     """POST /console/tiers: put the posted ladder in force, or show the form again with every
     problem beside its input and the values as typed (nothing written)."""
     who, page = staff(bo, request, OPERATORS)
-    form = await bo.form(request, page, max_fields=MAX_FIELDS)
+    form = await bo.form(request, page, fields=MAX_FIELDS)
     shown = tier_form.posted(form.get, _rows(form.get("rows")))
     doc, rows = tier_form.document(shown)
     try:
