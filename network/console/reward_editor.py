@@ -26,7 +26,7 @@ from network.backoffice.site import Backoffice, not_found, text
 from network.console import reward_form
 from network.console.editor_words import EditorPage, operator
 from network.errors import HubError
-from network.programme import ladder_store, reward_codes, rewards_store
+from network.programme import ladder_store, reward_codes, rewards_store, tiers
 from network.programme.rewards import (
     CODE_SOURCES,
     KINDS,
@@ -58,11 +58,13 @@ def _render(bo: Backoffice, page: EditorPage, *, reward: Reward | None, values: 
             partner: str = "", status: int = 200, error: HubError | None = None,
             notice: str | None = None, free: int | None = None) -> Response:
     problems = getattr(error, "problems", ()) if error is not None else ()
+    ladder = bo.db.read(ladder_store.ladder)
     return page.render("console_reward_edit.html", status=status, reward=reward, v=values,
                        partner=partner, kinds=KINDS, code_sources=CODE_SOURCES, error=error,
                        problems=problems, notice=notice, free=free,
                        max_image_kib=MAX_IMAGE_BYTES // 1024, zone=bo.settings.timezone,
-                       form_key=secrets.token_urlsafe(16), **bo.db.read(_choices))
+                       form_key=secrets.token_urlsafe(16), **bo.db.read(_choices),
+                       tier_name=lambda code: tiers.name_of(ladder, code, page.locale.language))
 
 
 def _sent(form: FormData) -> reward_form.Sent:
