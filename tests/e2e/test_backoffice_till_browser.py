@@ -6,15 +6,13 @@ used again or belongs to another partner; a second cashier does the same in Pers
 creates a webhook endpoint and sees its secret once; an operator pauses a reward and reads a
 member's tier history. The cashier cannot open the webhooks page.
 
-Screenshots go to /work/wt/shots/i19more/ (or $POINTSNET_SHOTS) for a person to look at.
+Screenshots go to tests/artifacts/shots/i19more/ (or $POINTSNET_SHOTS) for a person to look at.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -26,6 +24,7 @@ from network.programme import rewards_buy, rewards_store
 from network.programme.rewards import RewardSpec
 from network.programme.tiers_schema import tier_changes
 from partners import webhooks
+from tests.e2e.shots import shots_dir
 from tests.e2e.test_console_browser import browser, context, fresh_code  # noqa: F401
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
 from tests.network import wallet_world as ww
@@ -33,7 +32,7 @@ from tests.network.backoffice import world as bw
 from tests.support import ledger_world as w
 
 DAY = dt.timedelta(days=1)
-SHOTS = Path(os.environ.get("POINTSNET_SHOTS", "/work/wt/shots/i19more"))
+SHOTS = shots_dir("i19more")
 
 
 def shot(page: Page, name: str) -> None:

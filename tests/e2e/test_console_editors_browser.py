@@ -7,13 +7,12 @@ themselves, creates a reward (a refused price first, named beside its field), an
 pool (a bad line named by its number, then a good file). A manager edits a webhook endpoint and
 deletes it; a cashier guessing codes is stopped. Each change is in the audit log.
 
-Screenshots go to /work/wt/shots/console19b/ (or $POINTSNET_SHOTS) for a person to look at.
+Screenshots go to tests/artifacts/shots/console19b/ (or $POINTSNET_SHOTS) for a person to look at.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from network.programme import rewards_buy, rewards_store
 from network.programme.rewards import RewardSpec
 from partners.portal import till
 from partners.webhooks import store as wh_store
+from tests.e2e.shots import shots_dir
 from tests.e2e.test_backoffice_till_browser import hub, sign_in  # noqa: F401
 from tests.e2e.test_console_browser import browser, context  # noqa: F401
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
@@ -35,7 +35,7 @@ from tests.network.backoffice import world as bw
 from tests.support import ledger_world as w
 
 DAY = dt.timedelta(days=1)
-SHOTS = Path(os.environ.get("POINTSNET_SHOTS", "/work/wt/shots/console19b"))
+SHOTS = shots_dir("console19b")
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 
 

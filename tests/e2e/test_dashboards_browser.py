@@ -6,13 +6,12 @@ the Persian dashboard and is refused the finance page; a partner's manager sees 
 partner's transactions, dashboard and statement, whatever they type in the URL; a cashier is
 refused every page but the till's.
 
-Screenshots go to /work/wt/shots/i19dash/ (or $POINTSNET_SHOTS) for a person to look at.
+Screenshots go to tests/artifacts/shots/i19dash/ (or $POINTSNET_SHOTS) for a person to look at.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -32,13 +31,14 @@ from partners.terms import Terms
 from settlement import run as settlement_run
 from settlement.kpis import rollup
 from settlement.period import Period
+from tests.e2e.shots import shots_dir
 from tests.e2e.test_console_browser import browser, context, fresh_code  # noqa: F401
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
 from tests.network import wallet_world as ww
 from tests.network.backoffice import world as bw
 
 DAY = dt.timedelta(days=1)
-SHOTS = Path(os.environ.get("POINTSNET_SHOTS", "/work/wt/shots/i19dash"))
+SHOTS = shots_dir("i19dash")
 
 
 def shot(page: Page, name: str) -> None:

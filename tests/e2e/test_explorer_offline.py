@@ -4,7 +4,6 @@ resolving nothing but 127.0.0.1, loads it and runs a query through it."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -16,10 +15,11 @@ import pytest
 from playwright.sync_api import Browser, Request, Route, expect, sync_playwright
 
 from infra.explorer import ASSET_TYPES, ASSETS
+from tests.e2e.shots import shots_dir
 from tests.e2e.test_wallet_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
 from tests.support.hub_process import hub_process
 
-SHOTS = Path(os.environ.get("POINTSNET_SHOTS_DIR", "/work/wt/shots/i22scale"))
+SHOTS = shots_dir("i22scale")
 # Belt and braces beside the request filter below: the browser cannot resolve any other host.
 OFFLINE_ARGS = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 

@@ -1,13 +1,12 @@
 """Self-enrolment, the profile, the data download and erasure in Debian's headless Chromium
 against a real uvicorn and PostgreSQL, in English and Persian, on a phone and a desktop.
 
-Screenshots go to /work/wt/shots/i20mem/ (or POINTSNET_SHOTS) for a person to look at.
+Screenshots go to tests/artifacts/shots/i20mem/ (or $POINTSNET_SHOTS) for a person to look at.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +19,12 @@ from network import audit, cards, members
 from network.db.engine import Database
 from network.db.schema import members as members_table
 from network.ledger.verify import verify
+from tests.e2e.shots import shots_dir
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
 from tests.e2e.test_wallet_browser import browser as browser  # noqa: F401  (the fixture)
 from tests.network import wallet_world as ww
 
-SHOTS = Path(os.environ.get("POINTSNET_SHOTS", "/work/wt/shots/i20mem"))
+SHOTS = shots_dir("i20mem")
 
 
 def shot(page: Page, name: str) -> None:

@@ -1,17 +1,16 @@
 """The message preferences page and the unsubscribe link in Debian's Chromium, English and
 Persian, phone and desktop: what the member ticks is what the database keeps, with the consent
 words in the language they read. Screenshots go to tests/artifacts/ (and, when the folder
-exists, /work/wt/shots/i20msg/ for review)."""
+exists, tests/artifacts/shots/i20msg/ for review)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from network.db.engine import Database
 from network.notifications import preferences, unsubscribe
+from tests.e2e.shots import shots_dir
 from tests.e2e.test_wallet_browser import (  # noqa: F401  (fixtures)
     ARTIFACTS,
     DESKTOP,
@@ -24,7 +23,7 @@ from tests.e2e.test_wallet_browser import (  # noqa: F401  (fixtures)
 )
 from tests.network import wallet_world as ww
 
-SHOTS = Path("/work/wt/shots/i20msg")
+SHOTS = shots_dir("i20msg")
 
 
 def shot(page: Page, name: str) -> None:

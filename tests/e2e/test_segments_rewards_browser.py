@@ -7,14 +7,13 @@ that is not JSON is refused beside its input, a good one gets its members at onc
 refreshed. Every change is in the audit log. A partner's manager reads their rewards and how
 they did, all time and for one month, never another partner's.
 
-Screenshots go to /work/wt/shots/seg19/ (or $POINTSNET_SHOTS) for a person to look at.
+Screenshots go to tests/artifacts/shots/seg19/ (or $POINTSNET_SHOTS) for a person to look at.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from network.clock import utcnow
 from network.db.engine import Database
 from network.db.schema import members
 from network.programme import rewards_buy
+from tests.e2e.shots import shots_dir
 from tests.e2e.test_backoffice_till_browser import _reward, hub, sign_in  # noqa: F401
 from tests.e2e.test_console_browser import browser, context  # noqa: F401
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
@@ -34,7 +34,7 @@ from tests.network.backoffice import world as bw
 from tests.support import ledger_world as w
 
 DAY = dt.timedelta(days=1)
-SHOTS = Path(os.environ.get("POINTSNET_SHOTS", "/work/wt/shots/seg19"))
+SHOTS = shots_dir("seg19")
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 
 
