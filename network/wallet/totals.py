@@ -32,7 +32,7 @@ class PartyTotals:
 @dataclass(frozen=True)
 class Activity:
     partners: list[PartyTotals]
-    tier_points: int  # earned in the tier window (programme tiers.window()), net of reversals
+    tier_points: int  # earned in the tier window (the ladder in force), net of reversals
 
 
 # Built once with bound parameters, so SQLAlchemy reuses its compiled form on the hot path. The

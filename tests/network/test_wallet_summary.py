@@ -110,7 +110,7 @@ def test_the_wallet_reads_the_sums_and_the_tier_window_starts_inside_a_day(db: D
     assert db.read(lambda c: summary.earned_since(c, ann, since)) == 1_000 + 100_000 + 7
     assert db.read(lambda c: summary.earned_since(c, ann, T0 - timedelta(seconds=1))) == 101_017
     assert db.read(lambda c: summary.earned_since(c, ann, T0 + timedelta(hours=5))) == 7
-    now = since + tier_facts.tiers.window()
+    now = since + tier_facts.tiers.window(tier_facts.tiers.DEFINITIONS)
     assert db.read(lambda c: tier_facts.earned_in_window(c, ann, now)) == 101_007
     done = db.read(lambda c: totals.activity(c, ann, now))
     assert done.tier_points == 101_007
