@@ -11,7 +11,7 @@ the endpoint can skip the executor, as it already skips parse and validate (docu
 - `plain_input` coerces `$input` only when it has the plain shape partners send (every value of
   the exact JSON type, no unknown key); anything else takes the general path, so every
   coercion error is graphql-core's own;
-- the mutation's own `answer` runs the same domain code `mutate` runs (`HubMutation.run`),
+- the mutation's own `answer` runs the same domain code `mutate` runs (`HubMutation.carry_out`),
   so userErrors, replays, idempotency and metrics are the general path's;
 - `LeanOperation.answer` builds the field's answer from the payload by hand, with the schema's
   own serializers. If it cannot (a value graphql-core would refuse, say), or the mutation raises,

@@ -69,11 +69,12 @@ class HubMutation(graphene.Mutation):
 
     @classmethod
     def mutate(cls, root: object, info: graphene.ResolveInfo, input: Any) -> Any:
-        return cls.run(lambda: cls.perform(info, input), info, input)
+        return cls.carry_out(lambda: cls.perform(info, input), info, input)
 
     @classmethod
-    def run(cls, work: Callable[[], Any], info: Any, input: Any) -> Any:
-        """`work` (the use case) through `run_mutation` with this mutation's declarations;
+    def carry_out(cls, work: Callable[[], Any], info: Any, input: Any) -> Any:
+        """`work` (the use case) through `run_mutation` with this mutation's declarations (not
+        named `run`: a payload may have an output field of that name, settlement's has);
         `info` is graphql-core's, or None on a persisted operation's lean path (whose
         mutations' `refused` do not read it)."""
         return run_mutation(cls._meta.output, cls.errors, work, renamed=cls.renamed,

@@ -116,7 +116,7 @@ class PartnerMutation(HubMutation):
         """What `mutate` returns, for a request known to select this one field and nothing else
         (a persisted operation, infra/persisted_operations.py): graphql-core's `info` is only
         needed to find out what `begin` checks for a document it has never seen."""
-        return cls.run(lambda: cls.execute(call_of(ctx, ctx.partner(cls.scope)), input),
+        return cls.carry_out(lambda: cls.execute(call_of(ctx, ctx.partner(cls.scope)), input),
                        None, input)
 
 def every_problem(cls: Any, info: graphene.ResolveInfo, input: Any) -> Any:
