@@ -23,6 +23,7 @@ MESSAGES: dict[str, str] = {
     "p_kind_capture": "capture", "p_kind_void": "void", "p_kind_hold_expiry": "hold expired",
     "p_kind_reverse_earn": "earn reversed", "p_kind_reverse_redemption": "redemption reversed",
     "p_kind_bonus": "bonus you funded",
+    "p_kind_bonus_reversal": "bonus you funded, taken back",
     "p_members_title": "Members enrolled here",
     "p_members_intro": "{count} members joined the network at your partner.",
     "p_card_col": "Card",

@@ -23,6 +23,7 @@ MESSAGES: dict[str, str] = {
     "p_kind_capture": "برداشت", "p_kind_void": "لغو رزرو", "p_kind_hold_expiry": "انقضای رزرو",
     "p_kind_reverse_earn": "برگشت کسب", "p_kind_reverse_redemption": "برگشت خرج",
     "p_kind_bonus": "پاداش به هزینهٔ شما",
+    "p_kind_bonus_reversal": "بازپس‌گیری پاداشی که هزینه‌اش را دادید",
     "p_members_title": "اعضای ثبت‌نام‌شده در اینجا",
     "p_members_intro": "{count} عضو در همکار شما به شبکه پیوستند.",
     "p_card_col": "کارت",
