@@ -394,20 +394,15 @@ def item_offers(conn: Connection, member_id: int, campaigns: Iterable[Campaign],
 def usage_of(conn: Connection, member_id: int, campaigns: Iterable[Campaign], at: dt.datetime,
              programme: Programme) -> dict[int, Usage]:
     """Member-limit usage: awards from campaign_awards, and for a campaign that gives lottery
-    entries, the entries it gave (read only when there is such a campaign)."""
-    campaigns = list(campaigns)
-    entries = [c.id for c in campaigns if isinstance(c.effect, LotteryEntries)]
-    others = [c.id for c in campaigns if not isinstance(c.effect, LotteryEntries)]
-    found = store.usage(conn, member_id, others, at, programme) if others else {}
-    if entries:
-        found |= store.entry_usage(conn, member_id, entries, at, programme)
-    return found
+    entries, the entries it gave (`usages_of` for one member)."""
+    return usages_of(conn, [member_id], campaigns, at, programme).get(member_id, {})
 
 
 def usages_of(conn: Connection, member_ids: Iterable[int], campaigns: Iterable[Campaign],
               at: dt.datetime, programme: Programme) -> dict[int, dict[int, Usage]]:
-    """`usage_of` for each of `member_ids` (a batch's): awards in one read, and the entries of
-    campaigns that give lottery entries (read only when there is such a campaign)."""
+    """Member-limit usage of each of `member_ids` (a batch's): awards from campaign_awards in one
+    read, and for a campaign that gives lottery entries, the entries it gave (read only when
+    there is such a campaign)."""
     campaigns, members = list(campaigns), sorted(set(member_ids))
     entries = [c.id for c in campaigns if isinstance(c.effect, LotteryEntries)]
     others = [c.id for c in campaigns if not isinstance(c.effect, LotteryEntries)]
