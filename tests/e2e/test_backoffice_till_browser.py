@@ -24,7 +24,7 @@ from network.programme import rewards_buy, rewards_store
 from network.programme.rewards import RewardSpec
 from network.programme.tiers_schema import tier_changes
 from partners import webhooks
-from tests.e2e.shots import shots_dir
+from tests.e2e.shots import shooter, shots_dir
 from tests.e2e.test_console_browser import browser, context, fresh_code  # noqa: F401
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
 from tests.network import wallet_world as ww
@@ -35,9 +35,7 @@ DAY = dt.timedelta(days=1)
 SHOTS = shots_dir("i19more")
 
 
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+shot = shooter("i19more")
 
 
 def _reward(db: Database, partner: int, en: str, fa: str, price: int) -> int:

@@ -16,7 +16,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from network import audit, parties
 from network.backoffice import accounts
@@ -26,7 +26,7 @@ from network.programme import rewards_buy, rewards_store
 from network.programme.rewards import RewardSpec
 from partners.portal import till
 from partners.webhooks import store as wh_store
-from tests.e2e.shots import shots_dir
+from tests.e2e.shots import shooter
 from tests.e2e.test_backoffice_till_browser import hub, sign_in  # noqa: F401
 from tests.e2e.test_console_browser import browser, context  # noqa: F401
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
@@ -35,13 +35,10 @@ from tests.network.backoffice import world as bw
 from tests.support import ledger_world as w
 
 DAY = dt.timedelta(days=1)
-SHOTS = shots_dir("console19b")
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 
 
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+shot = shooter("console19b")
 
 
 @pytest.fixture

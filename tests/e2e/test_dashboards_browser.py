@@ -31,19 +31,16 @@ from partners.terms import Terms
 from settlement import run as settlement_run
 from settlement.kpis import rollup
 from settlement.period import Period
-from tests.e2e.shots import shots_dir
+from tests.e2e.shots import shooter
 from tests.e2e.test_console_browser import browser, context, fresh_code  # noqa: F401
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
 from tests.network import wallet_world as ww
 from tests.network.backoffice import world as bw
 
 DAY = dt.timedelta(days=1)
-SHOTS = shots_dir("i19dash")
 
 
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+shot = shooter("i19dash")
 
 
 @pytest.fixture

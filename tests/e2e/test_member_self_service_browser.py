@@ -19,17 +19,12 @@ from network import audit, cards, members
 from network.db.engine import Database
 from network.db.schema import members as members_table
 from network.ledger.verify import verify
-from tests.e2e.shots import shots_dir
+from tests.e2e.shots import shooter
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
 from tests.e2e.test_wallet_browser import browser as browser  # noqa: F401  (the fixture)
 from tests.network import wallet_world as ww
 
-SHOTS = shots_dir("i20mem")
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+shot = shooter("i20mem")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
 from network import audit, parties
@@ -25,7 +25,7 @@ from network.clock import utcnow
 from network.db.engine import Database
 from network.db.schema import members
 from network.programme import rewards_buy
-from tests.e2e.shots import shots_dir
+from tests.e2e.shots import shooter
 from tests.e2e.test_backoffice_till_browser import _reward, hub, sign_in  # noqa: F401
 from tests.e2e.test_console_browser import browser, context  # noqa: F401
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
@@ -34,13 +34,10 @@ from tests.network.backoffice import world as bw
 from tests.support import ledger_world as w
 
 DAY = dt.timedelta(days=1)
-SHOTS = shots_dir("seg19")
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 
 
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+shot = shooter("seg19")
 
 
 @pytest.fixture
