@@ -320,9 +320,11 @@ consumptions = Table(
     *keyed_by(),
 )
 Index("ix_consumptions_booked", consumptions.c.booked_at)
+# A member's consumptions, and an entry's (its member is known wherever its consumptions are
+# read: a reversal, the privacy export). No index on entry_id or lot_id alone (migration 0032):
+# no query looks a consumption up by either without its member, and they cost an index entry
+# per consumption written.
 Index("ix_consumptions_member", consumptions.c.member_id, consumptions.c.entry_id)
-Index("ix_consumptions_entry", consumptions.c.entry_id)
-Index("ix_consumptions_lot", consumptions.c.lot_id)
 
 holds = Table(
     "holds",
