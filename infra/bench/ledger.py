@@ -18,6 +18,7 @@ import random
 import time
 import uuid
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy import text
 
@@ -70,7 +71,10 @@ def _redeem_worker(url: str, member_ids: list[int], partner_id: int, seconds: fl
     db = Database(url, pool_size=1, max_overflow=0)
     rng = random.Random(seed)
     done = 0
+    # The pool's one connection: every redemption of this worker runs on this backend.
+    backend = db.read(lambda c: c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
     gate.ready_and_wait()
+    cpu = time.process_time(), cpu_split.backends([backend])
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         # Small amounts against 1,000-point lots: each redemption walks the FIFO order of
@@ -79,7 +83,16 @@ def _redeem_worker(url: str, member_ids: list[int], partner_id: int, seconds: fl
                       partner_id=partner_id, member_id=rng.choice(member_ids),
                       points=rng.randint(1, 100))
         done += 1
-    gate.out.put(done)
+    gate.out.put(Spent(done, time.process_time() - cpu[0],
+                       cpu_split.backends([backend]) - cpu[1]))
+
+
+class Spent(NamedTuple):
+    """A redeem worker's count, and the CPU seconds it and its own backend spent on them: figures
+    other runs on a shared server do not blur (the machine-wide split below counts them too)."""
+    done: int
+    worker: float
+    backend: float
 
 
 class Gate:
@@ -105,7 +118,7 @@ def _reporting(target, *args):  # type: ignore[no-untyped-def]
         raise
 
 
-def run_workers(target, workers: int, args_for) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+def run_workers(target, workers: int, args_for) -> tuple[list, float]:  # type: ignore[no-untyped-def]
     gate = Gate(workers)
     procs = [mp.Process(target=_reporting, args=(target, *args_for(i), gate))
              for i in range(workers)]
@@ -121,7 +134,7 @@ def run_workers(target, workers: int, args_for) -> tuple[int, float]:  # type: i
     failures = [r for r in results if isinstance(r, BaseException)]
     if failures:
         raise RuntimeError(f"{len(failures)} worker(s) failed: {failures[0]!r}")
-    return sum(results), elapsed
+    return results, elapsed
 
 
 def main() -> None:
@@ -158,7 +171,7 @@ def main() -> None:
             print(f"earn: {args.workers} worker processes for {args.seconds}s…", flush=True)
             earns, elapsed = run_workers(_earn_worker, args.workers, lambda i: (
                 url, member_ids, partner_id, args.seconds, i))
-            earn_rate = earns / elapsed
+            earn_rate = sum(earns) / elapsed
 
         per = -(-args.lot_members // args.workers)
         print(f"giving {args.lot_members} members {args.lots} open lots each…", flush=True)
@@ -172,8 +185,9 @@ def main() -> None:
 
         print(f"redeem: {args.workers} worker processes for {args.seconds}s…", flush=True)
         before = cpu_split.read(os.getpid())
-        redeems, elapsed = run_workers(_redeem_worker, args.workers, lambda i: (
+        spent, elapsed = run_workers(_redeem_worker, args.workers, lambda i: (
             url, lot_members, partner_id, args.seconds, i))
+        redeems = sum(s.done for s in spent)
         # The workers are this process's children: "hub" is the ledger's Python side.
         redeem_cpu = cpu_split.read(os.getpid()) - before
         redeem_rate = redeems / elapsed
@@ -208,6 +222,10 @@ def main() -> None:
     print(f"CPU per redemption: ledger workers {workers_us:,.0f} µs, PostgreSQL and the rest "
           f"of the machine {postgres_us:,.0f} µs (busy {redeem_cpu.busy / redeem_cpu.wall:.2f} "
           f"of {os.cpu_count()} cores)")
+    own_us = [1e6 * sum(getattr(s, side) for s in spent) / redeems
+              for side in ("worker", "backend")]
+    print(f"CPU per redemption, this run's own processes: ledger workers {own_us[0]:,.0f} µs, "
+          f"their PostgreSQL backends {own_us[1]:,.0f} µs")
 
 
 if __name__ == "__main__":

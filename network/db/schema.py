@@ -191,7 +191,9 @@ journal_entries = Table(
     # earn | bonus | redeem | hold | capture | void | hold_expiry | reverse_earn
     # | reverse_redemption | donate | transfer_out | transfer_in | expire
     Column("kind", String(24), nullable=False),
-    Column("party_id", BigId, ForeignKey("parties.id")),  # the partner or charity on the other side
+    # The partner or charity on the other side. No foreign key (migration 0031): every writer
+    # checks the party first, none deletes one, and `ledger verify` names an entry without it.
+    Column("party_id", BigId),
     Column("points", BigInteger, nullable=False),  # the headline amount, always > 0
     Column("reference", String(200)),  # the partner's own reference (order number, till receipt)
     Column("reverses_entry_id", BigId),  # the member's own entry it reverses
@@ -313,14 +315,16 @@ consumptions = Table(
     Column("debt_lot_id", BigId),  # set when these points repaid a debt lot
     Column("booked_at", Timestamp, nullable=False),
     CheckConstraint("points <> 0", name="points_nonzero"),
+    # No foreign keys to the entry and the lot (migration 0031): every writer inserts its
+    # consumptions with the entry and the lot's update; `ledger verify` names an orphan.
     *keyed_by(),
-    belongs_to("journal_entries", "entry_id"),
-    belongs_to("lots", "lot_id"),
 )
 Index("ix_consumptions_booked", consumptions.c.booked_at)
+# A member's consumptions, and an entry's (its member is known wherever its consumptions are
+# read: a reversal, the privacy export). No index on entry_id or lot_id alone (migration 0032):
+# no query looks a consumption up by either without its member, and they cost an index entry
+# per consumption written.
 Index("ix_consumptions_member", consumptions.c.member_id, consumptions.c.entry_id)
-Index("ix_consumptions_entry", consumptions.c.entry_id)
-Index("ix_consumptions_lot", consumptions.c.lot_id)
 
 holds = Table(
     "holds",

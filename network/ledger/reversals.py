@@ -195,7 +195,9 @@ def _give_back(conn: Connection, original: Any, locked: balances.BalanceRow, new
         select(consumptions.c.id, consumptions.c.lot_id, consumptions.c.issuer_party_id,
                consumptions.c.points - func.coalesce(undone.c.n, 0))
         .outerjoin(undone, undone.c.reversal_of_id == consumptions.c.id)
-        .where(consumptions.c.entry_id == original.id, consumptions.c.kind == "redemption",
+        # By member and entry: ix_consumptions_member serves it (there is no entry-only index).
+        .where(consumptions.c.member_id == member_id, consumptions.c.entry_id == original.id,
+               consumptions.c.kind == "redemption",
                consumptions.c.points > 0)
         .order_by(consumptions.c.id.desc())
     ).all()

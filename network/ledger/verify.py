@@ -4,7 +4,8 @@ Each check is one set-based query that returns the offending rows, so the whole 
 table scans and can follow every concurrency test. The invariants:
 
 1. every journal entry has postings, they sum to zero, and each carries the entry's member (and
-   every posting has its entry);
+   every posting has its entry), every entry's party exists, and every consumption's entry and
+   lot exist and belong to its member;
 2. each member's running balance and held points equal the sums of their postings;
 3. each member's lots (debt lots negative) equal the balance, and open hold allocations equal held;
 4. every lot is conserved: points = remaining + consumed + held by allocations (positive lots), and
@@ -54,6 +55,25 @@ CHECKS: dict[str, str] = {
         SELECT p.id, p.entry_id, p.member_id, e.member_id AS entry_member
         FROM postings p LEFT JOIN journal_entries e ON e.id = p.entry_id
         WHERE e.id IS NULL OR p.member_id <> e.member_id
+    """,
+    # No foreign key holds an entry to its party (issue 21, migration 0031: the partner's row
+    # was locked by every redemption at that partner), so verify names an entry whose party is
+    # missing.
+    "entry names an existing party": """
+        SELECT e.id, e.kind, e.party_id FROM journal_entries e
+        LEFT JOIN parties p ON p.id = e.party_id
+        WHERE e.party_id IS NOT NULL AND p.id IS NULL
+    """,
+    # Nor a consumption to its entry and its lot (migration 0031: the writers insert all three
+    # together): a missing entry or lot, or one of another member, is named here.
+    "consumption belongs to its entry's and lot's member": """
+        SELECT c.id, c.member_id, c.entry_id, e.member_id AS entry_member, c.lot_id,
+               l.member_id AS lot_member
+        FROM consumptions c
+        LEFT JOIN journal_entries e ON e.id = c.entry_id
+        LEFT JOIN lots l ON l.id = c.lot_id
+        WHERE e.id IS NULL OR e.member_id <> c.member_id
+           OR l.id IS NULL OR l.member_id <> c.member_id
     """,
     "member balance equals wallet postings": """
         SELECT b.member_id, b.balance, COALESCE(s.total, 0) AS postings

@@ -29,6 +29,12 @@ CORRUPTIONS: dict[str, tuple[list[str], str | None]] = {
     "posting belongs to its entry's member": (
         ["UPDATE postings SET member_id = :other WHERE entry_id = :earn "
          "AND account_kind = 'issuance'"], None),
+    "entry names an existing party": (
+        ["UPDATE journal_entries SET party_id = (SELECT max(id) + 1 FROM parties) "
+         "WHERE id = :redeem"], None),
+    "consumption belongs to its entry's and lot's member": (
+        ["UPDATE consumptions SET lot_id = (SELECT max(id) + 1 FROM lots) "
+         "WHERE entry_id = :redeem"], None),
     "member balance equals wallet postings": (
         ["UPDATE member_balances SET balance = balance + 1 WHERE member_id = :m"], None),
     "member held equals hold postings": (
@@ -140,4 +146,22 @@ def test_verify_names_a_posting_without_its_entry(db, ledger_world):
             conn.rollback()
     orphan = found["posting belongs to its entry's member"]
     assert orphan.count == 1 and orphan.examples[0]["entry_member"] is None
+    assert verify(db) == []
+
+
+def test_verify_names_a_consumption_of_another_member_s_entry(db, ledger_world):
+    """No foreign key holds a consumption to its entry and lot (migration 0031): verify names a
+    consumption whose entry is another member's, as that key did."""
+    with db.engine.connect() as conn:
+        try:
+            assert conn.execute(text(
+                "UPDATE consumptions SET entry_id = (SELECT min(id) FROM journal_entries "
+                "WHERE member_id = :other) WHERE entry_id = :redeem"),
+                {"other": ledger_world["other"], "redeem": ledger_world["redeem"]}).rowcount >= 1
+            found = {v.check: v for v in _run_checks(conn)}
+        finally:
+            conn.rollback()
+    stray = found["consumption belongs to its entry's and lot's member"]
+    assert stray.count >= 1
+    assert stray.examples[0]["entry_member"] == ledger_world["other"]
     assert verify(db) == []
