@@ -100,11 +100,55 @@ async def _send(app, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
     return status, b"".join(chunks)
 
 
+def _cpu_per_call(fn, n: int = 2000) -> float:  # type: ignore[no-untyped-def]
+    for _ in range(100):
+        fn()
+    started = time.process_time()
+    for _ in range(n):
+        fn()
+    return 1e6 * (time.process_time() - started) / n
+
+
+def _parts(world, headers: dict[str, str], body: bytes) -> None:  # type: ignore[no-untyped-def]
+    """CPU of the pieces every request pays, each alone: what the hub's budget is spent on."""
+    from network.db.engine import Database
+    from partners.authenticator import _choose
+    from partners.signatures import (
+        HttpRequest,
+        load_private_key,
+        verify_content_digest,
+        verify_parsed,
+    )
+
+    message = HttpRequest("POST", "http://127.0.0.1:8000/graphql",
+                          [(k.lower(), v) for k, v in headers.items()], body)
+    parsed = _choose(message)
+    public = load_private_key(world.pem).public_key()
+    db = Database(world.url)
+    try:
+        figures = {
+            "a round trip (SELECT 1 on the statement connection)":
+                lambda: db.pg_statement("SELECT 1 AS one", {}),
+            "an empty Database.read": lambda: db.read(lambda _conn: None),
+            "parsing Signature-Input and Signature": lambda: _choose(message),
+            "the signature base and the Ed25519 verification":
+                lambda: verify_parsed(message, parsed, public),
+            "the Content-Digest check":
+                lambda: verify_content_digest(message.header("content-digest"), body),
+        }
+        for label, fn in figures.items():
+            print(f"  {label}: {_cpu_per_call(fn):,.0f} µs")
+    finally:
+        db.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--profile", type=int, default=0, help="print the top N functions")
     parser.add_argument("--show-sql", action="store_true")
+    parser.add_argument("--parts", action="store_true",
+                        help="also time the pieces every request pays, each alone")
     args = parser.parse_args()
     name = f"pointsnet_bench_probe_{uuid.uuid4().hex[:8]}"
     world = build_world(name, 5000)
@@ -146,6 +190,8 @@ def main() -> None:
         if args.show_sql:
             for text, count in SENT.most_common():
                 print(f"  {count / n:5.2f}  {text}")
+        if args.parts:
+            _parts(world, *timed[0])
         if profile:
             pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)
             pstats.Stats(profile).sort_stats("tottime").print_stats(args.profile)
