@@ -30,6 +30,7 @@ from infra.bench.databases import drop_database
 from infra.bench.partner_api import build_world, presign
 
 SENT: collections.Counter[str] = collections.Counter()
+EARNS: list[tuple[str, dict]] = []  # the last earn statement sent, for --explain
 
 
 def _backends_cpu(url: str, database: str) -> float:
@@ -67,6 +68,8 @@ def _count_statements() -> None:
     def execute(self, query, params=None, **kwargs):  # type: ignore[no-untyped-def]
         text = query if isinstance(query, str) else str(query)
         SENT[" ".join(text.split())[:90]] += 1
+        if text.startswith("WITH claim"):
+            EARNS[:] = [(text, dict(params or {}))]
         return original(self, query, params, **kwargs)
 
     psycopg.Cursor.execute = execute  # type: ignore[method-assign]
@@ -142,11 +145,24 @@ def _parts(world, headers: dict[str, str], body: bytes) -> None:  # type: ignore
         db.dispose()
 
 
+def _explain(url: str) -> None:
+    """EXPLAIN ANALYZE of the last earn statement with a fresh idempotency key, rolled back."""
+    sql, params = EARNS[-1]
+    params = {**params, "key": uuid.uuid4().hex, "lock_key": psycopg.types.numeric.Int8(
+        uuid.uuid4().int % 2**62)}
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        for row in conn.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params):
+            print("  " + row[0])
+        conn.rollback()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--profile", type=int, default=0, help="print the top N functions")
     parser.add_argument("--show-sql", action="store_true")
+    parser.add_argument("--explain", action="store_true",
+                        help="EXPLAIN ANALYZE one more earn statement (rolled back)")
     parser.add_argument("--parts", action="store_true",
                         help="also time the pieces every request pays, each alone")
     args = parser.parse_args()
@@ -190,6 +206,8 @@ def main() -> None:
         if args.show_sql:
             for text, count in SENT.most_common():
                 print(f"  {count / n:5.2f}  {text}")
+        if args.explain:
+            _explain(world.url)
         if args.parts:
             _parts(world, *timed[0])
         if profile:
