@@ -1,13 +1,19 @@
 """One signed single earn, looked at from inside the hub's process: statements per request, the
-process's CPU per request, and optionally a profile.
+hub's and PostgreSQL's CPU per request, and on request a profile, the pieces alone, a plan.
 
-    .venv/bin/python -m infra.bench.single_earn_probe [--requests 500] [--profile N] [--show-sql]
+    .venv/bin/python -m infra.bench.single_earn_probe [--requests 500] [--show-sql]
+        [--profile N] [--parts] [--explain]
 
 The same world and signed requests as `partner_api.py` (its `build_world` and `presign`), sent
-through the ASGI app straight from one event loop (no uvicorn, no sockets), one at a time, so
-CPU per request is the hub's own plus psycopg's client side. Every statement the request sends
-to PostgreSQL is counted (psycopg's `Cursor.execute`, which SQLAlchemy's calls go through too):
-the aim is one round trip per request. Prints figures; asserts nothing.
+through the ASGI app straight from one event loop (no uvicorn, no sockets), one at a time, the
+endpoint's thread hop replaced by a call in the same thread (so cProfile sees the work). CPU per
+request is this process's (the hub's code and psycopg's client side) and that of the PostgreSQL
+backends serving the probe's own database, read from /proc, so other runs on the server do not
+blur it: an A/B of one change (a local edit, run alternately) reads differences of a few percent
+that `partner_api.py`'s machine-wide split loses when others share the machine. Every statement
+a request sends is counted (psycopg's `Cursor.execute`, which SQLAlchemy's calls go through too):
+the aim is one round trip per request. `--profile` measures thread CPU time, inflated by the
+profiler's own cost on small calls. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import time
 import uuid
 
 import psycopg
+from psycopg.types.numeric import Int8
 from sqlalchemy import create_engine, text
 
 from infra.bench.cpu_split import _process_cpu
@@ -148,8 +155,7 @@ def _parts(world, headers: dict[str, str], body: bytes) -> None:  # type: ignore
 def _explain(url: str) -> None:
     """EXPLAIN ANALYZE of the last earn statement with a fresh idempotency key, rolled back."""
     sql, params = EARNS[-1]
-    params = {**params, "key": uuid.uuid4().hex, "lock_key": psycopg.types.numeric.Int8(
-        uuid.uuid4().int % 2**62)}
+    params = {**params, "key": uuid.uuid4().hex, "lock_key": Int8(uuid.uuid4().int % 2**62)}
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         for row in conn.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params):
             print("  " + row[0])
