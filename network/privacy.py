@@ -48,6 +48,7 @@ from network.db.schema import (
 from network.db.schema import members as members_table
 from network.hashing import Keys
 from network.ledger.errors import MemberNotFound
+from network.member_ids import ERASED_CARD_PREFIX
 from network.notifications.consent_schema import (
     message_consents,
     message_preferences,
@@ -64,7 +65,6 @@ from network.signin.addresses import Address
 from network.signin.schema import member_sessions, signin_codes
 from network.wallet.gifts_schema import gift_blocks, gifts
 
-ERASED_CARD_PREFIX = "erased-"
 FORMAT_VERSION = 1
 
 

@@ -48,7 +48,9 @@ def run(db: Database, definition: Any, period: str, *, timezone: str,
             campaign = codec.from_document(management.resolve_parties(conn, definition))
         except codec.CampaignDocumentError as error:
             raise management.CampaignRefused.of(error) from None
-        problems = validate(campaign, categories=store.CATEGORIES, tiers=programme.tiers)
+        problems = validate(campaign, categories=store.CATEGORIES, tiers=programme.tiers,
+                            rewards=store.reward_statuses(conn, campaign),
+                            draws=store.draws_open(conn, campaign))
         if problems:
             raise management.CampaignRefused(problems)
         simulation.check_simulable(campaign)
@@ -58,13 +60,14 @@ def run(db: Database, definition: Any, period: str, *, timezone: str,
         # terms, whatever they were during the month replayed.
         prices = clearing_prices(conn, {part.party_id for part in campaign.funder}, now)
         return simulation.simulate(campaign, earns, period=chosen, programme=programme,
-                                   members=members, prices=prices)
+                                   members=members, prices=prices,
+                                   catalog=simulation.read_catalog(conn, campaign))
 
     return db.read(read)
 
 
 def party_codes(conn: Connection, party_ids: set[int]) -> dict[int, str]:
-    """Codes of the funders a simulation names, for its report."""
+    """Codes of the parties a simulation names (funders, honouring partners), for its report."""
     if not party_ids:
         return {}
     rows = conn.execute(select(parties.c.id, parties.c.code).where(

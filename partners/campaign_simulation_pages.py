@@ -21,7 +21,7 @@ from network.console import campaign_form, campaign_pages
 from network.console.member_pages import staff
 from network.console.page import ConsolePage
 from network.errors import HubError
-from network.programme import codec, management, store
+from network.programme import codec, lottery_store, management, rewards_store, store
 from network.programme.simulation import Simulation, SimulationError
 from partners import campaign_simulation
 
@@ -34,13 +34,18 @@ def _page(bo: Backoffice, request: Request, page: ConsolePage, *, picked: str, p
     def read(conn):  # type: ignore[no-untyped-def]
         found = [s.campaign for s in store.list_campaigns(conn)
                  if s.campaign.trigger.kind == "purchase"]
-        return found, campaign_pages.funders(conn)
+        # The names of the reward or the draw the result counts, in the page's language.
+        rewards = {r.reward_id: rewards_store.get(conn, r.reward_id)
+                   for r in (result.rewards if result else ())}
+        draws = {d.draw_code: lottery_store.get(conn, d.draw_code)
+                 for d in (result.draws if result else ())}
+        return found, campaign_pages.funders(conn), rewards, draws
 
-    campaigns, by_id = bo.db.read(read)
+    campaigns, by_id, rewards, draws = bo.db.read(read)
     return page.render("console_simulation.html", status=status, campaigns=campaigns,
                        picked=picked, period=period, result=result, name=name, error=error,
-                       parties=by_id, currency=bo.settings.currency,
-                       one_second=dt.timedelta(seconds=1))
+                       parties=by_id, rewards=rewards, draws=draws,
+                       currency=bo.settings.currency, one_second=dt.timedelta(seconds=1))
 
 
 async def simulate_stored(bo: Backoffice, request: Request) -> Response:

@@ -83,6 +83,14 @@ def report_lines(result: Simulation, currency: str) -> list[str]:
         value = ("no contract: no clearing price" if f.value is None
                  else f"{plain(f.value)} {currency} at {plain(f.price_per_point)} a point")
         lines.append(f"funder {f.party_id}: {f.points} points, {value}")
+    for r in result.rewards:
+        stock = "unlimited stock" if r.stock is None else (
+            f"stock {r.stock}, " + (f"out {r.stock_out_at.isoformat()}" if r.stock_out_at
+                                    else "lasts"))
+        lines.append(f"reward {r.reward_id} honoured by {r.partner_id}: {r.count} issued at "
+                     f"{r.price_points} points = {r.points} points, {stock}")
+    lines += [f"draw {d.draw_code}: {d.entries} entries to {d.members} members"
+              for d in result.draws]
     exhausted = result.budget_exhausted_at
     lines.append("budget exhausted " + (exhausted.isoformat() if exhausted else "never"))
     lines += [f"skipped {reason} {count}" for reason, count in result.skipped.items()]

@@ -6,7 +6,9 @@ PostgreSQL, with pgbench TPC-B measured in the same run as the yardstick.
 
 Requests are signed before each timed run (see `presign`). `--batch-only` measures only batches.
 Prints figures; asserts nothing (benchmarks are not tests). Uses throwaway databases on the
-PostgreSQL at POINTSNET_BENCH_PG_URL (see infra/bench/databases.py) and drops them.
+PostgreSQL at POINTSNET_BENCH_PG_URL (see infra/bench/databases.py) and drops them. The hub's own
+log lines (uvicorn's stdout and stderr) go to a file in the temporary directory, named on the
+first line printed and kept after the run, so they do not interleave with the figures.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -87,8 +91,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(world: World, workers: int,
-                 graphql_threads: int = 4) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(world: World, workers: int, graphql_threads: int = 4,
+                 log: IO[bytes] | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """uvicorn serving the world; its output, the hub's log lines, goes to `log` when given, so
+    the figures on the terminal stay readable."""
     port = free_port()
     env = {**os.environ, "POINTSNET_DATABASE_URL": world.url, "POINTSNET_ENV": "production",
            "POINTSNET_SECRET_KEY": "bench-secret",
@@ -97,7 +103,7 @@ def start_server(world: World, workers: int,
         [sys.executable, "-m", "uvicorn", "infra.asgi:app", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers), "--loop", "uvloop", "--http",
          "httptools", "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=env)
+        cwd=ROOT, env=env, stdout=log, stderr=None if log is None else subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -310,7 +316,10 @@ def main() -> None:
 
     name = f"pointsnet_bench_{uuid.uuid4().hex[:8]}"
     world = build_world(name, args.members)
-    process, base = start_server(world, args.workers, args.graphql_threads)
+    log_path = Path(tempfile.gettempdir()) / f"{name}-hub.log"
+    log = log_path.open("wb")
+    print(f"hub log lines (uvicorn's stdout and stderr): {log_path}", flush=True)
+    process, base = start_server(world, args.workers, args.graphql_threads, log=log)
     try:
         if not args.batch_only:
             measure_single_earns(args, world, base, process.pid)
@@ -326,6 +335,7 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(timeout=20)
+        log.close()
         drop_database(name)
 
 if __name__ == "__main__":

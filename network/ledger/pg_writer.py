@@ -51,6 +51,7 @@ from network.ledger import summary
 from network.ledger.errors import IdempotencyInProgress
 from network.ledger.receipts import Receipt
 from network.ledger.rules import Booking, CreditPart, TieredCredit, breakdown, issued_by
+from network.member_ids import ERASED_CARD_PREFIX
 
 # The writes every earn makes, from `line` (columns: m member, party, kind, p points, r
 # reference, d details, v vests, x expires, k key, h request hash, b balance after, hd held,
@@ -98,8 +99,9 @@ def _statement(lines: str, answer: str) -> str:
     return f"WITH {lines},{_WRITES}\n    {answer}"
 
 
-# One earn: claim the key, move the balance (only for a member without debt and an issuer that
-# may issue: otherwise `moved`, and so `line`, is empty and nothing is written), then the writes.
+# One earn: claim the key, move the balance (only for a member without debt, not erased, and an
+# issuer that may issue: otherwise `moved`, and so `line`, is empty and nothing is written, and
+# the general way names the refusal), then the writes.
 # {before} adds relations `moved` reads ({points} is the points it moves, {sources} what it
 # reads them from), {after} the writes beyond the shared ones, {answer_from} what the answer
 # reads besides the claim.
@@ -113,6 +115,8 @@ _ONE_TEMPLATE = """
         SET balance = b.balance + {points}, updated_at = %(at)s
         FROM claim, parties AS issuer{sources}
         WHERE b.member_id = %(member)s AND b.debt = 0
+          AND NOT EXISTS (SELECT 1 FROM members AS gone WHERE gone.id = b.member_id
+                          AND starts_with(gone.card_number, '""" + ERASED_CARD_PREFIX + """'))
           AND claim.locked AND claim.request_hash IS NULL
           AND issuer.id = %(issuer)s AND issuer.kind IN ('partner', 'network')
           AND {guard}{also}

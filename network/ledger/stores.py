@@ -50,6 +50,7 @@ from network.ledger.rules import (
     request_params,
     vesting,
 )
+from network.member_ids import erased
 
 T = TypeVar("T")
 
@@ -225,10 +226,13 @@ def _replayed(row: Any, digest: str) -> Result:
 
 
 def _lock_balances(conn: Connection, member_ids: set[int]) -> dict[int, Any]:
-    """The members' balance rows, locked in ascending id (like `balances.lock_many`)."""
+    """The members' balance rows, locked in ascending id (like `balances.lock_many`). An erased
+    member's row is left out, so the plan refuses their lines as it refuses an unknown member's
+    (MEMBER_NOT_FOUND): nobody could ever spend points credited to them."""
     query = (select(member_balances.c.member_id, member_balances.c.balance,
                     member_balances.c.held, member_balances.c.debt)
-             .where(one_of(conn, member_balances.c.member_id, sorted(member_ids)))
+             .where(one_of(conn, member_balances.c.member_id, sorted(member_ids)),
+                    ~erased(member_balances.c.member_id))
              .order_by(member_balances.c.member_id))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()

@@ -3,8 +3,9 @@
 The replay runs every earn of the period, in booking order, through the same `rules.evaluate` an
 earn uses, with the draft as the only campaign, and reports: members reached, times applied,
 points per funder and their money value at the funder's contract clearing price, and the budget
-exhaustion date (the booking time of the earn that took the budget's last point). Member limits
-and the budget are counted inside the replay, as the booking would have counted them.
+exhaustion date (the booking time of the earn that took the budget's last point, or the last
+reward or entries it could pay for). Member limits and the budget are counted inside the
+replay, as the booking would have counted them.
 
 What the replay reads, and what it approximates:
 - Each earn as booked (journal_entries kind 'earn' with its stored details: amount, currency,
@@ -19,9 +20,26 @@ What the replay reads, and what it approximates:
   segments are empty, as in the earn until the segments feature fills them.
 - First purchase at a partner is exact: the member's first earn there in the whole history.
 
+A draft that issues a catalog reward (IssueReward) or gives lottery entries (LotteryEntries) is
+replayed with the catalog as it stands now (`read_catalog`, at the edge, like the tiers), and
+counted the way its earn would count it (reward_grants.offers' refusals, decided here on the
+replay's own counts):
+- a reward: each application issues one, worth its price in points (the funders' cost, paid
+  to the honouring partner), and takes one off the stock. The stock the replay starts from is
+  what is left NOW (for a pool reward, no more than its free codes); when it runs out, later
+  matches are REWARD_OUT_OF_STOCK and the time of the earn that took the last one is reported,
+  as the budget's is. The member's limit counts the replay's own grants. Visibility to tiers is
+  the members' tier now; one visible to segments only is not visible (segments are empty).
+  The reward's sale window is set aside like the draft's.
+- entries: counted per draw; the draw's per-member maximum counts the replay's own entries,
+  and the budget counts entries, as the earn counts them. The draw's entry window is set aside.
+The draft must name an active reward or an open draw (validation, as for a launch); one absent
+from `simulate`'s catalog is REWARD_UNKNOWN or DRAW_CLOSED, as in the earn.
+
 `simulate` is pure over plain rows; `read_history` gathers them in at most three queries (the
-earns; first earns per member and partner, only if the draft asks; tiers, only if it asks).
-Prices come from the caller (partners.contracts is a layer above this package).
+earns; first earns per member and partner, only if the draft asks; tiers, only if it asks), and
+`read_catalog` the draft's reward or draw in one or two. Prices come from the caller
+(partners.contracts is a layer above this package).
 """
 
 from __future__ import annotations
@@ -41,13 +59,23 @@ from network.db.clauses import one_of
 from network.db.schema import journal_entries
 from network.errors import HubError
 from network.money import Money
+from network.programme import lottery_store, rewards_store, tiers_store
 from network.programme import tiers as tier_rules
-from network.programme import tiers_store
-from network.programme.campaigns import Campaign
+from network.programme.campaigns import Campaign, IssueReward, LotteryEntries
 from network.programme.campaigns_schema import campaign_awards
 from network.programme.facts import BasketLine, MemberState, Purchase
 from network.programme.index import build
-from network.programme.rules import Programme, Usage, evaluate, periods
+from network.programme.rewards import Visibility
+from network.programme.rules import (
+    CatalogItem,
+    Effect,
+    ItemOffer,
+    ItemSkip,
+    Programme,
+    Usage,
+    evaluate,
+    periods,
+)
 
 
 class SimulationError(HubError):
@@ -93,6 +121,63 @@ class FunderCost:
 
 
 @dataclass(frozen=True, slots=True)
+class RewardTerms:
+    """A catalog reward as the replay needs it (`read_catalog`)."""
+
+    reward_id: int
+    partner_id: int  # the honouring partner: the points' sink
+    price_points: int
+    stock: int | None  # left now, where the replay starts; None: unlimited
+    per_member_limit: int | None = None
+    visibility: Visibility = Visibility()
+
+
+@dataclass(frozen=True, slots=True)
+class DrawTerms:
+    """A lottery draw as the replay needs it (`read_catalog`)."""
+
+    code: str
+    max_entries_per_member: int
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """The catalog items the draft gives, by reward id and by draw code."""
+
+    rewards: Mapping[int, RewardTerms] = dataclasses.field(default_factory=dict)
+    draws: Mapping[str, DrawTerms] = dataclasses.field(default_factory=dict)
+
+
+NO_CATALOG = Catalog()
+
+
+@dataclass(frozen=True, slots=True)
+class RewardsIssued:
+    """The rewards the draft would have issued: how many, at what price, honoured by whom, and
+    when the stock would have run out."""
+
+    reward_id: int
+    partner_id: int
+    price_points: int
+    count: int
+    stock: int | None  # what the replay started from; None: unlimited
+    stock_out_at: dt.datetime | None
+
+    @property
+    def points(self) -> int:
+        return self.count * self.price_points
+
+
+@dataclass(frozen=True, slots=True)
+class DrawEntries:
+    """The lottery entries the draft would have given in one draw."""
+
+    draw_code: str
+    entries: int
+    members: int
+
+
+@dataclass(frozen=True, slots=True)
 class Simulation:
     period: Period
     earns_replayed: int
@@ -102,6 +187,8 @@ class Simulation:
     funders: tuple[FunderCost, ...]
     budget_exhausted_at: dt.datetime | None
     skipped: Mapping[str, int]  # rules.SkipReason -> how many earns the draft matched but skipped
+    rewards: tuple[RewardsIssued, ...] = ()
+    draws: tuple[DrawEntries, ...] = ()
 
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -131,15 +218,17 @@ def parse_period(text: str, zone: ZoneInfo, now: dt.datetime) -> Period:
 
 def simulate(campaign: Campaign, earns: Iterable[PastEarn], *, period: Period,
              programme: Programme, members: Mapping[int, MemberState],
-             prices: Mapping[int, Decimal]) -> Simulation:
-    """Replay `earns` (any order; replayed by booking time) with `campaign` as the only one."""
+             prices: Mapping[int, Decimal], catalog: Catalog = NO_CATALOG) -> Simulation:
+    """Replay `earns` (any order; replayed by booking time) with `campaign` as the only one,
+    and `catalog` the reward or draw it gives, if any."""
     draft = dataclasses.replace(campaign, status="active", starts_at=period.start, ends_at=None)
     index = build([draft])
     budget = draft.limits.budget_points
+    shelf = _Shelf(draft, catalog)
     given: dict[int, list[dt.datetime]] = {}  # member -> when the draft applied to them
     by_funder: dict[int, int] = {}
     skipped: dict[str, int] = {}
-    spent = applied = replayed = 0
+    spent = points = applied = replayed = 0  # spent: the budget's unit (points, or entries)
     exhausted: dt.datetime | None = None
     for earn in sorted(earns, key=lambda e: (e.booked_at, e.entry_id)):
         replayed += 1
@@ -151,25 +240,98 @@ def simulate(campaign: Campaign, earns: Iterable[PastEarn], *, period: Period,
         plan = evaluate(fact, member, index, base_points=earn.base_points, programme=programme,
                         usage={draft.id: _usage(given.get(earn.member_id, ()), earn.booked_at,
                                                 programme)},
-                        budget_left=None if budget is None else {draft.id: budget - spent})
+                        budget_left=None if budget is None else {draft.id: budget - spent},
+                        offers=shelf.offers(member))
         for skip in plan.skipped:
             skipped[skip.reason] = skipped.get(skip.reason, 0) + 1
         for effect in plan.effects:
             if effect.source != "campaign":
                 continue
             applied += 1
-            spent += effect.points
+            spent += effect.entries or effect.points
+            points += effect.points
             given.setdefault(earn.member_id, []).append(earn.booked_at)
+            shelf.took(effect, earn.member_id, earn.booked_at)
             for part in effect.parts:
                 by_funder[part.party_id] = by_funder.get(part.party_id, 0) + part.points
-            if budget is not None and spent >= budget and exhausted is None:
+            # Points are capped to the budget's last point; a reward or entries are whole, so
+            # the budget is used up once what is left cannot pay for another.
+            whole = effect.points if effect.kind == "reward" else effect.entries or 1
+            if budget is not None and budget - spent < whole and exhausted is None:
                 exhausted = earn.booked_at
     funders = tuple(
         FunderCost(party, points, prices.get(party),
                    None if prices.get(party) is None else points * prices[party])
         for party, points in sorted(by_funder.items()))
-    return Simulation(period, replayed, len(given), applied, spent, funders, exhausted,
-                      dict(sorted(skipped.items())))
+    return Simulation(period, replayed, len(given), applied, points, funders, exhausted,
+                      dict(sorted(skipped.items())), shelf.rewards_issued(), shelf.draw_entries())
+
+
+class _Shelf:
+    """The draft's catalog item during the replay: what each member is offered (rules.ItemOffer,
+    the refusals reward_grants.offers gives an earn, decided on the replay's own counts), and
+    what the draft took: rewards issued and stock left, entries per member."""
+
+    def __init__(self, draft: Campaign, catalog: Catalog) -> None:
+        effect = draft.effect
+        self.item: CatalogItem | None = (effect if isinstance(effect, (IssueReward,
+                                                                       LotteryEntries))
+                                         else None)
+        self.reward = (catalog.rewards.get(effect.reward_id)
+                       if isinstance(effect, IssueReward) else None)
+        self.draw = (catalog.draws.get(effect.draw_code)
+                     if isinstance(effect, LotteryEntries) else None)
+        self.stock_left = None if self.reward is None else self.reward.stock
+        self.stock_out_at: dt.datetime | None = None
+        self.count = 0
+        self.held: dict[int, int] = {}  # member -> rewards issued, or entries given
+
+    def offers(self, member: MemberState) -> dict[CatalogItem, ItemOffer]:
+        if self.item is None:
+            return {}
+        if self.reward is not None:
+            return {self.item: ItemOffer(self.reward.price_points, self._refusal(member))}
+        if self.draw is not None and isinstance(self.item, LotteryEntries):
+            over = (self.held.get(member.member_id, 0) + self.item.count
+                    > self.draw.max_entries_per_member)
+            return {self.item: ItemOffer(0, "DRAW_LIMIT" if over else None)}
+        return {}  # unknown: the rules skip it as REWARD_UNKNOWN or DRAW_CLOSED
+
+    def _refusal(self, member: MemberState) -> ItemSkip | None:
+        reward = self.reward
+        assert reward is not None
+        if not reward.visibility.admits(member.tier, ()):
+            return "REWARD_NOT_VISIBLE"
+        if (reward.per_member_limit is not None
+                and self.held.get(member.member_id, 0) >= reward.per_member_limit):
+            return "REWARD_LIMIT"
+        if self.stock_left is not None and self.stock_left <= 0:
+            return "REWARD_OUT_OF_STOCK"
+        return None
+
+    def took(self, effect: Effect, member_id: int, at: dt.datetime) -> None:
+        if effect.kind == "reward":
+            self.count += 1
+            self.held[member_id] = self.held.get(member_id, 0) + 1
+            if self.stock_left is not None:
+                self.stock_left -= 1
+                if self.stock_left == 0:
+                    self.stock_out_at = at
+        elif effect.kind == "entries":
+            self.count += effect.entries
+            self.held[member_id] = self.held.get(member_id, 0) + effect.entries
+
+    def rewards_issued(self) -> tuple[RewardsIssued, ...]:
+        r = self.reward
+        if r is None:
+            return ()
+        return (RewardsIssued(r.reward_id, r.partner_id, r.price_points, self.count, r.stock,
+                              self.stock_out_at),)
+
+    def draw_entries(self) -> tuple[DrawEntries, ...]:
+        if self.draw is None:
+            return ()
+        return (DrawEntries(self.draw.code, self.count, len(self.held)),)
 
 
 def _usage(times: Sequence[dt.datetime], at: dt.datetime, programme: Programme) -> Usage:
@@ -213,6 +375,29 @@ def read_history(conn: Connection, campaign: Campaign, period: Period, programme
     tiers = (_tiers_now(conn, member_ids, now, programme)
              if earns and campaign.conditions.tiers is not None else {})
     return earns, {m: MemberState(m, tiers.get(m)) for m in member_ids}
+
+
+def read_catalog(conn: Connection, campaign: Campaign) -> Catalog:
+    """The reward or the draw the draft gives, as they stand now (nothing for other drafts)."""
+    effect = campaign.effect
+    if isinstance(effect, IssueReward):
+        reward = rewards_store.get(conn, effect.reward_id)
+        if reward is None:
+            return NO_CATALOG
+        stock = reward.spec.stock
+        if reward.spec.code_source == "pool":  # no more than the codes left to give
+            free = rewards_store.free_codes(conn, [reward.id]).get(reward.id, 0)
+            stock = free if stock is None else min(stock, free)
+        return Catalog(rewards={reward.id: RewardTerms(
+            reward.id, reward.partner_id, reward.spec.price_points, stock,
+            reward.spec.per_member_limit, reward.spec.visibility)})
+    if isinstance(effect, LotteryEntries):
+        try:
+            draw = lottery_store.get(conn, effect.draw_code)
+        except lottery_store.LotteryError:
+            return NO_CATALOG
+        return Catalog(draws={draw.code: DrawTerms(draw.code, draw.max_entries_per_member)})
+    return NO_CATALOG
 
 
 def _past(row: object) -> PastEarn | None:

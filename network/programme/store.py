@@ -209,13 +209,13 @@ def _check(conn: Connection, campaign: Campaign, *, spent_points: int) -> None:
     problems = validate(campaign, categories=CATEGORIES, tiers=ladder_store.ladder(conn),
                         segments=segments_store.codes(conn),
                         event_types=event_types.codes(conn), spent_points=spent_points,
-                        others=others, rewards=_reward_statuses(conn, campaign),
-                        draws=_draws_open(conn, campaign))
+                        others=others, rewards=reward_statuses(conn, campaign),
+                        draws=draws_open(conn, campaign))
     if problems:
         raise CampaignError(problems)
 
 
-def _reward_statuses(conn: Connection, campaign: Campaign) -> dict[int, str]:
+def reward_statuses(conn: Connection, campaign: Campaign) -> dict[int, str]:
     """The status of the catalog reward the campaign issues, if it issues one that exists."""
     effect = campaign.effect
     if not isinstance(effect, IssueReward) or not isinstance(effect.reward_id, int):
@@ -224,7 +224,7 @@ def _reward_statuses(conn: Connection, campaign: Campaign) -> dict[int, str]:
     return dict(conn.execute(select(r.id, r.status).where(r.id == effect.reward_id)).all())
 
 
-def _draws_open(conn: Connection, campaign: Campaign) -> dict[str, bool]:
+def draws_open(conn: Connection, campaign: Campaign) -> dict[str, bool]:
     """Whether the draw the campaign gives entries in is open (its window is the rules' to
     check at each fact: outside it the campaign skips, DRAW_CLOSED)."""
     effect = campaign.effect

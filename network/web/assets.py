@@ -1,4 +1,5 @@
-"""The shared static files (static/): the stylesheet, the icon and the time-zone script.
+"""The shared static files (static/): the stylesheet, the icon, the time-zone script and the
+script that labels table cells for phones (tables.js).
 
 A site mounts `static_file` under its own prefix (the wallet's is /wallet/static/{name}) and
 names that prefix in its `Page.static`.
@@ -17,7 +18,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 # The only files served from STATIC, with their types: a fixed list, so no path ever reaches
 # the file system from the URL.
 STATIC_FILES = {"wallet.css": "text/css", "favicon.svg": "image/svg+xml",
-                "zone.js": "text/javascript"}
+                "zone.js": "text/javascript", "tables.js": "text/javascript"}
 
 
 async def static_file(request: Request) -> Response:

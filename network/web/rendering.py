@@ -6,8 +6,9 @@ files are served, and to add its own template helpers. The shared templates (bas
 layout; _field_error.html) are found after the site's own.
 
 Every page is private to the person who asked for it, so every response says no-store, forbids
-framing, and allows only our own stylesheet and one script of our own (static/zone.js, which
-reports the browser's time zone; the pages work without it).
+framing, and allows only our own stylesheet and scripts of our own (static/zone.js, which
+reports the browser's time zone, and static/tables.js, which labels table cells so a phone can
+stack them; the pages work without either).
 """
 
 from __future__ import annotations

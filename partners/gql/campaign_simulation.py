@@ -32,8 +32,36 @@ class SimulatedFunder(graphene.ObjectType):
 class SkippedCount(graphene.ObjectType):
     reason = graphene.String(required=True, description="LIMIT_DAY, LIMIT_WEEK, LIMIT_MONTH, "
                                                         "LIMIT_CAMPAIGN, BUDGET_EXHAUSTED, "
-                                                        "NO_POINTS.")
+                                                        "NO_POINTS; for a reward "
+                                                        "REWARD_NOT_VISIBLE, REWARD_LIMIT, "
+                                                        "REWARD_OUT_OF_STOCK; for entries "
+                                                        "DRAW_LIMIT.")
     count = graphene.Int(required=True)
+
+
+class SimulatedRewards(graphene.ObjectType):
+    """The catalog rewards the draft would have issued (an issue_reward effect)."""
+
+    reward_id = graphene.Int(required=True)
+    honoured_by = graphene.String(required=True, description="The code of the partner that "
+                                                             "honours the reward (the sink of "
+                                                             "its points).")
+    price_points = graphene.Int(required=True)
+    count = graphene.Int(required=True, description="Rewards issued.")
+    points = graphene.Int(required=True, description="count x price: what the funders issue "
+                                                     "and the honouring partner takes.")
+    stock = graphene.Int(description="The stock the replay started from (what is left now); "
+                                      "null when unlimited.")
+    stock_out_at = graphene.DateTime(description="When the last one would have gone; null if "
+                                                 "the stock would have lasted.")
+
+
+class SimulatedEntries(graphene.ObjectType):
+    """The lottery entries the draft would have given in one draw (a lottery_entries effect)."""
+
+    draw_code = graphene.String(required=True)
+    entries = graphene.Int(required=True)
+    members = graphene.Int(required=True)
 
 
 class CampaignSimulation(graphene.ObjectType):
@@ -51,11 +79,14 @@ class CampaignSimulation(graphene.ObjectType):
     budget_exhausted_at = graphene.DateTime(description="When the budget's last point would "
                                                         "have gone; null if it would not.")
     skipped = graphene.List(graphene.NonNull(SkippedCount), required=True)
+    rewards = graphene.List(graphene.NonNull(SimulatedRewards), required=True)
+    draws = graphene.List(graphene.NonNull(SimulatedEntries), required=True)
 
     @classmethod
     def of(cls, ctx: RequestContext, result: Simulation) -> CampaignSimulation:
         codes = ctx.db.read(campaign_simulation.party_codes,
-                            {f.party_id for f in result.funders})
+                            {f.party_id for f in result.funders}
+                            | {r.partner_id for r in result.rewards})
         p = result.period
         return cls(period=p.label, period_start=p.start, period_end=p.end,
                    earns_replayed=result.earns_replayed, members_reached=result.members_reached,
@@ -66,7 +97,15 @@ class CampaignSimulation(graphene.ObjectType):
                                             currency=ctx.settings.currency)
                             for f in result.funders],
                    budget_exhausted_at=result.budget_exhausted_at,
-                   skipped=[SkippedCount(reason=r, count=n) for r, n in result.skipped.items()])
+                   skipped=[SkippedCount(reason=r, count=n) for r, n in result.skipped.items()],
+                   rewards=[SimulatedRewards(reward_id=r.reward_id,
+                                             honoured_by=codes[r.partner_id],
+                                             price_points=r.price_points, count=r.count,
+                                             points=r.points, stock=r.stock,
+                                             stock_out_at=r.stock_out_at)
+                            for r in result.rewards],
+                   draws=[SimulatedEntries(draw_code=d.draw_code, entries=d.entries,
+                                           members=d.members) for d in result.draws])
 
 
 def _plain(value: Any) -> Any:

@@ -105,3 +105,33 @@ def test_points_a_campaign_really_gave_are_not_counted_as_base(hub: Hub) -> None
     s = cafe.execute(operation("SimulateCampaign"), {"definition": double, "period": month})[
         "data"]["partner"]["simulateCampaign"]
     assert (s["earnsReplayed"], s["timesApplied"], s["points"]) == (1, 1, 125)
+
+
+def test_staff_see_the_rewards_a_reward_campaign_would_issue(history: Hub) -> None:
+    """A draft issuing the shop's coupon (price 250, 1 left) on the café's sales: the first café
+    earn (2 Oct) takes the last one, the second is REWARD_OUT_OF_STOCK; 250 points of the café,
+    honoured by the shop."""
+    from network.programme import rewards_store
+    from network.programme.rewards import RewardSpec
+
+    shop = history.partners["shop"].party_id
+    reward = rewards_store.create(history.db, partner_id=shop, spec=RewardSpec(
+        kind="coupon", name_en="Free tote bag", name_fa="کیف رایگان", price_points=250,
+        stock=1), scope="staff:1", idempotency_key="r1")
+    rewards_store.set_status(history.db, partner_id=shop, reward_id=reward.id, status="active",
+                             scope="staff:1", idempotency_key="s1")
+    token = staff.create(history.db, "Vera", {"viewer"})[1]
+    gift = DRAFT | {"effect": {"kind": "issue_reward", "rewardId": reward.id},
+                    "conditions": {"partners": ["cafe"]}}
+    response = history.http.post("/graphql", json={
+        "query": (STAFF / "SimulateCampaign.graphql").read_text(),
+        "variables": {"definition": gift, "period": "2026-10"}},
+        headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    s = response.json()["data"]["simulateCampaign"]
+    assert (s["timesApplied"], s["points"]) == (1, 250)
+    assert s["rewards"] == [{"rewardId": reward.id, "honouredBy": "shop", "pricePoints": 250,
+                             "count": 1, "points": 250, "stock": 1,
+                             "stockOutAt": "2026-10-02T12:00:00+00:00"}]
+    assert s["skipped"] == [{"reason": "REWARD_OUT_OF_STOCK", "count": 1}]
+    assert s["draws"] == []
