@@ -148,10 +148,11 @@ _ONE = _statement(_ONE_TEMPLATE.format(
 # the member's row only if it is the version the statement's snapshot saw (`b.xmin =
 # standing.seen`, checked again on the newest version once the row's lock is ours): any earn,
 # spend or reversal of the member that committed since changed it, and the statement then
-# books nothing and hands over. Each campaign's points come out of its budget with a conditional
-# UPDATE (`took`, after the member's row is locked, like `store.take_budget`); if a budget no
-# longer has them, `ok` divides by zero, which rolls the whole statement back, and the general
-# way books the earn, cut to what is left (the budget is never overspent either way).
+# books nothing and hands over. Each campaign's points come out of the member's slot of its
+# budget with a conditional UPDATE (`took`, after the member's row is locked, as `budgets.take`
+# does first); if the slot no longer has them, `ok` divides by zero, which rolls the whole
+# statement back, and the general way books the earn from all the slots, cut to what is left
+# (the budget is never overspent either way).
 _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
     before="""
     standing AS MATERIALIZED (
@@ -226,16 +227,17 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
         WHERE a.campaign IS NOT NULL
         GROUP BY a.campaign
     ), ordered AS MATERIALIZED (
-        -- the campaigns' rows locked in ascending id, as every other writer takes them, so
-        -- two earns sharing two budgets never wait for each other in a circle
-        SELECT c.id FROM campaigns AS c JOIN spend ON spend.campaign = c.id
-        ORDER BY c.id FOR UPDATE OF c
+        -- the member's slot of each campaign (programme/budgets.py), locked in ascending
+        -- campaign id, as every other writer takes them, so two earns sharing two budgets
+        -- never wait for each other in a circle
+        SELECT s.campaign_id FROM campaign_budget_slots AS s JOIN spend ON spend.campaign =
+            s.campaign_id WHERE s.slot = %(slot)s ORDER BY s.campaign_id FOR UPDATE OF s
     ), took AS (
-        UPDATE campaigns AS c SET spent_points = c.spent_points + spend.p
+        UPDATE campaign_budget_slots AS s SET spent = s.spent + spend.p
         FROM spend, ordered
-        WHERE c.id = spend.campaign AND ordered.id = c.id
-          AND (c.budget_points IS NULL OR c.spent_points + spend.p <= c.budget_points)
-        RETURNING c.id
+        WHERE s.campaign_id = spend.campaign AND ordered.campaign_id = s.campaign_id
+          AND s.slot = %(slot)s AND (s.cap IS NULL OR s.spent + spend.p <= s.cap)
+        RETURNING s.campaign_id
     ), ok AS MATERIALIZED (
         SELECT 1 / CASE WHEN (SELECT count(*) FROM took) = (SELECT count(*) FROM spend)
                         THEN 1 ELSE 0 END AS fine
@@ -294,6 +296,7 @@ def _programme_params(tiered: TieredCredit, issuer_id: int, base: int) -> dict[s
             "thresholds": [Int8(t) for t in tiered.thresholds or (0,)], "since": tiered.since,
             "day": tiered.periods[0], "week": tiered.periods[1], "month": tiered.periods[2],
             "limited": [Int8(c) for c in tiered.limited],
+            "slot": tiered.budget_slot,
             "plans": json.dumps(plans, separators=(",", ":"))}
 
 

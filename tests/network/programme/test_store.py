@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from network import parties
-from network.programme import store
+from network.programme import budgets, store
 from network.programme.campaigns import Conditions, Limits, sole_funder, split_funder
 from network.programme.campaigns_schema import campaigns, programme_version
 from tests.network.programme.values import campaign
@@ -86,7 +86,7 @@ def test_update_keeps_status_and_refuses_a_budget_below_spent(world):
     db, ids = world
     saved = _new(world, limits=Limits(budget_points=100))
     db.write(store.set_status, "c1", "active")
-    assert db.write(store.take_budget, saved.campaign.id, 60)
+    assert db.write(budgets.take, saved.campaign.id, 60)
     with pytest.raises(store.CampaignError) as caught:
         db.write(store.update, "c1", campaign(funder=sole_funder(ids["cafe"]),
                                               limits=Limits(budget_points=50)))
@@ -118,13 +118,13 @@ def test_budget_is_taken_exactly_and_never_past_the_budget(world):
     db, ids = world
     saved = _new(world, limits=Limits(budget_points=100))
     cid = saved.campaign.id
-    assert db.write(store.take_budget, cid, 70)
-    assert not db.write(store.take_budget, cid, 31)
-    assert db.write(store.take_budget, cid, 30)
-    assert not db.write(store.take_budget, cid, 1)
-    db.write(store.give_back_budget, cid, 40)
+    assert db.write(budgets.take, cid, 70)
+    assert not db.write(budgets.take, cid, 31)
+    assert db.write(budgets.take, cid, 30)
+    assert not db.write(budgets.take, cid, 1)
+    db.write(budgets.give_back, cid, 40)
     assert db.read(store.get, "c1").spent_points == 60
-    db.write(store.give_back_budget, cid, 500)  # never below zero
+    db.write(budgets.give_back, cid, 500)  # never below zero
     assert db.read(store.get, "c1").spent_points == 0
 
 
@@ -132,6 +132,6 @@ def test_concurrent_takes_never_overspend(world):
     db, ids = world
     cid = _new(world, limits=Limits(budget_points=1_000)).campaign.id
     with ThreadPoolExecutor(8) as pool:
-        granted = list(pool.map(lambda _: db.write(store.take_budget, cid, 30), range(40)))
+        granted = list(pool.map(lambda _: db.write(budgets.take, cid, 30), range(40)))
     assert sum(granted) == 33
     assert db.read(store.get, "c1").spent_points == 990
