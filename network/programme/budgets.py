@@ -22,15 +22,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import BigInteger, Connection, cast, func, insert, select, update
 
 from network.programme.campaigns_schema import campaign_budget_slots as slots
 from network.programme.campaigns_schema import campaigns
 
 SLOTS = 16
 
-# What a campaign has spent, as a column of a query over `campaigns` (listings, portal pages).
-SPENT = (select(func.coalesce(func.sum(slots.c.spent), 0))
+# What a campaign has spent, as a column of a query over `campaigns` (listings, portal pages);
+# cast, as PostgreSQL's sum of bigints is numeric.
+SPENT = (select(cast(func.coalesce(func.sum(slots.c.spent), 0), BigInteger))
          .where(slots.c.campaign_id == campaigns.c.id).scalar_subquery())
 
 
