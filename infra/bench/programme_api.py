@@ -8,8 +8,8 @@ measured in the same run, with their ratio.
 The N campaigns are spread over 10 partners, as a real programme would be: the benchmark's own
 partner (all its earns) gets every tenth, the rest belong to nine other partners, so the index
 holds N while an earn at the bench partner meets N/10 candidates: a multiplier that always
-matches (budgeted, so every earn takes a lock on its member's budget slot), a bonus on 50 EUR and more
-limited to once a day per member (usage counted under the lock), a tier-gated double (the
+matches (budgeted, so every earn locks its member's slot of the budget), a bonus on 50 EUR and
+more limited to once a day per member (usage counted under the lock), a tier-gated double (the
 member's tier is read), a category campaign the basket-less earns never match, and a network
 multiplier for the app channel. The tiers are on in both runs. `--no-budget` drops the
 always-matching multiplier's budget (what it spent is still counted, in its member's slot of
