@@ -161,11 +161,16 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
         FROM (SELECT 1) AS one
         LEFT JOIN member_tiers AS t ON %(tiered)s AND t.member_id = %(member)s
         CROSS JOIN (
-            SELECT GREATEST(0, COALESCE(SUM(CASE WHEN e.kind = 'reverse_earn' THEN -e.points
-                                                 ELSE e.points END), 0)) AS earned
-            FROM journal_entries AS e
-            WHERE %(tiered)s AND e.member_id = %(member)s AND e.booked_at > %(since)s
-              AND e.kind IN ('earn', 'bonus', 'reverse_earn')) AS w
+            -- the window's points as summary.earned_since reads them: whole days from the
+            -- wallet's day sums, the entries of the window's first day after its start
+            SELECT GREATEST(0, (
+                SELECT COALESCE(SUM(d.earned), 0) FROM wallet_earned_days AS d
+                WHERE %(tiered)s AND d.member_id = %(member)s AND d.day > %(since_day)s) + (
+                SELECT COALESCE(SUM(""" + summary.earned_sql("e.kind", "e.points") + """), 0)
+                FROM journal_entries AS e
+                WHERE %(tiered)s AND e.member_id = %(member)s AND e.booked_at > %(since)s
+                  AND e.booked_at < %(next_day)s
+                  AND e.kind IN ('earn', 'bonus', 'reverse_earn'))) AS earned) AS w
     ), ranked AS MATERIALIZED (
         SELECT s.earned,
                GREATEST((SELECT count(*) - 1 FROM unnest(CAST(%(thresholds)s AS bigint[])) AS th
@@ -293,11 +298,18 @@ def _programme_params(tiered: TieredCredit, issuer_id: int, base: int) -> dict[s
               "bd": list(breakdown(issuer_id, base, parts)) or None}
              for rank, parts in enumerate(tiered.parts)]
     return {"tiered": bool(tiered.codes), "codes": list(tiered.codes),
-            "thresholds": [Int8(t) for t in tiered.thresholds or (0,)], "since": tiered.since,
+            "thresholds": [Int8(t) for t in tiered.thresholds or (0,)],
+            **_window(tiered.since),
             "day": tiered.periods[0], "week": tiered.periods[1], "month": tiered.periods[2],
             "limited": [Int8(c) for c in tiered.limited],
             "slot": tiered.budget_slot,
             "plans": json.dumps(plans, separators=(",", ":"))}
+
+
+def _window(since: datetime) -> dict[str, Any]:
+    """The tier window's start, its UTC day and the next day's start (summary.since_params)."""
+    found = summary.since_params(0, since)
+    return {"since": since, "since_day": found["since_day"], "next_day": found["next_day"]}
 
 
 # Conflicts that mean "someone else got there first": the general way sorts them out; and the
