@@ -83,8 +83,10 @@ PLACEMENTS: dict[str, Placement] = {
     "parties": Placement(REFERENCE),
     "contracts": Placement(REFERENCE),
     "partner_api_keys": Placement(REFERENCE),
-    "campaigns": Placement(REFERENCE, why="budgets are one row updated by earns on every "
-                           "shard: a reference table's write is a 2PC on every node; see README"),
+    "campaigns": Placement(REFERENCE),
+    "campaign_budget_slots": Placement(REFERENCE, why="budgets are rows updated by earns on "
+                                       "every shard: a reference table's write is a 2PC on "
+                                       "every node; see README"),
     "campaign_approvals": Placement(REFERENCE),
     "event_types": Placement(REFERENCE),
     "segments": Placement(REFERENCE),

@@ -8,11 +8,12 @@ measured in the same run, with their ratio.
 The N campaigns are spread over 10 partners, as a real programme would be: the benchmark's own
 partner (all its earns) gets every tenth, the rest belong to nine other partners, so the index
 holds N while an earn at the bench partner meets N/10 candidates: a multiplier that always
-matches (budgeted, so every earn takes the budget row's lock), a bonus on 50 EUR and more
-limited to once a day per member (usage counted under the lock), a tier-gated double (the
+matches (budgeted, so every earn locks its member's slot of the budget), a bonus on 50 EUR and
+more limited to once a day per member (usage counted under the lock), a tier-gated double (the
 member's tier is read), a category campaign the basket-less earns never match, and a network
 multiplier for the app channel. The tiers are on in both runs. `--no-budget` drops the
-always-matching multiplier's budget (its row is still updated, `spent_points`). Prints figures
+always-matching multiplier's budget (what it spent is still counted, in its member's slot of
+`campaign_budget_slots`). Prints figures
 and their on/off ratios, measured in the same run; asserts nothing (benchmarks are not tests).
 Uses the same throwaway database and server helpers as infra/bench/partner_api.py.
 """

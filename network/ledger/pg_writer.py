@@ -152,10 +152,11 @@ _ONE = _statement(_ONE_TEMPLATE.format(
 # the member's row only if it is the version the statement's snapshot saw (`b.xmin =
 # standing.seen`, checked again on the newest version once the row's lock is ours): any earn,
 # spend or reversal of the member that committed since changed it, and the statement then
-# books nothing and hands over. Each campaign's points come out of its budget with a conditional
-# UPDATE (`took`, after the member's row is locked, like `store.take_budget`); if a budget no
-# longer has them, `ok` divides by zero, which rolls the whole statement back, and the general
-# way books the earn, cut to what is left (the budget is never overspent either way).
+# books nothing and hands over. Each campaign's points come out of the member's slot of its
+# budget with a conditional UPDATE (`took`, after the member's row is locked, as `budgets.take`
+# does first); if the slot no longer has them, `ok` divides by zero, which rolls the whole
+# statement back, and the general way books the earn from all the slots, cut to what is left
+# (the budget is never overspent either way).
 _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
     before="""
     standing AS MATERIALIZED (
@@ -164,11 +165,16 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
         FROM (SELECT 1) AS one
         LEFT JOIN member_tiers AS t ON %(tiered)s AND t.member_id = %(member)s
         CROSS JOIN (
-            SELECT GREATEST(0, COALESCE(SUM(CASE WHEN e.kind = 'reverse_earn' THEN -e.points
-                                                 ELSE e.points END), 0)) AS earned
-            FROM journal_entries AS e
-            WHERE %(tiered)s AND e.member_id = %(member)s AND e.booked_at > %(since)s
-              AND e.kind IN ('earn', 'bonus', 'reverse_earn')) AS w
+            -- the window's points as summary.earned_since reads them: whole days from the
+            -- wallet's day sums, the entries of the window's first day after its start
+            SELECT GREATEST(0, (
+                SELECT COALESCE(SUM(d.earned), 0) FROM wallet_earned_days AS d
+                WHERE %(tiered)s AND d.member_id = %(member)s AND d.day > %(since_day)s) + (
+                SELECT COALESCE(SUM(""" + summary.earned_sql("e.kind", "e.points") + """), 0)
+                FROM journal_entries AS e
+                WHERE %(tiered)s AND e.member_id = %(member)s AND e.booked_at > %(since)s
+                  AND e.booked_at < %(next_day)s
+                  AND e.kind IN ('earn', 'bonus', 'reverse_earn'))) AS earned) AS w
     ), ranked AS MATERIALIZED (
         SELECT s.earned,
                GREATEST((SELECT count(*) - 1 FROM unnest(CAST(%(thresholds)s AS bigint[])) AS th
@@ -230,16 +236,17 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
         WHERE a.campaign IS NOT NULL
         GROUP BY a.campaign
     ), ordered AS MATERIALIZED (
-        -- the campaigns' rows locked in ascending id, as every other writer takes them, so
-        -- two earns sharing two budgets never wait for each other in a circle
-        SELECT c.id FROM campaigns AS c JOIN spend ON spend.campaign = c.id
-        ORDER BY c.id FOR UPDATE OF c
+        -- the member's slot of each campaign (programme/budgets.py), locked in ascending
+        -- campaign id, as every other writer takes them, so two earns sharing two budgets
+        -- never wait for each other in a circle
+        SELECT s.campaign_id FROM campaign_budget_slots AS s JOIN spend ON spend.campaign =
+            s.campaign_id WHERE s.slot = %(slot)s ORDER BY s.campaign_id FOR UPDATE OF s
     ), took AS (
-        UPDATE campaigns AS c SET spent_points = c.spent_points + spend.p
+        UPDATE campaign_budget_slots AS s SET spent = s.spent + spend.p
         FROM spend, ordered
-        WHERE c.id = spend.campaign AND ordered.id = c.id
-          AND (c.budget_points IS NULL OR c.spent_points + spend.p <= c.budget_points)
-        RETURNING c.id
+        WHERE s.campaign_id = spend.campaign AND ordered.campaign_id = s.campaign_id
+          AND s.slot = %(slot)s AND (s.cap IS NULL OR s.spent + spend.p <= s.cap)
+        RETURNING s.campaign_id
     ), ok AS MATERIALIZED (
         SELECT 1 / CASE WHEN (SELECT count(*) FROM took) = (SELECT count(*) FROM spend)
                         THEN 1 ELSE 0 END AS fine
@@ -295,10 +302,18 @@ def _programme_params(tiered: TieredCredit, issuer_id: int, base: int) -> dict[s
               "bd": list(breakdown(issuer_id, base, parts)) or None}
              for rank, parts in enumerate(tiered.parts)]
     return {"tiered": bool(tiered.codes), "codes": list(tiered.codes),
-            "thresholds": [Int8(t) for t in tiered.thresholds or (0,)], "since": tiered.since,
+            "thresholds": [Int8(t) for t in tiered.thresholds or (0,)],
+            **_window(tiered.since),
             "day": tiered.periods[0], "week": tiered.periods[1], "month": tiered.periods[2],
             "limited": [Int8(c) for c in tiered.limited],
+            "slot": tiered.budget_slot,
             "plans": json.dumps(plans, separators=(",", ":"))}
+
+
+def _window(since: datetime) -> dict[str, Any]:
+    """The tier window's start, its UTC day and the next day's start (summary.since_params)."""
+    found = summary.since_params(0, since)
+    return {"since": since, "since_day": found["since_day"], "next_day": found["next_day"]}
 
 
 # Conflicts that mean "someone else got there first": the general way sorts them out; and the

@@ -122,6 +122,9 @@ class TieredCredit:
     limits: tuple[tuple[tuple[int, int | None, int | None, int | None, int | None], ...], ...]
     periods: tuple[datetime, datetime, datetime]
     limited: tuple[int, ...]
+    # Which slot of each campaign's budget the statement takes the points from (the member's,
+    # network/programme/budgets.py; if it is short the general way takes them from all slots).
+    budget_slot: int = 0
 
 
 @dataclass(frozen=True)

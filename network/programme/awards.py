@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from network.db.schema import journal_entries, postings
 from network.ledger.rules import CreditPart, split_by
-from network.programme import store
+from network.programme import budgets
 from network.programme.campaigns_schema import campaign_awards
 
 
@@ -79,7 +79,8 @@ def reverse(conn: Connection, *, original_id: int, entry_id: int, member_id: int
                              "tier_code": key.tier_code, "member_id": member_id,
                              "funder_party_id": party, "points": -points, "booked_at": at})
                 if key.campaign_id is not None:
-                    store.give_back_budget(conn, key.campaign_id, points)
+                    budgets.give_back(conn, key.campaign_id, points,
+                                      slot=budgets.slot_of(member_id))
     if rows:
         conn.execute(insert(campaign_awards), rows)
 

@@ -1,8 +1,12 @@
 """The campaign tables: campaigns, the points each booked effect gave, and a version counter.
 
 `campaigns.definition` is the campaign's JSON document (network/programme/codec.py); status and
-the budget's figures are columns too, because the earn's booking updates `spent_points` under a
-condition (`spent_points + n <= budget_points`) and listing by status needs no JSON.
+the budget are columns too, so listing by status needs no JSON.
+
+`campaign_budget_slots` holds what a campaign has spent, in SLOTS rows per campaign
+(network/programme/budgets.py): an earn adds its campaign points to its member's slot under a
+condition (`spent + n <= cap`), so concurrent earns of one campaign lock different rows; the
+slots' caps sum to the budget (all NULL without one), so no slot can overspend it.
 
 `campaign_awards` has one row per effect booked, per funder: which earn entry, which campaign (NULL
 for a tier effect, whose tier is in `tier_code`), the member, the funder and the points; a
@@ -37,19 +41,27 @@ campaigns = Table(
     Column("status", String(16), nullable=False),  # draft | active | paused | ended
     Column("definition", Text, nullable=False),  # the codec's JSON document
     Column("budget_points", BigInteger),  # NULL: no budget; mirrors limits.budgetPoints
-    Column("spent_points", BigInteger, nullable=False, server_default="0"),
     # Who manages it: a partner, or the network itself.
     Column("owner_party_id", BigId, ForeignKey("parties.id"), nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
     CheckConstraint("status IN ('draft', 'active', 'paused', 'ended')", name="status"),
-    CheckConstraint("spent_points >= 0", name="spent_nonnegative"),
-    # The last line of defence for "a budget is never overspent": the booking's conditional
-    # UPDATE is the first.
-    CheckConstraint("budget_points IS NULL OR spent_points <= budget_points",
-                    name="spent_within_budget"),
 )
 Index("ix_campaigns_status", campaigns.c.status)
+
+campaign_budget_slots = Table(
+    "campaign_budget_slots",
+    metadata,
+    Column("campaign_id", BigId, ForeignKey("campaigns.id"), primary_key=True,
+           autoincrement=False),
+    Column("slot", Integer, primary_key=True, autoincrement=False),
+    Column("spent", BigInteger, nullable=False, server_default="0"),
+    Column("cap", BigInteger),  # NULL: the campaign has no budget
+    CheckConstraint("spent >= 0", name="spent_nonnegative"),
+    # The last line of defence for "a budget is never overspent": the booking's conditional
+    # UPDATE is the first, and the caps sum to the budget (budgets.caps).
+    CheckConstraint("cap IS NULL OR spent <= cap", name="spent_within_cap"),
+)
 
 campaign_awards = Table(
     "campaign_awards",

@@ -58,9 +58,8 @@ from network.db.schema import journal_entries
 from network.ledger import balances
 from network.ledger.rules import Credit, CreditPart, Extras, TieredCredit
 from network.money import Money
-from network.programme import awards, ladder_store, store, tiers_store
+from network.programme import awards, budgets, ladder_store, store, tiers_store
 from network.programme.campaigns import Campaign, IssueReward, LotteryEntries
-from network.programme.campaigns_schema import campaigns as campaigns_table
 from network.programme.facts import BasketLine, Fact, MemberState, Purchase
 from network.programme.index import CampaignIndex, Rule
 from network.programme.rules import (
@@ -329,7 +328,8 @@ def _deferred(contract: Callable[[L], Credit], prepared: Prepared,
             tuple(_parts(p) for p in plans),
             tuple(tuple(_limits(limited[e.campaign_id]) for e in p.effects
                         if e.campaign_id in limited) for p in plans),
-            (starts.day, starts.week, starts.month), tuple(sorted(limited)))
+            (starts.day, starts.week, starts.month), tuple(sorted(limited)),
+            budgets.slot_of(line.member_id))
         return Credit(credit.points, credit.vests_at, credit.expires_at,
                       CampaignExtras(fact, None, credit.points, prepared, tiered=tiered))
 
@@ -418,11 +418,12 @@ class CampaignExtras:
 
     Budgets, optimistically: `claim` reads what each budget has left without locking its row,
     and `record`, the booking's last write, takes the points with one conditional UPDATE
-    (`store.take_budget`), so a campaign's row is locked only from there to COMMIT and earns
-    that share a budget do not queue behind each other's whole booking. If the budget no longer
-    has the points (a concurrent earn took them), the transaction is rolled back and run again
-    (RetryableConflict) in exact mode: the budget rows locked first, as the module docstring
-    says. Either way the budget is never overspent: the UPDATE's condition is the guard."""
+    (`budgets.take`, from the member's slot), so a slot is locked only from there to COMMIT
+    and earns that share a budget do not queue behind each other's whole booking. If the budget
+    no longer has the points (a concurrent earn took them), the transaction is rolled back and
+    run again (RetryableConflict) in exact mode: the budgets' slots locked first, as the module
+    docstring says. Either way the budget is never overspent: the UPDATE's condition is the
+    guard."""
 
     fact: Fact  # a purchase, or a stored event or lifecycle fact (fact_awards.py)
     # None: not read before the earn (`Prepared.deferred`); `claim` reads the tier under the lock
@@ -472,7 +473,7 @@ class CampaignExtras:
             if any(now_used.get(m, {}) != prepared.usage.get(m, {}) for m in counted):
                 _exact(booked)
                 raise RetryableConflict("a member's campaign usage changed meanwhile")
-        # The award rows first and the budgets last: a budget's row is locked from its UPDATE
+        # The award rows first and the budgets last: a budget's slot is locked from its UPDATE
         # to the batch's COMMIT, which concurrent batches and earns sharing it wait for.
         awards.record_many(conn, [(entry_id, member_id, parts)
                                   for _, entry_id, member_id, parts in booked], at)
@@ -481,8 +482,9 @@ class CampaignExtras:
             for part in parts:
                 if part.campaign_id is not None:
                     spend[part.campaign_id] = spend.get(part.campaign_id, 0) + part.points
+        slot = booked[0][1] if booked else 0  # any slot will do: the first entry's id varies
         for campaign_id in sorted(spend):
-            if not store.take_budget(conn, campaign_id, spend[campaign_id]):
+            if not budgets.take(conn, campaign_id, spend[campaign_id], slot=slot):
                 _exact(booked)
                 raise RetryableConflict(f"campaign {campaign_id}'s budget was spent meanwhile")
 
@@ -519,7 +521,7 @@ class CampaignExtras:
         """A fact that gave only lottery entries (fact_awards.py): no ledger entry, so the
         budget is taken here and the entries name the fact as their origin."""
         for campaign_id, count in sorted(self.entries):
-            if not store.take_budget(conn, campaign_id, count):
+            if not budgets.take(conn, campaign_id, count, slot=budgets.slot_of(member_id)):
                 self.exact = True
                 raise RetryableConflict(f"campaign {campaign_id}'s budget was spent meanwhile")
         self._give_entries(conn, member_id, origin, at)
@@ -541,7 +543,8 @@ class CampaignExtras:
             if part.campaign_id is not None:
                 spend[part.campaign_id] = spend.get(part.campaign_id, 0) + part.points
         for campaign_id in sorted(spend):  # ascending: concurrent earns cannot deadlock
-            if not store.take_budget(conn, campaign_id, spend[campaign_id]):
+            if not budgets.take(conn, campaign_id, spend[campaign_id],
+                                slot=budgets.slot_of(member_id)):
                 self.exact = True
                 raise RetryableConflict(f"campaign {campaign_id}'s budget was spent meanwhile")
         awards.record(conn, entry_id, member_id, parts, at)
@@ -570,13 +573,7 @@ def _exact(booked: Sequence[tuple[Extras, int, int, tuple[CreditPart, ...]]]) ->
 
 def _budgets_left(conn: Connection, campaigns: list[Campaign], *,
                   lock: bool) -> dict[int, int]:
-    """Points left per budgeted candidate; with `lock`, their rows locked (ascending id) until
+    """Points left per budgeted candidate; with `lock`, their slots locked (budgets.left) until
     the booking commits."""
-    ids = sorted(c.id for c in campaigns if c.limits.budget_points is not None)
-    if not ids:
-        return {}
-    c = campaigns_table.c
-    query = select(c.id, c.budget_points, c.spent_points).where(c.id.in_(ids)).order_by(c.id)
-    rows = conn.execute(query.with_for_update() if lock else query).all()
-    return {row.id: row.budget_points - row.spent_points for row in rows
-            if row.budget_points is not None}
+    return budgets.left(conn, [c.id for c in campaigns if c.limits.budget_points is not None],
+                        lock=lock)

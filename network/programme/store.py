@@ -27,14 +27,14 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy import update as sql_update
 
 from network.clock import utcnow
 from network.db.clauses import one_of
 from network.db.schema import journal_entries, parties
 from network.errors import HubError
-from network.programme import codec, event_types, ladder_store, segments_store
+from network.programme import budgets, codec, event_types, ladder_store, segments_store
 from network.programme.campaigns import Campaign, IssueReward, LotteryEntries, Status
 from network.programme.campaigns_schema import campaign_awards, campaigns, programme_version
 from network.programme.checked_cache import CheckedCache
@@ -96,7 +96,7 @@ class StoredCampaign:
 # ---- reading ----------------------------------------------------------------------------------
 
 _COLUMNS = (campaigns.c.id, campaigns.c.status, campaigns.c.definition,
-            campaigns.c.owner_party_id, campaigns.c.spent_points, campaigns.c.created_at,
+            campaigns.c.owner_party_id, budgets.SPENT, campaigns.c.created_at,
             campaigns.c.updated_at)
 
 
@@ -144,11 +144,12 @@ def create(conn: Connection, campaign: Campaign, *, owner_party_id: int,
     if conn.execute(select(campaigns.c.id).where(campaigns.c.code == campaign.code)).first():
         raise _refuse("code", "CAMPAIGN_CODE_TAKEN",
                       f"a campaign with code {campaign.code!r} already exists")
-    conn.execute(insert(campaigns).values(
+    campaign_id = conn.execute(insert(campaigns).values(
         code=campaign.code, status="draft", definition=_definition(campaign),
-        budget_points=campaign.limits.budget_points, spent_points=0,
+        budget_points=campaign.limits.budget_points,
         owner_party_id=owner_party_id, created_at=now, updated_at=now,
     ).returning(campaigns.c.id)).scalar_one()
+    budgets.create(conn, campaign_id, campaign.limits.budget_points)
     _bump(conn)
     return get(conn, campaign.code)
 
@@ -168,6 +169,8 @@ def update(conn: Connection, code: str, campaign: Campaign,
     conn.execute(sql_update(campaigns).where(campaigns.c.id == campaign.id).values(
         definition=_definition(campaign), budget_points=campaign.limits.budget_points,
         updated_at=now or utcnow()))
+    if campaign.limits.budget_points != stored.campaign.limits.budget_points:
+        budgets.recap(conn, campaign.id, campaign.limits.budget_points)
     _bump(conn)
     return get(conn, code)
 
@@ -320,29 +323,7 @@ def forget_cache() -> None:
     _cache.clear()
 
 
-# ---- budget and usage, under the booking transaction ------------------------------------------
-
-def take_budget(conn: Connection, campaign_id: int, points: int) -> bool:
-    """Spend `points` of the campaign's budget if that many are left (always, without a budget):
-    one conditional UPDATE, so concurrent earns can never spend past the budget together."""
-    if points <= 0:
-        return True
-    spent = campaigns.c.spent_points
-    result = conn.execute(sql_update(campaigns).where(
-        campaigns.c.id == campaign_id,
-        (campaigns.c.budget_points.is_(None)) | (spent + points <= campaigns.c.budget_points),
-    ).values(spent_points=spent + points))
-    return bool(result.rowcount)
-
-
-def give_back_budget(conn: Connection, campaign_id: int, points: int) -> None:
-    """Return points a reversed earn had taken from the budget."""
-    if points > 0:
-        conn.execute(sql_update(campaigns).where(campaigns.c.id == campaign_id).values(
-            spent_points=func.max(0, campaigns.c.spent_points - points)
-            if conn.dialect.name == "sqlite"
-            else func.greatest(0, campaigns.c.spent_points - points)))
-
+# ---- usage, under the booking transaction (budgets: budgets.py) ------------------------------
 
 def usage(conn: Connection, member_id: int, campaign_ids: Iterable[int], at: dt.datetime,
           programme: Programme) -> dict[int, Usage]:

@@ -35,7 +35,8 @@ from network.clock import as_utc
 from network.db.clauses import one_of
 from network.db.engine import Database, RetryableConflict
 from network.db.schema import journal_entries as je
-from network.db.schema import members
+from network.db.schema import members, wallet_earned_days
+from network.ledger import summary
 from network.programme import ladder_store, tier_facts, tiers
 from network.programme.tiers import HeldTier, TierDecision, TierDefinition, TierFacts
 from network.programme.tiers_schema import member_tiers, tier_changes
@@ -87,27 +88,35 @@ def tier_in_force(definitions: Sequence[TierDefinition],
 def standings(conn: Connection, member_ids: Iterable[int], at: dt.datetime,
               window: dt.timedelta) -> dict[int, tuple[HeldTier | None, int]]:
     """member id -> (held tier, points earned in the window before this moment), for each of
-    `member_ids`, in ONE round trip: the stored rows and the grouped window sum, unioned."""
+    `member_ids`, in ONE round trip: the stored rows and the grouped window sums, unioned. The
+    window's points are read as summary.earned_since reads them: whole days from the wallet's
+    day sums, and the entries of the window's first day after its start (not every entry of
+    the window)."""
     ids = sorted(set(member_ids))
     if not ids:
         return {}
-    mt = member_tiers.c
+    since = at - window
+    edge = summary.since_params(0, since)
+    mt, days = member_tiers.c, wallet_earned_days.c
     stored = select(mt.member_id, mt.tier, mt.since, mt.qualified_until,
                     literal(0).label("earned")).where(one_of(conn, mt.member_id, ids))
-    earned = select(je.c.member_id, null().label("tier"), null().label("since"),
-                    null().label("qualified_until"),
-                    func.coalesce(func.sum(tier_facts.EARNED), 0).label("earned")).where(
-        one_of(conn, je.c.member_id, ids), je.c.booked_at > at - window,
+    whole = select(days.member_id, null(), null(), null(),
+                   func.coalesce(func.sum(days.earned), 0)).where(
+        one_of(conn, days.member_id, ids), days.day > edge["since_day"]).group_by(days.member_id)
+    first = select(je.c.member_id, null(), null(), null(),
+                   func.coalesce(func.sum(tier_facts.EARNED), 0)).where(
+        one_of(conn, je.c.member_id, ids), je.c.booked_at > since,
+        je.c.booked_at < edge["next_day"],
         je.c.kind.in_(tier_facts.EARNED_KINDS)).group_by(je.c.member_id)
-    found: dict[int, tuple[HeldTier | None, int]] = {m: (None, 0) for m in ids}
-    for row in conn.execute(union_all(stored, earned)):
+    held: dict[int, HeldTier] = {}
+    earned = dict.fromkeys(ids, 0)
+    for row in conn.execute(union_all(stored, whole, first)):
         member = int(row.member_id)
-        tier, points = found[member]
         if row.tier is not None:
-            found[member] = (HeldTier(row.tier, as_utc(row.since), row.qualified_until), points)
+            held[member] = HeldTier(row.tier, as_utc(row.since), row.qualified_until)
         else:
-            found[member] = (tier, max(0, int(row.earned)))
-    return found
+            earned[member] += int(row.earned)
+    return {m: (held.get(m), max(0, earned[m])) for m in ids}
 
 
 def upgrade_due(definitions: Sequence[TierDefinition], current: HeldTier | None,

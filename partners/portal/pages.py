@@ -22,6 +22,7 @@ from network import cards
 from network.backoffice.roles import Principal
 from network.backoffice.site import Backoffice, not_found
 from network.db.schema import members
+from network.programme.budgets import SPENT
 from network.programme.campaigns_schema import campaign_awards, campaigns
 from network.web.i18n import ascii_digits
 from partners import keys as api_keys
@@ -169,7 +170,7 @@ def _campaigns(conn: Connection, partner_id: int) -> list[Any]:
                    .where(a.campaign_id.is_not(None)).group_by(a.campaign_id).subquery())
     c = campaigns.c
     return list(conn.execute(
-        select(c.id, c.code, c.status, c.budget_points, c.spent_points,
+        select(c.id, c.code, c.status, c.budget_points, SPENT.label("spent_points"),
                func.coalesce(performance.c.awarded, 0).label("awarded"),
                func.coalesce(performance.c.reached, 0).label("reached"))
         .select_from(campaigns.outerjoin(performance, performance.c.campaign_id == c.id))

@@ -16,7 +16,7 @@ from network.ledger import summary
 from network.ledger.bulk_earn import earn_batch
 from network.ledger.rules import Credit
 from network.ledger.verify import verify
-from network.programme import tier_facts
+from network.programme import tier_facts, tiers_store
 from network.wallet import totals
 from tests.support import ledger_world as w
 
@@ -110,6 +110,11 @@ def test_the_wallet_reads_the_sums_and_the_tier_window_starts_inside_a_day(db: D
     assert db.read(lambda c: summary.earned_since(c, ann, since)) == 1_000 + 100_000 + 7
     assert db.read(lambda c: summary.earned_since(c, ann, T0 - timedelta(seconds=1))) == 101_017
     assert db.read(lambda c: summary.earned_since(c, ann, T0 + timedelta(hours=5))) == 7
+    # A batch's standings read the window the same way: the first day's entries after its start.
+    window = timedelta(days=30)
+    for start, points in ((since, 101_007), (T0 + timedelta(hours=5), 7)):
+        read = db.read(lambda c, at=start + window: tiers_store.standings(c, [ann], at, window))
+        assert read == {ann: (None, points)}
     now = since + tier_facts.tiers.window(tier_facts.tiers.DEFINITIONS)
     assert db.read(lambda c: tier_facts.earned_in_window(c, ann, now)) == 101_007
     done = db.read(lambda c: totals.activity(c, ann, now))

@@ -15,7 +15,7 @@ from network.clock import utcnow
 from network.db.schema import lots, postings
 from network.ledger import reverse_earn
 from network.ledger.verify import verify
-from network.programme import store
+from network.programme import budgets, store
 from network.programme.campaigns import (
     Campaign,
     Conditions,
@@ -234,7 +234,7 @@ def test_an_earn_that_loses_the_budget_race_is_booked_again_capped(hub: Hub, mon
     def racing(conn, campaigns, *, lock):  # type: ignore[no-untyped-def]
         left = real(conn, campaigns, lock=lock)
         if not seen:  # another earn takes 90 of the 100 after this read, before the take
-            assert hub.db.write(store.take_budget, campaign.id, 90)
+            assert hub.db.write(budgets.take, campaign.id, 90)
         seen.append(lock)
         return left
 

@@ -139,3 +139,30 @@ def test_a_budget_is_never_overspent_by_concurrent_earns_over_http(net: Net) -> 
         .where(campaign_awards.c.campaign_id == campaign.id)).scalar_one())
     assert awarded == BUDGET
     assert_ledger_sound(net.db)
+
+
+def test_a_budget_in_slots_is_spent_to_its_last_point_by_concurrent_earns(net: Net) -> None:  # noqa: F811
+    """Three earns per member, 16 members, all at once: each member's slot (625 of the 10,000)
+    covers two 300-point awards in the one statement, the third falls over to the other slots
+    under their locks, and the campaign stops exactly at its budget."""
+    network = net.db.read(parties.network_party_id)
+    campaign = _activate(net.db, _campaign("slots", sole_funder(network),
+                                           effect=FixedPoints(300),
+                                           limits=Limits(budget_points=BUDGET)),
+                         net.partners["cafe"].party_id)
+    time.sleep(store.VERSION_TTL * 1.5)  # every worker books with the campaign
+    cards = [enrol(net) for _ in range(16)]
+    answers = race(*(net.calling("cafe", "AwardPoints",
+                                 {"input": {"cardNumber": card, "amount": 100,
+                                            "currency": "EUR"}}, f"slots-{n}-{i}")
+                     for n in range(3) for i, card in enumerate(cards)))
+    assert all(a["userErrors"] == [] for a in answers)
+    extra = sorted(a["transaction"]["points"] - 10 for a in answers)
+    # 48 x 300 = 14,400 asked of 10,000: 33 full awards, one of the last 100, the rest nothing.
+    assert extra == [0] * 14 + [100] + [300] * 33
+    assert net.db.read(store.get, "slots").spent_points == BUDGET
+    awarded = net.db.read(lambda c: c.execute(
+        select(func.sum(campaign_awards.c.points))
+        .where(campaign_awards.c.campaign_id == campaign.id)).scalar_one())
+    assert awarded == BUDGET
+    assert_ledger_sound(net.db)

@@ -18,7 +18,7 @@ from network.clock import utcnow
 from network.db.schema import lots, postings
 from network.ledger.receipts import Receipt
 from network.ledger.verify import verify
-from network.programme import store
+from network.programme import budgets, store
 from network.programme.campaigns import (
     Campaign,
     Conditions,
@@ -145,7 +145,7 @@ def test_a_short_budget_hands_the_earn_over_and_it_is_capped(hub: Hub, ways) -> 
     earn, outcomes = ways
     campaign = _campaign(hub, "tight", effect=FixedPoints(80), limits=Limits(budget_points=100))
     ann, bob = hub.enrol(), hub.enrol()
-    assert hub.db.write(store.take_budget, campaign.id, 90)  # spent since the index was built
+    assert hub.db.write(budgets.take, campaign.id, 90)  # spent since the index was built
     receipt = earn(ann.id, 100, "short-1")
     assert outcomes == [False]  # the statement rolled back whole
     assert receipt.points == 10 + 10 and receipt.breakdown[1]["points"] == 10

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from network import parties
-from network.programme import store
+from network.programme import budgets, store
 from network.programme.campaigns import Conditions, Limits, sole_funder, split_funder
 from network.programme.campaigns_schema import campaigns, programme_version
 from tests.network.programme.values import campaign
@@ -86,7 +86,7 @@ def test_update_keeps_status_and_refuses_a_budget_below_spent(world):
     db, ids = world
     saved = _new(world, limits=Limits(budget_points=100))
     db.write(store.set_status, "c1", "active")
-    assert db.write(store.take_budget, saved.campaign.id, 60)
+    assert db.write(budgets.take, saved.campaign.id, 60)
     with pytest.raises(store.CampaignError) as caught:
         db.write(store.update, "c1", campaign(funder=sole_funder(ids["cafe"]),
                                               limits=Limits(budget_points=50)))
@@ -118,20 +118,48 @@ def test_budget_is_taken_exactly_and_never_past_the_budget(world):
     db, ids = world
     saved = _new(world, limits=Limits(budget_points=100))
     cid = saved.campaign.id
-    assert db.write(store.take_budget, cid, 70)
-    assert not db.write(store.take_budget, cid, 31)
-    assert db.write(store.take_budget, cid, 30)
-    assert not db.write(store.take_budget, cid, 1)
-    db.write(store.give_back_budget, cid, 40)
+    assert db.write(budgets.take, cid, 70)
+    assert not db.write(budgets.take, cid, 31)
+    assert db.write(budgets.take, cid, 30)
+    assert not db.write(budgets.take, cid, 1)
+    db.write(budgets.give_back, cid, 40)
     assert db.read(store.get, "c1").spent_points == 60
-    db.write(store.give_back_budget, cid, 500)  # never below zero
+    db.write(budgets.give_back, cid, 500)  # never below zero
     assert db.read(store.get, "c1").spent_points == 0
 
 
-def test_concurrent_takes_never_overspend(world):
+@pytest.mark.parametrize("spread", [False, True])
+def test_concurrent_takes_never_overspend(world, spread):
+    """From one slot, or each take from its own member's slot (`spread`): 16 slots of 62 or 63
+    points, so every slot runs short before the budget does and the takes fall over."""
     db, ids = world
     cid = _new(world, limits=Limits(budget_points=1_000)).campaign.id
     with ThreadPoolExecutor(8) as pool:
-        granted = list(pool.map(lambda _: db.write(store.take_budget, cid, 30), range(40)))
+        granted = list(pool.map(lambda n: db.write(budgets.take, cid, 30,
+                                                   slot=budgets.slot_of(n) if spread else 0),
+                                range(40)))
     assert sum(granted) == 33
     assert db.read(store.get, "c1").spent_points == 990
+    assert db.read(budgets.left, [cid], lock=False) == {cid: 10}
+
+
+def test_the_slots_caps_sum_to_the_budget_and_a_short_slot_falls_over(world):
+    assert budgets.caps(100, [0] * 16) == [7] * 4 + [6] * 12
+    assert budgets.caps(None, [5, 0]) == [None, None]
+    assert budgets.caps(50, [30, 0, 0]) == [37, 7, 6]  # what each spent, and the rest shared
+    db, ids = world
+    cid = _new(world, limits=Limits(budget_points=100)).campaign.id
+    assert db.write(budgets.take, cid, 7, slot=3)  # slot 3 (cap 7) is now full
+    assert db.write(budgets.take, cid, 90, slot=3)  # from the others, all of them locked
+    assert not db.write(budgets.take, cid, 4, slot=3)  # 3 left in all
+    assert db.write(budgets.take, cid, 3, slot=9)
+    assert db.read(store.get, "c1").budget_left == 0
+    db.write(budgets.give_back, cid, 20, slot=3)
+    # a new budget shares out what is left again: caps still sum to it, none below its spent
+    db.write(store.update, "c1", campaign(funder=sole_funder(ids["cafe"]),
+                                          conditions=Conditions(partners=frozenset({ids["cafe"]})),
+                                          limits=Limits(budget_points=160)))
+    assert db.read(store.get, "c1").budget_left == 80
+    assert db.read(budgets.left, [cid], lock=False) == {cid: 80}
+    assert db.write(budgets.take, cid, 80, slot=0)
+    assert not db.write(budgets.take, cid, 1, slot=15)
