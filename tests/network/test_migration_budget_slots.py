@@ -1,4 +1,4 @@
-"""0031_budget_slots on both databases, and back: what a campaign spent moves into its slots, the
+"""0033_budget_slots on both databases, and back: what a campaign spent moves into its slots, the
 slots' caps sum to its budget, and downgrading sums them back into `spent_points`."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from network.programme import budgets
 from tests.network import wallet_world as ww
 from tests.network.test_migration_signin_codes import empty_url  # noqa: F401  (fixture)
 
-BEFORE = "0030_batch_write_set"
+BEFORE = "0032_consumption_indexes"
 
 
 def _campaign(conn: sa.Connection, code: str, budget: int | None, spent: int) -> int:

@@ -5,15 +5,15 @@ Existing campaigns keep what they spent, in slot 0, and their budget is shared o
 shares it (each slot what it spent plus an even share of what is left, the remainder to the
 first slots), so the caps sum to the budget. Downgrade sums the slots back into the column.
 
-Revision ID: 0031_budget_slots
-Revises: 0030_batch_write_set
+Revision ID: 0033_budget_slots
+Revises: 0032_consumption_indexes
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0031_budget_slots"
-down_revision = "0030_batch_write_set"
+revision = "0033_budget_slots"
+down_revision = "0032_consumption_indexes"
 branch_labels = None
 depends_on = None
 
