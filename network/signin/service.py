@@ -88,7 +88,7 @@ class SignIn:
         if not token:
             return None
         now = self.clock()
-        session = self.db.read(sessions.authenticate, self.keys, token, now, kind)
+        session = sessions.authenticate_in(self.db, self.keys, token, now, kind)
         if session is not None and sessions.needs_touch(session, now):
             self.db.write(sessions.touch, session.id, now)
         return session
