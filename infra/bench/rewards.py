@@ -1,7 +1,8 @@
 """Catalog benchmark: buying one popular coupon (16 members at once, closed loop, each purchase
 one ledger operation taking stock on the same reward row) through uvicorn on 127.0.0.1 against
 PostgreSQL, with pgbench TPC-B measured in the same run as the yardstick; then the member's
-catalog page with 500 rewards.
+catalog page with 500 rewards. Each round also prints where the CPU went per purchase (hub,
+PostgreSQL, load generator: infra/bench/cpu_split.py).
 
     .venv/bin/python infra/bench/rewards.py [--seconds 5] [--rounds 3] [--concurrency 16]
         [--workers 2] [--rewards 500] [--page-requests 400]
@@ -28,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from graphql_relay import to_global_id  # noqa: E402
 
+from infra.bench import cpu_split  # noqa: E402
 from infra.bench.databases import PgBench, create_database, drop_database  # noqa: E402
 from infra.bench.partner_api import RawConnection, percentile, start_server  # noqa: E402
 from infra.migrate import upgrade  # noqa: E402
@@ -169,7 +171,9 @@ def main() -> None:
             ratios = []
             for number in range(1, args.rounds + 1):
                 tps = pgbench.tps(int(args.seconds))
+                before = cpu_split.read(server.pid)
                 rate, latencies, failures = asyncio.run(buy_loop(base, world, args.seconds))
+                spent = cpu_split.read(server.pid) - before
                 ratios.append(rate / tps)
                 print(f"round {number}: pgbench TPC-B (scale 10, 16 clients) {tps:,.0f} tps; "
                       f"buyReward, one popular coupon "
@@ -179,6 +183,7 @@ def main() -> None:
                       f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
                       f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms, failures {failures}; "
                       f"ratio {rate / tps:.2f}", flush=True)
+                print(f"  {cpu_split.summary(spent, len(latencies), 'purchase')}", flush=True)
         print(f"buyReward hot path: median ratio {statistics.median(ratios):.2f} x pgbench "
               f"TPC-B tps over {args.rounds} rounds (target >= 0.30)")
         asyncio.run(page_loop(base, world, 20))  # warm-up
