@@ -71,8 +71,8 @@ def authenticate(conn: Connection, keys: Keys, token: str, now: dt.datetime,
 
 
 # `authenticate`'s statement as one prepared statement (Database.pg_statement): every member
-# API request and page runs it, and through SQLAlchemy it cost about as much client CPU as a
-# purchase's own statements.
+# API request runs it, and through SQLAlchemy it cost about as much client CPU as a purchase's
+# own statements.
 _LIVE_PG = ("SELECT id, member_id, kind, created_at, last_seen_at, expires_at, user_agent, ip "
             "FROM member_sessions WHERE token_hash = %(token_hash)s AND revoked_at IS NULL")
 
