@@ -1,7 +1,9 @@
 """Catalog benchmark: buying one popular coupon (16 members at once, closed loop, each purchase
 one ledger operation taking stock on the same reward row) through uvicorn on 127.0.0.1 against
 PostgreSQL, with pgbench TPC-B measured in the same run as the yardstick; then the member's
-catalog page with 500 rewards.
+catalog page with 500 rewards. Each round also prints where the CPU went per purchase (the
+hub's processes, the PostgreSQL backends serving this database, the load generator:
+infra/bench/cpu_split.py).
 
     .venv/bin/python infra/bench/rewards.py [--seconds 5] [--rounds 3] [--concurrency 16]
         [--workers 2] [--rewards 500] [--page-requests 400]
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import statistics
 import sys
@@ -27,7 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from graphql_relay import to_global_id  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
+from infra.bench import cpu_split  # noqa: E402
 from infra.bench.databases import PgBench, create_database, drop_database  # noqa: E402
 from infra.bench.partner_api import RawConnection, percentile, start_server  # noqa: E402
 from infra.migrate import upgrade  # noqa: E402
@@ -148,6 +153,23 @@ async def _get(self: RawConnection, path: str, headers: dict[str, str]) -> tuple
 RawConnection.get = _get  # type: ignore[attr-defined]
 
 
+def hub_backends(url: str) -> list[int]:
+    """The PostgreSQL backends connected to the benchmark's database (the hub's pooled
+    connections, open after the warm-up): on a machine other runs share, the CPU of every
+    postgres process says little about this run's."""
+    db = Database(url)
+    pids = db.read(lambda c: list(c.execute(text(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()")).scalars()))
+    db.dispose()
+    return pids
+
+
+def backends_cpu(pids: list[int]) -> float:
+    """CPU seconds of those backends still running (one that ended took its CPU with it)."""
+    return sum(cpu_split.backends([pid]) for pid in pids if Path(f"/proc/{pid}").exists())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5)
@@ -169,7 +191,11 @@ def main() -> None:
             ratios = []
             for number in range(1, args.rounds + 1):
                 tps = pgbench.tps(int(args.seconds))
+                pids = hub_backends(world.url)
+                before, backends_before = cpu_split.read(server.pid), backends_cpu(pids)
                 rate, latencies, failures = asyncio.run(buy_loop(base, world, args.seconds))
+                spent = dataclasses.replace(cpu_split.read(server.pid) - before,
+                                            postgres=backends_cpu(pids) - backends_before)
                 ratios.append(rate / tps)
                 print(f"round {number}: pgbench TPC-B (scale 10, 16 clients) {tps:,.0f} tps; "
                       f"buyReward, one popular coupon "
@@ -179,6 +205,7 @@ def main() -> None:
                       f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
                       f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms, failures {failures}; "
                       f"ratio {rate / tps:.2f}", flush=True)
+                print(f"  {cpu_split.summary(spent, len(latencies), 'purchase')}", flush=True)
         print(f"buyReward hot path: median ratio {statistics.median(ratios):.2f} x pgbench "
               f"TPC-B tps over {args.rounds} rounds (target >= 0.30)")
         asyncio.run(page_loop(base, world, 20))  # warm-up

@@ -186,10 +186,10 @@ class BuyReward(HubMutation):
         ctx: RequestContext = info.context
         member_id = ctx.member().member_id
         reward_id = decode_reward_id(input.get("reward_id"))
-        bought = rewards_buy.buy(ctx.db, member_id=member_id, reward_id=reward_id,
-                                 idempotency_key=input.get("idempotency_key") or "",
-                                 secret=ctx.settings.secret_key, now=ctx.now)
-        name = ctx.db.read(rewards_buy.name_for_member, bought.reward_id, member_id)
+        bought, name = rewards_buy.buy_named(
+            ctx.db, member_id=member_id, reward_id=reward_id,
+            idempotency_key=input.get("idempotency_key") or "",
+            secret=ctx.settings.secret_key, now=ctx.now)
         return BuyRewardPayload(reward=MemberReward.of(bought, name), user_errors=[])
 
     @classmethod

@@ -4,7 +4,8 @@ The general path (rewards_buy.buy through SQLAlchemy) sends about seventeen stat
 round trip, and holds the popular reward's row lock through the last of them. Here, in one
 transaction (`Database.pg_transaction`):
 
-0. `_CONTACT`: the member's row and message preferences, for the message (no lock taken);
+0. `_CONTACT`: the member's row and message preferences, for the message and the answer's
+   language (no lock taken);
 1. and 2. the ledger's two-statement debit (network/ledger/pg_debit.py, unchanged): the key's
    claim and the member's lock, then the FIFO lots consumed with sink = the honouring partner
    (or the charity), entry, postings, balance and the stored answer, exactly as a general
@@ -129,6 +130,8 @@ class Bought:
     receipt: Receipt
     purchase_id: int | None
     code: str | None  # as stored (canonical), None without one
+    locale: str | None  # the member's, as `_CONTACT` read it (None on a replay): the answer
+    # names the reward in it without reading again after the purchase
 
 
 # (code as stored or None, partner's names {"en", "fa"}, the `_CONTACT` row or None)
@@ -174,7 +177,7 @@ def try_buy(db: Database, *, reward: Reward, member_id: int, key: str, digest: s
                     _check_limit(execute, take, spec.per_member_limit)
                 raise
             if len(sent) < 2:  # the claim answered a stored receipt: a replay
-                made.append(Bought(receipt, None, None))
+                made.append(Bought(receipt, None, None, None))
                 return receipt
             row = execute(_TAKE, {**take, "entry": Int8(receipt.entry_id)})
             if not row.unchanged:
@@ -189,7 +192,8 @@ def try_buy(db: Database, *, reward: Reward, member_id: int, key: str, digest: s
             partner = {"en": row.partner_name, "fa": row.partner_name_fa or row.partner_name}
             for message in messages(row.code, partner, contact):
                 execute(_OUTBOX, message)
-            made.append(Bought(receipt, row.purchase_id, row.code))
+            made.append(Bought(receipt, row.purchase_id, row.code,
+                               contact.locale if contact is not None else None))
             return receipt
 
         return db.pg_transaction(lambda execute: purchase(execute))

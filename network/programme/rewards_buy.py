@@ -129,6 +129,26 @@ def buy(db: Database, *, member_id: int, reward_id: int, idempotency_key: str, s
         now: dt.datetime | None = None) -> Purchase:
     """Buy one of REWARD for the member (see the module docstring); a retry with the same key
     answers the same purchase."""
+    return _buy(db, member_id=member_id, reward_id=reward_id, idempotency_key=idempotency_key,
+                secret=secret, now=now)[0]
+
+
+def buy_named(db: Database, *, member_id: int, reward_id: int, idempotency_key: str,
+              secret: str, now: dt.datetime | None = None) -> tuple[Purchase, str]:
+    """`buy`, and the reward's name in the member's language (`name_for_member`) for the
+    answer. A purchase on PostgreSQL's fast path knows both already (the reward as checked by
+    its transaction, the member's locale from its first statement), so it answers with no read
+    after its transaction; a replay or the general path reads the name."""
+    bought, name = _buy(db, member_id=member_id, reward_id=reward_id,
+                        idempotency_key=idempotency_key, secret=secret, now=now)
+    if name is None:
+        name = db.read(name_for_member, bought.reward_id, member_id)
+    return bought, name
+
+
+def _buy(db: Database, *, member_id: int, reward_id: int, idempotency_key: str, secret: str,
+         now: dt.datetime | None) -> tuple[Purchase, str | None]:
+    """The purchase and, when known without a read, the name `name_for_member` would read."""
     if db.dialect == "postgresql":
         fast = _buy_on_postgresql(db, member_id=member_id, reward_id=reward_id,
                                   idempotency_key=idempotency_key, secret=secret, now=now)
@@ -174,10 +194,10 @@ def buy(db: Database, *, member_id: int, reward_id: int, idempotency_key: str, s
     receipt = run(db, scope=f"member:{member_id}", key=idempotency_key, operation="buyReward",
                   params=params, body=body, now=now)
     if made and made[0].entry_id == receipt.entry_id:
-        return made[0]
+        return made[0], None
     found = db.read(purchase_by_entry, receipt.entry_id)
     assert found is not None
-    return found
+    return found, None
 
 
 # Rewards as read for a purchase on PostgreSQL, per process and database: pg_buy books nothing
@@ -191,8 +211,9 @@ def forget() -> None:
 
 
 def _buy_on_postgresql(db: Database, *, member_id: int, reward_id: int, idempotency_key: str,
-                       secret: str, now: dt.datetime | None) -> Purchase | None:
-    """The purchase in pg_buy's three statements, or None: the general path buys it. Whatever
+                       secret: str, now: dt.datetime | None) -> tuple[Purchase, str | None] | None:
+    """The purchase in pg_buy's statements (and the reward's name in the member's language,
+    None on a replay), or None: the general path buys it. Whatever
     would be refused before the points move (no such reward, not on sale, not visible to the
     member) is left to the general path too, which answers a replay first and names the error."""
     validate_key(idempotency_key)
@@ -238,12 +259,14 @@ def _buy_on_postgresql(db: Database, *, member_id: int, reward_id: int, idempote
         _known.pop((db.url, reward_id), None)  # perhaps changed: read it again next time
         return None
     if bought.purchase_id is None:  # a replay
-        return db.read(purchase_by_entry, bought.receipt.entry_id)
+        replayed = db.read(purchase_by_entry, bought.receipt.entry_id)
+        return (replayed, None) if replayed is not None else None
     return Purchase(
         id=bought.purchase_id, reward_id=reward_id, member_id=member_id,
         partner_id=reward.partner_id, points=reward.spec.price_points, status="issued",
         code=reward_codes.printable(bought.code, generated) if bought.code else None,
-        bought_at=at, expires_at=expires_at, used_at=None, entry_id=bought.receipt.entry_id)
+        bought_at=at, expires_at=expires_at, used_at=None, entry_id=bought.receipt.entry_id
+    ), reward.name("fa" if bought.locale == "fa" else "en")
 
 
 def _pay(conn: Connection, at: dt.datetime, reward: Reward, member_id: int) -> Receipt:

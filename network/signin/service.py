@@ -88,7 +88,13 @@ class SignIn:
         if not token:
             return None
         now = self.clock()
-        session = self.db.read(sessions.authenticate, self.keys, token, now, kind)
+        # A bearer token is checked on every API request, by the GraphQL endpoint's few
+        # threads: one prepared statement on each thread's own connection (pg_statement). The
+        # pages' cookies are checked on the web server's many threads, which must not each
+        # hold a connection of their own: a pooled read.
+        session = (sessions.authenticate_in(self.db, self.keys, token, now, kind)
+                   if kind == "bearer" else
+                   self.db.read(sessions.authenticate, self.keys, token, now, kind))
         if session is not None and sessions.needs_touch(session, now):
             self.db.write(sessions.touch, session.id, now)
         return session

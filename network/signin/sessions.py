@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Connection
 
 from network.clock import as_utc
+from network.db.engine import Database
 from network.hashing import Keys, keyed_hash
 from network.signin.schema import member_sessions as ms
 
@@ -65,6 +67,28 @@ def authenticate(conn: Connection, keys: Keys, token: str, now: dt.datetime,
         select(ms).where(ms.c.token_hash == keyed_hash(keys.session, token),
                          ms.c.revoked_at.is_(None))
     ).first()
+    return _live(row, now, kind)
+
+
+# `authenticate`'s statement as one prepared statement (Database.pg_statement): every member
+# API request runs it, and through SQLAlchemy it cost about as much client CPU as a purchase's
+# own statements.
+_LIVE_PG = ("SELECT id, member_id, kind, created_at, last_seen_at, expires_at, user_agent, ip "
+            "FROM member_sessions WHERE token_hash = %(token_hash)s AND revoked_at IS NULL")
+
+
+def authenticate_in(db: Database, keys: Keys, token: str, now: dt.datetime,
+                    kind: str | None = None) -> Session | None:
+    """`authenticate` in its own read: on PostgreSQL one prepared statement."""
+    if db.dialect != "postgresql":
+        return db.read(authenticate, keys, token, now, kind)
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    row = db.pg_statement(_LIVE_PG, {"token_hash": keyed_hash(keys.session, token)})
+    return _live(row, now, kind)
+
+
+def _live(row: Any, now: dt.datetime, kind: str | None) -> Session | None:
     if row is None or as_utc(row.expires_at) <= now or (kind is not None and row.kind != kind):
         return None
     return _session(row)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from functools import lru_cache
+from xml.sax.saxutils import escape
 
 import segno
+
+BORDER = 2  # modules of quiet zone around the symbol
+_DARK_RUNS = re.compile(rb"\x01+")
 
 
 @lru_cache(maxsize=4096)
@@ -14,6 +20,26 @@ def card_svg(card_number: str, title: str) -> str:
     The mask pattern is fixed instead of chosen by scoring all eight: every mask is valid and
     announced in the symbol's format bits, and scoring them cost ~2 ms of the page's ~5 ms.
     """
-    qr = segno.make(card_number, error="m", micro=False, mask=0)
-    return qr.svg_inline(scale=1, border=2, dark="#111", light="#fff", title=title,
-                         svgclass="qr", omitsize=True)
+    return svg(segno.make(card_number, error="m", micro=False, mask=0).matrix, title)
+
+
+def svg(matrix: Sequence[bytes | bytearray], title: str) -> str:
+    """The symbol as segno's `svg_inline(scale=1, border=BORDER, dark="#111", light="#fff",
+    title=title, svgclass="qr", omitsize=True)` writes it, byte for byte (tests/network/
+    test_qr.py compares them), at a fraction of its cost: each row's dark runs are found by one
+    regular-expression scan instead of a Python step per module. A coupon bought over the API
+    answers with its QR, and segno's writer was about a third of the QR's cost there."""
+    size = len(matrix) + 2 * BORDER
+    moves: list[str] = []
+    x, y = 0, 0.0  # where the pen stopped: each move is relative to it, as segno writes them
+    for number, row in enumerate(matrix):
+        line = number + BORDER + 0.5  # a stroke one module wide along the row's middle
+        for run in _DARK_RUNS.finditer(row):
+            start, end = run.start() + BORDER, run.end() + BORDER
+            down = line - y
+            moves.append(f"{'m' if moves else 'M'}{start - x} "
+                         f"{int(down) if down == int(down) else down}h{end - start}")
+            x, y = end, line
+    return (f'<svg viewBox="0 0 {size} {size}" class="qr"><title>{escape(title)}</title>'
+            f'<path fill="#fff" d="M0 0h{size}v{size}h-{size}z"/>'
+            f'<path class="qrline" stroke="#111" d="{"".join(moves)}"/></svg>')

@@ -176,6 +176,24 @@ def test_over_the_limit_is_said_before_not_enough_points(pg_db: Database) -> Non
     assert caught.value.code == "MEMBER_LIMIT_REACHED"
 
 
+def test_the_answer_names_the_reward_as_a_read_would(pg_db: Database) -> None:
+    """buy_named's name comes from the purchase's own reads on the fast path, and from
+    `name_for_member` on a replay: the same name either way, in the member's language."""
+    cafe = w.partner(pg_db, "cafe")
+    reward = _publish(pg_db, cafe, "named")
+    persian = _member(pg_db, cafe, "fa", 1000)
+    members.update_contact(pg_db, secret=w.SECRET, member_id=persian, locale="fa")
+    english = _member(pg_db, cafe, "en", 1000)
+    for member, expected in ((persian, "قهوه"), (english, "Free coffee")):
+        bought, name = rewards_buy.buy_named(pg_db, member_id=member, reward_id=reward,
+                                             idempotency_key="k", secret=w.SECRET, now=NOW)
+        replayed, again = rewards_buy.buy_named(pg_db, member_id=member, reward_id=reward,
+                                                idempotency_key="k", secret=w.SECRET, now=NOW)
+        assert name == again == expected == pg_db.read(rewards_buy.name_for_member, reward,
+                                                       member)
+        assert replayed == bought
+
+
 def test_a_changed_reward_is_bought_as_it_is_now(pg_db: Database) -> None:
     """The reward kept from an earlier purchase is stale once changed: the purchase is booked
     at the new price (by the general path, which reads it again), never the old one."""
