@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from infra.bench import cpu_split  # noqa: E402
 from infra.bench.databases import PgBench, drop_database, libpq  # noqa: E402
-from infra.bench.partner_api import build_world  # noqa: E402
+from infra.bench.partner_api import World, build_world  # noqa: E402
 from network.clock import utcnow  # noqa: E402
 from network.db.engine import Database  # noqa: E402
 from network.db.schema import members  # noqa: E402
@@ -91,6 +91,37 @@ def replay(conn: psycopg.Connection[Any], batches: list[Statements]) -> None:
                 conn.execute(statement, parameters)  # prepared after 5 runs, as the hub's are
 
 
+def measure(world: World, *, streams: int, batches: int, lines: int,
+            pgbench_seconds: int | None = None) -> float:
+    """Lines/s of the replay (after one warm-up batch per stream); prints its CPU split, and
+    with `pgbench_seconds` pgbench TPC-B on the same server."""
+    db = Database(world.url)
+    work = record_streams(db, streams=streams, batches=batches + 1, lines=lines)
+    # Connections stay open until the end: a backend's CPU leaves /proc with it.
+    conns = [psycopg.connect(libpq(world.url)) for _ in work]
+    with ThreadPoolExecutor(streams) as pool:
+        list(pool.map(lambda c, batches: replay(c, batches[:1]), conns, work))  # warm-up
+        pids = [conn.info.backend_pid for conn in conns]
+        before, own = cpu_split.read(), cpu_split.backends(pids)
+        list(pool.map(lambda c, batches: replay(c, batches[1:]), conns, work))
+        spent, own = cpu_split.read() - before, cpu_split.backends(pids) - own
+    for conn in conns:
+        conn.close()
+    booked = streams * batches * lines
+    print(f"the batch's SQL alone, replayed from {streams} connections: "
+          f"{booked / spent.wall:,.0f} lines/s, PostgreSQL "
+          f"{1e6 * spent.postgres / booked:,.0f} µs of CPU per line (its backends "
+          f"{1e6 * own / booked:,.0f} µs), replaying client "
+          f"{1e6 * spent.client / booked:,.0f} µs (the machine was busy "
+          f"{spent.busy / spent.wall:.2f} of its cores)")
+    if pgbench_seconds is not None:
+        with PgBench(clients=16, prepared=False) as pgbench:
+            print(f"pgbench TPC-B (scale 10, 16 clients), same server: "
+                  f"{pgbench.tps(pgbench_seconds):,.0f} tps")
+    db.dispose()
+    return booked / spent.wall
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--streams", type=int, default=4)
@@ -102,31 +133,9 @@ def main() -> None:
 
     name = f"pointsnet_bench_{uuid.uuid4().hex[:8]}"
     world = build_world(name, args.members)
-    db = Database(world.url)
     try:
-        work = record_streams(db, streams=args.streams, batches=args.batches + 1,
-                              lines=args.lines)
-        # Connections stay open until the end: a backend's CPU leaves /proc with it.
-        conns = [psycopg.connect(libpq(world.url)) for _ in work]
-        with ThreadPoolExecutor(args.streams) as pool:
-            list(pool.map(lambda c, batches: replay(c, batches[:1]), conns, work))  # warm-up
-            pids = [conn.info.backend_pid for conn in conns]
-            before, own = cpu_split.read(), cpu_split.backends(pids)
-            list(pool.map(lambda c, batches: replay(c, batches[1:]), conns, work))
-            spent, own = cpu_split.read() - before, cpu_split.backends(pids) - own
-        for conn in conns:
-            conn.close()
-        lines = args.streams * args.batches * args.lines
-        print(f"the batch's SQL alone, replayed from {args.streams} connections: "
-              f"{lines / spent.wall:,.0f} lines/s, PostgreSQL "
-              f"{1e6 * spent.postgres / lines:,.0f} µs of CPU per line (its backends "
-              f"{1e6 * own / lines:,.0f} µs), replaying client "
-              f"{1e6 * spent.client / lines:,.0f} µs (the machine was busy "
-              f"{spent.busy / spent.wall:.2f} of its cores)")
-        with PgBench(clients=16, prepared=False) as pgbench:
-            print(f"pgbench TPC-B (scale 10, 16 clients), same server: "
-                  f"{pgbench.tps(args.pgbench_seconds):,.0f} tps")
-        db.dispose()
+        measure(world, streams=args.streams, batches=args.batches, lines=args.lines,
+                pgbench_seconds=args.pgbench_seconds)
     finally:
         drop_database(name)
 

@@ -292,6 +292,21 @@ def measure_single_earns(args: argparse.Namespace, world: World, base: str,
     print(f"(mean paced single-earn latency {statistics.mean(latencies) * 1000:.1f} ms)")
 
 
+def batch_yardsticks(args: argparse.Namespace, world: World, lines_per_second: float) -> None:
+    """The batch's two targets (issue 21) from this same invocation: its lines/s against the
+    same SQL replayed with no hub (batch_ceiling.py) and against pgbench TPC-B tps."""
+    from infra.bench import batch_ceiling
+
+    ceiling = batch_ceiling.measure(world, streams=args.batch_streams, batches=args.batches,
+                                    lines=args.batch_lines)
+    with PgBench(clients=16, prepared=False) as pgbench:
+        tps = pgbench.tps(int(args.seconds))
+    print(f"the batch's SQL alone (batch_ceiling.py, same streams and batches): "
+          f"{ceiling:,.0f} lines/s; pgbench TPC-B (scale 10, 16 clients) {tps:,.0f} tps")
+    print(f"batch earns: {lines_per_second / ceiling:.2f} x the ceiling (target >= 0.8), "
+          f"{lines_per_second / tps:.1f} x TPC-B tps (target >= 10)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
@@ -306,6 +321,9 @@ def main() -> None:
     parser.add_argument("--batch-streams", type=int, default=4)
     parser.add_argument("--batch-only", action="store_true",
                         help="skip pgbench and the single earns")
+    parser.add_argument("--yardsticks", action="store_true",
+                        help="after the batches, batch_ceiling.py's replay and pgbench TPC-B on "
+                             "the same database, and the batch's ratio to each")
     args = parser.parse_args()
 
     name = f"pointsnet_bench_{uuid.uuid4().hex[:8]}"
@@ -322,6 +340,8 @@ def main() -> None:
               f"{lines_per_second:,.0f} lines/s ({accepted} accepted; target > 20,000)")
         lines = args.batch_streams * args.batches * args.batch_lines
         print(f"  {cpu_split.summary(spent, lines, 'line')}")
+        if args.yardsticks:
+            batch_yardsticks(args, world, lines_per_second)
         print(f"(load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     finally:
         process.terminate()
