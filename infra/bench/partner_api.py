@@ -32,7 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from infra.bench import cpu_split  # noqa: E402
+from infra.bench import batch_replay, cpu_split  # noqa: E402
 from infra.bench.databases import PgBench, create_database, drop_database  # noqa: E402
 from infra.migrate import upgrade  # noqa: E402
 from network import cards  # noqa: E402
@@ -295,9 +295,7 @@ def measure_single_earns(args: argparse.Namespace, world: World, base: str,
 def batch_yardsticks(args: argparse.Namespace, world: World, lines_per_second: float) -> None:
     """The batch's two targets (issue 21) from this same invocation: its lines/s against the
     same SQL replayed with no hub (batch_ceiling.py) and against pgbench TPC-B tps."""
-    from infra.bench import batch_ceiling
-
-    ceiling = batch_ceiling.measure(world, streams=args.batch_streams, batches=args.batches,
+    ceiling = batch_replay.measure(world.url, streams=args.batch_streams, batches=args.batches,
                                     lines=args.batch_lines)
     with PgBench(clients=16, prepared=False) as pgbench:
         tps = pgbench.tps(int(args.seconds))
