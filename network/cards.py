@@ -16,15 +16,12 @@ def normalize(card_number: str) -> str:
     return card_number.translate(_PERSIAN_DIGITS).replace(" ", "").replace("-", "")
 
 
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)  # a digit doubled, its digits summed
+
+
 def luhn_check_digit(payload: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(payload)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
+    digits = [int(ch) for ch in reversed(payload)]  # from the check digit's neighbour leftwards
+    total = sum(_DOUBLED[d] for d in digits[0::2]) + sum(digits[1::2])
     return str((10 - total % 10) % 10)
 
 

@@ -28,7 +28,7 @@ from network.programme import conversions, reward_grants
 from network.programme.earn import prepare, with_programme
 from network.programme.facts import BasketLine
 from partners.contracts import TermsLoader, in_force
-from partners.terms import NoContract, Terms, plan_earn
+from partners.terms import NoContract, Terms, lot_dates, plan_earn
 
 # The earn gives the catalog items campaigns give through this desk (earn.CatalogDesk).
 reward_grants.install()
@@ -80,11 +80,14 @@ def contract_plan(terms: Terms | NoContract, *, network_currency: str,
     """The plan step of an award, one or a batch: the contract's points for the purchase, or the
     contract's refusal (no contract in force is a refusal like any other: a retry of a line booked
     earlier still gets its first answer)."""
+    dates = None if isinstance(terms, NoContract) else lot_dates(terms, at)
+
     def plan(line: AwardLine) -> Credit:
         if isinstance(terms, NoContract):
             raise terms
         return plan_earn(terms, amount_minor=line.amount_minor, currency=line.currency,
-                         network_currency=network_currency, explicit_points=line.points, at=at)
+                         network_currency=network_currency, explicit_points=line.points, at=at,
+                         dates=dates)
 
     return plan
 

@@ -95,6 +95,13 @@ def plan_version(existing: list[tuple[datetime, Terms]], changes: dict[str, Any]
     return terms
 
 
+def lot_dates(terms: Terms, at: datetime) -> tuple[datetime, datetime]:
+    """When an earn's lot vests and expires: the contract and the moment decide, not the
+    purchase (so a batch computes them once, not per line)."""
+    vests_at = as_utc(at) + timedelta(days=terms.pending_days)
+    return vests_at, add_months(vests_at, terms.validity_months)
+
+
 def plan_earn(
     terms: Terms,
     *,
@@ -103,16 +110,16 @@ def plan_earn(
     network_currency: str,
     explicit_points: int | None,
     at: datetime,
+    dates: tuple[datetime, datetime] | None = None,
 ) -> Credit:
     """Points for a purchase: amount (major units) x earn rate, rounded once, half-even; the
     lot vests after the pending days and stays valid for the validity months (a ledger `Credit`).
 
     Explicit points replace the computation only where the contract allows it (e.g. a
     promotion the partner funds itself); the purchase amount is still required for the record.
+    `dates`: `lot_dates(terms, at)`, when the caller plans many purchases at one moment.
     """
-    # The lot's dates depend on the contract and the moment only, not on the purchase.
-    vests_at = as_utc(at) + timedelta(days=terms.pending_days)
-    expires_at = add_months(vests_at, terms.validity_months)
+    vests_at, expires_at = dates or lot_dates(terms, at)
     if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
         raise InvalidAmount("the purchase amount must be a positive number of minor units",
                             field="amount")

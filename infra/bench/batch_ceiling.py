@@ -3,92 +3,26 @@
     .venv/bin/python infra/bench/batch_ceiling.py [--streams 4] [--batches 8] [--lines 1000]
 
 Each batch is first booked by the real `bulk_earn.book_earns` inside a transaction that is rolled
-back, recording every statement and parameter it sends (SQLAlchemy's `before_cursor_execute`).
-The timed part replays those statements, unchanged, from `--streams` threads, each on its own
-psycopg connection, one transaction per batch, as the hub's `Database.write` runs them. Python
-does next to nothing per line then, so the lines per second it reaches are what PostgreSQL alone
-can book: a ceiling for `partner_api.py`'s batch figure, which adds the hub's work on the same
-cores. Prints lines/s, PostgreSQL's CPU per line, and pgbench TPC-B in the same run.
+back, recording every statement and parameter it sends; the timed part replays those statements,
+unchanged, from `--streams` threads, each on its own psycopg connection, one transaction per
+batch, as the hub's `Database.write` runs them (infra/bench/batch_replay.py). Python does next
+to nothing per line then, so the lines per second it reaches are what PostgreSQL alone can book:
+a ceiling for `partner_api.py`'s batch figure, which adds the hub's work on the same cores.
+Prints lines/s, PostgreSQL's CPU per line, and pgbench TPC-B in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-import psycopg
-from sqlalchemy import event, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from infra.bench import cpu_split  # noqa: E402
-from infra.bench.databases import PgBench, drop_database, libpq  # noqa: E402
+from infra.bench.batch_replay import measure  # noqa: E402
+from infra.bench.databases import drop_database  # noqa: E402
 from infra.bench.partner_api import build_world  # noqa: E402
-from network.clock import utcnow  # noqa: E402
-from network.db.engine import Database  # noqa: E402
-from network.db.schema import members  # noqa: E402
-from network.ledger.bulk_earn import book_earns  # noqa: E402
-from network.ledger.rules import BulkLine  # noqa: E402
-from partners.terms import Terms, plan_earn  # noqa: E402
-
-Statements = list[tuple[str, Any]]
-
-
-def record_batch(db: Database, *, partner_id: int, member_ids: list[int],
-                 lines: int) -> Statements:
-    """What `book_earns` sends for one batch of `lines` purchases, the database left as it was."""
-    now = utcnow()
-    terms = Terms(earn_points_per_unit=Decimal("1"))  # partner_api.build_world's contract
-    key = str(uuid.uuid4())
-    bulk = []
-    for index in range(lines):
-        amount = random.randint(100, 9999)
-        plan = plan_earn(terms, amount_minor=amount, currency="EUR", network_currency="EUR",
-                         explicit_points=None, at=now)
-        details = {"amount_minor": amount, "currency": "EUR", "points_given": None}
-        member = random.choice(member_ids)
-        bulk.append(BulkLine(index, f"{key}#{index}", member, plan.points, plan.vests_at,
-                             plan.expires_at, None, details,
-                             {"member": member, "reference": None, **details}))
-    sent: Statements = []
-
-    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        sent.append((statement, parameters))
-
-    with db.engine.connect() as conn:
-        event.listen(conn, "before_cursor_execute", keep)
-        transaction = conn.begin()
-        book_earns(conn, store=db.earn_store, issuer_id=partner_id,
-                   scope=f"partner:{partner_id}", batch_key=key, lines=bulk, at=now)
-        transaction.rollback()
-        event.remove(conn, "before_cursor_execute", keep)
-    return sent
-
-
-def record_streams(db: Database, *, streams: int, batches: int,
-                   lines: int) -> list[list[Statements]]:
-    """`batches` recorded batches per stream; each stream books for its own slice of the
-    members, as in partner_api.py."""
-    with db.engine.connect() as conn:
-        member_ids = list(conn.execute(select(members.c.id)).scalars())
-        partner_id = conn.exec_driver_sql("SELECT id FROM parties WHERE code = 'bench'"
-                                          ).scalar_one()
-    return [[record_batch(db, partner_id=partner_id, member_ids=member_ids[n::streams],
-                          lines=lines) for _ in range(batches)]
-            for n in range(streams)]
-
-
-def replay(conn: psycopg.Connection[Any], batches: list[Statements]) -> None:
-    for statements in batches:
-        with conn.transaction():
-            for statement, parameters in statements:
-                conn.execute(statement, parameters)  # prepared after 5 runs, as the hub's are
 
 
 def main() -> None:
@@ -102,31 +36,9 @@ def main() -> None:
 
     name = f"pointsnet_bench_{uuid.uuid4().hex[:8]}"
     world = build_world(name, args.members)
-    db = Database(world.url)
     try:
-        work = record_streams(db, streams=args.streams, batches=args.batches + 1,
-                              lines=args.lines)
-        # Connections stay open until the end: a backend's CPU leaves /proc with it.
-        conns = [psycopg.connect(libpq(world.url)) for _ in work]
-        with ThreadPoolExecutor(args.streams) as pool:
-            list(pool.map(lambda c, batches: replay(c, batches[:1]), conns, work))  # warm-up
-            pids = [conn.info.backend_pid for conn in conns]
-            before, own = cpu_split.read(), cpu_split.backends(pids)
-            list(pool.map(lambda c, batches: replay(c, batches[1:]), conns, work))
-            spent, own = cpu_split.read() - before, cpu_split.backends(pids) - own
-        for conn in conns:
-            conn.close()
-        lines = args.streams * args.batches * args.lines
-        print(f"the batch's SQL alone, replayed from {args.streams} connections: "
-              f"{lines / spent.wall:,.0f} lines/s, PostgreSQL "
-              f"{1e6 * spent.postgres / lines:,.0f} µs of CPU per line (its backends "
-              f"{1e6 * own / lines:,.0f} µs), replaying client "
-              f"{1e6 * spent.client / lines:,.0f} µs (the machine was busy "
-              f"{spent.busy / spent.wall:.2f} of its cores)")
-        with PgBench(clients=16, prepared=False) as pgbench:
-            print(f"pgbench TPC-B (scale 10, 16 clients), same server: "
-                  f"{pgbench.tps(args.pgbench_seconds):,.0f} tps")
-        db.dispose()
+        measure(world.url, streams=args.streams, batches=args.batches, lines=args.lines,
+                pgbench_seconds=args.pgbench_seconds)
     finally:
         drop_database(name)
 

@@ -29,7 +29,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from infra.bench import cpu_split  # noqa: E402
-from infra.bench.batch_ceiling import record_streams, replay  # noqa: E402
+from infra.bench.batch_replay import record_streams, replay  # noqa: E402
 from infra.bench.databases import drop_database, libpq  # noqa: E402
 from infra.bench.partner_api import build_world  # noqa: E402
 from network.db.engine import Database  # noqa: E402

@@ -36,7 +36,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from infra.bench import cpu_split  # noqa: E402
+from infra.bench import batch_replay, cpu_split  # noqa: E402
 from infra.bench.databases import PgBench, create_database, drop_database  # noqa: E402
 from infra.migrate import upgrade  # noqa: E402
 from network import cards  # noqa: E402
@@ -298,6 +298,19 @@ def measure_single_earns(args: argparse.Namespace, world: World, base: str,
     print(f"(mean paced single-earn latency {statistics.mean(latencies) * 1000:.1f} ms)")
 
 
+def batch_yardsticks(args: argparse.Namespace, world: World, lines_per_second: float) -> None:
+    """The batch's two targets (issue 21) from this same invocation: its lines/s against the
+    same SQL replayed with no hub (batch_ceiling.py) and against pgbench TPC-B tps."""
+    ceiling = batch_replay.measure(world.url, streams=args.batch_streams, batches=args.batches,
+                                    lines=args.batch_lines)
+    with PgBench(clients=16, prepared=False) as pgbench:
+        tps = pgbench.tps(int(args.seconds))
+    print(f"the batch's SQL alone (batch_ceiling.py, same streams and batches): "
+          f"{ceiling:,.0f} lines/s; pgbench TPC-B (scale 10, 16 clients) {tps:,.0f} tps")
+    print(f"batch earns: {lines_per_second / ceiling:.2f} x the ceiling (target >= 0.8), "
+          f"{lines_per_second / tps:.1f} x TPC-B tps (target >= 10)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
@@ -312,6 +325,9 @@ def main() -> None:
     parser.add_argument("--batch-streams", type=int, default=4)
     parser.add_argument("--batch-only", action="store_true",
                         help="skip pgbench and the single earns")
+    parser.add_argument("--yardsticks", action="store_true",
+                        help="after the batches, batch_ceiling.py's replay and pgbench TPC-B on "
+                             "the same database, and the batch's ratio to each")
     args = parser.parse_args()
 
     name = f"pointsnet_bench_{uuid.uuid4().hex[:8]}"
@@ -331,6 +347,8 @@ def main() -> None:
               f"{lines_per_second:,.0f} lines/s ({accepted} accepted; target > 20,000)")
         lines = args.batch_streams * args.batches * args.batch_lines
         print(f"  {cpu_split.summary(spent, lines, 'line')}")
+        if args.yardsticks:
+            batch_yardsticks(args, world, lines_per_second)
         print(f"(load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     finally:
         process.terminate()

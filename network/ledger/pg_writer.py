@@ -364,12 +364,29 @@ def _with_parts(b: Booking, issuer_id: int) -> dict[str, Any]:
             "bd": list(breakdown(issuer_id, b.line.points, b.parts))}
 
 
+def _isoformats() -> Callable[[datetime], str]:
+    """`datetime.isoformat`, each distinct time once: a batch's lots mostly share their dates
+    (the contract's vesting and expiry from one clock reading)."""
+    done: dict[tuple[datetime, Any], str] = {}
+
+    def iso(at: datetime) -> str:
+        # Equal instants in other offsets print differently: the offset is part of the key.
+        key = (at, at.utcoffset())
+        text = done.get(key)
+        if text is None:
+            text = done[key] = at.isoformat()
+        return text
+
+    return iso
+
+
 def book(conn: Connection, *, issuer_id: int, scope: str, bookings: list[Booking], at: datetime,
          booked_at: str) -> list[tuple[int, int]]:
     """Write every booking; returns (entry id, lot id) per booking, in order."""
+    iso = _isoformats()
     rows = [{"m": b.line.member_id, "kind": b.line.kind, "p": b.points,
-             "r": b.line.reference, "d": b.line.details, "v": b.vests_at.isoformat(),
-             "x": b.expires_at and b.expires_at.isoformat(), "k": b.line.key, "h": b.digest,
+             "r": b.line.reference, "d": b.line.details, "v": iso(b.vests_at),
+             "x": b.expires_at and iso(b.expires_at), "k": b.line.key, "h": b.digest,
              "b": b.balance, "hd": b.held, **(_with_parts(b, issuer_id) if b.parts else {})}
             for b in bookings]
     result = conn.exec_driver_sql(_MANY, {"lines": json.dumps(rows, separators=(",", ":")),

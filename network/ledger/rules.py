@@ -10,7 +10,6 @@ books the same plan.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -268,7 +267,11 @@ class Booking:
     @property
     def points(self) -> int:
         """The entry's points: the base and every part."""
-        return self.line.points + sum(p.points for p in self.parts)
+        return _points(self.line.points, self.parts)
+
+
+def _points(base: int, parts: tuple[CreditPart, ...]) -> int:
+    return base + sum(p.points for p in parts) if parts else base
 
 
 def receipt_of(booking: Booking, entry_id: int, lot_id: int, booked_at: str,
@@ -326,12 +329,12 @@ def plan_batch(lines: Iterable[BulkLine], balances: Mapping[int, Balance],
         elif row.debt or line.member_id in general_members:
             plan.general.append(line)
         else:
-            booking = Booking(line, digest(line), balance=0, held=row.held, vests_at=vests,
-                              expires_at=as_utc(line.expires_at) if line.expires_at else None,
-                              parts=parts[line.index] or ())
-            running[line.member_id] += booking.points
-            plan.bookings.append(dataclasses.replace(booking,
-                                                     balance=running[line.member_id]))
+            line_parts = parts[line.index] or ()
+            running[line.member_id] += _points(line.points, line_parts)
+            plan.bookings.append(Booking(
+                line, digest(line), balance=running[line.member_id], held=row.held,
+                vests_at=vests, expires_at=as_utc(line.expires_at) if line.expires_at else None,
+                parts=line_parts))
     return plan
 
 

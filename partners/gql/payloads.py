@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import graphene
@@ -13,13 +14,16 @@ from network.gql.errors import UserErrors
 from network.ledger.receipts import Receipt
 from partners.gql.types import PartnerHold, PartnerMember, PartnerTransaction
 
+# A batch's receipts share their booking time: each distinct one parsed once.
+_booked_at = functools.lru_cache(maxsize=64)(datetime.fromisoformat)
+
 
 def transaction_from_receipt(receipt: Receipt, *, reference: str | None = None,
                              reverses: int | None = None, amount: int | None = None,
                              currency: str | None = None) -> PartnerTransaction:
     transaction = PartnerTransaction(
         id=receipt.entry_id, kind=receipt.kind, points=receipt.points, reference=reference,
-        booked_at=datetime.fromisoformat(receipt.booked_at),
+        booked_at=_booked_at(receipt.booked_at),
         member_id=relay.Node.to_global_id("PartnerMember", receipt.member_id),
         reverses=relay.Node.to_global_id("PartnerTransaction", reverses) if reverses else None,
         hold_id=relay.Node.to_global_id("PartnerHold", receipt.hold_id) if receipt.hold_id

@@ -1,0 +1,82 @@
+"""The hub's own CPU per batch line, in one process: signed 1,000-line `awardPointsBatch`
+requests sent one after another through the ASGI app (Starlette's test client, no uvicorn, no
+load generator process), the process's CPU time divided by the lines.
+
+    .venv/bin/python infra/bench/batch_hub_cpu.py [--batches 6] [--lines 1000]
+
+partner_api.py's split of the machine's CPU between hub and PostgreSQL blurs when other runs
+share the cores; this figure is the hub's work alone (plus the test client's, small and the same
+for any hub code), so two commits compare by running it from each, alternately. Uses a throwaway
+database (infra/bench/databases.py) and drops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from infra.bench.databases import drop_database  # noqa: E402
+from infra.bench.partner_api import BATCH, build_world  # noqa: E402
+from partners.client import sign_graphql  # noqa: E402
+from partners.signatures import load_private_key  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batches", type=int, default=6)
+    parser.add_argument("--lines", type=int, default=1000)
+    parser.add_argument("--members", type=int, default=5000)
+    args = parser.parse_args()
+
+    name = f"pointsnet_bench_{uuid.uuid4().hex[:8]}"
+    world = build_world(name, args.members)
+    os.environ.update(POINTSNET_DATABASE_URL=world.url, POINTSNET_ENV="production",
+                      POINTSNET_SECRET_KEY="bench-secret")
+    from starlette.testclient import TestClient
+
+    from infra.app import create_app
+
+    app = create_app()
+    gc.freeze()  # as infra/asgi.py does
+    key = load_private_key(world.pem)
+    url = "http://testserver/graphql"
+
+    def signed_batch() -> tuple[bytes, dict[str, str]]:
+        body = json.dumps({"query": BATCH, "variables": {"input": {"lines": [
+            {"cardNumber": random.choice(world.cards), "amount": random.randint(100, 9999),
+             "currency": "EUR"} for _ in range(args.lines)]}}}, separators=(",", ":")).encode()
+        return body, sign_graphql(url, body, key=key, key_id=world.key_id,
+                                  idempotency_key=str(uuid.uuid4())).headers
+
+    requests = [signed_batch() for _ in range(args.batches + 1)]  # the first warms the caches
+    try:
+        with TestClient(app) as client:
+            cpu = wall = 0.0
+            for number, (body, headers) in enumerate(requests):
+                started_cpu, started = time.process_time(), time.perf_counter()
+                answer = client.post("/graphql", content=body, headers=headers)
+                if number:
+                    cpu += time.process_time() - started_cpu
+                    wall += time.perf_counter() - started
+                if f'"accepted":{args.lines},'.encode() not in answer.content:
+                    raise RuntimeError(f"a batch was not booked whole: {answer.content[:300]!r}")
+        lines = args.batches * args.lines
+        print(f"batch earns in process, {args.batches} x {args.lines} lines: the hub's CPU "
+              f"{1e6 * cpu / lines:,.1f} µs a line, wall {1e6 * wall / lines:,.1f} µs a line "
+              f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    finally:
+        drop_database(name)
+
+
+if __name__ == "__main__":
+    main()
