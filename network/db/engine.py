@@ -296,11 +296,12 @@ class Database:
     def pg_transaction(self, fn: Callable[[Callable[[str, Mapping[str, Any]], Any]], T]) -> T:
         """PostgreSQL only: a few prepared statements in one transaction straight through
         psycopg (no SQLAlchemy statement), for a write that must take a lock before it reads what
-        the lock guards (a debit: the member's row, then the member's lots; see
-        network/ledger/pg_debit.py). `fn(execute)` returns the result, `execute(sql, params)`
-        one statement's first row; an exception rolls back. The connection comes from the pool,
-        not `pg_statement`'s per-thread ones: many threads debiting at once wait for a pooled
-        connection instead of each opening one. Errors are psycopg's own, not retried."""
+        the lock guards (a purchase: the debit's call takes the member's lock, then the purchase
+        reads the member's earlier purchases; see network/programme/pg_buy.py). `fn(execute)`
+        returns the result, `execute(sql, params)` one statement's first row; an exception
+        rolls back. The connection comes from the pool, not `pg_statement`'s per-thread ones:
+        many threads buying at once wait for a pooled connection instead of each opening one.
+        Errors are psycopg's own, not retried."""
         assert self.dialect == "postgresql", "pg_transaction is for PostgreSQL"
         with self.engine.connect() as conn:
             raw = conn.connection.driver_connection
