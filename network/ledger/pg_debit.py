@@ -54,9 +54,11 @@ def _call(guard: str) -> str:
     the calling statement's snapshot, taken when the request reaches the database, as the
     one-statement earn reads it (pg_writer)."""
     observed = "false" if guard == "true" else f"NOT ({guard})"
+    # One function call and nothing else in the statement: the form Citus delegates whole to
+    # the member's node (infra/distribution.py, FUNCTIONS).
     return summary.compact(
-        "SELECT outcome, request_hash, response, spendable FROM ledger_debit("
-        + ", ".join(f"%({name})s" for name in _ARGUMENTS) + f", {observed})")
+        "SELECT ledger_debit(" + ", ".join(f"%({name})s" for name in _ARGUMENTS)
+        + f", {observed}) AS debit")
 
 
 # Conflicts that mean "someone else got there first" (a key inserted by a writer that takes no
@@ -77,7 +79,7 @@ Transaction = Callable[[Callable[[Execute], Receipt]], Receipt]
 
 def replayed(row: Any) -> bool:
     """Whether the call's row is a stored answer given again (pg_buy books nothing more then)."""
-    return bool(row.outcome == "replay")
+    return bool(row.debit["outcome"] == "replay")
 
 
 def try_debit(transaction: Transaction, *, scope: str, key: str, digest: str, kind: str,
@@ -95,17 +97,18 @@ def try_debit(transaction: Transaction, *, scope: str, key: str, digest: str, ki
     params["earned"], params["spent"] = (Int8(x) for x in summary.sides(kind, points))
 
     def body(execute: Execute) -> Receipt:
-        row = execute(_call(guard), params)
-        if row.outcome == "booked":
-            return Receipt.from_dict(row.response)
-        if row.outcome == "replay":
+        debit = execute(_call(guard), params).debit
+        outcome = debit["outcome"]
+        if outcome == "booked":
+            return Receipt.from_dict(debit["response"])
+        if outcome == "replay":
             return Receipt.from_dict(
-                idempotency.check_replay(row.request_hash, digest, row.response))
-        if row.outcome == "short":
+                idempotency.check_replay(debit["request_hash"], digest, debit["response"]))
+        if outcome == "short":
             raise InsufficientPoints(
-                f"the member has {row.spendable} spendable points; {points} were asked for",
-                field="points")
-        if row.outcome == "in_progress":
+                f"the member has {debit['spendable']} spendable points; {points} were asked "
+                "for", field="points")
+        if outcome == "in_progress":
             raise IdempotencyInProgress(
                 "a request with this idempotency key is still being processed; retry shortly",
                 field="idempotencyKey")

@@ -22,6 +22,11 @@ what is read after a lock sees everything committed before the lock was ours:
    A guard that fails raises serialization_failure: the statement rolls back whole and the
    caller hands the debit to the general path.
 
+It answers one JSON object: `outcome` (booked, replay, short, in_progress, hand_over), and
+`response` (the receipt stored, or found for a replay, with its `request_hash`) or `spendable`.
+One value, so the call is `SELECT ledger_debit(…)`, the form Citus delegates to the member's
+node once the function is distributed by `p_member` (infra/distribution.py, FUNCTIONS).
+
 Downgrade drops the function (the hub before this revision does not call it).
 
 Revision ID: 0034_debit_function
@@ -43,8 +48,7 @@ CREATE FUNCTION ledger_debit(
     p_lock_key bigint, p_scope text, p_key text, p_digest text, p_kind text,
     p_consumption_kind text, p_account text, p_sink bigint, p_sink_kind text, p_member bigint,
     p_points bigint, p_reference text, p_at timestamptz, p_booked_at text, p_earned bigint,
-    p_spent bigint, p_observed boolean,
-    OUT outcome text, OUT request_hash text, OUT response json, OUT spendable bigint)
+    p_spent bigint, p_observed boolean) RETURNS json
 LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
     -- FIFO over the ordered partial index ix_lots_member_open (member_id, expires_at, id
@@ -71,25 +75,25 @@ DECLARE
     v_balance bigint;
     v_held bigint;
     v_debt bigint;
+    stored record;
+    receipt json;
 BEGIN
     IF NOT pg_try_advisory_xact_lock(p_lock_key) THEN
-        outcome := 'in_progress';
-        RETURN;
+        RETURN json_build_object('outcome', 'in_progress');
     END IF;
-    SELECT k.request_hash, k.response INTO request_hash, response
-    FROM idempotency_keys AS k WHERE k.scope = p_scope AND k.key = p_key;
+    SELECT request_hash, response INTO stored
+    FROM idempotency_keys WHERE scope = p_scope AND key = p_key;
     IF FOUND THEN
-        outcome := 'replay';
-        RETURN;
+        RETURN json_build_object('outcome', 'replay', 'request_hash', stored.request_hash,
+                                 'response', stored.response);
     END IF;
-    outcome := 'hand_over';
     IF p_observed OR NOT EXISTS (SELECT 1 FROM parties WHERE id = p_sink AND kind = p_sink_kind)
     THEN
-        RETURN;
+        RETURN json_build_object('outcome', 'hand_over');
     END IF;
     PERFORM 1 FROM member_balances WHERE member_id = p_member FOR UPDATE;
     IF NOT FOUND OR EXISTS (SELECT 1 FROM member_blocks WHERE member_id = p_member) THEN
-        RETURN;
+        RETURN json_build_object('outcome', 'hand_over');
     END IF;
 
     OPEN walk;
@@ -104,9 +108,7 @@ BEGIN
     END LOOP;
     CLOSE walk;
     IF owed > 0 THEN
-        outcome := 'short';
-        spendable := p_points - owed;
-        RETURN;
+        RETURN json_build_object('outcome', 'short', 'spendable', p_points - owed);
     END IF;
 
     UPDATE member_balances SET balance = balance - p_points, updated_at = p_at
@@ -127,12 +129,12 @@ BEGIN
                                   sink_party_id, points, booked_at)
         VALUES (entry, p_member, ids[i], issuers[i], p_consumption_kind, p_sink, takes[i], p_at);
     END LOOP;
-    response := json_build_object(
+    receipt := json_build_object(
         'entry_id', entry, 'kind', p_kind, 'member_id', p_member, 'points', p_points,
         'booked_at', p_booked_at, 'balance', v_balance, 'held', v_held, 'hold_id', NULL,
         'lot_id', NULL, 'debt', v_debt);
     INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at)
-    VALUES (p_scope, p_key, p_digest, response, p_at);
+    VALUES (p_scope, p_key, p_digest, receipt, p_at);
     IF p_earned <> 0 OR p_spent <> 0 THEN
         INSERT INTO wallet_summary AS s (member_id, party_id, earned, spent)
         VALUES (p_member, p_sink, p_earned, p_spent)
@@ -144,7 +146,7 @@ BEGIN
         VALUES (p_member, CAST(timezone('UTC', p_at) AS date), p_earned)
         ON CONFLICT (member_id, day) DO UPDATE SET earned = d.earned + EXCLUDED.earned;
     END IF;
-    outcome := 'booked';
+    RETURN json_build_object('outcome', 'booked', 'response', receipt);
 END
 $fn$
 """
