@@ -18,8 +18,8 @@ else, or when that answers "not handled", through `book` with one line.
 now refuses. Tests compare what each way writes with what a single earn writes
 (test_ledger_pg_earn.py, test_batch_booking.py, on both databases).
 
-The same strategy books a redemption or donation on PostgreSQL in two statements
-(`debit_transaction`, `pg_debit.try_debit`, given `Database.pg_transaction`); elsewhere, and
+The same strategy books a redemption or donation on PostgreSQL in one call of the database
+function `ledger_debit` (`debit_transaction`, `pg_debit.try_debit`); elsewhere, and
 whenever it answers "not handled", `spending.book_debit` does (test_ledger_pg_debit.py compares
 the two).
 """
@@ -87,7 +87,7 @@ class Booked:
 class EarnWriter:
     statement: OneStatement | None
     write_bookings: WriteBookings
-    # The two-statement redemption or donation, or None: it answers None when the general path
+    # The one-call redemption or donation, or None: it answers None when the general path
     # must book the debit (spending.py).
     debit_transaction: Callable[..., Receipt | None] | None = None
 
