@@ -26,12 +26,12 @@ grouped read (`tiers_store.standings`), and its lines of one member add up: each
 the one in force after the points planned for that member's earlier lines (so the line that
 crosses silver upgrades, and the lines after it earn silver's multiplier). A single earn on
 PostgreSQL reads nothing before its statement (`Prepared.deferred`): the plan evaluates the
-rules once per tier the member may hold, and the one statement (network/ledger/pg_writer.py)
-reads the tier and window points itself and books the parts of the tier in force, the campaigns'
-points taken from their budgets and member limits counted in the same statement; an earn
-that crosses into a higher tier, finds a budget short or a limit reached, or whose member
-changed since the statement's snapshot, books nothing there and goes the general way (`claim`
-under the member's lock, which then reads the tier too).
+rules in one pass for every tier the member may hold (`rules.evaluate_for_tiers`), and the one
+statement (network/ledger/pg_writer.py) reads the tier and window points itself and books the
+parts of the tier in force, the campaigns' points taken from their budgets and member limits
+counted in the same statement; an earn that crosses into a higher tier, finds a budget short or
+a limit reached, or whose member changed since the statement's snapshot, books nothing there and
+goes the general way (`claim` under the member's lock, which then reads the tier too).
 
 A batch books its lines with programme parts in its one set of writes (`batch_parts`), planned
 with the budgets and usage read before it; `record_batch` then takes each campaign's points for
@@ -69,6 +69,7 @@ from network.programme.rules import (
     Programme,
     Usage,
     evaluate,
+    evaluate_for_tiers,
     periods,
 )
 from network.programme.segments_store import segments_of
@@ -316,9 +317,9 @@ def _deferred(contract: Callable[[L], Credit], prepared: Prepared,
     def plan(line: L) -> Credit:
         credit = contract(line)
         fact = purchase_of(line, prepared, at)
-        plans = [evaluate(fact, MemberState(line.member_id, code), prepared.index,
-                          base_points=credit.points, programme=programme)
-                 for code in codes or (None,)]
+        plans = evaluate_for_tiers(fact, MemberState(line.member_id, None), codes or (None,),
+                                   prepared.index, base_points=credit.points,
+                                   programme=programme)
         if not codes and not plans[0].effects:
             return credit
         starts = periods(at, programme)
