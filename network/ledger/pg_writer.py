@@ -19,9 +19,10 @@ come from differs:
   with the key commits after our snapshot, our insert into idempotency_keys fails on its primary
   key, the whole statement rolls back, and the general way replays the stored answer.
 - With the programme's parts (campaign and tier points, `rules.TieredCredit`) the single earn is
-  still one statement (`_ONE_PROGRAMME`): it reads the member's tier, books the parts planned
+  still one statement (`_programme`): it reads the member's tier, books the parts planned
   for the tier in force (an issuance posting and a lot per funder, `campaign_awards` rows) and
   takes the campaigns' budgets; it hands over when the earn crosses a tier or a budget is short.
+  It counts member limits and takes budgets only when some tier's plan needs it.
 - `book`, a batch's lines without debt (with their programme parts, if any), inside the batch's
   transaction: the lines are ONE JSON document (a single string parameter is cheap to send,
   where psycopg escapes every element of an array in Python and SQLAlchemy's multi-row VALUES
@@ -157,8 +158,12 @@ _ONE = _statement(_ONE_TEMPLATE.format(
 # does first); if the slot no longer has them, `ok` divides by zero, which rolls the whole
 # statement back, and the general way books the earn from all the slots, cut to what is left
 # (the budget is never overspent either way).
-_ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
-    before="""
+#
+# The usage count and the budget take are there only when the plans need them (`_programme`'s
+# `limits` and `campaigns`, chosen in Python from the plans, `_programme_shape`): an earn that
+# no campaign touches for any tier (tiers on, nothing at this partner) reads the tier and books
+# the tier's parts, and runs neither.
+_STANDING = """
     standing AS MATERIALIZED (
         SELECT t.tier, w.earned,
                (SELECT xmin FROM member_balances WHERE member_id = %(member)s) AS seen
@@ -193,7 +198,8 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
           AND (NOT %(tiered)s
                OR (SELECT count(*) - 1 FROM unnest(CAST(%(thresholds)s AS bigint[])) AS th
                    WHERE th <= ranked.earned + p.total) <= ranked.held)
-    ), used_up AS MATERIALIZED (
+    ),"""
+_USED_UP = """ used_up AS MATERIALIZED (
         SELECT l.campaign
         FROM picked, json_to_recordset(picked.limits)
              AS l(campaign bigint, day int, week int, month int, ever int)
@@ -213,24 +219,25 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
         WHERE u.d >= l.day OR u.w >= l.week OR u.mo >= l.month OR u.e >= l.ever
     ), chosen AS MATERIALIZED (
         SELECT * FROM picked WHERE NOT EXISTS (SELECT 1 FROM used_up)
-    ),""",
-    points="chosen.total", sources=", chosen, standing", breakdown="chosen.bd",
-    issued="""issued AS MATERIALIZED (
+    ),"""
+_UNLIMITED = """ chosen AS MATERIALIZED (SELECT * FROM picked),"""
+_ISSUED_BY_FUNDER = """issued AS MATERIALIZED (
         SELECT line.entry_id, line.m, i.party, i.p,
                CASE WHEN i.n = 1 THEN line.lot_id ELSE nextval('lots_id_seq') END AS lot_id,
                line.v, line.x
         FROM line, chosen,
              ROWS FROM (json_to_recordset(chosen.issued) AS (party bigint, p bigint))
              WITH ORDINALITY AS i(party, p, n)
-    )""",
-    after=""", awarded AS (
+    )"""
+_AWARDED = """, awarded AS (
         INSERT INTO campaign_awards (entry_id, campaign_id, tier_code, member_id,
                                      funder_party_id, points, booked_at)
         SELECT line.entry_id, a.campaign, a.tier, line.m, a.party, a.p, %(at)s
         FROM line, chosen,
              json_to_recordset(chosen.parts) AS a(party bigint, p bigint, campaign bigint,
                                                   tier text)
-    ), spend AS MATERIALIZED (
+    )"""
+_TAKEN = """, spend AS MATERIALIZED (
         SELECT a.campaign, sum(a.p) AS p
         FROM line, chosen, json_to_recordset(chosen.parts) AS a(campaign bigint, p bigint)
         WHERE a.campaign IS NOT NULL
@@ -250,8 +257,21 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
     ), ok AS MATERIALIZED (
         SELECT 1 / CASE WHEN (SELECT count(*) FROM took) = (SELECT count(*) FROM spend)
                         THEN 1 ELSE 0 END AS fine
-    )""", guard="{guard}", also="""
-          AND b.xmin = standing.seen"""), _ANSWER.format(answer_from=" CROSS JOIN ok"))
+    )"""
+
+
+def _programme(limits: bool, campaigns: bool) -> str:
+    """`_ONE_TEMPLATE` with the programme's parts: with `limits` the usage count (some plan
+    has a campaign with member limits), with `campaigns` the budget take (some plan has a
+    campaign's points)."""
+    return _statement(_ONE_TEMPLATE.format(
+        before=_STANDING + (_USED_UP if limits else _UNLIMITED),
+        points="chosen.total", sources=", chosen, standing", breakdown="chosen.bd",
+        issued=_ISSUED_BY_FUNDER, after=_AWARDED + (_TAKEN if campaigns else ""),
+        guard="{guard}", also="""
+          AND b.xmin = standing.seen"""),
+        _ANSWER.format(answer_from=" CROSS JOIN ok" if campaigns else ""))
+
 
 # A batch's lines: from the JSON document, in input order; one balance move per member.
 # A line with programme parts has `i`, its points per issuing party (the earning partner first:
@@ -280,15 +300,24 @@ _MANY = summary.compact(_statement("""
 
 
 
-@functools.lru_cache(maxsize=16)
-def _one(guard: str, programme: bool) -> str:
+@functools.lru_cache(maxsize=32)
+def _one(guard: str, shape: tuple[bool, bool] | None) -> str:
     """The one-earn statement with the observers' guard (network/ledger/observers.py: "true"
-    when nobody observes this earn; false makes it book nothing and hand the earn to `book`)."""
-    return summary.compact((_ONE_PROGRAMME if programme else _ONE).replace("{guard}", guard))
+    when nobody observes this earn; false makes it book nothing and hand the earn to `book`),
+    plain or with the programme's parts of this `_programme_shape`."""
+    return summary.compact((_ONE if shape is None else _programme(*shape)).replace(
+        "{guard}", guard))
+
+
+def _programme_shape(tiered: TieredCredit) -> tuple[bool, bool]:
+    """(limits, campaigns): whether some tier's plan has a campaign with member limits, and
+    whether some tier's plan has a campaign's points (their budget slots are taken)."""
+    return (any(tiered.limits),
+            any(p.campaign_id is not None for parts in tiered.parts for p in parts))
 
 
 def _programme_params(tiered: TieredCredit, issuer_id: int, base: int) -> dict[str, Any]:
-    """`_ONE_PROGRAMME`'s parameters: per tier rank, the total, the points per issuing party
+    """`_programme`'s parameters: per tier rank, the total, the points per issuing party
     (the earning partner first: its lot is the receipt's), the parts and the receipt's
     breakdown, all from the ledger's pure rules (`issued_by`, `breakdown`) as the general way
     books them."""
@@ -340,7 +369,8 @@ def earn_statement(statement: Callable[[str, Mapping[str, Any]], Any], *, scope:
     if tiered is not None:
         params.update(_programme_params(tiered, issuer_id, points))
     try:
-        row = statement(_one(guard, tiered is not None), params)
+        row = statement(_one(guard, None if tiered is None else _programme_shape(tiered)),
+                        params)
     except _HAND_OVER:
         return None
     if not row.locked:

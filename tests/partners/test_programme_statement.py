@@ -1,4 +1,4 @@
-"""The programme in the one-statement earn on PostgreSQL (pg_writer `_ONE_PROGRAMME`): an earn
+"""The programme in the one-statement earn on PostgreSQL (pg_writer `_programme`): an earn
 with tier and campaign points writes exactly what the general way (`EarnWriter.book`, the
 programme's parts claimed under the member's lock) writes for the same earn by a twin member,
 and hands over to the general way when the member crosses a tier, a budget is short or a
@@ -171,6 +171,39 @@ def test_crossing_a_tier_goes_the_general_way_and_upgrades(hub: Hub, ways) -> No
     again = earn(ann.id, 1000, "cross-2")  # silver now: x1.25 in the statement
     assert outcomes == [False, True]
     assert again.points == 100 + 25 + 10
+    assert verify(hub.db) == []
+
+
+def test_tiers_alone_book_in_the_statement_without_usage_or_budgets(hub: Hub, ways,
+                                                                    monkeypatch) -> None:
+    """Tiers on and no campaign at the partner: the statement counts no usage and takes no
+    budget (shape (False, False)), and writes what the general way writes, for a blue member
+    (base only) and a silver one (the tier's x1.25); a campaign with a budget and one with
+    member limits bring those parts back."""
+    from network.ledger import pg_writer
+
+    shapes: list[tuple[bool, bool]] = []
+    real = pg_writer._programme_shape
+    monkeypatch.setattr(pg_writer, "_programme_shape",
+                        lambda tiered: shapes.append(real(tiered)) or real(tiered))
+    earn, outcomes = ways
+    for silver in (False, True):
+        ann, bob = hub.enrol(), hub.enrol()
+        if silver:
+            _earned(hub, ann.id, 3_000)
+            _earned(hub, bob.id, 3_000)
+            earn(ann.id, 100, f"up-a-{silver}", general=True)
+            earn(bob.id, 100, f"up-b-{silver}", general=True)
+        by_statement = earn(ann.id, 1000, f"s-{silver}")
+        by_general = earn(bob.id, 1000, f"g-{silver}", general=True)
+        assert by_statement.points == by_general.points == (125 if silver else 100)
+        assert _written(hub, by_statement) == _written(hub, by_general)
+    assert shapes == [(False, False), (False, False)] and outcomes == [True, True]
+    _campaign(hub, "budgeted", limits=Limits(budget_points=1_000))
+    earn(hub.enrol().id, 1000, "budgeted")
+    _campaign(hub, "daily", limits=Limits(per_member_day=1))
+    earn(hub.enrol().id, 1000, "daily")
+    assert shapes[2:] == [(False, True), (True, True)] and outcomes[2:] == [True, True]
     assert verify(hub.db) == []
 
 
