@@ -23,12 +23,13 @@ come from differs:
   for the tier in force (an issuance posting and a lot per funder, `campaign_awards` rows) and
   takes the campaigns' budgets; it hands over when the earn crosses a tier or a budget is short.
   It counts member limits and takes budgets only when some tier's plan needs it.
-- `book`, a batch's lines without debt (with their programme parts, if any), inside the batch's
-  transaction: the lines are ONE JSON document (a single string parameter is cheap to send,
-  where psycopg escapes every element of an array in Python and SQLAlchemy's multi-row VALUES
-  form costs more to build and parse than the insert itself). The caller
-  (`stores.EarnWriter.book`) has locked the members' balance rows, dropped replays, members in
-  debt and unknown members, and computed each line's balance after it (`rules.plan_batch`).
+- `book`, a batch's lines without debt (with their programme parts and campaign_awards rows, if
+  any), inside the batch's transaction: the lines are ONE JSON document (a single string
+  parameter is cheap to send, where psycopg escapes every element of an array in Python and
+  SQLAlchemy's multi-row VALUES form costs more to build and parse than the insert itself). The
+  caller (`stores.EarnWriter.book`) has locked the members' balance rows, dropped replays,
+  members in debt and unknown members, and computed each line's balance after it
+  (`rules.plan_batch`).
 
 The receipt each key remembers is built in SQL with exactly Receipt's fields (tests compare it
 with the receipt of the general way for the same earn), so a replay returns what the first call
@@ -275,14 +276,15 @@ def _programme(limits: bool, campaigns: bool) -> str:
 
 # A batch's lines: from the JSON document, in input order; one balance move per member.
 # A line with programme parts has `i`, its points per issuing party (the earning partner first:
-# its lot is the one the receipt names), and `bd`, its receipt's breakdown; `p` is its total.
+# its lot is the one the receipt names), `a`, its campaign_awards rows (the parts with points,
+# as `awards.record_many` writes them), and `bd`, its receipt's breakdown; `p` is its total.
 _MANY = summary.compact(_statement("""
     line AS MATERIALIZED (
         SELECT r.*, CAST(%(party)s AS bigint) AS party, """ + _IDS + """
         FROM ROWS FROM (json_to_recordset(CAST(%(lines)s AS json)) AS (
                  m bigint, kind text, p bigint, r text, d json, v timestamptz, x timestamptz,
-                 k text, h text, b bigint, hd bigint, i json, bd json))
-             WITH ORDINALITY AS r(m, kind, p, r, d, v, x, k, h, b, hd, i, bd, n)
+                 k text, h text, b bigint, hd bigint, i json, a json, bd json))
+             WITH ORDINALITY AS r(m, kind, p, r, d, v, x, k, h, b, hd, i, a, bd, n)
         ORDER BY r.n
     ), moved AS (
         UPDATE member_balances AS b SET balance = b.balance + t.delta, updated_at = %(at)s
@@ -296,6 +298,13 @@ _MANY = summary.compact(_statement("""
         FROM line, ROWS FROM (json_to_recordset(line.i) AS (party bigint, p bigint))
                    WITH ORDINALITY AS s(party, p, n)
         WHERE line.i IS NOT NULL
+    ), awarded AS (
+        INSERT INTO campaign_awards (entry_id, campaign_id, tier_code, member_id,
+                                     funder_party_id, points, booked_at)
+        SELECT line.entry_id, a.campaign, a.tier, line.m, a.party, a.p, %(at)s
+        FROM line, json_to_recordset(line.a) AS a(party bigint, p bigint, campaign bigint,
+                                                  tier text)
+        WHERE line.a IS NOT NULL
     )""", "SELECT entry_id, lot_id FROM line ORDER BY n"))
 
 
@@ -325,9 +334,7 @@ def _programme_params(tiered: TieredCredit, issuer_id: int, base: int) -> dict[s
               "limits": [dict(zip(("campaign", "day", "week", "month", "ever"), limit,
                                   strict=True)) for limit in tiered.limits[rank]],
               "issued": _issued(issuer_id, base, parts),
-              "parts": [{"party": p.issuer_id, "p": p.points, "campaign": p.campaign_id,
-                         "tier": p.code if p.source == "tier" else None}
-                        for p in parts if p.points],
+              "parts": _awards(parts),
               "bd": list(breakdown(issuer_id, base, parts)) or None}
              for rank, parts in enumerate(tiered.parts)]
     return {"tiered": bool(tiered.codes), "codes": list(tiered.codes),
@@ -337,6 +344,13 @@ def _programme_params(tiered: TieredCredit, issuer_id: int, base: int) -> dict[s
             "limited": [Int8(c) for c in tiered.limited],
             "slot": tiered.budget_slot,
             "plans": json.dumps(plans, separators=(",", ":"))}
+
+
+def _awards(parts: Sequence[CreditPart]) -> list[dict[str, Any]]:
+    """The campaign_awards rows of an earn's parts, as the statements' JSON reads them: one
+    per part with points, a tier's part naming its tier (`awards.record_many`'s rows)."""
+    return [{"party": p.issuer_id, "p": p.points, "campaign": p.campaign_id,
+             "tier": p.code if p.source == "tier" else None} for p in parts if p.points]
 
 
 def _window(since: datetime) -> dict[str, Any]:
@@ -389,8 +403,9 @@ def _issued(issuer_id: int, base: int, parts: Sequence[CreditPart]) -> list[dict
 
 
 def _with_parts(b: Booking, issuer_id: int) -> dict[str, Any]:
-    """A batch line's programme columns: its lots per issuing party and its breakdown."""
-    return {"i": _issued(issuer_id, b.line.points, b.parts),
+    """A batch line's programme columns: its lots per issuing party, its campaign_awards rows
+    and its breakdown."""
+    return {"i": _issued(issuer_id, b.line.points, b.parts), "a": _awards(b.parts),
             "bd": list(breakdown(issuer_id, b.line.points, b.parts))}
 
 

@@ -95,10 +95,11 @@ class Extras(Protocol):
 
     def record_batch(self, conn: Connection,
                      booked: Sequence[tuple[Extras, int, int, tuple[CreditPart, ...]]],
-                     at: datetime) -> None:
+                     at: datetime, *, awards_written: bool = False) -> None:
         """After a batch's set of writes: note every (extras, entry id, member id, parts) it
-        booked with `batch_parts`, and take their budgets; a budget short raises
-        RetryableConflict after making those extras answer `batch_parts` None."""
+        booked with `batch_parts` (unless the writes did, `awards_written`), and take their
+        budgets; a budget short raises RetryableConflict after making those extras answer
+        `batch_parts` None."""
         ...
 
 

@@ -400,14 +400,16 @@ def usage_of(conn: Connection, member_id: int, campaigns: Iterable[Campaign], at
 
 
 def usages_of(conn: Connection, member_ids: Iterable[int], campaigns: Iterable[Campaign],
-              at: dt.datetime, programme: Programme) -> dict[int, dict[int, Usage]]:
+              at: dt.datetime, programme: Programme, *,
+              excluding: frozenset[int] = frozenset()) -> dict[int, dict[int, Usage]]:
     """Member-limit usage of each of `member_ids` (a batch's): awards from campaign_awards in one
-    read, and for a campaign that gives lottery entries, the entries it gave (read only when
-    there is such a campaign)."""
+    read (but those of the entries `excluding`), and for a campaign that gives lottery entries,
+    the entries it gave (read only when there is such a campaign)."""
     campaigns, members = list(campaigns), sorted(set(member_ids))
     entries = [c.id for c in campaigns if isinstance(c.effect, LotteryEntries)]
     others = [c.id for c in campaigns if not isinstance(c.effect, LotteryEntries)]
-    found = store.usage_many(conn, members, others, at, programme) if others else {}
+    found = (store.usage_many(conn, members, others, at, programme, excluding=excluding)
+             if others else {})
     for m in members if entries else ():
         found[m] = found.get(m, {}) | store.entry_usage(conn, m, entries, at, programme)
     return found
@@ -458,26 +460,29 @@ class CampaignExtras:
 
     def record_batch(self, conn: Connection,
                      booked: Sequence[tuple[Extras, int, int, tuple[CreditPart, ...]]],
-                     at: dt.datetime) -> None:
+                     at: dt.datetime, *, awards_written: bool = False) -> None:
         """The parts a batch booked in one set of writes: each campaign's points out of its
         budget, one conditional UPDATE per campaign for the whole batch (ascending id, as
         `record`), then every award row in one insert. A budget without the points raises
         RetryableConflict: the batch runs again with those lines claimed one by one, and so does
         a member's usage of a campaign with member limits that changed since the plan read it
-        (read again here, under the members' locks and before this batch's award rows)."""
+        (read again here, under the members' locks, without this batch's own award rows, which
+        the batch's writes may have made already: `awards_written`)."""
         prepared = self.prepared
         counted = sorted({m for extras, _, m, _ in booked
                           if isinstance(extras, CampaignExtras) and extras.counted})
         if counted:
             limited = [r.campaign for r in prepared.candidates if _has_member_limits(r.campaign)]
-            now_used = usages_of(conn, counted, limited, self.fact.at, prepared.programme)
+            now_used = usages_of(conn, counted, limited, self.fact.at, prepared.programme,
+                                 excluding=frozenset(entry_id for _, entry_id, _, _ in booked))
             if any(now_used.get(m, {}) != prepared.usage.get(m, {}) for m in counted):
                 _exact(booked)
                 raise RetryableConflict("a member's campaign usage changed meanwhile")
         # The award rows first and the budgets last: a budget's slot is locked from its UPDATE
         # to the batch's COMMIT, which concurrent batches and earns sharing it wait for.
-        awards.record_many(conn, [(entry_id, member_id, parts)
-                                  for _, entry_id, member_id, parts in booked], at)
+        if not awards_written:
+            awards.record_many(conn, [(entry_id, member_id, parts)
+                                      for _, entry_id, member_id, parts in booked], at)
         spend: dict[int, int] = {}
         for _, _, _, parts in booked:
             for part in parts:

@@ -242,6 +242,12 @@ def test_a_batchs_lines_of_one_member_add_up_to_a_tier(any_hub: Hub) -> None:
     changes = hub.db.read(lambda c: c.execute(
         select(tier_changes.c.to_tier).where(tier_changes.c.member_id == ann.id)).all())
     assert [r[0] for r in changes] == ["silver"]
+    ca = campaign_awards.c  # the tier's part noted against its entry, by the batch's writes
+    noted = hub.db.read(lambda c: c.execute(
+        select(ca.entry_id, ca.campaign_id, ca.tier_code, ca.member_id, ca.funder_party_id,
+               ca.points)).all())
+    assert [tuple(r) for r in noted] == [
+        (results[2].receipt.entry_id, None, "silver", ann.id, cafe, 250)]
     assert verify(hub.db) == []
 
 
@@ -310,9 +316,9 @@ def test_member_limits_count_the_batchs_earlier_lines_and_are_checked_under_the_
     real = programme_earn.store.usage_many
     reads: list[str] = []
 
-    def racing(conn, members, *args):  # type: ignore[no-untyped-def]
+    def racing(conn, members, *args, **kwargs):  # type: ignore[no-untyped-def]
         reads.append("read")
-        found = real(conn, members, *args)
+        found = real(conn, members, *args, **kwargs)
         if len(reads) == 2:  # record_batch's check: as if the member earned it meanwhile
             return {m: {daily.id: Usage(1, 1, 1, 1)} for m in members}
         return found
