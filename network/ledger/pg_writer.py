@@ -154,7 +154,9 @@ _ONE = _statement(_ONE_TEMPLATE.format(
 # the member's row only if it is the version the statement's snapshot saw (`b.xmin =
 # standing.seen`, checked again on the newest version once the row's lock is ours): any earn,
 # spend or reversal of the member that committed since changed it, and the statement then
-# books nothing and hands over. Each campaign's points come out of the member's slot of its
+# books nothing and hands over; unless the plans hold one campaign with member limits, and the
+# caller planned the earn of a member who reached it too (`TieredCredit.parts_if_reached`): the
+# statement then books that plan. Each campaign's points come out of the member's slot of its
 # budget with a conditional UPDATE (`took`, after the member's row is locked, as `budgets.take`
 # does first); if the slot no longer has them, `ok` divides by zero, which rolls the whole
 # statement back, and the general way books the earn from all the slots, cut to what is left
@@ -192,9 +194,10 @@ _STANDING = """
                END AS held
         FROM standing AS s
     ), picked AS MATERIALIZED (
-        SELECT p.total, p.issued, p.parts, p.bd, p.limits
+        SELECT p.total, p.issued, p.parts, p.bd, p.limits, p.used
         FROM ranked, json_to_recordset(CAST(%(plans)s AS json))
-             AS p(tier int, total bigint, issued json, parts json, bd json, limits json)
+             AS p(tier int, total bigint, issued json, parts json, bd json, limits json,
+                  used boolean)
         WHERE p.tier = ranked.in_force
           AND (NOT %(tiered)s
                OR (SELECT count(*) - 1 FROM unnest(CAST(%(thresholds)s AS bigint[])) AS th
@@ -217,9 +220,14 @@ _USED_UP = """ used_up AS MATERIALIZED (
                   WHERE r.member_id = %(member)s AND r.points < 0
                     AND r.campaign_id = ANY(CAST(%(limited)s AS bigint[]))
                     AND re.reverses_entry_id = a.entry_id)) AS u
-        WHERE u.d >= l.day OR u.w >= l.week OR u.mo >= l.month OR u.e >= l.ever
+        WHERE picked.used IS NOT TRUE
+          AND (u.d >= l.day OR u.w >= l.week OR u.mo >= l.month OR u.e >= l.ever)
     ), chosen AS MATERIALIZED (
-        SELECT * FROM picked WHERE NOT EXISTS (SELECT 1 FROM used_up)
+        -- a plan with `used` NULL books only under the limits; with a plan for the limit
+        -- reached (`used` true, TieredCredit.parts_if_reached), the one that fits
+        SELECT * FROM picked
+        WHERE CASE WHEN picked.used IS NULL THEN NOT EXISTS (SELECT 1 FROM used_up)
+                   ELSE picked.used = EXISTS (SELECT 1 FROM used_up) END
     ),"""
 _UNLIMITED = """ chosen AS MATERIALIZED (SELECT * FROM picked),"""
 _ISSUED_BY_FUNDER = """issued AS MATERIALIZED (
@@ -326,17 +334,25 @@ def _programme_shape(tiered: TieredCredit) -> tuple[bool, bool]:
 
 
 def _programme_params(tiered: TieredCredit, issuer_id: int, base: int) -> dict[str, Any]:
-    """`_programme`'s parameters: per tier rank, the total, the points per issuing party
-    (the earning partner first: its lot is the receipt's), the parts and the receipt's
-    breakdown, all from the ledger's pure rules (`issued_by`, `breakdown`) as the general way
-    books them."""
-    plans = [{"tier": rank, "total": base + sum(p.points for p in parts),
-              "limits": [dict(zip(("campaign", "day", "week", "month", "ever"), limit,
-                                  strict=True)) for limit in tiered.limits[rank]],
-              "issued": _issued(issuer_id, base, parts),
-              "parts": _awards(parts),
-              "bd": list(breakdown(issuer_id, base, parts)) or None}
+    """`_programme`'s parameters: per tier rank (and, with `parts_if_reached`, per rank again
+    for a member who reached the one limited campaign's limit: `used`), the total, the points
+    per issuing party (the earning partner first: its lot is the receipt's), the parts and the
+    receipt's breakdown, all from the ledger's pure rules (`issued_by`, `breakdown`) as the
+    general way books them."""
+    alternative = tiered.parts_if_reached is not None
+
+    def plan(rank: int, parts: Sequence[CreditPart], used: bool | None,
+             limits: Sequence[Sequence[int | None]]) -> dict[str, Any]:
+        return {"tier": rank, "total": base + sum(p.points for p in parts), "used": used,
+                "limits": [dict(zip(("campaign", "day", "week", "month", "ever"), limit,
+                                    strict=True)) for limit in limits],
+                "issued": _issued(issuer_id, base, parts), "parts": _awards(parts),
+                "bd": list(breakdown(issuer_id, base, parts)) or None}
+
+    plans = [plan(rank, parts, False if alternative else None, tiered.limits[rank])
              for rank, parts in enumerate(tiered.parts)]
+    plans += [plan(rank, parts, True, ())
+              for rank, parts in enumerate(tiered.parts_if_reached or ())]
     return {"tiered": bool(tiered.codes), "codes": list(tiered.codes),
             "thresholds": [Int8(t) for t in tiered.thresholds or (0,)],
             **_window(tiered.since),

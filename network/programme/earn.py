@@ -323,21 +323,42 @@ def _deferred(contract: Callable[[L], Credit], prepared: Prepared,
         if not codes and not plans[0].effects:
             return credit
         starts = periods(at, programme)
+
+        def limits_of(plans: Sequence[Plan]) -> tuple[tuple[Limit, ...], ...]:
+            return tuple(tuple(_limits(limited[e.campaign_id]) for e in p.effects
+                               if e.campaign_id in limited) for p in plans)
+
         tiered = TieredCredit(
             codes, tuple(t.threshold for t in programme.tiers),
             at - tier_window(programme) if codes else at,
-            tuple(_parts(p) for p in plans),
-            tuple(tuple(_limits(limited[e.campaign_id]) for e in p.effects
-                        if e.campaign_id in limited) for p in plans),
+            tuple(_parts(p) for p in plans), limits_of(plans),
             (starts.day, starts.week, starts.month), tuple(sorted(limited)),
             budgets.slot_of(line.member_id))
+        # One campaign with member limits in the plans (a daily bonus): also the plans for a
+        # member who reached its limit, so the statement books that earn too rather than
+        # handing it over; with more, or when the limit reached lets another limited campaign
+        # in, the statement hands such an earn over as before.
+        in_plans = {e.campaign_id for p in plans for e in p.effects if e.campaign_id in limited}
+        if len(in_plans) == 1:
+            (only,) = in_plans
+            reached = evaluate_for_tiers(fact, MemberState(line.member_id, None), codes or (None,),
+                                         prepared.index, base_points=credit.points,
+                                         programme=programme, usage={only: _REACHED})
+            if not any(limits_of(reached)):
+                tiered = dataclasses.replace(tiered,
+                                             parts_if_reached=tuple(_parts(p) for p in reached))
         return Credit(credit.points, credit.vests_at, credit.expires_at,
                       CampaignExtras(fact, None, credit.points, prepared, tiered=tiered))
 
     return plan
 
 
-def _limits(c: Campaign) -> tuple[int, int | None, int | None, int | None, int | None]:
+# Usage past every member limit: the plan of a member who reached a campaign's limit.
+_REACHED = Usage(2**62, 2**62, 2**62, 2**62)
+Limit = tuple[int, int | None, int | None, int | None, int | None]
+
+
+def _limits(c: Campaign) -> Limit:
     lim = c.limits
     return (c.id, lim.per_member_day, lim.per_member_week, lim.per_member_month,
             lim.per_member_campaign)

@@ -208,23 +208,60 @@ def test_tiers_alone_book_in_the_statement_without_usage_or_budgets(hub: Hub, wa
 
 
 def test_a_campaign_with_member_limits_counts_in_the_statement(hub: Hub, ways) -> None:
-    """The statement books the day's first award; the second earn, over the limit, books
-    nothing there and the general way (usage counted under the lock) skips the campaign. A
-    reversed earn no longer counts."""
+    """The statement books the day's first award, and the second earn, over the limit, too:
+    with the plan for the limit reached (the campaign skipped), writing what the general way
+    (usage counted under the lock) writes for a twin at their limit. A reversed earn no longer
+    counts."""
     from network.ledger import reverse_earn
 
     earn, outcomes = ways
     _campaign(hub, "daily", limits=Limits(per_member_day=1))
-    ann = hub.enrol()
+    ann, bob = hub.enrol(), hub.enrol()
     first = earn(ann.id, 1000, "lim-1")
     assert first.points == 110
-    assert earn(ann.id, 1000, "lim-2").points == 100
-    assert outcomes == [True, False]
+    earn(bob.id, 1000, "lim-1b", general=True)
+    second = earn(ann.id, 1000, "lim-2")
+    assert second.points == 100
+    assert _written(hub, second) == _written(hub, earn(bob.id, 1000, "lim-2b", general=True))
+    assert outcomes == [True, True]
     cafe = hub.partners["cafe"].party_id
     reverse_earn(hub.db, scope=f"partner:{cafe}", idempotency_key="undo-1",
                  entry_id=first.entry_id, partner_id=cafe)
     assert earn(ann.id, 1000, "lim-3").points == 110
-    assert outcomes == [True, False, True]
+    assert outcomes == [True, True, True]
+    assert verify(hub.db) == []
+
+
+def test_an_exclusive_campaign_at_its_limit_lets_the_others_in_within_the_statement(
+        hub: Hub, ways) -> None:
+    """An exclusive daily bonus excludes the stackable campaign on the day's first earn; at
+    its limit the stackable one applies: the statement books the plan for the limit reached,
+    the same as the general way."""
+    earn, outcomes = ways
+    _campaign(hub, "daily-top", effect=FixedPoints(50), stacking="exclusive",
+              limits=Limits(per_member_day=1))
+    _campaign(hub, "always")
+    ann, bob = hub.enrol(), hub.enrol()
+    assert earn(ann.id, 1000, "ex-1").points == 150
+    earn(bob.id, 1000, "ex-1b", general=True)
+    second = earn(ann.id, 1000, "ex-2")
+    assert second.points == 110 and [b["code"] for b in second.breakdown] == [None, "always"]
+    assert _written(hub, second) == _written(hub, earn(bob.id, 1000, "ex-2b", general=True))
+    assert outcomes == [True, True]
+    assert verify(hub.db) == []
+
+
+def test_two_limited_campaigns_at_their_limits_hand_the_earn_over(hub: Hub, ways) -> None:
+    """With two campaigns with member limits in the plans, the statement has no plan for a
+    limit reached: it books the day's first earn and hands the second over, and the general way
+    skips both campaigns."""
+    earn, outcomes = ways
+    _campaign(hub, "daily", limits=Limits(per_member_day=1))
+    _campaign(hub, "weekly", effect=FixedPoints(5), limits=Limits(per_member_week=1))
+    ann = hub.enrol()
+    assert earn(ann.id, 1000, "two-1").points == 115
+    assert earn(ann.id, 1000, "two-2").points == 100
+    assert outcomes == [True, False]
     assert verify(hub.db) == []
 
 
