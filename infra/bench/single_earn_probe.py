@@ -186,6 +186,57 @@ def _plans(url: str) -> None:
                   f"µs per execution: {', '.join(f'{t:,.0f}' for t in took)}")
 
 
+def _write_set(url: str, n: int) -> None:
+    """`--write-set`: the last programme earn statement alone, on one autocommit connection,
+    PostgreSQL CPU per execution (its backend's, from /proc) in three forms, in turns, for
+    random members: as planned; the same statement with every plan cut to the base points (no
+    extra lot, posting, award row or budget take: what the programme's write set costs is the
+    difference); and the plain earn statement (`pg_writer._ONE`: what reading the tier and the
+    programme's CTEs cost is the rest)."""
+    import json
+    import random
+
+    from network.ledger import pg_writer
+    from network.programme import budgets
+    sql, params = EARNS[-1]
+    if "plans" not in params:
+        print("  --write-set: the last earn had no programme parts")
+        return
+    base = int(params["points"])
+    bare = [{**plan, "total": base, "issued": [{"party": int(params["issuer"]), "p": base}],
+             "parts": [], "bd": None} for plan in json.loads(params["plans"])]
+    plain = pg_writer._one("true", None)
+    forms = {"as planned": (sql, {}), "cut to the base": (sql, {"plans": json.dumps(bare)}),
+             "plain statement": (plain, {})}
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
+                         autocommit=True) as conn:
+        members = [m for (m,) in conn.execute("SELECT id FROM members")]
+        pid = conn.info.backend_pid
+        spent = {label: 0.0 for label in forms}
+        walls: dict[str, list[float]] = {label: [] for label in forms}
+        booked = {label: 0 for label in forms}
+        for turn in range(n * len(forms)):
+            label = list(forms)[turn % len(forms)]
+            text, changes = forms[label]
+            member = random.choice(members)
+            values = {**params, **changes, "member": Int8(member), "key": uuid.uuid4().hex,
+                      "lock_key": Int8(uuid.uuid4().int % 2**62),
+                      "slot": budgets.slot_of(member)}
+            before = _process_cpu(open(f"/proc/{pid}/stat").read())
+            started = time.perf_counter()
+            try:
+                row = conn.execute(text, values, prepare=True).fetchone()
+                booked[label] += row is not None and row[3] is not None
+            except psycopg.errors.DivisionByZero:
+                pass
+            walls[label].append(time.perf_counter() - started)
+            spent[label] += _process_cpu(open(f"/proc/{pid}/stat").read()) - before
+    for label in forms:
+        print(f"  {label}: PostgreSQL {1e6 * spent[label] / n:,.0f} µs of CPU an execution "
+              f"(sampled at the kernel's tick), median {1e6 * statistics.median(walls[label]):,.0f}"
+              f" µs wall ({booked[label]} of {n} booked)")
+
+
 def _set_campaigns(world, status: str) -> None:  # type: ignore[no-untyped-def]
     """Every bench campaign paused or active again; this process's index cache is dropped at
     once (network/programme/store.py)."""
@@ -239,6 +290,9 @@ def main() -> None:
                         help="generic and custom plans of each prepared statement")
     parser.add_argument("--campaigns", type=int, default=0,
                         help="programme_api.py's N active campaigns (0: the programme off)")
+    parser.add_argument("--write-set", type=int, default=0, metavar="N",
+                        help="the last programme earn statement alone, N times in each of "
+                             "three forms: planned, cut to the base, the plain statement")
     parser.add_argument("--ab", type=int, default=0, metavar="ROUNDS",
                         help="with --campaigns: ROUNDS rounds of the programme off (campaigns "
                              "paused) then on, medians and on/off ratios of CPU per request")
@@ -295,6 +349,8 @@ def main() -> None:
             _explain(world.url)
         if args.plans:
             _plans(world.url)
+        if args.write_set:
+            _write_set(world.url, args.write_set)
         if args.parts:
             _parts(world, *timed[0])
         if profile:
