@@ -19,15 +19,17 @@ come from differs:
   with the key commits after our snapshot, our insert into idempotency_keys fails on its primary
   key, the whole statement rolls back, and the general way replays the stored answer.
 - With the programme's parts (campaign and tier points, `rules.TieredCredit`) the single earn is
-  still one statement (`_ONE_PROGRAMME`): it reads the member's tier, books the parts planned
+  still one statement (`_programme`): it reads the member's tier, books the parts planned
   for the tier in force (an issuance posting and a lot per funder, `campaign_awards` rows) and
   takes the campaigns' budgets; it hands over when the earn crosses a tier or a budget is short.
-- `book`, a batch's lines without debt (with their programme parts, if any), inside the batch's
-  transaction: the lines are ONE JSON document (a single string parameter is cheap to send,
-  where psycopg escapes every element of an array in Python and SQLAlchemy's multi-row VALUES
-  form costs more to build and parse than the insert itself). The caller
-  (`stores.EarnWriter.book`) has locked the members' balance rows, dropped replays, members in
-  debt and unknown members, and computed each line's balance after it (`rules.plan_batch`).
+  It counts member limits and takes budgets only when some tier's plan needs it.
+- `book`, a batch's lines without debt (with their programme parts and campaign_awards rows, if
+  any), inside the batch's transaction: the lines are ONE JSON document (a single string
+  parameter is cheap to send, where psycopg escapes every element of an array in Python and
+  SQLAlchemy's multi-row VALUES form costs more to build and parse than the insert itself). The
+  caller (`stores.EarnWriter.book`) has locked the members' balance rows, dropped replays,
+  members in debt and unknown members, and computed each line's balance after it
+  (`rules.plan_batch`).
 
 The receipt each key remembers is built in SQL with exactly Receipt's fields (tests compare it
 with the receipt of the general way for the same earn), so a replay returns what the first call
@@ -152,13 +154,19 @@ _ONE = _statement(_ONE_TEMPLATE.format(
 # the member's row only if it is the version the statement's snapshot saw (`b.xmin =
 # standing.seen`, checked again on the newest version once the row's lock is ours): any earn,
 # spend or reversal of the member that committed since changed it, and the statement then
-# books nothing and hands over. Each campaign's points come out of the member's slot of its
+# books nothing and hands over; unless the plans hold one campaign with member limits, and the
+# caller planned the earn of a member who reached it too (`TieredCredit.parts_if_reached`): the
+# statement then books that plan. Each campaign's points come out of the member's slot of its
 # budget with a conditional UPDATE (`took`, after the member's row is locked, as `budgets.take`
 # does first); if the slot no longer has them, `ok` divides by zero, which rolls the whole
 # statement back, and the general way books the earn from all the slots, cut to what is left
 # (the budget is never overspent either way).
-_ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
-    before="""
+#
+# The usage count and the budget take are there only when the plans need them (`_programme`'s
+# `limits` and `campaigns`, chosen in Python from the plans, `_programme_shape`): an earn that
+# no campaign touches for any tier (tiers on, nothing at this partner) reads the tier and books
+# the tier's parts, and runs neither.
+_STANDING = """
     standing AS MATERIALIZED (
         SELECT t.tier, w.earned,
                (SELECT xmin FROM member_balances WHERE member_id = %(member)s) AS seen
@@ -186,14 +194,16 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
                END AS held
         FROM standing AS s
     ), picked AS MATERIALIZED (
-        SELECT p.total, p.issued, p.parts, p.bd, p.limits
+        SELECT p.total, p.issued, p.parts, p.bd, p.limits, p.used
         FROM ranked, json_to_recordset(CAST(%(plans)s AS json))
-             AS p(tier int, total bigint, issued json, parts json, bd json, limits json)
+             AS p(tier int, total bigint, issued json, parts json, bd json, limits json,
+                  used boolean)
         WHERE p.tier = ranked.in_force
           AND (NOT %(tiered)s
                OR (SELECT count(*) - 1 FROM unnest(CAST(%(thresholds)s AS bigint[])) AS th
                    WHERE th <= ranked.earned + p.total) <= ranked.held)
-    ), used_up AS MATERIALIZED (
+    ),"""
+_USED_UP = """ used_up AS MATERIALIZED (
         SELECT l.campaign
         FROM picked, json_to_recordset(picked.limits)
              AS l(campaign bigint, day int, week int, month int, ever int)
@@ -210,27 +220,33 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
                   WHERE r.member_id = %(member)s AND r.points < 0
                     AND r.campaign_id = ANY(CAST(%(limited)s AS bigint[]))
                     AND re.reverses_entry_id = a.entry_id)) AS u
-        WHERE u.d >= l.day OR u.w >= l.week OR u.mo >= l.month OR u.e >= l.ever
+        WHERE picked.used IS NOT TRUE
+          AND (u.d >= l.day OR u.w >= l.week OR u.mo >= l.month OR u.e >= l.ever)
     ), chosen AS MATERIALIZED (
-        SELECT * FROM picked WHERE NOT EXISTS (SELECT 1 FROM used_up)
-    ),""",
-    points="chosen.total", sources=", chosen, standing", breakdown="chosen.bd",
-    issued="""issued AS MATERIALIZED (
+        -- a plan with `used` NULL books only under the limits; with a plan for the limit
+        -- reached (`used` true, TieredCredit.parts_if_reached), the one that fits
+        SELECT * FROM picked
+        WHERE CASE WHEN picked.used IS NULL THEN NOT EXISTS (SELECT 1 FROM used_up)
+                   ELSE picked.used = EXISTS (SELECT 1 FROM used_up) END
+    ),"""
+_UNLIMITED = """ chosen AS MATERIALIZED (SELECT * FROM picked),"""
+_ISSUED_BY_FUNDER = """issued AS MATERIALIZED (
         SELECT line.entry_id, line.m, i.party, i.p,
                CASE WHEN i.n = 1 THEN line.lot_id ELSE nextval('lots_id_seq') END AS lot_id,
                line.v, line.x
         FROM line, chosen,
              ROWS FROM (json_to_recordset(chosen.issued) AS (party bigint, p bigint))
              WITH ORDINALITY AS i(party, p, n)
-    )""",
-    after=""", awarded AS (
+    )"""
+_AWARDED = """, awarded AS (
         INSERT INTO campaign_awards (entry_id, campaign_id, tier_code, member_id,
                                      funder_party_id, points, booked_at)
         SELECT line.entry_id, a.campaign, a.tier, line.m, a.party, a.p, %(at)s
         FROM line, chosen,
              json_to_recordset(chosen.parts) AS a(party bigint, p bigint, campaign bigint,
                                                   tier text)
-    ), spend AS MATERIALIZED (
+    )"""
+_TAKEN = """, spend AS MATERIALIZED (
         SELECT a.campaign, sum(a.p) AS p
         FROM line, chosen, json_to_recordset(chosen.parts) AS a(campaign bigint, p bigint)
         WHERE a.campaign IS NOT NULL
@@ -250,19 +266,33 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
     ), ok AS MATERIALIZED (
         SELECT 1 / CASE WHEN (SELECT count(*) FROM took) = (SELECT count(*) FROM spend)
                         THEN 1 ELSE 0 END AS fine
-    )""", guard="{guard}", also="""
-          AND b.xmin = standing.seen"""), _ANSWER.format(answer_from=" CROSS JOIN ok"))
+    )"""
+
+
+def _programme(limits: bool, campaigns: bool) -> str:
+    """`_ONE_TEMPLATE` with the programme's parts: with `limits` the usage count (some plan
+    has a campaign with member limits), with `campaigns` the budget take (some plan has a
+    campaign's points)."""
+    return _statement(_ONE_TEMPLATE.format(
+        before=_STANDING + (_USED_UP if limits else _UNLIMITED),
+        points="chosen.total", sources=", chosen, standing", breakdown="chosen.bd",
+        issued=_ISSUED_BY_FUNDER, after=_AWARDED + (_TAKEN if campaigns else ""),
+        guard="{guard}", also="""
+          AND b.xmin = standing.seen"""),
+        _ANSWER.format(answer_from=" CROSS JOIN ok" if campaigns else ""))
+
 
 # A batch's lines: from the JSON document, in input order; one balance move per member.
 # A line with programme parts has `i`, its points per issuing party (the earning partner first:
-# its lot is the one the receipt names), and `bd`, its receipt's breakdown; `p` is its total.
+# its lot is the one the receipt names), `a`, its campaign_awards rows (the parts with points,
+# as `awards.record_many` writes them), and `bd`, its receipt's breakdown; `p` is its total.
 _MANY = summary.compact(_statement("""
     line AS MATERIALIZED (
         SELECT r.*, CAST(%(party)s AS bigint) AS party, """ + _IDS + """
         FROM ROWS FROM (json_to_recordset(CAST(%(lines)s AS json)) AS (
                  m bigint, kind text, p bigint, r text, d json, v timestamptz, x timestamptz,
-                 k text, h text, b bigint, hd bigint, i json, bd json))
-             WITH ORDINALITY AS r(m, kind, p, r, d, v, x, k, h, b, hd, i, bd, n)
+                 k text, h text, b bigint, hd bigint, i json, a json, bd json))
+             WITH ORDINALITY AS r(m, kind, p, r, d, v, x, k, h, b, hd, i, a, bd, n)
         ORDER BY r.n
     ), moved AS (
         UPDATE member_balances AS b SET balance = b.balance + t.delta, updated_at = %(at)s
@@ -276,31 +306,53 @@ _MANY = summary.compact(_statement("""
         FROM line, ROWS FROM (json_to_recordset(line.i) AS (party bigint, p bigint))
                    WITH ORDINALITY AS s(party, p, n)
         WHERE line.i IS NOT NULL
+    ), awarded AS (
+        INSERT INTO campaign_awards (entry_id, campaign_id, tier_code, member_id,
+                                     funder_party_id, points, booked_at)
+        SELECT line.entry_id, a.campaign, a.tier, line.m, a.party, a.p, %(at)s
+        FROM line, json_to_recordset(line.a) AS a(party bigint, p bigint, campaign bigint,
+                                                  tier text)
+        WHERE line.a IS NOT NULL
     )""", "SELECT entry_id, lot_id FROM line ORDER BY n"))
 
 
 
-@functools.lru_cache(maxsize=16)
-def _one(guard: str, programme: bool) -> str:
+@functools.lru_cache(maxsize=32)
+def _one(guard: str, shape: tuple[bool, bool] | None) -> str:
     """The one-earn statement with the observers' guard (network/ledger/observers.py: "true"
-    when nobody observes this earn; false makes it book nothing and hand the earn to `book`)."""
-    return summary.compact((_ONE_PROGRAMME if programme else _ONE).replace("{guard}", guard))
+    when nobody observes this earn; false makes it book nothing and hand the earn to `book`),
+    plain or with the programme's parts of this `_programme_shape`."""
+    return summary.compact((_ONE if shape is None else _programme(*shape)).replace(
+        "{guard}", guard))
+
+
+def _programme_shape(tiered: TieredCredit) -> tuple[bool, bool]:
+    """(limits, campaigns): whether some tier's plan has a campaign with member limits, and
+    whether some tier's plan has a campaign's points (their budget slots are taken)."""
+    return (any(tiered.limits),
+            any(p.campaign_id is not None for parts in tiered.parts for p in parts))
 
 
 def _programme_params(tiered: TieredCredit, issuer_id: int, base: int) -> dict[str, Any]:
-    """`_ONE_PROGRAMME`'s parameters: per tier rank, the total, the points per issuing party
-    (the earning partner first: its lot is the receipt's), the parts and the receipt's
-    breakdown, all from the ledger's pure rules (`issued_by`, `breakdown`) as the general way
-    books them."""
-    plans = [{"tier": rank, "total": base + sum(p.points for p in parts),
-              "limits": [dict(zip(("campaign", "day", "week", "month", "ever"), limit,
-                                  strict=True)) for limit in tiered.limits[rank]],
-              "issued": _issued(issuer_id, base, parts),
-              "parts": [{"party": p.issuer_id, "p": p.points, "campaign": p.campaign_id,
-                         "tier": p.code if p.source == "tier" else None}
-                        for p in parts if p.points],
-              "bd": list(breakdown(issuer_id, base, parts)) or None}
+    """`_programme`'s parameters: per tier rank (and, with `parts_if_reached`, per rank again
+    for a member who reached the one limited campaign's limit: `used`), the total, the points
+    per issuing party (the earning partner first: its lot is the receipt's), the parts and the
+    receipt's breakdown, all from the ledger's pure rules (`issued_by`, `breakdown`) as the
+    general way books them."""
+    alternative = tiered.parts_if_reached is not None
+
+    def plan(rank: int, parts: Sequence[CreditPart], used: bool | None,
+             limits: Sequence[Sequence[int | None]]) -> dict[str, Any]:
+        return {"tier": rank, "total": base + sum(p.points for p in parts), "used": used,
+                "limits": [dict(zip(("campaign", "day", "week", "month", "ever"), limit,
+                                    strict=True)) for limit in limits],
+                "issued": _issued(issuer_id, base, parts), "parts": _awards(parts),
+                "bd": list(breakdown(issuer_id, base, parts)) or None}
+
+    plans = [plan(rank, parts, False if alternative else None, tiered.limits[rank])
              for rank, parts in enumerate(tiered.parts)]
+    plans += [plan(rank, parts, True, ())
+              for rank, parts in enumerate(tiered.parts_if_reached or ())]
     return {"tiered": bool(tiered.codes), "codes": list(tiered.codes),
             "thresholds": [Int8(t) for t in tiered.thresholds or (0,)],
             **_window(tiered.since),
@@ -308,6 +360,13 @@ def _programme_params(tiered: TieredCredit, issuer_id: int, base: int) -> dict[s
             "limited": [Int8(c) for c in tiered.limited],
             "slot": tiered.budget_slot,
             "plans": json.dumps(plans, separators=(",", ":"))}
+
+
+def _awards(parts: Sequence[CreditPart]) -> list[dict[str, Any]]:
+    """The campaign_awards rows of an earn's parts, as the statements' JSON reads them: one
+    per part with points, a tier's part naming its tier (`awards.record_many`'s rows)."""
+    return [{"party": p.issuer_id, "p": p.points, "campaign": p.campaign_id,
+             "tier": p.code if p.source == "tier" else None} for p in parts if p.points]
 
 
 def _window(since: datetime) -> dict[str, Any]:
@@ -340,7 +399,8 @@ def earn_statement(statement: Callable[[str, Mapping[str, Any]], Any], *, scope:
     if tiered is not None:
         params.update(_programme_params(tiered, issuer_id, points))
     try:
-        row = statement(_one(guard, tiered is not None), params)
+        row = statement(_one(guard, None if tiered is None else _programme_shape(tiered)),
+                        params)
     except _HAND_OVER:
         return None
     if not row.locked:
@@ -359,8 +419,9 @@ def _issued(issuer_id: int, base: int, parts: Sequence[CreditPart]) -> list[dict
 
 
 def _with_parts(b: Booking, issuer_id: int) -> dict[str, Any]:
-    """A batch line's programme columns: its lots per issuing party and its breakdown."""
-    return {"i": _issued(issuer_id, b.line.points, b.parts),
+    """A batch line's programme columns: its lots per issuing party, its campaign_awards rows
+    and its breakdown."""
+    return {"i": _issued(issuer_id, b.line.points, b.parts), "a": _awards(b.parts),
             "bd": list(breakdown(issuer_id, b.line.points, b.parts))}
 
 

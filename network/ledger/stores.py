@@ -90,6 +90,9 @@ class EarnWriter:
     # The one-call redemption or donation, or None: it answers None when the general path
     # must book the debit (spending.py).
     debit_transaction: Callable[..., Receipt | None] | None = None
+    # `write_bookings` also writes the campaign_awards rows of the bookings' programme parts (in
+    # its one statement), so `Extras.record_batch` does not.
+    writes_awards: bool = False
 
     def earn(self, db: Database, *, scope: str, issuer_id: int, line: BulkLine,
              now: datetime | None) -> Receipt:
@@ -198,7 +201,8 @@ class EarnWriter:
                     with_parts.append((booking.line.extras, entry_id, booking.line.member_id,
                                        booking.parts))
             if with_parts:  # the programme notes them and takes their budgets, all at once
-                with_parts[0][0].record_batch(conn, with_parts, at)
+                with_parts[0][0].record_batch(conn, with_parts, at,
+                                              awards_written=self.writes_awards)
         for line in plan.general:
             receipt = book_credit(conn, kind=line.kind, member_id=line.member_id,
                                   issuer_id=issuer_id, points=line.points,
@@ -240,7 +244,7 @@ def _lock_balances(conn: Connection, member_ids: set[int]) -> dict[int, Any]:
 
 
 POSTGRESQL = EarnWriter(statement=pg_writer.earn_statement, write_bookings=pg_writer.book,
-                        debit_transaction=pg_debit.try_debit)
+                        debit_transaction=pg_debit.try_debit, writes_awards=True)
 PORTABLE = EarnWriter(statement=None, write_bookings=portable_bulk.book)
 
 
