@@ -42,7 +42,14 @@ from infra.field_execution import PlainLeavesExecutionContext
 from infra.persisted_operations import PersistedOperations
 from infra.query_limits import Limits
 from infra.unavailable import unavailable_response
-from network.auth import Authenticator, AuthError, PartnerPrincipal, Principal
+from network.auth import (
+    Authenticator,
+    AuthError,
+    ClaimRefused,
+    DeferredClaim,
+    PartnerPrincipal,
+    Principal,
+)
 from network.config import Settings
 from network.db.engine import Database, database_unavailable
 from network.db.read_database import ReadDatabase
@@ -207,17 +214,19 @@ class GraphQLEndpoint:
 
     def _respond(self, request: Request, body: bytes) -> JSONResponse:
         request.state.operation = "graphql"
+        deferred: DeferredClaim | None = None
         try:
             principal = None
             for authenticate in self.authenticators:
-                principal = authenticate(request, body)
+                if isinstance(authenticate, PartnerAuthenticator):
+                    principal, deferred = authenticate.deferring(request, body)
+                else:
+                    principal = authenticate(request, body)
                 if principal is not None:
                     break
         except AuthError as exc:
-            request.state.outcome = exc.code
-            if isinstance(authenticate, PartnerAuthenticator):
-                metrics.observe_refused_signature(exc.code)
-            return JSONResponse(exc.response_body(), status_code=exc.status)
+            return self._refused(request, exc, signed=isinstance(authenticate,
+                                                                PartnerAuthenticator))
         try:
             payload = json.loads(body or b"null")
         except (ValueError, UnicodeDecodeError):
@@ -231,6 +240,20 @@ class GraphQLEndpoint:
             return _error(400, "BAD_REQUEST", "variables must be an object, operationName a string")
         persisted = (self.persisted.match(payload["query"], operation_name, variables)
                      if isinstance(principal, PartnerPrincipal) else None)
+        if persisted is not None and persisted[0].lean.claims_nonce and deferred is not None:
+            # A single earn claims the nonce in its own statement (one round trip, not two);
+            # if it wrote nothing, the claim is made now, and a refusal is the answer.
+            prepared, coerced = persisted
+            fields = [prepared.field_name]
+            context = self._context(request, principal, fields, self.primary_reads)
+            context.deferred = deferred
+            result = self.persisted.execute(prepared, coerced, context, variables)
+            refused = self._claimed(request, deferred)
+            return refused or self._answer(request, result, fields)
+        # Anything else runs only once the nonce is claimed.
+        refused = self._claimed(request, deferred) if deferred is not None else None
+        if refused is not None:
+            return refused
         if persisted is not None:  # a documented mutation, sent as documented
             prepared, coerced = persisted
             fields = [prepared.field_name]
@@ -249,6 +272,20 @@ class GraphQLEndpoint:
                            is_awaitable=_never)
         assert isinstance(executed, ExecutionResult)
         return self._answer(request, executed, fields)
+
+    def _claimed(self, request: Request, deferred: DeferredClaim) -> JSONResponse | None:
+        """Make the deferred nonce claim (if nothing made it yet): None, or the refusal."""
+        try:
+            deferred.claim()
+        except ClaimRefused as refused:
+            return self._refused(request, refused.error)
+        return None
+
+    def _refused(self, request: Request, error: AuthError, signed: bool = True) -> JSONResponse:
+        request.state.outcome = error.code
+        if signed:
+            metrics.observe_refused_signature(error.code)
+        return JSONResponse(error.response_body(), status_code=error.status)
 
     def _context(self, request: Request, principal: Principal | None, fields: list[str],
                  reads: ReadDatabase) -> RequestContext:

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from network.auth import DeferredClaim
 from network.db.engine import Database
 from network.ledger.bulk_earn import earn_batch
 from network.ledger.earning import earn_planned
@@ -112,16 +113,21 @@ def programme_plan(db: Database, contract: Plan[AwardLine], *, partner_id: int,
 
 def award_points(db: Database, *, partner_id: int, line: AwardLine, network_currency: str,
                  scope: str, idempotency_key: str, now: datetime, terms: Terms | None = None,
-                 load_terms: TermsLoader = in_force, timezone: str = "UTC") -> Receipt:
+                 load_terms: TermsLoader = in_force, timezone: str = "UTC",
+                 claim: DeferredClaim | None = None) -> Receipt:
     """`terms` when the caller has them at hand, else `load_terms` reads them. `timezone` is
-    the network's (settings), where campaigns' weekdays, hours and limit periods are read."""
+    the network's (settings), where campaigns' weekdays, hours and limit periods are read.
+    `claim`: the request's nonce claim, which the earn makes in its own statement when it can
+    (network.auth.DeferredClaim), and in any case before anything is written."""
     in_effect = terms or _terms(db, partner_id, now, load_terms)
     contract = contract_plan(in_effect, network_currency=network_currency, at=now)
     receipt = earn_planned(db, scope=scope, idempotency_key=idempotency_key,
                            issuer_id=partner_id, line=line, now=now,
                            plan=programme_plan(db, contract, partner_id=partner_id,
                                                lines=[line], now=now, timezone=timezone,
-                                               single=True))
+                                               single=True), claim=claim)
+    if claim is not None:
+        claim.claim()  # made by the earn unless it replayed a first answer without writing
     # A referred member's first earn converts their referral (after booking, its own
     # transaction; nothing read for a member whose referral is surely not pending).
     conversions.after_earn(db, line.member_id, partner_id=partner_id, at=now, timezone=timezone)

@@ -75,7 +75,7 @@ def _count_statements() -> None:
     def execute(self, query, params=None, **kwargs):  # type: ignore[no-untyped-def]
         text = query if isinstance(query, str) else str(query)
         SENT[" ".join(text.split())[:90]] += 1
-        if text.startswith("WITH claim"):
+        if "claim AS MATERIALIZED" in text:
             EARNS[:] = [(text, dict(params or {}))]
         return original(self, query, params, **kwargs)
 

@@ -47,6 +47,7 @@ from psycopg.types.numeric import Int8
 from sqlalchemy import Connection
 
 from network import idempotency
+from network.auth import DeferredClaim
 from network.ledger import summary
 from network.ledger.errors import IdempotencyInProgress
 from network.ledger.receipts import Receipt
@@ -105,7 +106,7 @@ def _statement(lines: str, answer: str) -> str:
 # {before} adds relations `moved` reads ({points} is the points it moves, {sources} what it
 # reads them from), {after} the writes beyond the shared ones, {answer_from} what the answer
 # reads besides the claim.
-_ONE_TEMPLATE = """
+_ONE_TEMPLATE = """{nonce}
     claim AS MATERIALIZED (
         SELECT pg_try_advisory_xact_lock(%(lock_key)s) AS locked, k.request_hash, k.response
         FROM (SELECT 1) AS one
@@ -117,7 +118,7 @@ _ONE_TEMPLATE = """
         WHERE b.member_id = %(member)s AND b.debt = 0
           AND NOT EXISTS (SELECT 1 FROM members AS gone WHERE gone.id = b.member_id
                           AND starts_with(gone.card_number, '""" + ERASED_CARD_PREFIX + """'))
-          AND claim.locked AND claim.request_hash IS NULL
+          AND claim.locked AND claim.request_hash IS NULL{nonce_claimed}
           AND issuer.id = %(issuer)s AND issuer.kind IN ('partner', 'network')
           AND {guard}{also}
         RETURNING b.balance, b.held
@@ -133,12 +134,19 @@ _ONE_TEMPLATE = """
     ), {issued}{after}"""
 
 _ANSWER = """SELECT claim.locked, claim.request_hash, claim.response AS stored,
-           remembered.response AS new
+           remembered.response AS new, {nonce_answer} AS nonce_claimed
     FROM claim{answer_from} LEFT JOIN remembered ON true"""
+
+# The request's nonce claim (network.auth.DeferredClaim), when the earn makes it: the earn books
+# only if the claim returned a row, so a replayed nonce writes nothing at all.
+_NONCE = "\n    nonce AS ({claim}),"
+_NONCE_CLAIMED = "\n          AND EXISTS (SELECT 1 FROM nonce)"
+_NONCE_ANSWER = "EXISTS (SELECT 1 FROM nonce)"
 
 _ONE = _statement(_ONE_TEMPLATE.format(
     before="", points="%(points)s", sources="", breakdown="CAST(NULL AS json)",
-    issued=_PLAIN_ISSUED, after="", guard="{guard}", also=""), _ANSWER.format(answer_from=""))
+    issued=_PLAIN_ISSUED, after="", guard="{guard}", also="", nonce="{nonce}",
+    nonce_claimed="{nonce_claimed}"), _ANSWER.format(answer_from="", nonce_answer="{nonce_answer}"))
 
 # One earn with the programme's parts (campaign and tier points, `rules.TieredCredit`), still one
 # statement. The parts depend on the member's tier, which the statement reads itself rather than
@@ -251,7 +259,8 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
         SELECT 1 / CASE WHEN (SELECT count(*) FROM took) = (SELECT count(*) FROM spend)
                         THEN 1 ELSE 0 END AS fine
     )""", guard="{guard}", also="""
-          AND b.xmin = standing.seen"""), _ANSWER.format(answer_from=" CROSS JOIN ok"))
+          AND b.xmin = standing.seen""", nonce="{nonce}", nonce_claimed="{nonce_claimed}"),
+    _ANSWER.format(answer_from=" CROSS JOIN ok", nonce_answer="{nonce_answer}"))
 
 # A batch's lines: from the JSON document, in input order; one balance move per member.
 # A line with programme parts has `i`, its points per issuing party (the earning partner first:
@@ -281,10 +290,16 @@ _MANY = summary.compact(_statement("""
 
 
 @functools.lru_cache(maxsize=16)
-def _one(guard: str, programme: bool) -> str:
+def _one(guard: str, programme: bool, claim: str | None) -> str:
     """The one-earn statement with the observers' guard (network/ledger/observers.py: "true"
-    when nobody observes this earn; false makes it book nothing and hand the earn to `book`)."""
-    return summary.compact((_ONE_PROGRAMME if programme else _ONE).replace("{guard}", guard))
+    when nobody observes this earn; false makes it book nothing and hand the earn to `book`)
+    and the request's `claim` (DeferredClaim.sql) if it makes it."""
+    sql = (_ONE_PROGRAMME if programme else _ONE).replace("{guard}", guard)
+    parts = ((_NONCE.format(claim=claim), _NONCE_CLAIMED, _NONCE_ANSWER) if claim is not None
+             else ("", "", "true"))
+    for name, part in zip(("{nonce}", "{nonce_claimed}", "{nonce_answer}"), parts, strict=True):
+        sql = sql.replace(name, part)
+    return summary.compact(sql)
 
 
 def _programme_params(tiered: TieredCredit, issuer_id: int, base: int) -> dict[str, Any]:
@@ -327,10 +342,13 @@ def earn_statement(statement: Callable[[str, Mapping[str, Any]], Any], *, scope:
                    reference: str | None, details: dict[str, Any] | None, vests_at: datetime,
                    expires_at: datetime | None, at: datetime, booked_at: str,
                    guard: str = "true", guard_params: Mapping[str, Any] | None = None,
-                   tiered: TieredCredit | None = None) -> Receipt | None:
+                   tiered: TieredCredit | None = None,
+                   claim: DeferredClaim | None = None) -> Receipt | None:
     """Book the earn, or replay it; None when the general way must handle it (`guard`, an SQL
     condition over `guard_params`, is false: someone observes this earn, observers.py; with the
-    programme's `tiered` parts: the earn crosses a tier, or a budget ran short)."""
+    programme's `tiered` parts: the earn crosses a tier, or a budget ran short). `claim`, the
+    request's nonce claim, is made in the same statement: refused, it raises ClaimRefused and
+    nothing is written; if the statement rolled back, it is left unmade for the general way."""
     # Int8: psycopg types a Python int by its size; one type keeps one prepared statement.
     params = {"lock_key": Int8(idempotency.advisory_key(scope, key)), "scope": scope, "key": key,
               "digest": digest, "kind": kind, "issuer": Int8(issuer_id),
@@ -339,10 +357,14 @@ def earn_statement(statement: Callable[[str, Mapping[str, Any]], Any], *, scope:
               "at": at, "booked_at": booked_at, **(guard_params or {})}
     if tiered is not None:
         params.update(_programme_params(tiered, issuer_id, points))
+    if claim is not None:
+        params.update(claim.params)
     try:
-        row = statement(_one(guard, tiered is not None), params)
+        row = statement(_one(guard, tiered is not None, claim and claim.sql), params)
     except _HAND_OVER:
         return None
+    if claim is not None:
+        claim.settle(row.nonce_claimed)
     if not row.locked:
         raise IdempotencyInProgress(
             "a request with this idempotency key is still being processed; retry shortly",

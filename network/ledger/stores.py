@@ -34,6 +34,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Connection, select
 
 from network import idempotency, parties
+from network.auth import DeferredClaim
 from network.clock import as_utc, utcnow
 from network.db.clauses import one_of
 from network.db.schema import member_balances
@@ -92,10 +93,11 @@ class EarnWriter:
     debit_transaction: Callable[..., Receipt | None] | None = None
 
     def earn(self, db: Database, *, scope: str, issuer_id: int, line: BulkLine,
-             now: datetime | None) -> Receipt:
+             now: datetime | None, claim: DeferredClaim | None = None) -> Receipt:
         """One earn: the one statement when there is one and nothing but the base is booked,
         else `book` with this one line in a transaction of its own, the key claimed first (a
-        replay is answered before anything is checked again)."""
+        replay is answered before anything is checked again). `claim`, the request's nonce
+        claim, is made first: in the one statement, else alone before the transaction."""
         idempotency.validate_key(line.key)
         digest = _digest(line, issuer_id)
         # Whoever observes this earn (a partner's webhook, observers.py) writes in its
@@ -116,9 +118,11 @@ class EarnWriter:
                     issuer_id=issuer_id, member_id=line.member_id, points=line.points,
                     reference=line.reference, details=line.details, vests_at=vests,
                     expires_at=line.expires_at, at=at, booked_at=iso(at), guard=guard,
-                    guard_params=guard_params, tiered=tiered)
+                    guard_params=guard_params, tiered=tiered, claim=claim)
                 if receipt is not None:
                     return receipt
+        if claim is not None:
+            claim.claim()  # no-op if the statement made it
 
         def transaction(conn: Connection) -> Receipt:
             stored = idempotency.claim(conn, scope, line.key, digest)

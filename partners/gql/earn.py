@@ -143,7 +143,7 @@ class AwardPoints(PartnerMutation):
             network_currency=call.ctx.settings.currency, scope=call.scope,
             idempotency_key=call.idempotency_key, now=now,
             terms=caches.terms.fresh(party_id, now), load_terms=caches.terms.in_force,
-            timezone=call.ctx.settings.timezone,
+            timezone=call.ctx.settings.timezone, claim=call.ctx.deferred,
         )
         return cls._meta.output.of(receipt, _transaction(receipt, line))
 
