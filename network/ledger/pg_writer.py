@@ -49,10 +49,10 @@ from sqlalchemy import Connection
 from network import idempotency
 from network.auth import DeferredClaim
 from network.ledger import summary
-from network.ledger.errors import IdempotencyInProgress
+from network.ledger.errors import IdempotencyInProgress, MemberNotFound
 from network.ledger.receipts import Receipt
 from network.ledger.rules import Booking, CreditPart, TieredCredit, breakdown, issued_by
-from network.member_ids import ERASED_CARD_PREFIX
+from network.member_ids import ERASED_CARD_PREFIX, ByCard
 
 # The writes every earn makes, from `line` (columns: m member, party, kind, p points, r
 # reference, d details, v vests, x expires, k key, h request hash, b balance after, hd held,
@@ -100,9 +100,11 @@ def _statement(lines: str, answer: str) -> str:
     return f"WITH {lines},{_WRITES}\n    {answer}"
 
 
-# One earn: claim the key, move the balance (only for a member without debt, not erased, and an
-# issuer that may issue: otherwise `moved`, and so `line`, is empty and nothing is written, and
-# the general way names the refusal), then the writes.
+# One earn: claim the key, find the member (`who`: the id given, or the card's holder, with the
+# request's digest, which names the member, computed for them: `_member_params`), move the
+# balance (only for a member without debt, not erased, and an issuer that may issue: otherwise
+# `moved`, and so `line`, is empty and nothing is written, and the general way names the
+# refusal), then the writes.
 # {before} adds relations `moved` reads ({points} is the points it moves, {sources} what it
 # reads them from), {after} the writes beyond the shared ones, {answer_from} what the answer
 # reads besides the claim.
@@ -111,11 +113,16 @@ _ONE_TEMPLATE = """{nonce}
         SELECT pg_try_advisory_xact_lock(%(lock_key)s) AS locked, k.request_hash, k.response
         FROM (SELECT 1) AS one
         LEFT JOIN idempotency_keys AS k ON k.scope = %(scope)s AND k.key = %(key)s
+    ), who AS MATERIALIZED (
+        SELECT w.m, COALESCE(CAST(%(digest)s AS text), encode(sha256(convert_to(array_to_string(
+                   CAST(%(digest_parts)s AS text[]), CAST(w.m AS text)), 'UTF8')), 'hex')) AS h
+        FROM (SELECT COALESCE(CAST(%(member)s AS bigint), (
+                  SELECT id FROM members WHERE card_number = %(card)s)) AS m) AS w
     ),{before} moved AS (
         UPDATE member_balances AS b
         SET balance = b.balance + {points}, updated_at = %(at)s
-        FROM claim, parties AS issuer{sources}
-        WHERE b.member_id = %(member)s AND b.debt = 0
+        FROM claim, who, parties AS issuer{sources}
+        WHERE b.member_id = who.m AND b.debt = 0
           AND NOT EXISTS (SELECT 1 FROM members AS gone WHERE gone.id = b.member_id
                           AND starts_with(gone.card_number, '""" + ERASED_CARD_PREFIX + """'))
           AND claim.locked AND claim.request_hash IS NULL{nonce_claimed}
@@ -123,19 +130,20 @@ _ONE_TEMPLATE = """{nonce}
           AND {guard}{also}
         RETURNING b.balance, b.held
     ), line AS MATERIALIZED (
-        SELECT CAST(%(member)s AS bigint) AS m, CAST(%(issuer)s AS bigint) AS party,
+        SELECT who.m, CAST(%(issuer)s AS bigint) AS party,
                CAST(%(kind)s AS text) AS kind, CAST({points} AS bigint) AS p,
                CAST(%(reference)s AS text) AS r, CAST(%(details)s AS json) AS d,
                CAST(%(vests)s AS timestamptz) AS v, CAST(%(expires)s AS timestamptz) AS x,
-               CAST(%(key)s AS text) AS k, CAST(%(digest)s AS text) AS h,
+               CAST(%(key)s AS text) AS k, who.h,
                moved.balance AS b, moved.held AS hd, {breakdown} AS bd, \
 """ + _IDS + """
-        FROM moved{sources}
+        FROM moved, who{sources}
     ), {issued}{after}"""
 
 _ANSWER = """SELECT claim.locked, claim.request_hash, claim.response AS stored,
-           remembered.response AS new, {nonce_answer} AS nonce_claimed
-    FROM claim{answer_from} LEFT JOIN remembered ON true"""
+           remembered.response AS new, {nonce_answer} AS nonce_claimed, who.m AS member,
+           who.h AS digest
+    FROM claim CROSS JOIN who{answer_from} LEFT JOIN remembered ON true"""
 
 # The request's nonce claim (network.auth.DeferredClaim), when the earn makes it: the earn books
 # only if the claim returned a row, so a replayed nonce writes nothing at all.
@@ -169,18 +177,19 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
     before="""
     standing AS MATERIALIZED (
         SELECT t.tier, w.earned,
-               (SELECT xmin FROM member_balances WHERE member_id = %(member)s) AS seen
+               (SELECT xmin FROM member_balances WHERE member_id = (SELECT m FROM who)) AS seen
         FROM (SELECT 1) AS one
-        LEFT JOIN member_tiers AS t ON %(tiered)s AND t.member_id = %(member)s
+        LEFT JOIN member_tiers AS t ON %(tiered)s AND t.member_id = (SELECT m FROM who)
         CROSS JOIN (
             -- the window's points as summary.earned_since reads them: whole days from the
             -- wallet's day sums, the entries of the window's first day after its start
             SELECT GREATEST(0, (
                 SELECT COALESCE(SUM(d.earned), 0) FROM wallet_earned_days AS d
-                WHERE %(tiered)s AND d.member_id = %(member)s AND d.day > %(since_day)s) + (
+                WHERE %(tiered)s AND d.member_id = (SELECT m FROM who)
+                  AND d.day > %(since_day)s) + (
                 SELECT COALESCE(SUM(""" + summary.earned_sql("e.kind", "e.points") + """), 0)
                 FROM journal_entries AS e
-                WHERE %(tiered)s AND e.member_id = %(member)s AND e.booked_at > %(since)s
+                WHERE %(tiered)s AND e.member_id = (SELECT m FROM who) AND e.booked_at > %(since)s
                   AND e.booked_at < %(next_day)s
                   AND e.kind IN ('earn', 'bonus', 'reverse_earn'))) AS earned) AS w
     ), ranked AS MATERIALIZED (
@@ -211,11 +220,11 @@ _ONE_PROGRAMME = _statement(_ONE_TEMPLATE.format(
                    count(DISTINCT a.entry_id) FILTER (WHERE a.booked_at >= %(month)s) AS mo,
                    count(DISTINCT a.entry_id) AS e
             FROM campaign_awards AS a
-            WHERE a.member_id = %(member)s AND a.campaign_id = l.campaign AND a.points > 0
+            WHERE a.member_id = (SELECT m FROM who) AND a.campaign_id = l.campaign AND a.points > 0
               AND NOT EXISTS (
                   SELECT 1 FROM campaign_awards AS r
                   JOIN journal_entries AS re ON re.id = r.entry_id
-                  WHERE r.member_id = %(member)s AND r.points < 0
+                  WHERE r.member_id = (SELECT m FROM who) AND r.points < 0
                     AND r.campaign_id = ANY(CAST(%(limited)s AS bigint[]))
                     AND re.reverses_entry_id = a.entry_id)) AS u
         WHERE u.d >= l.day OR u.w >= l.week OR u.mo >= l.month OR u.e >= l.ever
@@ -338,7 +347,8 @@ _HAND_OVER = (psycopg.errors.UniqueViolation, psycopg.errors.SerializationFailur
 
 
 def earn_statement(statement: Callable[[str, Mapping[str, Any]], Any], *, scope: str, key: str,
-                   digest: str, kind: str, issuer_id: int, member_id: int, points: int,
+                   digest: str | list[str], kind: str, issuer_id: int,
+                   member_id: int | ByCard, points: int,
                    reference: str | None, details: dict[str, Any] | None, vests_at: datetime,
                    expires_at: datetime | None, at: datetime, booked_at: str,
                    guard: str = "true", guard_params: Mapping[str, Any] | None = None,
@@ -348,11 +358,14 @@ def earn_statement(statement: Callable[[str, Mapping[str, Any]], Any], *, scope:
     condition over `guard_params`, is false: someone observes this earn, observers.py; with the
     programme's `tiered` parts: the earn crosses a tier, or a budget ran short). `claim`, the
     request's nonce claim, is made in the same statement: refused, it raises ClaimRefused and
-    nothing is written; if the statement rolled back, it is left unmade for the general way."""
+    nothing is written; if the statement rolled back, it is left unmade for the general way.
+    A member named `ByCard` is looked up in the statement (MemberNotFound if nobody holds the
+    card), `digest` then being the digest's text cut where the member's id goes
+    (`idempotency.request_hash_around`)."""
     # Int8: psycopg types a Python int by its size; one type keeps one prepared statement.
     params = {"lock_key": Int8(idempotency.advisory_key(scope, key)), "scope": scope, "key": key,
-              "digest": digest, "kind": kind, "issuer": Int8(issuer_id),
-              "member": Int8(member_id), "points": Int8(points), "reference": reference,
+              **_member_params(member_id, digest), "kind": kind, "issuer": Int8(issuer_id),
+              "points": Int8(points), "reference": reference,
               "details": json.dumps(details), "vests": vests_at, "expires": expires_at,
               "at": at, "booked_at": booked_at, **(guard_params or {})}
     if tiered is not None:
@@ -365,13 +378,27 @@ def earn_statement(statement: Callable[[str, Mapping[str, Any]], Any], *, scope:
         return None
     if claim is not None:
         claim.settle(row.nonce_claimed)
+    if row.member is None:
+        raise MemberNotFound("no member with this card number", field="cardNumber")
     if not row.locked:
         raise IdempotencyInProgress(
             "a request with this idempotency key is still being processed; retry shortly",
             field="idempotencyKey")
     if row.request_hash is not None:
-        return Receipt.from_dict(idempotency.check_replay(row.request_hash, digest, row.stored))
+        return Receipt.from_dict(idempotency.check_replay(row.request_hash, row.digest,
+                                                          row.stored))
     return Receipt.from_dict(row.new) if row.new is not None else None
+
+
+def _member_params(member_id: int | ByCard, digest: str | list[str]) -> dict[str, Any]:
+    """`who`'s parameters: the member's id and the request's digest, or the card and the
+    digest's text around the id (the statement joins the parts with the id it finds)."""
+    if isinstance(member_id, ByCard):
+        assert isinstance(digest, list)
+        return {"member": None, "card": member_id.number, "digest": None,
+                "digest_parts": digest}
+    assert isinstance(digest, str)
+    return {"member": Int8(member_id), "card": None, "digest": digest, "digest_parts": None}
 
 
 def _issued(issuer_id: int, base: int, parts: Sequence[CreditPart]) -> list[dict[str, int]]:
