@@ -120,6 +120,10 @@ def _combined_headers(request: Request) -> dict[str, str]:
     return {name: combine_lines(values) for name, values in lines.items()}
 
 
+def _unavailable(result: ExecutionResult) -> bool:
+    return any(database_unavailable(e.original_error) for e in result.errors or ())
+
+
 def _never(_value: object) -> bool:
     """Every resolver is synchronous. Saying so spares graphql-core an awaitable check on each
     of the ~5,000 values a 1,000-line batch answer resolves."""
@@ -248,7 +252,10 @@ class GraphQLEndpoint:
             context = self._context(request, principal, fields, self.primary_reads)
             context.deferred = deferred
             result = self.persisted.execute(prepared, coerced, context, variables)
-            refused = self._claimed(request, deferred)
+            # (With the database unavailable the answer is 503 and the request is retried
+            # whole: its statement may have committed, nonce and all, before the connection
+            # broke, so claiming again could only answer a misleading NONCE_REPLAYED.)
+            refused = None if _unavailable(result) else self._claimed(request, deferred)
             return refused or self._answer(request, result, fields)
         # Anything else runs only once the nonce is claimed.
         refused = self._claimed(request, deferred) if deferred is not None else None
@@ -299,7 +306,7 @@ class GraphQLEndpoint:
     def _answer(self, request: Request, result: ExecutionResult,
                 fields: list[str]) -> JSONResponse:
         """The HTTP answer to an executed operation, whichever way it was executed."""
-        if any(database_unavailable(e.original_error) for e in result.errors or ()):
+        if _unavailable(result):
             request.state.outcome = "DATABASE_UNAVAILABLE"
             return unavailable_response()  # retried whole, with the same idempotency key
         response: dict[str, Any] = {"data": result.data}

@@ -155,7 +155,8 @@ def _parts(world, headers: dict[str, str], body: bytes) -> None:  # type: ignore
 def _explain(url: str) -> None:
     """EXPLAIN ANALYZE of the last earn statement with a fresh idempotency key, rolled back."""
     sql, params = EARNS[-1]
-    params = {**params, "key": uuid.uuid4().hex, "lock_key": Int8(uuid.uuid4().int % 2**62)}
+    params = {**params, "key": uuid.uuid4().hex, "lock_key": Int8(uuid.uuid4().int % 2**62),
+              "nonce": uuid.uuid4().hex}
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         for row in conn.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params):
             print("  " + row[0])

@@ -18,6 +18,10 @@ come from differs:
   (`stores.EarnWriter.book`), which handles all of those and names the error. If another earn
   with the key commits after our snapshot, our insert into idempotency_keys fails on its primary
   key, the whole statement rolls back, and the general way replays the stored answer.
+  A signed request's single earn is its only round trip: the statement also claims the
+  request's nonce (`nonce`, network.auth.DeferredClaim: nothing is booked unless it claimed)
+  and finds the member of a card not in the hub's cache (`who`, network.member_ids.ByCard:
+  MemberNotFound when nobody holds it).
 - With the programme's parts (campaign and tier points, `rules.TieredCredit`) the single earn is
   still one statement (`_ONE_PROGRAMME`): it reads the member's tier, books the parts planned
   for the tier in force (an issuance posting and a lot per funder, `campaign_awards` rows) and
