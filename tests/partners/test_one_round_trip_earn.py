@@ -20,6 +20,7 @@ from network.clock import utcnow
 from network.db.engine import Database
 from network.db.schema import idempotency_keys
 from network.ledger import pg_writer
+from network.ledger.verify import verify
 from network.member_ids import ByCard
 from network.programme import conversions
 from partners import nonces
@@ -85,6 +86,7 @@ def test_a_replayed_nonce_is_401_first_and_writes_nothing(any_hub: Hub) -> None:
                           nonce="nonce-0000001")
     assert unknown.status_code == 401 and error_code(unknown) == "NONCE_REPLAYED"
     assert _written(any_hub) == before
+    assert verify(any_hub.db) == []
 
 
 def test_an_unknown_card_is_member_not_found_and_books_nothing(any_hub: Hub) -> None:
@@ -126,6 +128,7 @@ def test_a_retry_by_card_gets_its_first_answer_and_the_digest_names_the_member(
     assert [e["code"] for e in reused["userErrors"]] == ["IDEMPOTENCY_KEY_REUSED"]
     # The three retries claimed their nonces and wrote nothing else.
     assert _written(any_hub) == (*written[:4], written[4] + 3)
+    assert verify(any_hub.db) == []
 
 
 def test_a_signed_earn_by_card_is_one_statement(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
