@@ -140,15 +140,23 @@ class AwardPoints(PartnerMutation):
         caches, db = app_caches(call.ctx), call.ctx.db
         party_id, now = call.partner.party_id, call.ctx.now
         # A card not in the cache is looked up by the earn's own statement where it can be.
-        line = _award_line(input, member_or_card(input, caches))
-        receipt = award_points(
-            db, partner_id=party_id, line=line,
-            network_currency=call.ctx.settings.currency, scope=call.scope,
-            idempotency_key=call.idempotency_key, now=now,
-            terms=caches.terms.fresh(party_id, now), load_terms=caches.terms.in_force,
-            timezone=call.ctx.settings.timezone, claim=call.ctx.deferred,
-            holder=lambda card: card_holder(db, card, caches),
-        )
+        member = member_or_card(input, caches)
+        try:
+            line = _award_line(input, member)
+            receipt = award_points(
+                db, partner_id=party_id, line=line,
+                network_currency=call.ctx.settings.currency, scope=call.scope,
+                idempotency_key=call.idempotency_key, now=now,
+                terms=caches.terms.fresh(party_id, now), load_terms=caches.terms.in_force,
+                timezone=call.ctx.settings.timezone, claim=call.ctx.deferred,
+                holder=lambda card: card_holder(db, card, caches),
+            )
+        except LedgerError:
+            # An unknown card is the refusal named first, as when the card was looked up
+            # before anything else (a read on the refusal's path only).
+            if isinstance(member, ByCard):
+                card_holder(db, member, caches)
+            raise
         if isinstance(line.member_id, ByCard):
             caches.cards.put(line.member_id.number, receipt.member_id)
         return cls._meta.output.of(receipt, _transaction(receipt, line))

@@ -102,6 +102,14 @@ def test_an_unknown_card_is_member_not_found_and_books_nothing(any_hub: Hub) -> 
     assert _written(any_hub) == (*ledger, keys, claimed + 1)
     replay = post_signed(any_hub, _body(card), idempotency_key="k-1", nonce="nonce-0000002")
     assert replay.status_code == 401 and error_code(replay) == "NONCE_REPLAYED"
+    # Refused for something else too (a foreign currency, a channel nobody knows): the card is
+    # still the error named, as when it was looked up first.
+    for extra in ({"currency": "USD"}, {"channel": "carrier-pigeon"}):
+        body = gql_body(AWARD, {"input": {"cardNumber": card, "amount": 500, "currency": "EUR",
+                                          **extra}})
+        both = _award(post_signed(any_hub, body, idempotency_key="k-2"))
+        assert [(e["field"], e["code"]) for e in both["userErrors"]] == \
+            [("cardNumber", "MEMBER_NOT_FOUND")], extra
 
 
 def test_a_retry_by_card_gets_its_first_answer_and_the_digest_names_the_member(
