@@ -68,6 +68,9 @@ class LeanOperation:
     mutation: Any
     # schema -> (payload, context) -> the field's answer
     answer: Callable[[GraphQLSchema], Callable[[Any, RequestContext], Any]]
+    # Its mutation makes the request's nonce claim itself (`RequestContext.deferred`): inside
+    # its first write, or before writing anything
+    claims_nonce: bool = False
 
 
 @dataclass(frozen=True)

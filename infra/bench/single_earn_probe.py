@@ -78,7 +78,7 @@ def _count_statements() -> None:
     def execute(self, query, params=None, **kwargs):  # type: ignore[no-untyped-def]
         text = query if isinstance(query, str) else str(query)
         SENT[" ".join(text.split())[:90]] += 1
-        if text.startswith("WITH claim"):
+        if "claim AS MATERIALIZED" in text:
             EARNS[:] = [(text, dict(params or {}))]
         return original(self, query, params, **kwargs)
 
@@ -158,7 +158,8 @@ def _parts(world, headers: dict[str, str], body: bytes) -> None:  # type: ignore
 def _explain(url: str) -> None:
     """EXPLAIN ANALYZE of the last earn statement with a fresh idempotency key, rolled back."""
     sql, params = EARNS[-1]
-    params = {**params, "key": uuid.uuid4().hex, "lock_key": Int8(uuid.uuid4().int % 2**62)}
+    params = {**params, "key": uuid.uuid4().hex, "lock_key": Int8(uuid.uuid4().int % 2**62),
+              "nonce": uuid.uuid4().hex}
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         for row in conn.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params):
             print("  " + row[0])

@@ -150,6 +150,13 @@ class Prepared:
         default_factory=dict)
 
     @property
+    def needs_no_member(self) -> bool:
+        """No campaign here: the plan reads nothing of the member, and the tier (if tiers are
+        on) is read by the one statement itself (`deferred`), so a single earn's card can be
+        looked up there too."""
+        return not self.candidates and (self.deferred or not self.programme.tiers)
+
+    @property
     def inert(self) -> bool:
         """Nothing the programme could add: no campaign here, and tiers off."""
         return not self.candidates and not self.programme.tiers
@@ -174,6 +181,9 @@ def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.
                 c.segments is not None or c.first_at_partner for c in conds):
             return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset(),
                             deferred=True)
+        if not all(isinstance(m, int) for m in members):
+            # A card not looked up yet (`ByCard`): the caller finds its holder and asks again.
+            return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset())
         standing = (tiers_store.standings(conn, members, at, tier_window(programme))
                     if programme.tiers else {})
         states = {m: member_state(conn, m, candidates, at, programme,
@@ -333,7 +343,8 @@ def _deferred(contract: Callable[[L], Credit], prepared: Prepared,
             at - tier_window(programme) if codes else at,
             tuple(_parts(p) for p in plans), limits_of(plans),
             (starts.day, starts.week, starts.month), tuple(sorted(limited)),
-            budgets.slot_of(line.member_id))
+            # no campaign, no budget (and the member may be a card not looked up yet)
+            budgets.slot_of(line.member_id) if prepared.candidates else 0)
         # One campaign with member limits in the plans (a daily bonus): also the plans for a
         # member who reached its limit, so the statement books that earn too rather than
         # handing it over; with more, or when the limit reached lets another limited campaign
