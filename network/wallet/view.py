@@ -40,10 +40,11 @@ def load(conn: Connection, member_id: int, secret: str, now: dt.datetime, *, fir
     if member is None:
         return None
     done = totals.activity(conn, member_id, now)
+    balance = balances.summary(conn, member_id, now, EXPIRING_WITHIN)
     return WalletView(
         member=member,
-        balance=balances.summary(conn, member_id, now, EXPIRING_WITHIN),
-        pending=pending.pending(conn, member_id, now),
+        balance=balance,
+        pending=pending.by_partner(conn, balance),
         tier=tiers.held_standing(ladder_store.ladder(conn), tiers.TierFacts(done.tier_points),
                                  tiers_store.held(conn, member_id)),
         partners=done.partners,
