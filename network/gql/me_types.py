@@ -22,7 +22,7 @@ from network.gql.context import PermissionDenied, RequestContext
 from network.gql.rewards import Catalog, MemberReward
 from network.ledger import balances
 from network.ledger.balances import WalletBalance
-from network.programme import explain, ladder_store, tiers, tiers_store
+from network.programme import explain, ladder_store, tiers
 from network.signin import devices
 from network.signin import sessions as session_store
 from network.signin.sessions import Session
@@ -254,8 +254,8 @@ class WalletData:
 
     @classmethod
     def read(cls, conn: Connection, member_id: int, now: dt.datetime) -> WalletData:
-        return cls(member_id, balances.summary(conn, member_id, now),
-                   totals.activity(conn, member_id, now), tiers_store.held(conn, member_id),
+        done = totals.activity(conn, member_id, now)
+        return cls(member_id, balances.summary(conn, member_id, now), done, done.held,
                    ladder_store.ladder(conn))
 
     @classmethod

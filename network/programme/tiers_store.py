@@ -66,7 +66,8 @@ class TierChange:
     earned: int
 
 
-def _held(row: object) -> HeldTier:
+def held_of(row: object) -> HeldTier:
+    """A stored tier from a row with member_tiers' tier, since and qualified_until."""
     return HeldTier(row.tier, as_utc(row.since), row.qualified_until)  # type: ignore[attr-defined]
 
 
@@ -77,7 +78,7 @@ _HELD = select(member_tiers).where(  # built once: the wallet reads it on every 
 def held(conn: Connection, member_id: int) -> HeldTier | None:
     """The member's stored tier; None: they hold the first tier."""
     row = conn.execute(_HELD, {"member_id": member_id}).first()
-    return _held(row) if row else None
+    return held_of(row) if row else None
 
 
 def held_codes(conn: Connection, member_ids: Iterable[int] | None = None) -> dict[int, str]:
