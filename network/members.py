@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import BigInteger, Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from network import cards, idempotency, parties, phones, pii, referrals
@@ -202,8 +202,13 @@ def check_birth_date(birth_date: date | None, today: date, field: str = "birthDa
                            "and today", field=field)
 
 
+# Built once with a bound parameter: every wallet read starts here, and building the statement
+# (and its cache key) on each call cost as much client CPU as sending it.
+_BY_ID = select(members).where(members.c.id == bindparam("member_id", type_=BigInteger))
+
+
 def get(conn: Connection, member_id: int, secret: str) -> Member | None:
-    row = conn.execute(select(members).where(members.c.id == member_id)).first()
+    row = conn.execute(_BY_ID, {"member_id": member_id}).first()
     return from_row(row, secret) if row else None
 
 

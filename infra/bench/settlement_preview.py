@@ -1,6 +1,7 @@
 """Benchmark: settlement preview over a month of 10 million consumption rows on PostgreSQL.
 
     .venv/bin/python infra/bench/settlement_preview.py [--rows 10000000] [--keep] [--reuse]
+                                                       [--database pointsnet_bench_settlement]
 
 Creates a scratch database (pointsnet_bench_settlement), migrates it, adds 50 partners with
 contracts and 5 charities, and generates the month's consumptions server-side with
@@ -40,6 +41,12 @@ NAME = "pointsnet_bench_settlement"
 URL = database_url(NAME)
 START = datetime(2026, 10, 1, tzinfo=UTC)
 INDEXES = ("ix_consumptions_booked", "ix_consumptions_member")
+
+
+def use_database(name: str) -> None:
+    """Another name than the default, so two people can keep their own bench databases."""
+    global NAME, URL
+    NAME, URL = name, database_url(name)
 
 
 def fresh_database() -> Database:
@@ -156,7 +163,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--reuse", action="store_true",
                         help="measure the database a --keep run left (no load)")
+    parser.add_argument("--database", default=NAME, help=f"bench database (default {NAME})")
     args = parser.parse_args()
+    use_database(args.database)
     if args.reuse:
         db = Database(URL)
     else:

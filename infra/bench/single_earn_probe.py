@@ -85,9 +85,11 @@ def _count_statements() -> None:
     psycopg.Cursor.execute = execute  # type: ignore[method-assign]
 
 
-async def _send(app, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
+async def _send(app, headers: dict[str, str], body: bytes, *, method: str = "POST",  # type: ignore[no-untyped-def]
+                path: str = "/graphql") -> tuple[int, bytes]:
+    """One request through the ASGI app, no server or socket; the status and the body."""
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "POST", "scheme": "http", "path": "/graphql", "raw_path": b"/graphql",
+             "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
              "query_string": b"", "root_path": "", "server": ("127.0.0.1", 8000),
              "client": ("127.0.0.1", 50000),
              "headers": [(b"host", b"127.0.0.1:8000"), (b"content-length", str(len(body)).encode())]

@@ -22,7 +22,7 @@ from network.gql.context import PermissionDenied, RequestContext
 from network.gql.rewards import Catalog, MemberReward
 from network.ledger import balances
 from network.ledger.balances import WalletBalance
-from network.programme import explain, ladder_store, tiers, tiers_store
+from network.programme import explain, ladder_store, tiers
 from network.signin import devices
 from network.signin import sessions as session_store
 from network.signin.sessions import Session
@@ -254,8 +254,8 @@ class WalletData:
 
     @classmethod
     def read(cls, conn: Connection, member_id: int, now: dt.datetime) -> WalletData:
-        return cls(member_id, balances.summary(conn, member_id, now),
-                   totals.activity(conn, member_id, now), tiers_store.held(conn, member_id),
+        done = totals.activity(conn, member_id, now)
+        return cls(member_id, balances.summary(conn, member_id, now), done, done.held,
                    ladder_store.ladder(conn))
 
     @classmethod
@@ -305,11 +305,11 @@ class Wallet(graphene.ObjectType):
 
     def resolve_pending_by_partner(self: WalletData,
                                    info: graphene.ResolveInfo) -> list[PendingPoints]:
-        # Read only when asked, not on every wallet read (the hub's hottest), so it is its own
-        # transaction: a lot vesting in between can make it differ from `pending` for a moment.
+        # The balance's own pending lots grouped by partner, so it always agrees with
+        # `pending`; only the partners' names are read, when asked and something is pending.
         ctx = own(info, self.member_id)
         return [PendingPoints(points=p.points, at=p.vests_at, partner=WalletParty.of(p.party))
-                for p in ctx.reads.read(pending.pending, self.member_id, ctx.now)]
+                for p in ctx.reads.read(pending.by_partner, self.balance)]
 
     def resolve_pending_lots(self: WalletData, info: graphene.ResolveInfo) -> list[DatedPoints]:
         return [DatedPoints(points=d.points, at=d.at) for d in self.balance.pending_lots]

@@ -67,6 +67,7 @@ def move(conn: Connection, member_id: int, now: datetime, *, balance: int = 0, h
 class Dated:
     points: int
     at: datetime
+    issuer_party_id: int | None = None  # a pending lot's issuer (the wallet names who it waits on)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class WalletBalance:
 # open lot, or one row with no lot for a member without any.
 _SUMMARY = (
     select(member_balances.c.balance, member_balances.c.held, member_balances.c.debt,
-           lots.c.remaining, lots.c.vests_at, lots.c.expires_at)
+           lots.c.issuer_party_id, lots.c.remaining, lots.c.vests_at, lots.c.expires_at)
     .select_from(member_balances.outerjoin(
         lots, (lots.c.member_id == member_balances.c.member_id) & LOT_IS_OPEN))
     .where(member_balances.c.member_id == bindparam("m"))
@@ -104,7 +105,7 @@ def summary(conn: Connection, member_id: int, now: datetime,
     pending_lots: list[Dated] = []
     expiring: dict[datetime, int] = {}
     horizon = now + expiring_within
-    for *_, remaining, vests_at, expires_at in rows:
+    for *_, issuer, remaining, vests_at, expires_at in rows:
         if remaining is None:
             continue  # the outer join's row of a member without open lots
         vests_at = as_utc(vests_at)
@@ -113,7 +114,7 @@ def summary(conn: Connection, member_id: int, now: datetime,
             continue  # already expired, waiting for the expiry run: not the member's to spend
         if vests_at > now:
             pending += remaining
-            pending_lots.append(Dated(remaining, vests_at))
+            pending_lots.append(Dated(remaining, vests_at, issuer))
             continue
         spendable += remaining
         if expires_at is not None and expires_at <= horizon:

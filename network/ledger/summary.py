@@ -26,6 +26,7 @@ from sqlalchemy import BigInteger, Connection, Date, and_, bindparam, case, func
 from sqlalchemy.dialects import postgresql, sqlite
 
 from network.clock import as_utc
+from network.db.clauses import in_codes
 from network.db.schema import Timestamp, wallet_earned_days, wallet_summary
 from network.db.schema import journal_entries as je
 
@@ -157,7 +158,7 @@ _DAYS = (select(func.coalesce(func.sum(wallet_earned_days.c.earned), 0))
 _EDGE = (select(func.coalesce(func.sum(
             case(*((je.c.kind == k, s * je.c.points) for k, s in EARNED.items()), else_=0)), 0))
          .where(and_(je.c.member_id == MEMBER, je.c.booked_at > _SINCE,
-                     je.c.booked_at < _NEXT_DAY, je.c.kind.in_(tuple(EARNED))))
+                     je.c.booked_at < _NEXT_DAY, in_codes(je.c.kind, EARNED)))
          .scalar_subquery())
 EARNED_SINCE = _DAYS + _EDGE  # a column expression; bind it with `since_params`
 

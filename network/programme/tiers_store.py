@@ -28,7 +28,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, insert, literal, null, select, union_all, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    bindparam,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from network.clock import as_utc
@@ -55,14 +66,19 @@ class TierChange:
     earned: int
 
 
-def _held(row: object) -> HeldTier:
+def held_of(row: object) -> HeldTier:
+    """A stored tier from a row with member_tiers' tier, since and qualified_until."""
     return HeldTier(row.tier, as_utc(row.since), row.qualified_until)  # type: ignore[attr-defined]
+
+
+_HELD = select(member_tiers).where(  # built once: the wallet reads it on every open
+    member_tiers.c.member_id == bindparam("member_id", type_=BigInteger))
 
 
 def held(conn: Connection, member_id: int) -> HeldTier | None:
     """The member's stored tier; None: they hold the first tier."""
-    row = conn.execute(select(member_tiers).where(member_tiers.c.member_id == member_id)).first()
-    return _held(row) if row else None
+    row = conn.execute(_HELD, {"member_id": member_id}).first()
+    return held_of(row) if row else None
 
 
 def held_codes(conn: Connection, member_ids: Iterable[int] | None = None) -> dict[int, str]:

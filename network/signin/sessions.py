@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from network.clock import as_utc
@@ -58,15 +58,16 @@ def create(conn: Connection, keys: Keys, *, member_id: int, kind: str, now: dt.d
     return token, Session(session_id, member_id, kind, now, now, expires, agent, address)
 
 
+# Built once: every page a member opens checks its cookie with it.
+_LIVE = select(ms).where(ms.c.token_hash == bindparam("token_hash"), ms.c.revoked_at.is_(None))
+
+
 def authenticate(conn: Connection, keys: Keys, token: str, now: dt.datetime,
                  kind: str | None = None) -> Session | None:
     """The live session behind `token`, or None (unknown, revoked, expired, or the wrong kind)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    row = conn.execute(
-        select(ms).where(ms.c.token_hash == keyed_hash(keys.session, token),
-                         ms.c.revoked_at.is_(None))
-    ).first()
+    row = conn.execute(_LIVE, {"token_hash": keyed_hash(keys.session, token)}).first()
     return _live(row, now, kind)
 
 

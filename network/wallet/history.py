@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from network.clock import as_utc
+from network.db.clauses import in_codes
 from network.db.schema import Timestamp, parties, postings
 from network.db.schema import journal_entries as je
 from network.gql.pagination import parse_key
@@ -107,8 +108,8 @@ _FROM_POSTINGS = (
            postings.c.member_id == _MEMBER)
     .scalar_subquery()
 )
-_WALLET_POINTS = case((je.c.kind.in_(_CREDITS), je.c.points),
-                      (je.c.kind.in_(_DEBITS), -je.c.points), else_=_FROM_POSTINGS)
+_WALLET_POINTS = case((in_codes(je.c.kind, _CREDITS), je.c.points),
+                      (in_codes(je.c.kind, _DEBITS), -je.c.points), else_=_FROM_POSTINGS)
 # Reversals of an entry: the first one's id and how many there are, probed per row through
 # ix_journal_entries_reverses; only an entry reversed more than once needs another query.
 _REVERSAL = je.alias("reversal")
@@ -118,13 +119,13 @@ def _about_reversals(aggregate: Callable[..., ColumnElement[Any]]) -> ColumnElem
     probe = (select(aggregate(_REVERSAL.c.id))
              .where(_REVERSAL.c.reverses_entry_id == je.c.id, _REVERSAL.c.member_id == _MEMBER)
              .scalar_subquery())
-    return case((je.c.kind.in_(_REVERSIBLE), probe), else_=None)
+    return case((in_codes(je.c.kind, _REVERSIBLE), probe), else_=None)
 
 
 # Whether the programme added points to an earn or gave a bonus (an index probe, those kinds
 # only; network/programme/fact_awards.py books a fact's campaign points as a bonus): the
 # breakdown is read in a second query only for pages that have one.
-_EXPLAINED = case((je.c.kind.in_(("earn", "bonus")),
+_EXPLAINED = case((in_codes(je.c.kind, ("earn", "bonus")),
                    exists().where(campaign_awards.c.entry_id == je.c.id)), else_=False)
 
 # Entries with their wallet effect, counterparty and reversals, in one round trip.

@@ -1,9 +1,11 @@
 """Pending points with the partner they came from: "400 from Bazaar Online, spendable from 6 Dec".
 
-The ledger's balance summary (network/ledger/balances.py) says how many points vest when; a
-member also wants to know *who* they are waiting on (a return window at an online shop, say),
-so this reads the same open pending lots with their issuer. It runs in the wallet's one read
-transaction (network/wallet/reads.py), so it agrees with the balance shown beside it.
+The ledger's balance summary (network/ledger/balances.py) says how many points vest when, lot by
+lot with each lot's issuer; a member also wants to know *who* they are waiting on (a return
+window at an online shop, say), so this groups those same lots by partner and vesting moment.
+It reads no lots of its own: what it shows is the balance beside it, from the same read, and
+the wallet pays no second pass over the member's open lots. Only the partners' names are read,
+and only when something is pending.
 """
 
 from __future__ import annotations
@@ -11,11 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
-from network.clock import as_utc
-from network.db.schema import LOT_IS_OPEN, Timestamp, lots, parties
+from network.ledger.balances import WalletBalance
+from network.wallet import parties_view
 from network.wallet.parties_view import PartyName
 
 
@@ -26,23 +27,14 @@ class PendingPoints:
     party: PartyName
 
 
-_NOW = bindparam("now", type_=Timestamp)
-# Same lots as balances.summary counts as pending: points left, not yet vested, not expired.
-_PENDING = (
-    select(func.sum(lots.c.remaining), lots.c.vests_at, parties.c.id, parties.c.kind,
-           parties.c.code, parties.c.name, parties.c.name_fa)
-    .select_from(lots.join(parties, parties.c.id == lots.c.issuer_party_id))
-    .where(lots.c.member_id == bindparam("member_id", type_=BigInteger), LOT_IS_OPEN,
-           lots.c.vests_at > _NOW, or_(lots.c.expires_at.is_(None), lots.c.expires_at > _NOW))
-    .group_by(lots.c.vests_at, parties.c.id, parties.c.kind, parties.c.code, parties.c.name,
-              parties.c.name_fa)
-    .order_by(lots.c.vests_at, parties.c.id)
-)
-
-
-def pending(conn: Connection, member_id: int, now: dt.datetime) -> list[PendingPoints]:
-    """Soonest first; one line per partner and vesting moment."""
-    return [PendingPoints(int(points), as_utc(vests_at),
-                          PartyName(party_id, kind, code, name, name_fa))
-            for points, vests_at, party_id, kind, code, name, name_fa
-            in conn.execute(_PENDING, {"member_id": member_id, "now": now})]
+def by_partner(conn: Connection, balance: WalletBalance) -> list[PendingPoints]:
+    """Soonest first; one line per partner and vesting moment (partner id breaks ties)."""
+    sums: dict[tuple[dt.datetime, int], int] = {}
+    for lot in balance.pending_lots:
+        assert lot.issuer_party_id is not None  # balances.summary names every pending lot's
+        key = (lot.at, lot.issuer_party_id)
+        sums[key] = sums.get(key, 0) + lot.points
+    if not sums:
+        return []
+    names = parties_view.load(conn, (party for _, party in sums))
+    return [PendingPoints(points, at, names[party]) for (at, party), points in sorted(sums.items())]

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from network import members
 from network.ledger import balances
 from network.ledger.balances import WalletBalance
-from network.programme import ladder_store, tiers, tiers_store
+from network.programme import ladder_store, tiers
 from network.programme.tiers import TierStatus
 from network.wallet import history, pending, totals
 from network.wallet.history import HistoryPage
@@ -40,12 +40,13 @@ def load(conn: Connection, member_id: int, secret: str, now: dt.datetime, *, fir
     if member is None:
         return None
     done = totals.activity(conn, member_id, now)
+    balance = balances.summary(conn, member_id, now, EXPIRING_WITHIN)
     return WalletView(
         member=member,
-        balance=balances.summary(conn, member_id, now, EXPIRING_WITHIN),
-        pending=pending.pending(conn, member_id, now),
+        balance=balance,
+        pending=pending.by_partner(conn, balance),
         tier=tiers.held_standing(ladder_store.ladder(conn), tiers.TierFacts(done.tier_points),
-                                 tiers_store.held(conn, member_id)),
+                                 done.held),
         partners=done.partners,
         history=history.page(conn, member_id, first=first, after=after),
     )
