@@ -131,8 +131,12 @@ def test_the_one_statement_writers_stay_short_enough_for_psycopg_to_cache_their_
 
     from network.db import engine
     from network.ledger import pg_debit, pg_writer
+    from partners import nonces
     assert psycopg._queries.MAX_CACHED_STATEMENT_LENGTH == engine.HOT_STATEMENT_LENGTH
-    for statement in (pg_writer._one("true", False), pg_writer._one("true", True),
-                      pg_writer._MANY, pg_debit._book("true")):
+    # the plain earn, every shape of the programme's, each with the request's nonce claim too
+    shapes = (None, (False, False), (True, False), (False, True), (True, True))
+    for statement in ([pg_writer._one("true", shape, claim) for shape in shapes
+                       for claim in (None, nonces.IN_STATEMENT)]
+                      + [pg_writer._MANY, pg_debit._call("true")]):
         assert "--" not in statement
         assert len(statement) <= engine.HOT_STATEMENT_LENGTH
