@@ -7,8 +7,9 @@ default) rather than Starlette's AnyIO pool of up to 40 threads: fewer threads c
 the GIL, and four per process still keep the database busy while some of them wait on it.
 `infra/bench/partner_api.py --graphql-threads N` measures other sizes.
 
-A partner's documented earn operation, sent as documented, skips graphql-core's executor
-(infra/persisted_operations.py); its answer then goes through the same `_answer` as any other.
+A partner's documented earn operation and a member's documented BuyReward, sent as documented,
+skip graphql-core's executor (infra/persisted_operations.py); the answer then goes through the
+same `_answer` as any other.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from infra.field_execution import PlainLeavesExecutionContext
 from infra.persisted_operations import PersistedOperations
 from infra.query_limits import Limits
 from infra.unavailable import unavailable_response
-from network.auth import Authenticator, AuthError, PartnerPrincipal, Principal
+from network.auth import Authenticator, AuthError, Principal
 from network.config import Settings
 from network.db.engine import Database, database_unavailable
 from network.db.read_database import ReadDatabase
@@ -229,9 +230,8 @@ class GraphQLEndpoint:
         if not isinstance(variables, dict) or not (operation_name is None
                                                    or isinstance(operation_name, str)):
             return _error(400, "BAD_REQUEST", "variables must be an object, operationName a string")
-        persisted = (self.persisted.match(payload["query"], operation_name, variables)
-                     if isinstance(principal, PartnerPrincipal) else None)
-        if persisted is not None:  # a documented mutation, sent as documented
+        persisted = self.persisted.match(payload["query"], operation_name, variables, principal)
+        if persisted is not None:  # a documented mutation, sent as documented by its caller
             prepared, coerced = persisted
             fields = [prepared.field_name]
             context = self._context(request, principal, fields, self.primary_reads)
