@@ -198,7 +198,8 @@ class BuyReward(HubMutation):
         bought, name = rewards_buy.buy_named(
             ctx.db, member_id=member_id, reward_id=reward_id,
             idempotency_key=input.get("idempotency_key") or "",
-            secret=ctx.settings.secret_key, now=ctx.now)
+            secret=ctx.settings.secret_key, now=ctx.now,
+            thread_connection=True)  # GraphQL threads hold a connection each
         return BuyRewardPayload(reward=MemberReward.of(bought, name), user_errors=[])
 
     @classmethod

@@ -141,9 +141,10 @@ Messages = Callable[[str | None, Mapping[str, str], Any], Sequence[Mapping[str, 
 
 def try_buy(db: Database, *, reward: Reward, member_id: int, key: str, digest: str,
             at: dt.datetime, hub_code: str | None, expires_at: dt.datetime | None,
-            messages: Messages) -> Bought | None:
+            messages: Messages, thread_connection: bool = False) -> Bought | None:
     """Book the purchase (see the module docstring), answer a replay, or refuse it with the
-    general path's userError; None: the general path must buy it."""
+    general path's userError; None: the general path must buy it. `thread_connection`: see
+    `Database.pg_transaction`."""
     spec = reward.spec
     charity = spec.kind == "charity_pledge"
     sink = spec.charity_id if charity else reward.partner_id
@@ -196,7 +197,8 @@ def try_buy(db: Database, *, reward: Reward, member_id: int, key: str, digest: s
                                contact.locale if contact is not None else None))
             return receipt
 
-        return db.pg_transaction(lambda execute: purchase(execute))
+        return db.pg_transaction(lambda execute: purchase(execute),
+                                 thread_connection=thread_connection)
 
     try:
         receipt = pg_debit.try_debit(
