@@ -11,7 +11,9 @@ Citus cannot be installed on this machine, so the plan is kept honest by a test
   tables; local tables at local or reference tables;
 - the hot statements (earn, batch, redeem, holds, the wallet's reads), captured as they run on
   PostgreSQL, name the distribution column of every distributed table they touch, so Citus can
-  route them to the member's shard instead of asking every shard.
+  route them to the member's shard instead of asking every shard;
+- every database function (FUNCTIONS) is distributed by the argument that carries the member,
+  co-located with the member's tables, and its statements name the member too.
 
 Today's schema was designed on one PostgreSQL and breaks some of these rules; each break is in
 EXCEPTIONS with why it is so and what the move to Citus does about it. The test fails on any
@@ -179,4 +181,29 @@ HOT_STATEMENT_EXCEPTIONS: dict[str, str] = {
     r"WHERE member_events\.type = %\(type_1\)s AND member_events\.scope = ": (
         "which members may have a referral pending (network/programme/conversions.py): "
         "network-wide reads once a minute per hub process, not per request"),
+}
+
+
+@dataclass(frozen=True)
+class FunctionPlacement:
+    """A database function the hot path calls, as Citus would run it: distributed by the
+    argument that carries the member (`create_distributed_function(signature, argument,
+    colocate_with => table)`), so the coordinator sends the whole call to the member's node."""
+    argument: str
+    colocate_with: str
+    why: str = ""
+
+
+# Every function the migrations create (the test checks that each one is here, that its argument
+# exists, and that its statements name the member, as the hot statements do).
+FUNCTIONS: dict[str, FunctionPlacement] = {
+    "ledger_debit": FunctionPlacement(
+        "p_member", "member_balances",
+        "a redemption or donation in one call (migration 0034_debit_function). Citus delegates "
+        "`SELECT ledger_debit(...)` alone, outside a transaction block, with no subquery among "
+        "its arguments: the redemption's autocommit call when nobody observes it. The key it "
+        "claims lives on its partner's shard (idempotency_keys by scope), so the delegated "
+        "call writes two shards, as an earn does; a purchase's call (inside pg_buy's "
+        "transaction) and an observed one run on the coordinator, each statement routed by "
+        "its member"),
 }

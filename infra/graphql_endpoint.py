@@ -43,7 +43,13 @@ from infra.field_execution import PlainLeavesExecutionContext
 from infra.persisted_operations import PersistedOperations
 from infra.query_limits import Limits
 from infra.unavailable import unavailable_response
-from network.auth import Authenticator, AuthError, Principal
+from network.auth import (
+    Authenticator,
+    AuthError,
+    ClaimRefused,
+    DeferredClaim,
+    Principal,
+)
 from network.config import Settings
 from network.db.engine import Database, database_unavailable
 from network.db.read_database import ReadDatabase
@@ -112,6 +118,10 @@ def _combined_headers(request: Request) -> dict[str, str]:
     for name, value in request.headers.items():
         lines.setdefault(name.lower(), []).append(value)
     return {name: combine_lines(values) for name, values in lines.items()}
+
+
+def _unavailable(result: ExecutionResult) -> bool:
+    return any(database_unavailable(e.original_error) for e in result.errors or ())
 
 
 def _never(_value: object) -> bool:
@@ -208,17 +218,19 @@ class GraphQLEndpoint:
 
     def _respond(self, request: Request, body: bytes) -> JSONResponse:
         request.state.operation = "graphql"
+        deferred: DeferredClaim | None = None
         try:
             principal = None
             for authenticate in self.authenticators:
-                principal = authenticate(request, body)
+                if isinstance(authenticate, PartnerAuthenticator):
+                    principal, deferred = authenticate.deferring(request, body)
+                else:
+                    principal = authenticate(request, body)
                 if principal is not None:
                     break
         except AuthError as exc:
-            request.state.outcome = exc.code
-            if isinstance(authenticate, PartnerAuthenticator):
-                metrics.observe_refused_signature(exc.code)
-            return JSONResponse(exc.response_body(), status_code=exc.status)
+            return self._refused(request, exc, signed=isinstance(authenticate,
+                                                                PartnerAuthenticator))
         try:
             payload = json.loads(body or b"null")
         except (ValueError, UnicodeDecodeError):
@@ -231,6 +243,23 @@ class GraphQLEndpoint:
                                                    or isinstance(operation_name, str)):
             return _error(400, "BAD_REQUEST", "variables must be an object, operationName a string")
         persisted = self.persisted.match(payload["query"], operation_name, variables, principal)
+        if persisted is not None and persisted[0].lean.claims_nonce and deferred is not None:
+            # A single earn claims the nonce in its own statement (one round trip, not two);
+            # if it wrote nothing, the claim is made now, and a refusal is the answer.
+            prepared, coerced = persisted
+            fields = [prepared.field_name]
+            context = self._context(request, principal, fields, self.primary_reads)
+            context.deferred = deferred
+            result = self.persisted.execute(prepared, coerced, context, variables)
+            # (With the database unavailable the answer is 503 and the request is retried
+            # whole: its statement may have committed, nonce and all, before the connection
+            # broke, so claiming again could only answer a misleading NONCE_REPLAYED.)
+            refused = None if _unavailable(result) else self._claimed(request, deferred)
+            return refused or self._answer(request, result, fields)
+        # Anything else runs only once the nonce is claimed.
+        refused = self._claimed(request, deferred) if deferred is not None else None
+        if refused is not None:
+            return refused
         if persisted is not None:  # a documented mutation, sent as documented by its caller
             prepared, coerced = persisted
             fields = [prepared.field_name]
@@ -250,6 +279,20 @@ class GraphQLEndpoint:
         assert isinstance(executed, ExecutionResult)
         return self._answer(request, executed, fields)
 
+    def _claimed(self, request: Request, deferred: DeferredClaim) -> JSONResponse | None:
+        """Make the deferred nonce claim (if nothing made it yet): None, or the refusal."""
+        try:
+            deferred.claim()
+        except ClaimRefused as refused:
+            return self._refused(request, refused.error)
+        return None
+
+    def _refused(self, request: Request, error: AuthError, signed: bool = True) -> JSONResponse:
+        request.state.outcome = error.code
+        if signed:
+            metrics.observe_refused_signature(error.code)
+        return JSONResponse(error.response_body(), status_code=error.status)
+
     def _context(self, request: Request, principal: Principal | None, fields: list[str],
                  reads: ReadDatabase) -> RequestContext:
         operation = "+".join(fields[:3]) or "graphql"
@@ -262,7 +305,7 @@ class GraphQLEndpoint:
     def _answer(self, request: Request, result: ExecutionResult,
                 fields: list[str]) -> JSONResponse:
         """The HTTP answer to an executed operation, whichever way it was executed."""
-        if any(database_unavailable(e.original_error) for e in result.errors or ()):
+        if _unavailable(result):
             request.state.outcome = "DATABASE_UNAVAILABLE"
             return unavailable_response()  # retried whole, with the same idempotency key
         response: dict[str, Any] = {"data": result.data}

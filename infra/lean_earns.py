@@ -110,6 +110,6 @@ def award_points_batch(schema: GraphQLSchema) -> Answer:
 
 
 OPERATIONS = (
-    LeanOperation("partner/AwardPoints.graphql", AwardPoints, award_points),
+    LeanOperation("partner/AwardPoints.graphql", AwardPoints, award_points, claims_nonce=True),
     LeanOperation("partner/AwardPointsBatch.graphql", AwardPointsBatch, award_points_batch),
 )

@@ -78,6 +78,9 @@ class LeanOperation:
     # schema -> (payload, context) -> the field's answer
     answer: Callable[[GraphQLSchema], Callable[[Any, RequestContext], Any]]
     principal: type = PartnerPrincipal
+    # Its mutation makes the request's nonce claim itself (`RequestContext.deferred`): inside
+    # its first write, or before writing anything
+    claims_nonce: bool = False
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,29 @@ def request_hash(operation: str, params: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def request_hash_around(operation: str, params: Mapping[str, Any], hole: Any,
+                        marker: str) -> list[str] | None:
+    """The canonical text `request_hash` hashes, cut where `params` hold the integer `hole`
+    stands for (written as the string `marker` meanwhile): the hash of the parts joined by the
+    integer's decimal digits is `request_hash` of the params holding it (a statement that finds
+    the integer computes it, network/ledger/pg_writer.py). None if the text holds the marker
+    anywhere else (then the integer must be found first)."""
+    def fill(value: Any) -> tuple[Any, int]:
+        if value is hole:
+            return marker, 1
+        if isinstance(value, dict):
+            filled = {k: fill(v) for k, v in value.items()}
+            return {k: v for k, (v, _) in filled.items()}, sum(n for _, n in filled.values())
+        if isinstance(value, list):
+            items = [fill(v) for v in value]
+            return [v for v, _ in items], sum(n for _, n in items)
+        return value, 0
+
+    filled, holes = fill(dict(params))
+    parts = _CANONICAL.encode({"op": operation, "params": filled}).split(json.dumps(marker))
+    return parts if len(parts) == holes + 1 else None
+
+
 def advisory_key(scope: str, key: str) -> int:
     digest = hashlib.sha256(f"{scope}\x00{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)

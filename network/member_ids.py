@@ -7,6 +7,10 @@ static segment's CSV names cards): with these reads in `members`, the two import
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import ColumnElement, Connection, exists, select
 
 from network.db.clauses import one_of
@@ -15,6 +19,37 @@ from network.db.schema import members
 # An erased member's card number (network/privacy.py): no card lookup matches it, and the
 # ledger's earn refuses to credit its member (`erased`).
 ERASED_CARD_PREFIX = "erased-"
+
+
+# Unguessable per process: a value a partner sends cannot be mistaken for `ByCard.marker`.
+_MARK = secrets.token_hex(8)
+
+
+@dataclass(frozen=True)
+class ByCard:
+    """A member named by a normalized card number not yet looked up: a single earn on
+    PostgreSQL looks it up in its one statement (network/ledger/pg_writer.py), every other way
+    with `ids_by_card` before it needs the id (network/ledger/stores.py)."""
+
+    number: str
+
+    @property
+    def marker(self) -> str:
+        """Stands for the member id in an idempotency digest's text until the id is known
+        (network.idempotency.request_hash_around)."""
+        return f"\x00member-of-card:{_MARK}\x00"
+
+
+def with_member(value: Any, card: ByCard, member_id: int) -> Any:
+    """`value` (a request's parameters: dicts, lists, scalars) with `member_id` wherever it
+    holds `card`."""
+    if value is card:
+        return member_id
+    if isinstance(value, dict):
+        return {k: with_member(v, card, member_id) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_member(v, card, member_id) for v in value]
+    return value
 
 
 def known_ids(conn: Connection, ids: set[int]) -> set[int]:

@@ -6,7 +6,8 @@ database run first. The key's public part comes from `KeyIdentities` (a statemen
 time a key id is seen). The nonce is claimed only when every other check has passed, so a
 refused request writes nothing at all; that same statement re-reads the key's status, which is
 therefore checked last: only a request the key's holder really signed learns that the key is
-revoked or expired.
+revoked or expired. The endpoint may leave the claim to the request's first write
+(`deferring`): a single earn makes it inside its one statement.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 
 from starlette.requests import Request
 
-from network.auth import AuthError, PartnerPrincipal
+from network.auth import AuthError, ClaimRefused, DeferredClaim, PartnerPrincipal
 from network.db.engine import Database
 from partners import nonces
 from partners.keys import KeyIdentities, lookup_key
@@ -123,6 +124,19 @@ class PartnerAuthenticator:
         self.keys = KeyIdentities(db)
 
     def __call__(self, request: Request, body: bytes) -> PartnerPrincipal | None:
+        principal, nonce = self.deferring(request, body)
+        if nonce is not None:
+            try:
+                nonce.claim()
+            except ClaimRefused as refused:
+                raise refused.error from None
+        return principal
+
+    def deferring(self, request: Request,
+                  body: bytes) -> tuple[PartnerPrincipal | None, DeferredClaim | None]:
+        """Every check but the nonce claim, which is returned for the request's first write to
+        make (network.auth.DeferredClaim): the endpoint lets a single earn make it in its one
+        statement, and makes it itself before anything else runs."""
         if not is_signed(request.headers):
             # A small body (the endpoint's unsigned limit), parsed at most up to the token limit.
             if partner_fields(root_fields(body)):
@@ -130,7 +144,7 @@ class PartnerAuthenticator:
                     "SIGNATURE_MISSING",
                     "partner operations need an RFC 9421 signature (Signature-Input, Signature)",
                 )
-            return None
+            return None, None
         message = http_request_from(request, body)
         clock = self.clock()
         parsed = _choose(message)
@@ -140,7 +154,7 @@ class PartnerAuthenticator:
         return self._verify(message, parsed, clock)
 
     def _verify(self, message: HttpRequest, parsed: ParsedSignature,
-                clock: float) -> PartnerPrincipal:
+                clock: float) -> tuple[PartnerPrincipal, DeferredClaim]:
         key = self.keys.get(parsed.key_id or "")
         if key is None:
             raise _unauthorized("UNKNOWN_KEY", f"no API key {parsed.key_id!r}")
@@ -175,11 +189,10 @@ class PartnerAuthenticator:
         # at 12:00:00.7. The nonce claim and `_unclaimed` compare the key's expiry with `at`.
         at = datetime.fromtimestamp(clock, UTC)
         expires = nonces.window_end(parsed.created or int(clock), MAX_SKEW_SECONDS)
-        if not nonces.claim(self.db, key.key_id, parsed.nonce or "", expires, at):
-            raise self._unclaimed(key.key_id, at)
-        if nonces.due_for_pruning():
-            self.db.write(nonces.prune, at)
-        return PartnerPrincipal(party_id=key.party_id, key_id=key.key_id, scopes=key.scopes)
+        claim = nonces.deferred(self.db, key.key_id, parsed.nonce or "", expires, at,
+                                refusal=lambda: self._unclaimed(key.key_id, at))
+        return PartnerPrincipal(party_id=key.party_id, key_id=key.key_id,
+                                scopes=key.scopes), claim
 
     def _unclaimed(self, key_id: str, at: datetime) -> AuthError:
         """Why the nonce claim wrote nothing: the key's status now, or else a replay."""

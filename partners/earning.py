@@ -12,18 +12,22 @@ books nothing twice and re-tries only the lines that were refused.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
+from network.auth import DeferredClaim
 from network.db.engine import Database
 from network.ledger.bulk_earn import earn_batch
 from network.ledger.earning import earn_planned
 from network.ledger.errors import InvalidInput, LedgerError
 from network.ledger.receipts import Receipt
 from network.ledger.rules import Credit, Plan
+from network.member_ids import ByCard
 from network.programme import conversions, reward_grants
 from network.programme.earn import prepare, with_programme
 from network.programme.facts import BasketLine
@@ -40,7 +44,7 @@ MAX_BATCH_LINES = 1000
 class AwardLine:
     """One purchase a partner awards points for (`rules.EarnLine` to the ledger's seam)."""
 
-    member_id: int
+    member_id: int | ByCard  # ByCard: a single earn's card, looked up as late as can be
     amount_minor: int
     currency: str
     points: int | None = None
@@ -112,19 +116,35 @@ def programme_plan(db: Database, contract: Plan[AwardLine], *, partner_id: int,
 
 def award_points(db: Database, *, partner_id: int, line: AwardLine, network_currency: str,
                  scope: str, idempotency_key: str, now: datetime, terms: Terms | None = None,
-                 load_terms: TermsLoader = in_force, timezone: str = "UTC") -> Receipt:
+                 load_terms: TermsLoader = in_force, timezone: str = "UTC",
+                 claim: DeferredClaim | None = None,
+                 holder: Callable[[ByCard], int] | None = None) -> Receipt:
     """`terms` when the caller has them at hand, else `load_terms` reads them. `timezone` is
-    the network's (settings), where campaigns' weekdays, hours and limit periods are read."""
+    the network's (settings), where campaigns' weekdays, hours and limit periods are read.
+    `claim`: the request's nonce claim, which the earn makes in its own statement when it can
+    (network.auth.DeferredClaim), and in any case before anything is written.
+    A line naming its member `ByCard` leaves the card to the ledger's one statement when the
+    programme's plan needs no member (`Prepared.needs_no_member`); else `holder` finds the
+    member first."""
     in_effect = terms or _terms(db, partner_id, now, load_terms)
     contract = contract_plan(in_effect, network_currency=network_currency, at=now)
+    card = line.member_id if isinstance(line.member_id, ByCard) else None
+    prepared = prepare(db, partner_id=partner_id, member_ids=[line.member_id], at=now,
+                       timezone=timezone, single=True)
+    if card is not None and not prepared.needs_no_member:
+        assert holder is not None, "a line by card needs its holder's lookup"
+        line = dataclasses.replace(line, member_id=holder(card))
+        prepared = prepare(db, partner_id=partner_id, member_ids=[line.member_id], at=now,
+                           timezone=timezone, single=True)
     receipt = earn_planned(db, scope=scope, idempotency_key=idempotency_key,
                            issuer_id=partner_id, line=line, now=now,
-                           plan=programme_plan(db, contract, partner_id=partner_id,
-                                               lines=[line], now=now, timezone=timezone,
-                                               single=True))
+                           plan=with_programme(contract, prepared, now), claim=claim)
+    if claim is not None:
+        claim.claim()  # made by the earn unless it replayed a first answer without writing
     # A referred member's first earn converts their referral (after booking, its own
     # transaction; nothing read for a member whose referral is surely not pending).
-    conversions.after_earn(db, line.member_id, partner_id=partner_id, at=now, timezone=timezone)
+    conversions.after_earn(db, receipt.member_id, partner_id=partner_id, at=now,
+                           timezone=timezone)
     return receipt
 
 

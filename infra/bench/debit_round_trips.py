@@ -1,17 +1,18 @@
-"""What one round trip instead of four would save a redemption: a measurement, not the hub's code.
+"""What a redemption costs around its one call: the hub's `ledger.redeem` against the bare call.
 
     .venv/bin/python infra/bench/debit_round_trips.py [--members 8] [--lots 200]
         [--processes 4] [--redemptions 300] [--rounds 2]
 
-A redemption today (network/ledger/pg_debit.py) is BEGIN, the claim, the booking statement and
-COMMIT: four round trips on a pooled connection. This script puts the same two statements, as
-pg_debit builds them, into one PL/pgSQL function on a throwaway database (inside a function each
-statement takes its own snapshot, so the booking still reads the lots after the member's lock)
-and calls it as one autocommit statement, the way `Database.pg_statement` sends the earn. It
-alternates the two ways, `--processes` at once, and prints the CPU per redemption of the
-redeeming processes and of their own PostgreSQL backends (/proc), which other runs on a shared
-machine blur far less than rates. The function only exists here: the hub still books through
-`pg_debit.try_debit`.
+A redemption is one statement, `SELECT … FROM ledger_debit(…)` (network/ledger/pg_debit.py;
+until migration 0034 it was BEGIN, two statements and COMMIT, four round trips, and this script
+showed what one call would save: about a third of the CPU). Here, on a throwaway database
+of members with `--lots` open lots, `--processes` at once, it alternates the two ways of making
+that same call: through the hub (`ledger.redeem`: checks, request hash, the observers' guard,
+`Database.pg_statement`, the receipt) and bare (the arguments built once per redemption as
+`try_debit` builds them, sent on a psycopg connection of its own). It prints the CPU per
+redemption of the redeeming processes and of their own PostgreSQL backends (/proc), which
+other runs on a shared machine blur far less than rates: the backends' figure is the
+function's, the processes' difference is the hub's Python around the call.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import random
-import re
 import sys
 import time
 import uuid
@@ -34,36 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from infra.bench import cpu_split  # noqa: E402
 from infra.bench.databases import create_database, drop_database, libpq  # noqa: E402
 
-# pg_debit's parameters and their types, for the function's signature.
-TYPES = {"lock_key": "bigint", "scope": "text", "key": "text", "digest": "text", "kind": "text",
-         "consumption_kind": "text", "account": "text", "sink": "bigint", "sink_kind": "text",
-         "member": "bigint", "points": "bigint", "reference": "text", "at": "timestamptz",
-         "booked_at": "text", "earned": "bigint", "spent": "bigint"}
-
-
-def function_sql() -> str:
-    """pg_debit's two statements as one function returning the claim's and booking's rows."""
-    from network.ledger import pg_debit
-
-    def named(sql: str) -> str:  # %(member)s -> p_member: the function's arguments
-        return re.sub(r"%\((\w+)\)s", lambda m: "p_" + m.group(1), sql)
-
-    book = named(pg_debit._book("true"))
-    into = book.replace(" FROM status LEFT JOIN remembered ON true",
-                        " INTO v_book FROM status LEFT JOIN remembered ON true")
-    assert into != book, "the booking statement's last FROM moved: update this script"
-    args = ", ".join(f"p_{name} {kind}" for name, kind in TYPES.items())
-    return f"""CREATE FUNCTION bench_debit({args}) RETURNS json LANGUAGE plpgsql AS $fn$
-        DECLARE v_claim record; v_book record;
-        BEGIN
-          SELECT * INTO v_claim FROM ({named(pg_debit._CLAIM)}) AS claim;
-          IF NOT v_claim.locked OR v_claim.request_hash IS NOT NULL
-             OR NOT v_claim.member_found THEN
-            RETURN json_build_object('claim', row_to_json(v_claim));
-          END IF;
-          {into};
-          RETURN json_build_object('claim', row_to_json(v_claim), 'book', row_to_json(v_book));
-        END $fn$"""
+WAYS = ("ledger.redeem", "bare call")
 
 
 def _seed(url: str, members: int, lots: int) -> None:
@@ -85,15 +56,13 @@ def _seed(url: str, members: int, lots: int) -> None:
                         issuer_id=partner, member_id=member, points=1000,
                         expires_at=now + timedelta(days=30 + i))
     db.dispose()
-    with psycopg.connect(libpq(url), autocommit=True) as conn:
-        conn.execute(function_sql())
 
 
 def _worker(url: str, way: str, count: int, seed: int, out: mp.Queue) -> None:
     from network import idempotency, ledger
     from network.clock import utcnow
     from network.db.engine import Database
-    from network.ledger import summary
+    from network.ledger import pg_debit, summary
     from network.ledger.rules import iso
 
     db = Database(url, pool_size=1, max_overflow=0)
@@ -101,21 +70,21 @@ def _worker(url: str, way: str, count: int, seed: int, out: mp.Queue) -> None:
     partner, members = db.read(lambda c: (
         c.exec_driver_sql("SELECT id FROM parties WHERE kind = 'partner'").scalar_one(),
         [r[0] for r in c.exec_driver_sql("SELECT member_id FROM member_balances")]))
-    if way == "four round trips":  # the pool's one connection runs every redemption
-        backend = db.read(lambda c: c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+    if way == "ledger.redeem":  # the thread's statement connection runs every redemption
+        backend = db.pg_statement("SELECT pg_backend_pid() AS pid", {}).pid
     else:
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-    call = "SELECT bench_debit(" + ", ".join(f"%({name})s" for name in TYPES) + ")"
+    call = pg_debit._call("true")
     rng = random.Random(seed)
     run = uuid.uuid4().hex[:8]
 
     def redeem(i: int) -> None:
         member, points, key = rng.choice(members), rng.randint(1, 100), f"{run}-{i}"
-        if way == "four round trips":
+        if way == "ledger.redeem":
             ledger.redeem(db, scope=f"partner:{partner}", idempotency_key=key,
                           partner_id=partner, member_id=member, points=points)
             return
-        # what spending._debit and try_debit do in Python, then the one statement
+        # the arguments as try_debit builds them, then the one statement
         scope, at = f"partner:{partner}", utcnow()
         params = {"member": member, "points": points, "sink": partner, "reference": None}
         args = {"lock_key": Int8(idempotency.advisory_key(scope, key)), "scope": scope,
@@ -125,7 +94,7 @@ def _worker(url: str, way: str, count: int, seed: int, out: mp.Queue) -> None:
                 "points": Int8(points), "reference": None, "at": at, "booked_at": iso(at)}
         args["earned"], args["spent"] = (Int8(x) for x in summary.sides("redeem", points))
         answer = conn.execute(call, args, prepare=True).fetchone()[0]
-        assert answer["book"]["new"] is not None, answer
+        assert answer["outcome"] == "booked", answer
 
     for i in range(50):  # statements prepared, caches warm
         redeem(i)
@@ -170,7 +139,7 @@ def main() -> None:
         _seed(url, args.members, args.lots)
         figures: dict[str, list[tuple[float, float]]] = {}
         for round_ in range(1, args.rounds + 1):
-            for way in ("four round trips", "one function call"):
+            for way in WAYS:
                 client, backend = measure(url, way, args.processes, args.redemptions)
                 figures.setdefault(way, []).append((client, backend))
                 print(f"round {round_}, {way}: redeeming processes {client:,.0f} µs, their "
@@ -181,11 +150,11 @@ def main() -> None:
         db.dispose()
     finally:
         drop_database(name)
-    four, one = (figures[w] for w in ("four round trips", "one function call"))
-    total = [sum(map(sum, rows)) / len(rows) for rows in (four, one)]
-    print(f"one call / four round trips, CPU per redemption: processes "
-          f"{sum(r[0] for r in one) / sum(r[0] for r in four):.2f}, backends "
-          f"{sum(r[1] for r in one) / sum(r[1] for r in four):.2f}, both {total[1] / total[0]:.2f}")
+    hub, bare = (figures[w] for w in WAYS)
+    total = [sum(map(sum, rows)) / len(rows) for rows in (hub, bare)]
+    print(f"bare call / ledger.redeem, CPU per redemption: processes "
+          f"{sum(r[0] for r in bare) / sum(r[0] for r in hub):.2f}, backends "
+          f"{sum(r[1] for r in bare) / sum(r[1] for r in hub):.2f}, both {total[1] / total[0]:.2f}")
     print(f"ledger verify after the run: {'ok' if not violations else violations}")
 
 

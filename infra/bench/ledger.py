@@ -71,8 +71,9 @@ def _redeem_worker(url: str, member_ids: list[int], partner_id: int, seconds: fl
     db = Database(url, pool_size=1, max_overflow=0)
     rng = random.Random(seed)
     done = 0
-    # The pool's one connection: every redemption of this worker runs on this backend.
-    backend = db.read(lambda c: c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+    # The thread's own statement connection: every redemption of this worker, one call of
+    # ledger_debit (network/ledger/pg_debit.py), runs on this backend.
+    backend = db.pg_statement("SELECT pg_backend_pid() AS pid", {}).pid
     gate.ready_and_wait()
     cpu = time.process_time(), cpu_split.backends([backend])
     deadline = time.perf_counter() + seconds

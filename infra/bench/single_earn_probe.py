@@ -2,7 +2,7 @@
 hub's and PostgreSQL's CPU per request, and on request a profile, the pieces alone, a plan.
 
     .venv/bin/python -m infra.bench.single_earn_probe [--requests 500] [--show-sql]
-        [--profile N] [--parts] [--explain]
+        [--profile N] [--parts] [--explain] [--campaigns N [--no-budget]]
 
 The same world and signed requests as `partner_api.py` (its `build_world` and `presign`), sent
 through the ASGI app straight from one event loop (no uvicorn, no sockets), one at a time, the
@@ -13,7 +13,9 @@ blur it: an A/B of one change (a local edit, run alternately) reads differences 
 that `partner_api.py`'s machine-wide split loses when others share the machine. Every statement
 a request sends is counted (psycopg's `Cursor.execute`, which SQLAlchemy's calls go through too):
 the aim is one round trip per request. `--profile` measures thread CPU time, inflated by the
-profiler's own cost on small calls. Prints figures; asserts nothing.
+profiler's own cost on small calls. `--campaigns N` turns the programme on first with
+`programme_api.py`'s N campaigns (tiers are on either way), so an A/B of the programme's cost
+per earn reads the same figures. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import concurrent.futures
 import cProfile
 import os
 import pstats
+import statistics
 import time
 import uuid
 
@@ -75,7 +78,7 @@ def _count_statements() -> None:
     def execute(self, query, params=None, **kwargs):  # type: ignore[no-untyped-def]
         text = query if isinstance(query, str) else str(query)
         SENT[" ".join(text.split())[:90]] += 1
-        if text.startswith("WITH claim"):
+        if "claim AS MATERIALIZED" in text:
             EARNS[:] = [(text, dict(params or {}))]
         return original(self, query, params, **kwargs)
 
@@ -155,11 +158,124 @@ def _parts(world, headers: dict[str, str], body: bytes) -> None:  # type: ignore
 def _explain(url: str) -> None:
     """EXPLAIN ANALYZE of the last earn statement with a fresh idempotency key, rolled back."""
     sql, params = EARNS[-1]
-    params = {**params, "key": uuid.uuid4().hex, "lock_key": Int8(uuid.uuid4().int % 2**62)}
+    params = {**params, "key": uuid.uuid4().hex, "lock_key": Int8(uuid.uuid4().int % 2**62),
+              "nonce": uuid.uuid4().hex}
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         for row in conn.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params):
             print("  " + row[0])
         conn.rollback()
+
+
+def _plans(url: str) -> None:
+    """How the server plans the last earn statement once prepared: it books it 12 more times
+    (fresh idempotency keys) on one autocommit connection, as the hub's statement connections
+    do (network/db/engine.py), and prints the generic and custom plans made and the time each
+    execution took. A custom plan is planned again at every execution."""
+    sql, params = EARNS[-1]
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
+                         prepare_threshold=0, autocommit=True) as conn:
+        took = []
+        for _ in range(12):
+            started = time.perf_counter()
+            conn.execute(sql, {**params, "key": uuid.uuid4().hex,
+                               "lock_key": Int8(uuid.uuid4().int % 2**62)}, prepare=True)
+            took.append(1e6 * (time.perf_counter() - started))
+        for generic, custom in conn.execute(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                " WHERE statement LIKE 'WITH claim%'"):
+            print(f"  prepared earn statement: generic plans {generic}, custom plans {custom}; "
+                  f"µs per execution: {', '.join(f'{t:,.0f}' for t in took)}")
+
+
+def _write_set(url: str, n: int) -> None:
+    """`--write-set`: the last programme earn statement alone, on one autocommit connection,
+    PostgreSQL CPU per execution (its backend's, from /proc) in three forms, in turns, for
+    random members: as planned; the same statement with every plan cut to the base points (no
+    extra lot, posting, award row or budget take: what the programme's write set costs is the
+    difference); and the plain earn statement (`pg_writer._ONE`: what reading the tier and the
+    programme's CTEs cost is the rest)."""
+    import json
+    import random
+
+    from network.ledger import pg_writer
+    from network.programme import budgets
+    sql, params = EARNS[-1]
+    if "plans" not in params:
+        print("  --write-set: the last earn had no programme parts")
+        return
+    base = int(params["points"])
+    bare = [{**plan, "total": base, "issued": [{"party": int(params["issuer"]), "p": base}],
+             "parts": [], "bd": None} for plan in json.loads(params["plans"])]
+    plain = pg_writer._one("true", None)
+    forms = {"as planned": (sql, {}), "cut to the base": (sql, {"plans": json.dumps(bare)}),
+             "plain statement": (plain, {})}
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
+                         autocommit=True) as conn:
+        members = [m for (m,) in conn.execute("SELECT id FROM members")]
+        pid = conn.info.backend_pid
+        spent = {label: 0.0 for label in forms}
+        walls: dict[str, list[float]] = {label: [] for label in forms}
+        booked = {label: 0 for label in forms}
+        for turn in range(n * len(forms)):
+            label = list(forms)[turn % len(forms)]
+            text, changes = forms[label]
+            member = random.choice(members)
+            values = {**params, **changes, "member": Int8(member), "key": uuid.uuid4().hex,
+                      "lock_key": Int8(uuid.uuid4().int % 2**62),
+                      "slot": budgets.slot_of(member)}
+            before = _process_cpu(open(f"/proc/{pid}/stat").read())
+            started = time.perf_counter()
+            try:
+                row = conn.execute(text, values, prepare=True).fetchone()
+                booked[label] += row is not None and row[3] is not None
+            except psycopg.errors.DivisionByZero:
+                pass
+            walls[label].append(time.perf_counter() - started)
+            spent[label] += _process_cpu(open(f"/proc/{pid}/stat").read()) - before
+    for label in forms:
+        print(f"  {label}: PostgreSQL {1e6 * spent[label] / n:,.0f} µs of CPU an execution "
+              f"(sampled at the kernel's tick), median {1e6 * statistics.median(walls[label]):,.0f}"
+              f" µs wall ({booked[label]} of {n} booked)")
+
+
+def _set_campaigns(world, status: str) -> None:  # type: ignore[no-untyped-def]
+    """Every bench campaign paused or active again; this process's index cache is dropped at
+    once (network/programme/store.py)."""
+    from network.db.engine import Database
+    from network.programme import store
+    db = Database(world.url)
+    try:
+        for stored in db.read(store.list_campaigns):
+            if stored.campaign.status != status:
+                db.write(store.set_status, stored.campaign.code, status)
+    finally:
+        db.dispose()
+
+
+def _alternate(args, world, name: str, run) -> None:  # type: ignore[no-untyped-def]
+    """`--ab`: off (paused) and on (active) in turns, the same world and process, so the
+    machine's drift touches both alike; hub and PostgreSQL CPU per request."""
+    url = "http://127.0.0.1:8000/graphql"
+    figures: dict[str, list[tuple[float, float]]] = {"off": [], "on": []}
+    for round_number in range(1, args.ab + 1):
+        for label, status in (("off", "paused"), ("on", "active")):
+            _set_campaigns(world, status)
+            asyncio.run(run(presign(world, url, 100)))  # warm: plans, caches
+            requests = presign(world, url, args.requests)
+            pg_before = _backends_cpu(world.url, name)
+            started = time.process_time()
+            statuses = asyncio.run(run(requests))
+            hub = 1e6 * (time.process_time() - started) / len(requests)
+            pg = 1e6 * (_backends_cpu(world.url, name) - pg_before) / len(requests)
+            figures[label].append((hub, pg))
+            print(f"round {round_number} programme {label}: hub {hub:,.0f} µs, PostgreSQL "
+                  f"{pg:,.0f} µs a request, failures {sum(1 for s in statuses if s != 200)} "
+                  f"(load {os.getloadavg()[0]:.1f})", flush=True)
+    (hub_off, pg_off), (hub_on, pg_on) = (
+        tuple(statistics.median(f[i] for f in figures[k]) for i in (0, 1)) for k in ("off", "on"))
+    print(f"medians: off hub {hub_off:,.0f} + PostgreSQL {pg_off:,.0f} = {hub_off + pg_off:,.0f}"
+          f" µs; on hub {hub_on:,.0f} + PostgreSQL {pg_on:,.0f} = {hub_on + pg_on:,.0f} µs; "
+          f"on/off (CPU per request, inverted) {(hub_off + pg_off) / (hub_on + pg_on):.2f}")
 
 
 def main() -> None:
@@ -171,9 +287,24 @@ def main() -> None:
                         help="EXPLAIN ANALYZE one more earn statement (rolled back)")
     parser.add_argument("--parts", action="store_true",
                         help="also time the pieces every request pays, each alone")
+    parser.add_argument("--plans", action="store_true",
+                        help="generic and custom plans of each prepared statement")
+    parser.add_argument("--campaigns", type=int, default=0,
+                        help="programme_api.py's N active campaigns (0: the programme off)")
+    parser.add_argument("--write-set", type=int, default=0, metavar="N",
+                        help="the last programme earn statement alone, N times in each of "
+                             "three forms: planned, cut to the base, the plain statement")
+    parser.add_argument("--ab", type=int, default=0, metavar="ROUNDS",
+                        help="with --campaigns: ROUNDS rounds of the programme off (campaigns "
+                             "paused) then on, medians and on/off ratios of CPU per request")
+    parser.add_argument("--no-budget", action="store_true",
+                        help="with --campaigns: the always-matching multiplier unbudgeted")
     args = parser.parse_args()
     name = f"pointsnet_bench_probe_{uuid.uuid4().hex[:8]}"
     world = build_world(name, 5000)
+    if args.campaigns:
+        from infra.bench.programme_api import add_campaigns
+        add_campaigns(world, args.campaigns, budgets=not args.no_budget)
     os.environ.update({"POINTSNET_DATABASE_URL": world.url, "POINTSNET_ENV": "production",
                        "POINTSNET_SECRET_KEY": "bench-secret", "POINTSNET_GRAPHQL_THREADS": "1"})
     try:
@@ -193,6 +324,9 @@ def main() -> None:
             return statuses
 
         asyncio.run(run(warm))
+        if args.ab:
+            _alternate(args, world, name, run)
+            return
         SENT.clear()
         profile = cProfile.Profile(time.thread_time) if args.profile else None  # CPU, not wall
         pg_before = _backends_cpu(world.url, name)
@@ -214,6 +348,10 @@ def main() -> None:
                 print(f"  {count / n:5.2f}  {text}")
         if args.explain:
             _explain(world.url)
+        if args.plans:
+            _plans(world.url)
+        if args.write_set:
+            _write_set(world.url, args.write_set)
         if args.parts:
             _parts(world, *timed[0])
         if profile:

@@ -21,9 +21,10 @@ import random
 import select
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 import psycopg.conninfo
@@ -154,10 +155,18 @@ def libpq_conninfo(engine: Engine) -> str:
     return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
 
 
-class _Held(NamedTuple):
-    connection: psycopg.Connection[Any]
-    cursor: psycopg.Cursor[Any]
-    opened: float  # time.monotonic()
+class _Held:
+    """A thread's statement connection, closed by `close` when the thread ends (its
+    thread-local value goes, and with it the last reference) or when it is discarded."""
+
+    __slots__ = ("connection", "cursor", "opened", "close", "__weakref__")
+
+    def __init__(self, connection: psycopg.Connection[Any], opened: float,
+                 close: Callable[[psycopg.Connection[Any]], None]) -> None:
+        self.connection = connection
+        self.cursor = connection.cursor(row_factory=namedtuple_row)
+        self.opened = opened  # time.monotonic()
+        self.close = weakref.finalize(self, close, connection)
 
 
 class StatementConnections:
@@ -167,7 +176,9 @@ class StatementConnections:
     95,000 instructions per statement, more than a fifth of what psycopg itself spends, on a path
     every partner request takes two or three times. A thread keeps its connection until it
     breaks or is RECYCLE_SECONDS old (as the pool recycles), so there is at most one per thread
-    that runs these statements: the endpoint's few GraphQL threads.
+    that runs these statements: the endpoint's few GraphQL threads. A thread that ends closes
+    its connection: the ledger's debits run here too, and a test or a worker pool that starts
+    many short-lived threads must not leave a server connection open for each.
     """
 
     def __init__(self, engine: Engine, *, prepare: bool = True) -> None:
@@ -212,13 +223,15 @@ class StatementConnections:
                                    prepare_threshold=self.prepare_threshold)
             with self._lock:
                 self._open.add(conn)
-            held = self._local.held = _Held(conn, conn.cursor(row_factory=namedtuple_row),
-                                            time.monotonic())
+            held = self._local.held = _Held(conn, time.monotonic(), self._close)
         return held.cursor
 
     def _discard(self) -> None:
-        conn = self._local.held.connection
+        held = self._local.held
         del self._local.held
+        held.close()
+
+    def _close(self, conn: psycopg.Connection[Any]) -> None:
         with self._lock:
             self._open.discard(conn)
         conn.close()
@@ -312,11 +325,12 @@ class Database:
                        thread_connection: bool = False) -> T:
         """PostgreSQL only: a few prepared statements in one transaction straight through
         psycopg (no SQLAlchemy statement), for a write that must take a lock before it reads what
-        the lock guards (a debit: the member's row, then the member's lots; see
-        network/ledger/pg_debit.py). `fn(execute)` returns the result, `execute(sql, params)`
-        one statement's first row; an exception rolls back. The connection comes from the pool,
-        not `pg_statement`'s per-thread ones: many threads debiting at once wait for a pooled
-        connection instead of each opening one. Errors are psycopg's own, not retried.
+        the lock guards (a purchase: the debit's call takes the member's lock, then the purchase
+        reads the member's earlier purchases; see network/programme/pg_buy.py). `fn(execute)`
+        returns the result, `execute(sql, params)` one statement's first row; an exception
+        rolls back. The connection comes from the pool, not `pg_statement`'s per-thread ones:
+        many threads buying at once wait for a pooled connection instead of each opening one.
+        Errors are psycopg's own, not retried.
 
         `thread_connection`: on the calling thread's own connection instead, as `pg_statement`,
         for a caller on the GraphQL endpoint's few threads, which hold one each anyway (a member's

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from network.auth import MemberPrincipal, PartnerPrincipal, Principal, StaffPrincipal
+from network.auth import DeferredClaim, MemberPrincipal, PartnerPrincipal, Principal, StaffPrincipal
 from network.clock import utcnow
 from network.config import Settings
 from network.db.engine import Database
@@ -34,6 +34,9 @@ class RequestContext:
     cache: dict[str, Any] = field(default_factory=dict)
     # Where read models read (the replica when fresh, else `db`); never for a write decision.
     reads: ReadDatabase = None  # type: ignore[assignment]  # set in __post_init__
+    # A check the request's first write must make (its nonce claim), when the endpoint left it
+    # to an operation that can fold it into its own statement (a single earn); else None.
+    deferred: DeferredClaim | None = None
 
     def __post_init__(self) -> None:
         if self.reads is None:

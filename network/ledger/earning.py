@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from network import parties
+from network.auth import DeferredClaim
 from network.db.engine import Database
 from network.ledger.errors import InvalidInput, LedgerError
 from network.ledger.receipts import Receipt, check_points, check_reference
@@ -59,16 +60,18 @@ def earn(
 
 
 def earn_planned(db: Database, *, scope: str, idempotency_key: str, issuer_id: int, line: L,
-                 plan: Plan[L], now: datetime) -> Receipt:
+                 plan: Plan[L], now: datetime, claim: DeferredClaim | None = None) -> Receipt:
     """The earn seam for one earn: its first answer if its key booked it, else `plan(line)`,
-    else the booking (on PostgreSQL usually one statement, which replays a stored key too)."""
+    else the booking (on PostgreSQL usually one statement, which replays a stored key too,
+    and makes the request's nonce `claim` if there is one: `EarnWriter.earn`)."""
     planned = plan_lines(db, scope=scope, issuer_id=issuer_id, lines={idempotency_key: (0, line)},
                          plan=plan, now=now)[idempotency_key]
     if isinstance(planned, LedgerError):
         raise planned
     if isinstance(planned, Receipt):
         return planned
-    return db.earn_store.earn(db, scope=scope, issuer_id=issuer_id, line=planned, now=now)
+    return db.earn_store.earn(db, scope=scope, issuer_id=issuer_id, line=planned, now=now,
+                              claim=claim)
 
 
 def plan_lines(db: Database, *, scope: str, issuer_id: int, lines: Mapping[str, tuple[int, L]],

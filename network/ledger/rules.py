@@ -95,10 +95,11 @@ class Extras(Protocol):
 
     def record_batch(self, conn: Connection,
                      booked: Sequence[tuple[Extras, int, int, tuple[CreditPart, ...]]],
-                     at: datetime) -> None:
+                     at: datetime, *, awards_written: bool = False) -> None:
         """After a batch's set of writes: note every (extras, entry id, member id, parts) it
-        booked with `batch_parts`, and take their budgets; a budget short raises
-        RetryableConflict after making those extras answer `batch_parts` None."""
+        booked with `batch_parts` (unless the writes did, `awards_written`), and take their
+        budgets; a budget short raises RetryableConflict after making those extras answer
+        `batch_parts` None."""
         ...
 
 
@@ -124,6 +125,10 @@ class TieredCredit:
     # Which slot of each campaign's budget the statement takes the points from (the member's,
     # network/programme/budgets.py; if it is short the general way takes them from all slots).
     budget_slot: int = 0
+    # When the plans hold exactly one campaign with member limits: the parts per rank for a
+    # member who has reached its limit (the campaign skipped, as the rules skip it), which the
+    # statement books when it counts the limit reached; None: it hands such an earn over.
+    parts_if_reached: tuple[tuple[CreditPart, ...], ...] | None = None
 
 
 @dataclass(frozen=True)

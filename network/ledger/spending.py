@@ -89,9 +89,10 @@ def _debit(db: Database, *, scope: str, idempotency_key: str, member_id: int, po
         idempotency.validate_key(idempotency_key)
         at = as_utc(now) if now is not None else utcnow()
         # Whoever observes this debit (a partner's webhook) writes in its transaction, which
-        # `run` below gives it: the two statements check that nobody does (observers.py).
+        # `run` below gives it: the one call checks that nobody does (observers.py).
         guard, guard_params = observers.earn_guard(scope, entry_kind)
-        receipt = fast(db.pg_transaction, scope=scope, key=idempotency_key,
+        # The debit alone: its one statement is its own transaction (autocommit).
+        receipt = fast(lambda body: body(db.pg_statement), scope=scope, key=idempotency_key,
                        digest=idempotency.request_hash(entry_kind, params), kind=entry_kind,
                        consumption_kind=consumption_kind, account=account.value,
                        sink_id=sink_id, sink_kind=sink_kinds[0], member_id=member_id,

@@ -18,14 +18,15 @@ else, or when that answers "not handled", through `book` with one line.
 now refuses. Tests compare what each way writes with what a single earn writes
 (test_ledger_pg_earn.py, test_batch_booking.py, on both databases).
 
-The same strategy books a redemption or donation on PostgreSQL in two statements
-(`debit_transaction`, `pg_debit.try_debit`, given `Database.pg_transaction`); elsewhere, and
+The same strategy books a redemption or donation on PostgreSQL in one call of the database
+function `ledger_debit` (`debit_transaction`, `pg_debit.try_debit`); elsewhere, and
 whenever it answers "not handled", `spending.book_debit` does (test_ledger_pg_debit.py compares
 the two).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,12 +35,13 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Connection, select
 
 from network import idempotency, parties
+from network.auth import DeferredClaim
 from network.clock import as_utc, utcnow
 from network.db.clauses import one_of
 from network.db.schema import member_balances
 from network.ledger import observers, pg_debit, pg_writer, portable_bulk
 from network.ledger.credit import book_credit
-from network.ledger.errors import IdempotencyKeyReused, LedgerError
+from network.ledger.errors import IdempotencyKeyReused, LedgerError, MemberNotFound
 from network.ledger.receipts import Receipt
 from network.ledger.rules import (
     BulkLine,
@@ -50,7 +52,7 @@ from network.ledger.rules import (
     request_params,
     vesting,
 )
-from network.member_ids import erased
+from network.member_ids import ByCard, erased, ids_by_card, with_member
 
 T = TypeVar("T")
 
@@ -87,24 +89,38 @@ class Booked:
 class EarnWriter:
     statement: OneStatement | None
     write_bookings: WriteBookings
-    # The two-statement redemption or donation, or None: it answers None when the general path
+    # The one-call redemption or donation, or None: it answers None when the general path
     # must book the debit (spending.py).
     debit_transaction: Callable[..., Receipt | None] | None = None
+    # `write_bookings` also writes the campaign_awards rows of the bookings' programme parts (in
+    # its one statement), so `Extras.record_batch` does not.
+    writes_awards: bool = False
 
     def earn(self, db: Database, *, scope: str, issuer_id: int, line: BulkLine,
-             now: datetime | None) -> Receipt:
+             now: datetime | None, claim: DeferredClaim | None = None) -> Receipt:
         """One earn: the one statement when there is one and nothing but the base is booked,
         else `book` with this one line in a transaction of its own, the key claimed first (a
-        replay is answered before anything is checked again)."""
+        replay is answered before anything is checked again). `claim`, the request's nonce
+        claim, is made first: in the one statement, else alone before the transaction."""
         idempotency.validate_key(line.key)
-        digest = _digest(line, issuer_id)
         # Whoever observes this earn (a partner's webhook, observers.py) writes in its
         # transaction: the one statement checks that nobody does, else `book` below books it.
         listeners = observers.listening(scope, line.kind)
         # The programme's parts go into the one statement too when they can (`one_statement`:
         # no member limit to count under the lock), else `book` claims them under the lock.
         tiered = getattr(line.extras, "one_statement", None)
-        if self.statement is not None and (line.extras is None or tiered is not None):
+        one = self.statement is not None and (line.extras is None or tiered is not None)
+        # A member named by card (`ByCard`) is looked up by the one statement, which then
+        # completes the digest; any other way looks the card up first.
+        card = line.member_id if isinstance(line.member_id, ByCard) else None
+        digest: str | list[str] | None = (
+            _digest(line, issuer_id) if card is None else
+            idempotency.request_hash_around(line.kind, line.params(issuer_id), card, card.marker))
+        if card is not None and (digest is None or not one):
+            line, card = _found(db, line, card), None
+            digest = _digest(line, issuer_id)
+        assert digest is not None
+        if one:
             at = now or utcnow()
             # An expiry already past may still be a replay of the first request, which the
             # transaction below answers before it refuses anything new.
@@ -116,9 +132,15 @@ class EarnWriter:
                     issuer_id=issuer_id, member_id=line.member_id, points=line.points,
                     reference=line.reference, details=line.details, vests_at=vests,
                     expires_at=line.expires_at, at=at, booked_at=iso(at), guard=guard,
-                    guard_params=guard_params, tiered=tiered)
+                    guard_params=guard_params, tiered=tiered, claim=claim)
                 if receipt is not None:
                     return receipt
+        if claim is not None:
+            claim.claim()  # no-op if the statement made it
+        if card is not None:
+            line = _found(db, line, card)
+            digest = _digest(line, issuer_id)
+        assert isinstance(digest, str)
 
         def transaction(conn: Connection) -> Receipt:
             stored = idempotency.claim(conn, scope, line.key, digest)
@@ -152,6 +174,9 @@ class EarnWriter:
             found: dict[str, Result] = {}
             for key, row in idempotency.stored(conn, scope, list(requests)).items():
                 member_id, request = requests[key]
+                if isinstance(member_id, ByCard):
+                    card, member_id = member_id, _holder(conn, member_id)
+                    request = with_member(request, card, member_id)
                 digest = idempotency.request_hash("earn", request_params(
                     issuer_id=issuer_id, member_id=member_id, kind="earn", request=request))
                 try:
@@ -198,7 +223,8 @@ class EarnWriter:
                     with_parts.append((booking.line.extras, entry_id, booking.line.member_id,
                                        booking.parts))
             if with_parts:  # the programme notes them and takes their budgets, all at once
-                with_parts[0][0].record_batch(conn, with_parts, at)
+                with_parts[0][0].record_batch(conn, with_parts, at,
+                                              awards_written=self.writes_awards)
         for line in plan.general:
             receipt = book_credit(conn, kind=line.kind, member_id=line.member_id,
                                   issuer_id=issuer_id, points=line.points,
@@ -211,6 +237,20 @@ class EarnWriter:
             booked.fresh.append(line.index)
         booked.fresh.sort()
         return booked
+
+
+def _holder(conn: Connection, card: ByCard) -> int:
+    found = ids_by_card(conn, {card.number}).get(card.number)
+    if found is None:
+        raise MemberNotFound("no member with this card number", field="cardNumber")
+    return found
+
+
+def _found(db: Database, line: BulkLine, card: ByCard) -> BulkLine:
+    """The line with its card's holder for member (MemberNotFound if nobody holds it)."""
+    member_id = db.read(_holder, card)
+    return dataclasses.replace(line, member_id=member_id,
+                               request=with_member(line.request, card, member_id))
 
 
 def _digest(line: BulkLine, issuer_id: int) -> str:
@@ -240,7 +280,7 @@ def _lock_balances(conn: Connection, member_ids: set[int]) -> dict[int, Any]:
 
 
 POSTGRESQL = EarnWriter(statement=pg_writer.earn_statement, write_bookings=pg_writer.book,
-                        debit_transaction=pg_debit.try_debit)
+                        debit_transaction=pg_debit.try_debit, writes_awards=True)
 PORTABLE = EarnWriter(statement=None, write_bookings=portable_bulk.book)
 
 

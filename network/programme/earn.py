@@ -26,12 +26,12 @@ grouped read (`tiers_store.standings`), and its lines of one member add up: each
 the one in force after the points planned for that member's earlier lines (so the line that
 crosses silver upgrades, and the lines after it earn silver's multiplier). A single earn on
 PostgreSQL reads nothing before its statement (`Prepared.deferred`): the plan evaluates the
-rules once per tier the member may hold, and the one statement (network/ledger/pg_writer.py)
-reads the tier and window points itself and books the parts of the tier in force, the campaigns'
-points taken from their budgets and member limits counted in the same statement; an earn
-that crosses into a higher tier, finds a budget short or a limit reached, or whose member
-changed since the statement's snapshot, books nothing there and goes the general way (`claim`
-under the member's lock, which then reads the tier too).
+rules in one pass for every tier the member may hold (`rules.evaluate_for_tiers`), and the one
+statement (network/ledger/pg_writer.py) reads the tier and window points itself and books the
+parts of the tier in force, the campaigns' points taken from their budgets and member limits
+counted in the same statement; an earn that crosses into a higher tier, finds a budget short or
+a limit reached, or whose member changed since the statement's snapshot, books nothing there and
+goes the general way (`claim` under the member's lock, which then reads the tier too).
 
 A batch books its lines with programme parts in its one set of writes (`batch_parts`), planned
 with the budgets and usage read before it; `record_batch` then takes each campaign's points for
@@ -69,6 +69,7 @@ from network.programme.rules import (
     Programme,
     Usage,
     evaluate,
+    evaluate_for_tiers,
     periods,
 )
 from network.programme.segments_store import segments_of
@@ -149,6 +150,13 @@ class Prepared:
         default_factory=dict)
 
     @property
+    def needs_no_member(self) -> bool:
+        """No campaign here: the plan reads nothing of the member, and the tier (if tiers are
+        on) is read by the one statement itself (`deferred`), so a single earn's card can be
+        looked up there too."""
+        return not self.candidates and (self.deferred or not self.programme.tiers)
+
+    @property
     def inert(self) -> bool:
         """Nothing the programme could add: no campaign here, and tiers off."""
         return not self.candidates and not self.programme.tiers
@@ -173,6 +181,9 @@ def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.
                 c.segments is not None or c.first_at_partner for c in conds):
             return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset(),
                             deferred=True)
+        if not all(isinstance(m, int) for m in members):
+            # A card not looked up yet (`ByCard`): the caller finds its holder and asks again.
+            return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset())
         standing = (tiers_store.standings(conn, members, at, tier_window(programme))
                     if programme.tiers else {})
         states = {m: member_state(conn, m, candidates, at, programme,
@@ -316,27 +327,49 @@ def _deferred(contract: Callable[[L], Credit], prepared: Prepared,
     def plan(line: L) -> Credit:
         credit = contract(line)
         fact = purchase_of(line, prepared, at)
-        plans = [evaluate(fact, MemberState(line.member_id, code), prepared.index,
-                          base_points=credit.points, programme=programme)
-                 for code in codes or (None,)]
+        plans = evaluate_for_tiers(fact, MemberState(line.member_id, None), codes or (None,),
+                                   prepared.index, base_points=credit.points,
+                                   programme=programme)
         if not codes and not plans[0].effects:
             return credit
         starts = periods(at, programme)
+
+        def limits_of(plans: Sequence[Plan]) -> tuple[tuple[Limit, ...], ...]:
+            return tuple(tuple(_limits(limited[e.campaign_id]) for e in p.effects
+                               if e.campaign_id in limited) for p in plans)
+
         tiered = TieredCredit(
             codes, tuple(t.threshold for t in programme.tiers),
             at - tier_window(programme) if codes else at,
-            tuple(_parts(p) for p in plans),
-            tuple(tuple(_limits(limited[e.campaign_id]) for e in p.effects
-                        if e.campaign_id in limited) for p in plans),
+            tuple(_parts(p) for p in plans), limits_of(plans),
             (starts.day, starts.week, starts.month), tuple(sorted(limited)),
-            budgets.slot_of(line.member_id))
+            # no campaign, no budget (and the member may be a card not looked up yet)
+            budgets.slot_of(line.member_id) if prepared.candidates else 0)
+        # One campaign with member limits in the plans (a daily bonus): also the plans for a
+        # member who reached its limit, so the statement books that earn too rather than
+        # handing it over; with more, or when the limit reached lets another limited campaign
+        # in, the statement hands such an earn over as before.
+        in_plans = {e.campaign_id for p in plans for e in p.effects if e.campaign_id in limited}
+        if len(in_plans) == 1:
+            (only,) = in_plans
+            reached = evaluate_for_tiers(fact, MemberState(line.member_id, None), codes or (None,),
+                                         prepared.index, base_points=credit.points,
+                                         programme=programme, usage={only: _REACHED})
+            if not any(limits_of(reached)):
+                tiered = dataclasses.replace(tiered,
+                                             parts_if_reached=tuple(_parts(p) for p in reached))
         return Credit(credit.points, credit.vests_at, credit.expires_at,
                       CampaignExtras(fact, None, credit.points, prepared, tiered=tiered))
 
     return plan
 
 
-def _limits(c: Campaign) -> tuple[int, int | None, int | None, int | None, int | None]:
+# Usage past every member limit: the plan of a member who reached a campaign's limit.
+_REACHED = Usage(2**62, 2**62, 2**62, 2**62)
+Limit = tuple[int, int | None, int | None, int | None, int | None]
+
+
+def _limits(c: Campaign) -> Limit:
     lim = c.limits
     return (c.id, lim.per_member_day, lim.per_member_week, lim.per_member_month,
             lim.per_member_campaign)
@@ -399,14 +432,16 @@ def usage_of(conn: Connection, member_id: int, campaigns: Iterable[Campaign], at
 
 
 def usages_of(conn: Connection, member_ids: Iterable[int], campaigns: Iterable[Campaign],
-              at: dt.datetime, programme: Programme) -> dict[int, dict[int, Usage]]:
+              at: dt.datetime, programme: Programme, *,
+              excluding: frozenset[int] = frozenset()) -> dict[int, dict[int, Usage]]:
     """Member-limit usage of each of `member_ids` (a batch's): awards from campaign_awards in one
-    read, and for a campaign that gives lottery entries, the entries it gave (read only when
-    there is such a campaign)."""
+    read (but those of the entries `excluding`), and for a campaign that gives lottery entries,
+    the entries it gave (read only when there is such a campaign)."""
     campaigns, members = list(campaigns), sorted(set(member_ids))
     entries = [c.id for c in campaigns if isinstance(c.effect, LotteryEntries)]
     others = [c.id for c in campaigns if not isinstance(c.effect, LotteryEntries)]
-    found = store.usage_many(conn, members, others, at, programme) if others else {}
+    found = (store.usage_many(conn, members, others, at, programme, excluding=excluding)
+             if others else {})
     for m in members if entries else ():
         found[m] = found.get(m, {}) | store.entry_usage(conn, m, entries, at, programme)
     return found
@@ -457,26 +492,29 @@ class CampaignExtras:
 
     def record_batch(self, conn: Connection,
                      booked: Sequence[tuple[Extras, int, int, tuple[CreditPart, ...]]],
-                     at: dt.datetime) -> None:
+                     at: dt.datetime, *, awards_written: bool = False) -> None:
         """The parts a batch booked in one set of writes: each campaign's points out of its
         budget, one conditional UPDATE per campaign for the whole batch (ascending id, as
         `record`), then every award row in one insert. A budget without the points raises
         RetryableConflict: the batch runs again with those lines claimed one by one, and so does
         a member's usage of a campaign with member limits that changed since the plan read it
-        (read again here, under the members' locks and before this batch's award rows)."""
+        (read again here, under the members' locks, without this batch's own award rows, which
+        the batch's writes may have made already: `awards_written`)."""
         prepared = self.prepared
         counted = sorted({m for extras, _, m, _ in booked
                           if isinstance(extras, CampaignExtras) and extras.counted})
         if counted:
             limited = [r.campaign for r in prepared.candidates if _has_member_limits(r.campaign)]
-            now_used = usages_of(conn, counted, limited, self.fact.at, prepared.programme)
+            now_used = usages_of(conn, counted, limited, self.fact.at, prepared.programme,
+                                 excluding=frozenset(entry_id for _, entry_id, _, _ in booked))
             if any(now_used.get(m, {}) != prepared.usage.get(m, {}) for m in counted):
                 _exact(booked)
                 raise RetryableConflict("a member's campaign usage changed meanwhile")
         # The award rows first and the budgets last: a budget's slot is locked from its UPDATE
         # to the batch's COMMIT, which concurrent batches and earns sharing it wait for.
-        awards.record_many(conn, [(entry_id, member_id, parts)
-                                  for _, entry_id, member_id, parts in booked], at)
+        if not awards_written:
+            awards.record_many(conn, [(entry_id, member_id, parts)
+                                      for _, entry_id, member_id, parts in booked], at)
         spend: dict[int, int] = {}
         for _, _, _, parts in booked:
             for part in parts:

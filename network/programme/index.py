@@ -19,17 +19,19 @@ from network.programme.matching import Predicate, compile_matcher, line_matcher
 
 
 class Rule(NamedTuple):
-    """A campaign with its conditions compiled: `matches` checks all but trigger and partner,
-    `counts` says whether a basket line counts (None when the campaign names no category or
-    sku, so the whole amount counts)."""
+    """A campaign with its conditions compiled: `matches` checks all but trigger, partner and
+    tiers, `tiers` are the tiers it is for (None: any), `counts` says whether a basket line
+    counts (None when the campaign names no category or sku, so the whole amount counts)."""
 
     campaign: Campaign
     matches: Predicate
+    tiers: frozenset[str] | None
     counts: Callable[[BasketLine], bool] | None
 
 
 def rule(campaign: Campaign) -> Rule:
-    return Rule(campaign, compile_matcher(campaign), line_matcher(campaign))
+    return Rule(campaign, compile_matcher(campaign), campaign.conditions.tiers,
+                line_matcher(campaign))
 
 
 _NONE: tuple[Rule, ...] = ()

@@ -1,5 +1,5 @@
-"""A campaign's window and conditions compiled, once, into one predicate over (fact, member,
-local time).
+"""A campaign's window and conditions (but its tiers) compiled, once, into one predicate over
+(fact, member, local time).
 
 Why compile: an earn at a partner with campaigns asks every candidate "do you match?"; a
 campaign sets two or three of its dozen conditions, so the predicate built here checks only
@@ -34,8 +34,10 @@ def line_matcher(campaign: Campaign) -> Callable[[BasketLine], bool] | None:
 
 
 def compile_matcher(campaign: Campaign) -> Predicate:
-    """Every condition of `campaign` except trigger and partner, as one predicate. `local` is
-    the fact's time in the network's zone, computed once per evaluation by the caller."""
+    """Every condition of `campaign` except trigger, partner and tiers, as one predicate.
+    `local` is the fact's time in the network's zone, computed once per evaluation by the
+    caller. The tier condition stays out so that one pass can judge a fact for every tier the
+    member may hold (rules.evaluate_for_tiers): the caller checks `conditions.tiers` itself."""
     k = campaign.conditions
     checks: list[Predicate] = []
     add = checks.append
@@ -44,9 +46,6 @@ def compile_matcher(campaign: Campaign) -> Predicate:
         add(lambda f, m, local: starts <= f.at)
     else:
         add(lambda f, m, local: starts <= f.at < ends)
-    if k.tiers is not None:
-        tiers = k.tiers
-        add(lambda f, m, local: m.tier in tiers)
     if k.segments is not None:
         segments = k.segments
         add(lambda f, m, local: not segments.isdisjoint(m.segments))

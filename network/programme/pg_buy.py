@@ -1,14 +1,14 @@
-"""Buying a reward on PostgreSQL in three statements (and one more per message to send).
+"""Buying a reward on PostgreSQL in two statements (and one more per message to send).
 
 The general path (rewards_buy.buy through SQLAlchemy) sends about seventeen statements, each a
 round trip, and holds the popular reward's row lock through the last of them. Here, in one
 transaction (`Database.pg_transaction`):
 
-1. and 2. the ledger's two-statement debit (network/ledger/pg_debit.py, unchanged): the key's
-   claim and the member's lock, then the FIFO lots consumed with sink = the honouring partner
-   (or the charity), entry, postings, balance and the stored answer, exactly as a general
-   purchase stores them (the same scope, key, request hash and receipt);
-3. `_TAKE`, in a snapshot taken after the member's lock: the member's earlier purchases counted
+1. the ledger's debit, one call of the database function (network/ledger/pg_debit.py,
+   unchanged): the key's claim and the member's lock, then the FIFO lots consumed with sink =
+   the honouring partner (or the charity), entry, postings, balance and the stored answer,
+   exactly as a general purchase stores them (the same scope, key, request hash and receipt);
+2. `_TAKE`, in a snapshot taken after the member's lock: the member's earlier purchases counted
    against the limit, a pool code claimed with FOR UPDATE SKIP LOCKED (or the hub code made in
    Python inserted), the stock taken by the guarded update on the reward's row, the purchase row,
    the pool code marked as given; and the member's row and message preferences, for the message
@@ -16,7 +16,7 @@ transaction (`Database.pg_transaction`):
    debit: one round trip fewer, and a replay does not read them at all). The reward's row lock
    is taken here, last, as on the general path, so it is held for this statement, the messages
    and the COMMIT only;
-4. the member's messages (network/notifications/messages.compose, from what `_TAKE` read), one
+3. the member's messages (network/notifications/messages.compose, from what `_TAKE` read), one
    INSERT each: a member with no phone nor email gets none.
 
 The reward was read before the transaction (or kept from an earlier purchase in this process):
@@ -164,11 +164,11 @@ def try_buy(db: Database, *, reward: Reward, member_id: int, key: str, digest: s
     def transaction(body: Callable[[Callable[[str, Mapping[str, Any]], Any]], Receipt]
                     ) -> Receipt:
         def purchase(execute: Callable[[str, Mapping[str, Any]], Any]) -> Receipt:
-            sent: list[str] = []
+            debited: list[Any] = []  # the debit's row
 
             def counted(sql: str, params: Mapping[str, Any]) -> Any:
-                sent.append(sql)
-                return execute(sql, params)
+                debited.append(execute(sql, params))
+                return debited[-1]
 
             try:
                 receipt = body(counted)
@@ -176,7 +176,7 @@ def try_buy(db: Database, *, reward: Reward, member_id: int, key: str, digest: s
                 if spec.per_member_limit is not None:
                     _check_limit(execute, take, spec.per_member_limit)
                 raise
-            if len(sent) < 2:  # the claim answered a stored receipt: a replay
+            if pg_debit.replayed(debited[0]):  # the key's stored receipt
                 made.append(Bought(receipt, None, None, None))
                 return receipt
             row = execute(_TAKE, {**take, "entry": Int8(receipt.entry_id)})

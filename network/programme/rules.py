@@ -40,7 +40,7 @@ the booking step re-checks the budget under a lock, as concurrent earns read the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -222,24 +222,61 @@ def evaluate(fact: Fact, member: MemberState, campaigns: CampaignIndex, *, base_
     purchase, 0 for anything else), in the order the module docstring defines. `offers`: the
     catalog items campaigns give (a reward, a draw's entries), by the effect naming them
     (reward_grants.offers)."""
+    return evaluate_for_tiers(fact, member, (member.tier,), campaigns, base_points=base_points,
+                              programme=programme, usage=usage, budget_left=budget_left,
+                              offers=offers)[0]
+
+
+def evaluate_for_tiers(fact: Fact, member: MemberState, tiers: Sequence[str | None],
+                       campaigns: CampaignIndex, *, base_points: int, programme: Programme,
+                       usage: Mapping[int, Usage] | None = None,
+                       budget_left: Mapping[int, int] | None = None,
+                       offers: Mapping[CatalogItem, ItemOffer] | None = None) -> tuple[Plan, ...]:
+    """`evaluate` for each of `tiers` (the member's state but its tier), in one pass: each
+    campaign is matched and its effect computed once, since nothing but its tier condition
+    and the tier effect depends on the tier; then each tier's plan is assembled from them.
+    What a single earn needs when the tier is read by the booking statement itself
+    (network/programme/earn.py, `_deferred`)."""
     if base_points < 0:
         raise ValueError(f"base_points cannot be negative, got {base_points}")
-    tier = _tier_effect(fact, member, base_points, programme)
     candidates = campaigns.candidates(trigger_of(fact), getattr(fact, "partner_id", None))
-    if not candidates:
-        return Plan(base_points, (tier,) if tier else ())
-    local = fact.at.astimezone(programme.zone)
+    judged: list[_Judged] = []
+    if candidates:
+        local = fact.at.astimezone(programme.zone)
+        for campaign, match, gate, counts in candidates:
+            if gate is not None and gate.isdisjoint(tiers) or not match(fact, member, local):
+                continue
+            skipped: list[Skipped] = []
+            effect = _campaign_effect(campaign, counts, fact, base_points, usage, budget_left,
+                                      offers, skipped)
+            judged.append(_Judged(campaign, gate, effect, skipped[0] if skipped else None))
+    return tuple(_assemble(base_points, _tier_effect(fact, tier, base_points, programme),
+                           judged, tier) for tier in tiers)
+
+
+class _Judged(NamedTuple):
+    """A candidate that matched the fact (but perhaps not every tier: `gate`), with its effect
+    or why it gives nothing."""
+
+    campaign: Campaign
+    gate: frozenset[str] | None
+    effect: Effect | None
+    skipped: Skipped | None
+
+
+def _assemble(base_points: int, tier_effect: Effect | None, judged: Sequence[_Judged],
+              tier: str | None) -> Plan:
+    """The plan for one tier: its tier effect, then the stacking rule over the campaigns that
+    are for this tier."""
     skipped: list[Skipped] = []
     exclusive: Effect | None = None
     stackable: list[tuple[Campaign, Effect]] = []
-    for campaign, match, counts in candidates:
-        if not match(fact, member, local):
+    for campaign, gate, effect, skip in judged:
+        if gate is not None and tier not in gate:
             continue
-        effect = _campaign_effect(campaign, counts, fact, base_points, usage, budget_left,
-                                  offers, skipped)
         if effect is None:
-            continue
-        if campaign.stacking != "exclusive":
+            skipped.append(skip)  # type: ignore[arg-type]
+        elif campaign.stacking != "exclusive":
             stackable.append((campaign, effect))
         elif exclusive is None:
             exclusive = effect
@@ -250,15 +287,15 @@ def evaluate(fact: Fact, member: MemberState, campaigns: CampaignIndex, *, base_
         applied: tuple[Effect, ...] = (exclusive,)
     else:
         applied = tuple(effect for _, effect in stackable)
-    effects = ((tier,) if tier else ()) + applied
+    effects = ((tier_effect,) if tier_effect else ()) + applied
     return Plan(base_points, effects, tuple(skipped))
 
 
-def _tier_effect(fact: Fact, member: MemberState, base_points: int,
+def _tier_effect(fact: Fact, tier: str | None, base_points: int,
                  programme: Programme) -> Effect | None:
-    if not isinstance(fact, Purchase) or not base_points or member.tier is None:
+    if not isinstance(fact, Purchase) or not base_points or tier is None:
         return None
-    bonus = programme.tier_bonus.get(member.tier)
+    bonus = programme.tier_bonus.get(tier)
     if bonus is None:
         return None
     points = half_even_div(bonus[0] * base_points, bonus[1])
@@ -266,7 +303,7 @@ def _tier_effect(fact: Fact, member: MemberState, base_points: int,
         return None
     funder = (fact.partner_id if programme.tier_funder == "issuer"
               else programme.network_party_id)
-    return Effect("tier", member.tier, None, "tier_multiplier", points,
+    return Effect("tier", tier, None, "tier_multiplier", points,
                   split(points, sole_funder(funder)))
 
 
@@ -375,7 +412,8 @@ def matches(campaign: Campaign, fact: Fact, member: MemberState, local: dt.datet
     """Whether the campaign's trigger, partner, window and conditions hold for the fact, `local`
     being its time in the network's zone. For explanations and simulations; an earn uses the
     index, which has compiled the same predicate once."""
-    partners = campaign.conditions.partners
+    partners, tiers = campaign.conditions.partners, campaign.conditions.tiers
     return (campaign.trigger.key == trigger_of(fact)
             and (partners is None or getattr(fact, "partner_id", None) in partners)
+            and (tiers is None or member.tier in tiers)
             and compile_matcher(campaign)(fact, member, local))

@@ -334,9 +334,11 @@ def usage(conn: Connection, member_id: int, campaign_ids: Iterable[int], at: dt.
 
 
 def usage_many(conn: Connection, member_ids: Iterable[int], campaign_ids: Iterable[int],
-               at: dt.datetime, programme: Programme) -> dict[int, dict[int, Usage]]:
-    """`usage` for each of `member_ids` (a batch's), in one read; members with no award from
-    these campaigns are left out."""
+               at: dt.datetime, programme: Programme, *,
+               excluding: frozenset[int] = frozenset()) -> dict[int, dict[int, Usage]]:
+    """`usage` for each of `member_ids` (a batch's), in one read, not counting the entries
+    `excluding` (a batch's own, already written); members with no award from these campaigns
+    are left out."""
     ids, members = sorted(set(campaign_ids)), sorted(set(member_ids))
     if not ids or not members:
         return {}
@@ -348,7 +350,8 @@ def usage_many(conn: Connection, member_ids: Iterable[int], campaign_ids: Iterab
         .where(one_of(conn, ca.member_id, members), ca.campaign_id.in_(ids))).all()
     reversed_entries = {row.reverses_entry_id for row in rows if row.points < 0}
     awards = {(row.member_id, row.campaign_id, row.entry_id): row.booked_at for row in rows
-              if row.points > 0 and row.entry_id not in reversed_entries}
+              if row.points > 0 and row.entry_id not in reversed_entries
+              and row.entry_id not in excluding}
     p = periods(at, programme)
     counts: dict[int, dict[int, list[int]]] = {}
     for (member_id, campaign_id, _), booked in awards.items():

@@ -21,6 +21,7 @@ from network.ledger.errors import (
     InvalidInput,
     LedgerError,
 )
+from network.member_ids import ByCard
 from network.programme.facts import CHANNELS, BasketLine
 from partners.earning import AwardLine, award_batch, award_points, check_batch_size
 from partners.gql.app_caches import AppCaches, app_caches
@@ -37,8 +38,9 @@ from partners.gql.refs import (
     CARD_NUMBER_DOC,
     MEMBER_ID_DOC,
     cached_member_id,
+    card_holder,
     member_ids_for,
-    resolve_member,
+    member_or_card,
 )
 from partners.gql.types import PartnerTransaction
 from partners.scopes import EARN
@@ -76,7 +78,7 @@ class AwardPointsInput(graphene.InputObjectType):
                                        "for campaigns on categories or products.")
 
 
-def _award_line(data: dict[str, Any], member_id: int) -> AwardLine:
+def _award_line(data: dict[str, Any], member_id: int | ByCard) -> AwardLine:
     return AwardLine(member_id=member_id, amount_minor=data["amount"],
                      currency=data["currency"], points=data.get("points"),
                      reference=data.get("reference"), channel=_channel(data),
@@ -137,14 +139,26 @@ class AwardPoints(PartnerMutation):
     def execute(cls, call: Call, input: dict[str, Any]) -> TransactionPayload:
         caches, db = app_caches(call.ctx), call.ctx.db
         party_id, now = call.partner.party_id, call.ctx.now
-        line = _award_line(input, resolve_member(db, input, caches))
-        receipt = award_points(
-            db, partner_id=party_id, line=line,
-            network_currency=call.ctx.settings.currency, scope=call.scope,
-            idempotency_key=call.idempotency_key, now=now,
-            terms=caches.terms.fresh(party_id, now), load_terms=caches.terms.in_force,
-            timezone=call.ctx.settings.timezone,
-        )
+        # A card not in the cache is looked up by the earn's own statement where it can be.
+        member = member_or_card(input, caches)
+        try:
+            line = _award_line(input, member)
+            receipt = award_points(
+                db, partner_id=party_id, line=line,
+                network_currency=call.ctx.settings.currency, scope=call.scope,
+                idempotency_key=call.idempotency_key, now=now,
+                terms=caches.terms.fresh(party_id, now), load_terms=caches.terms.in_force,
+                timezone=call.ctx.settings.timezone, claim=call.ctx.deferred,
+                holder=lambda card: card_holder(db, card, caches),
+            )
+        except LedgerError:
+            # An unknown card is the refusal named first, as when the card was looked up
+            # before anything else (a read on the refusal's path only).
+            if isinstance(member, ByCard):
+                card_holder(db, member, caches)
+            raise
+        if isinstance(line.member_id, ByCard):
+            caches.cards.put(line.member_id.number, receipt.member_id)
         return cls._meta.output.of(receipt, _transaction(receipt, line))
 
 

@@ -20,6 +20,7 @@ from network.ledger.errors import (
     MemberReference,
     Required,
 )
+from network.member_ids import ByCard
 from partners.gql.app_caches import AppCaches
 
 # How every partner input names its member (resolve_member below reads them).
@@ -99,16 +100,29 @@ def cached_member_id(data: Mapping[str, Any], caches: AppCaches) -> int | None:
     return None
 
 
-def resolve_member(db: Database, data: Mapping[str, Any], caches: AppCaches) -> int:
-    """The member an input names: `cached_member_id` when it knows, else the card is looked up
-    (and remembered); a specific error for a malformed reference or an unknown card."""
+def member_or_card(data: Mapping[str, Any], caches: AppCaches) -> int | ByCard:
+    """The member an input names, as `cached_member_id` knows it, else the card to look up
+    (`resolve_member`, or a single earn's own statement); a specific error for a malformed
+    reference."""
     found = cached_member_id(data, caches)
     if found is not None:
         return found
     kind, value = _parse_ref((data.get("member_id"), data.get("card_number")), "")
     assert kind == "card" and isinstance(value, str)  # cached_member_id answers every Relay id
-    found = members.id_by_card(db, value)
+    return ByCard(value)
+
+
+def resolve_member(db: Database, data: Mapping[str, Any], caches: AppCaches) -> int:
+    """The member an input names: `cached_member_id` when it knows, else the card is looked up
+    (and remembered); a specific error for a malformed reference or an unknown card."""
+    found = member_or_card(data, caches)
+    return found if isinstance(found, int) else card_holder(db, found, caches)
+
+
+def card_holder(db: Database, card: ByCard, caches: AppCaches) -> int:
+    """Who holds the card (remembered), or MemberNotFound."""
+    found = members.id_by_card(db, card.number)
     if found is None:
         raise MemberNotFound("no member with this card number", field="cardNumber")
-    caches.cards.put(value, found)
+    caches.cards.put(card.number, found)
     return found

@@ -15,6 +15,7 @@ from sqlalchemy import Table, UniqueConstraint, event
 from infra.app import create_app
 from infra.distribution import (
     EXCEPTIONS,
+    FUNCTIONS,
     HOT_STATEMENT_EXCEPTIONS,
     LOCAL,
     MEMBER,
@@ -220,3 +221,23 @@ def test_the_hot_statements_name_the_member(pg_db: Database, captured: list[str]
     card_lookups = [sql for sql in captured
                     if any(re.search(p, sql) for p in HOT_STATEMENT_EXCEPTIONS)]
     assert 1 <= len(card_lookups) <= len(cards) * 2
+
+
+def test_every_database_function_is_placed_by_its_member_argument(pg_db: Database) -> None:
+    """The functions the migrations create (FUNCTIONS): each placed by an argument it has,
+    co-located with a member-keyed table, and each statement in it names the member of every
+    distributed table it touches, as a hot statement must."""
+    rows = pg_db.read(lambda c: c.exec_driver_sql(
+        "SELECT p.proname, p.proargnames, p.prosrc FROM pg_proc AS p"
+        " JOIN pg_namespace AS n ON n.oid = p.pronamespace"
+        " WHERE n.nspname = current_schema() AND p.prokind = 'f'"
+        " AND p.prorettype <> 'trigger'::regtype").all())
+    assert {row.proname for row in rows} == set(FUNCTIONS)
+    for row in rows:
+        place = FUNCTIONS[row.proname]
+        assert place.argument in row.proargnames
+        assert PLACEMENTS[place.colocate_with].kind == MEMBER
+        statements = re.sub(r"--[^\n]*", "", row.prosrc).split(";")
+        assert any("lots" in statement for statement in statements)  # the body was read
+        unrouted = {sql: _unrouted(sql) for sql in statements if _unrouted(sql)}
+        assert unrouted == {}, unrouted

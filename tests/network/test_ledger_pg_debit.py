@@ -1,8 +1,8 @@
-"""The two-statement debit on PostgreSQL (network/ledger/pg_debit.py): it books exactly what the
-general path books (the FIFO of `rules.fifo`, one consumption per lot, entry, postings, balance,
-receipt), and it hands over to the general path whenever the common case does not hold.
+"""The one-call debit on PostgreSQL (network/ledger/pg_debit.py, ledger_debit): it books exactly
+what the general path books (the FIFO of `rules.fifo`, one consumption per lot, entry, postings,
+balance, receipt), and it hands over to the general path whenever the common case does not hold.
 
-Which path ran is told by the statements SQLAlchemy sends: the two-statement debit sends none."""
+Which path ran is told by the statements SQLAlchemy sends: the one-call debit sends none."""
 
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ def without_ids(receipts: list[object]) -> list[object]:
             else r for r in receipts]
 
 
-def test_the_two_statement_debit_books_what_the_general_path_books(pg_db):
+def test_the_one_call_debit_books_what_the_general_path_books(pg_db):
     issuers = [w.partner(pg_db, "cafe"), w.partner(pg_db, "telco"), w.partner(pg_db, "pharma")]
     shop, charity = w.partner(pg_db, "shop"), w.charity(pg_db, "trees")
     fast_member, slow_member = w.member(pg_db), w.member(pg_db)
@@ -156,7 +156,7 @@ def test_a_short_debit_writes_nothing(pg_db):
 
 
 def test_a_key_another_transaction_holds_is_in_progress_and_nothing_is_written(pg_db):
-    """A key whose lock another transaction holds: the two-statement debit refuses at once
+    """A key whose lock another transaction holds: the one-call debit refuses at once
     (it neither waits nor hands over to the general path) and writes nothing."""
     shop, m = w.partner(pg_db, "shop"), w.member(pg_db)
     ledger.earn(pg_db, scope="system", idempotency_key="e", issuer_id=shop, member_id=m,
@@ -168,7 +168,7 @@ def test_a_key_another_transaction_holds_is_in_progress_and_nothing_is_written(p
         with statements(pg_db) as sent, pytest.raises(errors.IdempotencyInProgress):
             ledger.redeem(pg_db, scope="p", idempotency_key="r", partner_id=shop, member_id=m,
                           points=20, now=T0)
-        assert sent == []  # refused by the two-statement debit itself
+        assert sent == []  # refused by the one-call debit itself
         other.rollback()
     assert w.row_counts(pg_db) == before
     assert ledger.redeem(pg_db, scope="p", idempotency_key="r", partner_id=shop, member_id=m,
@@ -242,7 +242,7 @@ def test_the_walk_reads_the_lots_it_takes_not_every_open_lot(pg_db):
     finally:
         pg_db.earn_store = store
     assert receipt.balance == 2000 - 15
-    assert read[0] == 0 and 2 <= read[1] <= 6  # _CLAIM reads no lot; _BOOK about the two taken
+    assert len(read) == 1 and 2 <= read[0] <= 6  # one call: about the two lots taken
     newest = pg_db.read(lambda conn: [r.remaining for r in conn.execute(
         select(lots.c.remaining).where(lots.c.member_id == m).order_by(lots.c.id.desc())
         .limit(3))])

@@ -1,4 +1,4 @@
-"""The programme in the one-statement earn on PostgreSQL (pg_writer `_ONE_PROGRAMME`): an earn
+"""The programme in the one-statement earn on PostgreSQL (pg_writer `_programme`): an earn
 with tier and campaign points writes exactly what the general way (`EarnWriter.book`, the
 programme's parts claimed under the member's lock) writes for the same earn by a twin member,
 and hands over to the general way when the member crosses a tier, a budget is short or a
@@ -174,24 +174,94 @@ def test_crossing_a_tier_goes_the_general_way_and_upgrades(hub: Hub, ways) -> No
     assert verify(hub.db) == []
 
 
+def test_tiers_alone_book_in_the_statement_without_usage_or_budgets(hub: Hub, ways,
+                                                                    monkeypatch) -> None:
+    """Tiers on and no campaign at the partner: the statement counts no usage and takes no
+    budget (shape (False, False)), and writes what the general way writes, for a blue member
+    (base only) and a silver one (the tier's x1.25); a campaign with a budget and one with
+    member limits bring those parts back."""
+    from network.ledger import pg_writer
+
+    shapes: list[tuple[bool, bool]] = []
+    real = pg_writer._programme_shape
+    monkeypatch.setattr(pg_writer, "_programme_shape",
+                        lambda tiered: shapes.append(real(tiered)) or real(tiered))
+    earn, outcomes = ways
+    for silver in (False, True):
+        ann, bob = hub.enrol(), hub.enrol()
+        if silver:
+            _earned(hub, ann.id, 3_000)
+            _earned(hub, bob.id, 3_000)
+            earn(ann.id, 100, f"up-a-{silver}", general=True)
+            earn(bob.id, 100, f"up-b-{silver}", general=True)
+        by_statement = earn(ann.id, 1000, f"s-{silver}")
+        by_general = earn(bob.id, 1000, f"g-{silver}", general=True)
+        assert by_statement.points == by_general.points == (125 if silver else 100)
+        assert _written(hub, by_statement) == _written(hub, by_general)
+    assert shapes == [(False, False), (False, False)] and outcomes == [True, True]
+    _campaign(hub, "budgeted", limits=Limits(budget_points=1_000))
+    earn(hub.enrol().id, 1000, "budgeted")
+    _campaign(hub, "daily", limits=Limits(per_member_day=1))
+    earn(hub.enrol().id, 1000, "daily")
+    assert shapes[2:] == [(False, True), (True, True)] and outcomes[2:] == [True, True]
+    assert verify(hub.db) == []
+
+
 def test_a_campaign_with_member_limits_counts_in_the_statement(hub: Hub, ways) -> None:
-    """The statement books the day's first award; the second earn, over the limit, books
-    nothing there and the general way (usage counted under the lock) skips the campaign. A
-    reversed earn no longer counts."""
+    """The statement books the day's first award, and the second earn, over the limit, too:
+    with the plan for the limit reached (the campaign skipped), writing what the general way
+    (usage counted under the lock) writes for a twin at their limit. A reversed earn no longer
+    counts."""
     from network.ledger import reverse_earn
 
     earn, outcomes = ways
     _campaign(hub, "daily", limits=Limits(per_member_day=1))
-    ann = hub.enrol()
+    ann, bob = hub.enrol(), hub.enrol()
     first = earn(ann.id, 1000, "lim-1")
     assert first.points == 110
-    assert earn(ann.id, 1000, "lim-2").points == 100
-    assert outcomes == [True, False]
+    earn(bob.id, 1000, "lim-1b", general=True)
+    second = earn(ann.id, 1000, "lim-2")
+    assert second.points == 100
+    assert _written(hub, second) == _written(hub, earn(bob.id, 1000, "lim-2b", general=True))
+    assert outcomes == [True, True]
     cafe = hub.partners["cafe"].party_id
     reverse_earn(hub.db, scope=f"partner:{cafe}", idempotency_key="undo-1",
                  entry_id=first.entry_id, partner_id=cafe)
     assert earn(ann.id, 1000, "lim-3").points == 110
-    assert outcomes == [True, False, True]
+    assert outcomes == [True, True, True]
+    assert verify(hub.db) == []
+
+
+def test_an_exclusive_campaign_at_its_limit_lets_the_others_in_within_the_statement(
+        hub: Hub, ways) -> None:
+    """An exclusive daily bonus excludes the stackable campaign on the day's first earn; at
+    its limit the stackable one applies: the statement books the plan for the limit reached,
+    the same as the general way."""
+    earn, outcomes = ways
+    _campaign(hub, "daily-top", effect=FixedPoints(50), stacking="exclusive",
+              limits=Limits(per_member_day=1))
+    _campaign(hub, "always")
+    ann, bob = hub.enrol(), hub.enrol()
+    assert earn(ann.id, 1000, "ex-1").points == 150
+    earn(bob.id, 1000, "ex-1b", general=True)
+    second = earn(ann.id, 1000, "ex-2")
+    assert second.points == 110 and [b["code"] for b in second.breakdown] == [None, "always"]
+    assert _written(hub, second) == _written(hub, earn(bob.id, 1000, "ex-2b", general=True))
+    assert outcomes == [True, True]
+    assert verify(hub.db) == []
+
+
+def test_two_limited_campaigns_at_their_limits_hand_the_earn_over(hub: Hub, ways) -> None:
+    """With two campaigns with member limits in the plans, the statement has no plan for a
+    limit reached: it books the day's first earn and hands the second over, and the general way
+    skips both campaigns."""
+    earn, outcomes = ways
+    _campaign(hub, "daily", limits=Limits(per_member_day=1))
+    _campaign(hub, "weekly", effect=FixedPoints(5), limits=Limits(per_member_week=1))
+    ann = hub.enrol()
+    assert earn(ann.id, 1000, "two-1").points == 115
+    assert earn(ann.id, 1000, "two-2").points == 100
+    assert outcomes == [True, False]
     assert verify(hub.db) == []
 
 
@@ -209,6 +279,12 @@ def test_a_batchs_lines_of_one_member_add_up_to_a_tier(any_hub: Hub) -> None:
     changes = hub.db.read(lambda c: c.execute(
         select(tier_changes.c.to_tier).where(tier_changes.c.member_id == ann.id)).all())
     assert [r[0] for r in changes] == ["silver"]
+    ca = campaign_awards.c  # the tier's part noted against its entry, by the batch's writes
+    noted = hub.db.read(lambda c: c.execute(
+        select(ca.entry_id, ca.campaign_id, ca.tier_code, ca.member_id, ca.funder_party_id,
+               ca.points)).all())
+    assert [tuple(r) for r in noted] == [
+        (results[2].receipt.entry_id, None, "silver", ann.id, cafe, 250)]
     assert verify(hub.db) == []
 
 
@@ -277,9 +353,9 @@ def test_member_limits_count_the_batchs_earlier_lines_and_are_checked_under_the_
     real = programme_earn.store.usage_many
     reads: list[str] = []
 
-    def racing(conn, members, *args):  # type: ignore[no-untyped-def]
+    def racing(conn, members, *args, **kwargs):  # type: ignore[no-untyped-def]
         reads.append("read")
-        found = real(conn, members, *args)
+        found = real(conn, members, *args, **kwargs)
         if len(reads) == 2:  # record_batch's check: as if the member earned it meanwhile
             return {m: {daily.id: Usage(1, 1, 1, 1)} for m in members}
         return found

@@ -31,6 +31,7 @@ from network.programme.rules import (
     Skipped,
     Usage,
     evaluate,
+    evaluate_for_tiers,
     half_even_div,
     matches,
     periods,
@@ -287,6 +288,32 @@ def test_the_shipped_tiers_multiply_silver_gold_and_platinum():
     assert [(e.code, e.points) for e in gold.effects] == [("gold", 62)]  # 62.5 -> 62, even
     top = plan(programme=shipped, member=replace(SILVER, tier="platinum"))
     assert [(e.code, e.points) for e in top.effects] == [("platinum", 125)]
+
+
+def test_one_pass_for_every_tier_gives_each_tiers_own_plan():
+    """`evaluate_for_tiers` (a single earn's plan for whichever tier the statement finds) is
+    `evaluate` once per tier: tier-gated campaigns, exclusivity decided per tier, the tier
+    multiplier, a limit and a budget cap all as a one-tier evaluation gives them."""
+    shipped = Programme(zone=TEHRAN, network_party_id=NETWORK, tiers=DEFINITIONS)
+    gold_up = frozenset({"gold", "platinum"})
+    index = build([
+        campaign(1, stacking="exclusive", conditions=Conditions(tiers=gold_up)),
+        campaign(2, effect=Multiplier(Decimal("1.5")), limits=Limits(budget_points=40)),
+        campaign(3, conditions=Conditions(tiers=frozenset({"silver"}))),
+        campaign(4, limits=Limits(per_member_day=1)),
+        campaign(5, conditions=Conditions(tiers=frozenset({"blue"}), min_amount_minor=99_999)),
+    ])
+    tiers = (None, "blue", "silver", "gold", "platinum")
+    kwargs = {"base_points": 125, "programme": shipped, "usage": {4: Usage(day=1)},
+              "budget_left": {2: 30}}
+    plans = evaluate_for_tiers(purchase(), SILVER, tiers, index, **kwargs)  # type: ignore[arg-type]
+    assert plans == tuple(evaluate(purchase(), replace(SILVER, tier=t), index, **kwargs)  # type: ignore[arg-type]
+                          for t in tiers)
+    assert [points(p) for p in plans] == [
+        [("c2", 30)], [("c2", 30)], [("silver", 31), ("c2", 30), ("c3", 10)],
+        [("gold", 62), ("c1", 10)], [("platinum", 125), ("c1", 10)]]
+    assert plans[3].skipped == (Skipped(4, "c4", "LIMIT_DAY"), Skipped(2, "c2", "EXCLUDED"))
+    assert plans[2].skipped == (Skipped(4, "c4", "LIMIT_DAY"),)
 
 
 def test_programme_settings_are_checked():
