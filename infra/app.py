@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from infra import lean_earns
+from infra import lean_buys, lean_earns
 from infra.document_cache import DocumentCache
 from infra.explorer import ASSETS_PATH, explorer, explorer_asset
 from infra.graphql_endpoint import GraphQLEndpoint
@@ -86,7 +86,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         graphql_schema, db, settings,
         authenticators if authenticators is not None else default_authenticators(db, settings),
         documents, limits, reads,
-        PersistedOperations(graphql_schema, lean_earns.OPERATIONS, documents))
+        PersistedOperations(graphql_schema, lean_earns.OPERATIONS + lean_buys.OPERATIONS,
+                            documents))
 
     async def graphql_get(request: Request) -> Response:
         if settings.production:

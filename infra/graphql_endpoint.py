@@ -7,8 +7,9 @@ default) rather than Starlette's AnyIO pool of up to 40 threads: fewer threads c
 the GIL, and four per process still keep the database busy while some of them wait on it.
 `infra/bench/partner_api.py --graphql-threads N` measures other sizes.
 
-A partner's documented earn operation, sent as documented, skips graphql-core's executor
-(infra/persisted_operations.py); its answer then goes through the same `_answer` as any other.
+A partner's documented earn operation and a member's documented BuyReward, sent as documented,
+skip graphql-core's executor (infra/persisted_operations.py); the answer then goes through the
+same `_answer` as any other.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ from network.auth import (
     AuthError,
     ClaimRefused,
     DeferredClaim,
-    PartnerPrincipal,
     Principal,
 )
 from network.config import Settings
@@ -242,8 +242,7 @@ class GraphQLEndpoint:
         if not isinstance(variables, dict) or not (operation_name is None
                                                    or isinstance(operation_name, str)):
             return _error(400, "BAD_REQUEST", "variables must be an object, operationName a string")
-        persisted = (self.persisted.match(payload["query"], operation_name, variables)
-                     if isinstance(principal, PartnerPrincipal) else None)
+        persisted = self.persisted.match(payload["query"], operation_name, variables, principal)
         if persisted is not None and persisted[0].lean.claims_nonce and deferred is not None:
             # A single earn claims the nonce in its own statement (one round trip, not two);
             # if it wrote nothing, the claim is made now, and a refusal is the answer.
@@ -261,7 +260,7 @@ class GraphQLEndpoint:
         refused = self._claimed(request, deferred) if deferred is not None else None
         if refused is not None:
             return refused
-        if persisted is not None:  # a documented mutation, sent as documented
+        if persisted is not None:  # a documented mutation, sent as documented by its caller
             prepared, coerced = persisted
             fields = [prepared.field_name]
             context = self._context(request, principal, fields, self.primary_reads)

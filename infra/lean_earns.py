@@ -32,7 +32,7 @@ def _transaction_id(transaction: Any) -> str:
     return relay.Node.to_global_id("PartnerTransaction", transaction.id)
 
 
-def _user_errors(schema: GraphQLSchema, type_name: str) -> Callable[[Any], list[Any]]:
+def user_errors_of(schema: GraphQLSchema, type_name: str) -> Callable[[Any], list[Any]]:
     error = leaves(schema, type_name, *USER_ERROR_FIELDS)
 
     def answer(errors: Any) -> list[Any]:
@@ -49,7 +49,7 @@ def award_points(schema: GraphQLSchema) -> Answer:
                          "purchaseAmount", "purchaseCurrency", "memberId")
     line = leaves(schema, "EarnBreakdownLine", *BREAKDOWN_FIELDS)
     payload = leaves(schema, "AwardPointsPayload", "balanceAfter")
-    user_errors = _user_errors(schema, "AwardPointsError")
+    user_errors = user_errors_of(schema, "AwardPointsError")
 
     def answer(result: Any, ctx: RequestContext) -> Any:
         booked = result.transaction
@@ -70,7 +70,7 @@ def award_points_batch(schema: GraphQLSchema) -> Answer:
     balance = leaves(schema, "AwardLineResult", "balanceAfter")
     points = leaves(schema, "PartnerTransaction", "points")
     line = leaves(schema, "EarnBreakdownLine", "source", "campaignCode", "funderCode", "points")
-    user_errors = _user_errors(schema, "AwardPointsBatchError")
+    user_errors = user_errors_of(schema, "AwardPointsBatchError")
 
     def explainer(ctx: RequestContext) -> Callable[[Any], list[Any]]:
         """A transaction's `breakdown` answer, for one batch. A line the programme added

@@ -1,16 +1,21 @@
-"""Persisted operations: documented partner mutations answered without graphql-core's executor.
+"""Persisted operations: documented mutations answered without graphql-core's executor.
 
 A signed single earn spent about a fifth of the hub's CPU in graphql-core (coercing variables,
 building a `GraphQLResolveInfo` and a `Path` per field, completing the payload field by field),
 and a 1,000-line batch about three fifths: more than booking its lines. Yet the documented
-operations (graphql/operations/partner/*.graphql) are known in advance, so for those exact texts
+operations (graphql/operations/*/*.graphql) are known in advance, so for those exact texts
 the endpoint can skip the executor, as it already skips parse and validate (document_cache.py):
 
 - the request's query text is looked up as a whole (a dict: its hash, then an equality check),
-  so a document differing by one character takes the general path;
-- `plain_input` coerces `$input` only when it has the plain shape partners send (every value of
-  the exact JSON type, no unknown key); anything else takes the general path, so every
-  coercion error is graphql-core's own;
+  so a document differing by one character takes the general path; and only for the caller
+  the operation is meant for (`LeanOperation.principal`: a partner's key, a member's session),
+  so anyone else gets graphql-core's own refusal;
+- the root field's `input` is the document's `$input`, or an object whose every field is a
+  variable of that field's own type (`input: {rewardId: $rewardId, …}`, as a member's
+  BuyReward sends it): either way `plain_input` coerces the value the variables make only
+  when it has the plain shape clients send (every value of the exact JSON type, no unknown
+  key, no variable missing); anything else takes the general path, so every coercion error is
+  graphql-core's own;
 - the mutation's own `answer` runs the same domain code `mutate` runs (`HubMutation.carry_out`),
   so userErrors, replays, idempotency and metrics are the general path's;
 - `LeanOperation.answer` builds the field's answer from the payload by hand, with the schema's
@@ -39,11 +44,13 @@ from graphql import (
     GraphQLInputType,
     GraphQLObjectType,
     GraphQLSchema,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
     Undefined,
+    VariableNode,
+    get_nullable_type,
     is_input_object_type,
-    is_input_type,
     is_list_type,
     is_non_null_type,
     located_error,
@@ -54,6 +61,7 @@ from graphql.pyutils import Path
 
 from infra.document_cache import DocumentCache
 from infra.field_execution import PlainLeavesExecutionContext
+from network.auth import PartnerPrincipal
 from network.gql.context import RequestContext
 
 OPERATIONS_DIR = FilePath(__file__).resolve().parents[1] / "graphql" / "operations"
@@ -62,12 +70,14 @@ OPERATIONS_DIR = FilePath(__file__).resolve().parents[1] / "graphql" / "operatio
 @dataclass(frozen=True)
 class LeanOperation:
     """A documented mutation's lean path: `document` names its file under graphql/operations;
-    `mutation` has `answer(ctx, input)` (partners.gql.mutation_support.PartnerMutation)."""
+    `mutation` has `answer(ctx, input)` (partners.gql.mutation_support.PartnerMutation,
+    network.gql.rewards.BuyReward); `principal` is the caller's type it is meant for."""
 
     document: str
     mutation: Any
     # schema -> (payload, context) -> the field's answer
     answer: Callable[[GraphQLSchema], Callable[[Any, RequestContext], Any]]
+    principal: type = PartnerPrincipal
     # Its mutation makes the request's nonce claim itself (`RequestContext.deferred`): inside
     # its first write, or before writing anything
     claims_nonce: bool = False
@@ -84,7 +94,9 @@ class Prepared:
     node: FieldNode
     field: GraphQLField
     root: GraphQLObjectType
-    input_type: GraphQLInputType  # of the one variable, $input
+    input_type: GraphQLInputType  # of the field's `input` argument
+    # None: `input: $input`; else (input field, the variable giving it) for each of its fields
+    variables: tuple[tuple[str, str], ...] | None
     answer: Callable[[Any, RequestContext], Any]
 
 
@@ -97,15 +109,31 @@ def _prepare(schema: GraphQLSchema, lean: LeanOperation) -> Prepared:
     # One root field, no fragments or directives: nothing graphql-core would decide per request.
     [node] = operation.selection_set.selections
     assert isinstance(node, FieldNode) and not node.directives
-    [variable] = operation.variable_definitions
-    assert variable.variable.name.value == "input"
     root = schema.mutation_type
     assert root is not None
-    input_type = type_from_ast(schema, variable.type)
-    assert is_input_type(input_type)
+    field = root.fields[node.name.value]
+    [argument] = node.arguments
+    assert argument.name.value == "input"
+    input_type = field.args["input"].type
+    declared = {d.variable.name.value: type_from_ast(schema, d.type)
+                for d in operation.variable_definitions}
+    variables: tuple[tuple[str, str], ...] | None = None
+    if isinstance(argument.value, VariableNode):
+        assert list(declared) == [argument.value.name.value]
+        assert str(declared[argument.value.name.value]) == str(input_type)
+    else:
+        # An object of variables, each declared as its input field's own type (so coercing the
+        # object coerces each variable as graphql-core would), each used once, nothing else.
+        assert isinstance(argument.value, ObjectValueNode)
+        fields = get_nullable_type(input_type).fields  # type: ignore[union-attr]
+        variables = tuple((f.name.value, f.value.name.value)  # type: ignore[attr-defined]
+                          for f in argument.value.fields)
+        assert all(isinstance(f.value, VariableNode) for f in argument.value.fields)
+        assert sorted(v for _, v in variables) == sorted(declared)
+        assert all(str(declared[v]) == str(fields[name].type) for name, v in variables)
     return Prepared(lean, query, document, operation.name.value,
                     (node.alias or node.name).value, node.name.value, node,
-                    root.fields[node.name.value], root, input_type, lean.answer(schema))  # type: ignore[arg-type]
+                    field, root, input_type, variables, lean.answer(schema))
 
 
 _NOT_PLAIN = object()
@@ -195,13 +223,22 @@ class PersistedOperations:
         self._by_query = {p.query: p for p in prepared
                           if documents is None or documents.get(p.query)[0] is not None}
 
-    def match(self, query: str, operation_name: str | None,
-              variables: dict[str, Any]) -> tuple[Prepared, Any] | None:
-        """The persisted operation this request sends and its coerced input, or None."""
+    def match(self, query: str, operation_name: str | None, variables: dict[str, Any],
+              principal: object) -> tuple[Prepared, Any] | None:
+        """The persisted operation this request sends, for this caller, and its coerced input;
+        or None."""
         prepared = self._by_query.get(query)
-        if prepared is None or operation_name not in (None, prepared.name):
+        if (prepared is None or operation_name not in (None, prepared.name)
+                or not isinstance(principal, prepared.lean.principal)):
             return None
-        coerced = plain_input(prepared.input_type, variables.get("input"))
+        if prepared.variables is None:
+            given = variables.get("input")
+        else:  # a variable left out is graphql-core's error to report, not a null
+            given = {name: variables.get(variable, _ABSENT)
+                     for name, variable in prepared.variables}
+            if _ABSENT in given.values():
+                return None
+        coerced = plain_input(prepared.input_type, given)
         return None if coerced is _NOT_PLAIN else (prepared, coerced)
 
     def execute(self, prepared: Prepared, coerced: Any, context: RequestContext,

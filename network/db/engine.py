@@ -197,6 +197,21 @@ class StatementConnections:
             self._discard()  # a broken connection must not serve the next statement
             raise
 
+    def transaction(self, fn: Callable[[Callable[[str, Mapping[str, Any]], Any]], T]) -> T:
+        """`Database.pg_transaction` on this thread's connection: BEGIN, `fn(execute)`, COMMIT
+        (ROLLBACK when it raises)."""
+        cursor = self._cursor()
+
+        def execute(sql: str, params: Mapping[str, Any]) -> Any:
+            return cursor.execute(sql, params, prepare=True).fetchone()
+
+        try:
+            with cursor.connection.transaction():
+                return fn(execute)
+        except psycopg.OperationalError:
+            self._discard()  # a broken connection must not serve the next statement
+            raise
+
     def _cursor(self) -> psycopg.Cursor[Any]:
         held: _Held | None = getattr(self._local, "held", None)
         if held is not None and (time.monotonic() - held.opened > RECYCLE_SECONDS
@@ -306,7 +321,8 @@ class Database:
         assert self._statements is not None, "pg_statement is for PostgreSQL"
         return self._statements.execute(sql, params)
 
-    def pg_transaction(self, fn: Callable[[Callable[[str, Mapping[str, Any]], Any]], T]) -> T:
+    def pg_transaction(self, fn: Callable[[Callable[[str, Mapping[str, Any]], Any]], T], *,
+                       thread_connection: bool = False) -> T:
         """PostgreSQL only: a few prepared statements in one transaction straight through
         psycopg (no SQLAlchemy statement), for a write that must take a lock before it reads what
         the lock guards (a purchase: the debit's call takes the member's lock, then the purchase
@@ -314,8 +330,16 @@ class Database:
         returns the result, `execute(sql, params)` one statement's first row; an exception
         rolls back. The connection comes from the pool, not `pg_statement`'s per-thread ones:
         many threads buying at once wait for a pooled connection instead of each opening one.
-        Errors are psycopg's own, not retried."""
+        Errors are psycopg's own, not retried.
+
+        `thread_connection`: on the calling thread's own connection instead, as `pg_statement`,
+        for a caller on the GraphQL endpoint's few threads, which hold one each anyway (a member's
+        bearer session is read there): the pool's checkout and return cost about a sixth of the
+        hub's CPU for a purchase (py-spy, GIL samples). Never from the web pages' many threads."""
         assert self.dialect == "postgresql", "pg_transaction is for PostgreSQL"
+        if thread_connection:
+            assert self._statements is not None
+            return self._statements.transaction(fn)
         with self.engine.connect() as conn:
             raw = conn.connection.driver_connection
             assert raw is not None

@@ -1,11 +1,9 @@
-"""Buying a reward on PostgreSQL in three statements (and one more per message to send).
+"""Buying a reward on PostgreSQL in two statements (and one more per message to send).
 
 The general path (rewards_buy.buy through SQLAlchemy) sends about seventeen statements, each a
 round trip, and holds the popular reward's row lock through the last of them. Here, in one
 transaction (`Database.pg_transaction`):
 
-0. `_CONTACT`: the member's row and message preferences, for the message and the answer's
-   language (no lock taken);
 1. the ledger's debit, one call of the database function (network/ledger/pg_debit.py,
    unchanged): the key's claim and the member's lock, then the FIFO lots consumed with sink =
    the honouring partner (or the charity), entry, postings, balance and the stored answer,
@@ -13,10 +11,13 @@ transaction (`Database.pg_transaction`):
 2. `_TAKE`, in a snapshot taken after the member's lock: the member's earlier purchases counted
    against the limit, a pool code claimed with FOR UPDATE SKIP LOCKED (or the hub code made in
    Python inserted), the stock taken by the guarded update on the reward's row, the purchase row,
-   the pool code marked as given. The reward's row lock is taken here, last, as on the general
-   path, so it is held for this statement, the messages and the COMMIT only;
-3. the member's messages (network/notifications/messages.compose, from what `_CONTACT`
-   read), one INSERT each: a member with no phone nor email gets none.
+   the pool code marked as given; and the member's row and message preferences, for the message
+   and the answer's language (read here rather than in a statement of their own before the
+   debit: one round trip fewer, and a replay does not read them at all). The reward's row lock
+   is taken here, last, as on the general path, so it is held for this statement, the messages
+   and the COMMIT only;
+3. the member's messages (network/notifications/messages.compose, from what `_TAKE` read), one
+   INSERT each: a member with no phone nor email gets none.
 
 The reward was read before the transaction (or kept from an earlier purchase in this process):
 `_TAKE` books nothing unless the reward's `updated_at` is still the one read (every change moves
@@ -88,21 +89,19 @@ _TAKE = """
         UPDATE reward_codes AS c SET purchase_id = purchase.id
         FROM purchase, pool WHERE c.id = pool.id
         RETURNING c.id
+    ), contact AS (
+        SELECT m.*, p.programme_sms, p.programme_email, p.marketing_sms, p.marketing_email,
+               p.quiet_start, p.quiet_end, p.time_zone
+        FROM members AS m LEFT JOIN message_preferences AS p ON p.member_id = m.id
+        WHERE m.id = %(member)s
     )
     SELECT status.unchanged, status.within_limit, status.coded,
            (SELECT id FROM purchase) AS purchase_id, (SELECT code FROM code) AS code,
            (SELECT count(*) FROM given) AS given,
            (SELECT partner_name FROM seen_reward) AS partner_name,
-           (SELECT partner_name_fa FROM seen_reward) AS partner_name_fa
-    FROM status
-"""
-
-# The member and their message preferences (members.from_row, preferences.from_row).
-_CONTACT = """
-    SELECT m.*, p.programme_sms, p.programme_email, p.marketing_sms, p.marketing_email,
-           p.quiet_start, p.quiet_end, p.time_zone
-    FROM members AS m LEFT JOIN message_preferences AS p ON p.member_id = m.id
-    WHERE m.id = %(member)s
+           (SELECT partner_name_fa FROM seen_reward) AS partner_name_fa,
+           contact.id IS NOT NULL AS member_read, contact.*
+    FROM status LEFT JOIN contact ON true
 """
 
 # The member's purchases counted against the limit, under the member's lock (the debit's
@@ -130,20 +129,22 @@ class Bought:
     receipt: Receipt
     purchase_id: int | None
     code: str | None  # as stored (canonical), None without one
-    locale: str | None  # the member's, as `_CONTACT` read it (None on a replay): the answer
+    locale: str | None  # the member's, as `_TAKE` read it (None on a replay): the answer
     # names the reward in it without reading again after the purchase
 
 
-# (code as stored or None, partner's names {"en", "fa"}, the `_CONTACT` row or None)
+# (code as stored or None, partner's names {"en", "fa"}, `_TAKE`'s row with the member's
+#  columns, or None without a member row)
 #   -> outbox rows (outbox.row's dicts)
 Messages = Callable[[str | None, Mapping[str, str], Any], Sequence[Mapping[str, Any]]]
 
 
 def try_buy(db: Database, *, reward: Reward, member_id: int, key: str, digest: str,
             at: dt.datetime, hub_code: str | None, expires_at: dt.datetime | None,
-            messages: Messages) -> Bought | None:
+            messages: Messages, thread_connection: bool = False) -> Bought | None:
     """Book the purchase (see the module docstring), answer a replay, or refuse it with the
-    general path's userError; None: the general path must buy it."""
+    general path's userError; None: the general path must buy it. `thread_connection`: see
+    `Database.pg_transaction`."""
     spec = reward.spec
     charity = spec.kind == "charity_pledge"
     sink = spec.charity_id if charity else reward.partner_id
@@ -163,7 +164,6 @@ def try_buy(db: Database, *, reward: Reward, member_id: int, key: str, digest: s
     def transaction(body: Callable[[Callable[[str, Mapping[str, Any]], Any]], Receipt]
                     ) -> Receipt:
         def purchase(execute: Callable[[str, Mapping[str, Any]], Any]) -> Receipt:
-            contact = execute(_CONTACT, take)
             debited: list[Any] = []  # the debit's row
 
             def counted(sql: str, params: Mapping[str, Any]) -> Any:
@@ -190,13 +190,15 @@ def try_buy(db: Database, *, reward: Reward, member_id: int, key: str, digest: s
             if row.purchase_id is None:
                 raise RewardError("OUT_OF_STOCK", "this reward is sold out", "rewardId")
             partner = {"en": row.partner_name, "fa": row.partner_name_fa or row.partner_name}
+            contact = row if row.member_read else None
             for message in messages(row.code, partner, contact):
                 execute(_OUTBOX, message)
             made.append(Bought(receipt, row.purchase_id, row.code,
                                contact.locale if contact is not None else None))
             return receipt
 
-        return db.pg_transaction(lambda execute: purchase(execute))
+        return db.pg_transaction(lambda execute: purchase(execute),
+                                 thread_connection=thread_connection)
 
     try:
         receipt = pg_debit.try_debit(

@@ -130,28 +130,33 @@ def buy(db: Database, *, member_id: int, reward_id: int, idempotency_key: str, s
     """Buy one of REWARD for the member (see the module docstring); a retry with the same key
     answers the same purchase."""
     return _buy(db, member_id=member_id, reward_id=reward_id, idempotency_key=idempotency_key,
-                secret=secret, now=now)[0]
+                secret=secret, now=now, thread_connection=False)[0]
 
 
 def buy_named(db: Database, *, member_id: int, reward_id: int, idempotency_key: str,
-              secret: str, now: dt.datetime | None = None) -> tuple[Purchase, str]:
+              secret: str, now: dt.datetime | None = None,
+              thread_connection: bool = False) -> tuple[Purchase, str]:
     """`buy`, and the reward's name in the member's language (`name_for_member`) for the
     answer. A purchase on PostgreSQL's fast path knows both already (the reward as checked by
-    its transaction, the member's locale from its first statement), so it answers with no read
-    after its transaction; a replay or the general path reads the name."""
+    its transaction, the member's locale from its purchase statement), so it answers with no
+    read after its transaction; a replay or the general path reads the name.
+    `thread_connection`: the fast path's transaction on the calling thread's own connection
+    (`Database.pg_transaction`), for the GraphQL endpoint's threads only."""
     bought, name = _buy(db, member_id=member_id, reward_id=reward_id,
-                        idempotency_key=idempotency_key, secret=secret, now=now)
+                        idempotency_key=idempotency_key, secret=secret, now=now,
+                        thread_connection=thread_connection)
     if name is None:
         name = db.read(name_for_member, bought.reward_id, member_id)
     return bought, name
 
 
 def _buy(db: Database, *, member_id: int, reward_id: int, idempotency_key: str, secret: str,
-         now: dt.datetime | None) -> tuple[Purchase, str | None]:
+         now: dt.datetime | None, thread_connection: bool) -> tuple[Purchase, str | None]:
     """The purchase and, when known without a read, the name `name_for_member` would read."""
     if db.dialect == "postgresql":
         fast = _buy_on_postgresql(db, member_id=member_id, reward_id=reward_id,
-                                  idempotency_key=idempotency_key, secret=secret, now=now)
+                                  idempotency_key=idempotency_key, secret=secret, now=now,
+                                  thread_connection=thread_connection)
         if fast is not None:
             return fast
     params = {"reward": reward_id}
@@ -211,7 +216,8 @@ def forget() -> None:
 
 
 def _buy_on_postgresql(db: Database, *, member_id: int, reward_id: int, idempotency_key: str,
-                       secret: str, now: dt.datetime | None) -> tuple[Purchase, str | None] | None:
+                       secret: str, now: dt.datetime | None, thread_connection: bool
+                       ) -> tuple[Purchase, str | None] | None:
     """The purchase in pg_buy's statements (and the reward's name in the member's language,
     None on a replay), or None: the general path buys it. Whatever
     would be refused before the points move (no such reward, not on sale, not visible to the
@@ -254,7 +260,8 @@ def _buy_on_postgresql(db: Database, *, member_id: int, reward_id: int, idempote
     bought = pg_buy.try_buy(db, reward=reward, member_id=member_id, key=idempotency_key,
                             digest=pg_buy.request_digest(reward_id), at=at,
                             hub_code=reward_codes.generate() if generated else None,
-                            expires_at=expires_at, messages=outbox_rows)
+                            expires_at=expires_at, messages=outbox_rows,
+                            thread_connection=thread_connection)
     if bought is None:
         _known.pop((db.url, reward_id), None)  # perhaps changed: read it again next time
         return None

@@ -1,14 +1,17 @@
 """The QR's SVG writer (network/wallet/qr.svg) writes what segno's own writer writes, byte for
 byte, for the codes the hub shows: card numbers, hub coupon codes, pool codes of every length,
-and titles that need escaping."""
+and titles that need escaping; the version-1 symbols (network/wallet/qr_version1.py) are
+segno's, module for module."""
 
 from __future__ import annotations
+
+import random
 
 import segno
 
 from network import cards
 from network.programme import reward_codes
-from network.wallet import qr
+from network.wallet import qr, qr_version1
 
 
 def test_the_svg_is_segnos_own() -> None:
@@ -27,3 +30,31 @@ def test_card_svg_draws_the_code() -> None:
     drawn = qr.card_svg("3R96-TRCP-RYBP-6M", "Coupon code")
     assert drawn.startswith('<svg viewBox="0 0 25 25" class="qr"><title>Coupon code</title>')
     assert drawn.endswith('"/></svg>') and drawn.count("<path") == 2
+
+
+def _segno(text: str) -> list[bytes]:
+    return [bytes(row) for row in segno.make(text, error="m", micro=False, mask=0).matrix]
+
+
+def test_version_1_symbols_are_segnos() -> None:
+    """Every length 1 to 20 (so each error level segno boosts to: H up to 10 symbols, Q up to 16,
+    M up to 20, and both parities of the last pair), every symbol of the alphabet, hub codes."""
+    rnd = random.Random(18)
+    texts = [reward_codes.printable(reward_codes.generate(), True) for _ in range(100)]
+    texts += ["".join(rnd.choice(qr_version1.ALPHANUMERIC) for _ in range(length))
+              for length in range(1, 21) for _ in range(40)]
+    texts += [qr_version1.ALPHANUMERIC[k:k + 20] for k in range(0, 45, 5)]
+    for text in (t for t in texts if not t.isdigit()):  # digits alone: segno's numeric mode
+        rows = qr_version1.matrix(text)
+        assert rows is not None, text
+        assert [bytes(row) for row in rows] == _segno(text), text
+
+
+def test_what_version_1_leaves_to_segno() -> None:
+    """Digits only (segno's numeric mode), lower case or other characters (byte mode), more than
+    20 symbols (a larger version), nothing at all: None, and card_svg asks segno."""
+    for text in ("12345678", "7012345678901232", "cafe-0001", "PHARMACY_2026", "A" * 21, "",
+                 "Z" * 64):
+        assert qr_version1.matrix(text) is None, text
+    code = cards.generate()
+    assert qr.card_svg(code, "Card") == qr.svg(_segno(code), "Card")

@@ -1,6 +1,6 @@
-"""The documented earn operations' lean path (infra/persisted_operations.py) answers exactly what
-graphql-core answers: the same bytes, status, metrics, for a booking, every kind of userError, a
-replay and an error.
+"""The documented operations' lean path (infra/persisted_operations.py: a partner's earns, a
+member's BuyReward) answers exactly what graphql-core answers: the same bytes, status, metrics,
+for a booking, every kind of userError, a replay and an error.
 
 The general path is reached with the same operation sent as a text the lean path does not know
 (the document plus a space). A booking is compared with its replay through the other path: the
@@ -20,6 +20,8 @@ import partners.gql.earn
 from infra.app import create_app
 from infra.persisted_operations import PersistedOperations
 from infra.query_limits import Limits
+from network.ledger.verify import verify
+from network.programme import rewards_buy
 from tests.partners.conftest import (
     BASE_URL,
     Hub,
@@ -29,6 +31,7 @@ from tests.partners.conftest import (
     post_signed,
     signed_headers,
 )
+from tests.partners.test_rewards_api import MEMBER_OPS, funded_member, publish
 
 AWARD = operation("AwardPoints")
 BATCH = operation("AwardPointsBatch")
@@ -230,3 +233,91 @@ def test_a_document_the_apps_limits_refuse_is_not_persisted(hub: Hub,
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_DEEP"
     assert lean_calls == []
+
+
+# ---- a member's BuyReward (bearer session; variables that are not one $input) -------------
+
+BUY = (MEMBER_OPS / "BuyReward.graphql").read_text()
+
+
+def member_send(hub: Hub, query: str, variables: dict[str, Any],
+                token: str | None) -> tuple[int, bytes]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = hub.http.post("/graphql", content=gql_body(query, variables),
+                             headers={**headers, "Content-Type": "application/json"})
+    return response.status_code, response.content
+
+
+def test_a_purchase_answers_the_same_bytes_both_ways(hub: Hub, lean_calls: list[str]) -> None:
+    reward = publish(hub, "shop", stock=5)
+    _, token = funded_member(hub)
+    for first, then in ((BUY, BUY + GENERAL), (BUY + GENERAL, BUY)):
+        variables = {"rewardId": reward, "idempotencyKey": str(uuid.uuid4())}
+        bought = member_send(hub, first, variables, token)
+        assert bought == member_send(hub, then, variables, token)  # the replay, the other way
+        assert bought[0] == 200 and b'"userErrors":[]' in bought[1]
+        assert b'"status":"ISSUED"' in bought[1] and b'"codeQrSvg":"<svg' in bought[1]
+    assert lean_calls == ["BuyReward", "BuyReward"]
+    assert verify(hub.db) == []
+
+
+def test_every_purchase_refusal_answers_the_same(hub: Hub, lean_calls: list[str]) -> None:
+    reward = publish(hub, "shop", stock=1, pricePoints=300)
+    _, poor = funded_member(hub, 100)
+    _, rich = funded_member(hub, 1000)
+    key = str(uuid.uuid4())
+    assert b'"userErrors":[]' in member_send(hub, BUY, {"rewardId": reward,
+                                                        "idempotencyKey": key}, rich)[1]
+    cases = [(poor, reward, str(uuid.uuid4()), "INSUFFICIENT_POINTS"),
+             (rich, reward, str(uuid.uuid4()), "OUT_OF_STOCK"),
+             (rich, "nope", str(uuid.uuid4()), "REWARD_NOT_FOUND"),
+             (rich, publish(hub, "shop"), key, "IDEMPOTENCY_KEY_REUSED"),
+             (rich, reward, "a\tb", "IDEMPOTENCY_KEY_INVALID"),
+             (rich, reward, " ", "IDEMPOTENCY_KEY_MISSING")]
+    for token, reward_id, idempotency_key, code in cases:
+        before = hub.ledger_counts()
+        variables = {"rewardId": reward_id, "idempotencyKey": idempotency_key}
+        lean = member_send(hub, BUY, variables, token)
+        assert lean == member_send(hub, BUY + GENERAL, variables, token)
+        assert f'"code":"{code}"'.encode() in lean[1], lean
+        assert hub.ledger_counts() == before
+    assert lean_calls == ["BuyReward"] * 7
+
+
+@pytest.mark.parametrize("variables", [
+    {"rewardId": 7, "idempotencyKey": "a"},  # an ID as a number
+    {"rewardId": "UmV3YXJkOjE="},  # a variable left out
+    {"rewardId": None, "idempotencyKey": "a"},  # null for a non-null variable
+    {"input": {"rewardId": "UmV3YXJkOjE=", "idempotencyKey": "a"}},  # as another operation
+])
+def test_purchase_variables_graphql_core_would_convert_or_refuse_take_the_general_path(
+        hub: Hub, lean_calls: list[str], variables: dict[str, Any]) -> None:
+    _, token = funded_member(hub)
+    assert member_send(hub, BUY, variables, token) == member_send(hub, BUY + GENERAL,
+                                                                  variables, token)
+    assert lean_calls == []
+
+
+def test_only_a_member_buys_on_the_lean_path(hub: Hub, lean_calls: list[str]) -> None:
+    """Signed by a partner, or with no credential: graphql-core's own refusal."""
+    variables = {"rewardId": publish(hub, "shop"), "idempotencyKey": "a"}
+    unsigned = member_send(hub, BUY, variables, None)
+    assert unsigned == member_send(hub, BUY + GENERAL, variables, None)
+    assert b"FORBIDDEN" in unsigned[1]
+    signed = post_signed(hub, gql_body(BUY, variables), idempotency_key=str(uuid.uuid4()))
+    assert signed.status_code == 200 and b"FORBIDDEN" in signed.content
+    assert lean_calls == []
+
+
+def test_a_purchase_error_answers_the_same(hub: Hub, lean_calls: list[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the catalog is on fire")
+
+    monkeypatch.setattr(rewards_buy, "buy_named", broken)
+    _, token = funded_member(hub)
+    variables = {"rewardId": publish(hub, "shop"), "idempotencyKey": "a"}
+    lean = member_send(hub, BUY, variables, token)
+    assert lean == member_send(hub, BUY + GENERAL, variables, token)
+    assert lean[1].startswith(b'{"data":{"buyReward":null},"errors":[{"message":"internal')
+    assert lean_calls == ["BuyReward"]
