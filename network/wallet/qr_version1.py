@@ -9,8 +9,9 @@ mask fixed, a symbol is a fixed picture (finder, timing and format patterns, and
 data region) with each bit of the message flipped at its fixed place. Both are taken once per
 error level from segno's own functions (`_layout`); per text only the message (mode, count, data,
 padding and Reed-Solomon codewords, ISO/IEC 18004 7.4 to 7.6) is computed here, as segno
-computes it. Texts this does not cover (digits only, other characters, more than 20 symbols)
-return None and segno draws them. tests/network/test_qr.py compares the two on many texts.
+computes it, with segno's Galois-field tables. Texts this does not cover (digits only, other
+characters, more than 20 symbols) return None and segno draws them.
+tests/network/test_qr.py compares the two on many texts.
 """
 
 from __future__ import annotations
@@ -27,46 +28,17 @@ _BOOST_FROM_M = (consts.ERROR_LEVEL_M, consts.ERROR_LEVEL_Q, consts.ERROR_LEVEL_
 _PADS = (0b11101100, 0b00010001)
 
 
-def _gf_tables() -> tuple[list[int], list[int]]:
-    """GF(256) with the QR polynomial x^8 + x^4 + x^3 + x^2 + 1: antilog (doubled, so a sum of
-    two logs needs no modulo) and log."""
-    exp, log = [0] * 512, [0] * 256
-    value = 1
-    for power in range(255):
-        exp[power] = exp[power + 255] = value
-        log[value] = power
-        value <<= 1
-        if value & 0x100:
-            value ^= 0x11D
-    return exp, log
-
-
-_EXP, _LOG = _gf_tables()
-
-
-@functools.cache
-def _generator(degree: int) -> tuple[int, ...]:
-    """The generator polynomial's coefficients after the leading 1, as logs."""
-    poly = [1]
-    for root in range(degree):
-        nxt = [0] * (len(poly) + 1)
-        for k, coef in enumerate(poly):
-            nxt[k] ^= coef
-            if coef:
-                nxt[k + 1] ^= _EXP[_LOG[coef] + root]
-        poly = nxt
-    return tuple(_LOG[c] for c in poly[1:])
-
-
 def _error_words(data: list[int], degree: int) -> list[int]:
-    gen = _generator(degree)
+    """The Reed-Solomon error codewords of `data`, with segno's own tables (its make_blocks
+    computes the same, around a buffer of bits this module does not build)."""
+    gen, log, exp = consts.GEN_POLY[degree], consts.GALIOS_LOG, consts.GALIOS_EXP
     rest = data + [0] * degree
     for k in range(len(data)):
         coef = rest[k]
         if coef:
-            lcoef = _LOG[coef]
+            lcoef = log[coef]
             for n, g in enumerate(gen, k + 1):
-                rest[n] ^= _EXP[lcoef + g]
+                rest[n] ^= exp[lcoef + g]
     return rest[len(data):]
 
 
