@@ -2,6 +2,9 @@
 # virtualenv and installs the project first.
 VENV ?= .venv
 PYTHON ?= python3
+# One pytest worker per core; tests that share something outside their own database carry
+# @pytest.mark.xdist_group and run on one worker (--dist loadgroup). PYTEST_ARGS= runs serially.
+PYTEST_ARGS ?= -n auto --dist loadgroup
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: run test bench lint schema clean

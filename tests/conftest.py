@@ -32,6 +32,12 @@ def _libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow (a minute or more each) run first: on several workers (`make test`
+    runs one per core) one of them left for the end would keep the other workers idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     name = f"pointsnet_test_{uuid.uuid4().hex[:10]}"

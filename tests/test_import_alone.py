@@ -13,6 +13,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("network", "partners", "settlement", "infra")
 # The modules are split over this many children, run a core's worth at a time: every import
@@ -55,6 +57,7 @@ def _import_each(modules: list[str]) -> subprocess.CompletedProcess[str]:
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_every_module_imports_first() -> None:
     modules = _modules()
     assert len(modules) > 100  # the walk found the tree

@@ -25,7 +25,7 @@ from network.programme.rewards import RewardSpec
 from network.programme.tiers_schema import tier_changes
 from partners import webhooks
 from tests.e2e.shots import shooter, shots_dir
-from tests.e2e.test_console_browser import browser, context, fresh_code  # noqa: F401
+from tests.e2e.test_console_browser import context, fresh_code
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
 from tests.network import wallet_world as ww
 from tests.network.backoffice import world as bw
@@ -96,7 +96,7 @@ def _till(page: Page, code: str) -> None:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("language", ["en", "fa"])
-def test_a_cashier_uses_a_coupon_at_the_till(hub: Hub, browser: Browser,  # noqa: F811
+def test_a_cashier_uses_a_coupon_at_the_till(hub: Hub, browser: Browser,
                                              pg_db: Database, world: dict,
                                              language: str) -> None:
     cashier = bw.person(pg_db, "cashier", f"till-{language}@cafe.example",
@@ -144,7 +144,7 @@ def test_a_cashier_uses_a_coupon_at_the_till(hub: Hub, browser: Browser,  # noqa
 
 
 @pytest.mark.browser
-def test_webhooks_and_rewards_pages(hub: Hub, browser: Browser,  # noqa: F811
+def test_webhooks_and_rewards_pages(hub: Hub, browser: Browser,
                                     pg_db: Database, world: dict) -> None:
     for language, size, name in (("en", DESKTOP, "desktop"), ("fa", PHONE, "phone")):
         manager = bw.person(pg_db, "manager", f"wh-{language}@cafe.example",

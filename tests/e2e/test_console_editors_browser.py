@@ -28,7 +28,7 @@ from partners.portal import till
 from partners.webhooks import store as wh_store
 from tests.e2e.shots import shooter
 from tests.e2e.test_backoffice_till_browser import hub, sign_in  # noqa: F401
-from tests.e2e.test_console_browser import browser, context  # noqa: F401
+from tests.e2e.test_console_browser import context
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
 from tests.network import wallet_world as ww
 from tests.network.backoffice import world as bw

@@ -25,7 +25,7 @@ from partners.terms import Terms
 
 # `hub` serves the `world` below (pytest looks fixtures up from this module first).
 from tests.e2e.shots import shooter
-from tests.e2e.test_console_browser import browser, context, hub, sign_in  # noqa: F401
+from tests.e2e.test_console_browser import context, hub, sign_in  # noqa: F401
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
 from tests.network import wallet_world as ww
 from tests.network.backoffice import world as bw

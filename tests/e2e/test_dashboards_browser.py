@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from network import ledger, parties
 from network.clock import utcnow
@@ -32,7 +32,8 @@ from settlement import run as settlement_run
 from settlement.kpis import rollup
 from settlement.period import Period
 from tests.e2e.shots import shooter
-from tests.e2e.test_console_browser import browser, context, fresh_code  # noqa: F401
+from tests.e2e.test_backoffice_till_browser import sign_in
+from tests.e2e.test_console_browser import context
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
 from tests.network import wallet_world as ww
 from tests.network.backoffice import world as bw
@@ -98,18 +99,9 @@ def hub(pg_db: Database, world: dict[str, object]) -> Iterator[Hub]:
         server.stop()
 
 
-def sign_in(page: Page, hub: Hub, who: bw.Person, door: str) -> None:
-    page.goto(f"{hub.base}{door}/signin")
-    page.fill("#login", who.login)
-    page.fill("#password", who.password)
-    page.fill("#code", fresh_code(who))
-    page.get_by_test_id("bo-sign-in").click()
-    expect(page).not_to_have_url(f"{hub.base}{door}/signin")
-
-
 @pytest.mark.browser
 def test_finance_reads_the_dashboards_and_the_month(
-        hub: Hub, browser: Browser, pg_db: Database, world: dict) -> None:  # noqa: F811
+        hub: Hub, browser: Browser, pg_db: Database, world: dict) -> None:
     fiona = bw.person(pg_db, "finance", "fiona@example.com")
     page = context(browser, DESKTOP, "en").new_page()
     sign_in(page, hub, fiona, "/console")
@@ -146,7 +138,7 @@ def test_finance_reads_the_dashboards_and_the_month(
 @pytest.mark.browser
 @pytest.mark.parametrize(("size", "name"), [(PHONE, "phone"), (DESKTOP, "desktop")])
 def test_a_viewer_reads_the_persian_dashboard_but_not_the_money(
-        hub: Hub, browser: Browser, pg_db: Database, world: dict,  # noqa: F811
+        hub: Hub, browser: Browser, pg_db: Database, world: dict,
         size: dict[str, int], name: str) -> None:
     viewer = bw.person(pg_db, "viewer", f"viewer-{name}@example.com")
     page = context(browser, size, "fa").new_page()
@@ -173,7 +165,7 @@ def test_a_viewer_reads_the_persian_dashboard_but_not_the_money(
 
 @pytest.mark.browser
 def test_a_partner_manager_sees_only_their_partner(
-        hub: Hub, browser: Browser, pg_db: Database, world: dict) -> None:  # noqa: F811
+        hub: Hub, browser: Browser, pg_db: Database, world: dict) -> None:
     mina = bw.person(pg_db, "manager", "mina@cafe.example", partner_id=world["cafe"])
     page = context(browser, PHONE, "en").new_page()
     sign_in(page, hub, mina, "/partner")
@@ -220,7 +212,7 @@ def test_a_partner_manager_sees_only_their_partner(
 
 @pytest.mark.browser
 def test_a_cashier_cannot_open_operator_or_manager_pages(
-        hub: Hub, browser: Browser, pg_db: Database, world: dict) -> None:  # noqa: F811
+        hub: Hub, browser: Browser, pg_db: Database, world: dict) -> None:
     carl = bw.person(pg_db, "cashier", "carl@cafe.example", partner_id=world["cafe"])
     page = context(browser, PHONE, "fa").new_page()
     sign_in(page, hub, carl, "/partner")

@@ -7,16 +7,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Request, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Request, Route, expect
 
 from infra.explorer import ASSET_TYPES, ASSETS
+from tests.e2e.chromium import CHROMIUM_ARGS, launched
 from tests.e2e.shots import shots_dir
-from tests.e2e.test_wallet_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
+from tests.e2e.test_wallet_browser import DESKTOP, PHONE
 from tests.support.hub_process import hub_process
 
 SHOTS = shots_dir("i22scale")
@@ -59,15 +59,11 @@ def test_the_page_names_only_the_hubs_own_files(hub: str) -> None:
     assert httpx.get(f"{hub}/graphql/explorer/SHA256SUMS").status_code == 404
 
 
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "install Debian's chromium (apt-get install -y chromium)"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=OFFLINE_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+@pytest.fixture(scope="module")
+def _chromium() -> Iterator[Browser]:
+    """This module's Chromium (conftest's `browser` hands it out): DNS resolves 127.0.0.1 only."""
+    with launched(OFFLINE_ARGS) as chromium:
+        yield chromium
 
 
 @pytest.mark.browser

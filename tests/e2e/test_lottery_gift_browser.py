@@ -23,7 +23,6 @@ from tests.e2e.test_wallet_browser import (
     DESKTOP,
     PHONE,
     Hub,
-    browser,  # noqa: F401  (the fixture)
     digits,
     shot,
     sign_in,
@@ -67,7 +66,7 @@ def hub(pg_db: Database, world: dict[str, object],
 
 @pytest.mark.browser
 def test_enter_a_draw_send_a_gift_see_the_result_in_both_languages(
-        hub: Hub, browser: Browser, pg_db: Database, world: dict[str, object]) -> None:  # noqa: F811
+        hub: Hub, browser: Browser, pg_db: Database, world: dict[str, object]) -> None:
     draw: store.Draw = world["draw"]  # type: ignore[assignment]
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="en-US",
                                   extra_http_headers={"Accept-Language": "en-US,en;q=0.9"})

@@ -21,7 +21,6 @@ from network.db.schema import members as members_table
 from network.ledger.verify import verify
 from tests.e2e.shots import shooter
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
-from tests.e2e.test_wallet_browser import browser as browser  # noqa: F401  (the fixture)
 from tests.network import wallet_world as ww
 
 shot = shooter("i20mem")
@@ -58,7 +57,7 @@ def join(page: Page, hub: Hub, address: str, prefix: str, via_signin: bool = Tru
 
 @pytest.mark.browser
 def test_join_fill_the_profile_download_and_erase_on_a_phone(
-        hub: Hub, browser: Browser, pg_db: Database) -> None:  # noqa: F811
+        hub: Hub, browser: Browser, pg_db: Database) -> None:
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="en-US",
                                   extra_http_headers={"Accept-Language": "en-US,en;q=0.9"},
                                   accept_downloads=True)
@@ -132,7 +131,7 @@ def test_join_fill_the_profile_download_and_erase_on_a_phone(
 
 @pytest.mark.browser
 def test_join_by_phone_with_a_referral_link_in_persian_on_a_desktop(
-        hub: Hub, browser: Browser, pg_db: Database) -> None:  # noqa: F811
+        hub: Hub, browser: Browser, pg_db: Database) -> None:
     sara = ww.enrol(pg_db, email="sara@example.com", name="Sara")
     code = pg_db.read(members.get, sara, ww.SECRET).referral_code
     context = browser.new_context(viewport=DESKTOP, locale="fa-IR",

@@ -25,7 +25,6 @@ from tests.e2e.test_wallet_browser import (  # noqa: F401  (fixtures)
     DESKTOP,
     PHONE,
     Hub,
-    browser,
     digits,
     hub,
     shot,

@@ -27,7 +27,7 @@ from network.db.schema import members
 from network.programme import rewards_buy
 from tests.e2e.shots import shooter
 from tests.e2e.test_backoffice_till_browser import _reward, hub, sign_in  # noqa: F401
-from tests.e2e.test_console_browser import browser, context  # noqa: F401
+from tests.e2e.test_console_browser import context
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
 from tests.network import wallet_world as ww
 from tests.network.backoffice import world as bw

@@ -15,8 +15,8 @@ from playwright.sync_api import Browser, Page, expect
 from network import parties
 from network.db.engine import Database
 from tests.e2e.shots import shooter
-from tests.e2e.test_console_browser import browser, context  # noqa: F401
-from tests.e2e.test_dashboards_browser import sign_in
+from tests.e2e.test_backoffice_till_browser import sign_in
+from tests.e2e.test_console_browser import context
 from tests.e2e.test_wallet_browser import DESKTOP, PHONE, Hub
 from tests.network import wallet_world as ww
 from tests.network.backoffice import world as bw
@@ -61,7 +61,7 @@ def _check(page: Page, size: dict[str, int], table: str) -> None:
 @pytest.mark.parametrize(("size", "language"), [(PHONE, "en"), (PHONE, "fa"), (DESKTOP, "en"),
                                                 (DESKTOP, "fa")])
 def test_tables_stack_on_a_phone_and_stay_tables_on_a_desktop(
-        hub: Hub, browser: Browser, pg_db: Database, world: dict[str, int],  # noqa: F811
+        hub: Hub, browser: Browser, pg_db: Database, world: dict[str, int],
         size: dict[str, int], language: str) -> None:
     tag = f"{'phone' if size == PHONE else 'desktop'}_{language}"
     olga = bw.person(pg_db, "operator", f"olga-{tag}@example.com")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from network import ledger, parties
@@ -33,9 +33,6 @@ from tests.support import ledger_world as w
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 DAY_DELTA = dt.timedelta(days=1)
@@ -125,24 +122,6 @@ def hub(pg_db: Database, world: dict[str, int]) -> Iterator[Hub]:
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "install Debian's chromium (apt-get install -y chromium)"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        assert chromium.version.split(".")[0] == _debian_chromium_major()
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _debian_chromium_major() -> str:
-    """The browser under test is Debian's package, not a downloaded Playwright build."""
-    out = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, check=True)
-    return re.search(r"(\d+)\.", out.stdout).group(1)  # type: ignore[union-attr]
 
 
 def shot(page: Page, name: str) -> None:

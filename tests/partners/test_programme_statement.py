@@ -394,6 +394,7 @@ def test_an_earn_that_waits_for_a_concurrent_update_of_the_member_hands_over(
     with hub.db.engine.connect() as watcher:
         while not watcher.execute(text(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database() "  # not another test worker's database
                 "AND query LIKE '%%member_balances%%' AND pid <> pg_backend_pid()")).scalar_one():
             watcher.rollback()
     holder.commit()

@@ -18,6 +18,7 @@ import zipfile
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 
 from network.clock import utcnow
@@ -29,6 +30,8 @@ from tests.support.hub_process import hub_process
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK = ROOT / "partners" / "sdk"
+# Each wheel build rewrites partners/sdk/_assembled (setup.py): one worker builds at a time.
+pytestmark = pytest.mark.xdist_group("partner-sdk-build")
 HUB_PACKAGES = ("partners", "network", "infra", "settlement", "graphene", "sqlalchemy",
                 "starlette", "psycopg", "uvicorn")
 
