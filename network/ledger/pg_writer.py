@@ -122,8 +122,7 @@ _ONE_TEMPLATE = """{nonce}
     ), who AS MATERIALIZED (
         SELECT w.m, COALESCE(CAST(%(digest)s AS text), encode(sha256(convert_to(array_to_string(
                    CAST(%(digest_parts)s AS text[]), CAST(w.m AS text)), 'UTF8')), 'hex')) AS h
-        FROM (SELECT COALESCE(CAST(%(member)s AS bigint), (
-                  SELECT id FROM members WHERE card_number = %(card)s)) AS m) AS w
+        FROM WHO_SOURCE AS w
     ),{before} moved AS (
         UPDATE member_balances AS b
         SET balance = b.balance + {points}, updated_at = %(at)s
@@ -339,13 +338,23 @@ _MANY = summary.compact(_statement("""
 
 
 
-@functools.lru_cache(maxsize=32)
-def _one(guard: str, shape: tuple[bool, bool] | None, claim: str | None) -> str:
+# `who`'s member: the id the caller knows, or (`by_card`) the holder of a card not in the hub's
+# cache. Only the card's form reads members without naming the member (the one exception to
+# routing by member, infra/distribution.py HOT_STATEMENT_EXCEPTIONS, once per card per hub
+# process), so an earn by id stays a statement Citus sends to the member's node alone.
+_BY_ID = "(SELECT CAST(%(member)s AS bigint) AS m)"
+_BY_CARD = "(SELECT (SELECT id FROM members WHERE card_number = %(card)s) AS m)"
+
+
+@functools.lru_cache(maxsize=64)
+def _one(guard: str, shape: tuple[bool, bool] | None, claim: str | None,
+         by_card: bool = False) -> str:
     """The one-earn statement with the observers' guard (network/ledger/observers.py: "true"
     when nobody observes this earn; false makes it book nothing and hand the earn to `book`),
     plain or with the programme's parts of this `_programme_shape`, and the request's `claim`
     (DeferredClaim.sql) if it makes it."""
-    sql = (_ONE if shape is None else _programme(*shape)).replace("{guard}", guard)
+    sql = (_ONE if shape is None else _programme(*shape)).replace("{guard}", guard).replace(
+        "WHO_SOURCE", _BY_CARD if by_card else _BY_ID)
     parts = ((_NONCE.format(claim=claim), _NONCE_CLAIMED, _NONCE_ANSWER) if claim is not None
              else ("", "", "true"))
     for name, part in zip(("{nonce}", "{nonce_claimed}", "{nonce_answer}"), parts, strict=True):
@@ -436,7 +445,7 @@ def earn_statement(statement: Callable[[str, Mapping[str, Any]], Any], *, scope:
         params.update(claim.params)
     try:
         row = statement(_one(guard, None if tiered is None else _programme_shape(tiered),
-                             claim and claim.sql), params)
+                             claim and claim.sql, isinstance(member_id, ByCard)), params)
     except _HAND_OVER:
         return None
     if claim is not None:

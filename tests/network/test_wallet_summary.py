@@ -133,10 +133,10 @@ def test_the_one_statement_writers_stay_short_enough_for_psycopg_to_cache_their_
     from network.ledger import pg_debit, pg_writer
     from partners import nonces
     assert psycopg._queries.MAX_CACHED_STATEMENT_LENGTH == engine.HOT_STATEMENT_LENGTH
-    # the plain earn, every shape of the programme's, each with the request's nonce claim too
+    # the plain earn, every shape of the programme's, with the nonce claim, by id or by card
     shapes = (None, (False, False), (True, False), (False, True), (True, True))
-    for statement in ([pg_writer._one("true", shape, claim) for shape in shapes
-                       for claim in (None, nonces.IN_STATEMENT)]
+    for statement in ([pg_writer._one("true", shape, claim, by_card) for shape in shapes
+                       for claim in (None, nonces.IN_STATEMENT) for by_card in (False, True)]
                       + [pg_writer._MANY, pg_debit._call("true")]):
         assert "--" not in statement
         assert len(statement) <= engine.HOT_STATEMENT_LENGTH
