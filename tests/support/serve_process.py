@@ -59,7 +59,8 @@ def serve_process(database_url: str, secret_key: str, folder: Path, *, workers: 
     with stderr.open("wb") as err, stdout.open("wb") as out:
         process = subprocess.Popen(
             [str(POINTSNET), "serve", "--port", str(port), "--workers", str(workers)],
-            cwd=ROOT, env=environ, stdout=out, stderr=err)
+            cwd=ROOT, env=environ, stdout=out, stderr=err,
+            start_new_session=True)  # its own process group: cleanup reaches the workers too
     served = Served(f"http://127.0.0.1:{port}", process, stderr, stdout, folder / "tmp")
     try:
         for _ in range(600):
@@ -78,9 +79,21 @@ def serve_process(database_url: str, secret_key: str, folder: Path, *, workers: 
             raise AssertionError(f"pointsnet serve exited {process.returncode}:\n{served.logs()}")
         yield served
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
+        _stop_group(process)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server and every process it started. SIGKILL of uvicorn's supervisor alone
+    leaves its workers running (they were seen serving after the test ended), so the master gets
+    SIGTERM first (a graceful stop takes its workers with it) and the group is killed after."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(15)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group
+    if process.poll() is None:
+        process.wait(10)
 
 
 def partner_with_key(db: Database, earn_rate: str = "2") -> tuple[str, str]:
