@@ -72,12 +72,8 @@ def world(pg_db: Database) -> dict[str, object]:
 
 @pytest.fixture
 def hub(pg_db: Database, world: dict[str, object]) -> Iterator[Hub]:
-    server = Hub(pg_db)
-    try:
-        server.wait_ready()
+    with Hub(pg_db) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def sign_in(page: Page, hub: Hub, who: bw.Person, door: str) -> None:

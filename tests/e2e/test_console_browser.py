@@ -49,12 +49,8 @@ def world(pg_db: Database) -> dict[str, int]:
 
 @pytest.fixture
 def hub(pg_db: Database, world: dict[str, int]) -> Iterator[Hub]:
-    server = Hub(pg_db)
-    try:
-        server.wait_ready()
+    with Hub(pg_db) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def context(browser: Browser, size: dict[str, int], language: str) -> BrowserContext:

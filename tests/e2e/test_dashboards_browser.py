@@ -91,12 +91,8 @@ def world(pg_db: Database) -> dict[str, object]:
 
 @pytest.fixture
 def hub(pg_db: Database, world: dict[str, object]) -> Iterator[Hub]:
-    server = Hub(pg_db)
-    try:
-        server.wait_ready()
+    with Hub(pg_db) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.browser

@@ -56,12 +56,8 @@ def hub(pg_db: Database, world: dict[str, object],
     monkeypatch.setenv("POINTSNET_MEMBER_TRANSFERS", "1")
     monkeypatch.setenv("POINTSNET_GIFT_CONSENT", "1")
     monkeypatch.setenv("POINTSNET_GIFT_DAILY_LIMIT", "500")
-    server = Hub(pg_db)
-    try:
-        server.wait_ready()
+    with Hub(pg_db) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.browser

@@ -28,12 +28,8 @@ shot = shooter("i20mem")
 
 @pytest.fixture
 def hub(pg_db: Database) -> Iterator[Hub]:
-    server = Hub(pg_db)
-    try:
-        server.wait_ready()
+    with Hub(pg_db) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def join(page: Page, hub: Hub, address: str, prefix: str, via_signin: bool = True,

@@ -92,6 +92,17 @@ class Hub:
         self.process.terminate()
         self.process.wait(timeout=10)
 
+    def __enter__(self) -> Hub:
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
 
 @pytest.fixture
 def world(pg_db: Database) -> dict[str, int]:
@@ -116,12 +127,8 @@ def world(pg_db: Database) -> dict[str, int]:
 
 @pytest.fixture
 def hub(pg_db: Database, world: dict[str, int]) -> Iterator[Hub]:
-    server = Hub(pg_db)
-    try:
-        server.wait_ready()
+    with Hub(pg_db) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def shot(page: Page, name: str) -> None:
