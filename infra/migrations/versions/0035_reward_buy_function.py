@@ -5,10 +5,12 @@ and COMMIT (network/programme/pg_buy.py calls it; SQLite keeps the Python path).
 
 In one call, each statement in a snapshot of its own (READ COMMITTED, a VOLATILE function):
 
-1. `p_quiet` (the caller sends the call alone, outside a transaction, and so can add no message
-   rows after it): a member with a phone or an email address, whom the purchase's message may
-   reach, answers `loud` at once, nothing written or locked; the caller then calls again inside
-   a transaction with `p_quiet` false and writes the messages after the call, before COMMIT;
+1. the member's row, by its key: the locale (for the answer) and whether the member has a phone
+   or an email address. With `p_quiet` (the caller sends the call alone, outside a transaction,
+   and so can add no message rows after it), a member with either, whom the purchase's message
+   may reach, answers `loud` at once, nothing written or locked; the caller then calls again
+   inside a transaction with `p_quiet` false and writes the messages after the call, before
+   COMMIT;
 2. the debit, `ledger_debit` as a redemption calls it: its answer is returned as `debit`
    whatever it is (replay, in_progress, hand_over: nothing more is done); `short` (not enough
    points) also answers the member's purchases of this reward counted under the member's lock
@@ -17,8 +19,8 @@ In one call, each statement in a snapshot of its own (READ COMMITTED, a VOLATILE
    purchases counted against the limit, a pool code claimed with FOR UPDATE SKIP LOCKED (or the
    hub's code inserted), the stock taken by the guarded update on the reward's row (its lock
    taken last, held for the rest of this statement and the commit only), the purchase row, the
-   pool code marked as given, and the member's locale for the answer. The reward is booked only
-   if its `updated_at` is still `p_seen` and it is active (every change moves `updated_at`).
+   pool code marked as given. The reward is booked only if its `updated_at` is still `p_seen`
+   and it is active (every change moves `updated_at`).
 
 What cannot be booked after the debit raises (SQLSTATE P0001, raise_exception), so the whole
 statement (or the caller's transaction) rolls back with the debit: the message is `CHANGED` (the
@@ -59,14 +61,15 @@ CREATE FUNCTION reward_buy(
 LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
     v_loud boolean;
+    v_locale text;
     v_debit json;
     v_bought bigint;
     took record;
 BEGIN
-    v_loud := EXISTS (
-        SELECT 1 FROM members WHERE id = p_member
-          AND (coalesce(octet_length(phone_cipher), 0) > 0
-               OR coalesce(octet_length(email_cipher), 0) > 0));
+    SELECT coalesce(octet_length(phone_cipher), 0) > 0
+               OR coalesce(octet_length(email_cipher), 0) > 0, locale
+    INTO v_loud, v_locale
+    FROM members WHERE id = p_member;
     IF p_quiet AND v_loud THEN
         RETURN json_build_object('outcome', 'loud');
     END IF;
@@ -131,8 +134,7 @@ BEGIN
            (SELECT id FROM purchase) AS purchase_id, (SELECT code FROM code) AS code,
            (SELECT count(*) FROM given) AS given, (SELECT n FROM bought) AS bought,
            (SELECT partner_name FROM seen_reward) AS partner_name,
-           (SELECT partner_name_fa FROM seen_reward) AS partner_name_fa,
-           (SELECT locale FROM members WHERE id = p_member) AS locale
+           (SELECT partner_name_fa FROM seen_reward) AS partner_name_fa
     INTO took
     FROM status;
 
@@ -148,7 +150,7 @@ BEGIN
     RETURN json_build_object(
         'debit', v_debit, 'purchase_id', took.purchase_id, 'code', took.code,
         'partner_name', took.partner_name, 'partner_name_fa', took.partner_name_fa,
-        'locale', took.locale, 'loud', v_loud);
+        'locale', v_locale, 'loud', coalesce(v_loud, false));
 END
 $fn$
 """
