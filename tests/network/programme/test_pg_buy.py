@@ -199,21 +199,27 @@ def test_the_answer_names_the_reward_as_a_read_would(pg_db: Database) -> None:
         assert replayed == bought
 
 
-def test_a_changed_reward_is_bought_as_it_is_now(pg_db: Database) -> None:
+@pytest.mark.parametrize("thread_connection", [False, True])
+def test_a_changed_reward_is_bought_as_it_is_now(pg_db: Database,
+                                                 thread_connection: bool) -> None:
     """The reward kept from an earlier purchase is stale once changed: the purchase is booked
-    at the new price (by the general path, which reads it again), never the old one."""
+    at the new price (by the general path, which reads it again), never the old one; the
+    call's debit at the old price rolls back (in its transaction, or as its one statement)."""
     cafe = w.partner(pg_db, "cafe")
     reward = _publish(pg_db, cafe, "r")
     member = _member(pg_db, cafe, "m", 1000)
-    first = rewards_buy.buy(pg_db, member_id=member, reward_id=reward, idempotency_key="a",
-                            secret=w.SECRET, now=NOW)
+
+    def buy(key: str) -> rewards_buy.Purchase:
+        return rewards_buy.buy_named(pg_db, member_id=member, reward_id=reward,
+                                     idempotency_key=key, secret=w.SECRET, now=NOW,
+                                     thread_connection=thread_connection)[0]
+
+    first = buy("a")
     rewards_store.update_reward(pg_db, partner_id=cafe, reward_id=reward,
                                 changes={"price_points": 200}, scope="staff:1",
                                 idempotency_key="price", now=NOW)
-    second = rewards_buy.buy(pg_db, member_id=member, reward_id=reward, idempotency_key="b",
-                             secret=w.SECRET, now=NOW)
-    third = rewards_buy.buy(pg_db, member_id=member, reward_id=reward, idempotency_key="c",
-                            secret=w.SECRET, now=NOW)
+    second = buy("b")
+    third = buy("c")
     assert (first.points, second.points, third.points) == (300, 200, 200)
     assert pg_db.read(lambda c: c.execute(text(
         "SELECT balance FROM member_balances WHERE member_id = :m"), {"m": member}).scalar_one()
