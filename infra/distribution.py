@@ -206,4 +206,12 @@ FUNCTIONS: dict[str, FunctionPlacement] = {
         "call writes two shards, as an earn does; a purchase's call (inside pg_buy's "
         "transaction) and an observed one run on the coordinator, each statement routed by "
         "its member"),
+    "reward_buy": FunctionPlacement(
+        "p_member", "reward_purchases",
+        "a purchase in one call (migration 0035_reward_buy_function): ledger_debit's debit, "
+        "then the take (the member's purchases, the code, the stock, the purchase row). The "
+        "member's rows are on the member's shard; the code is its partner's (reward_codes by "
+        "partner_id, which the take names) and the stock a reference table's row (rewards), so "
+        "on Citus the call runs on the coordinator, each statement routed, and commits on "
+        "those shards together (2PC), as the purchase's transaction did before"),
 }

@@ -41,7 +41,7 @@ from network.ledger.receipts import Receipt
 
 # The function's arguments in its order (infra/migrations/versions/0034_debit_function.py); the
 # last, whether someone observes the debit, is the observers' guard negated.
-_ARGUMENTS = ("lock_key", "scope", "key", "digest", "kind", "consumption_kind", "account",
+ARGUMENTS = ("lock_key", "scope", "key", "digest", "kind", "consumption_kind", "account",
               "sink", "sink_kind", "member", "points", "reference", "at", "booked_at",
               "earned", "spent")
 
@@ -53,12 +53,11 @@ def _call(guard: str) -> str:
     general path, whose transaction has room for the observer's writes. The guard is read in
     the calling statement's snapshot, taken when the request reaches the database, as the
     one-statement earn reads it (pg_writer)."""
-    observed = "false" if guard == "true" else f"NOT ({guard})"
     # One function call and nothing else in the statement: the form Citus delegates whole to
     # the member's node (infra/distribution.py, FUNCTIONS).
     return summary.compact(
-        "SELECT ledger_debit(" + ", ".join(f"%({name})s" for name in _ARGUMENTS)
-        + f", {observed}) AS debit")
+        "SELECT ledger_debit(" + ", ".join(f"%({name})s" for name in ARGUMENTS)
+        + f", {observed(guard)}) AS debit")
 
 
 # Conflicts that mean "someone else got there first" (a key inserted by a writer that takes no
@@ -82,6 +81,51 @@ def replayed(row: Any) -> bool:
     return bool(row.debit["outcome"] == "replay")
 
 
+# The errors `receipt_of` raises when the function wrote nothing the caller can answer with.
+HAND_OVER = (*_HAND_OVER, _HandOver)
+
+
+def arguments(*, scope: str, key: str, digest: str, kind: str, consumption_kind: str,
+              account: str, sink_id: int, sink_kind: str, member_id: int, points: int,
+              reference: str | None, at: datetime, booked_at: str,
+              guard_params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The call's parameters (`ARGUMENTS`, and the guard's), for `ledger_debit` and for the
+    purchase's `reward_buy`, which passes them on."""
+    params = {"lock_key": Int8(idempotency.advisory_key(scope, key)), "scope": scope,
+              "key": key, "digest": digest, "kind": kind, "consumption_kind": consumption_kind,
+              "account": account, "sink": Int8(sink_id), "sink_kind": sink_kind,
+              "member": Int8(member_id), "points": Int8(points), "reference": reference,
+              "at": at, "booked_at": booked_at, **(guard_params or {})}
+    params["earned"], params["spent"] = (Int8(x) for x in summary.sides(kind, points))
+    return params
+
+
+def observed(guard: str) -> str:
+    """The function's last argument, whether someone observes the debit: the observers' guard
+    (network/ledger/observers.py) negated, "false" when nobody does."""
+    return "false" if guard == "true" else f"NOT ({guard})"
+
+
+def receipt_of(debit: Mapping[str, Any], digest: str, points: int) -> Receipt:
+    """The receipt of the function's answer (booked, or a replay of the same request), or the
+    error it means; HAND_OVER's `_HandOver` when it wrote nothing (the general path decides)."""
+    outcome = debit["outcome"]
+    if outcome == "booked":
+        return Receipt.from_dict(debit["response"])
+    if outcome == "replay":
+        return Receipt.from_dict(
+            idempotency.check_replay(debit["request_hash"], digest, debit["response"]))
+    if outcome == "short":
+        raise InsufficientPoints(
+            f"the member has {debit['spendable']} spendable points; {points} were asked "
+            "for", field="points")
+    if outcome == "in_progress":
+        raise IdempotencyInProgress(
+            "a request with this idempotency key is still being processed; retry shortly",
+            field="idempotencyKey")
+    raise _HandOver  # "hand_over": the function wrote nothing
+
+
 def try_debit(transaction: Transaction, *, scope: str, key: str, digest: str, kind: str,
               consumption_kind: str, account: str, sink_id: int, sink_kind: str,
               member_id: int, points: int, reference: str | None, at: datetime,
@@ -89,32 +133,16 @@ def try_debit(transaction: Transaction, *, scope: str, key: str, digest: str, ki
               guard_params: Mapping[str, Any] | None = None) -> Receipt | None:
     """Book the debit, replay it, or refuse it for want of points; None: the general path must
     handle it (no such member, a blocked member, no such sink, an observer, a conflict)."""
-    params = {"lock_key": Int8(idempotency.advisory_key(scope, key)), "scope": scope,
-              "key": key, "digest": digest, "kind": kind, "consumption_kind": consumption_kind,
-              "account": account, "sink": Int8(sink_id), "sink_kind": sink_kind,
-              "member": Int8(member_id), "points": Int8(points), "reference": reference,
-              "at": at, "booked_at": booked_at, **(guard_params or {})}
-    params["earned"], params["spent"] = (Int8(x) for x in summary.sides(kind, points))
+    params = arguments(scope=scope, key=key, digest=digest, kind=kind,
+                       consumption_kind=consumption_kind, account=account, sink_id=sink_id,
+                       sink_kind=sink_kind, member_id=member_id, points=points,
+                       reference=reference, at=at, booked_at=booked_at,
+                       guard_params=guard_params)
 
     def body(execute: Execute) -> Receipt:
-        debit = execute(_call(guard), params).debit
-        outcome = debit["outcome"]
-        if outcome == "booked":
-            return Receipt.from_dict(debit["response"])
-        if outcome == "replay":
-            return Receipt.from_dict(
-                idempotency.check_replay(debit["request_hash"], digest, debit["response"]))
-        if outcome == "short":
-            raise InsufficientPoints(
-                f"the member has {debit['spendable']} spendable points; {points} were asked "
-                "for", field="points")
-        if outcome == "in_progress":
-            raise IdempotencyInProgress(
-                "a request with this idempotency key is still being processed; retry shortly",
-                field="idempotencyKey")
-        raise _HandOver  # "hand_over": the function wrote nothing
+        return receipt_of(execute(_call(guard), params).debit, digest, points)
 
     try:
         return transaction(body)
-    except (_HandOver, *_HAND_OVER):
+    except HAND_OVER:
         return None

@@ -211,8 +211,10 @@ _known: dict[tuple[str, int], Reward] = {}
 
 
 def forget() -> None:
-    """Tests reuse databases (and their URLs) with new rewards under old ids and old times."""
+    """Tests reuse databases (and their URLs) with new rewards under old ids and old times,
+    and new members under old ids (pg_buy's members known to have a contact)."""
     _known.clear()
+    pg_buy.forget()
 
 
 def _buy_on_postgresql(db: Database, *, member_id: int, reward_id: int, idempotency_key: str,

@@ -1,4 +1,4 @@
-"""Buying a reward on PostgreSQL in pg_buy's three statements: the same ledger rows, purchases,
+"""Buying a reward on PostgreSQL in pg_buy's one call: the same ledger rows, purchases,
 codes, stock, messages, stored answers and userErrors as the general path, for the same
 requests (success, out of stock, over the member's limit, not enough points, no codes left, a
 replay, a key reused); and how many statements a purchase sends, so that it cannot creep back."""
@@ -76,8 +76,11 @@ def _member(db: Database, issuer: int, name: str, points: int, email: str | None
     return m
 
 
-def _scenario(db: Database, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], dict, str]:
-    """The same requests on an emptied database; what each answered and what the tables hold."""
+def _scenario(db: Database, monkeypatch: pytest.MonkeyPatch, thread_connection: bool = False
+              ) -> tuple[list[Any], dict, str]:
+    """The same requests on an emptied database; what each answered and what the tables hold.
+    `thread_connection`: the GraphQL threads' way, where a member with no contact buys in one
+    autocommit call."""
     _reset_postgres(db)
     drawn = itertools.count(1)  # hub codes as a fixed sequence, so both paths draw the same
     monkeypatch.setattr(reward_codes, "generate",
@@ -103,8 +106,9 @@ def _scenario(db: Database, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any],
 
     def buy(member: int, reward: int, key: str) -> None:
         try:
-            answers.append(rewards_buy.buy(db, member_id=member, reward_id=reward,
-                                           idempotency_key=key, secret=w.SECRET, now=NOW))
+            answers.append(rewards_buy.buy_named(
+                db, member_id=member, reward_id=reward, idempotency_key=key, secret=w.SECRET,
+                now=NOW, thread_connection=thread_connection)[0])
         except (RewardError, LedgerError) as exc:
             answers.append((type(exc).__name__, exc.code, str(exc)))
 
@@ -141,12 +145,13 @@ def _scenario(db: Database, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any],
     return answers, tables, seen
 
 
-def test_both_paths_write_and_answer_the_same(pg_db: Database,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("thread_connection", [False, True])
+def test_both_paths_write_and_answer_the_same(pg_db: Database, monkeypatch: pytest.MonkeyPatch,
+                                              thread_connection: bool) -> None:
     with statements(pg_db, direct=False) as sent:
-        fast_answers, fast_tables, fast = _scenario(pg_db, monkeypatch)
+        fast_answers, fast_tables, fast = _scenario(pg_db, monkeypatch, thread_connection)
         purchases = [s for s in sent if "INSERT INTO reward_purchases" in s]
-    assert purchases == []  # none through SQLAlchemy: the three statements bought them all
+    assert purchases == []  # none through SQLAlchemy: the call bought them all
     monkeypatch.setattr(rewards_buy, "_buy_on_postgresql", lambda *a, **k: None)
     _, general_tables, general = _scenario(pg_db, monkeypatch)
     for name in _TABLES:  # table by table first, for a readable failure
@@ -194,21 +199,27 @@ def test_the_answer_names_the_reward_as_a_read_would(pg_db: Database) -> None:
         assert replayed == bought
 
 
-def test_a_changed_reward_is_bought_as_it_is_now(pg_db: Database) -> None:
+@pytest.mark.parametrize("thread_connection", [False, True])
+def test_a_changed_reward_is_bought_as_it_is_now(pg_db: Database,
+                                                 thread_connection: bool) -> None:
     """The reward kept from an earlier purchase is stale once changed: the purchase is booked
-    at the new price (by the general path, which reads it again), never the old one."""
+    at the new price (by the general path, which reads it again), never the old one; the
+    call's debit at the old price rolls back (in its transaction, or as its one statement)."""
     cafe = w.partner(pg_db, "cafe")
     reward = _publish(pg_db, cafe, "r")
     member = _member(pg_db, cafe, "m", 1000)
-    first = rewards_buy.buy(pg_db, member_id=member, reward_id=reward, idempotency_key="a",
-                            secret=w.SECRET, now=NOW)
+
+    def buy(key: str) -> rewards_buy.Purchase:
+        return rewards_buy.buy_named(pg_db, member_id=member, reward_id=reward,
+                                     idempotency_key=key, secret=w.SECRET, now=NOW,
+                                     thread_connection=thread_connection)[0]
+
+    first = buy("a")
     rewards_store.update_reward(pg_db, partner_id=cafe, reward_id=reward,
                                 changes={"price_points": 200}, scope="staff:1",
                                 idempotency_key="price", now=NOW)
-    second = rewards_buy.buy(pg_db, member_id=member, reward_id=reward, idempotency_key="b",
-                             secret=w.SECRET, now=NOW)
-    third = rewards_buy.buy(pg_db, member_id=member, reward_id=reward, idempotency_key="c",
-                            secret=w.SECRET, now=NOW)
+    second = buy("b")
+    third = buy("c")
     assert (first.points, second.points, third.points) == (300, 200, 200)
     assert pg_db.read(lambda c: c.execute(text(
         "SELECT balance FROM member_balances WHERE member_id = :m"), {"m": member}).scalar_one()
@@ -218,14 +229,19 @@ def test_a_changed_reward_is_bought_as_it_is_now(pg_db: Database) -> None:
 
 @contextmanager
 def statements(db: Database, *, direct: bool = True) -> Iterator[list[str]]:
-    """Every statement sent: SQLAlchemy's, and (`direct`) those `pg_transaction` sends straight
-    through psycopg."""
+    """Every statement sent: SQLAlchemy's, and (`direct`) those `pg_transaction` and
+    `pg_statement` send straight through psycopg."""
     sent: list[str] = []
 
     def record(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
         sent.append(statement)
 
     original = db.pg_transaction
+    alone = db.pg_statement
+
+    def counted_alone(sql, params):  # type: ignore[no-untyped-def]
+        sent.append(sql)
+        return alone(sql, params)
 
     def counted(fn, **how):  # type: ignore[no-untyped-def]
         def with_count(execute):  # type: ignore[no-untyped-def]
@@ -238,24 +254,26 @@ def statements(db: Database, *, direct: bool = True) -> Iterator[list[str]]:
     event.listen(db.engine, "before_cursor_execute", record)
     if direct:
         db.pg_transaction = counted  # type: ignore[method-assign]
+        db.pg_statement = counted_alone  # type: ignore[method-assign]
     try:
         yield sent
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
         db.pg_transaction = original  # type: ignore[method-assign]
+        db.pg_statement = alone  # type: ignore[method-assign]
 
 
-def test_a_purchase_is_two_statements(pg_db: Database) -> None:
-    """In one transaction: the debit (one call) and the purchase (which reads the member's
-    contact and message preferences too); one more per message queued. Nothing else, before or
-    after."""
+def test_a_purchase_is_one_statement(pg_db: Database) -> None:
+    """In one transaction: the call (the debit and the purchase); for a member with a contact,
+    the contact and message preferences, and one more per message queued. Nothing else, before
+    or after."""
     cafe = w.partner(pg_db, "cafe")
     reward = _publish(pg_db, cafe, "r", price_points=10, stock=100)
     quiet = _member(pg_db, cafe, "quiet", 1000)
     told = _member(pg_db, cafe, "told", 1000, email="t@example.com")
     rewards_buy.buy(pg_db, member_id=quiet, reward_id=reward, idempotency_key="warm",
                     secret=w.SECRET, now=NOW)  # the reward is read once, then kept
-    for member, expected in ((quiet, 2), (told, 3)):
+    for member, expected in ((quiet, 1), (told, 3)):
         with statements(pg_db) as sent:
             rewards_buy.buy(pg_db, member_id=member, reward_id=reward,
                             idempotency_key=f"k{member}", secret=w.SECRET, now=NOW)
@@ -297,7 +315,7 @@ def test_on_the_threads_own_connection_no_pooled_one_is_taken(pg_db: Database) -
             bought, name = rewards_buy.buy_named(
                 pg_db, member_id=rich, reward_id=reward, idempotency_key="a", secret=w.SECRET,
                 now=NOW, thread_connection=True)
-        assert len(sent) == 2 and checkouts == []
+        assert len(sent) == 1 and checkouts == []  # one autocommit call: a quiet member
         assert (bought.points, bought.status, name) == (300, "issued", "Free coffee")
         with pytest.raises(LedgerError) as refused:
             rewards_buy.buy_named(pg_db, member_id=poor, reward_id=reward, idempotency_key="b",
@@ -313,4 +331,29 @@ def test_on_the_threads_own_connection_no_pooled_one_is_taken(pg_db: Database) -
     counts = pg_db.read(lambda c: c.execute(text(
         "SELECT (SELECT count(*) FROM reward_purchases), (SELECT stock FROM rewards)")).one())
     assert tuple(counts) == (2, 8)
+    assert verify(pg_db) == []
+
+
+def test_a_member_with_a_contact_is_told_in_the_purchase_transaction(pg_db: Database) -> None:
+    """On the threads' own connection, a member the message can reach answers "loud" to the
+    one-statement call, which writes nothing; the purchase is then booked in a transaction
+    with its message, and the member's next purchase goes there straight away."""
+    cafe = w.partner(pg_db, "cafe")
+    reward = _publish(pg_db, cafe, "r", price_points=10, stock=100)
+    told = _member(pg_db, cafe, "told", 1000, email="t@example.com")
+    quiet = _member(pg_db, cafe, "quiet", 1000)
+    rewards_buy.buy(pg_db, member_id=quiet, reward_id=reward, idempotency_key="warm",
+                    secret=w.SECRET, now=NOW)  # the reward is read once, then kept
+    counts = []
+    for key in ("a", "b"):
+        with statements(pg_db) as sent:
+            rewards_buy.buy_named(pg_db, member_id=told, reward_id=reward, idempotency_key=key,
+                                  secret=w.SECRET, now=NOW, thread_connection=True)
+        counts.append(len(sent))
+    # a probe answered "loud", then call, contact, message; then no probe
+    assert counts == [4, 3]
+    rows = pg_db.read(lambda c: c.execute(text(
+        "SELECT (SELECT count(*) FROM reward_purchases), (SELECT stock FROM rewards),"
+        " (SELECT count(*) FROM notification_outbox WHERE recipient = 't@example.com')")).one())
+    assert tuple(rows) == (3, 97, 2)
     assert verify(pg_db) == []

@@ -85,6 +85,17 @@ def test_hub_codes_are_alphanumeric_with_a_check_that_catches_a_typo():
         assert code[0] == code[1] or not rc.check_ok(swapped)
 
 
+def test_a_hub_code_draws_each_symbol_from_eight_byte_values(monkeypatch):
+    """Every byte value stands for the symbol of its low five bits, so each of the 32 symbols
+    is as likely as with `secrets.choice`; a draw whose check is not a letter or digit is
+    drawn again."""
+    draws = iter([bytes(range(5, 18)), bytes(range(32, 45)), bytes(range(224, 237))])
+    monkeypatch.setattr(rc.secrets, "token_bytes", lambda n: next(draws)[:n])
+    assert rc.check_symbol("56789ABCDEFGH") not in rc.ALPHABET  # the first draw: redrawn
+    assert rc.generate() == "0123456789ABC" + rc.check_symbol("0123456789ABC")
+    assert rc.generate() == "0123456789ABC" + rc.check_symbol("0123456789ABC")
+
+
 def test_a_typed_hub_code_is_read_as_crockford_says():
     code = "0123456789ABC"
     code += rc.check_symbol(code)
