@@ -183,6 +183,11 @@ def main() -> None:
         chunks = [lot_members[i * per:(i + 1) * per] for i in range(args.workers)]
         run_workers(_lots_worker, args.workers,
                     lambda i: (url, chunks[i], partner_id, args.lots, i))
+        # Statistics, as autovacuum keeps them on a live database: without them the plans of
+        # the redemption's statements depended on whether autovacuum reached this new
+        # database during the seeding (the debit's FIFO walk read every open lot of the member
+        # with them, and only the lots it took without them, until migration 0035).
+        db.write(lambda c: c.exec_driver_sql("ANALYZE"))
 
         print(f"redeem: {args.workers} worker processes for {args.seconds}s…", flush=True)
         before = cpu_split.read(os.getpid())
