@@ -6,7 +6,7 @@ balance, receipt. Here the database function `ledger_debit` (migration 0034_debi
 where each step is described) writes the same rows in one statement: the key's advisory lock and
 stored answer, the member's lock, the FIFO walk over the lots it takes and no others (one index
 probe per lot, stopping at the lot that covers the amount; the function runs with sorting off,
-migration 0035_debit_walk_plan, so the planner keeps to that index once `lots` has statistics),
+migration 0036_debit_walk_plan, so the planner keeps to that index once `lots` has statistics),
 the entry, its postings, one consumption per lot, the balance, the stored receipt and the
 wallet's sums. On its own (a redemption, a donation) it is one autocommit statement
 (`Database.pg_statement`): one round trip, no BEGIN nor COMMIT; a purchase sends it inside its

@@ -288,7 +288,7 @@ def test_the_walk_keeps_to_the_ordered_index_once_lots_has_statistics(own_pg_db)
     """With statistics on `lots` (autovacuum's ANALYZE on any live database), the planner
     costed the cursor's ordered walk above reading all the member's lots and sorting them:
     through ix_lots_member on the benchmark's database, in sequence on a table as small as
-    this one, so the walk fetched no lot through an index (migration 0035_debit_walk_plan
+    this one, so the walk fetched no lot through an index (migration 0036_debit_walk_plan
     turns sorting off in the function). It fetches the two lots it takes through the ordered
     index. Only rows fetched through an index count here: on a table this small the lot's
     update by its key reads the table's few pages in sequence, the planner's right choice at

@@ -15,14 +15,14 @@ the walk's order. None of the function's other statements sorts. The setting is 
 (`ALTER FUNCTION … SET`): PostgreSQL sets it on entry and restores it on exit, so a purchase
 that calls the function inside its transaction (pg_buy) plans its other statements as before.
 
-Revision ID: 0035_debit_walk_plan
-Revises: 0034_debit_function
+Revision ID: 0036_debit_walk_plan
+Revises: 0035_reward_buy_function
 """
 
 from alembic import op
 
-revision = "0035_debit_walk_plan"
-down_revision = "0034_debit_function"
+revision = "0036_debit_walk_plan"
+down_revision = "0035_reward_buy_function"
 branch_labels = None
 depends_on = None
 
