@@ -2,6 +2,7 @@
 
     .venv/bin/python infra/bench/batch_write_set.py [--streams 2] [--batches 4] [--lines 1000]
         [--ddl "SQL run on the fresh database first: a change measured alone"]
+        [--compare "SQL": instead, the same batches on two copies, one changed by SQL, in turns]
 
 Figures a busy shared server does not distort much (rates do): everything is counted for this
 run's own connections and database only.
@@ -12,6 +13,12 @@ run's own connections and database only.
   this run's own backends (/proc/<pid>/stat), not every postgres process on the machine;
 - the floor: the same number of rows inserted into copies of the tables with the same indexes and
   nothing else (no foreign keys, no checks, no receipts built), same CPU measure.
+
+With `--compare`, a change's CPU against the schema without it, in one run: two copies of the
+fresh database (`--ddl` applied to both, the change to one), the same recorded batches replayed
+on each in turns (the order swapped every batch), each copy's backend timed alone. On a loaded
+machine two separate runs differ by more than a foreign key costs; taking turns, both copies
+see the same load.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from infra.bench import cpu_split  # noqa: E402
 from infra.bench.batch_replay import record_streams, replay  # noqa: E402
-from infra.bench.databases import drop_database, libpq  # noqa: E402
+from infra.bench.databases import database_url, drop_database, libpq  # noqa: E402
 from infra.bench.partner_api import build_world  # noqa: E402
 from network.db.engine import Database  # noqa: E402
 from network.ledger import pg_writer  # noqa: E402
@@ -105,6 +112,39 @@ def floor(conn: psycopg.Connection[Any]) -> float:
     return spent
 
 
+def compare(world: str, change: str, work: list[list[Any]], lines: int) -> None:
+    """CPU per line of the batches on a copy of `world` as it is and on one changed by `change`,
+    the copies taking turns batch by batch."""
+    copies = [f"{world}_as_is", f"{world}_changed"]
+    try:
+        with psycopg.connect(libpq(database_url(world)), autocommit=True) as admin:
+            for copy in copies:
+                admin.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{world}"')
+        conns = [psycopg.connect(libpq(database_url(copy))) for copy in copies]
+        for sql in change.split(";"):
+            conns[1].execute(sql)
+        conns[1].commit()
+        batches = [batch for stream in work for batch in stream]
+        for conn in conns:
+            replay(conn, batches[:1])  # warm-up
+        spent = [0.0, 0.0]
+        for turn, batch in enumerate(batches[1:]):
+            for side in ((0, 1) if turn % 2 == 0 else (1, 0)):
+                pid = [conns[side].info.backend_pid]
+                before = cpu_split.backends(pid)
+                replay(conns[side], [batch])
+                spent[side] += cpu_split.backends(pid) - before
+        for conn in conns:
+            conn.close()
+    finally:
+        for copy in copies:
+            drop_database(copy)
+    timed = (len(batches) - 1) * lines
+    as_is, changed = (1e6 * x / timed for x in spent)
+    print(f"PostgreSQL CPU per line, {len(batches) - 1} batches each in turns: as is "
+          f"{as_is:,.1f} µs, changed {changed:,.1f} µs ({changed / as_is:.3f} of as is)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--streams", type=int, default=2)
@@ -112,6 +152,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1000)
     parser.add_argument("--members", type=int, default=5000)
     parser.add_argument("--ddl", default="")
+    parser.add_argument("--compare", default="", help="SQL: a change measured against none")
     args = parser.parse_args()
 
     name = f"pointsnet_bench_{uuid.uuid4().hex[:8]}"
@@ -124,6 +165,10 @@ def main() -> None:
                     conn.execute(sql)
         work = record_streams(db, streams=args.streams, batches=args.batches + 1,
                               lines=args.lines)
+        if args.compare:
+            db.dispose()  # a template database takes no other connections
+            compare(name, args.compare, work, args.lines)
+            return
         conns = [psycopg.connect(libpq(world.url)) for _ in work]
         for table, found in indexes(conns[0]).items():
             print(f"{table}: {len(found)} indexes: {', '.join(found)}")

@@ -43,6 +43,7 @@ from network import cards  # noqa: E402
 from network.clock import utcnow  # noqa: E402
 from network.db.engine import Database  # noqa: E402
 from network.db.schema import member_balances, members  # noqa: E402
+from network.ledger.verify import verify  # noqa: E402
 from partners.client import sign_graphql  # noqa: E402
 from partners.keys import create_key  # noqa: E402
 from partners.registry import create_partner  # noqa: E402
@@ -349,6 +350,10 @@ def main() -> None:
         print(f"  {cpu_split.summary(spent, lines, 'line')}")
         if args.yardsticks:
             batch_yardsticks(args, world, lines_per_second)
+        # The ledger's invariants, which no foreign key guards alone (migrations 0030 to 0035).
+        db = Database(world.url)
+        print(f"ledger verify after the run: {len(verify(db))} violations")
+        db.dispose()
         print(f"(load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     finally:
         process.terminate()

@@ -187,7 +187,11 @@ journal_entries = Table(
     "journal_entries",
     metadata,
     Column("id", BigId, autoincrement=True),
-    Column("member_id", BigId, ForeignKey("members.id"), nullable=False),
+    # No foreign key to members (migration 0035): no code deletes a member (erasure blanks the
+    # row), every writer books for a member whose balance row it moves or locks (and that row's
+    # key does need the member), and `ledger verify` ("entry's member exists") names an entry
+    # without one. The key cost a lookup and a logged row lock on the member per entry.
+    Column("member_id", BigId, nullable=False),
     # earn | bonus | redeem | hold | capture | void | hold_expiry | reverse_earn
     # | reverse_redemption | donate | transfer_out | transfer_in | expire
     Column("kind", String(24), nullable=False),
@@ -267,11 +271,16 @@ lots = Table(
     "lots",
     metadata,
     Column("id", BigId, autoincrement=True),
-    # No key of its own to members: the entry's key (entry_id, member_id) below, and the entry's
-    # to members, already force the member to exist (one lookup per lot fewer, issue 21).
+    # No foreign keys (migrations 0030, 0035; issue 21): every writer inserts a lot in the
+    # statement or transaction that books its entry, from the issuer it checked first (no code
+    # deletes a party), and each key cost a lookup and a row lock per lot: the entry's, and the
+    # issuer's row, which every earn at that partner locked. `ledger verify` names a lot whose
+    # entry is missing or another member's ("lot belongs to its entry's member", which also
+    # holds its member to an existing one through "entry's member exists") and a lot whose
+    # issuer is missing ("lot names an existing issuer").
     Column("member_id", BigId, nullable=False),
     Column("entry_id", BigId, nullable=False),  # the member's entry that credited it
-    Column("issuer_party_id", BigId, ForeignKey("parties.id"), nullable=False),
+    Column("issuer_party_id", BigId, nullable=False),
     Column("points", BigInteger, nullable=False),
     Column("remaining", BigInteger, nullable=False),
     Column("vests_at", Timestamp, nullable=False),
@@ -284,7 +293,6 @@ lots = Table(
         name="remaining_in_range",
     ),
     *keyed_by(referenced=True),
-    belongs_to("journal_entries", "entry_id"),
 )
 # Only lots with points left: spent lots pile up forever and must not slow the FIFO walk.
 Index("ix_lots_member_open", lots.c.member_id, lots.c.expires_at, lots.c.id,

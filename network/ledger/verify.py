@@ -4,8 +4,9 @@ Each check is one set-based query that returns the offending rows, so the whole 
 table scans and can follow every concurrency test. The invariants:
 
 1. every journal entry has postings, they sum to zero, and each carries the entry's member (and
-   every posting has its entry), every entry's party exists, and every consumption's entry and
-   lot exist and belong to its member;
+   every posting has its entry), every entry's member and party exist, every lot's entry exists
+   and is its member's and its issuer exists, and every consumption's entry and lot exist and
+   belong to its member;
 2. each member's running balance and held points equal the sums of their postings;
 3. each member's lots (debt lots negative) equal the balance, and open hold allocations equal held;
 4. every lot is conserved: points = remaining + consumed + held by allocations (positive lots), and
@@ -63,6 +64,25 @@ CHECKS: dict[str, str] = {
         SELECT e.id, e.kind, e.party_id FROM journal_entries e
         LEFT JOIN parties p ON p.id = e.party_id
         WHERE e.party_id IS NOT NULL AND p.id IS NULL
+    """,
+    # Nor an entry to its member (migration 0035: the key locked the member's row per entry).
+    "entry's member exists": """
+        SELECT e.id, e.kind, e.member_id FROM journal_entries e
+        LEFT JOIN members m ON m.id = e.member_id
+        WHERE m.id IS NULL
+    """,
+    # Nor a lot to its entry and its issuer (migration 0035: the writers insert the lot with
+    # its entry, from the issuer they checked): a missing entry, one of another member (so the
+    # lot's member exists as the entry's does), or a missing issuer is named here.
+    "lot belongs to its entry's member": """
+        SELECT l.id, l.member_id, l.entry_id, e.member_id AS entry_member
+        FROM lots l LEFT JOIN journal_entries e ON e.id = l.entry_id
+        WHERE e.id IS NULL OR e.member_id <> l.member_id
+    """,
+    "lot names an existing issuer": """
+        SELECT l.id, l.entry_id, l.issuer_party_id FROM lots l
+        LEFT JOIN parties p ON p.id = l.issuer_party_id
+        WHERE p.id IS NULL
     """,
     # Nor a consumption to its entry and its lot (migration 0031: the writers insert all three
     # together): a missing entry or lot, or one of another member, is named here.

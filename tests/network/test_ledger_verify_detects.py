@@ -32,6 +32,15 @@ CORRUPTIONS: dict[str, tuple[list[str], str | None]] = {
     "entry names an existing party": (
         ["UPDATE journal_entries SET party_id = (SELECT max(id) + 1 FROM parties) "
          "WHERE id = :redeem"], None),
+    "entry's member exists": (
+        ["UPDATE journal_entries SET member_id = (SELECT max(id) + 1 FROM members) "
+         "WHERE id = :redeem"], None),
+    "lot belongs to its entry's member": (
+        ["UPDATE lots SET entry_id = (SELECT max(id) + 1 FROM journal_entries) "
+         "WHERE id = :lot"], None),
+    "lot names an existing issuer": (
+        ["UPDATE lots SET issuer_party_id = (SELECT max(id) + 1 FROM parties) "
+         "WHERE id = :lot"], None),
     "consumption belongs to its entry's and lot's member": (
         ["UPDATE consumptions SET lot_id = (SELECT max(id) + 1 FROM lots) "
          "WHERE entry_id = :redeem"], None),
@@ -164,4 +173,44 @@ def test_verify_names_a_consumption_of_another_member_s_entry(db, ledger_world):
     stray = found["consumption belongs to its entry's and lot's member"]
     assert stray.count >= 1
     assert stray.examples[0]["entry_member"] == ledger_world["other"]
+    assert verify(db) == []
+
+
+def test_verify_names_a_lot_of_another_member_s_entry(db, ledger_world):
+    """No foreign key holds a lot to its entry (migration 0035): verify names a lot whose entry
+    is another member's, as that key did, and through the entry's member that a lot's member
+    exists."""
+    with db.engine.connect() as conn:
+        try:
+            assert conn.execute(text(
+                "UPDATE lots SET entry_id = (SELECT min(id) FROM journal_entries "
+                "WHERE member_id = :other) WHERE id = :lot"),
+                {"other": ledger_world["other"], "lot": ledger_world["lot"]}).rowcount == 1
+            found = {v.check: v for v in _run_checks(conn)}
+        finally:
+            conn.rollback()
+    stray = found["lot belongs to its entry's member"]
+    assert stray.count == 1 and stray.examples[0]["entry_member"] == ledger_world["other"]
+    assert verify(db) == []
+
+
+def test_verify_names_a_lot_whose_member_does_not_exist(db, ledger_world):
+    """A lot and its entry moved, together, to a member nobody holds: no key refuses it now
+    (migration 0035); verify names the entry's missing member, and the lot matches its entry."""
+    with db.engine.connect() as conn:
+        try:
+            ghost = conn.execute(text("SELECT max(id) + 1 FROM members")).scalar_one()
+            entry = conn.execute(text("SELECT entry_id FROM lots WHERE id = :lot"),
+                                 {"lot": ledger_world["lot"]}).scalar_one()
+            for table, column in (("journal_entries", "id"), ("lots", "entry_id"),
+                                  ("postings", "entry_id")):
+                assert conn.execute(text(f"UPDATE {table} SET member_id = :g "
+                                         f"WHERE {column} = :e"),
+                                    {"g": ghost, "e": entry}).rowcount >= 1
+            found = {v.check: v for v in _run_checks(conn)}
+        finally:
+            conn.rollback()
+    missing = found["entry's member exists"]
+    assert missing.count == 1 and missing.examples[0]["member_id"] == ghost
+    assert "lot belongs to its entry's member" not in found
     assert verify(db) == []
