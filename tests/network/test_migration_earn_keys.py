@@ -1,4 +1,4 @@
-"""0035_earn_keys on both databases, and back: the three keys an earn's entry and lot no longer
+"""0037_earn_keys on both databases, and back: the three keys an earn's entry and lot no longer
 check are gone, and `ledger verify` names each fault they refused."""
 
 from __future__ import annotations

@@ -19,14 +19,14 @@ Measured alone and together with infra/bench/batch_write_set.py (README, Benchma
 one WAL record (a row lock) fewer per line for each key on an entry or lot row, and the three
 together about a sixth of PostgreSQL's CPU per batch line.
 
-Revision ID: 0035_earn_keys
-Revises: 0034_debit_function
+Revision ID: 0037_earn_keys
+Revises: 0036_debit_walk_plan
 """
 
 from alembic import op
 
-revision = "0035_earn_keys"
-down_revision = "0034_debit_function"
+revision = "0037_earn_keys"
+down_revision = "0036_debit_walk_plan"
 branch_labels = None
 depends_on = None
 
