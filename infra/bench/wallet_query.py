@@ -294,7 +294,10 @@ def measure_http(members: int, samples: int, seed: int) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=30) as client:
-            for _ in range(300):
+            # Up to a minute for uvicorn to start: on a loaded shared machine importing the app
+            # alone took longer than the 15 s the earlier 300 tries of 50 ms allowed.
+            ready_by = time.monotonic() + 60
+            while time.monotonic() < ready_by:
                 try:
                     if client.get("/healthz").status_code == 200:
                         break

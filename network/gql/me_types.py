@@ -306,10 +306,12 @@ class Wallet(graphene.ObjectType):
     def resolve_pending_by_partner(self: WalletData,
                                    info: graphene.ResolveInfo) -> list[PendingPoints]:
         # The balance's own pending lots grouped by partner, so it always agrees with
-        # `pending`; only the partners' names are read, when asked and something is pending.
+        # `pending`; only the partners' names are read, when asked, something is pending and
+        # the per-partner sums read with the balance did not name them already.
         ctx = own(info, self.member_id)
+        known = [t.party for t in self.activity.partners]
         return [PendingPoints(points=p.points, at=p.vests_at, partner=WalletParty.of(p.party))
-                for p in ctx.reads.read(pending.by_partner, self.balance)]
+                for p in ctx.reads.read(pending.by_partner, self.balance, known)]
 
     def resolve_pending_lots(self: WalletData, info: graphene.ResolveInfo) -> list[DatedPoints]:
         return [DatedPoints(points=d.points, at=d.at) for d in self.balance.pending_lots]

@@ -12,12 +12,12 @@ built on each call against 209 µs reused).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, case, func, or_, select, update
 
 from network.clock import as_utc
-from network.db.schema import LOT_IS_OPEN, lots, member_balances
+from network.db.schema import LOT_IS_OPEN, Timestamp, lots, member_balances
 from network.ledger.errors import MemberNotFound
 
 
@@ -83,46 +83,57 @@ class WalletBalance:
     expiring: list[Dated] = field(default_factory=list)  # spendable points expiring soon
 
 
-# The balance row and its open lots in one round trip (the wallet's hottest read): one row per
-# open lot, or one row with no lot for a member without any.
+# The balance row and its open lots' sums in one round trip (the wallet's hottest read). The
+# wallet shows spendable points as sums (all of them, and those expiring soon by date) and
+# pending points lot by lot, so PostgreSQL sums the spendable lots and returns one row per
+# pending lot, one per expiry date inside the horizon, and one for the rest: a member with 300
+# open lots, most of them spendable, is no longer 300 rows through the driver and the loop
+# below. Expired lots waiting for the expiry run are not the member's to spend or to wait for.
+_NOW = bindparam("now", type_=Timestamp)
+_PENDING_LOT = case((lots.c.vests_at > _NOW, lots.c.id), else_=None)
+_EXPIRING_AT = case(((lots.c.vests_at <= _NOW) & (lots.c.expires_at <= bindparam(
+    "horizon", type_=Timestamp)), lots.c.expires_at), else_=None)
 _SUMMARY = (
-    select(member_balances.c.balance, member_balances.c.held, member_balances.c.debt,
-           lots.c.issuer_party_id, lots.c.remaining, lots.c.vests_at, lots.c.expires_at)
+    select(member_balances.c.held, member_balances.c.debt, _PENDING_LOT.label("lot"),
+           _EXPIRING_AT.label("expiring_at"), func.min(lots.c.issuer_party_id),
+           func.sum(lots.c.remaining), func.min(lots.c.vests_at), func.min(lots.c.expires_at))
     .select_from(member_balances.outerjoin(
-        lots, (lots.c.member_id == member_balances.c.member_id) & LOT_IS_OPEN))
+        lots, (lots.c.member_id == member_balances.c.member_id) & LOT_IS_OPEN
+        & or_(lots.c.expires_at.is_(None), lots.c.expires_at > _NOW)))
     .where(member_balances.c.member_id == bindparam("m"))
-    .order_by(lots.c.expires_at.asc().nulls_last(), lots.c.id)
+    .group_by(member_balances.c.held, member_balances.c.debt, _PENDING_LOT, _EXPIRING_AT)
 )
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def summary(conn: Connection, member_id: int, now: datetime,
             expiring_within: timedelta = timedelta(days=90)) -> WalletBalance:
-    rows = conn.execute(_SUMMARY, {"m": member_id}).all()
+    rows = conn.execute(_SUMMARY, {"m": member_id, "now": now,
+                                   "horizon": now + expiring_within}).all()
     if not rows:
         raise MemberNotFound("no member with this id", field="memberId")
-    row = rows[0]
+    held, debt = rows[0][:2]
     spendable = pending = 0
-    pending_lots: list[Dated] = []
-    expiring: dict[datetime, int] = {}
-    horizon = now + expiring_within
-    for *_, issuer, remaining, vests_at, expires_at in rows:
+    # (vests_at, expires_at, lot id): the order the lots were read in before, earliest expiry
+    # first, never-expiring last, then sorted (stably) by when they vest.
+    waiting: list[tuple[datetime, datetime, int, Dated]] = []
+    expiring: list[Dated] = []
+    for _, _, lot_id, expiring_at, issuer, remaining, vests_at, expires_at in rows:
         if remaining is None:
             continue  # the outer join's row of a member without open lots
-        vests_at = as_utc(vests_at)
-        expires_at = as_utc(expires_at) if expires_at is not None else None
-        if expires_at is not None and expires_at <= now:
-            continue  # already expired, waiting for the expiry run: not the member's to spend
-        if vests_at > now:
+        remaining = int(remaining)
+        if lot_id is not None:
+            at = as_utc(vests_at)
             pending += remaining
-            pending_lots.append(Dated(remaining, vests_at, issuer))
+            waiting.append((at, as_utc(expires_at) if expires_at is not None else _NEVER,
+                            lot_id, Dated(remaining, at, issuer)))
             continue
         spendable += remaining
-        if expires_at is not None and expires_at <= horizon:
-            expiring[expires_at] = expiring.get(expires_at, 0) + remaining
-    pending_lots.sort(key=lambda d: d.at)
+        if expiring_at is not None:
+            expiring.append(Dated(remaining, as_utc(expiring_at)))
+    waiting.sort(key=lambda w: w[:3])
+    expiring.sort(key=lambda d: d.at)
     return WalletBalance(
-        total=spendable + pending - row.debt, spendable=spendable, pending=pending,
-        held=row.held, debt=row.debt, pending_lots=pending_lots,
-        expiring=[Dated(points, at) for at, points in sorted(expiring.items())],
+        total=spendable + pending - debt, spendable=spendable, pending=pending,
+        held=held, debt=debt, pending_lots=[w[3] for w in waiting], expiring=expiring,
     )
-

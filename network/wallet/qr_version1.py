@@ -1,16 +1,18 @@
 """The smallest QR symbol (version 1, 21 x 21 modules) of a short alphanumeric text, such as a hub
-coupon code (`3R96-TRCP-RYBP-6M`), exactly as `segno.make(text, error="m", micro=False,
+coupon code (`3R96-TRCP-RYBP-6M`), or of a short run of digits, such as a member's card number
+(`7012345678901232`, segno's numeric mode), exactly as `segno.make(text, error="m", micro=False,
 mask=0)` builds it, in a tenth of its time.
 
 A bought coupon's answer carries its QR, and segno's encoder was about a third of the hub's CPU
-for a purchase: it builds every symbol from scratch (the function patterns, a Python step per
-module to place the bits and another to mask them). With the version, the error level and the
+for a purchase, and the card's QR on every wallet page cost it about 2 ms under load (about 0.1
+ms here): it builds every symbol from scratch (the function patterns, a Python step per module
+to place the bits and another to mask them). With the version, the error level and the
 mask fixed, a symbol is a fixed picture (finder, timing and format patterns, and the mask over the
 data region) with each bit of the message flipped at its fixed place. Both are taken once per
 error level from segno's own functions (`_layout`); per text only the message (mode, count, data,
 padding and Reed-Solomon codewords, ISO/IEC 18004 7.4 to 7.6) is computed here, as segno
-computes it, with segno's Galois-field tables. Texts this does not cover (digits only, other
-characters, more than 20 symbols) return None and segno draws them.
+computes it, with segno's Galois-field tables. Texts this does not cover (other characters, more
+than 20 alphanumeric symbols or 34 digits) return None and segno draws them.
 tests/network/test_qr.py compares the two on many texts.
 """
 
@@ -67,13 +69,39 @@ def _layout(error: int) -> tuple[tuple[bytes, ...], tuple[tuple[int, int], ...],
             block.num_data, total - block.num_data)
 
 
+def _numeric(text: str) -> tuple[int, int]:
+    """Digits as segno's numeric mode writes them: mode 0001, the count in 10 bits, groups of
+    three digits in 10 bits, a last group of two in 7, of one in 4 (ISO/IEC 18004 7.4.3)."""
+    n = len(text)
+    stream, bits = (0b0001 << 10) | n, 4 + 10
+    for i in range(0, n, 3):
+        group = text[i:i + 3]
+        width = (4, 7, 10)[len(group) - 1]
+        stream = (stream << width) | int(group)
+        bits += width
+    return stream, bits
+
+
+def _alphanumeric(text: str) -> tuple[int, int]:
+    """Mode 0010, the count in 9 bits, pairs of symbols in 11 bits, a last single one in 6."""
+    n = len(text)
+    stream = (0b0010 << 9) | n
+    for i in range(0, n - 1, 2):
+        stream = (stream << 11) | (_VALUE[text[i]] * 45 + _VALUE[text[i + 1]])
+    if n % 2:
+        stream = (stream << 6) | _VALUE[text[-1]]
+    return stream, 4 + 9 + 11 * (n // 2) + 6 * (n % 2)
+
+
 def matrix(text: str) -> list[bytearray] | None:
     """segno's matrix of `text` (rows of 0 and 1 bytes), or None when `text` needs more than
-    version 1 in alphanumeric mode."""
-    n = len(text)
-    if not 0 < n <= 20 or text.isdigit() or not all(c in _VALUE for c in text):
+    version 1 in numeric or alphanumeric mode."""
+    if not text or not all(c in _VALUE for c in text):
         return None
-    bits = 4 + 9 + 11 * (n // 2) + 6 * (n % 2)  # mode, count, data
+    # segno's choice of mode: numeric for ASCII digits alone, else alphanumeric.
+    stream, bits = _numeric(text) if text.isdigit() else _alphanumeric(text)
+    if bits > consts.SYMBOL_CAPACITY[1][_BOOST_FROM_M[0]]:
+        return None  # a larger version: segno's
     error = _BOOST_FROM_M[0]
     for level in _BOOST_FROM_M[1:]:  # segno raises the level while the data still fits
         if consts.SYMBOL_CAPACITY[1][level] < bits:
@@ -81,12 +109,6 @@ def matrix(text: str) -> list[bytearray] | None:
         error = level
     template, places, data_words, error_count = _layout(error)
     capacity = 8 * data_words
-    # The bit stream as one integer: mode 0010, the count in 9 bits, pairs of symbols in 11.
-    stream = (0b0010 << 9) | n
-    for i in range(0, n - 1, 2):
-        stream = (stream << 11) | (_VALUE[text[i]] * 45 + _VALUE[text[i + 1]])
-    if n % 2:
-        stream = (stream << 6) | _VALUE[text[-1]]
     terminator = min(capacity - bits, 4)
     length = bits + terminator
     padding = 8 - length % 8  # segno's: a whole zero byte when already on a byte boundary

@@ -44,7 +44,7 @@ def load(conn: Connection, member_id: int, secret: str, now: dt.datetime, *, fir
     return WalletView(
         member=member,
         balance=balance,
-        pending=pending.by_partner(conn, balance),
+        pending=pending.by_partner(conn, balance, (t.party for t in done.partners)),
         tier=tiers.held_standing(ladder_store.ladder(conn), tiers.TierFacts(done.tier_points),
                                  done.held),
         partners=done.partners,

@@ -25,6 +25,9 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGE_COOKIE = "pn_lang"
 
 _CATALOGS: dict[str, dict[str, str]] = {"en": EN, "fa": FA}
+# Words without values as `Locale.t` formats them (a page asks for about eighty of them): the
+# catalogs are constants, so each is formatted once, on first use.
+_PLAIN: dict[str, dict[str, str]] = {language: {} for language in _CATALOGS}
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 _PERSIAN_MONTHS = (
     "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
@@ -119,6 +122,11 @@ class Locale:
         "points" otherwise (Persian keeps the noun singular after a number, so it never needs it).
         A missing key is a programming error, so it raises instead of showing the key to members.
         """
+        if not values:  # most words on a page take no values: formatted once per language
+            plain = _PLAIN[self.language].get(key)
+            if plain is None:
+                plain = _PLAIN[self.language][key] = _CATALOGS[self.language][key].format()
+            return plain
         template = _CATALOGS[self.language][key]
         formatted = {k: _Count(self.number(v), v)
                      if isinstance(v, int) and not isinstance(v, bool) else v

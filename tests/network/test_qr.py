@@ -44,17 +44,32 @@ def test_version_1_symbols_are_segnos() -> None:
     texts += ["".join(rnd.choice(qr_version1.ALPHANUMERIC) for _ in range(length))
               for length in range(1, 21) for _ in range(40)]
     texts += [qr_version1.ALPHANUMERIC[k:k + 20] for k in range(0, 45, 5)]
-    for text in (t for t in texts if not t.isdigit()):  # digits alone: segno's numeric mode
+    for text in texts:
         rows = qr_version1.matrix(text)
         assert rows is not None, text
         assert [bytes(row) for row in rows] == _segno(text), text
 
 
-def test_what_version_1_leaves_to_segno() -> None:
-    """Digits only (segno's numeric mode), lower case or other characters (byte mode), more than
-    20 symbols (a larger version), nothing at all: None, and card_svg asks segno."""
-    for text in ("12345678", "7012345678901232", "cafe-0001", "PHARMACY_2026", "A" * 21, "",
-                 "Z" * 64):
-        assert qr_version1.matrix(text) is None, text
+def test_version_1_numeric_symbols_are_segnos() -> None:
+    """Digits alone take segno's numeric mode: every length 1 to 34 (each error level segno
+    boosts to, each size of the last group of digits), leading zeros, member card numbers."""
+    rnd = random.Random(21)
+    texts = [cards.generate() for _ in range(200)]
+    texts += ["".join(rnd.choice("0123456789") for _ in range(length))
+              for length in range(1, 35) for _ in range(20)]
+    texts += ["0" * length for length in range(1, 35)] + ["9" * length for length in range(1, 35)]
+    for text in texts:
+        rows = qr_version1.matrix(text)
+        assert rows is not None, text
+        assert [bytes(row) for row in rows] == _segno(text), text
     code = cards.generate()
     assert qr.card_svg(code, "Card") == qr.svg(_segno(code), "Card")
+
+
+def test_what_version_1_leaves_to_segno() -> None:
+    """Lower case or other characters (byte mode), Persian digits, more than 20 symbols or 34
+    digits (a larger version), nothing at all: None, and card_svg asks segno."""
+    for text in ("cafe-0001", "PHARMACY_2026", "A" * 21, "1" * 35, "۱۲۳۴", "", "Z" * 64,
+                 "0" * 64):
+        assert qr_version1.matrix(text) is None, text
+    assert qr.card_svg("cafe-0001", "Card") == qr.svg(_segno("cafe-0001"), "Card")
