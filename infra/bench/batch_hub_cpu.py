@@ -12,6 +12,8 @@ database (infra/bench/databases.py) and drops it.
 `--campaigns N` adds programme_api.py's N campaigns and sends the batches with them paused and
 active in turns (the programme off and on, tiers on in both), printing the hub's and the
 PostgreSQL backends' CPU a line for each (single_earn_probe.py's reading of the backends).
+`--plan-step` also prints the CPU the request's thread spent in the batch's plan step
+(`earning.plan_lines`: the contract and the programme's rules, line by line) a line.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1000)
     parser.add_argument("--members", type=int, default=5000)
     parser.add_argument("--campaigns", type=int, default=0)
+    parser.add_argument("--plan-step", action="store_true",
+                        help="with --campaigns: the plan step's own CPU a line, off and on")
     args = parser.parse_args()
 
     name = f"pointsnet_bench_{uuid.uuid4().hex[:8]}"
@@ -100,6 +104,7 @@ def _alternate(args: argparse.Namespace, world: object, name: str) -> None:
     from infra.app import create_app
     app = create_app()
     gc.freeze()
+    planning = _time_plan_step() if args.plan_step else None
     key = load_private_key(world.pem)  # type: ignore[attr-defined]
     url = "http://testserver/graphql"
 
@@ -118,6 +123,8 @@ def _alternate(args: argparse.Namespace, world: object, name: str) -> None:
                 _set_campaigns(world, "paused" if label == "off" else "active")
                 body, headers = signed_batch()
                 pg_before = _backends_cpu(world.url, name)  # type: ignore[attr-defined]
+                if planning is not None:
+                    planning[0] = 0.0
                 started_cpu = time.process_time()
                 answer = client.post("/graphql", content=body, headers=headers)
                 hub = 1e6 * (time.process_time() - started_cpu) / args.lines
@@ -128,6 +135,9 @@ def _alternate(args: argparse.Namespace, world: object, name: str) -> None:
                     figures[label].append((hub, pg))
                     print(f"programme {label}: hub {hub:,.1f} µs, PostgreSQL {pg:,.1f} µs a line "
                           f"(load {os.getloadavg()[0]:.1f})", flush=True)
+                    if planning is not None:
+                        print(f"programme {label}: plan step "
+                              f"{1e6 * planning[0] / args.lines:,.1f} µs a line", flush=True)
         (hub_off, pg_off), (hub_on, pg_on) = (
             tuple(statistics.median(f[i] for f in figures[k]) for i in (0, 1))
             for k in ("off", "on"))
@@ -137,6 +147,24 @@ def _alternate(args: argparse.Namespace, world: object, name: str) -> None:
               f"{(hub_off + pg_off) / (hub_on + pg_on):.2f}")
     finally:
         drop_database(name)
+
+
+def _time_plan_step() -> list[float]:
+    """The request thread's CPU in `earning.plan_lines`, added up in the returned cell."""
+    from network.ledger import bulk_earn
+
+    spent = [0.0]
+    plan_lines = bulk_earn.plan_lines
+
+    def timed(*args: object, **kwargs: object) -> object:
+        started = time.thread_time()
+        try:
+            return plan_lines(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            spent[0] += time.thread_time() - started
+
+    bulk_earn.plan_lines = timed  # type: ignore[assignment]
+    return spent
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ multiplier for the app channel. The tiers are on in both runs. `--no-budget` dro
 always-matching multiplier's budget (what it spent is still counted, in its member's slot of
 `campaign_budget_slots`). Prints figures
 and their on/off ratios, measured in the same run; asserts nothing (benchmarks are not tests).
-Uses the same throwaway database and server helpers as infra/bench/partner_api.py.
+Ends with `ledger verify` over everything both runs booked. Uses the same throwaway database
+and server helpers as infra/bench/partner_api.py.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from infra.bench.partner_api import (  # noqa: E402
 from network import parties  # noqa: E402
 from network.clock import utcnow  # noqa: E402
 from network.db.engine import Database  # noqa: E402
+from network.ledger.verify import verify  # noqa: E402
 from network.programme import store  # noqa: E402
 from network.programme.campaigns import (  # noqa: E402
     Campaign,
@@ -156,6 +158,12 @@ def main() -> None:
         print(f"batch lines:  off {off[1]:,.0f} lines/s, on {on[1]:,.0f} lines/s, "
               f"on/off {on[1] / off[1]:.2f}")
         print(f"(load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+        db = Database(world.url)
+        try:  # every earn of both runs, campaign lots and awards included, still balances
+            violations = verify(db)
+        finally:
+            db.dispose()
+        print(f"ledger verify after the run: {'ok' if not violations else violations}")
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -59,6 +59,7 @@ from network.ledger import balances
 from network.ledger.rules import Credit, CreditPart, Extras, TieredCredit
 from network.money import Money
 from network.programme import awards, budgets, ladder_store, store, tiers_store
+from network.programme.batch_rules import BatchRules
 from network.programme.campaigns import Campaign, IssueReward, LotteryEntries
 from network.programme.facts import BasketLine, Fact, MemberState, Purchase
 from network.programme.index import CampaignIndex, Rule
@@ -263,6 +264,13 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
     # A campaign that gives a reward or lottery entries is claimed line by line (`claim`, then
     # `record` gives the items), never in a batch's one set of writes, which has no room for them.
     gives = _gives_items(r.campaign for r in prepared.candidates)
+    # The lines' rules judged once per shape of line (batch_rules.py); items need the
+    # member's offers, so such campaigns are evaluated line by line.
+    judge = None if gives else BatchRules(prepared.index, prepared.programme,
+                                          partner_id=prepared.partner_id, at=at,
+                                          budget_left=prepared.budget_left)
+    # id(plan) -> (plan, its parts): lines that share a plan share its parts too.
+    parts_of: dict[int, tuple[Plan, tuple[CreditPart, ...]]] = {}
 
     def plan(line: L) -> Credit:
         credit = contract(line)
@@ -277,27 +285,39 @@ def with_programme(contract: Callable[[L], Credit], prepared: Prepared,
         # nothing: no fact to build, nothing to evaluate; only the upgrade test below.
         bare = not prepared.candidates and member.tier not in prepared.programme.tier_bonus
         fact = None if bare else purchase_of(line, prepared, at)
-        planned = (Plan(credit.points, ()) if fact is None else
-                   evaluate(fact, member, prepared.index, base_points=credit.points,
-                            programme=prepared.programme,
-                            usage=_with_earlier(prepared.usage.get(line.member_id, {}),
-                                                awarded.get(line.member_id, {})),
-                            budget_left=prepared.budget_left,
-                            offers=prepared.offers.get(line.member_id)))
-        running[line.member_id] = before + planned.total
+        usage = (None if fact is None else
+                 _with_earlier(prepared.usage.get(line.member_id, {}),
+                               awarded.get(line.member_id, {})))
+        if fact is None:
+            planned = Plan(credit.points, ())
+        elif judge is not None:
+            planned = judge.evaluate(fact, member, base_points=credit.points, usage=usage)
+        else:
+            planned = evaluate(fact, member, prepared.index, base_points=credit.points,
+                               programme=prepared.programme, usage=usage,
+                               budget_left=prepared.budget_left,
+                               offers=prepared.offers.get(line.member_id))
+        total = planned.total
+        running[line.member_id] = before + total
         counted = [e.campaign_id for e in planned.effects if e.campaign_id in limited]
         for campaign_id in counted:
             mine = awarded.setdefault(line.member_id, {})
             mine[campaign_id] = mine.get(campaign_id, 0) + 1
         upgrade = bool(prepared.standings) and tiers_store.upgrade_due(
-            prepared.programme.tiers, current, earned + before + planned.total)
+            prepared.programme.tiers, current, earned + before + total)
         if not planned.effects and not upgrade:
             return credit
         fact = fact or purchase_of(line, prepared, at)
         return Credit(credit.points, credit.vests_at, credit.expires_at,
                       CampaignExtras(fact, member, credit.points, prepared, upgrade=upgrade,
-                                     planned=None if gives else _parts(planned),
+                                     planned=None if gives else _parts_once(planned),
                                      counted=bool(counted)))
+
+    def _parts_once(planned: Plan) -> tuple[CreditPart, ...]:
+        found = parts_of.get(id(planned))
+        if found is None or found[0] is not planned:
+            found = parts_of[id(planned)] = (planned, _parts(planned))
+        return found[1]
 
     return plan
 

@@ -239,17 +239,46 @@ def evaluate_for_tiers(fact: Fact, member: MemberState, tiers: Sequence[str | No
     (network/programme/earn.py, `_deferred`)."""
     if base_points < 0:
         raise ValueError(f"base_points cannot be negative, got {base_points}")
+    return priced(fact, tiers, matching(fact, member, tiers, campaigns, programme),
+                  base_points=base_points, programme=programme, usage=usage,
+                  budget_left=budget_left, offers=offers)
+
+
+class Matched(NamedTuple):
+    """A candidate whose trigger, partner, window and conditions hold for a fact (for at least
+    one of the tiers asked about: `gate`, its tier condition), with its basket predicate."""
+
+    campaign: Campaign
+    gate: frozenset[str] | None
+    counts: Callable[[BasketLine], bool] | None
+
+
+def matching(fact: Fact, member: MemberState, tiers: Sequence[str | None],
+             campaigns: CampaignIndex, programme: Programme) -> tuple[Matched, ...]:
+    """The first half of `evaluate_for_tiers`: which campaigns match, in evaluation order.
+    It reads no points, usage or budget, so a batch judges it once per shape of line
+    (network/programme/batch_rules.py)."""
     candidates = campaigns.candidates(trigger_of(fact), getattr(fact, "partner_id", None))
+    if not candidates:
+        return ()
+    local = fact.at.astimezone(programme.zone)
+    return tuple(Matched(campaign, gate, counts) for campaign, match, gate, counts in candidates
+                 if not (gate is not None and gate.isdisjoint(tiers))
+                 and match(fact, member, local))
+
+
+def priced(fact: Fact, tiers: Sequence[str | None], matched: Sequence[Matched], *,
+           base_points: int, programme: Programme, usage: Mapping[int, Usage] | None = None,
+           budget_left: Mapping[int, int] | None = None,
+           offers: Mapping[CatalogItem, ItemOffer] | None = None) -> tuple[Plan, ...]:
+    """The second half: each matched campaign's effect after its limits and budget, the tier
+    effect, and each tier's plan by the stacking rule."""
     judged: list[_Judged] = []
-    if candidates:
-        local = fact.at.astimezone(programme.zone)
-        for campaign, match, gate, counts in candidates:
-            if gate is not None and gate.isdisjoint(tiers) or not match(fact, member, local):
-                continue
-            skipped: list[Skipped] = []
-            effect = _campaign_effect(campaign, counts, fact, base_points, usage, budget_left,
-                                      offers, skipped)
-            judged.append(_Judged(campaign, gate, effect, skipped[0] if skipped else None))
+    for campaign, gate, counts in matched:
+        skipped: list[Skipped] = []
+        effect = _campaign_effect(campaign, counts, fact, base_points, usage, budget_left,
+                                  offers, skipped)
+        judged.append(_Judged(campaign, gate, effect, skipped[0] if skipped else None))
     return tuple(_assemble(base_points, _tier_effect(fact, tier, base_points, programme),
                            judged, tier) for tier in tiers)
 
