@@ -3,8 +3,9 @@
 Authenticators and resolvers are synchronous (they wait on the database), so everything after
 reading the body runs on a worker thread and never blocks the event loop. It is ONE trip to a
 thread per request, on a small pool of the endpoint's own (`Settings.graphql_threads`, 4 by
-default) rather than Starlette's AnyIO pool of up to 40 threads: fewer threads contend less for
-the GIL, and four per process still keep the database busy while some of them wait on it.
+default; infra/thread_hop.py, lighter than `run_in_executor`) rather than Starlette's AnyIO pool
+of up to 40 threads: fewer threads contend less for the GIL, and four per process still keep the
+database busy while some of them wait on it.
 `infra/bench/partner_api.py --graphql-threads N` measures other sizes.
 
 A partner's documented earn operation and a member's documented BuyReward, sent as documented,
@@ -14,14 +15,12 @@ same `_answer` as any other.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 import json
 import logging
 import re
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from graphql import (
@@ -42,6 +41,7 @@ from infra.document_cache import DocumentCache
 from infra.field_execution import PlainLeavesExecutionContext
 from infra.persisted_operations import PersistedOperations
 from infra.query_limits import Limits
+from infra.thread_hop import ThreadHop
 from infra.unavailable import unavailable_response
 from network.auth import (
     Authenticator,
@@ -62,9 +62,9 @@ log = logging.getLogger("pointsnet.graphql")
 
 
 @functools.cache
-def _thread_pool(threads: int) -> ThreadPoolExecutor:
+def _thread_pool(threads: int) -> ThreadHop:
     """One pool per size and process, shared by every app in it (tests build hundreds)."""
-    return ThreadPoolExecutor(threads, thread_name_prefix="graphql")
+    return ThreadHop(threads, "graphql")
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -212,9 +212,8 @@ class GraphQLEndpoint:
         if len(body) > limit:
             return _too_large(limit, signed)
         # The request id (a context variable) goes with the request into the thread.
-        return await asyncio.get_running_loop().run_in_executor(
-            _thread_pool(self.settings.graphql_threads), contextvars.copy_context().run,
-            self._respond, request, body)
+        return await _thread_pool(self.settings.graphql_threads).run(
+            contextvars.copy_context().run, self._respond, request, body)
 
     def _respond(self, request: Request, body: bytes) -> JSONResponse:
         request.state.operation = "graphql"

@@ -71,6 +71,10 @@ class _Inline(concurrent.futures.Executor):
             future.set_exception(error)
         return future
 
+    async def run(self, fn, *args):  # type: ignore[no-untyped-def]
+        """The endpoint's trip (infra/thread_hop.py `ThreadHop.run`), made in this thread."""
+        return fn(*args)
+
 
 def _count_statements() -> None:
     original = psycopg.Cursor.execute

@@ -170,21 +170,23 @@ def prepare(db: Database, *, partner_id: int, member_ids: Iterable[int], at: dt.
     programme = programme_for(db, timezone)
     members = sorted(set(member_ids))
     deferrable = single and len(members) == 1 and db.dialect == "postgresql"
+    # The index and the ladder come from this process's caches (no round trip while fresh), so
+    # an earn the programme reads nothing of the member for checks out no connection at all.
+    index = store.index_for(db)
+    candidates = index.candidates(PURCHASE, partner_id)
+    if not candidates and not programme.tiers:
+        return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset())
+    conds = [rule.campaign.conditions for rule in candidates]
+    # The one statement cannot give a reward or entries: such earns are claimed here.
+    if deferrable and not _gives_items(r.campaign for r in candidates) and not any(
+            c.segments is not None or c.first_at_partner for c in conds):
+        return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset(),
+                        deferred=True)
+    if not all(isinstance(m, int) for m in members):
+        # A card not looked up yet (`ByCard`): the caller finds its holder and asks again.
+        return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset())
 
     def read(conn: Connection) -> Prepared:
-        index = store.load_index(conn)
-        candidates = index.candidates(PURCHASE, partner_id)
-        if not candidates and not programme.tiers:
-            return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset())
-        conds = [rule.campaign.conditions for rule in candidates]
-        # The one statement cannot give a reward or entries: such earns are claimed here.
-        if deferrable and not _gives_items(r.campaign for r in candidates) and not any(
-                c.segments is not None or c.first_at_partner for c in conds):
-            return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset(),
-                            deferred=True)
-        if not all(isinstance(m, int) for m in members):
-            # A card not looked up yet (`ByCard`): the caller finds its holder and asks again.
-            return Prepared(partner_id, index, candidates, programme, {}, {}, frozenset())
         standing = (tiers_store.standings(conn, members, at, tier_window(programme))
                     if programme.tiers else {})
         states = {m: member_state(conn, m, candidates, at, programme,

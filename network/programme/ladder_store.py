@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, insert, select
 
 from network import audit
-from network.db.engine import Database
+from network.db.engine import Database, cache_key
 from network.errors import HubError
 from network.programme import ladder as ladder_rules
 from network.programme.campaigns_schema import campaigns
@@ -112,12 +112,12 @@ _cache: CheckedCache[Ladder] = CheckedCache(lambda: TTL)
 def ladder(conn: Connection, at: float | None = None) -> Ladder:
     """The ladder in force, from this process's cache (see the module docstring); `at`: a
     time.monotonic() reading, given by tests."""
-    return _cache.get(str(conn.engine.url), lambda: _newest_document(conn), _built, at)
+    return _cache.get(cache_key(conn.engine), lambda: _newest_document(conn), _built, at)
 
 
 def for_database(db: Database, at: float | None = None) -> Ladder:
     """`ladder` outside a transaction: no round trip while the cache is fresh."""
-    return _cache.get(str(db.engine.url), lambda: db.read(_newest_document), _built, at)
+    return _cache.get(cache_key(db.engine), lambda: db.read(_newest_document), _built, at)
 
 
 def forget() -> None:
@@ -174,5 +174,5 @@ def save(conn: Connection, document: Any, *, actor_kind: audit.ActorKind,
     audit.record(conn, actor_kind=actor_kind, actor_id=actor_id, action="tiers.ladder_set",
                  subject=AUDIT_SUBJECT, before=ladder_rules.to_document(before), after=after,
                  request_id=request_id, at=now)
-    _cache.drop(str(conn.engine.url))
+    _cache.drop(cache_key(conn.engine))
     return LadderVersion(int(new_id), found, by, now)

@@ -32,6 +32,7 @@ from sqlalchemy import update as sql_update
 
 from network.clock import utcnow
 from network.db.clauses import one_of
+from network.db.engine import Database, cache_key
 from network.db.schema import journal_entries, parties
 from network.errors import HubError
 from network.programme import budgets, codec, event_types, ladder_store, segments_store
@@ -297,7 +298,7 @@ def _bump(conn: Connection) -> None:
     if not conn.execute(sql_update(programme_version).where(programme_version.c.id == 1)
                         .values(version=token)).rowcount:
         conn.execute(insert(programme_version).values(id=1, version=token))
-    _cache.drop(str(conn.engine.url))
+    _cache.drop(cache_key(conn.engine))
 
 
 def version(conn: Connection) -> int:
@@ -315,7 +316,19 @@ def load_index(conn: Connection, at: float | None = None) -> CampaignIndex:
         return (build_index(s.campaign for s in list_campaigns(conn, statuses=("active",)))
                 if current else EMPTY)
 
-    return _cache.get(str(conn.engine.url), lambda: version(conn), build, at)
+    return _cache.get(cache_key(conn.engine), lambda: version(conn), build, at)
+
+
+def index_for(db: Database, at: float | None = None) -> CampaignIndex:
+    """`load_index` outside a transaction: while the cache is fresh no connection is checked
+    out at all (an earn asks on every request; the pool's checkout and return, with its switch
+    to autocommit and back, cost about a tenth of a single earn's hub CPU for nothing)."""
+    def build(current: int) -> CampaignIndex:
+        return (db.read(lambda conn: build_index(
+            s.campaign for s in list_campaigns(conn, statuses=("active",))))
+            if current else EMPTY)
+
+    return _cache.get(cache_key(db.engine), lambda: db.read(version), build, at)
 
 
 def forget_cache() -> None:

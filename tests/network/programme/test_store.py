@@ -6,7 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from network import parties
 from network.programme import budgets, store
@@ -112,6 +112,28 @@ def test_the_index_is_cached_until_the_version_changes(world):
     db.write(elsewhere)
     assert db.read(store.load_index, store.VERSION_TTL / 2).size == 1  # not re-checked yet
     assert db.read(store.load_index, store.VERSION_TTL * 2).size == 0  # re-checked: rebuilt
+
+
+def test_index_for_checks_out_no_connection_while_fresh_and_shares_the_cache(world):
+    db, _ids = world
+    checkouts = []
+    event.listen(db.engine, "checkout", lambda *_: checkouts.append(1))
+    assert store.index_for(db, 0.0).size == 0  # first use: the version is read
+    assert len(checkouts) == 1
+    assert store.index_for(db, store.VERSION_TTL / 2).size == 0  # fresh: no connection at all
+    assert len(checkouts) == 1
+    _new(world)
+    db.write(store.set_status, "c1", "active")  # drops the cache `index_for` shares
+    assert store.index_for(db, store.VERSION_TTL / 2).size == 1
+    assert db.read(store.load_index, store.VERSION_TTL / 2).size == 1  # one cache, one key
+
+    def elsewhere(conn):  # another process pauses it: seen once the ttl is up
+        conn.execute(campaigns.update().values(status="paused"))
+        conn.execute(programme_version.update().values(version=54321))
+
+    db.write(elsewhere)
+    assert store.index_for(db, store.VERSION_TTL).size == 1
+    assert store.index_for(db, store.VERSION_TTL * 3).size == 0
 
 
 def test_budget_is_taken_exactly_and_never_past_the_budget(world):
