@@ -102,7 +102,7 @@ class Sampler:
             self._reset()
         slru, before = self._slru(), self.slru
         self.slru = slru
-        if not samples:
+        if samples < 3:  # a line printed right after another: no phase of its own
             return []
         total = sum(waits.values()) or 1
         out = [f"  waits over {samples} samples (mean backends {total / samples:.2f}): "
