@@ -6,7 +6,7 @@ table scans and can follow every concurrency test. The invariants:
 1. every journal entry has postings, they sum to zero, and each carries the entry's member (and
    every posting has its entry), every entry's member and party exist, every lot's entry exists
    and is its member's and its issuer exists, and every consumption's entry and lot exist and
-   belong to its member;
+   belong to its member, and every campaign award's campaign and funder exist;
 2. each member's running balance and held points equal the sums of their postings;
 3. each member's lots (debt lots negative) equal the balance, and open hold allocations equal held;
 4. every lot is conserved: points = remaining + consumed + held by allocations (positive lots), and
@@ -94,6 +94,19 @@ CHECKS: dict[str, str] = {
         LEFT JOIN lots l ON l.id = c.lot_id
         WHERE e.id IS NULL OR e.member_id <> c.member_id
            OR l.id IS NULL OR l.member_id <> c.member_id
+    """,
+    # Nor a campaign award to its campaign and its funder (migration 0038: each key locked a
+    # row every programme earn shares): an award whose campaign (a tier effect's has none) or
+    # funder is missing is named here. Its entry keeps its key (belongs_to).
+    "award names an existing campaign": """
+        SELECT a.id, a.entry_id, a.campaign_id FROM campaign_awards a
+        LEFT JOIN campaigns c ON c.id = a.campaign_id
+        WHERE a.campaign_id IS NOT NULL AND c.id IS NULL
+    """,
+    "award names an existing funder": """
+        SELECT a.id, a.entry_id, a.funder_party_id FROM campaign_awards a
+        LEFT JOIN parties p ON p.id = a.funder_party_id
+        WHERE p.id IS NULL
     """,
     "member balance equals wallet postings": """
         SELECT b.member_id, b.balance, COALESCE(s.total, 0) AS postings

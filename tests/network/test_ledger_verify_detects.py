@@ -44,6 +44,18 @@ CORRUPTIONS: dict[str, tuple[list[str], str | None]] = {
     "consumption belongs to its entry's and lot's member": (
         ["UPDATE consumptions SET lot_id = (SELECT max(id) + 1 FROM lots) "
          "WHERE entry_id = :redeem"], None),
+    # an award (the ledger_world has none) of the first earn, to a campaign or by a funder
+    # that does not exist
+    "award names an existing campaign": (
+        ["INSERT INTO campaign_awards (entry_id, campaign_id, tier_code, member_id, "
+         "funder_party_id, points, booked_at) SELECT id, (SELECT COALESCE(max(id), 0) + 1 "
+         "FROM campaigns), NULL, member_id, party_id, 10, booked_at FROM journal_entries "
+         "WHERE id = :earn"], None),
+    "award names an existing funder": (
+        ["INSERT INTO campaign_awards (entry_id, campaign_id, tier_code, member_id, "
+         "funder_party_id, points, booked_at) SELECT id, NULL, 'gold', member_id, "
+         "(SELECT max(id) + 1 FROM parties), 10, booked_at FROM journal_entries "
+         "WHERE id = :earn"], None),
     "member balance equals wallet postings": (
         ["UPDATE member_balances SET balance = balance + 1 WHERE member_id = :m"], None),
     "member held equals hold postings": (
