@@ -186,7 +186,7 @@ def main() -> None:
         # Statistics, as autovacuum keeps them on a live database: without them the plans of
         # the redemption's statements depended on whether autovacuum reached this new
         # database during the seeding (the debit's FIFO walk read every open lot of the member
-        # with them, and only the lots it took without them, until migration 0035).
+        # with them, and only the lots it took without them, until migration 0036).
         db.write(lambda c: c.exec_driver_sql("ANALYZE"))
 
         print(f"redeem: {args.workers} worker processes for {args.seconds}s…", flush=True)

@@ -350,7 +350,7 @@ def main() -> None:
         print(f"  {cpu_split.summary(spent, lines, 'line')}")
         if args.yardsticks:
             batch_yardsticks(args, world, lines_per_second)
-        # The ledger's invariants, which no foreign key guards alone (migrations 0030 to 0035).
+        # The ledger's invariants, which no foreign key guards alone (migrations 0030 to 0038).
         db = Database(world.url)
         print(f"ledger verify after the run: {len(verify(db))} violations")
         db.dispose()

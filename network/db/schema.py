@@ -187,7 +187,7 @@ journal_entries = Table(
     "journal_entries",
     metadata,
     Column("id", BigId, autoincrement=True),
-    # No foreign key to members (migration 0035): no code deletes a member (erasure blanks the
+    # No foreign key to members (migration 0037): no code deletes a member (erasure blanks the
     # row), every writer books for a member whose balance row it moves or locks (and that row's
     # key does need the member), and `ledger verify` ("entry's member exists") names an entry
     # without one. The key cost a lookup and a logged row lock on the member per entry.
@@ -271,7 +271,7 @@ lots = Table(
     "lots",
     metadata,
     Column("id", BigId, autoincrement=True),
-    # No foreign keys (migrations 0030, 0035; issue 21): every writer inserts a lot in the
+    # No foreign keys (migrations 0030, 0037; issue 21): every writer inserts a lot in the
     # statement or transaction that books its entry, from the issuer it checked first (no code
     # deletes a party), and each key cost a lookup and a row lock per lot: the entry's, and the
     # issuer's row, which every earn at that partner locked. `ledger verify` names a lot whose

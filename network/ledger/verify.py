@@ -65,13 +65,13 @@ CHECKS: dict[str, str] = {
         LEFT JOIN parties p ON p.id = e.party_id
         WHERE e.party_id IS NOT NULL AND p.id IS NULL
     """,
-    # Nor an entry to its member (migration 0035: the key locked the member's row per entry).
+    # Nor an entry to its member (migration 0037: the key locked the member's row per entry).
     "entry's member exists": """
         SELECT e.id, e.kind, e.member_id FROM journal_entries e
         LEFT JOIN members m ON m.id = e.member_id
         WHERE m.id IS NULL
     """,
-    # Nor a lot to its entry and its issuer (migration 0035: the writers insert the lot with
+    # Nor a lot to its entry and its issuer (migration 0037: the writers insert the lot with
     # its entry, from the issuer they checked): a missing entry, one of another member (so the
     # lot's member exists as the entry's does), or a missing issuer is named here.
     "lot belongs to its entry's member": """

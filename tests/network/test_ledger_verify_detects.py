@@ -189,7 +189,7 @@ def test_verify_names_a_consumption_of_another_member_s_entry(db, ledger_world):
 
 
 def test_verify_names_a_lot_of_another_member_s_entry(db, ledger_world):
-    """No foreign key holds a lot to its entry (migration 0035): verify names a lot whose entry
+    """No foreign key holds a lot to its entry (migration 0037): verify names a lot whose entry
     is another member's, as that key did, and through the entry's member that a lot's member
     exists."""
     with db.engine.connect() as conn:
@@ -208,7 +208,7 @@ def test_verify_names_a_lot_of_another_member_s_entry(db, ledger_world):
 
 def test_verify_names_a_lot_whose_member_does_not_exist(db, ledger_world):
     """A lot and its entry moved, together, to a member nobody holds: no key refuses it now
-    (migration 0035); verify names the entry's missing member, and the lot matches its entry."""
+    (migration 0037); verify names the entry's missing member, and the lot matches its entry."""
     with db.engine.connect() as conn:
         try:
             ghost = conn.execute(text("SELECT max(id) + 1 FROM members")).scalar_one()

@@ -69,7 +69,7 @@ def test_the_write_set_shrinks_and_comes_back(empty_url):  # noqa: F811
         entry = db.write(lambda c: _entry(c, sara))
         db.write(lambda c: _posting(c, entry, sara))
         assert _foreign_keys(db, "postings") == {POSTINGS_ENTRY}
-        # the lots' keys go too in 0035 (test_migration_earn_keys.py): what 0030 left is
+        # the lots' keys go too in 0037 (test_migration_earn_keys.py): what 0030 left is
         # checked before it
         upgrade(empty_url, LAST_WITH_LOT_KEYS)
         db.engine.dispose()

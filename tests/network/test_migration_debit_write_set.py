@@ -31,7 +31,7 @@ def test_a_debit_s_keys_and_indexes_go_and_come_back(empty_url):  # noqa: F811
         assert ENTRY_PARTY in _foreign_keys(db, "journal_entries")
         assert _foreign_keys(db, "consumptions") == {CONSUMPTION_ENTRY, CONSUMPTION_LOT}
         assert DROPPED <= _indexes(db)
-        # the member's key goes too in 0035 (test_migration_earn_keys.py): what 0031 and 0032
+        # the member's key goes too in 0037 (test_migration_earn_keys.py): what 0031 and 0032
         # left is checked before it
         upgrade(empty_url, LAST_WITH_MEMBER_KEY)
         db.engine.dispose()
